@@ -1,0 +1,56 @@
+import { createStore, type EnqueueObject, type Store } from '@xstate/store';
+import type { ActorBehavior, Address, Effect, Message } from './types.js';
+
+/** What a handler gets to enqueue effects with: `enq.emit.send({ to, message })` and friends. */
+export type Enqueue<C extends Record<string, any>, Io> = EnqueueObject<C, Effect<Io>, any>;
+
+/** The runtime stamps every event with the time it is handled, so handlers need no clock. */
+export interface Stamp {
+  readonly now: number;
+}
+
+export type Handlers<C extends Record<string, any>, E extends Message, Io> = {
+  [K in E['type']]?: (ctx: C, event: Extract<E, { type: K }> & Stamp, enq: Enqueue<C, Io>) => C | void;
+};
+
+export interface ActorSpec<C extends Record<string, any>, E extends Message, Io> {
+  kind: string;
+  init: (input: any, address: Address) => C;
+  on: Handlers<C, E, Io>;
+  io?: (op: Io, ctx: C, self: Address) => Promise<Message | Message[] | void>;
+  transient?: boolean;
+}
+
+export interface DefinedActor<C extends Record<string, any>, E extends Message, Io> extends ActorBehavior<C, Io> {
+  /** The @xstate/store store holding the pure handlers; `store.transition(snapshot, event)` tests them. */
+  readonly store: Store<C, any, Effect<Io>>;
+  /** A snapshot around a context, for `store.transition` in tests. */
+  snapshot(ctx: C): { status: 'active'; output: undefined; error: undefined; context: C };
+  /** Runs one event through the pure handler: the next context and the effects it enqueued. */
+  step(ctx: C, event: E & Partial<Stamp>): { ctx: C; effects: Effect<Io>[] };
+}
+
+/**
+ * Defines one kind of actor: an @xstate/store store whose handlers are pure (next context plus
+ * enqueued effects) and an optional `io` that performs the effects that touch the world.
+ */
+export function defineActor<C extends Record<string, any>, E extends Message, Io = never>(
+  spec: ActorSpec<C, E, Io>,
+): DefinedActor<C, E, Io> {
+  const store = createStore({ context: {} as C, on: spec.on as any }) as unknown as Store<C, any, Effect<Io>>;
+  const snapshot = (ctx: C) => ({ status: 'active' as const, output: undefined, error: undefined, context: ctx });
+  return {
+    kind: spec.kind,
+    accepts: new Set(Object.keys(spec.on)),
+    init: spec.init,
+    logic: store as never,
+    io: spec.io,
+    transient: spec.transient,
+    store,
+    snapshot,
+    step(ctx, event) {
+      const [next, effects] = store.transition(snapshot(ctx) as never, { now: 0, ...event } as never);
+      return { ctx: next.context as C, effects: effects.filter((e) => typeof e !== 'function') as Effect<Io>[] };
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { StoreSnapshot } from '@xstate/store';
+
+/** An actor's address: `kind/id`, e.g. `compartment/A07`, `reader/1`, `session/s-12`. */
+export type Address = string;
+
+/** Every message is a plain object discriminated by `type`. */
+export interface Message {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** A message in flight: what tests and subscriptions see in the trace (never the payload). */
+export interface Envelope {
+  readonly id: string;
+  readonly from: Address;
+  readonly to: Address;
+  readonly at: number;
+  /** id of the message whose handling sent this one; null for messages from outside */
+  readonly causation: string | null;
+  readonly message: Message;
+}
+
+/** Domain events published to the box's live stream (subscriptions, alarms, monitors). */
+export interface BoxEvent {
+  readonly type: string;
+  readonly at?: number;
+  readonly [key: string]: unknown;
+}
+
+/** What an audit entry says; the runtime adds time, sequence, actor and hash chain. */
+export interface AuditInput {
+  readonly action: string;
+  readonly actor?: string;
+  readonly subject?: string;
+  readonly detail?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * Effects a pure handler may enqueue (as `enq.emit.<type>(...)`). The runtime runs them only
+ * after the new state is committed, in the order they were enqueued.
+ */
+export type Effect<Io = never> =
+  | { type: 'send'; to: Address; message: Message }
+  | { type: 'schedule'; key: string; at: number; message: Message }
+  | { type: 'cancel'; key: string }
+  | { type: 'io'; op: Io }
+  | { type: 'publish'; event: BoxEvent }
+  | { type: 'audit'; entry: AuditInput }
+  | { type: 'spawn'; address: Address; kind: string; input: unknown }
+  | { type: 'stop' };
+
+/** The payload map form of Effect, as @xstate/store wants it for `emit` typing. */
+export type EffectPayloads<Io = never> = {
+  [E in Effect<Io> as E['type']]: Omit<E, 'type'>;
+};
+
+/** A minimal view of an @xstate/store store: the pure transition is all the runtime needs. */
+export interface ActorLogic<C> {
+  transition(snapshot: StoreSnapshot<C>, event: any): [StoreSnapshot<C>, unknown[]];
+}
+
+/** Everything the runtime knows about one kind of actor. */
+export interface ActorBehavior<C = any, Io = any> {
+  readonly kind: string;
+  /** message types this actor handles; others go to dead letters */
+  readonly accepts: ReadonlySet<string>;
+  /** context of a freshly spawned actor */
+  init(input: unknown, address: Address): C;
+  readonly logic: ActorLogic<C>;
+  /** Runs an `io` effect. Its resolved messages go back to the same actor; a rejection is a crash. */
+  io?(op: Io, ctx: C, self: Address): Promise<Message | Message[] | void>;
+  /** Sessions end; their state is not kept once they stop. */
+  readonly transient?: boolean;
+}
+
+export type ActorStatus = 'active' | 'restarting' | 'failed' | 'stopped';
+
+/** A timer kept with the committed state so that it survives a process restart. */
+export interface PersistedTimer {
+  key: string;
+  at: number;
+  message: Message;
+}
+
+/** The committed state of one actor, as persisted. */
+export interface ActorRecord<C = unknown> {
+  kind: string;
+  ctx: C;
+  timers: PersistedTimer[];
+  status: ActorStatus;
+}

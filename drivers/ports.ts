@@ -1,0 +1,93 @@
+/**
+ * Ports between the actors and the hardware. Actors only ever see these interfaces; the
+ * simulated devices (drivers/sim) and the register-level I2C drivers (drivers/i2c) implement them.
+ */
+
+export type DoorState = 'open' | 'closed';
+
+export interface DoorEvent {
+  compartment: string;
+  door: DoorState;
+}
+
+export interface BoardStatusEvent {
+  board: string;
+  ok: boolean;
+  /** compartments carried by the board */
+  compartments: string[];
+  /** stable code of the fault when not ok, e.g. I2C_NACK */
+  code?: string;
+}
+
+/** A failure reported by a driver, with a stable code (I2C_NACK, I2C_TIMEOUT, BOARD_MISSING, LOCK_COOLDOWN, …). */
+export class DriverError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DriverError';
+  }
+}
+
+/** The locks and door switches of all compartments, whatever boards carry them. */
+export interface LockPort {
+  start(): Promise<void>;
+  /** Energises the lock for its pulse length, then releases it. Rejects with DriverError. */
+  pulse(compartment: string): Promise<void>;
+  /** Current (debounced) door states of every compartment. */
+  readDoors(): Promise<Map<string, DoorState>>;
+  /** Door changes as the driver sees them (polling or interrupt). Returns an unsubscribe. */
+  onDoorChange(listener: (e: DoorEvent) => void): () => void;
+  /** Boards failing and recovering. Returns an unsubscribe. */
+  onBoardStatus(listener: (e: BoardStatusEvent) => void): () => void;
+  /** Releases every output and stops polling. */
+  close(): Promise<void>;
+}
+
+/** What a card reader delivers: the MRZ lines of an ID card (ICAO 9303 TD1, three lines of 30). */
+export interface CardData {
+  mrz: string[];
+}
+
+export interface CardReaderPort {
+  /** A card was pushed into the slot. */
+  onCardInserted(listener: () => void): () => void;
+  /** Opens or closes the slot for cards. */
+  setAccepting(accepting: boolean): Promise<void>;
+  /** Reads the inserted card. Rejects with DriverError (CARD_UNREADABLE, NO_CARD). */
+  read(): Promise<CardData>;
+  /** Gives the card back through the slot. */
+  eject(): Promise<void>;
+  /** Moves the card inside, into the shredder's feed. */
+  transfer(): Promise<void>;
+}
+
+export type ShredResult = { ok: true } | { ok: false; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL' };
+
+export interface ShredderPort {
+  /** Shreds the card in the feed. */
+  shred(): Promise<ShredResult>;
+  /** Cards the bin can still take. */
+  binFree(): number;
+  binCapacity(): number;
+}
+
+export interface SmsMessage {
+  /** idempotency key: the same message is never sent twice under one id */
+  id: string;
+  to: string;
+  text: string;
+}
+
+export interface SmsGateway {
+  send(message: SmsMessage): Promise<{ providerId: string }>;
+}
+
+/** All hardware of one box. */
+export interface Hardware {
+  locks: LockPort;
+  reader: CardReaderPort;
+  shredder: ShredderPort;
+  sms: SmsGateway;
+}

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Keyv from 'keyv';
+import type { ActorPersistence, AuditRecordInput } from '../../actors/runtime/supervisor.js';
+import type { ActorRecord, Address } from '../../actors/runtime/types.js';
+
+/** An audit record as stored: sequence number and a hash chained to the previous record. */
+export interface AuditRecord extends AuditRecordInput {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface Persistence extends ActorPersistence {
+  readAudit(fromSeq?: number, limit?: number): Promise<AuditRecord[]>;
+  auditHead(): Promise<{ seq: number; hash: string }>;
+  /** the keyv instance, for inspection in tests */
+  readonly kv: Keyv;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const GENESIS = '0'.repeat(64);
+
+/** Hash of an audit record: SHA-256 over the previous hash and the record's canonical JSON. */
+export function auditHash(prevHash: string, entry: AuditRecordInput & { seq: number }): string {
+  return createHash('sha256').update(prevHash).update(canonicalJson(entry)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * Opens the box's storage through keyv.
+ * - `memory:` keeps everything in a Map (unit tests).
+ * - `sqlite://path/to/box.sqlite` (the default) uses @keyv/sqlite with WAL and synchronous=FULL,
+ *   so a committed write survives a power cut.
+ */
+export async function openPersistence(url: string): Promise<Persistence> {
+  const kv = await openKeyv(url);
+  let index: Set<Address> | null = null;
+  let auditState: { seq: number; hash: string } | null = null;
+  // Writes that read-modify-write shared keys (the actor index, the audit head) go through one chain.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => {});
+    return run;
+  };
+
+  const loadIndex = async (): Promise<Set<Address>> => {
+    if (!index) index = new Set((await kv.get<Address[]>('actors:index')) ?? []);
+    return index;
+  };
+  const loadHead = async (): Promise<{ seq: number; hash: string }> => {
+    if (!auditState) auditState = (await kv.get<{ seq: number; hash: string }>('audit:head')) ?? { seq: 0, hash: GENESIS };
+    return auditState;
+  };
+
+  return {
+    kv,
+    url,
+    async saveActor(address, record) {
+      await kv.set(`actor:${address}`, record);
+      const idx = await loadIndex();
+      if (!idx.has(address)) {
+        idx.add(address);
+        await serial(() => kv.set('actors:index', [...idx]));
+      }
+    },
+    async deleteActor(address) {
+      const idx = await loadIndex();
+      if (idx.delete(address)) await serial(() => kv.set('actors:index', [...idx]));
+      await kv.delete(`actor:${address}`);
+    },
+    async loadActors() {
+      const idx = await loadIndex();
+      const out = new Map<Address, ActorRecord>();
+      const keys = [...idx];
+      const values = keys.length ? await kv.getMany<ActorRecord>(keys.map((a) => `actor:${a}`)) : [];
+      keys.forEach((address, i) => {
+        const record = values[i];
+        if (record) out.set(address, record);
+      });
+      return out;
+    },
+    appendAudit(entry) {
+      return serial(async () => {
+        const head = await loadHead();
+        const seq = head.seq + 1;
+        const hash = auditHash(head.hash, { ...entry, seq });
+        const record: AuditRecord = { ...entry, seq, prevHash: head.hash, hash };
+        await kv.set(`audit:${seq}`, record);
+        await kv.set('audit:head', { seq, hash });
+        auditState = { seq, hash };
+      });
+    },
+    async readAudit(fromSeq = 1, limit = 1_000) {
+      const head = await loadHead();
+      const last = Math.min(head.seq, fromSeq + limit - 1);
+      if (last < fromSeq) return [];
+      const keys: string[] = [];
+      for (let s = fromSeq; s <= last; s++) keys.push(`audit:${s}`);
+      const values = await kv.getMany<AuditRecord>(keys);
+      return values.filter((v): v is AuditRecord => v !== undefined);
+    },
+    async auditHead() {
+      return { ...(await loadHead()) };
+    },
+    async close() {
+      await chain;
+      await kv.disconnect();
+    },
+  };
+}
+
+async function openKeyv(url: string): Promise<Keyv> {
+  if (url === 'memory:' || url === 'memory') return new Keyv({ namespace: 'box' });
+  if (url.startsWith('sqlite://')) {
+    const file = url.slice('sqlite://'.length);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const { KeyvSqlite } = await import('@keyv/sqlite');
+    const store = new KeyvSqlite({ uri: url, busyTimeout: 5_000 });
+    // Durability: WAL journal and a full fsync on every commit. keyv has no option for this, so
+    // the pragmas go through the adapter's own query function on the same connection.
+    await store.query('PRAGMA journal_mode = WAL');
+    await store.query('PRAGMA synchronous = FULL');
+    const kv = new Keyv({ store, namespace: 'box' });
+    return kv;
+  }
+  throw Object.assign(new Error(`unsupported storage URL "${url}" (use sqlite://FILE or memory:)`), { code: 'INVALID_CONFIG' });
+}
