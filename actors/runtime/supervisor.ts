@@ -97,6 +97,7 @@ export class Supervisor {
   readonly audit = new Hub<AuditRecordInput>();
 
   private readonly cells = new Map<Address, Cell>();
+  private readonly sinks = new Map<Address, (message: Message, env: Envelope) => void>();
   private readonly behaviors = new Map<string, ActorBehavior>();
   private readonly clock: Clock;
   private readonly persistence: ActorPersistence;
@@ -156,6 +157,14 @@ export class Supervisor {
       this.enqueue(cell, this.envelope('supervisor', address, { type: 'started' }, causation));
     }
     return true;
+  }
+
+  /**
+   * Mounts an endpoint that is not an actor (e.g. `api/replies`): messages to it are traced and
+   * handed to `fn` synchronously. The API layer receives replies to its requests this way.
+   */
+  mount(address: Address, fn: (message: Message, env: Envelope) => void): void {
+    this.sinks.set(address, fn);
   }
 
   has(address: Address): boolean {
@@ -220,6 +229,11 @@ export class Supervisor {
 
   private route(env: Envelope): void {
     if (this.closed) return;
+    const sink = this.sinks.get(env.to);
+    if (sink) {
+      this.trace.record({ id: env.id, at: env.at, from: env.from, to: env.to, type: env.message.type, causation: env.causation });
+      return sink(env.message, env);
+    }
     const cell = this.cells.get(env.to);
     if (!cell) return this.dead(env, 'no-such-actor');
     if (cell.status === 'failed') return this.dead(env, 'actor-failed');

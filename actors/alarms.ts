@@ -1,0 +1,88 @@
+import { defineActor } from './runtime/define.js';
+import type { AlarmClear, AlarmRaise, Severity } from './messages.js';
+
+/**
+ * The single writer of alarms. Raising an alarm whose key is open changes nothing (no floods);
+ * an alarm ends when its cause clears it or staff acknowledges it.
+ */
+
+export interface Alarm {
+  id: string;
+  key: string;
+  code: string;
+  severity: Severity;
+  subject: string;
+  text: string;
+  raisedAt: number;
+  clearedAt: number | null;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+}
+
+export interface AlarmsCtx {
+  seq: number;
+  /** open (not cleared, not acknowledged) and the most recent closed alarms, newest last */
+  alarms: Alarm[];
+}
+
+export type AlarmsEvent =
+  | AlarmRaise
+  | AlarmClear
+  | { type: 'alarm.ack'; id: string; by: string; requestId?: string; replyTo?: string };
+
+const KEEP_CLOSED = 500;
+
+export const alarmsActor = defineActor<AlarmsCtx, AlarmsEvent>({
+  kind: 'alarms',
+  init: () => ({ seq: 0, alarms: [] }),
+  on: {
+    'alarm.raise': (ctx, e, enq) => {
+      if (ctx.alarms.some((a) => a.key === e.key && isOpen(a))) return;
+      const alarm: Alarm = {
+        id: `AL-${ctx.seq + 1}`,
+        key: e.key,
+        code: e.code,
+        severity: e.severity,
+        subject: e.subject,
+        text: e.text,
+        raisedAt: e.now,
+        clearedAt: null,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+      };
+      enq.emit.publish({ event: { type: 'alarm.raised', alarm } });
+      enq.emit.audit({ entry: { action: 'alarm.raised', subject: e.subject, detail: { id: alarm.id, code: e.code, severity: e.severity } } });
+      return { seq: ctx.seq + 1, alarms: trim([...ctx.alarms, alarm]) };
+    },
+    'alarm.clear': (ctx, e, enq) => {
+      const open = ctx.alarms.find((a) => a.key === e.key && isOpen(a));
+      if (!open) return;
+      const cleared = { ...open, clearedAt: e.now };
+      enq.emit.publish({ event: { type: 'alarm.cleared', alarm: cleared } });
+      return { ...ctx, alarms: ctx.alarms.map((a) => (a === open ? cleared : a)) };
+    },
+    'alarm.ack': (ctx, e, enq) => {
+      const alarm = ctx.alarms.find((a) => a.id === e.id);
+      if (!alarm || alarm.acknowledgedAt !== null) {
+        if (e.replyTo) enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: false, code: 'ALARM_NOT_FOUND' } });
+        return;
+      }
+      const acked = { ...alarm, acknowledgedAt: e.now, acknowledgedBy: e.by };
+      enq.emit.publish({ event: { type: 'alarm.acknowledged', alarm: acked } });
+      enq.emit.audit({ entry: { action: 'alarm.acknowledged', actor: e.by, subject: alarm.subject, detail: { id: alarm.id, code: alarm.code } } });
+      if (e.replyTo) enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: true, value: acked } });
+      return { ...ctx, alarms: ctx.alarms.map((a) => (a === alarm ? acked : a)) };
+    },
+  },
+});
+
+export function isOpen(a: Alarm): boolean {
+  return a.clearedAt === null && a.acknowledgedAt === null;
+}
+
+function trim(alarms: Alarm[]): Alarm[] {
+  const closed = alarms.filter((a) => !isOpen(a));
+  if (closed.length <= KEEP_CLOSED) return alarms;
+  const drop = new Set(closed.slice(0, closed.length - KEEP_CLOSED));
+  return alarms.filter((a) => !drop.has(a));
+}

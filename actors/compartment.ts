@@ -1,0 +1,279 @@
+import { defineActor } from './runtime/define.js';
+import { ALARMS, REGISTRY, clear, raise, type Cause, type Purpose, type Size } from './messages.js';
+import type { DoorState } from '../drivers/ports.js';
+
+/**
+ * One compartment: its lock, its door and what lies in it.
+ *
+ *   free ──unlock(load)──▶ unlocking ──door open──▶ open ──door closed──▶ occupied
+ *   occupied ──unlock(collect|retrieve)──▶ unlocking ──▶ open ──closed──▶ free
+ *   unlocking ──30 s without the door moving──▶ back where it was (latch re-engaged)
+ *   any ──board fault / forced door / interrupted unlock──▶ fault ──staff──▶ previous
+ *   free|occupied ──staff──▶ outOfService ──staff──▶ previous
+ *
+ * The unlock intent (op) is committed before the pulse runs: the runtime persists the new
+ * context before it starts the `pulse` I/O, so a crash never leaves an unjournaled opening.
+ */
+
+export type CompartmentState = 'free' | 'occupied' | 'unlocking' | 'open' | 'fault' | 'outOfService';
+
+export interface UnlockOp {
+  id: string;
+  purpose: Purpose;
+  pickupId: string | null;
+  cause: Cause;
+  requestedAt: number;
+  pulsedAt: number | null;
+}
+
+export interface CompartmentCtx {
+  id: string;
+  size: Size;
+  accessible: boolean;
+  state: CompartmentState;
+  /** what the compartment holds: a pickup id, or null when empty */
+  pickupId: string | null;
+  door: DoorState;
+  lock: 'locked' | 'released';
+  op: UnlockOp | null;
+  /** the state to go back to after a fault is cleared or service resumes */
+  resumeTo: 'free' | 'occupied';
+  fault: { code: string; since: number } | null;
+  service: { by: string; reason: string; since: number } | null;
+  doorOpenedAt: number | null;
+  doorAlarm: boolean;
+}
+
+export type CompartmentEvent =
+  | { type: 'unlock'; opId: string; purpose: Purpose; pickupId: string | null; cause: Cause }
+  | { type: 'door.changed'; door: DoorState }
+  | { type: 'pulse.done'; opId: string }
+  | { type: 'pulse.failed'; opId: string; code: string }
+  | { type: 'window.expired'; opId: string }
+  | { type: 'door.leftOpen' }
+  | { type: 'service.set'; inService: boolean; by: string; reason: string }
+  | { type: 'board.status'; ok: boolean; code?: string }
+  | { type: 'fault.clear'; by: string }
+  | { type: 'door.reconciled'; door: DoorState }
+  | { type: 'recovered' }
+  | { type: 'restarted' };
+
+export type CompartmentIo = { kind: 'pulse'; opId: string; compartment: string } | { kind: 'readDoor'; compartment: string };
+
+export interface CompartmentTimings {
+  /** the door must be opened within this time after the pulse (DESIGN: 30 s) */
+  doorWindowMs: number;
+  /** a door open longer than this raises an alarm (DESIGN: 60 s) */
+  doorLeftOpenMs: number;
+}
+
+export interface CompartmentInput {
+  id: string;
+  size: Size;
+  accessible: boolean;
+}
+
+/** Hardware the compartment needs; `pulse` rejects with a DriverError code on failure. */
+export interface CompartmentHardware {
+  pulse(compartment: string): Promise<void>;
+  door(compartment: string): Promise<DoorState>;
+}
+
+export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHardware) {
+  return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo>({
+    kind: 'compartment',
+    init: (input: CompartmentInput) => ({
+      id: input.id,
+      size: input.size,
+      accessible: input.accessible,
+      state: 'free',
+      pickupId: null,
+      door: 'closed',
+      lock: 'locked',
+      op: null,
+      resumeTo: 'free',
+      fault: null,
+      service: null,
+      doorOpenedAt: null,
+      doorAlarm: false,
+    }),
+    on: {
+      unlock: (ctx, e, enq) => {
+        const ready = (ctx.state === 'free' && e.purpose === 'load') || (ctx.state === 'occupied' && e.purpose !== 'load');
+        const staffService = e.purpose === 'service' && (ctx.state === 'free' || ctx.state === 'occupied' || ctx.state === 'outOfService');
+        if (!ready && !staffService) {
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: e.purpose, code: 'COMPARTMENT_BUSY' } });
+          return;
+        }
+        const op: UnlockOp = { id: e.opId, purpose: e.purpose, pickupId: e.pickupId, cause: e.cause, requestedAt: e.now, pulsedAt: null };
+        enq.emit.audit({ entry: { action: 'unlock.intent', subject: ctx.id, detail: { op: e.opId, purpose: e.purpose, cause: causeText(e.cause) } } });
+        enq.emit.io({ op: { kind: 'pulse', opId: e.opId, compartment: ctx.id } });
+        return { ...ctx, state: 'unlocking', op, resumeTo: ctx.state === 'outOfService' ? ctx.resumeTo : (ctx.state as 'free' | 'occupied') };
+      },
+
+      'pulse.done': (ctx, e, enq) => {
+        if (!ctx.op || ctx.op.id !== e.opId) return;
+        enq.emit.schedule({ key: 'window', at: e.now + timings.doorWindowMs, message: { type: 'window.expired', opId: e.opId } });
+        enq.emit.audit({ entry: { action: 'unlock.pulsed', subject: ctx.id, detail: { op: e.opId } } });
+        return { ...ctx, lock: 'released', op: { ...ctx.op, pulsedAt: e.now } };
+      },
+
+      'pulse.failed': (ctx, e, enq) => {
+        if (!ctx.op || ctx.op.id !== e.opId) return;
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, code: e.code } });
+        enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, e.code, 'critical', ctx.id, `Lock of compartment ${ctx.id} failed (${e.code})`) });
+        enq.emit.audit({ entry: { action: 'unlock.failed', subject: ctx.id, detail: { op: e.opId, code: e.code } } });
+        return { ...ctx, state: 'fault', op: null, fault: { code: e.code, since: e.now } };
+      },
+
+      'door.changed': (ctx, e, enq) => {
+        if (e.door === ctx.door) return;
+        if (e.door === 'open') {
+          enq.emit.schedule({ key: 'doorOpen', at: e.now + timings.doorLeftOpenMs, message: { type: 'door.leftOpen' } });
+          if (ctx.state === 'unlocking' && ctx.op) {
+            enq.emit.cancel({ key: 'window' });
+            enq.emit.audit({ entry: { action: 'door.opened', subject: ctx.id, detail: { op: ctx.op.id, purpose: ctx.op.purpose } } });
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
+            return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now };
+          }
+          // Opened without an unlock: somebody forced it.
+          enq.emit.audit({ entry: { action: 'door.forced', subject: ctx.id } });
+          enq.emit.send({ to: ALARMS, message: raise(`forced:${ctx.id}`, 'DOOR_FORCED', 'critical', ctx.id, `Door of compartment ${ctx.id} opened without an unlock`) });
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'DOOR_FORCED' } });
+          return {
+            ...ctx,
+            door: 'open',
+            doorOpenedAt: e.now,
+            state: 'fault',
+            resumeTo: stable(ctx),
+            fault: { code: 'DOOR_FORCED', since: e.now },
+          };
+        }
+        // closed
+        enq.emit.cancel({ key: 'doorOpen' });
+        if (ctx.doorAlarm) enq.emit.send({ to: ALARMS, message: clear(`door-open:${ctx.id}`) });
+        enq.emit.audit({ entry: { action: 'door.closed', subject: ctx.id } });
+        const closed = { ...ctx, door: 'closed' as const, doorOpenedAt: null, doorAlarm: false };
+        if (ctx.state === 'open' && ctx.op) {
+          const op = ctx.op;
+          const holds = op.purpose === 'load' ? op.pickupId : op.purpose === 'service' ? ctx.pickupId : null;
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.closed', compartmentId: ctx.id, opId: op.id, purpose: op.purpose, pickupId: op.pickupId } });
+          return { ...closed, state: holds ? 'occupied' : 'free', pickupId: holds, op: null };
+        }
+        return closed;
+      },
+
+      'window.expired': (ctx, e, enq) => {
+        if (ctx.state !== 'unlocking' || !ctx.op || ctx.op.id !== e.opId) return;
+        // The latch re-engaged: nothing changed inside the compartment.
+        enq.emit.audit({ entry: { action: 'door.notOpened', subject: ctx.id, detail: { op: e.opId } } });
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.notOpened', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
+        return { ...ctx, state: ctx.resumeTo, lock: 'locked', op: null };
+      },
+
+      'door.leftOpen': (ctx, _e, enq) => {
+        if (ctx.door !== 'open') return;
+        enq.emit.send({ to: ALARMS, message: raise(`door-open:${ctx.id}`, 'DOOR_LEFT_OPEN', 'warning', ctx.id, `Door of compartment ${ctx.id} has been open for over ${Math.round(timings.doorLeftOpenMs / 1000)} s`) });
+        enq.emit.audit({ entry: { action: 'door.leftOpen', subject: ctx.id } });
+        return { ...ctx, doorAlarm: true };
+      },
+
+      'service.set': (ctx, e, enq) => {
+        if (!e.inService) {
+          if (ctx.state !== 'free' && ctx.state !== 'occupied' && ctx.state !== 'fault') return;
+          enq.emit.audit({ entry: { action: 'compartment.outOfService', actor: e.by, subject: ctx.id, detail: { reason: e.reason } } });
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'OUT_OF_SERVICE' } });
+          return { ...ctx, state: 'outOfService', resumeTo: stable(ctx), service: { by: e.by, reason: e.reason, since: e.now } };
+        }
+        if (ctx.state !== 'outOfService') return;
+        enq.emit.audit({ entry: { action: 'compartment.inService', actor: e.by, subject: ctx.id } });
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
+        return { ...ctx, state: ctx.fault ? 'fault' : ctx.resumeTo, service: null };
+      },
+
+      'board.status': (ctx, e, enq) => {
+        if (!e.ok) {
+          if (ctx.fault) return;
+          const code = e.code ?? 'BOARD_FAULT';
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code } });
+          if (ctx.op && ctx.state === 'unlocking') {
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code } });
+            enq.emit.cancel({ key: 'window' });
+          }
+          return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : 'fault', resumeTo: stable(ctx), op: ctx.state === 'unlocking' ? null : ctx.op, fault: { code, since: e.now } };
+        }
+        if (!ctx.fault || !isBoardCode(ctx.fault.code)) return;
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
+        return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null };
+      },
+
+      'fault.clear': (ctx, e, enq) => {
+        if (!ctx.fault) return;
+        enq.emit.audit({ entry: { action: 'compartment.faultCleared', actor: e.by, subject: ctx.id, detail: { code: ctx.fault.code } } });
+        enq.emit.send({ to: ALARMS, message: clear(`forced:${ctx.id}`) });
+        enq.emit.send({ to: ALARMS, message: clear(`lock:${ctx.id}`) });
+        enq.emit.send({ to: ALARMS, message: clear(`interrupted:${ctx.id}`) });
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
+        return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null };
+      },
+
+      // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.
+      recovered: (ctx, _e, enq) => {
+        enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
+      },
+      restarted: (ctx, _e, enq) => {
+        enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
+      },
+
+      'door.reconciled': (ctx, e, enq) => {
+        if (ctx.state === 'unlocking' && ctx.op) {
+          if (e.door === 'open') {
+            // The unlock went through before the interruption: carry on as if we had seen the door open.
+            enq.emit.cancel({ key: 'window' });
+            enq.emit.schedule({ key: 'doorOpen', at: e.now + timings.doorLeftOpenMs, message: { type: 'door.leftOpen' } });
+            enq.emit.audit({ entry: { action: 'door.opened', subject: ctx.id, detail: { op: ctx.op.id, purpose: ctx.op.purpose, reconciled: true } } });
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
+            return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now };
+          }
+          if (ctx.op.pulsedAt === null) {
+            // Intent without a known outcome and the door shut: we cannot tell whether the pulse
+            // went out. Staff decides; never a second automatic opening.
+            enq.emit.cancel({ key: 'window' });
+            enq.emit.audit({ entry: { action: 'unlock.interrupted', subject: ctx.id, detail: { op: ctx.op.id } } });
+            enq.emit.send({ to: ALARMS, message: raise(`interrupted:${ctx.id}`, 'UNLOCK_INTERRUPTED', 'critical', ctx.id, `Unlock of ${ctx.id} was interrupted; check the compartment`) });
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code: 'UNLOCK_INTERRUPTED' } });
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'UNLOCK_INTERRUPTED' } });
+            return { ...ctx, state: 'fault', op: null, fault: { code: 'UNLOCK_INTERRUPTED', since: e.now } };
+          }
+          return; // pulsed and the window timer still runs: nothing to decide yet
+        }
+        if (e.door !== ctx.door) {
+          // The door moved while we were not looking: handle it as a change now.
+          enq.trigger['door.changed']!({ door: e.door, now: e.now });
+        }
+      },
+    },
+    async io(op) {
+      if (op.kind === 'readDoor') return { type: 'door.reconciled', door: await hw.door(op.compartment) };
+      try {
+        await hw.pulse(op.compartment);
+        return { type: 'pulse.done', opId: op.opId };
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        return { type: 'pulse.failed', opId: op.opId, code: typeof code === 'string' ? code : 'LOCK_FAILED' };
+      }
+    },
+  });
+}
+
+function stable(ctx: CompartmentCtx): 'free' | 'occupied' {
+  return ctx.state === 'free' || ctx.state === 'occupied' ? ctx.state : ctx.resumeTo;
+}
+
+function isBoardCode(code: string): boolean {
+  return code.startsWith('I2C_') || code.startsWith('BOARD_');
+}
+
+export function causeText(cause: Cause): string {
+  return cause.kind === 'session' ? `session:${cause.sessionId}` : `staff:${cause.staffId}`;
+}

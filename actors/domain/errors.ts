@@ -1,0 +1,169 @@
+/**
+ * The one catalog of domain error codes. Codes are stable API: GraphQL clients, integrations and
+ * the README table depend on them, so a code is never renamed or reused with another meaning.
+ *
+ * Messages and details must stay pseudonymous: never put a phone number, PIN, birth date or
+ * document number into them, because errors end up in logs.
+ */
+
+export interface ErrorInfo {
+  /** What went wrong, in one sentence. */
+  readonly meaning: string;
+  /** What the caller (citizen, staff, integration or operator) should do about it. */
+  readonly action: string;
+}
+
+export const ERRORS = {
+  INVALID_PHONE: {
+    meaning: 'The phone number cannot be parsed or is not a valid number.',
+    action: 'Check the number; give it in international form (+49 …) or as a German number.',
+  },
+  NOT_A_MOBILE: {
+    meaning: 'The phone number is valid but not a mobile number, so it cannot receive the PIN by SMS.',
+    action: 'Register a mobile number (in Germany 015x, 016x or 017x).',
+  },
+  INVALID_BIRTH_DATE: {
+    meaning: 'The birth date is malformed, impossible, in the future or more than 130 years ago.',
+    action: 'Enter the birth date as DD.MM.YYYY (or YYYY-MM-DD for integrations).',
+  },
+  INVALID_DOCUMENT_NUMBER: {
+    meaning: 'The document number does not have the format of a German ID card or passport number.',
+    action: 'Enter the 9-character number (digits and C F G H J K L M N P R T V W X Y Z) or, for a temporary document, one letter and seven digits.',
+  },
+  INVALID_MRZ: {
+    meaning: 'The machine-readable zone read from a card is malformed or a check digit does not match.',
+    action: 'Let the citizen reinsert the card; if it keeps failing, fall back to the birth date.',
+  },
+  INVALID_OPENING_HOURS: {
+    meaning: 'The opening-hours configuration is invalid (time format, order, overlap, weekday or time zone).',
+    action: 'Fix the opening hours in the configuration; the message names the offending entry.',
+  },
+  INVALID_REFERENCE: {
+    meaning: 'The pickup reference (Vorgangsnummer) is empty or has characters that are not allowed.',
+    action: 'Send the reference exactly as the registry software issued it.',
+  },
+  INVALID_DOCUMENT_KIND: {
+    meaning: 'The document kind is not one the box hands out.',
+    action: 'Use one of the documented document kinds (ID card, passport, children\'s passport, residence permit, temporary document).',
+  },
+  INVALID_PIN_FORMAT: {
+    meaning: 'The PIN is not exactly six digits.',
+    action: 'Enter the six-digit PIN from the SMS.',
+  },
+  PICKUP_NOT_FOUND: {
+    meaning: 'No pickup exists for this reference.',
+    action: 'Check the reference; the pickup may have been cancelled or already collected.',
+  },
+  PICKUP_EXISTS: {
+    meaning: 'A pickup with this reference is already registered.',
+    action: 'Do not register it again; query its state instead.',
+  },
+  PICKUP_WRONG_STATE: {
+    meaning: 'The pickup is not in a state that allows this operation.',
+    action: 'Query the pickup state and perform the operation that fits it.',
+  },
+  NO_FITTING_COMPARTMENT: {
+    meaning: 'No free compartment of the required size (or accessible height) is available.',
+    action: 'Retrieve expired documents or free a compartment, then load again; otherwise hand the document out at the counter.',
+  },
+  COMPARTMENT_NOT_FOUND: {
+    meaning: 'No compartment with this id exists in the box layout.',
+    action: 'Check the compartment id against the configured layout.',
+  },
+  COMPARTMENT_BUSY: {
+    meaning: 'The compartment is occupied, opening, faulty or out of service.',
+    action: 'Wait for the current operation to finish or choose another compartment; staff can clear faults.',
+  },
+  BOX_CLOSED: {
+    meaning: 'The box is outside its opening hours.',
+    action: 'Come back during the opening hours shown on the panel.',
+  },
+  KIOSK_BUSY: {
+    meaning: 'Another session is already running on this kiosk.',
+    action: 'Wait until the current session has finished or timed out.',
+  },
+  SESSION_NOT_FOUND: {
+    meaning: 'The kiosk session does not exist or has ended (for example after a timeout).',
+    action: 'Start a new session.',
+  },
+  SESSION_WRONG_STEP: {
+    meaning: 'The input does not belong to the session\'s current step.',
+    action: 'Follow the steps on the panel in order; start over if unsure.',
+  },
+  AUTH_FAILED: {
+    meaning: 'The combination of phone number, PIN and identity check did not match.',
+    action: 'Check the SMS and try again; after several failures the pickup is locked.',
+  },
+  AUTH_THROTTLED: {
+    meaning: 'Too many failed attempts from this number or kiosk; further attempts are delayed.',
+    action: 'Wait the indicated time before trying again.',
+  },
+  PICKUP_LOCKED: {
+    meaning: 'The pickup is locked after too many wrong PINs.',
+    action: 'Contact the citizens\' office; staff must reissue a PIN.',
+  },
+  DEVICE_UNAVAILABLE: {
+    meaning: 'A device (lock board, card reader, shredder) is not responding or out of service.',
+    action: 'Staff should check the device and the alarms; the rest of the box keeps working.',
+  },
+  FORBIDDEN: {
+    meaning: 'The caller\'s role does not allow this operation.',
+    action: 'Use a token with the required role.',
+  },
+  UNAUTHENTICATED: {
+    meaning: 'No valid access token was presented.',
+    action: 'Send a valid token from the configuration in the Authorization header.',
+  },
+  INVALID_CONFIG: {
+    meaning: 'The configuration is invalid; the box does not start.',
+    action: 'Fix the configuration entry named in the message and restart.',
+  },
+  INTERNAL: {
+    meaning: 'An unexpected internal error occurred; details are in the server log.',
+    action: 'Retry once; if it persists, report it to the operator with the time of the error.',
+  },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A failure the domain expects and names: bad input, wrong state, denied access. */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+
+  /** Plain form for GraphQL `extensions`, messages between actors and logs. */
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `error` is a DomainError (optionally with the given code). */
+export function isDomainError(error: unknown, code?: ErrorCode): error is DomainError {
+  return error instanceof DomainError && (code === undefined || error.code === code);
+}
+
+/** True when `code` is one of the catalog's codes (for codes arriving as strings, e.g. in messages). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERRORS, code);
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+/** The catalog as a Markdown table (`| code | meaning | what to do |`) for the README. */
+export function errorTableMarkdown(): string {
+  const rows = (Object.entries(ERRORS) as Array<[ErrorCode, ErrorInfo]>).map(
+    ([code, info]) => `| \`${code}\` | ${cell(info.meaning)} | ${cell(info.action)} |`,
+  );
+  return ['| code | meaning | what to do |', '| --- | --- | --- |', ...rows].join('\n') + '\n';
+}

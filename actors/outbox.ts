@@ -1,0 +1,100 @@
+import { defineActor } from './runtime/define.js';
+import { ALARMS, clear, raise } from './messages.js';
+import type { SmsGateway } from '../drivers/ports.js';
+
+/**
+ * The SMS outbox: every notification is committed here before it is sent, retried with
+ * exponential backoff, and sent under an idempotency key so a restart neither loses nor doubles it.
+ * A message leaves the outbox (and with it the PIN it may carry) once the gateway took it.
+ */
+
+export interface OutboxEntry {
+  id: string;
+  to: string;
+  text: string;
+  attempts: number;
+  nextAt: number;
+  failed: boolean;
+}
+
+export interface OutboxCtx {
+  pending: Record<string, OutboxEntry>;
+  sentCount: number;
+  failedCount: number;
+}
+
+export type OutboxEvent =
+  | { type: 'sms.enqueue'; id: string; to: string; text: string }
+  | { type: 'sms.sent'; id: string }
+  | { type: 'sms.failed'; id: string; code: string }
+  | { type: 'sms.retry'; id: string }
+  | { type: 'recovered' }
+  | { type: 'restarted' };
+
+export type OutboxIo = { kind: 'send'; id: string; to: string; text: string };
+
+export interface OutboxPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
+  return defineActor<OutboxCtx, OutboxEvent, OutboxIo>({
+    kind: 'outbox',
+    init: () => ({ pending: {}, sentCount: 0, failedCount: 0 }),
+    on: {
+      'sms.enqueue': (ctx, e, enq) => {
+        if (ctx.pending[e.id]) return; // idempotent: the same id is queued once
+        enq.emit.io({ op: { kind: 'send', id: e.id, to: e.to, text: e.text } });
+        return { ...ctx, pending: { ...ctx.pending, [e.id]: { id: e.id, to: e.to, text: e.text, attempts: 1, nextAt: e.now, failed: false } } };
+      },
+      'sms.sent': (ctx, e, enq) => {
+        if (!ctx.pending[e.id]) return;
+        const { [e.id]: _gone, ...rest } = ctx.pending;
+        if (ctx.pending[e.id]!.failed) enq.emit.send({ to: ALARMS, message: clear(`sms:${e.id}`) });
+        enq.emit.publish({ event: { type: 'sms.sent', id: e.id } });
+        return { ...ctx, pending: rest, sentCount: ctx.sentCount + 1 };
+      },
+      'sms.failed': (ctx, e, enq) => {
+        const entry = ctx.pending[e.id];
+        if (!entry) return;
+        const delay = Math.min(policy.baseDelayMs * 2 ** (entry.attempts - 1), policy.maxDelayMs);
+        const giveUp = entry.attempts >= policy.maxAttempts && !entry.failed;
+        if (giveUp) {
+          enq.emit.send({ to: ALARMS, message: raise(`sms:${e.id}`, 'SMS_UNDELIVERABLE', 'warning', 'outbox', `SMS ${e.id} failed ${entry.attempts} times (${e.code}); still retrying`) });
+        }
+        // Keep retrying (slowly) after the alarm: a PIN that never arrives is worse than a late one.
+        enq.emit.schedule({ key: `retry:${e.id}`, at: e.now + delay, message: { type: 'sms.retry', id: e.id } });
+        return { ...ctx, failedCount: ctx.failedCount + (giveUp ? 1 : 0), pending: { ...ctx.pending, [e.id]: { ...entry, nextAt: e.now + delay, failed: entry.failed || giveUp } } };
+      },
+      'sms.retry': (ctx, e, enq) => {
+        const entry = ctx.pending[e.id];
+        if (!entry) return;
+        enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
+        return { ...ctx, pending: { ...ctx.pending, [e.id]: { ...entry, attempts: entry.attempts + 1 } } };
+      },
+      // After a restart every pending message without a scheduled retry is sent again; the
+      // idempotency key makes a message the gateway already took harmless.
+      recovered: (ctx, e, enq) => {
+        for (const entry of Object.values(ctx.pending)) {
+          if (entry.nextAt <= e.now) enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
+        }
+      },
+      restarted: (ctx, e, enq) => {
+        for (const entry of Object.values(ctx.pending)) {
+          if (entry.nextAt <= e.now) enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
+        }
+      },
+    },
+    async io(op) {
+      try {
+        await gateway.send({ id: op.id, to: op.to, text: op.text });
+        return { type: 'sms.sent', id: op.id };
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        return { type: 'sms.failed', id: op.id, code: typeof code === 'string' ? code : 'SMS_FAILED' };
+      }
+    },
+  });
+}

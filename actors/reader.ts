@@ -1,0 +1,163 @@
+import { defineActor } from './runtime/define.js';
+import { ALARMS, REGISTRY, SHREDDER, raise, sessionAddress } from './messages.js';
+import type { CardReaderPort } from '../drivers/ports.js';
+
+/**
+ * The card reader takes the old ID card, reads it, and on the session's verdict either hands it
+ * to the shredder or gives it back.
+ *
+ *   idle ──accept(session)──▶ accepting ──card in──▶ reading ──read──▶ verified (awaiting verdict)
+ *   verified ──match──▶ transferring ──▶ idle (card in the shredder)
+ *   verified ──no match / cancel──▶ ejecting ──▶ idle
+ *   any ──shredder unavailable──▶ disabled (slot closed) ──shredder back──▶ idle
+ */
+
+export type ReaderState = 'idle' | 'accepting' | 'reading' | 'verified' | 'ejecting' | 'transferring' | 'disabled';
+
+export interface ReaderCtx {
+  state: ReaderState;
+  sessionId: string | null;
+  /** the MRZ of the card in the reader: needed until the verdict, dropped after */
+  mrz: string[] | null;
+  shredderAvailable: boolean;
+  reads: number;
+}
+
+export type ReaderEvent =
+  | { type: 'accept'; sessionId: string }
+  | { type: 'card.inserted' }
+  | { type: 'read.done'; mrz: string[] }
+  | { type: 'read.failed'; code: string }
+  | { type: 'verdict'; sessionId: string; accepted: boolean; documentNumber: string | null }
+  | { type: 'cancel'; sessionId: string }
+  | { type: 'eject.done' }
+  | { type: 'transfer.done'; documentNumber: string; sessionId: string }
+  | { type: 'transfer.failed'; code: string }
+  | { type: 'shredder.status'; available: boolean }
+  | { type: 'recovered' };
+
+export type ReaderIo =
+  | { kind: 'slot'; open: boolean }
+  | { kind: 'read' }
+  | { kind: 'eject' }
+  | { kind: 'transfer'; documentNumber: string; sessionId: string };
+
+export function readerActor(port: CardReaderPort) {
+  return defineActor<ReaderCtx, ReaderEvent, ReaderIo>({
+    kind: 'reader',
+    init: () => ({ state: 'idle', sessionId: null, mrz: null, shredderAvailable: true, reads: 0 }),
+    on: {
+      accept: (ctx, e, enq) => {
+        if (ctx.state === 'disabled' || !ctx.shredderAvailable) {
+          enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.unavailable' } });
+          return;
+        }
+        if (ctx.state !== 'idle' && ctx.sessionId !== e.sessionId) {
+          enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.unavailable' } });
+          return;
+        }
+        enq.emit.io({ op: { kind: 'slot', open: true } });
+        return { ...ctx, state: 'accepting', sessionId: e.sessionId };
+      },
+      'card.inserted': (ctx, _e, enq) => {
+        if (ctx.state !== 'accepting') {
+          enq.emit.io({ op: { kind: 'eject' } });
+          return { ...ctx, state: 'ejecting' };
+        }
+        enq.emit.io({ op: { kind: 'read' } });
+        return { ...ctx, state: 'reading' };
+      },
+      'read.done': (ctx, e, enq) => {
+        if (ctx.state !== 'reading' || !ctx.sessionId) return;
+        enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.read', mrz: e.mrz } });
+        return { ...ctx, state: 'verified', mrz: e.mrz, reads: ctx.reads + 1 };
+      },
+      'read.failed': (ctx, e, enq) => {
+        if (ctx.state !== 'reading' || !ctx.sessionId) return;
+        enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.unreadable', code: e.code } });
+        enq.emit.io({ op: { kind: 'eject' } });
+        return { ...ctx, state: 'ejecting', mrz: null };
+      },
+      verdict: (ctx, e, enq) => {
+        if (ctx.state !== 'verified' || ctx.sessionId !== e.sessionId) return;
+        if (e.accepted && e.documentNumber && ctx.shredderAvailable) {
+          enq.emit.io({ op: { kind: 'transfer', documentNumber: e.documentNumber, sessionId: e.sessionId } });
+          return { ...ctx, state: 'transferring', mrz: null };
+        }
+        enq.emit.io({ op: { kind: 'eject' } });
+        return { ...ctx, state: 'ejecting', mrz: null };
+      },
+      cancel: (ctx, e, enq) => {
+        if (ctx.sessionId !== e.sessionId) return;
+        if (ctx.state === 'accepting') {
+          enq.emit.io({ op: { kind: 'slot', open: false } });
+          return { ...ctx, state: ctx.shredderAvailable ? 'idle' : 'disabled', sessionId: null };
+        }
+        if (ctx.state === 'verified' || ctx.state === 'reading') {
+          enq.emit.io({ op: { kind: 'eject' } });
+          return { ...ctx, state: 'ejecting', mrz: null };
+        }
+      },
+      'eject.done': (ctx, _e, enq) => {
+        if (ctx.sessionId) enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.ejected' } });
+        return { ...ctx, state: ctx.shredderAvailable ? 'idle' : 'disabled', sessionId: null, mrz: null };
+      },
+      'transfer.done': (ctx, e, enq) => {
+        enq.emit.send({ to: SHREDDER, message: { type: 'shred', sessionId: e.sessionId, documentNumber: e.documentNumber } });
+        return { ...ctx, state: ctx.shredderAvailable ? 'idle' : 'disabled', sessionId: null };
+      },
+      'transfer.failed': (ctx, e, enq) => {
+        enq.emit.send({ to: ALARMS, message: raise('reader:transfer', e.code, 'critical', 'reader/1', `Card reader could not move a card to the shredder (${e.code})`) });
+        if (ctx.sessionId) enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.retained' } });
+        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: false, code: e.code } });
+        return { ...ctx, state: 'disabled', sessionId: null };
+      },
+      'shredder.status': (ctx, e, enq) => {
+        if (!e.available) {
+          if (ctx.state === 'accepting') {
+            enq.emit.io({ op: { kind: 'slot', open: false } });
+            if (ctx.sessionId) enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.unavailable' } });
+            return { ...ctx, state: 'disabled', sessionId: null, shredderAvailable: false };
+          }
+          return { ...ctx, shredderAvailable: false, state: ctx.state === 'idle' ? 'disabled' : ctx.state };
+        }
+        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: true, code: null } });
+        return { ...ctx, shredderAvailable: true, state: ctx.state === 'disabled' ? 'idle' : ctx.state };
+      },
+      // After a restart a card may still sit in the reader: give it back, never shred on a guess.
+      recovered: (ctx, _e, enq) => {
+        if (ctx.state === 'idle' || ctx.state === 'disabled') return;
+        enq.emit.io({ op: { kind: 'eject' } });
+        return { ...ctx, state: 'ejecting', mrz: null };
+      },
+    },
+    async io(op) {
+      switch (op.kind) {
+        case 'slot':
+          await port.setAccepting(op.open);
+          return;
+        case 'read':
+          try {
+            return { type: 'read.done', mrz: (await port.read()).mrz };
+          } catch (error) {
+            return { type: 'read.failed', code: codeOf(error, 'CARD_UNREADABLE') };
+          }
+        case 'eject':
+          await port.eject();
+          return { type: 'eject.done' };
+        case 'transfer':
+          try {
+            await port.transfer();
+            return { type: 'transfer.done', documentNumber: op.documentNumber, sessionId: op.sessionId };
+          } catch (error) {
+            return { type: 'transfer.failed', code: codeOf(error, 'READER_TRANSFER_FAILED') };
+          }
+      }
+    },
+  });
+}
+
+function codeOf(error: unknown, fallback: string): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : fallback;
+}

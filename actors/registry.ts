@@ -1,0 +1,636 @@
+import { defineActor, type Enqueue } from './runtime/define.js';
+import {
+  ALARMS,
+  OUTBOX,
+  compartmentAddress,
+  raise,
+  sessionAddress,
+  SIZES,
+  type Cause,
+  type Purpose,
+  type Size,
+} from './messages.js';
+import { DomainError, type ErrorCode } from './domain/errors.js';
+import { normalizeMobile } from './domain/phone.js';
+import { parseBirthDate, localDate } from './domain/dates.js';
+import { validateDocumentNumber } from './domain/mrz.js';
+
+/**
+ * The registry is the single writer of pickups, of the assignment of pickups to compartments and
+ * of the attempt counters. Every check of a PIN or a second factor happens here, one at a time,
+ * so two sessions racing for one pickup cannot both win, and no request can multiply guesses.
+ */
+
+export const DOCUMENT_KINDS = ['ID_CARD', 'PASSPORT', 'CHILDREN_PASSPORT', 'RESIDENCE_PERMIT', 'TEMPORARY_ID_CARD', 'TEMPORARY_PASSPORT'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+export type PickupStatus =
+  | 'REGISTERED' // known, not yet in the box
+  | 'LOADING' // staff is putting it into a compartment
+  | 'READY' // in the box, PIN sent
+  | 'RELEASING' // authenticated, compartment unlocking
+  | 'COLLECTED'
+  | 'LOCKED' // too many failed attempts: staff must reissue a PIN
+  | 'EXPIRED' // window over: staff takes it back to the counter
+  | 'RETURNED' // staff took it out of the box
+  | 'CANCELLED';
+
+export interface Pickup {
+  id: string;
+  reference: string;
+  documentKind: DocumentKind;
+  documents: number;
+  accessible: boolean;
+  status: PickupStatus;
+  /** personal data, deleted after the audit period once the pickup is over */
+  phone: string | null;
+  birthDate: string | null;
+  oldDocumentNumber: string | null;
+  pinHash: string | null;
+  pinSerial: number;
+  compartmentId: string | null;
+  failedAttempts: number;
+  /** the session that passed the PIN check, and which second factor it passed */
+  claim: { sessionId: string; until: number; factor: 'oldId' | 'birthDate' | null } | null;
+  opId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  readyAt: number | null;
+  expiresAt: number | null;
+  reminderSent: boolean;
+  endedAt: number | null;
+  purgeAt: number | null;
+  personalDataDeleted: boolean;
+}
+
+export interface CompartmentSlot {
+  size: Size;
+  accessible: boolean;
+  available: boolean;
+  pickupId: string | null;
+}
+
+export interface Throttle {
+  failures: number;
+  until: number;
+}
+
+export interface RegistryCtx {
+  seq: number;
+  pickups: Record<string, Pickup>;
+  byReference: Record<string, string>;
+  compartments: Record<string, CompartmentSlot>;
+  devices: { reader: boolean; shredder: boolean };
+  /** keyed by a keyed hash of the number: counters exist for unknown numbers too, without storing them */
+  numberThrottles: Record<string, Throttle>;
+  kioskThrottles: Record<string, Throttle>;
+}
+
+export interface RegistryPolicy {
+  windowMs: number;
+  reminderBeforeMs: number;
+  /** how long personal data stays after the pickup ended (audit period) */
+  purgeAfterMs: number;
+  maxFailedAttempts: number;
+  /** failures per number or kiosk before delays start */
+  throttleFree: number;
+  throttleBaseMs: number;
+  throttleMaxMs: number;
+  /** how long a passed PIN check holds a pickup for its session */
+  claimMs: number;
+  timeZone: string;
+  /** text for SMS: where the box is, and when it is open */
+  location: string;
+  hoursText: string;
+}
+
+/** Keyed hashing supplied by the composition root; deterministic, so handlers stay pure. */
+export interface RegistryCrypto {
+  pinHash(pin: string, pickupId: string, serial: number): string;
+  numberKey(phone: string): string;
+  equal(a: string, b: string): boolean;
+  generatePin(): string;
+}
+
+export interface RegisterInput {
+  reference: string;
+  documentKind: string;
+  phone: string;
+  birthDate: string;
+  oldDocumentNumber?: string | null;
+  accessible?: boolean;
+  documents?: number;
+}
+
+type Request = { requestId: string; replyTo: string };
+
+export type RegistryEvent =
+  | ({ type: 'pickup.register'; input: RegisterInput } & Request)
+  | ({ type: 'pickup.cancel'; reference: string; by: string } & Request)
+  | ({ type: 'pickup.load'; reference: string; by: string } & Request)
+  | ({ type: 'pickup.retrieve'; reference: string; by: string } & Request)
+  | ({ type: 'pickup.reissuePin'; reference: string; by: string } & Request)
+  | ({ type: 'compartment.service'; compartmentId: string; inService: boolean; by: string; reason: string } & Request)
+  | { type: 'pin.generated'; pickupId: string; serial: number; pin: string; pinHash: string }
+  | { type: 'auth.pin'; sessionId: string; kioskId: string; phone: string; pin: string }
+  | { type: 'auth.oldDocument'; sessionId: string; documentNumber: string }
+  | { type: 'auth.birthDate'; sessionId: string; birthDate: string }
+  | { type: 'pickup.release'; sessionId: string }
+  | { type: 'session.ended'; sessionId: string }
+  | { type: 'compartment.opened'; compartmentId: string; opId: string; purpose: Purpose; pickupId: string | null }
+  | { type: 'compartment.closed'; compartmentId: string; opId: string; purpose: Purpose; pickupId: string | null }
+  | { type: 'compartment.notOpened'; compartmentId: string; opId: string; purpose: Purpose; pickupId: string | null }
+  | { type: 'compartment.unlockFailed'; compartmentId: string; opId: string; purpose: Purpose; code: string }
+  | { type: 'compartment.availability'; compartmentId: string; available: boolean; code?: string }
+  | { type: 'device.status'; device: 'reader' | 'shredder'; available: boolean; code: string | null }
+  | { type: 'actor.escalated'; actor: string; kind: string; code: string }
+  | { type: 'pickup.remind'; pickupId: string }
+  | { type: 'pickup.expire'; pickupId: string }
+  | { type: 'pickup.purge'; pickupId: string }
+  | { type: 'recovered' };
+
+export type RegistryIo = { kind: 'issuePin'; pickupId: string; serial: number };
+
+const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
+
+export interface RegistryInput {
+  compartments: Array<{ id: string; size: Size; accessible: boolean }>;
+}
+
+export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
+  type Enq = Enqueue<RegistryCtx, RegistryIo>;
+
+  const reply = (enq: Enq, e: Request, value: unknown) =>
+    enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: true, value } });
+  const fail = (enq: Enq, e: Request, code: ErrorCode | string, message: string) =>
+    enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: false, code, message } });
+  const toSession = (enq: Enq, sessionId: string, message: { type: string; [k: string]: unknown }) =>
+    enq.emit.send({ to: sessionAddress(sessionId), message });
+  const publish = (enq: Enq, p: Pickup, change: string) =>
+    enq.emit.publish({ event: { type: 'pickup.changed', change, reference: p.reference, status: p.status, compartmentId: p.compartmentId } });
+  const put = (ctx: RegistryCtx, p: Pickup, now: number): RegistryCtx => ({ ...ctx, pickups: { ...ctx.pickups, [p.id]: { ...p, updatedAt: now } } });
+  const byRef = (ctx: RegistryCtx, reference: string) => {
+    const id = ctx.byReference[reference.trim()];
+    return id ? ctx.pickups[id] : undefined;
+  };
+  const slot = (ctx: RegistryCtx, id: string, patch: Partial<CompartmentSlot>): RegistryCtx => {
+    const current = ctx.compartments[id];
+    return current ? { ...ctx, compartments: { ...ctx.compartments, [id]: { ...current, ...patch } } } : ctx;
+  };
+  /** The pickup the session holds a live claim on. */
+  const claimed = (ctx: RegistryCtx, sessionId: string, now: number) =>
+    Object.values(ctx.pickups).find((p) => p.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY');
+
+  const endPickup = (ctx: RegistryCtx, p: Pickup, status: PickupStatus, now: number, enq: Enq): RegistryCtx => {
+    const purgeAt = now + policy.purgeAfterMs;
+    enq.emit.cancel({ key: `remind:${p.id}` });
+    enq.emit.cancel({ key: `expire:${p.id}` });
+    enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
+    const ended: Pickup = { ...p, status, claim: null, opId: null, pinHash: null, endedAt: now, purgeAt };
+    publish(enq, ended, status.toLowerCase());
+    return put(ctx, ended, now);
+  };
+
+  /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */
+  const countFailure = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq, what: string): [RegistryCtx, Pickup] => {
+    const failedAttempts = p.failedAttempts + 1;
+    const locked = failedAttempts >= policy.maxFailedAttempts;
+    enq.emit.audit({ entry: { action: 'auth.failed', subject: p.reference, detail: { factor: what, attempt: failedAttempts } } });
+    const next: Pickup = { ...p, failedAttempts, status: locked ? 'LOCKED' : p.status, claim: locked ? null : p.claim, pinHash: locked ? null : p.pinHash };
+    if (locked) {
+      enq.emit.audit({ entry: { action: 'pickup.locked', subject: p.reference, detail: { attempts: failedAttempts } } });
+      enq.emit.send({ to: ALARMS, message: raise(`locked:${p.id}`, 'PICKUP_LOCKED', 'warning', p.reference, `Pickup ${p.reference} locked after ${failedAttempts} failed attempts: reissue a PIN after checking identity`) });
+      publish(enq, next, 'locked');
+    }
+    return [put(ctx, next, now), next];
+  };
+
+  const bump = (t: Throttle | undefined, now: number): Throttle => {
+    const failures = (t?.failures ?? 0) + 1;
+    const over = failures - policy.throttleFree;
+    const delay = over > 0 ? Math.min(policy.throttleBaseMs * 2 ** (over - 1), policy.throttleMaxMs) : 0;
+    return { failures, until: delay > 0 ? now + delay : 0 };
+  };
+
+  const chooseCompartment = (ctx: RegistryCtx, p: Pickup): string | null => {
+    const need = p.documents <= 1 ? 0 : p.documents <= 3 ? 1 : 2;
+    const candidates = Object.entries(ctx.compartments)
+      .filter(([, c]) => c.available && c.pickupId === null && SIZES.indexOf(c.size) >= need)
+      .filter(([, c]) => !p.accessible || c.accessible)
+      .sort(([ia, a], [ib, b]) => {
+        // Smallest fitting size first; keep accessible compartments for those who need them.
+        const bySize = SIZES.indexOf(a.size) - SIZES.indexOf(b.size);
+        if (bySize) return bySize;
+        if (!p.accessible && a.accessible !== b.accessible) return a.accessible ? 1 : -1;
+        return ia.localeCompare(ib, 'en', { numeric: true });
+      });
+    return candidates[0]?.[0] ?? null;
+  };
+
+  const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
+    enq.emit.send({ to: compartmentAddress(compartmentId), message: { type: 'unlock', opId, purpose, pickupId, cause } });
+
+  const smsDate = (at: number) => {
+    const [y, m, d] = localDate(at, policy.timeZone).split('-');
+    return `${d}.${m}.${y}`;
+  };
+
+  return defineActor<RegistryCtx, RegistryEvent, RegistryIo>({
+    kind: 'registry',
+    init: (input: RegistryInput) => ({
+      seq: 0,
+      pickups: {},
+      byReference: {},
+      compartments: Object.fromEntries(input.compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
+      devices: { reader: true, shredder: true },
+      numberThrottles: {},
+      kioskThrottles: {},
+    }),
+    on: {
+      'pickup.register': (ctx, e, enq) => {
+        let valid: Pick<Pickup, 'reference' | 'documentKind' | 'phone' | 'birthDate' | 'oldDocumentNumber' | 'accessible' | 'documents'>;
+        try {
+          valid = validateRegistration(e.input, e.now, policy.timeZone);
+        } catch (error) {
+          if (error instanceof DomainError) return void fail(enq, e, error.code, error.message);
+          throw error;
+        }
+        if (ctx.byReference[valid.reference]) return void fail(enq, e, 'PICKUP_EXISTS', `a pickup with reference ${valid.reference} exists`);
+        const id = `P${ctx.seq + 1}`;
+        const p: Pickup = {
+          id,
+          ...valid,
+          status: 'REGISTERED',
+          pinHash: null,
+          pinSerial: 0,
+          compartmentId: null,
+          failedAttempts: 0,
+          claim: null,
+          opId: null,
+          createdAt: e.now,
+          updatedAt: e.now,
+          readyAt: null,
+          expiresAt: null,
+          reminderSent: false,
+          endedAt: null,
+          purgeAt: null,
+          personalDataDeleted: false,
+        };
+        enq.emit.audit({ entry: { action: 'pickup.registered', subject: p.reference, detail: { kind: p.documentKind } } });
+        publish(enq, p, 'registered');
+        reply(enq, e, { id, reference: p.reference, status: p.status });
+        return { ...put(ctx, p, e.now), seq: ctx.seq + 1, byReference: { ...ctx.byReference, [p.reference]: id } };
+      },
+
+      'pickup.cancel': (ctx, e, enq) => {
+        const p = byRef(ctx, e.reference);
+        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        if (!['REGISTERED', 'READY', 'LOCKED', 'EXPIRED'].includes(p.status)) {
+          return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
+        }
+        enq.emit.audit({ entry: { action: 'pickup.cancelled', actor: e.by, subject: p.reference } });
+        if (p.compartmentId) {
+          // The document is still in the box: staff must take it out (retrieve) before it ends.
+          enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'RETRIEVAL_NEEDED', 'info', p.compartmentId, `Cancelled pickup ${p.reference} lies in ${p.compartmentId}: take it out`) });
+          enq.emit.cancel({ key: `remind:${p.id}` });
+          enq.emit.cancel({ key: `expire:${p.id}` });
+          const next: Pickup = { ...p, status: 'CANCELLED', claim: null, pinHash: null };
+          publish(enq, next, 'cancelled');
+          reply(enq, e, { reference: p.reference, status: next.status, compartmentId: p.compartmentId });
+          return put(ctx, next, e.now);
+        }
+        reply(enq, e, { reference: p.reference, status: 'CANCELLED', compartmentId: null });
+        return endPickup(ctx, p, 'CANCELLED', e.now, enq);
+      },
+
+      'pickup.load': (ctx, e, enq) => {
+        const p = byRef(ctx, e.reference);
+        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        if (p.status !== 'REGISTERED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}, not REGISTERED`);
+        const compartmentId = chooseCompartment(ctx, p);
+        if (!compartmentId) return void fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
+        const opId = `op-${ctx.seq + 1}`;
+        enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
+        unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
+        const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
+        publish(enq, next, 'loading');
+        reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
+        return slot({ ...put(ctx, next, e.now), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id });
+      },
+
+      'pickup.retrieve': (ctx, e, enq) => {
+        const p = byRef(ctx, e.reference);
+        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        if (!p.compartmentId || !['EXPIRED', 'CANCELLED', 'LOCKED', 'READY'].includes(p.status)) {
+          return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
+        }
+        const opId = `op-${ctx.seq + 1}`;
+        enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
+        unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
+        reply(enq, e, { reference: p.reference, status: p.status, compartmentId: p.compartmentId });
+        return { ...put(ctx, { ...p, opId, claim: null }, e.now), seq: ctx.seq + 1 };
+      },
+
+      'pickup.reissuePin': (ctx, e, enq) => {
+        const p = byRef(ctx, e.reference);
+        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        if (p.status !== 'READY' && p.status !== 'LOCKED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}`);
+        const serial = p.pinSerial + 1;
+        enq.emit.audit({ entry: { action: 'pin.reissued', actor: e.by, subject: p.reference } });
+        enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
+        const next: Pickup = { ...p, status: 'READY', pinHash: null, pinSerial: serial, failedAttempts: 0, claim: null };
+        publish(enq, next, 'pinReissued');
+        reply(enq, e, { reference: p.reference, status: next.status });
+        return put(ctx, next, e.now);
+      },
+
+      'compartment.service': (ctx, e, enq) => {
+        if (!ctx.compartments[e.compartmentId]) return void fail(enq, e, 'COMPARTMENT_NOT_FOUND', `no compartment ${e.compartmentId}`);
+        enq.emit.send({ to: compartmentAddress(e.compartmentId), message: { type: 'service.set', inService: e.inService, by: e.by, reason: e.reason } });
+        reply(enq, e, { compartmentId: e.compartmentId, inService: e.inService });
+      },
+
+      'pin.generated': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        // A PIN for an older serial (reissued meanwhile) or an ended pickup is dropped unsent.
+        if (!p || p.pinSerial !== e.serial || p.status !== 'READY' || !p.phone) return;
+        const last = smsDate(p.expiresAt ?? e.now);
+        enq.emit.send({
+          to: OUTBOX,
+          message: {
+            type: 'sms.enqueue',
+            id: `pin-${p.id}-${e.serial}`,
+            to: p.phone,
+            text:
+              `Ihr Dokument liegt in der Ausgabebox (${policy.location}). PIN: ${e.pin}. Abholung bis ${last}. ${policy.hoursText}. ` +
+              `Your document is ready at the pickup box; PIN ${e.pin}; collect by ${last}.`,
+          },
+        });
+        enq.emit.audit({ entry: { action: 'pin.issued', subject: p.reference, detail: { serial: e.serial } } });
+        return put(ctx, { ...p, pinHash: e.pinHash }, e.now);
+      },
+
+      'auth.pin': (ctx, e, enq) => {
+        // Same work, same answer, for an unknown number and a wrong PIN.
+        const numberKey = crypto.numberKey(e.phone);
+        const nThrottle = ctx.numberThrottles[numberKey];
+        const kThrottle = ctx.kioskThrottles[e.kioskId];
+        const retryAt = Math.max(nThrottle?.until ?? 0, kThrottle?.until ?? 0);
+        if (retryAt > e.now) {
+          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
+          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
+        }
+        const candidates = Object.values(ctx.pickups).filter((p) => p.phone === e.phone && p.status === 'READY' && p.pinHash);
+        let match: Pickup | undefined;
+        for (const p of candidates) {
+          // No early exit: every candidate is compared, in constant time.
+          if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
+        }
+        if (candidates.length === 0) crypto.equal(crypto.pinHash(e.pin, 'none', 0), crypto.pinHash('', 'none', 0));
+
+        if (match) {
+          if (match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) {
+            return void toSession(enq, e.sessionId, { type: 'auth.busy' });
+          }
+          enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
+          const { [numberKey]: _n, ...numberThrottles } = ctx.numberThrottles;
+          toSession(enq, e.sessionId, {
+            type: 'auth.pinAccepted',
+            documentKind: match.documentKind,
+            oldIdPossible: match.oldDocumentNumber !== null && ctx.devices.reader && ctx.devices.shredder,
+          });
+          const claimedPickup: Pickup = { ...match, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } };
+          return { ...put(ctx, claimedPickup, e.now), numberThrottles };
+        }
+
+        let next = ctx;
+        for (const p of candidates) next = countFailure(next, p, e.now, enq, 'pin')[0];
+        if (candidates.length === 0) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
+        const n = bump(nThrottle, e.now);
+        const k = bump(kThrottle, e.now);
+        toSession(enq, e.sessionId, { type: 'auth.rejected', retryAt: Math.max(n.until, k.until) || null });
+        return {
+          ...next,
+          numberThrottles: { ...next.numberThrottles, [numberKey]: n },
+          kioskThrottles: { ...next.kioskThrottles, [e.kioskId]: k },
+        };
+      },
+
+      'auth.oldDocument': (ctx, e, enq) => {
+        const p = claimed(ctx, e.sessionId, e.now);
+        if (!p) return void toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'oldId', locked: false, code: 'SESSION_NOT_FOUND' });
+        let given: string | null = null;
+        try {
+          given = validateDocumentNumber(e.documentNumber);
+        } catch {
+          given = null;
+        }
+        if (given !== null && p.oldDocumentNumber !== null && crypto.equal(given, p.oldDocumentNumber)) {
+          enq.emit.audit({ entry: { action: 'auth.oldIdAccepted', subject: p.reference, detail: { session: e.sessionId } } });
+          toSession(enq, e.sessionId, { type: 'auth.factorAccepted', factor: 'oldId', documentNumber: given });
+          return put(ctx, { ...p, claim: { ...p.claim!, factor: 'oldId' } }, e.now);
+        }
+        const [next, after] = countFailure(ctx, p, e.now, enq, 'oldId');
+        toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'oldId', locked: after.status === 'LOCKED', code: 'OLD_ID_MISMATCH' });
+        return next;
+      },
+
+      'auth.birthDate': (ctx, e, enq) => {
+        const p = claimed(ctx, e.sessionId, e.now);
+        if (!p) return void toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'birthDate', locked: false, code: 'SESSION_NOT_FOUND' });
+        if (p.birthDate !== null && crypto.equal(e.birthDate, p.birthDate)) {
+          enq.emit.audit({ entry: { action: 'auth.birthDateAccepted', subject: p.reference, detail: { session: e.sessionId } } });
+          toSession(enq, e.sessionId, { type: 'auth.factorAccepted', factor: 'birthDate', documentNumber: null });
+          return put(ctx, { ...p, claim: { ...p.claim!, factor: 'birthDate' } }, e.now);
+        }
+        const [next, after] = countFailure(ctx, p, e.now, enq, 'birthDate');
+        toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'birthDate', locked: after.status === 'LOCKED', code: 'BIRTH_DATE_MISMATCH' });
+        return next;
+      },
+
+      'pickup.release': (ctx, e, enq) => {
+        const p = claimed(ctx, e.sessionId, e.now);
+        if (!p || !p.claim?.factor || !p.compartmentId) {
+          return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
+        }
+        const c = ctx.compartments[p.compartmentId];
+        if (!c?.available) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
+        const opId = `op-${ctx.seq + 1}`;
+        unlock(enq, p.compartmentId, opId, 'collect', p.id, { kind: 'session', sessionId: e.sessionId, pickupId: p.id });
+        toSession(enq, e.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
+        const next: Pickup = { ...p, status: 'RELEASING', opId };
+        publish(enq, next, 'releasing');
+        return { ...put(ctx, next, e.now), seq: ctx.seq + 1 };
+      },
+
+      'session.ended': (ctx, e) => {
+        const held = Object.values(ctx.pickups).filter((p) => p.claim?.sessionId === e.sessionId && p.status === 'READY');
+        let next = ctx;
+        for (const p of held) next = put(next, { ...p, claim: null }, e.now);
+        return held.length ? next : undefined;
+      },
+
+      'compartment.opened': (ctx, e, enq) => {
+        const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
+        if (!p || p.opId !== e.opId) return;
+        if (e.purpose === 'collect') {
+          enq.emit.audit({ entry: { action: 'pickup.collected', subject: p.reference, detail: { compartment: e.compartmentId } } });
+          if (p.claim) toSession(enq, p.claim.sessionId, { type: 'pickup.doorOpened', compartmentId: e.compartmentId });
+          return endPickup(ctx, { ...p, compartmentId: null }, 'COLLECTED', e.now, enq);
+        }
+        if (e.purpose === 'retrieve') {
+          enq.emit.audit({ entry: { action: 'pickup.returned', subject: p.reference, detail: { compartment: e.compartmentId } } });
+          const status: PickupStatus = p.status === 'CANCELLED' ? 'CANCELLED' : 'RETURNED';
+          return endPickup(ctx, { ...p, compartmentId: null }, status, e.now, enq);
+        }
+      },
+
+      'compartment.closed': (ctx, e, enq) => {
+        if (e.purpose === 'load') {
+          const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
+          if (!p || p.opId !== e.opId || p.status !== 'LOADING') return;
+          // Door shut on the document: it is ready, and the PIN goes out.
+          const expiresAt = e.now + policy.windowMs;
+          const serial = p.pinSerial + 1;
+          enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
+          enq.emit.schedule({ key: `remind:${p.id}`, at: expiresAt - policy.reminderBeforeMs, message: { type: 'pickup.remind', pickupId: p.id } });
+          enq.emit.schedule({ key: `expire:${p.id}`, at: expiresAt, message: { type: 'pickup.expire', pickupId: p.id } });
+          enq.emit.audit({ entry: { action: 'pickup.ready', subject: p.reference, detail: { compartment: e.compartmentId } } });
+          const next: Pickup = { ...p, status: 'READY', opId: null, readyAt: e.now, expiresAt, pinSerial: serial };
+          publish(enq, next, 'ready');
+          return put(ctx, next, e.now);
+        }
+        // Collected or retrieved: the compartment is free again.
+        return slot(ctx, e.compartmentId, { pickupId: null });
+      },
+
+      'compartment.notOpened': (ctx, e, enq) => {
+        const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
+        if (!p || p.opId !== e.opId) return;
+        if (e.purpose === 'collect') {
+          // The latch re-engaged; the document is still there and the pickup stays READY.
+          if (p.claim) toSession(enq, p.claim.sessionId, { type: 'pickup.doorNotOpened' });
+          const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
+          publish(enq, next, 'doorNotOpened');
+          return put(ctx, next, e.now);
+        }
+        if (e.purpose === 'load') {
+          const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
+          publish(enq, next, 'loadAborted');
+          return slot(put(ctx, next, e.now), e.compartmentId, { pickupId: null });
+        }
+        return put(ctx, { ...p, opId: null }, e.now);
+      },
+
+      'compartment.unlockFailed': (ctx, e, enq) => {
+        const p = Object.values(ctx.pickups).find((x) => x.opId === e.opId);
+        if (!p) return;
+        if (e.purpose === 'collect') {
+          if (p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
+          const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
+          publish(enq, next, 'unlockFailed');
+          return put(ctx, next, e.now);
+        }
+        if (e.purpose === 'load') {
+          const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
+          publish(enq, next, 'loadAborted');
+          return slot(put(ctx, next, e.now), e.compartmentId, { pickupId: null });
+        }
+        return put(ctx, { ...p, opId: null }, e.now);
+      },
+
+      'compartment.availability': (ctx, e) => slot(ctx, e.compartmentId, { available: e.available }),
+
+      'device.status': (ctx, e) => ({ ...ctx, devices: { ...ctx.devices, [e.device]: e.available } }),
+
+      'actor.escalated': (ctx, e, enq) => {
+        const [kind, id] = e.actor.split('/');
+        enq.emit.send({ to: ALARMS, message: raise(`failed:${e.actor}`, 'ACTOR_FAILED', 'critical', e.actor, `${e.actor} keeps failing (${e.code}) and was taken out of service`) });
+        if (kind === 'compartment' && id) return slot(ctx, id, { available: false });
+        if (kind === 'reader' || kind === 'shredder') return { ...ctx, devices: { ...ctx.devices, [kind]: false } };
+      },
+
+      'pickup.remind': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || p.status !== 'READY' || p.reminderSent || !p.phone) return;
+        const last = smsDate(p.expiresAt ?? e.now);
+        enq.emit.send({
+          to: OUTBOX,
+          message: {
+            type: 'sms.enqueue',
+            id: `remind-${p.id}`,
+            to: p.phone,
+            text: `Erinnerung: Ihr Dokument liegt noch in der Ausgabebox (${policy.location}), Abholung bis ${last}. ${policy.hoursText}. Reminder: please collect your document by ${last}.`,
+          },
+        });
+        enq.emit.audit({ entry: { action: 'pickup.reminded', subject: p.reference } });
+        return put(ctx, { ...p, reminderSent: true }, e.now);
+      },
+
+      'pickup.expire': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || (p.status !== 'READY' && p.status !== 'LOCKED')) return;
+        enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
+        enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
+        if (p.phone) {
+          enq.emit.send({
+            to: OUTBOX,
+            message: {
+              type: 'sms.enqueue',
+              id: `expired-${p.id}`,
+              to: p.phone,
+              text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
+            },
+          });
+        }
+        const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
+        publish(enq, next, 'expired');
+        return put(ctx, next, e.now);
+      },
+
+      'pickup.purge': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || !ENDED.includes(p.status) || p.personalDataDeleted) return;
+        enq.emit.audit({ entry: { action: 'pickup.personalDataDeleted', subject: p.reference } });
+        return put(ctx, { ...p, phone: null, birthDate: null, oldDocumentNumber: null, pinHash: null, personalDataDeleted: true }, e.now);
+      },
+
+      // After a process restart: claims of sessions that did not survive are void.
+      recovered: (ctx, e) => {
+        const held = Object.values(ctx.pickups).filter((p) => p.claim);
+        if (!held.length) return;
+        let next = ctx;
+        for (const p of held) next = put(next, { ...p, claim: null }, e.now);
+        return next;
+      },
+    },
+    async io(op) {
+      const pin = crypto.generatePin();
+      return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
+    },
+  });
+}
+
+/** Checks and normalises a registration; throws DomainError with a stable code. */
+export function validateRegistration(input: RegisterInput, now: number, timeZone: string) {
+  const reference = String(input.reference ?? '').trim();
+  if (!/^[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}$/.test(reference)) {
+    throw new DomainError('INVALID_REFERENCE', 'reference must be 3–40 letters, digits, "-", "/" or "."');
+  }
+  if (!DOCUMENT_KINDS.includes(input.documentKind as DocumentKind)) {
+    throw new DomainError('INVALID_DOCUMENT_KIND', `documentKind must be one of ${DOCUMENT_KINDS.join(', ')}`);
+  }
+  const documents = input.documents ?? 1;
+  if (!Number.isInteger(documents) || documents < 1 || documents > 10) {
+    throw new DomainError('INVALID_DOCUMENT_KIND', 'documents must be a whole number from 1 to 10');
+  }
+  return {
+    reference,
+    documentKind: input.documentKind as DocumentKind,
+    phone: normalizeMobile(String(input.phone ?? '')),
+    birthDate: parseBirthDate(String(input.birthDate ?? ''), now, timeZone),
+    oldDocumentNumber: input.oldDocumentNumber ? validateDocumentNumber(input.oldDocumentNumber) : null,
+    accessible: input.accessible === true,
+    documents,
+  };
+}

@@ -1,0 +1,283 @@
+import { defineActor, type Enqueue } from './runtime/define.js';
+import { READER, REGISTRY, kioskAddress } from './messages.js';
+import { DomainError } from './domain/errors.js';
+import { normalizeMobile } from './domain/phone.js';
+import { parseBirthDate } from './domain/dates.js';
+import { parseTd1 } from './domain/mrz.js';
+
+/**
+ * One citizen at the panel, from the first tap to the open door.
+ *
+ *   phone ─▶ pin ─▶ (checking) ─▶ factor ─▶ card ─▶ (card checking) ─▶ (shredding) ─▶ opening ─▶ done
+ *                                     └────▶ birthDate ─▶ (birth date checking) ──────▶ opening ─▶ done
+ *
+ * Every wrong answer, timeout and device failure has its way out: back to a step with an error
+ * code the panel can explain, or `done` with an outcome. 60 s without input ends the session.
+ */
+
+export type SessionStep =
+  | 'phone'
+  | 'pin'
+  | 'checkingPin'
+  | 'factor'
+  | 'card'
+  | 'checkingCard'
+  | 'shredding'
+  | 'birthDate'
+  | 'checkingBirthDate'
+  | 'opening'
+  | 'done';
+
+export type SessionOutcome = 'collected' | 'doorNotOpened' | 'timeout' | 'cancelled' | 'locked' | 'failed' | 'interrupted';
+
+export interface SessionCtx {
+  id: string;
+  kioskId: string;
+  step: SessionStep;
+  /** the number given at the panel; dropped when the session ends */
+  phone: string | null;
+  oldIdPossible: boolean;
+  documentKind: string | null;
+  compartmentId: string | null;
+  /** the last problem, as a stable code for the panel to explain */
+  error: string | null;
+  retryAt: number | null;
+  pinRejections: number;
+  outcome: SessionOutcome | null;
+  startedAt: number;
+  lastInputAt: number;
+  /** the card is in the reader and must be given back if the session ends */
+  cardInReader: boolean;
+}
+
+export type SessionEvent =
+  | { type: 'started' }
+  | { type: 'input.phone'; phone: string }
+  | { type: 'input.pin'; pin: string }
+  | { type: 'input.factor'; factor: 'oldId' | 'birthDate' }
+  | { type: 'input.birthDate'; birthDate: string }
+  | { type: 'input.cancel' }
+  | { type: 'auth.throttled'; retryAt: number }
+  | { type: 'auth.rejected'; retryAt: number | null }
+  | { type: 'auth.busy' }
+  | { type: 'auth.pinAccepted'; documentKind: string; oldIdPossible: boolean }
+  | { type: 'auth.factorAccepted'; factor: 'oldId' | 'birthDate'; documentNumber: string | null }
+  | { type: 'auth.factorRejected'; factor: 'oldId' | 'birthDate'; locked: boolean; code: string }
+  | { type: 'card.read'; mrz: string[] }
+  | { type: 'card.unreadable'; code: string }
+  | { type: 'card.unavailable' }
+  | { type: 'card.ejected' }
+  | { type: 'card.shredded' }
+  | { type: 'card.retained' }
+  | { type: 'release.started'; compartmentId: string }
+  | { type: 'release.failed'; code: string }
+  | { type: 'pickup.doorOpened'; compartmentId: string }
+  | { type: 'pickup.doorNotOpened' }
+  | { type: 'timeout' }
+  | { type: 'linger.over' }
+  | { type: 'recovered' }
+  | { type: 'restarted' };
+
+export interface SessionPolicy {
+  inactivityMs: number;
+  /** how long the final screen stays before the session is gone */
+  lingerMs: number;
+  /** wrong number/PIN pairs one session may try before it ends */
+  maxPinRejections: number;
+  timeZone: string;
+}
+
+export interface SessionInput {
+  id: string;
+  kioskId: string;
+}
+
+/** What a session may be asked at each step; anything else is SESSION_WRONG_STEP. */
+export const INPUT_STEPS: Record<string, readonly SessionStep[]> = {
+  'input.phone': ['phone'],
+  'input.pin': ['pin'],
+  'input.factor': ['factor'],
+  'input.birthDate': ['birthDate'],
+  'input.cancel': ['phone', 'pin', 'checkingPin', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+};
+
+export function sessionActor(policy: SessionPolicy) {
+  type Enq = Enqueue<SessionCtx, never>;
+
+  const view = (ctx: SessionCtx, enq: Enq): SessionCtx => {
+    enq.emit.publish({
+      event: {
+        type: 'session.changed',
+        sessionId: ctx.id,
+        kioskId: ctx.kioskId,
+        step: ctx.step,
+        error: ctx.error,
+        retryAt: ctx.retryAt,
+        oldIdPossible: ctx.oldIdPossible,
+        compartmentId: ctx.compartmentId,
+        outcome: ctx.outcome,
+      },
+    });
+    return ctx;
+  };
+  const touch = (ctx: SessionCtx, now: number, enq: Enq): SessionCtx => {
+    enq.emit.schedule({ key: 'timeout', at: now + policy.inactivityMs, message: { type: 'timeout' } });
+    return { ...ctx, lastInputAt: now };
+  };
+  /** Ends the session: releases what it holds, tells the kiosk, and goes away after the final screen. */
+  const finish = (ctx: SessionCtx, outcome: SessionOutcome, error: string | null, now: number, enq: Enq): SessionCtx => {
+    if (ctx.step === 'done') return ctx;
+    if (ctx.cardInReader || ctx.step === 'card') enq.emit.send({ to: READER, message: { type: 'cancel', sessionId: ctx.id } });
+    enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: ctx.id } });
+    enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
+    enq.emit.cancel({ key: 'timeout' });
+    enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
+    enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
+    return view({ ...ctx, step: 'done', outcome, error, phone: null }, enq);
+  };
+  const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
+    enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id } });
+    return view({ ...ctx, step: 'opening', error: null }, enq);
+  };
+  const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
+
+  return defineActor<SessionCtx, SessionEvent>({
+    kind: 'session',
+    transient: true,
+    init: (input: SessionInput) => ({
+      id: input.id,
+      kioskId: input.kioskId,
+      step: 'phone',
+      phone: null,
+      oldIdPossible: false,
+      documentKind: null,
+      compartmentId: null,
+      error: null,
+      retryAt: null,
+      pinRejections: 0,
+      outcome: null,
+      startedAt: 0,
+      lastInputAt: 0,
+      cardInReader: false,
+    }),
+    on: {
+      started: (ctx, e, enq) => {
+        enq.emit.audit({ entry: { action: 'session.started', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id } });
+        return view(touch({ ...ctx, startedAt: e.now }, e.now, enq), enq);
+      },
+      'input.phone': (ctx, e, enq) => {
+        if (ctx.step !== 'phone') return;
+        try {
+          const phone = normalizeMobile(e.phone);
+          return view(touch({ ...ctx, step: 'pin', phone, error: null }, e.now, enq), enq);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq);
+        }
+      },
+      'input.pin': (ctx, e, enq) => {
+        if (ctx.step !== 'pin' || !ctx.phone) return;
+        if (!/^\d{6}$/.test(e.pin)) return view(touch({ ...ctx, error: 'INVALID_PIN_FORMAT' }, e.now, enq), enq);
+        enq.emit.send({ to: REGISTRY, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
+        return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq);
+      },
+      'auth.throttled': (ctx, e, enq) => {
+        if (ctx.step !== 'checkingPin') return;
+        return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_THROTTLED', retryAt: e.retryAt }, enq);
+      },
+      'auth.rejected': (ctx, e, enq) => {
+        if (ctx.step !== 'checkingPin') return;
+        const pinRejections = ctx.pinRejections + 1;
+        if (pinRejections >= policy.maxPinRejections) return finish({ ...ctx, pinRejections }, 'failed', 'AUTH_FAILED', e.now, enq);
+        // Back to the number: the panel must not tell whether the number or the PIN was wrong.
+        return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_FAILED', retryAt: e.retryAt, pinRejections }, enq);
+      },
+      'auth.busy': (ctx, e, enq) => {
+        if (ctx.step !== 'checkingPin') return;
+        return finish(ctx, 'failed', 'PICKUP_BUSY', e.now, enq);
+      },
+      'auth.pinAccepted': (ctx, e, enq) => {
+        if (ctx.step !== 'checkingPin') return;
+        const step = e.oldIdPossible ? 'factor' : 'birthDate';
+        return view({ ...ctx, step, documentKind: e.documentKind, oldIdPossible: e.oldIdPossible, error: null, retryAt: null }, enq);
+      },
+      'input.factor': (ctx, e, enq) => {
+        if (ctx.step !== 'factor') return;
+        if (e.factor === 'oldId') {
+          enq.emit.send({ to: READER, message: { type: 'accept', sessionId: ctx.id } });
+          return view(touch({ ...ctx, step: 'card', error: null }, e.now, enq), enq);
+        }
+        return view(touch({ ...ctx, step: 'birthDate', error: null }, e.now, enq), enq);
+      },
+      'card.unavailable': (ctx, _e, enq) => {
+        if (ctx.step !== 'card') return;
+        // Reader or shredder out of order: the birth date is the other way.
+        return view({ ...ctx, step: 'birthDate', oldIdPossible: false, error: 'CARD_UNAVAILABLE' }, enq);
+      },
+      'card.read': (ctx, e, enq) => {
+        if (ctx.step !== 'card') return;
+        let documentNumber: string | null = null;
+        try {
+          documentNumber = parseTd1(e.mrz, e.now, { timeZone: policy.timeZone }).documentNumber;
+        } catch {
+          documentNumber = null;
+        }
+        if (!documentNumber) {
+          enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: false, documentNumber: null } });
+          return view(touch({ ...ctx, step: 'factor', error: 'INVALID_MRZ', cardInReader: true }, e.now, enq), enq);
+        }
+        enq.emit.send({ to: REGISTRY, message: { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber } });
+        return view(touch({ ...ctx, step: 'checkingCard', cardInReader: true }, e.now, enq), enq);
+      },
+      'card.unreadable': (ctx, e, enq) => {
+        if (ctx.step !== 'card') return;
+        return view(touch({ ...ctx, step: 'factor', error: e.code }, e.now, enq), enq);
+      },
+      'card.ejected': (ctx) => ({ ...ctx, cardInReader: false }),
+      'auth.factorAccepted': (ctx, e, enq) => {
+        if (e.factor === 'oldId' && ctx.step === 'checkingCard') {
+          enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: true, documentNumber: e.documentNumber } });
+          return view({ ...ctx, step: 'shredding', cardInReader: false }, enq);
+        }
+        if (e.factor === 'birthDate' && ctx.step === 'checkingBirthDate') return release(ctx, enq);
+      },
+      'auth.factorRejected': (ctx, e, enq) => {
+        if (ctx.step !== 'checkingCard' && ctx.step !== 'checkingBirthDate') return;
+        if (ctx.step === 'checkingCard') enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: false, documentNumber: null } });
+        if (e.locked) return finish(ctx, 'locked', 'PICKUP_LOCKED', e.now, enq);
+        if (e.code === 'SESSION_NOT_FOUND') return finish(ctx, 'failed', 'SESSION_NOT_FOUND', e.now, enq);
+        // A card that does not match is given back; the birth date is the fallback.
+        return view(touch({ ...ctx, step: 'birthDate', error: e.code }, e.now, enq), enq);
+      },
+      'card.shredded': (ctx, _e, enq) => (ctx.step === 'shredding' ? release(ctx, enq) : undefined),
+      // The card was verified and is inside the box even if the shredder jammed: staff destroys it.
+      'card.retained': (ctx, _e, enq) => (ctx.step === 'shredding' ? release(ctx, enq) : undefined),
+      'input.birthDate': (ctx, e, enq) => {
+        if (ctx.step !== 'birthDate') return;
+        try {
+          const birthDate = parseBirthDate(e.birthDate, e.now, policy.timeZone);
+          enq.emit.send({ to: REGISTRY, message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate } });
+          return view(touch({ ...ctx, step: 'checkingBirthDate', error: null }, e.now, enq), enq);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq);
+        }
+      },
+      'release.started': (ctx, e, enq) => (ctx.step === 'opening' ? view({ ...ctx, compartmentId: e.compartmentId }, enq) : undefined),
+      'release.failed': (ctx, e, enq) => finish(ctx, 'failed', e.code, e.now, enq),
+      'pickup.doorOpened': (ctx, e, enq) => finish({ ...ctx, compartmentId: e.compartmentId }, 'collected', null, e.now, enq),
+      'pickup.doorNotOpened': (ctx, e, enq) => finish(ctx, 'doorNotOpened', 'DOOR_NOT_OPENED', e.now, enq),
+      'input.cancel': (ctx, e, enq) => finish(ctx, 'cancelled', null, e.now, enq),
+      timeout: (ctx, e, enq) => {
+        // While the door is unlocking the compartment's own 30 s window decides.
+        if (ctx.step === 'opening' || ctx.step === 'shredding') return;
+        return finish(ctx, 'timeout', 'SESSION_TIMEOUT', e.now, enq);
+      },
+      'linger.over': (_ctx, _e, enq) => {
+        enq.emit.stop({});
+      },
+      recovered: recover,
+      restarted: recover,
+    },
+  });
+}

@@ -1,0 +1,94 @@
+import { defineActor } from './runtime/define.js';
+import { ALARMS, READER, REGISTRY, clear, raise, sessionAddress } from './messages.js';
+import type { ShredderPort } from '../drivers/ports.js';
+
+/**
+ * The shredder destroys old ID cards the reader hands it. Every destruction is audited with the
+ * document number, so the office can prove the old document was invalidated.
+ *
+ *   idle ──shred──▶ shredding ──ok──▶ idle (or binFull)
+ *                            └─jam──▶ jammed ──staff clears──▶ idle
+ */
+
+export type ShredderState = 'idle' | 'shredding' | 'jammed' | 'binFull';
+
+export interface ShredderCtx {
+  state: ShredderState;
+  binFree: number;
+  binCapacity: number;
+  /** the card being shredded */
+  current: { sessionId: string; documentNumber: string } | null;
+  /** cards taken in but not destroyed (jam): staff must destroy them by hand */
+  retained: string[];
+  destroyed: number;
+}
+
+export type ShredderEvent =
+  | { type: 'shred'; sessionId: string; documentNumber: string }
+  | { type: 'shred.done'; binFree: number }
+  | { type: 'shred.failed'; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL'; binFree: number }
+  | { type: 'jam' }
+  | { type: 'clear'; by: string; binEmptied: boolean; binFree: number };
+
+export type ShredderIo = { kind: 'shred' };
+
+export function shredderActor(port: ShredderPort) {
+  const announce = (available: boolean, code?: string) => [
+    { to: REGISTRY, message: { type: 'device.status', device: 'shredder', available, code: code ?? null } },
+    { to: READER, message: { type: 'shredder.status', available } },
+  ];
+  return defineActor<ShredderCtx, ShredderEvent, ShredderIo>({
+    kind: 'shredder',
+    init: () => ({ state: 'idle', binFree: port.binFree(), binCapacity: port.binCapacity(), current: null, retained: [], destroyed: 0 }),
+    on: {
+      shred: (ctx, e, enq) => {
+        if (ctx.state !== 'idle') {
+          // Cannot happen when the reader honours our status; keep the card and say so.
+          enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.retained' } });
+          enq.emit.audit({ entry: { action: 'oldId.retained', subject: e.documentNumber, detail: { session: e.sessionId, reason: ctx.state } } });
+          return { ...ctx, retained: [...ctx.retained, e.documentNumber] };
+        }
+        enq.emit.io({ op: { kind: 'shred' } });
+        return { ...ctx, state: 'shredding', current: { sessionId: e.sessionId, documentNumber: e.documentNumber } };
+      },
+      'shred.done': (ctx, e, enq) => {
+        if (!ctx.current) return;
+        enq.emit.audit({ entry: { action: 'oldId.destroyed', subject: ctx.current.documentNumber, detail: { session: ctx.current.sessionId } } });
+        enq.emit.send({ to: sessionAddress(ctx.current.sessionId), message: { type: 'card.shredded' } });
+        const full = e.binFree <= 0;
+        if (full) {
+          enq.emit.send({ to: ALARMS, message: raise('shredder:bin', 'SHREDDER_BIN_FULL', 'warning', 'shredder/1', 'Shredder bin is full: empty it') });
+          for (const s of announce(false, 'SHREDDER_BIN_FULL')) enq.emit.send(s);
+        }
+        return { ...ctx, state: full ? 'binFull' : 'idle', current: null, binFree: e.binFree, destroyed: ctx.destroyed + 1 };
+      },
+      'shred.failed': (ctx, e, enq) => {
+        if (!ctx.current) return;
+        enq.emit.audit({ entry: { action: 'oldId.retained', subject: ctx.current.documentNumber, detail: { session: ctx.current.sessionId, reason: e.code } } });
+        enq.emit.send({ to: sessionAddress(ctx.current.sessionId), message: { type: 'card.retained' } });
+        enq.emit.send({ to: ALARMS, message: raise(e.code === 'SHREDDER_JAM' ? 'shredder:jam' : 'shredder:bin', e.code, 'critical', 'shredder/1', e.code === 'SHREDDER_JAM' ? 'Shredder jammed with a card inside: clear it and destroy the card' : 'Shredder bin is full: empty it') });
+        for (const s of announce(false, e.code)) enq.emit.send(s);
+        return { ...ctx, state: e.code === 'SHREDDER_JAM' ? 'jammed' : 'binFull', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentNumber] };
+      },
+      /** A jam reported by the device outside a shred (sensor). */
+      jam: (ctx, _e, enq) => {
+        if (ctx.state === 'jammed') return;
+        enq.emit.send({ to: ALARMS, message: raise('shredder:jam', 'SHREDDER_JAM', 'critical', 'shredder/1', 'Shredder jammed: clear it') });
+        for (const s of announce(false, 'SHREDDER_JAM')) enq.emit.send(s);
+        return { ...ctx, state: 'jammed' };
+      },
+      clear: (ctx, e, enq) => {
+        if (ctx.state === 'shredding') return;
+        enq.emit.audit({ entry: { action: 'shredder.cleared', actor: e.by, detail: { binEmptied: e.binEmptied, retainedDestroyedByStaff: ctx.retained.length } } });
+        enq.emit.send({ to: ALARMS, message: clear('shredder:jam') });
+        enq.emit.send({ to: ALARMS, message: clear('shredder:bin') });
+        for (const s of announce(true)) enq.emit.send(s);
+        return { ...ctx, state: e.binFree > 0 ? 'idle' : 'binFull', binFree: e.binFree, retained: [] };
+      },
+    },
+    async io() {
+      const result = await port.shred();
+      return result.ok ? { type: 'shred.done', binFree: port.binFree() } : { type: 'shred.failed', code: result.code, binFree: port.binFree() };
+    },
+  });
+}

@@ -1,0 +1,295 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { authenticate, BIRTH, lastPin, oldIdCard, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
+
+test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0001');
+  const p = t.box.pickup('V-2026-0001')!;
+  assert.is(p.status, 'READY');
+  assert.is(p.compartmentId, compartmentId);
+  assert.match(pin, /^\d{6}$/);
+  assert.ok(p.pinHash && !p.pinHash.includes(pin), 'the PIN itself is not stored');
+  assert.is(t.box.compartment(compartmentId)!.state, 'occupied');
+  const sms = t.hw.sms.to(PHONE)[0]!;
+  assert.match(sms.text, /Abholung bis 03\.12\.2026/);
+  await t.box.close();
+});
+
+test('a pickup with old ID: the card is checked, shredded, the destruction audited, the door opens', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0002');
+  const sessionId = await authenticate(t, pin);
+  assert.is(t.box.session(sessionId)!.step, 'factor');
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.idle();
+  assert.ok(t.hw.reader.insert(oldIdCard()));
+  await t.box.idle();
+  assert.is(t.hw.shredder.shredded.length, 1, 'the old card was shredded');
+  assert.is(t.box.session(sessionId)!.step, 'opening');
+  assert.is(t.box.session(sessionId)!.compartmentId, compartmentId);
+  assert.ok(t.hw.locks.openDoor(compartmentId), 'the latch was released');
+  await t.box.idle();
+  assert.is(t.box.session(sessionId)!.outcome, 'collected');
+  assert.is(t.box.pickup('V-2026-0002')!.status, 'COLLECTED');
+  const audit = await t.box.audit();
+  const destroyed = audit.find((a) => a.action === 'oldId.destroyed');
+  assert.ok(destroyed);
+  assert.is(destroyed!.subject, 'L01X00T47');
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.compartment(compartmentId)!.state, 'free');
+  await t.box.close();
+});
+
+test('a pickup with the birth date opens the compartment', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0003');
+  const sessionId = await authenticate(t, pin);
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+  await t.box.idle();
+  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
+  await t.box.idle();
+  assert.is(t.box.session(sessionId)!.step, 'opening');
+  assert.is(t.hw.locks.latch(compartmentId), 'released');
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('V-2026-0003')!.status, 'COLLECTED');
+  await t.box.close();
+});
+
+test('a wrong birth date does not open; the session asks again', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0004');
+  const sessionId = await authenticate(t, pin);
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+  await t.box.idle();
+  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '13.04.1980' });
+  await t.box.idle();
+  const s = t.box.session(sessionId)!;
+  assert.is(s.step, 'birthDate');
+  assert.is(s.error, 'BIRTH_DATE_MISMATCH');
+  assert.is(t.hw.locks.latch(compartmentId), 'engaged');
+  assert.is(t.box.pickup('V-2026-0004')!.failedAttempts, 1);
+  await t.box.close();
+});
+
+test('a wrong old ID is given back and the birth date is the fallback', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0005');
+  const sessionId = await authenticate(t, pin);
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.idle();
+  t.hw.reader.insert(oldIdCard('T22000129'));
+  await t.box.idle();
+  assert.is(t.hw.reader.ejected.length, 1, 'the card came back out');
+  assert.is(t.hw.shredder.shredded.length, 0, 'nothing was shredded');
+  assert.is(t.box.session(sessionId)!.step, 'birthDate');
+  assert.is(t.box.session(sessionId)!.error, 'OLD_ID_MISMATCH');
+  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.idle();
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('V-2026-0005')!.status, 'COLLECTED');
+  await t.box.close();
+});
+
+test('a jammed shredder closes the card slot and sessions fall back to the birth date', async () => {
+  const t = await testBox();
+  const first = await readyPickup(t, 'V-2026-0006');
+  const second = await readyPickup(t, 'V-2026-0007', { phone: '+4915228817387' });
+  // First citizen: the shredder jams on their card.
+  t.hw.shredder.jamNext = true;
+  let sessionId = await authenticate(t, first.pin);
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.idle();
+  t.hw.reader.insert(oldIdCard());
+  await t.box.idle();
+  assert.is(t.box.devices().shredder.state, 'jammed');
+  assert.ok(t.box.alarms(true).some((a) => a.code === 'SHREDDER_JAM'));
+  assert.ok((await t.box.audit()).some((a) => a.action === 'oldId.retained' && a.subject === 'L01X00T47'));
+  t.hw.locks.openDoor(first.compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('V-2026-0006')!.status, 'COLLECTED', 'the card was verified and is in custody');
+  await t.box.advance(6_000);
+  // Second citizen: no card slot offered any more.
+  sessionId = await authenticate(t, second.pin, '+4915228817387');
+  const s = t.box.session(sessionId)!;
+  assert.is(s.step, 'birthDate');
+  assert.is(s.oldIdPossible, false);
+  assert.is(t.box.devices().reader.available, false);
+  assert.not.ok(t.hw.reader.accepting);
+  await t.box.close();
+});
+
+test('a session without input for 60 s times out and holds nothing', async () => {
+  const t = await testBox();
+  const { pin } = await readyPickup(t, 'V-2026-0008');
+  const sessionId = await authenticate(t, pin);
+  await t.box.advance(59_000);
+  assert.is(t.box.session(sessionId)!.step, 'factor');
+  await t.box.advance(1_000);
+  assert.is(t.box.session(sessionId)!.outcome, 'timeout');
+  assert.is(t.box.pickup('V-2026-0008')!.claim, null);
+  await t.box.advance(5_000);
+  assert.is(t.box.session(sessionId), undefined, 'the session is gone after its final screen');
+  const next = await t.box.startSession();
+  assert.ok(next.sessionId, 'the panel takes the next citizen');
+  await t.box.close();
+});
+
+test('a door not opened within 30 s locks again, the pickup stays READY and the session says so', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0009');
+  const sessionId = await authenticate(t, pin);
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+  await t.box.idle();
+  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.idle();
+  await t.box.advance(30_300);
+  assert.is(t.box.session(sessionId)!.outcome, 'doorNotOpened');
+  assert.is(t.box.pickup('V-2026-0009')!.status, 'READY');
+  assert.is(t.box.compartment(compartmentId)!.state, 'occupied');
+  assert.not.ok(t.hw.locks.openDoor(compartmentId), 'the latch holds again');
+  await t.box.close();
+});
+
+test('a door left open over 60 s raises an alarm, closing it clears the alarm', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0010');
+  const sessionId = await authenticate(t, pin);
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+  await t.box.idle();
+  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.idle();
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.advance(59_000);
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'DOOR_LEFT_OPEN'));
+  await t.box.advance(1_000);
+  assert.ok(t.box.alarms(true).some((a) => a.code === 'DOOR_LEFT_OPEN' && a.subject === compartmentId));
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'DOOR_LEFT_OPEN'));
+  await t.box.close();
+});
+
+test('two sessions racing for one pickup: exactly one opens the compartment', async () => {
+  const t = await testBox({ kiosks: ['1', '2'] });
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0011');
+  const a = (await t.box.startSession('1')).sessionId;
+  const b = (await t.box.startSession('2')).sessionId;
+  await t.box.idle();
+  for (const s of [a, b]) t.box.sessionInput(s, { type: 'phone', phone: PHONE });
+  await t.box.idle();
+  for (const s of [a, b]) t.box.sessionInput(s, { type: 'pin', pin });
+  await t.box.idle();
+  for (const s of [a, b]) {
+    if (t.box.session(s)!.step === 'birthDate' || t.box.session(s)!.step === 'factor') {
+      if (t.box.session(s)!.step === 'factor') t.box.sessionInput(s, { type: 'factor', factor: 'birthDate' });
+    }
+  }
+  await t.box.idle();
+  for (const s of [a, b]) if (t.box.session(s)!.step === 'birthDate') t.box.sessionInput(s, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.idle();
+  const steps = [a, b].map((s) => t.box.session(s)!);
+  assert.is(steps.filter((s) => s.step === 'opening').length, 1, 'one session opens');
+  assert.is(steps.filter((s) => s.step === 'done' && s.error === 'PICKUP_BUSY').length, 1, 'the other is told the pickup is busy');
+  assert.is(t.hw.locks.pulses.filter((c) => c === compartmentId).length, 2, 'one pulse to load, one to collect');
+  await t.box.close();
+});
+
+test('an unknown number and a wrong PIN get the same answer', async () => {
+  const t = await testBox();
+  const { pin } = await readyPickup(t, 'V-2026-0012');
+  const wrong = await authenticate(t, wrongPin(pin));
+  const wrongView = t.box.session(wrong)!;
+  t.box.sessionInput(wrong, { type: 'cancel' });
+  await t.box.advance(6_000);
+  const unknown = await authenticate(t, pin, '+4915228817399');
+  const unknownView = t.box.session(unknown)!;
+  assert.equal({ ...wrongView, id: '' }, { ...unknownView, id: '' });
+  assert.is(unknownView.error, 'AUTH_FAILED');
+  await t.box.close();
+});
+
+test('the box starts no session outside the opening hours and says when it opens', async () => {
+  const sunday = Date.UTC(2026, 10, 22, 11, 0, 0);
+  const { SimulatedClock } = await import('../../actors/runtime/clock.js');
+  const t = await testBox({}, { clock: new SimulatedClock(sunday) });
+  try {
+    await t.box.startSession();
+    assert.unreachable('a session started on a Sunday');
+  } catch (error) {
+    assert.is((error as { code: string }).code, 'BOX_CLOSED');
+    assert.is((error as { details: { nextOpening: number } }).details.nextOpening, Date.UTC(2026, 10, 23, 6, 30, 0));
+  }
+  assert.is(t.box.openNow(), false);
+  await t.box.close();
+});
+
+test('in 24/7 mode the box serves on a Sunday night', async () => {
+  const { SimulatedClock } = await import('../../actors/runtime/clock.js');
+  const t = await testBox({ hoursPreset: 'always' }, { clock: new SimulatedClock(Date.UTC(2026, 10, 22, 22, 0, 0)) });
+  const { sessionId } = await t.box.startSession();
+  assert.ok(sessionId);
+  await t.box.close();
+});
+
+test('the reminder SMS goes out 2 days before expiry; after the window the pickup expires and staff is told', async () => {
+  const t = await testBox();
+  await readyPickup(t, 'V-2026-0013');
+  await t.box.advance(8 * 86_400_000 - 1_000);
+  assert.is(t.hw.sms.to(PHONE).length, 1);
+  await t.box.advance(1_000);
+  assert.is(t.hw.sms.to(PHONE).length, 2);
+  assert.match(t.hw.sms.to(PHONE)[1]!.text, /Erinnerung/);
+  await t.box.advance(2 * 86_400_000);
+  const p = t.box.pickup('V-2026-0013')!;
+  assert.is(p.status, 'EXPIRED');
+  assert.match(t.hw.sms.to(PHONE)[2]!.text, /zurück an den Schalter/);
+  assert.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_EXPIRED' && a.subject === p.compartmentId));
+  const { compartmentId } = await t.box.retrievePickup('V-2026-0013', 'staff-ben');
+  await t.box.idle();
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('V-2026-0013')!.status, 'RETURNED');
+  assert.is(t.box.compartment(compartmentId)!.state, 'free');
+  await t.box.close();
+});
+
+test('a PIN is single use: after collection it opens nothing', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0014');
+  let s = await authenticate(t, pin);
+  t.box.sessionInput(s, { type: 'factor', factor: 'birthDate' });
+  await t.box.idle();
+  t.box.sessionInput(s, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.idle();
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.advance(6_000);
+  s = await authenticate(t, pin);
+  assert.is(t.box.session(s)!.error, 'AUTH_FAILED');
+  await t.box.close();
+});
+
+test('reissuing a PIN kills the old one', async () => {
+  const t = await testBox();
+  const { pin } = await readyPickup(t, 'V-2026-0015');
+  await t.box.reissuePin('V-2026-0015', 'staff-anna');
+  await t.box.idle();
+  const fresh = lastPin(t);
+  assert.is.not(fresh, pin === fresh ? '' : pin);
+  const s = await authenticate(t, pin);
+  if (pin !== fresh) assert.is(t.box.session(s)!.error, 'AUTH_FAILED');
+  t.box.sessionInput(s, { type: 'cancel' });
+  await t.box.advance(6_000);
+  const s2 = await authenticate(t, fresh);
+  assert.ok(['factor', 'birthDate'].includes(t.box.session(s2)!.step));
+  await t.box.close();
+});
+
+test.run();
