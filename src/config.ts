@@ -108,5 +108,5 @@ export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
 }
 
 export const isDevelopmentKey = (config: BoxConfig): boolean => config.pinKey === DEV_PIN_KEY;
-export const hoursText = (config: BoxConfig): string => describeHours(config.hours, 'de');
+export const hoursText = (config: BoxConfig): string => describeHours(config.hours, 'de', { smsSafe: true });
 export { DAY };
