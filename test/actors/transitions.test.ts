@@ -1,0 +1,174 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compartmentActor, type CompartmentCtx } from '../../actors/compartment.js';
+import { readerActor, type ReaderCtx } from '../../actors/reader.js';
+import { shredderActor, type ShredderCtx } from '../../actors/shredder.js';
+import { sessionActor, type SessionCtx } from '../../actors/session.js';
+import { SimulatedCardReader, SimulatedShredder } from '../../drivers/sim/devices.js';
+
+// Each actor's handlers are pure: store.transition gives the next context and the effects,
+// and nothing runs. These tests pin the state machines of DESIGN.md.
+
+const compartment = compartmentActor({ doorWindowMs: 30_000, doorLeftOpenMs: 60_000 }, { pulse: async () => {}, door: async () => 'closed' });
+const free: CompartmentCtx = compartment.init({ id: 'A07', size: 'S', accessible: false }, 'compartment/A07');
+const staff = { kind: 'staff' as const, staffId: 'anna' };
+
+const types = (effects: { type: string }[]) => effects.map((e) => e.type);
+
+test('compartment: an unlock commits the intent, then pulses the lock', () => {
+  const { ctx, effects } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P1', cause: staff, now: 1 });
+  assert.is(ctx.state, 'unlocking');
+  assert.is(ctx.op?.id, 'op1');
+  assert.equal(types(effects), ['audit', 'io']);
+  assert.equal((effects[1] as { op: unknown }).op, { kind: 'pulse', opId: 'op1', compartment: 'A07' });
+});
+
+test('compartment: after the pulse the door has 30 s; opening and closing it loads the pickup', () => {
+  let { ctx } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P1', cause: staff, now: 0 });
+  const pulsed = compartment.step(ctx, { type: 'pulse.done', opId: 'op1', now: 100 });
+  assert.ok(pulsed.effects.some((e) => e.type === 'schedule' && e.at === 30_100));
+  ctx = compartment.step(pulsed.ctx, { type: 'door.changed', door: 'open', now: 5_000 }).ctx;
+  assert.is(ctx.state, 'open');
+  const closed = compartment.step(ctx, { type: 'door.changed', door: 'closed', now: 9_000 });
+  assert.is(closed.ctx.state, 'occupied');
+  assert.is(closed.ctx.pickupId, 'P1');
+  assert.ok(closed.effects.some((e) => e.type === 'send' && e.message.type === 'compartment.closed'));
+});
+
+test('compartment: a door opened without an unlock is a forced-open fault with an alarm', () => {
+  const { ctx, effects } = compartment.step(free, { type: 'door.changed', door: 'open', now: 1 });
+  assert.is(ctx.state, 'fault');
+  assert.is(ctx.fault?.code, 'DOOR_FORCED');
+  assert.ok(effects.some((e) => e.type === 'send' && e.message.type === 'alarm.raise'));
+});
+
+test('compartment: a failed pulse puts it in fault and tells the registry', () => {
+  const { ctx } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P1', cause: staff, now: 0 });
+  const failed = compartment.step(ctx, { type: 'pulse.failed', opId: 'op1', code: 'I2C_NACK', now: 1 });
+  assert.is(failed.ctx.state, 'fault');
+  assert.ok(failed.effects.some((e) => e.type === 'send' && e.message.type === 'compartment.unlockFailed'));
+});
+
+test('compartment: an unlock of a busy compartment is refused without a pulse', () => {
+  const { ctx, effects } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'collect', pickupId: 'P1', cause: staff, now: 0 });
+  assert.is(ctx, free);
+  assert.not.ok(effects.some((e) => e.type === 'io'));
+});
+
+test('compartment: after a restart an intent without a pulse result and a shut door goes to staff, never a second pulse', () => {
+  const { ctx } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P1', cause: staff, now: 0 });
+  const rec = compartment.step(ctx, { type: 'door.reconciled', door: 'closed', now: 10 });
+  assert.is(rec.ctx.state, 'fault');
+  assert.is(rec.ctx.fault?.code, 'UNLOCK_INTERRUPTED');
+  assert.not.ok(rec.effects.some((e) => e.type === 'io'));
+});
+
+test('compartment: out of service and back', () => {
+  const out = compartment.step(free, { type: 'service.set', inService: false, by: 'anna', reason: 'hinge', now: 1 });
+  assert.is(out.ctx.state, 'outOfService');
+  assert.is(compartment.step(out.ctx, { type: 'service.set', inService: true, by: 'anna', reason: '', now: 2 }).ctx.state, 'free');
+});
+
+const shredderPort = new SimulatedShredder();
+const reader = readerActor(new SimulatedCardReader(shredderPort));
+const idleReader: ReaderCtx = reader.init(undefined, 'reader/1');
+
+test('reader: accepting → reading → verified → transferring on a match', () => {
+  let ctx = reader.step(idleReader, { type: 'accept', sessionId: 's1', now: 0 }).ctx;
+  assert.is(ctx.state, 'accepting');
+  ctx = reader.step(ctx, { type: 'card.inserted', now: 1 }).ctx;
+  assert.is(ctx.state, 'reading');
+  const read = reader.step(ctx, { type: 'read.done', mrz: ['x'], now: 2 });
+  assert.is(read.ctx.state, 'verified');
+  assert.ok(read.effects.some((e) => e.type === 'send' && e.message.type === 'card.read'));
+  const verdict = reader.step(read.ctx, { type: 'verdict', sessionId: 's1', accepted: true, documentNumber: 'L01X00T47', now: 3 });
+  assert.is(verdict.ctx.state, 'transferring');
+  assert.is(verdict.ctx.mrz, null, 'the card data is dropped once decided');
+});
+
+test('reader: a rejected card is ejected', () => {
+  let ctx = reader.step(idleReader, { type: 'accept', sessionId: 's1', now: 0 }).ctx;
+  ctx = reader.step(ctx, { type: 'card.inserted', now: 1 }).ctx;
+  ctx = reader.step(ctx, { type: 'read.done', mrz: ['x'], now: 2 }).ctx;
+  assert.is(reader.step(ctx, { type: 'verdict', sessionId: 's1', accepted: false, documentNumber: null, now: 3 }).ctx.state, 'ejecting');
+});
+
+test('reader: a card pushed in when not asked for is given back', () => {
+  const { ctx, effects } = reader.step(idleReader, { type: 'card.inserted', now: 0 });
+  assert.is(ctx.state, 'ejecting');
+  assert.ok(effects.some((e) => e.type === 'io' && (e.op as { kind: string }).kind === 'eject'));
+});
+
+test('reader: with the shredder unavailable the slot closes and sessions are told', () => {
+  const accepting = reader.step(idleReader, { type: 'accept', sessionId: 's1', now: 0 }).ctx;
+  const { ctx, effects } = reader.step(accepting, { type: 'shredder.status', available: false, now: 1 });
+  assert.is(ctx.state, 'disabled');
+  assert.ok(effects.some((e) => e.type === 'send' && e.message.type === 'card.unavailable'));
+});
+
+const shredder = shredderActor(shredderPort);
+const idleShredder: ShredderCtx = shredder.init(undefined, 'shredder/1');
+
+test('shredder: idle → shredding → idle with the destruction audited', () => {
+  const s = shredder.step(idleShredder, { type: 'shred', sessionId: 's1', documentNumber: 'L01X00T47', now: 0 }).ctx;
+  assert.is(s.state, 'shredding');
+  const done = shredder.step(s, { type: 'shred.done', binFree: 10, now: 1 });
+  assert.is(done.ctx.state, 'idle');
+  assert.ok(done.effects.some((e) => e.type === 'audit' && e.entry.action === 'oldId.destroyed' && e.entry.subject === 'L01X00T47'));
+});
+
+test('shredder: a jam keeps the card on record and makes the reader stop taking cards', () => {
+  const s = shredder.step(idleShredder, { type: 'shred', sessionId: 's1', documentNumber: 'L01X00T47', now: 0 }).ctx;
+  const jam = shredder.step(s, { type: 'shred.failed', code: 'SHREDDER_JAM', binFree: 10, now: 1 });
+  assert.is(jam.ctx.state, 'jammed');
+  assert.equal(jam.ctx.retained, ['L01X00T47']);
+  assert.ok(jam.effects.some((e) => e.type === 'send' && e.to === 'reader/1' && e.message.type === 'shredder.status'));
+});
+
+test('shredder: a full bin after a shred stops further cards', () => {
+  const s = shredder.step(idleShredder, { type: 'shred', sessionId: 's1', documentNumber: 'L01X00T47', now: 0 }).ctx;
+  assert.is(shredder.step(s, { type: 'shred.done', binFree: 0, now: 1 }).ctx.state, 'binFull');
+});
+
+const session = sessionActor({ inactivityMs: 60_000, lingerMs: 5_000, maxPinRejections: 3, timeZone: 'Europe/Berlin' });
+const fresh: SessionCtx = session.init({ id: 'k1-1', kioskId: '1' }, 'session/k1-1');
+
+test('session: phone → pin → checking, with an invalid number kept at the phone step', () => {
+  const bad = session.step(fresh, { type: 'input.phone', phone: '030 1234', now: 0 }).ctx;
+  assert.is(bad.step, 'phone');
+  assert.ok(bad.error === 'NOT_A_MOBILE' || bad.error === 'INVALID_PHONE');
+  const pin = session.step(fresh, { type: 'input.phone', phone: '0152 28817386', now: 0 }).ctx;
+  assert.is(pin.step, 'pin');
+  assert.is(pin.phone, '+4915228817386');
+  const checking = session.step(pin, { type: 'input.pin', pin: '123456', now: 1 });
+  assert.is(checking.ctx.step, 'checkingPin');
+  assert.ok(checking.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pin'));
+});
+
+test('session: a malformed PIN is refused locally and costs no attempt', () => {
+  const pin = session.step(fresh, { type: 'input.phone', phone: '0152 28817386', now: 0 }).ctx;
+  const { ctx, effects } = session.step(pin, { type: 'input.pin', pin: '12a4', now: 1 });
+  assert.is(ctx.error, 'INVALID_PIN_FORMAT');
+  assert.not.ok(effects.some((e) => e.type === 'send'));
+});
+
+test('session: the third rejection ends the session', () => {
+  let ctx: SessionCtx = { ...fresh, step: 'checkingPin', pinRejections: 2, phone: '+4915228817386' };
+  ctx = session.step(ctx, { type: 'auth.rejected', retryAt: null, now: 0 }).ctx;
+  assert.is(ctx.step, 'done');
+  assert.is(ctx.outcome, 'failed');
+  assert.is(ctx.phone, null, 'the number is dropped');
+});
+
+test('session: the card slot unavailable falls back to the birth date', () => {
+  const ctx = session.step({ ...fresh, step: 'card' }, { type: 'card.unavailable', now: 0 }).ctx;
+  assert.is(ctx.step, 'birthDate');
+});
+
+test('session: a restart mid-flow ends the session safely and releases the pickup', () => {
+  const { ctx, effects } = session.step({ ...fresh, step: 'factor' }, { type: 'recovered', now: 0 });
+  assert.is(ctx.outcome, 'interrupted');
+  assert.ok(effects.some((e) => e.type === 'send' && e.message.type === 'session.ended' && e.to === 'registry'));
+});
+
+test.run();
