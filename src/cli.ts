@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { makeTd1 } from '../actors/domain/mrz.js';
+import { createBox, type Box, type SimulatedHardware } from './box.js';
+import { isDevelopmentKey, type BoxConfigInput } from './config.js';
+
+const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
+
+Usage: npm start -- [options]
+
+Options:
+  --data-dir DIR   where the SQLite file lives (default ./data)
+  --config FILE    JSON configuration (layout, hours, windows, keys); see README
+  --demo           run a scripted pickup on the simulated hardware, then keep running
+  --help           show this text
+
+Without hardware configuration the box runs on simulated devices. Stop it with Ctrl-C.`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'data-dir': { type: 'string', default: 'data' },
+      config: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const log = pino({ name: 'ausgabebox', level: process.env.LOG_LEVEL ?? 'info' });
+  const fileConfig: BoxConfigInput = values.config ? JSON.parse(readFileSync(resolve(values.config), 'utf8')) : {};
+  const storage = fileConfig.storage ?? `sqlite://${join(resolve(values['data-dir']!), 'box.sqlite')}`;
+  const box = await createBox({ ...fileConfig, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  log.info(
+    { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: 'simulated' },
+    `${box.config.name} started with ${box.config.compartments.length} compartments on simulated hardware`,
+  );
+  if (isDevelopmentKey(box.config)) log.warn('using the development PIN key: set AUSGABEBOX_PIN_KEY or pinKey in the config for production');
+  box.events.listen((e) => {
+    if (e.type === 'alarm.raised') log.warn({ alarm: e.alarm }, 'alarm');
+  });
+  if (values.demo) await demo(box, log);
+
+  // The box waits for people and hardware; keep the process alive until told to stop.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(keepAlive);
+    log.info({ signal }, 'stopping: releasing outputs and flushing storage');
+    await box.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  log.info('running — press Ctrl-C to stop');
+}
+
+/** A scripted pickup on the simulated devices: what a day at the box looks like, in a few seconds. */
+async function demo(box: Box, log: pino.Logger): Promise<void> {
+  const hw = box.hardware as SimulatedHardware;
+  const reference = `DEMO-${Date.now().toString(36).toUpperCase()}`;
+  const settle = async () => {
+    await box.idle();
+    await new Promise((r) => setTimeout(r, box.config.lockPulseMs + 50));
+    await box.idle();
+  };
+  await box.registerPickup({ reference, documentKind: 'ID_CARD', phone: '0152 28817386', birthDate: '1980-04-12', oldDocumentNumber: 'L01X00T47' });
+  const { compartmentId } = await box.loadPickup(reference, 'staff-demo');
+  await settle();
+  hw.locks.openDoor(compartmentId);
+  hw.locks.closeDoor(compartmentId);
+  await settle();
+  const pin = /PIN: (\d{6})/.exec(hw.sms.sent.at(-1)?.text ?? '')?.[1];
+  log.info({ reference, compartmentId, status: box.pickup(reference)?.status }, 'demo: staff loaded a document, the SMS went out');
+  if (!pin || !box.openNow()) {
+    log.info('demo: the box is closed now (opening hours), so the kiosk part is skipped');
+    return;
+  }
+  const { sessionId } = await box.startSession();
+  await box.idle();
+  box.sessionInput(sessionId, { type: 'phone', phone: '0152 28817386' });
+  await box.idle();
+  box.sessionInput(sessionId, { type: 'pin', pin });
+  await box.idle();
+  box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await box.idle();
+  hw.reader.insert({ mrz: makeTd1({ documentNumber: 'L01X00T47', birthDate: '1980-04-12', expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' }) });
+  await settle();
+  hw.locks.openDoor(compartmentId);
+  await box.idle();
+  hw.locks.closeDoor(compartmentId);
+  await box.idle();
+  log.info({ reference, status: box.pickup(reference)?.status, shredded: hw.shredder.shredded.length }, 'demo: citizen authenticated with the old ID card, which was shredded; the door opened');
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : error);
+  process.exit(1);
+});
