@@ -118,6 +118,74 @@ export const ERRORS = {
     meaning: 'The configuration is invalid; the box does not start.',
     action: 'Fix the configuration entry named in the message and restart.',
   },
+  OLD_ID_MISMATCH: {
+    meaning: 'The inserted old ID card is not the one registered for this pickup; it was given back.',
+    action: 'Take the card back and enter the birth date instead.',
+  },
+  BIRTH_DATE_MISMATCH: {
+    meaning: 'The birth date does not match the pickup; the attempt was counted.',
+    action: 'Enter the birth date again; after 5 failed attempts the pickup is locked.',
+  },
+  PICKUP_BUSY: {
+    meaning: 'Another panel session is collecting this pickup right now.',
+    action: 'Wait a minute and start again, or ask staff.',
+  },
+  CARD_UNAVAILABLE: {
+    meaning: 'The card reader or shredder is out of order, so no old ID card can be taken now.',
+    action: 'Enter the birth date instead; staff should check the shredder.',
+  },
+  SESSION_TIMEOUT: {
+    meaning: 'The session ended after 60 seconds without input; nothing was opened.',
+    action: 'Start again at the panel.',
+  },
+  DOOR_NOT_OPENED: {
+    meaning: 'The compartment was unlocked but not opened within 30 seconds; it locked again and the document is still inside.',
+    action: 'Start again and pull the door as soon as it clicks.',
+  },
+  INTERRUPTED: {
+    meaning: 'The box restarted during the session; the session was ended safely.',
+    action: 'Start again at the panel.',
+  },
+  ALARM_NOT_FOUND: {
+    meaning: 'No open alarm has this id (it may have been acknowledged already).',
+    action: 'Reload the list of alarms.',
+  },
+  DOOR_FORCED: {
+    meaning: 'A compartment door opened without an unlock (alarm code).',
+    action: 'Check the compartment and its contents, then clear the fault.',
+  },
+  DOOR_LEFT_OPEN: {
+    meaning: 'A compartment door has been open for more than 60 seconds (alarm code).',
+    action: 'Close the door; the alarm clears itself.',
+  },
+  UNLOCK_INTERRUPTED: {
+    meaning: 'An unlock was interrupted by a crash or power cut and its outcome is unknown (alarm code); the box never retries it.',
+    action: 'Check the compartment, then clear the fault.',
+  },
+  SHREDDER_JAM: {
+    meaning: 'The shredder jammed (alarm code); a card may be inside, and the card slot is closed.',
+    action: 'Clear the jam, destroy a retained card by hand, then clear the shredder.',
+  },
+  SHREDDER_BIN_FULL: {
+    meaning: 'The shredder bin is full (alarm code); the card slot is closed.',
+    action: 'Empty the bin and clear the shredder.',
+  },
+  SMS_UNDELIVERABLE: {
+    meaning: 'An SMS failed repeatedly (alarm code); the outbox keeps retrying with backoff.',
+    action: 'Check the SMS gateway and its credentials.',
+  },
+  ACTOR_FAILED: {
+    meaning: 'A compartment or device kept failing and was taken out of service (alarm code); the rest of the box works.',
+    action: 'Check the device and the log; restart the box after repair.',
+  },
+  PICKUP_EXPIRED: {
+    meaning: 'The pickup window ended (alarm code); the citizen was told by SMS.',
+    action: 'Retrieve the document from its compartment and take it to the counter.',
+  },
+  RETRIEVAL_NEEDED: {
+    meaning: 'A cancelled pickup still lies in a compartment (alarm code).',
+    action: 'Retrieve it.',
+  },
   INTERNAL: {
     meaning: 'An unexpected internal error occurred; details are in the server log.',
     action: 'Retry once; if it persists, report it to the operator with the time of the error.',
