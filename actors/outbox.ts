@@ -1,4 +1,4 @@
-import { defineActor } from './runtime/define.js';
+import { defineActor, type Enqueue } from './runtime/define.js';
 import { ALARMS, clear, raise } from './messages.js';
 import type { SmsGateway } from '../drivers/ports.js';
 
@@ -40,6 +40,11 @@ export interface OutboxPolicy {
 }
 
 export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
+  const resendDue = (ctx: OutboxCtx, e: { now: number }, enq: Enqueue<OutboxCtx, OutboxIo>) => {
+    for (const entry of Object.values(ctx.pending)) {
+      if (entry.nextAt <= e.now) enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
+    }
+  };
   return defineActor<OutboxCtx, OutboxEvent, OutboxIo>({
     kind: 'outbox',
     init: () => ({ pending: {}, sentCount: 0, failedCount: 0 }),
@@ -76,16 +81,8 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
       },
       // After a restart every pending message without a scheduled retry is sent again; the
       // idempotency key makes a message the gateway already took harmless.
-      recovered: (ctx, e, enq) => {
-        for (const entry of Object.values(ctx.pending)) {
-          if (entry.nextAt <= e.now) enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
-        }
-      },
-      restarted: (ctx, e, enq) => {
-        for (const entry of Object.values(ctx.pending)) {
-          if (entry.nextAt <= e.now) enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
-        }
-      },
+      recovered: resendDue,
+      restarted: resendDue,
     },
     async io(op) {
       try {

@@ -205,6 +205,44 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
     return [put(ctx, next, now), next];
   };
 
+  /** The second factor: compared with what was registered, counted when wrong, remembered on the claim when right. */
+  const checkFactor = (
+    ctx: RegistryCtx,
+    sessionId: string,
+    factor: 'oldId' | 'birthDate',
+    given: string | null,
+    registered: (p: Pickup) => string | null,
+    now: number,
+    enq: Enq,
+  ): RegistryCtx | undefined => {
+    const p = claimed(ctx, sessionId, now);
+    if (!p) return void toSession(enq, sessionId, { type: 'auth.factorRejected', factor, locked: false, code: 'SESSION_NOT_FOUND' });
+    const expected = registered(p);
+    if (given !== null && expected !== null && crypto.equal(given, expected)) {
+      enq.emit.audit({ entry: { action: factor === 'oldId' ? 'auth.oldIdAccepted' : 'auth.birthDateAccepted', subject: p.reference, detail: { session: sessionId } } });
+      toSession(enq, sessionId, { type: 'auth.factorAccepted', factor, documentNumber: factor === 'oldId' ? given : null });
+      return put(ctx, { ...p, claim: { ...p.claim!, factor } }, now);
+    }
+    const [next, after] = countFailure(ctx, p, now, enq, factor);
+    toSession(enq, sessionId, { type: 'auth.factorRejected', factor, locked: after.status === 'LOCKED', code: factor === 'oldId' ? 'OLD_ID_MISMATCH' : 'BIRTH_DATE_MISMATCH' });
+    return next;
+  };
+
+  /** An unlock that did not lead to an open door: the pickup goes back to where it was. */
+  const unlockAborted = (ctx: RegistryCtx, p: Pickup, purpose: Purpose, compartmentId: string, change: string, now: number, enq: Enq): RegistryCtx => {
+    if (purpose === 'collect') {
+      const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
+      publish(enq, next, change);
+      return put(ctx, next, now);
+    }
+    if (purpose === 'load') {
+      const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
+      publish(enq, next, 'loadAborted');
+      return slot(put(ctx, next, now), compartmentId, { pickupId: null });
+    }
+    return put(ctx, { ...p, opId: null }, now);
+  };
+
   const bump = (t: Throttle | undefined, now: number): Throttle => {
     const failures = (t?.failures ?? 0) + 1;
     const over = failures - policy.throttleFree;
@@ -417,36 +455,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
       },
 
       'auth.oldDocument': (ctx, e, enq) => {
-        const p = claimed(ctx, e.sessionId, e.now);
-        if (!p) return void toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'oldId', locked: false, code: 'SESSION_NOT_FOUND' });
-        let given: string | null = null;
+        let given: string | null;
         try {
           given = validateDocumentNumber(e.documentNumber);
         } catch {
           given = null;
         }
-        if (given !== null && p.oldDocumentNumber !== null && crypto.equal(given, p.oldDocumentNumber)) {
-          enq.emit.audit({ entry: { action: 'auth.oldIdAccepted', subject: p.reference, detail: { session: e.sessionId } } });
-          toSession(enq, e.sessionId, { type: 'auth.factorAccepted', factor: 'oldId', documentNumber: given });
-          return put(ctx, { ...p, claim: { ...p.claim!, factor: 'oldId' } }, e.now);
-        }
-        const [next, after] = countFailure(ctx, p, e.now, enq, 'oldId');
-        toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'oldId', locked: after.status === 'LOCKED', code: 'OLD_ID_MISMATCH' });
-        return next;
+        return checkFactor(ctx, e.sessionId, 'oldId', given, (p) => p.oldDocumentNumber, e.now, enq);
       },
 
-      'auth.birthDate': (ctx, e, enq) => {
-        const p = claimed(ctx, e.sessionId, e.now);
-        if (!p) return void toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'birthDate', locked: false, code: 'SESSION_NOT_FOUND' });
-        if (p.birthDate !== null && crypto.equal(e.birthDate, p.birthDate)) {
-          enq.emit.audit({ entry: { action: 'auth.birthDateAccepted', subject: p.reference, detail: { session: e.sessionId } } });
-          toSession(enq, e.sessionId, { type: 'auth.factorAccepted', factor: 'birthDate', documentNumber: null });
-          return put(ctx, { ...p, claim: { ...p.claim!, factor: 'birthDate' } }, e.now);
-        }
-        const [next, after] = countFailure(ctx, p, e.now, enq, 'birthDate');
-        toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor: 'birthDate', locked: after.status === 'LOCKED', code: 'BIRTH_DATE_MISMATCH' });
-        return next;
-      },
+      'auth.birthDate': (ctx, e, enq) => checkFactor(ctx, e.sessionId, 'birthDate', e.birthDate, (p) => p.birthDate, e.now, enq),
 
       'pickup.release': (ctx, e, enq) => {
         const p = claimed(ctx, e.sessionId, e.now);
@@ -507,36 +525,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
       'compartment.notOpened': (ctx, e, enq) => {
         const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
         if (!p || p.opId !== e.opId) return;
-        if (e.purpose === 'collect') {
-          // The latch re-engaged; the document is still there and the pickup stays READY.
-          if (p.claim) toSession(enq, p.claim.sessionId, { type: 'pickup.doorNotOpened' });
-          const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
-          publish(enq, next, 'doorNotOpened');
-          return put(ctx, next, e.now);
-        }
-        if (e.purpose === 'load') {
-          const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-          publish(enq, next, 'loadAborted');
-          return slot(put(ctx, next, e.now), e.compartmentId, { pickupId: null });
-        }
-        return put(ctx, { ...p, opId: null }, e.now);
+        // The latch re-engaged; the document is still there and the pickup stays READY.
+        if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'pickup.doorNotOpened' });
+        return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'doorNotOpened', e.now, enq);
       },
 
       'compartment.unlockFailed': (ctx, e, enq) => {
         const p = Object.values(ctx.pickups).find((x) => x.opId === e.opId);
         if (!p) return;
-        if (e.purpose === 'collect') {
-          if (p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
-          const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
-          publish(enq, next, 'unlockFailed');
-          return put(ctx, next, e.now);
-        }
-        if (e.purpose === 'load') {
-          const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-          publish(enq, next, 'loadAborted');
-          return slot(put(ctx, next, e.now), e.compartmentId, { pickupId: null });
-        }
-        return put(ctx, { ...p, opId: null }, e.now);
+        if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
+        return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
       },
 
       'compartment.availability': (ctx, e) => slot(ctx, e.compartmentId, { available: e.available }),

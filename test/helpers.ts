@@ -68,3 +68,11 @@ export async function authenticate(t: TestBox, pin: string, phone = PHONE) {
 export function oldIdCard(documentNumber = OLD_ID, birthDate = BIRTH) {
   return { mrz: makeTd1({ documentNumber, birthDate, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' }) };
 }
+
+/** Chooses the birth date at the panel and enters it. */
+export async function answerBirthDate(t: TestBox, sessionId: string, birthDate = BIRTH): Promise<void> {
+  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+  await t.box.idle();
+  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate });
+  await t.box.idle();
+}

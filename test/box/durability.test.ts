@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { authenticate, BIRTH, MONDAY_10AM, OLD_ID, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, BIRTH, MONDAY_10AM, OLD_ID, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
 
 const tempStorage = () => {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-'));
@@ -73,10 +73,7 @@ test('pickups, compartments, outbox and audit survive a restart of the process',
   assert.ok((await t.box.audit()).length >= auditBefore);
   // The restored box still hands the document to its owner.
   const s = await authenticate(t, pin);
-  t.box.sessionInput(s, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(s, { type: 'birthDate', birthDate: BIRTH });
-  await t.box.idle();
+  await answerBirthDate(t, s, BIRTH);
   assert.ok(t.hw.locks.openDoor(compartmentId));
   await t.box.idle();
   assert.is(t.box.pickup('V-2026-0101')!.status, 'COLLECTED');
@@ -90,10 +87,7 @@ test('after collection and the audit period, phone number, birth date and PIN ha
   const t = await testBox({ storage, auditPeriodDays: 7 }, { clock });
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0103');
   const s = await authenticate(t, pin);
-  t.box.sessionInput(s, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(s, { type: 'birthDate', birthDate: BIRTH });
-  await t.box.idle();
+  await answerBirthDate(t, s, BIRTH);
   t.hw.locks.openDoor(compartmentId);
   await t.box.idle();
   t.hw.locks.closeDoor(compartmentId);

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { authenticate, BIRTH, lastPin, oldIdCard, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 
 test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
   const t = await testBox();
@@ -46,10 +46,7 @@ test('a pickup with the birth date opens the compartment', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0003');
   const sessionId = await authenticate(t, pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
-  await t.box.idle();
+  await answerBirthDate(t, sessionId, '12.04.1980');
   assert.is(t.box.session(sessionId)!.step, 'opening');
   assert.is(t.hw.locks.latch(compartmentId), 'released');
   t.hw.locks.openDoor(compartmentId);
@@ -62,10 +59,7 @@ test('a wrong birth date does not open; the session asks again', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0004');
   const sessionId = await authenticate(t, pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '13.04.1980' });
-  await t.box.idle();
+  await answerBirthDate(t, sessionId, '13.04.1980');
   const s = t.box.session(sessionId)!;
   assert.is(s.step, 'birthDate');
   assert.is(s.error, 'BIRTH_DATE_MISMATCH');
@@ -142,10 +136,7 @@ test('a door not opened within 30 s locks again, the pickup stays READY and the 
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0009');
   const sessionId = await authenticate(t, pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
-  await t.box.idle();
+  await answerBirthDate(t, sessionId, BIRTH);
   await t.box.advance(30_300);
   assert.is(t.box.session(sessionId)!.outcome, 'doorNotOpened');
   assert.is(t.box.pickup('V-2026-0009')!.status, 'READY');
@@ -158,10 +149,7 @@ test('a door left open over 60 s raises an alarm, closing it clears the alarm', 
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0010');
   const sessionId = await authenticate(t, pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
-  await t.box.idle();
+  await answerBirthDate(t, sessionId, BIRTH);
   t.hw.locks.openDoor(compartmentId);
   await t.box.advance(59_000);
   assert.not.ok(t.box.alarms(true).some((a) => a.code === 'DOOR_LEFT_OPEN'));
@@ -263,10 +251,7 @@ test('a PIN is single use: after collection it opens nothing', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0014');
   let s = await authenticate(t, pin);
-  t.box.sessionInput(s, { type: 'factor', factor: 'birthDate' });
-  await t.box.idle();
-  t.box.sessionInput(s, { type: 'birthDate', birthDate: BIRTH });
-  await t.box.idle();
+  await answerBirthDate(t, s, BIRTH);
   t.hw.locks.openDoor(compartmentId);
   await t.box.idle();
   t.hw.locks.closeDoor(compartmentId);
