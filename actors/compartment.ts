@@ -15,6 +15,13 @@ import type { DoorState } from '../drivers/ports.js';
  * context before it starts the `pulse` I/O, so a crash never leaves an unjournaled opening.
  */
 
+/** A lock refusing a pulse while it cools down is asked again this often, this much later. */
+const COOLDOWN_RETRIES = 5;
+const COOLDOWN_RETRY_MS = 1_000;
+
+/** Unlocks in a row without the door moving after which the lock is reported jammed. */
+export const JAM_AFTER_SILENT_UNLOCKS = 2;
+
 export type CompartmentState = 'free' | 'occupied' | 'unlocking' | 'open' | 'fault' | 'outOfService';
 
 export interface UnlockOp {
@@ -24,6 +31,8 @@ export interface UnlockOp {
   cause: Cause;
   requestedAt: number;
   pulsedAt: number | null;
+  /** pulses refused because the lock was cooling down */
+  cooldownRetries?: number;
 }
 
 export interface CompartmentCtx {
@@ -42,6 +51,8 @@ export interface CompartmentCtx {
   service: { by: string; reason: string; since: number } | null;
   doorOpenedAt: number | null;
   doorAlarm: boolean;
+  /** pulses in a row after which the door never moved: two mean the lock is jammed */
+  silentUnlocks: number;
 }
 
 export type CompartmentEvent =
@@ -49,6 +60,7 @@ export type CompartmentEvent =
   | { type: 'door.changed'; door: DoorState }
   | { type: 'pulse.done'; opId: string }
   | { type: 'pulse.failed'; opId: string; code: string }
+  | { type: 'pulse.retry'; opId: string }
   | { type: 'window.expired'; opId: string }
   | { type: 'door.leftOpen' }
   | { type: 'service.set'; inService: boolean; by: string; reason: string }
@@ -96,6 +108,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       service: null,
       doorOpenedAt: null,
       doorAlarm: false,
+      silentUnlocks: 0,
     }),
     on: {
       unlock: (ctx, e, enq) => {
@@ -111,6 +124,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         return { ...ctx, state: 'unlocking', op, resumeTo: ctx.state === 'outOfService' ? ctx.resumeTo : (ctx.state as 'free' | 'occupied') };
       },
 
+      'pulse.retry': (ctx, e, enq) => {
+        if (ctx.state !== 'unlocking' || !ctx.op || ctx.op.id !== e.opId) return;
+        enq.emit.io({ op: { kind: 'pulse', opId: e.opId, compartment: ctx.id } });
+      },
+
       'pulse.done': (ctx, e, enq) => {
         if (!ctx.op || ctx.op.id !== e.opId) return;
         enq.emit.schedule({ key: 'window', at: e.now + timings.doorWindowMs, message: { type: 'window.expired', opId: e.opId } });
@@ -120,6 +138,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
 
       'pulse.failed': (ctx, e, enq) => {
         if (!ctx.op || ctx.op.id !== e.opId) return;
+        if (e.code === 'LOCK_COOLDOWN' && (ctx.op.cooldownRetries ?? 0) < COOLDOWN_RETRIES) {
+          // The lock is still cooling down from its last pulse: not a fault, pulse again shortly.
+          enq.emit.schedule({ key: 'cooldown', at: e.now + COOLDOWN_RETRY_MS, message: { type: 'pulse.retry', opId: e.opId } });
+          return { ...ctx, op: { ...ctx.op, cooldownRetries: (ctx.op.cooldownRetries ?? 0) + 1 } };
+        }
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, code: e.code } });
         enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, e.code, 'critical', ctx.id, `Lock of compartment ${ctx.id} failed (${e.code})`) });
         enq.emit.audit({ entry: { action: 'unlock.failed', subject: ctx.id, detail: { op: e.opId, code: e.code } } });
@@ -134,7 +157,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             enq.emit.cancel({ key: 'window' });
             enq.emit.audit({ entry: { action: 'door.opened', subject: ctx.id, detail: { op: ctx.op.id, purpose: ctx.op.purpose } } });
             enq.emit.send({ to: REGISTRY, message: { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
-            return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now };
+            return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now, silentUnlocks: 0 };
           }
           // Opened without an unlock: somebody forced it.
           enq.emit.audit({ entry: { action: 'door.forced', subject: ctx.id } });
@@ -168,7 +191,15 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         // The latch re-engaged: nothing changed inside the compartment.
         enq.emit.audit({ entry: { action: 'door.notOpened', subject: ctx.id, detail: { op: e.opId } } });
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.notOpened', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
-        return { ...ctx, state: ctx.resumeTo, lock: 'locked', op: null };
+        const silentUnlocks = (ctx.silentUnlocks ?? 0) + 1;
+        if (silentUnlocks >= JAM_AFTER_SILENT_UNLOCKS) {
+          // Pulsed twice and the door never moved: the bolt is stuck. Staff must look.
+          enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, 'LOCK_JAMMED', 'critical', ctx.id, `Lock of compartment ${ctx.id} seems jammed: pulsed ${silentUnlocks} times, the door never moved`) });
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'LOCK_JAMMED' } });
+          enq.emit.audit({ entry: { action: 'lock.jammed', subject: ctx.id, detail: { silentUnlocks } } });
+          return { ...ctx, state: 'fault', lock: 'locked', op: null, silentUnlocks, fault: { code: 'LOCK_JAMMED', since: e.now } };
+        }
+        return { ...ctx, state: ctx.resumeTo, lock: 'locked', op: null, silentUnlocks };
       },
 
       'door.leftOpen': (ctx, _e, enq) => {
@@ -214,7 +245,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         enq.emit.send({ to: ALARMS, message: clear(`lock:${ctx.id}`) });
         enq.emit.send({ to: ALARMS, message: clear(`interrupted:${ctx.id}`) });
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
-        return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null };
+        return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null, silentUnlocks: 0 };
       },
 
       // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.

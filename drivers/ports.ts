@@ -84,6 +84,22 @@ export interface SmsGateway {
   send(message: SmsMessage): Promise<{ providerId: string }>;
 }
 
+/**
+ * The physical side of simulated hardware: what a person (or a test, or the harness) does to the
+ * box. Real hardware has no such handle.
+ */
+export interface PhysicalWorld {
+  /** A person pulls the door; false while the latch holds it. */
+  openDoor(compartment: string): boolean;
+  closeDoor(compartment: string): void;
+  /** The door is pried open without an unlock. */
+  forceDoor(compartment: string): void;
+  /** The bolt sticks: pulses go out, the latch never releases. */
+  jamLock(compartment: string, jammed?: boolean): void;
+  door(compartment: string): DoorState;
+  latched(compartment: string): boolean;
+}
+
 /** All hardware of one box. */
 export interface Hardware {
   locks: LockPort;

@@ -8,7 +8,7 @@ const pattern = args[1] ?? '.*\\.test\\.ts$';
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', 'node_modules/uvu/bin.js', dir, pattern, '--bail=false'].filter((a) => a !== '--bail=false'),
-  { env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  { env: withoutForceColor({ ...process.env, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'inherit'] },
 );
 let out = '';
 child.stdout.on('data', (chunk) => {
@@ -24,3 +24,8 @@ child.on('close', (code) => {
   console.log(`\n${p} passed, ${failed} failed`);
   process.exit(code ?? 1);
 });
+
+function withoutForceColor(env) {
+  delete env.FORCE_COLOR;
+  return env;
+}

@@ -3,7 +3,7 @@ import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js'
 import { DomainError, type ErrorCode } from '../actors/domain/errors.js';
 import { isOpen, nextOpening } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
-import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, compartmentAddress, kioskAddress, sessionAddress } from '../actors/messages.js';
+import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
@@ -12,7 +12,10 @@ import { Supervisor } from '../actors/runtime/supervisor.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
 import { INPUT_STEPS, sessionActor, type SessionCtx } from '../actors/session.js';
 import { shredderActor, type ShredderCtx } from '../actors/shredder.js';
-import type { Hardware } from '../drivers/ports.js';
+import { openI2cBus } from '../drivers/i2c/i2c-bus-adapter.js';
+import { createSimulatedLockBank, I2cLockBank, type SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
+import type { I2cPort } from '../drivers/i2c/port.js';
+import type { Hardware, PhysicalWorld } from '../drivers/ports.js';
 import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
@@ -75,7 +78,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const config: BoxConfig = resolveConfig(input);
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = await openPersistence(config.storage);
-  const hardware = options.hardware ?? simulatedHardware(config, clock);
+  const { hardware, world, i2c } = options.hardware
+    ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null }
+    : await buildHardware(config, clock);
   const crypto = registryCrypto(Buffer.from(config.pinKey, 'utf8'), options.generatePin);
 
   const behaviors = [
@@ -154,7 +159,14 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const unsubscribe = [
     hardware.locks.onDoorChange((e) => supervisor.send(compartmentAddress(e.compartment), { type: 'door.changed', door: e.door }, 'hw/locks')),
     hardware.locks.onBoardStatus((e) => {
-      for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, code: e.code }, `hw/board/${e.board}`);
+      const from = `hw/board/${e.board}`;
+      const key = `board:${e.board}`;
+      supervisor.send(
+        ALARMS,
+        e.ok ? clear(key) : raise(key, e.code ?? 'BOARD_FAULT', 'critical', e.board, `Lock board ${e.board} failed (${e.code ?? 'BOARD_FAULT'}): compartments ${e.compartments.join(', ')} are out of service`),
+        from,
+      );
+      for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, code: e.code }, from);
     }),
     hardware.reader.onCardInserted(() => supervisor.send(READER, { type: 'card.inserted' }, 'hw/reader')),
   ];
@@ -197,6 +209,10 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     supervisor,
     persistence,
     hardware,
+    /** the physical side of simulated hardware (doors a test opens); null on real hardware */
+    world,
+    /** the register-level simulated I2C buses and boards, when the box runs on them */
+    i2c,
     /** true when this start found no earlier state */
     fresh,
     events: supervisor.events,
@@ -292,6 +308,30 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     },
   };
   return box;
+}
+
+/** Builds the devices the configuration asks for. */
+async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardware: Hardware; world: PhysicalWorld | null; i2c: SimulatedLockBank | null }> {
+  const devices = simulatedHardware(config, clock);
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null };
+  if (config.hardware === 'i2c-sim') {
+    const bank = createSimulatedLockBank(config.layout, clock, { busKHz: config.i2c.busKHz, pollMs: config.i2c.pollMs, relatchAfterMs: config.doorWindowMs });
+    const w = bank.world;
+    const world: PhysicalWorld = {
+      openDoor: (c) => w.open(c),
+      closeDoor: (c) => w.close(c),
+      forceDoor: (c) => w.forceOpen(c),
+      jamLock: (c, jammed = true) => w.jam(c, jammed),
+      door: (c) => (w.view(c).doorOpen ? 'open' : 'closed'),
+      latched: (c) => w.view(c).latched,
+    };
+    return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank };
+  }
+  // Real boards. Card reader, shredder and SMS gateway stay simulated until their drivers exist.
+  const buses = new Map<number, I2cPort>();
+  for (const board of config.layout.boards) if (!buses.has(board.bus)) buses.set(board.bus, await openI2cBus(board.bus));
+  const locks = new I2cLockBank({ layout: config.layout, buses, clock, pollMs: config.i2c.pollMs });
+  return { hardware: { ...devices, locks }, world: null, i2c: null };
 }
 
 export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHardware {

@@ -1,6 +1,7 @@
 import { DUESSELDORF_HOURS, ALWAYS_OPEN, validateOpeningHours, describeHours, type OpeningHours } from '../actors/domain/hours.js';
 import { DomainError } from '../actors/domain/errors.js';
 import { SIZES, type Size } from '../actors/messages.js';
+import { demoLayout, validateLayout, type Layout } from '../drivers/layout.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -20,6 +21,14 @@ export interface BoxConfig {
   timeZone: string;
   hours: OpeningHours;
   compartments: CompartmentConfig[];
+  /**
+   * Where the locks are: `i2c-sim` (default: the register-level simulated I2C bus and boards),
+   * `i2c` (real /dev/i2c-N buses of the layout), or `simulated` (device-level, no boards; tests).
+   */
+  hardware: 'i2c-sim' | 'i2c' | 'simulated';
+  /** boards and compartments on them; required for the I2C kinds */
+  layout: Layout | null;
+  i2c: { busKHz: number; pollMs: number };
   kiosks: string[];
   pickupWindowDays: number;
   reminderDaysBefore: number;
@@ -38,8 +47,11 @@ export interface BoxConfig {
   shredderBinCapacity: number;
 }
 
-export type BoxConfigInput = Partial<Omit<BoxConfig, 'hours' | 'throttle' | 'sms' | 'restartIntensity'>> & {
+export type BoxConfigInput = Partial<Omit<BoxConfig, 'hours' | 'throttle' | 'sms' | 'restartIntensity' | 'layout' | 'i2c'>> & {
   hours?: unknown;
+  /** a layout as in drivers/layout.ts; validated before anything starts */
+  layout?: unknown;
+  i2c?: Partial<BoxConfig['i2c']>;
   throttle?: Partial<BoxConfig['throttle']>;
   sms?: Partial<BoxConfig['sms']>;
   restartIntensity?: Partial<BoxConfig['restartIntensity']>;
@@ -64,7 +76,12 @@ const DEV_PIN_KEY = 'development-only-pin-key-change-me-in-production-0000';
 export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
   const problems: string[] = [];
   const hours = input.hours !== undefined ? validateOpeningHours(input.hours) : input.hoursPreset === 'always' ? ALWAYS_OPEN : DUESSELDORF_HOURS;
-  const compartments = input.compartments ?? demoCompartments(48);
+  // A layout (boards, pins) defines the compartments; a bare compartment list runs on device-level simulation.
+  const layout = input.layout !== undefined ? validateLayout(input.layout) : input.compartments ? null : demoLayout(48);
+  const compartments = input.compartments ?? layout!.compartments.map((c) => ({ id: c.id, size: c.size, accessible: c.accessible }));
+  const hardware = input.hardware ?? (layout ? 'i2c-sim' : 'simulated');
+  if (hardware !== 'simulated' && !layout) problems.push(`hardware "${hardware}" needs a layout of boards and pins`);
+  if (!['i2c-sim', 'i2c', 'simulated'].includes(hardware)) problems.push('hardware must be i2c-sim, i2c or simulated');
   const ids = new Set<string>();
   for (const c of compartments) {
     if (!/^[A-Z][0-9]{2,3}$/.test(c.id)) problems.push(`compartment id "${c.id}" must be a letter and 2–3 digits`);
@@ -84,6 +101,9 @@ export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
     timeZone: input.timeZone ?? 'Europe/Berlin',
     hours,
     compartments,
+    hardware,
+    layout,
+    i2c: { busKHz: 100, pollMs: 100, ...input.i2c },
     kiosks: input.kiosks ?? ['1'],
     pickupWindowDays: positive('pickupWindowDays', input.pickupWindowDays ?? 10),
     reminderDaysBefore: positive('reminderDaysBefore', input.reminderDaysBefore ?? 2),

@@ -7,6 +7,7 @@ import {
   type DoorEvent,
   type DoorState,
   type LockPort,
+  type PhysicalWorld,
   type ShredResult,
   type ShredderPort,
   type SmsGateway,
@@ -33,7 +34,7 @@ export interface SimulatedLocksOptions {
   latchHoldMs?: number;
 }
 
-export class SimulatedLocks implements LockPort {
+export class SimulatedLocks implements LockPort, PhysicalWorld {
   readonly pulses: string[] = [];
   private readonly world = new Map<string, SimCompartment>();
   private readonly doorListeners = new Set<(e: DoorEvent) => void>();
@@ -131,6 +132,10 @@ export class SimulatedLocks implements LockPort {
 
   latch(compartment: string): 'engaged' | 'released' {
     return this.get(compartment).latch;
+  }
+
+  latched(compartment: string): boolean {
+    return this.get(compartment).latch === 'engaged';
   }
 
   door(compartment: string): DoorState {
