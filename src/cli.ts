@@ -35,10 +35,12 @@ async function main(): Promise<void> {
   const log = pino({ name: 'ausgabebox', level: process.env.LOG_LEVEL ?? 'info' });
   const fileConfig: BoxConfigInput = values.config ? JSON.parse(readFileSync(resolve(values.config), 'utf8')) : {};
   const storage = fileConfig.storage ?? `sqlite://${join(resolve(values['data-dir']!), 'box.sqlite')}`;
-  const box = await createBox({ ...fileConfig, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  // The demo shows the whole flow at any hour: unless the configuration sets hours, it runs as the 24/7 room.
+  const demoHours: BoxConfigInput = values.demo && fileConfig.hours === undefined && fileConfig.hoursPreset === undefined ? { hoursPreset: 'always' } : {};
+  const box = await createBox({ ...fileConfig, ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
   log.info(
-    { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: 'simulated' },
-    `${box.config.name} started with ${box.config.compartments.length} compartments on simulated hardware`,
+    { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },
+    `${box.config.name} started with ${box.config.compartments.length} compartments on ${describeHardware(box.config.hardware)}`,
   );
   if (isDevelopmentKey(box.config)) log.warn('using the development PIN key: set AUSGABEBOX_PIN_KEY or pinKey in the config for production');
   box.events.listen((e) => {
@@ -63,20 +65,34 @@ async function main(): Promise<void> {
   log.info('running — press Ctrl-C to stop');
 }
 
+function describeHardware(kind: string): string {
+  if (kind === 'i2c') return 'the I2C lock boards of the layout';
+  if (kind === 'i2c-sim') return 'simulated I2C lock boards (MCP23017, register level)';
+  return 'simulated devices';
+}
+
 /** A scripted pickup on the simulated devices: what a day at the box looks like, in a few seconds. */
 async function demo(box: Box, log: pino.Logger): Promise<void> {
   const hw = box.hardware as SimulatedHardware;
+  const world = box.world;
+  if (!world) return;
   const reference = `DEMO-${Date.now().toString(36).toUpperCase()}`;
+  /** Waits (in real time) until the latch of a compartment lets go, as a person at the box would. */
+  const untilUnlatched = async (id: string) => {
+    for (let i = 0; i < 100 && world.latched(id); i++) await new Promise((r) => setTimeout(r, 50));
+    await box.idle();
+  };
   const settle = async () => {
     await box.idle();
-    await new Promise((r) => setTimeout(r, box.config.lockPulseMs + 50));
+    await new Promise((r) => setTimeout(r, 300));
     await box.idle();
   };
   await box.registerPickup({ reference, documentKind: 'ID_CARD', phone: '0152 28817386', birthDate: '1980-04-12', oldDocumentNumber: 'L01X00T47' });
   const { compartmentId } = await box.loadPickup(reference, 'staff-demo');
+  await untilUnlatched(compartmentId);
+  world.openDoor(compartmentId);
   await settle();
-  hw.locks.openDoor(compartmentId);
-  hw.locks.closeDoor(compartmentId);
+  world.closeDoor(compartmentId);
   await settle();
   const pin = /PIN: (\d{6})/.exec(hw.sms.sent.at(-1)?.text ?? '')?.[1];
   log.info({ reference, compartmentId, status: box.pickup(reference)?.status }, 'demo: staff loaded a document, the SMS went out');
@@ -94,10 +110,11 @@ async function demo(box: Box, log: pino.Logger): Promise<void> {
   await box.idle();
   hw.reader.insert({ mrz: makeTd1({ documentNumber: 'L01X00T47', birthDate: '1980-04-12', expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' }) });
   await settle();
-  hw.locks.openDoor(compartmentId);
-  await box.idle();
-  hw.locks.closeDoor(compartmentId);
-  await box.idle();
+  await untilUnlatched(compartmentId);
+  world.openDoor(compartmentId);
+  await settle();
+  world.closeDoor(compartmentId);
+  await settle();
   log.info({ reference, status: box.pickup(reference)?.status, shredded: hw.shredder.shredded.length }, 'demo: citizen authenticated with the old ID card, which was shredded; the door opened');
 }
 
