@@ -24,7 +24,7 @@ export interface OutboxCtx {
 }
 
 export type OutboxEvent =
-  | { type: 'sms.enqueue'; id: string; to: string; text: string }
+  | { type: 'sms.enqueue'; id: string; to: string; text: string; ack?: { to: string; message: { type: string; [k: string]: unknown } } }
   | { type: 'sms.sent'; id: string }
   | { type: 'sms.failed'; id: string; code: string }
   | { type: 'sms.retry'; id: string }
@@ -50,6 +50,8 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
     init: () => ({ pending: {}, sentCount: 0, failedCount: 0 }),
     on: {
       'sms.enqueue': (ctx, e, enq) => {
+        // Confirmed only after this commit: the sender knows the message cannot be lost any more.
+        if (e.ack) enq.emit.send(e.ack);
         if (ctx.pending[e.id]) return; // idempotent: the same id is queued once
         enq.emit.io({ op: { kind: 'send', id: e.id, to: e.to, text: e.text } });
         return { ...ctx, pending: { ...ctx.pending, [e.id]: { id: e.id, to: e.to, text: e.text, attempts: 1, nextAt: e.now, failed: false } } };

@@ -2,6 +2,7 @@ import { defineActor, type Enqueue } from './runtime/define.js';
 import {
   ALARMS,
   OUTBOX,
+  REGISTRY,
   compartmentAddress,
   raise,
   sessionAddress,
@@ -48,6 +49,8 @@ export interface Pickup {
   oldDocumentNumber: string | null;
   pinHash: string | null;
   pinSerial: number;
+  /** the outbox has committed the SMS carrying the current PIN */
+  pinQueued: boolean;
   compartmentId: string | null;
   failedAttempts: number;
   /** the session that passed the PIN check, and which second factor it passed */
@@ -132,6 +135,7 @@ export type RegistryEvent =
   | ({ type: 'pickup.reissuePin'; reference: string; by: string } & Request)
   | ({ type: 'compartment.service'; compartmentId: string; inService: boolean; by: string; reason: string } & Request)
   | { type: 'pin.generated'; pickupId: string; serial: number; pin: string; pinHash: string }
+  | { type: 'pin.queued'; pickupId: string; serial: number }
   | { type: 'auth.pin'; sessionId: string; kioskId: string; phone: string; pin: string }
   | { type: 'auth.oldDocument'; sessionId: string; documentNumber: string }
   | { type: 'auth.birthDate'; sessionId: string; birthDate: string }
@@ -301,6 +305,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
           status: 'REGISTERED',
           pinHash: null,
           pinSerial: 0,
+          pinQueued: false,
           compartmentId: null,
           failedAttempts: 0,
           claim: null,
@@ -398,6 +403,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
           message: {
             type: 'sms.enqueue',
             id: `pin-${p.id}-${e.serial}`,
+            ack: { to: REGISTRY, message: { type: 'pin.queued', pickupId: p.id, serial: e.serial } },
             to: p.phone,
             text:
               `Ihr Dokument liegt in der Ausgabebox (${policy.location}). PIN: ${e.pin}. Abholung bis ${last}. ${policy.hoursText}. ` +
@@ -405,7 +411,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
           },
         });
         enq.emit.audit({ entry: { action: 'pin.issued', subject: p.reference, detail: { serial: e.serial } } });
-        return put(ctx, { ...p, pinHash: e.pinHash }, e.now);
+        return put(ctx, { ...p, pinHash: e.pinHash, pinQueued: false }, e.now);
+      },
+
+      'pin.queued': (ctx, e) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || p.pinSerial !== e.serial || p.pinQueued) return;
+        return put(ctx, { ...p, pinQueued: true }, e.now);
       },
 
       'auth.pin': (ctx, e, enq) => {
@@ -593,13 +605,20 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
         return put(ctx, { ...p, phone: null, birthDate: null, oldDocumentNumber: null, pinHash: null, personalDataDeleted: true }, e.now);
       },
 
-      // After a process restart: claims of sessions that did not survive are void.
-      recovered: (ctx, e) => {
-        const held = Object.values(ctx.pickups).filter((p) => p.claim);
-        if (!held.length) return;
+      // After a process restart: claims of sessions that did not survive are void, and a PIN whose
+      // SMS never reached the outbox is replaced (the PIN itself was never stored, so it cannot be resent).
+      recovered: (ctx, e, enq) => {
         let next = ctx;
-        for (const p of held) next = put(next, { ...p, claim: null }, e.now);
-        return next;
+        for (const p of Object.values(ctx.pickups)) {
+          if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
+          if (p.status === 'READY' && (!p.pinHash || !p.pinQueued)) {
+            const serial = p.pinSerial + 1;
+            enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
+            enq.emit.audit({ entry: { action: 'pin.reissuedAfterRestart', subject: p.reference, detail: { serial } } });
+            next = put(next, { ...next.pickups[p.id]!, pinHash: null, pinSerial: serial, pinQueued: false }, e.now);
+          }
+        }
+        return next === ctx ? undefined : next;
       },
     },
     async io(op) {
