@@ -1,0 +1,75 @@
+import type { Box } from '../src/box.js';
+import { hoursText } from '../src/config.js';
+import { builder } from './builder.js';
+
+/** The box itself: name, opening state, hours, and a health summary. */
+
+interface BoxInfo {
+  name: string;
+  openNow: boolean;
+  nextOpening: number | null;
+  hours: string;
+  location: string;
+}
+
+const BoxRef = builder.objectRef<BoxInfo>('Box').implement({
+  description: 'The pickup box: where it is and whether it serves now.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    location: t.exposeString('location'),
+    openNow: t.exposeBoolean('openNow', { description: 'true while the opening hours allow sessions' }),
+    nextOpening: t.expose('nextOpening', { type: 'DateTime', nullable: true, description: 'start of the next opening period; null in 24/7 mode' }),
+    hours: t.exposeString('hours', { description: 'the opening hours as text, as the panel and SMS show them' }),
+  }),
+});
+
+interface HealthInfo {
+  ok: boolean;
+  openAlarms: number;
+  criticalAlarms: number;
+  compartmentsOutOfService: number;
+  readerAvailable: boolean;
+}
+
+const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
+  description: 'A summary for load balancers and dashboards.',
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok', { description: 'false while a critical alarm is open' }),
+    openAlarms: t.exposeInt('openAlarms'),
+    criticalAlarms: t.exposeInt('criticalAlarms'),
+    compartmentsOutOfService: t.exposeInt('compartmentsOutOfService'),
+    readerAvailable: t.exposeBoolean('readerAvailable'),
+  }),
+});
+
+/** The health summary, shared by the `health` query and the servers' `/health` endpoints. */
+export function healthOf(box: Box): HealthInfo {
+  const open = box.alarms(true);
+  const critical = open.filter((a) => a.severity === 'critical').length;
+  return {
+    ok: critical === 0,
+    openAlarms: open.length,
+    criticalAlarms: critical,
+    compartmentsOutOfService: box.compartments().filter((c) => !c.inService).length,
+    readerAvailable: box.devices().reader.available,
+  };
+}
+
+builder.queryFields((t) => ({
+  box: t.field({
+    type: BoxRef,
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, { box }) => ({
+      name: box.config.name,
+      location: box.config.location,
+      openNow: box.openNow(),
+      nextOpening: box.nextOpening() ?? null,
+      hours: hoursText(box.config),
+    }),
+  }),
+  health: t.field({
+    type: HealthRef,
+    description: 'Open to every caller, like the /health endpoint.',
+    resolve: (_root, _args, { box }) => healthOf(box),
+  }),
+}));

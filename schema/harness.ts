@@ -1,0 +1,157 @@
+import { GraphQLError } from 'graphql';
+import { DomainError } from '../actors/domain/errors.js';
+import { makeTd1 } from '../actors/domain/mrz.js';
+import { SimulatedClock } from '../actors/runtime/clock.js';
+import type { Message } from '../actors/runtime/types.js';
+import type { TraceEntry } from '../actors/runtime/trace.js';
+import { SimulatedCardReader, SimulatedLocks, SimulatedShredder } from '../drivers/sim/devices.js';
+import type { Box } from '../src/box.js';
+import { builder } from './builder.js';
+import { CompartmentRef, compartmentOrThrow } from './compartments.js';
+import { pushed } from './streams.js';
+
+/**
+ * The test harness: injects actor messages and simulated hardware events, and reads the trace.
+ * Only a `harness` token reaches these fields, and the servers grant that role only when started
+ * with `harness: true`; against real devices the simulations refuse with DEVICE_UNAVAILABLE.
+ */
+
+const HARNESS = { harness: true } as const;
+
+function simulated<T>(device: unknown, kind: new (...args: never[]) => T, name: string): T {
+  if (!(device instanceof kind)) throw new DomainError('DEVICE_UNAVAILABLE', `the ${name} is not simulated in this box`);
+  return device;
+}
+
+const locksOf = (box: Box) => simulated(box.hardware.locks, SimulatedLocks, 'lock bank');
+
+export const TraceEntryRef = builder.objectRef<TraceEntry>('TraceEntry').implement({
+  description: 'One message between actors (never its payload).',
+  fields: (t) => ({
+    seq: t.exposeInt('seq'),
+    id: t.exposeString('id'),
+    at: t.expose('at', { type: 'DateTime' }),
+    from: t.exposeString('from'),
+    to: t.exposeString('to'),
+    type: t.exposeString('type'),
+    causation: t.exposeString('causation', { nullable: true }),
+    dead: t.boolean({ description: 'nobody took the message', resolve: (e) => e.dead === true }),
+  }),
+});
+
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+builder.mutationFields((t) => ({
+  injectMessage: t.boolean({
+    description: 'Sends any message to any actor address, as if another actor had sent it.',
+    authScopes: HARNESS,
+    args: { to: t.arg.string({ required: true }), type: t.arg.string({ required: true }), payloadJson: t.arg.string({ required: false }) },
+    resolve: async (_root, args, { box }) => {
+      let payload: unknown = {};
+      if (args.payloadJson) {
+        try {
+          payload = JSON.parse(args.payloadJson);
+        } catch {
+          throw badInput('payloadJson is not valid JSON');
+        }
+      }
+      if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw badInput('payloadJson must be a JSON object');
+      box.inject(args.to, { ...(payload as Record<string, unknown>), type: args.type } as Message);
+      await box.idle();
+      return true;
+    },
+  }),
+  simulateDoor: t.field({
+    type: CompartmentRef,
+    description: 'Opens or closes a door by hand. Opening a latched door fails unless `force` (a break-in).',
+    authScopes: HARNESS,
+    args: {
+      compartmentId: t.arg.id({ required: true }),
+      open: t.arg.boolean({ required: true }),
+      force: t.arg.boolean({ required: false, defaultValue: false }),
+    },
+    resolve: async (_root, args, { box }) => {
+      const id = String(args.compartmentId);
+      compartmentOrThrow(box, id);
+      const locks = locksOf(box);
+      if (!args.open) locks.closeDoor(id);
+      else if (args.force) locks.forceDoor(id);
+      else if (!locks.openDoor(id)) throw new DomainError('COMPARTMENT_BUSY', `the latch of ${id} holds`);
+      await box.idle();
+      return compartmentOrThrow(box, id);
+    },
+  }),
+  simulateCardInsert: t.boolean({
+    description: 'Inserts an ID card with a valid MRZ; false when the slot does not take cards now.',
+    authScopes: HARNESS,
+    args: { documentNumber: t.arg.string({ required: true }), birthDate: t.arg.string({ required: true, description: 'YYYY-MM-DD' }) },
+    resolve: async (_root, args, { box }) => {
+      const reader = simulated(box.hardware.reader, SimulatedCardReader, 'card reader');
+      const mrz = makeTd1({ documentNumber: args.documentNumber, birthDate: args.birthDate, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
+      const taken = reader.insert({ mrz });
+      await box.idle();
+      return taken;
+    },
+  }),
+  simulateShredderJam: t.boolean({
+    description: 'The shredder jams on the next card.',
+    authScopes: HARNESS,
+    resolve: (_root, _args, { box }) => {
+      simulated(box.hardware.shredder, SimulatedShredder, 'shredder').jamNext = true;
+      return true;
+    },
+  }),
+  simulateBoardFault: t.field({
+    type: [CompartmentRef],
+    description: 'A lock board reports a fault (ok: false, with a code such as I2C_NACK) or recovery for its compartments.',
+    authScopes: HARNESS,
+    args: {
+      compartmentIds: t.arg.idList({ required: true }),
+      ok: t.arg.boolean({ required: true }),
+      code: t.arg.string({ required: false }),
+    },
+    resolve: async (_root, args, { box }) => {
+      const ids = args.compartmentIds.map(String);
+      for (const id of ids) compartmentOrThrow(box, id);
+      locksOf(box).reportBoard({ board: 'harness', ok: args.ok, compartments: ids, ...(args.code ? { code: args.code } : {}) });
+      await box.idle();
+      return ids.map((id) => compartmentOrThrow(box, id));
+    },
+  }),
+  advanceClock: t.field({
+    type: 'DateTime',
+    description: 'Moves the simulated clock forward, running every timer due on the way; returns the new time.',
+    authScopes: HARNESS,
+    args: { ms: t.arg.int({ required: true }) },
+    resolve: async (_root, { ms }, { box }) => {
+      if (!(box.clock instanceof SimulatedClock)) throw new DomainError('DEVICE_UNAVAILABLE', 'the box runs on the system clock');
+      if (ms < 0) throw badInput('ms must not be negative');
+      await box.advance(ms);
+      return box.clock.now();
+    },
+  }),
+}));
+
+builder.queryFields((t) => ({
+  traceEntries: t.field({
+    type: [TraceEntryRef],
+    description: 'The kept trace after `sinceSeq` (at most `last` entries, newest last).',
+    authScopes: { $any: { monitor: true, harness: true } },
+    args: { sinceSeq: t.arg.int({ required: false }), last: t.arg.int({ required: false, defaultValue: 200 }) },
+    resolve: (_root, args, { box }) => box.trace.entries(args.sinceSeq ?? 0).slice(-Math.min(Math.max(args.last ?? 200, 1), 5_000)),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  trace: t.field({
+    type: TraceEntryRef,
+    description: 'Every message between actors from now on (optionally only those to addresses starting with `to`).',
+    authScopes: { $any: { monitor: true, harness: true } },
+    args: { to: t.arg.string({ required: false }) },
+    subscribe: (_root, args, { box }) =>
+      pushed<TraceEntry>((push) => box.trace.listen((entry) => (!args.to || entry.to.startsWith(args.to) ? push(entry) : undefined))),
+    resolve: (entry) => entry,
+  }),
+}));

@@ -1,0 +1,234 @@
+import { DOCUMENT_KINDS, type Pickup, type PickupStatus } from '../actors/registry.js';
+import { DomainError } from '../actors/domain/errors.js';
+import type { Box } from '../src/box.js';
+import { builder, PICKUP_READERS } from './builder.js';
+import { actorOf } from './compartments.js';
+import { pageByKey, sortable } from './pagination.js';
+import { filtered, mapped } from './streams.js';
+
+/**
+ * Pickups as integrations and staff see them. Personal data (phone number, birth date, old
+ * document number, PIN hash) has no field here on purpose: it never leaves the box.
+ */
+
+const STATUSES = ['REGISTERED', 'LOADING', 'READY', 'RELEASING', 'COLLECTED', 'LOCKED', 'EXPIRED', 'RETURNED', 'CANCELLED'] as const satisfies readonly PickupStatus[];
+
+export const PickupStatusEnum = builder.enumType('PickupStatus', { values: STATUSES });
+export const DocumentKindEnum = builder.enumType('DocumentKind', { values: DOCUMENT_KINDS });
+
+export const PickupRef = builder.objectRef<Pickup>('Pickup').implement({
+  description: 'One applicant\'s document(s) waiting in (or going into, or gone from) one compartment.',
+  fields: (t) => ({
+    reference: t.exposeID('reference', { description: 'the Vorgangsnummer given at registration' }),
+    documentKind: t.field({ type: DocumentKindEnum, resolve: (p) => p.documentKind }),
+    documents: t.exposeInt('documents'),
+    accessible: t.exposeBoolean('accessible'),
+    status: t.field({ type: PickupStatusEnum, resolve: (p) => p.status }),
+    compartmentId: t.exposeString('compartmentId', { nullable: true }),
+    failedAttempts: t.exposeInt('failedAttempts'),
+    oldDocumentRegistered: t.boolean({ description: 'whether an old document number was registered (the number itself is not shown)', resolve: (p) => p.oldDocumentNumber !== null }),
+    personalDataDeleted: t.exposeBoolean('personalDataDeleted'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    readyAt: t.expose('readyAt', { type: 'DateTime', nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'end of the pickup window' }),
+    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const PickupEdge = builder.objectRef<{ cursor: string; node: Pickup }>('PickupEdge').implement({
+  fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: PickupRef, resolve: (e) => e.node }) }),
+});
+
+interface PageInfoShape {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export const PageInfoRef = builder.objectRef<PageInfoShape>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
+    startCursor: t.exposeString('startCursor', { nullable: true }),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+const PickupConnection = builder
+  .objectRef<{ edges: Array<{ cursor: string; node: Pickup }>; pageInfo: PageInfoShape; totalCount: number }>('PickupConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [PickupEdge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
+      totalCount: t.exposeInt('totalCount', { description: 'matching pickups over all pages' }),
+    }),
+  });
+
+interface PickupChange {
+  change: string;
+  reference: string;
+  status: PickupStatus;
+  compartmentId: string | null;
+  at: number;
+}
+
+export const PickupEventRef = builder.objectRef<PickupChange>('PickupEvent').implement({
+  description: 'A pickup changed status (registered, loading, ready, releasing, collected, expired …).',
+  fields: (t) => ({
+    change: t.exposeString('change'),
+    reference: t.exposeID('reference'),
+    status: t.field({ type: PickupStatusEnum, resolve: (e) => e.status }),
+    compartmentId: t.exposeString('compartmentId', { nullable: true }),
+    at: t.expose('at', { type: 'DateTime' }),
+  }),
+});
+
+const RegisterPickupInput = builder.inputType('RegisterPickupInput', {
+  fields: (t) => ({
+    reference: t.string({ required: true }),
+    documentKind: t.field({ type: DocumentKindEnum, required: true }),
+    phone: t.string({ required: true, description: 'a mobile number, international (+49 …) or German' }),
+    birthDate: t.string({ required: true, description: 'YYYY-MM-DD' }),
+    oldDocumentNumber: t.string({ required: false }),
+    accessible: t.boolean({ required: false }),
+    documents: t.int({ required: false }),
+  }),
+});
+
+/** The pickup with `reference`, or PICKUP_NOT_FOUND. */
+export function pickupOrThrow(box: Box, reference: string): Pickup {
+  const p = box.pickup(reference);
+  if (!p) throw new DomainError('PICKUP_NOT_FOUND', 'No pickup exists for this reference');
+  return p;
+}
+
+const pickupKey = (p: Pickup): string => `${sortable(p.createdAt)}|${p.id}`;
+
+/** Turns a `pickup.changed` event of the box stream into what subscribers see. */
+export function pickupChangeOf(e: { [k: string]: unknown }, now: number): PickupChange {
+  return {
+    change: String(e.change),
+    reference: String(e.reference),
+    status: e.status as PickupStatus,
+    compartmentId: (e.compartmentId as string | null) ?? null,
+    at: typeof e.at === 'number' ? e.at : now,
+  };
+}
+
+builder.queryFields((t) => ({
+  pickups: t.field({
+    type: PickupConnection,
+    authScopes: PICKUP_READERS,
+    description: 'Pickups, oldest registration first.',
+    args: {
+      first: t.arg.int({ required: false }),
+      after: t.arg.string({ required: false }),
+      status: t.arg({ type: [PickupStatusEnum], required: false }),
+      reference: t.arg.string({ required: false }),
+      updatedSince: t.arg({ type: 'DateTime', required: false }),
+    },
+    resolve: (_root, args, { box }) => {
+      const statuses = args.status ? new Set<string>(args.status) : null;
+      const list = box
+        .pickups()
+        .filter((p) => (statuses ? statuses.has(p.status) : true))
+        .filter((p) => (args.reference ? p.reference === args.reference.trim() : true))
+        .filter((p) => (args.updatedSince != null ? p.updatedAt >= args.updatedSince : true))
+        .sort((a, b) => (pickupKey(a) < pickupKey(b) ? -1 : 1));
+      return pageByKey('pickup', list, pickupKey, args.first, args.after);
+    },
+  }),
+  pickup: t.field({
+    type: PickupRef,
+    nullable: true,
+    authScopes: PICKUP_READERS,
+    args: { reference: t.arg.string({ required: true }) },
+    resolve: (_root, { reference }, { box }) => box.pickup(reference) ?? null,
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  registerPickup: t.field({
+    type: PickupRef,
+    authScopes: { integration: true },
+    args: { input: t.arg({ type: RegisterPickupInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { reference } = await ctx.box.registerPickup(
+        {
+          reference: input.reference,
+          documentKind: input.documentKind,
+          phone: input.phone,
+          birthDate: input.birthDate,
+          oldDocumentNumber: input.oldDocumentNumber ?? null,
+          accessible: input.accessible ?? false,
+          ...(input.documents != null ? { documents: input.documents } : {}),
+        },
+        actorOf(ctx),
+      );
+      await ctx.box.idle();
+      return pickupOrThrow(ctx.box, reference);
+    },
+  }),
+  cancelPickup: t.field({
+    type: PickupRef,
+    authScopes: { integration: true },
+    args: { reference: t.arg.string({ required: true }) },
+    resolve: async (_root, { reference }, ctx) => {
+      const result = await ctx.box.cancelPickup(reference, actorOf(ctx));
+      await ctx.box.idle();
+      return pickupOrThrow(ctx.box, result.reference);
+    },
+  }),
+  loadPickup: t.field({
+    type: PickupRef,
+    description: 'Opens a fitting free compartment for the document; closing the door makes the pickup READY.',
+    authScopes: { staff: true },
+    args: { reference: t.arg.string({ required: true }) },
+    resolve: async (_root, { reference }, ctx) => {
+      const result = await ctx.box.loadPickup(reference, actorOf(ctx));
+      await ctx.box.idle();
+      return pickupOrThrow(ctx.box, result.reference);
+    },
+  }),
+  retrievePickup: t.field({
+    type: PickupRef,
+    description: 'Opens the compartment so staff can take the document back to the counter (an expired or locked pickup, or one the citizen will fetch in person).',
+    authScopes: { staff: true },
+    args: { reference: t.arg.string({ required: true }) },
+    resolve: async (_root, { reference }, ctx) => {
+      const result = await ctx.box.retrievePickup(reference, actorOf(ctx));
+      await ctx.box.idle();
+      return pickupOrThrow(ctx.box, result.reference);
+    },
+  }),
+  reissuePin: t.field({
+    type: PickupRef,
+    description: 'Sends a new PIN (the old one stops working) and unlocks a locked pickup.',
+    authScopes: { staff: true },
+    args: { reference: t.arg.string({ required: true }) },
+    resolve: async (_root, { reference }, ctx) => {
+      const result = await ctx.box.reissuePin(reference, actorOf(ctx));
+      await ctx.box.idle();
+      return pickupOrThrow(ctx.box, result.reference);
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  pickupEvents: t.field({
+    type: PickupEventRef,
+    description: 'Every status change of pickups (optionally of one reference), so integrations never poll.',
+    authScopes: PICKUP_READERS,
+    args: { reference: t.arg.string({ required: false }) },
+    subscribe: (_root, { reference }, { box }) =>
+      mapped(
+        filtered(box.supervisor.events.iterate((e) => e.type === 'pickup.changed'), (e) => !reference || e.reference === reference.trim()),
+        (e) => pickupChangeOf(e, box.clock.now()),
+      ),
+    resolve: (event) => event,
+  }),
+}));
+
+export type { PickupChange };

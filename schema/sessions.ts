@@ -1,0 +1,135 @@
+import { DomainError } from '../actors/domain/errors.js';
+import type { Box, SessionInputCommand, SessionView } from '../src/box.js';
+import { builder, type Context } from './builder.js';
+import { filtered, mapped } from './streams.js';
+
+/**
+ * Kiosk sessions: one citizen at the panel. A kiosk token may only see and drive the sessions of
+ * its own kiosk; staff, monitors and the harness may read any session.
+ */
+
+export const SessionRef = builder.objectRef<SessionView>('Session').implement({
+  description: 'What the panel shows: the current step, the last problem as a stable code, and the outcome.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kioskId: t.exposeString('kioskId'),
+    step: t.exposeString('step', { description: 'phone, pin, checkingPin, factor, card, checkingCard, shredding, birthDate, checkingBirthDate, opening, done' }),
+    error: t.exposeString('error', { nullable: true, description: 'e.g. AUTH_FAILED, AUTH_THROTTLED, BIRTH_DATE_MISMATCH' }),
+    retryAt: t.expose('retryAt', { type: 'DateTime', nullable: true }),
+    oldIdPossible: t.exposeBoolean('oldIdPossible', { description: 'whether the panel may offer the old ID card as second factor' }),
+    compartmentId: t.exposeString('compartmentId', { nullable: true, description: 'the compartment to open, once authenticated' }),
+    outcome: t.exposeString('outcome', { nullable: true, description: 'collected, doorNotOpened, timeout, cancelled, locked, failed, interrupted' }),
+  }),
+});
+
+const Factor = builder.enumType('SecondFactor', { values: ['OLD_ID', 'BIRTH_DATE'] as const });
+
+/** The session `id` as `ctx` may see it: a kiosk only its own. Unknown and foreign look the same to a kiosk. */
+export function visibleSession(ctx: Context, id: string): SessionView {
+  const view = ctx.box.session(id);
+  if (!view) throw new DomainError('SESSION_NOT_FOUND', 'The session does not exist or has ended');
+  if (ctx.role === 'kiosk' && view.kioskId !== ctx.kioskId) throw new DomainError('FORBIDDEN', 'This session belongs to another kiosk');
+  return view;
+}
+
+async function input(ctx: Context, sessionId: string, command: SessionInputCommand): Promise<SessionView> {
+  visibleSession(ctx, sessionId);
+  ctx.box.sessionInput(sessionId, command);
+  await ctx.box.idle();
+  return afterInput(ctx.box, sessionId);
+}
+
+/** The session after an input; a session that ended and was removed meanwhile reads as SESSION_NOT_FOUND. */
+function afterInput(box: Box, sessionId: string): SessionView {
+  const view = box.session(sessionId);
+  if (!view) throw new DomainError('SESSION_NOT_FOUND', 'The session has ended');
+  return view;
+}
+
+const KIOSK = { kiosk: true } as const;
+
+builder.queryFields((t) => ({
+  session: t.field({
+    type: SessionRef,
+    nullable: true,
+    authScopes: { $any: { kiosk: true, staff: true, monitor: true, harness: true } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => {
+      const view = ctx.box.session(String(id));
+      if (!view || (ctx.role === 'kiosk' && view.kioskId !== ctx.kioskId)) return null;
+      return view;
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startSession: t.field({
+    type: SessionRef,
+    description: 'Starts a session at this kiosk (BOX_CLOSED outside the opening hours, KIOSK_BUSY while one runs).',
+    authScopes: KIOSK,
+    resolve: async (_root, _args, ctx) => {
+      if (!ctx.kioskId) throw new DomainError('FORBIDDEN', 'This token is not bound to a kiosk');
+      const { sessionId } = await ctx.box.startSession(ctx.kioskId);
+      await ctx.box.idle();
+      return afterInput(ctx.box, sessionId);
+    },
+  }),
+  enterPhone: t.field({
+    type: SessionRef,
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }), phone: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'phone', phone: args.phone }),
+  }),
+  enterPin: t.field({
+    type: SessionRef,
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }), pin: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'pin', pin: args.pin }),
+  }),
+  chooseFactor: t.field({
+    type: SessionRef,
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }), factor: t.arg({ type: Factor, required: true }) },
+    resolve: (_root, args, ctx) =>
+      input(ctx, String(args.sessionId), { type: 'factor', factor: args.factor === 'OLD_ID' ? 'oldId' : 'birthDate' }),
+  }),
+  enterBirthDate: t.field({
+    type: SessionRef,
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }), birthDate: t.arg.string({ required: true, description: 'DD.MM.YYYY as typed' }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'birthDate', birthDate: args.birthDate }),
+  }),
+  cancelSession: t.field({
+    type: SessionRef,
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'cancel' }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  sessionChanged: t.field({
+    type: SessionRef,
+    description: 'Every change of one session, for the panel.',
+    authScopes: { $any: { kiosk: true, staff: true, monitor: true, harness: true } },
+    args: { sessionId: t.arg.id({ required: true }) },
+    subscribe: (_root, args, ctx) => {
+      const id = String(args.sessionId);
+      visibleSession(ctx, id);
+      return mapped(
+        filtered(ctx.box.supervisor.events.iterate((e) => e.type === 'session.changed'), (e) => e.sessionId === id),
+        (e): SessionView => ({
+          id,
+          kioskId: String(e.kioskId),
+          step: e.step as SessionView['step'],
+          error: (e.error as string | null) ?? null,
+          retryAt: (e.retryAt as number | null) ?? null,
+          oldIdPossible: Boolean(e.oldIdPossible),
+          compartmentId: (e.compartmentId as string | null) ?? null,
+          outcome: (e.outcome as SessionView['outcome']) ?? null,
+        }),
+      );
+    },
+    resolve: (view) => view,
+  }),
+}));

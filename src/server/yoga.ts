@@ -1,0 +1,104 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, execute, specifiedRules, subscribe, validate, type ExecutionResult, type ValidationRule } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { healthOf } from '../../schema/box.js';
+import { formatClientError, toClientError } from '../../schema/errors.js';
+import { buildSchema } from '../../schema/index.js';
+import { LIMIT_RULES } from '../../schema/limits.js';
+import type { Box } from '../box.js';
+import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
+import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** Adds `rules` to the standard validation of every Yoga request. */
+const extraValidation = (rules: readonly ValidationRule[], production: boolean): Plugin => ({
+  onValidate({ addValidationRule }) {
+    for (const rule of rules) addValidationRule(rule);
+    // Yoga does not pass validation errors through maskError; strip suggestions here.
+    return ({ valid, result, setResult }) => {
+      if (!valid && production) setResult(result.map((e) => formatClientError(e, true)));
+    };
+  },
+});
+
+/** Writes the box health as JSON; 503 while a critical alarm is open. */
+export function writeHealth(box: Box, res: ServerResponse): void {
+  const health = healthOf(box);
+  res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(health));
+}
+
+/**
+ * The default server: graphql-yoga on node:http at `/graphql` (queries, mutations, SSE
+ * subscriptions), graphql-ws over WebSocket on the same path and port, and `/health`.
+ */
+export function createYogaServer(box: Box, options: ServerOptions): GraphQLServer {
+  checkOptions(options, box.config.kiosks);
+  const production = options.production ?? false;
+  const log = options.logError;
+  const schema = buildSchema(log);
+  const extraRules = production ? [...LIMIT_RULES, NoSchemaIntrospectionCustomRule] : LIMIT_RULES;
+  const auth = new TokenAuthenticator(options.tokens, box.config.kiosks[0]!, options.harness ?? false);
+
+  const yoga = createYoga({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: !production,
+    landingPage: false,
+    batching: false,
+    logging: false,
+    plugins: [extraValidation(extraRules, production)],
+    context: ({ request }) => auth.context(box, request.headers.get('authorization')),
+    maskedErrors: {
+      maskError: (error) => (error instanceof GraphQLError ? formatClientError(error, production, log) : toClientError(error, log, 'yoga')),
+    },
+  });
+
+  const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/health' && req.method === 'GET') return writeHealth(box, res);
+    return yoga(req, res);
+  });
+
+  const wss = new WebSocketServer({ server: http, path: GRAPHQL_PATH });
+  const rules = [...specifiedRules, ...extraRules];
+  const formatResult = (result: ExecutionResult): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map((e) => formatClientError(e, production, log)) } : result;
+  const wsServer = useServer(
+    {
+      schema,
+      validate: (s, document) => validate(s, document, rules),
+      execute,
+      subscribe,
+      // The token comes in connection_init ({ authorization: 'Bearer …' }) or on the upgrade request.
+      context: (ctx) => auth.context(box, authorizationFromPayload(ctx.connectionParams) ?? ctx.extra.request.headers.authorization),
+      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e, production, log)),
+    },
+    wss,
+  );
+
+  return {
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          const address = http.address() as AddressInfo;
+          const hostText = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve({ url: `http://${hostText}:${address.port}${GRAPHQL_PATH}` });
+        });
+      }),
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await wsServer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+      await yoga.dispose?.();
+    },
+  };
+}
