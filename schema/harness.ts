@@ -23,7 +23,11 @@ function simulated<T>(device: unknown, kind: new (...args: never[]) => T, name: 
   return device;
 }
 
-const locksOf = (box: Box) => simulated(box.hardware.locks, SimulatedLocks, 'lock bank');
+/** The doors and latches a person would touch; only simulated hardware has them. */
+const worldOf = (box: Box) => {
+  if (!box.world) throw new DomainError('DEVICE_UNAVAILABLE', 'the locks are not simulated in this box');
+  return box.world;
+};
 
 export const TraceEntryRef = builder.objectRef<TraceEntry>('TraceEntry').implement({
   description: 'One message between actors (never its payload).',
@@ -75,7 +79,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, { box }) => {
       const id = String(args.compartmentId);
       compartmentOrThrow(box, id);
-      const locks = locksOf(box);
+      const locks = worldOf(box);
       if (!args.open) locks.closeDoor(id);
       else if (args.force) locks.forceDoor(id);
       else if (!locks.openDoor(id)) throw new DomainError('COMPARTMENT_BUSY', `the latch of ${id} holds`);
@@ -105,7 +109,7 @@ builder.mutationFields((t) => ({
   }),
   simulateBoardFault: t.field({
     type: [CompartmentRef],
-    description: 'A lock board reports a fault (ok: false, with a code such as I2C_NACK) or recovery for its compartments.',
+    description: 'A lock board fails (ok: false; code I2C_NACK or I2C_TIMEOUT) or recovers. On the register-level I2C simulation the fault is injected on the bus and the lock bank finds it by polling (advance the clock); on device-level simulation the board reports it at once.',
     authScopes: HARNESS,
     args: {
       compartmentIds: t.arg.idList({ required: true }),
@@ -115,7 +119,19 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, { box }) => {
       const ids = args.compartmentIds.map(String);
       for (const id of ids) compartmentOrThrow(box, id);
-      locksOf(box).reportBoard({ board: 'harness', ok: args.ok, compartments: ids, ...(args.code ? { code: args.code } : {}) });
+      if (box.i2c) {
+        // Register-level simulation: the fault happens on the bus, and the lock bank finds it.
+        const layout = box.config.layout!;
+        const boards = new Set(ids.map((id) => layout.compartments.find((c) => c.id === id)!.board));
+        for (const boardId of boards) {
+          const board = layout.boards.find((b) => b.id === boardId)!;
+          const bus = box.i2c.buses.get(board.bus)!;
+          if (args.ok) bus.clearFaults();
+          else bus.injectFault(board.address, args.code === 'I2C_TIMEOUT' ? 'I2C_TIMEOUT' : 'I2C_NACK');
+        }
+      } else {
+        simulated(box.hardware.locks, SimulatedLocks, 'lock bank').reportBoard({ board: 'harness', ok: args.ok, compartments: ids, ...(args.code ? { code: args.code } : {}) });
+      }
       await box.idle();
       return ids.map((id) => compartmentOrThrow(box, id));
     },

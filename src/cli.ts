@@ -1,27 +1,38 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box, type SimulatedHardware } from './box.js';
 import { isDevelopmentKey, type BoxConfigInput } from './config.js';
+import { createServer, type TokenConfig } from './server/index.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
 
 Usage: npm start -- [options]
 
 Options:
-  --data-dir DIR   where the SQLite file lives (default ./data)
-  --config FILE    JSON configuration (layout, hours, windows, keys); see README
-  --demo           run a scripted pickup on the simulated hardware, then keep running
-  --help           show this text
+  --server yoga|mercurius  GraphQL server (default yoga)
+  --port N                 port of the GraphQL server (default 4000)
+  --host ADDR              address to listen on (default 127.0.0.1)
+  --data-dir DIR           where the SQLite file (and development tokens) live (default ./data)
+  --config FILE            JSON configuration (layout, hours, windows, tokens, keys); see README
+  --harness                enable the test-harness role (never in production)
+  --demo                   run a scripted pickup on the simulated hardware first
+  --help                   show this text
 
-Without hardware configuration the box runs on simulated devices. Stop it with Ctrl-C.`;
+NODE_ENV=production turns off GraphiQL, introspection and generated tokens.
+Without hardware configuration the box runs on simulated I2C boards. Stop it with Ctrl-C.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      server: { type: 'string', default: 'yoga' },
+      port: { type: 'string', default: '4000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      harness: { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: 'data' },
       config: { type: 'string' },
       demo: { type: 'boolean', default: false },
@@ -33,8 +44,16 @@ async function main(): Promise<void> {
     return;
   }
   const log = pino({ name: 'ausgabebox', level: process.env.LOG_LEVEL ?? 'info' });
-  const fileConfig: BoxConfigInput = values.config ? JSON.parse(readFileSync(resolve(values.config), 'utf8')) : {};
-  const storage = fileConfig.storage ?? `sqlite://${join(resolve(values['data-dir']!), 'box.sqlite')}`;
+  const production = process.env.NODE_ENV === 'production';
+  const engine = values.server;
+  const port = Number(values.port);
+  if (engine !== 'yoga' && engine !== 'mercurius') throw Object.assign(new Error('--server must be yoga or mercurius'), { code: 'INVALID_CONFIG' });
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw Object.assign(new Error('--port must be a port number'), { code: 'INVALID_CONFIG' });
+  if (production && values.harness) throw Object.assign(new Error('--harness is not allowed in production'), { code: 'INVALID_CONFIG' });
+  const fileConfig: BoxConfigInput & { tokens?: TokenConfig } = values.config ? JSON.parse(readFileSync(resolve(values.config), 'utf8')) : {};
+  const dataDir = resolve(values['data-dir']!);
+  const { tokens, tokenFile } = resolveTokens(fileConfig.tokens, dataDir, production);
+  const storage = fileConfig.storage ?? `sqlite://${join(dataDir, 'box.sqlite')}`;
   // The demo shows the whole flow at any hour: unless the configuration sets hours, it runs as the 24/7 room.
   const demoHours: BoxConfigInput = values.demo && fileConfig.hours === undefined && fileConfig.hoursPreset === undefined ? { hoursPreset: 'always' } : {};
   const box = await createBox({ ...fileConfig, ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
@@ -48,6 +67,16 @@ async function main(): Promise<void> {
   });
   if (values.demo) await demo(box, log);
 
+  const server = createServer(box, { tokens, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
+  const { url } = await server.listen(port, values.host);
+  log.info({ url, server: engine, production, harness: values.harness }, `GraphQL (${engine}) at ${url} — health at ${url.replace(/\/graphql$/, '/health')}`);
+  if (!production) {
+    log.info(
+      { tokens: tokenFile },
+      `development: open ${url} in a browser for GraphiQL; role tokens (kiosk, staff, integration, monitor${values.harness ? ', harness' : ''}) are in ${tokenFile} — send them as "Authorization: Bearer <token>"`,
+    );
+  }
+
   // The box waits for people and hardware; keep the process alive until told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
@@ -55,7 +84,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     clearInterval(keepAlive);
-    log.info({ signal }, 'stopping: releasing outputs and flushing storage');
+    log.info({ signal }, 'stopping: closing connections, releasing outputs and flushing storage');
+    await server.close();
     await box.close();
     log.info('stopped');
     process.exit(0);
@@ -63,6 +93,25 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   log.info('running — press Ctrl-C to stop');
+}
+
+/**
+ * Tokens come from the configuration. In development, missing ones are generated once and kept in
+ * DATA_DIR/dev-tokens.json (readable by the owner only); in production they must be configured.
+ */
+function resolveTokens(configured: TokenConfig | undefined, dataDir: string, production: boolean): { tokens: TokenConfig; tokenFile: string } {
+  const tokenFile = join(dataDir, 'dev-tokens.json');
+  if (production) {
+    if (!configured) throw Object.assign(new Error('production needs "tokens" in the configuration (see npm run token:hash)'), { code: 'INVALID_CONFIG' });
+    return { tokens: configured, tokenFile: '' };
+  }
+  if (configured) return { tokens: configured, tokenFile: '(configuration)' };
+  if (existsSync(tokenFile)) return { tokens: JSON.parse(readFileSync(tokenFile, 'utf8')) as TokenConfig, tokenFile };
+  const fresh = () => randomBytes(18).toString('base64url');
+  const tokens: TokenConfig = { kiosk: fresh(), staff: { 'staff-dev': fresh() }, integration: fresh(), monitor: fresh(), harness: fresh() };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(tokenFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  return { tokens, tokenFile };
 }
 
 function describeHardware(kind: string): string {

@@ -4,7 +4,8 @@ import type { Context, Role } from '../../schema/index.js';
 
 /**
  * Bearer tokens from the configuration. `kiosk` is one token for the box's first kiosk, or a map
- * kiosk id → token; `staff` maps each staff identity (recorded as `by`) to a token.
+ * kiosk id → token; `staff` maps each staff identity (recorded as `by`) to a token. A value may be
+ * the token itself or, better in a configuration file, `sha256:<hex>` of it (`npm run token:hash`).
  */
 export interface TokenConfig {
   kiosk?: string | Record<string, string>;
@@ -32,8 +33,9 @@ export class TokenAuthenticator {
   constructor(tokens: TokenConfig, defaultKiosk: string, harness: boolean) {
     const add = (token: string | undefined, role: Role, identity: string, kioskId: string | null = null) => {
       if (!token) return;
-      if (token.length < 16) throw new Error(`the ${role} token for ${identity} must be at least 16 characters`);
-      this.grants.push({ digest: digest(token), role, identity, kioskId });
+      const hashed = /^sha256:([0-9a-f]{64})$/i.exec(token);
+      if (!hashed && token.length < 16) throw new Error(`the ${role} token for ${identity} must be at least 16 characters`);
+      this.grants.push({ digest: hashed ? Buffer.from(hashed[1]!, 'hex') : digest(token), role, identity, kioskId });
     };
     if (typeof tokens.kiosk === 'string') add(tokens.kiosk, 'kiosk', `kiosk/${defaultKiosk}`, defaultKiosk);
     else for (const [kioskId, token] of Object.entries(tokens.kiosk ?? {})) add(token, 'kiosk', `kiosk/${kioskId}`, kioskId);
@@ -72,4 +74,9 @@ export function authorizationFromPayload(payload: unknown): string | null {
   const p = payload as Record<string, unknown>;
   const value = p.authorization ?? p.Authorization;
   return typeof value === 'string' ? value : null;
+}
+
+/** The form of a token to put into a configuration file: only its SHA-256 is stored. */
+export function hashToken(token: string): string {
+  return `sha256:${digest(token).toString('hex')}`;
 }
