@@ -4,7 +4,7 @@ import { makeTd1 } from '../actors/domain/mrz.js';
 import { SimulatedClock } from '../actors/runtime/clock.js';
 import type { Message } from '../actors/runtime/types.js';
 import type { TraceEntry } from '../actors/runtime/trace.js';
-import { SimulatedCardReader, SimulatedLocks, SimulatedShredder } from '../drivers/sim/devices.js';
+import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import type { Box } from '../src/box.js';
 import { builder } from './builder.js';
 import { CompartmentRef, compartmentOrThrow } from './compartments.js';
@@ -150,7 +150,19 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+const SimulatedSmsRef = builder.objectRef<{ id: string; to: string; text: string }>('SimulatedSms').implement({
+  description: 'A text message the simulated SMS gateway delivered (only boxes without a real gateway have them).',
+  fields: (t) => ({ id: t.exposeID('id'), to: t.exposeString('to'), text: t.exposeString('text') }),
+});
+
 builder.queryFields((t) => ({
+  simulatedSms: t.field({
+    type: [SimulatedSmsRef],
+    description: "What the citizens' phones received from the simulated SMS gateway, newest last: the harness's way to learn a PIN.",
+    authScopes: HARNESS,
+    args: { last: t.arg.int({ required: false, defaultValue: 10 }) },
+    resolve: (_root, args, { box }) => simulated(box.hardware.sms, SimulatedSmsGateway, 'SMS gateway').sent.slice(-Math.min(Math.max(args.last ?? 10, 1), 100)),
+  }),
   traceEntries: t.field({
     type: [TraceEntryRef],
     description: 'The kept trace after `sinceSeq` (at most `last` entries, newest last).',
