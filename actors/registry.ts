@@ -136,6 +136,8 @@ export type RegistryEvent =
   | ({ type: 'compartment.service'; compartmentId: string; inService: boolean; by: string; reason: string } & Request)
   | { type: 'pin.generated'; pickupId: string; serial: number; pin: string; pinHash: string }
   | { type: 'pin.queued'; pickupId: string; serial: number }
+  | ({ type: 'compartment.claimed'; pickupId: string; compartmentId: string | null; by: string } & Request)
+  | { type: 'pin.claimed'; pickupId: string; opId: string; ok: boolean }
   | { type: 'auth.pin'; sessionId: string; kioskId: string; phone: string; pin: string }
   | { type: 'auth.oldDocument'; sessionId: string; documentNumber: string }
   | { type: 'auth.birthDate'; sessionId: string; birthDate: string }
@@ -153,7 +155,20 @@ export type RegistryEvent =
   | { type: 'pickup.purge'; pickupId: string }
   | { type: 'recovered' };
 
-export type RegistryIo = { kind: 'issuePin'; pickupId: string; serial: number };
+export type RegistryIo =
+  | { kind: 'issuePin'; pickupId: string; serial: number }
+  /** wins the first free candidate in the shared store (a fleet shares one), in order */
+  | { kind: 'claimCompartment'; pickupId: string; owner: string; candidates: string[]; request: Request & { by: string } }
+  | { kind: 'releaseCompartment'; compartmentId: string; owner: string }
+  /** one opening per PIN and authentication: the claim is kept once the door opened */
+  | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
+  | { kind: 'releasePin'; key: string; owner: string };
+
+/** Atomic claims in the shared store (see src/persistence): keyv alone has no compare-and-set. */
+export interface RegistryClaims {
+  claimOnce(key: string, owner: string): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+}
 
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
 
@@ -161,7 +176,9 @@ export interface RegistryInput {
   compartments: Array<{ id: string; size: Size; accessible: boolean }>;
 }
 
-export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
+export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, boxName = 'box') {
+  const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
+  const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
   type Enq = Enqueue<RegistryCtx, RegistryIo>;
 
   const reply = (enq: Enq, e: Request, value: unknown) =>
@@ -235,6 +252,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
   /** An unlock that did not lead to an open door: the pickup goes back to where it was. */
   const unlockAborted = (ctx: RegistryCtx, p: Pickup, purpose: Purpose, compartmentId: string, change: string, now: number, enq: Enq): RegistryCtx => {
     if (purpose === 'collect') {
+      // The door never opened: this authentication used nothing up, the same PIN may try again.
+      if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
       const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
       publish(enq, next, change);
       return put(ctx, next, now);
@@ -242,6 +261,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
     if (purpose === 'load') {
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
       publish(enq, next, 'loadAborted');
+      enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner: p.reference } });
       return slot(put(ctx, next, now), compartmentId, { pickupId: null });
     }
     return put(ctx, { ...p, opId: null }, now);
@@ -254,7 +274,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
     return { failures, until: delay > 0 ? now + delay : 0 };
   };
 
-  const chooseCompartment = (ctx: RegistryCtx, p: Pickup): string | null => {
+  const fittingCompartments = (ctx: RegistryCtx, p: Pickup): string[] => {
     const need = p.documents <= 1 ? 0 : p.documents <= 3 ? 1 : 2;
     const candidates = Object.entries(ctx.compartments)
       .filter(([, c]) => c.available && c.pickupId === null && SIZES.indexOf(c.size) >= need)
@@ -266,7 +286,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
         if (!p.accessible && a.accessible !== b.accessible) return a.accessible ? 1 : -1;
         return ia.localeCompare(ib, 'en', { numeric: true });
       });
-    return candidates[0]?.[0] ?? null;
+    return candidates.map(([id]) => id);
   };
 
   const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
@@ -350,8 +370,24 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
         if (p.status !== 'REGISTERED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}, not REGISTERED`);
-        const compartmentId = chooseCompartment(ctx, p);
-        if (!compartmentId) return void fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
+        const candidates = fittingCompartments(ctx, p);
+        if (!candidates.length) return void fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
+        // The compartment is won in the shared store first: boxes of a fleet never assign one twice.
+        enq.emit.io({ op: { kind: 'claimCompartment', pickupId: p.id, owner: p.reference, candidates, request: { requestId: e.requestId, replyTo: e.replyTo, by: e.by } } });
+        return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null }, e.now);
+      },
+
+      'compartment.claimed': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || p.status !== 'LOADING' || p.compartmentId !== null) {
+          if (e.compartmentId) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner: p?.reference ?? '' } });
+          return;
+        }
+        if (!e.compartmentId) {
+          fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
+          return put(ctx, { ...p, status: 'REGISTERED' }, e.now);
+        }
+        const compartmentId = e.compartmentId;
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
         unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
@@ -486,11 +522,23 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
         const c = ctx.compartments[p.compartmentId];
         if (!c?.available) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         const opId = `op-${ctx.seq + 1}`;
-        unlock(enq, p.compartmentId, opId, 'collect', p.id, { kind: 'session', sessionId: e.sessionId, pickupId: p.id });
-        toSession(enq, e.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
+        // Single use of the PIN, atomic in the shared store, before anything moves.
+        enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId, key: pinKey(p), owner: e.sessionId } });
         const next: Pickup = { ...p, status: 'RELEASING', opId };
         publish(enq, next, 'releasing');
         return { ...put(ctx, next, e.now), seq: ctx.seq + 1 };
+      },
+
+      'pin.claimed': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || p.status !== 'RELEASING' || p.opId !== e.opId || !p.claim || !p.compartmentId) return;
+        if (!e.ok) {
+          enq.emit.audit({ entry: { action: 'pin.reuseRefused', subject: p.reference, detail: { session: p.claim.sessionId } } });
+          toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
+          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now);
+        }
+        unlock(enq, p.compartmentId, e.opId, 'collect', p.id, { kind: 'session', sessionId: p.claim.sessionId, pickupId: p.id });
+        toSession(enq, p.claim.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
       },
 
       'session.ended': (ctx, e) => {
@@ -531,6 +579,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
           return put(ctx, next, e.now);
         }
         // Collected or retrieved: the compartment is free again.
+        const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
+        if (owner) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner } });
         return slot(ctx, e.compartmentId, { pickupId: null });
       },
 
@@ -611,6 +661,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
         let next = ctx;
         for (const p of Object.values(ctx.pickups)) {
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
+          if (p.status === 'LOADING' && p.compartmentId === null) {
+            // Interrupted while winning a compartment: start loading over, and give back what it may have won.
+            for (const [id, c] of Object.entries(ctx.compartments)) {
+              if (c.pickupId === null) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
+            }
+            next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now);
+          }
           if (p.status === 'READY' && (!p.pinHash || !p.pinQueued)) {
             const serial = p.pinSerial + 1;
             enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
@@ -622,8 +679,26 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto) {
       },
     },
     async io(op) {
-      const pin = crypto.generatePin();
-      return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
+      switch (op.kind) {
+        case 'issuePin': {
+          const pin = crypto.generatePin();
+          return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
+        }
+        case 'claimCompartment': {
+          for (const id of op.candidates) {
+            if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: id, ...op.request };
+          }
+          return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, ...op.request };
+        }
+        case 'releaseCompartment':
+          await claims.release(compartmentKey(op.compartmentId), op.owner);
+          return;
+        case 'claimPin':
+          return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };
+        case 'releasePin':
+          await claims.release(op.key, op.owner);
+          return;
+      }
     },
   });
 }

@@ -77,7 +77,7 @@ export type Box = Awaited<ReturnType<typeof createBox>>;
 export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOptions = {}) {
   const config: BoxConfig = resolveConfig(input);
   const clock = options.clock ?? new SystemClock();
-  const persistence: Persistence = await openPersistence(config.storage);
+  const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
   const { hardware, world, i2c } = options.hardware
     ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null }
     : await buildHardware(config, clock);
@@ -99,6 +99,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         hoursText: hoursText(config),
       },
       crypto,
+      persistence,
+      config.name,
     ),
     compartmentActor(
       { doorWindowMs: config.doorWindowMs, doorLeftOpenMs: config.doorLeftOpenMs },

@@ -16,8 +16,10 @@ export interface BoxConfig {
   name: string;
   /** where the box stands, for SMS texts */
   location: string;
-  /** `sqlite://FILE` (default `sqlite://data/box.sqlite`) or `memory:` */
+  /** `sqlite://FILE` (default `sqlite://data/box.sqlite`), `redis://HOST:PORT[/DB]` for a fleet, or `memory:` */
   storage: string;
+  /** prefix of this box's keys in a shared store (boxes of a fleet on one Redis need their own) */
+  storageNamespace: string;
   timeZone: string;
   hours: OpeningHours;
   compartments: CompartmentConfig[];
@@ -98,6 +100,7 @@ export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
     name: input.name ?? 'Ausgabebox',
     location: input.location ?? 'Bürgerbüro, Willi-Becker-Allee 7, Düsseldorf',
     storage: input.storage ?? 'sqlite://data/box.sqlite',
+    storageNamespace: input.storageNamespace ?? 'box',
     timeZone: input.timeZone ?? 'Europe/Berlin',
     hours,
     compartments,

@@ -12,7 +12,18 @@ export interface AuditRecord extends AuditRecordInput {
   hash: string;
 }
 
-export interface Persistence extends ActorPersistence {
+/**
+ * Claims that must be won once across every process sharing the store (a fleet on one Redis):
+ * keyv has no compare-and-set, so each backend uses its own atomic statement.
+ */
+export interface Claims {
+  /** True when `owner` now holds `key` (it was free, or `owner` held it already); false when another holds it. */
+  claimOnce(key: string, owner: string): Promise<boolean>;
+  /** Gives a claim back, only if `owner` holds it. */
+  release(key: string, owner: string): Promise<void>;
+}
+
+export interface Persistence extends ActorPersistence, Claims {
   readAudit(fromSeq?: number, limit?: number): Promise<AuditRecord[]>;
   auditHead(): Promise<{ seq: number; hash: string }>;
   /** the keyv instance, for inspection in tests */
@@ -43,8 +54,8 @@ function canonicalJson(value: unknown): string {
  * - `sqlite://path/to/box.sqlite` (the default) uses @keyv/sqlite with WAL and synchronous=FULL,
  *   so a committed write survives a power cut.
  */
-export async function openPersistence(url: string): Promise<Persistence> {
-  const kv = await openKeyv(url);
+export async function openPersistence(url: string, options: { namespace?: string } = {}): Promise<Persistence> {
+  const { kv, claims, disconnect } = await openBackend(url, options.namespace ?? 'box');
   let index: Set<Address> | null = null;
   let auditState: { seq: number; hash: string } | null = null;
   // Writes that read-modify-write shared keys (the actor index, the audit head) go through one chain.
@@ -114,15 +125,49 @@ export async function openPersistence(url: string): Promise<Persistence> {
     async auditHead() {
       return { ...(await loadHead()) };
     },
+    claimOnce: (key, owner) => claims.claimOnce(key, owner),
+    release: (key, owner) => claims.release(key, owner),
     async close() {
       await chain;
-      await kv.disconnect();
+      await disconnect();
     },
   };
 }
 
-async function openKeyv(url: string): Promise<Keyv> {
-  if (url === 'memory:' || url === 'memory') return new Keyv({ namespace: 'box' });
+interface Backend {
+  kv: Keyv;
+  claims: Claims;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * The backends:
+ * - `memory:` keeps everything in a Map (unit tests).
+ * - `sqlite://FILE` (the default) through @keyv/sqlite, with WAL and synchronous=FULL so that a
+ *   committed write survives a power cut; claims are rows of a table with a primary key
+ *   (`INSERT … ON CONFLICT DO NOTHING RETURNING`).
+ * - `redis://HOST:PORT` through @keyv/redis for a fleet; claims are `SET key owner NX`.
+ */
+async function openBackend(url: string, namespace: string): Promise<Backend> {
+  if (url === 'memory:' || url === 'memory') {
+    const held = new Map<string, string>();
+    const kv = new Keyv({ namespace });
+    return {
+      kv,
+      claims: {
+        async claimOnce(key, owner) {
+          const holder = held.get(key);
+          if (holder !== undefined) return holder === owner;
+          held.set(key, owner);
+          return true;
+        },
+        async release(key, owner) {
+          if (held.get(key) === owner) held.delete(key);
+        },
+      },
+      disconnect: () => kv.disconnect(),
+    };
+  }
   if (url.startsWith('sqlite://')) {
     const file = url.slice('sqlite://'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -132,8 +177,51 @@ async function openKeyv(url: string): Promise<Keyv> {
     // the pragmas go through the adapter's own query function on the same connection.
     await store.query('PRAGMA journal_mode = WAL');
     await store.query('PRAGMA synchronous = FULL');
-    const kv = new Keyv({ store, namespace: 'box' });
-    return kv;
+    await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
+    const kv = new Keyv({ store, namespace });
+    return {
+      kv,
+      claims: {
+        async claimOnce(key, owner) {
+          // Inserted, or already ours (the no-op update then returns the row): one atomic statement.
+          const rows = (await store.query(
+            'INSERT INTO claims(key, owner) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET owner = owner WHERE claims.owner = excluded.owner RETURNING key',
+            key,
+            owner,
+          )) as unknown[];
+          return rows.length === 1;
+        },
+        async release(key, owner) {
+          await store.query('DELETE FROM claims WHERE key = ? AND owner = ?', key, owner);
+        },
+      },
+      disconnect: () => kv.disconnect(),
+    };
   }
-  throw Object.assign(new Error(`unsupported storage URL "${url}" (use sqlite://FILE or memory:)`), { code: 'INVALID_CONFIG' });
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const { default: KeyvRedis } = await import('@keyv/redis');
+    const store = new KeyvRedis(url, { namespace, throwOnErrors: true, connectionTimeout: 5_000 });
+    const kv = new Keyv({ store, namespace, useKeyPrefix: false });
+    const client = (await store.getClient()) as unknown as {
+      set(key: string, value: string, opts: { NX: true }): Promise<string | null>;
+      get(key: string): Promise<string | null>;
+      eval(script: string, opts: { keys: string[]; arguments: string[] }): Promise<unknown>;
+    };
+    return {
+      kv,
+      claims: {
+        async claimOnce(key, owner) {
+          if ((await client.set(`claim:${key}`, owner, { NX: true })) === 'OK') return true;
+          // Held already: ours if we are the holder (a claim once set only changes by release).
+          return (await client.get(`claim:${key}`)) === owner;
+        },
+        async release(key, owner) {
+          // compare-and-delete in one atomic script
+          await client.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", { keys: [`claim:${key}`], arguments: [owner] });
+        },
+      },
+      disconnect: () => store.disconnect(),
+    };
+  }
+  throw Object.assign(new Error(`unsupported storage URL "${url}" (use sqlite://FILE, redis://HOST:PORT or memory:)`), { code: 'INVALID_CONFIG' });
 }

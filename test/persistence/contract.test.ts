@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { auditHash, openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { startRedis, type RedisServer } from './redis-server.js';
+
+// One contract for every storage backend: what the box needs from persistence, on SQLite (a real
+// file), on a real redis-server on 127.0.0.1, and in memory.
+
+interface Backend {
+  name: string;
+  /** a storage URL, fresh for each test */
+  url(): Promise<string>;
+  durable: boolean;
+  teardown(): Promise<void>;
+}
+
+let redis: RedisServer | null = null;
+let redisDb = 0;
+const dirs: string[] = [];
+
+const backends: Backend[] = [
+  {
+    name: 'sqlite',
+    durable: true,
+    async url() {
+      const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-contract-'));
+      dirs.push(dir);
+      return `sqlite://${join(dir, 'box.sqlite')}`;
+    },
+    async teardown() {
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  },
+  {
+    name: 'redis',
+    durable: true,
+    async url() {
+      redis ??= await startRedis();
+      // a database of its own per test keeps tests apart on one server
+      return `${redis.url}/${++redisDb % 16}`;
+    },
+    async teardown() {
+      await redis?.stop();
+      redis = null;
+    },
+  },
+  { name: 'memory', durable: false, url: async () => 'memory:', teardown: async () => {} },
+];
+
+for (const backend of backends) {
+  const test = suite(`persistence contract (${backend.name})`);
+  test.after(() => backend.teardown());
+
+  test('an actor record is saved, listed and loaded as it was', async () => {
+    const p = await openPersistence(await backend.url(), { namespace: `t${Date.now()}` });
+    await p.saveActor('compartment/A01', { kind: 'compartment', ctx: { state: 'free', n: 1 }, timers: [], status: 'active' });
+    await p.saveActor('registry', { kind: 'registry', ctx: { pickups: { P1: { reference: 'V-1' } } }, timers: [{ key: 't', at: 5, message: { type: 'x' } }], status: 'active' });
+    await p.saveActor('compartment/A01', { kind: 'compartment', ctx: { state: 'occupied', n: 2 }, timers: [], status: 'active' });
+    const loaded = await p.loadActors();
+    assert.equal([...loaded.keys()].sort(), ['compartment/A01', 'registry']);
+    assert.equal(loaded.get('compartment/A01')!.ctx, { state: 'occupied', n: 2 });
+    assert.equal(loaded.get('registry')!.timers, [{ key: 't', at: 5, message: { type: 'x' } }]);
+    await p.close();
+  });
+
+  test('a deleted actor is gone from the list', async () => {
+    const p = await openPersistence(await backend.url(), { namespace: `t${Date.now()}` });
+    await p.saveActor('session/1-1', { kind: 'session', ctx: {}, timers: [], status: 'active' });
+    await p.deleteActor('session/1-1');
+    assert.equal([...(await p.loadActors()).keys()], []);
+    await p.close();
+  });
+
+  test('the audit log appends in order with an unbroken hash chain', async () => {
+    const p = await openPersistence(await backend.url(), { namespace: `t${Date.now()}` });
+    await Promise.all([1, 2, 3, 4, 5].map((i) => p.appendAudit({ action: `a${i}`, at: i, by: 'registry', causation: null })));
+    const records = await p.readAudit();
+    assert.equal(records.map((r) => r.seq), [1, 2, 3, 4, 5]);
+    assert.equal(records.map((r) => r.action), ['a1', 'a2', 'a3', 'a4', 'a5']);
+    for (const r of records) {
+      const { hash, prevHash, ...entry } = r;
+      assert.is(auditHash(prevHash, entry), hash);
+    }
+    assert.is((await p.auditHead()).hash, records[4]!.hash);
+    await p.close();
+  });
+
+  test('a claim is won exactly once, even by many at the same time', async () => {
+    const p = await openPersistence(await backend.url(), { namespace: `t${Date.now()}` });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => p.claimOnce('pin:V-1:1', `session-${i}`)));
+    assert.is(results.filter(Boolean).length, 1);
+    const winner = `session-${results.indexOf(true)}`;
+    assert.is(await p.claimOnce('pin:V-1:1', winner), true, 'the holder asking again is told it holds it');
+    assert.is(await p.claimOnce('pin:V-1:1', winner === 'session-0' ? 'session-1' : 'session-0'), false, 'anybody else is refused');
+    await p.close();
+  });
+
+  test('only the holder can give a claim back', async () => {
+    const p = await openPersistence(await backend.url(), { namespace: `t${Date.now()}` });
+    assert.ok(await p.claimOnce('compartment:A01', 'P1'));
+    await p.release('compartment:A01', 'P2');
+    assert.is(await p.claimOnce('compartment:A01', 'P3'), false, 'a stranger cannot release it');
+    await p.release('compartment:A01', 'P1');
+    assert.ok(await p.claimOnce('compartment:A01', 'P3'));
+    await p.close();
+  });
+
+  if (backend.durable) {
+    test('what was written is there after reopening the store', async () => {
+      const url = await backend.url();
+      const namespace = `t${Date.now()}`;
+      let p = await openPersistence(url, { namespace });
+      await p.saveActor('registry', { kind: 'registry', ctx: { seq: 7 }, timers: [], status: 'active' });
+      await p.appendAudit({ action: 'pickup.registered', at: 1, by: 'registry', causation: null });
+      assert.ok(await p.claimOnce('pin:V-9:1', 's1'));
+      await p.close();
+      p = await openPersistence(url, { namespace });
+      assert.equal((await p.loadActors()).get('registry')!.ctx, { seq: 7 });
+      assert.is((await p.readAudit()).length, 1);
+      assert.is(await p.claimOnce('pin:V-9:1', 's2'), false, 'the claim survived');
+      await p.close();
+    });
+  }
+
+  test.run();
+}
