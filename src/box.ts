@@ -294,7 +294,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     idle: () => supervisor.idle(),
     /** Moves a simulated clock forward, letting every timer's work finish in order. */
     advance: async (ms: number) => {
-      if (!(clock instanceof SimulatedClock)) throw new Error('advance() needs a SimulatedClock');
+      if (!(clock instanceof SimulatedClock)) throw new DomainError('HARNESS_UNSUPPORTED', 'the box runs on the system clock; only a simulated clock can be advanced');
       await clock.advance(ms, () => supervisor.idle());
     },
     onEvent: (fn: (e: BoxEvent) => void) => supervisor.events.listen(fn),

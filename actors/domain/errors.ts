@@ -186,6 +186,66 @@ export const ERRORS = {
     meaning: 'A cancelled pickup still lies in a compartment (alarm code).',
     action: 'Retrieve it.',
   },
+  LOCK_JAMMED: {
+    meaning: 'A lock was pulsed twice and its door never moved (alarm code); the compartment is taken out of use.',
+    action: 'Check the bolt and the solenoid, then clear the fault.',
+  },
+  BOARD_MISSING: {
+    meaning: 'A lock board does not answer on its I2C address (alarm code); its compartments are out of service until it is back.',
+    action: 'Check the board\'s cable, power and address jumpers; it comes back by itself.',
+  },
+  I2C_NACK: {
+    meaning: 'A lock board kept refusing bus transfers after retries (alarm code); its compartments are out of service until it recovers.',
+    action: 'Check the bus wiring and pull-ups; the board is retried with backoff.',
+  },
+  I2C_TIMEOUT: {
+    meaning: 'The I2C bus kept timing out (alarm code); the board\'s compartments are out of service until it recovers.',
+    action: 'Check the bus for a device holding SDA low; the board is retried with backoff.',
+  },
+  BOARD_FAULT: {
+    meaning: 'A lock board failed (alarm code).',
+    action: 'Check the board; it comes back by itself once it answers again.',
+  },
+  QUERY_TOO_COMPLEX: {
+    meaning: 'The GraphQL operation is over a limit: more than one panel input, too many aliases, too deep, too costly or too long.',
+    action: 'Send one panel input per request and smaller queries.',
+  },
+  BAD_USER_INPUT: {
+    meaning: 'A GraphQL argument is malformed (a cursor, a page size, JSON).',
+    action: 'Fix the argument named in the message.',
+  },
+  HARNESS_UNSUPPORTED: {
+    meaning: 'A harness operation needs simulated hardware or a simulated clock, and this box runs on real ones.',
+    action: 'Use the harness against a box started with simulated hardware.',
+  },
+  OUT_OF_SERVICE: {
+    meaning: 'Staff took the compartment out of service; it is not assigned or opened for pickups.',
+    action: 'Put it back into service when it is fit again.',
+  },
+  LOCK_FAILED: {
+    meaning: 'The lock driver failed without a more specific code (alarm code).',
+    action: 'Check the lock and the log, then clear the fault.',
+  },
+  LOCK_COOLDOWN: {
+    meaning: 'A lock refused a pulse while cooling down from the last one; the box pulses again shortly by itself.',
+    action: 'Nothing, unless it repeats: then check the lock timing in the layout.',
+  },
+  CARD_UNREADABLE: {
+    meaning: 'The card reader could not read the inserted card; it was given back.',
+    action: 'Insert the card again the right way round, or enter the birth date.',
+  },
+  READER_TRANSFER_FAILED: {
+    meaning: 'The reader could not move a verified card to the shredder (alarm code); the reader is disabled.',
+    action: 'Open the reader, take the card out and destroy it by hand; check the mechanism.',
+  },
+  SMS_GATEWAY_UNAVAILABLE: {
+    meaning: 'The SMS gateway could not be reached; the outbox retries.',
+    action: 'Check the network and the gateway URL.',
+  },
+  SMS_GATEWAY_TIMEOUT: {
+    meaning: 'The SMS gateway did not answer in time; the outbox retries.',
+    action: 'Check the gateway; raise its timeout if it is slow but working.',
+  },
   INTERNAL: {
     meaning: 'An unexpected internal error occurred; details are in the server log.',
     action: 'Retry once; if it persists, report it to the operator with the time of the error.',
