@@ -45,7 +45,7 @@ test('every catalog entry says what it means and what to do', () => {
 });
 
 test('codes are upper snake case so they can be used as GraphQL extension codes', () => {
-  for (const code of Object.keys(ERRORS)) assert.match(code, /^[A-Z]+(_[A-Z]+)*$/);
+  for (const code of Object.keys(ERRORS)) assert.match(code, /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/);
 });
 
 test('a DomainError carries its code, message and details and is an Error', () => {
