@@ -254,6 +254,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (purpose === 'collect') {
       // The door never opened: this authentication used nothing up, the same PIN may try again.
       if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
+      // The window may have closed while the door was unlocking: expire now rather than never.
+      if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
       const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
       publish(enq, next, change);
       return put(ctx, next, now);

@@ -277,4 +277,18 @@ test('reissuing a PIN kills the old one', async () => {
   await t.box.close();
 });
 
+test('a pickup whose window ends while its door is unlocking expires once the latch re-engages', async () => {
+  const t = await testBox({ hoursPreset: 'always' });
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0016');
+  await t.box.advance(10 * 86_400_000 - 20_000);
+  const s = await authenticate(t, pin);
+  await answerBirthDate(t, s);
+  assert.is(t.box.pickup('V-2026-0016')!.status, 'RELEASING');
+  await t.box.advance(31_000);
+  assert.is(t.box.session(s)?.outcome ?? 'gone', 'doorNotOpened');
+  assert.is(t.box.pickup('V-2026-0016')!.status, 'EXPIRED');
+  assert.not.ok(t.hw.locks.openDoor(compartmentId));
+  await t.box.close();
+});
+
 test.run();
