@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box, type SimulatedHardware } from './box.js';
-import { isDevelopmentKey, type BoxConfigInput } from './config.js';
+import { configFromEnv, isDevelopmentKey, type BoxConfigInput } from './config.js';
 import { createServer, type TokenConfig } from './server/index.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
@@ -23,6 +23,9 @@ Options:
   --demo                   run a scripted pickup on the simulated hardware first
   --help                   show this text
 
+Environment: AUSGABEBOX_CONFIG (a config file), AUSGABEBOX_STORAGE, AUSGABEBOX_STORAGE_NAMESPACE,
+AUSGABEBOX_NAME, AUSGABEBOX_LOCATION, AUSGABEBOX_HARDWARE, AUSGABEBOX_HOURS, AUSGABEBOX_PIN_KEY
+override the file; command-line options override both.
 NODE_ENV=production turns off GraphiQL, introspection and generated tokens.
 Without hardware configuration the box runs on simulated I2C boards. Stop it with Ctrl-C.`;
 
@@ -50,7 +53,11 @@ async function main(): Promise<void> {
   if (engine !== 'yoga' && engine !== 'mercurius') throw Object.assign(new Error('--server must be yoga or mercurius'), { code: 'INVALID_CONFIG' });
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw Object.assign(new Error('--port must be a port number'), { code: 'INVALID_CONFIG' });
   if (production && values.harness) throw Object.assign(new Error('--harness is not allowed in production'), { code: 'INVALID_CONFIG' });
-  const fileConfig: BoxConfigInput & { tokens?: TokenConfig } = values.config ? JSON.parse(readFileSync(resolve(values.config), 'utf8')) : {};
+  const configPath = values.config ?? process.env.AUSGABEBOX_CONFIG;
+  const fileConfig: BoxConfigInput & { tokens?: TokenConfig } = {
+    ...(configPath ? JSON.parse(readFileSync(resolve(configPath), 'utf8')) : {}),
+    ...configFromEnv(process.env),
+  };
   const dataDir = resolve(values['data-dir']!);
   const { tokens, tokenFile } = resolveTokens(fileConfig.tokens, dataDir, production);
   const storage = fileConfig.storage ?? `sqlite://${join(dataDir, 'box.sqlite')}`;
@@ -61,6 +68,10 @@ async function main(): Promise<void> {
     { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },
     `${box.config.name} started with ${box.config.compartments.length} compartments on ${describeHardware(box.config.hardware)}`,
   );
+  if (production && isDevelopmentKey(box.config)) {
+    await box.close();
+    throw Object.assign(new Error('production needs its own pinKey (AUSGABEBOX_PIN_KEY or "pinKey" in the configuration)'), { code: 'INVALID_CONFIG' });
+  }
   if (isDevelopmentKey(box.config)) log.warn('using the development PIN key: set AUSGABEBOX_PIN_KEY or pinKey in the config for production');
   box.events.listen((e) => {
     if (e.type === 'alarm.raised') log.warn({ alarm: e.alarm }, 'alarm');

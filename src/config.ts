@@ -73,6 +73,24 @@ export function demoCompartments(n: number): CompartmentConfig[] {
   return out;
 }
 
+/**
+ * Settings from the environment, which override the configuration file: AUSGABEBOX_NAME,
+ * AUSGABEBOX_LOCATION, AUSGABEBOX_STORAGE, AUSGABEBOX_STORAGE_NAMESPACE, AUSGABEBOX_HARDWARE,
+ * AUSGABEBOX_HOURS (`always` or `duesseldorf`) and AUSGABEBOX_PIN_KEY.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv): BoxConfigInput {
+  const out: BoxConfigInput = {};
+  if (env.AUSGABEBOX_NAME) out.name = env.AUSGABEBOX_NAME;
+  if (env.AUSGABEBOX_LOCATION) out.location = env.AUSGABEBOX_LOCATION;
+  if (env.AUSGABEBOX_STORAGE) out.storage = env.AUSGABEBOX_STORAGE;
+  if (env.AUSGABEBOX_STORAGE_NAMESPACE) out.storageNamespace = env.AUSGABEBOX_STORAGE_NAMESPACE;
+  if (env.AUSGABEBOX_HARDWARE) out.hardware = env.AUSGABEBOX_HARDWARE as BoxConfig['hardware'];
+  if (env.AUSGABEBOX_HOURS === 'always' || env.AUSGABEBOX_HOURS === 'duesseldorf') out.hoursPreset = env.AUSGABEBOX_HOURS;
+  else if (env.AUSGABEBOX_HOURS) throw new DomainError('INVALID_CONFIG', 'AUSGABEBOX_HOURS must be "always" or "duesseldorf"');
+  if (env.AUSGABEBOX_PIN_KEY) out.pinKey = env.AUSGABEBOX_PIN_KEY;
+  return out;
+}
+
 const DEV_PIN_KEY = 'development-only-pin-key-change-me-in-production-0000';
 
 export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
@@ -118,7 +136,7 @@ export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
     maxFailedAttempts: positive('maxFailedAttempts', input.maxFailedAttempts ?? 5),
     throttle: { free: 3, baseMs: 30_000, maxMs: 3_600_000, ...input.throttle },
     sms: { maxAttempts: 5, baseDelayMs: 10_000, maxDelayMs: 15 * 60_000, ...input.sms },
-    pinKey: input.pinKey ?? process.env.AUSGABEBOX_PIN_KEY ?? DEV_PIN_KEY,
+    pinKey: input.pinKey ?? DEV_PIN_KEY,
     restartIntensity: { max: 5, withinMs: 30_000, ...input.restartIntensity },
     shredderBinCapacity: input.shredderBinCapacity ?? 200,
   };
