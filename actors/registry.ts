@@ -170,6 +170,9 @@ export interface RegistryClaims {
   release(key: string, owner: string): Promise<void>;
 }
 
+/** Compared against when a number has no pickup, so that path does the same work as a wrong PIN. */
+const UNKNOWN_NUMBER_HASH = '0'.repeat(64);
+
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
 
 export interface RegistryInput {
@@ -474,7 +477,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // No early exit: every candidate is compared, in constant time.
           if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
         }
-        if (candidates.length === 0) crypto.equal(crypto.pinHash(e.pin, 'none', 0), crypto.pinHash('', 'none', 0));
+        // An unknown number costs the same: one keyed hash and one comparison, as a single wrong PIN does.
+        if (candidates.length === 0) crypto.equal(crypto.pinHash(e.pin, 'none', 0), UNKNOWN_NUMBER_HASH);
 
         if (match) {
           if (match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) {
