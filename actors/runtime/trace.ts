@@ -15,6 +15,7 @@ export interface TraceEntry {
 
 /** A bounded ring of the most recent messages, with listeners for live subscriptions. */
 export class Trace {
+  /** circular: entry `seq` lives at index `(seq - 1) % limit` */
   private readonly ring: TraceEntry[] = [];
   private seq = 0;
   private readonly listeners = new Set<(e: TraceEntry) => void>();
@@ -23,15 +24,17 @@ export class Trace {
 
   record(entry: Omit<TraceEntry, 'seq'>): TraceEntry {
     const full = { seq: ++this.seq, ...entry };
-    this.ring.push(full);
-    if (this.ring.length > this.limit) this.ring.splice(0, this.ring.length - this.limit);
+    this.ring[(full.seq - 1) % this.limit] = full;
     for (const l of this.listeners) l(full);
     return full;
   }
 
-  /** Entries after `sinceSeq` (all kept ones by default). */
+  /** Kept entries after `sinceSeq` (all kept ones by default), oldest first. */
   entries(sinceSeq = 0): TraceEntry[] {
-    return sinceSeq === 0 ? [...this.ring] : this.ring.filter((e) => e.seq > sinceSeq);
+    const first = Math.max(sinceSeq + 1, this.seq - this.ring.length + 1);
+    const out: TraceEntry[] = [];
+    for (let s = first; s <= this.seq; s++) out.push(this.ring[(s - 1) % this.limit]!);
+    return out;
   }
 
   get lastSeq(): number {

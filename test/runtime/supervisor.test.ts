@@ -179,4 +179,13 @@ test('state and pending timers survive a restart of the process', async () => {
   assert.is(second.view<CounterCtx>('counter/a')!.ctx.rings, 1);
 });
 
+test('the trace keeps the most recent entries in order once it is full', async () => {
+  const { Trace } = await import('../../actors/runtime/trace.js');
+  const trace = new Trace(3);
+  for (let i = 1; i <= 5; i++) trace.record({ id: `m${i}`, at: i, from: 'a', to: 'b', type: 't', causation: null });
+  assert.equal(trace.entries().map((e) => e.id), ['m3', 'm4', 'm5']);
+  assert.equal(trace.entries(3).map((e) => e.id), ['m4', 'm5']);
+  assert.is(trace.lastSeq, 5);
+});
+
 test.run();
