@@ -4,9 +4,10 @@ import mercurius from 'mercurius';
 import { healthOf } from '../../schema/box.js';
 import { formatClientError } from '../../schema/errors.js';
 import { buildSchema } from '../../schema/index.js';
-import { LIMIT_RULES } from '../../schema/limits.js';
+import { LIMIT_RULES, checkTokens } from '../../schema/limits.js';
 import type { Box } from '../box.js';
 import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
+import { BATCH, MAX_BODY_BYTES, TOO_LARGE, checkDocument, declaredTooLarge, isBatch, refusalBody, transportRefusal } from './guard.js';
 import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
 
 /**
@@ -19,14 +20,31 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
   const log = options.logError;
   const schema = buildSchema(log);
   const auth = new TokenAuthenticator(options.tokens, box.config.kiosks[0]!, options.harness ?? false);
-  const app = Fastify({ logger: false });
+  const rules = production ? [...LIMIT_RULES, NoSchemaIntrospectionCustomRule] : [...LIMIT_RULES];
+  // fastify enforces the body limit on chunked bodies too; guard.ts maps its error to REQUEST_TOO_LARGE.
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES });
+
+  // Every plugin context, to find the WebSocket server mercurius creates in one of them.
+  const contexts: object[] = [];
+  app.addHook('onRegister', (instance) => void contexts.push(instance));
+
+  // The same transport guard as the Yoga server (guard.ts): a declared oversized body is refused
+  // before it is read, and a batch before mercurius sees it.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'POST' && declaredTooLarge(request.headers['content-length'])) {
+      return reply.code(TOO_LARGE.status).header('connection', 'close').send(refusalBody(TOO_LARGE));
+    }
+  });
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.method === 'POST' && isBatch(request.body)) return reply.code(BATCH.status).send(refusalBody(BATCH));
+  });
 
   app.register(mercurius, {
     schema,
     path: '/graphql',
     graphiql: !production,
     allowBatchedQueries: false,
-    validationRules: production ? [...LIMIT_RULES, NoSchemaIntrospectionCustomRule] : [...LIMIT_RULES],
+    validationRules: rules,
     context: (request) => auth.context(box, request.headers.authorization),
     subscription: {
       context: (_socket, request) => auth.context(box, request.headers.authorization),
@@ -37,13 +55,41 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
       },
     },
     errorFormatter: (execution, context) => {
+      // Errors of the transport (body limit, unparsable body) become refusals with their codes.
+      for (const e of execution.errors) {
+        const refusal = transportRefusal(e.originalError ?? e);
+        if (refusal) return { statusCode: refusal.status, response: refusalBody(refusal) };
+      }
       // Mercurius wraps validation failures into one error that carries the graphql-js errors.
-      const errors = execution.errors.flatMap((e) => {
+      // Parse and validation errors get the codes Yoga gives them, so clients see one contract.
+      const withCode = (e: GraphQLError): GraphQLError =>
+        e.extensions?.code !== undefined
+          ? e
+          : new GraphQLError(e.message, {
+              nodes: e.nodes,
+              source: e.source,
+              positions: e.positions,
+              path: e.path,
+              extensions: { ...e.extensions, code: e.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED' },
+            });
+      const coded = execution.errors.flatMap((e) => {
         const inner = (e.originalError as { errors?: unknown } | undefined)?.errors;
-        return Array.isArray(inner) && inner.every((i) => i instanceof GraphQLError) ? (inner as GraphQLError[]) : [e];
+        return Array.isArray(inner) && inner.every((i) => i instanceof GraphQLError) ? (inner as GraphQLError[]).map(withCode) : [e];
       });
-      return mercurius.defaultErrorFormatter({ ...execution, errors: errors.map((e) => formatClientError(e, production, log)) }, context);
+      return mercurius.defaultErrorFormatter({ ...execution, errors: coded.map((e) => formatClientError(e, production, log)) }, context);
     },
+  });
+  // mercurius hooks: the token limit before it parses (HTTP), and the full checks for WebSocket
+  // subscriptions, which mercurius would otherwise parse and run without any validation.
+  app.register(async (instance) => {
+    instance.graphql.addHook('preParsing', async (_schema, source) => {
+      const tooMany = checkTokens(source);
+      if (tooMany) throw tooMany;
+    });
+    instance.graphql.addHook('preSubscriptionParsing', async (s, source) => {
+      const errors = checkDocument(s, source, rules);
+      if (errors) throw formatClientError(errors[0]!, production, log);
+    });
   });
   app.get('/health', async (_request, reply) => {
     const health = healthOf(box);
@@ -52,6 +98,13 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
 
   return {
     async listen(port, host = '127.0.0.1') {
+      await app.ready();
+      // mercurius registers @fastify/websocket in its own encapsulated context with 1 MiB messages;
+      // bound them like bodies (ws reads `options.maxPayload` at each upgrade).
+      for (const instance of contexts) {
+        const wss = (instance as unknown as { websocketServer?: { options: { maxPayload?: number } } }).websocketServer;
+        if (wss) wss.options.maxPayload = MAX_BODY_BYTES;
+      }
       const address = await app.listen({ port, host });
       return { url: `${address}/graphql` };
     },

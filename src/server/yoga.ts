@@ -7,15 +7,20 @@ import { WebSocketServer } from 'ws';
 import { healthOf } from '../../schema/box.js';
 import { formatClientError, toClientError } from '../../schema/errors.js';
 import { buildSchema } from '../../schema/index.js';
-import { LIMIT_RULES } from '../../schema/limits.js';
+import { LIMIT_RULES, checkTokens } from '../../schema/limits.js';
 import type { Box } from '../box.js';
 import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
+import { BAD_REQUEST, MAX_BODY_BYTES, checkJsonBody, readBody, writeRefusal } from './guard.js';
 import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-/** Adds `rules` to the standard validation of every Yoga request. */
+/** Refuses documents over the token limit before Yoga parses them, and adds `rules` to the standard validation. */
 const extraValidation = (rules: readonly ValidationRule[], production: boolean): Plugin => ({
+  onParse({ params }) {
+    const tooMany = checkTokens(params.source);
+    if (tooMany) throw tooMany;
+  },
   onValidate({ addValidationRule }) {
     for (const rule of rules) addValidationRule(rule);
     // Yoga does not pass validation errors through maskError; strip suggestions here.
@@ -60,10 +65,22 @@ export function createYogaServer(box: Box, options: ServerOptions): GraphQLServe
 
   const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/health' && req.method === 'GET') return writeHealth(box, res);
-    return yoga(req, res);
+    if (req.method !== 'POST') return yoga(req, res);
+    // The body is read here, bounded, and batches or malformed JSON are refused before Yoga sees
+    // them (guard.ts): Yoga's own JSON error would echo the body's parser message to the client.
+    readBody(req).then(
+      (body) => {
+        if (!Buffer.isBuffer(body)) return writeRefusal(res, body);
+        const refusal = checkJsonBody(req.headers['content-type'], body);
+        if (refusal) return writeRefusal(res, refusal);
+        (req as IncomingMessage & { body?: Uint8Array }).body = body;
+        return yoga(req, res);
+      },
+      () => writeRefusal(res, BAD_REQUEST),
+    );
   });
 
-  const wss = new WebSocketServer({ server: http, path: GRAPHQL_PATH });
+  const wss = new WebSocketServer({ server: http, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const rules = [...specifiedRules, ...extraRules];
   const formatResult = (result: ExecutionResult): ExecutionResult =>
     result.errors ? { ...result, errors: result.errors.map((e) => formatClientError(e, production, log)) } : result;
@@ -73,6 +90,11 @@ export function createYogaServer(box: Box, options: ServerOptions): GraphQLServe
       validate: (s, document) => validate(s, document, rules),
       execute,
       subscribe,
+      // The token limit, before graphql-ws parses the document.
+      onSubscribe: (_ctx, _id, payload) => {
+        const tooMany = checkTokens(payload.query);
+        return tooMany ? [tooMany] : undefined;
+      },
       // The token comes in connection_init ({ authorization: 'Bearer …' }) or on the upgrade request.
       context: (ctx) => auth.context(box, authorizationFromPayload(ctx.connectionParams) ?? ctx.extra.request.headers.authorization),
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),

@@ -1,0 +1,110 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { registryActor, type Pickup, type RegistryClaims, type RegistryCrypto, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
+import { registryCrypto } from '../../src/crypto.js';
+
+/**
+ * Attack: tell a registered number from an unknown one by timing the PIN check. The registry must
+ * do the same keyed-hash work in both cases. Counted, not timed: the registry actor is driven
+ * directly with a RegistryCrypto that counts its HMAC computations and comparisons.
+ */
+
+const KEY = Buffer.from('test-only-pin-key-0123456789abcdef-0123456789', 'utf8');
+const PHONE = '+4915228817386';
+
+function counting(): { crypto: RegistryCrypto; counts: { hmac: number; equal: number } } {
+  const real = registryCrypto(KEY, () => '482913');
+  const counts = { hmac: 0, equal: 0 };
+  return {
+    counts,
+    crypto: {
+      pinHash: (pin, pickupId, serial) => (counts.hmac++, real.pinHash(pin, pickupId, serial)),
+      numberKey: (phone) => (counts.hmac++, real.numberKey(phone)),
+      equal: (a, b) => (counts.equal++, real.equal(a, b)),
+      generatePin: real.generatePin,
+    },
+  };
+}
+
+const policy: RegistryPolicy = {
+  windowMs: 10 * 86_400_000,
+  reminderBeforeMs: 2 * 86_400_000,
+  purgeAfterMs: 7 * 86_400_000,
+  maxFailedAttempts: 5,
+  throttleFree: 3,
+  throttleBaseMs: 30_000,
+  throttleMaxMs: 3_600_000,
+  claimMs: 300_000,
+  timeZone: 'Europe/Berlin',
+  location: 'test',
+  hoursText: 'test',
+};
+
+const claims: RegistryClaims = { claimOnce: async () => true, release: async () => {} };
+
+/** A registry with `pickups` READY pickups for PHONE, each with PIN 482913. */
+function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
+  const actor = registryActor(policy, crypto, claims);
+  const ctx = actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+  const real = registryCrypto(KEY);
+  for (let i = 1; i <= pickups; i++) {
+    const p: Pickup = {
+      id: `P${i}`,
+      reference: `V-HMAC-${i}`,
+      documentKind: 'ID_CARD',
+      documents: 1,
+      accessible: false,
+      status: 'READY',
+      phone: PHONE,
+      birthDate: '1980-04-12',
+      oldDocumentNumber: null,
+      pinHash: real.pinHash('482913', `P${i}`, 1),
+      pinSerial: 1,
+      pinQueued: true,
+      compartmentId: 'A01',
+      failedAttempts: 0,
+      claim: null,
+      opId: null,
+      createdAt: 0,
+      updatedAt: 0,
+      readyAt: 0,
+      expiresAt: policy.windowMs,
+      reminderSent: false,
+      endedAt: null,
+      purgeAt: null,
+      personalDataDeleted: false,
+    };
+    ctx.pickups[p.id] = p;
+    ctx.byReference[p.reference] = p.id;
+  }
+  return ctx;
+}
+
+/** Keyed-hash work of one PIN check of `phone` with a wrong PIN. */
+function workOf(phone: string, pickups = 1) {
+  const { crypto, counts } = counting();
+  const actor = registryActor(policy, crypto, claims);
+  const ctx = registryWith(crypto, pickups);
+  counts.hmac = 0;
+  counts.equal = 0;
+  const { effects } = actor.step(ctx, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone, pin: '111111', now: 1_000 });
+  const reply = effects.find((e) => e.type === 'send' && e.to === 'session/1-1');
+  return { ...counts, reply: reply?.type === 'send' ? reply.message : null };
+}
+
+test('unknown number and wrong PIN: the same answer to the session', () => {
+  const unknown = workOf('+4915228817399');
+  const wrong = workOf(PHONE);
+  assert.equal(unknown.reply, wrong.reply);
+  assert.equal(wrong.reply, { type: 'auth.rejected', retryAt: null });
+});
+
+test('unknown number and wrong PIN: the same number of HMAC computations and constant-time comparisons', () => {
+  const unknown = workOf('+4915228817399');
+  const wrong = workOf(PHONE);
+  assert.ok(wrong.hmac >= 2, 'the number key and the PIN hash are computed');
+  assert.is(unknown.equal, wrong.equal, 'comparisons');
+  assert.is(unknown.hmac, wrong.hmac, `HMACs: unknown number ${unknown.hmac}, wrong PIN ${wrong.hmac}`);
+});
+
+test.run();

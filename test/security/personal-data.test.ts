@@ -1,0 +1,145 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { pino } from 'pino';
+import type { BoxEvent } from '../../actors/runtime/types.js';
+import { ENGINES, HARNESS, INTEGRATION, KIOSK, STAFF, using, type Target } from './support.js';
+
+/**
+ * Logs are pseudonymous: a complete day of one box — two pickups (birth date; old ID card),
+ * wrong inputs, a failing SMS gateway, an unexpected error during a request that carries a number,
+ * a dead letter carrying a number, the audit period — run through GraphQL with a pino logger on both the box (`log`) and the server
+ * (`logError`), and then every captured log line, the trace, every published event and the audit
+ * log are searched for the phone numbers (all formats), the PINs and the birth dates (all formats).
+ */
+
+const PINS = ['482913', '571046'];
+const WRONG_PIN = '903417';
+const NUMBERS = ['0152 28817386', '+49 152 2881 7387'];
+const BIRTH_DATE_INPUTS = ['12.04.1980', '13.04.1980'];
+
+/** Every form in which the personal data could appear. */
+const NEEDLES: Array<[string, RegExp]> = [
+  ...['28817386', '28817387', '2881 7386', '2881 7387', '152 28817386'].map((n): [string, RegExp] => [`phone ${n}`, new RegExp(n)]),
+  ...[...PINS, WRONG_PIN].map((p): [string, RegExp] => [`PIN ${p}`, new RegExp(`(?<![0-9A-Za-z])${p}(?![0-9A-Za-z])`)]),
+  ...['1980-04-12', '12.04.1980', '1980-04-13', '13.04.1980', '12041980', '19800412'].map((d): [string, RegExp] => [`birth date ${d}`, new RegExp(d.replace(/\./g, '\\.'))]),
+  // The MRZ form (YYMMDD) of the birth date, delimited so that timestamps do not match by chance.
+  ['birth date 800412 (MRZ)', /(?<![0-9A-Za-z])800412(?![0-9A-Za-z])/],
+];
+
+async function pickupDay(s: Target): Promise<void> {
+  const ok = <T>(r: { data?: T | null; errors?: unknown }, what: string): T => {
+    assert.is(r.errors, undefined, `${what}: ${JSON.stringify(r.errors)}`);
+    return r.data!;
+  };
+  const door = (id: string, open: boolean) => s.gql(`mutation($id: ID!, $open: Boolean!) { simulateDoor(compartmentId: $id, open: $open) { door } }`, { id, open }, HARNESS);
+  const session = async () => ok(await s.gql<{ startSession: { id: string } }>(`mutation { startSession { id } }`, {}, KIOSK), 'start').startSession.id;
+  const input = (mutation: string, id: string, args: string, vars: Record<string, unknown>) =>
+    s.gql(`mutation($id: ID!${Object.keys(vars).map((k) => `, $${k}: ${k === 'factor' ? 'SecondFactor!' : 'String!'}`).join('')}) { ${mutation}(sessionId: $id${args}) { step error outcome compartmentId } }`, { id, ...vars }, KIOSK);
+
+  // Registration (the integration sends number and birth date), loading, SMS (the first send fails).
+  s.hw.sms.failNext(2);
+  for (const [i, reference] of ['V-PD-1', 'V-PD-2'].entries()) {
+    ok(await s.gql(`mutation($input: RegisterPickupInput!) { registerPickup(input: $input) { status } }`, {
+      input: { reference, documentKind: 'ID_CARD', phone: NUMBERS[i], birthDate: '1980-04-12', oldDocumentNumber: 'L01X00T47' },
+    }, INTEGRATION), 'register');
+    const loaded = ok(await s.gql<{ loadPickup: { compartmentId: string } }>(`mutation($r: String!) { loadPickup(reference: $r) { compartmentId } }`, { r: reference }, STAFF), 'load');
+    await door(loaded.loadPickup.compartmentId, true);
+    await door(loaded.loadPickup.compartmentId, false);
+  }
+  await s.gql(`mutation { advanceClock(ms: 120000) }`, {}, HARNESS); // the outbox retries the failed SMS
+  assert.is(s.box.pickup('V-PD-1')!.status, 'READY');
+
+  // An unexpected failure while a request carries a number: logged, masked — without the number.
+  const realInput = s.box.sessionInput;
+  s.box.sessionInput = () => {
+    throw new Error('panel bus timeout');
+  };
+  const crashed = await session();
+  const masked = await input('enterPhone', crashed, ', phone: $phone', { phone: NUMBERS[0] });
+  assert.is(masked.errors?.[0]?.extensions?.code, 'INTERNAL');
+  s.box.sessionInput = realInput;
+  await s.gql(`mutation($id: ID!) { cancelSession(sessionId: $id) { step } }`, { id: crashed }, KIOSK);
+
+  // Pickup 1 with the birth date: a landline, a wrong PIN, a wrong birth date on the way.
+  let id = await session();
+  assert.is((await input('enterPhone', id, ', phone: $phone', { phone: '0211 8990' })).data?.enterPhone.error, 'NOT_A_MOBILE');
+  await input('enterPhone', id, ', phone: $phone', { phone: NUMBERS[0] });
+  assert.is((await input('enterPin', id, ', pin: $pin', { pin: WRONG_PIN })).data?.enterPin.error, 'AUTH_FAILED');
+  await input('enterPhone', id, ', phone: $phone', { phone: '+4915228817386' });
+  assert.is((await input('enterPin', id, ', pin: $pin', { pin: PINS[0] })).data?.enterPin.step, 'factor');
+  await input('chooseFactor', id, ', factor: $factor', { factor: 'BIRTH_DATE' });
+  assert.is((await input('enterBirthDate', id, ', birthDate: $birthDate', { birthDate: BIRTH_DATE_INPUTS[1] })).data?.enterBirthDate.error, 'BIRTH_DATE_MISMATCH');
+  const opening = await input('enterBirthDate', id, ', birthDate: $birthDate', { birthDate: BIRTH_DATE_INPUTS[0] });
+  const c1 = opening.data!.enterBirthDate.compartmentId as string;
+  await door(c1, true);
+  await door(c1, false);
+  assert.is(s.box.pickup('V-PD-1')!.status, 'COLLECTED');
+  await s.gql(`mutation { advanceClock(ms: 10000) }`, {}, HARNESS);
+
+  // Pickup 2 with the old ID card (its MRZ carries the birth date), which is shredded.
+  id = await session();
+  await input('enterPhone', id, ', phone: $phone', { phone: '01522 8817387' });
+  await input('enterPin', id, ', pin: $pin', { pin: PINS[1] });
+  await input('chooseFactor', id, ', factor: $factor', { factor: 'OLD_ID' });
+  ok(await s.gql(`mutation { simulateCardInsert(documentNumber: "L01X00T47", birthDate: "1980-04-12") }`, {}, HARNESS), 'card');
+  const c2 = s.box.session(id)!.compartmentId!;
+  assert.ok(c2, 'the card was accepted and the compartment unlocked');
+  await door(c2, true);
+  await door(c2, false);
+  assert.is(s.box.pickup('V-PD-2')!.status, 'COLLECTED');
+
+  // A message nobody takes (a dead letter) is logged by the box — its payload, here a number, is not.
+  ok(await s.gql(`mutation($p: String) { injectMessage(to: "session/gone", type: "input.phone", payloadJson: $p) }`, { p: JSON.stringify({ phone: NUMBERS[0] }) }, HARNESS), 'inject');
+
+  // The audit period passes: personal data is deleted.
+  await s.gql(`mutation { advanceClock(ms: ${8 * 86_400_000}) }`, {}, HARNESS);
+  assert.is(s.box.pickup('V-PD-1')!.personalDataDeleted, true);
+}
+
+for (const engine of ENGINES) {
+  const test = suite(`security: personal data in logs (${engine})`);
+
+  test('no phone number, PIN or birth date in logs, trace, events or audit after a day of pickups', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace', base: { name: 'ausgabebox' } }, { write: (line: string) => void lines.push(line) });
+    const events: BoxEvent[] = [];
+    let pins = 0;
+    await using(
+      engine,
+      async (s) => {
+        const stop = s.box.events.listen((e) => void events.push(e));
+        try {
+          await pickupDay(s);
+        } finally {
+          stop();
+        }
+        const haystacks: Record<string, string> = {
+          'log output': lines.join(''),
+          trace: JSON.stringify(s.box.trace.entries()),
+          'published events': JSON.stringify(events),
+          'audit log': JSON.stringify(await s.box.audit(1, 100_000)),
+        };
+        // The test would see a leak: the SMS really carried the PINs, the logs really captured the failure.
+        assert.ok(s.hw.sms.sent.some((m) => m.text.includes(PINS[0]!)));
+        assert.match(haystacks['log output']!, /panel bus timeout/, 'the masked error reached the log');
+        assert.match(haystacks['log output']!, /dead letter/, 'the box log reached the logger');
+        assert.ok(events.length > 20 && haystacks.trace!.length > 1_000);
+        const leaks: string[] = [];
+        for (const [where, text] of Object.entries(haystacks)) {
+          for (const [what, pattern] of NEEDLES) {
+            const m = pattern.exec(text);
+            if (m) leaks.push(`${what} in ${where}: …${text.slice(Math.max(0, m.index - 120), m.index + 40)}…`);
+          }
+        }
+        assert.equal(leaks, [], leaks.join('\n'));
+      },
+      {
+        server: { harness: true, logError: (error, where) => logger.error({ err: error, where }, 'unexpected error (masked for the client)') },
+        box: { log: (level, msg, fields) => logger[level](fields ?? {}, msg), generatePin: () => PINS[pins++ % PINS.length]! },
+        config: { hoursPreset: 'always' },
+      },
+    );
+  });
+
+  test.run();
+}
