@@ -77,6 +77,11 @@ async function main(): Promise<void> {
     if (e.type === 'alarm.raised') log.warn({ alarm: e.alarm }, 'alarm');
   });
   if (values.demo) await demo(box, log);
+  const logAnchor = async () => {
+    const head = await box.persistence.auditHead();
+    log.info({ auditAnchor: `${head.seq}:${head.hash}` }, `audit anchor ${head.seq}:${head.hash} (keep it off the box; npm run audit:verify -- --anchor checks it)`);
+  };
+  await logAnchor();
 
   const server = createServer(box, { tokens, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
   const { url } = await server.listen(port, values.host);
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
     clearInterval(keepAlive);
     log.info({ signal }, 'stopping: closing connections, releasing outputs and flushing storage');
     await server.close();
+    await logAnchor();
     await box.close();
     log.info('stopped');
     process.exit(0);

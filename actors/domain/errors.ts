@@ -246,6 +246,26 @@ export const ERRORS = {
     meaning: 'The SMS gateway did not answer in time; the outbox retries.',
     action: 'Check the gateway; raise its timeout if it is slow but working.',
   },
+  REQUEST_TOO_LARGE: {
+    meaning: 'The HTTP body or WebSocket message is over 64 KiB (HTTP 413).',
+    action: 'Send smaller requests; no operation of this API needs more.',
+  },
+  BATCH_NOT_SUPPORTED: {
+    meaning: 'The request was a JSON array of operations; batches are refused (HTTP 400).',
+    action: 'Send one operation per request.',
+  },
+  BAD_REQUEST: {
+    meaning: 'The HTTP body could not be read as a GraphQL request (HTTP 400).',
+    action: 'Send a JSON object with "query" (and "variables").',
+  },
+  GRAPHQL_PARSE_FAILED: {
+    meaning: 'The GraphQL document has a syntax error.',
+    action: 'Fix the query text at the position named in the message.',
+  },
+  GRAPHQL_VALIDATION_FAILED: {
+    meaning: 'The GraphQL document does not fit the schema (unknown field, wrong argument type).',
+    action: 'Check the operation against schema.graphql.',
+  },
   INTERNAL: {
     meaning: 'An unexpected internal error occurred; details are in the server log.',
     action: 'Retry once; if it persists, report it to the operator with the time of the error.',

@@ -177,6 +177,8 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     // the pragmas go through the adapter's own query function on the same connection.
     await store.query('PRAGMA journal_mode = WAL');
     await store.query('PRAGMA synchronous = FULL');
+    // Deleted rows (an outbox SMS with its PIN, purged personal data) are overwritten, not left in free pages.
+    await store.query('PRAGMA secure_delete = ON');
     await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
     const kv = new Keyv({ store, namespace });
     return {

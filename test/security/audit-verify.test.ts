@@ -124,6 +124,25 @@ test('verifyChain: intact, then each kind of tampering is named with its record'
     v = await check();
     if (!v.ok) assert.equal([v.broken.seq, v.broken.reason], [head.seq - 1, 'record after head']);
     else assert.unreachable('a rolled-back head must be found');
+    // A whole rewrite from record K on, every hash recomputed: the chain is consistent again,
+    // and only an anchor kept off the box shows it.
+    await kv.set('audit:head', head);
+    const anchor = { seq: k, hash: original.hash };
+    let prev = original.prevHash;
+    for (let seq = k; seq <= head.seq; seq++) {
+      const r = (await kv.get<AuditRecord>(`audit:${seq}`))!;
+      const { prevHash: _p, hash: _h, ...body } = r;
+      const rewritten = seq === k ? { ...body, actor: 'nobody' } : body;
+      const hash = auditHash(prev, rewritten);
+      await kv.set(`audit:${seq}`, { ...rewritten, prevHash: prev, hash });
+      prev = hash;
+    }
+    await kv.set('audit:head', { seq: head.seq, hash: prev });
+    assert.is((await check()).ok, true, 'a full rewrite passes the chain check alone');
+    v = await verifyChain((keys) => kv.getMany<AuditRecord>(keys), { seq: head.seq, hash: prev }, anchor);
+    if (!v.ok) assert.equal([v.broken.seq, v.broken.reason], [k, 'anchor mismatch']);
+    else assert.unreachable('the anchor must expose the rewrite');
+
     // The head pointing at a hash that is not the chain's.
     await kv.set('audit:head', { seq: head.seq, hash: 'f'.repeat(64) });
     v = await check();
