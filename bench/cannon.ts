@@ -1,0 +1,30 @@
+/**
+ * autocannon in its own process, so the load generator never shares the server's event loop.
+ * Usage: node --import tsx bench/cannon.ts '<json options>'; prints autocannon's result as JSON.
+ * `[<n>]` in the body becomes a per-request counter (references must be unique and may only hold
+ * letters, digits, "-", "/" and ".", which autocannon's own `[<id>]` does not guarantee).
+ */
+import autocannon from 'autocannon';
+
+interface Options {
+  url: string;
+  body: string;
+  token: string;
+  connections: number;
+  duration?: number;
+  amount?: number;
+}
+
+const o = JSON.parse(process.argv[2] ?? '{}') as Options;
+let n = 0;
+const numbered = o.body.includes('[<n>]');
+const result = await autocannon({
+  url: o.url,
+  connections: o.connections,
+  ...(o.amount ? { amount: o.amount } : { duration: o.duration ?? 5 }),
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
+  body: o.body,
+  ...(numbered ? { requests: [{ setupRequest: (req: any) => ({ ...req, body: o.body.replaceAll('[<n>]', `${process.pid}-${++n}`) }) }] } : {}),
+});
+process.stdout.write(JSON.stringify(result) + '\n');
