@@ -92,7 +92,8 @@ export class LayoutError extends Error {
 }
 
 const SIZES: readonly CompartmentSize[] = ['S', 'M', 'L', 'XL'];
-const COMPARTMENT_ID = /^[A-Z]{1,3}[0-9]{1,3}$/;
+/** A compartment id: column letters and a row number, like A07 or AB12. */
+export const COMPARTMENT_ID = /^[A-Z]{1,3}[0-9]{1,3}$/;
 const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 
 /** Name of a pin as printed on the chip (GPA0…GPB7, P0…P7). */
@@ -259,7 +260,8 @@ const ROWS: ReadonlyArray<{ size: CompartmentSize; heightCm: number }> = [
 ];
 
 /** Column label in bijective base 26: A…Z, AA, AB, … */
-function columnLabel(index: number): string {
+/** Spreadsheet-style labels: A…Z, then AA, AB… */
+export function columnLabel(index: number): string {
   let label = '';
   for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) label = String.fromCharCode(65 + ((n - 1) % 26)) + label;
   return label;

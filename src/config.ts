@@ -1,7 +1,7 @@
 import { DUESSELDORF_HOURS, ALWAYS_OPEN, validateOpeningHours, describeHours, type OpeningHours } from '../actors/domain/hours.js';
 import { DomainError } from '../actors/domain/errors.js';
 import { SIZES, type Size } from '../actors/messages.js';
-import { demoLayout, validateLayout, type Layout } from '../drivers/layout.js';
+import { COMPARTMENT_ID, columnLabel, demoLayout, validateLayout, type Layout } from '../drivers/layout.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -61,11 +61,11 @@ export type BoxConfigInput = Partial<Omit<BoxConfig, 'hours' | 'throttle' | 'sms
   hoursPreset?: 'duesseldorf' | 'always';
 };
 
-/** A demo layout: `n` compartments in rows A, B, C… of 12, mixed sizes, the lower rows accessible. */
+/** A demo box without boards: `n` compartments in rows A, B, … Z, AA… of 12, mixed sizes, rows B and C accessible. */
 export function demoCompartments(n: number): CompartmentConfig[] {
   const out: CompartmentConfig[] = [];
   for (let i = 0; i < n; i++) {
-    const row = String.fromCharCode(65 + Math.floor(i / 12));
+    const row = columnLabel(Math.floor(i / 12));
     const col = (i % 12) + 1;
     const size: Size = col <= 6 ? 'S' : col <= 9 ? 'M' : col <= 11 ? 'L' : 'XL';
     out.push({ id: `${row}${String(col).padStart(2, '0')}`, size, accessible: row === 'B' || row === 'C' });
@@ -104,7 +104,7 @@ export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
   if (!['i2c-sim', 'i2c', 'simulated'].includes(hardware)) problems.push('hardware must be i2c-sim, i2c or simulated');
   const ids = new Set<string>();
   for (const c of compartments) {
-    if (!/^[A-Z][0-9]{2,3}$/.test(c.id)) problems.push(`compartment id "${c.id}" must be a letter and 2–3 digits`);
+    if (!COMPARTMENT_ID.test(c.id)) problems.push(`compartment id "${c.id}" must be column letters and a row number, like A07`);
     if (ids.has(c.id)) problems.push(`compartment ${c.id} is listed twice`);
     ids.add(c.id);
     if (!SIZES.includes(c.size)) problems.push(`compartment ${c.id}: size must be one of ${SIZES.join(', ')}`);

@@ -21,11 +21,20 @@ test('without configuration the box has the demo layout on simulated I2C boards 
 });
 
 test('bad compartments are refused with every problem named, before anything starts', () => {
-  const e = refused({ compartments: [{ id: 'A1', size: 'S', accessible: false }, { id: 'B01', size: 'XXL', accessible: false }, { id: 'B01', size: 'S', accessible: false }] });
+  const e = refused({ compartments: [{ id: 'A-1', size: 'S', accessible: false }, { id: 'B01', size: 'XXL', accessible: false }, { id: 'B01', size: 'S', accessible: false }] });
   assert.is(e.code, 'INVALID_CONFIG');
-  assert.match(e.message, /"A1" must be a letter and 2–3 digits/);
+  assert.match(e.message, /"A-1" must be column letters and a row number/);
   assert.match(e.message, /B01: size must be one of/);
   assert.match(e.message, /B01 is listed twice/);
+});
+
+test('the largest box in service (608 compartments) is accepted with and without a layout', async () => {
+  const { demoLayout } = await import('../drivers/layout.js');
+  const { demoCompartments } = await import('../src/config.js');
+  assert.is(resolveConfig({ layout: demoLayout(608) }).compartments.length, 608);
+  const ids = resolveConfig({ compartments: demoCompartments(608) }).compartments.map((c) => c.id);
+  assert.is(new Set(ids).size, 608);
+  assert.ok(ids.includes('AY08'));
 });
 
 test('windows, keys and kiosks are checked', () => {
