@@ -304,6 +304,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
   return defineActor<RegistryCtx, RegistryEvent, RegistryIo>({
     kind: 'registry',
+    // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
+    tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'],
     init: (input: RegistryInput) => ({
       seq: 0,
       pickups: {},

@@ -19,6 +19,8 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io>
   on: Handlers<C, E, Io>;
   io?: (op: Io, ctx: C, self: Address) => Promise<Message | Message[] | void>;
   transient?: boolean;
+  /** context keys holding Records persisted row by row (large, mostly unchanged per message) */
+  tables?: ReadonlyArray<keyof C & string>;
 }
 
 export interface DefinedActor<C extends Record<string, any>, E extends Message, Io> extends ActorBehavior<C, Io> {
@@ -46,6 +48,7 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
     logic: store as never,
     io: spec.io,
     transient: spec.transient,
+    tables: spec.tables,
     store,
     snapshot,
     step(ctx, event) {

@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { SimulatedClock } from './clock.js';
 import { Hub } from './hub.js';
+import { splitRows, type RowChange } from './rows.js';
 import { Trace, type TraceEntry } from './trace.js';
 import type {
   ActorBehavior,
@@ -17,7 +18,11 @@ import type {
 
 /** Where committed actor state and the audit log go. Implemented over keyv in src/persistence. */
 export interface ActorPersistence {
-  saveActor(address: Address, record: ActorRecord): Promise<void>;
+  /**
+   * Commits an actor's state. With `rows`, `record.ctx` is the head without the tables named in
+   * `record.tables`, and `rows` are the table rows that changed (all of them when `full`).
+   */
+  saveActor(address: Address, record: ActorRecord, rows?: { changes: RowChange[]; full: boolean }): Promise<void>;
   deleteActor(address: Address): Promise<void>;
   loadActors(): Promise<Map<Address, ActorRecord>>;
   appendAudit(entry: AuditRecordInput): Promise<void>;
@@ -152,7 +157,7 @@ export class Supervisor {
     if (!behavior) throw new Error(`no behavior registered for actor kind "${kind}"`);
     const ctx = behavior.init(input, address);
     const cell = this.newCell(address, behavior, ctx, 'active');
-    await this.persistence.saveActor(address, this.record(cell));
+    await this.save(cell);
     if (behavior.accepts.has('started')) {
       this.enqueue(cell, this.envelope('supervisor', address, { type: 'started' }, causation));
     }
@@ -309,11 +314,10 @@ export class Supervisor {
       for (const t of cell.timers.values()) this.clock.clearTimer(t.handle);
       cell.timers.clear();
       if (cell.behavior.transient) await this.persistence.deleteActor(cell.address);
-      else await this.persistence.saveActor(cell.address, this.record(cell));
+      else await this.save(cell);
     } else if (ctxChanged || timersChanged || cell.timersDirty) {
       cell.timersDirty = false;
-      const record: ActorRecord = { kind: cell.behavior.kind, ctx: next.context, timers: [...timers.values()], status: cell.status };
-      await this.persistence.saveActor(cell.address, record);
+      await this.save(cell, { ctx: next.context, timers: [...timers.values()] });
       cell.ctx = next.context;
       for (const [key, t] of cell.timers) {
         const keep = timers.get(key);
@@ -422,7 +426,7 @@ export class Supervisor {
       cell.timers.clear();
       this.queued -= cell.mailbox.length;
       for (const queued of cell.mailbox.splice(0)) this.dead(queued, 'actor-failed');
-      await this.persistence.saveActor(cell.address, this.record(cell)).catch(() => {});
+      await this.save(cell).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       if (this.escalateTo && this.escalateTo !== cell.address) {
         this.route(this.envelope('supervisor', this.escalateTo, { type: 'actor.escalated', actor: cell.address, kind: cell.behavior.kind, code }, env.id));
@@ -438,13 +442,23 @@ export class Supervisor {
     }
   }
 
-  private record(cell: Cell): ActorRecord {
-    return {
+  /**
+   * Commits the next state of an actor (`next`), or rewrites its committed state whole (no
+   * `next`). An actor with tables writes only the rows that changed since its last commit.
+   */
+  private save(cell: Cell, next?: { ctx: unknown; timers: PersistedTimer[] }): Promise<void> {
+    const ctx = next ? next.ctx : cell.ctx;
+    const record: ActorRecord = {
       kind: cell.behavior.kind,
-      ctx: cell.ctx,
-      timers: [...cell.timers.values()].map(({ key, at, message }) => ({ key, at, message })),
+      ctx,
+      timers: next ? next.timers : [...cell.timers.values()].map(({ key, at, message }) => ({ key, at, message })),
       status: cell.status,
     };
+    const tables = cell.behavior.tables;
+    if (!tables?.length) return this.persistence.saveActor(cell.address, record);
+    const full = next === undefined;
+    const { head, changes } = splitRows(ctx, tables, full ? undefined : cell.ctx);
+    return this.persistence.saveActor(cell.address, { ...record, ctx: head, tables }, { changes, full });
   }
 }
 

@@ -71,6 +71,8 @@ export interface ActorBehavior<C = any, Io = any> {
   io?(op: Io, ctx: C, self: Address): Promise<Message | Message[] | void>;
   /** Sessions end; their state is not kept once they stop. */
   readonly transient?: boolean;
+  /** top-level context keys holding Records that are persisted row by row (see rows.ts) */
+  readonly tables?: readonly string[];
 }
 
 export type ActorStatus = 'active' | 'restarting' | 'failed' | 'stopped';
@@ -85,7 +87,10 @@ export interface PersistedTimer {
 /** The committed state of one actor, as persisted. */
 export interface ActorRecord<C = unknown> {
   kind: string;
+  /** the whole context when loaded; without its tables when stored (their rows are stored apart) */
   ctx: C;
   timers: PersistedTimer[];
   status: ActorStatus;
+  /** the context keys stored row by row */
+  tables?: readonly string[];
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import type { ActorPersistence, AuditRecordInput } from '../../actors/runtime/supervisor.js';
+import { joinRows } from '../../actors/runtime/rows.js';
 import type { ActorRecord, Address } from '../../actors/runtime/types.js';
 
 /** An audit record as stored: sequence number and a hash chained to the previous record. */
@@ -55,13 +56,16 @@ function canonicalJson(value: unknown): string {
  *   so a committed write survives a power cut.
  */
 export async function openPersistence(url: string, options: { namespace?: string } = {}): Promise<Persistence> {
-  const { kv, claims, disconnect } = await openBackend(url, options.namespace ?? 'box');
+  const { kv, claims, transaction, disconnect } = await openBackend(url, options.namespace ?? 'box');
   let index: Set<Address> | null = null;
+  /** row ids per actor and table, so that only a changed set of ids rewrites its list */
+  const rowIds = new Map<string, Set<string>>();
   let auditState: { seq: number; hash: string } | null = null;
-  // Writes that read-modify-write shared keys (the actor index, the audit head) go through one chain.
+  // Every write goes through one chain, each commit as one transaction where the backend has them:
+  // a crash leaves an actor's head, its rows and the indexes all old or all new.
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(fn, fn);
+    const run = chain.then(() => transaction(fn));
     chain = run.catch(() => {});
     return run;
   };
@@ -74,32 +78,81 @@ export async function openPersistence(url: string, options: { namespace?: string
     if (!auditState) auditState = (await kv.get<{ seq: number; hash: string }>('audit:head')) ?? { seq: 0, hash: GENESIS };
     return auditState;
   };
+  const idsOf = async (address: Address, table: string): Promise<Set<string>> => {
+    const key = `rows:${address}:${table}`;
+    let ids = rowIds.get(key);
+    if (!ids) {
+      ids = new Set((await kv.get<string[]>(key)) ?? []);
+      rowIds.set(key, ids);
+    }
+    return ids;
+  };
 
   return {
     kv,
     url,
-    async saveActor(address, record) {
-      await kv.set(`actor:${address}`, record);
+    async saveActor(address, record, rows) {
       const idx = await loadIndex();
-      if (!idx.has(address)) {
-        idx.add(address);
-        await serial(() => kv.set('actors:index', [...idx]));
-      }
+      await serial(async () => {
+        await kv.set(`actor:${address}`, record);
+        if (rows) {
+          const touched = new Set<string>();
+          if (rows.full) {
+            for (const table of record.tables ?? []) {
+              for (const id of await idsOf(address, table)) await kv.delete(`row:${address}:${table}:${id}`);
+              (await idsOf(address, table)).clear();
+              touched.add(table);
+            }
+          }
+          for (const change of rows.changes) {
+            const ids = await idsOf(address, change.table);
+            const key = `row:${address}:${change.table}:${change.id}`;
+            if (change.value === undefined) {
+              await kv.delete(key);
+              if (ids.delete(change.id)) touched.add(change.table);
+            } else {
+              await kv.set(key, change.value);
+              if (!ids.has(change.id)) {
+                ids.add(change.id);
+                touched.add(change.table);
+              }
+            }
+          }
+          for (const table of touched) await kv.set(`rows:${address}:${table}`, [...(await idsOf(address, table))]);
+        }
+        if (!idx.has(address)) {
+          idx.add(address);
+          await kv.set('actors:index', [...idx]);
+        }
+      });
     },
     async deleteActor(address) {
       const idx = await loadIndex();
-      if (idx.delete(address)) await serial(() => kv.set('actors:index', [...idx]));
-      await kv.delete(`actor:${address}`);
+      await serial(async () => {
+        if (idx.delete(address)) await kv.set('actors:index', [...idx]);
+        await kv.delete(`actor:${address}`);
+      });
     },
     async loadActors() {
       const idx = await loadIndex();
       const out = new Map<Address, ActorRecord>();
       const keys = [...idx];
       const values = keys.length ? await kv.getMany<ActorRecord>(keys.map((a) => `actor:${a}`)) : [];
-      keys.forEach((address, i) => {
+      for (const [i, address] of keys.entries()) {
         const record = values[i];
-        if (record) out.set(address, record);
-      });
+        if (!record) continue;
+        if (!record.tables?.length) {
+          out.set(address, record);
+          continue;
+        }
+        const tables: Record<string, Record<string, unknown>> = {};
+        for (const table of record.tables) {
+          const ids = [...(await idsOf(address, table))];
+          const rows = ids.length ? await kv.getMany<unknown>(ids.map((id) => `row:${address}:${table}:${id}`)) : [];
+          tables[table] = Object.fromEntries(ids.flatMap((id, j) => (rows[j] === undefined ? [] : [[id, rows[j]]])));
+        }
+        out.set(address, { ...record, ctx: joinRows(record.ctx, record.tables, tables) });
+      }
       return out;
     },
     appendAudit(entry) {
@@ -137,8 +190,15 @@ export async function openPersistence(url: string, options: { namespace?: string
 interface Backend {
   kv: Keyv;
   claims: Claims;
+  /** runs `fn` as one atomic commit where the backend supports it */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
   disconnect(): Promise<void>;
 }
+
+const direct = <T>(fn: () => Promise<T>): Promise<T> => fn();
+// keyv's default serializer also handles Buffers and Dates; the box stores plain JSON only, and
+// JSON.stringify is several times faster on the registry's large values.
+const json = { serialize: JSON.stringify, deserialize: JSON.parse };
 
 /**
  * The backends:
@@ -151,9 +211,10 @@ interface Backend {
 async function openBackend(url: string, namespace: string): Promise<Backend> {
   if (url === 'memory:' || url === 'memory') {
     const held = new Map<string, string>();
-    const kv = new Keyv({ namespace });
+    const kv = new Keyv({ namespace, ...json });
     return {
       kv,
+      transaction: direct,
       claims: {
         async claimOnce(key, owner) {
           const holder = held.get(key);
@@ -180,9 +241,20 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     // Deleted rows (an outbox SMS with its PIN, purged personal data) are overwritten, not left in free pages.
     await store.query('PRAGMA secure_delete = ON');
     await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
-    const kv = new Keyv({ store, namespace });
+    const kv = new Keyv({ store, namespace, ...json });
     return {
       kv,
+      async transaction(fn) {
+        await store.query('BEGIN IMMEDIATE');
+        try {
+          const result = await fn();
+          await store.query('COMMIT');
+          return result;
+        } catch (error) {
+          await store.query('ROLLBACK').catch(() => {});
+          throw error;
+        }
+      },
       claims: {
         async claimOnce(key, owner) {
           // Inserted, or already ours (the no-op update then returns the row): one atomic statement.
@@ -203,7 +275,7 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const { default: KeyvRedis } = await import('@keyv/redis');
     const store = new KeyvRedis(url, { namespace, throwOnErrors: true, connectionTimeout: 5_000 });
-    const kv = new Keyv({ store, namespace, useKeyPrefix: false });
+    const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json });
     const client = (await store.getClient()) as unknown as {
       set(key: string, value: string, opts: { NX: true }): Promise<string | null>;
       get(key: string): Promise<string | null>;
@@ -211,6 +283,8 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     };
     return {
       kv,
+      // Redis has no multi-key transaction through keyv: each key is written on its own.
+      transaction: direct,
       claims: {
         async claimOnce(key, owner) {
           if ((await client.set(`claim:${key}`, owner, { NX: true })) === 'OK') return true;

@@ -92,8 +92,8 @@ test('after collection and the audit period, phone number, birth date and PIN ha
   await t.box.idle();
   t.hw.locks.closeDoor(compartmentId);
   await t.box.idle();
-  const pinHash = (await t.box.persistence.kv.get<any>('actor:registry')).ctx.pickups.P1.pinHash;
-  assert.is(pinHash, null, 'the PIN hash dies with the collection');
+  const stored = (await t.box.persistence.loadActors()).get('registry')!.ctx as { pickups: Record<string, { pinHash: string | null }> };
+  assert.is(stored.pickups.P1!.pinHash, null, 'the PIN hash dies with the collection');
   assert.ok(t.box.pickup('V-2026-0103')!.phone, 'the number stays during the audit period');
   await t.box.advance(7 * 86_400_000);
   const p = t.box.pickup('V-2026-0103')!;

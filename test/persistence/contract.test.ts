@@ -66,6 +66,30 @@ for (const backend of backends) {
     await p.close();
   });
 
+  test('an actor with tables writes only changed rows and loads whole again', async () => {
+    const { splitRows } = await import('../../actors/runtime/rows.js');
+    const url = await backend.url();
+    const namespace = `t${Date.now()}`;
+    let p = await openPersistence(url, { namespace });
+    const tables = ['pickups'] as const;
+    const v1 = { seq: 2, pickups: { P1: { status: 'READY' }, P2: { status: 'REGISTERED' } } };
+    const first = splitRows(v1, tables);
+    await p.saveActor('registry', { kind: 'registry', ctx: first.head, timers: [], status: 'active', tables }, { changes: first.changes, full: true });
+    const v2 = { seq: 3, pickups: { P1: v1.pickups.P1, P3: { status: 'REGISTERED' } } };
+    const next = splitRows(v2, tables, v1);
+    assert.equal(next.changes, [
+      { table: 'pickups', id: 'P3', value: { status: 'REGISTERED' } },
+      { table: 'pickups', id: 'P2', value: undefined },
+    ], 'P1 is unchanged and not written');
+    await p.saveActor('registry', { kind: 'registry', ctx: next.head, timers: [], status: 'active', tables }, { changes: next.changes, full: false });
+    if (backend.durable) {
+      await p.close();
+      p = await openPersistence(url, { namespace });
+    }
+    assert.equal((await p.loadActors()).get('registry')!.ctx, v2);
+    await p.close();
+  });
+
   test('a deleted actor is gone from the list', async () => {
     const p = await openPersistence(await backend.url(), { namespace: `t${Date.now()}` });
     await p.saveActor('session/1-1', { kind: 'session', ctx: {}, timers: [], status: 'active' });

@@ -1,0 +1,38 @@
+/**
+ * Large actor contexts (the registry holds every pickup) are persisted row by row: each `table`
+ * (a top-level key of the context holding a Record) is stored as one entry per row, and a commit
+ * writes only the rows whose object changed. Handlers update immutably, so "changed" is a
+ * reference comparison and costs nothing to find.
+ */
+
+export interface RowChange {
+  table: string;
+  id: string;
+  /** undefined: the row was removed */
+  value: unknown;
+}
+
+type Ctx = Record<string, unknown>;
+type Table = Record<string, unknown>;
+
+/** The context without its tables, and the row changes since `previous` (all rows without it). */
+export function splitRows(ctx: unknown, tables: readonly string[], previous?: unknown): { head: Ctx; changes: RowChange[] } {
+  const head: Ctx = { ...(ctx as Ctx) };
+  const changes: RowChange[] = [];
+  for (const table of tables) {
+    const now = ((ctx as Ctx)[table] ?? {}) as Table;
+    const before = previous === undefined ? undefined : (((previous as Ctx)[table] ?? {}) as Table);
+    delete head[table];
+    if (before === now) continue;
+    for (const [id, value] of Object.entries(now)) if (before?.[id] !== value) changes.push({ table, id, value });
+    if (before) for (const id of Object.keys(before)) if (!(id in now)) changes.push({ table, id, value: undefined });
+  }
+  return { head, changes };
+}
+
+/** The context again, from its head and the rows of each table. */
+export function joinRows(head: unknown, tables: readonly string[], rows: Record<string, Table>): Ctx {
+  const ctx: Ctx = { ...(head as Ctx) };
+  for (const table of tables) ctx[table] = rows[table] ?? {};
+  return ctx;
+}
