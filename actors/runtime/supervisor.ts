@@ -72,8 +72,8 @@ interface Cell {
   status: ActorStatus;
   running: boolean;
   crashes: number[];
-  /** a timer fired since the last commit: the persisted timer list is stale */
-  timersDirty: boolean;
+  /** timers fired since the last commit: still in the persisted state until the next commit */
+  fired: Set<string>;
 }
 
 /** What the outside world sees of one actor. */
@@ -86,6 +86,8 @@ export interface ActorView<C = unknown> {
 }
 
 const EXTERNAL: Address = 'external';
+/** the row table an actor with tables keeps its timers in */
+export const TIMERS = '__timers';
 
 /**
  * The supervisor owns every actor: addresses, one FIFO mailbox each, routing, dead letters,
@@ -223,7 +225,7 @@ export class Supervisor {
   // ---------------------------------------------------------------------------------------------
 
   private newCell(address: Address, behavior: ActorBehavior, ctx: unknown, status: ActorStatus): Cell {
-    const cell: Cell = { address, behavior, ctx, timers: new Map(), mailbox: [], status, running: false, crashes: [], timersDirty: false };
+    const cell: Cell = { address, behavior, ctx, timers: new Map(), mailbox: [], status, running: false, crashes: [], fired: new Set() };
     this.cells.set(address, cell);
     return cell;
   }
@@ -294,18 +296,21 @@ export class Supervisor {
     const [next, rawEffects] = cell.behavior.logic.transition(snapshot as never, { ...env.message, now: this.clock.now() });
     const effects = rawEffects.filter((e): e is Effect<unknown> => typeof e === 'object' && e !== null);
 
-    // Timers are part of the committed state: work out the new set before persisting.
-    const timers = new Map<string, PersistedTimer>([...cell.timers].map(([k, t]) => [k, { key: k, at: t.at, message: t.message }]));
-    let timersChanged = false;
+    // Timers are part of the committed state: work out what changes before persisting. Only the
+    // changes are computed, so an actor with thousands of timers pays for the ones it touches.
+    const scheduled = new Map<string, PersistedTimer>();
+    const cancelled = new Set<string>();
     let stop = false;
     for (const e of effects) {
       if (e.type === 'schedule') {
-        timers.set(e.key, { key: e.key, at: e.at, message: e.message });
-        timersChanged = true;
+        scheduled.set(e.key, { key: e.key, at: e.at, message: e.message });
+        cancelled.delete(e.key);
       } else if (e.type === 'cancel') {
-        timersChanged = timers.delete(e.key) || timersChanged;
+        scheduled.delete(e.key);
+        if (cell.timers.has(e.key)) cancelled.add(e.key);
       } else if (e.type === 'stop') stop = true;
     }
+    const timersChanged = scheduled.size > 0 || cancelled.size > 0 || cell.fired.size > 0;
     const ctxChanged = next.context !== cell.ctx;
 
     if (stop) {
@@ -315,18 +320,17 @@ export class Supervisor {
       cell.timers.clear();
       if (cell.behavior.transient) await this.persistence.deleteActor(cell.address);
       else await this.save(cell);
-    } else if (ctxChanged || timersChanged || cell.timersDirty) {
-      cell.timersDirty = false;
-      await this.save(cell, { ctx: next.context, timers: [...timers.values()] });
+    } else if (ctxChanged || timersChanged) {
+      const removed = [...cancelled, ...[...cell.fired].filter((k) => !scheduled.has(k) && !cell.timers.has(k))];
+      await this.save(cell, { ctx: next.context, set: [...scheduled.values()], removed });
+      cell.fired.clear();
       cell.ctx = next.context;
-      for (const [key, t] of cell.timers) {
-        const keep = timers.get(key);
-        if (!keep || keep.at !== t.at || keep.message !== t.message) {
-          this.clock.clearTimer(t.handle);
-          cell.timers.delete(key);
-        }
+      for (const key of [...cancelled, ...scheduled.keys()]) {
+        const t = cell.timers.get(key);
+        if (t) this.clock.clearTimer(t.handle);
+        cell.timers.delete(key);
       }
-      for (const t of timers.values()) if (!cell.timers.has(t.key)) this.armTimer(cell, t);
+      for (const t of scheduled.values()) this.armTimer(cell, t);
     }
 
     for (const e of effects) await this.run(cell, env, e);
@@ -387,7 +391,7 @@ export class Supervisor {
       const current = cell.timers.get(t.key);
       if (!current || current.handle !== handle || this.cells.get(cell.address) !== cell) return;
       cell.timers.delete(t.key);
-      cell.timersDirty = true;
+      cell.fired.add(t.key);
       this.route(this.envelope(cell.address, cell.address, t.message, `timer:${t.key}`));
     });
     cell.timers.set(t.key, { ...t, handle });
@@ -443,22 +447,29 @@ export class Supervisor {
   }
 
   /**
-   * Commits the next state of an actor (`next`), or rewrites its committed state whole (no
-   * `next`). An actor with tables writes only the rows that changed since its last commit.
+   * Commits the next state of an actor (`next`: its context, timers set and timers removed), or
+   * rewrites its committed state whole (no `next`). An actor with tables writes only the rows
+   * that changed since its last commit, and keeps its timers as rows too.
    */
-  private save(cell: Cell, next?: { ctx: unknown; timers: PersistedTimer[] }): Promise<void> {
+  private save(cell: Cell, next?: { ctx: unknown; set: PersistedTimer[]; removed: string[] }): Promise<void> {
     const ctx = next ? next.ctx : cell.ctx;
-    const record: ActorRecord = {
-      kind: cell.behavior.kind,
-      ctx,
-      timers: next ? next.timers : [...cell.timers.values()].map(({ key, at, message }) => ({ key, at, message })),
-      status: cell.status,
-    };
     const tables = cell.behavior.tables;
-    if (!tables?.length) return this.persistence.saveActor(cell.address, record);
+    if (!tables?.length) {
+      const timers = new Map([...cell.timers.values()].map(({ key, at, message }) => [key, { key, at, message }]));
+      for (const key of next?.removed ?? []) timers.delete(key);
+      for (const t of next?.set ?? []) timers.set(t.key, t);
+      return this.persistence.saveActor(cell.address, { kind: cell.behavior.kind, ctx, timers: [...timers.values()], status: cell.status });
+    }
     const full = next === undefined;
     const { head, changes } = splitRows(ctx, tables, full ? undefined : cell.ctx);
-    return this.persistence.saveActor(cell.address, { ...record, ctx: head, tables }, { changes, full });
+    if (full) {
+      for (const { key, at, message } of cell.timers.values()) changes.push({ table: TIMERS, id: key, value: { key, at, message } });
+    } else {
+      for (const key of next.removed) changes.push({ table: TIMERS, id: key, value: undefined });
+      for (const t of next.set) changes.push({ table: TIMERS, id: t.key, value: t });
+    }
+    const record: ActorRecord = { kind: cell.behavior.kind, ctx: head, timers: [], status: cell.status, tables: [...tables, TIMERS] };
+    return this.persistence.saveActor(cell.address, record, { changes, full });
   }
 }
 

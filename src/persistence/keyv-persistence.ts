@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv from 'keyv';
-import type { ActorPersistence, AuditRecordInput } from '../../actors/runtime/supervisor.js';
+import { TIMERS, type ActorPersistence, type AuditRecordInput } from '../../actors/runtime/supervisor.js';
 import { joinRows } from '../../actors/runtime/rows.js';
 import type { ActorRecord, Address } from '../../actors/runtime/types.js';
 
@@ -151,7 +151,11 @@ export async function openPersistence(url: string, options: { namespace?: string
           const rows = ids.length ? await kv.getMany<unknown>(ids.map((id) => `row:${address}:${table}:${id}`)) : [];
           tables[table] = Object.fromEntries(ids.flatMap((id, j) => (rows[j] === undefined ? [] : [[id, rows[j]]])));
         }
-        out.set(address, { ...record, ctx: joinRows(record.ctx, record.tables, tables) });
+        // Timers kept as rows go back to the record's timer list, not into the context.
+        const { [TIMERS]: timerRows, ...ctxTables } = tables;
+        const ctxTableNames = record.tables.filter((t) => t !== TIMERS);
+        const timers = timerRows ? (Object.values(timerRows) as ActorRecord['timers']) : record.timers;
+        out.set(address, { ...record, timers, tables: ctxTableNames, ctx: joinRows(record.ctx, ctxTableNames, ctxTables) });
       }
       return out;
     },
