@@ -153,6 +153,7 @@ export type RegistryEvent =
   | { type: 'pickup.remind'; pickupId: string }
   | { type: 'pickup.expire'; pickupId: string }
   | { type: 'pickup.purge'; pickupId: string }
+  | { type: 'pickup.archived'; pickupId: string }
   | { type: 'recovered' };
 
 export type RegistryIo =
@@ -162,12 +163,19 @@ export type RegistryIo =
   | { kind: 'releaseCompartment'; compartmentId: string; owner: string }
   /** one opening per PIN and authentication: the claim is kept once the door opened */
   | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
-  | { kind: 'releasePin'; key: string; owner: string };
+  | { kind: 'releasePin'; key: string; owner: string }
+  /** an ended pickup, without personal data, leaves the registry for the archive */
+  | { kind: 'archive'; pickup: Pickup };
 
 /** Atomic claims in the shared store (see src/persistence): keyv alone has no compare-and-set. */
 export interface RegistryClaims {
   claimOnce(key: string, owner: string): Promise<boolean>;
   release(key: string, owner: string): Promise<void>;
+}
+
+/** Where ended pickups go once their personal data is deleted, so the registry stays small. */
+export interface PickupArchive {
+  archive(pickup: Pickup): Promise<void>;
 }
 
 /** Compared against when a number has no pickup, so that path does the same work as a wrong PIN. */
@@ -179,7 +187,7 @@ export interface RegistryInput {
   compartments: Array<{ id: string; size: Size; accessible: boolean }>;
 }
 
-export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, boxName = 'box') {
+export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, archive: PickupArchive, boxName = 'box') {
   const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
   const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
   type Enq = Enqueue<RegistryCtx, RegistryIo>;
@@ -660,7 +668,17 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const p = ctx.pickups[e.pickupId];
         if (!p || !ENDED.includes(p.status) || p.personalDataDeleted) return;
         enq.emit.audit({ entry: { action: 'pickup.personalDataDeleted', subject: p.reference } });
-        return put(ctx, { ...p, phone: null, birthDate: null, oldDocumentNumber: null, pinHash: null, personalDataDeleted: true }, e.now);
+        const purged: Pickup = { ...p, phone: null, birthDate: null, oldDocumentNumber: null, pinHash: null, personalDataDeleted: true };
+        // Written to the archive first; only then does it leave the registry (pickup.archived).
+        enq.emit.io({ op: { kind: 'archive', pickup: { ...purged, updatedAt: e.now } } });
+        return put(ctx, purged, e.now);
+      },
+
+      'pickup.archived': (ctx, e) => {
+        if (!ctx.pickups[e.pickupId]) return;
+        // The reference stays in byReference (pointing at nothing live) so it cannot be registered twice.
+        const { [e.pickupId]: _gone, ...pickups } = ctx.pickups;
+        return { ...ctx, pickups };
       },
 
       // After a process restart: claims of sessions that did not survive are void, and a PIN whose
@@ -669,6 +687,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         let next = ctx;
         for (const p of Object.values(ctx.pickups)) {
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
+          // Purged but not yet archived when the process stopped: archive again (it is idempotent).
+          if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
             // Interrupted while winning a compartment: start loading over, and give back what it may have won.
             for (const [id, c] of Object.entries(ctx.compartments)) {
@@ -706,6 +726,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         case 'releasePin':
           await claims.release(op.key, op.owner);
           return;
+        case 'archive':
+          await archive.archive(op.pickup);
+          return { type: 'pickup.archived', pickupId: op.pickup.id };
       }
     },
   });

@@ -145,7 +145,7 @@ builder.queryFields((t) => ({
     nullable: true,
     authScopes: PICKUP_READERS,
     args: { reference: t.arg.string({ required: true }) },
-    resolve: (_root, { reference }, { box }) => box.pickup(reference) ?? null,
+    resolve: async (_root, { reference }, { box }) => (await box.pickupOrArchived(reference)) ?? null,
   }),
 }));
 

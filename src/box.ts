@@ -100,6 +100,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       },
       crypto,
       persistence,
+      { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined) },
       config.name,
     ),
     compartmentActor(
@@ -260,7 +261,11 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     },
 
     // --- reads ------------------------------------------------------------------------------
+    /** A live pickup (registered, in the box, or ended within the audit period). */
     pickup: findPickup,
+    /** A live pickup, or an ended one from the archive (without personal data). */
+    pickupOrArchived: async (reference: string): Promise<Pickup | undefined> =>
+      findPickup(reference) ?? (await persistence.kv.get<Pickup>(`archive:${reference.trim()}`)),
     pickups: (): Pickup[] => Object.values(registry().pickups),
     compartment: compartmentView,
     compartments: (): CompartmentView[] => config.compartments.map((c) => compartmentView(c.id)!),

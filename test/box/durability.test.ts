@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { answerBirthDate, authenticate, BIRTH, MONDAY_10AM, OLD_ID, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, register, BIRTH, MONDAY_10AM, OLD_ID, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
 
 const tempStorage = () => {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-'));
@@ -96,10 +96,18 @@ test('after collection and the audit period, phone number, birth date and PIN ha
   assert.is(stored.pickups.P1!.pinHash, null, 'the PIN hash dies with the collection');
   assert.ok(t.box.pickup('V-2026-0103')!.phone, 'the number stays during the audit period');
   await t.box.advance(7 * 86_400_000);
-  const p = t.box.pickup('V-2026-0103')!;
+  assert.is(t.box.pickup('V-2026-0103'), undefined, 'the ended pickup left the registry');
+  const p = (await t.box.pickupOrArchived('V-2026-0103'))!;
+  assert.is(p.status, 'COLLECTED', 'the archive still answers for it');
   assert.is(p.phone, null);
   assert.is(p.birthDate, null);
   assert.is(p.personalDataDeleted, true);
+  try {
+    await register(t.box, 'V-2026-0103');
+    assert.unreachable('an archived reference was registered again');
+  } catch (error) {
+    assert.is((error as { code: string }).code, 'PICKUP_EXISTS');
+  }
   await t.box.close();
   // Search every file of the store (database, WAL) for the personal data.
   const needles = [PHONE, PHONE.slice(3), BIRTH, '12.04.1980', pin];

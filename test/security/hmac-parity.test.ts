@@ -44,7 +44,7 @@ const claims: RegistryClaims = { claimOnce: async () => true, release: async () 
 
 /** A registry with `pickups` READY pickups for PHONE, each with PIN 482913. */
 function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
-  const actor = registryActor(policy, crypto, claims);
+  const actor = registryActor(policy, crypto, claims, { archive: async () => {} });
   const ctx = actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
   const real = registryCrypto(KEY);
   for (let i = 1; i <= pickups; i++) {
@@ -83,7 +83,7 @@ function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
 /** Keyed-hash work of one PIN check of `phone` with a wrong PIN. */
 function workOf(phone: string, pickups = 1) {
   const { crypto, counts } = counting();
-  const actor = registryActor(policy, crypto, claims);
+  const actor = registryActor(policy, crypto, claims, { archive: async () => {} });
   const ctx = registryWith(crypto, pickups);
   counts.hmac = 0;
   counts.equal = 0;
