@@ -118,41 +118,9 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-/**
- * Calls `onChange` with a compartment's new view whenever it changed. Compartments publish no
- * change events of their own, so this watches the trace for messages delivered to
- * `compartment/*`, waits until the box is idle (the message has been handled) and re-reads.
- */
+/** Calls `onChange` with a compartment's new view whenever it changed (the box's shared read model). */
 export function watchCompartments(box: Box, onChange: (view: CompartmentView) => void): () => void {
-  const last = new Map<string, string>();
-  for (const c of box.compartments()) last.set(c.id, JSON.stringify(c));
-  const dirty = new Set<string>();
-  let scheduled = false;
-  let stopped = false;
-  const flush = () => {
-    scheduled = false;
-    if (stopped) return;
-    for (const id of [...dirty]) {
-      dirty.delete(id);
-      const view = box.compartment(id);
-      if (!view) continue;
-      const text = JSON.stringify(view);
-      if (last.get(id) === text) continue;
-      last.set(id, text);
-      onChange(view);
-    }
-  };
-  const stopTrace = box.trace.listen((entry) => {
-    if (!entry.to.startsWith('compartment/')) return;
-    dirty.add(entry.to.slice('compartment/'.length));
-    if (scheduled) return;
-    scheduled = true;
-    box.idle().then(flush, flush);
-  });
-  return () => {
-    stopped = true;
-    stopTrace();
-  };
+  return box.compartmentChanges.listen(onChange);
 }
 
 builder.subscriptionFields((t) => ({

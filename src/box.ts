@@ -8,6 +8,7 @@ import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
 import { SimulatedClock, SystemClock, type Clock } from '../actors/runtime/clock.js';
+import { Hub } from '../actors/runtime/hub.js';
 import { Supervisor } from '../actors/runtime/supervisor.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
 import { INPUT_STEPS, sessionActor, type SessionCtx } from '../actors/session.js';
@@ -206,6 +207,22 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     return { id: s.id, kioskId: s.kioskId, step: s.step, error: s.error, retryAt: s.retryAt, oldIdPossible: s.oldIdPossible, compartmentId: s.compartmentId, outcome: s.outcome };
   };
 
+  // One read model for every compartment subscriber: each committed change is turned into a view
+  // once, here, and only real changes of what a monitor sees go out.
+  const compartmentChanges = new Hub<CompartmentView>();
+  const lastViews = new Map<string, string>(config.compartments.map((c) => [c.id, JSON.stringify(compartmentView(c.id))]));
+  unsubscribe.push(
+    supervisor.changes.listen(({ address, kind }) => {
+      if (kind !== 'compartment') return;
+      const view = compartmentView(address.slice('compartment/'.length));
+      if (!view) return;
+      const text = JSON.stringify(view);
+      if (lastViews.get(view.id) === text) return;
+      lastViews.set(view.id, text);
+      compartmentChanges.publish(view);
+    }),
+  );
+
   const box = {
     config,
     clock,
@@ -220,6 +237,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     fresh,
     events: supervisor.events,
     trace: supervisor.trace,
+    /** every change of a compartment's view (state, door, lock, fault, service), as it commits */
+    compartmentChanges,
 
     // --- integration ------------------------------------------------------------------------
     registerPickup: (pickup: RegisterInput, by = 'integration') =>

@@ -102,6 +102,8 @@ export class Supervisor {
   readonly events = new Hub<BoxEvent>();
   readonly deadLetters = new Hub<DeadLetter>();
   readonly audit = new Hub<AuditRecordInput>();
+  /** an actor's committed state or status changed: read models (views, subscriptions) refresh from here */
+  readonly changes = new Hub<{ address: Address; kind: string }>();
 
   private readonly cells = new Map<Address, Cell>();
   private readonly sinks = new Map<Address, (message: Message, env: Envelope) => void>();
@@ -325,6 +327,7 @@ export class Supervisor {
       await this.save(cell, { ctx: next.context, set: [...scheduled.values()], removed });
       cell.fired.clear();
       cell.ctx = next.context;
+      if (ctxChanged) this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
       for (const key of [...cancelled, ...scheduled.keys()]) {
         const t = cell.timers.get(key);
         if (t) this.clock.clearTimer(t.handle);
@@ -432,6 +435,7 @@ export class Supervisor {
       for (const queued of cell.mailbox.splice(0)) this.dead(queued, 'actor-failed');
       await this.save(cell).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
+      this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
       if (this.escalateTo && this.escalateTo !== cell.address) {
         this.route(this.envelope('supervisor', this.escalateTo, { type: 'actor.escalated', actor: cell.address, kind: cell.behavior.kind, code }, env.id));
       }
