@@ -88,16 +88,16 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
 
     const J = 'durability: journal write';
     const MEM = 'same writes on memory:';
-    const fsync = 'each write is its own SQLite transaction with WAL + synchronous=FULL: an fsync of the WAL per write';
+    const fsync = 'each commit is one SQLite transaction with WAL + synchronous=FULL: an fsync of the WAL per commit';
     const R = 'durability: registerPickup via GraphQL';
     const RM = 'same on memory: storage';
-    const regNote = 'each registration commits the registry (every pickup in one keyv value) and its audit record; autocannon in a 2nd process';
+    const regNote = 'each registration commits the new pickup row, the reference index and its audit record; autocannon in a 2nd process';
     return [
       row(J, 'saveActor + appendAudit, p50', median(durable.step), 'ms', MEM, median(memory.step), fsync),
-      row(J, 'saveActor + appendAudit, p99', percentile(durable.step, 99), 'ms', MEM, percentile(memory.step, 99), 'appendAudit is two writes (record, head): three fsyncs per journal step'),
+      row(J, 'saveActor + appendAudit, p99', percentile(durable.step, 99), 'ms', MEM, percentile(memory.step, 99), 'saveActor and appendAudit are one transaction each (the audit record and head together): two fsyncs per journal step'),
       row(J, 'saveActor alone, p50', median(durable.save), 'ms', MEM, median(memory.save), `${n} steps on a temp-dir file`),
       row(R, `sequential, SQLite (${seconds} s)`, onDisk.seq.requestsPerSec, 'pickups/s', RM, inMemory.seq.requestsPerSec, regNote),
-      row(R, `8 concurrent, SQLite (${seconds} s)`, onDisk.par.requestsPerSec, 'pickups/s', RM, inMemory.par.requestsPerSec, 'one registry actor serialises registrations; this run follows the sequential one, so the registry value is already larger'),
+      row(R, `8 concurrent, SQLite (${seconds} s)`, onDisk.par.requestsPerSec, 'pickups/s', RM, inMemory.par.requestsPerSec, 'one registry actor serialises registrations; this run follows the sequential one, so the registry already holds its pickups'),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

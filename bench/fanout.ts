@@ -107,10 +107,10 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const RAW = `bare ws broadcast, ${subscribers} clients`;
     return [
       row(B, 'change → last subscriber, p50', median(gqlLast), 'ms', RAW, median(rawLast),
-        'each subscription watches the trace and awaits box.idle() on its own, then stringifies the view, runs execute() and sends; clients in a 2nd process'),
+        'one shared read model turns the commit into a view; each subscription runs execute() on it and sends; clients in a 2nd process'),
       row(B, 'change → last subscriber, p99', percentile(gqlLast, 99), 'ms', RAW, percentile(rawLast, 99), `over ${changes} changes (forced doors on distinct compartments, device-level sim)`),
       row(B, `connect + ack ${subscribers} graphql-ws clients`, connected.gqlMs, 'ms', `connect ${subscribers} bare ws clients`, connected.rawMs,
-        'graphql-ws handshake + token check + subscription start (each snapshots all 608 views)'),
+        'graphql-ws handshake + token check + subscription start'),
     ];
   } finally {
     child.send?.({ type: 'stop' });

@@ -159,7 +159,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   const growth = lastTenth / earlyTenth;
   const growthNote =
     growth > 1.25
-      ? 'grows with history: the registry is one keyv value holding every pickup, re-serialised by keyv on each commit (top CPU item in a profile)'
+      ? 'grows with the number of live pickups: registry handlers copy and scan the pickup table (O(live pickups) per message); ended pickups leave it for the archive after the audit period'
       : `flat over ${count} pickups: the registry value grows, but its commit is not yet the bottleneck on memory:`;
 
   const B = `pickup end to end, ${count} pickups (GraphQL, Yoga)`;
