@@ -19,9 +19,14 @@ export interface OutboxEntry {
 
 export interface OutboxCtx {
   pending: Record<string, OutboxEntry>;
+  /** ids delivered in the last DELIVERED_KEPT_MS, with the time: a repeated id is not sent again */
+  delivered: Record<string, number>;
   sentCount: number;
   failedCount: number;
 }
+
+/** How long a delivered id is remembered against a repeat (longer than any pickup window). */
+export const DELIVERED_KEPT_MS = 60 * 24 * 60 * 60 * 1000;
 
 export type OutboxEvent =
   | { type: 'sms.enqueue'; id: string; to: string; text: string; ack?: { to: string; message: { type: string; [k: string]: unknown } } }
@@ -47,12 +52,14 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
   };
   return defineActor<OutboxCtx, OutboxEvent, OutboxIo>({
     kind: 'outbox',
-    init: () => ({ pending: {}, sentCount: 0, failedCount: 0 }),
+    init: () => ({ pending: {}, delivered: {}, sentCount: 0, failedCount: 0 }),
+    tables: ['pending', 'delivered'],
     on: {
       'sms.enqueue': (ctx, e, enq) => {
         // Confirmed only after this commit: the sender knows the message cannot be lost any more.
         if (e.ack) enq.emit.send(e.ack);
-        if (ctx.pending[e.id]) return; // idempotent: the same id is queued once
+        // Idempotent: an id is queued once, and not again after it was delivered.
+        if (ctx.pending[e.id] || ctx.delivered?.[e.id] !== undefined) return;
         enq.emit.io({ op: { kind: 'send', id: e.id, to: e.to, text: e.text } });
         return { ...ctx, pending: { ...ctx.pending, [e.id]: { id: e.id, to: e.to, text: e.text, attempts: 1, nextAt: e.now, failed: false } } };
       },
@@ -61,7 +68,9 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
         const { [e.id]: _gone, ...rest } = ctx.pending;
         if (ctx.pending[e.id]!.failed) enq.emit.send({ to: ALARMS, message: clear(`sms:${e.id}`) });
         enq.emit.publish({ event: { type: 'sms.sent', id: e.id } });
-        return { ...ctx, pending: rest, sentCount: ctx.sentCount + 1 };
+        const delivered: Record<string, number> = { [e.id]: e.now };
+        for (const [id, at] of Object.entries(ctx.delivered ?? {})) if (e.now - at < DELIVERED_KEPT_MS) delivered[id] = at;
+        return { ...ctx, pending: rest, delivered, sentCount: ctx.sentCount + 1 };
       },
       'sms.failed': (ctx, e, enq) => {
         const entry = ctx.pending[e.id];

@@ -305,6 +305,22 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
     enq.emit.send({ to: compartmentAddress(compartmentId), message: { type: 'unlock', opId, purpose, pickupId, cause } });
 
+  const reminderSms = (p: Pickup) => {
+    const last = smsDate(p.expiresAt ?? 0);
+    return {
+      type: 'sms.enqueue',
+      id: `remind-${p.id}`,
+      to: p.phone,
+      text: `Erinnerung: Ihr Dokument liegt noch in der Ausgabebox (${policy.location}), Abholung bis ${last}. ${policy.hoursText}. Reminder: please collect your document by ${last}.`,
+    };
+  };
+  const expiredSms = (p: Pickup) => ({
+    type: 'sms.enqueue',
+    id: `expired-${p.id}`,
+    to: p.phone,
+    text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
+  });
+
   const smsDate = (at: number) => {
     const [y, m, d] = localDate(at, policy.timeZone).split('-');
     return `${d}.${m}.${y}`;
@@ -629,16 +645,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.remind': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'READY' || p.reminderSent || !p.phone) return;
-        const last = smsDate(p.expiresAt ?? e.now);
-        enq.emit.send({
-          to: OUTBOX,
-          message: {
-            type: 'sms.enqueue',
-            id: `remind-${p.id}`,
-            to: p.phone,
-            text: `Erinnerung: Ihr Dokument liegt noch in der Ausgabebox (${policy.location}), Abholung bis ${last}. ${policy.hoursText}. Reminder: please collect your document by ${last}.`,
-          },
-        });
+        enq.emit.send({ to: OUTBOX, message: reminderSms(p) });
         enq.emit.audit({ entry: { action: 'pickup.reminded', subject: p.reference } });
         return put(ctx, { ...p, reminderSent: true }, e.now);
       },
@@ -648,17 +655,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p || (p.status !== 'READY' && p.status !== 'LOCKED')) return;
         enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
-        if (p.phone) {
-          enq.emit.send({
-            to: OUTBOX,
-            message: {
-              type: 'sms.enqueue',
-              id: `expired-${p.id}`,
-              to: p.phone,
-              text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
-            },
-          });
-        }
+        if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
         const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
         publish(enq, next, 'expired');
         return put(ctx, next, e.now);
@@ -687,6 +684,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         let next = ctx;
         for (const p of Object.values(ctx.pickups)) {
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
+          // Notices the outbox may not have committed before the stop: asked again, under the same
+          // id; the outbox drops ids it holds or delivered already.
+          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p) });
+          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {

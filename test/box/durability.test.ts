@@ -141,4 +141,21 @@ test('old document numbers are audited at destruction, and the audit chain links
   await t.box.close();
 });
 
+test('a restart asks the outbox again for notices it may have missed, and none goes out twice', async () => {
+  const { dir, storage } = tempStorage();
+  const clock = new SimulatedClock(MONDAY_10AM);
+  let t = await testBox({ storage }, { clock });
+  await readyPickup(t, 'V-2026-0106');
+  await t.box.advance(8 * 86_400_000);
+  assert.is(t.hw.sms.to(PHONE).length, 2, 'PIN and reminder');
+  await t.box.close();
+  t = await testBox({ storage }, { clock });
+  const gateway = t.hw.sms;
+  await t.box.advance(1_000);
+  assert.is(gateway.sent.length, 0, 'the delivered reminder is not sent again by the new process');
+  assert.is(t.box.outbox().delivered['remind-P1'] !== undefined, true);
+  await t.box.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test.run();
