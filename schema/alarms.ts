@@ -1,7 +1,6 @@
 import type { Alarm } from '../actors/alarms.js';
 import { builder, READERS } from './builder.js';
 import { actorOf } from './compartments.js';
-import { mapped } from './streams.js';
 
 /** Alarms: raised by devices and timers, cleared by their cause or acknowledged by staff. */
 
@@ -70,7 +69,7 @@ builder.subscriptionFields((t) => ({
   alarms: t.field({
     type: AlarmEventRef,
     authScopes: READERS,
-    subscribe: (_root, _args, { box }) => mapped(box.supervisor.events.iterate(isAlarmEvent), alarmEventOf),
+    subscribe: (_root, _args, { box }) => box.supervisor.events.iterate(isAlarmEvent, alarmEventOf),
     resolve: (e) => e,
   }),
 }));

@@ -4,7 +4,6 @@ import type { Box } from '../src/box.js';
 import { builder, PICKUP_READERS } from './builder.js';
 import { actorOf } from './compartments.js';
 import { pageByKey, sortable } from './pagination.js';
-import { filtered, mapped } from './streams.js';
 
 /**
  * Pickups as integrations and staff see them. Personal data (phone number, birth date, old
@@ -223,8 +222,8 @@ builder.subscriptionFields((t) => ({
     authScopes: PICKUP_READERS,
     args: { reference: t.arg.string({ required: false }) },
     subscribe: (_root, { reference }, { box }) =>
-      mapped(
-        filtered(box.supervisor.events.iterate((e) => e.type === 'pickup.changed'), (e) => !reference || e.reference === reference.trim()),
+      box.supervisor.events.iterate(
+        (e) => e.type === 'pickup.changed' && (!reference || e.reference === reference.trim()),
         (e) => pickupChangeOf(e, box.clock.now()),
       ),
     resolve: (event) => event,

@@ -1,7 +1,6 @@
 import { DomainError } from '../actors/domain/errors.js';
 import type { Box, SessionInputCommand, SessionView } from '../src/box.js';
 import { builder, type Context } from './builder.js';
-import { filtered, mapped } from './streams.js';
 
 /**
  * Kiosk sessions: one citizen at the panel. A kiosk token may only see and drive the sessions of
@@ -116,8 +115,8 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const id = String(args.sessionId);
       visibleSession(ctx, id);
-      return mapped(
-        filtered(ctx.box.supervisor.events.iterate((e) => e.type === 'session.changed'), (e) => e.sessionId === id),
+      return ctx.box.supervisor.events.iterate(
+        (e) => e.type === 'session.changed' && e.sessionId === id,
         (e): SessionView => ({
           id,
           kioskId: String(e.kioskId),

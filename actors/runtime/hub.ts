@@ -14,46 +14,58 @@ export class Hub<T> {
     return () => this.listeners.delete(fn);
   }
 
-  /** An async iterator over values published from now on; `filter` drops what the reader does not want. */
-  iterate(filter: (value: T) => boolean = () => true, bufferLimit = 10_000): AsyncIterableIterator<T> {
-    const queue: T[] = [];
-    let wake: ((r: IteratorResult<T>) => void) | null = null;
-    let done = false;
-    const stop = this.listen((value) => {
-      if (!filter(value)) return;
-      if (wake) {
-        const w = wake;
-        wake = null;
-        w({ value, done: false });
-      } else if (queue.length < bufferLimit) {
-        queue.push(value);
-      }
-    });
-    const finish = (): IteratorResult<T> => {
+  /**
+   * An async iterator over values published from now on: `filter` drops what the reader does not
+   * want, `map` shapes what it gets. Ending the iteration stops listening.
+   */
+  iterate<U = T>(filter: (value: T) => boolean = () => true, map: (value: T) => U = (v) => v as unknown as U): AsyncIterableIterator<U> {
+    return pushed<U>((push) => this.listen((value) => (filter(value) ? push(map(value)) : undefined)));
+  }
+}
+
+/**
+ * An iterator fed by a push source: `subscribe(push)` starts it and returns the stop function,
+ * called when the reader goes away. Values pushed faster than they are read wait in a bounded queue.
+ */
+export function pushed<T>(subscribe: (push: (value: T) => void) => () => void, bufferLimit = 10_000): AsyncIterableIterator<T> {
+  const queue: T[] = [];
+  let wake: ((r: IteratorResult<T>) => void) | null = null;
+  let done = false;
+  const stop = subscribe((value) => {
+    if (done) return;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w({ value, done: false });
+    } else if (queue.length < bufferLimit) queue.push(value);
+  });
+  const finish = (): IteratorResult<T> => {
+    if (!done) {
       done = true;
       stop();
-      queue.length = 0;
-      if (wake) {
-        const w = wake;
-        wake = null;
-        w({ value: undefined, done: true });
-      }
-      return { value: undefined, done: true };
-    };
-    return {
-      next: () => {
-        if (queue.length) return Promise.resolve({ value: queue.shift() as T, done: false });
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (wake = resolve));
-      },
-      return: () => Promise.resolve(finish()),
-      throw: (err: unknown) => {
-        finish();
-        return Promise.reject(err);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-  }
+    }
+    queue.length = 0;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w({ value: undefined, done: true });
+    }
+    return { value: undefined, done: true };
+  };
+  const it: AsyncIterableIterator<T> = {
+    next: () => {
+      if (queue.length) return Promise.resolve({ value: queue.shift() as T, done: false });
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => (wake = resolve));
+    },
+    return: () => Promise.resolve(finish()),
+    throw: (error: unknown) => {
+      finish();
+      return Promise.reject(error);
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
 }
