@@ -5,17 +5,10 @@
  * letters, digits, "-", "/" and ".", which autocannon's own `[<id>]` does not guarantee).
  */
 import autocannon from 'autocannon';
+import type { CannonOptions } from './lib.js';
 
-interface Options {
-  url: string;
-  body: string;
-  token: string;
-  connections: number;
-  duration?: number;
-  amount?: number;
-}
 
-const o = JSON.parse(process.argv[2] ?? '{}') as Options;
+const o = JSON.parse(process.argv[2] ?? '{}') as CannonOptions;
 let n = 0;
 const numbered = o.body.includes('[<n>]');
 const result = await autocannon({

@@ -6,7 +6,7 @@
  *
  * Only some benchmarks: `npm run bench -- actors graphql` (names as in BENCHMARKS below).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
 import * as actors from './actors.js';
@@ -137,7 +137,10 @@ async function main(): Promise<void> {
   printTable(rows);
   console.log(`\n${rows.length} figures in ${results.durationS.toFixed(0)} s on ${results.machine.cpu} (${results.machine.cores} cores, Node ${process.version}); ratio = value ÷ baseline value.`);
   if (failures.length) console.log(`FAILED: ${failures.map((f) => `${f.benchmark} (${f.error})`).join('; ')}`);
-  const out = process.env.BENCH_OUT_DIR ?? join(ROOT, 'bench');
+  // Only a full run replaces the committed results; a partial or quick one goes to bench/.scratch.
+  const partial = QUICK || only.length > 0;
+  const out = process.env.BENCH_OUT_DIR ?? join(ROOT, 'bench', partial ? '.scratch' : '');
+  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(out, 'RESULTS.md'), markdown(results));
   console.log(`wrote ${join(out, 'results.json')} and ${join(out, 'RESULTS.md')}`);
