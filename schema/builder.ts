@@ -1,8 +1,10 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../actors/domain/errors.js';
 import type { Box } from '../src/box.js';
+import { validationError } from './validation.js';
 
 /** The roles a bearer token can grant. `null` means no (valid) token was presented. */
 export type Role = 'kiosk' | 'staff' | 'integration' | 'monitor' | 'harness';
@@ -35,7 +37,11 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: number; Output: number };
   };
 }>({
-  plugins: [ScopeAuthPlugin],
+  plugins: [ScopeAuthPlugin, ValidationPlugin],
+  validation: {
+    // Arguments are checked before the resolver; a failure carries its catalog code.
+    validationError: (failure) => validationError(failure),
+  },
   defaultFieldNullability: false,
   scopeAuth: {
     // Check scopes when a subscription starts, not only per event: a refused client learns at once.

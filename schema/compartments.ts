@@ -2,6 +2,7 @@ import { DomainError } from '../actors/domain/errors.js';
 import type { Box, CompartmentView } from '../src/box.js';
 import { builder, READERS } from './builder.js';
 import { pushed } from './streams.js';
+import { reasonArg } from './validation.js';
 
 /** Compartments and devices: what staff and monitors see of the hardware. */
 
@@ -83,7 +84,7 @@ builder.mutationFields((t) => ({
     args: {
       id: t.arg.id({ required: true }),
       inService: t.arg.boolean({ required: true }),
-      reason: t.arg.string({ required: false }),
+      reason: t.arg.string({ required: false, validate: reasonArg }),
     },
     resolve: async (_root, args, ctx) => {
       const id = String(args.id);

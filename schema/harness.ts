@@ -9,6 +9,7 @@ import type { Box } from '../src/box.js';
 import { builder } from './builder.js';
 import { CompartmentRef, compartmentOrThrow } from './compartments.js';
 import { pushed } from './streams.js';
+import { advanceArg, birthDateArg, documentNumberArg } from './validation.js';
 
 /**
  * The test harness: injects actor messages and simulated hardware events, and reads the trace.
@@ -90,7 +91,7 @@ builder.mutationFields((t) => ({
   simulateCardInsert: t.boolean({
     description: 'Inserts an ID card with a valid MRZ; false when the slot does not take cards now.',
     authScopes: HARNESS,
-    args: { documentNumber: t.arg.string({ required: true }), birthDate: t.arg.string({ required: true, description: 'YYYY-MM-DD' }) },
+    args: { documentNumber: t.arg.string({ required: true, validate: documentNumberArg }), birthDate: t.arg.string({ required: true, description: 'YYYY-MM-DD', validate: birthDateArg }) },
     resolve: async (_root, args, { box }) => {
       const reader = simulated(box.hardware.reader, SimulatedCardReader, 'card reader');
       const mrz = makeTd1({ documentNumber: args.documentNumber, birthDate: args.birthDate, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
@@ -140,10 +141,9 @@ builder.mutationFields((t) => ({
     type: 'DateTime',
     description: 'Moves the simulated clock forward, running every timer due on the way; returns the new time.',
     authScopes: HARNESS,
-    args: { ms: t.arg.int({ required: true }) },
+    args: { ms: t.arg.int({ required: true, validate: advanceArg }) },
     resolve: async (_root, { ms }, { box }) => {
       if (!(box.clock instanceof SimulatedClock)) throw new DomainError('DEVICE_UNAVAILABLE', 'the box runs on the system clock');
-      if (ms < 0) throw badInput('ms must not be negative');
       await box.advance(ms);
       return box.clock.now();
     },

@@ -4,6 +4,7 @@ import type { Box } from '../src/box.js';
 import { builder, PICKUP_READERS } from './builder.js';
 import { actorOf } from './compartments.js';
 import { pageByKey, sortable } from './pagination.js';
+import { birthDateArg, documentNumberArg, documentsArg, phoneArg, referenceArg } from './validation.js';
 
 /**
  * Pickups as integrations and staff see them. Personal data (phone number, birth date, old
@@ -86,13 +87,13 @@ export const PickupEventRef = builder.objectRef<PickupChange>('PickupEvent').imp
 
 const RegisterPickupInput = builder.inputType('RegisterPickupInput', {
   fields: (t) => ({
-    reference: t.string({ required: true }),
+    reference: t.string({ required: true, validate: referenceArg }),
     documentKind: t.field({ type: DocumentKindEnum, required: true }),
-    phone: t.string({ required: true, description: 'a mobile number, international (+49 …) or German' }),
-    birthDate: t.string({ required: true, description: 'YYYY-MM-DD' }),
-    oldDocumentNumber: t.string({ required: false }),
+    phone: t.string({ required: true, description: 'a mobile number, international (+49 …) or German', validate: phoneArg }),
+    birthDate: t.string({ required: true, description: 'YYYY-MM-DD', validate: birthDateArg }),
+    oldDocumentNumber: t.string({ required: false, validate: documentNumberArg }),
     accessible: t.boolean({ required: false }),
-    documents: t.int({ required: false }),
+    documents: t.int({ required: false, validate: documentsArg }),
   }),
 });
 

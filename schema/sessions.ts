@@ -1,6 +1,7 @@
 import { DomainError } from '../actors/domain/errors.js';
 import type { Box, SessionInputCommand, SessionView } from '../src/box.js';
 import { builder, type Context } from './builder.js';
+import { birthDateArg, phoneArg, pinArg } from './validation.js';
 
 /**
  * Kiosk sessions: one citizen at the panel. A kiosk token may only see and drive the sessions of
@@ -76,13 +77,13 @@ builder.mutationFields((t) => ({
   enterPhone: t.field({
     type: SessionRef,
     authScopes: KIOSK,
-    args: { sessionId: t.arg.id({ required: true }), phone: t.arg.string({ required: true }) },
+    args: { sessionId: t.arg.id({ required: true }), phone: t.arg.string({ required: true, validate: phoneArg }) },
     resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'phone', phone: args.phone }),
   }),
   enterPin: t.field({
     type: SessionRef,
     authScopes: KIOSK,
-    args: { sessionId: t.arg.id({ required: true }), pin: t.arg.string({ required: true }) },
+    args: { sessionId: t.arg.id({ required: true }), pin: t.arg.string({ required: true, validate: pinArg }) },
     resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'pin', pin: args.pin }),
   }),
   chooseFactor: t.field({
@@ -95,7 +96,7 @@ builder.mutationFields((t) => ({
   enterBirthDate: t.field({
     type: SessionRef,
     authScopes: KIOSK,
-    args: { sessionId: t.arg.id({ required: true }), birthDate: t.arg.string({ required: true, description: 'DD.MM.YYYY as typed' }) },
+    args: { sessionId: t.arg.id({ required: true }), birthDate: t.arg.string({ required: true, description: 'DD.MM.YYYY as typed', validate: birthDateArg }) },
     resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'birthDate', birthDate: args.birthDate }),
   }),
   cancelSession: t.field({
