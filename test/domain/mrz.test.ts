@@ -2,7 +2,6 @@
 // specimen of the German ID card (Erika Mustermann, number T22000129). No real person's data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DomainError, type ErrorCode } from '../../actors/domain/errors.js';
 import {
   makeTd1,
   mrzCharValue,
@@ -11,6 +10,7 @@ import {
   parseTd1,
   validateDocumentNumber,
 } from '../../actors/domain/mrz.js';
+import { assertCode } from './assert-code.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 
@@ -20,21 +20,6 @@ const SPECIMEN = [
   'MUSTERMANN<<ERIKA<<<<<<<<<<<<<',
 ];
 
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-function assertCode(fn: () => unknown, code: ErrorCode): DomainError {
-  const error = errorOf(fn);
-  assert.is(error.code, code, error.message);
-  return error;
-}
 
 /** Replaces the character at `index` of `line`. */
 function patch(line: string, index: number, char: string): string {

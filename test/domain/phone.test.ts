@@ -5,24 +5,9 @@
 // libphonenumber's metadata, so foreign mobiles use obviously sequential digits instead.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DomainError, type ErrorCode } from '../../actors/domain/errors.js';
 import { maskPhone, normalizeMobile } from '../../actors/domain/phone.js';
+import { assertCode, errorOf } from './assert-code.js';
 
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-function assertCode(fn: () => unknown, code: ErrorCode): DomainError {
-  const error = errorOf(fn);
-  assert.is(error.code, code, error.message);
-  return error;
-}
 
 test('a German national mobile number becomes E.164', () => {
   assert.is(normalizeMobile('0152 28817386'), '+4915228817386');
