@@ -311,9 +311,22 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     nextOpening: () => nextOpening(config.hours, clock.now()),
     audit: (fromSeq = 1, limit = 1_000) => persistence.readAudit(fromSeq, limit),
 
+    /** Everything a monitor sees at once: the box, its compartments, devices, live pickups, open alarms, running sessions. */
+    snapshot() {
+      return {
+        box: { name: config.name, openNow: isOpen(config.hours, clock.now()), nextOpening: nextOpening(config.hours, clock.now()) },
+        compartments: config.compartments.map((c) => compartmentView(c.id)!),
+        devices: box.devices(),
+        pickups: Object.values(registry().pickups).map(({ phone: _p, birthDate: _b, oldDocumentNumber: _o, pinHash: _h, ...rest }) => rest),
+        alarms: box.alarms(true),
+        sessions: supervisor.viewsOf<SessionCtx>('session').map((v) => sessionView(v.ctx.id)!),
+      };
+    },
+
     // --- harness ----------------------------------------------------------------------------
-    /** Injects any message to any actor, as the test harness does. */
+    /** Sends any message to any actor, as the test harness does (alias: `send`). */
     inject: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
+    send: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
     /** Waits until the actors have nothing left to do but wait for time. */
     idle: () => supervisor.idle(),
     /** Moves a simulated clock forward, letting every timer's work finish in order. */

@@ -291,4 +291,17 @@ test('a pickup whose window ends while its door is unlocking expires once the la
   await t.box.close();
 });
 
+test('a snapshot shows the whole box at once, without personal data', async () => {
+  const t = await testBox();
+  const { compartmentId } = await readyPickup(t, 'V-2026-0017');
+  const snap = t.box.snapshot();
+  assert.is(snap.compartments.length, 24);
+  assert.is(snap.compartments.find((c) => c.id === compartmentId)!.state, 'occupied');
+  assert.is(snap.pickups.find((p) => p.reference === 'V-2026-0017')!.status, 'READY');
+  assert.not.ok(JSON.stringify(snap).includes(PHONE), 'no phone number');
+  assert.not.ok(JSON.stringify(snap).includes('1980-04-12'), 'no birth date');
+  assert.is(snap.box.openNow, true);
+  await t.box.close();
+});
+
 test.run();
