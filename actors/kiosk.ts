@@ -14,7 +14,8 @@ export interface KioskCtx {
 
 export type KioskEvent =
   | { type: 'session.start'; requestId: string; replyTo: string }
-  | { type: 'session.ended'; sessionId: string };
+  | { type: 'session.ended'; sessionId: string }
+  | { type: 'actor.escalated'; actor: string; kind: string; code: string };
 
 export function kioskActor(hours: OpeningHours) {
   return defineActor<KioskCtx, KioskEvent>({
@@ -33,6 +34,8 @@ export function kioskActor(hours: OpeningHours) {
         return { ...ctx, seq: ctx.seq + 1, active: sessionId };
       },
       'session.ended': (ctx, e) => (ctx.active === e.sessionId ? { ...ctx, active: null } : undefined),
+      // Its session failed for good: the panel must not stay busy.
+      'actor.escalated': (ctx, e) => (ctx.active && e.actor === sessionAddress(ctx.active) ? { ...ctx, active: null } : undefined),
     },
   });
 }

@@ -74,6 +74,8 @@ interface Cell {
   crashes: number[];
   /** timers fired since the last commit: still in the persisted state until the next commit */
   fired: Set<string>;
+  /** the actor that spawned this one, told when it fails for good */
+  parent: Address | null;
 }
 
 /** What the outside world sees of one actor. */
@@ -155,12 +157,13 @@ export class Supervisor {
   }
 
   /** Creates an actor with a fresh context; does nothing if the address exists already. */
-  async spawn(address: Address, kind: string, input?: unknown, causation: string | null = null): Promise<boolean> {
+  async spawn(address: Address, kind: string, input?: unknown, causation: string | null = null, parent: Address | null = null): Promise<boolean> {
     if (this.cells.has(address)) return false;
     const behavior = this.behaviors.get(kind);
     if (!behavior) throw new Error(`no behavior registered for actor kind "${kind}"`);
     const ctx = behavior.init(input, address);
     const cell = this.newCell(address, behavior, ctx, 'active');
+    cell.parent = parent;
     await this.save(cell);
     if (behavior.accepts.has('started')) {
       this.enqueue(cell, this.envelope('supervisor', address, { type: 'started' }, causation));
@@ -227,7 +230,7 @@ export class Supervisor {
   // ---------------------------------------------------------------------------------------------
 
   private newCell(address: Address, behavior: ActorBehavior, ctx: unknown, status: ActorStatus): Cell {
-    const cell: Cell = { address, behavior, ctx, timers: new Map(), mailbox: [], status, running: false, crashes: [], fired: new Set() };
+    const cell: Cell = { address, behavior, ctx, timers: new Map(), mailbox: [], status, running: false, crashes: [], fired: new Set(), parent: null };
     this.cells.set(address, cell);
     return cell;
   }
@@ -355,7 +358,8 @@ export class Supervisor {
         return;
       }
       case 'spawn':
-        await this.spawn(e.address, e.kind, e.input, env.id);
+        // The spawner is the child's parent: it is told when the child fails for good.
+        await this.spawn(e.address, e.kind, e.input, env.id, cell.address);
         return;
       case 'io':
         this.startIo(cell, env, e.op);
@@ -436,8 +440,10 @@ export class Supervisor {
       await this.save(cell).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
+      const escalated = { type: 'actor.escalated', actor: cell.address, kind: cell.behavior.kind, code };
+      if (cell.parent) this.route(this.envelope('supervisor', cell.parent, escalated, env.id));
       if (this.escalateTo && this.escalateTo !== cell.address) {
-        this.route(this.envelope('supervisor', this.escalateTo, { type: 'actor.escalated', actor: cell.address, kind: cell.behavior.kind, code }, env.id));
+        this.route(this.envelope('supervisor', this.escalateTo, escalated, env.id));
       }
       return;
     }

@@ -171,4 +171,13 @@ test('session: a restart mid-flow ends the session safely and releases the picku
   assert.ok(effects.some((e) => e.type === 'send' && e.message.type === 'session.ended' && e.to === 'registry'));
 });
 
+test('kiosk: a session that failed for good frees the panel', async () => {
+  const { kioskActor } = await import('../../actors/kiosk.js');
+  const { ALWAYS_OPEN } = await import('../../actors/domain/hours.js');
+  const kiosk = kioskActor(ALWAYS_OPEN);
+  const busy = { id: '1', seq: 1, active: '1-1' };
+  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/1-1', kind: 'session', code: 'X' }).ctx.active, null);
+  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/9-9', kind: 'session', code: 'X' }).ctx.active, '1-1');
+});
+
 test.run();

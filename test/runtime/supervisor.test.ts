@@ -15,7 +15,9 @@ type CounterEvent =
   | { type: 'restarted' }
   | { type: 'fetch' }
   | { type: 'fetched'; value: number }
-  | { type: 'broken-io' };
+  | { type: 'broken-io' }
+  | { type: 'spawnChild'; address: string }
+  | { type: 'actor.escalated'; actor: string };
 
 interface CounterCtx {
   seen: number[];
@@ -46,6 +48,10 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
     'broken-io': (_ctx, _e, enq) => {
       enq.emit.io({ op: { kind: 'explode' } });
     },
+    spawnChild: (_ctx, e, enq) => {
+      enq.emit.spawn({ address: e.address, kind: 'counter', input: undefined });
+    },
+    'actor.escalated': (ctx, e) => ({ ...ctx, seen: [...ctx.seen, -e.actor.length] }),
   },
   async io(op) {
     if (op.kind === 'explode') throw new Error('device gone');
@@ -186,6 +192,19 @@ test('the trace keeps the most recent entries in order once it is full', async (
   assert.equal(trace.entries().map((e) => e.id), ['m3', 'm4', 'm5']);
   assert.equal(trace.entries(3).map((e) => e.id), ['m4', 'm5']);
   assert.is(trace.lastSeq, 5);
+});
+
+test('an actor spawned by another is escalated to its parent as well', async () => {
+  const { sup } = await setup();
+  await sup.spawn('counter/parent', 'counter');
+  sup.send('counter/parent', { type: 'spawnChild', address: 'counter/child' });
+  await sup.idle();
+  for (let i = 0; i < 6; i++) sup.send('counter/child', { type: 'boom' });
+  await sup.idle();
+  assert.is(sup.view('counter/child')!.status, 'failed');
+  const told = sup.trace.entries().filter((e) => e.type === 'actor.escalated').map((e) => e.to);
+  assert.ok(told.includes('counter/parent'), 'the parent was told');
+  assert.equal(sup.view<CounterCtx>('counter/parent')!.ctx.seen, [-'counter/child'.length]);
 });
 
 test.run();
