@@ -178,8 +178,10 @@ export interface PickupArchive {
   archive(pickup: Pickup): Promise<void>;
 }
 
-/** Compared against when a number has no pickup, so that path does the same work as a wrong PIN. */
+/** Compared against to pad a PIN check, so that every attempt does the same work. */
 const UNKNOWN_NUMBER_HASH = '0'.repeat(64);
+/** Keyed hashes per PIN attempt at least: more ready pickups on one number than this are rare. */
+const PIN_CHECKS_PER_ATTEMPT = 4;
 
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
 
@@ -503,8 +505,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // No early exit: every candidate is compared, in constant time.
           if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
         }
-        // An unknown number costs the same: one keyed hash and one comparison, as a single wrong PIN does.
-        if (candidates.length === 0) crypto.equal(crypto.pinHash(e.pin, 'none', 0), UNKNOWN_NUMBER_HASH);
+        // Padded to a fixed amount of work: an unknown number, one pickup or several cost the same
+        // keyed hashes and comparisons, so timing tells neither existence nor count (up to the pad).
+        for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
 
         if (match) {
           if (match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) {

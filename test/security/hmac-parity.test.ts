@@ -107,4 +107,12 @@ test('unknown number and wrong PIN: the same number of HMAC computations and con
   assert.is(unknown.hmac, wrong.hmac, `HMACs: unknown number ${unknown.hmac}, wrong PIN ${wrong.hmac}`);
 });
 
+test('a number with several ready pickups costs the same work as one with one, or none', () => {
+  const none = workOf('+4915228817399');
+  const one = workOf(PHONE, 1);
+  const three = workOf(PHONE, 3);
+  assert.is(three.hmac, one.hmac, `HMACs: three pickups ${three.hmac}, one ${one.hmac}`);
+  assert.is(three.equal, none.equal, 'comparisons');
+});
+
 test.run();
