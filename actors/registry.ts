@@ -12,9 +12,11 @@ import {
   type Size,
 } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
-import { normalizeMobile } from './domain/phone.js';
-import { parseBirthDate, localDate } from './domain/dates.js';
+import { localDate } from './domain/dates.js';
 import { validateDocumentNumber } from './domain/mrz.js';
+import { validateRegistration, type DocumentKind, type RegisterInput } from './domain/registration.js';
+
+export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/registration.js';
 
 /**
  * The registry is the single writer of pickups, of the assignment of pickups to compartments and
@@ -22,8 +24,6 @@ import { validateDocumentNumber } from './domain/mrz.js';
  * so two sessions racing for one pickup cannot both win, and no request can multiply guesses.
  */
 
-export const DOCUMENT_KINDS = ['ID_CARD', 'PASSPORT', 'CHILDREN_PASSPORT', 'RESIDENCE_PERMIT', 'TEMPORARY_ID_CARD', 'TEMPORARY_PASSPORT'] as const;
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 export type PickupStatus =
   | 'REGISTERED' // known, not yet in the box
@@ -113,16 +113,6 @@ export interface RegistryCrypto {
   numberKey(phone: string): string;
   equal(a: string, b: string): boolean;
   generatePin(): string;
-}
-
-export interface RegisterInput {
-  reference: string;
-  documentKind: string;
-  phone: string;
-  birthDate: string;
-  oldDocumentNumber?: string | null;
-  accessible?: boolean;
-  documents?: number;
 }
 
 type Request = { requestId: string; replyTo: string };
@@ -736,28 +726,4 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       }
     },
   });
-}
-
-/** Checks and normalises a registration; throws DomainError with a stable code. */
-export function validateRegistration(input: RegisterInput, now: number, timeZone: string) {
-  const reference = String(input.reference ?? '').trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9\-/.]{2,39}$/.test(reference)) {
-    throw new DomainError('INVALID_REFERENCE', 'reference must be 3–40 letters, digits, "-", "/" or "."');
-  }
-  if (!DOCUMENT_KINDS.includes(input.documentKind as DocumentKind)) {
-    throw new DomainError('INVALID_DOCUMENT_KIND', `documentKind must be one of ${DOCUMENT_KINDS.join(', ')}`);
-  }
-  const documents = input.documents ?? 1;
-  if (!Number.isInteger(documents) || documents < 1 || documents > 10) {
-    throw new DomainError('INVALID_DOCUMENT_KIND', 'documents must be a whole number from 1 to 10');
-  }
-  return {
-    reference,
-    documentKind: input.documentKind as DocumentKind,
-    phone: normalizeMobile(String(input.phone ?? '')),
-    birthDate: parseBirthDate(String(input.birthDate ?? ''), now, timeZone),
-    oldDocumentNumber: input.oldDocumentNumber ? validateDocumentNumber(input.oldDocumentNumber) : null,
-    accessible: input.accessible === true,
-    documents,
-  };
 }
