@@ -1,4 +1,4 @@
-import { defineActor } from './runtime/define.js';
+import { defineActor, type Enqueue } from './runtime/define.js';
 import { ALARMS, REGISTRY, clear, raise, type Cause, type Purpose, type Size } from './messages.js';
 import type { DoorState } from '../drivers/ports.js';
 
@@ -92,6 +92,9 @@ export interface CompartmentHardware {
 }
 
 export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHardware) {
+  const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: Enqueue<CompartmentCtx, CompartmentIo>) => {
+    enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
+  };
   return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo>({
     kind: 'compartment',
     init: (input: CompartmentInput) => ({
@@ -249,12 +252,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.
-      recovered: (ctx, _e, enq) => {
-        enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
-      },
-      restarted: (ctx, _e, enq) => {
-        enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
-      },
+      recovered: askTheDoor,
+      restarted: askTheDoor,
 
       'door.reconciled': (ctx, e, enq) => {
         if (ctx.state === 'unlocking' && ctx.op) {

@@ -447,10 +447,9 @@ export class Supervisor {
       }
       return;
     }
-    cell.status = 'restarting';
+    // A restart is immediate: the committed ctx is what we go back to, since the failed handler's
+    // changes were never committed; the actor stays active and reconciles on `restarted`.
     this.events.publish({ type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, code });
-    // The committed ctx is what we go back to: the failed handler's changes were never committed.
-    cell.status = 'active';
     if (cell.behavior.accepts.has('restarted')) {
       this.enqueue(cell, this.envelope('supervisor', cell.address, { type: 'restarted', code }, env.id), true);
     }

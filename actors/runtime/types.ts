@@ -75,7 +75,7 @@ export interface ActorBehavior<C = any, Io = any> {
   readonly tables?: readonly string[];
 }
 
-export type ActorStatus = 'active' | 'restarting' | 'failed' | 'stopped';
+export type ActorStatus = 'active' | 'failed' | 'stopped';
 
 /** A timer kept with the committed state so that it survives a process restart. */
 export interface PersistedTimer {
