@@ -3,6 +3,7 @@ import {
   ALARMS,
   OUTBOX,
   REGISTRY,
+  clear,
   compartmentAddress,
   raise,
   sessionAddress,
@@ -583,6 +584,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         if (e.purpose === 'retrieve') {
           enq.emit.audit({ entry: { action: 'pickup.returned', subject: p.reference, detail: { compartment: e.compartmentId } } });
+          // The staff task is done: the expiry / cancellation alarm ends with it.
+          enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
           const status: PickupStatus = p.status === 'CANCELLED' ? 'CANCELLED' : 'RETURNED';
           return endPickup(ctx, { ...p, compartmentId: null }, status, e.now, enq);
         }

@@ -171,17 +171,13 @@ test('two sessions racing for one pickup: exactly one opens the compartment', as
   await t.box.idle();
   for (const s of [a, b]) t.box.sessionInput(s, { type: 'pin', pin });
   await t.box.idle();
-  for (const s of [a, b]) {
-    if (t.box.session(s)!.step === 'birthDate' || t.box.session(s)!.step === 'factor') {
-      if (t.box.session(s)!.step === 'factor') t.box.sessionInput(s, { type: 'factor', factor: 'birthDate' });
-    }
-  }
-  await t.box.idle();
-  for (const s of [a, b]) if (t.box.session(s)!.step === 'birthDate') t.box.sessionInput(s, { type: 'birthDate', birthDate: BIRTH });
-  await t.box.idle();
-  const steps = [a, b].map((s) => t.box.session(s)!);
-  assert.is(steps.filter((s) => s.step === 'opening').length, 1, 'one session opens');
-  assert.is(steps.filter((s) => s.step === 'done' && s.error === 'PICKUP_BUSY').length, 1, 'the other is told the pickup is busy');
+  // The registry checks one PIN at a time: the first holds the pickup, the second is refused.
+  const [winner, loser] = t.box.session(a)!.step === 'factor' ? [a, b] : [b, a];
+  assert.is(t.box.session(winner)!.step, 'factor');
+  assert.is(t.box.session(loser)!.step, 'done');
+  assert.is(t.box.session(loser)!.error, 'PICKUP_BUSY');
+  await answerBirthDate(t, winner);
+  assert.is(t.box.session(winner)!.step, 'opening', 'the winner opens');
   assert.is(t.hw.locks.pulses.filter((c) => c === compartmentId).length, 2, 'one pulse to load, one to collect');
   await t.box.close();
 });
@@ -243,6 +239,7 @@ test('the reminder SMS goes out 2 days before expiry; after the window the picku
   t.hw.locks.closeDoor(compartmentId);
   await t.box.idle();
   assert.is(t.box.pickup('V-2026-0013')!.status, 'RETURNED');
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_EXPIRED'), 'the alarm ended with the retrieval');
   assert.is(t.box.compartment(compartmentId)!.state, 'free');
   await t.box.close();
 });
@@ -262,18 +259,21 @@ test('a PIN is single use: after collection it opens nothing', async () => {
 });
 
 test('reissuing a PIN kills the old one', async () => {
-  const t = await testBox();
+  // PINs from a fixed source, so the old and the new one certainly differ.
+  const pins = ['111111', '222222'];
+  const t = await testBox({}, { generatePin: () => pins.shift()! });
   const { pin } = await readyPickup(t, 'V-2026-0015');
+  assert.is(pin, '111111');
   await t.box.reissuePin('V-2026-0015', 'staff-anna');
   await t.box.idle();
   const fresh = lastPin(t);
-  assert.is.not(fresh, pin === fresh ? '' : pin);
+  assert.is(fresh, '222222', 'the new PIN went out by SMS');
   const s = await authenticate(t, pin);
-  if (pin !== fresh) assert.is(t.box.session(s)!.error, 'AUTH_FAILED');
+  assert.is(t.box.session(s)!.error, 'AUTH_FAILED', 'the old PIN is dead');
   t.box.sessionInput(s, { type: 'cancel' });
   await t.box.advance(6_000);
   const s2 = await authenticate(t, fresh);
-  assert.ok(['factor', 'birthDate'].includes(t.box.session(s2)!.step));
+  assert.is(t.box.session(s2)!.step, 'factor', 'the new PIN is accepted');
   await t.box.close();
 });
 
@@ -301,6 +301,41 @@ test('a snapshot shows the whole box at once, without personal data', async () =
   assert.not.ok(JSON.stringify(snap).includes(PHONE), 'no phone number');
   assert.not.ok(JSON.stringify(snap).includes('1980-04-12'), 'no birth date');
   assert.is(snap.box.openNow, true);
+  await t.box.close();
+});
+
+test('loading picks the smallest free compartment that fits, and an accessible one when flagged', async () => {
+  const t = await testBox();
+  // demoCompartments: columns 1–6 S, 7–9 M, 10–11 L, 12 XL; rows B and C accessible.
+  assert.is((await register(t.box, 'V-SIZE-1'), await t.box.loadPickup('V-SIZE-1', 'anna')).compartmentId, 'A01');
+  assert.is((await register(t.box, 'V-SIZE-2', { documents: 2 }), await t.box.loadPickup('V-SIZE-2', 'anna')).compartmentId, 'A07');
+  assert.is((await register(t.box, 'V-SIZE-3', { documents: 5 }), await t.box.loadPickup('V-SIZE-3', 'anna')).compartmentId, 'A10');
+  assert.is((await register(t.box, 'V-SIZE-4', { accessible: true }), await t.box.loadPickup('V-SIZE-4', 'anna')).compartmentId, 'B01');
+  assert.ok(t.box.config.compartments.find((c) => c.id === 'B01')!.accessible);
+  await t.box.close();
+});
+
+test('cancelling a pickup that lies in the box asks staff to take it out; retrieving it frees the compartment', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-2026-0018');
+  const cancelled = await t.box.cancelPickup('V-2026-0018', 'integration');
+  assert.equal(cancelled, { reference: 'V-2026-0018', status: 'CANCELLED', compartmentId });
+  await t.box.idle();
+  assert.ok(t.box.alarms(true).some((a) => a.code === 'RETRIEVAL_NEEDED' && a.subject === compartmentId));
+  const s = await authenticate(t, pin);
+  assert.is(t.box.session(s)!.error, 'AUTH_FAILED', 'its PIN died with the cancellation');
+  t.box.sessionInput(s, { type: 'cancel' });
+  await t.box.advance(6_000);
+  await t.box.retrievePickup('V-2026-0018', 'staff-ben');
+  await t.box.idle();
+  assert.ok(t.hw.locks.openDoor(compartmentId));
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.compartment(compartmentId)!.state, 'free');
+  assert.is(t.box.pickup('V-2026-0018')!.status, 'CANCELLED');
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'RETRIEVAL_NEEDED'), 'the staff task ended with the retrieval');
+  assert.ok(t.box.pickup('V-2026-0018')!.purgeAt, 'its personal data is scheduled for deletion');
   await t.box.close();
 });
 
