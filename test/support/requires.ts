@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { suite, type Test } from 'uvu';
+import { suite, type Callback, type Test } from 'uvu';
 
 /** A program a suite needs from the machine, with the line that installs it on Debian. */
 export interface Needed {
@@ -36,8 +36,8 @@ export function suiteNeeding<T extends object = Record<string, never>>(name: str
   if (reason === null) return real;
   console.log(`SKIP ${name}: ${reason}`);
   const noop = Object.assign(() => {}, { each: () => {} });
-  const skipped = Object.assign((title: string, fn: (ctx: T) => unknown) => real.skip(title, fn), {
-    only: (title: string, fn: (ctx: T) => unknown) => real.skip(title, fn),
+  const skipped = Object.assign((title: string, fn: Callback<T>) => real.skip(title, fn), {
+    only: (title: string, fn: Callback<T>) => real.skip(title, fn),
     skip: real.skip,
     before: noop,
     after: noop,
