@@ -9,6 +9,7 @@ import type { Box } from '../box.js';
 import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
 import { BATCH, MAX_BODY_BYTES, TOO_LARGE, checkDocument, declaredTooLarge, isBatch, refusalBody, transportRefusal } from './guard.js';
 import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
+import { createPages } from './pages.js';
 
 /**
  * The alternative server: fastify + mercurius at `/graphql`, subscriptions over WebSocket on the
@@ -30,7 +31,11 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
 
   // The same transport guard as the Yoga server (guard.ts): a declared oversized body is refused
   // before it is read, and a batch before mercurius sees it.
+  // The box's own pages (kiosk, staff, monitor) and their assets, as on the Yoga server.
+  const pages = createPages({ kiosks: box.config.kiosks, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
   app.addHook('onRequest', async (request, reply) => {
+    const page = pages.handle(request.method, request.url);
+    if (page) return reply.code(page.status).headers(page.headers).send(page.body);
     if (request.method === 'POST' && declaredTooLarge(request.headers['content-length'])) {
       return reply.code(TOO_LARGE.status).header('connection', 'close').send(refusalBody(TOO_LARGE));
     }

@@ -10,6 +10,8 @@ export interface ServerOptions {
   production?: boolean;
   /** where unexpected (masked) errors are reported; console.error by default */
   logError?: ErrorLogger;
+  /** where the built pages are (web/dist by default) */
+  pagesDir?: string;
 }
 
 /** A server that is built but not listening; `listen(0)` picks a free port. */

@@ -12,6 +12,7 @@ import type { Box } from '../box.js';
 import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
 import { BAD_REQUEST, MAX_BODY_BYTES, checkJsonBody, readBody, writeRefusal } from './guard.js';
 import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
+import { createPages } from './pages.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -63,8 +64,15 @@ export function createYogaServer(box: Box, options: ServerOptions): GraphQLServe
     },
   });
 
+  const pages = createPages({ kiosks: box.config.kiosks, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
+
   const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/health' && req.method === 'GET') return writeHealth(box, res);
+    const page = pages.handle(req.method, req.url);
+    if (page) {
+      res.writeHead(page.status, page.headers);
+      return res.end(req.method === 'HEAD' ? undefined : page.body);
+    }
     if (req.method !== 'POST') return yoga(req, res);
     // The body is read here, bounded, and batches or malformed JSON are refused before Yoga sees
     // them (guard.ts): Yoga's own JSON error would echo the body's parser message to the client.

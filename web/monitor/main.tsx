@@ -1,0 +1,9 @@
+import { mount } from '../shared/mount.js';
+import './style.css';
+
+// Placeholder until the monitor page is built: the page loads, its bundle runs, and it says what it is.
+mount(() => (
+  <main>
+    <h1>Ausgabebox — Überwachung</h1>
+  </main>
+));

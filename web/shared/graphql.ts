@@ -1,0 +1,25 @@
+import { createClient, type Client } from 'graphql-ws';
+
+/**
+ * One graphql-ws connection to the box that served the page (same origin, path /graphql).
+ * Queries, mutations and subscriptions all go over it; it reconnects by itself.
+ */
+export function connectToBox(connectionParams?: Record<string, unknown>): Client {
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+  return createClient({ url, lazy: false, retryAttempts: Infinity, ...(connectionParams ? { connectionParams } : {}) });
+}
+
+/** Runs one query or mutation over the connection and resolves with its result. */
+export function request<T>(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ data?: T | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> }> {
+  return new Promise((resolve, reject) => {
+    let result: { data?: T | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> } = {};
+    client.subscribe<T>(
+      { query, ...(variables ? { variables } : {}) },
+      {
+        next: (value) => void (result = value as typeof result),
+        error: reject,
+        complete: () => resolve(result),
+      },
+    );
+  });
+}
