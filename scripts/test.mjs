@@ -1,31 +1,158 @@
-// Runs the uvu suite under tsx and ends with the line CI reads: "N passed, N failed".
-// uvu prints "Total: N  Passed: N  Skipped: N"; we re-print it in the stable form and keep the exit code.
+// The test runner behind `npm test`: every test file runs in a process of its own (uvu under tsx),
+// two at a time, so a file that aborts (process.exit, an uncaught error, uvu's "Exiting early")
+// is reported by name as failed while every other file still runs and counts.
+//
+//   node scripts/test.mjs [dir] [pattern]      pattern: a regex on the path below dir
+//   TEST_JOBS=n                                 how many files run at once (default 2)
+//   TEST_FILE_TIMEOUT_MS=n                      a file still running after this is killed and failed
+//
+// The summary sums uvu's Total / Passed / Skipped over all files. Before it come the files that
+// failed, with the reason, and the `SKIP <suite>: <reason>` lines of suites whose programs are
+// missing (test/support/requires.ts). The last line always reads `N passed, N failed, K skipped`;
+// the exit code is 1 when anything failed.
 import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const args = process.argv.slice(2);
-const dir = args[0] ?? 'test';
-const pattern = args[1] ?? '.*\\.test\\.ts$';
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'node_modules/uvu/bin.js', dir, pattern, '--bail=false'].filter((a) => a !== '--bail=false'),
-  { env: withoutForceColor({ ...process.env, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'inherit'] },
-);
-let out = '';
-child.stdout.on('data', (chunk) => {
-  out += chunk;
-  process.stdout.write(chunk);
-});
-child.on('close', (code) => {
-  const total = /Total:\s+(\d+)/.exec(out);
-  const passed = /Passed:\s+(\d+)/.exec(out);
-  const t = total ? Number(total[1]) : 0;
-  const p = passed ? Number(passed[1]) : 0;
-  const failed = code === 0 ? t - p : Math.max(t - p, 1);
-  console.log(`\n${p} passed, ${failed} failed`);
-  process.exit(code ?? 1);
-});
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const uvuBin = join(root, 'node_modules', 'uvu', 'bin.js');
+const tsx = import.meta.resolve('tsx');
+const timingsFile = join(root, 'node_modules', '.cache', 'ausgabebox', 'test-durations.json');
 
-function withoutForceColor(env) {
-  delete env.FORCE_COLOR;
-  return env;
+const [dirArg = 'test', patternArg = '\\.test\\.[cm]?[jt]s$'] = process.argv.slice(2);
+const dir = resolve(dirArg);
+const pattern = new RegExp(patternArg, 'i');
+const jobs = Math.max(1, Number(process.env.TEST_JOBS) || Math.min(2, availableParallelism()));
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 180_000;
+
+/** Files below `dir` whose path (relative to `dir`, with `/`) matches the pattern; node_modules skipped. */
+function findTests(base) {
+  const found = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (pattern.test(relative(base, full).split('\\').join('/'))) found.push(full);
+    }
+  };
+  if (statSync(base).isFile()) return [base];
+  walk(base);
+  return found.sort();
 }
+
+function readTimings() {
+  try {
+    return JSON.parse(readFileSync(timingsFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** uvu's CLI on exactly one file: its directory and an anchored pattern for its name. */
+function runFile(file) {
+  const started = performance.now();
+  const name = file.slice(dirname(file).length + 1);
+  const only = `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+  const env = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--import', tsx, uvuBin, dirname(file), only, '--no-color'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, fileTimeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ file, code, signal, timedOut, stdout, output, ms: performance.now() - started });
+    });
+  });
+}
+
+/** What one file contributed: uvu's own totals, or, for a file that never printed them, its finished suites plus one failure for the abort. */
+function tally(run) {
+  const number = (label) => {
+    // the last one: uvu prints its summary at the very end
+    const all = [...run.stdout.matchAll(new RegExp(`^\\s*${label}:\\s+(\\d+)\\s*$`, 'gm'))];
+    return all.length ? Number(all.at(-1)[1]) : null;
+  };
+  const skips = [...run.stdout.matchAll(/^SKIP (.+)$/gm)].map((m) => m[1]);
+  const total = number('Total');
+  const passed = number('Passed');
+  const skipped = number('Skipped') ?? 0;
+  if (total !== null && passed !== null && run.code === 0) {
+    return { passed, failed: total - passed, skipped, skips, problem: total > passed ? `${total - passed} of ${total} tests failed` : null };
+  }
+  if (total !== null && passed !== null) {
+    const failed = Math.max(total - passed, 1);
+    const problem = total > passed ? `${total - passed} of ${total} tests failed` : `exited with code ${run.code} after all its tests passed`;
+    return { passed, failed, skipped, skips, problem };
+  }
+  // Aborted before uvu's summary: count the suites that finished ("(passed / total)") and fail the file.
+  let passedSoFar = 0;
+  let failedSoFar = 0;
+  for (const m of run.stdout.matchAll(/\((\d+) \/ (\d+)\)\s*$/gm)) {
+    passedSoFar += Number(m[1]);
+    failedSoFar += Number(m[2]) - Number(m[1]);
+  }
+  const how = run.timedOut ? `killed after ${fileTimeoutMs} ms` : run.signal ? `killed by ${run.signal}` : `exited with code ${run.code}`;
+  return { passed: passedSoFar, failed: failedSoFar + 1, skipped, skips, problem: `aborted before its summary (${how})` };
+}
+
+const files = findTests(dir);
+if (files.length === 0) {
+  console.log(`no test files in ${relative(process.cwd(), dir) || '.'} matching /${pattern.source}/`);
+  console.log('\n0 passed, 0 failed, 0 skipped');
+  process.exit(1);
+}
+
+// Longest first (as measured last time; unknown files by size) keeps both workers busy to the end.
+const timings = readTimings();
+const key = (file) => relative(root, file);
+const weight = (file) => timings[key(file)] ?? statSync(file).size;
+const queue = [...files].sort((a, b) => weight(b) - weight(a));
+
+const started = performance.now();
+const results = [];
+async function worker() {
+  for (let file = queue.shift(); file; file = queue.shift()) {
+    const run = await runFile(file);
+    const counts = tally(run);
+    results.push({ ...run, ...counts });
+    const mark = counts.problem ? 'FAIL' : 'ok';
+    process.stdout.write(`\n── ${relative(process.cwd(), file)} (${mark}, ${(run.ms / 1000).toFixed(1)} s)\n${run.output.trimEnd()}\n`);
+  }
+}
+await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
+
+try {
+  mkdirSync(dirname(timingsFile), { recursive: true });
+  writeFileSync(timingsFile, JSON.stringify({ ...timings, ...Object.fromEntries(results.map((r) => [key(r.file), Math.round(r.ms)])) }, null, 1));
+} catch {
+  // the order is only an optimisation
+}
+
+const sum = (field) => results.reduce((n, r) => n + r[field], 0);
+const failedFiles = results.filter((r) => r.problem).sort((a, b) => a.file.localeCompare(b.file));
+const skipLines = [...new Set(results.flatMap((r) => r.skips))].sort();
+console.log(`\n${files.length} files in ${((performance.now() - started) / 1000).toFixed(1)} s, ${jobs} at a time`);
+for (const r of failedFiles) console.log(`FAILED ${relative(process.cwd(), r.file)}: ${r.problem}`);
+for (const line of skipLines) console.log(`SKIP ${line}`);
+const failed = sum('failed');
+console.log(`${sum('passed')} passed, ${failed} failed, ${sum('skipped')} skipped`);
+process.exit(failed > 0 ? 1 : 0);

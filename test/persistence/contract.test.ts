@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { auditHash, openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { REDIS, suiteNeeding, type Needed } from '../support/requires.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 // One contract for every storage backend: what the box needs from persistence, on SQLite (a real
@@ -11,6 +12,8 @@ import { startRedis, type RedisServer } from './redis-server.js';
 
 interface Backend {
   name: string;
+  /** programs the backend needs from the machine (its suite is skipped without them, outside CI) */
+  needs?: readonly Needed[];
   /** a storage URL, fresh for each test */
   url(): Promise<string>;
   durable: boolean;
@@ -36,6 +39,7 @@ const backends: Backend[] = [
   },
   {
     name: 'redis',
+    needs: [REDIS],
     durable: true,
     async url() {
       redis ??= await startRedis();
@@ -51,7 +55,8 @@ const backends: Backend[] = [
 ];
 
 for (const backend of backends) {
-  const test = suite(`persistence contract (${backend.name})`);
+  const name = `persistence contract (${backend.name})`;
+  const test = backend.needs ? suiteNeeding(name, backend.needs) : suite(name);
   test.after(() => backend.teardown());
 
   test('an actor record is saved, listed and loaded as it was', async () => {

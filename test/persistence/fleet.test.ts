@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { createBox } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, MONDAY_10AM, PHONE } from '../helpers.js';
+import { REDIS, suiteNeeding } from '../support/requires.js';
 import { startRedis } from './redis-server.js';
 
 // Two processes serving one box over one shared store (e.g. an active and a standby panel PC):
@@ -48,13 +49,16 @@ async function assignsEachCompartmentOnce(storage: string) {
   await b.close();
 }
 
-test('on one SQLite file, two processes never assign the same compartment', async () => {
+const onSqlite = suite('fleet on SQLite');
+const onRedis = suiteNeeding('fleet on Redis', [REDIS]);
+
+onSqlite('on one SQLite file, two processes never assign the same compartment', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-fleet-'));
   await assignsEachCompartmentOnce(`sqlite://${join(dir, 'box.sqlite')}`);
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('on one Redis server, two processes never assign the same compartment', async () => {
+onRedis('on one Redis server, two processes never assign the same compartment', async () => {
   const redis = await startRedis();
   try {
     await assignsEachCompartmentOnce(redis.url);
@@ -63,7 +67,7 @@ test('on one Redis server, two processes never assign the same compartment', asy
   }
 });
 
-test('a PIN opens once: a second release for the same PIN is refused by the store', async () => {
+onRedis('a PIN opens once: a second release for the same PIN is refused by the store', async () => {
   const redis = await startRedis();
   try {
     const clock = new SimulatedClock(MONDAY_10AM);
@@ -97,4 +101,5 @@ test('a PIN opens once: a second release for the same PIN is refused by the stor
   }
 });
 
-test.run();
+onSqlite.run();
+onRedis.run();

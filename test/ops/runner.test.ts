@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+// `npm test` (scripts/test.mjs) runs every file in its own process and sums what each reports: a
+// file that aborts is failed by name and the others still count; suites whose programs are missing
+// are skipped with their reason, and the last line is the summary CI reads.
+
+const root = resolve(import.meta.dirname, '../..');
+const requires = join(root, 'test/support/requires.ts');
+const test = suite('test runner');
+
+interface Run {
+  code: number | null;
+  out: string;
+  lines: string[];
+}
+
+function runner(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(root, 'scripts/test.mjs'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (out += c));
+    child.once('error', fail);
+    child.once('close', (code) => done({ code, out, lines: out.trimEnd().split('\n') }));
+  });
+}
+
+/** The environment of a newcomer: no CI flag, so suiteNeeding() may skip. */
+function newcomer(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.CI;
+  return env;
+}
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-runner-'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+const passing = `import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+test('one', () => assert.is(1, 1));
+test('two', () => assert.is(2, 2));
+test.run();
+`;
+
+test('a file that aborts is failed by name and every other file still counts', async () => {
+  const dir = tree({
+    'a/passing.test.ts': passing,
+    'b/aborting.test.ts': `import { suite } from 'uvu';
+const first = suite('finishes');
+first('passes before the abort', () => {});
+first.run();
+const second = suite('aborts');
+second('exits the process', () => { process.exit(3); });
+second('never runs', () => {});
+second.run();
+`,
+    'b/hangs.test.ts': `import { test } from 'uvu';
+test('waits for something that never comes', async () => { await new Promise(() => {}); });
+test.run();
+`,
+    'c/failing.test.ts': `import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+test('passes', () => {});
+test('fails', () => assert.is(1, 2));
+test.run();
+`,
+    'c/skipping.test.ts': `import * as assert from 'uvu/assert';
+import { suiteNeeding } from ${JSON.stringify(requires)};
+const test = suiteNeeding('needs a missing program', [{ program: 'ausgabebox-no-such-program', install: 'apt-get install nothing-at-all' }]);
+test('would fail', () => assert.unreachable());
+test('would fail too', () => assert.unreachable());
+test.run();
+`,
+    'c/helper.ts': `throw new Error('not a test file: never loaded by the runner');\n`,
+  });
+  try {
+    const run = await runner([dir], newcomer());
+    assert.is(run.code, 1, run.out);
+    // passing 2 + aborting 1 (its finished suite) + failing 1; failed: the abort, the hang, one assertion
+    assert.is(run.lines.at(-1), '4 passed, 3 failed, 2 skipped', run.out);
+    const summary = run.lines.slice(run.lines.findIndex((l) => /^\d+ files in /.test(l)));
+    assert.ok(summary[0]!.startsWith('5 files in '), summary.join('\n'));
+    assert.ok(summary.some((l) => /^FAILED .*b\/aborting\.test\.ts: aborted before its summary \(exited with code 3\)$/.test(l)), summary.join('\n'));
+    assert.ok(summary.some((l) => /^FAILED .*b\/hangs\.test\.ts: aborted before its summary \(exited with code 1\)$/.test(l)), summary.join('\n'));
+    assert.ok(summary.some((l) => /^FAILED .*c\/failing\.test\.ts: 1 of 2 tests failed$/.test(l)), summary.join('\n'));
+    assert.not.ok(summary.some((l) => /passing|skipping/.test(l)), 'only failed files are listed as failed');
+    assert.ok(summary.includes('SKIP needs a missing program: needs ausgabebox-no-such-program (install: apt-get install nothing-at-all)'), summary.join('\n'));
+    // each file's own output is shown under its name
+    assert.match(run.out, /── .*c\/failing\.test\.ts \(FAIL/);
+    assert.match(run.out, /── .*a\/passing\.test\.ts \(ok/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with CI=true a missing program is a failure, not a skip', async () => {
+  const dir = tree({
+    'skipping.test.ts': `import { suiteNeeding } from ${JSON.stringify(requires)};
+import { spawnSync } from 'node:child_process';
+const test = suiteNeeding('needs a missing program', [{ program: 'ausgabebox-no-such-program', install: 'apt-get install nothing-at-all' }]);
+test('runs it', () => { if (spawnSync('ausgabebox-no-such-program').error) throw new Error('ausgabebox-no-such-program is missing'); });
+test.run();
+`,
+  });
+  try {
+    const run = await runner([dir], { ...process.env, CI: 'true' });
+    assert.is(run.code, 1, run.out);
+    assert.is(run.lines.at(-1), '0 passed, 1 failed, 0 skipped', run.out);
+    assert.not.match(run.out, /^SKIP /m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without redis-server on the PATH the Redis suites are skipped with the install hint and nothing fails', async () => {
+  // A PATH of symlinks to every program on the real PATH except redis-server.
+  const bin = mkdtempSync(join(tmpdir(), 'ausgabebox-path-'));
+  try {
+    for (const d of (process.env.PATH ?? '').split(delimiter)) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(d);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        if (name.startsWith('redis-')) continue;
+        try {
+          symlinkSync(join(d, name), join(bin, name));
+        } catch {
+          // an earlier PATH entry already provides it
+        }
+      }
+    }
+    const run = await runner(['test/persistence', 'fleet\\.test\\.ts$'], newcomer({ PATH: bin }));
+    assert.is(run.code, 0, run.out);
+    assert.is(run.lines.at(-1), '1 passed, 0 failed, 2 skipped', run.out);
+    assert.ok(run.lines.includes('SKIP fleet on Redis: needs redis-server (install: apt-get install redis-server)'), run.out);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+test.run();
