@@ -266,6 +266,26 @@ export const ERRORS = {
     meaning: 'The GraphQL document does not fit the schema (unknown field, wrong argument type).',
     action: 'Check the operation against schema.graphql.',
   },
+  COMMAND_EXPIRED: {
+    meaning: 'A fleet command reached its box after its expiry time (the box was offline too long); the box did not run it.',
+    action: 'Check the box and send the command again if it is still wanted.',
+  },
+  COMMAND_INTERRUPTED: {
+    meaning: 'The box restarted while running a fleet command that is not safe to repeat (a PIN reissue); it may or may not have run.',
+    action: 'Query the pickup at the centre before sending the command again.',
+  },
+  BOX_UNKNOWN: {
+    meaning: 'No box of the fleet has this id (it never connected to the fleet channel).',
+    action: 'Check the box id; a box appears once it has connected with its fleet configuration.',
+  },
+  BOX_SILENT: {
+    meaning: 'A box has not been heard from for longer than the configured silence limit (central alarm).',
+    action: 'Check the box, its network and its fleet configuration; the alarm clears when it is heard again.',
+  },
+  WEBHOOK_UNDELIVERABLE: {
+    meaning: 'A webhook kept failing (central alarm); its outbox keeps retrying with backoff.',
+    action: 'Check the integration\'s endpoint, its TLS certificate and its signing secret.',
+  },
   INTERNAL: {
     meaning: 'An unexpected internal error occurred; details are in the server log.',
     action: 'Retry once; if it persists, report it to the operator with the time of the error.',
