@@ -1,3 +1,4 @@
+import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
 import { defineActor, type Enqueue } from './runtime/define.js';
 import { ALARMS, REGISTRY, clear, raise, type Cause, type Purpose, type Size } from './messages.js';
 import type { DoorState } from '../drivers/ports.js';
@@ -63,9 +64,9 @@ export type CompartmentEvent =
   | { type: 'pulse.retry'; opId: string }
   | { type: 'window.expired'; opId: string }
   | { type: 'door.leftOpen' }
-  | { type: 'service.set'; inService: boolean; by: string; reason: string }
+  | ({ type: 'service.set'; inService: boolean; by: string; reason: string } & Partial<Request>)
   | { type: 'board.status'; ok: boolean; code?: string }
-  | { type: 'fault.clear'; by: string }
+  | ({ type: 'fault.clear'; by: string } & Partial<Request>)
   | { type: 'door.reconciled'; door: DoorState }
   | { type: 'recovered' }
   | { type: 'restarted' };
@@ -213,12 +214,18 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       'service.set': (ctx, e, enq) => {
+        const request = requestOf(e);
         if (!e.inService) {
-          if (ctx.state !== 'free' && ctx.state !== 'occupied' && ctx.state !== 'fault') return;
+          if (ctx.state === 'outOfService') return void (request && enq.emit.send(answer(request, null)));
+          if (ctx.state !== 'free' && ctx.state !== 'occupied' && ctx.state !== 'fault') {
+            return void (request && enq.emit.send(refuse(request, 'COMPARTMENT_BUSY', `compartment ${ctx.id} is ${ctx.state}; take it out of service when that is over`)));
+          }
+          if (request) enq.emit.send(answer(request, null));
           enq.emit.audit({ entry: { action: 'compartment.outOfService', actor: e.by, subject: ctx.id, detail: { reason: e.reason } } });
           enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'OUT_OF_SERVICE' } });
           return { ...ctx, state: 'outOfService', resumeTo: stable(ctx), service: { by: e.by, reason: e.reason, since: e.now } };
         }
+        if (request) enq.emit.send(answer(request, null));
         if (ctx.state !== 'outOfService') return;
         enq.emit.audit({ entry: { action: 'compartment.inService', actor: e.by, subject: ctx.id } });
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
@@ -242,6 +249,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       'fault.clear': (ctx, e, enq) => {
+        const request = requestOf(e);
+        if (request) enq.emit.send(answer(request, null));
         if (!ctx.fault) return;
         enq.emit.audit({ entry: { action: 'compartment.faultCleared', actor: e.by, subject: ctx.id, detail: { code: ctx.fault.code } } });
         enq.emit.send({ to: ALARMS, message: clear(`forced:${ctx.id}`) });

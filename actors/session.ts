@@ -1,6 +1,7 @@
 import { defineActor, type Enqueue } from './runtime/define.js';
 import { READER, REGISTRY, kioskAddress } from './messages.js';
-import { DomainError } from './domain/errors.js';
+import { answer, refuse, type Request } from './runtime/ask.js';
+import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
 import { parseBirthDate } from './domain/dates.js';
 import { parseTd1 } from './domain/mrz.js';
@@ -13,6 +14,11 @@ import { parseTd1 } from './domain/mrz.js';
  *
  * Every wrong answer, timeout and device failure has its way out: back to a step with an error
  * code the panel can explain, or `done` with an outcome. 60 s without input ends the session.
+ *
+ * An input sent as a request (`ask`) is answered with the session's view once the session has
+ * left its `checking*` step, so the panel learns the outcome of its own input; an input the
+ * session does not take at its current step is refused with SESSION_WRONG_STEP, decided here,
+ * on the session's own state, not by the caller on a copy that may be stale.
  */
 
 export type SessionStep =
@@ -40,7 +46,7 @@ export interface SessionCtx {
   documentKind: string | null;
   compartmentId: string | null;
   /** the last problem, as a stable code for the panel to explain */
-  error: string | null;
+  error: ErrorCode | null;
   retryAt: number | null;
   pinRejections: number;
   outcome: SessionOutcome | null;
@@ -48,29 +54,65 @@ export interface SessionCtx {
   lastInputAt: number;
   /** the card is in the reader and must be given back if the session ends */
   cardInReader: boolean;
+  /** inputs waiting for their answer until the session leaves its `checking*` step */
+  waiting: Request[];
 }
+
+/** What the panel sees of a session: no phone number, no document data. */
+export interface SessionView {
+  readonly id: string;
+  readonly kioskId: string;
+  readonly step: SessionStep;
+  readonly error: ErrorCode | null;
+  readonly retryAt: number | null;
+  readonly oldIdPossible: boolean;
+  readonly compartmentId: string | null;
+  readonly outcome: SessionOutcome | null;
+}
+
+export function sessionView(ctx: SessionCtx): SessionView {
+  return {
+    id: ctx.id,
+    kioskId: ctx.kioskId,
+    step: ctx.step,
+    error: ctx.error,
+    retryAt: ctx.retryAt,
+    oldIdPossible: ctx.oldIdPossible,
+    compartmentId: ctx.compartmentId,
+    outcome: ctx.outcome,
+  };
+}
+
+/** Steps in which the session waits for a check; an input's answer waits with it. */
+const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingCard', 'checkingBirthDate']);
+
+/** An input is answered once its check is over: and, when it opens a door, once the door is known. */
+const answerable = (ctx: SessionCtx): boolean => !CHECKING.has(ctx.step) && !(ctx.step === 'opening' && ctx.compartmentId === null);
+
+/** An input, optionally sent as a request that wants the session's view as its answer. */
+type Asked = Partial<Request>;
 
 export type SessionEvent =
   | { type: 'started' }
-  | { type: 'input.phone'; phone: string }
-  | { type: 'input.pin'; pin: string }
-  | { type: 'input.factor'; factor: 'oldId' | 'birthDate' }
-  | { type: 'input.birthDate'; birthDate: string }
-  | { type: 'input.cancel' }
+  | ({ type: 'input.phone'; phone: string } & Asked)
+  | ({ type: 'input.pin'; pin: string } & Asked)
+  | ({ type: 'input.factor'; factor: 'oldId' | 'birthDate' } & Asked)
+  | ({ type: 'input.birthDate'; birthDate: string } & Asked)
+  | ({ type: 'input.cancel' } & Asked)
   | { type: 'auth.throttled'; retryAt: number }
   | { type: 'auth.rejected'; retryAt: number | null }
   | { type: 'auth.busy' }
   | { type: 'auth.pinAccepted'; documentKind: string; oldIdPossible: boolean }
   | { type: 'auth.factorAccepted'; factor: 'oldId' | 'birthDate'; documentNumber: string | null }
-  | { type: 'auth.factorRejected'; factor: 'oldId' | 'birthDate'; locked: boolean; code: string }
+  | { type: 'auth.factorRejected'; factor: 'oldId' | 'birthDate'; locked: boolean; code: ErrorCode }
   | { type: 'card.read'; mrz: string[] }
-  | { type: 'card.unreadable'; code: string }
+  | { type: 'card.unreadable'; code: ErrorCode }
   | { type: 'card.unavailable' }
   | { type: 'card.ejected' }
   | { type: 'card.shredded' }
   | { type: 'card.retained' }
   | { type: 'release.started'; compartmentId: string }
-  | { type: 'release.failed'; code: string }
+  | { type: 'release.failed'; code: ErrorCode }
   | { type: 'pickup.doorOpened'; compartmentId: string }
   | { type: 'pickup.doorNotOpened' }
   | { type: 'timeout' }
@@ -92,8 +134,10 @@ export interface SessionInput {
   kioskId: string;
 }
 
+export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel';
+
 /** What a session may be asked at each step; anything else is SESSION_WRONG_STEP. */
-export const INPUT_STEPS: Record<string, readonly SessionStep[]> = {
+export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
   'input.phone': ['phone'],
   'input.pin': ['pin'],
   'input.factor': ['factor'],
@@ -104,28 +148,35 @@ export const INPUT_STEPS: Record<string, readonly SessionStep[]> = {
 export function sessionActor(policy: SessionPolicy) {
   type Enq = Enqueue<SessionCtx, never>;
 
-  const view = (ctx: SessionCtx, enq: Enq): SessionCtx => {
-    enq.emit.publish({
-      event: {
-        type: 'session.changed',
-        sessionId: ctx.id,
-        kioskId: ctx.kioskId,
-        step: ctx.step,
-        error: ctx.error,
-        retryAt: ctx.retryAt,
-        oldIdPossible: ctx.oldIdPossible,
-        compartmentId: ctx.compartmentId,
-        outcome: ctx.outcome,
-      },
-    });
-    return ctx;
+  /**
+   * Publishes the session's new view and answers the inputs waiting for it, unless the session
+   * is still checking: then the answer waits, and `asked` (the input just taken) waits with it.
+   */
+  const view = (ctx: SessionCtx, enq: Enq, asked?: Asked): SessionCtx => {
+    const { id: sessionId, ...rest } = sessionView(ctx);
+    enq.emit.publish({ event: { type: 'session.changed', sessionId, ...rest } });
+    const waiting = asked?.requestId && asked.replyTo ? [...ctx.waiting, { requestId: asked.requestId, replyTo: asked.replyTo }] : ctx.waiting;
+    if (!answerable(ctx)) return waiting === ctx.waiting ? ctx : { ...ctx, waiting };
+    const answerWith = sessionView(ctx);
+    for (const request of waiting) enq.emit.send(answer(request, answerWith));
+    return waiting.length === 0 ? ctx : { ...ctx, waiting: [] };
+  };
+  /** Refuses an input the session does not take at its step; true when it was refused. */
+  const refused = (ctx: SessionCtx, e: { type: SessionInputType } & Asked, enq: Enq): boolean => {
+    if (INPUT_STEPS[e.type].includes(ctx.step)) return false;
+    if (e.requestId && e.replyTo) {
+      const request = { requestId: e.requestId, replyTo: e.replyTo };
+      if (ctx.step === 'done') enq.emit.send(refuse(request, 'SESSION_NOT_FOUND', `session ${ctx.id} has ended`));
+      else enq.emit.send(refuse(request, 'SESSION_WRONG_STEP', `session ${ctx.id} is at step ${ctx.step} and does not take ${e.type.slice('input.'.length)} now`, { step: ctx.step }));
+    }
+    return true;
   };
   const touch = (ctx: SessionCtx, now: number, enq: Enq): SessionCtx => {
     enq.emit.schedule({ key: 'timeout', at: now + policy.inactivityMs, message: { type: 'timeout' } });
     return { ...ctx, lastInputAt: now };
   };
   /** Ends the session: releases what it holds, tells the kiosk, and goes away after the final screen. */
-  const finish = (ctx: SessionCtx, outcome: SessionOutcome, error: string | null, now: number, enq: Enq): SessionCtx => {
+  const finish = (ctx: SessionCtx, outcome: SessionOutcome, error: ErrorCode | null, now: number, enq: Enq, asked?: Asked): SessionCtx => {
     if (ctx.step === 'done') return ctx;
     if (ctx.cardInReader || ctx.step === 'card') enq.emit.send({ to: READER, message: { type: 'cancel', sessionId: ctx.id } });
     enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: ctx.id } });
@@ -133,7 +184,7 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.cancel({ key: 'timeout' });
     enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
-    return view({ ...ctx, step: 'done', outcome, error, phone: null }, enq);
+    return view({ ...ctx, step: 'done', outcome, error, phone: null }, enq, asked);
   };
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
     enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id } });
@@ -159,6 +210,7 @@ export function sessionActor(policy: SessionPolicy) {
       startedAt: 0,
       lastInputAt: 0,
       cardInReader: false,
+      waiting: [],
     }),
     on: {
       started: (ctx, e, enq) => {
@@ -166,20 +218,20 @@ export function sessionActor(policy: SessionPolicy) {
         return view(touch({ ...ctx, startedAt: e.now }, e.now, enq), enq);
       },
       'input.phone': (ctx, e, enq) => {
-        if (ctx.step !== 'phone') return;
+        if (refused(ctx, e, enq)) return;
         try {
           const phone = normalizeMobile(e.phone);
-          return view(touch({ ...ctx, step: 'pin', phone, error: null }, e.now, enq), enq);
+          return view(touch({ ...ctx, step: 'pin', phone, error: null }, e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
-          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq);
+          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq, e);
         }
       },
       'input.pin': (ctx, e, enq) => {
-        if (ctx.step !== 'pin' || !ctx.phone) return;
-        if (!/^\d{6}$/.test(e.pin)) return view(touch({ ...ctx, error: 'INVALID_PIN_FORMAT' }, e.now, enq), enq);
+        if (refused(ctx, e, enq) || !ctx.phone) return;
+        if (!/^\d{6}$/.test(e.pin)) return view(touch({ ...ctx, error: 'INVALID_PIN_FORMAT' }, e.now, enq), enq, e);
         enq.emit.send({ to: REGISTRY, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
-        return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq);
+        return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq, e);
       },
       'auth.throttled': (ctx, e, enq) => {
         if (ctx.step !== 'checkingPin') return;
@@ -202,12 +254,12 @@ export function sessionActor(policy: SessionPolicy) {
         return view({ ...ctx, step, documentKind: e.documentKind, oldIdPossible: e.oldIdPossible, error: null, retryAt: null }, enq);
       },
       'input.factor': (ctx, e, enq) => {
-        if (ctx.step !== 'factor') return;
+        if (refused(ctx, e, enq)) return;
         if (e.factor === 'oldId') {
           enq.emit.send({ to: READER, message: { type: 'accept', sessionId: ctx.id } });
-          return view(touch({ ...ctx, step: 'card', error: null }, e.now, enq), enq);
+          return view(touch({ ...ctx, step: 'card', error: null }, e.now, enq), enq, e);
         }
-        return view(touch({ ...ctx, step: 'birthDate', error: null }, e.now, enq), enq);
+        return view(touch({ ...ctx, step: 'birthDate', error: null }, e.now, enq), enq, e);
       },
       'card.unavailable': (ctx, _e, enq) => {
         if (ctx.step !== 'card') return;
@@ -253,21 +305,21 @@ export function sessionActor(policy: SessionPolicy) {
       // The card was verified and is inside the box even if the shredder jammed: staff destroys it.
       'card.retained': (ctx, _e, enq) => (ctx.step === 'shredding' ? release(ctx, enq) : undefined),
       'input.birthDate': (ctx, e, enq) => {
-        if (ctx.step !== 'birthDate') return;
+        if (refused(ctx, e, enq)) return;
         try {
           const birthDate = parseBirthDate(e.birthDate, e.now, policy.timeZone);
           enq.emit.send({ to: REGISTRY, message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate } });
-          return view(touch({ ...ctx, step: 'checkingBirthDate', error: null }, e.now, enq), enq);
+          return view(touch({ ...ctx, step: 'checkingBirthDate', error: null }, e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
-          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq);
+          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq, e);
         }
       },
       'release.started': (ctx, e, enq) => (ctx.step === 'opening' ? view({ ...ctx, compartmentId: e.compartmentId }, enq) : undefined),
       'release.failed': (ctx, e, enq) => finish(ctx, 'failed', e.code, e.now, enq),
       'pickup.doorOpened': (ctx, e, enq) => finish({ ...ctx, compartmentId: e.compartmentId }, 'collected', null, e.now, enq),
       'pickup.doorNotOpened': (ctx, e, enq) => finish(ctx, 'doorNotOpened', 'DOOR_NOT_OPENED', e.now, enq),
-      'input.cancel': (ctx, e, enq) => finish(ctx, 'cancelled', null, e.now, enq),
+      'input.cancel': (ctx, e, enq) => (refused(ctx, e, enq) ? undefined : finish(ctx, 'cancelled', null, e.now, enq, e)),
       timeout: (ctx, e, enq) => {
         // While the door is unlocking the compartment's own 30 s window decides.
         if (ctx.step === 'opening' || ctx.step === 'shredding') return;

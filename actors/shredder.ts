@@ -1,3 +1,4 @@
+import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { ALARMS, READER, REGISTRY, clear, raise, sessionAddress } from './messages.js';
 import type { ShredderPort } from '../drivers/ports.js';
@@ -28,9 +29,10 @@ export type ShredderEvent =
   | { type: 'shred.done'; binFree: number }
   | { type: 'shred.failed'; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL'; binFree: number }
   | { type: 'jam' }
-  | { type: 'clear'; by: string; binEmptied: boolean; binFree: number };
+  | ({ type: 'clear'; by: string; binEmptied: boolean } & Partial<Request>)
+  | { type: 'cleared'; by: string; binEmptied: boolean; binFree: number; request: Request | null };
 
-export type ShredderIo = { kind: 'shred' };
+export type ShredderIo = { kind: 'shred' } | { kind: 'readBin'; by: string; binEmptied: boolean; request: Request | null };
 
 export function shredderActor(port: ShredderPort) {
   const announce = (available: boolean, code?: string) => [
@@ -77,7 +79,17 @@ export function shredderActor(port: ShredderPort) {
         for (const s of announce(false, 'SHREDDER_JAM')) enq.emit.send(s);
         return { ...ctx, state: 'jammed' };
       },
+      // Staff cleared a jam or emptied the bin: the device says how much room the bin has now.
       clear: (ctx, e, enq) => {
+        const request = requestOf(e);
+        if (ctx.state === 'shredding') {
+          if (request) enq.emit.send(refuse(request, 'DEVICE_UNAVAILABLE', 'the shredder is shredding a card; clear it afterwards'));
+          return;
+        }
+        enq.emit.io({ op: { kind: 'readBin', by: e.by, binEmptied: e.binEmptied, request } });
+      },
+      cleared: (ctx, e, enq) => {
+        if (e.request) enq.emit.send(answer(e.request, null));
         if (ctx.state === 'shredding') return;
         enq.emit.audit({ entry: { action: 'shredder.cleared', actor: e.by, detail: { binEmptied: e.binEmptied, retainedDestroyedByStaff: ctx.retained.length } } });
         enq.emit.send({ to: ALARMS, message: clear('shredder:jam') });
@@ -86,7 +98,8 @@ export function shredderActor(port: ShredderPort) {
         return { ...ctx, state: e.binFree > 0 ? 'idle' : 'binFull', binFree: e.binFree, retained: [] };
       },
     },
-    async io() {
+    async io(op) {
+      if (op.kind === 'readBin') return { type: 'cleared', by: op.by, binEmptied: op.binEmptied, binFree: port.binFree(), request: op.request };
       const result = await port.shred();
       return result.ok ? { type: 'shred.done', binFree: port.binFree() } : { type: 'shred.failed', code: result.code, binFree: port.binFree() };
     },

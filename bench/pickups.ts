@@ -97,7 +97,7 @@ async function apiPickup(box: Box, hw: SimulatedHardware, reference: string): Pr
     { type: 'factor', factor: 'birthDate' },
     { type: 'birthDate', birthDate: '12.04.1980' },
   ] as const) {
-    box.sessionInput(sessionId, input);
+    await box.sessionInput(sessionId, input);
     await box.idle();
   }
   if (box.session(sessionId)?.step !== 'opening') throw new Error(`session not opening: ${box.session(sessionId)?.step}`);

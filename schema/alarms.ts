@@ -59,7 +59,6 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       const alarm = await ctx.box.acknowledgeAlarm(String(id), actorOf(ctx));
-      await ctx.box.idle();
       return alarm;
     },
   }),

@@ -90,7 +90,6 @@ builder.mutationFields((t) => ({
       const id = String(args.id);
       compartmentOrThrow(ctx.box, id);
       await ctx.box.setCompartmentService(id, args.inService, actorOf(ctx), args.reason ?? '');
-      await ctx.box.idle();
       return compartmentOrThrow(ctx.box, id);
     },
   }),
@@ -101,8 +100,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const id = String(args.id);
-      ctx.box.clearCompartmentFault(id, actorOf(ctx));
-      await ctx.box.idle();
+      await ctx.box.clearCompartmentFault(id, actorOf(ctx));
       return compartmentOrThrow(ctx.box, id);
     },
   }),
@@ -112,8 +110,7 @@ builder.mutationFields((t) => ({
     authScopes: { staff: true },
     args: { binEmptied: t.arg.boolean({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      ctx.box.clearShredder(actorOf(ctx), args.binEmptied);
-      await ctx.box.idle();
+      await ctx.box.clearShredder(actorOf(ctx), args.binEmptied);
       return ctx.box.devices();
     },
   }),

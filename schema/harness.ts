@@ -1,11 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../actors/domain/errors.js';
 import { makeTd1 } from '../actors/domain/mrz.js';
-import { SimulatedClock } from '../actors/runtime/clock.js';
 import type { Message } from '../actors/runtime/types.js';
 import type { TraceEntry } from '../actors/runtime/trace.js';
-import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
-import type { Box } from '../src/box.js';
 import { builder } from './builder.js';
 import { CompartmentRef, compartmentOrThrow } from './compartments.js';
 import { pushed } from './streams.js';
@@ -19,16 +16,6 @@ import { advanceArg, birthDateArg, documentNumberArg } from './validation.js';
 
 const HARNESS = { harness: true } as const;
 
-function simulated<T>(device: unknown, kind: new (...args: never[]) => T, name: string): T {
-  if (!(device instanceof kind)) throw new DomainError('DEVICE_UNAVAILABLE', `the ${name} is not simulated in this box`);
-  return device;
-}
-
-/** The doors and latches a person would touch; only simulated hardware has them. */
-const worldOf = (box: Box) => {
-  if (!box.world) throw new DomainError('DEVICE_UNAVAILABLE', 'the locks are not simulated in this box');
-  return box.world;
-};
 
 export const TraceEntryRef = builder.objectRef<TraceEntry>('TraceEntry').implement({
   description: 'One message between actors (never its payload).',
@@ -64,7 +51,7 @@ builder.mutationFields((t) => ({
       }
       if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw badInput('payloadJson must be a JSON object');
       box.inject(args.to, { ...(payload as Record<string, unknown>), type: args.type } as Message);
-      await box.idle();
+      await box.simulation.settle();
       return true;
     },
   }),
@@ -80,11 +67,13 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, { box }) => {
       const id = String(args.compartmentId);
       compartmentOrThrow(box, id);
-      const locks = worldOf(box);
-      if (!args.open) locks.closeDoor(id);
-      else if (args.force) locks.forceDoor(id);
-      else if (!locks.openDoor(id)) throw new DomainError('COMPARTMENT_BUSY', `the latch of ${id} holds`);
-      await box.idle();
+      const sim = box.simulation;
+      // The person acts on a settled world: after the box dealt with what it had in hand.
+      await sim.settle();
+      if (!args.open) sim.closeDoor(id);
+      else if (args.force) sim.forceDoor(id);
+      else if (!sim.openDoor(id)) throw new DomainError('COMPARTMENT_BUSY', `the latch of ${id} holds`);
+      await sim.settle();
       return compartmentOrThrow(box, id);
     },
   }),
@@ -93,10 +82,10 @@ builder.mutationFields((t) => ({
     authScopes: HARNESS,
     args: { documentNumber: t.arg.string({ required: true, validate: documentNumberArg }), birthDate: t.arg.string({ required: true, description: 'YYYY-MM-DD', validate: birthDateArg }) },
     resolve: async (_root, args, { box }) => {
-      const reader = simulated(box.hardware.reader, SimulatedCardReader, 'card reader');
       const mrz = makeTd1({ documentNumber: args.documentNumber, birthDate: args.birthDate, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
-      const taken = reader.insert({ mrz });
-      await box.idle();
+      await box.simulation.settle();
+      const taken = box.simulation.insertCard({ mrz });
+      await box.simulation.settle();
       return taken;
     },
   }),
@@ -104,7 +93,7 @@ builder.mutationFields((t) => ({
     description: 'The shredder jams on the next card.',
     authScopes: HARNESS,
     resolve: (_root, _args, { box }) => {
-      simulated(box.hardware.shredder, SimulatedShredder, 'shredder').jamNext = true;
+      box.simulation.jamShredderNext();
       return true;
     },
   }),
@@ -120,20 +109,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, { box }) => {
       const ids = args.compartmentIds.map(String);
       for (const id of ids) compartmentOrThrow(box, id);
-      if (box.i2c) {
-        // Register-level simulation: the fault happens on the bus, and the lock bank finds it.
-        const layout = box.config.layout!;
-        const boards = new Set(ids.map((id) => layout.compartments.find((c) => c.id === id)!.board));
-        for (const boardId of boards) {
-          const board = layout.boards.find((b) => b.id === boardId)!;
-          const bus = box.i2c.buses.get(board.bus)!;
-          if (args.ok) bus.clearFaults();
-          else bus.injectFault(board.address, args.code === 'I2C_TIMEOUT' ? 'I2C_TIMEOUT' : 'I2C_NACK');
-        }
-      } else {
-        simulated(box.hardware.locks, SimulatedLocks, 'lock bank').reportBoard({ board: 'harness', ok: args.ok, compartments: ids, ...(args.code ? { code: args.code } : {}) });
-      }
-      await box.idle();
+      box.simulation.boardFault(ids, args.ok, args.code ?? undefined);
+      await box.simulation.settle();
       return ids.map((id) => compartmentOrThrow(box, id));
     },
   }),
@@ -143,9 +120,7 @@ builder.mutationFields((t) => ({
     authScopes: HARNESS,
     args: { ms: t.arg.int({ required: true, validate: advanceArg }) },
     resolve: async (_root, { ms }, { box }) => {
-      if (!(box.clock instanceof SimulatedClock)) throw new DomainError('DEVICE_UNAVAILABLE', 'the box runs on the system clock');
-      await box.advance(ms);
-      return box.clock.now();
+      return box.simulation.advance(ms);
     },
   }),
 }));
@@ -161,7 +136,7 @@ builder.queryFields((t) => ({
     description: "What the citizens' phones received from the simulated SMS gateway, newest last: the harness's way to learn a PIN.",
     authScopes: HARNESS,
     args: { last: t.arg.int({ required: false, defaultValue: 10 }) },
-    resolve: (_root, args, { box }) => simulated(box.hardware.sms, SimulatedSmsGateway, 'SMS gateway').sent.slice(-Math.min(Math.max(args.last ?? 10, 1), 100)),
+    resolve: (_root, args, { box }) => box.simulation.smsSent().slice(-Math.min(Math.max(args.last ?? 10, 1), 100)),
   }),
   traceEntries: t.field({
     type: [TraceEntryRef],

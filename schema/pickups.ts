@@ -167,7 +167,6 @@ builder.mutationFields((t) => ({
         },
         actorOf(ctx),
       );
-      await ctx.box.idle();
       return pickupOrThrow(ctx.box, reference);
     },
   }),
@@ -177,7 +176,6 @@ builder.mutationFields((t) => ({
     args: { reference: t.arg.string({ required: true }) },
     resolve: async (_root, { reference }, ctx) => {
       const result = await ctx.box.cancelPickup(reference, actorOf(ctx));
-      await ctx.box.idle();
       return pickupOrThrow(ctx.box, result.reference);
     },
   }),
@@ -188,7 +186,6 @@ builder.mutationFields((t) => ({
     args: { reference: t.arg.string({ required: true }) },
     resolve: async (_root, { reference }, ctx) => {
       const result = await ctx.box.loadPickup(reference, actorOf(ctx));
-      await ctx.box.idle();
       return pickupOrThrow(ctx.box, result.reference);
     },
   }),
@@ -199,7 +196,6 @@ builder.mutationFields((t) => ({
     args: { reference: t.arg.string({ required: true }) },
     resolve: async (_root, { reference }, ctx) => {
       const result = await ctx.box.retrievePickup(reference, actorOf(ctx));
-      await ctx.box.idle();
       return pickupOrThrow(ctx.box, result.reference);
     },
   }),
@@ -210,7 +206,6 @@ builder.mutationFields((t) => ({
     args: { reference: t.arg.string({ required: true }) },
     resolve: async (_root, { reference }, ctx) => {
       const result = await ctx.box.reissuePin(reference, actorOf(ctx));
-      await ctx.box.idle();
       return pickupOrThrow(ctx.box, result.reference);
     },
   }),

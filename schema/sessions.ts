@@ -32,11 +32,10 @@ export function visibleSession(ctx: Context, id: string): SessionView {
   return view;
 }
 
-async function input(ctx: Context, sessionId: string, command: SessionInputCommand): Promise<SessionView> {
+/** One panel input: answered with the session as it is once the session dealt with this input. */
+function input(ctx: Context, sessionId: string, command: SessionInputCommand): Promise<SessionView> {
   visibleSession(ctx, sessionId);
-  ctx.box.sessionInput(sessionId, command);
-  await ctx.box.idle();
-  return afterInput(ctx.box, sessionId);
+  return ctx.box.sessionInput(sessionId, command);
 }
 
 /** The session after an input; a session that ended and was removed meanwhile reads as SESSION_NOT_FOUND. */
@@ -70,7 +69,6 @@ builder.mutationFields((t) => ({
     resolve: async (_root, _args, ctx) => {
       if (!ctx.kioskId) throw new DomainError('FORBIDDEN', 'This token is not bound to a kiosk');
       const { sessionId } = await ctx.box.startSession(ctx.kioskId);
-      await ctx.box.idle();
       return afterInput(ctx.box, sessionId);
     },
   }),
@@ -116,19 +114,7 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const id = String(args.sessionId);
       visibleSession(ctx, id);
-      return ctx.box.supervisor.events.iterate(
-        (e) => e.type === 'session.changed' && e.sessionId === id,
-        (e): SessionView => ({
-          id,
-          kioskId: String(e.kioskId),
-          step: e.step as SessionView['step'],
-          error: (e.error as string | null) ?? null,
-          retryAt: (e.retryAt as number | null) ?? null,
-          oldIdPossible: Boolean(e.oldIdPossible),
-          compartmentId: (e.compartmentId as string | null) ?? null,
-          outcome: (e.outcome as SessionView['outcome']) ?? null,
-        }),
-      );
+      return ctx.box.sessionEvents(id);
     },
     resolve: (view) => view,
   }),

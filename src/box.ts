@@ -1,17 +1,17 @@
 import { alarmsActor, isOpen as alarmIsOpen, type Alarm, type AlarmsCtx } from '../actors/alarms.js';
 import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js';
-import { DomainError, type ErrorCode } from '../actors/domain/errors.js';
+import { DomainError, isDomainError, type ErrorCode } from '../actors/domain/errors.js';
 import { isOpen, nextOpening } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
 import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
-import { SimulatedClock, SystemClock, type Clock } from '../actors/runtime/clock.js';
-import { Hub } from '../actors/runtime/hub.js';
-import { Supervisor } from '../actors/runtime/supervisor.js';
+import { SystemClock, type Clock } from '../actors/runtime/clock.js';
+import { Hub, pushed } from '../actors/runtime/hub.js';
+import { Supervisor, type ActorFailure } from '../actors/runtime/supervisor.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
-import { INPUT_STEPS, sessionActor, type SessionCtx } from '../actors/session.js';
+import { sessionActor, sessionView as viewOfSession, type SessionCtx, type SessionView } from '../actors/session.js';
 import { shredderActor, type ShredderCtx } from '../actors/shredder.js';
 import { openI2cBus } from '../drivers/i2c/i2c-bus-adapter.js';
 import { createSimulatedLockBank, I2cLockBank, type SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
@@ -21,6 +21,7 @@ import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGat
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
 import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
+import { createSimulation } from './simulation.js';
 
 /** The simulated devices of a box that runs without hardware, for tests and the harness. */
 export interface SimulatedHardware extends Hardware {
@@ -58,16 +59,7 @@ export interface CompartmentView {
   inService: boolean;
 }
 
-export interface SessionView {
-  id: string;
-  kioskId: string;
-  step: SessionCtx['step'];
-  error: string | null;
-  retryAt: number | null;
-  oldIdPossible: boolean;
-  compartmentId: string | null;
-  outcome: SessionCtx['outcome'];
-}
+export type { SessionView };
 
 export type Box = Awaited<ReturnType<typeof createBox>>;
 
@@ -119,34 +111,34 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     alarmsActor,
   ];
 
+  /**
+   * The supervisor's alarm sink: an actor that failed for good raises ACTOR_FAILED (through the
+   * alarms actor, unless that is the one that failed; health reads the supervisor's list either
+   * way), and the registry stops assigning what the failed actor served. Never the failed actor.
+   */
+  const onFailure = (f: ActorFailure): void => {
+    const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can`;
+    if (f.actor !== ALARMS) supervisor.send(ALARMS, raise(`failed:${f.actor}`, 'ACTOR_FAILED', 'critical', f.actor, text), 'supervisor');
+    if (f.actor !== REGISTRY && (f.kind === 'compartment' || f.kind === 'reader' || f.kind === 'shredder')) {
+      supervisor.send(REGISTRY, { type: 'actor.escalated', actor: f.actor, kind: f.kind, code: f.code }, 'supervisor');
+    }
+  };
   const supervisor = new Supervisor({
     clock,
     persistence,
     behaviors,
     intensity: config.restartIntensity,
-    escalateTo: REGISTRY,
+    onFailure,
     log: options.log,
   });
 
-  // Replies to API requests come back to one mounted endpoint.
-  let requestSeq = 0;
-  const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  supervisor.mount('api', (message) => {
-    const m = message as Message & { requestId?: string; ok?: boolean; value?: unknown; code?: string; message?: string; details?: Record<string, unknown> };
-    const waiter = m.requestId ? pending.get(m.requestId) : undefined;
-    if (!waiter) return;
-    pending.delete(m.requestId!);
-    if (m.ok) waiter.resolve(m.value);
-    else waiter.reject(new DomainError((m.code ?? 'INTERNAL') as ErrorCode, m.message ?? m.code ?? 'request failed', m.details));
-  });
-  /** Sends a request to an actor and waits for its reply. */
-  const ask = <T>(to: string, message: Record<string, unknown> & { type: string }, from = 'api'): Promise<T> => {
-    const requestId = `r${++requestSeq}`;
-    return new Promise<T>((resolve, reject) => {
-      pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
-      supervisor.send(to, { ...message, requestId, replyTo: 'api' }, from);
+  /** Sends a request to an actor and waits for its own reply (see Supervisor.ask). */
+  const ask = <T>(to: string, message: Message, from = 'api'): Promise<T> => supervisor.ask<T>(to, message, { from });
+  /** The same, with the rejection for a missing actor in the words of the caller's domain. */
+  const askExisting = <T>(to: string, message: Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
+    ask<T>(to, message, from).catch((error: unknown) => {
+      throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError(notFound, `no ${what}`) : error;
     });
-  };
 
   const restored = await supervisor.restore();
   const fresh = restored.length === 0;
@@ -174,7 +166,6 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     }),
     hardware.reader.onCardInserted(() => supervisor.send(READER, { type: 'card.inserted' }, 'hw/reader')),
   ];
-  await supervisor.idle();
 
   const registry = () => supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
   const findPickup = (reference: string): Pickup | undefined => {
@@ -202,9 +193,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
   const sessionView = (id: string): SessionView | undefined => {
     const v = supervisor.view<SessionCtx>(sessionAddress(id));
-    if (!v) return undefined;
-    const s = v.ctx;
-    return { id: s.id, kioskId: s.kioskId, step: s.step, error: s.error, retryAt: s.retryAt, oldIdPossible: s.oldIdPossible, compartmentId: s.compartmentId, outcome: s.outcome };
+    return v ? viewOfSession(v.ctx) : undefined;
   };
 
   // One read model for every compartment subscriber: each committed change is turned into a view
@@ -235,6 +224,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     i2c,
     /** true when this start found no earlier state */
     fresh,
+    /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
+    simulation: createSimulation({ supervisor, hardware, world, i2c, layout: config.layout, now: () => clock.now() }),
     events: supervisor.events,
     trace: supervisor.trace,
     /** every change of a compartment's view (state, door, lock, fault, service), as it commits */
@@ -250,15 +241,17 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     loadPickup: (reference: string, by: string) => ask<{ reference: string; status: string; compartmentId: string }>(REGISTRY, { type: 'pickup.load', reference, by }),
     retrievePickup: (reference: string, by: string) => ask<{ reference: string; status: string; compartmentId: string }>(REGISTRY, { type: 'pickup.retrieve', reference, by }),
     reissuePin: (reference: string, by: string) => ask<{ reference: string; status: string }>(REGISTRY, { type: 'pickup.reissuePin', reference, by }),
-    setCompartmentService: (compartmentId: string, inService: boolean, by: string, reason = '') =>
-      ask<{ compartmentId: string; inService: boolean }>(REGISTRY, { type: 'compartment.service', compartmentId, inService, by, reason }),
-    clearCompartmentFault: (compartmentId: string, by: string) => {
-      if (!supervisor.has(compartmentAddress(compartmentId))) throw new DomainError('COMPARTMENT_NOT_FOUND', `no compartment ${compartmentId}`);
-      supervisor.send(compartmentAddress(compartmentId), { type: 'fault.clear', by }, `api/${by}`);
+    /** Takes a compartment out of service or back; answered once the compartment committed it. */
+    setCompartmentService: async (compartmentId: string, inService: boolean, by: string, reason = ''): Promise<{ compartmentId: string; inService: boolean }> => {
+      await askExisting(compartmentAddress(compartmentId), { type: 'service.set', inService, by, reason }, `api/${by}`, 'COMPARTMENT_NOT_FOUND', `compartment ${compartmentId}`);
+      return { compartmentId, inService };
     },
-    clearShredder: (by: string, binEmptied: boolean) => {
-      if (binEmptied && hardware.shredder instanceof SimulatedShredder) hardware.shredder.emptyBin();
-      supervisor.send(SHREDDER, { type: 'clear', by, binEmptied, binFree: hardware.shredder.binFree() }, `api/${by}`);
+    clearCompartmentFault: (compartmentId: string, by: string): Promise<void> =>
+      askExisting(compartmentAddress(compartmentId), { type: 'fault.clear', by }, `api/${by}`, 'COMPARTMENT_NOT_FOUND', `compartment ${compartmentId}`),
+    /** Staff cleared the shredder (and emptied its bin: on simulated hardware the bin empties here, as staff's hands would). */
+    clearShredder: async (by: string, binEmptied: boolean): Promise<void> => {
+      if (binEmptied && hardware.shredder instanceof SimulatedShredder) box.simulation.emptyShredderBin();
+      await ask<null>(SHREDDER, { type: 'clear', by, binEmptied }, `api/${by}`);
     },
     acknowledgeAlarm: (id: string, by: string) => ask<Alarm>(ALARMS, { type: 'alarm.ack', id, by }),
 
@@ -267,16 +260,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       if (!supervisor.has(kioskAddress(kioskId))) return Promise.reject(new DomainError('SESSION_NOT_FOUND', `no kiosk ${kioskId}`));
       return ask<{ sessionId: string }>(kioskAddress(kioskId), { type: 'session.start' }, `api/kiosk/${kioskId}`);
     },
-    /** Passes one input of the panel to its session; refuses inputs the session does not expect now. */
-    sessionInput(sessionId: string, command: SessionInputCommand): void {
-      const v = supervisor.view<SessionCtx>(sessionAddress(sessionId));
-      if (!v || v.status !== 'active' || v.ctx.step === 'done') throw new DomainError('SESSION_NOT_FOUND', `no running session ${sessionId}`);
+    /**
+     * Passes one input of the panel to its session and resolves with the session's view once the
+     * session has dealt with it (after its check, for a PIN, card or birth date). The session
+     * itself refuses an input it does not take at its step (SESSION_WRONG_STEP).
+     */
+    sessionInput(sessionId: string, command: SessionInputCommand): Promise<SessionView> {
       const { type, ...payload } = command;
-      const messageType = `input.${type}`;
-      if (!INPUT_STEPS[messageType]?.includes(v.ctx.step)) {
-        throw new DomainError('SESSION_WRONG_STEP', `session ${sessionId} is at step ${v.ctx.step} and does not take ${type} now`);
-      }
-      supervisor.send(sessionAddress(sessionId), { type: messageType, ...payload }, `api/kiosk/${v.ctx.kioskId}`);
+      const kiosk = supervisor.view<SessionCtx>(sessionAddress(sessionId))?.ctx.kioskId ?? '?';
+      return askExisting<SessionView>(sessionAddress(sessionId), { type: `input.${type}`, ...payload }, `api/kiosk/${kiosk}`, 'SESSION_NOT_FOUND', `running session ${sessionId}`);
     },
 
     // --- reads ------------------------------------------------------------------------------
@@ -289,6 +281,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     compartment: compartmentView,
     compartments: (): CompartmentView[] => config.compartments.map((c) => compartmentView(c.id)!),
     session: sessionView,
+    /** Every committed change of one session, as the panel sees it. */
+    sessionEvents: (sessionId: string): AsyncIterableIterator<SessionView> =>
+      pushed<SessionView>((push) =>
+        supervisor.changes.listen(({ address }) => {
+          if (address !== sessionAddress(sessionId)) return;
+          const view = sessionView(sessionId);
+          if (view) push(view);
+        }),
+      ),
     devices: () => {
       const reader = supervisor.view<ReaderCtx>(READER)!;
       const shredder = supervisor.view<ShredderCtx>(SHREDDER)!;
@@ -327,22 +328,20 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     /** Sends any message to any actor, as the test harness does (alias: `send`). */
     inject: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
     send: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
-    /** Waits until the actors have nothing left to do but wait for time. */
-    idle: () => supervisor.idle(),
+    /** Tests only: waits until the actors have nothing left to do but wait for time. Requests wait for their own answers. */
+    idle: () => supervisor.settle(),
     /** Moves a simulated clock forward, letting every timer's work finish in order. */
-    advance: async (ms: number) => {
-      if (!(clock instanceof SimulatedClock)) throw new DomainError('HARNESS_UNSUPPORTED', 'the box runs on the system clock; only a simulated clock can be advanced');
-      await clock.advance(ms, () => supervisor.idle());
-    },
+    advance: (ms: number) => supervisor.advanceClock(ms),
+    /** Actors that failed for good: health fails while there is one. */
+    failures: (): ActorFailure[] => supervisor.failed(),
     onEvent: (fn: (e: BoxEvent) => void) => supervisor.events.listen(fn),
 
     async close(): Promise<void> {
       for (const u of unsubscribe) u();
-      await supervisor.idle().catch(() => {});
+      // Shutdown drains the work in hand before storage closes.
+      await supervisor.settle().catch(() => {});
       await supervisor.close();
       await hardware.locks.close();
-      for (const w of pending.values()) w.reject(new DomainError('INTERNAL', 'box closed'));
-      pending.clear();
       await persistence.close();
     },
   };

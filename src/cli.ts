@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { makeTd1 } from '../actors/domain/mrz.js';
-import { createBox, type Box, type SimulatedHardware } from './box.js';
+import { createBox, type Box } from './box.js';
 import { configFromEnv, isDevelopmentKey, type BoxConfigInput } from './config.js';
 import { createServer, type TokenConfig } from './server/index.js';
 
@@ -139,49 +139,44 @@ function describeHardware(kind: string): string {
 
 /** A scripted pickup on the simulated devices: what a day at the box looks like, in a few seconds. */
 async function demo(box: Box, log: pino.Logger): Promise<void> {
-  const hw = box.hardware as SimulatedHardware;
   const world = box.world;
   if (!world) return;
+  const sim = box.simulation;
   const reference = `DEMO-${Date.now().toString(36).toUpperCase()}`;
-  /** Waits (in real time) until the latch of a compartment lets go, as a person at the box would. */
-  const untilUnlatched = async (id: string) => {
-    for (let i = 0; i < 100 && world.latched(id); i++) await new Promise((r) => setTimeout(r, 50));
-    await box.idle();
+  /** Waits (in real time, as a person at the box would) until `done` holds; false after `ms`. */
+  const until = async (done: () => boolean, ms = 5_000): Promise<boolean> => {
+    for (const end = Date.now() + ms; !done(); ) {
+      if (Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   };
-  const settle = async () => {
-    await box.idle();
-    await new Promise((r) => setTimeout(r, 300));
-    await box.idle();
-  };
+  const status = () => box.pickup(reference)?.status;
   await box.registerPickup({ reference, documentKind: 'ID_CARD', phone: '0152 28817386', birthDate: '1980-04-12', oldDocumentNumber: 'L01X00T47' });
   const { compartmentId } = await box.loadPickup(reference, 'staff-demo');
-  await untilUnlatched(compartmentId);
+  await until(() => !world.latched(compartmentId));
   world.openDoor(compartmentId);
-  await settle();
+  await until(() => box.compartment(compartmentId)?.door === 'open');
   world.closeDoor(compartmentId);
-  await settle();
-  const pin = /PIN: (\d{6})/.exec(hw.sms.sent.at(-1)?.text ?? '')?.[1];
-  log.info({ reference, compartmentId, status: box.pickup(reference)?.status }, 'demo: staff loaded a document, the SMS went out');
+  await until(() => /PIN: \d{6}/.test(sim.smsSent().at(-1)?.text ?? ''));
+  const pin = /PIN: (\d{6})/.exec(sim.smsSent().at(-1)?.text ?? '')?.[1];
+  log.info({ reference, compartmentId, status: status() }, 'demo: staff loaded a document, the SMS went out');
   if (!pin || !box.openNow()) {
     log.info('demo: the box is closed now (opening hours), so the kiosk part is skipped');
     return;
   }
   const { sessionId } = await box.startSession();
-  await box.idle();
-  box.sessionInput(sessionId, { type: 'phone', phone: '0152 28817386' });
-  await box.idle();
-  box.sessionInput(sessionId, { type: 'pin', pin });
-  await box.idle();
-  box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
-  await box.idle();
-  hw.reader.insert({ mrz: makeTd1({ documentNumber: 'L01X00T47', birthDate: '1980-04-12', expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' }) });
-  await settle();
-  await untilUnlatched(compartmentId);
+  await box.sessionInput(sessionId, { type: 'phone', phone: '0152 28817386' });
+  const afterPin = await box.sessionInput(sessionId, { type: 'pin', pin });
+  await box.sessionInput(sessionId, { type: 'factor', factor: afterPin.oldIdPossible ? 'oldId' : 'birthDate' });
+  const card = { mrz: makeTd1({ documentNumber: 'L01X00T47', birthDate: '1980-04-12', expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' }) };
+  await until(() => sim.insertCard(card)); // as soon as the slot takes cards
+  await until(() => status() === 'RELEASING' && !world.latched(compartmentId));
   world.openDoor(compartmentId);
-  await settle();
+  await until(() => status() === 'COLLECTED');
   world.closeDoor(compartmentId);
-  await settle();
-  log.info({ reference, status: box.pickup(reference)?.status, shredded: hw.shredder.shredded.length }, 'demo: citizen authenticated with the old ID card, which was shredded; the door opened');
+  await until(() => box.compartment(compartmentId)?.door === 'closed');
+  log.info({ reference, status: status(), session: box.session(sessionId)?.outcome ?? 'ended' }, 'demo: citizen authenticated with the old ID card, which was shredded; the door opened');
 }
 
 main().catch((error) => {

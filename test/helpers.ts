@@ -58,9 +58,9 @@ export const wrongPin = (pin: string): string => String((Number(pin) + 1) % 1_00
 export async function authenticate(t: TestBox, pin: string, phone = PHONE) {
   const { sessionId } = await t.box.startSession();
   await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'phone', phone });
+  await t.box.sessionInput(sessionId, { type: 'phone', phone });
   await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'pin', pin });
+  await t.box.sessionInput(sessionId, { type: 'pin', pin });
   await t.box.idle();
   return sessionId;
 }
@@ -71,8 +71,8 @@ export function oldIdCard(documentNumber = OLD_ID, birthDate = BIRTH) {
 
 /** Chooses the birth date at the panel and enters it. */
 export async function answerBirthDate(t: TestBox, sessionId: string, birthDate = BIRTH): Promise<void> {
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+  await t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
   await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate });
+  await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate });
   await t.box.idle();
 }

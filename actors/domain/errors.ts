@@ -175,7 +175,7 @@ export const ERRORS = {
     action: 'Check the SMS gateway and its credentials.',
   },
   ACTOR_FAILED: {
-    meaning: 'A compartment or device kept failing and was taken out of service (alarm code); the rest of the box works.',
+    meaning: 'An actor (a compartment, a device or a box-wide one such as the registry) kept failing and was stopped (alarm code, health fails); requests to it are refused with this code and the rest of the box works where it can.',
     action: 'Check the device and the log; restart the box after repair.',
   },
   PICKUP_EXPIRED: {
@@ -285,6 +285,26 @@ export const ERRORS = {
   WEBHOOK_UNDELIVERABLE: {
     meaning: 'A webhook kept failing (central alarm); its outbox keeps retrying with backoff.',
     action: 'Check the integration\'s endpoint, its TLS certificate and its signing secret.',
+  },
+  ASK_TIMEOUT: {
+    meaning: 'An actor did not answer a request in time (the request may still take effect).',
+    action: 'Query the state before retrying; if it repeats, check the log and /health for a stuck or failed actor.',
+  },
+  ACTOR_NOT_FOUND: {
+    meaning: 'A request went to an actor that does not exist or has stopped.',
+    action: 'Check the address (compartment, session or kiosk id); a session that ended is gone.',
+  },
+  ACTOR_CRASHED: {
+    meaning: 'The actor crashed while handling the request (or work the request caused) and was restarted from its last committed state.',
+    action: 'Query the state and retry once; the log has the crash.',
+  },
+  MESSAGE_NOT_HANDLED: {
+    meaning: 'The actor does not take a message of this type.',
+    action: 'Send one of the message types of the actor\'s protocol.',
+  },
+  INVALID_MESSAGE: {
+    meaning: 'An injected message does not fit the target actor\'s message schema (unknown type, missing or mistyped field); it was not delivered.',
+    action: 'Fix the message as the error\'s details say.',
   },
   INTERNAL: {
     meaning: 'An unexpected internal error occurred; details are in the server log.',

@@ -1,3 +1,5 @@
+import { DomainError } from '../domain/errors.js';
+import { Asks, REPLIES, type Reply } from './ask.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { SimulatedClock } from './clock.js';
 import { Hub } from './hub.js';
@@ -46,11 +48,24 @@ export interface SupervisorOptions {
   persistence: ActorPersistence;
   behaviors: ActorBehavior[];
   intensity?: RestartIntensity;
-  /** the address told when an actor is escalated (failed for good) */
-  escalateTo?: Address;
+  /**
+   * The supervisor's own alarm sink: told when an actor fails for good (past the restart
+   * intensity), never the failed actor itself. The box raises an ACTOR_FAILED alarm from here.
+   */
+  onFailure?: (failure: ActorFailure) => void;
   traceLimit?: number;
+  /** how long an `ask` waits for its reply unless told otherwise (default 10 s) */
+  askTimeoutMs?: number;
   /** structured log for crashes and dead letters; never given payloads */
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** An actor that failed for good: its mail is refused until the box is restarted after repair. */
+export interface ActorFailure {
+  actor: Address;
+  kind: string;
+  code: string;
+  at: number;
 }
 
 export interface DeadLetter {
@@ -113,9 +128,12 @@ export class Supervisor {
   private readonly clock: Clock;
   private readonly persistence: ActorPersistence;
   private readonly intensity: RestartIntensity;
-  private readonly escalateTo: Address | undefined;
+  private readonly onFailure: (failure: ActorFailure) => void;
+  private readonly failures = new Map<Address, ActorFailure>();
   private readonly log: NonNullable<SupervisorOptions['log']>;
   private readonly bootId: string;
+  private readonly asks: Asks;
+  private readonly askTimeoutMs: number;
   private nextId = 0;
   private running = 0;
   private queued = 0;
@@ -126,11 +144,38 @@ export class Supervisor {
     this.clock = opts.clock;
     this.persistence = opts.persistence;
     this.intensity = opts.intensity ?? { max: 5, withinMs: 30_000 };
-    this.escalateTo = opts.escalateTo;
+    this.onFailure = opts.onFailure ?? (() => {});
     this.trace = new Trace(opts.traceLimit);
     this.log = opts.log ?? (() => {});
     this.bootId = opts.clock.now().toString(36);
+    this.askTimeoutMs = opts.askTimeoutMs ?? 10_000;
+    this.asks = new Asks(opts.clock, this.bootId);
+    this.sinks.set(REPLIES, (message) => this.asks.settle(message as Reply));
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
+  }
+
+  /**
+   * Sends `message` as a request and resolves with the recipient's reply, which it sends once the
+   * state it reports is committed. Rejects with a catalog code (DomainError) on ASK_TIMEOUT, when
+   * the message is a dead letter (ACTOR_NOT_FOUND, MESSAGE_NOT_HANDLED, ACTOR_FAILED), when the
+   * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
+   */
+  ask<T = unknown>(to: Address, message: Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+    const requestId = this.asks.nextRequestId();
+    const env = this.envelope(opts.from ?? EXTERNAL, to, { ...message, requestId, replyTo: REPLIES }, null);
+    const reply = this.asks.open<T>(requestId, env, opts.timeoutMs ?? this.askTimeoutMs);
+    this.route(env);
+    return reply;
+  }
+
+  /** Actors that failed for good (also those restored failed): what health reports. */
+  failed(): ActorFailure[] {
+    return [...this.failures.values()];
+  }
+
+  /** Number of asks waiting for their reply. */
+  get pendingAsks(): number {
+    return this.asks.size;
   }
 
   /** Brings back every persisted actor as it was committed, then tells each it was recovered. */
@@ -144,6 +189,7 @@ export class Supervisor {
         continue;
       }
       const cell = this.newCell(address, behavior, record.ctx, record.status === 'failed' ? 'failed' : 'active');
+      if (record.status === 'failed') this.failures.set(address, { actor: address, kind: record.kind, code: 'ACTOR_FAILED', at: this.clock.now() });
       for (const t of record.timers) this.armTimer(cell, t);
       restored.push(address);
     }
@@ -205,8 +251,17 @@ export class Supervisor {
     return out.sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
   }
 
-  /** Resolves once no actor has work left other than waiting for the (simulated) clock. */
-  async idle(): Promise<void> {
+  /**
+   * Resolves once no actor has work left other than waiting for the (simulated) clock: a
+   * whole-box barrier for tests, the simulation harness, advancing a simulated clock and draining
+   * at shutdown. A request never waits for it: it waits for its own reply (`ask`).
+   */
+  idle(): Promise<void> {
+    return this.settle();
+  }
+
+  /** The same barrier as `idle()`, under the name the composition root uses for the simulation and shutdown. */
+  async settle(): Promise<void> {
     const sleepers = (): number => (this.clock instanceof SimulatedClock ? this.clock.sleepers : 0);
     let quietRounds = 0;
     while (quietRounds < 2) {
@@ -216,9 +271,16 @@ export class Supervisor {
     }
   }
 
+  /** Moves a simulated clock forward, letting every timer's work finish in order (HARNESS_UNSUPPORTED on the system clock). */
+  async advanceClock(ms: number): Promise<void> {
+    if (!(this.clock instanceof SimulatedClock)) throw new DomainError('HARNESS_UNSUPPORTED', 'the box runs on the system clock; only a simulated clock can be advanced');
+    await this.clock.advance(ms, () => this.settle());
+  }
+
   /** Stops accepting work, cancels timers and waits for running handlers to finish. */
   async close(): Promise<void> {
     this.closed = true;
+    this.asks.rejectAll('ACTOR_NOT_FOUND', 'the box is shutting down');
     for (const cell of this.cells.values()) {
       for (const t of cell.timers.values()) this.clock.clearTimer(t.handle);
       cell.mailbox.length = 0;
@@ -241,6 +303,7 @@ export class Supervisor {
 
   private route(env: Envelope): void {
     if (this.closed) return;
+    this.asks.follow(env);
     const sink = this.sinks.get(env.to);
     if (sink) {
       this.trace.record({ id: env.id, at: env.at, from: env.from, to: env.to, type: env.message.type, causation: env.causation });
@@ -274,6 +337,7 @@ export class Supervisor {
     });
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
+    this.asks.dead(env, reason);
   }
 
   private async drain(cell: Cell): Promise<void> {
@@ -440,11 +504,12 @@ export class Supervisor {
       await this.save(cell).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
-      const escalated = { type: 'actor.escalated', actor: cell.address, kind: cell.behavior.kind, code };
-      if (cell.parent) this.route(this.envelope('supervisor', cell.parent, escalated, env.id));
-      if (this.escalateTo && this.escalateTo !== cell.address) {
-        this.route(this.envelope('supervisor', this.escalateTo, escalated, env.id));
+      const failure: ActorFailure = { actor: cell.address, kind: cell.behavior.kind, code, at: now };
+      this.failures.set(cell.address, failure);
+      if (cell.parent && cell.parent !== cell.address) {
+        this.route(this.envelope('supervisor', cell.parent, { type: 'actor.escalated', actor: cell.address, kind: cell.behavior.kind, code }, env.id));
       }
+      this.onFailure(failure);
       return;
     }
     // A restart is immediate: the committed ctx is what we go back to, since the failed handler's

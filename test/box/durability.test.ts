@@ -19,7 +19,7 @@ test('five wrong PINs lock the pickup, and it is still locked after a restart of
   for (let i = 0; i < 5; i++) {
     const s = await authenticate(t, wrongPin(pin));
     assert.is(t.box.session(s)!.error, i < 3 ? 'AUTH_FAILED' : 'AUTH_FAILED');
-    if (t.box.session(s)!.step !== 'done') t.box.sessionInput(s, { type: 'cancel' });
+    if (t.box.session(s)!.step !== 'done') await t.box.sessionInput(s, { type: 'cancel' });
     await t.box.advance(10 * 60_000);
   }
   assert.is(t.box.pickup('V-2026-0100')!.status, 'LOCKED');
@@ -42,7 +42,7 @@ test('attempt counters per number add growing delays that survive a restart', as
   // Spraying an unknown number: after 3 free failures, a 30 s delay, then 60 s.
   for (let i = 0; i < 4; i++) {
     const s = await authenticate(t, '123456', '+4915228817390');
-    if (t.box.session(s)!.step !== 'done') t.box.sessionInput(s, { type: 'cancel' });
+    if (t.box.session(s)!.step !== 'done') await t.box.sessionInput(s, { type: 'cancel' });
     await t.box.advance(6_000);
   }
   await t.box.close();

@@ -49,7 +49,7 @@ async function authenticateWithBirthDate(t: I2cBox, pin: string) {
     // no old document registered: the panel goes straight to the birth date
     { type: 'birthDate', birthDate: BIRTH },
   ] as const) {
-    t.box.sessionInput(sessionId, input);
+    await t.box.sessionInput(sessionId, input);
     await t.box.idle();
   }
   return sessionId;
@@ -83,9 +83,9 @@ test('a board unplugged mid-pickup takes only its compartments out of service, w
   const chip = bank(t).chips.get(board.id)!;
   const { sessionId } = await t.box.startSession();
   await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+  await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
   await t.box.idle();
-  t.box.sessionInput(sessionId, { type: 'pin', pin });
+  await t.box.sessionInput(sessionId, { type: 'pin', pin });
   await t.box.idle();
   bus.detach(board.address); // unplugged while the citizen answers
   await t.box.advance(2_000);
@@ -93,7 +93,7 @@ test('a board unplugged mid-pickup takes only its compartments out of service, w
   const others = t.box.config.layout!.compartments.filter((c) => c.board !== board.id).map((c) => c.id);
   assert.is(t.box.compartment(compartmentId)!.state, 'fault');
   assert.ok(others.every((id) => t.box.compartment(id)!.state !== 'fault'), 'other boards keep working');
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
   await t.box.advance(500);
   assert.is(t.box.session(sessionId)!.error, 'DEVICE_UNAVAILABLE');
   assert.is(t.box.pickup('V-I2C-2')!.status, 'READY', 'the pickup is not lost');

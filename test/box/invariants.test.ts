@@ -76,18 +76,18 @@ for (const seed of [1, 2, 3]) {
           step = `collect ${p.reference}`;
           const { sessionId } = await t.box.startSession();
           await t.box.idle();
-          t.box.sessionInput(sessionId, { type: 'phone', phone: p.phone! });
+          await t.box.sessionInput(sessionId, { type: 'phone', phone: p.phone! });
           await t.box.idle();
-          t.box.sessionInput(sessionId, { type: 'pin', pin: random() < 0.7 ? pins.get(p.reference)! : wrongPin(pins.get(p.reference)!) });
+          await t.box.sessionInput(sessionId, { type: 'pin', pin: random() < 0.7 ? pins.get(p.reference)! : wrongPin(pins.get(p.reference)!) });
           await t.box.idle();
           const s = t.box.session(sessionId)!;
           if (s.step === 'birthDate') {
-            t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: random() < 0.8 ? BIRTH : '1981-01-01' });
+            await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: random() < 0.8 ? BIRTH : '1981-01-01' });
             await t.box.advance(2_500);
             if (t.box.session(sessionId)?.step === 'opening' && random() < 0.8) t.hw.locks.openDoor(p.compartmentId!);
             await t.box.idle();
             t.hw.locks.closeDoor(p.compartmentId!);
-          } else if (s.step !== 'done') t.box.sessionInput(sessionId, { type: 'cancel' });
+          } else if (s.step !== 'done') await t.box.sessionInput(sessionId, { type: 'cancel' });
           await t.box.advance(40_000);
         } else if (action < 0.85) {
           step = 'time passes';

@@ -21,7 +21,7 @@ test('a pickup with old ID: the card is checked, shredded, the destruction audit
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0002');
   const sessionId = await authenticate(t, pin);
   assert.is(t.box.session(sessionId)!.step, 'factor');
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
   await t.box.idle();
   assert.ok(t.hw.reader.insert(oldIdCard()));
   await t.box.idle();
@@ -72,7 +72,7 @@ test('a wrong old ID is given back and the birth date is the fallback', async ()
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0005');
   const sessionId = await authenticate(t, pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
   await t.box.idle();
   t.hw.reader.insert(oldIdCard('T22000129'));
   await t.box.idle();
@@ -80,7 +80,7 @@ test('a wrong old ID is given back and the birth date is the fallback', async ()
   assert.is(t.hw.shredder.shredded.length, 0, 'nothing was shredded');
   assert.is(t.box.session(sessionId)!.step, 'birthDate');
   assert.is(t.box.session(sessionId)!.error, 'OLD_ID_MISMATCH');
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
   await t.box.idle();
   t.hw.locks.openDoor(compartmentId);
   await t.box.idle();
@@ -95,7 +95,7 @@ test('a jammed shredder closes the card slot and sessions fall back to the birth
   // First citizen: the shredder jams on their card.
   t.hw.shredder.jamNext = true;
   let sessionId = await authenticate(t, first.pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
   await t.box.idle();
   t.hw.reader.insert(oldIdCard());
   await t.box.idle();
@@ -167,12 +167,11 @@ test('two sessions racing for one pickup: exactly one opens the compartment', as
   const a = (await t.box.startSession('1')).sessionId;
   const b = (await t.box.startSession('2')).sessionId;
   await t.box.idle();
-  for (const s of [a, b]) t.box.sessionInput(s, { type: 'phone', phone: PHONE });
-  await t.box.idle();
-  for (const s of [a, b]) t.box.sessionInput(s, { type: 'pin', pin });
-  await t.box.idle();
+  await Promise.all([a, b].map((s) => t.box.sessionInput(s, { type: 'phone', phone: PHONE })));
+  const answers = await Promise.all([a, b].map((s) => t.box.sessionInput(s, { type: 'pin', pin })));
   // The registry checks one PIN at a time: the first holds the pickup, the second is refused.
-  const [winner, loser] = t.box.session(a)!.step === 'factor' ? [a, b] : [b, a];
+  assert.equal(answers.map((v) => v.step).sort(), ['done', 'factor'], 'each panel is told its own outcome');
+  const [winner, loser] = answers[0]!.step === 'factor' ? [a, b] : [b, a];
   assert.is(t.box.session(winner)!.step, 'factor');
   assert.is(t.box.session(loser)!.step, 'done');
   assert.is(t.box.session(loser)!.error, 'PICKUP_BUSY');
@@ -187,7 +186,7 @@ test('an unknown number and a wrong PIN get the same answer', async () => {
   const { pin } = await readyPickup(t, 'V-2026-0012');
   const wrong = await authenticate(t, wrongPin(pin));
   const wrongView = t.box.session(wrong)!;
-  t.box.sessionInput(wrong, { type: 'cancel' });
+  await t.box.sessionInput(wrong, { type: 'cancel' });
   await t.box.advance(6_000);
   const unknown = await authenticate(t, pin, '+4915228817399');
   const unknownView = t.box.session(unknown)!;
@@ -270,7 +269,7 @@ test('reissuing a PIN kills the old one', async () => {
   assert.is(fresh, '222222', 'the new PIN went out by SMS');
   const s = await authenticate(t, pin);
   assert.is(t.box.session(s)!.error, 'AUTH_FAILED', 'the old PIN is dead');
-  t.box.sessionInput(s, { type: 'cancel' });
+  await t.box.sessionInput(s, { type: 'cancel' });
   await t.box.advance(6_000);
   const s2 = await authenticate(t, fresh);
   assert.is(t.box.session(s2)!.step, 'factor', 'the new PIN is accepted');
@@ -324,7 +323,7 @@ test('cancelling a pickup that lies in the box asks staff to take it out; retrie
   assert.ok(t.box.alarms(true).some((a) => a.code === 'RETRIEVAL_NEEDED' && a.subject === compartmentId));
   const s = await authenticate(t, pin);
   assert.is(t.box.session(s)!.error, 'AUTH_FAILED', 'its PIN died with the cancellation');
-  t.box.sessionInput(s, { type: 'cancel' });
+  await t.box.sessionInput(s, { type: 'cancel' });
   await t.box.advance(6_000);
   await t.box.retrievePickup('V-2026-0018', 'staff-ben');
   await t.box.idle();
@@ -336,6 +335,35 @@ test('cancelling a pickup that lies in the box asks staff to take it out; retrie
   assert.is(t.box.pickup('V-2026-0018')!.status, 'CANCELLED');
   assert.not.ok(t.box.alarms(true).some((a) => a.code === 'RETRIEVAL_NEEDED'), 'the staff task ended with the retrieval');
   assert.ok(t.box.pickup('V-2026-0018')!.purgeAt, 'its personal data is scheduled for deletion');
+  await t.box.close();
+});
+
+test('twenty inputs at once to one session get truthful answers: one is checked, the others are told the step is wrong', async () => {
+  const t = await testBox();
+  const { pin } = await readyPickup(t, 'V-2026-0099');
+  const { sessionId } = await t.box.startSession();
+  await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+  const settled = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => t.box.sessionInput(sessionId, { type: 'pin', pin: i === 0 ? pin : wrongPin(pin) })));
+  const answered = settled.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const refused = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as { code: string }).code);
+  assert.equal(answered.map((v) => v.step), ['factor'], 'only the first PIN was checked, and it was right');
+  assert.equal(refused, Array.from({ length: 19 }, () => 'SESSION_WRONG_STEP'), 'nobody is told AUTH_FAILED for a PIN that was never checked');
+  assert.is(t.box.pickup('V-2026-0099')!.failedAttempts, 0);
+  await t.box.close();
+});
+
+test('an input to an ended or unknown session is refused with SESSION_NOT_FOUND', async () => {
+  const t = await testBox();
+  const { sessionId } = await t.box.startSession();
+  await t.box.sessionInput(sessionId, { type: 'cancel' });
+  for (const id of [sessionId, 'nobody-1']) {
+    try {
+      await t.box.sessionInput(id, { type: 'phone', phone: PHONE });
+      assert.unreachable('an ended session took an input');
+    } catch (error) {
+      assert.is((error as { code: string }).code, 'SESSION_NOT_FOUND');
+    }
+  }
   await t.box.close();
 });
 

@@ -93,7 +93,7 @@ for (let i = 0; ; i++) {
     if (!s || s.step === 'done') break;
     if (input.type === 'factor' && s.step !== 'factor') continue;
     try {
-      box.sessionInput(sessionId, input);
+      await box.sessionInput(sessionId, input);
     } catch {
       break;
     }

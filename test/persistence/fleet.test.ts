@@ -89,7 +89,7 @@ onRedis('a PIN opens once: a second release for the same PIN is refused by the s
       { type: 'pin', pin },
       { type: 'birthDate', birthDate: BIRTH },
     ] as const) {
-      box.sessionInput(sessionId, input);
+      await box.sessionInput(sessionId, input);
       await box.idle();
     }
     assert.is(box.session(sessionId)!.error, 'AUTH_FAILED');

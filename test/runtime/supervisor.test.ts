@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { answer, type Request } from '../../actors/runtime/ask.js';
 import { defineActor } from '../../actors/runtime/define.js';
-import { Supervisor } from '../../actors/runtime/supervisor.js';
+import { DomainError } from '../../actors/domain/errors.js';
+import { Supervisor, type ActorFailure } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 
@@ -17,7 +19,10 @@ type CounterEvent =
   | { type: 'fetched'; value: number }
   | { type: 'broken-io' }
   | { type: 'spawnChild'; address: string }
-  | { type: 'actor.escalated'; actor: string };
+  | { type: 'actor.escalated'; actor: string }
+  | ({ type: 'total'; n: number } & Request)
+  | ({ type: 'relay'; to: string; as: 'total' | 'boom' } & Request)
+  | ({ type: 'ignore' } & Request);
 
 interface CounterCtx {
   seen: number[];
@@ -52,6 +57,15 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
       enq.emit.spawn({ address: e.address, kind: 'counter', input: undefined });
     },
     'actor.escalated': (ctx, e) => ({ ...ctx, seen: [...ctx.seen, -e.actor.length] }),
+    total: (ctx, e, enq) => {
+      const seen = [...ctx.seen, e.n];
+      enq.emit.send(answer(e, seen.reduce((a, b) => a + b, 0)));
+      return { ...ctx, seen };
+    },
+    relay: (_ctx, e, enq) => {
+      enq.emit.send({ to: e.to, message: { type: e.as, n: 1, requestId: e.requestId, replyTo: e.replyTo } });
+    },
+    ignore: () => undefined,
   },
   async io(op) {
     if (op.kind === 'explode') throw new Error('device gone');
@@ -62,8 +76,9 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
 async function setup(intensity = { max: 5, withinMs: 30_000 }) {
   const clock = new SimulatedClock();
   const persistence = await openPersistence('memory:');
-  const sup = new Supervisor({ clock, persistence, behaviors: [counter], intensity, escalateTo: 'counter/boss' });
-  return { clock, persistence, sup };
+  const alarms: ActorFailure[] = [];
+  const sup = new Supervisor({ clock, persistence, behaviors: [counter], intensity, onFailure: (f) => alarms.push(f) });
+  return { clock, persistence, sup, alarms };
 }
 
 test('a pure handler can be tested with store.transition without running effects', () => {
@@ -132,10 +147,9 @@ test('a crashed actor restarts from its last committed state and keeps its later
 });
 
 test('past the restart intensity the actor is failed, an alarm is published and the others keep working', async () => {
-  const { sup } = await setup({ max: 5, withinMs: 30_000 });
+  const { sup, alarms } = await setup({ max: 5, withinMs: 30_000 });
   await sup.spawn('counter/a', 'counter');
   await sup.spawn('counter/b', 'counter');
-  await sup.spawn('counter/boss', 'counter');
   const events: string[] = [];
   sup.events.listen((e) => events.push(`${e.type}:${String(e.actor)}`));
   for (let i = 0; i < 6; i++) sup.send('counter/a', { type: 'boom' });
@@ -144,8 +158,9 @@ test('past the restart intensity the actor is failed, an alarm is published and 
   assert.is(sup.view('counter/a')!.status, 'failed');
   assert.ok(events.includes('actor.failed:counter/a'));
   assert.equal(sup.view<CounterCtx>('counter/b')!.ctx.seen, [7]);
-  const told = sup.trace.entries().find((e) => e.to === 'counter/boss' && e.type === 'actor.escalated');
-  assert.ok(told, 'the escalation address was told');
+  assert.equal(alarms.map((f) => [f.actor, f.kind]), [['counter/a', 'counter']], "the supervisor's alarm sink was told once");
+  assert.equal(sup.failed().map((f) => f.actor), ['counter/a']);
+  assert.not.ok(sup.trace.entries().some((e) => e.to === 'counter/a' && e.type === 'actor.escalated'), 'never the failed actor itself');
 });
 
 test('crashes spread over more than the intensity window do not escalate', async () => {
@@ -205,6 +220,74 @@ test('an actor spawned by another is escalated to its parent as well', async () 
   const told = sup.trace.entries().filter((e) => e.type === 'actor.escalated').map((e) => e.to);
   assert.ok(told.includes('counter/parent'), 'the parent was told');
   assert.equal(sup.view<CounterCtx>('counter/parent')!.ctx.seen, [-'counter/child'.length]);
+});
+
+async function rejection(p: Promise<unknown>): Promise<DomainError> {
+  try {
+    await p;
+  } catch (error) {
+    assert.instance(error, DomainError);
+    return error as DomainError;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('ask resolves with the reply, sent after the state it reports is committed', async () => {
+  const { sup, persistence } = await setup();
+  await sup.spawn('counter/a', 'counter');
+  const total = await sup.ask<number>('counter/a', { type: 'total', n: 3 });
+  assert.is(total, 3);
+  assert.equal(sup.view<CounterCtx>('counter/a')!.ctx.seen, [3], 'the committed state is what the reply reports');
+  assert.equal((await persistence.loadActors()).get('counter/a')!.ctx, { seen: [3], rings: 0, restarts: 0 }, 'and it is persisted');
+  assert.is(await sup.ask<number>('counter/a', { type: 'total', n: 4 }), 7);
+  assert.is(sup.pendingAsks, 0);
+});
+
+test('ask rejects with a catalog code: no such actor, a type it does not take, a crash, a failed actor', async () => {
+  const { sup } = await setup({ max: 0, withinMs: 30_000 });
+  await sup.spawn('counter/a', 'counter');
+  assert.is((await rejection(sup.ask('counter/none', { type: 'total', n: 1 }))).code, 'ACTOR_NOT_FOUND');
+  assert.is((await rejection(sup.ask('counter/a', { type: 'nonsense' }))).code, 'MESSAGE_NOT_HANDLED');
+  assert.is((await rejection(sup.ask('counter/a', { type: 'boom' }))).code, 'ACTOR_CRASHED');
+  assert.is(sup.view('counter/a')!.status, 'failed', 'max 0 restarts: the crash failed it');
+  assert.is((await rejection(sup.ask('counter/a', { type: 'total', n: 1 }))).code, 'ACTOR_FAILED');
+  assert.is(sup.pendingAsks, 0);
+});
+
+test('ask rejects when work its message caused reaches a failed actor or crashes a handler', async () => {
+  const { sup } = await setup({ max: 0, withinMs: 30_000 });
+  await sup.spawn('counter/front', 'counter');
+  await sup.spawn('counter/back', 'counter');
+  assert.is(await sup.ask('counter/front', { type: 'relay', to: 'counter/back', as: 'total' }), 1, 'a forwarded request is answered by the actor it reached');
+  assert.is((await rejection(sup.ask('counter/front', { type: 'relay', to: 'counter/back', as: 'boom' }))).code, 'ACTOR_CRASHED');
+  assert.is((await rejection(sup.ask('counter/front', { type: 'relay', to: 'counter/back', as: 'total' }))).code, 'ACTOR_FAILED');
+  assert.is(sup.view('counter/front')!.status, 'active');
+});
+
+test('ask rejects with ASK_TIMEOUT when no reply comes in time, and a late reply is dropped', async () => {
+  const { sup, clock } = await setup();
+  await sup.spawn('counter/a', 'counter');
+  const unanswered = rejection(sup.ask('counter/a', { type: 'ignore' }, { timeoutMs: 500 }));
+  await sup.idle();
+  assert.is(sup.pendingAsks, 1, 'still waiting before the time is up');
+  await clock.advance(499);
+  assert.is(sup.pendingAsks, 1);
+  await clock.advance(1);
+  const error = await unanswered;
+  assert.is(error.code, 'ASK_TIMEOUT');
+  assert.is(sup.pendingAsks, 0);
+});
+
+test('one slow actor delays only the asks sent to it', async () => {
+  const { sup } = await setup();
+  await sup.spawn('counter/slow', 'counter');
+  await sup.spawn('counter/quick', 'counter');
+  const slow = sup.ask('counter/slow', { type: 'ignore' }, { timeoutMs: 60_000 });
+  slow.catch(() => {});
+  for (let i = 0; i < 100; i++) sup.send('counter/slow', { type: 'add', n: i });
+  assert.is(await sup.ask<number>('counter/quick', { type: 'total', n: 5 }), 5);
+  assert.ok(sup.view('counter/slow')!.mailbox > 0, 'answered while the other actor still had mail');
+  await sup.close();
 });
 
 test.run();

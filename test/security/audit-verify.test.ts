@@ -27,7 +27,7 @@ async function pickup(t: TestBox): Promise<void> {
   const { pin, compartmentId } = await readyPickup(t, 'V-AUD-1');
   const sessionId = await authenticate(t, pin);
   await answerBirthDate(t, sessionId, '13.04.1980');
-  t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
+  await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
   await t.box.idle();
   t.hw.locks.openDoor(compartmentId);
   await t.box.idle();

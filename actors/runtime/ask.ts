@@ -1,0 +1,157 @@
+import { DomainError, type ErrorCode } from '../domain/errors.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { Address, Envelope } from './types.js';
+
+/** The address replies to asks are sent to; the supervisor mounts it. */
+export const REPLIES: Address = 'replies';
+
+/** What a message sent with `ask` carries: where and under which id the answer is expected. */
+export interface Request {
+  readonly requestId: string;
+  readonly replyTo: Address;
+}
+
+/** The answer to a request. An actor sends it after the state it reports is committed. */
+export type Reply =
+  | { readonly type: 'reply'; readonly requestId: string; readonly ok: true; readonly value: unknown }
+  | {
+      readonly type: 'reply';
+      readonly requestId: string;
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message?: string;
+      readonly details?: Record<string, unknown>;
+    };
+
+/** The request a message carries, if it was sent with `ask`. */
+export function requestOf(message: Partial<Request>): Request | null {
+  return message.requestId && message.replyTo ? { requestId: message.requestId, replyTo: message.replyTo } : null;
+}
+
+/** The `send` effect that answers `request` with `value`. */
+export const answer = (request: Request, value: unknown) => ({
+  to: request.replyTo,
+  message: { type: 'reply', requestId: request.requestId, ok: true, value } satisfies Reply,
+});
+
+/** The `send` effect that answers `request` with a catalog error. */
+export const refuse = (request: Request, code: ErrorCode, message?: string, details?: Record<string, unknown>) => ({
+  to: request.replyTo,
+  message: { type: 'reply', requestId: request.requestId, ok: false, code, ...(message ? { message } : {}), ...(details ? { details } : {}) } satisfies Reply,
+});
+
+/** Why a message was not handled, as the supervisor's dead letters say it. */
+export type DeadReason = 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed';
+
+const DEAD_CODES: Record<DeadReason, ErrorCode> = {
+  'no-such-actor': 'ACTOR_NOT_FOUND',
+  'actor-stopped': 'ACTOR_NOT_FOUND',
+  'not-handled': 'MESSAGE_NOT_HANDLED',
+  'actor-failed': 'ACTOR_FAILED',
+  crashed: 'ACTOR_CRASHED',
+};
+
+interface Pending {
+  requestId: string;
+  to: Address;
+  type: string;
+  resolve: (value: unknown) => void;
+  reject: (error: DomainError) => void;
+  timer: TimerHandle;
+  /** the envelope that carried the request */
+  own: string;
+  /** the ask's own envelope and every envelope its handling caused, while it is open */
+  envelopes: Set<string>;
+}
+
+/**
+ * The open asks of one supervisor. An ask settles exactly once: with the reply, or with a
+ * catalog error when its time is up, when its message is a dead letter, or when a message its
+ * handling caused reaches a failed actor or crashes its handler.
+ */
+export class Asks {
+  private seq = 0;
+  private readonly byRequest = new Map<string, Pending>();
+  private readonly byEnvelope = new Map<string, Pending>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly prefix: string,
+  ) {}
+
+  /** Open asks (for health and tests). */
+  get size(): number {
+    return this.byRequest.size;
+  }
+
+  nextRequestId(): string {
+    return `${this.prefix}.q${++this.seq}`;
+  }
+
+  /** Opens an ask for the envelope that carries its request. */
+  open<T>(requestId: string, env: Envelope, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        requestId,
+        to: env.to,
+        type: env.message.type,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer: this.clock.setTimer(this.clock.now() + timeoutMs, () =>
+          this.fail(pending, 'ASK_TIMEOUT', `${env.to} did not answer ${env.message.type} within ${timeoutMs} ms`),
+        ),
+        own: env.id,
+        envelopes: new Set([env.id]),
+      };
+      this.byRequest.set(requestId, pending);
+      this.byEnvelope.set(env.id, pending);
+    });
+  }
+
+  /** A message was routed: if it was caused by an open ask's work, it belongs to that ask. */
+  follow(env: Envelope): void {
+    if (env.causation === null || this.byEnvelope.size === 0) return;
+    const pending = this.byEnvelope.get(env.causation);
+    if (!pending) return;
+    pending.envelopes.add(env.id);
+    this.byEnvelope.set(env.id, pending);
+  }
+
+  /** A reply arrived at REPLIES. Replies to asks that are settled already are dropped. */
+  settle(reply: Reply): void {
+    const pending = this.byRequest.get(reply.requestId);
+    if (!pending) return;
+    this.close(pending);
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(new DomainError(reply.code, reply.message ?? reply.code, reply.details));
+  }
+
+  /**
+   * A message was a dead letter. The ask's own message rejects for any reason; a message its
+   * work caused rejects it only when an actor failed or crashed (a note to an ended session is
+   * no failure of the request).
+   */
+  dead(env: Envelope, reason: DeadReason): void {
+    const pending = this.byEnvelope.get(env.id);
+    if (!pending) return;
+    if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'crashed') return;
+    this.fail(pending, DEAD_CODES[reason], `${env.to} could not handle ${env.message.type} (${reason})`);
+  }
+
+  /** Rejects every open ask (the supervisor closes). */
+  rejectAll(code: ErrorCode, message: string): void {
+    for (const pending of [...this.byRequest.values()]) this.fail(pending, code, message);
+  }
+
+  private fail(pending: Pending, code: ErrorCode, message: string): void {
+    if (!this.byRequest.has(pending.requestId)) return;
+    this.close(pending);
+    pending.reject(new DomainError(code, message, { to: pending.to, type: pending.type }));
+  }
+
+  private close(pending: Pending): void {
+    this.clock.clearTimer(pending.timer);
+    this.byRequest.delete(pending.requestId);
+    for (const id of pending.envelopes) this.byEnvelope.delete(id);
+  }
+}
