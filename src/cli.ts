@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box } from './box.js';
 import { configFromEnv, isDevelopmentKey, type BoxConfigInput } from './config.js';
+import { linkBoxToFleet, runCentral } from './fleet/cli.js';
 import { createServer, type TokenConfig } from './server/index.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
@@ -21,6 +22,7 @@ Options:
   --config FILE            JSON configuration (layout, hours, windows, tokens, keys); see README
   --harness                enable the test-harness role (never in production)
   --demo                   run a scripted pickup on the simulated hardware first
+  --central                run the fleet's central service instead of a box (see README, A city's fleet)
   --help                   show this text
 
 Environment: AUSGABEBOX_CONFIG (a config file), AUSGABEBOX_STORAGE, AUSGABEBOX_STORAGE_NAMESPACE,
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string', default: 'data' },
       config: { type: 'string' },
       demo: { type: 'boolean', default: false },
+      central: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -58,12 +61,15 @@ async function main(): Promise<void> {
     ...(configPath ? JSON.parse(readFileSync(resolve(configPath), 'utf8')) : {}),
     ...configFromEnv(process.env),
   };
+  if (values.central) return runCentral({ config: fileConfig as Parameters<typeof runCentral>[0]['config'], env: process.env, port, host: values.host!, production, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
   const dataDir = resolve(values['data-dir']!);
   const { tokens, tokenFile } = resolveTokens(fileConfig.tokens, dataDir, production);
   const storage = fileConfig.storage ?? `sqlite://${join(dataDir, 'box.sqlite')}`;
   // The demo shows the whole flow at any hour: unless the configuration sets hours, it runs as the 24/7 room.
   const demoHours: BoxConfigInput = values.demo && fileConfig.hours === undefined && fileConfig.hoursPreset === undefined ? { hoursPreset: 'always' } : {};
-  const box = await createBox({ ...fileConfig, ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  const { fleet: _fleet, central: _central, ...boxConfig } = fileConfig as typeof fileConfig & { fleet?: unknown; central?: unknown };
+  const box = await createBox({ ...boxConfig, ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  const fleetLink = await linkBoxToFleet(box, fileConfig as { fleet?: unknown }, process.env, (level, msg, fields) => log[level](fields ?? {}, msg));
   log.info(
     { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },
     `${box.config.name} started with ${box.config.compartments.length} compartments on ${describeHardware(box.config.hardware)}`,
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'stopping: closing connections, releasing outputs and flushing storage');
     await server.close();
     await logAnchor();
+    await fleetLink?.close();
     await box.close();
     log.info('stopped');
     process.exit(0);

@@ -113,9 +113,10 @@ export async function startFleetLink(box: FleetBoxPort, options: FleetLinkOption
       };
     });
 
+  // One warning when the channel goes down, one line when it is back: not one per retry.
   const reportError = (error: Error) => {
     const text = error.message || String(error);
-    if (text !== lastError) log('warn', `fleet: Redis unreachable, the box keeps serving and the outbox waits (${text})`, { boxId });
+    if (lastError === null) log('warn', `fleet: Redis unreachable, the box keeps serving and the outbox waits (${text})`, { boxId });
     lastError = text;
   };
   const client: RedisClient = fleetClient(options.url, reportError);

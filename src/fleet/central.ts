@@ -123,7 +123,7 @@ export async function startCentral(options: CentralOptions) {
   let lastError: string | null = null;
   const reportError = (error: Error) => {
     const text = error.message || String(error);
-    if (text !== lastError) log('warn', `central: fleet Redis trouble (${text})`);
+    if (lastError === null) log('warn', `central: fleet Redis trouble, retrying (${text})`);
     lastError = text;
   };
   const redis: RedisClient = fleetClient(options.redisUrl, reportError);
@@ -225,6 +225,8 @@ export async function startCentral(options: CentralOptions) {
         const entries = (reply ?? []).flatMap((s) => s.messages.map((m) => ({ stream: s.name, id: m?.id ?? '', fields: m?.message ?? null })));
         if (backlog && entries.length === 0) backlog = false;
         await applyBatch(entries.filter((x) => x.id));
+        if (lastError !== null) log('info', 'central: fleet Redis reachable again');
+        lastError = null;
         attempt = 0;
       } catch (error) {
         if (closed) break;
@@ -270,7 +272,7 @@ export async function startCentral(options: CentralOptions) {
   const boxStatus = async (id: string): Promise<BoxStatus | undefined> => {
     const known = (await redis.sIsMember(BOXES_KEY, id)) === 1;
     if (!known) return undefined;
-    const box = (await projection.box(id)) ?? { id, lastSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} };
+    const box = (await projection.box(id)) ?? { id, lastSeq: 0, highestSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} };
     const contact = Number((await redis.hGet(CONTACT_KEY, id)) ?? 0) || null;
     let backlog = 0;
     try {

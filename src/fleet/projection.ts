@@ -19,6 +19,8 @@ export interface FleetBox {
   id: string;
   /** every event up to this sequence number has reached the centre */
   lastSeq: number;
+  /** the highest sequence number seen; above lastSeq while events are missing (in flight, or lost by a Redis without persistence) */
+  highestSeq: number;
   /** the box's time of its last event */
   lastEventAt: number | null;
   health: Record<string, unknown> | null;
@@ -46,7 +48,7 @@ export interface CentralAlarm {
   clearedAt: number | null;
 }
 
-const emptyBox = (id: string): FleetBox => ({ id, lastSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} });
+const emptyBox = (id: string): FleetBox => ({ id, lastSeq: 0, highestSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} });
 
 /**
  * The centre's read model in its own keyv store: the event log `event:<box>:<seq>` (each event
@@ -101,7 +103,7 @@ export class Projection {
     }
     let lastSeq = box.lastSeq;
     while ((await this.kv.get(`event:${e.boxId}:${lastSeq + 1}`)) !== undefined) lastSeq++;
-    await this.kv.set(`box:${e.boxId}`, { ...box, lastSeq, lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) });
+    await this.kv.set(`box:${e.boxId}`, { ...box, lastSeq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) });
   }
 
   private async setPickup(next: FleetPickup): Promise<void> {
