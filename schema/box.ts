@@ -29,16 +29,19 @@ interface HealthInfo {
   criticalAlarms: number;
   compartmentsOutOfService: number;
   readerAvailable: boolean;
+  /** actors that failed for good (ACTOR_FAILED): the box is not healthy while there is one */
+  failedActors: string[];
 }
 
 const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
   description: 'A summary for load balancers and dashboards.',
   fields: (t) => ({
-    ok: t.exposeBoolean('ok', { description: 'false while a critical alarm is open' }),
+    ok: t.exposeBoolean('ok', { description: 'false while a critical alarm is open or an actor has failed for good' }),
     openAlarms: t.exposeInt('openAlarms'),
     criticalAlarms: t.exposeInt('criticalAlarms'),
     compartmentsOutOfService: t.exposeInt('compartmentsOutOfService'),
     readerAvailable: t.exposeBoolean('readerAvailable'),
+    failedActors: t.exposeStringList('failedActors', { description: 'addresses of actors that failed for good (e.g. registry, compartment/A07)' }),
   }),
 });
 
@@ -46,12 +49,14 @@ const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
 export function healthOf(box: Box): HealthInfo {
   const open = box.alarms(true);
   const critical = open.filter((a) => a.severity === 'critical').length;
+  const failedActors = box.failures().map((f) => f.actor);
   return {
-    ok: critical === 0,
+    ok: critical === 0 && failedActors.length === 0,
     openAlarms: open.length,
     criticalAlarms: critical,
     compartmentsOutOfService: box.compartments().filter((c) => !c.inService).length,
     readerAvailable: box.devices().reader.available,
+    failedActors,
   };
 }
 

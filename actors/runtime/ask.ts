@@ -73,6 +73,10 @@ export class Asks {
   private seq = 0;
   private readonly byRequest = new Map<string, Pending>();
   private readonly byEnvelope = new Map<string, Pending>();
+  /** envelopes whose handler is running now: failures of what they send wait until it is done */
+  private readonly handling = new Set<string>();
+  /** failures noticed while the handler that caused them still runs (it may answer after all) */
+  private readonly deferred = new Map<string, Array<{ pending: Pending; code: ErrorCode; message: string }>>();
 
   constructor(
     private readonly clock: Clock,
@@ -135,7 +139,30 @@ export class Asks {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
     if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'crashed') return;
-    this.fail(pending, DEAD_CODES[reason], `${env.to} could not handle ${env.message.type} (${reason})`);
+    const message = `${env.to} could not handle ${env.message.type} (${reason})`;
+    // A note sent by a handler that answers in the same turn (a cancel telling a failed reader)
+    // must not fail the answer: decide once that handler is done.
+    if (env.causation !== null && this.handling.has(env.causation)) {
+      const list = this.deferred.get(env.causation) ?? [];
+      list.push({ pending, code: DEAD_CODES[reason], message });
+      this.deferred.set(env.causation, list);
+      return;
+    }
+    this.fail(pending, DEAD_CODES[reason], message);
+  }
+
+  /** The supervisor starts handling `env`. */
+  begin(env: Envelope): void {
+    if (this.byRequest.size > 0) this.handling.add(env.id);
+  }
+
+  /** The handler of `env` is done (committed and its effects run, or crashed): failures it caused now count. */
+  end(env: Envelope): void {
+    if (!this.handling.delete(env.id)) return;
+    const list = this.deferred.get(env.id);
+    if (!list) return;
+    this.deferred.delete(env.id);
+    for (const { pending, code, message } of list) this.fail(pending, code, message);
   }
 
   /** Rejects every open ask (the supervisor closes). */

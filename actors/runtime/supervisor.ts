@@ -347,10 +347,13 @@ export class Supervisor {
       while (cell.mailbox.length > 0 && cell.status === 'active' && !this.closed) {
         const env = cell.mailbox.shift()!;
         this.queued--;
+        this.asks.begin(env);
         try {
           await this.handle(cell, env);
         } catch (error) {
           await this.crash(cell, env, error);
+        } finally {
+          this.asks.end(env);
         }
       }
     } finally {

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SystemClock } from '../../actors/runtime/clock.js';
+import { createBox, simulatedHardware } from '../../src/box.js';
+import { demoCompartments, resolveConfig, type BoxConfigInput } from '../../src/config.js';
+
+/**
+ * The system clock and a real pulse length: contention hides on a simulated clock. A kiosk's
+ * input waits for its own session only, whatever else the box is doing.
+ */
+
+const until = async (done: () => boolean, ms = 10_000): Promise<void> => {
+  for (const end = Date.now() + ms; !done(); ) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test("a kiosk's enterPhone is answered within 100 ms while a lock pulses for 1.5 s, an SMS takes 4 s and registrations flood in", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'box-latency-'));
+  const input: BoxConfigInput = { storage: `sqlite://${join(dir, 'box.sqlite')}`, compartments: demoCompartments(24), lockPulseMs: 1_500, hoursPreset: 'always' };
+  const clock = new SystemClock();
+  const hardware = simulatedHardware(resolveConfig(input), clock);
+  // Count what is in flight at the devices, so the test can show the box really was busy.
+  let pulsing = 0;
+  let smsInFlight = 0;
+  let smsDelayMs = 0;
+  const pulse = hardware.locks.pulse.bind(hardware.locks);
+  hardware.locks.pulse = async (id) => {
+    pulsing++;
+    try {
+      await pulse(id);
+    } finally {
+      pulsing--;
+    }
+  };
+  const send = hardware.sms.send.bind(hardware.sms);
+  hardware.sms.send = async (message) => {
+    smsInFlight++;
+    try {
+      if (smsDelayMs > 0) await new Promise((r) => setTimeout(r, smsDelayMs));
+      return await send(message);
+    } finally {
+      smsInFlight--;
+    }
+  };
+  const box = await createBox(input, { clock, hardware });
+  const register = (reference: string) =>
+    box.registerPickup({ reference, documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12', oldDocumentNumber: null });
+  try {
+    // One pickup ready in the box, so that a PIN can be sent again later.
+    await register('V-LAT-0');
+    const { compartmentId } = await box.loadPickup('V-LAT-0', 'staff-anna');
+    await until(() => pulsing === 0 && hardware.locks.latch(compartmentId) === 'released');
+    hardware.locks.openDoor(compartmentId);
+    await until(() => box.compartment(compartmentId)?.door === 'open');
+    hardware.locks.closeDoor(compartmentId);
+    await until(() => box.pickup('V-LAT-0')?.status === 'READY' && hardware.sms.sent.length === 1 && smsInFlight === 0);
+
+    // Now the box gets busy: a 4 s SMS, a 1.5 s pulse of another compartment, a registration flood.
+    smsDelayMs = 4_000;
+    await box.reissuePin('V-LAT-0', 'staff-anna');
+    await until(() => smsInFlight === 1);
+    await register('V-LAT-1');
+    await box.loadPickup('V-LAT-1', 'staff-anna');
+    await until(() => pulsing === 1);
+    let flooding = true;
+    let registered = 0;
+    const flood = Array.from({ length: 8 }, async (_, worker) => {
+      for (let i = 0; flooding; i++) {
+        await register(`V-FLOOD-${worker}-${i}`);
+        registered++;
+      }
+    });
+
+    const { sessionId } = await box.startSession();
+    const registeredBefore = registered;
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const start = performance.now();
+      // A landline keeps the session at the phone step; the last input is a mobile number.
+      const view = await box.sessionInput(sessionId, { type: 'phone', phone: i < 5 ? '0211 8990' : '0152 28817386' });
+      times.push(performance.now() - start);
+      assert.is(view.step, i < 5 ? 'phone' : 'pin');
+      assert.is(view.error, i < 5 ? 'NOT_A_MOBILE' : null);
+    }
+    const busy = { pulsing, smsInFlight, registered: registered - registeredBefore };
+    flooding = false;
+    await Promise.all(flood);
+
+    assert.is(busy.pulsing, 1, 'the other lock was still pulsing while the panel was answered');
+    assert.is(busy.smsInFlight, 1, 'the slow SMS was still in flight');
+    assert.ok(busy.registered > 0, 'registrations kept coming in meanwhile');
+    const sorted = [...times].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    assert.ok(median < 100, `median answer ${median.toFixed(1)} ms (all: ${times.map((t) => t.toFixed(1)).join(', ')})`);
+    assert.ok(sorted.at(-1)! < 500, `slowest answer ${sorted.at(-1)!.toFixed(1)} ms`);
+  } finally {
+    await box.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
