@@ -10,6 +10,7 @@ import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
 import { BATCH, MAX_BODY_BYTES, TOO_LARGE, checkDocument, declaredTooLarge, isBatch, refusalBody, transportRefusal } from './guard.js';
 import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
 import { createPages } from './pages.js';
+import { BrowserSessions, SESSION_PATH } from './browser-sessions.js';
 
 /**
  * The alternative server: fastify + mercurius at `/graphql`, subscriptions over WebSocket on the
@@ -33,6 +34,17 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
   // before it is read, and a batch before mercurius sees it.
   // The box's own pages (kiosk, staff, monitor) and their assets, as on the Yoga server.
   const pages = createPages({ kiosks: box.config.kiosks, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
+  const sessions = new BrowserSessions(auth);
+  // The pages' sign-in (browser-sessions.ts); fastify reads and bounds the body.
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: SESSION_PATH,
+    handler: async (request, reply) => {
+      const body = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+      const page = sessions.handle(request.raw, body)!;
+      return reply.code(page.status).headers(page.headers).send(page.body);
+    },
+  });
   app.addHook('onRequest', async (request, reply) => {
     const page = pages.handle(request.method, request.url);
     if (page) return reply.code(page.status).headers(page.headers).send(page.body);
@@ -52,7 +64,10 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
     validationRules: rules,
     context: (request) => auth.context(box, request.headers.authorization),
     subscription: {
-      context: (_socket, request) => auth.context(box, request.headers.authorization),
+      // The box's pages run queries and mutations over their one WebSocket too.
+      fullWsTransport: true,
+      // The token on the upgrade request, or a page's sign-in cookie (same origin only).
+      context: (socket, request) => auth.context(box, request.headers.authorization ?? sessions.authorizationFor(request.headers, socket)),
       // A token in connection_init replaces whatever the upgrade request carried.
       onConnect: ({ payload }) => {
         const authorization = authorizationFromPayload(payload);
@@ -114,6 +129,7 @@ export function createMercuriusServer(box: Box, options: ServerOptions): GraphQL
       return { url: `${address}/graphql` };
     },
     async close() {
+      sessions.clear();
       await app.close();
     },
   };

@@ -13,6 +13,7 @@ import { authorizationFromPayload, TokenAuthenticator } from './auth.js';
 import { BAD_REQUEST, MAX_BODY_BYTES, checkJsonBody, readBody, writeRefusal } from './guard.js';
 import { checkOptions, type GraphQLServer, type ServerOptions } from './options.js';
 import { createPages } from './pages.js';
+import { BrowserSessions, SESSION_PATH } from './browser-sessions.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -66,8 +67,23 @@ export function createYogaServer(box: Box, options: ServerOptions): GraphQLServe
 
   const pages = createPages({ kiosks: box.config.kiosks, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
 
+  const sessions = new BrowserSessions(auth);
+
   const http = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/health' && req.method === 'GET') return writeHealth(box, res);
+    if (req.url?.split('?')[0] === SESSION_PATH) {
+      // The pages' sign-in (browser-sessions.ts): the body is read bounded, as for GraphQL.
+      const answer = (body: string | undefined) => {
+        const page = sessions.handle(req, body)!;
+        res.writeHead(page.status, page.headers);
+        res.end(page.body);
+      };
+      if (req.method !== 'POST') return answer(undefined);
+      return void readBody(req).then(
+        (body) => (Buffer.isBuffer(body) ? answer(body.toString('utf8')) : writeRefusal(res, body)),
+        () => writeRefusal(res, BAD_REQUEST),
+      );
+    }
     const page = pages.handle(req.method, req.url);
     if (page) {
       res.writeHead(page.status, page.headers);
@@ -103,8 +119,13 @@ export function createYogaServer(box: Box, options: ServerOptions): GraphQLServe
         const tooMany = checkTokens(payload.query);
         return tooMany ? [tooMany] : undefined;
       },
-      // The token comes in connection_init ({ authorization: 'Bearer …' }) or on the upgrade request.
-      context: (ctx) => auth.context(box, authorizationFromPayload(ctx.connectionParams) ?? ctx.extra.request.headers.authorization),
+      // The token comes in connection_init ({ authorization: 'Bearer …' }), on the upgrade request,
+      // or as a page's sign-in cookie (same origin only).
+      context: (ctx) =>
+        auth.context(
+          box,
+          authorizationFromPayload(ctx.connectionParams) ?? ctx.extra.request.headers.authorization ?? sessions.authorizationFor(ctx.extra.request.headers, ctx.extra.socket),
+        ),
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e, production, log)),
     },
@@ -123,6 +144,7 @@ export function createYogaServer(box: Box, options: ServerOptions): GraphQLServe
         });
       }),
     async close() {
+      sessions.clear();
       for (const client of wss.clients) client.terminate();
       await wsServer.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
