@@ -18,8 +18,33 @@ export const CompartmentRef = builder.objectRef<CompartmentView>('Compartment').
     occupied: t.exposeBoolean('occupied'),
     fault: t.exposeString('fault', { nullable: true, description: 'stable fault code, e.g. DOOR_FORCED or I2C_NACK' }),
     inService: t.exposeBoolean('inService'),
+    column: t.int({ description: 'column on the box front, from 1 at the left (the letters of the id: A = 1, B = 2 … AA = 27)', resolve: (c) => positionOf(c.id).column }),
+    row: t.int({ description: 'row on the box front, from 1 at the top (the number of the id)', resolve: (c) => positionOf(c.id).row }),
+    heightCm: t.int({ nullable: true, description: 'height of the lock above the floor, from the layout', resolve: (c, _a, { box }) => layoutOf(box).compartments.get(c.id)?.heightCm ?? null }),
+    board: t.string({ nullable: true, description: 'the lock board it is wired to, from the layout', resolve: (c, _a, { box }) => layoutOf(box).compartments.get(c.id)?.board ?? null }),
   }),
 });
+
+/** Where a compartment sits on the box front: its id is column letters and a row number (A07). */
+export function positionOf(id: string): { column: number; row: number } {
+  const m = /^([A-Z]+)(\d+)$/.exec(id);
+  if (!m) return { column: 0, row: 0 };
+  let column = 0;
+  for (const ch of m[1]!) column = column * 26 + (ch.charCodeAt(0) - 64);
+  return { column, row: Number(m[2]) };
+}
+
+type LayoutIndex = { compartments: Map<string, { heightCm: number; board: string }> };
+const layouts = new WeakMap<Box, LayoutIndex>();
+/** The box's layout indexed by compartment (empty on device-level simulation without boards). */
+function layoutOf(box: Box): LayoutIndex {
+  let index = layouts.get(box);
+  if (!index) {
+    index = { compartments: new Map((box.config.layout?.compartments ?? []).map((c) => [c.id, { heightCm: c.heightCm, board: c.board }])) };
+    layouts.set(box, index);
+  }
+  return index;
+}
 
 type Devices = ReturnType<Box['devices']>;
 
@@ -39,10 +64,71 @@ const ShredderRef = builder.objectRef<Devices['shredder']>('Shredder').implement
   }),
 });
 
+interface BoardInfo {
+  id: string;
+  kind: string;
+  bus: number;
+  address: number;
+  compartments: number;
+  fault: string | null;
+  faultsRaised: number;
+}
+
+const BoardRef = builder.objectRef<BoardInfo>('LockBoard').implement({
+  description: 'An I2C expander board of the layout that drives locks and reads doors.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind', { description: 'mcp23017, pcf8574 or pcf8574a' }),
+    bus: t.exposeInt('bus'),
+    address: t.exposeInt('address'),
+    compartments: t.exposeInt('compartments', { description: 'how many compartments it serves' }),
+    ok: t.boolean({ resolve: (b) => b.fault === null }),
+    fault: t.exposeString('fault', { nullable: true, description: 'the open fault code, e.g. I2C_NACK' }),
+    faultsRaised: t.exposeInt('faultsRaised', { description: 'board faults among the alarms the box keeps' }),
+  }),
+});
+
+const SmsOutboxRef = builder.objectRef<{ queued: number; sent: number; failed: number }>('SmsOutbox').implement({
+  description: 'The SMS outbox: messages committed but not yet delivered, and counts since start.',
+  fields: (t) => ({
+    queued: t.exposeInt('queued'),
+    sent: t.exposeInt('sent'),
+    failed: t.exposeInt('failed', { description: 'failed delivery attempts (each is retried)' }),
+  }),
+});
+
+/** The lock boards of the layout with their health, as the alarms tell it (`board:<id>`). */
+function boardsOf(box: Box): BoardInfo[] {
+  const layout = box.config.layout;
+  if (!layout) return [];
+  const alarms = box.alarms();
+  return layout.boards.map((b) => {
+    const mine = alarms.filter((a) => a.key === `board:${b.id}`);
+    const open = mine.find((a) => a.clearedAt === null);
+    return {
+      id: b.id,
+      kind: b.kind,
+      bus: b.bus,
+      address: b.address,
+      compartments: layout.compartments.filter((c) => c.board === b.id).length,
+      fault: open ? open.code : null,
+      faultsRaised: mine.length,
+    };
+  });
+}
+
 export const DevicesRef = builder.objectRef<Devices>('Devices').implement({
   fields: (t) => ({
     reader: t.field({ type: ReaderRef, resolve: (d) => d.reader }),
     shredder: t.field({ type: ShredderRef, resolve: (d) => d.shredder }),
+    boards: t.field({ type: [BoardRef], description: 'lock boards of the layout (none on device-level simulation)', resolve: (_d, _a, { box }) => boardsOf(box) }),
+    sms: t.field({
+      type: SmsOutboxRef,
+      resolve: (_d, _a, { box }) => {
+        const o = box.outbox();
+        return { queued: Object.keys(o.pending).length, sent: o.sentCount, failed: o.failedCount };
+      },
+    }),
   }),
 });
 

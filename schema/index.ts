@@ -9,6 +9,7 @@ import './alarms.js';
 import './audit.js';
 import './harness.js';
 import './changes.js';
+import './office.js';
 
 export type { Context, Role } from './builder.js';
 

@@ -16,6 +16,20 @@ const STATUSES = ['REGISTERED', 'LOADING', 'READY', 'RELEASING', 'COLLECTED', 'L
 export const PickupStatusEnum = builder.enumType('PickupStatus', { values: STATUSES });
 export const DocumentKindEnum = builder.enumType('DocumentKind', { values: DOCUMENT_KINDS });
 
+const PinSmsEnum = builder.enumType('PinSmsState', {
+  description: 'Where the SMS with the current PIN is: none yet, committed to the outbox, or delivered to the gateway.',
+  values: ['NONE', 'QUEUED', 'SENT'] as const,
+});
+
+/** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>). */
+function pinSmsOf(box: Box, p: Pickup): 'NONE' | 'QUEUED' | 'SENT' {
+  if (p.pinSerial === 0) return 'NONE';
+  const id = `pin-${p.id}-${p.pinSerial}`;
+  const outbox = box.outbox();
+  if (outbox.delivered?.[id] !== undefined) return 'SENT';
+  return outbox.pending[id] || p.pinQueued ? 'QUEUED' : 'NONE';
+}
+
 export const PickupRef = builder.objectRef<Pickup>('Pickup').implement({
   description: 'One applicant\'s document(s) waiting in (or going into, or gone from) one compartment.',
   fields: (t) => ({
@@ -33,6 +47,7 @@ export const PickupRef = builder.objectRef<Pickup>('Pickup').implement({
     readyAt: t.expose('readyAt', { type: 'DateTime', nullable: true }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'end of the pickup window' }),
     endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+    pinSms: t.field({ type: PinSmsEnum, resolve: (p, _a, { box }) => pinSmsOf(box, p) }),
   }),
 });
 
@@ -172,7 +187,8 @@ builder.mutationFields((t) => ({
   }),
   cancelPickup: t.field({
     type: PickupRef,
-    authScopes: { integration: true },
+    authScopes: { $any: { integration: true, staff: true } },
+    description: 'Cancels a pickup (the integration, or staff at the counter); a document in the box goes on the retrieval worklist.',
     args: { reference: t.arg.string({ required: true }) },
     resolve: async (_root, { reference }, ctx) => {
       const result = await ctx.box.cancelPickup(reference, actorOf(ctx));

@@ -24,3 +24,6 @@ export function validationError(failure: { issues: ReadonlyArray<{ message: stri
   if (match && isErrorCode(match[1]!)) return new DomainError(match[1], match[2]!);
   return new DomainError('BAD_USER_INPUT', first);
 }
+export const daysArg = z.number().int().min(1, coded('BAD_USER_INPUT', 'days is 1–366')).max(366, coded('BAD_USER_INPUT', 'days is 1–366'));
+export const auditFilterArg = z.string().max(80, coded('BAD_USER_INPUT', 'a filter has at most 80 characters'));
+export const auditLimitArg = z.number().int().min(1, coded('BAD_USER_INPUT', 'limit is 1–200')).max(200, coded('BAD_USER_INPUT', 'limit is 1–200'));
