@@ -1,9 +1,6 @@
 import { mount } from '../shared/mount.js';
-import './style.css';
+import { ConsoleApp } from '../staff/console.js';
 
-// Placeholder until the monitor page is built: the page loads, its bundle runs, and it says what it is.
-mount(() => (
-  <main>
-    <h1>Ausgabebox — Überwachung</h1>
-  </main>
-));
+// The monitor: the staff console's views, read-only (no action is offered, and the monitor
+// credential could not change anything anyway).
+mount(() => <ConsoleApp mode="monitor" />);

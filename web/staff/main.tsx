@@ -1,9 +1,5 @@
 import { mount } from '../shared/mount.js';
-import './style.css';
+import { ConsoleApp } from './console.js';
 
-// Placeholder until the staff page is built: the page loads, its bundle runs, and it says what it is.
-mount(() => (
-  <main>
-    <h1>Ausgabebox — Personal</h1>
-  </main>
-));
+// The staff console: loading at the counter, retrieval, alarms, the live box, figures, the audit log.
+mount(() => <ConsoleApp mode="staff" />);

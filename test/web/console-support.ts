@@ -1,0 +1,50 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createBox, type Box } from '../../src/box.js';
+import { demoLayout } from '../../drivers/layout.js';
+import { createMercuriusServer, createYogaServer } from '../../src/server/index.js';
+import { TOKENS, type Engine } from '../api/support.js';
+
+/**
+ * A real box for the console's browser tests: the register-level simulation (MCP23017 boards on
+ * simulated I2C buses, a physical world of doors behind them) on the real clock — the page sees
+ * pulses, polling and SMS exactly as it would on a running box — served by a real server.
+ */
+export interface ConsoleBox {
+  box: Box;
+  base: string;
+  close(): Promise<void>;
+}
+
+export async function consoleBox(engine: Engine = 'yoga', compartments = 56, config: Record<string, unknown> = {}): Promise<ConsoleBox> {
+  const box = await createBox({ storage: 'memory:', layout: demoLayout(compartments), hardware: 'i2c-sim', hoursPreset: 'always', kiosks: ['1', '2'], ...config });
+  const server = (engine === 'yoga' ? createYogaServer : createMercuriusServer)(box, { tokens: TOKENS, harness: true, logError: () => {} });
+  const { url } = await server.listen(0, '127.0.0.1');
+  return {
+    box,
+    base: url.replace(/\/graphql$/, ''),
+    async close() {
+      await server.close();
+      await box.close();
+    },
+  };
+}
+
+/** Polls `check` until it is true (real time); throws with `what` after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Opens `path` in a fresh context and signs in with `token` as a person would. */
+export async function signedIn(browser: Browser, base: string, path: '/staff' | '/monitor', token: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(base + path);
+  await page.getByLabel('Zugangsschlüssel').fill(token);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await page.getByRole('button', { name: 'Abmelden' }).waitFor();
+  return { context, page };
+}

@@ -1,0 +1,53 @@
+import { useEffect, useState } from 'preact/hooks';
+import { BoxError, gql } from '../api.js';
+import { formatTime, type ViewContext } from '../console.js';
+import type { Alarm } from '../live.js';
+
+/** Open alarms, live; staff acknowledge them (recorded with their name). */
+export function AlarmsView({ ctx }: { ctx: ViewContext }) {
+  const [alarms, setAlarms] = useState<Alarm[]>(ctx.live.alarms);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  useEffect(() => {
+    setAlarms(ctx.live.alarms);
+    return ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms));
+  }, []);
+  const sorted = [...alarms].sort((a, b) => (a.severity === b.severity ? b.raisedAt.localeCompare(a.raisedAt) : a.severity === 'critical' ? -1 : 1));
+  return (
+    <section aria-labelledby="alarms-title">
+      <h2 id="alarms-title">Offene Alarme</h2>
+      <div role="status" aria-live="polite">
+        {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
+      </div>
+      {sorted.length === 0 ? (
+        <p class="empty">✓ Keine offenen Alarme.</p>
+      ) : (
+        <ul class="alarms">
+          {sorted.map((a) => (
+            <li key={a.id} class={`alarm alarm-${a.severity}`} data-alarm={a.id} data-code={a.code}>
+              <p>
+                <span class="severity">{a.severity === 'critical' ? '⚠ kritisch' : 'ⓘ Hinweis'}</span> <strong>{a.code}</strong> — {a.subject}
+              </p>
+              <p>{a.text}</p>
+              <p class="when">seit {formatTime(a.raisedAt)}</p>
+              {ctx.canAct && (
+                <button
+                  type="button"
+                  onClick={async () => {
+                    try {
+                      await gql(ctx.client, 'mutation($id: ID!) { acknowledgeAlarm(id: $id) { id acknowledgedBy } }', { id: a.id });
+                      setMessage({ text: `Alarm ${a.code} (${a.subject}) quittiert.`, error: false });
+                    } catch (err) {
+                      setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+                    }
+                  }}
+                >
+                  Quittieren: {a.code} {a.subject}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,213 @@
+import { useEffect, useState } from 'preact/hooks';
+import { BoxError, gql } from '../api.js';
+import { formatTime, type ViewContext } from '../console.js';
+
+/**
+ * What must come out of the box (expired or cancelled pickups still in a compartment; locked ones
+ * need a new PIN or a retrieval), and any pickup by its reference: reissue a PIN, cancel, retrieve.
+ */
+
+interface Pickup {
+  reference: string;
+  status: string;
+  compartmentId: string | null;
+  documentKind: string;
+  failedAttempts: number;
+  readyAt: string | null;
+  expiresAt: string | null;
+  updatedAt: string;
+  pinSms: string;
+}
+
+const FIELDS = 'reference status compartmentId documentKind failedAttempts readyAt expiresAt updatedAt pinSms';
+const STATUS_TEXT: Record<string, string> = {
+  REGISTERED: 'angemeldet',
+  LOADING: 'wird beladen',
+  READY: 'abholbereit',
+  RELEASING: 'wird abgeholt',
+  COLLECTED: 'abgeholt',
+  LOCKED: 'gesperrt (PIN)',
+  EXPIRED: 'Frist abgelaufen',
+  RETURNED: 'zurück am Schalter',
+  CANCELLED: 'storniert',
+};
+
+export function WorklistView({ ctx }: { ctx: ViewContext }) {
+  const [items, setItems] = useState<Pickup[] | null>(null);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+
+  const load = async () => {
+    const all: Pickup[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const data: any = await gql(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
+      all.push(...(data.pickups.edges as Array<{ node: Pickup }>).map((e) => e.node));
+      if (!data.pickups.pageInfo.hasNextPage) break;
+      after = data.pickups.pageInfo.endCursor;
+    }
+    setItems(all.filter((p) => p.compartmentId !== null));
+  };
+
+  useEffect(() => {
+    void load().catch((e) => setMessage({ text: (e as Error).message, error: true }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = ctx.live.pickupChanges.listen(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => void load().catch(() => {}), 100);
+    });
+    return () => {
+      stop();
+      clearTimeout(timer);
+    };
+  }, []);
+
+  const act = (p: Pickup, action: 'retrievePickup' | 'reissuePin' | 'cancelPickup') => {
+    const run = async () => {
+      try {
+        const data = await gql(ctx.client, `mutation($r: String!) { ${action}(reference: $r) { ${FIELDS} } }`, { r: p.reference });
+        const after = data[action] as Pickup;
+        setMessage({
+          text:
+            action === 'retrievePickup'
+              ? `Fach ${after.compartmentId ?? p.compartmentId} ist offen: Dokument ${p.reference} entnehmen und Tür schließen.`
+              : action === 'reissuePin'
+                ? `Neue PIN für ${p.reference} wird per SMS gesendet.`
+                : `Vorgang ${p.reference} ist storniert.`,
+          error: false,
+        });
+        await load();
+      } catch (err) {
+        setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+      }
+    };
+    if (action === 'retrievePickup') {
+      ctx.confirm({ title: `Fach ${p.compartmentId} öffnen?`, text: `Das Fach ${p.compartmentId} wird entriegelt, um Vorgang ${p.reference} zu entnehmen.`, confirm: 'Fach öffnen', run });
+    } else if (action === 'cancelPickup') {
+      ctx.confirm({ title: `Vorgang ${p.reference} stornieren?`, text: 'Die PIN wird ungültig; liegt das Dokument in der Box, kommt es auf die Rückholliste.', confirm: 'Stornieren', run });
+    } else void run();
+  };
+
+  return (
+    <section aria-labelledby="worklist-title">
+      <h2 id="worklist-title">Rückholung</h2>
+      <p>Dokumente, die aus der Box zurück an den Schalter müssen (Frist abgelaufen, storniert) und gesperrte Vorgänge.</p>
+      <div role="status" aria-live="polite">
+        {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
+      </div>
+      {items === null ? (
+        <p>Lade …</p>
+      ) : items.length === 0 ? (
+        <p class="empty" data-testid="worklist-empty">
+          ✓ Nichts zurückzuholen.
+        </p>
+      ) : (
+        <table class="worklist">
+          <caption class="visually-hidden">Rückholliste</caption>
+          <thead>
+            <tr>
+              <th scope="col">Vorgang</th>
+              <th scope="col">Status</th>
+              <th scope="col">Fach (wo)</th>
+              <th scope="col">seit</th>
+              {ctx.canAct && <th scope="col">Aktion</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((p) => {
+              const c = p.compartmentId ? ctx.live.get(p.compartmentId) : undefined;
+              return (
+                <tr key={p.reference} data-reference={p.reference}>
+                  <th scope="row">{p.reference}</th>
+                  <td>{STATUS_TEXT[p.status] ?? p.status}</td>
+                  <td>
+                    {p.compartmentId}
+                    {c ? ` (Spalte ${p.compartmentId!.replace(/\d+$/, '')}, Reihe ${c.row}${c.heightCm ? `, ${c.heightCm} cm` : ''})` : ''}
+                  </td>
+                  <td>{formatTime(p.updatedAt)}</td>
+                  {ctx.canAct && (
+                    <td class="actions">
+                      {c?.door === 'open' || c?.state === 'unlocking' ? (
+                        <span>Fach offen — entnehmen und Tür schließen</span>
+                      ) : (
+                        <button type="button" onClick={() => act(p, 'retrievePickup')}>
+                          Entnehmen {p.reference}
+                        </button>
+                      )}
+                      {p.status === 'LOCKED' && (
+                        <button type="button" onClick={() => act(p, 'reissuePin')}>
+                          Neue PIN {p.reference}
+                        </button>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      <LookUp ctx={ctx} onAct={act} />
+    </section>
+  );
+}
+
+function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: 'retrievePickup' | 'reissuePin' | 'cancelPickup') => void }) {
+  const [found, setFound] = useState<Pickup | null | undefined>(undefined);
+  const [asked, setAsked] = useState('');
+  const refresh = async (reference: string) => {
+    const data = await gql(ctx.client, `query($r: String!) { pickup(reference: $r) { ${FIELDS} } }`, { r: reference }).catch(() => ({ pickup: null }));
+    setFound(data.pickup);
+  };
+  useEffect(() => {
+    if (!found) return;
+    return ctx.live.pickupChanges.listen((p) => void (p.reference === found.reference && refresh(found.reference)));
+  }, [found?.reference]);
+  return (
+    <section aria-labelledby="lookup-title" class="lookup">
+      <h3 id="lookup-title">Vorgang suchen</h3>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const value = ((e.currentTarget as HTMLFormElement).elements.namedItem('lookup') as HTMLInputElement).value.trim();
+          setAsked(value);
+          if (value) void refresh(value);
+        }}
+      >
+        <label for="lookup">Vorgangsnummer</label>
+        <input id="lookup" name="lookup" autocomplete="off" maxLength={40} />
+        <button type="submit">Suchen</button>
+      </form>
+      <div role="status" aria-live="polite">
+        {found === null && <p class="error">Kein Vorgang „{asked}“.</p>}
+        {found && (
+          <div class="pickup-card" data-reference={found.reference}>
+            <p>
+              <strong>{found.reference}</strong>: {STATUS_TEXT[found.status] ?? found.status}
+              {found.compartmentId ? `, Fach ${found.compartmentId}` : ''}, Fehlversuche {found.failedAttempts}
+              {found.expiresAt ? `, Frist bis ${formatTime(found.expiresAt)}` : ''}
+            </p>
+            {ctx.canAct && (
+              <div class="actions">
+                {(found.status === 'READY' || found.status === 'LOCKED') && (
+                  <button type="button" onClick={() => onAct(found, 'reissuePin')}>
+                    Neue PIN senden
+                  </button>
+                )}
+                {['READY', 'LOCKED', 'EXPIRED', 'CANCELLED'].includes(found.status) && found.compartmentId && (
+                  <button type="button" onClick={() => onAct(found, 'retrievePickup')}>
+                    Entnehmen
+                  </button>
+                )}
+                {['REGISTERED', 'READY', 'LOCKED', 'EXPIRED'].includes(found.status) && (
+                  <button type="button" onClick={() => onAct(found, 'cancelPickup')}>
+                    Stornieren
+                  </button>
+                )}
+              </div>
+            )}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
