@@ -8,7 +8,7 @@ import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box } from './box.js';
 import { configFromEnv, isDevelopmentKey, type BoxConfigInput } from './config.js';
 import { linkBoxToFleet, runCentral } from './fleet/cli.js';
-import { createServer, type TokenConfig } from './server/index.js';
+import { createServer, type CorsOptions, type TokenConfig } from './server/index.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
 
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw Object.assign(new Error('--port must be a port number'), { code: 'INVALID_CONFIG' });
   if (production && values.harness) throw Object.assign(new Error('--harness is not allowed in production'), { code: 'INVALID_CONFIG' });
   const configPath = values.config ?? process.env.AUSGABEBOX_CONFIG;
-  const fileConfig: BoxConfigInput & { tokens?: TokenConfig } = {
+  const fileConfig: BoxConfigInput & { tokens?: TokenConfig; cors?: CorsOptions } = {
     ...(configPath ? JSON.parse(readFileSync(resolve(configPath), 'utf8')) : {}),
     ...configFromEnv(process.env),
   };
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   };
   await logAnchor();
 
-  const server = createServer(box, { tokens, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
+  const server = createServer(box, { tokens, cors: fileConfig.cors, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
   const { url } = await server.listen(port, values.host);
   log.info({ url, server: engine, production, harness: values.harness }, `GraphQL (${engine}) at ${url} — health at ${url.replace(/\/graphql$/, '/health')}`);
   if (!production) {

@@ -258,6 +258,26 @@ export const ERRORS = {
     meaning: 'The HTTP body could not be read as a GraphQL request (HTTP 400).',
     action: 'Send a JSON object with "query" (and "variables").',
   },
+  METHOD_NOT_ALLOWED: {
+    meaning: 'The HTTP method is not served on this path, or a mutation was sent with GET (HTTP 405; `Allow` names the methods).',
+    action: 'Send queries with GET or POST and mutations with POST.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    meaning: 'The POST body is not `application/json`; form, multipart and text bodies are refused to prevent cross-site requests (HTTP 415).',
+    action: 'Send `Content-Type: application/json` with a JSON body.',
+  },
+  NOT_ACCEPTABLE: {
+    meaning: 'The `Accept` header asks for no media type the server answers with (HTTP 406).',
+    action: 'Accept `application/graphql-response+json` or `application/json` (`text/event-stream` for subscriptions on the Yoga server).',
+  },
+  ORIGIN_NOT_ALLOWED: {
+    meaning: 'A browser request or WebSocket came from a page of another origin that is not configured (HTTP 403).',
+    action: 'Serve the page from the box, or add its origin to `cors.origins` in the configuration.',
+  },
+  NOT_FOUND: {
+    meaning: 'No route answers on this path (HTTP 404).',
+    action: 'The API is at `/graphql`; health at `/health`.',
+  },
   GRAPHQL_PARSE_FAILED: {
     meaning: 'The GraphQL document has a syntax error.',
     action: 'Fix the query text at the position named in the message.',

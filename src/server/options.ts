@@ -1,5 +1,6 @@
 import type { ErrorLogger } from '../../schema/errors.js';
 import type { TokenConfig } from './auth.js';
+import type { CorsOptions } from './http.js';
 
 /** Options shared by both servers. */
 export interface ServerOptions {
@@ -12,6 +13,10 @@ export interface ServerOptions {
   logError?: ErrorLogger;
   /** where the built pages are (web/dist by default) */
   pagesDir?: string;
+  /** browser origins besides the box's own that may call the API; none by default */
+  cors?: CorsOptions;
+  /** how long a WebSocket may wait before `connection_init` (then 4408); 3 s by default */
+  wsInitTimeoutMs?: number;
 }
 
 /** A server that is built but not listening; `listen(0)` picks a free port. */
