@@ -74,9 +74,15 @@ export interface CompartmentSlot {
   pickupId: string | null;
 }
 
+/**
+ * A leaky bucket of failures: `failures` is the level at `at` and leaks by one every
+ * `throttleForgiveMs`, so a panel or number returns to normal after an attack stops.
+ */
 export interface Throttle {
   failures: number;
   until: number;
+  /** when `failures` was last set (older stored throttles lack it: no leak credited before now) */
+  at?: number;
 }
 
 export interface RegistryCtx {
@@ -100,6 +106,8 @@ export interface RegistryPolicy {
   throttleFree: number;
   throttleBaseMs: number;
   throttleMaxMs: number;
+  /** one failure is forgiven per this much time without failures (leaky bucket) */
+  throttleForgiveMs: number;
   /** how long a passed PIN check holds a pickup for its session */
   claimMs: number;
   timeZone: string;
@@ -178,6 +186,13 @@ const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
 
 export interface RegistryInput {
   compartments: Array<{ id: string; size: Size; accessible: boolean }>;
+}
+
+/** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
+export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
+  if (!t) return 0;
+  const leaked = forgiveMs > 0 ? Math.max(0, now - (t.at ?? now)) / forgiveMs : 0;
+  return Math.max(0, t.failures - leaked);
 }
 
 export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, archive: PickupArchive, boxName = 'box') {
@@ -273,11 +288,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return put(ctx, { ...p, opId: null }, now);
   };
 
+  /** One more failure on a leaky bucket: what leaked since the last one is forgiven first. */
   const bump = (t: Throttle | undefined, now: number): Throttle => {
-    const failures = (t?.failures ?? 0) + 1;
-    const over = failures - policy.throttleFree;
+    const failures = throttleLevel(t, now, policy.throttleForgiveMs) + 1;
+    const over = Math.ceil(failures) - policy.throttleFree;
     const delay = over > 0 ? Math.min(policy.throttleBaseMs * 2 ** (over - 1), policy.throttleMaxMs) : 0;
-    return { failures, until: delay > 0 ? now + delay : 0 };
+    return { failures, until: delay > 0 ? now + delay : 0, at: now };
   };
 
   const fittingCompartments = (ctx: RegistryCtx, p: Pickup): string[] => {

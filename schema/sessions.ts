@@ -27,8 +27,8 @@ const Factor = builder.enumType('SecondFactor', { values: ['OLD_ID', 'BIRTH_DATE
 /** The session `id` as `ctx` may see it: a kiosk only its own. Unknown and foreign look the same to a kiosk. */
 export function visibleSession(ctx: Context, id: string): SessionView {
   const view = ctx.box.session(id);
-  if (!view) throw new DomainError('SESSION_NOT_FOUND', 'The session does not exist or has ended');
-  if (ctx.role === 'kiosk' && view.kioskId !== ctx.kioskId) throw new DomainError('FORBIDDEN', 'This session belongs to another kiosk');
+  // The same error for both, so that a kiosk cannot learn which session ids exist elsewhere.
+  if (!view || (ctx.role === 'kiosk' && view.kioskId !== ctx.kioskId)) throw new DomainError('SESSION_NOT_FOUND', 'The session does not exist or has ended');
   return view;
 }
 

@@ -86,6 +86,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         throttleFree: config.throttle.free,
         throttleBaseMs: config.throttle.baseMs,
         throttleMaxMs: config.throttle.maxMs,
+        throttleForgiveMs: config.throttle.forgiveMs,
         claimMs: 5 * 60_000,
         timeZone: config.timeZone,
         location: config.location,

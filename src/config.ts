@@ -41,7 +41,7 @@ export interface BoxConfig {
   doorLeftOpenMs: number;
   lockPulseMs: number;
   maxFailedAttempts: number;
-  throttle: { free: number; baseMs: number; maxMs: number };
+  throttle: { free: number; baseMs: number; maxMs: number; forgiveMs: number };
   sms: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   /** secret for PIN and number HMACs (hex, ≥ 32 bytes in production) */
   pinKey: string;
@@ -134,7 +134,7 @@ export function resolveConfig(input: BoxConfigInput = {}): BoxConfig {
     doorLeftOpenMs: positive('doorLeftOpenMs', input.doorLeftOpenMs ?? 60_000),
     lockPulseMs: input.lockPulseMs ?? 300,
     maxFailedAttempts: positive('maxFailedAttempts', input.maxFailedAttempts ?? 5),
-    throttle: { free: 3, baseMs: 30_000, maxMs: 3_600_000, ...input.throttle },
+    throttle: { free: 3, baseMs: 30_000, maxMs: 3_600_000, forgiveMs: 600_000, ...input.throttle },
     sms: { maxAttempts: 5, baseDelayMs: 10_000, maxDelayMs: 15 * 60_000, ...input.sms },
     pinKey: input.pinKey ?? DEV_PIN_KEY,
     restartIntensity: { max: 5, withinMs: 30_000, ...input.restartIntensity },

@@ -5,6 +5,7 @@ import {
 import { formatClientError, type ErrorLogger } from '../../schema/errors.js';
 import type { Context } from '../../schema/index.js';
 import { checkTokens } from '../../schema/limits.js';
+import { ResponseCache } from './cache.js';
 import type { Pages } from './pages.js';
 import { BAD_REQUEST, BATCH, MAX_BODY_BYTES, TOO_LARGE, isRefusal, readBody, refusal, writeRefusal, type Refusal } from './guard.js';
 
@@ -61,6 +62,8 @@ export interface FrontOptions {
   routes?: readonly Route[];
   /** the box's own pages and their assets (pages.ts), tried first */
   pages?: Pages;
+  /** answers of read-only queries, cleared by the box's committed changes (cache.ts) */
+  cache?: ResponseCache;
 }
 
 export interface Route {
@@ -211,11 +214,10 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
     res.end(html);
   };
 
-  /** Writes a result; a result without `data` is a request error (400 for graphql-response+json). */
   const writeResult = (res: ServerResponse, type: string, result: ExecutionResult) => {
-    const requestError = !('data' in result) || result.data === undefined;
-    res.writeHead(requestError && type === GRAPHQL_RESPONSE ? 400 : 200, { 'content-type': `${type}; charset=utf-8` });
-    res.end(JSON.stringify(formatResult(result, production, log)));
+    const answer = toAnswer(result, type, production, log);
+    res.writeHead(answer.status, { 'content-type': answer.type });
+    res.end(answer.body);
   };
 
   const requestErrors = (res: ServerResponse, type: string, errors: readonly GraphQLError[]) => writeResult(res, type, { errors });
@@ -282,8 +284,20 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
       return writeRefusal(res, kind === 'subscription' ? SUBSCRIPTION_TRANSPORT(engine) : NOT_ACCEPTABLE);
     }
     const context = options.context(req.headers.authorization);
+    const cache = options.cache && ResponseCache.cacheable(operation) ? options.cache : undefined;
+    const key = cache ? ResponseCache.key(context, type, params.query, params.operationName, params.variables) : '';
+    const hit = cache?.get(key);
+    if (hit) {
+      res.writeHead(hit.status, { 'content-type': hit.type });
+      res.end(hit.body);
+      return;
+    }
+    const generation = cache?.current ?? 0;
     const result = await engine.execute({ document: prepared.document, source: params.query, variables: params.variables, operationName: params.operationName, context });
-    writeResult(res, type, result);
+    const answer = toAnswer(result, type, production, log);
+    if (cache && !result.errors) cache.set(key, answer, generation);
+    res.writeHead(answer.status, { 'content-type': answer.type });
+    res.end(answer.body);
   };
 
   return (req, res) => {
@@ -313,6 +327,12 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
       });
     }
   };
+}
+
+/** Status, media type and body of a result; a result without `data` is a request error (400 for graphql-response+json). */
+function toAnswer(result: ExecutionResult, type: string, production: boolean, log?: ErrorLogger): { status: number; type: string; body: string } {
+  const requestError = !('data' in result) || result.data === undefined;
+  return { status: requestError && type === GRAPHQL_RESPONSE ? 400 : 200, type: `${type}; charset=utf-8`, body: JSON.stringify(formatResult(result, production, log)) };
 }
 
 /**

@@ -8,6 +8,7 @@ import { createFront, Documents, type Engine, type Route } from './http.js';
 import { checkOptions, type ServerOptions } from './options.js';
 import { BrowserSessions, SESSION_PATH } from './browser-sessions.js';
 import { isRefusal, readBody, writeRefusal } from './guard.js';
+import { ResponseCache } from './cache.js';
 import { createPages } from './pages.js';
 import { boxRoutes } from './routes.js';
 import { attachGraphqlWs } from './ws.js';
@@ -23,6 +24,8 @@ export function sharedParts(box: Box, options: ServerOptions) {
   const auth = new TokenAuthenticator(options.tokens, box.config.kiosks[0]!, options.harness ?? false);
   const context = (authorization: string | undefined) => auth.context(box, authorization);
   const sessions = new BrowserSessions(auth);
+  const cache = new ResponseCache();
+  const unlisten = box.supervisor.changes.listen(() => cache.invalidate());
   const pages = createPages({ kiosks: box.config.kiosks, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
 
   return {
@@ -32,10 +35,15 @@ export function sharedParts(box: Box, options: ServerOptions) {
     documents,
     auth,
     context,
-    /** Signs every page out (the server is closing). */
-    dispose: () => sessions.clear(),
+    cache,
+    /** Stops listening to the box and signs every page out (the server is closing). */
+    dispose: () => {
+      unlisten();
+      sessions.clear();
+    },
     /** The request handler of every HTTP request. */
-    front: (engine: Engine) => createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box), ...signInRoutes(sessions)], pages }),
+    front: (engine: Engine) =>
+      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box), ...signInRoutes(sessions)], pages, cache }),
     /** graphql-ws on the server's `/graphql`. */
     ws: (http: HttpServer, engine: Engine) =>
       attachGraphqlWs(http, {

@@ -119,7 +119,7 @@ for (const engine of ENGINES) {
     });
   });
 
-  test('a kiosk cannot see or drive another kiosk\'s session', async () => {
+  test('a kiosk cannot see or drive another kiosk\'s session, nor tell it from an unknown one', async () => {
     await using(engine, async (s) => {
       const started = await s.gql(`mutation { startSession { ${SESSION_FIELDS} } }`, {}, KIOSK);
       assert.is(started.errors, undefined);
@@ -127,7 +127,9 @@ for (const engine of ENGINES) {
       assert.is(step, 'phone');
       assert.is(kioskId, '1');
       const foreign = await s.gql(`mutation($id: ID!) { enterPhone(sessionId: $id, phone: "+4915228817386") { step } }`, { id }, KIOSK_2);
-      assert.is(codeOf(foreign), 'FORBIDDEN');
+      const unknown = await s.gql(`mutation($id: ID!) { enterPhone(sessionId: $id, phone: "+4915228817386") { step } }`, { id: `${id}-nope` }, KIOSK_2);
+      assert.is(codeOf(foreign), 'SESSION_NOT_FOUND');
+      assert.equal(foreign.errors, unknown.errors, 'a foreign session looks exactly like an unknown one');
       assert.is(s.box.session(id)!.step, 'phone');
       const peek = await s.gql(`query($id: ID!) { session(id: $id) { id } }`, { id }, KIOSK_2);
       assert.is(peek.data!.session, null);

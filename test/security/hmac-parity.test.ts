@@ -34,6 +34,7 @@ const policy: RegistryPolicy = {
   throttleFree: 3,
   throttleBaseMs: 30_000,
   throttleMaxMs: 3_600_000,
+  throttleForgiveMs: 600_000,
   claimMs: 300_000,
   timeZone: 'Europe/Berlin',
   location: 'test',
