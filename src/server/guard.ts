@@ -83,3 +83,34 @@ export function readBody(req: IncomingMessage): Promise<Buffer | Refusal> {
 }
 
 const closing = (r: Refusal): Refusal => ({ ...r, headers: { ...r.headers, connection: 'close' } });
+
+/** A parsed or raw body that is a batch: a JSON array (raw: the first non-blank character is `[`). */
+export function isBatch(body: unknown): boolean {
+  if (Array.isArray(body)) return true;
+  if (typeof body === 'string') return /^\s*\[/.test(body);
+  if (body instanceof Uint8Array) {
+    for (const byte of body) {
+      if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d || byte === 0xef || byte === 0xbb || byte === 0xbf) continue;
+      return byte === 0x5b;
+    }
+  }
+  return false;
+}
+
+/**
+ * Checks a JSON body (for servers without the shared front, e.g. the fleet's central API):
+ * parseable, one operation (not an array), an object. Non-JSON bodies are left to the server.
+ */
+export function checkJsonBody(contentType: string | undefined, body: Buffer): Refusal | null {
+  if (body.length === 0) return BAD_REQUEST;
+  if (!/json/i.test(contentType ?? '')) return isBatch(body) ? BATCH : null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return BAD_REQUEST;
+  }
+  if (Array.isArray(parsed)) return BATCH;
+  if (parsed === null || typeof parsed !== 'object' || Object.keys(parsed).length === 0) return BAD_REQUEST;
+  return null;
+}
