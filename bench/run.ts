@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import * as actors from './actors.js';
 import * as durability from './durability.js';
 import * as fanout from './fanout.js';
+import * as fleet from './fleet.js';
 import * as graphql from './graphql.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
@@ -26,6 +27,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['hardware', hardware.run],
   ['durability', durability.run],
   ['scale', scale.run],
+  ['fleet', fleet.run],
 ];
 
 export interface Results {

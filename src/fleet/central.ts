@@ -170,16 +170,14 @@ export async function startCentral(options: CentralOptions) {
     streams = boxes.map(eventsStream);
   };
 
-  const applyOne = async (stream: string, id: string, fields: Record<string, string> | null) => {
-    if (fields) {
-      const e = decodeEvent(fields);
-      await projection.apply(e);
-      await webhooks.enqueue(e);
-      // Live subscribers get each event once, whichever process applied it first.
-      if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
-      options.afterApply?.(e);
-    }
-    await redis.xAck(stream, CENTRAL_GROUP, id);
+  const applyOne = async (fields: Record<string, string> | null) => {
+    if (!fields) return; // deleted from the stream while pending: nothing to apply
+    const e = decodeEvent(fields);
+    await projection.apply(e);
+    await webhooks.enqueue(e);
+    // Live subscribers get each event once, whichever process applied it first.
+    if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
+    options.afterApply?.(e);
   };
   const publishLive = (e: FleetEvent) => {
     if (e.type === 'pickup.changed') {
@@ -191,10 +189,25 @@ export async function startCentral(options: CentralOptions) {
       pubsub.publish('fleet:alarm', { id: `${e.boxId}:${d.id}`, boxId: e.boxId, code: d.code, severity: d.severity, subject: d.subject, text: d.text, state, at: e.at });
     }
   };
+  /**
+   * Applies a batch: each box's entries in their order, different boxes side by side (their
+   * projections do not touch), then one XACK per stream. A crash before the XACK leaves the
+   * entries pending for this consumer or another to claim; applying them again changes nothing.
+   */
   const applyBatch = async (entries: Array<{ stream: string; id: string; fields: Record<string, string> | null }>) => {
     if (entries.length === 0) return;
     await options.beforeApply?.(entries.filter((x) => x.fields).map((x) => decodeEvent(x.fields!)));
-    for (const x of entries) await applyOne(x.stream, x.id, x.fields);
+    const byStream = new Map<string, Array<{ id: string; fields: Record<string, string> | null }>>();
+    for (const x of entries) {
+      if (!byStream.has(x.stream)) byStream.set(x.stream, []);
+      byStream.get(x.stream)!.push(x);
+    }
+    await Promise.all(
+      [...byStream].map(async ([stream, list]) => {
+        for (const x of list) await applyOne(x.fields);
+        await redis.xAck(stream, CENTRAL_GROUP, list.map((x) => x.id));
+      }),
+    );
   };
 
   const readLoop = async () => {

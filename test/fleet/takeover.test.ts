@@ -39,7 +39,7 @@ takeover('a central process killed with SIGKILL mid-batch: another claims its pe
     const client = fleetClient(redis.url);
     await client.connect();
     const pendingBefore = await client.xPending(eventsStream('nord'), CENTRAL_GROUP);
-    assert.ok(pendingBefore.pending >= total - 3, `A left the rest of its batch pending (${pendingBefore.pending} of ${total})`);
+    assert.ok(pendingBefore.pending >= total, `A acknowledged nothing of its batch (${pendingBefore.pending} of ${total} pending)`);
 
     const appliedByB: FleetEvent[] = [];
     const b = await startCentral({ redisUrl: redis.url, consumer: 'central-b', claimIdleMs: 300, claimEveryMs: 100, blockMs: 100, afterApply: (e) => appliedByB.push(e) });
@@ -48,7 +48,7 @@ takeover('a central process killed with SIGKILL mid-batch: another claims its pe
       // B applied the event A was frozen on (applied, never acknowledged) and everything after it.
       const stalledSeq = Number(stalledAt.split(':')[1]);
       assert.ok(appliedByB.some((e) => e.seq === stalledSeq), 'the unacknowledged event was claimed and applied again');
-      assert.ok(appliedByB.every((e) => e.seq >= stalledSeq), 'B did not re-apply what A had acknowledged');
+      assert.ok(appliedByB.some((e) => e.seq > stalledSeq), 'and the rest of the batch A never reached');
       // The centre's log: every event once, by id, in sequence.
       const log: FleetEvent[] = [];
       for (let seq = 1; seq <= total; seq++) log.push((await b.projection.event('nord', seq))!);
