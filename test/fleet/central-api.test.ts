@@ -54,7 +54,7 @@ async function gql(url: string, query: string, token: string | null, variables: 
   return (await res.json()) as { data?: Record<string, any>; errors?: Array<{ message: string; extensions?: { code?: string } }> };
 }
 
-const REGISTER = `mutation ($boxId: String!, $input: FleetRegisterPickupInput!) { registerPickup(boxId: $boxId, input: $input, waitMs: 5000) { id boxId state status code reference } }`;
+const REGISTER = `mutation ($boxId: String!, $input: FleetRegisterPickupInput!) { registerPickup(boxId: $boxId, input: $input, waitMs: 20000) { id boxId state status code reference } }`;
 const input = (reference: string, phone = '0152 28817386') => ({ reference, documentKind: 'ID_CARD', phone, birthDate: BIRTH });
 
 api('an integration registers a pickup at a chosen box through the centre and gets the box’s answer', async ({ url, boxes }) => {
@@ -130,7 +130,7 @@ api('a subscriber of one central process gets the pickup events of every box, wh
     refs.push(reference);
     await b.box.registerPickup(input(reference), 'staff');
   }
-  await until('every live event', () => received.filter((e) => e.reference.startsWith('V-LIVE-')).length >= 6 || undefined, 10_000);
+  await until('every live event', () => received.filter((e) => e.reference.startsWith('V-LIVE-')).length >= 6 || undefined, 30_000);
   controller.abort();
   await reading;
   const live = received.filter((e) => e.reference.startsWith('V-LIVE-'));

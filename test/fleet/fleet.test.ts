@@ -47,7 +47,7 @@ async function load(b: FleetBoxUnderTest, reference: string): Promise<string> {
 
 fleet('a pickup registered through the centre is loaded at the chosen box, collected, and the centre shows COLLECTED', async ({ boxes, central }) => {
   const [ost, mitte, sued] = boxes as [FleetBoxUnderTest, FleetBoxUnderTest, FleetBoxUnderTest];
-  const record = await central.registerPickup('mitte', registration('V-FLEET-1'), 5_000);
+  const record = await central.registerPickup('mitte', registration('V-FLEET-1'), 20_000);
   assert.is(central.commandState(record), 'DONE');
   assert.equal(record.outcome && record.outcome.ok && record.outcome.value.status, 'REGISTERED');
   assert.ok(mitte.box.pickup('V-FLEET-1'), 'the chosen box has the pickup');
@@ -113,10 +113,10 @@ fleet('with Redis stopped the boxes keep serving; when it is back the centre has
   assert.not.ok(boxes[0]!.link.status().connected);
 
   await redis.start();
-  for (const b of boxes) await b.link.drained(15_000);
+  for (const b of boxes) await b.link.drained(30_000);
   for (const b of boxes) {
     const lastSeq = b.link.outbox.lastSeq;
-    await until(`the centre to reach ${b.id}:${lastSeq}`, async () => ((await central.projection.box(b.id))?.lastSeq ?? 0) >= lastSeq, 15_000);
+    await until(`the centre to reach ${b.id}:${lastSeq}`, async () => ((await central.projection.box(b.id))?.lastSeq ?? 0) >= lastSeq, 30_000);
     // Every event once, in order: the centre's log has each sequence number exactly once, with
     // its stable id, and this (single) central process applied them in sequence order.
     const events = await ctxEvents(central, b.id);
@@ -150,9 +150,9 @@ fleet('a command for an offline box waits and runs once when the box returns; on
   assert.is(sued.box.pickup('V-LATER-1'), undefined, 'nothing ran while the box was away');
 
   await sued.relink();
-  const done = await central.awaitOutcome(waiting.id, 5_000);
+  const done = await central.awaitOutcome(waiting.id, 20_000);
   assert.is(central.commandState(done), 'DONE');
-  const expired = await central.awaitOutcome(doomed.id, 5_000);
+  const expired = await central.awaitOutcome(doomed.id, 20_000);
   assert.equal(expired.outcome && !expired.outcome.ok && expired.outcome.code, 'COMMAND_EXPIRED');
   assert.ok(sued.box.pickup('V-LATER-1'));
   assert.is(sued.box.pickup('V-LATER-2'), undefined, 'the expired command did not run');

@@ -95,7 +95,7 @@ export async function fleetBox(id: string, dir: string, url: string, extra: Part
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'ausgabebox-fleet-'));
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

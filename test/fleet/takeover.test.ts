@@ -44,7 +44,7 @@ takeover('a central process killed with SIGKILL mid-batch: another claims its pe
     const appliedByB: FleetEvent[] = [];
     const b = await startCentral({ redisUrl: redis.url, consumer: 'central-b', claimIdleMs: 300, claimEveryMs: 100, blockMs: 100, afterApply: (e) => appliedByB.push(e) });
     try {
-      await until('B to finish what A left', async () => ((await b.projection.box('nord'))?.lastSeq ?? 0) >= total && (await client.xPending(eventsStream('nord'), CENTRAL_GROUP)).pending === 0, 15_000);
+      await until('B to finish what A left', async () => ((await b.projection.box('nord'))?.lastSeq ?? 0) >= total && (await client.xPending(eventsStream('nord'), CENTRAL_GROUP)).pending === 0, 30_000);
       // B applied the event A was frozen on (applied, never acknowledged) and everything after it.
       const stalledSeq = Number(stalledAt.split(':')[1]);
       assert.ok(appliedByB.some((e) => e.seq === stalledSeq), 'the unacknowledged event was claimed and applied again');
@@ -55,7 +55,7 @@ takeover('a central process killed with SIGKILL mid-batch: another claims its pe
       assert.equal(log.map((e) => e?.id), Array.from({ length: total }, (_, i) => `nord:${i + 1}`));
       for (let n = 0; n < 8; n++) assert.is((await b.pickup(`V-KILL-${n}`))?.status, 'REGISTERED');
       // Live subscribers saw each pickup event once, from A or from B.
-      await until('all live events', () => live.length >= 8 || undefined, 5_000);
+      await until('all live events', () => live.length >= 8 || undefined, 30_000);
       assert.equal(live.map((e) => e.reference).sort(), Array.from({ length: 8 }, (_, n) => `V-KILL-${n}`).sort());
       assert.is(new Set(live.map((e) => e.eventId)).size, live.length);
     } finally {
