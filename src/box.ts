@@ -1,6 +1,6 @@
 import { alarmsActor, isOpen as alarmIsOpen, type Alarm, type AlarmsCtx } from '../actors/alarms.js';
 import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js';
-import { DomainError, isDomainError, type ErrorCode } from '../actors/domain/errors.js';
+import { DomainError, isDomainError, toErrorCode, type ErrorCode } from '../actors/domain/errors.js';
 import { isOpen, nextOpening } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
 import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
@@ -158,12 +158,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     hardware.locks.onBoardStatus((e) => {
       const from = `hw/board/${e.board}`;
       const key = `board:${e.board}`;
+      const code = toErrorCode(e.code, 'BOARD_FAULT');
       supervisor.send(
         ALARMS,
-        e.ok ? clear(key) : raise(key, e.code ?? 'BOARD_FAULT', 'critical', e.board, `Lock board ${e.board} failed (${e.code ?? 'BOARD_FAULT'}): compartments ${e.compartments.join(', ')} are out of service`),
+        e.ok ? clear(key) : raise(key, code, 'critical', e.board, `Lock board ${e.board} failed (${code}): compartments ${e.compartments.join(', ')} are out of service`),
         from,
       );
-      for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, code: e.code }, from);
+      for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, ...(e.ok ? {} : { code }) }, from);
     }),
     hardware.reader.onCardInserted(() => supervisor.send(READER, { type: 'card.inserted' }, 'hw/reader')),
   ];
@@ -326,9 +327,16 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     },
 
     // --- harness ----------------------------------------------------------------------------
-    /** Sends any message to any actor, as the test harness does (alias: `send`). */
-    inject: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
-    send: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
+    /**
+     * Sends a message to an actor as the test harness does, after checking it against the
+     * actor's message schema (ACTOR_NOT_FOUND, INVALID_MESSAGE): a malformed message is refused
+     * instead of crashing the actor. Returns the message id. (Alias: `send`.)
+     */
+    inject: (to: string, message: Message, from = 'harness') => {
+      supervisor.check(to, message);
+      return supervisor.send(to, message, from);
+    },
+    send: (to: string, message: Message, from = 'harness') => box.inject(to, message, from),
     /** Tests only: waits until the actors have nothing left to do but wait for time. Requests wait for their own answers. */
     idle: () => supervisor.settle(),
     /** Moves a simulated clock forward, letting every timer's work finish in order. */
