@@ -21,6 +21,7 @@ import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGat
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
 import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
+import type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 import { createSimulation } from './simulation.js';
 
 /** The simulated devices of a box that runs without hardware, for tests and the harness. */
@@ -40,25 +41,7 @@ export interface CreateBoxOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
-export type SessionInputCommand =
-  | { type: 'phone'; phone: string }
-  | { type: 'pin'; pin: string }
-  | { type: 'factor'; factor: 'oldId' | 'birthDate' }
-  | { type: 'birthDate'; birthDate: string }
-  | { type: 'cancel' };
-
-export interface CompartmentView {
-  id: string;
-  size: string;
-  accessible: boolean;
-  state: CompartmentCtx['state'] | 'failed';
-  door: string;
-  lock: string;
-  occupied: boolean;
-  fault: string | null;
-  inService: boolean;
-}
-
+export type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 export type { SessionView };
 
 export type Box = Awaited<ReturnType<typeof createBox>>;
@@ -292,7 +275,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
           if (view) push(view);
         }),
       ),
-    devices: () => {
+    devices: (): DevicesView => {
       const reader = supervisor.view<ReaderCtx>(READER)!;
       const shredder = supervisor.view<ShredderCtx>(SHREDDER)!;
       return {
@@ -313,6 +296,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     openNow: () => isOpen(config.hours, clock.now()),
     nextOpening: () => nextOpening(config.hours, clock.now()),
     audit: (fromSeq = 1, limit = 1_000) => persistence.readAudit(fromSeq, limit),
+    /** The audit chain's last sequence number and hash (the anchor to keep off the box). */
+    auditHead: () => persistence.auditHead(),
 
     /** Everything a monitor sees at once: the box, its compartments, devices, live pickups, open alarms, running sessions. */
     snapshot() {
@@ -354,6 +339,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       await persistence.close();
     },
   };
+  // The schema sees the box only through BoxApi: the compiler checks the facade keeps its word.
+  const api: BoxApi = box;
+  void api;
   return box;
 }
 
