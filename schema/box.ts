@@ -12,7 +12,7 @@ interface BoxInfo {
   location: string;
 }
 
-const BoxRef = builder.objectRef<BoxInfo>('BoxApi').implement({
+const BoxRef = builder.objectRef<BoxInfo>('Box').implement({
   description: 'The pickup box: where it is and whether it serves now.',
   fields: (t) => ({
     name: t.exposeString('name'),
