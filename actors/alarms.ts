@@ -1,5 +1,8 @@
+import type { ErrorCode } from './domain/errors.js';
+import { answer, refuse, requestOf } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import type { AlarmClear, AlarmRaise, Severity } from './messages.js';
+import { z } from 'zod';
+import { alarmClearSchema, alarmRaiseSchema, maybeAsked, type Severity } from './messages.js';
 
 /**
  * The single writer of alarms. Raising an alarm whose key is open changes nothing (no floods);
@@ -9,7 +12,7 @@ import type { AlarmClear, AlarmRaise, Severity } from './messages.js';
 export interface Alarm {
   id: string;
   key: string;
-  code: string;
+  code: ErrorCode;
   severity: Severity;
   subject: string;
   text: string;
@@ -25,15 +28,19 @@ export interface AlarmsCtx {
   alarms: Alarm[];
 }
 
-export type AlarmsEvent =
-  | AlarmRaise
-  | AlarmClear
-  | { type: 'alarm.ack'; id: string; by: string; requestId?: string; replyTo?: string };
+/** Everything the alarm list takes, as a runtime schema. */
+export const AlarmsMessage = z.discriminatedUnion('type', [
+  alarmRaiseSchema,
+  alarmClearSchema,
+  z.object({ type: z.literal('alarm.ack'), id: z.string(), by: z.string(), ...maybeAsked }),
+]);
+export type AlarmsEvent = z.infer<typeof AlarmsMessage>;
 
 const KEEP_CLOSED = 500;
 
 export const alarmsActor = defineActor<AlarmsCtx, AlarmsEvent>({
   kind: 'alarms',
+    messages: AlarmsMessage,
   init: () => ({ seq: 0, alarms: [] }),
   on: {
     'alarm.raise': (ctx, e, enq) => {
@@ -64,13 +71,15 @@ export const alarmsActor = defineActor<AlarmsCtx, AlarmsEvent>({
     'alarm.ack': (ctx, e, enq) => {
       const alarm = ctx.alarms.find((a) => a.id === e.id);
       if (!alarm || alarm.acknowledgedAt !== null) {
-        if (e.replyTo) enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: false, code: 'ALARM_NOT_FOUND' } });
+        const request = requestOf(e);
+        if (request) enq.emit.send(refuse(request, 'ALARM_NOT_FOUND', `no unacknowledged alarm ${e.id}`));
         return;
       }
       const acked = { ...alarm, acknowledgedAt: e.now, acknowledgedBy: e.by };
       enq.emit.publish({ event: { type: 'alarm.acknowledged', alarm: acked } });
       enq.emit.audit({ entry: { action: 'alarm.acknowledged', actor: e.by, subject: alarm.subject, detail: { id: alarm.id, code: alarm.code } } });
-      if (e.replyTo) enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: true, value: acked } });
+      const request = requestOf(e);
+      if (request) enq.emit.send(answer(request, acked));
       return { ...ctx, alarms: ctx.alarms.map((a) => (a === alarm ? acked : a)) };
     },
   },

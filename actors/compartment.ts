@@ -1,6 +1,8 @@
-import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
+import { answer, refuse, requestOf } from './runtime/ask.js';
 import { defineActor, type Enqueue } from './runtime/define.js';
-import { ALARMS, REGISTRY, clear, raise, type Cause, type Purpose, type Size } from './messages.js';
+import { z } from 'zod';
+import { toErrorCode, type ErrorCode } from './domain/errors.js';
+import { ALARMS, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
 import type { DoorState } from '../drivers/ports.js';
 
 /**
@@ -48,7 +50,7 @@ export interface CompartmentCtx {
   op: UnlockOp | null;
   /** the state to go back to after a fault is cleared or service resumes */
   resumeTo: 'free' | 'occupied';
-  fault: { code: string; since: number } | null;
+  fault: { code: ErrorCode; since: number } | null;
   service: { by: string; reason: string; since: number } | null;
   doorOpenedAt: number | null;
   doorAlarm: boolean;
@@ -56,20 +58,25 @@ export interface CompartmentCtx {
   silentUnlocks: number;
 }
 
-export type CompartmentEvent =
-  | { type: 'unlock'; opId: string; purpose: Purpose; pickupId: string | null; cause: Cause }
-  | { type: 'door.changed'; door: DoorState }
-  | { type: 'pulse.done'; opId: string }
-  | { type: 'pulse.failed'; opId: string; code: string }
-  | { type: 'pulse.retry'; opId: string }
-  | { type: 'window.expired'; opId: string }
-  | { type: 'door.leftOpen' }
-  | ({ type: 'service.set'; inService: boolean; by: string; reason: string } & Partial<Request>)
-  | { type: 'board.status'; ok: boolean; code?: string }
-  | ({ type: 'fault.clear'; by: string } & Partial<Request>)
-  | { type: 'door.reconciled'; door: DoorState }
-  | { type: 'recovered' }
-  | { type: 'restarted' };
+const door = z.enum(['open', 'closed']);
+
+/** Everything a compartment takes, as a runtime schema (the harness's injected messages are checked against it). */
+export const CompartmentMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('unlock'), opId: z.string(), purpose: purposeSchema, pickupId: z.string().nullable(), cause: causeSchema }),
+  z.object({ type: z.literal('door.changed'), door }),
+  z.object({ type: z.literal('pulse.done'), opId: z.string() }),
+  z.object({ type: z.literal('pulse.failed'), opId: z.string(), code: errorCode }),
+  z.object({ type: z.literal('pulse.retry'), opId: z.string() }),
+  z.object({ type: z.literal('window.expired'), opId: z.string() }),
+  z.object({ type: z.literal('door.leftOpen') }),
+  z.object({ type: z.literal('service.set'), inService: z.boolean(), by: z.string(), reason: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('board.status'), ok: z.boolean(), code: errorCode.optional() }),
+  z.object({ type: z.literal('fault.clear'), by: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('door.reconciled'), door }),
+  z.object({ type: z.literal('recovered') }),
+  z.object({ type: z.literal('restarted') }),
+]);
+export type CompartmentEvent = z.infer<typeof CompartmentMessage>;
 
 export type CompartmentIo = { kind: 'pulse'; opId: string; compartment: string } | { kind: 'readDoor'; compartment: string };
 
@@ -98,6 +105,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
   };
   return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo>({
     kind: 'compartment',
+    messages: CompartmentMessage,
     init: (input: CompartmentInput) => ({
       id: input.id,
       size: input.size,
@@ -303,8 +311,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         await hw.pulse(op.compartment);
         return { type: 'pulse.done', opId: op.opId };
       } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        return { type: 'pulse.failed', opId: op.opId, code: typeof code === 'string' ? code : 'LOCK_FAILED' };
+        return { type: 'pulse.failed', opId: op.opId, code: toErrorCode((error as { code?: unknown }).code, 'LOCK_FAILED') };
       }
     },
   });

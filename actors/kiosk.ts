@@ -1,6 +1,8 @@
+import { z } from 'zod';
+import { answer, refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { isOpen, nextOpening, type OpeningHours } from './domain/hours.js';
-import { sessionAddress } from './messages.js';
+import { request, sessionAddress } from './messages.js';
 
 /**
  * The panel: starts one session at a time, and none outside the opening hours.
@@ -12,26 +14,29 @@ export interface KioskCtx {
   active: string | null;
 }
 
-export type KioskEvent =
-  | { type: 'session.start'; requestId: string; replyTo: string }
-  | { type: 'session.ended'; sessionId: string }
-  | { type: 'actor.escalated'; actor: string; kind: string; code: string }
-  | { type: 'recovered' };
+/** Everything a kiosk takes, as a runtime schema. */
+export const KioskMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session.start'), ...request }),
+  z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
+  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: z.string() }),
+  z.object({ type: z.literal('recovered') }),
+]);
+export type KioskEvent = z.infer<typeof KioskMessage>;
 
 export function kioskActor(hours: OpeningHours) {
   return defineActor<KioskCtx, KioskEvent>({
     kind: 'kiosk',
+    messages: KioskMessage,
     init: (input: { id: string }) => ({ id: input.id, seq: 0, active: null }),
     on: {
       'session.start': (ctx, e, enq) => {
-        const answer = (message: Record<string, unknown>) => enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ...message } });
         if (!isOpen(hours, e.now)) {
-          return void answer({ ok: false, code: 'BOX_CLOSED', message: 'The box is closed now', details: { nextOpening: nextOpening(hours, e.now) } });
+          return void enq.emit.send(refuse(e, 'BOX_CLOSED', 'The box is closed now', { nextOpening: nextOpening(hours, e.now) }));
         }
-        if (ctx.active) return void answer({ ok: false, code: 'KIOSK_BUSY', message: 'A session is running at this panel' });
+        if (ctx.active) return void enq.emit.send(refuse(e, 'KIOSK_BUSY', 'A session is running at this panel'));
         const sessionId = `${ctx.id}-${ctx.seq + 1}`;
         enq.emit.spawn({ address: sessionAddress(sessionId), kind: 'session', input: { id: sessionId, kioskId: ctx.id } });
-        answer({ ok: true, value: { sessionId } });
+        enq.emit.send(answer(e, { sessionId }));
         return { ...ctx, seq: ctx.seq + 1, active: sessionId };
       },
       'session.ended': (ctx, e) => (ctx.active === e.sessionId ? { ...ctx, active: null } : undefined),

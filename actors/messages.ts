@@ -1,7 +1,17 @@
+import { z } from 'zod';
+import { ERRORS, type ErrorCode } from './domain/errors.js';
+
 /**
  * Shared vocabulary between actors: addresses and the small records that cross actor boundaries.
- * Each actor's own events live beside it in its file.
+ * Each actor's own messages (a zod schema and the union inferred from it) live beside it in its file.
  */
+
+/** A catalog code inside a message. */
+export const errorCode = z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]);
+/** The fields of a message sent with `ask` (required: the actor always answers). */
+export const request = { requestId: z.string(), replyTo: z.string() };
+/** The same, for messages that may be sent with `ask` or told. */
+export const maybeAsked = { requestId: z.string().optional(), replyTo: z.string().optional() };
 
 export const REGISTRY = 'registry';
 export const ALARMS = 'alarms';
@@ -12,33 +22,38 @@ export const compartmentAddress = (id: string): string => `compartment/${id}`;
 export const sessionAddress = (id: string): string => `session/${id}`;
 export const kioskAddress = (id: string): string => `kiosk/${id}`;
 
-export type Size = 'S' | 'M' | 'L' | 'XL';
-export const SIZES: readonly Size[] = ['S', 'M', 'L', 'XL'];
+export const SIZES = ['S', 'M', 'L', 'XL'] as const;
+export type Size = (typeof SIZES)[number];
 
 /** Why a lock is pulsed: every unlock is traceable to an authenticated session or a staff member. */
-export type Cause = { kind: 'session'; sessionId: string; pickupId: string } | { kind: 'staff'; staffId: string };
+export const causeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('session'), sessionId: z.string(), pickupId: z.string() }),
+  z.object({ kind: z.literal('staff'), staffId: z.string() }),
+]);
+export type Cause = z.infer<typeof causeSchema>;
 
 /** What an unlock is for. */
-export type Purpose = 'load' | 'collect' | 'retrieve' | 'service';
+export const purposeSchema = z.enum(['load', 'collect', 'retrieve', 'service']);
+export type Purpose = z.infer<typeof purposeSchema>;
 
-export type Severity = 'info' | 'warning' | 'critical';
+export const severitySchema = z.enum(['info', 'warning', 'critical']);
+export type Severity = z.infer<typeof severitySchema>;
 
-export type AlarmRaise = {
-  type: 'alarm.raise';
+export const alarmRaiseSchema = z.object({
+  type: z.literal('alarm.raise'),
   /** one open alarm per key: raising it again does not duplicate it */
-  key: string;
-  code: string;
-  severity: Severity;
-  subject: string;
-  text: string;
-};
+  key: z.string(),
+  code: errorCode,
+  severity: severitySchema,
+  subject: z.string(),
+  text: z.string(),
+});
+export type AlarmRaise = z.infer<typeof alarmRaiseSchema>;
 
-export type AlarmClear = {
-  type: 'alarm.clear';
-  key: string;
-};
+export const alarmClearSchema = z.object({ type: z.literal('alarm.clear'), key: z.string() });
+export type AlarmClear = z.infer<typeof alarmClearSchema>;
 
-export const raise = (key: string, code: string, severity: Severity, subject: string, text: string): AlarmRaise => ({
+export const raise = (key: string, code: ErrorCode, severity: Severity, subject: string, text: string): AlarmRaise => ({
   type: 'alarm.raise',
   key,
   code,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineActor, type Enqueue } from './runtime/define.js';
 import { ALARMS, clear, raise } from './messages.js';
 import type { SmsGateway } from '../drivers/ports.js';
@@ -28,13 +29,16 @@ export interface OutboxCtx {
 /** How long a delivered id is remembered against a repeat (longer than any pickup window). */
 export const DELIVERED_KEPT_MS = 60 * 24 * 60 * 60 * 1000;
 
-export type OutboxEvent =
-  | { type: 'sms.enqueue'; id: string; to: string; text: string; ack?: { to: string; message: { type: string; [k: string]: unknown } } }
-  | { type: 'sms.sent'; id: string }
-  | { type: 'sms.failed'; id: string; code: string }
-  | { type: 'sms.retry'; id: string }
-  | { type: 'recovered' }
-  | { type: 'restarted' };
+/** Everything the SMS outbox takes, as a runtime schema. */
+export const OutboxMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sms.enqueue'), id: z.string(), to: z.string(), text: z.string(), ack: z.object({ to: z.string(), message: z.looseObject({ type: z.string() }) }).optional() }),
+  z.object({ type: z.literal('sms.sent'), id: z.string() }),
+  z.object({ type: z.literal('sms.failed'), id: z.string(), code: z.string() }),
+  z.object({ type: z.literal('sms.retry'), id: z.string() }),
+  z.object({ type: z.literal('recovered') }),
+  z.object({ type: z.literal('restarted') }),
+]);
+export type OutboxEvent = z.infer<typeof OutboxMessage>;
 
 export type OutboxIo = { kind: 'send'; id: string; to: string; text: string };
 
@@ -52,6 +56,7 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
   };
   return defineActor<OutboxCtx, OutboxEvent, OutboxIo>({
     kind: 'outbox',
+    messages: OutboxMessage,
     init: () => ({ pending: {}, delivered: {}, sentCount: 0, failedCount: 0 }),
     tables: ['pending', 'delivered'],
     on: {

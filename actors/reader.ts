@@ -1,5 +1,7 @@
+import { z } from 'zod';
+import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
-import { ALARMS, REGISTRY, SHREDDER, raise, sessionAddress } from './messages.js';
+import { ALARMS, REGISTRY, SHREDDER, errorCode, raise, sessionAddress } from './messages.js';
 import type { CardReaderPort } from '../drivers/ports.js';
 
 /**
@@ -23,18 +25,21 @@ export interface ReaderCtx {
   reads: number;
 }
 
-export type ReaderEvent =
-  | { type: 'accept'; sessionId: string }
-  | { type: 'card.inserted' }
-  | { type: 'read.done'; mrz: string[] }
-  | { type: 'read.failed'; code: string }
-  | { type: 'verdict'; sessionId: string; accepted: boolean; documentNumber: string | null }
-  | { type: 'cancel'; sessionId: string }
-  | { type: 'eject.done' }
-  | { type: 'transfer.done'; documentNumber: string; sessionId: string }
-  | { type: 'transfer.failed'; code: string }
-  | { type: 'shredder.status'; available: boolean }
-  | { type: 'recovered' };
+/** Everything the card reader takes, as a runtime schema. */
+export const ReaderMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('accept'), sessionId: z.string() }),
+  z.object({ type: z.literal('card.inserted') }),
+  z.object({ type: z.literal('read.done'), mrz: z.array(z.string()) }),
+  z.object({ type: z.literal('read.failed'), code: errorCode }),
+  z.object({ type: z.literal('verdict'), sessionId: z.string(), accepted: z.boolean(), documentNumber: z.string().nullable() }),
+  z.object({ type: z.literal('cancel'), sessionId: z.string() }),
+  z.object({ type: z.literal('eject.done') }),
+  z.object({ type: z.literal('transfer.done'), documentNumber: z.string(), sessionId: z.string() }),
+  z.object({ type: z.literal('transfer.failed'), code: errorCode }),
+  z.object({ type: z.literal('shredder.status'), available: z.boolean() }),
+  z.object({ type: z.literal('recovered') }),
+]);
+export type ReaderEvent = z.infer<typeof ReaderMessage>;
 
 export type ReaderIo =
   | { kind: 'slot'; open: boolean }
@@ -45,6 +50,7 @@ export type ReaderIo =
 export function readerActor(port: CardReaderPort) {
   return defineActor<ReaderCtx, ReaderEvent, ReaderIo>({
     kind: 'reader',
+    messages: ReaderMessage,
     init: () => ({ state: 'idle', sessionId: null, mrz: null, shredderAvailable: true, reads: 0 }),
     on: {
       accept: (ctx, e, enq) => {
@@ -157,7 +163,6 @@ export function readerActor(port: CardReaderPort) {
   });
 }
 
-function codeOf(error: unknown, fallback: string): string {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' ? code : fallback;
+function codeOf(error: unknown, fallback: ErrorCode): ErrorCode {
+  return toErrorCode((error as { code?: unknown })?.code, fallback);
 }

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { answer, refuse } from './runtime/ask.js';
 import { defineActor, type Enqueue } from './runtime/define.js';
 import {
   ALARMS,
@@ -8,6 +10,9 @@ import {
   raise,
   sessionAddress,
   SIZES,
+  errorCode,
+  purposeSchema,
+  request,
   type Cause,
   type Purpose,
   type Size,
@@ -128,35 +133,49 @@ export interface RegistryCrypto {
 
 type Request = { requestId: string; replyTo: string };
 
-export type RegistryEvent =
-  | ({ type: 'pickup.register'; input: RegisterInput } & Request)
-  | ({ type: 'pickup.cancel'; reference: string; by: string } & Request)
-  | ({ type: 'pickup.load'; reference: string; by: string } & Request)
-  | ({ type: 'pickup.retrieve'; reference: string; by: string } & Request)
-  | ({ type: 'pickup.reissuePin'; reference: string; by: string } & Request)
-  | ({ type: 'compartment.service'; compartmentId: string; inService: boolean; by: string; reason: string } & Request)
-  | { type: 'pin.generated'; pickupId: string; serial: number; pin: string; pinHash: string }
-  | { type: 'pin.queued'; pickupId: string; serial: number }
-  | ({ type: 'compartment.claimed'; pickupId: string; compartmentId: string | null; by: string } & Request)
-  | { type: 'pin.claimed'; pickupId: string; opId: string; ok: boolean }
-  | { type: 'auth.pin'; sessionId: string; kioskId: string; phone: string; pin: string }
-  | { type: 'auth.oldDocument'; sessionId: string; documentNumber: string }
-  | { type: 'auth.birthDate'; sessionId: string; birthDate: string }
-  | { type: 'pickup.release'; sessionId: string }
-  | { type: 'session.ended'; sessionId: string }
-  | { type: 'compartment.opened'; compartmentId: string; opId: string; purpose: Purpose; pickupId: string | null }
-  | { type: 'compartment.closed'; compartmentId: string; opId: string; purpose: Purpose; pickupId: string | null }
-  | { type: 'compartment.notOpened'; compartmentId: string; opId: string; purpose: Purpose; pickupId: string | null }
-  | { type: 'compartment.unlockFailed'; compartmentId: string; opId: string; purpose: Purpose; code: string }
-  | { type: 'compartment.availability'; compartmentId: string; available: boolean; code?: string }
-  | { type: 'device.status'; device: 'reader' | 'shredder'; available: boolean; code: string | null }
-  | { type: 'actor.escalated'; actor: string; kind: string; code: string }
-  | { type: 'pickup.remind'; pickupId: string }
-  | { type: 'pickup.expire'; pickupId: string }
-  | { type: 'pickup.purge'; pickupId: string }
-  | { type: 'pickup.archived'; pickupId: string }
-  | { type: 'compartment.report'; compartmentId: string; pickupId: string | null; state: string }
-  | { type: 'recovered' };
+const registerInput = z.object({
+  reference: z.string(),
+  documentKind: z.string(),
+  phone: z.string(),
+  birthDate: z.string(),
+  oldDocumentNumber: z.string().nullable().optional(),
+  accessible: z.boolean().optional(),
+  documents: z.number().optional(),
+});
+const compartmentReport = { compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string().nullable() };
+
+/** Everything the registry takes, as a runtime schema. Commands are requests: they are always answered. */
+export const RegistryMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('pickup.register'), input: registerInput, ...request }),
+  z.object({ type: z.literal('pickup.cancel'), reference: z.string(), by: z.string(), ...request }),
+  z.object({ type: z.literal('pickup.load'), reference: z.string(), by: z.string(), ...request }),
+  z.object({ type: z.literal('pickup.retrieve'), reference: z.string(), by: z.string(), ...request }),
+  z.object({ type: z.literal('pickup.reissuePin'), reference: z.string(), by: z.string(), ...request }),
+  z.object({ type: z.literal('compartment.service'), compartmentId: z.string(), inService: z.boolean(), by: z.string(), reason: z.string(), ...request }),
+  z.object({ type: z.literal('pin.generated'), pickupId: z.string(), serial: z.number(), pin: z.string(), pinHash: z.string() }),
+  z.object({ type: z.literal('pin.queued'), pickupId: z.string(), serial: z.number() }),
+  z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), ...request }),
+  z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean() }),
+  z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
+  z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string() }),
+  z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string() }),
+  z.object({ type: z.literal('pickup.release'), sessionId: z.string() }),
+  z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
+  z.object({ type: z.literal('compartment.opened'), ...compartmentReport }),
+  z.object({ type: z.literal('compartment.closed'), ...compartmentReport }),
+  z.object({ type: z.literal('compartment.notOpened'), ...compartmentReport }),
+  z.object({ type: z.literal('compartment.unlockFailed'), compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, code: errorCode }),
+  z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
+  z.object({ type: z.literal('device.status'), device: z.enum(['reader', 'shredder']), available: z.boolean(), code: errorCode.nullable() }),
+  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: z.string() }),
+  z.object({ type: z.literal('pickup.remind'), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.expire'), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.purge'), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.archived'), pickupId: z.string() }),
+  z.object({ type: z.literal('compartment.report'), compartmentId: z.string(), pickupId: z.string().nullable(), state: z.string() }),
+  z.object({ type: z.literal('recovered') }),
+]);
+export type RegistryEvent = z.infer<typeof RegistryMessage>;
 
 export type RegistryIo =
   | { kind: 'issuePin'; pickupId: string; serial: number }
@@ -203,10 +222,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
   type Enq = Enqueue<RegistryCtx, RegistryIo>;
 
-  const reply = (enq: Enq, e: Request, value: unknown) =>
-    enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: true, value } });
-  const fail = (enq: Enq, e: Request, code: ErrorCode | string, message: string) =>
-    enq.emit.send({ to: e.replyTo, message: { type: 'reply', requestId: e.requestId, ok: false, code, message } });
+  const reply = (enq: Enq, e: Request, value: unknown) => enq.emit.send(answer(e, value));
+  const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
   const toSession = (enq: Enq, sessionId: string, message: { type: string; [k: string]: unknown }) =>
     enq.emit.send({ to: sessionAddress(sessionId), message });
   const publish = (enq: Enq, p: Pickup, change: string) =>
@@ -342,6 +359,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
   return defineActor<RegistryCtx, RegistryEvent, RegistryIo>({
     kind: 'registry',
+    messages: RegistryMessage,
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
     tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'],
     init: (input: RegistryInput) => ({

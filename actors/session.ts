@@ -1,5 +1,6 @@
 import { defineActor, type Enqueue } from './runtime/define.js';
-import { READER, REGISTRY, kioskAddress } from './messages.js';
+import { z } from 'zod';
+import { READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
@@ -95,35 +96,40 @@ const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingCard
 const answerable = (ctx: SessionCtx): boolean => !CHECKING.has(ctx.step) && !(ctx.step === 'opening' && ctx.compartmentId === null);
 
 /** An input, optionally sent as a request that wants the session's view as its answer. */
-type Asked = Partial<Request>;
+type Asked = { requestId?: string | undefined; replyTo?: string | undefined };
 
-export type SessionEvent =
-  | { type: 'started' }
-  | ({ type: 'input.phone'; phone: string } & Asked)
-  | ({ type: 'input.pin'; pin: string } & Asked)
-  | ({ type: 'input.factor'; factor: 'oldId' | 'birthDate' } & Asked)
-  | ({ type: 'input.birthDate'; birthDate: string } & Asked)
-  | ({ type: 'input.cancel' } & Asked)
-  | { type: 'auth.throttled'; retryAt: number }
-  | { type: 'auth.rejected'; retryAt: number | null }
-  | { type: 'auth.busy' }
-  | { type: 'auth.pinAccepted'; documentKind: string; oldIdPossible: boolean }
-  | { type: 'auth.factorAccepted'; factor: 'oldId' | 'birthDate'; documentNumber: string | null }
-  | { type: 'auth.factorRejected'; factor: 'oldId' | 'birthDate'; locked: boolean; code: ErrorCode }
-  | { type: 'card.read'; mrz: string[] }
-  | { type: 'card.unreadable'; code: ErrorCode }
-  | { type: 'card.unavailable' }
-  | { type: 'card.ejected' }
-  | { type: 'card.shredded' }
-  | { type: 'card.retained' }
-  | { type: 'release.started'; compartmentId: string }
-  | { type: 'release.failed'; code: ErrorCode }
-  | { type: 'pickup.doorOpened'; compartmentId: string }
-  | { type: 'pickup.doorNotOpened' }
-  | { type: 'timeout' }
-  | { type: 'linger.over' }
-  | { type: 'recovered' }
-  | { type: 'restarted' };
+const factor = z.enum(['oldId', 'birthDate']);
+
+/** Everything a session takes, as a runtime schema. Inputs may be sent with `ask`: they are answered with the session's view. */
+export const SessionMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('started') }),
+  z.object({ type: z.literal('input.phone'), phone: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('input.pin'), pin: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('input.factor'), factor, ...maybeAsked }),
+  z.object({ type: z.literal('input.birthDate'), birthDate: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('input.cancel'), ...maybeAsked }),
+  z.object({ type: z.literal('auth.throttled'), retryAt: z.number() }),
+  z.object({ type: z.literal('auth.rejected'), retryAt: z.number().nullable() }),
+  z.object({ type: z.literal('auth.busy') }),
+  z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdPossible: z.boolean() }),
+  z.object({ type: z.literal('auth.factorAccepted'), factor, documentNumber: z.string().nullable() }),
+  z.object({ type: z.literal('auth.factorRejected'), factor, locked: z.boolean(), code: errorCode }),
+  z.object({ type: z.literal('card.read'), mrz: z.array(z.string()) }),
+  z.object({ type: z.literal('card.unreadable'), code: errorCode }),
+  z.object({ type: z.literal('card.unavailable') }),
+  z.object({ type: z.literal('card.ejected') }),
+  z.object({ type: z.literal('card.shredded') }),
+  z.object({ type: z.literal('card.retained') }),
+  z.object({ type: z.literal('release.started'), compartmentId: z.string() }),
+  z.object({ type: z.literal('release.failed'), code: errorCode }),
+  z.object({ type: z.literal('pickup.doorOpened'), compartmentId: z.string() }),
+  z.object({ type: z.literal('pickup.doorNotOpened') }),
+  z.object({ type: z.literal('timeout') }),
+  z.object({ type: z.literal('linger.over') }),
+  z.object({ type: z.literal('recovered') }),
+  z.object({ type: z.literal('restarted') }),
+]);
+export type SessionEvent = z.infer<typeof SessionMessage>;
 
 export interface SessionPolicy {
   inactivityMs: number;
@@ -199,6 +205,7 @@ export function sessionActor(policy: SessionPolicy) {
 
   return defineActor<SessionCtx, SessionEvent>({
     kind: 'session',
+    messages: SessionMessage,
     transient: true,
     init: (input: SessionInput) => ({
       id: input.id,

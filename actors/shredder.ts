@@ -1,6 +1,7 @@
 import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
+import { z } from 'zod';
 import { defineActor } from './runtime/define.js';
-import { ALARMS, READER, REGISTRY, clear, raise, sessionAddress } from './messages.js';
+import { ALARMS, READER, REGISTRY, clear, maybeAsked, raise, request, sessionAddress } from './messages.js';
 import type { ShredderPort } from '../drivers/ports.js';
 
 /**
@@ -24,13 +25,16 @@ export interface ShredderCtx {
   destroyed: number;
 }
 
-export type ShredderEvent =
-  | { type: 'shred'; sessionId: string; documentNumber: string }
-  | { type: 'shred.done'; binFree: number }
-  | { type: 'shred.failed'; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL'; binFree: number }
-  | { type: 'jam' }
-  | ({ type: 'clear'; by: string; binEmptied: boolean } & Partial<Request>)
-  | { type: 'cleared'; by: string; binEmptied: boolean; binFree: number; request: Request | null };
+/** Everything the shredder takes, as a runtime schema. */
+export const ShredderMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('shred'), sessionId: z.string(), documentNumber: z.string() }),
+  z.object({ type: z.literal('shred.done'), binFree: z.number() }),
+  z.object({ type: z.literal('shred.failed'), code: z.enum(['SHREDDER_JAM', 'SHREDDER_BIN_FULL']), binFree: z.number() }),
+  z.object({ type: z.literal('jam') }),
+  z.object({ type: z.literal('clear'), by: z.string(), binEmptied: z.boolean(), ...maybeAsked }),
+  z.object({ type: z.literal('cleared'), by: z.string(), binEmptied: z.boolean(), binFree: z.number(), request: z.object(request).nullable() }),
+]);
+export type ShredderEvent = z.infer<typeof ShredderMessage>;
 
 export type ShredderIo = { kind: 'shred' } | { kind: 'readBin'; by: string; binEmptied: boolean; request: Request | null };
 
@@ -41,6 +45,7 @@ export function shredderActor(port: ShredderPort) {
   ];
   return defineActor<ShredderCtx, ShredderEvent, ShredderIo>({
     kind: 'shredder',
+    messages: ShredderMessage,
     init: () => ({ state: 'idle', binFree: port.binFree(), binCapacity: port.binCapacity(), current: null, retained: [], destroyed: 0 }),
     on: {
       shred: (ctx, e, enq) => {

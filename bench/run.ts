@@ -16,6 +16,7 @@ import * as fleet from './fleet.js';
 import * as graphql from './graphql.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
+import * as kiosk from './kiosk.js';
 import * as pickups from './pickups.js';
 import * as scale from './scale.js';
 
@@ -24,6 +25,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['graphql', graphql.run],
   ['fanout', fanout.run],
   ['pickups', pickups.run],
+  ['kiosk', kiosk.run],
   ['hardware', hardware.run],
   ['durability', durability.run],
   ['scale', scale.run],

@@ -68,7 +68,7 @@ builder.subscriptionFields((t) => ({
   alarms: t.field({
     type: AlarmEventRef,
     authScopes: READERS,
-    subscribe: (_root, _args, { box }) => box.supervisor.events.iterate(isAlarmEvent, alarmEventOf),
+    subscribe: (_root, _args, { box }) => box.events.iterate(isAlarmEvent, alarmEventOf),
     resolve: (e) => e,
   }),
 }));

@@ -1,4 +1,4 @@
-import type { Box } from '../src/box.js';
+import type { BoxApi } from '../src/box-api.js';
 import { auditHash, type AuditRecord } from '../src/persistence/keyv-persistence.js';
 import { auditFilterArg, auditLimitArg } from './validation.js';
 import { builder, READERS } from './builder.js';
@@ -66,10 +66,10 @@ builder.queryFields((t) => ({
  * prefix (`pickup.` or `door.opened`), a subject (compartment or reference) and who caused it.
  */
 export async function searchAudit(
-  box: Box,
+  box: BoxApi,
   filter: { action?: string | null; subject?: string | null; actor?: string | null; beforeSeq?: number | null; limit: number },
 ): Promise<AuditRecord[]> {
-  const head = await box.persistence.auditHead();
+  const head = await box.auditHead();
   const found: AuditRecord[] = [];
   const BATCH = 500;
   // At most this many records are looked at per request, so a rare filter cannot stall the box.
@@ -100,11 +100,11 @@ interface ChainStatus {
 }
 
 const GENESIS = '0'.repeat(64);
-const statusCache = new WeakMap<Box, ChainStatus>();
+const statusCache = new WeakMap<BoxApi, ChainStatus>();
 
 /** Walks the whole chain from record 1 to the head (cached while the head does not move). */
-export async function chainStatusOf(box: Box): Promise<ChainStatus> {
-  const head = await box.persistence.auditHead();
+export async function chainStatusOf(box: BoxApi): Promise<ChainStatus> {
+  const head = await box.auditHead();
   const cached = statusCache.get(box);
   if (cached && cached.headSeq === head.seq && cached.headHash === head.hash) return cached;
   const status: ChainStatus = { headSeq: head.seq, headHash: head.hash, verified: true, checkedRecords: 0, brokenAtSeq: null, problem: null, checkedAt: box.clock.now() };

@@ -1,4 +1,4 @@
-import type { Box } from '../src/box.js';
+import type { BoxApi } from '../src/box-api.js';
 import { hoursText } from '../src/config.js';
 import { builder } from './builder.js';
 
@@ -46,7 +46,7 @@ const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
 });
 
 /** The health summary, shared by the `health` query and the servers' `/health` endpoints. */
-export function healthOf(box: Box): HealthInfo {
+export function healthOf(box: BoxApi): HealthInfo {
   const open = box.alarms(true);
   const critical = open.filter((a) => a.severity === 'critical').length;
   const failedActors = box.failures().map((f) => f.actor);

@@ -3,7 +3,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../actors/domain/errors.js';
-import type { Box } from '../src/box.js';
+import type { BoxApi } from '../src/box-api.js';
 import { validationError } from './validation.js';
 
 /** The roles a bearer token can grant. `null` means no (valid) token was presented. */
@@ -11,7 +11,7 @@ export type Role = 'kiosk' | 'staff' | 'integration' | 'monitor' | 'harness';
 
 /** What every resolver sees: the box, the caller's role, who they are, and (for a panel) which kiosk. */
 export interface Context {
-  box: Box;
+  box: BoxApi;
   role: Role | null;
   /** staff name (recorded as `by` in box calls), or the role name for the other roles */
   identity: string | null;

@@ -1,4 +1,4 @@
-import type { CompartmentView } from '../src/box.js';
+import type { CompartmentView } from '../src/box-api.js';
 import { alarmEventOf, AlarmEventRef, isAlarmEvent, type AlarmEventShape } from './alarms.js';
 import { builder, READERS } from './builder.js';
 import { CompartmentRef, watchCompartments } from './compartments.js';
@@ -30,7 +30,7 @@ builder.subscriptionFields((t) => ({
     authScopes: READERS,
     subscribe: (_root, _args, { box }) =>
       pushed<BoxChange>((push) => {
-        const stopEvents = box.supervisor.events.listen((e) => {
+        const stopEvents = box.events.listen((e) => {
           if (e.type === 'pickup.changed') push({ kind: 'PICKUP', pickup: pickupChangeOf(e, box.clock.now()) });
           else if (isAlarmEvent(e)) push({ kind: 'ALARM', alarm: alarmEventOf(e) });
         });

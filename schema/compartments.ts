@@ -1,5 +1,5 @@
 import { DomainError } from '../actors/domain/errors.js';
-import type { Box, CompartmentView } from '../src/box.js';
+import type { BoxApi, CompartmentView } from '../src/box-api.js';
 import { builder, READERS } from './builder.js';
 import { pushed } from './streams.js';
 import { reasonArg } from './validation.js';
@@ -35,9 +35,9 @@ export function positionOf(id: string): { column: number; row: number } {
 }
 
 type LayoutIndex = { compartments: Map<string, { heightCm: number; board: string }> };
-const layouts = new WeakMap<Box, LayoutIndex>();
+const layouts = new WeakMap<BoxApi, LayoutIndex>();
 /** The box's layout indexed by compartment (empty on device-level simulation without boards). */
-function layoutOf(box: Box): LayoutIndex {
+function layoutOf(box: BoxApi): LayoutIndex {
   let index = layouts.get(box);
   if (!index) {
     index = { compartments: new Map((box.config.layout?.compartments ?? []).map((c) => [c.id, { heightCm: c.heightCm, board: c.board }])) };
@@ -46,7 +46,7 @@ function layoutOf(box: Box): LayoutIndex {
   return index;
 }
 
-type Devices = ReturnType<Box['devices']>;
+type Devices = ReturnType<BoxApi['devices']>;
 
 const ReaderRef = builder.objectRef<Devices['reader']>('CardReader').implement({
   fields: (t) => ({
@@ -98,7 +98,7 @@ const SmsOutboxRef = builder.objectRef<{ queued: number; sent: number; failed: n
 });
 
 /** The lock boards of the layout with their health, as the alarms tell it (`board:<id>`). */
-function boardsOf(box: Box): BoardInfo[] {
+function boardsOf(box: BoxApi): BoardInfo[] {
   const layout = box.config.layout;
   if (!layout) return [];
   const alarms = box.alarms();
@@ -133,7 +133,7 @@ export const DevicesRef = builder.objectRef<Devices>('Devices').implement({
 });
 
 /** The compartment's view, or COMPARTMENT_NOT_FOUND. */
-export function compartmentOrThrow(box: Box, id: string): CompartmentView {
+export function compartmentOrThrow(box: BoxApi, id: string): CompartmentView {
   const view = box.compartment(id);
   if (!view) throw new DomainError('COMPARTMENT_NOT_FOUND', `no compartment ${id}`);
   return view;
@@ -203,7 +203,7 @@ builder.mutationFields((t) => ({
 }));
 
 /** Calls `onChange` with a compartment's new view whenever it changed (the box's shared read model). */
-export function watchCompartments(box: Box, onChange: (view: CompartmentView) => void): () => void {
+export function watchCompartments(box: BoxApi, onChange: (view: CompartmentView) => void): () => void {
   return box.compartmentChanges.listen(onChange);
 }
 

@@ -1,4 +1,4 @@
-import type { Box } from '../src/box.js';
+import type { BoxApi } from '../src/box-api.js';
 import type { AuditRecord } from '../src/persistence/keyv-persistence.js';
 import { builder, READERS } from './builder.js';
 import { daysArg } from './validation.js';
@@ -38,7 +38,7 @@ const SCAN_BATCH = 1_000;
 const SCAN_LIMIT = 200_000;
 
 /** Reads the audit log from `fromSeq` to the head in batches. */
-async function* auditRecords(box: Box, fromSeq: number): AsyncGenerator<AuditRecord> {
+async function* auditRecords(box: BoxApi, fromSeq: number): AsyncGenerator<AuditRecord> {
   for (let from = Math.max(1, fromSeq); ; from += SCAN_BATCH) {
     const batch = await box.audit(from, SCAN_BATCH);
     for (const r of batch) yield r;
@@ -54,7 +54,7 @@ const median = (xs: number[]): number | null => {
 };
 
 /** The last `days` days (today included), oldest first. */
-export async function figuresOf(box: Box, days: number): Promise<DayFigures[]> {
+export async function figuresOf(box: BoxApi, days: number): Promise<DayFigures[]> {
   const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: box.config.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const DAY = 86_400_000;
   const now = box.clock.now();
@@ -62,7 +62,7 @@ export async function figuresOf(box: Box, days: number): Promise<DayFigures[]> {
   for (let i = days - 1; i >= 0; i--) keys.push(dayOf.format(now - i * DAY));
   const byDay = new Map(keys.map((day) => [day, { day, loaded: 0, collected: 0, waits: [] as number[], expired: 0, failedAuthentications: 0 }]));
   const readyAt = new Map<string, number>();
-  const head = await box.persistence.auditHead();
+  const head = await box.auditHead();
   for await (const r of auditRecords(box, head.seq - SCAN_LIMIT + 1)) {
     if (r.action === 'pickup.ready' && r.subject) readyAt.set(r.subject, r.at);
     const bucket = byDay.get(dayOf.format(r.at));

@@ -1,6 +1,6 @@
 import { DOCUMENT_KINDS, type Pickup, type PickupStatus } from '../actors/registry.js';
 import { DomainError } from '../actors/domain/errors.js';
-import type { Box } from '../src/box.js';
+import type { BoxApi } from '../src/box-api.js';
 import { builder, PICKUP_READERS } from './builder.js';
 import { actorOf } from './compartments.js';
 import { pageByKey, sortable } from './pagination.js';
@@ -22,7 +22,7 @@ const PinSmsEnum = builder.enumType('PinSmsState', {
 });
 
 /** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>). */
-function pinSmsOf(box: Box, p: Pickup): 'NONE' | 'QUEUED' | 'SENT' {
+function pinSmsOf(box: BoxApi, p: Pickup): 'NONE' | 'QUEUED' | 'SENT' {
   if (p.pinSerial === 0) return 'NONE';
   const id = `pin-${p.id}-${p.pinSerial}`;
   const outbox = box.outbox();
@@ -113,7 +113,7 @@ const RegisterPickupInput = builder.inputType('RegisterPickupInput', {
 });
 
 /** The pickup with `reference`, or PICKUP_NOT_FOUND. */
-export function pickupOrThrow(box: Box, reference: string): Pickup {
+export function pickupOrThrow(box: BoxApi, reference: string): Pickup {
   const p = box.pickup(reference);
   if (!p) throw new DomainError('PICKUP_NOT_FOUND', 'No pickup exists for this reference');
   return p;
@@ -234,7 +234,7 @@ builder.subscriptionFields((t) => ({
     authScopes: PICKUP_READERS,
     args: { reference: t.arg.string({ required: false }) },
     subscribe: (_root, { reference }, { box }) =>
-      box.supervisor.events.iterate(
+      box.events.iterate(
         (e) => e.type === 'pickup.changed' && (!reference || e.reference === reference.trim()),
         (e) => pickupChangeOf(e, box.clock.now()),
       ),

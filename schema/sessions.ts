@@ -1,5 +1,6 @@
 import { DomainError } from '../actors/domain/errors.js';
-import type { Box, SessionInputCommand, SessionView } from '../src/box.js';
+import type { BoxApi, SessionInputCommand } from '../src/box-api.js';
+import type { SessionView } from '../actors/session.js';
 import { builder, type Context } from './builder.js';
 import { birthDateArg, phoneArg, pinArg } from './validation.js';
 
@@ -39,7 +40,7 @@ function input(ctx: Context, sessionId: string, command: SessionInputCommand): P
 }
 
 /** The session after an input; a session that ended and was removed meanwhile reads as SESSION_NOT_FOUND. */
-function afterInput(box: Box, sessionId: string): SessionView {
+function afterInput(box: BoxApi, sessionId: string): SessionView {
   const view = box.session(sessionId);
   if (!view) throw new DomainError('SESSION_NOT_FOUND', 'The session has ended');
   return view;

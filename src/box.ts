@@ -1,6 +1,6 @@
 import { alarmsActor, isOpen as alarmIsOpen, type Alarm, type AlarmsCtx } from '../actors/alarms.js';
 import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js';
-import { DomainError, isDomainError, type ErrorCode } from '../actors/domain/errors.js';
+import { DomainError, isDomainError, toErrorCode, type ErrorCode } from '../actors/domain/errors.js';
 import { isOpen, nextOpening } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
 import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
@@ -21,6 +21,7 @@ import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGat
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
 import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
+import type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 import { createSimulation } from './simulation.js';
 
 /** The simulated devices of a box that runs without hardware, for tests and the harness. */
@@ -42,25 +43,7 @@ export interface CreateBoxOptions {
   persistence?: Persistence;
 }
 
-export type SessionInputCommand =
-  | { type: 'phone'; phone: string }
-  | { type: 'pin'; pin: string }
-  | { type: 'factor'; factor: 'oldId' | 'birthDate' }
-  | { type: 'birthDate'; birthDate: string }
-  | { type: 'cancel' };
-
-export interface CompartmentView {
-  id: string;
-  size: string;
-  accessible: boolean;
-  state: CompartmentCtx['state'] | 'failed';
-  door: string;
-  lock: string;
-  occupied: boolean;
-  fault: string | null;
-  inService: boolean;
-}
-
+export type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 export type { SessionView };
 
 export type Box = Awaited<ReturnType<typeof createBox>>;
@@ -160,12 +143,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     hardware.locks.onBoardStatus((e) => {
       const from = `hw/board/${e.board}`;
       const key = `board:${e.board}`;
+      const code = toErrorCode(e.code, 'BOARD_FAULT');
       supervisor.send(
         ALARMS,
-        e.ok ? clear(key) : raise(key, e.code ?? 'BOARD_FAULT', 'critical', e.board, `Lock board ${e.board} failed (${e.code ?? 'BOARD_FAULT'}): compartments ${e.compartments.join(', ')} are out of service`),
+        e.ok ? clear(key) : raise(key, code, 'critical', e.board, `Lock board ${e.board} failed (${code}): compartments ${e.compartments.join(', ')} are out of service`),
         from,
       );
-      for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, code: e.code }, from);
+      for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, ...(e.ok ? {} : { code }) }, from);
     }),
     hardware.reader.onCardInserted(() => supervisor.send(READER, { type: 'card.inserted' }, 'hw/reader')),
   ];
@@ -293,7 +277,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
           if (view) push(view);
         }),
       ),
-    devices: () => {
+    devices: (): DevicesView => {
       const reader = supervisor.view<ReaderCtx>(READER)!;
       const shredder = supervisor.view<ShredderCtx>(SHREDDER)!;
       return {
@@ -314,6 +298,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     openNow: () => isOpen(config.hours, clock.now()),
     nextOpening: () => nextOpening(config.hours, clock.now()),
     audit: (fromSeq = 1, limit = 1_000) => persistence.readAudit(fromSeq, limit),
+    /** The audit chain's last sequence number and hash (the anchor to keep off the box). */
+    auditHead: () => persistence.auditHead(),
 
     /** Everything a monitor sees at once: the box, its compartments, devices, live pickups, open alarms, running sessions. */
     snapshot() {
@@ -328,9 +314,16 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     },
 
     // --- harness ----------------------------------------------------------------------------
-    /** Sends any message to any actor, as the test harness does (alias: `send`). */
-    inject: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
-    send: (to: string, message: Message, from = 'harness') => supervisor.send(to, message, from),
+    /**
+     * Sends a message to an actor as the test harness does, after checking it against the
+     * actor's message schema (ACTOR_NOT_FOUND, INVALID_MESSAGE): a malformed message is refused
+     * instead of crashing the actor. Returns the message id. (Alias: `send`.)
+     */
+    inject: (to: string, message: Message, from = 'harness') => {
+      supervisor.check(to, message);
+      return supervisor.send(to, message, from);
+    },
+    send: (to: string, message: Message, from = 'harness') => box.inject(to, message, from),
     /** Tests only: waits until the actors have nothing left to do but wait for time. Requests wait for their own answers. */
     idle: () => supervisor.settle(),
     /** Moves a simulated clock forward, letting every timer's work finish in order. */
@@ -348,6 +341,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       await persistence.close();
     },
   };
+  // The schema sees the box only through BoxApi: the compiler checks the facade keeps its word.
+  const api: BoxApi = box;
+  void api;
   return box;
 }
 

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { makeTd1 } from '../actors/domain/mrz.js';
+import { SimulatedClock } from '../actors/runtime/clock.js';
 import { createBox, type Box } from './box.js';
 import { configFromEnv, isDevelopmentKey, type BoxConfigInput } from './config.js';
 import { linkBoxToFleet, runCentral } from './fleet/cli.js';
@@ -21,6 +22,7 @@ Options:
   --data-dir DIR           where the SQLite file (and development tokens) live (default ./data)
   --config FILE            JSON configuration (layout, hours, windows, tokens, keys); see README
   --harness                enable the test-harness role (never in production)
+  --simulated-clock        with --harness: run on a simulated clock that only advanceClock moves
   --demo                   run a scripted pickup on the simulated hardware first
   --central                run the fleet's central service instead of a box (see README, A city's fleet)
   --help                   show this text
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '4000' },
       host: { type: 'string', default: '127.0.0.1' },
       harness: { type: 'boolean', default: false },
+      'simulated-clock': { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: 'data' },
       config: { type: 'string' },
       demo: { type: 'boolean', default: false },
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
   if (engine !== 'yoga' && engine !== 'mercurius') throw Object.assign(new Error('--server must be yoga or mercurius'), { code: 'INVALID_CONFIG' });
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw Object.assign(new Error('--port must be a port number'), { code: 'INVALID_CONFIG' });
   if (production && values.harness) throw Object.assign(new Error('--harness is not allowed in production'), { code: 'INVALID_CONFIG' });
+  if (values['simulated-clock'] && !values.harness) throw Object.assign(new Error('--simulated-clock needs --harness'), { code: 'INVALID_CONFIG' });
   const configPath = values.config ?? process.env.AUSGABEBOX_CONFIG;
   const fileConfig: BoxConfigInput & { tokens?: TokenConfig; cors?: CorsOptions } = {
     ...(configPath ? JSON.parse(readFileSync(resolve(configPath), 'utf8')) : {}),
@@ -68,7 +72,9 @@ async function main(): Promise<void> {
   // The demo shows the whole flow at any hour: unless the configuration sets hours, it runs as the 24/7 room.
   const demoHours: BoxConfigInput = values.demo && fileConfig.hours === undefined && fileConfig.hoursPreset === undefined ? { hoursPreset: 'always' } : {};
   const { fleet: _fleet, central: _central, ...boxConfig } = fileConfig as typeof fileConfig & { fleet?: unknown; central?: unknown };
-  const box = await createBox({ ...boxConfig, ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  // A simulated clock starts at the wall time and moves only when the harness advances it.
+  const clock = values['simulated-clock'] ? new SimulatedClock(Date.now()) : undefined;
+  const box = await createBox({ ...boxConfig, ...demoHours, storage }, { ...(clock ? { clock } : {}), log: (level, msg, fields) => log[level](fields ?? {}, msg) });
   const fleetLink = await linkBoxToFleet(box, fileConfig as { fleet?: unknown }, process.env, (level, msg, fields) => log[level](fields ?? {}, msg));
   log.info(
     { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },

@@ -391,3 +391,8 @@ export function errorTableMarkdown(): string {
   );
   return ['| code | meaning | what to do |', '| --- | --- | --- |', ...rows].join('\n') + '\n';
 }
+
+/** A code from outside the catalog's control (a driver, a thrown error) as a catalog code: itself if known, else `fallback`. */
+export function toErrorCode(code: unknown, fallback: ErrorCode): ErrorCode {
+  return typeof code === 'string' && isErrorCode(code) ? code : fallback;
+}

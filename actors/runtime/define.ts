@@ -1,4 +1,5 @@
 import { createStore, type EnqueueObject, type Store } from '@xstate/store';
+import type { z } from 'zod';
 import type { ActorBehavior, Address, Effect, Message } from './types.js';
 
 /** What a handler gets to enqueue effects with: `enq.emit.send({ to, message })` and friends. */
@@ -15,6 +16,8 @@ export type Handlers<C extends Record<string, any>, E extends Message, Io> = {
 
 export interface ActorSpec<C extends Record<string, any>, E extends Message, Io> {
   kind: string;
+  /** the runtime schema of the actor's messages (its event union is inferred from it) */
+  messages?: z.ZodType<E>;
   init: (input: any, address: Address) => C;
   on: Handlers<C, E, Io>;
   io?: (op: Io, ctx: C, self: Address) => Promise<Message | Message[] | void>;
@@ -44,6 +47,7 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
   return {
     kind: spec.kind,
     accepts: new Set(Object.keys(spec.on)),
+    check: spec.messages ? checkWith(spec.messages) : undefined,
     init: spec.init,
     logic: store as never,
     io: spec.io,
@@ -55,5 +59,14 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
       const [next, effects] = store.transition(snapshot(ctx) as never, { now: 0, ...event } as never);
       return { ctx: next.context as C, effects: effects.filter((e) => typeof e !== 'function') as Effect<Io>[] };
     },
+  };
+}
+
+/** A message check from a zod schema: the issues as `path: message` lines. */
+function checkWith(schema: z.ZodType): (message: unknown) => string[] | null {
+  return (message) => {
+    const result = schema.safeParse(message);
+    if (result.success) return null;
+    return result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'message'}: ${i.message}`);
   };
 }

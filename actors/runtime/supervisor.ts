@@ -279,6 +279,22 @@ export class Supervisor {
     return this.storageOk;
   }
 
+  /**
+   * Checks a message from outside (the harness) against the recipient's message schema before it
+   * is delivered: ACTOR_NOT_FOUND for an unknown address, INVALID_MESSAGE (with the issues in
+   * `details.issues`) for a message the actor does not take or that does not fit.
+   */
+  check(to: Address, message: Message): void {
+    const cell = this.cells.get(to);
+    if (!cell && !this.sinks.has(to)) throw new DomainError('ACTOR_NOT_FOUND', `no actor at ${to}`);
+    if (!cell) return;
+    if (!cell.behavior.accepts.has(message.type)) {
+      throw new DomainError('INVALID_MESSAGE', `${to} does not take messages of type ${message.type}`, { issues: [`type: ${cell.behavior.kind} takes ${[...cell.behavior.accepts].join(', ')}`] });
+    }
+    const issues = cell.behavior.check?.(message);
+    if (issues) throw new DomainError('INVALID_MESSAGE', `the ${message.type} message does not fit ${to}: ${issues.join('; ')}`, { issues });
+  }
+
   /** Sends a message from outside the actor system (API, hardware, tests). Returns its id. */
   send(to: Address, message: Message, from: Address = EXTERNAL, causation: string | null = null): string {
     const env = this.envelope(from, to, message, causation);

@@ -69,6 +69,11 @@ export interface ActorBehavior<C = any, Io = any> {
   readonly kind: string;
   /** message types this actor handles; others go to dead letters */
   readonly accepts: ReadonlySet<string>;
+  /**
+   * Checks a message against the actor's message schema: null when it fits, else what is wrong.
+   * Messages from outside the actors (the harness) are checked before delivery.
+   */
+  check?(message: unknown): string[] | null;
   /** context of a freshly spawned actor */
   init(input: unknown, address: Address): C;
   readonly logic: ActorLogic<C>;

@@ -88,8 +88,12 @@ async function pickupDay(s: Target): Promise<void> {
   await door(c2, false);
   assert.is(s.box.pickup('V-PD-2')!.status, 'COLLECTED');
 
-  // A message nobody takes (a dead letter) is logged by the box — its payload, here a number, is not.
-  ok(await s.gql(`mutation($p: String) { injectMessage(to: "session/gone", type: "input.phone", payloadJson: $p) }`, { p: JSON.stringify({ phone: NUMBERS[0] }) }, HARNESS), 'inject');
+  // The harness refuses a message to nobody without echoing its payload; a message nobody takes
+  // inside the box (a dead letter) is logged by the box — its payload, here a number, is not.
+  const refused = await s.gql(`mutation($p: String) { injectMessage(to: "session/gone", type: "input.phone", payloadJson: $p) }`, { p: JSON.stringify({ phone: NUMBERS[0] }) }, HARNESS);
+  assert.is(refused.errors?.[0]?.extensions?.code, 'ACTOR_NOT_FOUND');
+  assert.not.ok(JSON.stringify(refused).includes(NUMBERS[0]!.slice(-6)), 'the refusal does not echo the number');
+  s.box.supervisor.send('session/gone', { type: 'input.phone', phone: NUMBERS[0]! }, 'harness');
 
   // The audit period passes: personal data is deleted.
   await s.gql(`mutation { advanceClock(ms: ${8 * 86_400_000}) }`, {}, HARNESS);

@@ -1,0 +1,94 @@
+/**
+ * A kiosk input's latency on the system clock, with the box idle and with the box busy as in
+ * issue 11's table: another compartment's lock pulsing for 1.5 s, one SMS taking 4 s, and an
+ * integration registering pickups as fast as it can (SQLite). Each input waits for its own answer
+ * (ask/reply), so busy ÷ idle should stay small.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SystemClock } from '../actors/runtime/clock.js';
+import { createBox, simulatedHardware, type Box } from '../src/box.js';
+import { demoCompartments, resolveConfig, type BoxConfigInput } from '../src/config.js';
+import { median, nowMs, percentile, row, sleep, type BenchContext, type Row } from './lib.js';
+
+const until = async (done: () => boolean): Promise<void> => {
+  while (!done()) await sleep(5);
+};
+
+/** `count` enterPhone inputs (a landline keeps the session at the phone step), timed one by one. */
+async function inputs(box: Box, sessionId: string, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = nowMs();
+    await box.sessionInput(sessionId, { type: 'phone', phone: '0211 8990' });
+    times.push(nowMs() - start);
+  }
+  return times;
+}
+
+export async function run({ quick, log }: BenchContext): Promise<Row[]> {
+  const count = quick ? 20 : 50;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-kiosk-'));
+  const input: BoxConfigInput = { storage: `sqlite://${join(dir, 'box.sqlite')}`, compartments: demoCompartments(48), lockPulseMs: 1_500, hoursPreset: 'always' };
+  const clock = new SystemClock();
+  const hardware = simulatedHardware(resolveConfig(input), clock);
+  let smsDelayMs = 0;
+  let smsInFlight = 0;
+  const send = hardware.sms.send.bind(hardware.sms);
+  hardware.sms.send = async (message) => {
+    smsInFlight++;
+    try {
+      if (smsDelayMs > 0) await sleep(smsDelayMs);
+      return await send(message);
+    } finally {
+      smsInFlight--;
+    }
+  };
+  const box = await createBox(input, { clock, hardware });
+  const register = (reference: string) => box.registerPickup({ reference, documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12', oldDocumentNumber: null });
+  try {
+    await register('V-K-0');
+    const { compartmentId } = await box.loadPickup('V-K-0', 'staff');
+    await until(() => hardware.locks.latch(compartmentId) === 'released');
+    hardware.locks.openDoor(compartmentId);
+    await until(() => box.compartment(compartmentId)?.door === 'open');
+    hardware.locks.closeDoor(compartmentId);
+    await until(() => box.pickup('V-K-0')?.status === 'READY' && smsInFlight === 0 && hardware.sms.sent.length === 1);
+
+    const { sessionId } = await box.startSession();
+    await inputs(box, sessionId, 10); // warm-up
+    const idle = await inputs(box, sessionId, count);
+
+    // Busy: refresh the slow SMS and the pulse while measuring, and flood registrations throughout.
+    smsDelayMs = 4_000;
+    let flooding = true;
+    let registered = 0;
+    const flood = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; flooding; i++) {
+        await register(`V-KF-${w}-${i}`);
+        registered++;
+      }
+    });
+    const busy: number[] = [];
+    for (let round = 0; busy.length < count; round++) {
+      await box.reissuePin('V-K-0', 'staff');
+      await register(`V-KP-${round}`);
+      await box.loadPickup(`V-KP-${round}`, 'staff');
+      busy.push(...(await inputs(box, sessionId, Math.min(10, count - busy.length))));
+    }
+    flooding = false;
+    await Promise.all(flood);
+    log(`kiosk enterPhone on the system clock: idle p50 ${median(idle).toFixed(2)} ms, busy p50 ${median(busy).toFixed(2)} ms, p99 ${percentile(busy, 99).toFixed(2)} ms; ${registered} registrations meanwhile`);
+    const B = 'kiosk input latency, system clock (enterPhone via box API)';
+    const note = 'busy: a 1.5 s lock pulse, a 4 s SMS and 8 registration loops on SQLite, all in flight';
+    return [
+      row(B, 'busy p50', median(busy), 'ms', 'idle p50', median(idle), note),
+      row(B, 'busy p99', percentile(busy, 99), 'ms', 'idle p99', percentile(idle, 99), `${registered} registrations during the busy inputs`),
+    ];
+  } finally {
+    smsDelayMs = 0;
+    await box.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

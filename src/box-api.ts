@@ -1,0 +1,90 @@
+import type { Alarm } from '../actors/alarms.js';
+import type { CompartmentState } from '../actors/compartment.js';
+import type { ErrorCode } from '../actors/domain/errors.js';
+import type { Pickup, RegisterInput } from '../actors/registry.js';
+import type { Hub } from '../actors/runtime/hub.js';
+import type { ActorFailure } from '../actors/runtime/supervisor.js';
+import type { Trace } from '../actors/runtime/trace.js';
+import type { BoxEvent, Message } from '../actors/runtime/types.js';
+import type { OutboxCtx } from '../actors/outbox.js';
+import type { SessionView } from '../actors/session.js';
+import type { BoxConfig } from './config.js';
+import type { AuditRecord } from './persistence/keyv-persistence.js';
+import type { Simulation } from './simulation.js';
+
+/**
+ * What the GraphQL schema (and any other front) may do with a box: commands that resolve with
+ * their own answer (or reject with a catalog code), reads that hand out readonly views, and event
+ * streams. No supervisor, storage or driver inside; `createBox` returns an object that has this
+ * shape and more (the composition root's handles, for tests and the command line).
+ */
+export interface BoxApi {
+  readonly config: Readonly<BoxConfig>;
+  readonly clock: { now(): number };
+  /** live domain events (pickup.changed, session.changed, alarm.*) */
+  readonly events: Pick<Hub<BoxEvent>, 'listen' | 'iterate'>;
+  /** the message trace (never payloads) */
+  readonly trace: Pick<Trace, 'entries' | 'listen'>;
+  /** every change of a compartment's view, as it commits */
+  readonly compartmentChanges: Pick<Hub<CompartmentView>, 'listen' | 'iterate'>;
+  /** the harness's control of simulated devices and the simulated clock */
+  readonly simulation: Simulation;
+
+  // integration
+  registerPickup(pickup: RegisterInput, by?: string): Promise<{ id: string; reference: string; status: string }>;
+  cancelPickup(reference: string, by: string): Promise<{ reference: string; status: string; compartmentId: string | null }>;
+  // staff
+  loadPickup(reference: string, by: string): Promise<{ reference: string; status: string; compartmentId: string }>;
+  retrievePickup(reference: string, by: string): Promise<{ reference: string; status: string; compartmentId: string }>;
+  reissuePin(reference: string, by: string): Promise<{ reference: string; status: string }>;
+  setCompartmentService(compartmentId: string, inService: boolean, by: string, reason?: string): Promise<{ compartmentId: string; inService: boolean }>;
+  clearCompartmentFault(compartmentId: string, by: string): Promise<void>;
+  clearShredder(by: string, binEmptied: boolean): Promise<void>;
+  acknowledgeAlarm(id: string, by: string): Promise<Alarm>;
+  // kiosk
+  startSession(kioskId?: string): Promise<{ sessionId: string }>;
+  sessionInput(sessionId: string, command: SessionInputCommand): Promise<SessionView>;
+  sessionEvents(sessionId: string): AsyncIterableIterator<SessionView>;
+  // harness
+  inject(to: string, message: Message, from?: string): string;
+
+  // reads
+  pickup(reference: string): Readonly<Pickup> | undefined;
+  pickupOrArchived(reference: string): Promise<Readonly<Pickup> | undefined>;
+  pickups(): readonly Readonly<Pickup>[];
+  compartment(id: string): CompartmentView | undefined;
+  compartments(): CompartmentView[];
+  session(id: string): SessionView | undefined;
+  devices(): DevicesView;
+  alarms(openOnly?: boolean): readonly Readonly<Alarm>[];
+  outbox(): Readonly<OutboxCtx>;
+  failures(): ActorFailure[];
+  openNow(): boolean;
+  nextOpening(): number | null | undefined;
+  audit(fromSeq?: number, limit?: number): Promise<AuditRecord[]>;
+  auditHead(): Promise<{ seq: number; hash: string }>;
+}
+
+export type SessionInputCommand =
+  | { type: 'phone'; phone: string }
+  | { type: 'pin'; pin: string }
+  | { type: 'factor'; factor: 'oldId' | 'birthDate' }
+  | { type: 'birthDate'; birthDate: string }
+  | { type: 'cancel' };
+
+export interface CompartmentView {
+  id: string;
+  size: string;
+  accessible: boolean;
+  state: CompartmentState | 'failed';
+  door: string;
+  lock: string;
+  occupied: boolean;
+  fault: ErrorCode | null;
+  inService: boolean;
+}
+
+export interface DevicesView {
+  reader: { state: string; available: boolean };
+  shredder: { state: string; binFree: number; binCapacity: number; retained: number };
+}
