@@ -50,17 +50,30 @@ export interface CardData {
   mrz: string[];
 }
 
+/** A device (card reader, shredder) going away or coming back. */
+export interface DeviceStatusEvent {
+  device: 'reader' | 'shredder';
+  ok: boolean;
+  /** stable code when not ok, e.g. READER_DISCONNECTED */
+  code?: string;
+}
+
 export interface CardReaderPort {
+  /** Opens the line to the reader with the slot closed; an absent reader is reported through onStatus. */
+  start(): Promise<void>;
   /** A card was pushed into the slot. */
   onCardInserted(listener: () => void): () => void;
   /** Opens or closes the slot for cards. */
   setAccepting(accepting: boolean): Promise<void>;
-  /** Reads the inserted card. Rejects with DriverError (CARD_UNREADABLE, NO_CARD). */
+  /** Reads the inserted card. Rejects with DriverError (CARD_UNREADABLE, NO_CARD, READER_DISCONNECTED). */
   read(): Promise<CardData>;
   /** Gives the card back through the slot. */
   eject(): Promise<void>;
   /** Moves the card inside, into the shredder's feed. */
   transfer(): Promise<void>;
+  /** The reader disconnected or came back. Returns an unsubscribe. */
+  onStatus(listener: (e: DeviceStatusEvent) => void): () => void;
+  close(): Promise<void>;
 }
 
 export type ShredResult = { ok: true } | { ok: false; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL' };

@@ -16,7 +16,12 @@ import { shredderActor, type ShredderCtx } from '../actors/shredder.js';
 import { openI2cBus } from '../drivers/i2c/i2c-bus-adapter.js';
 import { createSimulatedLockBank, I2cLockBank, type SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
 import type { I2cPort } from '../drivers/i2c/port.js';
-import type { Hardware, PhysicalWorld } from '../drivers/ports.js';
+import type { ReaderLayout } from '../drivers/device-layout.js';
+import { DriverError, type CardData, type Hardware, type PhysicalWorld } from '../drivers/ports.js';
+import { SerialMrzReader } from '../drivers/serial/mrz-reader.js';
+import type { SerialOpener } from '../drivers/serial/port.js';
+import { openSerialLine } from '../drivers/serial/serialport-adapter.js';
+import { SimulatedMrzReaderDevice } from '../drivers/serial/sim/mrz-device.js';
 import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
@@ -71,8 +76,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const config: BoxConfig = resolveConfig(input);
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
-  const { hardware, world, i2c } = options.hardware
-    ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null }
+  const { hardware, world, i2c, cardSlot } = options.hardware
+    ? {
+        hardware: options.hardware,
+        world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null,
+        i2c: null,
+        cardSlot: options.hardware.reader instanceof SimulatedCardReader ? options.hardware.reader : null,
+      }
     : await buildHardware(config, clock);
   const crypto = registryCrypto(Buffer.from(config.pinKey, 'utf8'), options.generatePin);
 
@@ -153,6 +163,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
   // Hardware events enter the actor system as messages.
   await hardware.locks.start();
+  const readerStatus = hardware.reader.onStatus((e) => supervisor.send(READER, { type: 'reader.status', available: e.ok, code: e.code ?? null }, 'hw/reader'));
+  await hardware.reader.start();
   const unsubscribe = [
     hardware.locks.onDoorChange((e) => supervisor.send(compartmentAddress(e.compartment), { type: 'door.changed', door: e.door }, 'hw/locks')),
     hardware.locks.onBoardStatus((e) => {
@@ -166,6 +178,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, code: e.code }, from);
     }),
     hardware.reader.onCardInserted(() => supervisor.send(READER, { type: 'card.inserted' }, 'hw/reader')),
+    readerStatus,
   ];
 
   const registry = () => supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
@@ -223,10 +236,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     world,
     /** the register-level simulated I2C buses and boards, when the box runs on them */
     i2c,
+    /** the slot of a simulated card reader (device or byte level), where a test pushes a card; null on real hardware */
+    cardSlot,
     /** true when this start found no earlier state */
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
-    simulation: createSimulation({ supervisor, hardware, world, i2c, layout: config.layout, now: () => clock.now() }),
+    simulation: createSimulation({ supervisor, hardware, world, i2c, cardSlot, layout: config.layout, now: () => clock.now() }),
     events: supervisor.events,
     trace: supervisor.trace,
     /** every change of a compartment's view (state, door, lock, fault, service), as it commits */
@@ -343,16 +358,30 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       await supervisor.settle().catch(() => {});
       await supervisor.close();
       await hardware.locks.close();
+      await hardware.reader.close();
       await persistence.close();
     },
   };
   return box;
 }
 
+/** Where a test or the harness pushes a card into a simulated reader. */
+export interface CardSlot {
+  insert(card: CardData): boolean;
+}
+
+interface BuiltHardware {
+  hardware: Hardware;
+  world: PhysicalWorld | null;
+  i2c: SimulatedLockBank | null;
+  cardSlot: CardSlot | null;
+}
+
 /** Builds the devices the configuration asks for. */
-async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardware: Hardware; world: PhysicalWorld | null; i2c: SimulatedLockBank | null }> {
+async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHardware> {
   const devices = simulatedHardware(config, clock);
-  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null };
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader };
+  const readerLayout = config.layout.devices?.reader ?? null;
   if (config.hardware === 'i2c-sim') {
     const bank = createSimulatedLockBank(config.layout, clock, { busKHz: config.i2c.busKHz, pollMs: config.i2c.pollMs, relatchAfterMs: config.doorWindowMs });
     const w = bank.world;
@@ -364,13 +393,23 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardwar
       door: (c) => (w.view(c).doorOpen ? 'open' : 'closed'),
       latched: (c) => w.view(c).latched,
     };
-    return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank };
+    if (!readerLayout) return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank, cardSlot: devices.reader };
+    // The layout names a serial reader: the real driver talks to a byte-level simulated reader.
+    const device = new SimulatedMrzReaderDevice(readerLayout.protocol, (card) => devices.shredder.feed.push(card));
+    const reader = serialReader(readerLayout, device.open, clock);
+    return { hardware: { ...devices, locks: bank.locks, reader }, world, i2c: bank, cardSlot: device };
   }
   // Real boards. Card reader, shredder and SMS gateway stay simulated until their drivers exist.
   const buses = new Map<number, I2cPort>();
   for (const board of config.layout.boards) if (!buses.has(board.bus)) buses.set(board.bus, await openI2cBus(board.bus));
   const locks = new I2cLockBank({ layout: config.layout, buses, clock, pollMs: config.i2c.pollMs });
-  return { hardware: { ...devices, locks }, world: null, i2c: null };
+  const reader = readerLayout ? serialReader(readerLayout, () => openSerialLine(readerLayout.serial), clock) : devices.reader;
+  return { hardware: { ...devices, locks, reader }, world: null, i2c: null, cardSlot: null };
+}
+
+function serialReader(layout: ReaderLayout, open: SerialOpener, clock: Clock): SerialMrzReader {
+  if (layout.gpio) throw new DriverError('READER_GPIO_UNSUPPORTED', 'eject/retain pins for the reader are not wired in this version; use reader commands');
+  return new SerialMrzReader({ open, clock, protocol: layout.protocol, readTimeoutMs: layout.readTimeoutMs, reconnectMs: layout.reconnectMs });
 }
 
 export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHardware {

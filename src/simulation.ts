@@ -39,6 +39,8 @@ export interface SimulationParts {
   hardware: Hardware;
   world: PhysicalWorld | null;
   i2c: SimulatedLockBank | null;
+  /** the slot of the simulated reader (device level or the byte-level serial reader) */
+  cardSlot: { insert(card: CardData): boolean } | null;
   layout: Layout | null;
   now: () => number;
 }
@@ -57,7 +59,7 @@ export function createSimulation(parts: SimulationParts): Simulation {
     openDoor: (id) => world().openDoor(id),
     closeDoor: (id) => world().closeDoor(id),
     forceDoor: (id) => world().forceDoor(id),
-    insertCard: (card) => reader().insert(card),
+    insertCard: (card) => (parts.cardSlot ?? reader()).insert(card),
     jamShredderNext: () => {
       shredder().jamNext = true;
     },

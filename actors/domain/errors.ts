@@ -238,6 +238,14 @@ export const ERRORS = {
     meaning: 'The reader could not move a verified card to the shredder (alarm code); the reader is disabled.',
     action: 'Open the reader, take the card out and destroy it by hand; check the mechanism.',
   },
+  READER_DISCONNECTED: {
+    meaning: 'The serial line to the card reader went away (unplugged, cable, power) (alarm code); the panel offers only the birth date until it is back.',
+    action: 'Check the reader\'s cable and power; the box reconnects by itself and clears the alarm. A card left in the slot must be taken out by hand.',
+  },
+  READER_UNAVAILABLE: {
+    meaning: 'The card reader\'s serial device could not be opened at start (alarm code); the panel offers only the birth date.',
+    action: 'Check the device path and permissions in the layout (reader.path) and that the reader is plugged in; the box keeps trying.',
+  },
   SMS_GATEWAY_UNAVAILABLE: {
     meaning: 'The SMS gateway could not be reached; the outbox retries.',
     action: 'Check the network and the gateway URL.',

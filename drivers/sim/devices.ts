@@ -5,6 +5,7 @@ import {
   type CardData,
   type CardReaderPort,
   type DoorEvent,
+  type DeviceStatusEvent,
   type DoorState,
   type LockPort,
   type PhysicalWorld,
@@ -159,9 +160,33 @@ export class SimulatedCardReader implements CardReaderPort {
   accepting = false;
   card: (CardData & { unreadable?: boolean }) | null = null;
   readonly ejected: CardData[] = [];
+  connected = true;
   private readonly listeners = new Set<() => void>();
+  private readonly statusListeners = new Set<(e: DeviceStatusEvent) => void>();
 
   constructor(private readonly shredder: SimulatedShredder) {}
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  onStatus(listener: (e: DeviceStatusEvent) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** The reader's cable is pulled: a card inside stays there, reads fail. */
+  unplug(): void {
+    this.connected = false;
+    for (const l of this.statusListeners) l({ device: 'reader', ok: false, code: 'READER_DISCONNECTED' });
+  }
+
+  /** The reader is back, with its slot closed. */
+  plug(): void {
+    this.connected = true;
+    this.accepting = false;
+    for (const l of this.statusListeners) l({ device: 'reader', ok: true });
+  }
 
   onCardInserted(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -169,12 +194,13 @@ export class SimulatedCardReader implements CardReaderPort {
   }
 
   async setAccepting(accepting: boolean): Promise<void> {
+    this.connectedOrThrow();
     this.accepting = accepting;
   }
 
   /** A person pushes a card into the slot. Returns false when the slot is closed. */
   insert(card: CardData, opts: { unreadable?: boolean } = {}): boolean {
-    if (!this.accepting || this.card) return false;
+    if (!this.connected || !this.accepting || this.card) return false;
     this.card = { ...card, unreadable: opts.unreadable ?? false };
     this.accepting = false;
     for (const l of this.listeners) l();
@@ -182,20 +208,27 @@ export class SimulatedCardReader implements CardReaderPort {
   }
 
   async read(): Promise<CardData> {
+    this.connectedOrThrow();
     if (!this.card) throw new DriverError('NO_CARD', 'no card in the reader');
     if (this.card.unreadable) throw new DriverError('CARD_UNREADABLE', 'the card could not be read');
     return { mrz: [...this.card.mrz] };
   }
 
   async eject(): Promise<void> {
+    this.connectedOrThrow();
     if (this.card) this.ejected.push({ mrz: this.card.mrz });
     this.card = null;
   }
 
   async transfer(): Promise<void> {
+    this.connectedOrThrow();
     if (!this.card) throw new DriverError('NO_CARD', 'no card to transfer');
     this.shredder.feed.push({ mrz: this.card.mrz });
     this.card = null;
+  }
+
+  private connectedOrThrow(): void {
+    if (!this.connected) throw new DriverError('READER_DISCONNECTED', 'the reader is not connected');
   }
 }
 

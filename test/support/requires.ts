@@ -48,3 +48,4 @@ export function suiteNeeding<T extends object = Record<string, never>>(name: str
 
 export const REDIS: Needed = { program: 'redis-server', install: 'apt-get install redis-server' };
 export const CHROMIUM: Needed = { program: 'chromium', install: 'apt-get install chromium' };
+export const SOCAT: Needed = { program: 'socat', install: 'apt-get install socat' };
