@@ -17,6 +17,7 @@ import * as graphql from './graphql.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as pickups from './pickups.js';
+import * as reader from './reader.js';
 import * as scale from './scale.js';
 
 export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
@@ -25,6 +26,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['fanout', fanout.run],
   ['pickups', pickups.run],
   ['hardware', hardware.run],
+  ['reader', reader.run],
   ['durability', durability.run],
   ['scale', scale.run],
   ['fleet', fleet.run],
