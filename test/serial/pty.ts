@@ -38,7 +38,7 @@ export async function scriptedReader(): Promise<ScriptedReader> {
     proc.stdout!.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     proc.stdin!.on('error', () => {});
     child = proc;
-    await until(() => existsSync(path), 5000, 'socat made no pty');
+    await until(() => existsSync(path), 20_000, 'socat made no pty');
   };
   const stop = async () => {
     const proc = child;
@@ -47,7 +47,7 @@ export async function scriptedReader(): Promise<ScriptedReader> {
     const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill('SIGTERM');
     await gone;
-    await until(() => !existsSync(path), 5000, 'the pty link stayed');
+    await until(() => !existsSync(path), 20_000, 'the pty link stayed');
   };
   await start();
   return {
@@ -62,7 +62,7 @@ export async function scriptedReader(): Promise<ScriptedReader> {
       }
     },
     received: () => received,
-    waitForCommand: (text, timeoutMs = 5000) => until(() => received.includes(text), timeoutMs, `the driver never sent ${JSON.stringify(text)}`),
+    waitForCommand: (text, timeoutMs = 20_000) => until(() => received.includes(text), timeoutMs, `the driver never sent ${JSON.stringify(text)}`),
     unplug: stop,
     plug: start,
     async close() {

@@ -99,7 +99,7 @@ async function ptyRig(): Promise<ReaderRig> {
     ejected: () => count('EJ'),
     retained: () => count('RT'),
     unplug: () => reader.unplug(),
-    until: (condition, what) => until(condition, 3000, what),
+    until: (condition, what) => until(condition, 20_000, what),
     close: async () => {
       await driver.close();
       await reader.close();

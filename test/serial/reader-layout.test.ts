@@ -74,7 +74,7 @@ layout('on i2c-sim the box reads the old ID card through the serial driver and t
     const { sessionId } = await box.startSession();
     await box.idle();
     for (const input of [{ type: 'phone', phone: PHONE }, { type: 'pin', pin }, { type: 'factor', factor: 'oldId' }] as const) {
-      box.sessionInput(sessionId, input);
+      await box.sessionInput(sessionId, input);
       await box.idle();
     }
     assert.ok(device.insert(oldIdCard()), 'the slot was opened by the enable command');

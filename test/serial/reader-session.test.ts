@@ -41,20 +41,22 @@ async function ptyBox(): Promise<PtyBox> {
 
 /** Lets the actors and the real pty settle until the session reaches a step. */
 async function untilStep(t: PtyBox, sessionId: string, step: string): Promise<void> {
-  await until(() => t.box.session(sessionId)?.step === step, 5000, `session at step ${step}`);
+  await until(() => t.box.session(sessionId)?.step === step, 20_000, `session at step ${step}`);
   await t.box.idle();
 }
 
 async function chooseCard(t: PtyBox, reference: string): Promise<{ sessionId: string; compartmentId: string }> {
   const { pin, compartmentId } = await readyPickup(t, reference);
   const sessionId = await authenticate(t, pin);
-  t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
   await t.box.idle();
   await t.reader.waitForCommand('E1\r');
   return { sessionId, compartmentId };
 }
 
 async function done(t: PtyBox): Promise<void> {
+  // A read still waiting for the reader's bytes is I/O in flight: end it before the box drains.
+  await t.driver.close();
   await t.box.close();
   await t.reader.close();
 }
@@ -112,7 +114,7 @@ e2e('a partial line: after the read timeout (on the box clock) the panel says CA
   try {
     const { sessionId } = await chooseCard(t, 'SER-4');
     t.reader.send(CARD[0]!.slice(0, 17));
-    await until(() => t.box.devices().reader.state === 'reading', 5000, 'reader reading');
+    await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
     // The read is I/O in flight (bytes are due from the reader), so the box is not idle: move the
     // clock alone, as the reader's silence passes.
     await t.clock.advance(1999);
@@ -131,7 +133,7 @@ e2e('the reader unplugged mid-read: the session falls back to the birth date, an
   try {
     const { sessionId, compartmentId } = await chooseCard(t, 'SER-5');
     t.reader.send(lines(CARD.slice(0, 1)));
-    await until(() => t.box.devices().reader.state === 'reading', 5000, 'reader reading');
+    await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
     await t.reader.unplug();
     await untilStep(t, sessionId, 'birthDate');
     const view = t.box.session(sessionId)!;
@@ -139,7 +141,7 @@ e2e('the reader unplugged mid-read: the session falls back to the birth date, an
     assert.not.ok(view.oldIdPossible);
     assert.is(t.box.devices().reader.available, false);
     assert.equal(t.box.alarms(true).map((a) => a.code), ['READER_DISCONNECTED']);
-    t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+    await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
     await t.box.idle();
     assert.is(t.box.session(sessionId)!.step, 'opening');
     assert.ok(t.hw.locks.openDoor(compartmentId));
