@@ -56,6 +56,8 @@ export interface SessionCtx {
   cardInReader: boolean;
   /** inputs waiting for their answer until the session leaves its `checking*` step */
   waiting: Request[];
+  /** headphones are plugged into the panel's jack: speech goes private (absent in older saved state) */
+  headphones?: boolean;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -68,6 +70,8 @@ export interface SessionView {
   readonly oldIdPossible: boolean;
   readonly compartmentId: string | null;
   readonly outcome: SessionOutcome | null;
+  /** headphones in the panel's jack: the page speaks privately, including masked entries */
+  readonly headphones: boolean;
 }
 
 export function sessionView(ctx: SessionCtx): SessionView {
@@ -80,6 +84,7 @@ export function sessionView(ctx: SessionCtx): SessionView {
     oldIdPossible: ctx.oldIdPossible,
     compartmentId: ctx.compartmentId,
     outcome: ctx.outcome,
+    headphones: ctx.headphones ?? false,
   };
 }
 
@@ -117,6 +122,7 @@ export type SessionEvent =
   | { type: 'pickup.doorNotOpened' }
   | { type: 'timeout' }
   | { type: 'linger.over' }
+  | { type: 'headphones'; plugged: boolean }
   | { type: 'recovered' }
   | { type: 'restarted' };
 
@@ -132,6 +138,8 @@ export interface SessionPolicy {
 export interface SessionInput {
   id: string;
   kioskId: string;
+  /** the panel's headphone jack when the session starts */
+  headphones?: boolean;
 }
 
 export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel';
@@ -211,6 +219,7 @@ export function sessionActor(policy: SessionPolicy) {
       lastInputAt: 0,
       cardInReader: false,
       waiting: [],
+      headphones: input.headphones ?? false,
     }),
     on: {
       started: (ctx, e, enq) => {
@@ -325,6 +334,8 @@ export function sessionActor(policy: SessionPolicy) {
         if (ctx.step === 'opening' || ctx.step === 'shredding') return;
         return finish(ctx, 'timeout', 'SESSION_TIMEOUT', e.now, enq);
       },
+      // The kiosk reports the jack; the view tells the page to switch speech to private mode.
+      headphones: (ctx, e, enq) => (ctx.headphones === e.plugged || ctx.step === 'done' ? undefined : view({ ...ctx, headphones: e.plugged }, enq)),
       'linger.over': (_ctx, _e, enq) => {
         enq.emit.stop({});
       },

@@ -1,7 +1,7 @@
 import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { ALARMS, READER, REGISTRY, clear, raise, sessionAddress } from './messages.js';
-import type { ShredderPort } from '../drivers/ports.js';
+import type { ShredResult, ShredderPort } from '../drivers/ports.js';
 
 /**
  * The shredder destroys old ID cards the reader hands it. Every destruction is audited with the
@@ -27,7 +27,7 @@ export interface ShredderCtx {
 export type ShredderEvent =
   | { type: 'shred'; sessionId: string; documentNumber: string }
   | { type: 'shred.done'; binFree: number }
-  | { type: 'shred.failed'; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL'; binFree: number }
+  | { type: 'shred.failed'; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL' | 'SHREDDER_FAULT'; binFree: number }
   | { type: 'jam' }
   | ({ type: 'clear'; by: string; binEmptied: boolean } & Partial<Request>)
   | { type: 'cleared'; by: string; binEmptied: boolean; binFree: number; request: Request | null };
@@ -68,9 +68,13 @@ export function shredderActor(port: ShredderPort) {
         if (!ctx.current) return;
         enq.emit.audit({ entry: { action: 'oldId.retained', subject: ctx.current.documentNumber, detail: { session: ctx.current.sessionId, reason: e.code } } });
         enq.emit.send({ to: sessionAddress(ctx.current.sessionId), message: { type: 'card.retained' } });
-        enq.emit.send({ to: ALARMS, message: raise(e.code === 'SHREDDER_JAM' ? 'shredder:jam' : 'shredder:bin', e.code, 'critical', 'shredder/1', e.code === 'SHREDDER_JAM' ? 'Shredder jammed with a card inside: clear it and destroy the card' : 'Shredder bin is full: empty it') });
+        const text =
+          e.code === 'SHREDDER_JAM' ? 'Shredder jammed with a card inside: clear it and destroy the card'
+          : e.code === 'SHREDDER_FAULT' ? 'Shredder failed mid-card (its board or bus): check it, destroy the card by hand, then clear it'
+          : 'Shredder bin is full: empty it';
+        enq.emit.send({ to: ALARMS, message: raise(e.code === 'SHREDDER_BIN_FULL' ? 'shredder:bin' : 'shredder:jam', e.code, 'critical', 'shredder/1', text) });
         for (const s of announce(false, e.code)) enq.emit.send(s);
-        return { ...ctx, state: e.code === 'SHREDDER_JAM' ? 'jammed' : 'binFull', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentNumber] };
+        return { ...ctx, state: e.code === 'SHREDDER_BIN_FULL' ? 'binFull' : 'jammed', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentNumber] };
       },
       /** A jam reported by the device outside a shred (sensor). */
       jam: (ctx, _e, enq) => {
@@ -99,8 +103,18 @@ export function shredderActor(port: ShredderPort) {
       },
     },
     async io(op) {
-      if (op.kind === 'readBin') return { type: 'cleared', by: op.by, binEmptied: op.binEmptied, binFree: port.binFree(), request: op.request };
-      const result = await port.shred();
+      if (op.kind === 'readBin') {
+        // The driver counts cards since the bin was last emptied; staff's word starts the count again.
+        if (op.binEmptied) port.emptyBin();
+        return { type: 'cleared', by: op.by, binEmptied: op.binEmptied, binFree: port.binFree(), request: op.request };
+      }
+      let result: ShredResult;
+      try {
+        result = await port.shred();
+      } catch {
+        // The driver failed mid-card (a board fault, a bus error): the card is inside, its fate unknown.
+        return { type: 'shred.failed', code: 'SHREDDER_FAULT', binFree: port.binFree() };
+      }
       return result.ok ? { type: 'shred.done', binFree: port.binFree() } : { type: 'shred.failed', code: result.code, binFree: port.binFree() };
     },
   });

@@ -19,6 +19,7 @@ import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as pickups from './pickups.js';
 import * as reader from './reader.js';
 import * as scale from './scale.js';
+import * as shredder from './shredder.js';
 
 export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['actors', actors.run],
@@ -27,6 +28,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['pickups', pickups.run],
   ['hardware', hardware.run],
   ['reader', reader.run],
+  ['shredder', shredder.run],
   ['durability', durability.run],
   ['scale', scale.run],
   ['fleet', fleet.run],

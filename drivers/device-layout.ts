@@ -1,6 +1,6 @@
 /**
  * The devices of a box beside its compartments, as layout entries: the old-ID reader on a serial
- * line (with optional eject/retain pins). Each pin a device uses is claimed on its board, so a
+ * line (with optional eject/retain pins) and the shredder on pins of the expander boards. Each pin a device uses is claimed on its board, so a
  * pin serves one purpose only; every check runs before any I/O, with a stable code.
  */
 import type { BoardConfig } from './layout.js';
@@ -23,8 +23,62 @@ export interface ReaderLayout {
   gpio: { eject: BoardPin; retain: BoardPin; pulseMs: number } | null;
 }
 
+export interface ShredderTiming {
+  /** how long the flap opens to let the card drop into the cutters */
+  flapMs: number;
+  /** how long the motor runs forward per card */
+  shredMs: number;
+  /** the driver never lets the motor run longer than this in one go (relay and motor protection) */
+  maxMotorMs: number;
+  /** the reverse pulse that frees the cutters after a jam */
+  reverseMs: number;
+  /** how often the jam input is read while the motor runs */
+  pollMs: number;
+}
+
+export const DEFAULT_SHREDDER_TIMING: ShredderTiming = { flapMs: 300, shredMs: 4000, maxMotorMs: 8000, reverseMs: 500, pollMs: 50 };
+
+export interface ShredderLayout {
+  /** motor relay (output, energised = running) */
+  motor: BoardPin;
+  /** direction relay (output, energised = reverse) */
+  reverse: BoardPin;
+  /** card slot flap solenoid (output, energised = open) */
+  flap: BoardPin;
+  /** jam switch (input, closes to ground when the cutters stall) */
+  jam: BoardPin;
+  /** bin-full switch (input, closes to ground when the bin is full) */
+  binFull: BoardPin;
+  timing: ShredderTiming;
+  binCapacity: number;
+}
+
+/** A panel's headphone jack: its switch contact on an input pin. */
+export interface HeadphoneJackLayout {
+  kiosk: string;
+  jack: BoardPin;
+  /** the level the contact gives with headphones in (jacks differ: a break or a make contact) */
+  pluggedWhen: 'low' | 'high';
+}
+
 export interface DeviceLayouts {
   reader: ReaderLayout | null;
+  shredder: ShredderLayout | null;
+  headphones: HeadphoneJackLayout[];
+}
+
+/** Every device pin of a layout, with its direction: what the lock bank configures beside the locks. */
+export function devicePins(devices: DeviceLayouts | undefined): Array<BoardPin & { direction: 'input' | 'output' }> {
+  const pins: Array<BoardPin & { direction: 'input' | 'output' }> = [];
+  if (!devices) return pins;
+  if (devices.reader?.gpio) pins.push({ ...devices.reader.gpio.eject, direction: 'output' }, { ...devices.reader.gpio.retain, direction: 'output' });
+  const s = devices.shredder;
+  if (s) {
+    for (const pin of [s.motor, s.reverse, s.flap]) pins.push({ ...pin, direction: 'output' });
+    for (const pin of [s.jam, s.binFull]) pins.push({ ...pin, direction: 'input' });
+  }
+  for (const h of devices.headphones) pins.push({ ...h.jack, direction: 'input' });
+  return pins;
 }
 
 /** Claims a pin on a board for one purpose; refuses a second claim with PIN_CONFLICT. */
@@ -58,7 +112,50 @@ export function pinClaimer(boards: ReadonlyMap<string, BoardConfig>, owners: Map
 
 /** Checks the device entries of a layout (`reader`); absent entries are null. */
 export function validateDevices(root: Record<string, unknown>, claim: PinClaim): DeviceLayouts {
-  return { reader: root.reader === undefined ? null : readerLayout(root.reader, claim) };
+  return {
+    reader: root.reader === undefined ? null : readerLayout(root.reader, claim),
+    shredder: root.shredder === undefined ? null : shredderLayout(root.shredder, claim),
+    headphones: root.headphones === undefined ? [] : headphoneLayouts(root.headphones, claim),
+  };
+}
+
+function headphoneLayouts(input: unknown, claim: PinClaim): HeadphoneJackLayout[] {
+  if (!Array.isArray(input)) throw new LayoutError('LAYOUT_MALFORMED', 'layout.headphones must be a list');
+  const kiosks = new Set<string>();
+  return input.map((raw, i) => {
+    const h = record(raw, `layout.headphones[${i}]`);
+    const kiosk = h.kiosk;
+    if (typeof kiosk !== 'string' || kiosk === '') throw new LayoutError('HEADPHONES_INVALID', `headphones[${i}]: kiosk ${JSON.stringify(kiosk)} must be a panel id`);
+    if (kiosks.has(kiosk)) throw new LayoutError('HEADPHONES_INVALID', `headphones: panel ${kiosk} has two jacks`);
+    kiosks.add(kiosk);
+    const pluggedWhen = h.pluggedWhen ?? 'low';
+    if (pluggedWhen !== 'low' && pluggedWhen !== 'high') throw new LayoutError('HEADPHONES_INVALID', `headphones of panel ${kiosk}: pluggedWhen ${JSON.stringify(pluggedWhen)} is not low or high`);
+    return { kiosk, jack: claim(`headphones of panel ${kiosk}`, 'jackPin', h.jackPin, 'input'), pluggedWhen };
+  });
+}
+
+function shredderLayout(input: unknown, claim: PinClaim): ShredderLayout {
+  const s = record(input, 'layout.shredder');
+  const timing = { ...DEFAULT_SHREDDER_TIMING };
+  for (const key of Object.keys(DEFAULT_SHREDDER_TIMING) as Array<keyof ShredderTiming>) {
+    if (s[key] !== undefined) timing[key] = milliseconds(s[key], `shredder: ${key}`, 'SHREDDER_TIMING_INVALID');
+  }
+  if (timing.shredMs > timing.maxMotorMs || timing.reverseMs > timing.maxMotorMs) {
+    throw new LayoutError('SHREDDER_TIMING_INVALID', `shredder: shredMs ${timing.shredMs} and reverseMs ${timing.reverseMs} must not exceed maxMotorMs ${timing.maxMotorMs}`);
+  }
+  const binCapacity = s.binCapacity ?? 200;
+  if (!Number.isInteger(binCapacity) || (binCapacity as number) <= 0) {
+    throw new LayoutError('SHREDDER_TIMING_INVALID', `shredder: binCapacity ${JSON.stringify(binCapacity)} is not a positive whole number of cards`);
+  }
+  return {
+    motor: claim('shredder', 'motorPin', s.motorPin, 'output'),
+    reverse: claim('shredder', 'reversePin', s.reversePin, 'output'),
+    flap: claim('shredder', 'flapPin', s.flapPin, 'output'),
+    jam: claim('shredder', 'jamPin', s.jamPin, 'input'),
+    binFull: claim('shredder', 'binFullPin', s.binFullPin, 'input'),
+    timing,
+    binCapacity: binCapacity as number,
+  };
 }
 
 function readerLayout(input: unknown, claim: PinClaim): ReaderLayout {
@@ -129,7 +226,7 @@ function protocolText(v: unknown, what: string): string {
   return v;
 }
 
-function milliseconds(v: unknown, what: string, code: 'READER_PROTOCOL_INVALID'): number {
+function milliseconds(v: unknown, what: string, code: 'READER_PROTOCOL_INVALID' | 'SHREDDER_TIMING_INVALID'): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new LayoutError(code, `${what} ${JSON.stringify(v)} is not a positive number of milliseconds`);
   return v;
 }

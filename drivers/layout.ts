@@ -86,7 +86,9 @@ export type LayoutErrorCode =
   | 'DEVICE_BOARD_UNKNOWN'
   | 'INPUT_ON_OUTPUT_ONLY_PIN'
   | 'READER_SERIAL_INVALID'
-  | 'READER_PROTOCOL_INVALID';
+  | 'READER_PROTOCOL_INVALID'
+  | 'SHREDDER_TIMING_INVALID'
+  | 'HEADPHONES_INVALID';
 
 /** A layout refused before any I/O, with a stable code and a message naming the exact problem. */
 export class LayoutError extends Error {

@@ -84,6 +84,8 @@ export interface ShredderPort {
   /** Cards the bin can still take. */
   binFree(): number;
   binCapacity(): number;
+  /** Staff emptied the bin: the count starts again. */
+  emptyBin(): void;
 }
 
 export interface SmsMessage {
@@ -113,10 +115,26 @@ export interface PhysicalWorld {
   latched(compartment: string): boolean;
 }
 
+/** A panel's headphone jack changed. */
+export interface HeadphoneEvent {
+  kiosk: string;
+  plugged: boolean;
+}
+
+/** The headphone jacks of the panels (a switch contact in each jack). */
+export interface HeadphonePort {
+  /** Debounced changes. Returns an unsubscribe. */
+  onChange(listener: (e: HeadphoneEvent) => void): () => void;
+  /** Whether headphones are in the jack of `kiosk` now (false when unknown). */
+  plugged(kiosk: string): boolean;
+}
+
 /** All hardware of one box. */
 export interface Hardware {
   locks: LockPort;
   reader: CardReaderPort;
   shredder: ShredderPort;
   sms: SmsGateway;
+  /** absent where the panels have no jack wired */
+  headphones?: HeadphonePort;
 }

@@ -17,12 +17,19 @@ import { openI2cBus } from '../drivers/i2c/i2c-bus-adapter.js';
 import { createSimulatedLockBank, I2cLockBank, type SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
 import type { I2cPort } from '../drivers/i2c/port.js';
 import type { ReaderLayout } from '../drivers/device-layout.js';
-import { DriverError, type CardData, type Hardware, type PhysicalWorld } from '../drivers/ports.js';
+import { pinPulseActuator } from '../drivers/i2c/card-actuator.js';
+import type { GpioPort } from '../drivers/i2c/port.js';
+import { ExpanderShredder } from '../drivers/i2c/shredder.js';
+import { ExpanderHeadphoneJacks } from '../drivers/i2c/headphones.js';
+import { SimulatedHeadphoneContacts } from '../drivers/i2c/sim/headphones.js';
+import { SimulatedShredderMechanism } from '../drivers/i2c/sim/shredder.js';
+import type { WiredDevice } from '../drivers/i2c/sim/world.js';
+import type { CardData, CardReaderPort, Hardware, PhysicalWorld } from '../drivers/ports.js';
 import { SerialMrzReader } from '../drivers/serial/mrz-reader.js';
 import type { SerialOpener } from '../drivers/serial/port.js';
 import { openSerialLine } from '../drivers/serial/serialport-adapter.js';
 import { SimulatedMrzReaderDevice } from '../drivers/serial/sim/mrz-device.js';
-import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
+import { SimulatedCardReader, SimulatedHeadphoneJacks, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
 import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
@@ -34,6 +41,7 @@ export interface SimulatedHardware extends Hardware {
   reader: SimulatedCardReader;
   shredder: SimulatedShredder;
   sms: SimulatedSmsGateway;
+  headphones: SimulatedHeadphoneJacks;
 }
 
 export interface CreateBoxOptions {
@@ -76,12 +84,14 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const config: BoxConfig = resolveConfig(input);
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
-  const { hardware, world, i2c, cardSlot } = options.hardware
+  const { hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones } = options.hardware
     ? {
         hardware: options.hardware,
         world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null,
         i2c: null,
         cardSlot: options.hardware.reader instanceof SimulatedCardReader ? options.hardware.reader : null,
+        shredderMechanism: null,
+        plugHeadphones: options.hardware.headphones instanceof SimulatedHeadphoneJacks ? options.hardware.headphones.plug.bind(options.hardware.headphones) : null,
       }
     : await buildHardware(config, clock);
   const crypto = registryCrypto(Buffer.from(config.pinKey, 'utf8'), options.generatePin);
@@ -165,7 +175,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   await hardware.locks.start();
   const readerStatus = hardware.reader.onStatus((e) => supervisor.send(READER, { type: 'reader.status', available: e.ok, code: e.code ?? null }, 'hw/reader'));
   await hardware.reader.start();
+  // The panels learn their jacks' state as found at start (the first poll settles it silently).
+  for (const k of config.kiosks) if (hardware.headphones?.plugged(k)) supervisor.send(kioskAddress(k), { type: 'headphones.changed', plugged: true }, 'hw/headphones');
+  const headphoneChanges = hardware.headphones?.onChange((e) => {
+    if (supervisor.has(kioskAddress(e.kiosk))) supervisor.send(kioskAddress(e.kiosk), { type: 'headphones.changed', plugged: e.plugged }, 'hw/headphones');
+  });
   const unsubscribe = [
+    ...(headphoneChanges ? [headphoneChanges] : []),
     hardware.locks.onDoorChange((e) => supervisor.send(compartmentAddress(e.compartment), { type: 'door.changed', door: e.door }, 'hw/locks')),
     hardware.locks.onBoardStatus((e) => {
       const from = `hw/board/${e.board}`;
@@ -238,10 +254,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     i2c,
     /** the slot of a simulated card reader (device or byte level), where a test pushes a card; null on real hardware */
     cardSlot,
+    /** the simulated shredder mechanism on expander pins (i2c-sim with a shredder in the layout) */
+    shredderMechanism,
     /** true when this start found no earlier state */
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
-    simulation: createSimulation({ supervisor, hardware, world, i2c, cardSlot, layout: config.layout, now: () => clock.now() }),
+    simulation: createSimulation({ supervisor, hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, layout: config.layout, now: () => clock.now() }),
     events: supervisor.events,
     trace: supervisor.trace,
     /** every change of a compartment's view (state, door, lock, fault, service), as it commits */
@@ -266,7 +284,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       askExisting(compartmentAddress(compartmentId), { type: 'fault.clear', by }, `api/${by}`, 'COMPARTMENT_NOT_FOUND', `compartment ${compartmentId}`),
     /** Staff cleared the shredder (and emptied its bin: on simulated hardware the bin empties here, as staff's hands would). */
     clearShredder: async (by: string, binEmptied: boolean): Promise<void> => {
-      if (binEmptied && hardware.shredder instanceof SimulatedShredder) box.simulation.emptyShredderBin();
+      if (binEmptied && (hardware.shredder instanceof SimulatedShredder || shredderMechanism)) box.simulation.emptyShredderBin();
+      shredderMechanism?.clearJam();
       await ask<null>(SHREDDER, { type: 'clear', by, binEmptied }, `api/${by}`);
     },
     acknowledgeAlarm: (id: string, by: string) => ask<Alarm>(ALARMS, { type: 'alarm.ack', id, by }),
@@ -375,13 +394,19 @@ interface BuiltHardware {
   world: PhysicalWorld | null;
   i2c: SimulatedLockBank | null;
   cardSlot: CardSlot | null;
+  /** the shredder's simulated mechanism behind expander pins, when the layout names one on i2c-sim */
+  shredderMechanism: SimulatedShredderMechanism | null;
+  /** a person plugging headphones into a panel's simulated jack; null on real hardware */
+  plugHeadphones: ((kiosk: string, plugged: boolean) => void) | null;
 }
 
 /** Builds the devices the configuration asks for. */
 async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHardware> {
   const devices = simulatedHardware(config, clock);
-  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader };
+  const plugSimulated = devices.headphones.plug.bind(devices.headphones);
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader, shredderMechanism: null, plugHeadphones: plugSimulated };
   const readerLayout = config.layout.devices?.reader ?? null;
+  const shredderLayout = config.layout.devices?.shredder ?? null;
   if (config.hardware === 'i2c-sim') {
     const bank = createSimulatedLockBank(config.layout, clock, { busKHz: config.i2c.busKHz, pollMs: config.i2c.pollMs, relatchAfterMs: config.doorWindowMs });
     const w = bank.world;
@@ -393,23 +418,59 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHard
       door: (c) => (w.view(c).doorOpen ? 'open' : 'closed'),
       latched: (c) => w.view(c).latched,
     };
-    if (!readerLayout) return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank, cardSlot: devices.reader };
-    // The layout names a serial reader: the real driver talks to a byte-level simulated reader.
-    const device = new SimulatedMrzReaderDevice(readerLayout.protocol, (card) => devices.shredder.feed.push(card));
-    const reader = serialReader(readerLayout, device.open, clock);
-    return { hardware: { ...devices, locks: bank.locks, reader }, world, i2c: bank, cardSlot: device };
+    // Devices named in the layout run their real drivers on the register/byte-level simulation.
+    const gpio = bank.locks.gpio;
+    const mechanism = shredderLayout ? new SimulatedShredderMechanism(shredderLayout, w, clock) : null;
+    const feed = mechanism?.feed ?? devices.shredder.feed;
+    const shredder = shredderLayout ? new ExpanderShredder({ layout: shredderLayout, gpio, clock }) : devices.shredder;
+    let reader: CardReaderPort = devices.reader;
+    let cardSlot: CardSlot = devices.reader;
+    if (readerLayout) {
+      const device = new SimulatedMrzReaderDevice(readerLayout.protocol, (card) => feed.push(card));
+      if (readerLayout.gpio) w.wireDevice(slotMechanism(readerLayout.gpio, device));
+      reader = serialReader(readerLayout, device.open, clock, gpio);
+      cardSlot = device;
+    } else if (mechanism) {
+      devices.reader.feedInto(mechanism.feed);
+    }
+    const jacks = config.layout.devices?.headphones ?? [];
+    const contacts = jacks.length ? new SimulatedHeadphoneContacts(jacks, w) : null;
+    const headphones = contacts ? new ExpanderHeadphoneJacks(gpio, jacks) : devices.headphones;
+    const plugHeadphones = contacts ? (kiosk: string, plugged: boolean) => contacts.plug(kiosk, plugged) : devices.headphones.plug.bind(devices.headphones);
+    return { hardware: { ...devices, locks: bank.locks, reader, shredder, headphones }, world, i2c: bank, cardSlot, shredderMechanism: mechanism, plugHeadphones };
   }
-  // Real boards. Card reader, shredder and SMS gateway stay simulated until their drivers exist.
+  // Real boards; the SMS gateway stays simulated here (the HTTP gateway is configured elsewhere).
   const buses = new Map<number, I2cPort>();
   for (const board of config.layout.boards) if (!buses.has(board.bus)) buses.set(board.bus, await openI2cBus(board.bus));
   const locks = new I2cLockBank({ layout: config.layout, buses, clock, pollMs: config.i2c.pollMs });
-  const reader = readerLayout ? serialReader(readerLayout, () => openSerialLine(readerLayout.serial), clock) : devices.reader;
-  return { hardware: { ...devices, locks, reader }, world: null, i2c: null, cardSlot: null };
+  const reader = readerLayout ? serialReader(readerLayout, () => openSerialLine(readerLayout.serial), clock, locks.gpio) : devices.reader;
+  const shredder = shredderLayout ? new ExpanderShredder({ layout: shredderLayout, gpio: locks.gpio, clock }) : devices.shredder;
+  const jacks = config.layout.devices?.headphones ?? [];
+  const headphones = jacks.length ? new ExpanderHeadphoneJacks(locks.gpio, jacks) : undefined;
+  return { hardware: { ...devices, locks, reader, shredder, headphones }, world: null, i2c: null, cardSlot: null, shredderMechanism: null, plugHeadphones: null };
 }
 
-function serialReader(layout: ReaderLayout, open: SerialOpener, clock: Clock): SerialMrzReader {
-  if (layout.gpio) throw new DriverError('READER_GPIO_UNSUPPORTED', 'eject/retain pins for the reader are not wired in this version; use reader commands');
-  return new SerialMrzReader({ open, clock, protocol: layout.protocol, readTimeoutMs: layout.readTimeoutMs, reconnectMs: layout.reconnectMs });
+function serialReader(layout: ReaderLayout, open: SerialOpener, clock: Clock, gpio: GpioPort): SerialMrzReader {
+  const actuator = layout.gpio ? pinPulseActuator(gpio, clock, layout.gpio) : undefined;
+  return new SerialMrzReader({ open, clock, protocol: layout.protocol, readTimeoutMs: layout.readTimeoutMs, reconnectMs: layout.reconnectMs, actuator });
+}
+
+/** The simulated reader's slot mechanism on expander outputs: a pulse on a pin moves the card. */
+function slotMechanism(pins: NonNullable<ReaderLayout['gpio']>, device: SimulatedMrzReaderDevice): WiredDevice {
+  const energised = new Set<string>();
+  return {
+    drivenLow: () => false,
+    drivesChanged(board, active) {
+      for (const [action, pin] of [['eject', pins.eject], ['retain', pins.retain]] as const) {
+        if (pin.board !== board) continue;
+        const key = `${action}`;
+        const on = active(pin.pin);
+        if (on && !energised.has(key)) device.actuate(action);
+        if (on) energised.add(key);
+        else energised.delete(key);
+      }
+    },
+  };
 }
 
 export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHardware {
@@ -423,5 +484,6 @@ export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHar
     reader: new SimulatedCardReader(shredder),
     shredder,
     sms: new SimulatedSmsGateway(),
+    headphones: new SimulatedHeadphoneJacks(),
   };
 }

@@ -170,6 +170,10 @@ export const ERRORS = {
     meaning: 'The shredder bin is full (alarm code); the card slot is closed.',
     action: 'Empty the bin and clear the shredder.',
   },
+  SHREDDER_FAULT: {
+    meaning: 'The shredder\'s driver failed in the middle of a card (its expander board or bus) (alarm code); the card is inside and the card slot is closed.',
+    action: 'Check the shredder\'s board and wiring, destroy the card by hand, then clear the shredder.',
+  },
   SMS_UNDELIVERABLE: {
     meaning: 'An SMS failed repeatedly (alarm code); the outbox keeps retrying with backoff.',
     action: 'Check the SMS gateway and its credentials.',

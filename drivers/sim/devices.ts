@@ -7,6 +7,8 @@ import {
   type DoorEvent,
   type DeviceStatusEvent,
   type DoorState,
+  type HeadphoneEvent,
+  type HeadphonePort,
   type LockPort,
   type PhysicalWorld,
   type ShredResult,
@@ -164,7 +166,17 @@ export class SimulatedCardReader implements CardReaderPort {
   private readonly listeners = new Set<() => void>();
   private readonly statusListeners = new Set<(e: DeviceStatusEvent) => void>();
 
-  constructor(private readonly shredder: SimulatedShredder) {}
+  /** where transferred cards go: the shredder's feed */
+  private feed: CardData[];
+
+  constructor(shredder: SimulatedShredder) {
+    this.feed = shredder.feed;
+  }
+
+  /** Transferred cards go to another shredder's feed (the register-level simulated mechanism). */
+  feedInto(feed: CardData[]): void {
+    this.feed = feed;
+  }
 
   async start(): Promise<void> {}
 
@@ -223,7 +235,7 @@ export class SimulatedCardReader implements CardReaderPort {
   async transfer(): Promise<void> {
     this.connectedOrThrow();
     if (!this.card) throw new DriverError('NO_CARD', 'no card to transfer');
-    this.shredder.feed.push({ mrz: this.card.mrz });
+    this.feed.push({ mrz: this.card.mrz });
     this.card = null;
   }
 
@@ -263,6 +275,28 @@ export class SimulatedShredder implements ShredderPort {
   /** Staff empties the bin. */
   emptyBin(): void {
     this.used = 0;
+  }
+}
+
+/** Headphone jacks a test plugs into: every change is reported at once (no bouncing contacts here). */
+export class SimulatedHeadphoneJacks implements HeadphonePort {
+  private readonly state = new Map<string, boolean>();
+  private readonly listeners = new Set<(e: HeadphoneEvent) => void>();
+
+  onChange(listener: (e: HeadphoneEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  plugged(kiosk: string): boolean {
+    return this.state.get(kiosk) ?? false;
+  }
+
+  /** A person plugs headphones into (or pulls them out of) the panel of `kiosk`. */
+  plug(kiosk: string, plugged = true): void {
+    if (this.plugged(kiosk) === plugged) return;
+    this.state.set(kiosk, plugged);
+    for (const l of this.listeners) l({ kiosk, plugged });
   }
 }
 

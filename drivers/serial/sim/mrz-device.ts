@@ -108,20 +108,22 @@ export class SimulatedMrzReaderDevice {
 
   private obey(command: string): void {
     const { enable, disable, eject, retain } = this.protocol.commands;
-    const removed = () => {
-      if (this.protocol.removedLine !== null) this.emit(this.protocol.removedLine + LINE_END[this.protocol.lineEnd]);
-    };
     if (command === enable) this.accepting = true;
     else if (command === disable) this.accepting = false;
-    else if (command === eject && this.card) {
-      this.ejected.push(this.card);
-      this.card = null;
-      removed();
-    } else if (command === retain && this.card) {
-      this.retained.push(this.card);
-      this.onRetained(this.card);
-      this.card = null;
-      removed();
+    else if (command === eject) this.actuate('eject');
+    else if (command === retain) this.actuate('retain');
+  }
+
+  /** The slot mechanism moves the card out (eject) or in (retain): by command, or by a GPIO pulse. */
+  actuate(action: 'eject' | 'retain'): void {
+    const card = this.card;
+    if (!card) return;
+    this.card = null;
+    if (action === 'eject') this.ejected.push(card);
+    else {
+      this.retained.push(card);
+      this.onRetained(card);
     }
+    if (this.protocol.removedLine !== null) this.emit(this.protocol.removedLine + LINE_END[this.protocol.lineEnd]);
   }
 }
