@@ -172,7 +172,9 @@ export function readerActor(port: CardReaderPort) {
             await port.setAccepting(op.open);
             return;
           } catch (error) {
-            return { type: 'reader.status', available: false, code: codeOf(error, 'READER_DISCONNECTED') };
+            // A reader that went away is a state the box lives with; anything else fails the actor.
+            if (codeOf(error, '') !== 'READER_DISCONNECTED') throw error;
+            return { type: 'reader.status', available: false, code: 'READER_DISCONNECTED' };
           }
         case 'read':
           try {
@@ -185,7 +187,8 @@ export function readerActor(port: CardReaderPort) {
             await port.eject();
             return { type: 'eject.done' };
           } catch (error) {
-            return { type: 'eject.failed', code: codeOf(error, 'READER_DISCONNECTED') };
+            if (codeOf(error, '') !== 'READER_DISCONNECTED') throw error;
+            return { type: 'eject.failed', code: 'READER_DISCONNECTED' };
           }
         case 'transfer':
           try {

@@ -111,8 +111,10 @@ export function shredderActor(port: ShredderPort) {
       let result: ShredResult;
       try {
         result = await port.shred();
-      } catch {
-        // The driver failed mid-card (a board fault, a bus error): the card is inside, its fate unknown.
+      } catch (error) {
+        // The pin driver failed mid-card (its board or bus): the card is inside, its fate unknown.
+        // Anything else fails the actor, as before.
+        if (typeof (error as { code?: unknown } | null)?.code !== 'string') throw error;
         return { type: 'shred.failed', code: 'SHREDDER_FAULT', binFree: port.binFree() };
       }
       return result.ok ? { type: 'shred.done', binFree: port.binFree() } : { type: 'shred.failed', code: result.code, binFree: port.binFree() };

@@ -90,4 +90,37 @@ layout('on i2c-sim the box reads the old ID card through the serial driver and t
   }
 });
 
+layout('a reader without eject/retain commands moves the card by pulses on expander pins (GPA6 eject, GPA7 retain)', async () => {
+  const l = demoLayout(6);
+  const reader = { path: '/dev/ttyUSB0', commands: { enable: 'E1', disable: 'E0' }, ejectPin: { board: 'B1', pin: 6 }, retainPin: { board: 'B1', pin: 7 }, gpioPulseMs: 150 };
+  const clock = new SimulatedClock(MONDAY_10AM);
+  const box = await createBox({ storage: 'memory:', layout: { boards: l.boards, compartments: l.compartments, reader }, hardware: 'i2c-sim' }, { clock });
+  try {
+    const device = box.cardSlot as SimulatedMrzReaderDevice;
+    const bus = box.i2c!.buses.get(1)!;
+    await box.registerPickup({ reference: 'GPIO-1', documentKind: 'ID_CARD', phone: PHONE, birthDate: BIRTH, oldDocumentNumber: OLD_ID });
+    const { compartmentId } = await box.loadPickup('GPIO-1', 'staff-anna');
+    await box.advance(400);
+    assert.ok(box.world!.openDoor(compartmentId));
+    await box.advance(300);
+    box.world!.closeDoor(compartmentId);
+    await box.advance(300);
+    const pin = lastPin({ box, hw: box.hardware as SimulatedHardware, clock });
+    const { sessionId } = await box.startSession();
+    for (const input of [{ type: 'phone', phone: PHONE }, { type: 'pin', pin }, { type: 'factor', factor: 'oldId' }] as const) {
+      await box.sessionInput(sessionId, input);
+    }
+    await box.idle();
+    bus.resetTranscript();
+    assert.ok(device.insert(oldIdCard()));
+    await box.advance(200);
+    // the retain pulse: GPA7 on, 150 ms, off — whole OLATA bytes from the shadow
+    assert.equal(bus.lines().filter((x) => x[0] === 'w' && x[2] === 0x14).map((x) => x[3]), [[0x80], [0x00]]);
+    assert.equal(device.commands, ['E0', 'E1'], 'no eject or retain command on the line');
+    assert.equal(device.retained.map((c) => c.mrz), [oldIdCard().mrz]);
+  } finally {
+    await box.close();
+  }
+});
+
 layout.run();
