@@ -2,8 +2,12 @@
  * The only file that touches the `serialport` native module. It is imported lazily, so the box
  * runs where the module cannot load (the simulated reader needs none of it).
  */
+import { existsSync } from 'node:fs';
 import { DriverError } from '../ports.js';
 import type { SerialLine, SerialSettings } from './port.js';
+
+/** How often the device node is looked for while the line is open (real time: this is the real device). */
+const DEVICE_WATCH_MS = 500;
 
 /** Opens the serial device and adapts it to the serial-line port. Rejects with READER_UNAVAILABLE. */
 export async function openSerialLine(settings: SerialSettings): Promise<SerialLine> {
@@ -17,10 +21,22 @@ export async function openSerialLine(settings: SerialSettings): Promise<SerialLi
   }
   const closeListeners = new Set<() => void>();
   let closing = false;
+  let gone = false;
+  const lost = () => {
+    if (closing || gone) return;
+    gone = true;
+    clearInterval(watch);
+    for (const l of closeListeners) l();
+    if (port.isOpen) port.close(() => {});
+  };
   // An unplugged USB adapter or a vanished pty closes the port with `disconnected` set.
-  port.on('close', () => {
-    if (!closing) for (const l of closeListeners) l();
-  });
+  port.on('close', lost);
+  // The binding notices a vanished device only when its poller wakes up; the device node going
+  // away (USB unplugged, pty closed) is noticed here within a second whatever the line is doing.
+  const watch = setInterval(() => {
+    if (!existsSync(settings.path)) lost();
+  }, DEVICE_WATCH_MS);
+  watch.unref();
   // Errors after opening surface as a close; without a listener they would crash the process.
   port.on('error', () => {});
   return {
@@ -43,6 +59,7 @@ export async function openSerialLine(settings: SerialSettings): Promise<SerialLi
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;
+        clearInterval(watch);
         if (!port.isOpen) return resolve();
         port.close(() => resolve());
       }),
