@@ -61,10 +61,30 @@ export interface HeadphoneJackLayout {
   pluggedWhen: 'low' | 'high';
 }
 
+/** The after-hours room's door: an electric strike (rated for continuous duty) and a door contact. */
+export interface RoomDoorLayout {
+  /** strike output, energised = unlocked */
+  lock: BoardPin;
+  /** door contact input, closes to ground when the door is shut */
+  contact: BoardPin;
+  /** the outside panel (a kiosk id of kind `door`): number and PIN open the door after hours */
+  panel: string;
+  /** how long the door stays unlocked after a matching number and PIN */
+  openMs: number;
+  /** after hours, a door open longer than this raises an alarm */
+  heldOpenMs: number;
+  /**
+   * when the room is open to everyone: `"duesseldorf"` or an opening-hours table (validated by the
+   * box with the domain's rules); the kiosk inside usually runs 24/7 (`hoursPreset: "always"`)
+   */
+  hours: unknown;
+}
+
 export interface DeviceLayouts {
   reader: ReaderLayout | null;
   shredder: ShredderLayout | null;
   headphones: HeadphoneJackLayout[];
+  roomDoor: RoomDoorLayout | null;
 }
 
 /** Every device pin of a layout, with its direction: what the lock bank configures beside the locks. */
@@ -78,6 +98,7 @@ export function devicePins(devices: DeviceLayouts | undefined): Array<BoardPin &
     for (const pin of [s.jam, s.binFull]) pins.push({ ...pin, direction: 'input' });
   }
   for (const h of devices.headphones) pins.push({ ...h.jack, direction: 'input' });
+  if (devices.roomDoor) pins.push({ ...devices.roomDoor.lock, direction: 'output' }, { ...devices.roomDoor.contact, direction: 'input' });
   return pins;
 }
 
@@ -116,7 +137,18 @@ export function validateDevices(root: Record<string, unknown>, claim: PinClaim):
     reader: root.reader === undefined ? null : readerLayout(root.reader, claim),
     shredder: root.shredder === undefined ? null : shredderLayout(root.shredder, claim),
     headphones: root.headphones === undefined ? [] : headphoneLayouts(root.headphones, claim),
+    roomDoor: root.roomDoor === undefined ? null : roomDoorLayout(root.roomDoor, claim),
   };
+}
+
+function roomDoorLayout(input: unknown, claim: PinClaim): RoomDoorLayout {
+  const d = record(input, 'layout.roomDoor');
+  const panel = d.panel ?? 'door';
+  if (typeof panel !== 'string' || panel === '') throw new LayoutError('ROOM_DOOR_INVALID', `roomDoor: panel ${JSON.stringify(panel)} must be a kiosk id`);
+  const openMs = milliseconds(d.openMs ?? 5000, 'roomDoor: openMs', 'ROOM_DOOR_INVALID');
+  const heldOpenMs = milliseconds(d.heldOpenMs ?? 30_000, 'roomDoor: heldOpenMs', 'ROOM_DOOR_INVALID');
+  if (openMs > 60_000) throw new LayoutError('ROOM_DOOR_INVALID', `roomDoor: openMs ${openMs} is over a minute; the door would stand unlocked too long`);
+  return { lock: claim('roomDoor', 'lockPin', d.lockPin, 'output'), contact: claim('roomDoor', 'contactPin', d.contactPin, 'input'), panel, openMs, heldOpenMs, hours: d.hours ?? 'duesseldorf' };
 }
 
 function headphoneLayouts(input: unknown, claim: PinClaim): HeadphoneJackLayout[] {
@@ -226,7 +258,7 @@ function protocolText(v: unknown, what: string): string {
   return v;
 }
 
-function milliseconds(v: unknown, what: string, code: 'READER_PROTOCOL_INVALID' | 'SHREDDER_TIMING_INVALID'): number {
+function milliseconds(v: unknown, what: string, code: 'READER_PROTOCOL_INVALID' | 'SHREDDER_TIMING_INVALID' | 'ROOM_DOOR_INVALID'): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new LayoutError(code, `${what} ${JSON.stringify(v)} is not a positive number of milliseconds`);
   return v;
 }

@@ -88,7 +88,8 @@ export type LayoutErrorCode =
   | 'READER_SERIAL_INVALID'
   | 'READER_PROTOCOL_INVALID'
   | 'SHREDDER_TIMING_INVALID'
-  | 'HEADPHONES_INVALID';
+  | 'HEADPHONES_INVALID'
+  | 'ROOM_DOOR_INVALID';
 
 /** A layout refused before any I/O, with a stable code and a message naming the exact problem. */
 export class LayoutError extends Error {

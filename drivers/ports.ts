@@ -129,6 +129,16 @@ export interface HeadphonePort {
   plugged(kiosk: string): boolean;
 }
 
+/** The after-hours room's door: a strike the box unlocks and a contact it watches. */
+export interface RoomDoorPort {
+  /** Energises (unlocks) or releases the strike. Rejects with DriverError (BOARD_FAULT, …). */
+  setUnlocked(unlocked: boolean): Promise<void>;
+  /** Debounced contact changes. Returns an unsubscribe. */
+  onDoorChange(listener: (door: DoorState) => void): () => void;
+  /** The debounced contact now ('closed' until first read). */
+  door(): DoorState;
+}
+
 /** All hardware of one box. */
 export interface Hardware {
   locks: LockPort;
@@ -137,4 +147,6 @@ export interface Hardware {
   sms: SmsGateway;
   /** absent where the panels have no jack wired */
   headphones?: HeadphonePort;
+  /** absent where the box has no after-hours room */
+  roomDoor?: RoomDoorPort;
 }

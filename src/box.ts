@@ -1,9 +1,9 @@
 import { alarmsActor, isOpen as alarmIsOpen, type Alarm, type AlarmsCtx } from '../actors/alarms.js';
 import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js';
 import { DomainError, isDomainError, type ErrorCode } from '../actors/domain/errors.js';
-import { isOpen, nextOpening } from '../actors/domain/hours.js';
+import { DUESSELDORF_HOURS, isOpen, nextOpening, validateOpeningHours } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
-import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
+import { ALARMS, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
@@ -23,6 +23,10 @@ import { ExpanderShredder } from '../drivers/i2c/shredder.js';
 import { ExpanderHeadphoneJacks } from '../drivers/i2c/headphones.js';
 import { SimulatedHeadphoneContacts } from '../drivers/i2c/sim/headphones.js';
 import { SimulatedShredderMechanism } from '../drivers/i2c/sim/shredder.js';
+import { SimulatedRoomDoorMechanism } from '../drivers/i2c/sim/room-door.js';
+import { ExpanderRoomDoor } from '../drivers/i2c/room-door.js';
+import { roomDoorActor } from '../actors/room-door.js';
+import { normalizeMobile } from '../actors/domain/phone.js';
 import type { WiredDevice } from '../drivers/i2c/sim/world.js';
 import type { CardData, CardReaderPort, Hardware, PhysicalWorld } from '../drivers/ports.js';
 import { SerialMrzReader } from '../drivers/serial/mrz-reader.js';
@@ -82,15 +86,19 @@ export type Box = Awaited<ReturnType<typeof createBox>>;
  */
 export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOptions = {}) {
   const config: BoxConfig = resolveConfig(input);
+  const roomDoorLayout = config.layout?.devices?.roomDoor ?? null;
+  // The room is open to everyone during the office hours; the kiosk inside keeps the box's own hours.
+  const roomHours = roomDoorLayout ? (roomDoorLayout.hours === 'duesseldorf' ? DUESSELDORF_HOURS : validateOpeningHours(roomDoorLayout.hours)) : null;
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
-  const { hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones } = options.hardware
+  const { hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, roomDoorMechanism } = options.hardware
     ? {
         hardware: options.hardware,
         world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null,
         i2c: null,
         cardSlot: options.hardware.reader instanceof SimulatedCardReader ? options.hardware.reader : null,
         shredderMechanism: null,
+        roomDoorMechanism: null,
         plugHeadphones: options.hardware.headphones instanceof SimulatedHeadphoneJacks ? options.hardware.headphones.plug.bind(options.hardware.headphones) : null,
       }
     : await buildHardware(config, clock);
@@ -128,6 +136,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     shredderActor(hardware.shredder),
     sessionActor({ inactivityMs: config.sessionTimeoutMs, lingerMs: 5_000, maxPinRejections: 3, timeZone: config.timeZone }),
     kioskActor(config.hours),
+    ...(hardware.roomDoor && roomDoorLayout
+      ? [roomDoorActor({ hours: roomHours!, openMs: roomDoorLayout.openMs, heldOpenMs: roomDoorLayout.heldOpenMs }, hardware.roomDoor)]
+      : []),
     outboxActor(config.sms, hardware.sms),
     alarmsActor,
   ];
@@ -170,6 +181,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   await supervisor.spawn(SHREDDER, 'shredder');
   for (const c of config.compartments) await supervisor.spawn(compartmentAddress(c.id), 'compartment', c);
   for (const k of config.kiosks) await supervisor.spawn(kioskAddress(k), 'kiosk', { id: k });
+  if (hardware.roomDoor && roomDoorLayout) await supervisor.spawn(ROOM_DOOR, 'roomDoor');
 
   // Hardware events enter the actor system as messages.
   await hardware.locks.start();
@@ -177,11 +189,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   await hardware.reader.start();
   // The panels learn their jacks' state as found at start (the first poll settles it silently).
   for (const k of config.kiosks) if (hardware.headphones?.plugged(k)) supervisor.send(kioskAddress(k), { type: 'headphones.changed', plugged: true }, 'hw/headphones');
+  const roomDoorChanges = hardware.roomDoor?.onDoorChange((door) => supervisor.send(ROOM_DOOR, { type: 'door.changed', door }, 'hw/roomDoor'));
   const headphoneChanges = hardware.headphones?.onChange((e) => {
     if (supervisor.has(kioskAddress(e.kiosk))) supervisor.send(kioskAddress(e.kiosk), { type: 'headphones.changed', plugged: e.plugged }, 'hw/headphones');
   });
   const unsubscribe = [
     ...(headphoneChanges ? [headphoneChanges] : []),
+    ...(roomDoorChanges ? [roomDoorChanges] : []),
     hardware.locks.onDoorChange((e) => supervisor.send(compartmentAddress(e.compartment), { type: 'door.changed', door: e.door }, 'hw/locks')),
     hardware.locks.onBoardStatus((e) => {
       const from = `hw/board/${e.board}`;
@@ -256,6 +270,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     cardSlot,
     /** the simulated shredder mechanism on expander pins (i2c-sim with a shredder in the layout) */
     shredderMechanism,
+    /** the after-hours room's simulated door (i2c-sim with a room door in the layout): a person pushes, forces, closes it */
+    roomDoorMechanism,
     /** true when this start found no earlier state */
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
@@ -291,6 +307,21 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     acknowledgeAlarm: (id: string, by: string) => ask<Alarm>(ALARMS, { type: 'alarm.ack', id, by }),
 
     // --- kiosk ------------------------------------------------------------------------------
+    /**
+     * The after-hours room's outside panel: number and PIN of a READY pickup unlock the room door
+     * for its `openMs`; the PIN stays valid for the pickup inside, the attempt counts toward the
+     * same limits. During the opening hours the door is open anyway and nothing is checked.
+     */
+    enterRoom: async (kioskId: string, phone: string, pin: string): Promise<{ opened: true; byHours: boolean }> => {
+      if (!roomDoorLayout || !hardware.roomDoor || kioskId !== roomDoorLayout.panel) {
+        throw new DomainError('NOT_A_DOOR_PANEL', `panel ${kioskId} is not the outside panel of an after-hours room`);
+      }
+      if (isOpen(roomHours!, clock.now())) return { opened: true, byHours: true };
+      const number = normalizeMobile(phone);
+      if (!/^\d{6}$/.test(pin)) throw new DomainError('INVALID_PIN_FORMAT', 'The PIN is six digits');
+      await ask(REGISTRY, { type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
+      return { opened: true, byHours: false };
+    },
     startSession: (kioskId = config.kiosks[0]!) => {
       if (!supervisor.has(kioskAddress(kioskId))) return Promise.reject(new DomainError('SESSION_NOT_FOUND', `no kiosk ${kioskId}`));
       return ask<{ sessionId: string }>(kioskAddress(kioskId), { type: 'session.start' }, `api/kiosk/${kioskId}`);
@@ -398,15 +429,18 @@ interface BuiltHardware {
   shredderMechanism: SimulatedShredderMechanism | null;
   /** a person plugging headphones into a panel's simulated jack; null on real hardware */
   plugHeadphones: ((kiosk: string, plugged: boolean) => void) | null;
+  /** the after-hours room's door behind expander pins, on i2c-sim with a room door in the layout */
+  roomDoorMechanism: SimulatedRoomDoorMechanism | null;
 }
 
 /** Builds the devices the configuration asks for. */
 async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHardware> {
   const devices = simulatedHardware(config, clock);
   const plugSimulated = devices.headphones.plug.bind(devices.headphones);
-  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader, shredderMechanism: null, plugHeadphones: plugSimulated };
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader, shredderMechanism: null, plugHeadphones: plugSimulated, roomDoorMechanism: null };
   const readerLayout = config.layout.devices?.reader ?? null;
   const shredderLayout = config.layout.devices?.shredder ?? null;
+  const doorLayout = config.layout.devices?.roomDoor ?? null;
   if (config.hardware === 'i2c-sim') {
     const bank = createSimulatedLockBank(config.layout, clock, { busKHz: config.i2c.busKHz, pollMs: config.i2c.pollMs, relatchAfterMs: config.doorWindowMs });
     const w = bank.world;
@@ -437,7 +471,9 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHard
     const contacts = jacks.length ? new SimulatedHeadphoneContacts(jacks, w) : null;
     const headphones = contacts ? new ExpanderHeadphoneJacks(gpio, jacks) : devices.headphones;
     const plugHeadphones = contacts ? (kiosk: string, plugged: boolean) => contacts.plug(kiosk, plugged) : devices.headphones.plug.bind(devices.headphones);
-    return { hardware: { ...devices, locks: bank.locks, reader, shredder, headphones }, world, i2c: bank, cardSlot, shredderMechanism: mechanism, plugHeadphones };
+    const roomDoorMechanism = doorLayout ? new SimulatedRoomDoorMechanism(doorLayout, w, () => clock.now()) : null;
+    const roomDoor = doorLayout ? new ExpanderRoomDoor(doorLayout, gpio) : undefined;
+    return { hardware: { ...devices, locks: bank.locks, reader, shredder, headphones, roomDoor }, world, i2c: bank, cardSlot, shredderMechanism: mechanism, plugHeadphones, roomDoorMechanism };
   }
   // Real boards; the SMS gateway stays simulated here (the HTTP gateway is configured elsewhere).
   const buses = new Map<number, I2cPort>();
@@ -447,7 +483,8 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHard
   const shredder = shredderLayout ? new ExpanderShredder({ layout: shredderLayout, gpio: locks.gpio, clock }) : devices.shredder;
   const jacks = config.layout.devices?.headphones ?? [];
   const headphones = jacks.length ? new ExpanderHeadphoneJacks(locks.gpio, jacks) : undefined;
-  return { hardware: { ...devices, locks, reader, shredder, headphones }, world: null, i2c: null, cardSlot: null, shredderMechanism: null, plugHeadphones: null };
+  const roomDoor = doorLayout ? new ExpanderRoomDoor(doorLayout, locks.gpio) : undefined;
+  return { hardware: { ...devices, locks, reader, shredder, headphones, roomDoor }, world: null, i2c: null, cardSlot: null, shredderMechanism: null, plugHeadphones: null, roomDoorMechanism: null };
 }
 
 function serialReader(layout: ReaderLayout, open: SerialOpener, clock: Clock, gpio: GpioPort): SerialMrzReader {

@@ -174,6 +174,18 @@ export const ERRORS = {
     meaning: 'The shredder\'s driver failed in the middle of a card (its expander board or bus) (alarm code); the card is inside and the card slot is closed.',
     action: 'Check the shredder\'s board and wiring, destroy the card by hand, then clear the shredder.',
   },
+  NOT_A_DOOR_PANEL: {
+    meaning: 'The panel is not the outside panel of an after-hours room (layout roomDoor.panel), so it opens no door.',
+    action: 'Send room entries from the door panel named in the layout.',
+  },
+  ROOM_DOOR_FORCED: {
+    meaning: 'The after-hours room door opened while it was locked (alarm code).',
+    action: 'Check the room and the door; acknowledge the alarm.',
+  },
+  ROOM_DOOR_HELD_OPEN: {
+    meaning: 'After hours, the room door stood open longer than roomDoor.heldOpenMs (alarm code); it clears when the door closes.',
+    action: 'Close the room door; check that nobody props it open.',
+  },
   SMS_UNDELIVERABLE: {
     meaning: 'An SMS failed repeatedly (alarm code); the outbox keeps retrying with backoff.',
     action: 'Check the SMS gateway and its credentials.',
