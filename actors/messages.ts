@@ -18,6 +18,8 @@ export const ALARMS = 'alarms';
 export const OUTBOX = 'outbox';
 export const READER = 'reader/1';
 export const SHREDDER = 'shredder/1';
+/** the after-hours room's door (only where the layout has one) */
+export const ROOM_DOOR = 'door/room';
 export const compartmentAddress = (id: string): string => `compartment/${id}`;
 export const sessionAddress = (id: string): string => `session/${id}`;
 export const kioskAddress = (id: string): string => `kiosk/${id}`;

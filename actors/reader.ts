@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
-import { ALARMS, REGISTRY, SHREDDER, errorCode, raise, sessionAddress } from './messages.js';
+import { ALARMS, REGISTRY, SHREDDER, clear, errorCode, raise, sessionAddress } from './messages.js';
 import type { CardReaderPort } from '../drivers/ports.js';
 
 /**
@@ -12,6 +12,7 @@ import type { CardReaderPort } from '../drivers/ports.js';
  *   verified ──match──▶ transferring ──▶ idle (card in the shredder)
  *   verified ──no match / cancel──▶ ejecting ──▶ idle
  *   any ──shredder unavailable──▶ disabled (slot closed) ──shredder back──▶ idle
+ *   any ──reader unplugged──▶ disabled (the session falls back to the birth date) ──plugged in──▶ idle
  */
 
 export type ReaderState = 'idle' | 'accepting' | 'reading' | 'verified' | 'ejecting' | 'transferring' | 'disabled';
@@ -22,6 +23,8 @@ export interface ReaderCtx {
   /** the MRZ of the card in the reader: needed until the verdict, dropped after */
   mrz: string[] | null;
   shredderAvailable: boolean;
+  /** the reader itself answers (false while unplugged); absent in state saved before it existed */
+  connected?: boolean;
   reads: number;
 }
 
@@ -34,6 +37,8 @@ export const ReaderMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('verdict'), sessionId: z.string(), accepted: z.boolean(), documentNumber: z.string().nullable() }),
   z.object({ type: z.literal('cancel'), sessionId: z.string() }),
   z.object({ type: z.literal('eject.done') }),
+  z.object({ type: z.literal('eject.failed'), code: errorCode }),
+  z.object({ type: z.literal('reader.status'), available: z.boolean(), code: errorCode.nullable() }),
   z.object({ type: z.literal('transfer.done'), documentNumber: z.string(), sessionId: z.string() }),
   z.object({ type: z.literal('transfer.failed'), code: errorCode }),
   z.object({ type: z.literal('shredder.status'), available: z.boolean() }),
@@ -47,6 +52,9 @@ export type ReaderIo =
   | { kind: 'eject' }
   | { kind: 'transfer'; documentNumber: string; sessionId: string };
 
+/** Whether the slot may take a card: the reader answers and the shredder can take it. */
+const usable = (ctx: ReaderCtx): boolean => ctx.shredderAvailable && ctx.connected !== false;
+
 export function readerActor(port: CardReaderPort) {
   return defineActor<ReaderCtx, ReaderEvent, ReaderIo>({
     kind: 'reader',
@@ -54,7 +62,7 @@ export function readerActor(port: CardReaderPort) {
     init: () => ({ state: 'idle', sessionId: null, mrz: null, shredderAvailable: true, reads: 0 }),
     on: {
       accept: (ctx, e, enq) => {
-        if (ctx.state === 'disabled' || !ctx.shredderAvailable) {
+        if (ctx.state === 'disabled' || !usable(ctx)) {
           enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.unavailable' } });
           return;
         }
@@ -80,6 +88,11 @@ export function readerActor(port: CardReaderPort) {
       },
       'read.failed': (ctx, e, enq) => {
         if (ctx.state !== 'reading' || !ctx.sessionId) return;
+        if (e.code === 'READER_DISCONNECTED') {
+          // Nothing to eject through a dead line: the birth date is the way on, staff checks the slot.
+          enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.unavailable' } });
+          return { ...ctx, state: 'disabled', sessionId: null, mrz: null, connected: false };
+        }
         enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.unreadable', code: e.code } });
         enq.emit.io({ op: { kind: 'eject' } });
         return { ...ctx, state: 'ejecting', mrz: null };
@@ -97,7 +110,7 @@ export function readerActor(port: CardReaderPort) {
         if (ctx.sessionId !== e.sessionId) return;
         if (ctx.state === 'accepting') {
           enq.emit.io({ op: { kind: 'slot', open: false } });
-          return { ...ctx, state: ctx.shredderAvailable ? 'idle' : 'disabled', sessionId: null };
+          return { ...ctx, state: usable(ctx) ? 'idle' : 'disabled', sessionId: null };
         }
         if (ctx.state === 'verified' || ctx.state === 'reading') {
           enq.emit.io({ op: { kind: 'eject' } });
@@ -106,11 +119,31 @@ export function readerActor(port: CardReaderPort) {
       },
       'eject.done': (ctx, _e, enq) => {
         if (ctx.sessionId) enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.ejected' } });
-        return { ...ctx, state: ctx.shredderAvailable ? 'idle' : 'disabled', sessionId: null, mrz: null };
+        return { ...ctx, state: usable(ctx) ? 'idle' : 'disabled', sessionId: null, mrz: null };
+      },
+      'eject.failed': (ctx, e, enq) => {
+        enq.emit.send({ to: ALARMS, message: raise('reader:eject', e.code, 'warning', 'reader/1', `Card reader could not give a card back (${e.code}): check the slot`) });
+        if (ctx.sessionId) enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.ejected' } });
+        return { ...ctx, state: 'disabled', sessionId: null, mrz: null };
+      },
+      /** The reader was unplugged or is back; unplugged, a waiting session goes on with the birth date. */
+      'reader.status': (ctx, e, enq) => {
+        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: e.available && ctx.shredderAvailable, code: e.code } });
+        if (!e.available) {
+          enq.emit.send({ to: ALARMS, message: raise('reader:line', e.code ?? 'READER_DISCONNECTED', 'warning', 'reader/1', `Card reader is not connected (${e.code ?? 'READER_DISCONNECTED'}): the panel offers the birth date only`) });
+          if (ctx.sessionId && (ctx.state === 'accepting' || ctx.state === 'reading')) {
+            enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.unavailable' } });
+          }
+          const keep = ctx.state === 'verified' || ctx.state === 'transferring' || ctx.state === 'ejecting';
+          return { ...ctx, connected: false, state: keep ? ctx.state : 'disabled', sessionId: keep ? ctx.sessionId : null, mrz: keep ? ctx.mrz : null };
+        }
+        enq.emit.send({ to: ALARMS, message: clear('reader:line') });
+        const next = { ...ctx, connected: true };
+        return { ...next, state: ctx.state === 'disabled' && usable(next) ? 'idle' : ctx.state };
       },
       'transfer.done': (ctx, e, enq) => {
         enq.emit.send({ to: SHREDDER, message: { type: 'shred', sessionId: e.sessionId, documentNumber: e.documentNumber } });
-        return { ...ctx, state: ctx.shredderAvailable ? 'idle' : 'disabled', sessionId: null };
+        return { ...ctx, state: usable(ctx) ? 'idle' : 'disabled', sessionId: null };
       },
       'transfer.failed': (ctx, e, enq) => {
         enq.emit.send({ to: ALARMS, message: raise('reader:transfer', e.code, 'critical', 'reader/1', `Card reader could not move a card to the shredder (${e.code})`) });
@@ -127,8 +160,9 @@ export function readerActor(port: CardReaderPort) {
           }
           return { ...ctx, shredderAvailable: false, state: ctx.state === 'idle' ? 'disabled' : ctx.state };
         }
-        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: true, code: null } });
-        return { ...ctx, shredderAvailable: true, state: ctx.state === 'disabled' ? 'idle' : ctx.state };
+        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: ctx.connected !== false, code: null } });
+        const next = { ...ctx, shredderAvailable: true };
+        return { ...next, state: ctx.state === 'disabled' && usable(next) ? 'idle' : ctx.state };
       },
       // After a restart a card may still sit in the reader: give it back, never shred on a guess.
       recovered: (ctx, _e, enq) => {
@@ -140,8 +174,14 @@ export function readerActor(port: CardReaderPort) {
     async io(op) {
       switch (op.kind) {
         case 'slot':
-          await port.setAccepting(op.open);
-          return;
+          try {
+            await port.setAccepting(op.open);
+            return;
+          } catch (error) {
+            // A reader that went away is a state the box lives with; anything else fails the actor.
+            if (codeOf(error, '') !== 'READER_DISCONNECTED') throw error;
+            return { type: 'reader.status', available: false, code: 'READER_DISCONNECTED' };
+          }
         case 'read':
           try {
             return { type: 'read.done', mrz: (await port.read()).mrz };
@@ -149,8 +189,13 @@ export function readerActor(port: CardReaderPort) {
             return { type: 'read.failed', code: codeOf(error, 'CARD_UNREADABLE') };
           }
         case 'eject':
-          await port.eject();
-          return { type: 'eject.done' };
+          try {
+            await port.eject();
+            return { type: 'eject.done' };
+          } catch (error) {
+            if (codeOf(error, '') !== 'READER_DISCONNECTED') throw error;
+            return { type: 'eject.failed', code: 'READER_DISCONNECTED' };
+          }
         case 'transfer':
           try {
             await port.transfer();

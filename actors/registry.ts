@@ -5,6 +5,7 @@ import {
   ALARMS,
   OUTBOX,
   REGISTRY,
+  ROOM_DOOR,
   clear,
   compartmentAddress,
   raise,
@@ -157,6 +158,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean() }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
+  z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
   z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string() }),
   z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string() }),
   z.object({ type: z.literal('pickup.release'), sessionId: z.string() }),
@@ -566,6 +568,40 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           numberThrottles: { ...next.numberThrottles, [numberKey]: n },
           kioskThrottles: { ...next.kioskThrottles, [e.kioskId]: k },
         };
+      },
+
+      /**
+       * The after-hours room's outside panel: number and PIN of a READY pickup open the room door.
+       * Checked as at the kiosk (same throttles, same constant work, failures count toward the
+       * pickup's limit), but nothing is claimed and the PIN stays valid for the pickup inside.
+       */
+      'auth.doorPin': (ctx, e, enq) => {
+        const numberKey = crypto.numberKey(e.phone);
+        const nThrottle = ctx.numberThrottles[numberKey];
+        const kThrottle = ctx.kioskThrottles[e.kioskId];
+        const retryAt = Math.max(nThrottle?.until ?? 0, kThrottle?.until ?? 0);
+        if (retryAt > e.now) {
+          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt, door: true } } });
+          return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
+        }
+        const candidates = Object.values(ctx.pickups).filter((p) => p.phone === e.phone && p.status === 'READY' && p.pinHash);
+        let match: Pickup | undefined;
+        for (const p of candidates) if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
+        for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
+        if (match) {
+          enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: match.reference } });
+          enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: match.reference } });
+          enq.emit.send(answer(e, { opened: true }));
+          const { [numberKey]: _n, ...numberThrottles } = ctx.numberThrottles;
+          return { ...ctx, numberThrottles };
+        }
+        let next = ctx;
+        for (const p of candidates) next = countFailure(next, p, e.now, enq, 'pin')[0];
+        if (candidates.length === 0) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin', door: true } } });
+        const n = bump(nThrottle, e.now);
+        const k = bump(kThrottle, e.now);
+        enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: Math.max(n.until, k.until) || null }));
+        return { ...next, numberThrottles: { ...next.numberThrottles, [numberKey]: n }, kioskThrottles: { ...next.kioskThrottles, [e.kioskId]: k } };
       },
 
       'auth.oldDocument': (ctx, e, enq) => {

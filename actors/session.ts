@@ -62,6 +62,8 @@ export interface SessionCtx {
    * can take the new document, and given back if the session ends otherwise. Dropped at the end.
    */
   heldDocument?: string | null;
+  /** headphones are plugged into the panel's jack: speech goes private (absent in older saved state) */
+  headphones?: boolean;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -74,6 +76,8 @@ export interface SessionView {
   readonly oldIdPossible: boolean;
   readonly compartmentId: string | null;
   readonly outcome: SessionOutcome | null;
+  /** headphones in the panel's jack: the page speaks privately, including masked entries */
+  readonly headphones: boolean;
 }
 
 export function sessionView(ctx: SessionCtx): SessionView {
@@ -86,6 +90,7 @@ export function sessionView(ctx: SessionCtx): SessionView {
     oldIdPossible: ctx.oldIdPossible,
     compartmentId: ctx.compartmentId,
     outcome: ctx.outcome,
+    headphones: ctx.headphones ?? false,
   };
 }
 
@@ -126,6 +131,7 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.doorNotOpened') }),
   z.object({ type: z.literal('timeout') }),
   z.object({ type: z.literal('linger.over') }),
+  z.object({ type: z.literal('headphones'), plugged: z.boolean() }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted') }),
 ]);
@@ -143,6 +149,8 @@ export interface SessionPolicy {
 export interface SessionInput {
   id: string;
   kioskId: string;
+  /** the panel's headphone jack when the session starts */
+  headphones?: boolean;
 }
 
 export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel';
@@ -223,6 +231,7 @@ export function sessionActor(policy: SessionPolicy) {
       lastInputAt: 0,
       cardInReader: false,
       waiting: [],
+      headphones: input.headphones ?? false,
     }),
     on: {
       started: (ctx, e, enq) => {
@@ -341,6 +350,8 @@ export function sessionActor(policy: SessionPolicy) {
         if (ctx.step === 'opening' || ctx.step === 'shredding') return;
         return finish(ctx, 'timeout', 'SESSION_TIMEOUT', e.now, enq);
       },
+      // The kiosk reports the jack; the view tells the page to switch speech to private mode.
+      headphones: (ctx, e, enq) => (ctx.headphones === e.plugged || ctx.step === 'done' ? undefined : view({ ...ctx, headphones: e.plugged }, enq)),
       'linger.over': (_ctx, _e, enq) => {
         enq.emit.stop({});
       },

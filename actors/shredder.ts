@@ -2,7 +2,7 @@ import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
 import { z } from 'zod';
 import { defineActor } from './runtime/define.js';
 import { ALARMS, READER, REGISTRY, clear, maybeAsked, raise, request, sessionAddress } from './messages.js';
-import type { ShredderPort } from '../drivers/ports.js';
+import type { ShredResult, ShredderPort } from '../drivers/ports.js';
 
 /**
  * The shredder destroys old ID cards the reader hands it. Every destruction is audited with the
@@ -29,7 +29,7 @@ export interface ShredderCtx {
 export const ShredderMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('shred'), sessionId: z.string(), documentNumber: z.string() }),
   z.object({ type: z.literal('shred.done'), binFree: z.number() }),
-  z.object({ type: z.literal('shred.failed'), code: z.enum(['SHREDDER_JAM', 'SHREDDER_BIN_FULL']), binFree: z.number() }),
+  z.object({ type: z.literal('shred.failed'), code: z.enum(['SHREDDER_JAM', 'SHREDDER_BIN_FULL', 'SHREDDER_FAULT']), binFree: z.number() }),
   z.object({ type: z.literal('jam') }),
   z.object({ type: z.literal('clear'), by: z.string(), binEmptied: z.boolean(), ...maybeAsked }),
   z.object({ type: z.literal('cleared'), by: z.string(), binEmptied: z.boolean(), binFree: z.number(), request: z.object(request).nullable() }),
@@ -73,9 +73,13 @@ export function shredderActor(port: ShredderPort) {
         if (!ctx.current) return;
         enq.emit.audit({ entry: { action: 'oldId.retained', subject: ctx.current.documentNumber, detail: { session: ctx.current.sessionId, reason: e.code } } });
         enq.emit.send({ to: sessionAddress(ctx.current.sessionId), message: { type: 'card.retained' } });
-        enq.emit.send({ to: ALARMS, message: raise(e.code === 'SHREDDER_JAM' ? 'shredder:jam' : 'shredder:bin', e.code, 'critical', 'shredder/1', e.code === 'SHREDDER_JAM' ? 'Shredder jammed with a card inside: clear it and destroy the card' : 'Shredder bin is full: empty it') });
+        const text =
+          e.code === 'SHREDDER_JAM' ? 'Shredder jammed with a card inside: clear it and destroy the card'
+          : e.code === 'SHREDDER_FAULT' ? 'Shredder failed mid-card (its board or bus): check it, destroy the card by hand, then clear it'
+          : 'Shredder bin is full: empty it';
+        enq.emit.send({ to: ALARMS, message: raise(e.code === 'SHREDDER_BIN_FULL' ? 'shredder:bin' : 'shredder:jam', e.code, 'critical', 'shredder/1', text) });
         for (const s of announce(false, e.code)) enq.emit.send(s);
-        return { ...ctx, state: e.code === 'SHREDDER_JAM' ? 'jammed' : 'binFull', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentNumber] };
+        return { ...ctx, state: e.code === 'SHREDDER_BIN_FULL' ? 'binFull' : 'jammed', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentNumber] };
       },
       /** A jam reported by the device outside a shred (sensor). */
       jam: (ctx, _e, enq) => {
@@ -104,8 +108,20 @@ export function shredderActor(port: ShredderPort) {
       },
     },
     async io(op) {
-      if (op.kind === 'readBin') return { type: 'cleared', by: op.by, binEmptied: op.binEmptied, binFree: port.binFree(), request: op.request };
-      const result = await port.shred();
+      if (op.kind === 'readBin') {
+        // The driver counts cards since the bin was last emptied; staff's word starts the count again.
+        if (op.binEmptied) port.emptyBin();
+        return { type: 'cleared', by: op.by, binEmptied: op.binEmptied, binFree: port.binFree(), request: op.request };
+      }
+      let result: ShredResult;
+      try {
+        result = await port.shred();
+      } catch (error) {
+        // The pin driver failed mid-card (its board or bus): the card is inside, its fate unknown.
+        // Anything else fails the actor, as before.
+        if (typeof (error as { code?: unknown } | null)?.code !== 'string') throw error;
+        return { type: 'shred.failed', code: 'SHREDDER_FAULT', binFree: port.binFree() };
+      }
       return result.ok ? { type: 'shred.done', binFree: port.binFree() } : { type: 'shred.failed', code: result.code, binFree: port.binFree() };
     },
   });

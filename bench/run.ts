@@ -18,7 +18,9 @@ import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as kiosk from './kiosk.js';
 import * as pickups from './pickups.js';
+import * as reader from './reader.js';
 import * as scale from './scale.js';
+import * as shredder from './shredder.js';
 
 export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['actors', actors.run],
@@ -27,6 +29,8 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['pickups', pickups.run],
   ['kiosk', kiosk.run],
   ['hardware', hardware.run],
+  ['reader', reader.run],
+  ['shredder', shredder.run],
   ['durability', durability.run],
   ['scale', scale.run],
   ['fleet', fleet.run],

@@ -4,6 +4,8 @@
  * checks all of it before any I/O, so a wrong pin never reaches a chip.
  */
 
+import { pinClaimer, validateDevices, type DeviceLayouts } from './device-layout.js';
+
 export type BoardKind = 'mcp23017' | 'pcf8574' | 'pcf8574a';
 export type CompartmentSize = 'S' | 'M' | 'L' | 'XL';
 
@@ -60,6 +62,8 @@ export interface CompartmentConfig {
 export interface Layout {
   boards: BoardConfig[];
   compartments: CompartmentConfig[];
+  /** the devices beside the compartments (reader, …); null where the layout names none */
+  devices?: DeviceLayouts;
 }
 
 export type LayoutErrorCode =
@@ -78,7 +82,14 @@ export type LayoutErrorCode =
   | 'SIZE_INVALID'
   | 'HEIGHT_INVALID'
   | 'LOCK_TIMING_INVALID'
-  | 'BUS_TOO_FAST';
+  | 'BUS_TOO_FAST'
+  | 'DEVICE_BOARD_UNKNOWN'
+  | 'INPUT_ON_OUTPUT_ONLY_PIN'
+  | 'READER_SERIAL_INVALID'
+  | 'READER_PROTOCOL_INVALID'
+  | 'SHREDDER_TIMING_INVALID'
+  | 'HEADPHONES_INVALID'
+  | 'ROOM_DOOR_INVALID';
 
 /** A layout refused before any I/O, with a stable code and a message naming the exact problem. */
 export class LayoutError extends Error {
@@ -198,7 +209,8 @@ export function validateLayout(input: unknown): Layout {
     compartments.push({ id, board: board.id, lockPin, doorPin, size: size as CompartmentSize, heightCm, accessible, lock: lockTiming(c.lock, id) });
   });
 
-  return { boards: [...boards.values()], compartments };
+  const devices = validateDevices(root, pinClaimer(boards, pinOwner));
+  return { boards: [...boards.values()], compartments, devices };
 }
 
 function lockTiming(input: unknown, id: string): LockTiming {

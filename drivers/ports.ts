@@ -50,17 +50,30 @@ export interface CardData {
   mrz: string[];
 }
 
+/** A device (card reader, shredder) going away or coming back. */
+export interface DeviceStatusEvent {
+  device: 'reader' | 'shredder';
+  ok: boolean;
+  /** stable code when not ok, e.g. READER_DISCONNECTED */
+  code?: string;
+}
+
 export interface CardReaderPort {
+  /** Opens the line to the reader with the slot closed; an absent reader is reported through onStatus. */
+  start(): Promise<void>;
   /** A card was pushed into the slot. */
   onCardInserted(listener: () => void): () => void;
   /** Opens or closes the slot for cards. */
   setAccepting(accepting: boolean): Promise<void>;
-  /** Reads the inserted card. Rejects with DriverError (CARD_UNREADABLE, NO_CARD). */
+  /** Reads the inserted card. Rejects with DriverError (CARD_UNREADABLE, NO_CARD, READER_DISCONNECTED). */
   read(): Promise<CardData>;
   /** Gives the card back through the slot. */
   eject(): Promise<void>;
   /** Moves the card inside, into the shredder's feed. */
   transfer(): Promise<void>;
+  /** The reader disconnected or came back. Returns an unsubscribe. */
+  onStatus(listener: (e: DeviceStatusEvent) => void): () => void;
+  close(): Promise<void>;
 }
 
 export type ShredResult = { ok: true } | { ok: false; code: 'SHREDDER_JAM' | 'SHREDDER_BIN_FULL' };
@@ -71,6 +84,8 @@ export interface ShredderPort {
   /** Cards the bin can still take. */
   binFree(): number;
   binCapacity(): number;
+  /** Staff emptied the bin: the count starts again. */
+  emptyBin(): void;
 }
 
 export interface SmsMessage {
@@ -100,10 +115,38 @@ export interface PhysicalWorld {
   latched(compartment: string): boolean;
 }
 
+/** A panel's headphone jack changed. */
+export interface HeadphoneEvent {
+  kiosk: string;
+  plugged: boolean;
+}
+
+/** The headphone jacks of the panels (a switch contact in each jack). */
+export interface HeadphonePort {
+  /** Debounced changes. Returns an unsubscribe. */
+  onChange(listener: (e: HeadphoneEvent) => void): () => void;
+  /** Whether headphones are in the jack of `kiosk` now (false when unknown). */
+  plugged(kiosk: string): boolean;
+}
+
+/** The after-hours room's door: a strike the box unlocks and a contact it watches. */
+export interface RoomDoorPort {
+  /** Energises (unlocks) or releases the strike. Rejects with DriverError (BOARD_FAULT, …). */
+  setUnlocked(unlocked: boolean): Promise<void>;
+  /** Debounced contact changes. Returns an unsubscribe. */
+  onDoorChange(listener: (door: DoorState) => void): () => void;
+  /** The debounced contact now ('closed' until first read). */
+  door(): DoorState;
+}
+
 /** All hardware of one box. */
 export interface Hardware {
   locks: LockPort;
   reader: CardReaderPort;
   shredder: ShredderPort;
   sms: SmsGateway;
+  /** absent where the panels have no jack wired */
+  headphones?: HeadphonePort;
+  /** absent where the box has no after-hours room */
+  roomDoor?: RoomDoorPort;
 }

@@ -97,6 +97,16 @@ builder.mutationFields((t) => ({
       return true;
     },
   }),
+  simulateHeadphones: t.boolean({
+    description: 'Headphones go into (plugged: true) or come out of the jack of a panel; the panel\'s session shows it as `headphones`. On the register-level simulation the jack contact changes on its expander pin and is seen by the next polls (advance the clock).',
+    authScopes: HARNESS,
+    args: { kioskId: t.arg.id({ required: true }), plugged: t.arg.boolean({ required: true }) },
+    resolve: async (_root, args, { box }) => {
+      box.simulation.plugHeadphones(String(args.kioskId), args.plugged);
+      await box.simulation.settle();
+      return true;
+    },
+  }),
   simulateBoardFault: t.field({
     type: [CompartmentRef],
     description: 'A lock board fails (ok: false; code I2C_NACK or I2C_TIMEOUT) or recovers. On the register-level I2C simulation the fault is injected on the bus and the lock bank finds it by polling (advance the clock); on device-level simulation the board reports it at once.',

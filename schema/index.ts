@@ -11,6 +11,7 @@ import './audit.js';
 import './harness.js';
 import './changes.js';
 import './office.js';
+import './room.js';
 
 export type { Context, Role } from './builder.js';
 

@@ -40,7 +40,7 @@ export const LIST_FACTOR = 10;
 /** A connection's page when `first` is not given (as `pageSize` in pagination.ts). */
 export const DEFAULT_PAGE = 20;
 /** Mutations a citizen's guess goes through; only one of them per request. */
-export const PANEL_INPUTS = new Set(['enterPhone', 'enterPin', 'chooseFactor', 'enterBirthDate']);
+export const PANEL_INPUTS = new Set(['enterPhone', 'enterPin', 'chooseFactor', 'enterBirthDate', 'enterRoom']);
 
 export const limitError = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
 

@@ -1,9 +1,9 @@
 import { alarmsActor, isOpen as alarmIsOpen, type Alarm, type AlarmsCtx } from '../actors/alarms.js';
 import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js';
 import { DomainError, isDomainError, toErrorCode, type ErrorCode } from '../actors/domain/errors.js';
-import { isOpen, nextOpening } from '../actors/domain/hours.js';
+import { DUESSELDORF_HOURS, isOpen, nextOpening, validateOpeningHours } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
-import { ALARMS, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
+import { ALARMS, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
@@ -16,8 +16,24 @@ import { shredderActor, type ShredderCtx } from '../actors/shredder.js';
 import { openI2cBus } from '../drivers/i2c/i2c-bus-adapter.js';
 import { createSimulatedLockBank, I2cLockBank, type SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
 import type { I2cPort } from '../drivers/i2c/port.js';
-import type { Hardware, PhysicalWorld } from '../drivers/ports.js';
-import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
+import type { ReaderLayout } from '../drivers/device-layout.js';
+import { pinPulseActuator } from '../drivers/i2c/card-actuator.js';
+import type { GpioPort } from '../drivers/i2c/port.js';
+import { ExpanderShredder } from '../drivers/i2c/shredder.js';
+import { ExpanderHeadphoneJacks } from '../drivers/i2c/headphones.js';
+import { SimulatedHeadphoneContacts } from '../drivers/i2c/sim/headphones.js';
+import { SimulatedShredderMechanism } from '../drivers/i2c/sim/shredder.js';
+import { SimulatedRoomDoorMechanism } from '../drivers/i2c/sim/room-door.js';
+import { ExpanderRoomDoor } from '../drivers/i2c/room-door.js';
+import { roomDoorActor } from '../actors/room-door.js';
+import { normalizeMobile } from '../actors/domain/phone.js';
+import type { WiredDevice } from '../drivers/i2c/sim/world.js';
+import type { CardData, CardReaderPort, Hardware, PhysicalWorld } from '../drivers/ports.js';
+import { SerialMrzReader } from '../drivers/serial/mrz-reader.js';
+import type { SerialOpener } from '../drivers/serial/port.js';
+import { openSerialLine } from '../drivers/serial/serialport-adapter.js';
+import { SimulatedMrzReaderDevice } from '../drivers/serial/sim/mrz-device.js';
+import { SimulatedCardReader, SimulatedHeadphoneJacks, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { registryCrypto } from './crypto.js';
 import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
@@ -30,6 +46,7 @@ export interface SimulatedHardware extends Hardware {
   reader: SimulatedCardReader;
   shredder: SimulatedShredder;
   sms: SimulatedSmsGateway;
+  headphones: SimulatedHeadphoneJacks;
 }
 
 export interface CreateBoxOptions {
@@ -54,10 +71,22 @@ export type Box = Awaited<ReturnType<typeof createBox>>;
  */
 export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOptions = {}) {
   const config: BoxConfig = resolveConfig(input);
+  const roomDoorLayout = config.layout?.devices?.roomDoor ?? null;
+  // The room is open to everyone during the office hours; the kiosk inside keeps the box's own hours.
+  const roomHours = roomDoorLayout ? (roomDoorLayout.hours === 'duesseldorf' ? DUESSELDORF_HOURS : validateOpeningHours(roomDoorLayout.hours)) : null;
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = options.persistence ?? (await openPersistence(config.storage, { namespace: config.storageNamespace }));
-  const { hardware, world, i2c, realBuses } = options.hardware
-    ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null, realBuses: new Map<number, I2cPort>() }
+  const { hardware, world, i2c, realBuses, cardSlot, shredderMechanism, plugHeadphones, roomDoorMechanism } = options.hardware
+    ? {
+        hardware: options.hardware,
+        world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null,
+        i2c: null,
+        realBuses: new Map<number, I2cPort>(),
+        cardSlot: options.hardware.reader instanceof SimulatedCardReader ? options.hardware.reader : null,
+        shredderMechanism: null,
+        roomDoorMechanism: null,
+        plugHeadphones: options.hardware.headphones instanceof SimulatedHeadphoneJacks ? options.hardware.headphones.plug.bind(options.hardware.headphones) : null,
+      }
     : await buildHardware(config, clock);
   const crypto = registryCrypto(Buffer.from(config.pinKey, 'utf8'), options.generatePin);
 
@@ -93,6 +122,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     shredderActor(hardware.shredder),
     sessionActor({ inactivityMs: config.sessionTimeoutMs, lingerMs: 5_000, maxPinRejections: 3, timeZone: config.timeZone }),
     kioskActor(config.hours),
+    ...(hardware.roomDoor && roomDoorLayout
+      ? [roomDoorActor({ hours: roomHours!, openMs: roomDoorLayout.openMs, heldOpenMs: roomDoorLayout.heldOpenMs }, hardware.roomDoor)]
+      : []),
     outboxActor(config.sms, hardware.sms),
     alarmsActor,
   ];
@@ -135,10 +167,21 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   await supervisor.spawn(SHREDDER, 'shredder');
   for (const c of config.compartments) await supervisor.spawn(compartmentAddress(c.id), 'compartment', c);
   for (const k of config.kiosks) await supervisor.spawn(kioskAddress(k), 'kiosk', { id: k });
+  if (hardware.roomDoor && roomDoorLayout) await supervisor.spawn(ROOM_DOOR, 'roomDoor');
 
   // Hardware events enter the actor system as messages.
   await hardware.locks.start();
+  const readerStatus = hardware.reader.onStatus((e) => supervisor.send(READER, { type: 'reader.status', available: e.ok, code: e.code ?? null }, 'hw/reader'));
+  await hardware.reader.start();
+  // The panels learn their jacks' state as found at start (the first poll settles it silently).
+  for (const k of config.kiosks) if (hardware.headphones?.plugged(k)) supervisor.send(kioskAddress(k), { type: 'headphones.changed', plugged: true }, 'hw/headphones');
+  const roomDoorChanges = hardware.roomDoor?.onDoorChange((door) => supervisor.send(ROOM_DOOR, { type: 'door.changed', door }, 'hw/roomDoor'));
+  const headphoneChanges = hardware.headphones?.onChange((e) => {
+    if (supervisor.has(kioskAddress(e.kiosk))) supervisor.send(kioskAddress(e.kiosk), { type: 'headphones.changed', plugged: e.plugged }, 'hw/headphones');
+  });
   const unsubscribe = [
+    ...(headphoneChanges ? [headphoneChanges] : []),
+    ...(roomDoorChanges ? [roomDoorChanges] : []),
     hardware.locks.onDoorChange((e) => supervisor.send(compartmentAddress(e.compartment), { type: 'door.changed', door: e.door }, 'hw/locks')),
     hardware.locks.onBoardStatus((e) => {
       const from = `hw/board/${e.board}`;
@@ -152,6 +195,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       for (const c of e.compartments) supervisor.send(compartmentAddress(c), { type: 'board.status', ok: e.ok, ...(e.ok ? {} : { code }) }, from);
     }),
     hardware.reader.onCardInserted(() => supervisor.send(READER, { type: 'card.inserted' }, 'hw/reader')),
+    readerStatus,
   ];
 
   const registry = () => supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
@@ -211,10 +255,16 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     i2c,
     /** the I2C buses the lock boards are on (real or simulated), by bus number; empty without boards */
     i2cPorts: (i2c?.buses ?? realBuses) as ReadonlyMap<number, I2cPort>,
+    /** the slot of a simulated card reader (device or byte level), where a test pushes a card; null on real hardware */
+    cardSlot,
+    /** the simulated shredder mechanism on expander pins (i2c-sim with a shredder in the layout) */
+    shredderMechanism,
+    /** the after-hours room's simulated door (i2c-sim with a room door in the layout): a person pushes, forces, closes it */
+    roomDoorMechanism,
     /** true when this start found no earlier state */
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
-    simulation: createSimulation({ supervisor, hardware, world, i2c, layout: config.layout, now: () => clock.now() }),
+    simulation: createSimulation({ supervisor, hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, layout: config.layout, now: () => clock.now() }),
     events: supervisor.events,
     trace: supervisor.trace,
     /** every change of a compartment's view (state, door, lock, fault, service), as it commits */
@@ -239,12 +289,28 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       askExisting(compartmentAddress(compartmentId), { type: 'fault.clear', by }, `api/${by}`, 'COMPARTMENT_NOT_FOUND', `compartment ${compartmentId}`),
     /** Staff cleared the shredder (and emptied its bin: on simulated hardware the bin empties here, as staff's hands would). */
     clearShredder: async (by: string, binEmptied: boolean): Promise<void> => {
-      if (binEmptied && hardware.shredder instanceof SimulatedShredder) box.simulation.emptyShredderBin();
+      if (binEmptied && (hardware.shredder instanceof SimulatedShredder || shredderMechanism)) box.simulation.emptyShredderBin();
+      shredderMechanism?.clearJam();
       await ask<null>(SHREDDER, { type: 'clear', by, binEmptied }, `api/${by}`);
     },
     acknowledgeAlarm: (id: string, by: string) => ask<Alarm>(ALARMS, { type: 'alarm.ack', id, by }),
 
     // --- kiosk ------------------------------------------------------------------------------
+    /**
+     * The after-hours room's outside panel: number and PIN of a READY pickup unlock the room door
+     * for its `openMs`; the PIN stays valid for the pickup inside, the attempt counts toward the
+     * same limits. During the opening hours the door is open anyway and nothing is checked.
+     */
+    enterRoom: async (kioskId: string, phone: string, pin: string): Promise<{ opened: true; byHours: boolean }> => {
+      if (!roomDoorLayout || !hardware.roomDoor || kioskId !== roomDoorLayout.panel) {
+        throw new DomainError('NOT_A_DOOR_PANEL', `panel ${kioskId} is not the outside panel of an after-hours room`);
+      }
+      if (isOpen(roomHours!, clock.now())) return { opened: true, byHours: true };
+      const number = normalizeMobile(phone);
+      if (!/^\d{6}$/.test(pin)) throw new DomainError('INVALID_PIN_FORMAT', 'The PIN is six digits');
+      await ask(REGISTRY, { type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
+      return { opened: true, byHours: false };
+    },
     startSession: (kioskId = config.kiosks[0]!) => {
       if (!supervisor.has(kioskAddress(kioskId))) return Promise.reject(new DomainError('SESSION_NOT_FOUND', `no kiosk ${kioskId}`));
       return ask<{ sessionId: string }>(kioskAddress(kioskId), { type: 'session.start' }, `api/kiosk/${kioskId}`);
@@ -340,6 +406,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       await supervisor.settle().catch(() => {});
       await supervisor.close();
       await hardware.locks.close();
+      await hardware.reader.close();
       await persistence.close();
     },
   };
@@ -349,11 +416,35 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   return box;
 }
 
+/** Where a test or the harness pushes a card into a simulated reader. */
+export interface CardSlot {
+  insert(card: CardData): boolean;
+}
+
+interface BuiltHardware {
+  hardware: Hardware;
+  world: PhysicalWorld | null;
+  i2c: SimulatedLockBank | null;
+  cardSlot: CardSlot | null;
+  /** the shredder's simulated mechanism behind expander pins, when the layout names one on i2c-sim */
+  shredderMechanism: SimulatedShredderMechanism | null;
+  /** a person plugging headphones into a panel's simulated jack; null on real hardware */
+  plugHeadphones: ((kiosk: string, plugged: boolean) => void) | null;
+  /** the real I2C buses the boards are on, by number; empty on simulations */
+  realBuses: Map<number, I2cPort>;
+  /** the after-hours room's door behind expander pins, on i2c-sim with a room door in the layout */
+  roomDoorMechanism: SimulatedRoomDoorMechanism | null;
+}
+
 /** Builds the devices the configuration asks for. */
-async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardware: Hardware; world: PhysicalWorld | null; i2c: SimulatedLockBank | null; realBuses: Map<number, I2cPort> }> {
+async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHardware> {
   const devices = simulatedHardware(config, clock);
   const none = new Map<number, I2cPort>();
-  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, realBuses: none };
+  const plugSimulated = devices.headphones.plug.bind(devices.headphones);
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, realBuses: none, cardSlot: devices.reader, shredderMechanism: null, plugHeadphones: plugSimulated, roomDoorMechanism: null };
+  const readerLayout = config.layout.devices?.reader ?? null;
+  const shredderLayout = config.layout.devices?.shredder ?? null;
+  const doorLayout = config.layout.devices?.roomDoor ?? null;
   if (config.hardware === 'i2c-sim') {
     const bank = createSimulatedLockBank(config.layout, clock, { busKHz: config.i2c.busKHz, pollMs: config.i2c.pollMs, relatchAfterMs: config.doorWindowMs });
     const w = bank.world;
@@ -365,13 +456,62 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardwar
       door: (c) => (w.view(c).doorOpen ? 'open' : 'closed'),
       latched: (c) => w.view(c).latched,
     };
-    return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank, realBuses: none };
+    // Devices named in the layout run their real drivers on the register/byte-level simulation.
+    const gpio = bank.locks.gpio;
+    const mechanism = shredderLayout ? new SimulatedShredderMechanism(shredderLayout, w, clock) : null;
+    const feed = mechanism?.feed ?? devices.shredder.feed;
+    const shredder = shredderLayout ? new ExpanderShredder({ layout: shredderLayout, gpio, clock }) : devices.shredder;
+    let reader: CardReaderPort = devices.reader;
+    let cardSlot: CardSlot = devices.reader;
+    if (readerLayout) {
+      const device = new SimulatedMrzReaderDevice(readerLayout.protocol, (card) => feed.push(card));
+      if (readerLayout.gpio) w.wireDevice(slotMechanism(readerLayout.gpio, device));
+      reader = serialReader(readerLayout, device.open, clock, gpio);
+      cardSlot = device;
+    } else if (mechanism) {
+      devices.reader.feedInto(mechanism.feed);
+    }
+    const jacks = config.layout.devices?.headphones ?? [];
+    const contacts = jacks.length ? new SimulatedHeadphoneContacts(jacks, w) : null;
+    const headphones = contacts ? new ExpanderHeadphoneJacks(gpio, jacks) : devices.headphones;
+    const plugHeadphones = contacts ? (kiosk: string, plugged: boolean) => contacts.plug(kiosk, plugged) : devices.headphones.plug.bind(devices.headphones);
+    const roomDoorMechanism = doorLayout ? new SimulatedRoomDoorMechanism(doorLayout, w, () => clock.now()) : null;
+    const roomDoor = doorLayout ? new ExpanderRoomDoor(doorLayout, gpio) : undefined;
+    return { hardware: { ...devices, locks: bank.locks, reader, shredder, headphones, roomDoor }, world, i2c: bank, realBuses: none, cardSlot, shredderMechanism: mechanism, plugHeadphones, roomDoorMechanism };
   }
-  // Real boards. Card reader, shredder and SMS gateway stay simulated until their drivers exist.
+  // Real boards; the SMS gateway stays simulated here (the HTTP gateway is configured elsewhere).
   const buses = new Map<number, I2cPort>();
   for (const board of config.layout.boards) if (!buses.has(board.bus)) buses.set(board.bus, await openI2cBus(board.bus));
   const locks = new I2cLockBank({ layout: config.layout, buses, clock, pollMs: config.i2c.pollMs });
-  return { hardware: { ...devices, locks }, world: null, i2c: null, realBuses: buses };
+  const reader = readerLayout ? serialReader(readerLayout, () => openSerialLine(readerLayout.serial), clock, locks.gpio) : devices.reader;
+  const shredder = shredderLayout ? new ExpanderShredder({ layout: shredderLayout, gpio: locks.gpio, clock }) : devices.shredder;
+  const jacks = config.layout.devices?.headphones ?? [];
+  const headphones = jacks.length ? new ExpanderHeadphoneJacks(locks.gpio, jacks) : undefined;
+  const roomDoor = doorLayout ? new ExpanderRoomDoor(doorLayout, locks.gpio) : undefined;
+  return { hardware: { ...devices, locks, reader, shredder, headphones, roomDoor }, world: null, i2c: null, realBuses: buses, cardSlot: null, shredderMechanism: null, plugHeadphones: null, roomDoorMechanism: null };
+}
+
+function serialReader(layout: ReaderLayout, open: SerialOpener, clock: Clock, gpio: GpioPort): SerialMrzReader {
+  const actuator = layout.gpio ? pinPulseActuator(gpio, clock, layout.gpio) : undefined;
+  return new SerialMrzReader({ open, clock, protocol: layout.protocol, readTimeoutMs: layout.readTimeoutMs, reconnectMs: layout.reconnectMs, actuator });
+}
+
+/** The simulated reader's slot mechanism on expander outputs: a pulse on a pin moves the card. */
+function slotMechanism(pins: NonNullable<ReaderLayout['gpio']>, device: SimulatedMrzReaderDevice): WiredDevice {
+  const energised = new Set<string>();
+  return {
+    drivenLow: () => false,
+    drivesChanged(board, active) {
+      for (const [action, pin] of [['eject', pins.eject], ['retain', pins.retain]] as const) {
+        if (pin.board !== board) continue;
+        const key = `${action}`;
+        const on = active(pin.pin);
+        if (on && !energised.has(key)) device.actuate(action);
+        if (on) energised.add(key);
+        else energised.delete(key);
+      }
+    },
+  };
 }
 
 export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHardware {
@@ -385,5 +525,6 @@ export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHar
     reader: new SimulatedCardReader(shredder),
     shredder,
     sms: new SimulatedSmsGateway(),
+    headphones: new SimulatedHeadphoneJacks(),
   };
 }

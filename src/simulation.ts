@@ -1,6 +1,7 @@
 import { DomainError } from '../actors/domain/errors.js';
 import type { Supervisor } from '../actors/runtime/supervisor.js';
 import type { SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
+import type { SimulatedShredderMechanism } from '../drivers/i2c/sim/shredder.js';
 import type { Layout } from '../drivers/layout.js';
 import type { CardData, Hardware, PhysicalWorld } from '../drivers/ports.js';
 import { SimulatedCardReader, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
@@ -18,6 +19,8 @@ export interface Simulation {
   /** Pushes a card into the slot; false when the slot does not take cards now. */
   insertCard(card: CardData): boolean;
   jamShredderNext(): void;
+  /** A person plugs headphones into (or pulls them out of) the jack of panel `kiosk`. */
+  plugHeadphones(kiosk: string, plugged: boolean): void;
   /** Staff's hands emptying the bin (the shredder actor reads the new room through its port). */
   emptyShredderBin(): void;
   /** A lock board carrying `compartmentIds` fails (I2C_NACK, I2C_TIMEOUT) or recovers. */
@@ -39,6 +42,11 @@ export interface SimulationParts {
   hardware: Hardware;
   world: PhysicalWorld | null;
   i2c: SimulatedLockBank | null;
+  /** the slot of the simulated reader (device level or the byte-level serial reader) */
+  cardSlot: { insert(card: CardData): boolean } | null;
+  /** the shredder's mechanism behind expander pins (register-level simulation) */
+  shredderMechanism: SimulatedShredderMechanism | null;
+  plugHeadphones: ((kiosk: string, plugged: boolean) => void) | null;
   layout: Layout | null;
   now: () => number;
 }
@@ -57,11 +65,12 @@ export function createSimulation(parts: SimulationParts): Simulation {
     openDoor: (id) => world().openDoor(id),
     closeDoor: (id) => world().closeDoor(id),
     forceDoor: (id) => world().forceDoor(id),
-    insertCard: (card) => reader().insert(card),
+    insertCard: (card) => (parts.cardSlot ?? reader()).insert(card),
     jamShredderNext: () => {
-      shredder().jamNext = true;
+      (parts.shredderMechanism ?? shredder()).jamNext = true;
     },
-    emptyShredderBin: () => shredder().emptyBin(),
+    plugHeadphones: (kiosk, plugged) => (parts.plugHeadphones ?? unavailable('headphone jack'))(kiosk, plugged),
+    emptyShredderBin: () => (parts.shredderMechanism ?? shredder()).emptyBin(),
     boardFault: (ids, ok, code) => {
       if (i2c && layout) {
         // Register-level simulation: the fault happens on the bus, and the lock bank finds it by polling.

@@ -170,6 +170,22 @@ export const ERRORS = {
     meaning: 'The shredder bin is full (alarm code); the card slot is closed.',
     action: 'Empty the bin and clear the shredder.',
   },
+  SHREDDER_FAULT: {
+    meaning: 'The shredder\'s driver failed in the middle of a card (its expander board or bus) (alarm code); the card is inside and the card slot is closed.',
+    action: 'Check the shredder\'s board and wiring, destroy the card by hand, then clear the shredder.',
+  },
+  NOT_A_DOOR_PANEL: {
+    meaning: 'The panel is not the outside panel of an after-hours room (layout roomDoor.panel), so it opens no door.',
+    action: 'Send room entries from the door panel named in the layout.',
+  },
+  ROOM_DOOR_FORCED: {
+    meaning: 'The after-hours room door opened while it was locked (alarm code).',
+    action: 'Check the room and the door; acknowledge the alarm.',
+  },
+  ROOM_DOOR_HELD_OPEN: {
+    meaning: 'After hours, the room door stood open longer than roomDoor.heldOpenMs (alarm code); it clears when the door closes.',
+    action: 'Close the room door; check that nobody props it open.',
+  },
   SMS_UNDELIVERABLE: {
     meaning: 'An SMS failed repeatedly (alarm code); the outbox keeps retrying with backoff.',
     action: 'Check the SMS gateway and its credentials.',
@@ -253,6 +269,14 @@ export const ERRORS = {
   READER_TRANSFER_FAILED: {
     meaning: 'The reader could not move a verified card to the shredder (alarm code); the reader is disabled.',
     action: 'Open the reader, take the card out and destroy it by hand; check the mechanism.',
+  },
+  READER_DISCONNECTED: {
+    meaning: 'The serial line to the card reader went away (unplugged, cable, power) (alarm code); the panel offers only the birth date until it is back.',
+    action: 'Check the reader\'s cable and power; the box reconnects by itself and clears the alarm. A card left in the slot must be taken out by hand.',
+  },
+  READER_UNAVAILABLE: {
+    meaning: 'The card reader\'s serial device could not be opened at start (alarm code); the panel offers only the birth date.',
+    action: 'Check the device path and permissions in the layout (reader.path) and that the reader is plugged in; the box keeps trying.',
   },
   SMS_GATEWAY_UNAVAILABLE: {
     meaning: 'The SMS gateway could not be reached; the outbox retries.',

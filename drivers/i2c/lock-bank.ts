@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../../actors/runtime/clock.js';
+import { devicePins, type BoardPin } from '../device-layout.js';
 import { checkBusSpeed, type BoardConfig, type Layout } from '../layout.js';
 import { DriverError, type BoardStatusEvent, type DoorEvent, type DoorState, type LockPort } from '../ports.js';
 import { I2cBusQueue } from './bus-queue.js';
@@ -6,7 +7,7 @@ import { DEFAULT_DEBOUNCE, type DebounceOptions } from './debounce.js';
 import { LockBoard, pinMask, type BoardCompartment, type ExpanderChip } from './lock-board.js';
 import { Mcp23017Chip } from './mcp23017.js';
 import { Pcf8574Chip } from './pcf8574.js';
-import { BUS_FAULT_CODES, type I2cPort } from './port.js';
+import { BUS_FAULT_CODES, type GpioPort, type I2cPort } from './port.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { SimulatedI2cBus } from './sim/bus.js';
 import type { SimPinChip } from './sim/device.js';
@@ -65,6 +66,7 @@ export class I2cLockBank implements LockPort {
   private readonly doorListeners = new Set<(e: DoorEvent) => void>();
   private readonly statusListeners = new Set<(e: BoardStatusEvent) => void>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly pollListeners = new Set<(board: string) => void>();
   private readonly pollMs: number;
   private readonly recovery: RecoveryPolicy;
   private state: 'new' | 'running' | 'closed' = 'new';
@@ -80,7 +82,14 @@ export class I2cLockBank implements LockPort {
       const compartments: BoardCompartment[] = options.layout.compartments
         .filter((c) => c.board === config.id)
         .map((c) => ({ compartment: c.id, lockPin: c.lockPin, doorPin: c.doorPin, timing: c.lock }));
-      const pins = { locks: pinMask(compartments.map((c) => c.lockPin)), doors: pinMask(compartments.map((c) => c.doorPin)) };
+      const device = devicePins(options.layout.devices).filter((p) => p.board === config.id);
+      const deviceOutputs = pinMask(device.filter((p) => p.direction === 'output').map((p) => p.pin));
+      const deviceInputs = pinMask(device.filter((p) => p.direction === 'input').map((p) => p.pin));
+      // Device outputs are driven like locks (same shadow, same whole-byte writes); device inputs like doors.
+      const pins = {
+        locks: pinMask(compartments.map((c) => c.lockPin)) | deviceOutputs,
+        doors: pinMask(compartments.map((c) => c.doorPin)) | deviceInputs,
+      };
       const board = new LockBoard({
         id: config.id,
         chip: createExpanderChip(config, pins),
@@ -89,6 +98,7 @@ export class I2cLockBank implements LockPort {
         compartments,
         debounce: options.debounce ?? DEFAULT_DEBOUNCE,
         retry: options.retry ?? DEFAULT_RETRY,
+        deviceOutputs,
       });
       const slot: BoardSlot = { config, board, health: { ok: true }, timer: undefined };
       this.slots.set(config.id, slot);
@@ -138,6 +148,50 @@ export class I2cLockBank implements LockPort {
     return () => this.statusListeners.delete(listener);
   }
 
+  /**
+   * The device pins of the layout's boards (shredder, room door, headphone jack), through the same
+   * per-bus queue, shadows and retries as the locks. A failed board refuses with BOARD_FAULT.
+   */
+  readonly gpio: GpioPort = {
+    set: async (pin, active) => {
+      const slot = this.deviceSlot(pin);
+      await this.onHealthyBoard(slot, () => slot.board.setOutput(pin.pin, active));
+    },
+    read: async (pins) => {
+      const levels = new Map<string, number>();
+      for (const pin of pins) {
+        const slot = this.deviceSlot(pin);
+        if (!levels.has(slot.config.id)) levels.set(slot.config.id, await this.onHealthyBoard(slot, () => slot.board.readLevels()));
+      }
+      return pins.map((pin) => ((levels.get(pin.board)! >> pin.pin) & 1) === 1);
+    },
+    polled: (pin) => {
+      const levels = this.deviceSlot(pin).board.lastLevels;
+      return levels === undefined ? undefined : ((levels >> pin.pin) & 1) === 1;
+    },
+    onPoll: (listener) => {
+      this.pollListeners.add(listener);
+      return () => this.pollListeners.delete(listener);
+    },
+  };
+
+  private deviceSlot(pin: BoardPin): BoardSlot {
+    const slot = this.slots.get(pin.board);
+    if (!slot) throw new DriverError('UNKNOWN_BOARD', `no board ${pin.board} in the layout`);
+    return slot;
+  }
+
+  private async onHealthyBoard<T>(slot: BoardSlot, work: () => Promise<T>): Promise<T> {
+    if (this.state !== 'running') throw new DriverError('LOCKS_NOT_RUNNING', `the lock bank is ${this.state === 'new' ? 'not started' : 'closed'}`);
+    if (!slot.health.ok) throw new DriverError('BOARD_FAULT', `board ${slot.config.id} is out of order (${slot.health.code})`);
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof DriverError && BUS_FAULT_CODES.has(err.code)) this.markFailed(slot, err);
+      throw err;
+    }
+  }
+
   /** Health of one board, for status pages and tests. */
   health(boardId: string): BoardHealth | undefined {
     const health = this.slots.get(boardId)?.health;
@@ -158,6 +212,7 @@ export class I2cLockBank implements LockPort {
     try {
       await slot.board.start();
       this.emitDoors(await slot.board.pollDoors());
+      for (const listener of this.pollListeners) listener(slot.config.id);
       if (!slot.health.ok) {
         slot.health = { ok: true };
         this.emitStatus(slot);
@@ -172,6 +227,7 @@ export class I2cLockBank implements LockPort {
     const startedAt = this.options.clock.now();
     try {
       this.emitDoors(await slot.board.pollDoors());
+      for (const listener of this.pollListeners) listener(slot.config.id);
     } catch (err) {
       this.markFailed(slot, err);
     }

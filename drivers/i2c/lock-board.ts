@@ -48,6 +48,8 @@ export interface LockBoardOptions {
   compartments: BoardCompartment[];
   debounce: DebounceOptions;
   retry: RetryPolicy;
+  /** output pins of devices (shredder motor, flap, room door) beside the locks; their on-time is the device driver's */
+  deviceOutputs?: number;
 }
 
 /** Door switches close to ground: a closed door reads low; an open door (or a cut wire) reads high. */
@@ -73,6 +75,8 @@ export class LockBoard {
   private energised = 0;
   private readonly pulsing = new Set<string>();
   private readonly lastPulseEnd = new Map<string, number>();
+  /** pin levels of the last poll: device inputs on this board are read from it at no extra bus cost */
+  lastLevels: number | undefined;
 
   constructor(private readonly options: LockBoardOptions) {
     this.id = options.id;
@@ -128,9 +132,29 @@ export class LockBoard {
     }
   }
 
+  /**
+   * Energises or releases one device output: one latch write (from the shadow, whole bytes) in
+   * the bus queue, like a lock pulse's. Refuses a pin that is not a device output of this board.
+   */
+  async setOutput(pin: number, active: boolean): Promise<void> {
+    const bit = 1 << pin;
+    if (!((this.options.deviceOutputs ?? 0) & bit)) {
+      throw new DriverError('PIN_NOT_AN_OUTPUT', `pin ${pin} of board ${this.id} is not a device output in the layout`);
+    }
+    if (active) this.energised |= bit;
+    else this.energised &= ~bit;
+    await this.writeLocks();
+  }
+
+  /** Levels of every pin (bit i = pin i, 1 = high) in one transfer, for device inputs. */
+  readLevels(): Promise<number> {
+    return this.step((tx) => this.options.chip.readLevels(tx));
+  }
+
   /** Reads every door of the board in one transfer; returns the debounced changes. */
   async pollDoors(): Promise<DoorEvent[]> {
     const levels = await this.step((tx) => this.options.chip.readLevels(tx));
+    this.lastLevels = levels;
     const at = this.options.clock.now();
     const changes: DoorEvent[] = [];
     for (const c of this.byCompartment.values()) {

@@ -29,3 +29,18 @@ export type I2cTransfers = Omit<I2cPort, 'scan' | 'close'>;
 
 /** Stable codes of bus-level failures; a board may recover from any of them. */
 export const BUS_FAULT_CODES: ReadonlySet<string> = new Set(['I2C_NACK', 'I2C_TIMEOUT', 'BOARD_MISSING']);
+
+/**
+ * Pins of the layout's boards that devices use (shredder, room door, headphone jack), by board
+ * id and pin number. Outputs are `active` when energised, whatever the chip's polarity; inputs
+ * read `true` when high (switches close to ground, so a closed switch reads false).
+ */
+export interface GpioPort {
+  set(pin: { board: string; pin: number }, active: boolean): Promise<void>;
+  /** Reads the pins now: one transfer per board involved. */
+  read(pins: ReadonlyArray<{ board: string; pin: number }>): Promise<boolean[]>;
+  /** The level seen by the board's last door poll (no bus traffic); undefined before the first. */
+  polled(pin: { board: string; pin: number }): boolean | undefined;
+  /** After each poll of a board. Returns an unsubscribe. */
+  onPoll(listener: (board: string) => void): () => void;
+}

@@ -5,7 +5,10 @@ import {
   type CardData,
   type CardReaderPort,
   type DoorEvent,
+  type DeviceStatusEvent,
   type DoorState,
+  type HeadphoneEvent,
+  type HeadphonePort,
   type LockPort,
   type PhysicalWorld,
   type ShredResult,
@@ -159,9 +162,43 @@ export class SimulatedCardReader implements CardReaderPort {
   accepting = false;
   card: (CardData & { unreadable?: boolean }) | null = null;
   readonly ejected: CardData[] = [];
+  connected = true;
   private readonly listeners = new Set<() => void>();
+  private readonly statusListeners = new Set<(e: DeviceStatusEvent) => void>();
 
-  constructor(private readonly shredder: SimulatedShredder) {}
+  /** where transferred cards go: the shredder's feed */
+  private feed: CardData[];
+
+  constructor(shredder: SimulatedShredder) {
+    this.feed = shredder.feed;
+  }
+
+  /** Transferred cards go to another shredder's feed (the register-level simulated mechanism). */
+  feedInto(feed: CardData[]): void {
+    this.feed = feed;
+  }
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  onStatus(listener: (e: DeviceStatusEvent) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** The reader's cable is pulled: a card inside stays there, reads fail. */
+  unplug(): void {
+    this.connected = false;
+    for (const l of this.statusListeners) l({ device: 'reader', ok: false, code: 'READER_DISCONNECTED' });
+  }
+
+  /** The reader is back, with its slot closed. */
+  plug(): void {
+    this.connected = true;
+    this.accepting = false;
+    for (const l of this.statusListeners) l({ device: 'reader', ok: true });
+  }
 
   onCardInserted(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -169,12 +206,13 @@ export class SimulatedCardReader implements CardReaderPort {
   }
 
   async setAccepting(accepting: boolean): Promise<void> {
+    this.connectedOrThrow();
     this.accepting = accepting;
   }
 
   /** A person pushes a card into the slot. Returns false when the slot is closed. */
   insert(card: CardData, opts: { unreadable?: boolean } = {}): boolean {
-    if (!this.accepting || this.card) return false;
+    if (!this.connected || !this.accepting || this.card) return false;
     this.card = { ...card, unreadable: opts.unreadable ?? false };
     this.accepting = false;
     for (const l of this.listeners) l();
@@ -182,20 +220,27 @@ export class SimulatedCardReader implements CardReaderPort {
   }
 
   async read(): Promise<CardData> {
+    this.connectedOrThrow();
     if (!this.card) throw new DriverError('NO_CARD', 'no card in the reader');
     if (this.card.unreadable) throw new DriverError('CARD_UNREADABLE', 'the card could not be read');
     return { mrz: [...this.card.mrz] };
   }
 
   async eject(): Promise<void> {
+    this.connectedOrThrow();
     if (this.card) this.ejected.push({ mrz: this.card.mrz });
     this.card = null;
   }
 
   async transfer(): Promise<void> {
+    this.connectedOrThrow();
     if (!this.card) throw new DriverError('NO_CARD', 'no card to transfer');
-    this.shredder.feed.push({ mrz: this.card.mrz });
+    this.feed.push({ mrz: this.card.mrz });
     this.card = null;
+  }
+
+  private connectedOrThrow(): void {
+    if (!this.connected) throw new DriverError('READER_DISCONNECTED', 'the reader is not connected');
   }
 }
 
@@ -230,6 +275,28 @@ export class SimulatedShredder implements ShredderPort {
   /** Staff empties the bin. */
   emptyBin(): void {
     this.used = 0;
+  }
+}
+
+/** Headphone jacks a test plugs into: every change is reported at once (no bouncing contacts here). */
+export class SimulatedHeadphoneJacks implements HeadphonePort {
+  private readonly state = new Map<string, boolean>();
+  private readonly listeners = new Set<(e: HeadphoneEvent) => void>();
+
+  onChange(listener: (e: HeadphoneEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  plugged(kiosk: string): boolean {
+    return this.state.get(kiosk) ?? false;
+  }
+
+  /** A person plugs headphones into (or pulls them out of) the panel of `kiosk`. */
+  plug(kiosk: string, plugged = true): void {
+    if (this.plugged(kiosk) === plugged) return;
+    this.state.set(kiosk, plugged);
+    for (const l of this.listeners) l({ kiosk, plugged });
   }
 }
 

@@ -19,6 +19,17 @@ export interface CompartmentView {
   forcedOpenings: number;
 }
 
+/**
+ * A device wired to pins of the layout's boards (a shredder, a room door, a headphone jack): it
+ * pulls its input pins low as its switches close and watches the outputs driving it.
+ */
+export interface WiredDevice {
+  /** whether the device pulls `pin` of `board` to ground now */
+  drivenLow(board: string, pin: number): boolean;
+  /** the chip of `board` changed its drives; `active(pin)` says whether that output is energised */
+  drivesChanged(board: string, active: (pin: number) => boolean): void;
+}
+
 export interface WorldOptions {
   /** after a pulse, a door nobody opens is latched again after this long (the spring latch re-engages) */
   relatchAfterMs?: number;
@@ -49,6 +60,7 @@ export class SimulatedWorld {
   private readonly compartments = new Map<string, Compartment>();
   private readonly chips = new Map<string, { chip: SimPinChip; activeLevel: 0 | 1 }>();
   private readonly latchListeners = new Set<(compartment: string) => void>();
+  private readonly devices: WiredDevice[] = [];
   private readonly relatchAfterMs: number;
 
   constructor(
@@ -77,10 +89,36 @@ export class SimulatedWorld {
     const doorsByPin = new Map([...this.compartments.values()].filter((c) => c.board === boardId).map((c) => [c.doorPin, c]));
     this.chips.set(boardId, { chip, activeLevel: board.kind === 'mcp23017' ? 1 : 0 });
     chip.connect(
-      { drivenLow: (pin) => { const c = doorsByPin.get(pin); return c !== undefined && this.switchLevel(c) === 'closed'; } },
-      () => this.lockDrivesChanged(boardId),
+      {
+        drivenLow: (pin) => {
+          const c = doorsByPin.get(pin);
+          if (c) return this.switchLevel(c) === 'closed';
+          return this.devices.some((d) => d.drivenLow(boardId, pin));
+        },
+      },
+      () => {
+        this.lockDrivesChanged(boardId);
+        this.deviceDrivesChanged(boardId);
+      },
     );
     this.lockDrivesChanged(boardId);
+  }
+
+  /** Wires a device to its pins; it sees the current drives of every attached board at once. */
+  wireDevice(device: WiredDevice): void {
+    this.devices.push(device);
+    for (const boardId of this.chips.keys()) this.deviceDrivesChanged(boardId, device);
+  }
+
+  /** A device's switch moved: the chip of `board` samples its inputs anew. */
+  deviceInputsChanged(board: string): void {
+    this.chips.get(board)?.chip.inputsChanged();
+  }
+
+  private deviceDrivesChanged(boardId: string, only?: WiredDevice): void {
+    const wiring = this.chips.get(boardId)!;
+    const active = (pin: number) => wiring.chip.drive(pin) === wiring.activeLevel;
+    for (const d of only ? [only] : this.devices) d.drivesChanged(boardId, active);
   }
 
   /** A person pulls the door: it opens unless the latch holds it. Returns whether it moved. */

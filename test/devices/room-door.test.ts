@@ -1,0 +1,139 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { demoLayout, LayoutError, validateLayout } from '../../drivers/layout.js';
+import { createBox, type Box } from '../../src/box.js';
+import { BIRTH, PHONE, wrongPin } from '../helpers.js';
+
+// The after-hours room (as in Trier): the box inside runs 24/7, the room door follows the office
+// hours, and after hours number and PIN at the outside panel open it for a few seconds.
+
+/** Monday 23 Nov 2026, 20:00 in Düsseldorf: the office has closed. */
+const MONDAY_8PM = Date.UTC(2026, 10, 23, 19, 0, 0);
+const roomDoor = { lockPin: { board: 'B1', pin: 7 }, contactPin: { board: 'B1', pin: 14 }, panel: 'door', openMs: 5000, heldOpenMs: 30_000 };
+function layout(extra: Record<string, unknown> = {}) {
+  const l = demoLayout(6);
+  return { boards: l.boards, compartments: l.compartments, roomDoor: { ...roomDoor, ...extra } };
+}
+
+async function roomBox(at = MONDAY_8PM): Promise<Box> {
+  return createBox({ storage: 'memory:', layout: layout(), hardware: 'i2c-sim', hoursPreset: 'always' }, { clock: new SimulatedClock(at) });
+}
+
+async function ready(box: Box, reference: string): Promise<{ pin: string; compartmentId: string }> {
+  await box.registerPickup({ reference, documentKind: 'ID_CARD', phone: PHONE, birthDate: BIRTH });
+  const { compartmentId } = await box.loadPickup(reference, 'staff-anna');
+  await box.advance(400);
+  assert.ok(box.simulation.openDoor(compartmentId));
+  await box.advance(300);
+  box.simulation.closeDoor(compartmentId);
+  await box.advance(300);
+  return { pin: /PIN: (\d{6})/.exec(box.simulation.smsSent().at(-1)!.text)![1]!, compartmentId };
+}
+
+async function refusal(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+  return 'accepted';
+}
+
+test('after hours: a wrong PIN counts, number and PIN open the room door for openMs, the PIN still opens the compartment inside', async () => {
+  const box = await roomBox();
+  try {
+    const door = box.roomDoorMechanism!;
+    const { pin, compartmentId } = await ready(box, 'ROOM-1');
+    assert.not.ok(door.push(), 'locked after hours');
+    assert.is(await refusal(box.enterRoom('door', PHONE, wrongPin(pin))), 'AUTH_FAILED');
+    assert.is(box.pickup('ROOM-1')!.failedAttempts, 1, 'the door attempt counts toward the pickup\'s limit');
+    assert.is(await refusal(box.enterRoom('1', PHONE, pin)), 'NOT_A_DOOR_PANEL', 'only the outside panel opens the door');
+
+    assert.equal(await box.enterRoom('door', PHONE, pin), { opened: true, byHours: false });
+    await box.advance(100);
+    assert.ok(door.push(), 'the strike let the door open');
+    await box.advance(300);
+    door.close();
+    await box.advance(5_000);
+    assert.not.ok(door.unlocked, 'locked again after openMs');
+    assert.equal(box.alarms(true), []);
+    const audit = (await box.audit()).map((a) => a.action);
+    for (const action of ['auth.doorPinAccepted', 'roomDoor.opened', 'roomDoor.doorOpened', 'roomDoor.doorClosed']) assert.ok(audit.includes(action), action);
+
+    // Inside: the normal pickup, with the same PIN.
+    const { sessionId } = await box.startSession();
+    await box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+    await box.sessionInput(sessionId, { type: 'pin', pin });
+    const opening = await box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+    assert.is(opening.step, 'opening');
+    await box.advance(2_500);
+    assert.ok(box.simulation.openDoor(compartmentId));
+    await box.advance(300);
+    assert.is(box.session(sessionId)!.outcome, 'collected');
+  } finally {
+    await box.close();
+  }
+});
+
+test('after hours: the door held open raises ROOM_DOOR_HELD_OPEN, closing clears it; forced open raises ROOM_DOOR_FORCED', async () => {
+  const box = await roomBox();
+  try {
+    const door = box.roomDoorMechanism!;
+    const { pin } = await ready(box, 'ROOM-2');
+    await box.enterRoom('door', PHONE, pin);
+    await box.advance(100);
+    assert.ok(door.push());
+    await box.advance(30_500);
+    assert.equal(box.alarms(true).map((a) => a.code), ['ROOM_DOOR_HELD_OPEN']);
+    door.close();
+    await box.advance(300);
+    assert.equal(box.alarms(true), []);
+    door.force();
+    await box.advance(300);
+    assert.equal(box.alarms(true).map((a) => a.code), ['ROOM_DOOR_FORCED']);
+  } finally {
+    await box.close();
+  }
+});
+
+test('during the office hours the door follows the hours table: unlocked, no PIN asked, no alarm when it stands open', async () => {
+  // Monday 15:58 in Düsseldorf; the office closes at 16:00
+  const box = await roomBox(Date.UTC(2026, 10, 23, 14, 58, 0));
+  try {
+    const door = box.roomDoorMechanism!;
+    await box.advance(100);
+    assert.ok(door.unlocked);
+    assert.equal(await box.enterRoom('door', PHONE, '000000'), { opened: true, byHours: true });
+    assert.ok(door.push());
+    await box.advance(60_000);
+    assert.equal(box.alarms(true), []);
+    door.close();
+    assert.ok(door.unlocked, '15:59: still open');
+    await box.advance(61_000);
+    assert.not.ok(door.unlocked, '16:00: the strike follows the table');
+    assert.is(await refusal(box.enterRoom('door', PHONE, '000000')), 'AUTH_FAILED', 'now number and PIN are checked');
+  } finally {
+    await box.close();
+  }
+});
+
+for (const [name, over, code, message] of [
+  ['contact on the output-only GPA7', { contactPin: { board: 'B1', pin: 7 }, lockPin: { board: 'B1', pin: 6 } }, 'INPUT_ON_OUTPUT_ONLY_PIN', /contactPin is GPA7/],
+  ['strike on a lock pin', { lockPin: { board: 'B1', pin: 0 } }, 'PIN_CONFLICT', /roomDoor: lockPin GPA0 of board B1 is already the lock pin of A01/],
+  ['open for minutes', { openMs: 120_000 }, 'ROOM_DOOR_INVALID', /openMs 120000 is over a minute/],
+] as const) {
+  test(`layout refused: ${name} (${code})`, () => {
+    try {
+      validateLayout(layout(over));
+    } catch (err) {
+      assert.instance(err, LayoutError);
+      assert.is((err as LayoutError).code, code);
+      assert.match((err as Error).message, message);
+      return;
+    }
+    assert.unreachable('accepted');
+  });
+}
+
+test.run();

@@ -1,0 +1,155 @@
+import * as assert from 'uvu/assert';
+import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { makeTd1 } from '../../actors/domain/mrz.js';
+import { SerialMrzReader, type MrzReaderProtocol } from '../../drivers/serial/mrz-reader.js';
+import { DEFAULT_SERIAL } from '../../drivers/serial/port.js';
+import { openSerialLine } from '../../drivers/serial/serialport-adapter.js';
+import { createBox, simulatedHardware, type SimulatedHardware } from '../../src/box.js';
+import { demoCompartments, resolveConfig, type BoxConfigInput } from '../../src/config.js';
+import { BIRTH, MONDAY_10AM, OLD_ID, authenticate, readyPickup, type TestBox } from '../helpers.js';
+import { SOCAT, suiteNeeding } from '../support/requires.js';
+import { scriptedReader, until, type ScriptedReader } from './pty.js';
+
+// A whole box whose card reader is the serial driver on a real pty, a scripted reader on the other
+// end: from the citizen choosing "old ID card" to the verdict, the eject or retain command on the
+// wire, and the fallback to the birth date when the reader goes away.
+
+const PROTOCOL: MrzReaderProtocol = {
+  lineEnd: 'CR',
+  frame: null,
+  presentLine: null,
+  removedLine: null,
+  commands: { enable: 'E1', disable: 'E0', eject: 'EJ', retain: 'RT' },
+};
+const CARD = makeTd1({ documentNumber: OLD_ID, birthDate: BIRTH, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
+const lines = (mrz: readonly string[]) => mrz.map((l) => `${l}\r`).join('');
+
+interface PtyBox extends TestBox {
+  reader: ScriptedReader;
+  driver: SerialMrzReader;
+}
+
+async function ptyBox(): Promise<PtyBox> {
+  const reader = await scriptedReader();
+  const clock = new SimulatedClock(MONDAY_10AM);
+  const input: BoxConfigInput = { storage: 'memory:', compartments: demoCompartments(6), lockPulseMs: 0 };
+  const driver = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock, protocol: PROTOCOL, readTimeoutMs: 2000 });
+  const devices = simulatedHardware(resolveConfig(input), clock);
+  const box = await createBox(input, { clock, hardware: { ...devices, reader: driver } });
+  return { box, clock, hw: devices as SimulatedHardware, reader, driver };
+}
+
+/** Lets the actors and the real pty settle until the session reaches a step. */
+async function untilStep(t: PtyBox, sessionId: string, step: string): Promise<void> {
+  await until(() => t.box.session(sessionId)?.step === step, 20_000, `session at step ${step}`);
+  await t.box.idle();
+}
+
+async function chooseCard(t: PtyBox, reference: string): Promise<{ sessionId: string; compartmentId: string }> {
+  const { pin, compartmentId } = await readyPickup(t, reference);
+  const sessionId = await authenticate(t, pin);
+  await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
+  await t.box.idle();
+  await t.reader.waitForCommand('E1\r');
+  return { sessionId, compartmentId };
+}
+
+async function done(t: PtyBox): Promise<void> {
+  // A read still waiting for the reader's bytes is I/O in flight: end it before the box drains.
+  await t.driver.close();
+  await t.box.close();
+  await t.reader.close();
+}
+
+const e2e = suiteNeeding('old-ID card over the serial line, whole box', [SOCAT]);
+
+e2e('a good read: the card matches, the retain command moves it to the shredder, its destruction is audited and the door opens', async () => {
+  const t = await ptyBox();
+  try {
+    const { sessionId, compartmentId } = await chooseCard(t, 'SER-1');
+    t.reader.send(lines(CARD));
+    await untilStep(t, sessionId, 'opening');
+    await t.reader.waitForCommand('RT\r');
+    assert.is(t.reader.received(), 'E0\rE1\rRT\r');
+    const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
+    assert.equal(destroyed.map((a) => a.subject), [OLD_ID]);
+    assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
+  } finally {
+    await done(t);
+  }
+});
+
+e2e('a check-digit failure: the session says INVALID_MRZ and the card goes back with the eject command', async () => {
+  const t = await ptyBox();
+  try {
+    const { sessionId } = await chooseCard(t, 'SER-2');
+    const line2 = CARD[1]!;
+    const broken = [CARD[0]!, line2.slice(0, 6) + String((Number(line2[6]) + 1) % 10) + line2.slice(7), CARD[2]!];
+    t.reader.send(lines(broken));
+    await untilStep(t, sessionId, 'factor');
+    await t.reader.waitForCommand('EJ\r');
+    assert.is(t.box.session(sessionId)!.error, 'INVALID_MRZ');
+    assert.not.ok(t.reader.received().includes('RT\r'), 'nothing is retained');
+    assert.equal((await t.box.audit()).filter((a) => a.action === 'oldId.destroyed'), []);
+  } finally {
+    await done(t);
+  }
+});
+
+e2e('garbage: CARD_UNREADABLE at the panel, the card is ejected, the citizen may choose again', async () => {
+  const t = await ptyBox();
+  try {
+    const { sessionId } = await chooseCard(t, 'SER-3');
+    t.reader.send('\x1b[2J??##\r');
+    await untilStep(t, sessionId, 'factor');
+    await t.reader.waitForCommand('EJ\r');
+    assert.is(t.box.session(sessionId)!.error, 'CARD_UNREADABLE');
+  } finally {
+    await done(t);
+  }
+});
+
+e2e('a partial line: after the read timeout (on the box clock) the panel says CARD_UNREADABLE and the card is ejected', async () => {
+  const t = await ptyBox();
+  try {
+    const { sessionId } = await chooseCard(t, 'SER-4');
+    t.reader.send(CARD[0]!.slice(0, 17));
+    await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
+    // The read is I/O in flight (bytes are due from the reader), so the box is not idle: move the
+    // clock alone, as the reader's silence passes.
+    await t.clock.advance(1999);
+    assert.is(t.box.session(sessionId)!.step, 'card', 'still waiting within the timeout');
+    await t.clock.advance(1);
+    await untilStep(t, sessionId, 'factor');
+    await t.reader.waitForCommand('EJ\r');
+    assert.is(t.box.session(sessionId)!.error, 'CARD_UNREADABLE');
+  } finally {
+    await done(t);
+  }
+});
+
+e2e('the reader unplugged mid-read: the session falls back to the birth date, an alarm says why, and the pickup completes', async () => {
+  const t = await ptyBox();
+  try {
+    const { sessionId, compartmentId } = await chooseCard(t, 'SER-5');
+    t.reader.send(lines(CARD.slice(0, 1)));
+    await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
+    await t.reader.unplug();
+    await untilStep(t, sessionId, 'birthDate');
+    const view = t.box.session(sessionId)!;
+    assert.is(view.error, 'CARD_UNAVAILABLE');
+    assert.not.ok(view.oldIdPossible);
+    assert.is(t.box.devices().reader.available, false);
+    assert.equal(t.box.alarms(true).map((a) => a.code), ['READER_DISCONNECTED']);
+    await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+    await t.box.idle();
+    assert.is(t.box.session(sessionId)!.step, 'opening');
+    assert.ok(t.hw.locks.openDoor(compartmentId));
+    await t.box.idle();
+    assert.is(t.box.session(sessionId)!.outcome, 'collected');
+  } finally {
+    await done(t);
+  }
+});
+
+e2e.run();
