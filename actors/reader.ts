@@ -179,7 +179,7 @@ export function readerActor(port: CardReaderPort) {
             return;
           } catch (error) {
             // A reader that went away is a state the box lives with; anything else fails the actor.
-            if (codeOf(error, '') !== 'READER_DISCONNECTED') throw error;
+            if (codeOf(error, 'INTERNAL') !== 'READER_DISCONNECTED') throw error;
             return { type: 'reader.status', available: false, code: 'READER_DISCONNECTED' };
           }
         case 'read':
@@ -193,7 +193,7 @@ export function readerActor(port: CardReaderPort) {
             await port.eject();
             return { type: 'eject.done' };
           } catch (error) {
-            if (codeOf(error, '') !== 'READER_DISCONNECTED') throw error;
+            if (codeOf(error, 'INTERNAL') !== 'READER_DISCONNECTED') throw error;
             return { type: 'eject.failed', code: 'READER_DISCONNECTED' };
           }
         case 'transfer':

@@ -45,6 +45,8 @@ export interface BoxApi {
   startSession(kioskId?: string): Promise<{ sessionId: string }>;
   sessionInput(sessionId: string, command: SessionInputCommand): Promise<SessionView>;
   sessionEvents(sessionId: string): AsyncIterableIterator<SessionView>;
+  /** the after-hours room's outside panel: number and PIN of a READY pickup open the room door (the PIN stays valid) */
+  enterRoom(kioskId: string, phone: string, pin: string): Promise<{ opened: true; byHours: boolean }>;
   // harness
   inject(to: string, message: Message, from?: string): string;
 
