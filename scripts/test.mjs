@@ -25,7 +25,7 @@ const [dirArg = 'test', patternArg = '\\.test\\.[cm]?[jt]s$'] = process.argv.sli
 const dir = resolve(dirArg);
 const pattern = new RegExp(patternArg, 'i');
 const jobs = Math.max(1, Number(process.env.TEST_JOBS) || Math.min(2, availableParallelism()));
-const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 180_000;
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 600_000;
 
 /** Files below `dir` whose path (relative to `dir`, with `/`) matches the pattern; node_modules skipped. */
 function findTests(base) {
