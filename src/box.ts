@@ -71,8 +71,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const config: BoxConfig = resolveConfig(input);
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
-  const { hardware, world, i2c } = options.hardware
-    ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null }
+  const { hardware, world, i2c, realBuses } = options.hardware
+    ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null, realBuses: new Map<number, I2cPort>() }
     : await buildHardware(config, clock);
   const crypto = registryCrypto(Buffer.from(config.pinKey, 'utf8'), options.generatePin);
 
@@ -223,6 +223,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     world,
     /** the register-level simulated I2C buses and boards, when the box runs on them */
     i2c,
+    /** the I2C buses the lock boards are on (real or simulated), by bus number; empty without boards */
+    i2cPorts: (i2c?.buses ?? realBuses) as ReadonlyMap<number, I2cPort>,
     /** true when this start found no earlier state */
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
@@ -350,9 +352,10 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 }
 
 /** Builds the devices the configuration asks for. */
-async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardware: Hardware; world: PhysicalWorld | null; i2c: SimulatedLockBank | null }> {
+async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardware: Hardware; world: PhysicalWorld | null; i2c: SimulatedLockBank | null; realBuses: Map<number, I2cPort> }> {
   const devices = simulatedHardware(config, clock);
-  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null };
+  const none = new Map<number, I2cPort>();
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, realBuses: none };
   if (config.hardware === 'i2c-sim') {
     const bank = createSimulatedLockBank(config.layout, clock, { busKHz: config.i2c.busKHz, pollMs: config.i2c.pollMs, relatchAfterMs: config.doorWindowMs });
     const w = bank.world;
@@ -364,13 +367,13 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<{ hardwar
       door: (c) => (w.view(c).doorOpen ? 'open' : 'closed'),
       latched: (c) => w.view(c).latched,
     };
-    return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank };
+    return { hardware: { ...devices, locks: bank.locks }, world, i2c: bank, realBuses: none };
   }
   // Real boards. Card reader, shredder and SMS gateway stay simulated until their drivers exist.
   const buses = new Map<number, I2cPort>();
   for (const board of config.layout.boards) if (!buses.has(board.bus)) buses.set(board.bus, await openI2cBus(board.bus));
   const locks = new I2cLockBank({ layout: config.layout, buses, clock, pollMs: config.i2c.pollMs });
-  return { hardware: { ...devices, locks }, world: null, i2c: null };
+  return { hardware: { ...devices, locks }, world: null, i2c: null, realBuses: buses };
 }
 
 export function simulatedHardware(config: BoxConfig, clock: Clock): SimulatedHardware {
