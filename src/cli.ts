@@ -7,7 +7,10 @@ import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box } from './box.js';
 import { boxKeysOf, isDevelopmentKey, loadSettings, type BoxConfigInput } from './config.js';
 import { linkBoxToFleet, runCentral } from './fleet/cli.js';
+import { readiness } from './health.js';
+import { metricsFor } from './metrics.js';
 import { createServer, type CorsOptions, type TokenConfig } from './server/index.js';
+import { systemdNotifier } from './systemd.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
 
@@ -64,6 +67,7 @@ async function main(): Promise<void> {
   // The demo shows the whole flow at any hour: unless the configuration sets hours, it runs as the 24/7 room.
   const demoHours: BoxConfigInput = values.demo && fileConfig.hours === undefined && fileConfig.hoursPreset === undefined ? { hoursPreset: 'always' } : {};
   const box = await createBox({ ...boxKeysOf(fileConfig), ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  metricsFor(box); // counting from the start, before the demo or the first scrape
   const fleetLink = await linkBoxToFleet(box, fileConfig as { fleet?: unknown }, process.env, (level, msg, fields) => log[level](fields ?? {}, msg));
   log.info(
     { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },
@@ -97,10 +101,15 @@ async function main(): Promise<void> {
   // The box waits for people and hardware; keep the process alive until told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
+  // Under systemd (Type=notify): ready once serving, watchdog pings while ready (src/systemd.ts).
+  const systemd = systemdNotifier();
+  const stopWatchdog = systemd.watchdog(async () => (await readiness(box)).ready);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(keepAlive);
+    stopWatchdog();
+    await systemd.stopping();
     log.info({ signal }, 'stopping: closing connections, releasing outputs and flushing storage');
     await server.close();
     await logAnchor();
@@ -112,6 +121,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   log.info('running — press Ctrl-C to stop');
+  await systemd.ready(`${box.config.name}: ${box.config.compartments.length} compartments`);
 }
 
 /**

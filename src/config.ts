@@ -100,7 +100,7 @@ export const boxConfigSchema = z.strictObject({
   throttle: z.strictObject({ free: z.number().int().min(0), baseMs: positive, maxMs: positive, forgiveMs: positive }).partial().optional(),
   sms: z.strictObject({ maxAttempts: positiveInt, baseDelayMs: positive, maxDelayMs: positive }).partial().optional(),
   pinKey: z.string().min(32, 'must be at least 32 characters').optional(),
-  restartIntensity: z.strictObject({ max: positiveInt, withinMs: positive }).partial().optional(),
+  restartIntensity: z.strictObject({ max: z.number().int().min(0), withinMs: positive }).partial().optional(),
   shredderBinCapacity: positiveInt.optional(),
 });
 

@@ -128,6 +128,7 @@ export const OPS_PATHS = ['/health', '/health/ready', '/health/live', '/metrics'
  */
 export function opsRoutes(box: Box, tokens: TokenConfig, sources: HealthSources = {}) {
   const auth = new TokenAuthenticator(tokens, box.config.kiosks[0]!, false);
+  const metrics = metricsFor(box);
   const json = (status: number, type: string, value: unknown): OpsResponse => ({ status, headers: { 'content-type': type, 'cache-control': 'no-store' }, body: JSON.stringify(value) });
   return async (method: string | undefined, url: string | undefined, authorization: string | undefined): Promise<OpsResponse | null> => {
     if (method !== 'GET' && method !== 'HEAD') return null;
@@ -146,7 +147,7 @@ export function opsRoutes(box: Box, tokens: TokenConfig, sources: HealthSources 
       if (grant?.role !== 'monitor') {
         return { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="ausgabebox metrics"', 'cache-control': 'no-store' }, body: 'the monitor token is needed\n' };
       }
-      return { status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' }, body: await metricsFor(box).text() };
+      return { status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' }, body: await metrics.text() };
     }
     return null;
   };
