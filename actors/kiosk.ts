@@ -15,7 +15,8 @@ export interface KioskCtx {
 export type KioskEvent =
   | { type: 'session.start'; requestId: string; replyTo: string }
   | { type: 'session.ended'; sessionId: string }
-  | { type: 'actor.escalated'; actor: string; kind: string; code: string };
+  | { type: 'actor.escalated'; actor: string; kind: string; code: string }
+  | { type: 'recovered' };
 
 export function kioskActor(hours: OpeningHours) {
   return defineActor<KioskCtx, KioskEvent>({
@@ -36,6 +37,9 @@ export function kioskActor(hours: OpeningHours) {
       'session.ended': (ctx, e) => (ctx.active === e.sessionId ? { ...ctx, active: null } : undefined),
       // Its session failed for good: the panel must not stay busy.
       'actor.escalated': (ctx, e) => (ctx.active && e.actor === sessionAddress(ctx.active) ? { ...ctx, active: null } : undefined),
+      // Every session ends with a restart (it is told `recovered` and finishes as interrupted):
+      // the panel is free again, whether or not that session's end reaches it.
+      recovered: (ctx) => (ctx.active ? { ...ctx, active: null } : undefined),
     },
   });
 }

@@ -38,6 +38,8 @@ export interface CreateBoxOptions {
   /** source of PINs (tests may pin it; production uses the CSPRNG) */
   generatePin?: () => string;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** storage opened by the caller instead of `config.storage` (crash tests wrap it) */
+  persistence?: Persistence;
 }
 
 export type SessionInputCommand =
@@ -70,7 +72,7 @@ export type Box = Awaited<ReturnType<typeof createBox>>;
 export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOptions = {}) {
   const config: BoxConfig = resolveConfig(input);
   const clock = options.clock ?? new SystemClock();
-  const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
+  const persistence: Persistence = options.persistence ?? (await openPersistence(config.storage, { namespace: config.storageNamespace }));
   const { hardware, world, i2c, realBuses } = options.hardware
     ? { hardware: options.hardware, world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null, i2c: null, realBuses: new Map<number, I2cPort>() }
     : await buildHardware(config, clock);
