@@ -368,6 +368,7 @@ export class Supervisor {
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
+    if (this.closed) return; // a restart after close (a commit failing as the box stops) queues nothing
     this.trace.record({ id: env.id, at: env.at, from: env.from, to: env.to, type: env.message.type, causation: env.causation });
     if (front) cell.mailbox.unshift(env);
     else cell.mailbox.push(env);
@@ -531,7 +532,7 @@ export class Supervisor {
       this.commitQueue.push({ batch, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        queueMicrotask(() => void this.flush());
       }
     });
   }

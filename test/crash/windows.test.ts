@@ -38,15 +38,21 @@ async function start(rig: Rig | null, killAt?: KillAt): Promise<{ t: TestBox; ri
   let dead = false;
   let onKill!: () => void;
   const killed = new Promise<void>((resolve) => (onKill = resolve));
+  const gone = () => Object.assign(new Error('the process was killed'), { code: 'KILLED' });
+  let supervisor: { close(): Promise<void> } | null = null;
   const persistence: Persistence = {
     ...inner,
     async commit(batch) {
-      if (dead) return new Promise<void>(() => {}); // the process is gone: nothing after the kill happens
+      // The process is gone: no commit after the kill, and no effect of the kill commit runs
+      // (its handler sees a failure, so it never gets to its effects).
+      if (dead) throw gone();
       await inner.commit(batch);
       if (killAt?.(batch)) {
         dead = true;
         onKill();
-        return new Promise<void>(() => {});
+        void supervisor?.close();
+        setImmediate(() => void inner.close());
+        throw gone();
       }
     },
   };
@@ -54,10 +60,13 @@ async function start(rig: Rig | null, killAt?: KillAt): Promise<{ t: TestBox; ri
     { storage: `sqlite://${file}`, compartments: demoCompartments(6), lockPulseMs: 0, hoursPreset: 'always', pinKey: PIN_KEY },
     { clock, persistence, ...(rig ? { hardware: rig.hw } : {}) },
   );
+  supervisor = box.supervisor;
   const hw = box.hardware as SimulatedHardware;
   // Waiting on a box that died returns at the kill instead of never.
   const idle = box.idle;
   box.idle = () => Promise.race([idle(), killed]);
+  const input = box.sessionInput;
+  box.sessionInput = (id, command) => Promise.race([input(id, command), killed.then(() => Promise.reject(new Error('the box died')))]);
   return { t: { box, clock, hw }, rig: { dir, file, clock, hw }, killed, isKilled: () => dead };
 }
 
@@ -89,7 +98,7 @@ async function authenticate(t: TestBox, pin: string): Promise<{ sessionId: strin
     if (!s || s.step === 'done') break;
     if (input.type === 'factor' && s.step !== 'factor') continue;
     try {
-      t.box.sessionInput(sessionId, input);
+      await t.box.sessionInput(sessionId, input);
     } catch {
       break;
     }
@@ -99,7 +108,7 @@ async function authenticate(t: TestBox, pin: string): Promise<{ sessionId: strin
   const result = { sessionId, step: s?.step, error: s?.error };
   // A session that did not get to the door is given up, so the panel is free for the next one.
   if (s && s.step !== 'opening' && s.step !== 'done') {
-    t.box.sessionInput(sessionId, { type: 'cancel' });
+    await t.box.sessionInput(sessionId, { type: 'cancel' }).catch(() => {});
     await t.box.idle();
   }
   return result;
@@ -132,7 +141,7 @@ async function assertHealthy(t: TestBox): Promise<void> {
   const { sessionId } = await t.box.startSession();
   await t.box.idle();
   assert.is(t.box.session(sessionId)!.step, 'phone', 'the kiosk takes a new session');
-  t.box.sessionInput(sessionId, { type: 'cancel' });
+  await t.box.sessionInput(sessionId, { type: 'cancel' });
   await t.box.advance(6_000);
 }
 
@@ -159,12 +168,11 @@ test('killed right after a session ended: the kiosk is free and the pickup it ha
   const { pin } = await readyPickup(before.t, 'W-1');
   const { sessionId } = await before.t.box.startSession();
   await before.t.box.idle();
-  before.t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
-  await before.t.box.idle();
-  before.t.box.sessionInput(sessionId, { type: 'pin', pin });
+  await before.t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+  await before.t.box.sessionInput(sessionId, { type: 'pin', pin });
   await before.t.box.idle();
   assert.is(before.t.box.pickup('W-1')!.claim?.sessionId, sessionId, 'the session holds the pickup');
-  before.t.box.sessionInput(sessionId, { type: 'cancel' });
+  await orKill(before.t.box.sessionInput(sessionId, { type: 'cancel' }), before.killed);
   await before.t.box.idle();
   assert.ok(before.isKilled(), 'the box died in the window');
 
