@@ -8,8 +8,7 @@ import { suiteNeeding } from '../support/requires.js';
 // the cookie counts only on a same-origin graphql-ws upgrade, never on HTTP requests.
 
 const PANEL_QUERY = '{ kioskPanel { kioskId } }';
-// Mercurius takes only subscriptions over WebSocket (issue 14 adds the rest): a kiosk-only
-// subscription tells the role on both servers. A kiosk hears "no such session"; anyone else is refused.
+// A kiosk-only subscription tells the role: a kiosk hears "no such session"; anyone else is refused.
 const KIOSK_PROBE = 'subscription { sessionChanged(sessionId: "1-999") { id } }';
 const REFUSED = ['UNAUTHENTICATED', 'FORBIDDEN'];
 
@@ -72,7 +71,7 @@ for (const engine of ['yoga', 'mercurius'] as const) {
     const host = new URL(server!.base).host;
     const headers = { cookie: cookie!.split(';')[0]!, origin: `http://${host}` };
     assert.is((await overSocket(server!, headers, KIOSK_PROBE)).code, 'SESSION_NOT_FOUND');
-    if (engine === 'yoga') assert.equal((await overSocket(server!, headers)).data, { kioskPanel: { kioskId: '1' } });
+    assert.equal((await overSocket(server!, headers)).data, { kioskPanel: { kioskId: '1' } });
   });
 
   test('the cookie from another origin, a forged cookie, or no Origin is no kiosk', async ({ server }) => {

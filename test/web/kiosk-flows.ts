@@ -2,16 +2,15 @@ import * as assert from 'uvu/assert';
 import { mkdirSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { start, type Running } from '../api/support.js';
+import { start, type Engine, type Running } from '../api/support.js';
 import { oldIdCard, readyPickup } from '../helpers.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES, type LanguageId } from '../../web/kiosk/messages.js';
 
-// The citizen's panel in a real Chromium against a real box (Yoga; mercurius answers only
-// subscriptions over WebSocket until issue 14): every language, keys only, axe on every screen,
-// what the speech says. Screenshots of every screen go to docs/kiosk/ when KIOSK_SCREENSHOTS=1.
+// The citizen's panel in a real Chromium against a real box: every language, keys only, axe on
+// every screen. Screenshots of every screen go to docs/kiosk/ when KIOSK_SCREENSHOTS=1.
 
 interface Ctx {
   server?: Running;
@@ -23,7 +22,7 @@ interface Ctx {
 }
 
 /** The panel's flows and checks for `languages`, as one suite with one browser (split over files to run in parallel). */
-export function kioskSuite(name: string, languages: readonly LanguageId[], firstReference: number): void {
+export function kioskSuite(name: string, engine: Engine, languages: readonly LanguageId[], firstReference: number): void {
   const test = suiteNeeding<Ctx>(name, BROWSER, {});
   const SHOTS = process.env.KIOSK_SCREENSHOTS === '1' ? new URL('../../docs/kiosk/', import.meta.url).pathname : null;
   const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -31,7 +30,7 @@ export function kioskSuite(name: string, languages: readonly LanguageId[], first
 
   test.before(async (ctx) => {
     await ensureWebBuilt();
-    ctx.server = await start('yoga', { kioskClients: { '1': ['127.0.0.1'] } });
+    ctx.server = await start(engine, { kioskClients: { '1': ['127.0.0.1'] } });
     ctx.browser = await launchChromium();
     ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 1024 } });
     ctx.spoken = [];
