@@ -13,6 +13,7 @@ import { createPages } from './pages.js';
 import { boxRoutes } from './routes.js';
 import { attachGraphqlWs } from './ws.js';
 import { KioskBinding, kioskClientsOf } from './kiosk-binding.js';
+import { speechRoutes } from './speech.js';
 
 /** What both servers share: schema, documents, tokens; then the front and graphql-ws for an engine. */
 export function sharedParts(box: Box, options: ServerOptions) {
@@ -45,7 +46,7 @@ export function sharedParts(box: Box, options: ServerOptions) {
     },
     /** The request handler of every HTTP request. */
     front: (engine: Engine) =>
-      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box, options.tokens), ...signInRoutes(sessions)], pages, cache }),
+      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box, options.tokens), ...signInRoutes(sessions), ...speechRoutes()], pages, cache }),
     /** graphql-ws on the server's `/graphql`. */
     ws: (http: HttpServer, engine: Engine) =>
       attachGraphqlWs(http, {
