@@ -6,6 +6,7 @@ import './box.js';
 import './compartments.js';
 import './pickups.js';
 import './sessions.js';
+import './kiosk.js';
 import './alarms.js';
 import './audit.js';
 import './harness.js';

@@ -146,9 +146,10 @@ export function createMetrics(box: Box): BoxMetrics {
     registers,
   });
   const persistence = box.persistence as unknown as Record<string, unknown>;
-  const save = persistence.saveActor;
+  // Every actor commit (a group of them, one transaction) goes through commit().
+  const save = persistence.commit;
   if (typeof save === 'function') {
-    persistence.saveActor = async (...args: unknown[]) => {
+    persistence.commit = async (...args: unknown[]) => {
       const end = commits.startTimer();
       try {
         return await (save as (...a: unknown[]) => Promise<unknown>).apply(box.persistence, args);
@@ -221,7 +222,7 @@ export function createMetrics(box: Box): BoxMetrics {
     },
     close() {
       for (const s of stop) s();
-      if (typeof save === 'function') persistence.saveActor = save;
+      if (typeof save === 'function') persistence.commit = save;
     },
   };
 }

@@ -302,7 +302,7 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
   };
 
   return (req, res) => {
-    const page = options.pages?.handle(req.method, req.url);
+    const page = options.pages?.handle(req.method, req.url, req.socket.remoteAddress);
     if (page) {
       res.writeHead(page.status, page.headers);
       res.end(req.method === 'HEAD' ? undefined : page.body);

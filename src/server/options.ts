@@ -1,6 +1,7 @@
 import type { ErrorLogger } from '../../schema/errors.js';
 import type { TokenConfig } from './auth.js';
 import type { CorsOptions } from './http.js';
+import type { KioskClients } from './kiosk-binding.js';
 
 /** Options shared by both servers. */
 export interface ServerOptions {
@@ -13,6 +14,8 @@ export interface ServerOptions {
   logError?: ErrorLogger;
   /** where the built pages are (web/dist by default) */
   pagesDir?: string;
+  /** kiosk id → client addresses whose browser the box binds to that panel by cookie (kiosk-binding.ts) */
+  kioskClients?: KioskClients;
   /** browser origins besides the box's own that may call the API; none by default */
   cors?: CorsOptions;
   /** how long a WebSocket may wait before `connection_init` (then 4408); 3 s by default */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KioskBinding } from './kiosk-binding.js';
 
 /** An answer of the page routes, the same for both servers. */
 export interface PageResponse {
@@ -14,12 +15,14 @@ export interface PagesOptions {
   distDir?: string;
   /** the kiosk ids the box has: `/kiosk/<id>` exists only for these */
   kiosks: readonly string[];
+  /** issues the kiosk cookie to configured panel addresses (kiosk-binding.ts) */
+  binding?: KioskBinding;
 }
 
 /** The pages the box serves itself: `/kiosk/<id>`, `/staff`, `/monitor` and their `/assets/…`. */
 export interface Pages {
-  /** The answer for a GET/HEAD of `url`, or null when the URL is not a page route. */
-  handle(method: string | undefined, url: string | undefined): PageResponse | null;
+  /** The answer for a GET/HEAD of `url` from `remoteAddress`, or null when the URL is not a page route. */
+  handle(method: string | undefined, url: string | undefined, remoteAddress?: string): PageResponse | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +42,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.wav': 'audio/wav',
   '.ogg': 'audio/ogg',
+  '.png': 'image/png',
   '.json': 'application/json',
 };
 
@@ -89,14 +93,19 @@ export function createPages(options: PagesOptions): Pages {
   };
 
   return {
-    handle(method, url) {
+    handle(method, url, remoteAddress) {
       if (method !== 'GET' && method !== 'HEAD') return null;
       const path = (url ?? '/').split('?')[0]!;
       if (path.startsWith('/assets/')) return asset(decodeURIComponent(path.slice('/assets/'.length)));
       const kiosk = /^\/kiosk\/([^/]+)\/?$/.exec(path);
       if (kiosk) {
         const id = decodeURIComponent(kiosk[1]!);
-        return options.kiosks.includes(id) ? shell('kiosk', { kiosk: id }) : text(404, `no kiosk ${id}`);
+        if (!options.kiosks.includes(id)) return text(404, `no kiosk ${id}`);
+        // Only a configured panel address gets the cookie; any other browser sees an unbound panel.
+        const cookie = options.binding?.issue(id, remoteAddress) ?? null;
+        const page = shell('kiosk', { kiosk: id, bound: cookie ? 'true' : 'false' });
+        if (cookie && page.status === 200) page.headers['set-cookie'] = cookie;
+        return page;
       }
       if (path === '/staff' || path === '/staff/') return shell('staff', {});
       if (path === '/monitor' || path === '/monitor/') return shell('monitor', {});

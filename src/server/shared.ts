@@ -12,6 +12,8 @@ import { ResponseCache } from './cache.js';
 import { createPages } from './pages.js';
 import { boxRoutes } from './routes.js';
 import { attachGraphqlWs } from './ws.js';
+import { KioskBinding, kioskClientsOf } from './kiosk-binding.js';
+import { speechRoutes } from './speech.js';
 
 /** What both servers share: schema, documents, tokens; then the front and graphql-ws for an engine. */
 export function sharedParts(box: Box, options: ServerOptions) {
@@ -26,7 +28,8 @@ export function sharedParts(box: Box, options: ServerOptions) {
   const sessions = new BrowserSessions(auth);
   const cache = new ResponseCache();
   const unlisten = box.supervisor.changes.listen(() => cache.invalidate());
-  const pages = createPages({ kiosks: box.config.kiosks, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
+  const binding = new KioskBinding(kioskClientsOf(options.kioskClients, box.config.kiosks, production), box.config.pinKey);
+  const pages = createPages({ kiosks: box.config.kiosks, binding, ...(options.pagesDir ? { distDir: options.pagesDir } : {}) });
 
   return {
     schema,
@@ -43,7 +46,7 @@ export function sharedParts(box: Box, options: ServerOptions) {
     },
     /** The request handler of every HTTP request. */
     front: (engine: Engine) =>
-      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box, options.tokens), ...signInRoutes(sessions)], pages, cache }),
+      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box, options.tokens), ...signInRoutes(sessions), ...speechRoutes()], pages, cache }),
     /** graphql-ws on the server's `/graphql`. */
     ws: (http: HttpServer, engine: Engine) =>
       attachGraphqlWs(http, {
@@ -55,6 +58,8 @@ export function sharedParts(box: Box, options: ServerOptions) {
         cors: options.cors,
         initTimeoutMs: options.wsInitTimeoutMs,
         cookieAuthorization: (request, socket) => sessions.authorizationFor(request.headers, socket),
+        // A panel page carries no token: its kiosk cookie binds it (kiosk-binding.ts).
+        kioskContext: (request) => binding.context(box, { remoteAddress: request.socket.remoteAddress, headers: request.headers }),
         context: (authorization) => (authorization === undefined || auth.resolve(authorization) ? context(authorization) : null),
       }),
   };

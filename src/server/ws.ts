@@ -22,6 +22,8 @@ export interface WsOptions {
   initTimeoutMs?: number;
   /** the `Authorization` a page's sign-in cookie stands for (same origin only), or null */
   cookieAuthorization?(request: IncomingMessage, socket: { close(code?: number, reason?: string): void }): string | null;
+  /** the context of a panel page bound by its kiosk cookie (kiosk-binding.ts), used when no authorization came */
+  kioskContext?(request: IncomingMessage): Context | null;
   /** the context for an `Authorization` value; `null` when a value was given but grants nothing */
   context(authorization: string | undefined): Context | null;
 }
@@ -51,6 +53,11 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
   const authorizationOf = (ctx: Ctx) =>
     authorizationFromPayload(ctx.connectionParams) ?? ctx.extra.request.headers.authorization ?? options.cookieAuthorization?.(ctx.extra.request, ctx.extra.socket) ?? undefined;
 
+  const contextOf = (ctx: Ctx): Context | undefined => {
+    const authorization = authorizationOf(ctx);
+    return (authorization === undefined ? options.kioskContext?.(ctx.extra.request) : null) ?? options.context(authorization) ?? undefined;
+  };
+
   const server = useServer(
     {
       schema,
@@ -68,7 +75,7 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
           document: prepared.document,
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
-          contextValue: options.context(authorizationOf(ctx)) ?? undefined,
+          contextValue: contextOf(ctx),
         };
       },
       execute: (args) =>

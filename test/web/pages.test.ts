@@ -26,7 +26,7 @@ for (const engine of ['yoga', 'mercurius'] as const) {
         if (!r.url().startsWith(server!.base)) foreign.push(r.url());
       });
       for (const [path, heading] of [
-        ['/kiosk/1', 'Dokumentenausgabe'],
+        ['/kiosk/1', 'Dokument abholen'],
         ['/staff', 'Ausgabebox — Personal'],
         ['/monitor', 'Ausgabebox — Überwachung'],
       ] as const) {
@@ -34,7 +34,9 @@ for (const engine of ['yoga', 'mercurius'] as const) {
         assert.is(response?.status(), 200, path);
         assert.match(response!.headers()['content-security-policy'] ?? '', "default-src 'self'");
         assert.is(response!.headers()['cache-control'], 'no-store');
-        assert.is(await page.locator('h1').textContent(), heading);
+        // The kiosk shows its start screen once its connection to the box is up.
+        await page.locator('h1', { hasText: heading }).waitFor({ timeout: 10_000 });
+        assert.match(await page.locator('h1').textContent() ?? '', heading);
       }
       assert.equal(foreign, []);
     } finally {

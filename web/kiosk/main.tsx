@@ -1,9 +1,272 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { mount } from '../shared/mount.js';
+import { BoxFront, positionOf } from './box-front.js';
+import { translator, languageOf, type Translate } from './i18n.js';
+import { LANGUAGES, type MessageKey } from './messages.js';
+import { Panel, errorMessage, screenOf, type PanelState, type Screen } from './panel.js';
+import { keyAction } from './keys.js';
 import './style.css';
 
-// Placeholder until the kiosk page is built: the page loads, its bundle runs, and it says what it is.
-mount(() => (
-  <main>
-    <h1>Dokumentenausgabe</h1>
-  </main>
-));
+const TIME_ZONE = 'Europe/Berlin';
+
+/** The texts of a screen, in reading order: heading first. Shown and spoken alike. */
+function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: string; lines: string[]; error: string | null } {
+  const screen = screenOf(s);
+  const session = s.session;
+  const facts = s.facts;
+  const errorCode = session?.error ?? (s.notice && s.notice.code !== 'BOX_CLOSED' && s.notice.code !== 'KIOSK_BUSY' ? s.notice.code : null);
+  const error = errorCode ? t(errorMessage(errorCode), { location: facts?.location ?? '' }) : null;
+  const throttled = panel.throttledSeconds();
+  const withCountdown = throttled > 0 && error ? `${error} ${t('throttle.countdown', { seconds: throttled })}` : error;
+  switch (screen) {
+    case 'connecting':
+      return { heading: t('checking.heading'), lines: [], error: null };
+    case 'unbound':
+      return { heading: t('unbound.heading'), lines: [t('unbound.text')], error: null };
+    case 'outOfOrder':
+      return { heading: t('outOfOrder.heading'), lines: [t('outOfOrder.text')], error: null };
+    case 'start':
+      return { heading: t('start.heading'), lines: [t('start.text'), t('start.keys')], error: withCountdown };
+    case 'closed': {
+      const next = s.notice?.nextOpening ?? facts?.nextOpening;
+      const lines = next ? [t('closed.text', { next: new Date(next) })] : [];
+      return { heading: t('closed.heading'), lines: [...lines, t('closed.hours', { hours: facts?.hours ?? '' })], error: null };
+    }
+    case 'busy':
+      return { heading: t('busy.heading'), lines: [t('busy.text')], error: null };
+    case 'phone':
+      return { heading: t('phone.heading'), lines: [t('phone.text')], error: withCountdown };
+    case 'pin':
+      return { heading: t('pin.heading'), lines: [t('pin.text')], error: withCountdown };
+    case 'checking':
+      return { heading: t('checking.heading'), lines: [t('checking.text')], error: null };
+    case 'factor':
+      return { heading: t('factor.heading'), lines: [t('factor.text')], error };
+    case 'card': {
+      const reader = facts?.readerAvailable ? 'ready' : 'out';
+      const shredder = facts?.shredderState === 'jammed' ? 'jammed' : facts?.shredderState === 'binFull' ? 'full' : facts?.shredderState === 'failed' ? 'jammed' : 'ready';
+      return { heading: t('card.heading'), lines: [t('card.text'), t('card.reader', { state: reader }), t('card.shredder', { state: shredder })], error };
+    }
+    case 'shredding':
+      return { heading: t('shredding.heading'), lines: [t('shredding.text')], error: null };
+    case 'birthDate':
+      return { heading: t('birthDate.heading'), lines: [t('birthDate.text')], error };
+    case 'opening': {
+      const id = session?.compartmentId;
+      const where = id && facts ? positionOf(facts.front, id) : null;
+      if (!id) return { heading: t('opening.wait'), lines: [], error: null };
+      return {
+        heading: t('opening.heading', { id }),
+        lines: [...(where ? [t('opening.where', { row: where.rowFromBottom, column: where.column })] : []), t('opening.take')],
+        error: null,
+      };
+    }
+    case 'done': {
+      if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
+      return { heading: error ?? t('done.cancelled'), lines: [t('done.next')], error: null };
+    }
+  }
+}
+
+function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
+  let shown = entry;
+  if (screen === 'pin') shown = '●'.repeat(entry.length);
+  if (screen === 'birthDate') {
+    const padded = entry.padEnd(8, '_');
+    shown = `${padded.slice(0, 2)}.${padded.slice(2, 4)}.${padded.slice(4, 8)}`;
+  }
+  if (screen === 'phone') shown = entry.replace(/(\d{4})(?=\d)/, '$1 ');
+  return (
+    <div class="entry">
+      <div class="entry__value" aria-hidden="true" dir="ltr">
+        {shown || '\u00a0'}
+      </div>
+      <p class="entry__count" aria-live="polite">
+        {t('entry.count', { count: entry.length })}
+      </p>
+    </div>
+  );
+}
+
+function Keypad({ panel, t }: { panel: Panel; t: Translate }) {
+  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
+  return (
+    <div class="keypad" dir="ltr">
+      {keys.map((k) => (
+        <button type="button" key={k} class={k === '5' ? 'key key--mark' : 'key'} onClick={() => panel.digit(k)}>
+          {k}
+        </button>
+      ))}
+      <button type="button" class="key key--back" onClick={() => panel.back()}>
+        ⌫ <span class="key__label">{t('button.delete')}</span>
+      </button>
+      <button type="button" class="key" onClick={() => panel.digit('0')}>
+        0
+      </button>
+      <button type="button" class="key key--ok" onClick={() => panel.confirm()}>
+        ✓ <span class="key__label">{t('button.continue')}</span>
+      </button>
+    </div>
+  );
+}
+
+function App({ panel }: { panel: Panel }) {
+  const [, setVersion] = useState(0);
+  const [, setTick] = useState(0);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const s = panel.state;
+  const lang = languageOf(s.lang);
+  const t = translator(s.lang, TIME_ZONE);
+  const screen = screenOf(s);
+  const texts = screenTexts(panel, s, t);
+  const warning = panel.warningSeconds();
+
+  panel.screenText = () => {
+    const now = screenTexts(panel, panel.state, translator(panel.state.lang, TIME_ZONE));
+    const tr = translator(panel.state.lang, TIME_ZONE);
+    const w = panel.warningSeconds();
+    const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr('timeout.warning', { seconds: w }) : null].filter(Boolean) as string[];
+    const ses = panel.state.session;
+    return {
+      key: [screenOf(panel.state), panel.state.lang, ses?.error ?? '', ses?.compartmentId ?? '', ses?.warning ? 'w' : '', panel.state.notice?.code ?? ''].join('|'),
+      text: parts.join(' '),
+      tag: languageOf(panel.state.lang).tag,
+    };
+  };
+  panel.say = (key: MessageKey, values?: Record<string, string | number>) => ({ text: translator(panel.state.lang, TIME_ZONE)(key, values), tag: languageOf(panel.state.lang).tag });
+
+  useEffect(() => panel.listen(() => setVersion((v) => v + 1)), [panel]);
+  // Countdowns tick once a second.
+  useEffect(() => {
+    const timer = setInterval(() => setTick((n) => n + 1), 1_000);
+    return () => clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    const down = (event: KeyboardEvent) => keyAction(panel, event, 'down');
+    const up = (event: KeyboardEvent) => keyAction(panel, event, 'up');
+    document.addEventListener('keydown', down);
+    document.addEventListener('keyup', up);
+    return () => {
+      document.removeEventListener('keydown', down);
+      document.removeEventListener('keyup', up);
+    };
+  }, [panel]);
+  // The document speaks the screen's language and direction; focus starts at the new screen's heading.
+  useLayoutEffect(() => {
+    document.documentElement.lang = lang.tag;
+    document.documentElement.dir = lang.dir;
+    document.title = t('app.title');
+  }, [s.lang]);
+  // A new language re-reads the screen from the top, so focus returns to the heading as well.
+  useLayoutEffect(() => {
+    headingRef.current?.focus();
+  }, [screen, s.lang]);
+
+  const digits = screen === 'phone' || screen === 'pin' || screen === 'birthDate';
+  const canCancel = s.session && !['opening', 'shredding', 'done'].includes(s.session.step);
+  const front = s.facts?.front ?? [];
+
+  return (
+    <div class={`panel${s.largeText ? ' panel--large' : ''}`} data-screen={screen}>
+      <header class="bar">
+        <nav class="langs" aria-label={t('lang.label')}>
+          {LANGUAGES.map((l) => (
+            <button type="button" key={l.id} lang={l.tag} dir={l.dir} class="lang" aria-pressed={l.id === s.lang} onClick={() => {
+                panel.setLanguage(l.id);
+                headingRef.current?.focus();
+              }}>
+              {l.name}
+            </button>
+          ))}
+        </nav>
+        <div class="tools">
+          <button type="button" class="tool" aria-pressed={s.largeText} onClick={() => panel.toggleLargeText()}>
+            {t('button.largeText')}
+          </button>
+          <button type="button" class="tool" aria-pressed={s.speech} onClick={() => panel.setSpeech(!s.speech)}>
+            🔊 {t('button.speech')}
+          </button>
+          {s.speech ? (
+            <>
+              <button type="button" class="tool" onClick={() => panel.volume(-1)}>
+                − {t('button.quieter')}
+              </button>
+              <button type="button" class="tool" onClick={() => panel.volume(+1)}>
+                + {t('button.louder')}
+              </button>
+            </>
+          ) : null}
+        </div>
+      </header>
+      <main class="screen">
+        <h1 ref={headingRef} tabIndex={-1}>
+          {texts.heading}
+        </h1>
+        {texts.error ? (
+          <div class="alert" role="alert">
+            <strong>⚠ {t('error.label')}:</strong> {texts.error}
+          </div>
+        ) : null}
+        {texts.lines.map((line) => (
+          <p key={line}>{line}</p>
+        ))}
+        {warning > 0 ? (
+          <div class="alert alert--time" role="alert">
+            <p>⏱ {t('timeout.warning', { seconds: warning })}</p>
+            <button type="button" class="action action--primary" onClick={() => panel.extend()}>
+              {t('timeout.extend')}
+            </button>
+          </div>
+        ) : null}
+        {screen === 'opening' && s.session?.compartmentId ? <BoxFront slots={front} highlight={s.session.compartmentId} label={t('opening.picture', { id: s.session.compartmentId })} /> : null}
+        {digits ? (
+          <section class="input" aria-label={t('entry.label')}>
+            <Entry screen={screen} entry={s.entry} t={t} />
+            <Keypad panel={panel} t={t} />
+          </section>
+        ) : null}
+        {screen === 'factor' ? (
+          <div class="choices">
+            {s.session?.oldIdPossible ? (
+              <button type="button" class="action action--choice" onClick={() => panel.chooseFactor('OLD_ID')}>
+                🪪 {t('factor.oldId')}
+              </button>
+            ) : null}
+            <button type="button" class="action action--choice" onClick={() => panel.chooseFactor('BIRTH_DATE')}>
+              📅 {t('factor.birthDate')}
+            </button>
+          </div>
+        ) : null}
+        {screen === 'start' || screen === 'closed' || screen === 'busy' ? (
+          <button type="button" class="action action--primary" onClick={() => void panel.start()}>
+            {t('start.button')}
+          </button>
+        ) : null}
+        {screen === 'done' ? (
+          <button type="button" class="action action--primary" onClick={() => panel.cleanSlate()}>
+            {t('done.again')}
+          </button>
+        ) : null}
+      </main>
+      <footer class="bar bar--bottom">
+        {canCancel ? (
+          <button type="button" class="action action--cancel" onClick={() => panel.cancel()}>
+            ✕ {t('button.cancel')}
+          </button>
+        ) : (
+          <span />
+        )}
+        <p class="hint">{t('keys.hint')}</p>
+        <button type="button" class="action action--help" onClick={() => panel.repeat()}>
+          ? {t('button.help')}
+        </button>
+      </footer>
+    </div>
+  );
+}
+
+mount((data) => {
+  const panel = new Panel(data.bound !== 'false');
+  panel.connect();
+  return <App panel={panel} />;
+});

@@ -1,0 +1,158 @@
+import * as assert from 'uvu/assert';
+import { mkdirSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { start, type Engine, type Running } from '../api/support.js';
+import { oldIdCard, readyPickup } from '../helpers.js';
+import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
+import { suiteNeeding } from '../support/requires.js';
+import { translator } from '../../web/kiosk/i18n.js';
+import { LANGUAGES, type LanguageId } from '../../web/kiosk/messages.js';
+
+// The citizen's panel in a real Chromium against a real box: every language, keys only, axe on
+// every screen. Screenshots of every screen go to docs/kiosk/ when KIOSK_SCREENSHOTS=1.
+
+interface Ctx {
+  server?: Running;
+  browser?: Browser;
+  context?: BrowserContext;
+  page?: Page;
+  spoken?: Array<{ text: string; lang: string; private: boolean }>;
+  axe?: Array<{ screen: string; lang: string; large: boolean; violations: string[] }>;
+}
+
+/** The panel's flows and checks for `languages`, as one suite with one browser (split over files to run in parallel). */
+export function kioskSuite(name: string, engine: Engine, languages: readonly LanguageId[], firstReference: number): void {
+  const test = suiteNeeding<Ctx>(name, BROWSER, {});
+  const SHOTS = process.env.KIOSK_SCREENSHOTS === '1' ? new URL('../../docs/kiosk/', import.meta.url).pathname : null;
+  const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+  let counter = 0;
+
+  test.before(async (ctx) => {
+    await ensureWebBuilt();
+    ctx.server = await start(engine, { kioskClients: { '1': ['127.0.0.1'] } });
+    ctx.browser = await launchChromium();
+    ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 1024 } });
+    ctx.spoken = [];
+    ctx.axe = [];
+    await ctx.context.exposeFunction('__spoken', (detail: { text: string; lang: string; private: boolean }) => ctx.spoken!.push(detail));
+    await ctx.context.addInitScript(() => {
+      window.addEventListener('kiosk-speech', (e) => (window as unknown as { __spoken: (d: unknown) => void }).__spoken((e as CustomEvent).detail));
+    });
+    ctx.page = await ctx.context.newPage();
+    if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+  });
+  test.after(async (ctx) => {
+    await ctx.browser?.close();
+    await ctx.server?.close();
+  });
+
+  const screenIs = (page: Page, screen: string) => page.waitForSelector(`.panel[data-screen="${screen}"]`, { timeout: 20_000 });
+  const heading = (page: Page) => page.locator('h1').textContent();
+
+  /** axe on the screen as it is now; violations are collected and asserted at the end. */
+  async function check(ctx: Ctx, screen: string, lang: string): Promise<void> {
+    const page = ctx.page!;
+    const large = await page.locator('.panel--large').count();
+    if (ctx.axe!.some((a) => a.screen === screen && a.lang === lang && a.large === large > 0)) return;
+    const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).options({ resultTypes: ['violations'] }).analyze();
+    ctx.axe!.push({ screen, lang, large: large > 0, violations: result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`) });
+    if (SHOTS && (lang === 'de' || lang === 'ar')) await page.screenshot({ path: `${SHOTS}${lang}-${String(++counter).padStart(2, '0')}-${screen}.png` });
+  }
+
+  async function openPanel(ctx: Ctx, lang: LanguageId): Promise<Page> {
+    const page = ctx.page!;
+    await page.goto(ctx.server!.base + '/kiosk/1');
+    await screenIs(page, 'start');
+    const name = LANGUAGES.find((l) => l.id === lang)!.name;
+    await page.getByRole('button', { name, exact: false }).first().click();
+    await page.waitForFunction((tag) => document.documentElement.lang === tag, LANGUAGES.find((l) => l.id === lang)!.tag);
+    return page;
+  }
+
+  /** A whole pickup by keys only, with the birth date or the old ID card; checks every screen's heading. */
+  async function pickup(ctx: Ctx, lang: LanguageId, reference: string, factor: 'birthDate' | 'oldId'): Promise<void> {
+    const t = translator(lang, 'Europe/Berlin');
+    const server = ctx.server!;
+    // A pickup that failed before must not leave the panel busy for the next one.
+    const active = server.box.supervisor.view<{ active: string | null }>('kiosk/1')?.ctx.active;
+    if (active && server.box.session(active)?.step !== 'done') server.box.sessionInput(active, { type: 'cancel' });
+    await server.box.idle();
+    const { pin, compartmentId } = await readyPickup(server, reference);
+    const page = await openPanel(ctx, lang);
+    assert.is(await heading(page), t('start.heading'));
+    await check(ctx, 'start', lang);
+    await page.keyboard.press('Enter');
+    await screenIs(page, 'phone');
+    assert.is(await heading(page), t('phone.heading'));
+    await page.keyboard.type('015228817386');
+    await check(ctx, 'phone', lang);
+    await page.keyboard.press('Enter');
+    await screenIs(page, 'pin');
+    await page.keyboard.type(pin);
+    assert.is(await page.locator('.entry__value').textContent(), '●●●●●●', 'the PIN is masked');
+    await check(ctx, 'pin', lang);
+    await page.keyboard.press('Enter');
+    await screenIs(page, 'factor');
+    assert.is(await heading(page), t('factor.heading'));
+    await check(ctx, 'factor', lang);
+    if (factor === 'birthDate') {
+      await page.keyboard.press('2');
+      await screenIs(page, 'birthDate');
+      await page.keyboard.type('12041980');
+      assert.is(await page.locator('.entry__value').textContent(), '12.04.1980');
+      await check(ctx, 'birthDate', lang);
+      await page.keyboard.press('Enter');
+    } else {
+      await page.keyboard.press('1');
+      await screenIs(page, 'card');
+      assert.is(await heading(page), t('card.heading'));
+      await page.waitForSelector(`text=${t('card.reader', { state: 'ready' })}`);
+      await check(ctx, 'card', lang);
+      assert.ok(server.hw.reader.insert(oldIdCard()), 'the slot took the card');
+      await server.box.idle();
+    }
+    await screenIs(page, 'opening');
+    await page.waitForFunction((text) => document.querySelector('h1')?.textContent === text, t('opening.heading', { id: compartmentId }));
+    assert.ok(await page.locator(`svg.box-front[aria-label*="${compartmentId}"]`).count(), 'the box front marks the compartment');
+    await check(ctx, 'opening', lang);
+    assert.ok(server.hw.locks.openDoor(compartmentId), 'the door opens');
+    await server.box.idle();
+    await screenIs(page, 'done');
+    assert.is(await heading(page), t('done.collected'));
+    await check(ctx, 'done', lang);
+    server.hw.locks.closeDoor(compartmentId);
+    await server.box.idle();
+    assert.is(server.box.pickup(reference)!.status, 'COLLECTED');
+    await page.keyboard.press('Enter');
+    await screenIs(page, 'start');
+  }
+
+  let n = firstReference;
+  for (const language of LANGUAGES.filter((l) => languages.includes(l.id))) {
+    test(`${language.name}: a first-time citizen collects with the birth date, keys only`, async (ctx) => {
+      await pickup(ctx, language.id, `V-2026-${String(++n).padStart(4, '0')}`, 'birthDate');
+    });
+    test(`${language.name}: a first-time citizen collects with the old ID card`, async (ctx) => {
+      await pickup(ctx, language.id, `V-2026-${String(++n).padStart(4, '0')}`, 'oldId');
+    });
+  }
+
+  test('after a pickup nothing of it is left: DOM, history, storage', async (ctx) => {
+    const page = ctx.page!;
+    const html = await page.content();
+    assert.not.match(html, '015228817386');
+    assert.not.match(html, '12.04.1980');
+    assert.is(await page.evaluate(() => history.length <= 2 && localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''), true);
+    assert.is(await page.evaluate(() => document.documentElement.lang), 'de', 'the next person starts in German');
+    assert.is(await page.locator('.panel').getAttribute('data-screen'), 'start');
+  });
+
+  test('axe: no violations on any screen in any language', (ctx) => {
+    const bad = ctx.axe!.filter((a) => a.violations.length > 0);
+    assert.ok(ctx.axe!.length >= languages.length * 8, `screens checked: ${ctx.axe!.length}`);
+    assert.equal(bad, []);
+  });
+
+  test.run();
+}

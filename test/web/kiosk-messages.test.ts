@@ -1,0 +1,60 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { LANGUAGES, MESSAGES } from '../../web/kiosk/messages.js';
+import { translator } from '../../web/kiosk/i18n.js';
+
+// Every language of the panel has every message, each parses as ICU MessageFormat and takes the
+// same arguments as the English reference: a missing or misspelt key fails here, not at the box.
+
+const reference = MESSAGES.en;
+const keys = Object.keys(reference).sort();
+
+function argumentsOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
+  for (const e of elements) {
+    if (e.type === TYPE.argument || e.type === TYPE.number || e.type === TYPE.date || e.type === TYPE.time) into.add(e.value);
+    if (e.type === TYPE.select || e.type === TYPE.plural) {
+      into.add(e.value);
+      for (const option of Object.values(e.options)) argumentsOf(option.value, into);
+    }
+  }
+  return into;
+}
+
+for (const language of LANGUAGES) {
+  test(`${language.name} (${language.id}) has exactly the keys of the reference`, () => {
+    const table = MESSAGES[language.id];
+    const own = Object.keys(table).sort();
+    assert.equal(keys.filter((k) => !own.includes(k)), [], 'missing keys');
+    assert.equal(own.filter((k) => !keys.includes(k)), [], 'keys the reference does not have');
+    for (const key of keys) assert.ok((table as Record<string, string>)[key]!.trim().length > 0, `${key} is empty`);
+  });
+
+  test(`${language.name}: every message parses and uses the reference's arguments`, () => {
+    for (const key of keys) {
+      const text = (MESSAGES[language.id] as Record<string, string>)[key]!;
+      const own = [...argumentsOf(parse(text))].sort();
+      const expected = [...argumentsOf(parse((reference as Record<string, string>)[key]!))].sort();
+      assert.equal(own, expected, `${language.id} ${key}`);
+    }
+  });
+}
+
+test('dates, plurals and selections come out in each language', () => {
+  const next = new Date(Date.UTC(2026, 10, 24, 6, 30));
+  assert.match(translator('de', 'Europe/Berlin')('closed.text', { next }), 'Dienstag, 24. November 2026 um 07:30');
+  assert.match(translator('en', 'Europe/Berlin')('closed.text', { next }), 'Tuesday, November 24, 2026');
+  assert.match(translator('ru', 'Europe/Berlin')('entry.count', { count: 5 }), 'Введено 5 цифр');
+  assert.match(translator('uk', 'Europe/Berlin')('entry.count', { count: 3 }), 'Введено 3 цифри');
+  assert.is(translator('en', 'Europe/Berlin')('opening.where', { row: 2, column: 3 }), 'second row from the bottom, third from the left.');
+  assert.is(translator('de', 'Europe/Berlin')('opening.heading', { id: 'B07' }), 'Fach B07 ist offen');
+});
+
+test('Arabic is written right to left, every other language left to right', () => {
+  assert.equal(
+    LANGUAGES.filter((l) => l.dir === 'rtl').map((l) => l.id),
+    ['ar'],
+  );
+});
+
+test.run();

@@ -1,0 +1,28 @@
+import { IntlMessageFormat } from 'intl-messageformat';
+import { LANGUAGES, MESSAGES, type Language, type LanguageId, type MessageKey } from './messages.js';
+
+export type Values = Record<string, string | number | Date>;
+export type Translate = (key: MessageKey, values?: Values) => string;
+
+export const languageOf = (id: LanguageId): Language => LANGUAGES.find((l) => l.id === id)!;
+
+/**
+ * A translator for one language: ICU messages through intl-messageformat (plural rules, select,
+ * dates and times in that language's conventions, in the box's time zone), compiled once per key.
+ */
+export function translator(id: LanguageId, timeZone: string): Translate {
+  const language = languageOf(id);
+  const formats = {
+    date: { full: { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone } },
+    time: { short: { hour: '2-digit', minute: '2-digit', timeZone } },
+  } as const;
+  const compiled = new Map<MessageKey, IntlMessageFormat>();
+  return (key, values) => {
+    let format = compiled.get(key);
+    if (!format) {
+      format = new IntlMessageFormat(MESSAGES[id][key], language.tag, formats);
+      compiled.set(key, format);
+    }
+    return String(format.format(values));
+  };
+}

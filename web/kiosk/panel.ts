@@ -1,0 +1,474 @@
+import { createClient, type Client } from 'graphql-ws';
+import { request } from '../shared/graphql.js';
+import type { FrontSlot } from './box-front.js';
+import type { LanguageId, MessageKey } from './messages.js';
+import { OPERATIONS } from './operations.js';
+import { DEFAULT_VOLUME, Speaker, VOLUME_STEPS } from './speech.js';
+
+/** The session as the box publishes it (schema `Session`). */
+export interface SessionView {
+  id: string;
+  step: string;
+  error: string | null;
+  retryAt: string | null;
+  oldIdPossible: boolean;
+  compartmentId: string | null;
+  outcome: string | null;
+  /** the time-limit warning (WCAG 2.2.1), once the session publishes it */
+  expiresAt?: string | null;
+  warning?: boolean;
+  extensionsLeft?: number;
+}
+
+export interface PanelFacts {
+  kioskId: string;
+  openNow: boolean;
+  nextOpening: string | null;
+  hours: string;
+  location: string;
+  readerAvailable: boolean;
+  shredderState: string;
+  front: FrontSlot[];
+}
+
+export type Screen =
+  | 'connecting'
+  | 'unbound'
+  | 'outOfOrder'
+  | 'start'
+  | 'closed'
+  | 'busy'
+  | 'phone'
+  | 'pin'
+  | 'checking'
+  | 'factor'
+  | 'card'
+  | 'shredding'
+  | 'birthDate'
+  | 'opening'
+  | 'done';
+
+export interface PanelState {
+  connection: 'connecting' | 'up' | 'down';
+  bound: boolean;
+  facts: PanelFacts | null;
+  session: SessionView | null;
+  /** digits typed at the current step; never leaves the page except in the step's mutation */
+  entry: string;
+  /** a problem outside a session (closed, busy, interrupted, …) as a catalog code */
+  notice: { code: string; nextOpening?: string | null } | null;
+  pending: boolean;
+  lang: LanguageId;
+  largeText: boolean;
+  speech: boolean;
+  /** headphones connected: private listening, digits may be read back */
+  privateAudio: boolean;
+  volume: number;
+  /** box clock minus page clock, for countdowns */
+  clockOffsetMs: number;
+}
+
+export const DEFAULT_LANGUAGE: LanguageId = 'de';
+/** how long the final screen stays before the panel is clean for the next person */
+export const DONE_MS = 8_000;
+const HOLD_FOR_SPEECH_MS = 2_000;
+const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, pin: 6, birthDate: 8 };
+
+/** Codes the panel explains, mapped to their message; anything else is `error.OTHER`. */
+const ERROR_MESSAGES: Record<string, MessageKey> = {
+  AUTH_FAILED: 'error.AUTH_FAILED',
+  AUTH_THROTTLED: 'error.AUTH_THROTTLED',
+  PICKUP_LOCKED: 'error.PICKUP_LOCKED',
+  CARD_UNAVAILABLE: 'error.CARD_UNAVAILABLE',
+  CARD_UNREADABLE: 'error.CARD_UNREADABLE',
+  INVALID_MRZ: 'error.CARD_UNREADABLE',
+  READER_TRANSFER_FAILED: 'error.CARD_UNREADABLE',
+  OLD_ID_MISMATCH: 'error.OLD_ID_MISMATCH',
+  BIRTH_DATE_MISMATCH: 'error.BIRTH_DATE_MISMATCH',
+  INVALID_BIRTH_DATE: 'error.INVALID_BIRTH_DATE',
+  INVALID_PHONE: 'error.INVALID_PHONE',
+  NOT_A_MOBILE: 'error.INVALID_PHONE',
+  INVALID_PIN_FORMAT: 'error.INVALID_PIN_FORMAT',
+  SHREDDER_JAM: 'error.SHREDDER_JAM',
+  DOOR_NOT_OPENED: 'error.DOOR_NOT_OPENED',
+  SESSION_TIMEOUT: 'error.SESSION_TIMEOUT',
+  INTERRUPTED: 'error.INTERRUPTED',
+  SESSION_NOT_FOUND: 'error.INTERRUPTED',
+  PICKUP_BUSY: 'error.PICKUP_BUSY',
+};
+export const errorMessage = (code: string): MessageKey => ERROR_MESSAGES[code] ?? 'error.OTHER';
+
+export function screenOf(s: PanelState): Screen {
+  if (!s.bound) return 'unbound';
+  if (s.connection === 'down') return 'outOfOrder';
+  if (!s.facts) return 'connecting';
+  const session = s.session;
+  if (!session) return s.notice?.code === 'BOX_CLOSED' ? 'closed' : s.notice?.code === 'KIOSK_BUSY' ? 'busy' : 'start';
+  switch (session.step) {
+    case 'checkingPin':
+    case 'checkingCard':
+    case 'checkingBirthDate':
+      return 'checking';
+    case 'phone':
+    case 'pin':
+    case 'factor':
+    case 'card':
+    case 'shredding':
+    case 'birthDate':
+    case 'opening':
+    case 'done':
+      return session.step;
+    default:
+      return 'checking';
+  }
+}
+
+const fresh = (bound: boolean): PanelState => ({
+  connection: 'connecting',
+  bound,
+  facts: null,
+  session: null,
+  entry: '',
+  notice: null,
+  pending: false,
+  lang: DEFAULT_LANGUAGE,
+  largeText: false,
+  speech: false,
+  privateAudio: false,
+  volume: DEFAULT_VOLUME,
+  clockOffsetMs: 0,
+});
+
+type GqlError = { message: string; extensions?: Record<string, unknown> };
+const codeOf = (errors: ReadonlyArray<GqlError> | undefined): string | null => (errors?.[0]?.extensions?.code as string | undefined) ?? (errors?.length ? 'OTHER' : null);
+
+/**
+ * The panel's state and everything that changes it: the box connection, the session subscription,
+ * keys and taps. The view renders `state`; `listen` tells it when to.
+ */
+export class Panel {
+  state: PanelState;
+  readonly speaker = new Speaker();
+  private client: Client | null = null;
+  private stopSubscription: (() => void) | null = null;
+  private listeners = new Set<() => void>();
+  private doneTimer: ReturnType<typeof setTimeout> | null = null;
+  private devicesTimer: ReturnType<typeof setInterval> | null = null;
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private wasUp = false;
+
+  constructor(bound: boolean) {
+    this.state = fresh(bound);
+  }
+
+  listen(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<PanelState>): void {
+    this.state = { ...this.state, ...patch };
+    this.afterChange();
+    for (const listener of this.listeners) listener();
+  }
+
+  /** The box clock now, as far as the page can tell. */
+  boxNow(): number {
+    return Date.now() + this.state.clockOffsetMs;
+  }
+
+  connect(): void {
+    if (!this.state.bound) return;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+    this.client = createClient({
+      url,
+      lazy: false,
+      retryAttempts: Infinity,
+      shouldRetry: () => true,
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 4_000))),
+      on: {
+        connected: () => void this.onConnected(),
+        closed: () => {
+          if (this.wasUp) this.set({ connection: 'down' });
+        },
+      },
+    });
+  }
+
+  private async onConnected(): Promise<void> {
+    this.wasUp = true;
+    const panel = await this.query<{ kioskPanel: PanelFacts & { now: string } }>('Panel');
+    if (!panel.data?.kioskPanel) {
+      const code = codeOf(panel.errors);
+      if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') return this.set({ bound: false, connection: 'up' });
+      return this.set({ connection: 'down' });
+    }
+    const { now, ...facts } = panel.data.kioskPanel;
+    const patch: Partial<PanelState> = { connection: 'up', facts, clockOffsetMs: Date.parse(now) - Date.now() };
+    // Back after the box was away: a session that no longer exists ended with the restart.
+    const session = this.state.session;
+    if (session && session.step !== 'done') {
+      const again = await this.query<{ session: SessionView | null }>('Session', { id: session.id });
+      if (!again.data?.session) {
+        this.stopSubscription?.();
+        this.stopSubscription = null;
+        Object.assign(patch, { session: null, entry: '', notice: { code: 'INTERRUPTED' } });
+      } else patch.session = again.data.session;
+    }
+    this.set(patch);
+  }
+
+  private query<T>(name: keyof typeof OPERATIONS, variables?: Record<string, unknown>) {
+    if (!this.client) return Promise.resolve({ errors: [{ message: 'not connected', extensions: { code: 'OTHER' } }] } as { data?: T | null; errors?: ReadonlyArray<GqlError> });
+    return request<T>(this.client, OPERATIONS[name], variables).catch(() => ({ errors: [{ message: 'connection lost', extensions: { code: 'OTHER' } }] }) as { data?: T | null; errors?: ReadonlyArray<GqlError> });
+  }
+
+  // --- session --------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.state.pending || this.state.session) return;
+    this.set({ pending: true, notice: null });
+    const result = await this.query<{ startSession: SessionView }>('StartSession');
+    const session = result.data?.startSession;
+    if (!session) {
+      const error = result.errors?.[0];
+      const details = error?.extensions?.details as { nextOpening?: number | string } | undefined;
+      const next = details?.nextOpening;
+      return this.set({
+        pending: false,
+        notice: { code: codeOf(result.errors) ?? 'OTHER', nextOpening: typeof next === 'number' ? new Date(next).toISOString() : (next ?? this.state.facts?.nextOpening ?? null) },
+      });
+    }
+    this.set({ pending: false, session, entry: '' });
+    this.subscribe(session.id);
+  }
+
+  private subscribe(sessionId: string): void {
+    this.stopSubscription?.();
+    if (!this.client) return;
+    this.stopSubscription = this.client.subscribe<{ sessionChanged: SessionView }>(
+      { query: OPERATIONS.SessionChanged, variables: { sessionId } },
+      {
+        next: (result) => {
+          const view = result.data?.sessionChanged;
+          if (view && this.state.session?.id === view.id) this.applySession(view);
+        },
+        error: () => {},
+        complete: () => {},
+      },
+    );
+  }
+
+  private applySession(view: SessionView): void {
+    const before = this.state.session;
+    const stepChanged = before?.step !== view.step;
+    this.set({ session: view, entry: stepChanged ? '' : this.state.entry });
+  }
+
+  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession', variables: Record<string, unknown>): Promise<void> {
+    const session = this.state.session;
+    if (!session || this.state.pending) return;
+    this.set({ pending: true });
+    const result = await this.query<Record<string, SessionView>>(name, { sessionId: session.id, ...variables });
+    const view = result.data ? Object.values(result.data)[0] : undefined;
+    if (view && this.state.session?.id === view.id) {
+      this.set({ pending: false, session: view, entry: '' });
+      return;
+    }
+    const code = codeOf(result.errors);
+    if (code === 'SESSION_NOT_FOUND') return this.set({ pending: false, session: { ...session, step: 'done', error: 'SESSION_TIMEOUT', outcome: 'timeout' }, entry: '' });
+    // A shape the box refused before the session saw it (e.g. a number too short): explained at the step.
+    const local = name === 'EnterPhone' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
+    this.set({ pending: false, entry: '', session: { ...session, error: local } });
+  }
+
+  /** Enter / Continue at the current screen. */
+  confirm(): void {
+    const screen = screenOf(this.state);
+    const entry = this.state.entry;
+    if (screen === 'start' || screen === 'closed' || screen === 'busy') return void this.start();
+    if (screen === 'done') return this.cleanSlate();
+    if (this.throttledSeconds() > 0) return;
+    if (screen === 'phone' && entry.length > 0) return void this.input('EnterPhone', { phone: entry.replace(/^00/, '+') });
+    if (screen === 'pin' && entry.length > 0) return void this.input('EnterPin', { pin: entry });
+    if (screen === 'birthDate' && entry.length > 0) return void this.input('EnterBirthDate', { birthDate: birthDateText(entry) });
+  }
+
+  chooseFactor(factor: 'OLD_ID' | 'BIRTH_DATE'): void {
+    if (screenOf(this.state) !== 'factor') return;
+    if (factor === 'OLD_ID' && !this.state.session?.oldIdPossible) return;
+    void this.input('ChooseFactor', { factor });
+  }
+
+  cancel(): void {
+    const screen = screenOf(this.state);
+    if (screen === 'done') return this.cleanSlate();
+    if (this.state.session && this.state.session.step !== 'opening' && this.state.session.step !== 'shredding') void this.input('CancelSession', {});
+    else if (!this.state.session && this.state.notice) this.set({ notice: null });
+  }
+
+  /** More time: the session's extend input is not on main yet, so there is no warning to answer. */
+  extend(): void {}
+
+  digit(d: string): void {
+    const screen = screenOf(this.state);
+    const max = MAX_DIGITS[screen];
+    if (screen === 'factor') {
+      if (d === '1') this.chooseFactor('OLD_ID');
+      if (d === '2') this.chooseFactor('BIRTH_DATE');
+      return;
+    }
+    if ((screen === 'start' || screen === 'closed' || screen === 'busy') && d === '0') return this.nextLanguage();
+    if (!max || this.state.entry.length >= max) return;
+    this.set({ entry: this.state.entry + d });
+    this.sayDigit(d);
+  }
+
+  back(): void {
+    if (!this.state.entry) return;
+    this.set({ entry: this.state.entry.slice(0, -1) });
+    if (this.state.speech) this.sayKey('speech.deleted');
+  }
+
+  /** Seconds until a throttled number may try again (0 when not throttled). */
+  throttledSeconds(): number {
+    const s = this.state.session;
+    if (!s?.retryAt || s.error !== 'AUTH_THROTTLED') return 0;
+    return Math.max(0, Math.ceil((Date.parse(s.retryAt) - this.boxNow()) / 1000));
+  }
+
+  /** Seconds left before the session times out, while the box warns. */
+  warningSeconds(): number {
+    const s = this.state.session;
+    if (!s?.warning || !s.expiresAt) return 0;
+    return Math.max(0, Math.ceil((Date.parse(s.expiresAt) - this.boxNow()) / 1000));
+  }
+
+  // --- preferences ----------------------------------------------------------------------------
+
+  setLanguage(lang: LanguageId): void {
+    this.set({ lang });
+  }
+
+  nextLanguage(): void {
+    const order: LanguageId[] = ['de', 'ls', 'en', 'tr', 'ar', 'uk', 'ru'];
+    this.setLanguage(order[(order.indexOf(this.state.lang) + 1) % order.length]!);
+  }
+
+  toggleLargeText(): void {
+    this.set({ largeText: !this.state.largeText });
+  }
+
+  setSpeech(on: boolean): void {
+    this.set({ speech: on });
+    if (on) this.repeat();
+    else this.speaker.stop();
+  }
+
+  /** Headphones plugged in or out: private listening switches speech on (5.2: no sighted help needed). */
+  setPrivateAudio(on: boolean): void {
+    this.set({ privateAudio: on, speech: on ? true : this.state.speech });
+    if (on) this.repeat();
+  }
+
+  volume(delta: number): void {
+    const volume = Math.min(VOLUME_STEPS, Math.max(1, this.state.volume + delta));
+    this.set({ volume });
+    if (this.state.speech) this.sayKey('speech.volume', { level: volume, max: VOLUME_STEPS });
+  }
+
+  /** Help: say the whole screen again. */
+  repeat(): void {
+    this.spoken = '';
+    this.afterChange(true);
+  }
+
+  /** The Help key went down: held long enough, it switches speech on or off without sight (EN 301 549 8.5). */
+  helpDown(): void {
+    if (this.holdTimer) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.heldLong = true;
+      this.setSpeech(!this.state.speech);
+    }, HOLD_FOR_SPEECH_MS);
+  }
+
+  helpUp(): void {
+    if (this.holdTimer) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+      if (this.state.speech) this.repeat();
+    }
+    this.heldLong = false;
+  }
+  private heldLong = false;
+
+  // --- speech and timers ----------------------------------------------------------------------
+
+  /** what was last spoken for the screen, so that a re-render does not repeat it */
+  private spoken = '';
+  /** set by the view: the text of the screen as it should be spoken */
+  screenText: () => { key: string; text: string; tag: string } = () => ({ key: '', text: '', tag: 'de' });
+  /** set by the view: a message in the current language */
+  say: (key: MessageKey, values?: Record<string, string | number>) => { text: string; tag: string } = () => ({ text: '', tag: 'de' });
+
+  private sayKey(key: MessageKey, values?: Record<string, string | number>): void {
+    const { text, tag } = this.say(key, values);
+    this.speaker.say(text, tag, this.state.volume, this.state.privateAudio);
+  }
+
+  private sayDigit(d: string): void {
+    if (!this.state.speech) return;
+    // Digits are personal: through the speaker only "digit entered" (5.1.3.8/9), read back in private.
+    if (this.state.privateAudio) this.speaker.say(d, this.say('speech.digit').tag, this.state.volume, true);
+    else this.sayKey('speech.digit');
+  }
+
+  private afterChange(force = false): void {
+    const screen = screenOf(this.state);
+    // The done screen stays a moment, then the panel is clean for the next person.
+    if (screen === 'done' && !this.doneTimer) this.doneTimer = setTimeout(() => this.cleanSlate(), DONE_MS);
+    if (screen === 'card' && !this.devicesTimer) {
+      this.devicesTimer = setInterval(() => void this.refreshDevices(), 1_000);
+    } else if (screen !== 'card' && this.devicesTimer) {
+      clearInterval(this.devicesTimer);
+      this.devicesTimer = null;
+    }
+    if (!this.state.speech) return;
+    const { key, text, tag } = this.screenText();
+    if (!force && key === this.spoken) return;
+    this.spoken = key;
+    this.speaker.say(text, tag, this.state.volume, this.state.privateAudio);
+  }
+
+  private async refreshDevices(): Promise<void> {
+    const result = await this.query<{ kioskPanel: { now: string; readerAvailable: boolean; shredderState: string } }>('Devices');
+    const p = result.data?.kioskPanel;
+    if (p && this.state.facts && (p.readerAvailable !== this.state.facts.readerAvailable || p.shredderState !== this.state.facts.shredderState)) {
+      this.set({ facts: { ...this.state.facts, readerAvailable: p.readerAvailable, shredderState: p.shredderState } });
+    }
+  }
+
+  /**
+   * Nothing of the finished session stays: its view, the typed digits, the language and text size
+   * chosen, the volume; the history entry is replaced. Speech stays on only while headphones are in.
+   */
+  cleanSlate(): void {
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    this.doneTimer = null;
+    this.stopSubscription?.();
+    this.stopSubscription = null;
+    this.speaker.stop();
+    const { connection, bound, facts, clockOffsetMs, privateAudio } = this.state;
+    this.spoken = '';
+    this.state = { ...fresh(bound), connection, facts, clockOffsetMs, privateAudio, speech: privateAudio };
+    history.replaceState(null, '', location.pathname);
+    this.afterChange();
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** DDMMYYYY as typed → DD.MM.YYYY as the box reads it. */
+export function birthDateText(digits: string): string {
+  return `${digits.slice(0, 2)}.${digits.slice(2, 4)}.${digits.slice(4, 8)}`;
+}
