@@ -1,4 +1,4 @@
-import type { Box } from '../src/box.js';
+import type { BoxApi } from '../src/box-api.js';
 import { hoursText } from '../src/config.js';
 import { builder, type Context } from './builder.js';
 
@@ -37,7 +37,7 @@ export function frontPosition(id: string): { column: number; row: number } {
   return { column, row: Number(match[2]) };
 }
 
-function panelOf(box: Box, kioskId: string): KioskPanel {
+function panelOf(box: BoxApi, kioskId: string): KioskPanel {
   const devices = box.devices();
   return {
     kioskId,
