@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
 import * as actors from './actors.js';
+import * as consolePage from './console.js';
 import * as durability from './durability.js';
 import * as fanout from './fanout.js';
 import * as fleet from './fleet.js';
@@ -32,6 +33,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['durability', durability.run],
   ['scale', scale.run],
   ['fleet', fleet.run],
+  ['console', consolePage.run],
 ];
 
 export interface Results {

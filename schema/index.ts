@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
+import { countRootFields } from '../src/metrics.js';
 import { withClientErrors, type ErrorLogger } from './errors.js';
 import './box.js';
 import './compartments.js';
@@ -26,6 +27,6 @@ let built: GraphQLSchema | undefined;
  */
 export function buildSchema(log?: ErrorLogger): GraphQLSchema {
   if (log) errorLog = log;
-  built ??= withClientErrors(builder.toSchema(), (error, where) => errorLog(error, where));
+  built ??= countRootFields(withClientErrors(builder.toSchema(), (error, where) => errorLog(error, where)));
   return built;
 }

@@ -1,8 +1,10 @@
 // Writes the error table of README.md from the catalog (actors/domain/errors.ts), between the
-// errors:start and errors:end markers. Run: npm run docs   — test/docs.test.ts fails on drift.
+// errors:start and errors:end markers, and the configuration table from the schema (src/config.ts),
+// between config:start and config:end. Run: npm run docs   — test/docs.test.ts fails on drift.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorTableMarkdown } from '../actors/domain/errors.js';
+import { configTableMarkdown } from '../src/config.js';
 
 const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 
@@ -15,7 +17,16 @@ export function readmeWithErrorTable(readme: string): string {
   return `${readme.slice(0, open)}\n${errorTableMarkdown()}${readme.slice(end)}`;
 }
 
+/** The README with its configuration table replaced by the schema's. */
+export function readmeWithConfigTable(readme: string): string {
+  const start = readme.indexOf('<!-- config:start');
+  const end = readme.indexOf('<!-- config:end -->');
+  if (start < 0 || end < start) throw new Error('README.md has no config:start / config:end markers');
+  const open = readme.indexOf('-->', start) + 3;
+  return `${readme.slice(0, open)}\n${configTableMarkdown()}${readme.slice(end)}`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(readmePath, readmeWithErrorTable(readFileSync(readmePath, 'utf8')));
-  console.log('README.md error table written');
+  writeFileSync(readmePath, readmeWithConfigTable(readmeWithErrorTable(readFileSync(readmePath, 'utf8'))));
+  console.log('README.md error and configuration tables written');
 }

@@ -25,7 +25,7 @@ const [dirArg = 'test', patternArg = '\\.test\\.[cm]?[jt]s$'] = process.argv.sli
 const dir = resolve(dirArg);
 const pattern = new RegExp(patternArg, 'i');
 const jobs = Math.max(1, Number(process.env.TEST_JOBS) || Math.min(2, availableParallelism()));
-const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 180_000;
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 600_000;
 
 /** Files below `dir` whose path (relative to `dir`, with `/`) matches the pattern; node_modules skipped. */
 function findTests(base) {
@@ -51,6 +51,21 @@ function readTimings() {
   }
 }
 
+const running = new Set();
+function killGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+    process.exit(130);
+  });
+}
+
 /** uvu's CLI on exactly one file: its directory and an anchored pattern for its name. */
 function runFile(file) {
   const started = performance.now();
@@ -59,10 +74,13 @@ function runFile(file) {
   const env = { ...process.env, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
   return new Promise((resolveRun) => {
+    // Each file leads a process group of its own, so a timeout or Ctrl-C also ends what it started.
     const child = spawn(process.execPath, ['--import', tsx, uvuBin, dirname(file), only, '--no-color'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    running.add(child);
     let output = '';
     let stdout = '';
     child.stdout.on('data', (chunk) => {
@@ -75,10 +93,12 @@ function runFile(file) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child, 'SIGKILL');
     }, fileTimeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(child);
+      killGroup(child, 'SIGKILL'); // whatever the file left behind
       resolveRun({ file, code, signal, timedOut, stdout, output, ms: performance.now() - started });
     });
   });

@@ -91,11 +91,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const roomHours = roomDoorLayout ? (roomDoorLayout.hours === 'duesseldorf' ? DUESSELDORF_HOURS : validateOpeningHours(roomDoorLayout.hours)) : null;
   const clock = options.clock ?? new SystemClock();
   const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
-  const { hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, roomDoorMechanism } = options.hardware
+  const { hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, roomDoorMechanism, realBuses } = options.hardware
     ? {
         hardware: options.hardware,
         world: options.hardware.locks instanceof SimulatedLocks ? options.hardware.locks : null,
         i2c: null,
+        realBuses: new Map<number, I2cPort>(),
         cardSlot: options.hardware.reader instanceof SimulatedCardReader ? options.hardware.reader : null,
         shredderMechanism: null,
         roomDoorMechanism: null,
@@ -272,6 +273,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     shredderMechanism,
     /** the after-hours room's simulated door (i2c-sim with a room door in the layout): a person pushes, forces, closes it */
     roomDoorMechanism,
+    /** the I2C buses the lock boards are on (real or simulated), by bus number; empty without boards */
+    i2cPorts: (i2c?.buses ?? realBuses) as ReadonlyMap<number, I2cPort>,
     /** true when this start found no earlier state */
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
@@ -431,13 +434,15 @@ interface BuiltHardware {
   plugHeadphones: ((kiosk: string, plugged: boolean) => void) | null;
   /** the after-hours room's door behind expander pins, on i2c-sim with a room door in the layout */
   roomDoorMechanism: SimulatedRoomDoorMechanism | null;
+  /** the real I2C buses opened for the boards (empty on simulation) */
+  realBuses: Map<number, I2cPort>;
 }
 
 /** Builds the devices the configuration asks for. */
 async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHardware> {
   const devices = simulatedHardware(config, clock);
   const plugSimulated = devices.headphones.plug.bind(devices.headphones);
-  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader, shredderMechanism: null, plugHeadphones: plugSimulated, roomDoorMechanism: null };
+  if (config.hardware === 'simulated' || !config.layout) return { hardware: devices, world: devices.locks, i2c: null, cardSlot: devices.reader, shredderMechanism: null, plugHeadphones: plugSimulated, roomDoorMechanism: null, realBuses: new Map<number, I2cPort>() };
   const readerLayout = config.layout.devices?.reader ?? null;
   const shredderLayout = config.layout.devices?.shredder ?? null;
   const doorLayout = config.layout.devices?.roomDoor ?? null;
@@ -473,7 +478,7 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHard
     const plugHeadphones = contacts ? (kiosk: string, plugged: boolean) => contacts.plug(kiosk, plugged) : devices.headphones.plug.bind(devices.headphones);
     const roomDoorMechanism = doorLayout ? new SimulatedRoomDoorMechanism(doorLayout, w, () => clock.now()) : null;
     const roomDoor = doorLayout ? new ExpanderRoomDoor(doorLayout, gpio) : undefined;
-    return { hardware: { ...devices, locks: bank.locks, reader, shredder, headphones, roomDoor }, world, i2c: bank, cardSlot, shredderMechanism: mechanism, plugHeadphones, roomDoorMechanism };
+    return { hardware: { ...devices, locks: bank.locks, reader, shredder, headphones, roomDoor }, world, i2c: bank, cardSlot, shredderMechanism: mechanism, plugHeadphones, roomDoorMechanism, realBuses: new Map<number, I2cPort>() };
   }
   // Real boards; the SMS gateway stays simulated here (the HTTP gateway is configured elsewhere).
   const buses = new Map<number, I2cPort>();
@@ -484,7 +489,7 @@ async function buildHardware(config: BoxConfig, clock: Clock): Promise<BuiltHard
   const jacks = config.layout.devices?.headphones ?? [];
   const headphones = jacks.length ? new ExpanderHeadphoneJacks(locks.gpio, jacks) : undefined;
   const roomDoor = doorLayout ? new ExpanderRoomDoor(doorLayout, locks.gpio) : undefined;
-  return { hardware: { ...devices, locks, reader, shredder, headphones, roomDoor }, world: null, i2c: null, cardSlot: null, shredderMechanism: null, plugHeadphones: null, roomDoorMechanism: null };
+  return { hardware: { ...devices, locks, reader, shredder, headphones, roomDoor }, world: null, i2c: null, cardSlot: null, shredderMechanism: null, plugHeadphones: null, roomDoorMechanism: null, realBuses: buses };
 }
 
 function serialReader(layout: ReaderLayout, open: SerialOpener, clock: Clock, gpio: GpioPort): SerialMrzReader {

@@ -2,13 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box } from './box.js';
-import { configFromEnv, isDevelopmentKey, type BoxConfigInput } from './config.js';
+import { boxKeysOf, isDevelopmentKey, loadSettings, type BoxConfigInput } from './config.js';
 import { linkBoxToFleet, runCentral } from './fleet/cli.js';
+import { readiness } from './health.js';
+import { metricsFor } from './metrics.js';
 import { createServer, type CorsOptions, type TokenConfig } from './server/index.js';
+import { systemdNotifier } from './systemd.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
 
@@ -25,14 +27,16 @@ Options:
   --central                run the fleet's central service instead of a box (see README, A city's fleet)
   --help                   show this text
 
-Environment: AUSGABEBOX_CONFIG (a config file), AUSGABEBOX_STORAGE, AUSGABEBOX_STORAGE_NAMESPACE,
-AUSGABEBOX_NAME, AUSGABEBOX_LOCATION, AUSGABEBOX_HARDWARE, AUSGABEBOX_HOURS, AUSGABEBOX_PIN_KEY
-override the file; command-line options override both.
+Environment: AUSGABEBOX_CONFIG (a config file); AUSGABEBOX_<KEY> for the file's plain keys
+(AUSGABEBOX_STORAGE, AUSGABEBOX_PIN_KEY, AUSGABEBOX_HOURS, AUSGABEBOX_PICKUP_WINDOW_DAYS, …; see the
+README's configuration table) override the file. Unknown keys, options and variables are refused.
 NODE_ENV=production turns off GraphiQL, introspection and generated tokens.
 Without hardware configuration the box runs on simulated I2C boards. Stop it with Ctrl-C.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  // The command line, the configuration file and the environment are checked together, before anything starts.
+  const { values, file: fileConfig } = loadSettings({
+    args: process.argv.slice(2),
     options: {
       server: { type: 'string', default: 'yoga' },
       port: { type: 'string', default: '4000' },
@@ -44,6 +48,8 @@ async function main(): Promise<void> {
       central: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
+    env: process.env,
+    readFile: (path) => readFileSync(resolve(path), 'utf8'),
   });
   if (values.help) {
     console.log(HELP);
@@ -51,24 +57,17 @@ async function main(): Promise<void> {
   }
   const log = pino({ name: 'ausgabebox', level: process.env.LOG_LEVEL ?? 'info' });
   const production = process.env.NODE_ENV === 'production';
-  const engine = values.server;
+  const engine = values.server as 'yoga' | 'mercurius';
   const port = Number(values.port);
-  if (engine !== 'yoga' && engine !== 'mercurius') throw Object.assign(new Error('--server must be yoga or mercurius'), { code: 'INVALID_CONFIG' });
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw Object.assign(new Error('--port must be a port number'), { code: 'INVALID_CONFIG' });
   if (production && values.harness) throw Object.assign(new Error('--harness is not allowed in production'), { code: 'INVALID_CONFIG' });
-  const configPath = values.config ?? process.env.AUSGABEBOX_CONFIG;
-  const fileConfig: BoxConfigInput & { tokens?: TokenConfig; cors?: CorsOptions } = {
-    ...(configPath ? JSON.parse(readFileSync(resolve(configPath), 'utf8')) : {}),
-    ...configFromEnv(process.env),
-  };
   if (values.central) return runCentral({ config: fileConfig as Parameters<typeof runCentral>[0]['config'], env: process.env, port, host: values.host!, production, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
   const dataDir = resolve(values['data-dir']!);
-  const { tokens, tokenFile } = resolveTokens(fileConfig.tokens, dataDir, production);
+  const { tokens, tokenFile } = resolveTokens(fileConfig.tokens as TokenConfig | undefined, dataDir, production);
   const storage = fileConfig.storage ?? `sqlite://${join(dataDir, 'box.sqlite')}`;
   // The demo shows the whole flow at any hour: unless the configuration sets hours, it runs as the 24/7 room.
   const demoHours: BoxConfigInput = values.demo && fileConfig.hours === undefined && fileConfig.hoursPreset === undefined ? { hoursPreset: 'always' } : {};
-  const { fleet: _fleet, central: _central, ...boxConfig } = fileConfig as typeof fileConfig & { fleet?: unknown; central?: unknown };
-  const box = await createBox({ ...boxConfig, ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  const box = await createBox({ ...boxKeysOf(fileConfig), ...demoHours, storage }, { log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+  metricsFor(box); // counting from the start, before the demo or the first scrape
   const fleetLink = await linkBoxToFleet(box, fileConfig as { fleet?: unknown }, process.env, (level, msg, fields) => log[level](fields ?? {}, msg));
   log.info(
     { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
   };
   await logAnchor();
 
-  const server = createServer(box, { tokens, cors: fileConfig.cors, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
+  const server = createServer(box, { tokens, cors: fileConfig.cors as CorsOptions | undefined, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
   const { url } = await server.listen(port, values.host);
   log.info({ url, server: engine, production, harness: values.harness }, `GraphQL (${engine}) at ${url} — health at ${url.replace(/\/graphql$/, '/health')}`);
   if (!production) {
@@ -102,10 +101,15 @@ async function main(): Promise<void> {
   // The box waits for people and hardware; keep the process alive until told to stop.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let stopping = false;
+  // Under systemd (Type=notify): ready once serving, watchdog pings while ready (src/systemd.ts).
+  const systemd = systemdNotifier();
+  const stopWatchdog = systemd.watchdog(async () => (await readiness(box)).ready);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(keepAlive);
+    stopWatchdog();
+    await systemd.stopping();
     log.info({ signal }, 'stopping: closing connections, releasing outputs and flushing storage');
     await server.close();
     await logAnchor();
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   log.info('running — press Ctrl-C to stop');
+  await systemd.ready(`${box.config.name}: ${box.config.compartments.length} compartments`);
 }
 
 /**

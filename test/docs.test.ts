@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readmeWithErrorTable } from '../scripts/docs.js';
+import { readmeWithConfigTable, readmeWithErrorTable } from '../scripts/docs.js';
 
 test('the README error table is the error catalog (npm run docs rewrites it)', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   assert.ok(readme === readmeWithErrorTable(readme), 'README.md error table drifted from actors/domain/errors.ts: run npm run docs');
+});
+
+test('the README configuration table is the schema (npm run docs rewrites it)', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  assert.ok(readme === readmeWithConfigTable(readme), 'README.md configuration table drifted from src/config.ts: run npm run docs');
 });
 
 test('every code the actors reply, alarm or fail with is in the catalog', async () => {

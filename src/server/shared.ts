@@ -43,7 +43,7 @@ export function sharedParts(box: Box, options: ServerOptions) {
     },
     /** The request handler of every HTTP request. */
     front: (engine: Engine) =>
-      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box), ...signInRoutes(sessions)], pages, cache }),
+      createFront({ documents, production, log, cors: options.cors, context, engine, routes: [...boxRoutes(box, options.tokens), ...signInRoutes(sessions)], pages, cache }),
     /** graphql-ws on the server's `/graphql`. */
     ws: (http: HttpServer, engine: Engine) =>
       attachGraphqlWs(http, {

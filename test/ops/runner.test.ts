@@ -144,10 +144,29 @@ test('without redis-server on the PATH the Redis suites are skipped with the ins
         }
       }
     }
-    const run = await runner(['test/persistence', 'fleet\\.test\\.ts$'], newcomer({ PATH: bin }));
-    assert.is(run.code, 0, run.out);
-    assert.is(run.lines.at(-1), '1 passed, 0 failed, 2 skipped', run.out);
-    assert.ok(run.lines.includes('SKIP fleet on Redis: needs redis-server (install: apt-get install redis-server)'), run.out);
+    // the Redis suites' own helpers, without the SQLite half of test/persistence
+    const dir = tree({
+      'redis.test.ts': `import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REDIS, suiteNeeding } from ${JSON.stringify(requires)};
+import { startRedis } from ${JSON.stringify(join(root, 'test/persistence/redis-server.ts'))};
+const plain = suite('needs nothing');
+plain('runs', () => assert.ok(true));
+plain.run();
+const test = suiteNeeding('persistence contract (redis)', [REDIS]);
+test('starts a server', async () => { const r = await startRedis(); await r.stop(); });
+test('and another', async () => { const r = await startRedis(); await r.stop(); });
+test.run();
+`,
+    });
+    try {
+      const run = await runner([dir], newcomer({ PATH: bin }));
+      assert.is(run.code, 0, run.out);
+      assert.is(run.lines.at(-1), '1 passed, 0 failed, 2 skipped', run.out);
+      assert.ok(run.lines.includes('SKIP persistence contract (redis): needs redis-server (install: apt-get install redis-server)'), run.out);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   } finally {
     rmSync(bin, { recursive: true, force: true });
   }

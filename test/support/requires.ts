@@ -48,4 +48,6 @@ export function suiteNeeding<T extends object = Record<string, never>>(name: str
 
 export const REDIS: Needed = { program: 'redis-server', install: 'apt-get install redis-server' };
 export const CHROMIUM: Needed = { program: 'chromium', install: 'apt-get install chromium' };
+export const SYSTEMD_ANALYZE: Needed = { program: 'systemd-analyze', install: 'apt-get install systemd' };
+export const SYSTEMD_NOTIFY: Needed = { program: 'systemd-notify', install: 'apt-get install systemd' };
 export const SOCAT: Needed = { program: 'socat', install: 'apt-get install socat' };

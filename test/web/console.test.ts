@@ -177,6 +177,7 @@ test('the monitor sees the same box live and is offered no action', async (ctx) 
   await page.getByText('Angemeldet: monitor').waitFor();
   assert.is(await page.getByRole('button', { name: 'Beladen' }).count(), 0);
   await view(page, 'Box');
+  await page.locator('.box-front-grid .cell').nth(55).waitFor();
   assert.is(await page.locator('.box-front-grid .cell').count(), 56);
   // Live: a door opened at the box shows on the monitor.
   await register(t, 'V-2026-0102');

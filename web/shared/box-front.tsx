@@ -81,7 +81,7 @@ export function BoxFront({ source, highlight = null, onSelect, selected = null, 
   }
   const rows = Math.max(0, ...rowSize.keys());
   const gridStyle = {
-    gridTemplateColumns: `2rem repeat(${columns}, 26px)`,
+    gridTemplateColumns: `2rem repeat(${columns}, 24px)`,
     gridTemplateRows: `1.25rem ${Array.from({ length: rows }, (_, r) => `${ROW_HEIGHT[rowSize.get(r + 1) ?? 'M'] ?? 32}px`).join(' ')}`,
   };
   return (
@@ -137,7 +137,8 @@ const Cell = memo(function Cell({ id, source, highlighted, selected, onSelect }:
   if (selected) classes.push('cell-selected');
   const text = describeCompartment(c);
   const style = { gridColumn: c.column + 1, gridRow: c.row + 1 };
-  const symbol = c.door === 'open' && c.state !== 'open' ? '↗' : s.symbol;
+  // An open door always gets the orange frame; its arrow replaces only the free/occupied symbol.
+  const symbol = c.door === 'open' && (c.state === 'free' || c.state === 'occupied') ? '↗' : s.symbol;
   return onSelect ? (
     <button type="button" class={classes.join(' ')} style={style} title={text} aria-label={text} aria-pressed={selected} data-id={id} data-state={c.state} data-door={c.door} onClick={() => onSelect(id)}>
       <span aria-hidden="true">{symbol}</span>

@@ -147,7 +147,7 @@ function Console({ mode, who, onSignedOut }: { mode: Mode; who: Who; onSignedOut
         <h1>{TITLE[mode]}</h1>
         <BoxStatus live={live} ready={ready} />
         <p class={`alarm-badge ${alarmCount.critical ? 'critical' : alarmCount.open ? 'open' : ''}`} role="status" aria-live="polite">
-          {alarmCount.open === 0 ? '✓ keine offenen Alarme' : `⚠ ${alarmCount.open} offene Alarme${alarmCount.critical ? `, ${alarmCount.critical} kritisch` : ''}`}
+          {alarmCount.open === 0 ? '✓ keine offenen Alarme' : `⚠ ${alarmCount.open} ${alarmCount.open === 1 ? 'offener Alarm' : 'offene Alarme'}${alarmCount.critical ? `, ${alarmCount.critical} kritisch` : ''}`}
         </p>
         <p class="who">
           Angemeldet: <strong>{who.identity}</strong> ({who.role === 'staff' ? 'Personal' : 'Überwachung'}{mode === 'monitor' ? ', nur Ansicht' : ''})

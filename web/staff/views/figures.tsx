@@ -79,7 +79,7 @@ function Chart({ days, series }: { days: Day[]; series: (typeof SERIES)[number] 
         height: 180,
         title: series.label,
         legend: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, y: series.key === 'collectedWithinWindowShare' ? { range: [0, 100] } : { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
         axes: [{ stroke: '#263238' }, { stroke: '#263238', label: series.unit }],
         series: [{}, { label: series.unit, stroke: series.colour, fill: `${series.colour}22`, width: 2, spanGaps: true, points: { show: true } }],
       },
