@@ -261,7 +261,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.
-      recovered: askTheDoor,
+      recovered: (ctx, e, enq) => {
+        askTheDoor(ctx, e, enq);
+        // The registry checks what this compartment holds against its own record.
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.report', compartmentId: ctx.id, pickupId: ctx.pickupId, state: ctx.state } });
+      },
       restarted: askTheDoor,
 
       'door.reconciled': (ctx, e, enq) => {
@@ -279,7 +283,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             // went out. Staff decides; never a second automatic opening.
             enq.emit.cancel({ key: 'window' });
             enq.emit.audit({ entry: { action: 'unlock.interrupted', subject: ctx.id, detail: { op: ctx.op.id } } });
-            enq.emit.send({ to: ALARMS, message: raise(`interrupted:${ctx.id}`, 'UNLOCK_INTERRUPTED', 'critical', ctx.id, `Unlock of ${ctx.id} was interrupted; check the compartment`) });
+            const what = ctx.op.purpose === 'collect' ? ': if the document is still inside, clear the fault and the citizen\'s PIN works again; if it is gone, cancel the pickup' : ctx.op.purpose === 'load' ? ': if a document is inside, take it out before clearing the fault, then load again' : '';
+            enq.emit.send({ to: ALARMS, message: raise(`interrupted:${ctx.id}`, 'UNLOCK_INTERRUPTED', 'critical', ctx.id, `Unlock of ${ctx.id} (${ctx.op.purpose}) was interrupted; check the compartment${what}`) });
             enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code: 'UNLOCK_INTERRUPTED' } });
             enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'UNLOCK_INTERRUPTED' } });
             return { ...ctx, state: 'fault', op: null, fault: { code: 'UNLOCK_INTERRUPTED', since: e.now } };

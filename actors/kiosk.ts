@@ -18,7 +18,8 @@ export type KioskEvent =
   | { type: 'session.start'; requestId: string; replyTo: string }
   | { type: 'session.ended'; sessionId: string }
   | { type: 'headphones.changed'; plugged: boolean }
-  | { type: 'actor.escalated'; actor: string; kind: string; code: string };
+  | { type: 'actor.escalated'; actor: string; kind: string; code: string }
+  | { type: 'recovered' };
 
 export function kioskActor(hours: OpeningHours) {
   return defineActor<KioskCtx, KioskEvent>({
@@ -44,6 +45,9 @@ export function kioskActor(hours: OpeningHours) {
       },
       // Its session failed for good: the panel must not stay busy.
       'actor.escalated': (ctx, e) => (ctx.active && e.actor === sessionAddress(ctx.active) ? { ...ctx, active: null } : undefined),
+      // Every session ends with a restart (it is told `recovered` and finishes as interrupted):
+      // the panel is free again, whether or not that session's end reaches it.
+      recovered: (ctx) => (ctx.active ? { ...ctx, active: null } : undefined),
     },
   });
 }

@@ -59,6 +59,8 @@ export interface Pickup {
   /** the session that passed the PIN check, and which second factor it passed */
   claim: { sessionId: string; until: number; factor: 'oldId' | 'birthDate' | null } | null;
   opId: string | null;
+  /** RELEASING: the unlock went to the compartment (committed with this flag), so its outcome will come */
+  unlockSent?: boolean;
   createdAt: number;
   updatedAt: number;
   readyAt: number | null;
@@ -156,6 +158,7 @@ export type RegistryEvent =
   | { type: 'pickup.expire'; pickupId: string }
   | { type: 'pickup.purge'; pickupId: string }
   | { type: 'pickup.archived'; pickupId: string }
+  | { type: 'compartment.report'; compartmentId: string; pickupId: string | null; state: string }
   | { type: 'recovered' };
 
 export type RegistryIo =
@@ -229,7 +232,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.cancel({ key: `remind:${p.id}` });
     enq.emit.cancel({ key: `expire:${p.id}` });
     enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
-    const ended: Pickup = { ...p, status, claim: null, opId: null, pinHash: null, endedAt: now, purgeAt };
+    const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, pinHash: null, endedAt: now, purgeAt };
     publish(enq, ended, status.toLowerCase());
     return put(ctx, ended, now);
   };
@@ -278,7 +281,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
       // The window may have closed while the door was unlocking: expire now rather than never.
       if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
-      const next: Pickup = { ...p, status: 'READY', opId: null, claim: null };
+      const next: Pickup = { ...p, status: 'READY', opId: null, unlockSent: false, claim: null };
       publish(enq, next, change);
       return put(ctx, next, now);
     }
@@ -301,8 +304,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
   const fittingCompartments = (ctx: RegistryCtx, p: Pickup): string[] => {
     const need = p.documents <= 1 ? 0 : p.documents <= 3 ? 1 : 2;
+    // A compartment a live pickup still names may hold its document: never given to another.
+    const named = new Set(Object.values(ctx.pickups).flatMap((x) => (x.compartmentId && x.endedAt === null ? [x.compartmentId] : [])));
     const candidates = Object.entries(ctx.compartments)
-      .filter(([, c]) => c.available && c.pickupId === null && SIZES.indexOf(c.size) >= need)
+      .filter(([id, c]) => c.available && c.pickupId === null && !named.has(id) && SIZES.indexOf(c.size) >= need)
       .filter(([, c]) => !p.accessible || c.accessible)
       .sort(([ia, a], [ib, b]) => {
         // Smallest fitting size first; keep accessible compartments for those who need them.
@@ -391,7 +396,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.cancel': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        if (!['REGISTERED', 'READY', 'LOCKED', 'EXPIRED'].includes(p.status)) {
+        // Every state that is not final has this way out (staff, audited).
+        if (p.endedAt !== null || p.status === 'CANCELLED') {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
         }
         enq.emit.audit({ entry: { action: 'pickup.cancelled', actor: e.by, subject: p.reference } });
@@ -443,7 +449,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.retrieve': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        if (!p.compartmentId || !['EXPIRED', 'CANCELLED', 'LOCKED', 'READY'].includes(p.status)) {
+        if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
         const opId = `op-${ctx.seq + 1}`;
@@ -618,6 +624,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         unlock(enq, p.compartmentId, e.opId, 'collect', p.id, { kind: 'session', sessionId: p.claim.sessionId, pickupId: p.id });
         toSession(enq, p.claim.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
+        return put(ctx, { ...p, unlockSent: true }, e.now);
       },
 
       'session.ended': (ctx, e) => {
@@ -659,7 +666,15 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           publish(enq, next, 'ready');
           return put(ctx, next, e.now);
         }
-        // Collected or retrieved: the compartment is free again.
+        if (e.purpose === 'service') return;
+        // Collected or retrieved: the compartment is free again, unless a live pickup still names it
+        // (its opening was never seen): then it may hold a document, and staff must look.
+        const holder = Object.values(ctx.pickups).find((x) => x.compartmentId === e.compartmentId && x.endedAt === null);
+        if (holder) {
+          enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, `Compartment ${e.compartmentId} closed after an opening, but pickup ${holder.reference} is still recorded in it: check the compartment, then retrieve or cancel the pickup`) });
+          enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { pickup: holder.reference, op: e.opId } } });
+          return;
+        }
         const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
         if (owner) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner } });
         return slot(ctx, e.compartmentId, { pickupId: null });
@@ -701,7 +716,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
       'pickup.expire': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
-        if (!p || (p.status !== 'READY' && p.status !== 'LOCKED')) return;
+        if (!p || (p.status !== 'READY' && p.status !== 'LOCKED' && p.status !== 'RELEASING')) return;
+        // A citizen at the door right now keeps the claim's few minutes; a stale release does not.
+        if (p.status === 'RELEASING' && p.claim && p.claim.until > e.now) {
+          enq.emit.schedule({ key: `expire:${p.id}`, at: p.claim.until, message: { type: 'pickup.expire', pickupId: p.id } });
+          return;
+        }
         enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
         if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
@@ -727,11 +747,25 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return { ...ctx, pickups };
       },
 
-      // After a process restart: claims of sessions that did not survive are void, and a PIN whose
-      // SMS never reached the outbox is replaced (the PIN itself was never stored, so it cannot be resent).
+      // After a process restart, once every message committed before the stop has been handled
+      // again: claims of sessions that did not survive are void, work the registry had started
+      // through I/O that died with the process is finished or undone, and a PIN that was never
+      // generated is replaced (the PIN itself is never stored, so it cannot be resent).
       recovered: (ctx, e, enq) => {
         let next = ctx;
         for (const p of Object.values(ctx.pickups)) {
+          if (p.status === 'RELEASING') {
+            if (p.unlockSent) continue; // the compartment has the unlock: its outcome will come
+            // Authenticated, but no unlock reached a compartment: nothing moved. The PIN claim
+            // is given back, so the same PIN and second factor work at the next session.
+            if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
+            enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
+            const back: Pickup = { ...p, status: 'READY', opId: null, claim: null };
+            publish(enq, back, 'releaseAbandoned');
+            next = put(next, back, e.now);
+            if (p.expiresAt !== null && e.now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: e.now, message: { type: 'pickup.expire', pickupId: p.id } });
+            continue;
+          }
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
           // Notices the outbox may not have committed before the stop: asked again, under the same
           // id; the outbox drops ids it holds or delivered already.
@@ -746,7 +780,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             }
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now);
           }
-          if (p.status === 'READY' && (!p.pinHash || !p.pinQueued)) {
+          // A PIN whose hash is committed went out with its SMS in the same commit; one without a
+          // hash was never generated (the I/O died with the process): a new one is issued.
+          if (p.status === 'READY' && !p.pinHash) {
             const serial = p.pinSerial + 1;
             enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
             enq.emit.audit({ entry: { action: 'pin.reissuedAfterRestart', subject: p.reference, detail: { serial } } });
@@ -754,6 +790,23 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
         }
         return next === ctx ? undefined : next;
+      },
+
+      // A compartment tells what it holds after a restart: a disagreement with the registry is
+      // resolved toward safety (never given to another pickup) and named to staff.
+      'compartment.report': (ctx, e, enq) => {
+        const slotNow = ctx.compartments[e.compartmentId];
+        if (!slotNow) return;
+        const named = Object.values(ctx.pickups).find((x) => x.compartmentId === e.compartmentId && x.endedAt === null);
+        const loading = named?.status === 'LOADING';
+        const mismatch = e.pickupId !== null ? named?.id !== e.pickupId && !(slotNow.pickupId === e.pickupId) : named !== undefined && !loading && named.status !== 'RELEASING';
+        if (!mismatch) return;
+        const held = e.pickupId ? (ctx.pickups[e.pickupId]?.reference ?? e.pickupId) : 'nothing';
+        const text = `Compartment ${e.compartmentId} reports it holds ${held}, the registry has ${named ? `pickup ${named.reference} (${named.status})` : 'no pickup'} in it: check the compartment, then retrieve or cancel`;
+        enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, text) });
+        enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { reported: held, registry: named?.reference ?? null } } });
+        // Whatever the compartment says it holds keeps it reserved.
+        if (e.pickupId !== null && slotNow.pickupId === null) return slot(ctx, e.compartmentId, { pickupId: e.pickupId });
       },
     },
     async io(op) {

@@ -58,6 +58,11 @@ export interface SessionCtx {
   waiting: Request[];
   /** headphones are plugged into the panel's jack: speech goes private (absent in older saved state) */
   headphones?: boolean;
+  /**
+   * The verified old ID waits in the reader for the door: it is shredded only once the citizen
+   * can take the new document, and given back if the session ends otherwise. Dropped at the end.
+   */
+  heldDocument?: string | null;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -192,7 +197,7 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.cancel({ key: 'timeout' });
     enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
-    return view({ ...ctx, step: 'done', outcome, error, phone: null }, enq, asked);
+    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false }, enq, asked);
   };
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
     enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id } });
@@ -296,10 +301,7 @@ export function sessionActor(policy: SessionPolicy) {
       },
       'card.ejected': (ctx) => ({ ...ctx, cardInReader: false }),
       'auth.factorAccepted': (ctx, e, enq) => {
-        if (e.factor === 'oldId' && ctx.step === 'checkingCard') {
-          enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: true, documentNumber: e.documentNumber } });
-          return view({ ...ctx, step: 'shredding', cardInReader: false }, enq);
-        }
+        if (e.factor === 'oldId' && ctx.step === 'checkingCard') return release({ ...ctx, heldDocument: e.documentNumber }, enq);
         if (e.factor === 'birthDate' && ctx.step === 'checkingBirthDate') return release(ctx, enq);
       },
       'auth.factorRejected': (ctx, e, enq) => {
@@ -326,7 +328,14 @@ export function sessionActor(policy: SessionPolicy) {
       },
       'release.started': (ctx, e, enq) => (ctx.step === 'opening' ? view({ ...ctx, compartmentId: e.compartmentId }, enq) : undefined),
       'release.failed': (ctx, e, enq) => finish(ctx, 'failed', e.code, e.now, enq),
-      'pickup.doorOpened': (ctx, e, enq) => finish({ ...ctx, compartmentId: e.compartmentId }, 'collected', null, e.now, enq),
+      'pickup.doorOpened': (ctx, e, enq) => {
+        if (ctx.heldDocument && ctx.cardInReader) {
+          // The new document can be taken now: only now is the old one destroyed.
+          enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: true, documentNumber: ctx.heldDocument } });
+          return finish({ ...ctx, compartmentId: e.compartmentId, cardInReader: false, heldDocument: null }, 'collected', null, e.now, enq);
+        }
+        return finish({ ...ctx, compartmentId: e.compartmentId }, 'collected', null, e.now, enq);
+      },
       'pickup.doorNotOpened': (ctx, e, enq) => finish(ctx, 'doorNotOpened', 'DOOR_NOT_OPENED', e.now, enq),
       'input.cancel': (ctx, e, enq) => (refused(ctx, e, enq) ? undefined : finish(ctx, 'cancelled', null, e.now, enq, e)),
       timeout: (ctx, e, enq) => {

@@ -27,6 +27,8 @@ const counter = defineActor<CounterCtx, CounterEvent>({
 });
 
 const noopPersistence: ActorPersistence = {
+  commit: async () => {},
+  loadMessages: async () => [],
   saveActor: async () => {},
   deleteActor: async () => {},
   loadActors: async () => new Map(),

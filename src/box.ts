@@ -55,6 +55,8 @@ export interface CreateBoxOptions {
   /** source of PINs (tests may pin it; production uses the CSPRNG) */
   generatePin?: () => string;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** storage opened by the caller instead of `config.storage` (crash tests wrap it) */
+  persistence?: Persistence;
 }
 
 export type SessionInputCommand =
@@ -90,7 +92,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   // The room is open to everyone during the office hours; the kiosk inside keeps the box's own hours.
   const roomHours = roomDoorLayout ? (roomDoorLayout.hours === 'duesseldorf' ? DUESSELDORF_HOURS : validateOpeningHours(roomDoorLayout.hours)) : null;
   const clock = options.clock ?? new SystemClock();
-  const persistence: Persistence = await openPersistence(config.storage, { namespace: config.storageNamespace });
+  const persistence: Persistence = options.persistence ?? (await openPersistence(config.storage, { namespace: config.storageNamespace }));
   const { hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, roomDoorMechanism, realBuses } = options.hardware
     ? {
         hardware: options.hardware,

@@ -194,6 +194,22 @@ export const ERRORS = {
     meaning: 'An actor (a compartment, a device or a box-wide one such as the registry) kept failing and was stopped (alarm code, health fails); requests to it are refused with this code and the rest of the box works where it can.',
     action: 'Check the device and the log; restart the box after repair.',
   },
+  OCCUPANCY_MISMATCH: {
+    meaning: 'After a restart or an unseen opening, a compartment and the registry disagree on what it holds (alarm code); the compartment is not given to another pickup.',
+    action: 'Look into the compartment; then retrieve or cancel the pickup the alarm names, and acknowledge the alarm.',
+  },
+  STORAGE_UNAVAILABLE: {
+    meaning: 'The box could not commit to its storage (disk full, I/O error, Redis down); nothing was changed and new work is refused until storage is back.',
+    action: 'Free disk space or bring the storage back; the box resumes by itself. Retry the request then; /health reports the state.',
+  },
+  STORAGE_DAMAGED: {
+    meaning: 'The database failed its integrity check at start; the box refuses to start on it.',
+    action: 'Stop the box, keep the damaged file for analysis, restore the last backup (or recover with `sqlite3 box.sqlite ".recover"`), run `npm run audit:verify`, then start again.',
+  },
+  STORAGE_NOT_DURABLE: {
+    meaning: 'The Redis server does not persist every write (appendonly is off or appendfsync is not always); a Redis restart would lose committed state.',
+    action: 'Start Redis with --appendonly yes --appendfsync always, or set storageAllowNonDurable: true if you accept the risk.',
+  },
   PICKUP_EXPIRED: {
     meaning: 'The pickup window ended (alarm code); the citizen was told by SMS.',
     action: 'Retrieve the document from its compartment and take it to the counter.',

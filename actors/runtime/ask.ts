@@ -41,7 +41,7 @@ export const refuse = (request: Request, code: ErrorCode, message?: string, deta
 });
 
 /** Why a message was not handled, as the supervisor's dead letters say it. */
-export type DeadReason = 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed';
+export type DeadReason = 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed' | 'storage';
 
 const DEAD_CODES: Record<DeadReason, ErrorCode> = {
   'no-such-actor': 'ACTOR_NOT_FOUND',
@@ -49,6 +49,7 @@ const DEAD_CODES: Record<DeadReason, ErrorCode> = {
   'not-handled': 'MESSAGE_NOT_HANDLED',
   'actor-failed': 'ACTOR_FAILED',
   crashed: 'ACTOR_CRASHED',
+  storage: 'STORAGE_UNAVAILABLE',
 };
 
 interface Pending {
@@ -138,7 +139,7 @@ export class Asks {
   dead(env: Envelope, reason: DeadReason): void {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
-    if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'crashed') return;
+    if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'crashed' && reason !== 'storage') return;
     const message = `${env.to} could not handle ${env.message.type} (${reason})`;
     // A note sent by a handler that answers in the same turn (a cancel telling a failed reader)
     // must not fail the answer: decide once that handler is done.

@@ -1,5 +1,6 @@
 import { DomainError } from '../domain/errors.js';
 import { Asks, REPLIES, type Reply } from './ask.js';
+import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.js';
 import { SimulatedClock } from './clock.js';
 import { Hub } from './hub.js';
@@ -18,15 +19,36 @@ import type {
   PersistedTimer,
 } from './types.js';
 
-/** Where committed actor state and the audit log go. Implemented over keyv in src/persistence. */
+/**
+ * One actor's part of a commit. With `rows`, `record.ctx` is the head without the tables named in
+ * `record.tables`, and `rows` are the table rows that changed (all of them when `full`).
+ */
+export type ActorWrite =
+  | { address: Address; record: ActorRecord; rows?: { changes: RowChange[]; full: boolean } }
+  | { address: Address; deleted: true };
+
+/**
+ * What one transaction commits: actors' states, audit records, the messages they sent (kept until
+ * handled: a transactional outbox) and the messages their receivers have handled (removed).
+ */
+export interface CommitBatch {
+  actors?: ActorWrite[];
+  audit?: AuditRecordInput[];
+  sent?: Envelope[];
+  handled?: string[];
+  /** a write that only shows whether storage takes writes again */
+  probe?: number;
+}
+
+/** Where committed actor state, messages and the audit log go. Implemented over keyv in src/persistence. */
 export interface ActorPersistence {
-  /**
-   * Commits an actor's state. With `rows`, `record.ctx` is the head without the tables named in
-   * `record.tables`, and `rows` are the table rows that changed (all of them when `full`).
-   */
+  /** Commits a batch as one transaction: all of it or nothing. Rejects with code STORAGE_UNAVAILABLE. */
+  commit(batch: CommitBatch): Promise<void>;
+  loadActors(): Promise<Map<Address, ActorRecord>>;
+  /** committed messages whose receiver has not committed handling them, in the order sent */
+  loadMessages(): Promise<Envelope[]>;
   saveActor(address: Address, record: ActorRecord, rows?: { changes: RowChange[]; full: boolean }): Promise<void>;
   deleteActor(address: Address): Promise<void>;
-  loadActors(): Promise<Map<Address, ActorRecord>>;
   appendAudit(entry: AuditRecordInput): Promise<void>;
 }
 
@@ -56,6 +78,11 @@ export interface SupervisorOptions {
   traceLimit?: number;
   /** how long an `ask` waits for its reply unless told otherwise (default 10 s) */
   askTimeoutMs?: number;
+  /**
+   * Commits that become ready in one turn share one transaction (default). Off: one transaction
+   * per commit, the baseline of the durability benchmark.
+   */
+  groupCommit?: boolean;
   /** structured log for crashes and dead letters; never given payloads */
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -70,7 +97,7 @@ export interface ActorFailure {
 
 export interface DeadLetter {
   envelope: Envelope;
-  reason: 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed';
+  reason: 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed' | 'storage';
 }
 
 interface Timer extends PersistedTimer {
@@ -139,6 +166,16 @@ export class Supervisor {
   private queued = 0;
   private ioInFlight = 0;
   private closed = false;
+  private readonly groupCommit: boolean;
+  /** commits waiting for the next transaction */
+  private commitQueue: Array<{ batch: CommitBatch; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private flushing = false;
+  private probing = false;
+  /** committed messages whose handling failed on storage, handled again when it is back */
+  private readonly parked: Envelope[] = [];
+  private storageOk = true;
+  /** storage failed or recovered: the box refuses or resumes new work, health follows */
+  readonly storage = new Hub<{ healthy: boolean; code?: string; reason?: string }>();
 
   constructor(opts: SupervisorOptions) {
     this.clock = opts.clock;
@@ -147,7 +184,9 @@ export class Supervisor {
     this.onFailure = opts.onFailure ?? (() => {});
     this.trace = new Trace(opts.traceLimit);
     this.log = opts.log ?? (() => {});
-    this.bootId = opts.clock.now().toString(36);
+    // Unique per start, also on a simulated clock: message ids of earlier starts are still in the store.
+    this.bootId = `${opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    this.groupCommit = opts.groupCommit ?? true;
     this.askTimeoutMs = opts.askTimeoutMs ?? 10_000;
     this.asks = new Asks(opts.clock, this.bootId);
     this.sinks.set(REPLIES, (message) => this.asks.settle(message as Reply));
@@ -161,6 +200,8 @@ export class Supervisor {
    * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
    */
   ask<T = unknown>(to: Address, message: Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+    // While storage fails nothing new is taken on: the caller learns it now, not at a timeout.
+    if (!this.storageOk) return Promise.reject(new DomainError('STORAGE_UNAVAILABLE', 'storage is unavailable: nothing was changed; retry once the box reports healthy'));
     const requestId = this.asks.nextRequestId();
     const env = this.envelope(opts.from ?? EXTERNAL, to, { ...message, requestId, replyTo: REPLIES }, null);
     const reply = this.asks.open<T>(requestId, env, opts.timeoutMs ?? this.askTimeoutMs);
@@ -193,10 +234,14 @@ export class Supervisor {
       for (const t of record.timers) this.armTimer(cell, t);
       restored.push(address);
     }
+    // Messages committed by their sender but not yet handled by their receiver are delivered
+    // again, in the order sent, before each actor hears that it was recovered: an actor
+    // reconciles with everything its peers had committed.
+    for (const env of await this.persistence.loadMessages()) this.route(env);
     for (const address of restored) {
       const cell = this.cells.get(address);
       if (cell?.status === 'active' && cell.behavior.accepts.has('recovered')) {
-        this.enqueue(cell, this.envelope('supervisor', address, { type: 'recovered' }, null), true);
+        this.enqueue(cell, this.envelope('supervisor', address, { type: 'recovered' }, null));
       }
     }
     return restored;
@@ -208,12 +253,12 @@ export class Supervisor {
     const behavior = this.behaviors.get(kind);
     if (!behavior) throw new Error(`no behavior registered for actor kind "${kind}"`);
     const ctx = behavior.init(input, address);
+    const started = behavior.accepts.has('started') ? { ...this.envelope('supervisor', address, { type: 'started' }, causation), durable: true } : null;
+    await this.commit({ actors: [this.write(address, behavior, ctx, 'active', new Map())], sent: started ? [started] : [] });
+    if (this.cells.has(address)) return false;
     const cell = this.newCell(address, behavior, ctx, 'active');
     cell.parent = parent;
-    await this.save(cell);
-    if (behavior.accepts.has('started')) {
-      this.enqueue(cell, this.envelope('supervisor', address, { type: 'started' }, causation));
-    }
+    if (started) this.route(started);
     return true;
   }
 
@@ -227,6 +272,11 @@ export class Supervisor {
 
   has(address: Address): boolean {
     return this.cells.has(address);
+  }
+
+  /** False from a failed commit until the next one succeeds. */
+  storageHealthy(): boolean {
+    return this.storageOk;
   }
 
   /** Sends a message from outside the actor system (API, hardware, tests). Returns its id. */
@@ -318,6 +368,7 @@ export class Supervisor {
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
+    if (this.closed) return; // a restart after close (a commit failing as the box stops) queues nothing
     this.trace.record({ id: env.id, at: env.at, from: env.from, to: env.to, type: env.message.type, causation: env.causation });
     if (front) cell.mailbox.unshift(env);
     else cell.mailbox.push(env);
@@ -326,6 +377,8 @@ export class Supervisor {
   }
 
   private dead(env: Envelope, reason: DeadLetter['reason']): void {
+    // A committed message nobody will handle leaves the store, or it would come back at every start.
+    if (env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.record({
       id: env.id,
       at: env.at,
@@ -365,13 +418,21 @@ export class Supervisor {
   private async handle(cell: Cell, env: Envelope): Promise<void> {
     const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: cell.ctx };
     // Handlers are pure: the time of handling is handed to them with the event.
-    const [next, rawEffects] = cell.behavior.logic.transition(snapshot as never, { ...env.message, now: this.clock.now() });
+    const now = this.clock.now();
+    const [next, rawEffects] = cell.behavior.logic.transition(snapshot as never, { ...env.message, now });
     const effects = rawEffects.filter((e): e is Effect<unknown> => typeof e === 'object' && e !== null);
 
-    // Timers are part of the committed state: work out what changes before persisting. Only the
-    // changes are computed, so an actor with thousands of timers pays for the ones it touches.
+    // Everything the handler produced that must survive a crash is committed in one transaction
+    // with its new state: timers, audit records, messages to other actors, spawned actors, and the
+    // mark that `env` was handled. Only then do effects run (journal before pulse).
+    // Timer changes are computed, not rewritten, so an actor with thousands of timers pays for
+    // the ones it touches.
     const scheduled = new Map<string, PersistedTimer>();
     const cancelled = new Set<string>();
+    const outgoing = new Map<Effect<unknown>, Envelope>();
+    const audits = new Map<Effect<unknown>, AuditRecordInput>();
+    const spawned = new Map<Effect<unknown>, { address: Address; behavior: ActorBehavior; ctx: unknown; started: Envelope | null }>();
+    const batch: Required<Omit<CommitBatch, 'probe'>> = { actors: [], audit: [], sent: [], handled: env.durable ? [env.id] : [] };
     let stop = false;
     for (const e of effects) {
       if (e.type === 'schedule') {
@@ -381,20 +442,46 @@ export class Supervisor {
         scheduled.delete(e.key);
         if (cell.timers.has(e.key)) cancelled.add(e.key);
       } else if (e.type === 'stop') stop = true;
+      else if (e.type === 'send') {
+        const out = this.envelope(cell.address, e.to, e.message, env.id);
+        const durable = !this.sinks.has(e.to);
+        outgoing.set(e, durable ? { ...out, durable } : out);
+        if (durable) batch.sent.push(outgoing.get(e)!);
+      } else if (e.type === 'audit') {
+        const record: AuditRecordInput = { ...e.entry, at: now, by: cell.address, causation: env.id };
+        audits.set(e, record);
+        batch.audit.push(record);
+      } else if (e.type === 'spawn') {
+        const behavior = this.behaviors.get(e.kind);
+        if (!behavior) throw new Error(`no behavior registered for actor kind "${e.kind}"`);
+        if (this.cells.has(e.address) || [...spawned.values()].some((x) => x.address === e.address)) continue;
+        const ctx = behavior.init(e.input, e.address);
+        const started = behavior.accepts.has('started') ? { ...this.envelope('supervisor', e.address, { type: 'started' }, env.id), durable: true } : null;
+        spawned.set(e, { address: e.address, behavior, ctx, started });
+        batch.actors.push(this.write(e.address, behavior, ctx, 'active', new Map()));
+        if (started) batch.sent.push(started);
+      }
     }
     const timersChanged = scheduled.size > 0 || cancelled.size > 0 || cell.fired.size > 0;
     const ctxChanged = next.context !== cell.ctx;
+    const removed = [...cancelled, ...[...cell.fired].filter((k) => !scheduled.has(k) && !cell.timers.has(k))];
 
+    if (stop) {
+      batch.actors.unshift(
+        cell.behavior.transient ? { address: cell.address, deleted: true } : this.write(cell.address, cell.behavior, next.context, 'stopped', new Map()),
+      );
+    } else if (ctxChanged || timersChanged) {
+      batch.actors.unshift(this.save(cell, { ctx: next.context, set: [...scheduled.values()], removed }));
+    }
+    if (batch.actors.length || batch.audit.length || batch.sent.length || batch.handled.length) await this.commit(batch);
+
+    // Committed: the in-memory state moves only now.
     if (stop) {
       cell.ctx = next.context;
       cell.status = 'stopped';
       for (const t of cell.timers.values()) this.clock.clearTimer(t.handle);
       cell.timers.clear();
-      if (cell.behavior.transient) await this.persistence.deleteActor(cell.address);
-      else await this.save(cell);
     } else if (ctxChanged || timersChanged) {
-      const removed = [...cancelled, ...[...cell.fired].filter((k) => !scheduled.has(k) && !cell.timers.has(k))];
-      await this.save(cell, { ctx: next.context, set: [...scheduled.values()], removed });
       cell.fired.clear();
       cell.ctx = next.context;
       if (ctxChanged) this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
@@ -406,36 +493,83 @@ export class Supervisor {
       for (const t of scheduled.values()) this.armTimer(cell, t);
     }
 
-    for (const e of effects) await this.run(cell, env, e);
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send':
+          this.route(outgoing.get(e)!);
+          break;
+        case 'publish':
+          this.events.publish({ at: now, source: cell.address, ...e.event });
+          break;
+        case 'audit':
+          this.audit.publish(audits.get(e)!);
+          break;
+        case 'spawn': {
+          const child = spawned.get(e);
+          if (!child || this.cells.has(child.address)) break;
+          // The spawner is the child's parent: it is told when the child fails for good.
+          const c = this.newCell(child.address, child.behavior, child.ctx, 'active');
+          c.parent = cell.address;
+          if (child.started) this.route(child.started);
+          break;
+        }
+        case 'io':
+          this.startIo(cell, env, e.op);
+          break;
+        default:
+          break; // schedule, cancel, stop: applied at commit
+      }
+    }
     if (stop) this.cells.delete(cell.address);
   }
 
-  private async run(cell: Cell, env: Envelope, e: Effect<unknown>): Promise<void> {
-    switch (e.type) {
-      case 'send':
-        this.route(this.envelope(cell.address, e.to, e.message, env.id));
-        return;
-      case 'publish':
-        this.events.publish({ at: this.clock.now(), source: cell.address, ...e.event });
-        return;
-      case 'audit': {
-        const record: AuditRecordInput = { ...e.entry, at: this.clock.now(), by: cell.address, causation: env.id };
-        await this.persistence.appendAudit(record);
-        this.audit.publish(record);
-        return;
+  /**
+   * Queues a commit for the next transaction. Every commit that becomes ready while the previous
+   * transaction runs (or in the same turn) joins the next one: one fsync for all of them.
+   */
+  private commit(batch: CommitBatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.commitQueue.push({ batch, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        queueMicrotask(() => void this.flush());
       }
-      case 'spawn':
-        // The spawner is the child's parent: it is told when the child fails for good.
-        await this.spawn(e.address, e.kind, e.input, env.id, cell.address);
-        return;
-      case 'io':
-        this.startIo(cell, env, e.op);
-        return;
-      case 'schedule':
-      case 'cancel':
-      case 'stop':
-        return; // applied at commit
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.commitQueue.length > 0) {
+      const group = this.groupCommit ? this.commitQueue.splice(0) : this.commitQueue.splice(0, 1);
+      const merged: CommitBatch & Required<Omit<CommitBatch, 'probe'>> = { actors: [], audit: [], sent: [], handled: [] };
+      for (const { batch } of group) {
+        if (batch.probe !== undefined) merged.probe = batch.probe;
+        merged.actors.push(...(batch.actors ?? []));
+        merged.audit.push(...(batch.audit ?? []));
+        merged.sent.push(...(batch.sent ?? []));
+        merged.handled.push(...(batch.handled ?? []));
+      }
+      try {
+        await this.persistence.commit(merged);
+        if (!this.storageOk) {
+          this.storageOk = true;
+          this.log('info', 'storage available again');
+          this.storage.publish({ healthy: true });
+          this.resumeParked();
+        }
+        for (const g of group) g.resolve();
+      } catch (error) {
+        const code = errorCode(error);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (this.storageOk) {
+          this.storageOk = false;
+          this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
+          this.storage.publish({ healthy: false, code, reason });
+        }
+        this.probeStorage();
+        for (const g of group) g.reject(error);
+      }
     }
+    this.flushing = false;
   }
 
   /** I/O runs beside the mailbox; its outcome comes back as messages, its rejection is a crash. */
@@ -493,6 +627,16 @@ export class Supervisor {
   private async crash(cell: Cell, env: Envelope, error: unknown): Promise<void> {
     const now = this.clock.now();
     const code = errorCode(error);
+    if (code === 'STORAGE_UNAVAILABLE') {
+      // Not the actor's fault: it goes back to its committed state without counting a crash, and
+      // a committed message it could not handle is handled again once storage is back.
+      this.log('error', 'commit failed: actor back to its committed state', { actor: cell.address, message: env.message.type, code });
+      this.deadLetters.publish({ envelope: env, reason: 'storage' });
+      this.asks.dead(env, 'storage');
+      if (env.durable) this.parked.push(env);
+      this.probeStorage();
+      return;
+    }
     this.dead(env, 'crashed');
     cell.crashes = cell.crashes.filter((t) => now - t < this.intensity.withinMs);
     cell.crashes.push(now);
@@ -504,7 +648,7 @@ export class Supervisor {
       cell.timers.clear();
       this.queued -= cell.mailbox.length;
       for (const queued of cell.mailbox.splice(0)) this.dead(queued, 'actor-failed');
-      await this.save(cell).catch(() => {});
+      await this.commit({ actors: [this.save(cell)] }).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
       const failure: ActorFailure = { actor: cell.address, kind: cell.behavior.kind, code, at: now };
@@ -524,31 +668,55 @@ export class Supervisor {
   }
 
   /**
-   * Commits the next state of an actor (`next`: its context, timers set and timers removed), or
-   * rewrites its committed state whole (no `next`). An actor with tables writes only the rows
-   * that changed since its last commit, and keeps its timers as rows too.
+   * The write of an actor's next state (`next`: its context, timers set and timers removed), or
+   * of its committed state whole (no `next`). An actor with tables writes only the rows that
+   * changed since its last commit, and keeps its timers as rows too.
    */
-  private save(cell: Cell, next?: { ctx: unknown; set: PersistedTimer[]; removed: string[] }): Promise<void> {
-    const ctx = next ? next.ctx : cell.ctx;
+  private save(cell: Cell, next?: { ctx: unknown; set: PersistedTimer[]; removed: string[] }): ActorWrite {
+    if (!next) return this.write(cell.address, cell.behavior, cell.ctx, cell.status, cell.timers);
     const tables = cell.behavior.tables;
     if (!tables?.length) {
       const timers = new Map([...cell.timers.values()].map(({ key, at, message }) => [key, { key, at, message }]));
-      for (const key of next?.removed ?? []) timers.delete(key);
-      for (const t of next?.set ?? []) timers.set(t.key, t);
-      return this.persistence.saveActor(cell.address, { kind: cell.behavior.kind, ctx, timers: [...timers.values()], status: cell.status });
+      for (const key of next.removed) timers.delete(key);
+      for (const t of next.set) timers.set(t.key, t);
+      return { address: cell.address, record: { kind: cell.behavior.kind, ctx: next.ctx, timers: [...timers.values()], status: cell.status } };
     }
-    const full = next === undefined;
-    const { head, changes } = splitRows(ctx, tables, full ? undefined : cell.ctx);
-    if (full) {
-      for (const { key, at, message } of cell.timers.values()) changes.push({ table: TIMERS, id: key, value: { key, at, message } });
-    } else {
-      for (const key of next.removed) changes.push({ table: TIMERS, id: key, value: undefined });
-      for (const t of next.set) changes.push({ table: TIMERS, id: t.key, value: t });
-    }
+    const { head, changes } = splitRows(next.ctx, tables, cell.ctx);
+    for (const key of next.removed) changes.push({ table: TIMERS, id: key, value: undefined });
+    for (const t of next.set) changes.push({ table: TIMERS, id: t.key, value: t });
     const record: ActorRecord = { kind: cell.behavior.kind, ctx: head, timers: [], status: cell.status, tables: [...tables, TIMERS] };
-    return this.persistence.saveActor(cell.address, record, { changes, full });
+    return { address: cell.address, record, rows: { changes, full: false } };
+  }
+
+  /** The whole committed state of an actor, as a fresh spawn or a status change writes it. */
+  private write(address: Address, behavior: ActorBehavior, ctx: unknown, status: ActorStatus, timers: Map<string, PersistedTimer>): ActorWrite {
+    const list = [...timers.values()].map(({ key, at, message }) => ({ key, at, message }));
+    const tables = behavior.tables;
+    if (!tables?.length) return { address, record: { kind: behavior.kind, ctx, timers: list, status } };
+    const { head, changes } = splitRows(ctx, tables, undefined);
+    for (const t of list) changes.push({ table: TIMERS, id: t.key, value: t });
+    return { address, record: { kind: behavior.kind, ctx: head, timers: [], status, tables: [...tables, TIMERS] }, rows: { changes, full: true } };
+  }
+
+  /** While storage fails, a probe commit every second finds out when it is back. */
+  private probeStorage(): void {
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    this.clock.setTimer(this.clock.now() + STORAGE_PROBE_MS, () => {
+      this.probing = false;
+      if (this.closed || this.storageOk) return;
+      this.commit({ probe: this.clock.now() }).catch(() => {});
+    });
+  }
+
+  /** Storage is back: messages whose handling failed on it are handled again. */
+  private resumeParked(): void {
+    for (const env of this.parked.splice(0)) this.route(env);
   }
 }
+
+/** How often a failed store is tried again. */
+const STORAGE_PROBE_MS = 1_000;
 
 function errorCode(error: unknown): string {
   if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {

@@ -18,6 +18,11 @@ export interface Envelope {
   /** id of the message whose handling sent this one; null for messages from outside */
   readonly causation: string | null;
   readonly message: Message;
+  /**
+   * Sent by an actor to an actor: committed with the sender's state and kept in the store until
+   * the receiver commits having handled it, so a crash in between neither loses nor repeats it.
+   */
+  readonly durable?: boolean;
 }
 
 /** Domain events published to the box's live stream (subscriptions, alarms, monitors). */

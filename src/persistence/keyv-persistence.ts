@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv from 'keyv';
-import { TIMERS, type ActorPersistence, type AuditRecordInput } from '../../actors/runtime/supervisor.js';
+import { TIMERS, type ActorPersistence, type ActorWrite, type AuditRecordInput, type CommitBatch } from '../../actors/runtime/supervisor.js';
 import { joinRows } from '../../actors/runtime/rows.js';
-import type { ActorRecord, Address } from '../../actors/runtime/types.js';
+import type { ActorRecord, Address, Envelope } from '../../actors/runtime/types.js';
 
 /** An audit record as stored: sequence number and a hash chained to the previous record. */
 export interface AuditRecord extends AuditRecordInput {
@@ -57,12 +57,23 @@ function canonicalJson(value: unknown): string {
  */
 export async function openPersistence(url: string, options: { namespace?: string } = {}): Promise<Persistence> {
   const { kv, claims, transaction, disconnect } = await openBackend(url, options.namespace ?? 'box');
+  // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
+  // them all, so they are read again from the store, which rolled the transaction back.
   let index: Set<Address> | null = null;
   /** row ids per actor and table, so that only a changed set of ids rewrites its list */
   const rowIds = new Map<string, Set<string>>();
   let auditState: { seq: number; hash: string } | null = null;
+  /** ids of committed messages not yet handled by their receiver, in the order they were sent */
+  let messageIds: string[] | null = null;
+  const forget = () => {
+    index = null;
+    rowIds.clear();
+    auditState = null;
+    messageIds = null;
+  };
   // Every write goes through one chain, each commit as one transaction where the backend has them:
-  // a crash leaves an actor's head, its rows and the indexes all old or all new.
+  // a crash leaves every actor of a commit, its rows, messages, audit records and the indexes all
+  // old or all new.
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = chain.then(() => transaction(fn));
@@ -78,6 +89,10 @@ export async function openPersistence(url: string, options: { namespace?: string
     if (!auditState) auditState = (await kv.get<{ seq: number; hash: string }>('audit:head')) ?? { seq: 0, hash: GENESIS };
     return auditState;
   };
+  const loadMessageIds = async (): Promise<string[]> => {
+    if (!messageIds) messageIds = (await kv.get<string[]>('messages:index')) ?? [];
+    return messageIds;
+  };
   const idsOf = async (address: Address, table: string): Promise<Set<string>> => {
     const key = `rows:${address}:${table}`;
     let ids = rowIds.get(key);
@@ -88,51 +103,93 @@ export async function openPersistence(url: string, options: { namespace?: string
     return ids;
   };
 
+  /** The key writes of one actor's commit (undefined value: delete), staged in the caches. */
+  const stageActor = async (write: ActorWrite, out: Map<string, unknown>): Promise<void> => {
+    const idx = await loadIndex();
+    const { address } = write;
+    if ('deleted' in write) {
+      if (idx.delete(address)) out.set('actors:index', [...idx]);
+      out.set(`actor:${address}`, undefined);
+      return;
+    }
+    const { record, rows } = write;
+    out.set(`actor:${address}`, record);
+    if (rows) {
+      const touched = new Set<string>();
+      if (rows.full) {
+        for (const table of record.tables ?? []) {
+          const ids = await idsOf(address, table);
+          for (const id of ids) out.set(`row:${address}:${table}:${id}`, undefined);
+          ids.clear();
+          touched.add(table);
+        }
+      }
+      for (const change of rows.changes) {
+        const ids = await idsOf(address, change.table);
+        const key = `row:${address}:${change.table}:${change.id}`;
+        out.set(key, change.value);
+        if (change.value === undefined) {
+          if (ids.delete(change.id)) touched.add(change.table);
+        } else if (!ids.has(change.id)) {
+          ids.add(change.id);
+          touched.add(change.table);
+        }
+      }
+      for (const table of touched) out.set(`rows:${address}:${table}`, [...(await idsOf(address, table))]);
+    }
+    if (!idx.has(address)) {
+      idx.add(address);
+      out.set('actors:index', [...idx]);
+    }
+  };
+
+  const commit = (batch: CommitBatch): Promise<void> =>
+    serial(async () => {
+      const out = new Map<string, unknown>();
+      try {
+        for (const write of batch.actors ?? []) await stageActor(write, out);
+        if (batch.audit?.length) {
+          let head = { ...(await loadHead()) };
+          for (const entry of batch.audit) {
+            const seq = head.seq + 1;
+            const hash = auditHash(head.hash, { ...entry, seq });
+            out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
+            head = { seq, hash };
+          }
+          out.set('audit:head', head);
+          auditState = head;
+        }
+        if (batch.sent?.length || batch.handled?.length) {
+          const handled = new Set(batch.handled ?? []);
+          const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
+          for (const id of handled) out.set(`message:${id}`, undefined);
+          for (const env of batch.sent ?? []) {
+            // Sent and handled within one commit (a group commit can hold both): never stored.
+            if (handled.has(env.id)) continue;
+            out.set(`message:${env.id}`, env);
+            pending.push(env.id);
+          }
+          messageIds = pending;
+          out.set('messages:index', pending);
+        }
+        if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
+        for (const [key, value] of out) {
+          if (value === undefined) await kv.delete(key);
+          else await kv.set(key, value);
+        }
+      } catch (error) {
+        forget();
+        throw storageError(error);
+      }
+    });
+
   return {
     kv,
     url,
-    async saveActor(address, record, rows) {
-      const idx = await loadIndex();
-      await serial(async () => {
-        await kv.set(`actor:${address}`, record);
-        if (rows) {
-          const touched = new Set<string>();
-          if (rows.full) {
-            for (const table of record.tables ?? []) {
-              for (const id of await idsOf(address, table)) await kv.delete(`row:${address}:${table}:${id}`);
-              (await idsOf(address, table)).clear();
-              touched.add(table);
-            }
-          }
-          for (const change of rows.changes) {
-            const ids = await idsOf(address, change.table);
-            const key = `row:${address}:${change.table}:${change.id}`;
-            if (change.value === undefined) {
-              await kv.delete(key);
-              if (ids.delete(change.id)) touched.add(change.table);
-            } else {
-              await kv.set(key, change.value);
-              if (!ids.has(change.id)) {
-                ids.add(change.id);
-                touched.add(change.table);
-              }
-            }
-          }
-          for (const table of touched) await kv.set(`rows:${address}:${table}`, [...(await idsOf(address, table))]);
-        }
-        if (!idx.has(address)) {
-          idx.add(address);
-          await kv.set('actors:index', [...idx]);
-        }
-      });
-    },
-    async deleteActor(address) {
-      const idx = await loadIndex();
-      await serial(async () => {
-        if (idx.delete(address)) await kv.set('actors:index', [...idx]);
-        await kv.delete(`actor:${address}`);
-      });
-    },
+    commit,
+    saveActor: (address, record, rows) => commit({ actors: [{ address, record, rows }] }),
+    deleteActor: (address) => commit({ actors: [{ address, deleted: true }] }),
+    appendAudit: (entry) => commit({ audit: [entry] }),
     async loadActors() {
       const idx = await loadIndex();
       const out = new Map<Address, ActorRecord>();
@@ -159,16 +216,11 @@ export async function openPersistence(url: string, options: { namespace?: string
       }
       return out;
     },
-    appendAudit(entry) {
-      return serial(async () => {
-        const head = await loadHead();
-        const seq = head.seq + 1;
-        const hash = auditHash(head.hash, { ...entry, seq });
-        const record: AuditRecord = { ...entry, seq, prevHash: head.hash, hash };
-        await kv.set(`audit:${seq}`, record);
-        await kv.set('audit:head', { seq, hash });
-        auditState = { seq, hash };
-      });
+    async loadMessages() {
+      const ids = await loadMessageIds();
+      if (!ids.length) return [];
+      const values = await kv.getMany<Envelope>(ids.map((id) => `message:${id}`));
+      return values.filter((v): v is Envelope => v !== undefined);
     },
     async readAudit(fromSeq = 1, limit = 1_000) {
       const head = await loadHead();
@@ -189,6 +241,13 @@ export async function openPersistence(url: string, options: { namespace?: string
       await disconnect();
     },
   };
+}
+
+/** A storage failure as the box reports it: coded, with the backend's reason kept as the cause. */
+export function storageError(error: unknown): Error {
+  if (error instanceof Error && (error as { code?: unknown }).code === 'STORAGE_UNAVAILABLE') return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return Object.assign(new Error(`storage unavailable: ${reason}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
 }
 
 interface Backend {

@@ -25,11 +25,12 @@ test('a pickup with old ID: the card is checked, shredded, the destruction audit
   await t.box.idle();
   assert.ok(t.hw.reader.insert(oldIdCard()));
   await t.box.idle();
-  assert.is(t.hw.shredder.shredded.length, 1, 'the old card was shredded');
+  assert.is(t.hw.shredder.shredded.length, 0, 'the old card waits in the reader until the door opens');
   assert.is(t.box.session(sessionId)!.step, 'opening');
   assert.is(t.box.session(sessionId)!.compartmentId, compartmentId);
   assert.ok(t.hw.locks.openDoor(compartmentId), 'the latch was released');
   await t.box.idle();
+  assert.is(t.hw.shredder.shredded.length, 1, 'the old card was shredded once the door opened');
   assert.is(t.box.session(sessionId)!.outcome, 'collected');
   assert.is(t.box.pickup('V-2026-0002')!.status, 'COLLECTED');
   const audit = await t.box.audit();
@@ -99,11 +100,11 @@ test('a jammed shredder closes the card slot and sessions fall back to the birth
   await t.box.idle();
   t.hw.reader.insert(oldIdCard());
   await t.box.idle();
+  t.hw.locks.openDoor(first.compartmentId);
+  await t.box.idle();
   assert.is(t.box.devices().shredder.state, 'jammed');
   assert.ok(t.box.alarms(true).some((a) => a.code === 'SHREDDER_JAM'));
   assert.ok((await t.box.audit()).some((a) => a.action === 'oldId.retained' && a.subject === 'L01X00T47'));
-  t.hw.locks.openDoor(first.compartmentId);
-  await t.box.idle();
   assert.is(t.box.pickup('V-2026-0006')!.status, 'COLLECTED', 'the card was verified and is in custody');
   await t.box.advance(6_000);
   // Second citizen: no card slot offered any more.

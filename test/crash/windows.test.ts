@@ -1,0 +1,316 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SimulatedClock } from '../../actors/runtime/clock.js';
+import type { CommitBatch } from '../../actors/runtime/supervisor.js';
+import { createBox, type Box, type SimulatedHardware } from '../../src/box.js';
+import { demoCompartments } from '../../src/config.js';
+import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
+import { BIRTH, MONDAY_10AM, PHONE, lastPin, register, type TestBox } from '../helpers.js';
+
+/**
+ * The seven crash windows between actors, each as a deterministic test: the box dies right after
+ * one chosen commit (that commit is durable, nothing after it is: no later commit, no effect of
+ * it), then a new box starts on the same SQLite file with the same physical devices. After the
+ * restart each case must end right: no wrong-person handout, no stuck pickup, the kiosk usable,
+ * the compartment assignable again, and the citizen's PIN working or staff told to reissue.
+ */
+
+const PIN_KEY = 'crash-window-key-0123456789abcdef-0123';
+
+interface Rig {
+  dir: string;
+  file: string;
+  clock: SimulatedClock;
+  hw: SimulatedHardware;
+}
+
+type KillAt = (batch: CommitBatch) => boolean;
+
+/** A box whose storage dies right after the first commit `killAt` matches. */
+async function start(rig: Rig | null, killAt?: KillAt): Promise<{ t: TestBox; rig: Rig; killed: Promise<void>; isKilled: () => boolean }> {
+  const dir = rig?.dir ?? mkdtempSync(join(tmpdir(), 'ausgabebox-window-'));
+  const file = rig?.file ?? join(dir, 'box.sqlite');
+  const clock = rig?.clock ?? new SimulatedClock(MONDAY_10AM);
+  const inner = await openPersistence(`sqlite://${file}`);
+  let dead = false;
+  let onKill!: () => void;
+  const killed = new Promise<void>((resolve) => (onKill = resolve));
+  const gone = () => Object.assign(new Error('the process was killed'), { code: 'KILLED' });
+  let supervisor: { close(): Promise<void> } | null = null;
+  const persistence: Persistence = {
+    ...inner,
+    async commit(batch) {
+      // The process is gone: no commit after the kill, and no effect of the kill commit runs
+      // (its handler sees a failure, so it never gets to its effects).
+      if (dead) throw gone();
+      await inner.commit(batch);
+      if (killAt?.(batch)) {
+        dead = true;
+        onKill();
+        void supervisor?.close();
+        setImmediate(() => void inner.close());
+        throw gone();
+      }
+    },
+  };
+  const box = await createBox(
+    { storage: `sqlite://${file}`, compartments: demoCompartments(6), lockPulseMs: 0, hoursPreset: 'always', pinKey: PIN_KEY },
+    { clock, persistence, ...(rig ? { hardware: rig.hw } : {}) },
+  );
+  supervisor = box.supervisor;
+  const hw = box.hardware as SimulatedHardware;
+  // Waiting on a box that died returns at the kill instead of never.
+  const idle = box.idle;
+  box.idle = () => Promise.race([idle(), killed]);
+  const input = box.sessionInput;
+  box.sessionInput = (id, command) => Promise.race([input(id, command), killed.then(() => Promise.reject(new Error('the box died')))]);
+  return { t: { box, clock, hw }, rig: { dir, file, clock, hw }, killed, isKilled: () => dead };
+}
+
+/** A request to a box that may die while it runs: settles at the kill at the latest. */
+const orKill = <T>(p: Promise<T>, killed: Promise<void>): Promise<T | undefined> => Promise.race([p.catch(() => undefined), killed.then(() => undefined)]);
+
+const row = (batch: CommitBatch, table: string, match: (value: any) => boolean) =>
+  (batch.actors ?? []).some((a) => a.address === 'registry' && 'rows' in a && a.rows?.changes.some((c) => c.table === table && c.value !== undefined && match(c.value)));
+const actor = (batch: CommitBatch, prefix: string, match: (ctx: any) => boolean) =>
+  (batch.actors ?? []).some((a) => a.address.startsWith(prefix) && 'record' in a && match(a.record.ctx));
+
+async function readyPickup(t: TestBox, reference: string): Promise<{ pin: string; compartmentId: string }> {
+  await register(t.box, reference);
+  const { compartmentId } = await t.box.loadPickup(reference, 'staff-anna');
+  await t.box.idle();
+  assert.ok(t.hw.locks.openDoor(compartmentId), 'the door opens for loading');
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  return { pin: lastPin(t), compartmentId };
+}
+
+/** Number, PIN and birth date at the panel; returns the session and whether it got to the door. */
+async function authenticate(t: TestBox, pin: string): Promise<{ sessionId: string; step: string | undefined; error: string | null | undefined }> {
+  const { sessionId } = await t.box.startSession();
+  await t.box.idle();
+  for (const input of [{ type: 'phone', phone: PHONE }, { type: 'pin', pin }, { type: 'factor', factor: 'birthDate' }, { type: 'birthDate', birthDate: BIRTH }] as const) {
+    const s = t.box.session(sessionId);
+    if (!s || s.step === 'done') break;
+    if (input.type === 'factor' && s.step !== 'factor') continue;
+    try {
+      await t.box.sessionInput(sessionId, input);
+    } catch {
+      break;
+    }
+    await t.box.idle();
+  }
+  const s = t.box.session(sessionId);
+  const result = { sessionId, step: s?.step, error: s?.error };
+  // A session that did not get to the door is given up, so the panel is free for the next one.
+  if (s && s.step !== 'opening' && s.step !== 'done') {
+    await t.box.sessionInput(sessionId, { type: 'cancel' }).catch(() => {});
+    await t.box.idle();
+  }
+  return result;
+}
+
+/** The citizen collects with `pin`: the door opens for them, they take the document and close it. */
+async function collect(t: TestBox, reference: string, pin: string): Promise<void> {
+  const p = t.box.pickup(reference)!;
+  const { step, error } = await authenticate(t, pin);
+  assert.is(step, 'opening', `the PIN of ${reference} opens (error ${error})`);
+  assert.ok(t.hw.locks.openDoor(p.compartmentId!), `the latch of ${p.compartmentId} is released`);
+  await t.box.idle();
+  assert.is(t.box.pickup(reference)!.status, 'COLLECTED');
+  t.hw.locks.closeDoor(p.compartmentId!);
+  await t.box.advance(6_000);
+}
+
+/** What must hold after every restart: nothing stuck, every kiosk usable, no compartment named twice. */
+async function assertHealthy(t: TestBox): Promise<void> {
+  await t.box.advance(40_000); // every door window and final screen over
+  const pickups = t.box.pickups();
+  for (const p of pickups) assert.not.ok(['LOADING', 'RELEASING'].includes(p.status), `pickup ${p.reference} is not stuck in ${p.status}`);
+  const live = pickups.filter((p) => p.compartmentId && p.endedAt === null);
+  const named = live.map((p) => p.compartmentId);
+  assert.is(new Set(named).size, named.length, `no compartment is named by two live pickups (${named.join(', ')})`);
+  for (const c of t.box.compartments()) {
+    const holder = live.find((p) => p.compartmentId === c.id);
+    if (c.occupied) assert.ok(holder, `occupied compartment ${c.id} belongs to a live pickup`);
+  }
+  const { sessionId } = await t.box.startSession();
+  await t.box.idle();
+  assert.is(t.box.session(sessionId)!.step, 'phone', 'the kiosk takes a new session');
+  await t.box.sessionInput(sessionId, { type: 'cancel' });
+  await t.box.advance(6_000);
+}
+
+async function finish(t: TestBox, rig: Rig): Promise<void> {
+  await t.box.close();
+  rmSync(rig.dir, { recursive: true, force: true });
+}
+
+test('killed right after a kiosk spawned a session: the kiosk takes sessions again and the PIN works', async () => {
+  const before = await start(null, (b) => actor(b, 'kiosk/', (ctx) => ctx.active !== null));
+  const { pin } = await readyPickup(before.t, 'W-1');
+  await orKill(before.t.box.startSession(), before.killed);
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t } = await start(before.rig);
+  await t.box.idle();
+  await collect(t, 'W-1', pin);
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test('killed right after a session ended: the kiosk is free and the pickup it had claimed can be collected', async () => {
+  const before = await start(null, (b) => actor(b, 'session/', (ctx) => ctx.step === 'done'));
+  const { pin } = await readyPickup(before.t, 'W-1');
+  const { sessionId } = await before.t.box.startSession();
+  await before.t.box.idle();
+  await before.t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+  await before.t.box.sessionInput(sessionId, { type: 'pin', pin });
+  await before.t.box.idle();
+  assert.is(before.t.box.pickup('W-1')!.claim?.sessionId, sessionId, 'the session holds the pickup');
+  await orKill(before.t.box.sessionInput(sessionId, { type: 'cancel' }), before.killed);
+  await before.t.box.idle();
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t } = await start(before.rig);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.claim, null, 'the ended session holds nothing');
+  await collect(t, 'W-1', pin);
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test('killed right after a pickup went RELEASING: nothing opened, the pickup is READY and the same PIN works', async () => {
+  const before = await start(null, (b) => row(b, 'pickups', (p) => p.status === 'RELEASING'));
+  const { pin, compartmentId } = await readyPickup(before.t, 'W-1');
+  await authenticate(before.t, pin);
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t, rig } = await start(before.rig);
+  await t.box.idle();
+  assert.is(rig.hw.locks.latch(compartmentId), 'engaged', 'no unlock without its journaled intent');
+  assert.is(t.box.pickup('W-1')!.status, 'READY');
+  assert.ok((await t.box.audit(1, 10_000)).some((a) => a.action === 'pickup.releaseAbandoned' && a.subject === 'W-1'), 'the abandoned release is audited');
+  await collect(t, 'W-1', pin);
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test('killed right after a load was committed: the unlock still reaches the compartment, the pickup becomes READY and its PIN works', async () => {
+  const before = await start(null, (b) => row(b, 'pickups', (p) => p.status === 'LOADING' && p.compartmentId !== null));
+  await register(before.t.box, 'W-1');
+  await orKill(before.t.box.loadPickup('W-1', 'staff-anna'), before.killed);
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t, rig } = await start(before.rig);
+  await t.box.idle();
+  const p = t.box.pickup('W-1')!;
+  assert.is(p.status, 'LOADING');
+  assert.ok(p.compartmentId);
+  assert.ok(rig.hw.locks.openDoor(p.compartmentId!), 'the committed unlock was carried out after the restart');
+  await t.box.idle();
+  rig.hw.locks.closeDoor(p.compartmentId!);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'READY');
+  await collect(t, 'W-1', lastPin(t));
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test('killed right after the compartment committed a loaded document: the pickup becomes READY and gets its PIN', async () => {
+  const before = await start(null, (b) => actor(b, 'compartment/', (ctx) => ctx.state === 'occupied'));
+  await register(before.t.box, 'W-1');
+  const { compartmentId } = await before.t.box.loadPickup('W-1', 'staff-anna');
+  await before.t.box.idle();
+  before.t.hw.locks.openDoor(compartmentId);
+  await before.t.box.idle();
+  before.t.hw.locks.closeDoor(compartmentId);
+  await before.t.box.idle();
+  assert.ok(before.isKilled(), 'the box died in the window');
+  assert.is(before.t.hw.sms.to(PHONE).length, 0, 'no PIN went out before the kill');
+
+  const { t } = await start(before.rig);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'READY', 'the committed "closed" reached the registry after the restart');
+  await collect(t, 'W-1', lastPin(t));
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test('killed right after a door opened for a citizen: the pickup is COLLECTED and the compartment free for the next one', async () => {
+  const before = await start(null, (b) => actor(b, 'compartment/', (ctx) => ctx.state === 'open' && ctx.op?.purpose === 'collect'));
+  const { pin, compartmentId } = await readyPickup(before.t, 'W-1');
+  await authenticate(before.t, pin);
+  before.t.hw.locks.openDoor(compartmentId);
+  await before.t.box.idle();
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t, rig } = await start(before.rig);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'COLLECTED');
+  rig.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.compartment(compartmentId)!.state, 'free');
+  const second = await readyPickup(t, 'W-2');
+  await assertHealthy(t);
+  const again = await authenticate(t, pin);
+  assert.is.not(again.step, 'opening', 'the used PIN opens nothing');
+  await collect(t, 'W-2', second.pin);
+  await finish(t, before.rig);
+});
+
+test('killed right after a door opened for a staff retrieval: the pickup is RETURNED and its PIN never opens the next pickup\'s compartment', async () => {
+  const before = await start(null, (b) => actor(b, 'compartment/', (ctx) => ctx.state === 'open' && ctx.op?.purpose === 'retrieve'));
+  const { pin, compartmentId } = await readyPickup(before.t, 'W-1');
+  await orKill(before.t.box.retrievePickup('W-1', 'staff-ben'), before.killed);
+  await before.t.box.idle();
+  before.t.hw.locks.openDoor(compartmentId);
+  await before.t.box.idle();
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t, rig } = await start(before.rig);
+  await t.box.idle();
+  rig.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'RETURNED');
+  // The next pickup may go into the same compartment: W-1's PIN must not open it.
+  await register(t.box, 'W-2', { phone: '0152 28817387' });
+  const loaded = await t.box.loadPickup('W-2', 'staff-anna');
+  await t.box.idle();
+  rig.hw.locks.openDoor(loaded.compartmentId);
+  await t.box.idle();
+  rig.hw.locks.closeDoor(loaded.compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-2')!.status, 'READY');
+  const wrongPerson = await authenticate(t, pin);
+  assert.is.not(wrongPerson.step, 'opening', 'the retrieved pickup\'s PIN opens nothing');
+  assert.is(rig.hw.locks.latch(loaded.compartmentId), 'engaged');
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test('killed while an unlock for a citizen was under way: the compartment waits for staff, and after they clear it the same PIN works', async () => {
+  const before = await start(null, (b) => actor(b, 'compartment/', (ctx) => ctx.state === 'unlocking' && ctx.op?.purpose === 'collect' && ctx.op.pulsedAt === null));
+  const { pin, compartmentId } = await readyPickup(before.t, 'W-1');
+  await authenticate(before.t, pin);
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t, rig } = await start(before.rig);
+  await t.box.idle();
+  assert.is(rig.hw.locks.latch(compartmentId), 'engaged', 'never a second automatic opening');
+  assert.is(t.box.compartment(compartmentId)!.fault, 'UNLOCK_INTERRUPTED');
+  const alarm = t.box.alarms(true).find((a) => a.code === 'UNLOCK_INTERRUPTED');
+  assert.ok(alarm && /PIN works again/.test(alarm.text), 'the alarm tells staff what to check and what follows');
+  assert.is(t.box.pickup('W-1')!.status, 'READY');
+  t.box.clearCompartmentFault(compartmentId, 'staff-ben');
+  await t.box.idle();
+  await collect(t, 'W-1', pin);
+  await assertHealthy(t);
+  await finish(t, before.rig);
+});
+
+test.run();
