@@ -44,11 +44,13 @@ test('the README layout runs reader, shredder and headphone jack on their driver
     await box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
     await box.idle();
     assert.ok(box.simulation.insertCard(oldIdCard()));
-    await box.advance(6_000);
-    assert.equal(box.shredderMechanism!.shredded, [oldIdCard()]);
+    await box.advance(2_500);
+    assert.equal(box.shredderMechanism!.shredded, [], 'the checked card waits until the door opens');
     assert.ok(box.simulation.openDoor(compartmentId));
     await box.advance(300);
     assert.is(box.session(sessionId)!.outcome, 'collected');
+    await box.advance(5_700);
+    assert.equal(box.shredderMechanism!.shredded, [oldIdCard()]);
   } finally {
     await box.close();
   }

@@ -96,6 +96,11 @@ fleet('with Redis stopped the boxes keep serving; when it is back the centre has
     for await (const e of iterator) live.push(e);
   })();
   await new Promise((r) => setTimeout(r, 100));
+  // Everything sent before the outage has reached the centre, so what it applies next is new.
+  for (const b of boxes) {
+    const seq = b.link.outbox.lastSeq;
+    await until(`the centre to reach ${b.id}:${seq} before the outage`, async () => ((await central.projection.box(b.id))?.lastSeq ?? 0) >= seq, 30_000);
+  }
   applied.length = 0;
   const before = new Map(boxes.map((b) => [b.id, b.link.outbox.lastSeq]));
 

@@ -79,11 +79,13 @@ layout('on i2c-sim the box reads the old ID card through the serial driver and t
     }
     assert.ok(device.insert(oldIdCard()), 'the slot was opened by the enable command');
     await box.advance(2_500);
+    // The checked card stays in the reader until the citizen can take the new document.
+    assert.equal(device.commands, ['E0', 'E1']);
+    assert.ok(world.openDoor(compartmentId));
+    await box.advance(2_500);
     assert.equal(device.commands, ['E0', 'E1', 'RT']);
     assert.equal(device.retained.map((c) => c.mrz), [oldIdCard().mrz]);
     assert.equal((box.hardware as SimulatedHardware).shredder.shredded.map((c) => c.mrz), [oldIdCard().mrz]);
-    assert.ok(world.openDoor(compartmentId));
-    await box.advance(300);
     assert.is(box.session(sessionId)!.outcome, 'collected');
   } finally {
     await box.close();
@@ -111,9 +113,13 @@ layout('a reader without eject/retain commands moves the card by pulses on expan
       await box.sessionInput(sessionId, input);
     }
     await box.idle();
-    bus.resetTranscript();
     assert.ok(device.insert(oldIdCard()));
-    await box.advance(200);
+    await box.advance(2_500);
+    assert.equal(device.retained, [], 'the card waits in the reader until the door opens');
+    // The door opens: only now is the card retained for the shredder.
+    assert.ok(box.world!.openDoor(compartmentId));
+    bus.resetTranscript();
+    await box.advance(600);
     // the retain pulse: GPA7 on, 150 ms, off — whole OLATA bytes from the shadow
     assert.equal(bus.lines().filter((x) => x[0] === 'w' && x[2] === 0x14).map((x) => x[3]), [[0x80], [0x00]]);
     assert.equal(device.commands, ['E0', 'E1'], 'no eject or retain command on the line');

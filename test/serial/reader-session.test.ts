@@ -63,17 +63,19 @@ async function done(t: PtyBox): Promise<void> {
 
 const e2e = suiteNeeding('old-ID card over the serial line, whole box', [SOCAT]);
 
-e2e('a good read: the card matches, the retain command moves it to the shredder, its destruction is audited and the door opens', async () => {
+e2e('a good read: the card matches, the door opens, then the retain command moves it to the shredder and its destruction is audited', async () => {
   const t = await ptyBox();
   try {
     const { sessionId, compartmentId } = await chooseCard(t, 'SER-1');
     t.reader.send(lines(CARD));
     await untilStep(t, sessionId, 'opening');
+    // The checked card waits in the reader until the citizen can take the new document.
+    assert.not.ok(t.reader.received().includes('RT\r'), 'nothing retained before the door opens');
+    assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
     await t.reader.waitForCommand('RT\r');
     assert.is(t.reader.received(), 'E0\rE1\rRT\r');
     const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
     assert.equal(destroyed.map((a) => a.subject), [OLD_ID]);
-    assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
   } finally {
     await done(t);
   }
