@@ -11,6 +11,7 @@ import { linkBoxToFleet, runCentral } from './fleet/cli.js';
 import { readiness } from './health.js';
 import { metricsFor } from './metrics.js';
 import { createServer, type CorsOptions, type TokenConfig } from './server/index.js';
+import { checkKioskClients } from './server/kiosk-binding.js';
 import { systemdNotifier } from './systemd.js';
 
 const HELP = `ausgabebox — orchestrator for ID-document pickup boxes
@@ -94,7 +95,8 @@ async function main(): Promise<void> {
   };
   await logAnchor();
 
-  const server = createServer(box, { tokens, cors: fileConfig.cors as CorsOptions | undefined, harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
+  const kioskClients = checkKioskClients(fileConfig.kioskClients);
+  const server = createServer(box, { tokens, cors: fileConfig.cors as CorsOptions | undefined, ...(kioskClients ? { kioskClients } : {}), harness: values.harness, production, engine, logError: (error) => log.error({ err: error }, 'unexpected error (masked for the client)') });
   const { url } = await server.listen(port, values.host);
   log.info({ url, server: engine, production, harness: values.harness }, `GraphQL (${engine}) at ${url} — health at ${url.replace(/\/graphql$/, '/health')}`);
   if (!production) {

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { checkKioskClients } from '../src/server/kiosk-binding.js';
 import { configFromEnv, configTableMarkdown, loadSettings, resolveConfig } from '../src/config.js';
 
 const refused = (input: unknown): { code: string; message: string; details: { problems: string[] } } => {
@@ -105,6 +106,16 @@ test('the command line, the file and the environment are checked together: every
       'box.json: kiosks: must be a list',
       'box.json: pickupWindowDay: unknown key (did you mean "pickupWindowDays"?)',
     ]);
+  }
+});
+
+test('the kioskClients section binds panels in the file, and a malformed one is refused with INVALID_CONFIG', () => {
+  const files: Record<string, string> = { 'box.json': JSON.stringify({ kioskClients: { '1': ['10.0.0.5'] } }) };
+  const s = loadSettings({ args: [], options: CLI_OPTIONS, env: { AUSGABEBOX_CONFIG: 'box.json' }, readFile: (p) => files[p]! });
+  assert.equal(checkKioskClients(s.file.kioskClients), { '1': ['10.0.0.5'] });
+  assert.is(checkKioskClients(undefined), undefined);
+  for (const bad of [['127.0.0.1'], { '1': '127.0.0.1' }, { '1': [5] }, { '1': [''] }]) {
+    assert.throws(() => checkKioskClients(bad), (e: Error & { code?: string }) => e.code === 'INVALID_CONFIG' && /kioskClients/.test(e.message));
   }
 });
 

@@ -104,3 +104,18 @@ export function kioskClientsOf(configured: KioskClients | undefined, kiosks: rea
   }
   return production ? {} : { [kiosks[0]!]: [...LOOPBACK] };
 }
+
+/**
+ * The `kioskClients` section of the configuration file: kiosk id → the client addresses whose
+ * browser is that panel. Refused with INVALID_CONFIG unless it is exactly that shape.
+ */
+export function checkKioskClients(section: unknown): KioskClients | undefined {
+  if (section === undefined) return undefined;
+  const ok =
+    typeof section === 'object' &&
+    section !== null &&
+    !Array.isArray(section) &&
+    Object.values(section).every((v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.length > 0));
+  if (!ok) throw Object.assign(new Error('invalid configuration: kioskClients must map kiosk ids to lists of client addresses, e.g. { "1": ["127.0.0.1"] }'), { code: 'INVALID_CONFIG' });
+  return section as KioskClients;
+}
