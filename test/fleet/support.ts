@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { startFleetLink, type FleetLink, type FleetLinkOptions } from '../../src/fleet/box-link.js';
 import { demoCompartments } from '../../src/config.js';
 import { MONDAY_10AM, testBox, type TestBox } from '../helpers.js';
+import { freePort, launchRedis } from '../persistence/redis-server.js';
 
 /** A real redis-server that can be stopped and started again on the same port and data (AOF). */
 export interface FleetRedis {
@@ -17,33 +17,12 @@ export interface FleetRedis {
   dispose(): Promise<void>;
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
 export async function fleetRedis(): Promise<FleetRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-fleet-redis-'));
   let child: ChildProcess | null = null;
   const start = async () => {
-    const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-      c.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      c.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    });
+    child = await launchRedis(port, dir);
   };
   const stop = async () => {
     const c = child;

@@ -10,7 +10,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const freePort = () =>
+/** A free TCP port on 127.0.0.1. */
+export const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -20,13 +21,9 @@ const freePort = () =>
     });
   });
 
-export async function startRedis(): Promise<RedisServer> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) {
-    throw new Error('the Redis backend tests need a real redis-server on PATH (Debian: apt-get install redis-server); .ci/run installs it');
-  }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-redis-'));
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], {
+/** Starts a durable redis-server (AOF, fsync always) on `port` with its data in `dir`; resolves once it accepts connections. */
+export async function launchRedis(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -39,6 +36,16 @@ export async function startRedis(): Promise<RedisServer> {
     });
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
   });
+  return child;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    throw new Error('the Redis backend tests need a real redis-server on PATH (Debian: apt-get install redis-server); .ci/run installs it');
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-redis-'));
+  const child = await launchRedis(port, dir);
   return {
     url: `redis://127.0.0.1:${port}`,
     async stop() {
