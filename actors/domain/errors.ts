@@ -322,6 +322,14 @@ export const ERRORS = {
     meaning: 'The GraphQL document has a syntax error.',
     action: 'Fix the query text at the position named in the message.',
   },
+  PERSISTED_DOCUMENT_REQUIRED: {
+    meaning: 'A production box runs only persisted documents (the operations its panel page was built with) from the kiosk role; a query text was sent instead (HTTP 400).',
+    action: 'Send the document id (`sha256:…`, as `documentId` or in place of the query); the page does this by itself after `npm run build:web`.',
+  },
+  PERSISTED_DOCUMENT_NOT_FOUND: {
+    meaning: 'No persisted document has this id: the page and the box were built from different versions (HTTP 400).',
+    action: 'Rebuild the pages (`npm run build:web`, or restart with `npm start`) and reload the panel.',
+  },
   GRAPHQL_VALIDATION_FAILED: {
     meaning: 'The GraphQL document does not fit the schema (unknown field, wrong argument type).',
     action: 'Check the operation against schema.graphql.',

@@ -9,7 +9,7 @@ import { authorizationFromPayload } from './auth.js';
 import { ResponseCache } from './cache.js';
 import { SharedSubscriptions, type Member } from './fanout.js';
 import { MAX_BODY_BYTES } from './guard.js';
-import { GRAPHQL_PATH, formatResult, originAllowed, type CorsOptions, type Documents, type Engine } from './http.js';
+import { GRAPHQL_PATH, formatResult, originAllowed, refuseUntrusted, type CorsOptions, type Documents, type Engine } from './http.js';
 
 /** How long a WebSocket may stay open without `connection_init` before it is closed with 4408. */
 export const DEFAULT_WS_INIT_TIMEOUT_MS = 3_000;
@@ -76,12 +76,15 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
       onSubscribe: (ctx, _id, payload) => {
         const prepared = documents.get(payload.query);
         if (!prepared.document) return prepared.errors!;
+        const contextValue = contextOf(ctx);
+        const untrusted = refuseUntrusted(prepared, contextValue, production);
+        if (untrusted) return [untrusted];
         const args = {
           schema,
           document: prepared.document,
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
-          contextValue: contextOf(ctx),
+          contextValue,
         };
         const socket = ctx.extra.socket;
         members.set(args, { id: _id, source: payload.query, send: (frame) => socket.readyState === socket.OPEN && socket.send(frame) });
