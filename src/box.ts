@@ -398,6 +398,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     advance: (ms: number) => supervisor.advanceClock(ms),
     /** Actors that failed for good: health fails while there is one. */
     failures: (): ActorFailure[] => supervisor.failed(),
+    /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
+    storageHealthy: (): boolean => supervisor.storageHealthy(),
     onEvent: (fn: (e: BoxEvent) => void) => supervisor.events.listen(fn),
 
     async close(): Promise<void> {

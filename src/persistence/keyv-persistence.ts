@@ -29,6 +29,8 @@ export interface Persistence extends ActorPersistence, Claims {
   auditHead(): Promise<{ seq: number; hash: string }>;
   /** the keyv instance, for inspection in tests */
   readonly kv: Keyv;
+  /** a raw statement on the SQLite connection (maintenance and tests); absent on other backends */
+  readonly query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -56,7 +58,7 @@ function canonicalJson(value: unknown): string {
  *   so a committed write survives a power cut.
  */
 export async function openPersistence(url: string, options: { namespace?: string } = {}): Promise<Persistence> {
-  const { kv, claims, transaction, disconnect } = await openBackend(url, options.namespace ?? 'box');
+  const { kv, claims, transaction, disconnect, query } = await openBackend(url, options.namespace ?? 'box');
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
   let index: Set<Address> | null = null;
@@ -186,6 +188,7 @@ export async function openPersistence(url: string, options: { namespace?: string
   return {
     kv,
     url,
+    ...(query ? { query } : {}),
     commit,
     saveActor: (address, record, rows) => commit({ actors: [{ address, record, rows }] }),
     deleteActor: (address) => commit({ actors: [{ address, deleted: true }] }),
@@ -255,6 +258,7 @@ interface Backend {
   claims: Claims;
   /** runs `fn` as one atomic commit where the backend supports it */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
   disconnect(): Promise<void>;
 }
 
@@ -274,7 +278,7 @@ const json = { serialize: JSON.stringify, deserialize: JSON.parse };
 async function openBackend(url: string, namespace: string): Promise<Backend> {
   if (url === 'memory:' || url === 'memory') {
     const held = new Map<string, string>();
-    const kv = new Keyv({ namespace, ...json });
+    const kv = new Keyv({ namespace, ...json, throwOnErrors: true });
     return {
       kv,
       transaction: direct,
@@ -297,6 +301,26 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const { KeyvSqlite } = await import('@keyv/sqlite');
     const store = new KeyvSqlite({ uri: url, busyTimeout: 5_000 });
+    // A damaged file is refused before anything reads from it: running on it would lose or
+    // revive pickups silently.
+    let verdict: string;
+    try {
+      const rows = (await store.query('PRAGMA quick_check')) as Array<Record<string, string>>;
+      verdict = rows.map((r) => Object.values(r)[0]).join('; ');
+    } catch (error) {
+      verdict = error instanceof Error ? error.message : String(error);
+    }
+    if (verdict !== 'ok') {
+      await store.disconnect().catch(() => {});
+      throw Object.assign(
+        new Error(
+          `the database ${file} is damaged (${verdict.slice(0, 300)}); the box does not start on it. ` +
+            `Keep the file, restore the last backup, or recover what is readable with ` +
+            `\`sqlite3 ${file} ".recover" | sqlite3 recovered.sqlite\`, check it with \`npm run audit:verify -- --storage sqlite://recovered.sqlite\`, then start on it`,
+        ),
+        { code: 'STORAGE_DAMAGED' },
+      );
+    }
     // Durability: WAL journal and a full fsync on every commit. keyv has no option for this, so
     // the pragmas go through the adapter's own query function on the same connection.
     await store.query('PRAGMA journal_mode = WAL');
@@ -304,9 +328,10 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     // Deleted rows (an outbox SMS with its PIN, purged personal data) are overwritten, not left in free pages.
     await store.query('PRAGMA secure_delete = ON');
     await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
-    const kv = new Keyv({ store, namespace, ...json });
+    const kv = new Keyv({ store, namespace, ...json, throwOnErrors: true });
     return {
       kv,
+      query: (sql, ...params) => store.query(sql, ...params),
       async transaction(fn) {
         await store.query('BEGIN IMMEDIATE');
         try {
@@ -338,7 +363,7 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const { default: KeyvRedis } = await import('@keyv/redis');
     const store = new KeyvRedis(url, { namespace, throwOnErrors: true, connectionTimeout: 5_000 });
-    const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json });
+    const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
     const client = (await store.getClient()) as unknown as {
       set(key: string, value: string, opts: { NX: true }): Promise<string | null>;
       get(key: string): Promise<string | null>;
