@@ -75,7 +75,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   // The room is open to everyone during the office hours; the kiosk inside keeps the box's own hours.
   const roomHours = roomDoorLayout ? (roomDoorLayout.hours === 'duesseldorf' ? DUESSELDORF_HOURS : validateOpeningHours(roomDoorLayout.hours)) : null;
   const clock = options.clock ?? new SystemClock();
-  const persistence: Persistence = options.persistence ?? (await openPersistence(config.storage, { namespace: config.storageNamespace }));
+  const persistence: Persistence = options.persistence ?? (await openPersistence(config.storage, {
+      namespace: config.storageNamespace,
+      claimNamespace: config.claimNamespace,
+      allowNonDurable: config.storageAllowNonDurable,
+      ...(options.log ? { log: options.log } : {}),
+    }));
   const { hardware, world, i2c, realBuses, cardSlot, shredderMechanism, plugHeadphones, roomDoorMechanism } = options.hardware
     ? {
         hardware: options.hardware,
@@ -398,6 +403,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     advance: (ms: number) => supervisor.advanceClock(ms),
     /** Actors that failed for good: health fails while there is one. */
     failures: (): ActorFailure[] => supervisor.failed(),
+    /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
+    storageHealthy: (): boolean => supervisor.storageHealthy(),
     onEvent: (fn: (e: BoxEvent) => void) => supervisor.events.listen(fn),
 
     async close(): Promise<void> {

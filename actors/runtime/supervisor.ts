@@ -173,7 +173,11 @@ export class Supervisor {
   private probing = false;
   /** committed messages whose handling failed on storage, handled again when it is back */
   private readonly parked: Envelope[] = [];
+  /** actors whose commit failed on storage: told `restarted` when it is back, to reconcile */
+  private readonly stalled = new Set<Address>();
   private storageOk = true;
+  /** why commits fail, since when: what health and the log report */
+  private storageFailure: { code: string; reason: string; since: number } | null = null;
   /** storage failed or recovered: the box refuses or resumes new work, health follows */
   readonly storage = new Hub<{ healthy: boolean; code?: string; reason?: string }>();
 
@@ -279,6 +283,11 @@ export class Supervisor {
     return this.storageOk;
   }
 
+  /** Why commits fail (the backend's reason) and since when; null while storage takes writes. */
+  storageFault(): { code: string; reason: string; since: number } | null {
+    return this.storageFailure ? { ...this.storageFailure } : null;
+  }
+
   /**
    * Checks a message from outside (the harness) against the recipient's message schema before it
    * is delivered: ACTOR_NOT_FOUND for an unknown address, INVALID_MESSAGE (with the issues in
@@ -331,7 +340,7 @@ export class Supervisor {
     const sleepers = (): number => (this.clock instanceof SimulatedClock ? this.clock.sleepers : 0);
     let quietRounds = 0;
     while (quietRounds < 2) {
-      const busy = this.running > 0 || this.queued > 0 || this.ioInFlight > sleepers();
+      const busy = this.running > 0 || this.queued > 0 || this.flushing || this.ioInFlight > sleepers();
       quietRounds = busy ? 0 : quietRounds + 1;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -567,8 +576,10 @@ export class Supervisor {
       try {
         await this.persistence.commit(merged);
         if (!this.storageOk) {
+          const downMs = this.clock.now() - (this.storageFailure?.since ?? this.clock.now());
           this.storageOk = true;
-          this.log('info', 'storage available again');
+          this.storageFailure = null;
+          this.log('info', 'storage takes writes again: new work accepted', { downMs });
           this.storage.publish({ healthy: true });
           this.resumeParked();
         }
@@ -578,6 +589,7 @@ export class Supervisor {
         const reason = error instanceof Error ? error.message : String(error);
         if (this.storageOk) {
           this.storageOk = false;
+          this.storageFailure = { code, reason, since: this.clock.now() };
           this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
           this.storage.publish({ healthy: false, code, reason });
         }
@@ -646,10 +658,15 @@ export class Supervisor {
     if (code === 'STORAGE_UNAVAILABLE') {
       // Not the actor's fault: it goes back to its committed state without counting a crash, and
       // a committed message it could not handle is handled again once storage is back.
+      // What it had seen must not be lost: a committed message, and its own timers and I/O
+      // outcomes (facts about itself, e.g. a pulse that went out) are handled again once storage
+      // is back; a request from outside was refused with the code and is not. Hardware changes
+      // it missed are read again: the actor hears `restarted` and asks its sensors.
       this.log('error', 'commit failed: actor back to its committed state', { actor: cell.address, message: env.message.type, code });
       this.deadLetters.publish({ envelope: env, reason: 'storage' });
       this.asks.dead(env, 'storage');
-      if (env.durable) this.parked.push(env);
+      if (env.durable || env.from === cell.address) this.parked.push(env);
+      this.stalled.add(cell.address);
       this.probeStorage();
       return;
     }
@@ -728,6 +745,13 @@ export class Supervisor {
   /** Storage is back: messages whose handling failed on it are handled again. */
   private resumeParked(): void {
     for (const env of this.parked.splice(0)) this.route(env);
+    for (const address of this.stalled) {
+      const cell = this.cells.get(address);
+      if (cell?.status === 'active' && cell.behavior.accepts.has('restarted')) {
+        this.enqueue(cell, this.envelope('supervisor', address, { type: 'restarted', code: 'STORAGE_UNAVAILABLE' }, null));
+      }
+    }
+    this.stalled.clear();
   }
 }
 
