@@ -430,6 +430,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.cancel': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        // A citizen is at the door with this pickup right now: cutting in would leave their session
+        // waiting for a door that never opens. The release ends within the door window.
+        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
         // Every state that is not final has this way out (staff, audited).
         if (p.endedAt !== null || p.status === 'CANCELLED') {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
@@ -463,6 +466,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.claimed': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'LOADING' || p.compartmentId !== null) {
+          // The pickup moved on while its compartment was being won (cancelled meanwhile): the
+          // staff member loading it gets an answer, and the compartment's claim goes back.
+          fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
           if (e.compartmentId && p) return freeSlot(ctx, e.compartmentId, p.reference, enq);
           return;
         }
@@ -483,6 +489,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.retrieve': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        // A citizen is at the door with this pickup right now: cutting in would leave their session
+        // waiting for a door that never opens. The release ends within the door window.
+        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
