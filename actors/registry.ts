@@ -80,6 +80,13 @@ export interface CompartmentSlot {
   accessible: boolean;
   available: boolean;
   pickupId: string | null;
+  /**
+   * The owner of this box's claim on the compartment in the shared store. Kept after the slot is
+   * freed until the store confirms the release (`compartment.released`): a release the process
+   * died before carrying out is carried out again at recovery, so no claim of an ended pickup
+   * keeps the compartment from ever being assigned again. (Absent in state saved before.)
+   */
+  claimedBy?: string | null;
 }
 
 /**
@@ -157,6 +164,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pin.queued'), pickupId: z.string(), serial: z.number() }),
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean() }),
+  z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
   z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string() }),
@@ -239,6 +247,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const current = ctx.compartments[id];
     return current ? { ...ctx, compartments: { ...ctx.compartments, [id]: { ...current, ...patch } } } : ctx;
   };
+  /**
+   * Frees a compartment's slot and gives its claim in the shared store back. The release is I/O
+   * after the commit; the slot keeps the claim's owner until the store confirms it, so a release
+   * lost with the process is done again at recovery.
+   */
+  const freeSlot = (ctx: RegistryCtx, compartmentId: string, owner: string, enq: Enq): RegistryCtx => {
+    enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
+    return slot(ctx, compartmentId, { pickupId: null, claimedBy: owner });
+  };
+
   /** The pickup the session holds a live claim on. */
   const claimed = (ctx: RegistryCtx, sessionId: string, now: number) =>
     Object.values(ctx.pickups).find((p) => p.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY');
@@ -304,8 +322,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (purpose === 'load') {
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
       publish(enq, next, 'loadAborted');
-      enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner: p.reference } });
-      return slot(put(ctx, next, now), compartmentId, { pickupId: null });
+      return freeSlot(put(ctx, next, now), compartmentId, p.reference, enq);
     }
     return put(ctx, { ...p, opId: null }, now);
   };
@@ -413,6 +430,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.cancel': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        // A citizen is at the door with this pickup right now: cutting in would leave their session
+        // waiting for a door that never opens. The release ends within the door window.
+        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
         // Every state that is not final has this way out (staff, audited).
         if (p.endedAt !== null || p.status === 'CANCELLED') {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
@@ -446,7 +466,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.claimed': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'LOADING' || p.compartmentId !== null) {
-          if (e.compartmentId) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner: p?.reference ?? '' } });
+          // The pickup moved on while its compartment was being won (cancelled meanwhile): the
+          // staff member loading it gets an answer, and the compartment's claim goes back.
+          fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
+          if (e.compartmentId && p) return freeSlot(ctx, e.compartmentId, p.reference, enq);
           return;
         }
         if (!e.compartmentId) {
@@ -460,12 +483,15 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
         publish(enq, next, 'loading');
         reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
-        return slot({ ...put(ctx, next, e.now), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id });
+        return slot({ ...put(ctx, next, e.now), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
       },
 
       'pickup.retrieve': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        // A citizen is at the door with this pickup right now: cutting in would leave their session
+        // waiting for a door that never opens. The release ends within the door window.
+        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
@@ -644,6 +670,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return put(ctx, { ...p, unlockSent: true }, e.now);
       },
 
+      'compartment.released': (ctx, e) => {
+        const s = ctx.compartments[e.compartmentId];
+        // A later claim by another owner is not touched.
+        if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return;
+        return slot(ctx, e.compartmentId, { claimedBy: null });
+      },
+
       'session.ended': (ctx, e) => {
         const held = Object.values(ctx.pickups).filter((p) => p.claim?.sessionId === e.sessionId && p.status === 'READY');
         let next = ctx;
@@ -693,8 +726,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return;
         }
         const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
-        if (owner) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner } });
-        return slot(ctx, e.compartmentId, { pickupId: null });
+        return owner ? freeSlot(ctx, e.compartmentId, owner, enq) : slot(ctx, e.compartmentId, { pickupId: null });
       },
 
       'compartment.notOpened': (ctx, e, enq) => {
@@ -770,6 +802,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // generated is replaced (the PIN itself is never stored, so it cannot be resent).
       recovered: (ctx, e, enq) => {
         let next = ctx;
+        // Claims given back after the last commit of their slot, but perhaps not in the store: again.
+        for (const [id, c] of Object.entries(ctx.compartments)) {
+          if (c.pickupId === null && c.claimedBy) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: c.claimedBy } });
+        }
         for (const p of Object.values(ctx.pickups)) {
           if (p.status === 'RELEASING') {
             if (p.unlockSent) continue; // the compartment has the unlock: its outcome will come
@@ -840,7 +876,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         case 'releaseCompartment':
           await claims.release(compartmentKey(op.compartmentId), op.owner);
-          return;
+          return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
         case 'claimPin':
           return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };
         case 'releasePin':
