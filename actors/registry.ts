@@ -469,6 +469,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
+        // One unlock per pickup at a time: a retrieval never takes over an opening under way.
+        if (p.opId !== null) return void fail(enq, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} is being opened for pickup ${p.reference}; retrieve it once that is over`);
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
         unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
@@ -543,7 +545,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
 
         if (match) {
-          if (match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) {
+          // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
+          // is under way): the PIN opens nothing now.
+          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
@@ -621,6 +625,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p || !p.claim?.factor || !p.compartmentId) {
           return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
         }
+        // An unlock of this pickup is under way (staff retrieving it): never overwrite its op.
+        if (p.opId !== null) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'PICKUP_BUSY' });
         const c = ctx.compartments[p.compartmentId];
         if (!c?.available) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         const opId = `op-${ctx.seq + 1}`;
