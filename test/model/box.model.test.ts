@@ -213,7 +213,7 @@ const commands = [
     step(`crash of compartment A0${c + 1}`, async (_m, r) => {
       // A handler bug, once (an unlock without a cause throws): the compartment restarts from its
       // committed state and reconciles with its door sensor; well below the restart intensity.
-      r.t.box.supervisor.send(`compartment/A0${c + 1}`, { type: 'unlock', opId: 'bug', purpose: 'service', pickupId: null, cause: null });
+      r.t.box.supervisor.post(`compartment/A0${c + 1}`, { type: 'unlock', opId: 'bug', purpose: 'service', pickupId: null, cause: null });
     }),
   ),
   fc.constantFrom(1_000, 31_000, 61_000, 3_600_000, 3 * 86_400_000).map((ms) => step(`${ms} ms pass`, (_m, r) => r.t.box.advance(ms))),
