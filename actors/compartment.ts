@@ -1,5 +1,6 @@
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { answer, refuse, requestOf } from './runtime/ask.js';
-import { defineActor, type Enqueue } from './runtime/define.js';
+import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { ALARMS, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
@@ -104,10 +105,10 @@ export interface CompartmentHardware {
 }
 
 export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHardware) {
-  const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: Enqueue<CompartmentCtx, CompartmentIo>) => {
+  const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>) => {
     enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
   };
-  return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo>({
+  return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo, BoxOutgoing>({
     kind: 'compartment',
     messages: CompartmentMessage,
     init: (input: CompartmentInput) => ({

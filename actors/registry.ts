@@ -1,6 +1,9 @@
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
+import type { OutboxEvent } from './outbox.js';
+import type { SessionEvent } from './session.js';
 import { z } from 'zod';
-import { answer, refuse } from './runtime/ask.js';
-import { defineActor, type Enqueue } from './runtime/define.js';
+import { answer, refuse, type Request } from './runtime/ask.js';
+import { defineActor } from './runtime/define.js';
 import {
   ALARMS,
   OUTBOX,
@@ -12,6 +15,7 @@ import {
   sessionAddress,
   SIZES,
   errorCode,
+  pinQueuedSchema,
   purposeSchema,
   request,
   type Cause,
@@ -139,7 +143,6 @@ export interface RegistryCrypto {
   generatePin(): string;
 }
 
-type Request = { requestId: string; replyTo: string };
 
 const registerInput = z.object({
   reference: z.string(),
@@ -161,7 +164,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.reissuePin'), reference: z.string(), by: z.string(), ...request }),
   z.object({ type: z.literal('compartment.service'), compartmentId: z.string(), inService: z.boolean(), by: z.string(), reason: z.string(), ...request }),
   z.object({ type: z.literal('pin.generated'), pickupId: z.string(), serial: z.number(), pin: z.string(), pinHash: z.string() }),
-  z.object({ type: z.literal('pin.queued'), pickupId: z.string(), serial: z.number() }),
+  pinQueuedSchema,
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean() }),
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
@@ -177,7 +180,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.unlockFailed'), compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, code: errorCode }),
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   z.object({ type: z.literal('device.status'), device: z.enum(['reader', 'shredder']), available: z.boolean(), code: errorCode.nullable() }),
-  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: z.string() }),
+  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: errorCode }),
   z.object({ type: z.literal('pickup.remind'), pickupId: z.string() }),
   z.object({ type: z.literal('pickup.expire'), pickupId: z.string() }),
   z.object({ type: z.literal('pickup.purge'), pickupId: z.string() }),
@@ -230,11 +233,11 @@ export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: n
 export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, archive: PickupArchive, boxName = 'box') {
   const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
   const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
-  type Enq = Enqueue<RegistryCtx, RegistryIo>;
+  type Enq = BoxEnqueue<RegistryCtx, RegistryIo>;
 
   const reply = (enq: Enq, e: Request, value: unknown) => enq.emit.send(answer(e, value));
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
-  const toSession = (enq: Enq, sessionId: string, message: { type: string; [k: string]: unknown }) =>
+  const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
     enq.emit.send({ to: sessionAddress(sessionId), message });
   const publish = (enq: Enq, p: Pickup, change: string) =>
     enq.emit.publish({ event: { type: 'pickup.changed', change, reference: p.reference, status: p.status, compartmentId: p.compartmentId } });
@@ -355,19 +358,19 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
     enq.emit.send({ to: compartmentAddress(compartmentId), message: { type: 'unlock', opId, purpose, pickupId, cause } });
 
-  const reminderSms = (p: Pickup) => {
+  const reminderSms = (p: Pickup, phone: string): OutboxEvent => {
     const last = smsDate(p.expiresAt ?? 0);
     return {
       type: 'sms.enqueue',
       id: `remind-${p.id}`,
-      to: p.phone,
+      to: phone,
       text: `Erinnerung: Ihr Dokument liegt noch in der Ausgabebox (${policy.location}), Abholung bis ${last}. ${policy.hoursText}. Reminder: please collect your document by ${last}.`,
     };
   };
-  const expiredSms = (p: Pickup) => ({
+  const expiredSms = (p: Pickup, phone: string): OutboxEvent => ({
     type: 'sms.enqueue',
     id: `expired-${p.id}`,
-    to: p.phone,
+    to: phone,
     text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
   });
 
@@ -376,7 +379,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return `${d}.${m}.${y}`;
   };
 
-  return defineActor<RegistryCtx, RegistryEvent, RegistryIo>({
+  return defineActor<RegistryCtx, RegistryEvent, RegistryIo, BoxOutgoing>({
     kind: 'registry',
     messages: RegistryMessage,
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
@@ -495,6 +498,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
+        // One unlock per pickup at a time: a retrieval never takes over an opening under way.
+        if (p.opId !== null) return void fail(enq, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} is being opened for pickup ${p.reference}; retrieve it once that is over`);
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
         unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
@@ -569,7 +574,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
 
         if (match) {
-          if (match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) {
+          // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
+          // is under way): the PIN opens nothing now.
+          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
@@ -647,6 +654,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p || !p.claim?.factor || !p.compartmentId) {
           return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
         }
+        // An unlock of this pickup is under way (staff retrieving it): never overwrite its op.
+        if (p.opId !== null) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'PICKUP_BUSY' });
         const c = ctx.compartments[p.compartmentId];
         if (!c?.available) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         const opId = `op-${ctx.seq + 1}`;
@@ -758,7 +767,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.remind': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'READY' || p.reminderSent || !p.phone) return;
-        enq.emit.send({ to: OUTBOX, message: reminderSms(p) });
+        enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
         enq.emit.audit({ entry: { action: 'pickup.reminded', subject: p.reference } });
         return put(ctx, { ...p, reminderSent: true }, e.now);
       },
@@ -773,7 +782,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
-        if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
+        if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
         const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
         publish(enq, next, 'expired');
         return put(ctx, next, e.now);
@@ -822,8 +831,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
           // Notices the outbox may not have committed before the stop: asked again, under the same
           // id; the outbox drops ids it holds or delivered already.
-          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p) });
-          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
+          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
+          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {

@@ -127,7 +127,7 @@ export const ERRORS = {
     action: 'Enter the birth date again; after 5 failed attempts the pickup is locked.',
   },
   PICKUP_BUSY: {
-    meaning: 'Another panel session is collecting this pickup right now.',
+    meaning: 'Another panel session is collecting this pickup right now, or staff is taking it out of the box.',
     action: 'Wait a minute and start again, or ask staff.',
   },
   CARD_UNAVAILABLE: {

@@ -176,8 +176,8 @@ test('kiosk: a session that failed for good frees the panel', async () => {
   const { ALWAYS_OPEN } = await import('../../actors/domain/hours.js');
   const kiosk = kioskActor(ALWAYS_OPEN);
   const busy = { id: '1', seq: 1, active: '1-1' };
-  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/1-1', kind: 'session', code: 'X' }).ctx.active, null);
-  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/9-9', kind: 'session', code: 'X' }).ctx.active, '1-1');
+  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/1-1', kind: 'session', code: 'ACTOR_CRASHED' }).ctx.active, null);
+  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/9-9', kind: 'session', code: 'ACTOR_CRASHED' }).ctx.active, '1-1');
 });
 
 test.run();
