@@ -64,6 +64,8 @@ export interface SessionCtx {
   heldDocument?: string | null;
   /** headphones are plugged into the panel's jack: speech goes private (absent in older saved state) */
   headphones?: boolean;
+  /** counts every published view, so the panel can drop a view older than one it already has */
+  revision?: number;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -78,6 +80,8 @@ export interface SessionView {
   readonly outcome: SessionOutcome | null;
   /** headphones in the panel's jack: the page speaks privately, including masked entries */
   readonly headphones: boolean;
+  /** rises with every published view: a view with a lower revision is stale */
+  readonly revision: number;
 }
 
 export function sessionView(ctx: SessionCtx): SessionView {
@@ -91,6 +95,7 @@ export function sessionView(ctx: SessionCtx): SessionView {
     compartmentId: ctx.compartmentId,
     outcome: ctx.outcome,
     headphones: ctx.headphones ?? false,
+    revision: ctx.revision ?? 0,
   };
 }
 
@@ -171,14 +176,15 @@ export function sessionActor(policy: SessionPolicy) {
    * Publishes the session's new view and answers the inputs waiting for it, unless the session
    * is still checking: then the answer waits, and `asked` (the input just taken) waits with it.
    */
-  const view = (ctx: SessionCtx, enq: Enq, asked?: Asked): SessionCtx => {
+  const view = (before: SessionCtx, enq: Enq, asked?: Asked): SessionCtx => {
+    const ctx: SessionCtx = { ...before, revision: (before.revision ?? 0) + 1 };
     const { id: sessionId, ...rest } = sessionView(ctx);
     enq.emit.publish({ event: { type: 'session.changed', sessionId, ...rest } });
     const waiting = asked?.requestId && asked.replyTo ? [...ctx.waiting, { requestId: asked.requestId, replyTo: asked.replyTo }] : ctx.waiting;
-    if (!answerable(ctx)) return waiting === ctx.waiting ? ctx : { ...ctx, waiting };
+    if (!answerable(ctx)) return { ...ctx, waiting };
     const answerWith = sessionView(ctx);
     for (const request of waiting) enq.emit.send(answer(request, answerWith));
-    return waiting.length === 0 ? ctx : { ...ctx, waiting: [] };
+    return { ...ctx, waiting: [] };
   };
   /** Refuses an input the session does not take at its step; true when it was refused. */
   const refused = (ctx: SessionCtx, e: { type: SessionInputType } & Asked, enq: Enq): boolean => {

@@ -20,6 +20,7 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
     oldIdPossible: t.exposeBoolean('oldIdPossible', { description: 'whether the panel may offer the old ID card as second factor' }),
     compartmentId: t.exposeString('compartmentId', { nullable: true, description: 'the compartment to open, once authenticated' }),
     outcome: t.exposeString('outcome', { nullable: true, description: 'collected, doorNotOpened, timeout, cancelled, locked, failed, interrupted' }),
+    revision: t.exposeInt('revision', { description: 'rises with every change of the session: a view with a lower revision than one already seen is stale' }),
     headphones: t.exposeBoolean('headphones', { description: 'headphones are plugged into the panel\'s jack: speak privately (masked entries and personal data only there)' }),
   }),
 });

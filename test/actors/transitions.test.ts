@@ -145,6 +145,14 @@ test('session: phone → pin → checking, with an invalid number kept at the ph
   assert.ok(checking.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pin'));
 });
 
+test('session: every published view carries a higher revision than the one before', () => {
+  const started = session.step(fresh, { type: 'started', now: 0 });
+  const pin = session.step(started.ctx, { type: 'input.phone', phone: '0152 28817386', now: 1 });
+  const checking = session.step(pin.ctx, { type: 'input.pin', pin: '123456', now: 2 });
+  const published = [started, pin, checking].flatMap((r) => r.effects.filter((e) => e.type === 'publish').map((e) => (e as { event: { revision: number; step: string } }).event));
+  assert.equal(published.map((v) => [v.step, v.revision]), [['phone', 1], ['pin', 2], ['checkingPin', 3]]);
+});
+
 test('session: a malformed PIN is refused locally and costs no attempt', () => {
   const pin = session.step(fresh, { type: 'input.phone', phone: '0152 28817386', now: 0 }).ctx;
   const { ctx, effects } = session.step(pin, { type: 'input.pin', pin: '12a4', now: 1 });

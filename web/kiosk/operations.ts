@@ -1,7 +1,7 @@
 // Every GraphQL operation the panel sends. Nothing else is ever sent from this page: these are the
 // documents a production box may pin as the kiosk's only allowed operations.
 
-const SESSION = 'id step error retryAt oldIdPossible compartmentId outcome';
+const SESSION = 'id revision step error retryAt oldIdPossible compartmentId outcome';
 
 export const OPERATIONS = {
   Panel: `query Panel { kioskPanel { kioskId now openNow nextOpening hours location readerAvailable shredderState front { id column row size accessible } } }`,

@@ -8,6 +8,8 @@ import { DEFAULT_VOLUME, Speaker, VOLUME_STEPS } from './speech.js';
 /** The session as the box publishes it (schema `Session`). */
 export interface SessionView {
   id: string;
+  /** rises with every change the box publishes: a lower one than the panel has is stale */
+  revision: number;
   step: string;
   error: string | null;
   retryAt: string | null;
@@ -156,6 +158,8 @@ export class Panel {
   private devicesTimer: ReturnType<typeof setInterval> | null = null;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private wasUp = false;
+  /** keys pressed while an input's answer is pending: replayed in order once it is in */
+  private queued: Array<() => void> = [];
 
   constructor(bound: boolean) {
     this.state = fresh(bound);
@@ -213,7 +217,7 @@ export class Panel {
         this.stopSubscription?.();
         this.stopSubscription = null;
         Object.assign(patch, { session: null, entry: '', notice: { code: 'INTERRUPTED' } });
-      } else patch.session = again.data.session;
+      } else if (this.isNewer(again.data.session)) patch.session = again.data.session;
     }
     this.set(patch);
   }
@@ -226,7 +230,8 @@ export class Panel {
   // --- session --------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    if (this.state.pending || this.state.session) return;
+    if (this.state.pending) return this.later(() => void this.start());
+    if (this.state.session) return;
     this.set({ pending: true, notice: null });
     const result = await this.query<{ startSession: SessionView }>('StartSession');
     const session = result.data?.startSession;
@@ -234,13 +239,33 @@ export class Panel {
       const error = result.errors?.[0];
       const details = error?.extensions?.details as { nextOpening?: number | string } | undefined;
       const next = details?.nextOpening;
-      return this.set({
+      this.set({
         pending: false,
         notice: { code: codeOf(result.errors) ?? 'OTHER', nextOpening: typeof next === 'number' ? new Date(next).toISOString() : (next ?? this.state.facts?.nextOpening ?? null) },
       });
+      return this.replayQueued();
     }
     this.set({ pending: false, session, entry: '' });
     this.subscribe(session.id);
+    this.replayQueued();
+  }
+
+  /** A key pressed while an answer is pending waits for it, so a fast burst loses nothing and never acts on a stale screen. */
+  private later(key: () => void): void {
+    this.queued.push(key);
+  }
+
+  private replayQueued(): void {
+    const keys = this.queued;
+    this.queued = [];
+    // A replayed key that sends an input makes the rest wait again, in order.
+    for (const key of keys) key();
+  }
+
+  /** Whether `view` is the panel's session at a later revision than the one shown. */
+  private isNewer(view: SessionView): boolean {
+    const current = this.state.session;
+    return !!current && current.id === view.id && view.revision > current.revision;
   }
 
   private subscribe(sessionId: string): void {
@@ -251,7 +276,7 @@ export class Panel {
       {
         next: (result) => {
           const view = result.data?.sessionChanged;
-          if (view && this.state.session?.id === view.id) this.applySession(view);
+          if (view && this.isNewer(view)) this.applySession(view);
         },
         error: () => {},
         complete: () => {},
@@ -259,31 +284,43 @@ export class Panel {
     );
   }
 
+  /**
+   * A newer view of the session. What is being typed stays while the step stays (a timer, the
+   * headphones or a late echo must not wipe it); a new step, or a new problem at the same step
+   * (the entry was refused), starts the entry afresh.
+   */
   private applySession(view: SessionView): void {
     const before = this.state.session;
-    const stepChanged = before?.step !== view.step;
-    this.set({ session: view, entry: stepChanged ? '' : this.state.entry });
+    const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
+    this.set({ session: view, entry: fresh ? '' : this.state.entry });
   }
 
   private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession', variables: Record<string, unknown>): Promise<void> {
     const session = this.state.session;
-    if (!session || this.state.pending) return;
+    if (!session) return;
+    if (this.state.pending) return this.later(() => void this.input(name, variables));
     this.set({ pending: true });
     const result = await this.query<Record<string, SessionView>>(name, { sessionId: session.id, ...variables });
     const view = result.data ? Object.values(result.data)[0] : undefined;
     if (view && this.state.session?.id === view.id) {
-      this.set({ pending: false, session: view, entry: '' });
-      return;
+      // The subscription may have shown this revision (or a later one) already: then it stays.
+      if (this.isNewer(view)) this.applySession(view);
+      this.set({ pending: false });
+      return this.replayQueued();
     }
     const code = codeOf(result.errors);
-    if (code === 'SESSION_NOT_FOUND') return this.set({ pending: false, session: { ...session, step: 'done', error: 'SESSION_TIMEOUT', outcome: 'timeout' }, entry: '' });
-    // A shape the box refused before the session saw it (e.g. a number too short): explained at the step.
-    const local = name === 'EnterPhone' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
-    this.set({ pending: false, entry: '', session: { ...session, error: local } });
+    if (code === 'SESSION_NOT_FOUND') this.set({ pending: false, session: { ...session, step: 'done', error: 'SESSION_TIMEOUT', outcome: 'timeout' }, entry: '' });
+    else {
+      // A shape the box refused before the session saw it (e.g. a number too short): explained at the step.
+      const local = name === 'EnterPhone' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
+      this.set({ pending: false, entry: '', session: { ...this.state.session!, error: local } });
+    }
+    this.replayQueued();
   }
 
   /** Enter / Continue at the current screen. */
   confirm(): void {
+    if (this.state.pending) return this.later(() => this.confirm());
     const screen = screenOf(this.state);
     const entry = this.state.entry;
     if (screen === 'start' || screen === 'closed' || screen === 'busy') return void this.start();
@@ -295,12 +332,14 @@ export class Panel {
   }
 
   chooseFactor(factor: 'OLD_ID' | 'BIRTH_DATE'): void {
+    if (this.state.pending) return this.later(() => this.chooseFactor(factor));
     if (screenOf(this.state) !== 'factor') return;
     if (factor === 'OLD_ID' && !this.state.session?.oldIdPossible) return;
     void this.input('ChooseFactor', { factor });
   }
 
   cancel(): void {
+    if (this.state.pending) return this.later(() => this.cancel());
     const screen = screenOf(this.state);
     if (screen === 'done') return this.cleanSlate();
     if (this.state.session && this.state.session.step !== 'opening' && this.state.session.step !== 'shredding') void this.input('CancelSession', {});
@@ -311,6 +350,7 @@ export class Panel {
   extend(): void {}
 
   digit(d: string): void {
+    if (this.state.pending) return this.later(() => this.digit(d));
     const screen = screenOf(this.state);
     const max = MAX_DIGITS[screen];
     if (screen === 'factor') {
@@ -325,6 +365,7 @@ export class Panel {
   }
 
   back(): void {
+    if (this.state.pending) return this.later(() => this.back());
     if (!this.state.entry) return;
     this.set({ entry: this.state.entry.slice(0, -1) });
     if (this.state.speech) this.sayKey('speech.deleted');
@@ -458,6 +499,7 @@ export class Panel {
     this.doneTimer = null;
     this.stopSubscription?.();
     this.stopSubscription = null;
+    this.queued = [];
     this.speaker.stop();
     const { connection, bound, facts, clockOffsetMs, privateAudio } = this.state;
     this.spoken = '';
