@@ -66,6 +66,12 @@ export interface SessionCtx {
   headphones?: boolean;
   /** counts every published view, so the panel can drop a view older than one it already has */
   revision?: number;
+  /** when the session times out without input (WCAG 2.2.1); null once it ended */
+  expiresAt?: number | null;
+  /** the time-limit warning is out: the panel shows and speaks it, one key extends */
+  warning?: boolean;
+  /** extensions the citizen may still ask for */
+  extensionsLeft?: number;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -82,6 +88,11 @@ export interface SessionView {
   readonly headphones: boolean;
   /** rises with every published view: a view with a lower revision is stale */
   readonly revision: number;
+  /** when the session times out without input; null once it ended */
+  readonly expiresAt: number | null;
+  /** the session warns that its time runs out: one key extends it */
+  readonly warning: boolean;
+  readonly extensionsLeft: number;
 }
 
 export function sessionView(ctx: SessionCtx): SessionView {
@@ -96,6 +107,9 @@ export function sessionView(ctx: SessionCtx): SessionView {
     outcome: ctx.outcome,
     headphones: ctx.headphones ?? false,
     revision: ctx.revision ?? 0,
+    expiresAt: ctx.expiresAt ?? null,
+    warning: ctx.warning ?? false,
+    extensionsLeft: ctx.extensionsLeft ?? 0,
   };
 }
 
@@ -118,6 +132,7 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('input.factor'), factor, ...maybeAsked }),
   z.object({ type: z.literal('input.birthDate'), birthDate: z.string(), ...maybeAsked }),
   z.object({ type: z.literal('input.cancel'), ...maybeAsked }),
+  z.object({ type: z.literal('input.extend'), ...maybeAsked }),
   z.object({ type: z.literal('auth.throttled'), retryAt: z.number() }),
   z.object({ type: z.literal('auth.rejected'), retryAt: z.number().nullable() }),
   z.object({ type: z.literal('auth.busy') }),
@@ -135,6 +150,7 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.doorOpened'), compartmentId: z.string() }),
   z.object({ type: z.literal('pickup.doorNotOpened') }),
   z.object({ type: z.literal('timeout') }),
+  z.object({ type: z.literal('timeout.warning') }),
   z.object({ type: z.literal('linger.over') }),
   z.object({ type: z.literal('headphones'), plugged: z.boolean() }),
   z.object({ type: z.literal('recovered') }),
@@ -149,7 +165,14 @@ export interface SessionPolicy {
   /** wrong number/PIN pairs one session may try before it ends */
   maxPinRejections: number;
   timeZone: string;
+  /** the time-limit warning comes this long before the timeout (WCAG 2.2.1: at least 20 s) */
+  warnBeforeMs?: number;
+  /** how often one key may extend the time limit (WCAG 2.2.1: at least 10) */
+  maxExtensions?: number;
 }
+
+export const DEFAULT_WARN_BEFORE_MS = 20_000;
+export const DEFAULT_MAX_EXTENSIONS = 10;
 
 export interface SessionInput {
   id: string;
@@ -158,7 +181,7 @@ export interface SessionInput {
   headphones?: boolean;
 }
 
-export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel';
+export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel' | 'input.extend';
 
 /** What a session may be asked at each step; anything else is SESSION_WRONG_STEP. */
 export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
@@ -167,6 +190,7 @@ export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
   'input.factor': ['factor'],
   'input.birthDate': ['birthDate'],
   'input.cancel': ['phone', 'pin', 'checkingPin', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.extend': ['phone', 'pin', 'checkingPin', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
 };
 
 export function sessionActor(policy: SessionPolicy) {
@@ -196,9 +220,13 @@ export function sessionActor(policy: SessionPolicy) {
     }
     return true;
   };
+  const warnBeforeMs = Math.min(policy.warnBeforeMs ?? DEFAULT_WARN_BEFORE_MS, policy.inactivityMs);
+  /** Input: the time limit starts again, with its warning before it. */
   const touch = (ctx: SessionCtx, now: number, enq: Enq): SessionCtx => {
-    enq.emit.schedule({ key: 'timeout', at: now + policy.inactivityMs, message: { type: 'timeout' } });
-    return { ...ctx, lastInputAt: now };
+    const expiresAt = now + policy.inactivityMs;
+    enq.emit.schedule({ key: 'timeout', at: expiresAt, message: { type: 'timeout' } });
+    enq.emit.schedule({ key: 'warning', at: expiresAt - warnBeforeMs, message: { type: 'timeout.warning' } });
+    return { ...ctx, lastInputAt: now, expiresAt, warning: false };
   };
   /** Ends the session: releases what it holds, tells the kiosk, and goes away after the final screen. */
   const finish = (ctx: SessionCtx, outcome: SessionOutcome, error: ErrorCode | null, now: number, enq: Enq, asked?: Asked): SessionCtx => {
@@ -207,9 +235,10 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.cancel({ key: 'timeout' });
+    enq.emit.cancel({ key: 'warning' });
     enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
-    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false }, enq, asked);
+    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false }, enq, asked);
   };
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
     enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id } });
@@ -238,6 +267,7 @@ export function sessionActor(policy: SessionPolicy) {
       cardInReader: false,
       waiting: [],
       headphones: input.headphones ?? false,
+      extensionsLeft: policy.maxExtensions ?? DEFAULT_MAX_EXTENSIONS,
     }),
     on: {
       started: (ctx, e, enq) => {
@@ -351,6 +381,16 @@ export function sessionActor(policy: SessionPolicy) {
       },
       'pickup.doorNotOpened': (ctx, e, enq) => finish(ctx, 'doorNotOpened', 'DOOR_NOT_OPENED', e.now, enq),
       'input.cancel': (ctx, e, enq) => (refused(ctx, e, enq) ? undefined : finish(ctx, 'cancelled', null, e.now, enq, e)),
+      // The time limit is near: shown and spoken by the panel, where one key asks for more.
+      'timeout.warning': (ctx, _e, enq) => (ctx.step === 'done' || ctx.step === 'opening' || ctx.step === 'shredding' || ctx.warning ? undefined : view({ ...ctx, warning: true }, enq)),
+      // More time, up to the limit of extensions; past it the answer says none is left and the timeout stands.
+      'input.extend': (ctx, e, enq) => {
+        if (refused(ctx, e, enq)) return;
+        const left = ctx.extensionsLeft ?? 0;
+        if (left <= 0) return view(ctx, enq, e);
+        enq.emit.audit({ entry: { action: 'session.extended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { left: left - 1 } } });
+        return view(touch({ ...ctx, extensionsLeft: left - 1 }, e.now, enq), enq, e);
+      },
       timeout: (ctx, e, enq) => {
         // While the door is unlocking the compartment's own 30 s window decides.
         if (ctx.step === 'opening' || ctx.step === 'shredding') return;

@@ -21,6 +21,9 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
     compartmentId: t.exposeString('compartmentId', { nullable: true, description: 'the compartment to open, once authenticated' }),
     outcome: t.exposeString('outcome', { nullable: true, description: 'collected, doorNotOpened, timeout, cancelled, locked, failed, interrupted' }),
     revision: t.exposeInt('revision', { description: 'rises with every change of the session: a view with a lower revision than one already seen is stale' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'when the session times out without input (null once it ended)' }),
+    warning: t.exposeBoolean('warning', { description: 'the time limit is near (WCAG 2.2.1): show and speak it; extendSession gives more time' }),
+    extensionsLeft: t.exposeInt('extensionsLeft', { description: 'how often extendSession may still give more time' }),
     headphones: t.exposeBoolean('headphones', { description: 'headphones are plugged into the panel\'s jack: speak privately (masked entries and personal data only there)' }),
   }),
 });
@@ -99,6 +102,13 @@ builder.mutationFields((t) => ({
     authScopes: KIOSK,
     args: { sessionId: t.arg.id({ required: true }), birthDate: t.arg.string({ required: true, description: 'DD.MM.YYYY as typed', validate: birthDateArg }) },
     resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'birthDate', birthDate: args.birthDate }),
+  }),
+  extendSession: t.field({
+    type: SessionRef,
+    description: 'More time for the citizen (WCAG 2.2.1): the time limit starts again, while extensionsLeft is above 0.',
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'extend' }),
   }),
   cancelSession: t.field({
     type: SessionRef,

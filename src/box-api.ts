@@ -72,7 +72,8 @@ export type SessionInputCommand =
   | { type: 'pin'; pin: string }
   | { type: 'factor'; factor: 'oldId' | 'birthDate' }
   | { type: 'birthDate'; birthDate: string }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | { type: 'extend' };
 
 export interface CompartmentView {
   id: string;

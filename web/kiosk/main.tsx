@@ -125,10 +125,10 @@ function App({ panel }: { panel: Panel }) {
     const now = screenTexts(panel, panel.state, translator(panel.state.lang, TIME_ZONE));
     const tr = translator(panel.state.lang, TIME_ZONE);
     const w = panel.warningSeconds();
-    const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr('timeout.warning', { seconds: w }) : null].filter(Boolean) as string[];
+    const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: w }) : null].filter(Boolean) as string[];
     const ses = panel.state.session;
     return {
-      key: [screenOf(panel.state), panel.state.lang, ses?.error ?? '', ses?.compartmentId ?? '', ses?.warning ? 'w' : '', panel.state.notice?.code ?? ''].join('|'),
+      key: [screenOf(panel.state), panel.state.lang, ses?.error ?? '', ses?.compartmentId ?? '', ses?.warning ? `w${ses.extensionsLeft}` : '', panel.state.notice?.code ?? ''].join('|'),
       text: parts.join(' '),
       tag: languageOf(panel.state.lang).tag,
     };
@@ -212,10 +212,12 @@ function App({ panel }: { panel: Panel }) {
         ))}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
-            <p>⏱ {t('timeout.warning', { seconds: warning })}</p>
-            <button type="button" class="action action--primary" onClick={() => panel.extend()}>
-              {t('timeout.extend')}
-            </button>
+            <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
+            {panel.canExtend() ? (
+              <button type="button" class="action action--primary" onClick={() => panel.extend()}>
+                {t('timeout.extend')}
+              </button>
+            ) : null}
           </div>
         ) : null}
         {screen === 'opening' && s.session?.compartmentId ? <BoxFront slots={front} highlight={s.session.compartmentId} label={t('opening.picture', { id: s.session.compartmentId })} /> : null}

@@ -16,10 +16,10 @@ export interface SessionView {
   oldIdPossible: boolean;
   compartmentId: string | null;
   outcome: string | null;
-  /** the time-limit warning (WCAG 2.2.1), once the session publishes it */
-  expiresAt?: string | null;
-  warning?: boolean;
-  extensionsLeft?: number;
+  /** the time limit (WCAG 2.2.1): when the session ends without input, whether it warns, extensions left */
+  expiresAt: string | null;
+  warning: boolean;
+  extensionsLeft: number;
 }
 
 export interface PanelFacts {
@@ -293,9 +293,17 @@ export class Panel {
     const before = this.state.session;
     const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
     this.set({ session: view, entry: fresh ? '' : this.state.entry });
+    // The countdown is against the box's clock: take it afresh when the warning comes.
+    if (view.warning && !before?.warning) void this.syncClock();
   }
 
-  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession', variables: Record<string, unknown>): Promise<void> {
+  private async syncClock(): Promise<void> {
+    const result = await this.query<{ kioskPanel: { now: string } }>('Devices');
+    const now = result.data?.kioskPanel.now;
+    if (now) this.set({ clockOffsetMs: Date.parse(now) - Date.now() });
+  }
+
+  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession' | 'ExtendSession', variables: Record<string, unknown>): Promise<void> {
     const session = this.state.session;
     if (!session) return;
     if (this.state.pending) return this.later(() => void this.input(name, variables));
@@ -346,8 +354,17 @@ export class Panel {
     else if (!this.state.session && this.state.notice) this.set({ notice: null });
   }
 
-  /** More time: the session's extend input is not on main yet, so there is no warning to answer. */
-  extend(): void {}
+  /** Whether one key now asks for more time: the box warns and extensions are left (WCAG 2.2.1). */
+  canExtend(): boolean {
+    const s = this.state.session;
+    return !!s && s.warning && s.extensionsLeft > 0 && s.step !== 'done';
+  }
+
+  /** More time: the session's time limit starts again; what is being typed stays. */
+  extend(): void {
+    if (this.state.pending) return this.later(() => this.extend());
+    if (this.canExtend()) void this.input('ExtendSession', {});
+  }
 
   digit(d: string): void {
     if (this.state.pending) return this.later(() => this.digit(d));
