@@ -26,6 +26,7 @@ export type SessionStep =
   | 'phone'
   | 'pin'
   | 'checkingPin'
+  | 'checkingResend'
   | 'factor'
   | 'card'
   | 'checkingCard'
@@ -72,6 +73,8 @@ export interface SessionCtx {
   warning?: boolean;
   /** extensions the citizen may still ask for */
   extensionsLeft?: number;
+  /** a new PIN was asked for ("I have not received an SMS"): the same answer whether or not one was sent */
+  pinRequested?: boolean;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -93,6 +96,8 @@ export interface SessionView {
   /** the session warns that its time runs out: one key extends it */
   readonly warning: boolean;
   readonly extensionsLeft: number;
+  /** a new PIN was asked for: sent if a pickup waits for the number (the panel cannot know, nor say) */
+  readonly pinRequested: boolean;
 }
 
 export function sessionView(ctx: SessionCtx): SessionView {
@@ -110,11 +115,12 @@ export function sessionView(ctx: SessionCtx): SessionView {
     expiresAt: ctx.expiresAt ?? null,
     warning: ctx.warning ?? false,
     extensionsLeft: ctx.extensionsLeft ?? 0,
+    pinRequested: ctx.pinRequested ?? false,
   };
 }
 
 /** Steps in which the session waits for a check; an input's answer waits with it. */
-const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingCard', 'checkingBirthDate']);
+const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingResend', 'checkingCard', 'checkingBirthDate']);
 
 /** An input is answered once its check is over: and, when it opens a door, once the door is known. */
 const answerable = (ctx: SessionCtx): boolean => !CHECKING.has(ctx.step) && !(ctx.step === 'opening' && ctx.compartmentId === null);
@@ -133,6 +139,8 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('input.birthDate'), birthDate: z.string(), ...maybeAsked }),
   z.object({ type: z.literal('input.cancel'), ...maybeAsked }),
   z.object({ type: z.literal('input.extend'), ...maybeAsked }),
+  z.object({ type: z.literal('input.lostPin'), phone: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('pin.resendAnswered') }),
   z.object({ type: z.literal('auth.throttled'), retryAt: z.number() }),
   z.object({ type: z.literal('auth.rejected'), retryAt: z.number().nullable() }),
   z.object({ type: z.literal('auth.busy') }),
@@ -181,7 +189,7 @@ export interface SessionInput {
   headphones?: boolean;
 }
 
-export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel' | 'input.extend';
+export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel' | 'input.extend' | 'input.lostPin';
 
 /** What a session may be asked at each step; anything else is SESSION_WRONG_STEP. */
 export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
@@ -189,8 +197,9 @@ export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
   'input.pin': ['pin'],
   'input.factor': ['factor'],
   'input.birthDate': ['birthDate'],
-  'input.cancel': ['phone', 'pin', 'checkingPin', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
-  'input.extend': ['phone', 'pin', 'checkingPin', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.cancel': ['phone', 'pin', 'checkingPin', 'checkingResend', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.extend': ['phone', 'pin', 'checkingPin', 'checkingResend', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.lostPin': ['phone'],
 };
 
 export function sessionActor(policy: SessionPolicy) {
@@ -290,8 +299,22 @@ export function sessionActor(policy: SessionPolicy) {
         enq.emit.send({ to: REGISTRY, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
         return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq, e);
       },
+      // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
+      'input.lostPin': (ctx, e, enq) => {
+        if (refused(ctx, e, enq)) return;
+        try {
+          const phone = normalizeMobile(e.phone);
+          enq.emit.send({ to: REGISTRY, message: { type: 'pin.resend', sessionId: ctx.id, kioskId: ctx.kioskId, phone } });
+          return view(touch({ ...ctx, step: 'checkingResend', phone, error: null }, e.now, enq), enq, e);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq, e);
+        }
+      },
+      // On to the PIN with the number given: the new PIN, if one was sent, arrives within moments.
+      'pin.resendAnswered': (ctx, _e, enq) => (ctx.step === 'checkingResend' ? view({ ...ctx, step: 'pin', pinRequested: true, error: null, retryAt: null }, enq) : undefined),
       'auth.throttled': (ctx, e, enq) => {
-        if (ctx.step !== 'checkingPin') return;
+        if (ctx.step !== 'checkingPin' && ctx.step !== 'checkingResend') return;
         return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_THROTTLED', retryAt: e.retryAt }, enq);
       },
       'auth.rejected': (ctx, e, enq) => {

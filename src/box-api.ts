@@ -73,7 +73,8 @@ export type SessionInputCommand =
   | { type: 'factor'; factor: 'oldId' | 'birthDate' }
   | { type: 'birthDate'; birthDate: string }
   | { type: 'cancel' }
-  | { type: 'extend' };
+  | { type: 'extend' }
+  | { type: 'lostPin'; phone: string };
 
 export interface CompartmentView {
   id: string;

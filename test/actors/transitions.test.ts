@@ -160,7 +160,7 @@ test('session: 20 s before the time limit it warns; one extend restarts the limi
     { type: 'schedule', key: 'warning', at: 40_000, message: { type: 'timeout.warning' } },
   ]);
   const warned = session.step(started.ctx, { type: 'timeout.warning', now: 40_000 });
-  const view = { type: 'session.changed', sessionId: 'k1-1', kioskId: '1', step: 'phone', error: null, retryAt: null, oldIdPossible: false, compartmentId: null, outcome: null, headphones: false };
+  const view = { type: 'session.changed', sessionId: 'k1-1', kioskId: '1', step: 'phone', error: null, retryAt: null, oldIdPossible: false, compartmentId: null, outcome: null, headphones: false, pinRequested: false };
   assert.equal(warned.effects, [{ type: 'publish', event: { ...view, revision: 2, expiresAt: 60_000, warning: true, extensionsLeft: 10 } }]);
   const extended = session.step(warned.ctx, { type: 'input.extend', requestId: 'r1', replyTo: 'api/kiosk/1', now: 41_000 });
   const { type: _t, sessionId: _s, ...answer } = { ...view, id: 'k1-1', revision: 3, expiresAt: 101_000, warning: false, extensionsLeft: 9 };
