@@ -20,6 +20,8 @@ export interface SessionView {
   expiresAt: string | null;
   warning: boolean;
   extensionsLeft: number;
+  /** a new PIN was asked for: on its way if a pickup waits for the number (the box answers alike either way) */
+  pinRequested: boolean;
 }
 
 export interface PanelFacts {
@@ -41,6 +43,7 @@ export type Screen =
   | 'closed'
   | 'busy'
   | 'phone'
+  | 'lostSms'
   | 'pin'
   | 'checking'
   | 'factor'
@@ -57,6 +60,8 @@ export interface PanelState {
   session: SessionView | null;
   /** digits typed at the current step; never leaves the page except in the step's mutation */
   entry: string;
+  /** at the phone step: the citizen has no SMS and gives the number for a new PIN */
+  lostSms: boolean;
   /** a problem outside a session (closed, busy, interrupted, …) as a catalog code */
   notice: { code: string; nextOpening?: string | null } | null;
   pending: boolean;
@@ -74,7 +79,7 @@ export const DEFAULT_LANGUAGE: LanguageId = 'de';
 /** how long the final screen stays before the panel is clean for the next person */
 export const DONE_MS = 8_000;
 const HOLD_FOR_SPEECH_MS = 2_000;
-const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, pin: 6, birthDate: 8 };
+const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, lostSms: 15, pin: 6, birthDate: 8 };
 
 /** Codes the panel explains, mapped to their message; anything else is `error.OTHER`. */
 const ERROR_MESSAGES: Record<string, MessageKey> = {
@@ -112,6 +117,7 @@ export function screenOf(s: PanelState): Screen {
     case 'checkingBirthDate':
       return 'checking';
     case 'phone':
+      return s.lostSms ? 'lostSms' : 'phone';
     case 'pin':
     case 'factor':
     case 'card':
@@ -131,6 +137,7 @@ const fresh = (bound: boolean): PanelState => ({
   facts: null,
   session: null,
   entry: '',
+  lostSms: false,
   notice: null,
   pending: false,
   lang: DEFAULT_LANGUAGE,
@@ -292,7 +299,8 @@ export class Panel {
   private applySession(view: SessionView): void {
     const before = this.state.session;
     const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
-    this.set({ session: view, entry: fresh ? '' : this.state.entry });
+    const stepChanged = before?.step !== view.step;
+    this.set({ session: view, entry: fresh ? '' : this.state.entry, lostSms: stepChanged ? false : this.state.lostSms });
     // The countdown is against the box's clock: take it afresh when the warning comes.
     if (view.warning && !before?.warning) void this.syncClock();
   }
@@ -303,7 +311,7 @@ export class Panel {
     if (now) this.set({ clockOffsetMs: Date.parse(now) - Date.now() });
   }
 
-  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession' | 'ExtendSession', variables: Record<string, unknown>): Promise<void> {
+  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession' | 'ExtendSession' | 'RequestNewPin', variables: Record<string, unknown>): Promise<void> {
     const session = this.state.session;
     if (!session) return;
     if (this.state.pending) return this.later(() => void this.input(name, variables));
@@ -320,7 +328,7 @@ export class Panel {
     if (code === 'SESSION_NOT_FOUND') this.set({ pending: false, session: { ...session, step: 'done', error: 'SESSION_TIMEOUT', outcome: 'timeout' }, entry: '' });
     else {
       // A shape the box refused before the session saw it (e.g. a number too short): explained at the step.
-      const local = name === 'EnterPhone' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
+      const local = name === 'EnterPhone' || name === 'RequestNewPin' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
       this.set({ pending: false, entry: '', session: { ...this.state.session!, error: local } });
     }
     this.replayQueued();
@@ -335,6 +343,9 @@ export class Panel {
     if (screen === 'done') return this.cleanSlate();
     if (this.throttledSeconds() > 0) return;
     if (screen === 'phone' && entry.length > 0) return void this.input('EnterPhone', { phone: entry.replace(/^00/, '+') });
+    // Enter without a number: "I have not received an SMS" (a keypad has no spare key for it).
+    if (screen === 'phone') return this.noSms();
+    if (screen === 'lostSms' && entry.length > 0) return void this.input('RequestNewPin', { phone: entry.replace(/^00/, '+') });
     if (screen === 'pin' && entry.length > 0) return void this.input('EnterPin', { pin: entry });
     if (screen === 'birthDate' && entry.length > 0) return void this.input('EnterBirthDate', { birthDate: birthDateText(entry) });
   }
@@ -381,8 +392,19 @@ export class Panel {
     this.sayDigit(d);
   }
 
+  /** "I have not received an SMS": the number is asked for a new PIN instead of the PIN. */
+  noSms(): void {
+    if (this.state.pending) return this.later(() => this.noSms());
+    if (screenOf(this.state) !== 'phone') return;
+    // The phone step's last problem is not this screen's (a throttle is: its countdown stays).
+    const session = this.state.session!;
+    this.set({ lostSms: true, entry: '', session: session.error === 'AUTH_THROTTLED' ? session : { ...session, error: null } });
+  }
+
   back(): void {
     if (this.state.pending) return this.later(() => this.back());
+    // Back on an empty number leaves the lost-SMS screen for the usual one.
+    if (!this.state.entry && this.state.lostSms) return this.set({ lostSms: false });
     if (!this.state.entry) return;
     this.set({ entry: this.state.entry.slice(0, -1) });
     if (this.state.speech) this.sayKey('speech.deleted');
