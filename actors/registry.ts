@@ -77,6 +77,8 @@ export interface Pickup {
   endedAt: number | null;
   purgeAt: number | null;
   personalDataDeleted: boolean;
+  /** new PINs asked for at the panel on `day` (local date) */
+  resends?: { day: string; count: number };
 }
 
 export interface CompartmentSlot {
@@ -129,6 +131,8 @@ export interface RegistryPolicy {
   throttleForgiveMs: number;
   /** how long a passed PIN check holds a pickup for its session */
   claimMs: number;
+  /** new PINs a citizen may ask for at the panel, per pickup and local day */
+  pinResendsPerDay?: number;
   timeZone: string;
   /** text for SMS: where the box is, and when it is open */
   location: string;
@@ -169,6 +173,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean() }),
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
+  z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
   z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string() }),
   z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string() }),
@@ -328,6 +333,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       return freeSlot(put(ctx, next, now), compartmentId, p.reference, enq);
     }
     return put(ctx, { ...p, opId: null }, now);
+  };
+
+  /** A new PIN replaces the current one: the old one dies at once, the new one goes out by SMS. */
+  const newPin = (p: Pickup, enq: Enq): Pickup => {
+    const serial = p.pinSerial + 1;
+    enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
+    return { ...p, pinHash: null, pinSerial: serial, pinQueued: false };
   };
 
   /** One more failure on a leaky bucket: what leaked since the last one is forgiven first. */
@@ -511,10 +523,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
         if (p.status !== 'READY' && p.status !== 'LOCKED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}`);
-        const serial = p.pinSerial + 1;
         enq.emit.audit({ entry: { action: 'pin.reissued', actor: e.by, subject: p.reference } });
-        enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
-        const next: Pickup = { ...p, status: 'READY', pinHash: null, pinSerial: serial, failedAttempts: 0, claim: null };
+        const next: Pickup = { ...newPin(p, enq), status: 'READY', failedAttempts: 0, claim: null };
         publish(enq, next, 'pinReissued');
         reply(enq, e, { reference: p.reference, status: next.status });
         return put(ctx, next, e.now);
@@ -524,6 +534,44 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!ctx.compartments[e.compartmentId]) return void fail(enq, e, 'COMPARTMENT_NOT_FOUND', `no compartment ${e.compartmentId}`);
         enq.emit.send({ to: compartmentAddress(e.compartmentId), message: { type: 'service.set', inService: e.inService, by: e.by, reason: e.reason } });
         reply(enq, e, { compartmentId: e.compartmentId, inService: e.inService });
+      },
+
+      /**
+       * "I have not received an SMS": every READY pickup of the number within its daily budget gets
+       * a new PIN. The panel's answer is the same whether any pickup exists (no enumeration), and
+       * every request counts on the number's and the kiosk's throttle like a PIN attempt.
+       */
+      'pin.resend': (ctx, e, enq) => {
+        const numberKey = crypto.numberKey(e.phone);
+        const retryAt = Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[e.kioskId]?.until ?? 0);
+        if (retryAt > e.now) {
+          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
+          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
+        }
+        toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
+        // The keyed hash names the number for staff who know it; the audit never holds it in clear.
+        enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
+        const day = localDate(e.now, policy.timeZone);
+        const budget = policy.pinResendsPerDay ?? 2;
+        let next: RegistryCtx = {
+          ...ctx,
+          numberThrottles: { ...ctx.numberThrottles, [numberKey]: bump(ctx.numberThrottles[numberKey], e.now) },
+          kioskThrottles: { ...ctx.kioskThrottles, [e.kioskId]: bump(ctx.kioskThrottles[e.kioskId], e.now) },
+        };
+        for (const p of Object.values(ctx.pickups)) {
+          // A pickup mid-collection at another panel keeps its PIN: that session is past it.
+          if (p.phone !== e.phone || p.status !== 'READY' || (p.claim && p.claim.until > e.now)) continue;
+          const count = p.resends?.day === day ? p.resends.count : 0;
+          if (count >= budget) {
+            enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });
+            continue;
+          }
+          enq.emit.audit({ entry: { action: 'pin.resent', actor: e.kioskId, subject: p.reference, detail: { serial: p.pinSerial + 1, today: count + 1 } } });
+          const renewed: Pickup = { ...newPin(p, enq), resends: { day, count: count + 1 } };
+          publish(enq, renewed, 'pinResent');
+          next = put(next, renewed, e.now);
+        }
+        return next;
       },
 
       'pin.generated': (ctx, e, enq) => {

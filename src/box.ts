@@ -103,6 +103,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         reminderBeforeMs: config.reminderDaysBefore * DAY,
         purgeAfterMs: config.auditPeriodDays * DAY,
         maxFailedAttempts: config.maxFailedAttempts,
+        pinResendsPerDay: config.pinResendsPerDay,
         throttleFree: config.throttle.free,
         throttleBaseMs: config.throttle.baseMs,
         throttleMaxMs: config.throttle.maxMs,
