@@ -204,10 +204,31 @@ export async function startCentral(options: CentralOptions) {
     }
     await Promise.all(
       [...byStream].map(async ([stream, list]) => {
-        for (const x of list) await applyOne(x.fields);
+        await withBoxLock(boxOfStream(stream), async () => {
+          for (const x of list) await applyOne(x.fields);
+        });
         await redis.xAck(stream, CENTRAL_GROUP, list.map((x) => x.id));
       }),
     );
+  };
+  /**
+   * One central process at a time applies a box's events: keyv has no compare-and-set, so the
+   * read-compare-write of a pickup or box record is made safe by a short lock per box in Redis
+   * (`SET NX PX`, given back only by its holder). A holder that dies lets go when the lock expires.
+   */
+  const LOCK_MS = 5_000;
+  const withBoxLock = async (boxId: string, fn: () => Promise<void>) => {
+    const key = `fleet:apply-lock:${boxId}`;
+    const token = `${consumer}:${randomUUID()}`;
+    while ((await redis.set(key, token, { NX: true, PX: LOCK_MS })) !== 'OK') {
+      if (closed) throw new Error('central closing');
+      await sleep(10);
+    }
+    try {
+      await fn();
+    } finally {
+      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", { keys: [key], arguments: [token] });
+    }
   };
 
   const readLoop = async () => {
