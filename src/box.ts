@@ -439,6 +439,10 @@ function sessionInputMessage(command: SessionInputCommand): BoxAskableTo<`sessio
       return { type: 'input.birthDate', birthDate: command.birthDate };
     case 'cancel':
       return { type: 'input.cancel' };
+    case 'extend':
+      return { type: 'input.extend' };
+    case 'lostPin':
+      return { type: 'input.lostPin', phone: command.phone };
   }
 }
 
