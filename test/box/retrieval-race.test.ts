@@ -61,7 +61,7 @@ test('a citizen holding the PIN claim before staff retrieves loses it: the birth
   await t.box.close();
 });
 
-test('a retrieval asked while the citizen\'s door is unlocking is refused with COMPARTMENT_BUSY; the citizen collects', async () => {
+test('a retrieval asked while the citizen\'s door is unlocking is refused with PICKUP_BUSY; the citizen collects', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-RACE-3');
   const sessionId = await authenticate(t, pin);
@@ -72,7 +72,7 @@ test('a retrieval asked while the citizen\'s door is unlocking is refused with C
     await t.box.retrievePickup('V-2026-RACE-3', 'staff-anna');
     assert.unreachable('the retrieval must be refused');
   } catch (error) {
-    assert.ok(isDomainError(error, 'COMPARTMENT_BUSY'), String(error));
+    assert.ok(isDomainError(error, 'PICKUP_BUSY'), String(error));
   }
   assert.ok(t.hw.locks.openDoor(compartmentId));
   await t.box.idle();

@@ -66,6 +66,8 @@ e2e('a good read: the card matches, the door opens, then the retain command move
     assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
     await t.reader.waitForCommand('RT\r');
     assert.is(t.reader.received(), 'E0\rE1\rRT\r');
+    // The reader has the command; the box records the destruction once the transfer's answer is in.
+    await t.box.idle();
     const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
     assert.equal(destroyed.map((a) => a.subject), [OLD_ID]);
   } finally {
