@@ -7,6 +7,7 @@ import { openSerialLine } from '../../drivers/serial/serialport-adapter.js';
 import { createBox, simulatedHardware, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments, resolveConfig, type BoxConfigInput } from '../../src/config.js';
 import { BIRTH, MONDAY_10AM, OLD_ID, authenticate, readyPickup, type TestBox } from '../helpers.js';
+import { oldDocumentTag } from '../../src/crypto.js';
 import { SOCAT, suiteNeeding } from '../support/requires.js';
 import { scriptedReader, until, type ScriptedReader } from './pty.js';
 
@@ -75,7 +76,7 @@ e2e('a good read: the card matches, the door opens, then the retain command move
     await t.reader.waitForCommand('RT\r');
     assert.is(t.reader.received(), 'E0\rE1\rRT\r');
     const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
-    assert.equal(destroyed.map((a) => a.subject), [OLD_ID]);
+    assert.equal(destroyed.map((a) => a.subject), [oldDocumentTag(t.box.config.pinKey, OLD_ID)]);
   } finally {
     await done(t);
   }
