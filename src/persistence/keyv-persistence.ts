@@ -78,7 +78,7 @@ const erasesPersonalData = (batch: CommitBatch): boolean => batch.audit?.some((a
 
 export async function openPersistence(url: string, options: PersistenceOptions = {}): Promise<Persistence> {
   const namespace = options.namespace ?? 'box';
-  const { kv, claims, transaction, disconnect, query, checkpoint } = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
+  const { kv, claims, transaction, disconnect, query, checkpoint, writeBatch } = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
   const erases = options.erases ?? erasesPersonalData;
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
@@ -212,9 +212,12 @@ export async function openPersistence(url: string, options: PersistenceOptions =
           out.set('messages:index', pending);
         }
         if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
-        for (const [key, value] of out) {
-          if (value === undefined) await kv.delete(key);
-          else await kv.set(key, value);
+        if (writeBatch) await writeBatch(out);
+        else {
+          for (const [key, value] of out) {
+            if (value === undefined) await kv.delete(key);
+            else await kv.set(key, value);
+          }
         }
       } catch (error) {
         forget();
@@ -298,6 +301,8 @@ interface Backend {
   query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
   /** SQLite: copies the WAL into the database file and truncates it to zero bytes */
   checkpoint?: () => Promise<{ busy: boolean }>;
+  /** writes a commit's keys (undefined: delete) as one atomic unit where keyv cannot (Redis: MULTI/EXEC) */
+  writeBatch?: (writes: Map<string, unknown>) => Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -455,8 +460,19 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
     return {
       kv,
-      // Redis has no multi-key transaction through keyv: each key is written on its own.
       transaction: direct,
+      // keyv writes key by key; a commit goes to Redis as one MULTI/EXEC instead, stored exactly as
+      // keyv stores a value (`{"value":…}` under `<namespace>::<key>`), so keyv reads it back. All
+      // of a commit or none of it, also for the append-only file.
+      async writeBatch(writes) {
+        const multi = client.multi();
+        for (const [key, value] of writes) {
+          const stored = `${namespace}::${key}`;
+          if (value === undefined) multi.unlink(stored);
+          else multi.set(stored, json.serialize({ value }));
+        }
+        await multi.exec();
+      },
       claims: {
         async claimOnce(key, owner) {
           if ((await client.set(claimKey(key), owner, { NX: true })) === 'OK') return true;
