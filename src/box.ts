@@ -36,7 +36,7 @@ import { SimulatedMrzReaderDevice } from '../drivers/serial/sim/mrz-device.js';
 import { SimulatedCardReader, SimulatedHeadphoneJacks, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { oldDocumentTag, registryCrypto } from './crypto.js';
-import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
+import { openPersistence, storageError, type Persistence } from './persistence/keyv-persistence.js';
 import type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 import { createSimulation } from './simulation.js';
 
@@ -113,7 +113,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       },
       crypto,
       persistence,
-      { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined) },
+      { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) },
       config.name,
     ),
     compartmentActor(

@@ -586,13 +586,7 @@ export class Supervisor {
         for (const g of group) g.resolve();
       } catch (error) {
         const code = errorCode(error);
-        const reason = error instanceof Error ? error.message : String(error);
-        if (this.storageOk) {
-          this.storageOk = false;
-          this.storageFailure = { code, reason, since: this.clock.now() };
-          this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
-          this.storage.publish({ healthy: false, code, reason });
-        }
+        this.storageDown(code, error);
         this.probeStorage();
         for (const g of group) g.reject(error);
       }
@@ -665,8 +659,10 @@ export class Supervisor {
       this.log('error', 'commit failed: actor back to its committed state', { actor: cell.address, message: env.message.type, code });
       this.deadLetters.publish({ envelope: env, reason: 'storage' });
       this.asks.dead(env, 'storage');
-      if (env.durable || env.from === cell.address) this.parked.push(env);
+      if (env.durable || (env.from === cell.address && env.message.type !== 'io.crashed')) this.parked.push(env);
       this.stalled.add(cell.address);
+      // I/O that reached storage outside a commit (a claim, the archive) failed: so does storage.
+      this.storageDown(code, error);
       this.probeStorage();
       return;
     }
@@ -729,6 +725,16 @@ export class Supervisor {
     const { head, changes } = splitRows(ctx, tables, undefined);
     for (const t of list) changes.push({ table: TIMERS, id: t.key, value: t });
     return { address, record: { kind: behavior.kind, ctx: head, timers: [], status, tables: [...tables, TIMERS] }, rows: { changes, full: true } };
+  }
+
+  /** Storage failed: new work is refused, health fails and the log says why, until a commit succeeds. */
+  private storageDown(code: string, error: unknown): void {
+    if (!this.storageOk) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.storageOk = false;
+    this.storageFailure = { code, reason, since: this.clock.now() };
+    this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
+    this.storage.publish({ healthy: false, code, reason });
   }
 
   /** While storage fails, a probe commit every second finds out when it is back. */

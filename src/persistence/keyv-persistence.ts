@@ -277,8 +277,9 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     async auditHead() {
       return { ...(await loadHead()) };
     },
-    claimOnce: (key, owner) => claims.claimOnce(key, owner),
-    release: (key, owner) => claims.release(key, owner),
+    // A claim the store cannot answer is a storage failure, coded as a commit's is.
+    claimOnce: (key, owner) => claims.claimOnce(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
+    release: (key, owner) => claims.release(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
     async close() {
       await chain;
       await disconnect();
