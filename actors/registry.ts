@@ -169,8 +169,9 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.service'), compartmentId: z.string(), inService: z.boolean(), by: z.string(), reason: z.string(), ...request }),
   z.object({ type: z.literal('pin.generated'), pickupId: z.string(), serial: z.number(), pin: z.string(), pinHash: z.string() }),
   pinQueuedSchema,
-  z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), ...request }),
-  z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean() }),
+  // `failed`: the store could not be asked (nothing was claimed); the request is refused with the code.
+  z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
+  z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
@@ -487,6 +488,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (e.compartmentId && p) return freeSlot(ctx, e.compartmentId, p.reference, enq);
           return;
         }
+        if (!e.compartmentId && e.failed) {
+          fail(enq, e, e.failed, 'storage is unavailable: no compartment was assigned; retry once the box reports healthy');
+          return put(ctx, { ...p, status: 'REGISTERED' }, e.now);
+        }
         if (!e.compartmentId) {
           fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
           return put(ctx, { ...p, status: 'REGISTERED' }, e.now);
@@ -717,6 +722,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pin.claimed': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'RELEASING' || p.opId !== e.opId || !p.claim || !p.compartmentId) return;
+        if (!e.ok && e.failed) {
+          // The store could not be asked: nothing moved; the PIN still works once storage is back.
+          toSession(enq, p.claim.sessionId, { type: 'release.failed', code: e.failed });
+          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now);
+        }
         if (!e.ok) {
           enq.emit.audit({ entry: { action: 'pin.reuseRefused', subject: p.reference, detail: { session: p.claim.sessionId } } });
           toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
@@ -926,8 +936,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
         }
         case 'claimCompartment': {
-          for (const id of op.candidates) {
-            if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: id, ...op.request };
+          try {
+            for (const id of op.candidates) {
+              if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: id, ...op.request };
+            }
+          } catch (error) {
+            if (!storageFailed(error)) throw error;
+            return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...op.request };
           }
           return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, ...op.request };
         }
@@ -935,7 +950,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           await claims.release(compartmentKey(op.compartmentId), op.owner);
           return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
         case 'claimPin':
-          return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };
+          try {
+            return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };
+          } catch (error) {
+            if (!storageFailed(error)) throw error;
+            return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' };
+          }
         case 'releasePin':
           await claims.release(op.key, op.owner);
           return;
@@ -945,4 +965,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       }
     },
   });
+}
+
+/** A claim the store could not answer (disk full, Redis down): the persistence reports it with this code. */
+function storageFailed(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'STORAGE_UNAVAILABLE';
 }

@@ -7,8 +7,9 @@ import { ALARMS, READER, REGISTRY, clear, maybeAsked, raise, request, sessionAdd
 import type { ShredResult, ShredderPort } from '../drivers/ports.js';
 
 /**
- * The shredder destroys old ID cards the reader hands it. Every destruction is audited with the
- * document number, so the office can prove the old document was invalidated.
+ * The shredder destroys old ID cards the reader hands it. Every destruction is audited with a
+ * keyed hash of the document number (`tag`, never the number: the audit log is kept for good), so
+ * the office, which holds the key, can prove the old document was invalidated.
  *
  *   idle ──shred──▶ shredding ──ok──▶ idle (or binFull)
  *                            └─jam──▶ jammed ──staff clears──▶ idle
@@ -20,9 +21,9 @@ export interface ShredderCtx {
   state: ShredderState;
   binFree: number;
   binCapacity: number;
-  /** the card being shredded */
-  current: { sessionId: string; documentNumber: string } | null;
-  /** cards taken in but not destroyed (jam): staff must destroy them by hand */
+  /** the card being shredded, by the tag of its number */
+  current: { sessionId: string; documentTag: string } | null;
+  /** tags of cards taken in but not destroyed (jam): staff must destroy them by hand */
   retained: string[];
   destroyed: number;
 }
@@ -40,7 +41,7 @@ export type ShredderEvent = z.infer<typeof ShredderMessage>;
 
 export type ShredderIo = { kind: 'shred' } | { kind: 'readBin'; by: string; binEmptied: boolean; request: Request | null };
 
-export function shredderActor(port: ShredderPort) {
+export function shredderActor(port: ShredderPort, tag: (documentNumber: string) => string) {
   const announce = (available: boolean, code?: ErrorCode): BoxOutgoing[] => [
     { to: REGISTRY, message: { type: 'device.status', device: 'shredder', available, code: code ?? null } },
     { to: READER, message: { type: 'shredder.status', available } },
@@ -54,15 +55,15 @@ export function shredderActor(port: ShredderPort) {
         if (ctx.state !== 'idle') {
           // Cannot happen when the reader honours our status; keep the card and say so.
           enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.retained' } });
-          enq.emit.audit({ entry: { action: 'oldId.retained', subject: e.documentNumber, detail: { session: e.sessionId, reason: ctx.state } } });
-          return { ...ctx, retained: [...ctx.retained, e.documentNumber] };
+          enq.emit.audit({ entry: { action: 'oldId.retained', subject: tag(e.documentNumber), detail: { session: e.sessionId, reason: ctx.state } } });
+          return { ...ctx, retained: [...ctx.retained, tag(e.documentNumber)] };
         }
         enq.emit.io({ op: { kind: 'shred' } });
-        return { ...ctx, state: 'shredding', current: { sessionId: e.sessionId, documentNumber: e.documentNumber } };
+        return { ...ctx, state: 'shredding', current: { sessionId: e.sessionId, documentTag: tag(e.documentNumber) } };
       },
       'shred.done': (ctx, e, enq) => {
         if (!ctx.current) return;
-        enq.emit.audit({ entry: { action: 'oldId.destroyed', subject: ctx.current.documentNumber, detail: { session: ctx.current.sessionId } } });
+        enq.emit.audit({ entry: { action: 'oldId.destroyed', subject: ctx.current.documentTag, detail: { session: ctx.current.sessionId } } });
         enq.emit.send({ to: sessionAddress(ctx.current.sessionId), message: { type: 'card.shredded' } });
         const full = e.binFree <= 0;
         if (full) {
@@ -73,7 +74,7 @@ export function shredderActor(port: ShredderPort) {
       },
       'shred.failed': (ctx, e, enq) => {
         if (!ctx.current) return;
-        enq.emit.audit({ entry: { action: 'oldId.retained', subject: ctx.current.documentNumber, detail: { session: ctx.current.sessionId, reason: e.code } } });
+        enq.emit.audit({ entry: { action: 'oldId.retained', subject: ctx.current.documentTag, detail: { session: ctx.current.sessionId, reason: e.code } } });
         enq.emit.send({ to: sessionAddress(ctx.current.sessionId), message: { type: 'card.retained' } });
         const text =
           e.code === 'SHREDDER_JAM' ? 'Shredder jammed with a card inside: clear it and destroy the card'
@@ -81,7 +82,7 @@ export function shredderActor(port: ShredderPort) {
           : 'Shredder bin is full: empty it';
         enq.emit.send({ to: ALARMS, message: raise(e.code === 'SHREDDER_BIN_FULL' ? 'shredder:bin' : 'shredder:jam', e.code, 'critical', 'shredder/1', text) });
         for (const s of announce(false, e.code)) enq.emit.send(s);
-        return { ...ctx, state: e.code === 'SHREDDER_BIN_FULL' ? 'binFull' : 'jammed', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentNumber] };
+        return { ...ctx, state: e.code === 'SHREDDER_BIN_FULL' ? 'binFull' : 'jammed', current: null, binFree: e.binFree, retained: [...ctx.retained, ctx.current.documentTag] };
       },
       /** A jam reported by the device outside a shred (sensor). */
       jam: (ctx, _e, enq) => {

@@ -8,10 +8,14 @@
 // store. `npm start` logs the head as an anchor (`audit anchor SEQ:HASH`) at start and stop; with
 // logs kept off the box, `--anchor` checks that the record SEQ still has that hash.
 // Default: --data-dir data, i.e. sqlite://data/box.sqlite, namespace "box" (as `npm start`).
+//
+// The store is opened read-only and read raw: a verifier never changes what it verifies (no
+// pragmas, no tables created, no checkpoint, and no record dropped because keyv finds an expiry
+// on it — a record carrying one is reported, since the box never sets it).
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditHash, openPersistence, type AuditRecord } from '../src/persistence/keyv-persistence.js';
+import { auditHash, type AuditRecord } from '../src/persistence/keyv-persistence.js';
 
 const GENESIS = '0'.repeat(64);
 const BATCH = 500;
@@ -63,6 +67,88 @@ export async function verifyChain(
   return { ok: true, records: checked, head: prev };
 }
 
+/** The audit records of a store, read without writing anything to it. */
+export interface AuditReader {
+  head(): Promise<{ seq: number; hash: string }>;
+  getMany(keys: string[]): Promise<Array<AuditRecord | undefined>>;
+  /** sequence numbers of records read so far that carry a keyv expiry */
+  readonly expiring: number[];
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the audit log of `url` read-only: SQLite through its own read-only open flag (the file,
+ * its WAL and its shared-memory index are read, never written), Redis with GET/MGET only. Values
+ * are unwrapped from keyv's `{ value, expires }` here, not by keyv, which would delete an expired one.
+ */
+export async function openAuditReader(url: string, namespace = 'box'): Promise<AuditReader> {
+  const expiring: number[] = [];
+  const unwrap = (raw: string | null | undefined): AuditRecord | undefined => {
+    if (raw === null || raw === undefined) return undefined;
+    let stored: { value?: unknown; expires?: unknown };
+    try {
+      stored = JSON.parse(raw) as { value?: unknown; expires?: unknown };
+    } catch {
+      return { seq: Number.NaN } as AuditRecord; // unreadable: reported as a gap at its place
+    }
+    const record = stored?.value as AuditRecord | undefined;
+    if (record && typeof record === 'object' && stored.expires !== undefined && stored.expires !== null) expiring.push(record.seq);
+    return record ?? undefined;
+  };
+  let rawMany: (keys: string[]) => Promise<Array<string | null | undefined>>;
+  let close: () => Promise<void>;
+  if (url.startsWith('sqlite://')) {
+    const file = url.slice('sqlite://'.length);
+    const { default: sqlite3 } = await import('sqlite3');
+    // A store nobody has open (no -wal file: the box closed it cleanly) is read as immutable, so
+    // not even the WAL's side files are created. One with a WAL (a running or killed box) is read
+    // through it, read-only: the database file is never written; SQLite keeps its read marks in
+    // the existing -shm index.
+    const closedCleanly = !existsSync(`${file}-wal`);
+    const target = closedCleanly ? `file:${encodeURI(resolve(file)).replace(/[?#]/g, encodeURIComponent)}?immutable=1` : file;
+    const db = await new Promise<InstanceType<typeof sqlite3.Database>>((resolveDb, reject) => {
+      const opened: InstanceType<typeof sqlite3.Database> = new sqlite3.Database(target, sqlite3.OPEN_READONLY | sqlite3.OPEN_URI, (error) => (error ? reject(error) : resolveDb(opened)));
+    });
+    if (closedCleanly && existsSync(`${file}-wal`)) {
+      // The box started while we opened: read through its WAL instead.
+      await new Promise<void>((resolveClose) => db.close(() => resolveClose()));
+      return openAuditReader(url, namespace);
+    }
+    rawMany = (keys) =>
+      new Promise((resolveRows, reject) => {
+        db.all<{ key: string; value: string }>('SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?))', [JSON.stringify(keys.map((k) => `${namespace}:${k}`))], (error, rows) => {
+          if (error) return reject(error);
+          const byKey = new Map(rows.map((r) => [r.key, r.value]));
+          resolveRows(keys.map((k) => byKey.get(`${namespace}:${k}`)));
+        });
+      });
+    close = () => new Promise<void>((resolveClose) => db.close(() => resolveClose()));
+  } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const { createClient } = await import('@redis/client');
+    const client = createClient({ url, socket: { reconnectStrategy: false } });
+    client.on('error', () => {});
+    await client.connect();
+    rawMany = async (keys) => (keys.length ? client.mGet(keys.map((k) => `${namespace}::${k}`)) : []);
+    close = async () => {
+      await client.close();
+    };
+  } else {
+    throw Object.assign(new Error(`audit:verify reads sqlite://FILE or redis://HOST:PORT, not "${url}"`), { code: 'INVALID_CONFIG' });
+  }
+  return {
+    expiring,
+    async head() {
+      const [raw] = await rawMany(['audit:head']);
+      if (raw === null || raw === undefined) return { seq: 0, hash: GENESIS };
+      return (JSON.parse(raw) as { value: { seq: number; hash: string } }).value;
+    },
+    async getMany(keys) {
+      return (await rawMany(keys)).map(unwrap);
+    },
+    close,
+  };
+}
+
 async function main(): Promise<number> {
   let values;
   try {
@@ -99,10 +185,13 @@ async function main(): Promise<number> {
     console.error(`no audit store at ${url}`);
     return 2;
   }
-  const persistence = await openPersistence(url, { namespace: values.namespace });
+  const reader = await openAuditReader(url, values.namespace);
   try {
-    const head = await persistence.auditHead();
-    const verdict = await verifyChain((keys) => persistence.kv.getMany<AuditRecord>(keys), head, anchor);
+    const head = await reader.head();
+    const verdict = await verifyChain((keys) => reader.getMany(keys), head, anchor);
+    if (reader.expiring.length) {
+      console.log(`warning: ${reader.expiring.length} audit record(s) carry an expiry the box never sets (keyv would delete them when read): seq ${reader.expiring.slice(0, 20).join(', ')}`);
+    }
     if (verdict.ok) {
       console.log(`audit log OK: ${verdict.records} records, head ${verdict.head}`);
       return 0;
@@ -111,7 +200,7 @@ async function main(): Promise<number> {
     console.log(`audit log BROKEN at seq ${b.seq}: ${b.reason} — ${b.detail} (${verdict.records} records before it are intact)`);
     return 1;
   } finally {
-    await persistence.close();
+    await reader.close();
   }
 }
 

@@ -36,8 +36,8 @@ import { openSerialLine } from '../drivers/serial/serialport-adapter.js';
 import { SimulatedMrzReaderDevice } from '../drivers/serial/sim/mrz-device.js';
 import { SimulatedCardReader, SimulatedHeadphoneJacks, SimulatedLocks, SimulatedShredder, SimulatedSmsGateway } from '../drivers/sim/devices.js';
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
-import { registryCrypto } from './crypto.js';
-import { openPersistence, type Persistence } from './persistence/keyv-persistence.js';
+import { oldDocumentTag, registryCrypto } from './crypto.js';
+import { openPersistence, storageError, type Persistence } from './persistence/keyv-persistence.js';
 import type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 import { createSimulation } from './simulation.js';
 
@@ -115,7 +115,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       },
       crypto,
       persistence,
-      { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined) },
+      { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) },
       config.name,
     ),
     compartmentActor(
@@ -126,7 +126,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       },
     ),
     readerActor(hardware.reader),
-    shredderActor(hardware.shredder),
+    shredderActor(hardware.shredder, (documentNumber) => oldDocumentTag(config.pinKey, documentNumber)),
     sessionActor({ inactivityMs: config.sessionTimeoutMs, lingerMs: 5_000, maxPinRejections: 3, timeZone: config.timeZone }),
     kioskActor(config.hours),
     ...(hardware.roomDoor && roomDoorLayout

@@ -16,6 +16,17 @@ export function registryCrypto(pinKey: Buffer, generatePin: () => string = crypt
   };
 }
 
+/**
+ * What the destruction record keeps of an old ID's number: a keyed hash (HMAC-SHA-256 under the
+ * box's pinKey, 128 bits shown). Whoever holds the key and the number (the office, asked whether
+ * that document was invalidated) computes the same tag and finds the record in the hash-chained
+ * audit log; without the key the tag says nothing about the number, and nobody can try numbers.
+ */
+export function oldDocumentTag(pinKey: string | Buffer, documentNumber: string): string {
+  const key = typeof pinKey === 'string' ? Buffer.from(pinKey, 'utf8') : pinKey;
+  return `hmac:${createHmac('sha256', key).update(`oldDocument:${documentNumber.trim().toUpperCase()}`).digest('hex').slice(0, 32)}`;
+}
+
 /** A 6-digit PIN from the operating system's CSPRNG. */
 export function cryptoPin(): string {
   return String(randomInt(0, 1_000_000)).padStart(6, '0');

@@ -182,7 +182,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly stalled = new Set<Address>();
   private storageOk = true;
   /** why commits fail, since when: what health and the log report */
-  private storageFailure: { code: string; reason: string; since: number } | null = null;
+  private storageFailure: { code: ErrorCode; reason: string; since: number } | null = null;
   /** storage failed or recovered: the box refuses or resumes new work, health follows */
   readonly storage = new Hub<{ healthy: boolean; code?: ErrorCode; reason?: string }>();
 
@@ -602,13 +602,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         for (const g of group) g.resolve();
       } catch (error) {
         const code = errorCode(error);
-        const reason = error instanceof Error ? error.message : String(error);
-        if (this.storageOk) {
-          this.storageOk = false;
-          this.storageFailure = { code, reason, since: this.clock.now() };
-          this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
-          this.storage.publish({ healthy: false, code, reason });
-        }
+        this.storageDown(code, error);
         this.probeStorage();
         for (const g of group) g.reject(error);
       }
@@ -681,8 +675,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.log('error', 'commit failed: actor back to its committed state', { actor: cell.address, message: env.message.type, code });
       this.deadLetters.publish({ envelope: env, reason: 'storage' });
       this.asks.dead(env, 'storage');
-      if (env.durable || env.from === cell.address) this.parked.push(env);
+      if (env.durable || (env.from === cell.address && env.message.type !== 'io.crashed')) this.parked.push(env);
       this.stalled.add(cell.address);
+      // I/O that reached storage outside a commit (a claim, the archive) failed: so does storage.
+      this.storageDown(code, error);
       this.probeStorage();
       return;
     }
@@ -745,6 +741,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const { head, changes } = splitRows(ctx, tables, undefined);
     for (const t of list) changes.push({ table: TIMERS, id: t.key, value: t });
     return { address, record: { kind: behavior.kind, ctx: head, timers: [], status, tables: [...tables, TIMERS] }, rows: { changes, full: true } };
+  }
+
+  /** Storage failed: new work is refused, health fails and the log says why, until a commit succeeds. */
+  private storageDown(code: ErrorCode, error: unknown): void {
+    if (!this.storageOk) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.storageOk = false;
+    this.storageFailure = { code, reason, since: this.clock.now() };
+    this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
+    this.storage.publish({ healthy: false, code, reason });
   }
 
   /** While storage fails, a probe commit every second finds out when it is back. */

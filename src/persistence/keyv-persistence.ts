@@ -66,11 +66,20 @@ export interface PersistenceOptions {
   allowNonDurable?: boolean;
   /** where start-up warnings go */
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Whether a commit erased personal data, after which the SQLite WAL is checkpointed into the
+   * database file and truncated (earlier versions of the erased rows live on in WAL frames until
+   * then). Default: the commit carries a `pickup.personalDataDeleted` audit record.
+   */
+  erases?: (batch: CommitBatch) => boolean;
 }
+
+const erasesPersonalData = (batch: CommitBatch): boolean => batch.audit?.some((a) => a.action === 'pickup.personalDataDeleted') ?? false;
 
 export async function openPersistence(url: string, options: PersistenceOptions = {}): Promise<Persistence> {
   const namespace = options.namespace ?? 'box';
-  const { kv, claims, transaction, disconnect, query } = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
+  const { kv, claims, transaction, disconnect, query, checkpoint, writeBatch } = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
+  const erases = options.erases ?? erasesPersonalData;
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
   let index: Set<Address> | null = null;
@@ -89,11 +98,27 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   // a crash leaves every actor of a commit, its rows, messages, audit records and the indexes all
   // old or all new.
   let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = chain.then(() => transaction(fn));
+  const serial = <T>(fn: () => Promise<T>, after?: () => Promise<void>): Promise<T> => {
+    const run = chain.then(async () => {
+      const result = await transaction(fn);
+      if (after) await after();
+      return result;
+    });
     chain = run.catch(() => {});
     return run;
   };
+  /** After a commit that erased personal data: no earlier version of it stays in the WAL file. */
+  const truncateWal = checkpoint
+    ? async () => {
+        try {
+          const { busy } = await checkpoint();
+          if (busy) options.log?.('warn', 'WAL checkpoint after erasing personal data was blocked by another connection; it runs again at the next erasure and at start');
+        } catch (error) {
+          // The erasure is committed; only the clean-up of old WAL frames failed.
+          options.log?.('warn', 'WAL checkpoint after erasing personal data failed', { reason: (error as Error).message });
+        }
+      }
+    : undefined;
 
   const loadIndex = async (): Promise<Set<Address>> => {
     if (!index) index = new Set((await kv.get<Address[]>('actors:index')) ?? []);
@@ -187,15 +212,18 @@ export async function openPersistence(url: string, options: PersistenceOptions =
           out.set('messages:index', pending);
         }
         if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
-        for (const [key, value] of out) {
-          if (value === undefined) await kv.delete(key);
-          else await kv.set(key, value);
+        if (writeBatch) await writeBatch(out);
+        else {
+          for (const [key, value] of out) {
+            if (value === undefined) await kv.delete(key);
+            else await kv.set(key, value);
+          }
         }
       } catch (error) {
         forget();
         throw storageError(error);
       }
-    });
+    }, truncateWal && erases(batch) ? truncateWal : undefined);
 
   return {
     kv,
@@ -249,8 +277,9 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     async auditHead() {
       return { ...(await loadHead()) };
     },
-    claimOnce: (key, owner) => claims.claimOnce(key, owner),
-    release: (key, owner) => claims.release(key, owner),
+    // A claim the store cannot answer is a storage failure, coded as a commit's is.
+    claimOnce: (key, owner) => claims.claimOnce(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
+    release: (key, owner) => claims.release(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
     async close() {
       await chain;
       await disconnect();
@@ -271,6 +300,10 @@ interface Backend {
   /** runs `fn` as one atomic commit where the backend supports it */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
+  /** SQLite: copies the WAL into the database file and truncates it to zero bytes */
+  checkpoint?: () => Promise<{ busy: boolean }>;
+  /** writes a commit's keys (undefined: delete) as one atomic unit where keyv cannot (Redis: MULTI/EXEC) */
+  writeBatch?: (writes: Map<string, unknown>) => Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -341,11 +374,27 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     await store.query('PRAGMA synchronous = FULL');
     // Deleted rows (an outbox SMS with its PIN, purged personal data) are overwritten, not left in free pages.
     await store.query('PRAGMA secure_delete = ON');
+    const checkpoint = async () => {
+      // The driver finalizes a finished statement a moment after its callback; until then the
+      // checkpoint reports SQLITE_LOCKED: try again shortly.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const rows = (await store.query('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy: number }>;
+          return { busy: (rows[0]?.busy ?? 0) !== 0 };
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== 'SQLITE_LOCKED' || attempt >= 50) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      }
+    };
+    // A process killed between an erasure and its checkpoint left the old frames: clear them now.
+    await checkpoint();
     await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
     const kv = new Keyv({ store, namespace, ...json, throwOnErrors: true });
     return {
       kv,
       query: (sql, ...params) => store.query(sql, ...params),
+      checkpoint,
       async transaction(fn) {
         await store.query('BEGIN IMMEDIATE');
         try {
@@ -412,8 +461,19 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
     return {
       kv,
-      // Redis has no multi-key transaction through keyv: each key is written on its own.
       transaction: direct,
+      // keyv writes key by key; a commit goes to Redis as one MULTI/EXEC instead, stored exactly as
+      // keyv stores a value (`{"value":…}` under `<namespace>::<key>`), so keyv reads it back. All
+      // of a commit or none of it, also for the append-only file.
+      async writeBatch(writes) {
+        const multi = client.multi();
+        for (const [key, value] of writes) {
+          const stored = `${namespace}::${key}`;
+          if (value === undefined) multi.unlink(stored);
+          else multi.set(stored, json.serialize({ value }));
+        }
+        await multi.exec();
+      },
       claims: {
         async claimOnce(key, owner) {
           if ((await client.set(claimKey(key), owner, { NX: true })) === 'OK') return true;

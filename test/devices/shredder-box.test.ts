@@ -5,6 +5,7 @@ import { ExpanderShredder } from '../../drivers/i2c/shredder.js';
 import { demoLayout } from '../../drivers/layout.js';
 import { createBox, type Box, type SimulatedHardware } from '../../src/box.js';
 import { BIRTH, MONDAY_10AM, OLD_ID, PHONE, lastPin, oldIdCard } from '../helpers.js';
+import { oldDocumentTag } from '../../src/crypto.js';
 
 // A whole box on the register-level simulation with the shredder on a second MCP23017: the old ID
 // card goes from the reader through the flap into the cutters; a jam retains it and raises the alarm.
@@ -60,7 +61,7 @@ test('the old ID card drops through the flap into the cutters on the expander pi
     assert.equal(mechanism.shredded, [oldIdCard()]);
     assert.is(mechanism.flapOpenings, 1);
     assert.equal(mechanism.motorRuns.map((r) => [r.direction, r.end! - r.start]), [['forward', 4000]]);
-    assert.equal((await box.audit()).filter((a) => a.action === 'oldId.destroyed').map((a) => a.subject), [OLD_ID]);
+    assert.equal((await box.audit()).filter((a) => a.action === 'oldId.destroyed').map((a) => a.subject), [oldDocumentTag(box.config.pinKey, OLD_ID)]);
     assert.is(box.devices().shredder.binFree, 199);
   } finally {
     await box.close();
@@ -83,7 +84,7 @@ test('a jam: reverse pulse, card retained and on record, alarm, the next citizen
     assert.equal(mechanism.motorRuns.map((r) => r.direction), ['forward', 'reverse']);
     assert.equal(mechanism.throat, oldIdCard(), 'the card is still inside');
     assert.equal(box.alarms(true).map((a) => a.code), ['SHREDDER_JAM']);
-    assert.equal((await box.audit()).filter((a) => a.action === 'oldId.retained').map((a) => a.subject), [OLD_ID]);
+    assert.equal((await box.audit()).filter((a) => a.action === 'oldId.retained').map((a) => a.subject), [oldDocumentTag(box.config.pinKey, OLD_ID)]);
     box.world!.closeDoor(first.compartmentId);
     await box.advance(6_000);
 
@@ -122,7 +123,7 @@ test('the shredder\'s board unplugged mid-card: SHREDDER_FAULT, the card is on r
     bus.detach(0x21);
     await box.advance(6_000);
     assert.equal(box.alarms(true).map((a) => [a.subject, a.code]), [['B2', 'BOARD_MISSING'], ['shredder/1', 'SHREDDER_FAULT']]);
-    assert.equal((await box.audit()).filter((a) => a.action === 'oldId.retained').map((a) => a.subject), [OLD_ID]);
+    assert.equal((await box.audit()).filter((a) => a.action === 'oldId.retained').map((a) => a.subject), [oldDocumentTag(box.config.pinKey, OLD_ID)]);
     assert.is(box.devices().shredder.state, 'jammed');
     bus.attach(chip);
     await box.advance(35_000);

@@ -130,6 +130,32 @@ test('a box cannot start while Redis does not answer: STORAGE_UNAVAILABLE within
   assert.ok(performance.now() - started < 5_000);
 });
 
+test('a commit reaches Redis as one MULTI/EXEC: all of its keys or none', async () => {
+  const redis = await startRedis();
+  try {
+    const p = await openPersistence(redis.url, { namespace: 'atomic' });
+    const { createClient } = await import('@redis/client');
+    const spy = createClient({ url: redis.url });
+    await spy.connect();
+    const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await spy.info('commandstats'))?.[1] ?? 0);
+    try {
+      const before = await execs();
+      const actors = ['a/1', 'a/2', 'a/3'].map((address) => ({ address, record: { kind: 'k', ctx: { n: 1 }, timers: [], status: 'active' as const } }));
+      await p.commit({ actors, audit: [{ action: 'x', at: 1, by: 'a/1', causation: null }] });
+      assert.is((await execs()) - before, 1, 'one transaction for three actors, their index and an audit record');
+      const loaded = await p.loadActors();
+      assert.equal([...loaded.keys()].sort(), ['a/1', 'a/2', 'a/3'], 'keyv reads back what the transaction wrote');
+      assert.equal(loaded.get('a/2')!.ctx, { n: 1 });
+      assert.is((await p.readAudit())[0]!.action, 'x');
+    } finally {
+      await spy.close();
+      await p.close();
+    }
+  } finally {
+    await redis.stop();
+  }
+});
+
 test('two boxes with the same name on one Redis (own namespaces) do not block each other: both get compartment A01', async () => {
   const redis = await startRedis();
   try {

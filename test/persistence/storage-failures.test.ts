@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DomainError } from '../../actors/domain/errors.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { openPersistence, storageError } from '../../src/persistence/keyv-persistence.js';
 import { createServer } from '../../src/server/index.js';
 import { verifyChain } from '../../scripts/verify-audit.js';
-import { authenticate, answerBirthDate, lastPin, register, testBox, type TestBox } from '../helpers.js';
+import { authenticate, answerBirthDate, lastPin, readyPickup, register, testBox, type TestBox } from '../helpers.js';
 
 /**
  * Storage failures are loud and lose nothing acknowledged: a database that cannot grow (SQLite's
@@ -172,6 +172,43 @@ test('a door closed while storage fails is not lost: the pickup goes READY once 
   assert.ok(['RELEASING', 'COLLECTED', 'READY'].includes(again.box.pickup('V-DOOR-1')?.status ?? ''), 'the pickup survived the restart');
   await again.box.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('a claim the store cannot answer refuses the request with STORAGE_UNAVAILABLE, leaves nothing stuck and never fails the registry', async () => {
+  const persistence = await openPersistence('memory:');
+  let failing = true;
+  const claimOnce = persistence.claimOnce.bind(persistence);
+  // The fault under the claims, as a store that refuses writes gives it.
+  persistence.claimOnce = (key, owner) => (failing ? Promise.reject(storageError(new Error('SQLITE_IOERR: disk I/O error'))) : claimOnce(key, owner));
+  const t = await testBox({}, { persistence });
+  try {
+    await register(t.box, 'V-CLAIM-1');
+    // More refusals than the restart intensity (5): a storage failure is not the registry's crash.
+    for (let i = 0; i < 7; i++) {
+      assert.is(await codeOf(t.box.loadPickup('V-CLAIM-1', 'staff-anna')), 'STORAGE_UNAVAILABLE', `load ${i + 1} refused with the code`);
+      assert.is(t.box.pickup('V-CLAIM-1')!.status, 'REGISTERED', 'not left LOADING');
+      await t.box.advance(1_500); // the probe commit succeeds: storage is healthy again
+    }
+    assert.equal(t.box.failures(), [], 'no actor failed');
+    failing = false;
+    const { pin, compartmentId } = await readyPickup(t, 'V-CLAIM-2');
+    assert.ok(compartmentId);
+
+    // The PIN's single-use claim cannot be written: the session ends with the code, the PIN stays good.
+    failing = true;
+    let sessionId = await authenticate(t, pin);
+    await answerBirthDate(t, sessionId);
+    assert.is(t.box.session(sessionId)?.error, 'STORAGE_UNAVAILABLE');
+    assert.is(t.box.pickup('V-CLAIM-2')!.status, 'READY', 'not left RELEASING');
+    assert.not.ok((await t.box.audit(1, 10_000)).some((a) => a.action === 'pin.reuseRefused'), 'not taken for a reused PIN');
+    failing = false;
+    await t.box.advance(1_500);
+    sessionId = await authenticate(t, pin);
+    await answerBirthDate(t, sessionId);
+    assert.ok(['unlocking', 'open'].includes(t.box.compartment(compartmentId)!.state), 'the same PIN opens once storage is back');
+  } finally {
+    await t.box.close();
+  }
 });
 
 test('a damaged database is refused at start with STORAGE_DAMAGED and the way to recover', async () => {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -73,6 +74,70 @@ test('the command: an intact SQLite log passes (exit 0); one edited record fails
     assert.match(tampered.out, `audit log BROKEN at seq ${k}: hash mismatch`);
     // A mistyped location is an error, not an empty intact log.
     assert.is(verify(['--data-dir', join(dir, 'nowhere')]).code, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Every file of `dir` with its content hash and modification time. */
+function snapshot(dir: string): Record<string, { sha256: string; mtimeMs: number; size: number }> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((name) => {
+        const file = join(dir, name);
+        return [name, { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), mtimeMs: statSync(file).mtimeMs, size: statSync(file).size }];
+      }),
+  );
+}
+
+test('the command opens the store read-only: the files keep their bytes and mtimes, an expiry put on a record does not make it vanish, and tampering is still caught', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-audit-ro-'));
+  const url = `sqlite://${join(dir, 'box.sqlite')}`;
+  try {
+    const t = await testBox({ storage: url });
+    try {
+      await pickup(t);
+    } finally {
+      await t.box.close();
+    }
+    // Someone puts an expiry on the record of the destroyed... here: of the first unlock. keyv
+    // deletes an expired value when it reads it, so a verifier reading through keyv would erase it.
+    const p = await openPersistence(url);
+    let head: { seq: number; hash: string };
+    let k = 0;
+    try {
+      head = await p.auditHead();
+      for (let seq = 1; seq <= head.seq && !k; seq++) if ((await p.kv.get<AuditRecord>(`audit:${seq}`))!.action === 'unlock.intent') k = seq;
+      await p.kv.set(`audit:${k}`, (await p.kv.get<AuditRecord>(`audit:${k}`))!, 1);
+    } finally {
+      await p.close();
+    }
+    assert.ok(k > 0);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the expiry has passed
+
+    const before = snapshot(dir);
+    const intact = verify(['--storage', url]);
+    assert.is(intact.code, 0, intact.out);
+    assert.match(intact.out, `audit log OK: ${head.seq} records`);
+    assert.match(intact.out, new RegExp(`carry an expiry .*seq ${k}`), 'the expiry is reported');
+    assert.equal(snapshot(dir), before, 'verification wrote nothing: same files, bytes and mtimes');
+    const again = verify(['--storage', url]);
+    assert.is(again.code, 0, `the record is still there on a second run: ${again.out}`);
+
+    // A record edited in the file: still caught, and still nothing written.
+    const q = await openPersistence(url);
+    try {
+      const record = (await q.kv.get<AuditRecord>('audit:2'))!;
+      await q.kv.set('audit:2', { ...record, actor: 'nobody' });
+    } finally {
+      await q.close();
+    }
+    const edited = snapshot(dir);
+    const tampered = verify(['--storage', url]);
+    assert.is(tampered.code, 1, tampered.out);
+    assert.match(tampered.out, 'audit log BROKEN at seq 2: hash mismatch');
+    assert.equal(snapshot(dir), edited, 'verification of a tampered log wrote nothing either');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,13 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
 import type { BoxEvent } from '../../actors/runtime/types.js';
+import { registryCrypto } from '../../src/crypto.js';
 import { ENGINES, HARNESS, INTEGRATION, KIOSK, STAFF, using, type Target } from './support.js';
 
 /**
@@ -24,9 +30,34 @@ const NEEDLES: Array<[string, RegExp]> = [
   ...['1980-04-12', '12.04.1980', '1980-04-13', '13.04.1980', '12041980', '19800412'].map((d): [string, RegExp] => [`birth date ${d}`, new RegExp(d.replace(/\./g, '\\.'))]),
   // The MRZ form (YYMMDD) of the birth date, delimited so that timestamps do not match by chance.
   ['birth date 800412 (MRZ)', /(?<![0-9A-Za-z])800412(?![0-9A-Za-z])/],
+  // The old ID card's number (the destruction record keeps a keyed hash of it instead).
+  ['old document number L01X00T47', /L01X00T47/],
 ];
 
-async function pickupDay(s: Target): Promise<void> {
+/** Where in `text` each needle occurs, with some context (empty: nothing found). */
+function leaksIn(where: string, text: string, needles: Array<[string, RegExp]>): string[] {
+  const leaks: string[] = [];
+  for (const [what, pattern] of needles) {
+    const m = pattern.exec(text);
+    if (m) leaks.push(`${what} in ${where}: …${JSON.stringify(text.slice(Math.max(0, m.index - 80), m.index + 40))}…`);
+  }
+  return leaks;
+}
+
+/** The database file, its WAL and its shared-memory index, as bytes read as text. */
+function dataFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) out[name] = readFileSync(join(dir, name)).toString('latin1');
+  return out;
+}
+
+/** The PIN hashes the registry stored (HMAC of the PIN bound to the pickup and the PIN's serial), for every PIN and serial it could have used. */
+function pinHashNeedles(pinKey: string, pickups: Array<{ id: string; pinSerial: number }>, pins: string[]): Array<[string, RegExp]> {
+  const crypto = registryCrypto(Buffer.from(pinKey, 'utf8'));
+  return pickups.flatMap((p) => pins.flatMap((pin) => Array.from({ length: p.pinSerial }, (_, i): [string, RegExp] => [`PIN hash of ${p.id}/${i + 1}`, new RegExp(crypto.pinHash(pin, p.id, i + 1))])));
+}
+
+async function pickupDay(s: Target, beforePurge: () => Promise<void> = async () => {}): Promise<void> {
   const ok = <T>(r: { data?: T | null; errors?: unknown }, what: string): T => {
     assert.is(r.errors, undefined, `${what}: ${JSON.stringify(r.errors)}`);
     return r.data!;
@@ -96,6 +127,7 @@ async function pickupDay(s: Target): Promise<void> {
   s.box.supervisor.send('session/gone', { type: 'input.phone', phone: NUMBERS[0]! }, 'harness');
 
   // The audit period passes: personal data is deleted.
+  await beforePurge();
   await s.gql(`mutation { advanceClock(ms: ${8 * 86_400_000}) }`, {}, HARNESS);
   assert.is(s.box.pickup('V-PD-1'), undefined, 'ended and purged: out of the registry');
   assert.is((await s.box.pickupOrArchived('V-PD-1'))!.personalDataDeleted, true);
@@ -129,13 +161,7 @@ for (const engine of ENGINES) {
         assert.match(haystacks['log output']!, /panel bus timeout/, 'the masked error reached the log');
         assert.match(haystacks['log output']!, /dead letter/, 'the box log reached the logger');
         assert.ok(events.length > 20 && haystacks.trace!.length > 1_000);
-        const leaks: string[] = [];
-        for (const [where, text] of Object.entries(haystacks)) {
-          for (const [what, pattern] of NEEDLES) {
-            const m = pattern.exec(text);
-            if (m) leaks.push(`${what} in ${where}: …${text.slice(Math.max(0, m.index - 120), m.index + 40)}…`);
-          }
-        }
+        const leaks = Object.entries(haystacks).flatMap(([where, text]) => leaksIn(where, text, NEEDLES));
         assert.equal(leaks, [], leaks.join('\n'));
       },
       {
@@ -148,3 +174,87 @@ for (const engine of ENGINES) {
 
   test.run();
 }
+
+const files = suite('security: personal data in the data directory');
+
+files('after the audit period no file of the data directory (database, -wal, -shm) holds a number, birth date, old document number, PIN or PIN hash while the box runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-pd-files-'));
+  let pins = 0;
+  try {
+    await using(
+      'yoga',
+      async (s) => {
+        let before: string[] = [];
+        await pickupDay(s, async () => {
+          // The search sees what is there: before the audit period the number is in the files.
+          before = Object.entries(dataFiles(dir)).flatMap(([name, text]) => leaksIn(name, text, NEEDLES));
+        });
+        assert.ok(before.some((l) => /^phone/.test(l)), `before the purge the search finds the number: ${before.join('; ')}`);
+        const archived = await Promise.all(['V-PD-1', 'V-PD-2'].map(async (r) => (await s.box.pickupOrArchived(r))!));
+        const needles = [...NEEDLES, ...pinHashNeedles(s.box.config.pinKey, archived, PINS)];
+        const found = dataFiles(dir);
+        assert.ok('box.sqlite-wal' in found && 'box.sqlite' in found, `searched: ${Object.keys(found).join(', ')}`);
+        const leaks = Object.entries(found).flatMap(([name, text]) => leaksIn(name, text, needles));
+        assert.equal(leaks, [], leaks.join('\n'));
+        // The destruction is still provable: the record carries the keyed hash, not the number.
+        const destroyed = (await s.box.audit(1, 100_000)).filter((a) => a.action === 'oldId.destroyed');
+        assert.is(destroyed.length, 1);
+        assert.match(destroyed[0]!.subject ?? '', /^hmac:[0-9a-f]{32}$/);
+      },
+      {
+        server: { harness: true },
+        box: { generatePin: () => PINS[pins++ % PINS.length]! },
+        config: { hoursPreset: 'always', storage: `sqlite://${join(dir, 'box.sqlite')}` },
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+files('after the audit period and a SIGKILL of the box process the files hold none of it either', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-pd-kill-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(dirname(fileURLToPath(import.meta.url)), 'personal-data-child.ts'), `sqlite://${join(dir, 'box.sqlite')}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the box process did not finish its day within 60 s: ${out}`)), 60_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /^purged (.*)$/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`the box process exited with ${code}: ${out}`)));
+    });
+    const report = JSON.parse(line) as { collected: string[]; shredded: number; purged: boolean[]; pins: string[]; pinHashes: string[]; phones: string[]; birthDate: string; oldDocumentNumber: string };
+    assert.equal(report.collected, ['COLLECTED', 'COLLECTED']);
+    assert.is(report.shredded, 1, 'the old ID card went through the shredder');
+    assert.equal(report.purged, [true, true]);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+
+    const needles: Array<[string, RegExp]> = [
+      ...report.phones.flatMap((p): Array<[string, RegExp]> => [[`phone ${p}`, new RegExp(p.slice(-8))], [`phone ${p} national`, new RegExp(`0${p.slice(3)}`)]]),
+      ...report.pins.map((p): [string, RegExp] => [`PIN ${p}`, new RegExp(`(?<![0-9A-Za-z])${p}(?![0-9A-Za-z])`)]),
+      ...report.pinHashes.map((h): [string, RegExp] => [`PIN hash ${h.slice(0, 8)}…`, new RegExp(h)]),
+      ['birth date', new RegExp(report.birthDate)],
+      ['birth date (MRZ)', /(?<![0-9A-Za-z])800412(?![0-9A-Za-z])/],
+      ['old document number', new RegExp(report.oldDocumentNumber)],
+    ];
+    const found = dataFiles(dir);
+    assert.ok(existsSync(join(dir, 'box.sqlite-wal')), `the kill left the WAL behind: ${Object.keys(found).join(', ')}`);
+    const leaks = Object.entries(found).flatMap(([name, text]) => leaksIn(name, text, needles));
+    assert.equal(leaks, [], leaks.join('\n'));
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+files.run();

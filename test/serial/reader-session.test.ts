@@ -6,6 +6,7 @@ import { openSerialLine } from '../../drivers/serial/serialport-adapter.js';
 import { createBox, simulatedHardware, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments, resolveConfig, type BoxConfigInput } from '../../src/config.js';
 import { BIRTH, MONDAY_10AM, OLD_ID, authenticate, readyPickup, type TestBox } from '../helpers.js';
+import { oldDocumentTag } from '../../src/crypto.js';
 import { SOCAT, suiteNeeding } from '../support/requires.js';
 import { PLAIN_PROTOCOL, scriptedReader, until, type ScriptedReader, testCard } from './pty.js';
 
@@ -69,7 +70,7 @@ e2e('a good read: the card matches, the door opens, then the retain command move
     // The reader has the command; the box records the destruction once the transfer's answer is in.
     await t.box.idle();
     const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
-    assert.equal(destroyed.map((a) => a.subject), [OLD_ID]);
+    assert.equal(destroyed.map((a) => a.subject), [oldDocumentTag(t.box.config.pinKey, OLD_ID)]);
   } finally {
     await done(t);
   }
