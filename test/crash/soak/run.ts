@@ -72,7 +72,7 @@ export const MUST_BE_ZERO = ['lost', 'stuck', 'doubleOpenings', 'wrongPerson', '
 
 const CHILD = join(import.meta.dirname, 'child.ts');
 /** The box process as one bundle: it starts in half the CPU time of loading every module through tsx. */
-const BUNDLE = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.cache', 'ausgabebox', 'soak-child.mjs');
+const BUNDLE = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.cache', 'ausgabebox', `soak-child-${process.pid}.mjs`);
 
 async function bundleChild(): Promise<void> {
   const { build } = await import('esbuild');
@@ -330,6 +330,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
   counts.restartMsP50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
   counts.restartMsMax = sorted.at(-1) ?? 0;
   counts.durationS = (performance.now() - t0) / 1000;
+  rmSync(BUNDLE, { force: true });
   if (!opts.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
   return counts;
 }
