@@ -197,7 +197,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
 
     const plan = killPlan(random);
     const childSeed = Math.floor(random() * 2 ** 31);
-    const end = await runChild(dir, run, childSeed, plan, opts.guardMs ?? 30_000);
+    const end = await runChild(dir, run, childSeed, plan, opts.guardMs ?? 10_000);
     counts.kills++;
     if (end.signal === 'SIGKILL') counts.byKind[end.byRunner === 'guard' ? 'guard' : plan.kind]++;
     else {
