@@ -15,6 +15,7 @@ import * as durability from './durability.js';
 import * as fanout from './fanout.js';
 import * as fleet from './fleet.js';
 import * as graphql from './graphql.js';
+import * as groupCommit from './group-commit.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as kiosk from './kiosk.js';
@@ -34,6 +35,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['reader', reader.run],
   ['shredder', shredder.run],
   ['durability', durability.run],
+  ['group-commit', groupCommit.run],
   ['scale', scale.run],
   ['fleet', fleet.run],
   ['console', consolePage.run],
