@@ -67,7 +67,9 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     }
     case 'done': {
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
-      return { heading: error ?? t('done.cancelled'), lines: [t('done.next')], error: null };
+      // Locked: the counter is the way on, so its opening hours are part of the answer.
+      const hours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours: facts.hours })] : [];
+      return { heading: error ?? t('done.cancelled'), lines: [...hours, t('done.next')], error: null };
     }
   }
 }

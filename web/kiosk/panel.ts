@@ -301,8 +301,8 @@ export class Panel {
     const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
     const stepChanged = before?.step !== view.step;
     this.set({ session: view, entry: fresh ? '' : this.state.entry, lostSms: stepChanged ? false : this.state.lostSms });
-    // The countdown is against the box's clock: take it afresh when the warning comes.
-    if (view.warning && !before?.warning) void this.syncClock();
+    // Countdowns run against the box's clock: take it afresh when one starts.
+    if ((view.warning && !before?.warning) || (view.retryAt && view.retryAt !== before?.retryAt)) void this.syncClock();
   }
 
   private async syncClock(): Promise<void> {
