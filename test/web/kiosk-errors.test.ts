@@ -29,6 +29,7 @@ const PORTRAIT = { width: 800, height: 1280 };
 
 /** axe on the screen as it is, in large text, in portrait and both: no violation anywhere. */
 async function checkEverywhere(page: Page, name: string): Promise<void> {
+  const screen = await page.locator('.panel').getAttribute('data-screen');
   const found: string[] = [];
   const look = async (variant: string) => {
     found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
@@ -46,6 +47,7 @@ async function checkEverywhere(page: Page, name: string): Promise<void> {
   // The keypad's Enter must reach the screen, not the text-size button.
   await page.locator('h1').focus();
   assert.equal(found, []);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
 }
 
 const alertText = (page: Page) => page.locator('.alert[role="alert"]').first().textContent();
