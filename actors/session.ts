@@ -1,7 +1,8 @@
-import { defineActor, type Enqueue } from './runtime/define.js';
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
+import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
-import { answer, refuse, type Request } from './runtime/ask.js';
+import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
 import { parseBirthDate } from './domain/dates.js';
@@ -126,7 +127,7 @@ const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingRese
 const answerable = (ctx: SessionCtx): boolean => !CHECKING.has(ctx.step) && !(ctx.step === 'opening' && ctx.compartmentId === null);
 
 /** An input, optionally sent as a request that wants the session's view as its answer. */
-type Asked = { requestId?: string | undefined; replyTo?: string | undefined };
+type Asked = { requestId?: string | undefined; replyTo?: typeof REPLIES | undefined };
 
 const factor = z.enum(['oldId', 'birthDate']);
 
@@ -203,7 +204,7 @@ export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
 };
 
 export function sessionActor(policy: SessionPolicy) {
-  type Enq = Enqueue<SessionCtx, never>;
+  type Enq = BoxEnqueue<SessionCtx, never>;
 
   /**
    * Publishes the session's new view and answers the inputs waiting for it, unless the session
@@ -255,7 +256,7 @@ export function sessionActor(policy: SessionPolicy) {
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
 
-  return defineActor<SessionCtx, SessionEvent>({
+  return defineActor<SessionCtx, SessionEvent, never, BoxOutgoing>({
     kind: 'session',
     messages: SessionMessage,
     transient: true,

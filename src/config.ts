@@ -22,6 +22,10 @@ export interface BoxConfig {
   storage: string;
   /** prefix of this box's keys in a shared store (boxes of a fleet on one Redis need their own) */
   storageNamespace: string;
+  /** scope of the store's atomic claims (compartments, PINs): the storage namespace unless processes serving one box share it */
+  claimNamespace: string;
+  /** start on a Redis that does not fsync every write (appendonly yes + appendfsync always); refused otherwise */
+  storageAllowNonDurable: boolean;
   timeZone: string;
   hours: OpeningHours;
   compartments: CompartmentConfig[];
@@ -83,6 +87,8 @@ export const boxConfigSchema = z.strictObject({
   location: z.string().min(1).optional(),
   storage: z.string().regex(/^(sqlite:\/\/.+|rediss?:\/\/.+|memory:)$/, 'must be sqlite://FILE, redis://HOST:PORT[/DB] or memory:').optional(),
   storageNamespace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"').optional(),
+  claimNamespace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"').optional(),
+  storageAllowNonDurable: z.boolean().optional(),
   timeZone: z.string().refine(validTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
   hoursPreset: z.enum(['duesseldorf', 'always']).optional(),
   hours: z.unknown().optional(),
@@ -115,6 +121,11 @@ export const CONFIG_DOCS: Record<BoxKey, KeyDoc> = {
   location: { doc: 'where the box stands, for SMS texts', default: 'a Düsseldorf citizens\' office' },
   storage: { doc: '`sqlite://FILE`, `redis://HOST:PORT[/DB]` (a fleet) or `memory:`', default: '`sqlite://DATA_DIR/box.sqlite`' },
   storageNamespace: { doc: "prefix of this box's keys in a shared store", default: '`box`' },
+  claimNamespace: { doc: 'scope of the atomic compartment and PIN claims in a shared store; set the same value only on processes serving one box (an active and a standby panel PC)', default: 'the `storageNamespace`' },
+  storageAllowNonDurable: {
+    doc: 'start on a Redis that does not persist every write (without `appendonly yes` and `appendfsync always` the box refuses with `STORAGE_NOT_DURABLE`); a Redis restart can then lose committed state',
+    default: '`false`',
+  },
   timeZone: { doc: 'IANA time zone of the opening hours', default: '`Europe/Berlin`' },
   hoursPreset: { doc: '`duesseldorf` or `always` (a 24/7 room)', default: '`duesseldorf`' },
   hours: { doc: 'a weekly opening-hours table with holidays; wins over `hoursPreset`', default: '—' },
@@ -382,6 +393,8 @@ export function resolveConfig(raw: BoxConfigInput = {}): BoxConfig {
     location: input.location ?? 'Bürgerbüro, Willi-Becker-Allee 7, Düsseldorf',
     storage: input.storage ?? 'sqlite://data/box.sqlite',
     storageNamespace: input.storageNamespace ?? 'box',
+    claimNamespace: input.claimNamespace ?? input.storageNamespace ?? 'box',
+    storageAllowNonDurable: input.storageAllowNonDurable ?? false,
     timeZone: input.timeZone ?? 'Europe/Berlin',
     hours,
     compartments,

@@ -22,7 +22,7 @@ interface Ctx {
 }
 
 /** The panel's flows and checks for `languages`, as one suite with one browser (split over files to run in parallel). */
-export function kioskSuite(name: string, engine: Engine, languages: readonly LanguageId[], firstReference: number): void {
+export function kioskSuite(name: string, engine: Engine, languages: readonly LanguageId[], firstReference: number, options: { production?: boolean } = {}): void {
   const test = suiteNeeding<Ctx>(name, BROWSER, {});
   const SHOTS = process.env.KIOSK_SCREENSHOTS === '1' ? new URL('../../docs/kiosk/', import.meta.url).pathname : null;
   const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -30,7 +30,8 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
 
   test.before(async (ctx) => {
     await ensureWebBuilt();
-    ctx.server = await start(engine, { kioskClients: { '1': ['127.0.0.1'] } });
+    // A production box runs only the page's persisted documents from the panel (src/server/persisted.ts).
+    ctx.server = await start(engine, { kioskClients: { '1': ['127.0.0.1'] }, ...(options.production ? { production: true, harness: false } : {}) });
     ctx.browser = await launchChromium();
     ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 1024 } });
     ctx.spoken = [];

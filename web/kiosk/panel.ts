@@ -1,5 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
-import { request } from '../shared/graphql.js';
+import { request, withPersistedDocuments } from '../shared/graphql.js';
 import type { FrontSlot } from './box-front.js';
 import type { LanguageId, MessageKey } from './messages.js';
 import { OPERATIONS } from './operations.js';
@@ -193,7 +193,7 @@ export class Panel {
   connect(): void {
     if (!this.state.bound) return;
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-    this.client = createClient({
+    this.client = withPersistedDocuments(createClient({
       url,
       lazy: false,
       retryAttempts: Infinity,
@@ -205,7 +205,7 @@ export class Panel {
           if (this.wasUp) this.set({ connection: 'down' });
         },
       },
-    });
+    }));
   }
 
   private async onConnected(): Promise<void> {
