@@ -18,6 +18,7 @@ import * as graphql from './graphql.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as kiosk from './kiosk.js';
+import * as kioskPage from './kiosk-page.js';
 import * as pickups from './pickups.js';
 import * as reader from './reader.js';
 import * as scale from './scale.js';
@@ -29,6 +30,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['fanout', fanout.run],
   ['pickups', pickups.run],
   ['kiosk', kiosk.run],
+  ['kiosk-page', kioskPage.run],
   ['hardware', hardware.run],
   ['reader', reader.run],
   ['shredder', shredder.run],
