@@ -24,7 +24,7 @@ import {
 } from './protocol.js';
 import { acquireLease, type ApplyLease } from './apply-lease.js';
 import { backoff, ensureGroup, fleetClient, sleep, type RedisClient } from './redis.js';
-import { WebhookOutbox, type WebhookConfig } from './webhooks.js';
+import { redisDeliveryQueue, WebhookOutbox, type WebhookConfig } from './webhooks.js';
 
 /** A pickup event as integrations see it live (subscriptions and webhooks). */
 export interface PickupEventPayload {
@@ -166,7 +166,7 @@ export async function startCentral(options: CentralOptions) {
   const leaseMs = options.applyLeaseMs ?? Math.min(2_000, claimIdleMs);
   if (leaseMs > claimIdleMs) throw Object.assign(new Error(`applyLeaseMs (${leaseMs}) must not exceed claimIdleMs (${claimIdleMs})`), { code: 'INVALID_CONFIG' });
 
-  const webhooks = new WebhookOutbox(store.kv, redis, options.webhooks ?? [], { log, raise: raiseAlarm, clear: clearAlarm, now });
+  const webhooks = new WebhookOutbox(store.kv, redisDeliveryQueue(redis), options.webhooks ?? [], { log, raise: raiseAlarm, clear: clearAlarm, now });
 
   // --- consuming -----------------------------------------------------------------------------
   let closed = false;
