@@ -51,7 +51,7 @@ export function healthOf(box: BoxApi): HealthInfo {
   const critical = open.filter((a) => a.severity === 'critical').length;
   const failedActors = box.failures().map((f) => f.actor);
   return {
-    ok: critical === 0 && failedActors.length === 0,
+    ok: critical === 0 && failedActors.length === 0 && box.storageHealthy(),
     openAlarms: open.length,
     criticalAlarms: critical,
     compartmentsOutOfService: box.compartments().filter((c) => !c.inService).length,

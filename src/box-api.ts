@@ -61,6 +61,8 @@ export interface BoxApi {
   alarms(openOnly?: boolean): readonly Readonly<Alarm>[];
   outbox(): Readonly<OutboxCtx>;
   failures(): ActorFailure[];
+  /** false while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE */
+  storageHealthy(): boolean;
   openNow(): boolean;
   nextOpening(): number | null | undefined;
   audit(fromSeq?: number, limit?: number): Promise<AuditRecord[]>;
@@ -72,7 +74,9 @@ export type SessionInputCommand =
   | { type: 'pin'; pin: string }
   | { type: 'factor'; factor: 'oldId' | 'birthDate' }
   | { type: 'birthDate'; birthDate: string }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | { type: 'extend' }
+  | { type: 'lostPin'; phone: string };
 
 export interface CompartmentView {
   id: string;

@@ -22,6 +22,10 @@ export interface BoxConfig {
   storage: string;
   /** prefix of this box's keys in a shared store (boxes of a fleet on one Redis need their own) */
   storageNamespace: string;
+  /** scope of the store's atomic claims (compartments, PINs): the storage namespace unless processes serving one box share it */
+  claimNamespace: string;
+  /** start on a Redis that does not fsync every write (appendonly yes + appendfsync always); refused otherwise */
+  storageAllowNonDurable: boolean;
   timeZone: string;
   hours: OpeningHours;
   compartments: CompartmentConfig[];
@@ -43,6 +47,8 @@ export interface BoxConfig {
   doorLeftOpenMs: number;
   lockPulseMs: number;
   maxFailedAttempts: number;
+  /** new PINs a citizen may ask for at the panel ("I have not received an SMS") per pickup and day */
+  pinResendsPerDay: number;
   throttle: { free: number; baseMs: number; maxMs: number; forgiveMs: number };
   sms: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   /** secret for PIN and number HMACs (hex, ≥ 32 bytes in production) */
@@ -81,6 +87,8 @@ export const boxConfigSchema = z.strictObject({
   location: z.string().min(1).optional(),
   storage: z.string().regex(/^(sqlite:\/\/.+|rediss?:\/\/.+|memory:)$/, 'must be sqlite://FILE, redis://HOST:PORT[/DB] or memory:').optional(),
   storageNamespace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"').optional(),
+  claimNamespace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"').optional(),
+  storageAllowNonDurable: z.boolean().optional(),
   timeZone: z.string().refine(validTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
   hoursPreset: z.enum(['duesseldorf', 'always']).optional(),
   hours: z.unknown().optional(),
@@ -97,6 +105,7 @@ export const boxConfigSchema = z.strictObject({
   doorLeftOpenMs: positive.optional(),
   lockPulseMs: z.number().min(0).max(2_000).optional(),
   maxFailedAttempts: positiveInt.optional(),
+  pinResendsPerDay: z.number().int().min(0).optional(),
   throttle: z.strictObject({ free: z.number().int().min(0), baseMs: positive, maxMs: positive, forgiveMs: positive }).partial().optional(),
   sms: z.strictObject({ maxAttempts: positiveInt, baseDelayMs: positive, maxDelayMs: positive }).partial().optional(),
   pinKey: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -112,6 +121,11 @@ export const CONFIG_DOCS: Record<BoxKey, KeyDoc> = {
   location: { doc: 'where the box stands, for SMS texts', default: 'a Düsseldorf citizens\' office' },
   storage: { doc: '`sqlite://FILE`, `redis://HOST:PORT[/DB]` (a fleet) or `memory:`', default: '`sqlite://DATA_DIR/box.sqlite`' },
   storageNamespace: { doc: "prefix of this box's keys in a shared store", default: '`box`' },
+  claimNamespace: { doc: 'scope of the atomic compartment and PIN claims in a shared store; set the same value only on processes serving one box (an active and a standby panel PC)', default: 'the `storageNamespace`' },
+  storageAllowNonDurable: {
+    doc: 'start on a Redis that does not persist every write (without `appendonly yes` and `appendfsync always` the box refuses with `STORAGE_NOT_DURABLE`); a Redis restart can then lose committed state',
+    default: '`false`',
+  },
   timeZone: { doc: 'IANA time zone of the opening hours', default: '`Europe/Berlin`' },
   hoursPreset: { doc: '`duesseldorf` or `always` (a 24/7 room)', default: '`duesseldorf`' },
   hours: { doc: 'a weekly opening-hours table with holidays; wins over `hoursPreset`', default: '—' },
@@ -131,6 +145,7 @@ export const CONFIG_DOCS: Record<BoxKey, KeyDoc> = {
   doorLeftOpenMs: { doc: 'an open door raises an alarm after this', default: '60000' },
   lockPulseMs: { doc: 'length of the unlock pulse (0–2000)', default: '300' },
   maxFailedAttempts: { doc: 'wrong PINs or second factors before a pickup is locked', default: '5' },
+  pinResendsPerDay: { doc: 'new PINs a citizen may ask for at the panel per pickup and day ("I have not received an SMS"); 0 turns it off', default: '2' },
   throttle: { doc: '`{ free, baseMs, maxMs, forgiveMs }` of the back-off per number and kiosk (one failure forgiven per `forgiveMs`)', default: '`{ free: 3, baseMs: 30000, maxMs: 3600000, forgiveMs: 600000 }`' },
   sms: { doc: '`{ maxAttempts, baseDelayMs, maxDelayMs }` of the SMS outbox retries', default: '`{ maxAttempts: 5, baseDelayMs: 10000, maxDelayMs: 900000 }`' },
   pinKey: { doc: 'secret of the PIN and number HMACs (≥ 32 characters; required in production)', default: 'a development key' },
@@ -378,6 +393,8 @@ export function resolveConfig(raw: BoxConfigInput = {}): BoxConfig {
     location: input.location ?? 'Bürgerbüro, Willi-Becker-Allee 7, Düsseldorf',
     storage: input.storage ?? 'sqlite://data/box.sqlite',
     storageNamespace: input.storageNamespace ?? 'box',
+    claimNamespace: input.claimNamespace ?? input.storageNamespace ?? 'box',
+    storageAllowNonDurable: input.storageAllowNonDurable ?? false,
     timeZone: input.timeZone ?? 'Europe/Berlin',
     hours,
     compartments,
@@ -393,6 +410,7 @@ export function resolveConfig(raw: BoxConfigInput = {}): BoxConfig {
     doorLeftOpenMs: input.doorLeftOpenMs ?? 60_000,
     lockPulseMs: input.lockPulseMs ?? 300,
     maxFailedAttempts: input.maxFailedAttempts ?? 5,
+    pinResendsPerDay: input.pinResendsPerDay ?? 2,
     throttle: { free: 3, baseMs: 30_000, maxMs: 3_600_000, forgiveMs: 600_000, ...input.throttle },
     sms: { maxAttempts: 5, baseDelayMs: 10_000, maxDelayMs: 15 * 60_000, ...input.sms },
     pinKey: input.pinKey ?? DEV_PIN_KEY,

@@ -44,6 +44,11 @@ const worst = (statuses: HealthStatus[]): HealthStatus => (statuses.includes('fa
 
 async function storageCheck(box: Box, sources: HealthSources, time: string): Promise<HealthCheck> {
   if (sources.storage) return { componentType: 'datastore', time, ...(await sources.storage()) };
+  // A store that still answers reads can refuse writes (a full disk): the last commit decides.
+  const fault = box.supervisor.storageFault();
+  if (fault) {
+    return { componentType: 'datastore', status: 'fail', output: `commits fail since ${new Date(fault.since).toISOString()} (${fault.reason}); new work is refused until storage takes writes again`, time };
+  }
   const started = performance.now();
   try {
     await Promise.race([

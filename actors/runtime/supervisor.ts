@@ -1,4 +1,4 @@
-import { DomainError } from '../domain/errors.js';
+import { DomainError, toErrorCode, type ErrorCode } from '../domain/errors.js';
 import { Asks, REPLIES, type Reply } from './ask.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.js';
@@ -8,6 +8,11 @@ import { splitRows, type RowChange } from './rows.js';
 import { Trace, type TraceEntry } from './trace.js';
 import type {
   ActorBehavior,
+  AddressIn,
+  AnyProtocol,
+  AskableTo,
+  MessageTo,
+  Protocol,
   ActorRecord,
   ActorStatus,
   Address,
@@ -91,7 +96,7 @@ export interface SupervisorOptions {
 export interface ActorFailure {
   actor: Address;
   kind: string;
-  code: string;
+  code: ErrorCode;
   at: number;
 }
 
@@ -141,7 +146,7 @@ export const TIMERS = '__timers';
  * Handling a message: pure transition -> persist the new state and timers -> run the effects.
  * An actor handles one message at a time; different actors interleave at their awaits.
  */
-export class Supervisor {
+export class Supervisor<P extends Protocol = AnyProtocol> {
   readonly trace: Trace;
   readonly events = new Hub<BoxEvent>();
   readonly deadLetters = new Hub<DeadLetter>();
@@ -173,9 +178,13 @@ export class Supervisor {
   private probing = false;
   /** committed messages whose handling failed on storage, handled again when it is back */
   private readonly parked: Envelope[] = [];
+  /** actors whose commit failed on storage: told `restarted` when it is back, to reconcile */
+  private readonly stalled = new Set<Address>();
   private storageOk = true;
+  /** why commits fail, since when: what health and the log report */
+  private storageFailure: { code: string; reason: string; since: number } | null = null;
   /** storage failed or recovered: the box refuses or resumes new work, health follows */
-  readonly storage = new Hub<{ healthy: boolean; code?: string; reason?: string }>();
+  readonly storage = new Hub<{ healthy: boolean; code?: ErrorCode; reason?: string }>();
 
   constructor(opts: SupervisorOptions) {
     this.clock = opts.clock;
@@ -199,7 +208,7 @@ export class Supervisor {
    * the message is a dead letter (ACTOR_NOT_FOUND, MESSAGE_NOT_HANDLED, ACTOR_FAILED), when the
    * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
    */
-  ask<T = unknown>(to: Address, message: Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+  ask<T = unknown, A extends AddressIn<P> = AddressIn<P>>(to: A, message: AskableTo<P, A> & Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
     // While storage fails nothing new is taken on: the caller learns it now, not at a timeout.
     if (!this.storageOk) return Promise.reject(new DomainError('STORAGE_UNAVAILABLE', 'storage is unavailable: nothing was changed; retry once the box reports healthy'));
     const requestId = this.asks.nextRequestId();
@@ -279,6 +288,11 @@ export class Supervisor {
     return this.storageOk;
   }
 
+  /** Why commits fail (the backend's reason) and since when; null while storage takes writes. */
+  storageFault(): { code: string; reason: string; since: number } | null {
+    return this.storageFailure ? { ...this.storageFailure } : null;
+  }
+
   /**
    * Checks a message from outside (the harness) against the recipient's message schema before it
    * is delivered: ACTOR_NOT_FOUND for an unknown address, INVALID_MESSAGE (with the issues in
@@ -295,8 +309,19 @@ export class Supervisor {
     if (issues) throw new DomainError('INVALID_MESSAGE', `the ${message.type} message does not fit ${to}: ${issues.join('; ')}`, { issues });
   }
 
-  /** Sends a message from outside the actor system (API, hardware, tests). Returns its id. */
-  send(to: Address, message: Message, from: Address = EXTERNAL, causation: string | null = null): string {
+  /**
+   * Sends a message from outside the actor system (API, hardware, tests). Returns its id. With
+   * the box's protocol, only a message the recipient takes compiles.
+   */
+  send<A extends AddressIn<P>>(to: A, message: MessageTo<P, A> & Message, from: Address = EXTERNAL, causation: string | null = null): string {
+    return this.post(to, message, from, causation);
+  }
+
+  /**
+   * Sends a message no compiler checked: the harness's, after `check`, and tests that feed an
+   * actor a broken message on purpose. Everything else uses `send`.
+   */
+  post(to: Address, message: Message, from: Address = EXTERNAL, causation: string | null = null): string {
     const env = this.envelope(from, to, message, causation);
     this.route(env);
     return env.id;
@@ -331,7 +356,7 @@ export class Supervisor {
     const sleepers = (): number => (this.clock instanceof SimulatedClock ? this.clock.sleepers : 0);
     let quietRounds = 0;
     while (quietRounds < 2) {
-      const busy = this.running > 0 || this.queued > 0 || this.ioInFlight > sleepers();
+      const busy = this.running > 0 || this.queued > 0 || this.flushing || this.ioInFlight > sleepers();
       quietRounds = busy ? 0 : quietRounds + 1;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -567,8 +592,10 @@ export class Supervisor {
       try {
         await this.persistence.commit(merged);
         if (!this.storageOk) {
+          const downMs = this.clock.now() - (this.storageFailure?.since ?? this.clock.now());
           this.storageOk = true;
-          this.log('info', 'storage available again');
+          this.storageFailure = null;
+          this.log('info', 'storage takes writes again: new work accepted', { downMs });
           this.storage.publish({ healthy: true });
           this.resumeParked();
         }
@@ -578,6 +605,7 @@ export class Supervisor {
         const reason = error instanceof Error ? error.message : String(error);
         if (this.storageOk) {
           this.storageOk = false;
+          this.storageFailure = { code, reason, since: this.clock.now() };
           this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
           this.storage.publish({ healthy: false, code, reason });
         }
@@ -646,10 +674,15 @@ export class Supervisor {
     if (code === 'STORAGE_UNAVAILABLE') {
       // Not the actor's fault: it goes back to its committed state without counting a crash, and
       // a committed message it could not handle is handled again once storage is back.
+      // What it had seen must not be lost: a committed message, and its own timers and I/O
+      // outcomes (facts about itself, e.g. a pulse that went out) are handled again once storage
+      // is back; a request from outside was refused with the code and is not. Hardware changes
+      // it missed are read again: the actor hears `restarted` and asks its sensors.
       this.log('error', 'commit failed: actor back to its committed state', { actor: cell.address, message: env.message.type, code });
       this.deadLetters.publish({ envelope: env, reason: 'storage' });
       this.asks.dead(env, 'storage');
-      if (env.durable) this.parked.push(env);
+      if (env.durable || env.from === cell.address) this.parked.push(env);
+      this.stalled.add(cell.address);
       this.probeStorage();
       return;
     }
@@ -728,17 +761,22 @@ export class Supervisor {
   /** Storage is back: messages whose handling failed on it are handled again. */
   private resumeParked(): void {
     for (const env of this.parked.splice(0)) this.route(env);
+    for (const address of this.stalled) {
+      const cell = this.cells.get(address);
+      if (cell?.status === 'active' && cell.behavior.accepts.has('restarted')) {
+        this.enqueue(cell, this.envelope('supervisor', address, { type: 'restarted', code: 'STORAGE_UNAVAILABLE' }, null));
+      }
+    }
+    this.stalled.clear();
   }
 }
 
 /** How often a failed store is tried again. */
 const STORAGE_PROBE_MS = 1_000;
 
-function errorCode(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
-    return (error as { code: string }).code;
-  }
-  return 'ACTOR_CRASHED';
+/** The catalog code an error carries; ACTOR_CRASHED for anything else (a bug, a code outside the catalog). */
+function errorCode(error: unknown): ErrorCode {
+  return toErrorCode(error && typeof error === 'object' && 'code' in error ? error.code : undefined, 'ACTOR_CRASHED');
 }
 
 function describe(op: unknown): string {

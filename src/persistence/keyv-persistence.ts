@@ -29,6 +29,8 @@ export interface Persistence extends ActorPersistence, Claims {
   auditHead(): Promise<{ seq: number; hash: string }>;
   /** the keyv instance, for inspection in tests */
   readonly kv: Keyv;
+  /** a raw statement on the SQLite connection (maintenance and tests); absent on other backends */
+  readonly query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -55,8 +57,20 @@ function canonicalJson(value: unknown): string {
  * - `sqlite://path/to/box.sqlite` (the default) uses @keyv/sqlite with WAL and synchronous=FULL,
  *   so a committed write survives a power cut.
  */
-export async function openPersistence(url: string, options: { namespace?: string } = {}): Promise<Persistence> {
-  const { kv, claims, transaction, disconnect } = await openBackend(url, options.namespace ?? 'box');
+export interface PersistenceOptions {
+  /** prefix of this box's keys in a shared store (default `box`) */
+  namespace?: string;
+  /** scope of the atomic claims (default: the namespace); processes serving one box share it */
+  claimNamespace?: string;
+  /** Redis: start on a server that does not fsync every write (a warning instead of STORAGE_NOT_DURABLE) */
+  allowNonDurable?: boolean;
+  /** where start-up warnings go */
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export async function openPersistence(url: string, options: PersistenceOptions = {}): Promise<Persistence> {
+  const namespace = options.namespace ?? 'box';
+  const { kv, claims, transaction, disconnect, query } = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
   let index: Set<Address> | null = null;
@@ -186,6 +200,7 @@ export async function openPersistence(url: string, options: { namespace?: string
   return {
     kv,
     url,
+    ...(query ? { query } : {}),
     commit,
     saveActor: (address, record, rows) => commit({ actors: [{ address, record, rows }] }),
     deleteActor: (address) => commit({ actors: [{ address, deleted: true }] }),
@@ -255,6 +270,7 @@ interface Backend {
   claims: Claims;
   /** runs `fn` as one atomic commit where the backend supports it */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
   disconnect(): Promise<void>;
 }
 
@@ -271,10 +287,12 @@ const json = { serialize: JSON.stringify, deserialize: JSON.parse };
  *   (`INSERT … ON CONFLICT DO NOTHING RETURNING`).
  * - `redis://HOST:PORT` through @keyv/redis for a fleet; claims are `SET key owner NX`.
  */
-async function openBackend(url: string, namespace: string): Promise<Backend> {
+async function openBackend(url: string, namespace: string, options: PersistenceOptions & { claimNamespace: string }): Promise<Backend> {
+  // Claims are scoped: two boxes on one store (a fleet on one Redis) never block each other.
+  const claimKey = (key: string) => `claim:${options.claimNamespace}:${key}`;
   if (url === 'memory:' || url === 'memory') {
     const held = new Map<string, string>();
-    const kv = new Keyv({ namespace, ...json });
+    const kv = new Keyv({ namespace, ...json, throwOnErrors: true });
     return {
       kv,
       transaction: direct,
@@ -297,6 +315,26 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const { KeyvSqlite } = await import('@keyv/sqlite');
     const store = new KeyvSqlite({ uri: url, busyTimeout: 5_000 });
+    // A damaged file is refused before anything reads from it: running on it would lose or
+    // revive pickups silently.
+    let verdict: string;
+    try {
+      const rows = (await store.query('PRAGMA quick_check')) as Array<Record<string, string>>;
+      verdict = rows.map((r) => Object.values(r)[0]).join('; ');
+    } catch (error) {
+      verdict = error instanceof Error ? error.message : String(error);
+    }
+    if (verdict !== 'ok') {
+      await store.disconnect().catch(() => {});
+      throw Object.assign(
+        new Error(
+          `the database ${file} is damaged (${verdict.slice(0, 300)}); the box does not start on it. ` +
+            `Keep the file, restore the last backup, or recover what is readable with ` +
+            `\`sqlite3 ${file} ".recover" | sqlite3 recovered.sqlite\`, check it with \`npm run audit:verify -- --storage sqlite://recovered.sqlite\`, then start on it`,
+        ),
+        { code: 'STORAGE_DAMAGED' },
+      );
+    }
     // Durability: WAL journal and a full fsync on every commit. keyv has no option for this, so
     // the pragmas go through the adapter's own query function on the same connection.
     await store.query('PRAGMA journal_mode = WAL');
@@ -304,9 +342,10 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
     // Deleted rows (an outbox SMS with its PIN, purged personal data) are overwritten, not left in free pages.
     await store.query('PRAGMA secure_delete = ON');
     await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
-    const kv = new Keyv({ store, namespace, ...json });
+    const kv = new Keyv({ store, namespace, ...json, throwOnErrors: true });
     return {
       kv,
+      query: (sql, ...params) => store.query(sql, ...params),
       async transaction(fn) {
         await store.query('BEGIN IMMEDIATE');
         try {
@@ -323,13 +362,13 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
           // Inserted, or already ours (the no-op update then returns the row): one atomic statement.
           const rows = (await store.query(
             'INSERT INTO claims(key, owner) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET owner = owner WHERE claims.owner = excluded.owner RETURNING key',
-            key,
+            claimKey(key),
             owner,
           )) as unknown[];
           return rows.length === 1;
         },
         async release(key, owner) {
-          await store.query('DELETE FROM claims WHERE key = ? AND owner = ?', key, owner);
+          await store.query('DELETE FROM claims WHERE key = ? AND owner = ?', claimKey(key), owner);
         },
       },
       disconnect: () => kv.disconnect(),
@@ -337,30 +376,111 @@ async function openBackend(url: string, namespace: string): Promise<Backend> {
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const { default: KeyvRedis } = await import('@keyv/redis');
-    const store = new KeyvRedis(url, { namespace, throwOnErrors: true, connectionTimeout: 5_000 });
-    const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json });
-    const client = (await store.getClient()) as unknown as {
-      set(key: string, value: string, opts: { NX: true }): Promise<string | null>;
-      get(key: string): Promise<string | null>;
-      eval(script: string, opts: { keys: string[]; arguments: string[] }): Promise<unknown>;
-    };
+    const { createClient } = await import('@redis/client');
+    // Fail fast while Redis is away instead of hanging: no offline queue (a command while
+    // disconnected is refused at once), a timeout on every command, and reconnecting in the
+    // background so the box's storage probe finds Redis again when it returns.
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
+      socket: { connectTimeout: REDIS_COMMAND_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) },
+    });
+    let lastError = '';
+    client.on('error', (error: Error) => {
+      // Reported once per kind of failure; every failed commit is logged by the supervisor.
+      if (error.message !== lastError) options.log?.('warn', 'redis connection error', { reason: error.message });
+      lastError = error.message;
+    });
+    client.on('ready', () => {
+      lastError = '';
+    });
+    try {
+      await connectWithin(client, REDIS_COMMAND_TIMEOUT_MS);
+    } catch (error) {
+      await client.destroy();
+      throw Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
+    }
+    try {
+      await checkRedisDurability(client, url, options);
+    } catch (error) {
+      await client.destroy();
+      throw error;
+    }
+    const store = new KeyvRedis(client as never, { namespace, throwOnErrors: true, connectionTimeout: REDIS_COMMAND_TIMEOUT_MS });
+    store.on('error', () => {}); // the client's own listener above reports it
+    const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
     return {
       kv,
       // Redis has no multi-key transaction through keyv: each key is written on its own.
       transaction: direct,
       claims: {
         async claimOnce(key, owner) {
-          if ((await client.set(`claim:${key}`, owner, { NX: true })) === 'OK') return true;
+          if ((await client.set(claimKey(key), owner, { NX: true })) === 'OK') return true;
           // Held already: ours if we are the holder (a claim once set only changes by release).
-          return (await client.get(`claim:${key}`)) === owner;
+          return (await client.get(claimKey(key))) === owner;
         },
         async release(key, owner) {
           // compare-and-delete in one atomic script
-          await client.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", { keys: [`claim:${key}`], arguments: [owner] });
+          await client.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end", { keys: [claimKey(key)], arguments: [owner] });
         },
       },
-      disconnect: () => store.disconnect(),
+      disconnect: async () => {
+        if (client.isOpen) await client.close().catch(() => client.destroy());
+      },
     };
   }
   throw Object.assign(new Error(`unsupported storage URL "${url}" (use sqlite://FILE, redis://HOST:PORT or memory:)`), { code: 'INVALID_CONFIG' });
+}
+
+/** A Redis command (and a connection attempt) that takes longer fails with STORAGE_UNAVAILABLE. */
+const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/** What the start-up checks need of a Redis client. */
+interface RedisClient {
+  connect(): Promise<unknown>;
+  configGet(parameter: string): Promise<unknown>;
+}
+
+async function connectWithin(client: RedisClient, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.connect(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * A Redis that does not write every command to its append-only file with an fsync loses committed
+ * state when it restarts (with its default configuration, everything since the last snapshot):
+ * compartments holding documents would come back free. Refused unless the operator said otherwise.
+ */
+async function checkRedisDurability(client: RedisClient, url: string, options: PersistenceOptions): Promise<void> {
+  let appendonly = '?';
+  let appendfsync = '?';
+  let unknown = '';
+  try {
+    const got = (await client.configGet('append*')) as Record<string, string>;
+    appendonly = got.appendonly ?? '?';
+    appendfsync = got.appendfsync ?? '?';
+  } catch (error) {
+    // CONFIG may be renamed or forbidden on a managed server: then durability cannot be checked.
+    unknown = (error as Error).message;
+  }
+  if (appendonly === 'yes' && appendfsync === 'always') return;
+  const found = unknown ? `CONFIG GET is refused (${unknown}), so durability cannot be checked` : `appendonly is "${appendonly}" and appendfsync is "${appendfsync}"`;
+  const text =
+    `Redis at ${redactUrl(url)} does not persist every write: ${found}. A Redis restart would lose committed pickups and show ` +
+    `compartments holding documents as free. Run it with --appendonly yes --appendfsync always (redis.conf: appendonly yes, appendfsync always)`;
+  if (options.allowNonDurable) {
+    options.log?.('warn', `${text}; starting anyway because storageAllowNonDurable is set`, { appendonly, appendfsync });
+    return;
+  }
+  throw Object.assign(new Error(`${text}, or set storageAllowNonDurable: true to accept the risk`), { code: 'STORAGE_NOT_DURABLE' });
 }

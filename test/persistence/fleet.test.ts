@@ -16,7 +16,8 @@ import { startRedis } from './redis-server.js';
 
 async function twoBoxes(storage: string) {
   const clock = new SimulatedClock(MONDAY_10AM);
-  const config = { storage, compartments: demoCompartments(4), lockPulseMs: 0, name: 'Holthausen' };
+  // Separate namespaces for their state, one claim scope: they serve the same compartments.
+  const config = { storage, compartments: demoCompartments(4), lockPulseMs: 0, name: 'Holthausen', claimNamespace: 'holthausen' };
   const a = await createBox({ ...config, storageNamespace: 'panel-a' }, { clock });
   const b = await createBox({ ...config, storageNamespace: 'panel-b' }, { clock });
   return { a, b };

@@ -21,9 +21,14 @@ export const freePort = () =>
     });
   });
 
-/** Starts a durable redis-server (AOF, fsync always) on `port` with its data in `dir`; resolves once it accepts connections. */
-export async function launchRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], {
+/**
+ * Starts a redis-server on `port` with its data in `dir`; resolves once it accepts connections.
+ * Durable (AOF, fsync always) unless `durable: false`, which gives Redis' own defaults for
+ * persistence (no AOF: what the box refuses unless told otherwise).
+ */
+export async function launchRedis(port: number, dir: string, options: { durable?: boolean } = {}): Promise<ChildProcess> {
+  const persistence = options.durable === false ? [] : ['--save', '', '--appendonly', 'yes', '--appendfsync', 'always'];
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...persistence], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -39,13 +44,13 @@ export async function launchRedis(port: number, dir: string): Promise<ChildProce
   return child;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: { durable?: boolean } = {}): Promise<RedisServer> {
   if (spawnSync('redis-server', ['--version']).status !== 0) {
     throw new Error('the Redis backend tests need a real redis-server on PATH (Debian: apt-get install redis-server); .ci/run installs it');
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-redis-'));
-  const child = await launchRedis(port, dir);
+  const child = await launchRedis(port, dir, options);
   return {
     url: `redis://127.0.0.1:${port}`,
     async stop() {

@@ -1,0 +1,157 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as assert from 'uvu/assert';
+import { DomainError } from '../../actors/domain/errors.js';
+import { healthDocument } from '../../src/health.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { answerBirthDate, authenticate, lastPin, readyPickup, register, testBox } from '../helpers.js';
+import { REDIS, suiteNeeding } from '../support/requires.js';
+import { freePort, launchRedis, startRedis } from './redis-server.js';
+
+// The box on a real redis-server: a server that would lose writes on restart is refused unless
+// the operator says otherwise; an outage fails requests at once with STORAGE_UNAVAILABLE and
+// fails health, and the box takes work again when Redis returns; claims of two boxes on one
+// server are kept apart.
+
+const test = suiteNeeding('storage on Redis', [REDIS]);
+
+const codeOf = async (p: Promise<unknown>): Promise<string | null> => {
+  try {
+    await p;
+    return null;
+  } catch (error) {
+    return error instanceof DomainError ? error.code : String((error as { code?: unknown }).code ?? error);
+  }
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a Redis without an fsynced append-only file is refused with STORAGE_NOT_DURABLE, saying how to run it', async () => {
+  const redis = await startRedis({ durable: false });
+  try {
+    let error: unknown = null;
+    try {
+      await testBox({ storage: redis.url });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error, 'the box did not start');
+    assert.is((error as { code?: string }).code, 'STORAGE_NOT_DURABLE');
+    assert.match((error as Error).message, /appendonly is "no"/);
+    assert.match((error as Error).message, /--appendonly yes --appendfsync always/);
+    assert.match((error as Error).message, /storageAllowNonDurable/);
+  } finally {
+    await redis.stop();
+  }
+});
+
+test('with storageAllowNonDurable the box starts on it, with a warning in the log', async () => {
+  const redis = await startRedis({ durable: false });
+  const logs: Array<{ level: string; msg: string }> = [];
+  try {
+    const t = await testBox({ storage: redis.url, storageAllowNonDurable: true }, { log: (level, msg) => logs.push({ level, msg }) });
+    await register(t.box, 'V-ND-1');
+    assert.ok(t.box.pickup('V-ND-1'));
+    const warning = logs.find((l) => l.level === 'warn' && /does not persist every write/.test(l.msg));
+    assert.ok(warning, 'a warning says the store is not durable');
+    assert.match(warning!.msg, /storageAllowNonDurable/);
+    await t.box.close();
+  } finally {
+    await redis.stop();
+  }
+});
+
+test('Redis stopped mid-pickup: requests fail at once with STORAGE_UNAVAILABLE, health fails; when Redis returns the pickup goes on and nothing is lost', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-redis-outage-'));
+  let server: ChildProcess = await launchRedis(port, dir);
+  const stop = async () => {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  };
+  const logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }> = [];
+  const t = await testBox({ storage: `redis://127.0.0.1:${port}` }, { log: (level, msg, fields) => logs.push({ level, msg, ...(fields ? { fields } : {}) }) });
+  let closed = false;
+  try {
+    const { pin, compartmentId } = await readyPickup(t, 'V-OUT-1');
+    await register(t.box, 'V-OUT-2');
+
+    await stop();
+    const started = performance.now();
+    assert.is(await codeOf(t.box.startSession()), 'STORAGE_UNAVAILABLE', 'the kiosk is told at once');
+    const firstMs = performance.now() - started;
+    assert.ok(firstMs < 2_500, `the first refused request took ${Math.round(firstMs)} ms (no hanging)`);
+    const again = performance.now();
+    assert.is(await codeOf(register(t.box, 'V-OUT-3')), 'STORAGE_UNAVAILABLE', 'new work is refused');
+    assert.ok(performance.now() - again < 100, 'while storage fails, refused without trying');
+    assert.is(t.box.storageHealthy(), false);
+    const down = await healthDocument(t.box);
+    assert.is(down.status, 'fail', 'health fails');
+    assert.is(down.checks['storage:responseTime']![0]!.status, 'fail');
+    assert.ok(logs.some((l) => l.level === 'error' && /storage failed/.test(l.msg)), 'the log says storage failed');
+
+    server = await launchRedis(port, dir);
+    // The client reconnects in the background; the box's probe (every second of its clock) finds it.
+    for (let i = 0; i < 100 && !t.box.storageHealthy(); i++) {
+      await sleep(100);
+      await t.box.advance(1_000);
+    }
+    assert.is(t.box.storageHealthy(), true, 'storage is back within 10 s');
+    assert.is((await healthDocument(t.box)).checks['storage:responseTime']![0]!.status === 'fail', false, 'health passes storage again');
+    assert.ok(t.box.pickup('V-OUT-2'), 'the acknowledged registration is still there');
+
+    // The pickup goes on: the citizen's PIN opens the compartment.
+    const sessionId = await authenticate(t, pin);
+    await answerBirthDate(t, sessionId);
+    assert.ok(['unlocking', 'open'].includes(t.box.compartment(compartmentId)!.state), 'the door is unlocked for the citizen');
+    assert.is(lastPin(t), pin, 'no second PIN was needed');
+    await t.box.close();
+    closed = true;
+
+    // A restart finds both pickups (Redis kept them on disk across its own restart).
+    const restarted = await testBox({ storage: `redis://127.0.0.1:${port}` });
+    assert.ok(restarted.box.pickup('V-OUT-1'));
+    assert.ok(restarted.box.pickup('V-OUT-2'));
+    assert.is(restarted.box.pickup('V-OUT-3'), undefined, 'the refused one was not half-written');
+    await restarted.box.close();
+  } finally {
+    if (!closed) await t.box.close().catch(() => {});
+    await stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a box cannot start while Redis does not answer: STORAGE_UNAVAILABLE within seconds', async () => {
+  const port = await freePort();
+  const started = performance.now();
+  assert.is(await codeOf(openPersistence(`redis://127.0.0.1:${port}`)), 'STORAGE_UNAVAILABLE');
+  assert.ok(performance.now() - started < 5_000);
+});
+
+test('two boxes with the same name on one Redis (own namespaces) do not block each other: both get compartment A01', async () => {
+  const redis = await startRedis();
+  try {
+    const config = { storage: redis.url, name: 'Ausgabebox', compartments: [{ id: 'A01', size: 'M' as const, accessible: false }] };
+    const a = await testBox({ ...config, storageNamespace: 'bilk' });
+    const b = await testBox({ ...config, storageNamespace: 'benrath' });
+    try {
+      await register(a.box, 'V-BILK-1');
+      await register(b.box, 'V-BENRATH-1');
+      assert.is((await a.box.loadPickup('V-BILK-1', 'anna')).compartmentId, 'A01');
+      assert.is(await codeOf(b.box.loadPickup('V-BENRATH-1', 'ben')), null, 'the other box claimed its own A01');
+      assert.is(b.box.pickup('V-BENRATH-1')!.compartmentId, 'A01');
+      // Within one box the claim still holds: a second pickup finds no compartment.
+      await register(a.box, 'V-BILK-2');
+      assert.is(await codeOf(a.box.loadPickup('V-BILK-2', 'anna')), 'NO_FITTING_COMPARTMENT');
+    } finally {
+      await a.box.close();
+      await b.box.close();
+    }
+  } finally {
+    await redis.stop();
+  }
+});
+
+test.run();
