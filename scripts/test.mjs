@@ -2,7 +2,8 @@
 // two at a time, so a file that aborts (process.exit, an uncaught error, uvu's "Exiting early")
 // is reported by name as failed while every other file still runs and counts.
 //
-//   node scripts/test.mjs [dir] [pattern]      pattern: a regex on the path below dir
+//   node scripts/test.mjs [dir] [pattern]      pattern: a regex on the path below dir; only test
+//                                               files (*.test.ts) ever run, whatever it matches
 //   TEST_JOBS=n                                 how many files run at once (default 2)
 //   TEST_FILE_TIMEOUT_MS=n                      a file still running after this is killed and failed
 //
@@ -24,6 +25,8 @@ const timingsFile = join(root, 'node_modules', '.cache', 'ausgabebox', 'test-dur
 const [dirArg = 'test', patternArg = '\\.test\\.[cm]?[jt]s$'] = process.argv.slice(2);
 const dir = resolve(dirArg);
 const pattern = new RegExp(patternArg, 'i');
+// A helper beside the tests (a child process' script, a rig) is never run as a test file.
+const TEST_FILE = /\.test\.[cm]?[jt]s$/i;
 const jobs = Math.max(1, Number(process.env.TEST_JOBS) || Math.min(2, availableParallelism()));
 const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 600_000;
 
@@ -35,7 +38,7 @@ function findTests(base) {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const full = join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (pattern.test(relative(base, full).split('\\').join('/'))) found.push(full);
+      else if (TEST_FILE.test(entry.name) && pattern.test(relative(base, full).split('\\').join('/'))) found.push(full);
     }
   };
   if (statSync(base).isFile()) return [base];

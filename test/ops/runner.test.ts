@@ -105,6 +105,21 @@ test.run();
   }
 });
 
+test('a pattern that matches a helper beside the tests runs only the test files', async () => {
+  const dir = tree({
+    'a/passing.test.ts': passing,
+    'a/passing-child.ts': `throw new Error('a helper script: never run as a test file');\n`,
+  });
+  try {
+    const run = await runner([dir, 'passing'], newcomer());
+    assert.is(run.code, 0, run.out);
+    assert.is(run.lines.at(-1), '2 passed, 0 failed, 0 skipped', run.out);
+    assert.not.match(run.out, /passing-child/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('with CI=true a missing program is a failure, not a skip', async () => {
   const dir = tree({
     'skipping.test.ts': `import { suiteNeeding } from ${JSON.stringify(requires)};
