@@ -1,3 +1,4 @@
+import type { BoxOutgoing } from './protocol.js';
 import type { ErrorCode } from './domain/errors.js';
 import { answer, refuse, requestOf } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
@@ -38,7 +39,7 @@ export type AlarmsEvent = z.infer<typeof AlarmsMessage>;
 
 const KEEP_CLOSED = 500;
 
-export const alarmsActor = defineActor<AlarmsCtx, AlarmsEvent>({
+export const alarmsActor = defineActor<AlarmsCtx, AlarmsEvent, never, BoxOutgoing>({
   kind: 'alarms',
     messages: AlarmsMessage,
   init: () => ({ seq: 0, alarms: [] }),

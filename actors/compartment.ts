@@ -1,5 +1,6 @@
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { answer, refuse, requestOf } from './runtime/ask.js';
-import { defineActor, type Enqueue } from './runtime/define.js';
+import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { ALARMS, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
@@ -72,13 +73,17 @@ export const CompartmentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('service.set'), inService: z.boolean(), by: z.string(), reason: z.string(), ...maybeAsked }),
   z.object({ type: z.literal('board.status'), ok: z.boolean(), code: errorCode.optional() }),
   z.object({ type: z.literal('fault.clear'), by: z.string(), ...maybeAsked }),
-  z.object({ type: z.literal('door.reconciled'), door }),
+  /**
+   * The door as read after a restart. `pulsedBeforeStop`: the unlock that had pulsed before the
+   * process stopped, whose door changes since then went unseen.
+   */
+  z.object({ type: z.literal('door.reconciled'), door, pulsedBeforeStop: z.string().nullable().optional() }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted') }),
 ]);
 export type CompartmentEvent = z.infer<typeof CompartmentMessage>;
 
-export type CompartmentIo = { kind: 'pulse'; opId: string; compartment: string } | { kind: 'readDoor'; compartment: string };
+export type CompartmentIo = { kind: 'pulse'; opId: string; compartment: string } | { kind: 'readDoor'; compartment: string; pulsedBeforeStop?: string | null };
 
 export interface CompartmentTimings {
   /** the door must be opened within this time after the pulse (DESIGN: 30 s) */
@@ -100,10 +105,10 @@ export interface CompartmentHardware {
 }
 
 export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHardware) {
-  const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: Enqueue<CompartmentCtx, CompartmentIo>) => {
+  const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>) => {
     enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
   };
-  return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo>({
+  return defineActor<CompartmentCtx, CompartmentEvent, CompartmentIo, BoxOutgoing>({
     kind: 'compartment',
     messages: CompartmentMessage,
     init: (input: CompartmentInput) => ({
@@ -269,8 +274,12 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.
-      recovered: (ctx, e, enq) => {
-        askTheDoor(ctx, e, enq);
+      recovered: (ctx, _e, enq) => {
+        // An unlock restored with its pulse done was pulsed by the stopped process. (One that a
+        // redelivered message started in this process cannot have pulsed yet: its pulse's outcome
+        // is queued behind this message.)
+        const pulsedBeforeStop = ctx.state === 'unlocking' && ctx.op?.pulsedAt != null ? ctx.op.id : null;
+        enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id, pulsedBeforeStop } });
         // The registry checks what this compartment holds against its own record.
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.report', compartmentId: ctx.id, pickupId: ctx.pickupId, state: ctx.state } });
       },
@@ -286,9 +295,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             enq.emit.send({ to: REGISTRY, message: { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
             return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now };
           }
-          if (ctx.op.pulsedAt === null) {
+          if (ctx.op.pulsedAt === null || e.pulsedBeforeStop === ctx.op.id) {
             // Intent without a known outcome and the door shut: we cannot tell whether the pulse
-            // went out. Staff decides; never a second automatic opening.
+            // went out or, after the process stopped, whether the door opened and shut again
+            // while nobody watched it (a document put in or taken out). Staff decides; never a
+            // second automatic opening, and a compartment that may hold a document is not given out.
             enq.emit.cancel({ key: 'window' });
             enq.emit.audit({ entry: { action: 'unlock.interrupted', subject: ctx.id, detail: { op: ctx.op.id } } });
             const what = ctx.op.purpose === 'collect' ? ': if the document is still inside, clear the fault and the citizen\'s PIN works again; if it is gone, cancel the pickup' : ctx.op.purpose === 'load' ? ': if a document is inside, take it out before clearing the fault, then load again' : '';
@@ -306,7 +317,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
     },
     async io(op) {
-      if (op.kind === 'readDoor') return { type: 'door.reconciled', door: await hw.door(op.compartment) };
+      if (op.kind === 'readDoor') return { type: 'door.reconciled', door: await hw.door(op.compartment), pulsedBeforeStop: op.pulsedBeforeStop ?? null };
       try {
         await hw.pulse(op.compartment);
         return { type: 'pulse.done', opId: op.opId };

@@ -1,8 +1,9 @@
+import type { BoxOutgoing } from './protocol.js';
 import { z } from 'zod';
 import { answer, refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { isOpen, nextOpening, type OpeningHours } from './domain/hours.js';
-import { request, sessionAddress } from './messages.js';
+import { errorCode, request, sessionAddress } from './messages.js';
 
 /**
  * The panel: starts one session at a time, and none outside the opening hours.
@@ -20,14 +21,14 @@ export interface KioskCtx {
 export const KioskMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session.start'), ...request }),
   z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
-  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: z.string() }),
+  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: errorCode }),
   z.object({ type: z.literal('headphones.changed'), plugged: z.boolean() }),
   z.object({ type: z.literal('recovered') }),
 ]);
 export type KioskEvent = z.infer<typeof KioskMessage>;
 
 export function kioskActor(hours: OpeningHours) {
-  return defineActor<KioskCtx, KioskEvent>({
+  return defineActor<KioskCtx, KioskEvent, never, BoxOutgoing>({
     kind: 'kiosk',
     messages: KioskMessage,
     init: (input: { id: string }) => ({ id: input.id, seq: 0, active: null }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from './domain/errors.js';
+import { REPLIES } from './runtime/ask.js';
 
 /**
  * Shared vocabulary between actors: addresses and the small records that cross actor boundaries.
@@ -9,9 +10,9 @@ import { ERRORS, type ErrorCode } from './domain/errors.js';
 /** A catalog code inside a message. */
 export const errorCode = z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]);
 /** The fields of a message sent with `ask` (required: the actor always answers). */
-export const request = { requestId: z.string(), replyTo: z.string() };
+export const request = { requestId: z.string(), replyTo: z.literal(REPLIES) };
 /** The same, for messages that may be sent with `ask` or told. */
-export const maybeAsked = { requestId: z.string().optional(), replyTo: z.string().optional() };
+export const maybeAsked = { requestId: z.string().optional(), replyTo: z.literal(REPLIES).optional() };
 
 export const REGISTRY = 'registry';
 export const ALARMS = 'alarms';
@@ -20,9 +21,9 @@ export const READER = 'reader/1';
 export const SHREDDER = 'shredder/1';
 /** the after-hours room's door (only where the layout has one) */
 export const ROOM_DOOR = 'door/room';
-export const compartmentAddress = (id: string): string => `compartment/${id}`;
-export const sessionAddress = (id: string): string => `session/${id}`;
-export const kioskAddress = (id: string): string => `kiosk/${id}`;
+export const compartmentAddress = (id: string): `compartment/${string}` => `compartment/${id}`;
+export const sessionAddress = (id: string): `session/${string}` => `session/${id}`;
+export const kioskAddress = (id: string): `kiosk/${string}` => `kiosk/${id}`;
 
 export const SIZES = ['S', 'M', 'L', 'XL'] as const;
 export type Size = (typeof SIZES)[number];
@@ -51,6 +52,10 @@ export const alarmRaiseSchema = z.object({
   text: z.string(),
 });
 export type AlarmRaise = z.infer<typeof alarmRaiseSchema>;
+
+/** The outbox tells the registry that the SMS carrying a PIN is committed (sent as the SMS's `ack`). */
+export const pinQueuedSchema = z.object({ type: z.literal('pin.queued'), pickupId: z.string(), serial: z.number() });
+export type PinQueued = z.infer<typeof pinQueuedSchema>;
 
 export const alarmClearSchema = z.object({ type: z.literal('alarm.clear'), key: z.string() });
 export type AlarmClear = z.infer<typeof alarmClearSchema>;

@@ -1,6 +1,8 @@
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { z } from 'zod';
-import { defineActor, type Enqueue } from './runtime/define.js';
-import { ALARMS, clear, raise } from './messages.js';
+import { toErrorCode } from './domain/errors.js';
+import { defineActor } from './runtime/define.js';
+import { ALARMS, REGISTRY, clear, errorCode, pinQueuedSchema, raise } from './messages.js';
 import type { SmsGateway } from '../drivers/ports.js';
 
 /**
@@ -31,9 +33,10 @@ export const DELIVERED_KEPT_MS = 60 * 24 * 60 * 60 * 1000;
 
 /** Everything the SMS outbox takes, as a runtime schema. */
 export const OutboxMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sms.enqueue'), id: z.string(), to: z.string(), text: z.string(), ack: z.object({ to: z.string(), message: z.looseObject({ type: z.string() }) }).optional() }),
+  z.object({ type: z.literal('sms.enqueue'), id: z.string(), to: z.string(), text: z.string(), ack: z.object({ to: z.literal(REGISTRY), message: pinQueuedSchema }).optional() }),
   z.object({ type: z.literal('sms.sent'), id: z.string() }),
-  z.object({ type: z.literal('sms.failed'), id: z.string(), code: z.string() }),
+  /** `code` from the catalog; `reason` is the gateway's own word for it (e.g. SMS_GATEWAY_HTTP_503) */
+  z.object({ type: z.literal('sms.failed'), id: z.string(), code: errorCode, reason: z.string().optional() }),
   z.object({ type: z.literal('sms.retry'), id: z.string() }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted') }),
@@ -49,12 +52,12 @@ export interface OutboxPolicy {
 }
 
 export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
-  const resendDue = (ctx: OutboxCtx, e: { now: number }, enq: Enqueue<OutboxCtx, OutboxIo>) => {
+  const resendDue = (ctx: OutboxCtx, e: { now: number }, enq: BoxEnqueue<OutboxCtx, OutboxIo>) => {
     for (const entry of Object.values(ctx.pending)) {
       if (entry.nextAt <= e.now) enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
     }
   };
-  return defineActor<OutboxCtx, OutboxEvent, OutboxIo>({
+  return defineActor<OutboxCtx, OutboxEvent, OutboxIo, BoxOutgoing>({
     kind: 'outbox',
     messages: OutboxMessage,
     init: () => ({ pending: {}, delivered: {}, sentCount: 0, failedCount: 0 }),
@@ -83,7 +86,7 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
         const delay = Math.min(policy.baseDelayMs * 2 ** (entry.attempts - 1), policy.maxDelayMs);
         const giveUp = entry.attempts >= policy.maxAttempts && !entry.failed;
         if (giveUp) {
-          enq.emit.send({ to: ALARMS, message: raise(`sms:${e.id}`, 'SMS_UNDELIVERABLE', 'warning', 'outbox', `SMS ${e.id} failed ${entry.attempts} times (${e.code}); still retrying`) });
+          enq.emit.send({ to: ALARMS, message: raise(`sms:${e.id}`, 'SMS_UNDELIVERABLE', 'warning', 'outbox', `SMS ${e.id} failed ${entry.attempts} times (${e.reason ?? e.code}); still retrying`) });
         }
         // Keep retrying (slowly) after the alarm: a PIN that never arrives is worse than a late one.
         enq.emit.schedule({ key: `retry:${e.id}`, at: e.now + delay, message: { type: 'sms.retry', id: e.id } });
@@ -106,7 +109,7 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
         return { type: 'sms.sent', id: op.id };
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        return { type: 'sms.failed', id: op.id, code: typeof code === 'string' ? code : 'SMS_FAILED' };
+        return { type: 'sms.failed', id: op.id, code: toErrorCode(code, 'SMS_GATEWAY_UNAVAILABLE'), ...(typeof code === 'string' ? { reason: code } : {}) };
       }
     },
   });

@@ -1,3 +1,4 @@
+import type { BoxOutgoing } from './protocol.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
@@ -56,7 +57,7 @@ export type ReaderIo =
 const usable = (ctx: ReaderCtx): boolean => ctx.shredderAvailable && ctx.connected !== false;
 
 export function readerActor(port: CardReaderPort) {
-  return defineActor<ReaderCtx, ReaderEvent, ReaderIo>({
+  return defineActor<ReaderCtx, ReaderEvent, ReaderIo, BoxOutgoing>({
     kind: 'reader',
     messages: ReaderMessage,
     init: () => ({ state: 'idle', sessionId: null, mrz: null, shredderAvailable: true, reads: 0 }),

@@ -1,6 +1,9 @@
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
+import type { OutboxEvent } from './outbox.js';
+import type { SessionEvent } from './session.js';
 import { z } from 'zod';
-import { answer, refuse } from './runtime/ask.js';
-import { defineActor, type Enqueue } from './runtime/define.js';
+import { answer, refuse, type Request } from './runtime/ask.js';
+import { defineActor } from './runtime/define.js';
 import {
   ALARMS,
   OUTBOX,
@@ -12,6 +15,7 @@ import {
   sessionAddress,
   SIZES,
   errorCode,
+  pinQueuedSchema,
   purposeSchema,
   request,
   type Cause,
@@ -73,6 +77,8 @@ export interface Pickup {
   endedAt: number | null;
   purgeAt: number | null;
   personalDataDeleted: boolean;
+  /** new PINs asked for at the panel on `day` (local date) */
+  resends?: { day: string; count: number };
 }
 
 export interface CompartmentSlot {
@@ -80,6 +86,13 @@ export interface CompartmentSlot {
   accessible: boolean;
   available: boolean;
   pickupId: string | null;
+  /**
+   * The owner of this box's claim on the compartment in the shared store. Kept after the slot is
+   * freed until the store confirms the release (`compartment.released`): a release the process
+   * died before carrying out is carried out again at recovery, so no claim of an ended pickup
+   * keeps the compartment from ever being assigned again. (Absent in state saved before.)
+   */
+  claimedBy?: string | null;
 }
 
 /**
@@ -118,6 +131,8 @@ export interface RegistryPolicy {
   throttleForgiveMs: number;
   /** how long a passed PIN check holds a pickup for its session */
   claimMs: number;
+  /** new PINs a citizen may ask for at the panel, per pickup and local day */
+  pinResendsPerDay?: number;
   timeZone: string;
   /** text for SMS: where the box is, and when it is open */
   location: string;
@@ -132,7 +147,6 @@ export interface RegistryCrypto {
   generatePin(): string;
 }
 
-type Request = { requestId: string; replyTo: string };
 
 const registerInput = z.object({
   reference: z.string(),
@@ -154,11 +168,13 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.reissuePin'), reference: z.string(), by: z.string(), ...request }),
   z.object({ type: z.literal('compartment.service'), compartmentId: z.string(), inService: z.boolean(), by: z.string(), reason: z.string(), ...request }),
   z.object({ type: z.literal('pin.generated'), pickupId: z.string(), serial: z.number(), pin: z.string(), pinHash: z.string() }),
-  z.object({ type: z.literal('pin.queued'), pickupId: z.string(), serial: z.number() }),
+  pinQueuedSchema,
   // `failed`: the store could not be asked (nothing was claimed); the request is refused with the code.
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
+  z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
+  z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
   z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string() }),
   z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string() }),
@@ -170,7 +186,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.unlockFailed'), compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, code: errorCode }),
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   z.object({ type: z.literal('device.status'), device: z.enum(['reader', 'shredder']), available: z.boolean(), code: errorCode.nullable() }),
-  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: z.string() }),
+  z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: errorCode }),
   z.object({ type: z.literal('pickup.remind'), pickupId: z.string() }),
   z.object({ type: z.literal('pickup.expire'), pickupId: z.string() }),
   z.object({ type: z.literal('pickup.purge'), pickupId: z.string() }),
@@ -223,11 +239,11 @@ export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: n
 export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, archive: PickupArchive, boxName = 'box') {
   const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
   const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
-  type Enq = Enqueue<RegistryCtx, RegistryIo>;
+  type Enq = BoxEnqueue<RegistryCtx, RegistryIo>;
 
   const reply = (enq: Enq, e: Request, value: unknown) => enq.emit.send(answer(e, value));
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
-  const toSession = (enq: Enq, sessionId: string, message: { type: string; [k: string]: unknown }) =>
+  const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
     enq.emit.send({ to: sessionAddress(sessionId), message });
   const publish = (enq: Enq, p: Pickup, change: string) =>
     enq.emit.publish({ event: { type: 'pickup.changed', change, reference: p.reference, status: p.status, compartmentId: p.compartmentId } });
@@ -240,6 +256,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const current = ctx.compartments[id];
     return current ? { ...ctx, compartments: { ...ctx.compartments, [id]: { ...current, ...patch } } } : ctx;
   };
+  /**
+   * Frees a compartment's slot and gives its claim in the shared store back. The release is I/O
+   * after the commit; the slot keeps the claim's owner until the store confirms it, so a release
+   * lost with the process is done again at recovery.
+   */
+  const freeSlot = (ctx: RegistryCtx, compartmentId: string, owner: string, enq: Enq): RegistryCtx => {
+    enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
+    return slot(ctx, compartmentId, { pickupId: null, claimedBy: owner });
+  };
+
   /** The pickup the session holds a live claim on. */
   const claimed = (ctx: RegistryCtx, sessionId: string, now: number) =>
     Object.values(ctx.pickups).find((p) => p.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY');
@@ -305,10 +331,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (purpose === 'load') {
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
       publish(enq, next, 'loadAborted');
-      enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner: p.reference } });
-      return slot(put(ctx, next, now), compartmentId, { pickupId: null });
+      return freeSlot(put(ctx, next, now), compartmentId, p.reference, enq);
     }
     return put(ctx, { ...p, opId: null }, now);
+  };
+
+  /** A new PIN replaces the current one: the old one dies at once, the new one goes out by SMS. */
+  const newPin = (p: Pickup, enq: Enq): Pickup => {
+    const serial = p.pinSerial + 1;
+    enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
+    return { ...p, pinHash: null, pinSerial: serial, pinQueued: false };
   };
 
   /** One more failure on a leaky bucket: what leaked since the last one is forgiven first. */
@@ -339,19 +371,19 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
     enq.emit.send({ to: compartmentAddress(compartmentId), message: { type: 'unlock', opId, purpose, pickupId, cause } });
 
-  const reminderSms = (p: Pickup) => {
+  const reminderSms = (p: Pickup, phone: string): OutboxEvent => {
     const last = smsDate(p.expiresAt ?? 0);
     return {
       type: 'sms.enqueue',
       id: `remind-${p.id}`,
-      to: p.phone,
+      to: phone,
       text: `Erinnerung: Ihr Dokument liegt noch in der Ausgabebox (${policy.location}), Abholung bis ${last}. ${policy.hoursText}. Reminder: please collect your document by ${last}.`,
     };
   };
-  const expiredSms = (p: Pickup) => ({
+  const expiredSms = (p: Pickup, phone: string): OutboxEvent => ({
     type: 'sms.enqueue',
     id: `expired-${p.id}`,
-    to: p.phone,
+    to: phone,
     text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
   });
 
@@ -360,7 +392,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return `${d}.${m}.${y}`;
   };
 
-  return defineActor<RegistryCtx, RegistryEvent, RegistryIo>({
+  return defineActor<RegistryCtx, RegistryEvent, RegistryIo, BoxOutgoing>({
     kind: 'registry',
     messages: RegistryMessage,
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
@@ -414,6 +446,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.cancel': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        // A citizen is at the door with this pickup right now: cutting in would leave their session
+        // waiting for a door that never opens. The release ends within the door window.
+        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
         // Every state that is not final has this way out (staff, audited).
         if (p.endedAt !== null || p.status === 'CANCELLED') {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
@@ -447,7 +482,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.claimed': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'LOADING' || p.compartmentId !== null) {
-          if (e.compartmentId) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner: p?.reference ?? '' } });
+          // The pickup moved on while its compartment was being won (cancelled meanwhile): the
+          // staff member loading it gets an answer, and the compartment's claim goes back.
+          fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
+          if (e.compartmentId && p) return freeSlot(ctx, e.compartmentId, p.reference, enq);
           return;
         }
         if (!e.compartmentId && e.failed) {
@@ -465,15 +503,20 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
         publish(enq, next, 'loading');
         reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
-        return slot({ ...put(ctx, next, e.now), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id });
+        return slot({ ...put(ctx, next, e.now), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
       },
 
       'pickup.retrieve': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+        // A citizen is at the door with this pickup right now: cutting in would leave their session
+        // waiting for a door that never opens. The release ends within the door window.
+        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
+        // One unlock per pickup at a time: a retrieval never takes over an opening under way.
+        if (p.opId !== null) return void fail(enq, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} is being opened for pickup ${p.reference}; retrieve it once that is over`);
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
         unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
@@ -485,10 +528,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
         if (p.status !== 'READY' && p.status !== 'LOCKED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}`);
-        const serial = p.pinSerial + 1;
         enq.emit.audit({ entry: { action: 'pin.reissued', actor: e.by, subject: p.reference } });
-        enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
-        const next: Pickup = { ...p, status: 'READY', pinHash: null, pinSerial: serial, failedAttempts: 0, claim: null };
+        const next: Pickup = { ...newPin(p, enq), status: 'READY', failedAttempts: 0, claim: null };
         publish(enq, next, 'pinReissued');
         reply(enq, e, { reference: p.reference, status: next.status });
         return put(ctx, next, e.now);
@@ -498,6 +539,44 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!ctx.compartments[e.compartmentId]) return void fail(enq, e, 'COMPARTMENT_NOT_FOUND', `no compartment ${e.compartmentId}`);
         enq.emit.send({ to: compartmentAddress(e.compartmentId), message: { type: 'service.set', inService: e.inService, by: e.by, reason: e.reason } });
         reply(enq, e, { compartmentId: e.compartmentId, inService: e.inService });
+      },
+
+      /**
+       * "I have not received an SMS": every READY pickup of the number within its daily budget gets
+       * a new PIN. The panel's answer is the same whether any pickup exists (no enumeration), and
+       * every request counts on the number's and the kiosk's throttle like a PIN attempt.
+       */
+      'pin.resend': (ctx, e, enq) => {
+        const numberKey = crypto.numberKey(e.phone);
+        const retryAt = Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[e.kioskId]?.until ?? 0);
+        if (retryAt > e.now) {
+          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
+          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
+        }
+        toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
+        // The keyed hash names the number for staff who know it; the audit never holds it in clear.
+        enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
+        const day = localDate(e.now, policy.timeZone);
+        const budget = policy.pinResendsPerDay ?? 2;
+        let next: RegistryCtx = {
+          ...ctx,
+          numberThrottles: { ...ctx.numberThrottles, [numberKey]: bump(ctx.numberThrottles[numberKey], e.now) },
+          kioskThrottles: { ...ctx.kioskThrottles, [e.kioskId]: bump(ctx.kioskThrottles[e.kioskId], e.now) },
+        };
+        for (const p of Object.values(ctx.pickups)) {
+          // A pickup mid-collection at another panel keeps its PIN: that session is past it.
+          if (p.phone !== e.phone || p.status !== 'READY' || (p.claim && p.claim.until > e.now)) continue;
+          const count = p.resends?.day === day ? p.resends.count : 0;
+          if (count >= budget) {
+            enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });
+            continue;
+          }
+          enq.emit.audit({ entry: { action: 'pin.resent', actor: e.kioskId, subject: p.reference, detail: { serial: p.pinSerial + 1, today: count + 1 } } });
+          const renewed: Pickup = { ...newPin(p, enq), resends: { day, count: count + 1 } };
+          publish(enq, renewed, 'pinResent');
+          next = put(next, renewed, e.now);
+        }
+        return next;
       },
 
       'pin.generated': (ctx, e, enq) => {
@@ -548,7 +627,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
 
         if (match) {
-          if (match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) {
+          // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
+          // is under way): the PIN opens nothing now.
+          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
@@ -626,6 +707,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p || !p.claim?.factor || !p.compartmentId) {
           return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
         }
+        // An unlock of this pickup is under way (staff retrieving it): never overwrite its op.
+        if (p.opId !== null) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'PICKUP_BUSY' });
         const c = ctx.compartments[p.compartmentId];
         if (!c?.available) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         const opId = `op-${ctx.seq + 1}`;
@@ -652,6 +735,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         unlock(enq, p.compartmentId, e.opId, 'collect', p.id, { kind: 'session', sessionId: p.claim.sessionId, pickupId: p.id });
         toSession(enq, p.claim.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
         return put(ctx, { ...p, unlockSent: true }, e.now);
+      },
+
+      'compartment.released': (ctx, e) => {
+        const s = ctx.compartments[e.compartmentId];
+        // A later claim by another owner is not touched.
+        if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return;
+        return slot(ctx, e.compartmentId, { claimedBy: null });
       },
 
       'session.ended': (ctx, e) => {
@@ -703,8 +793,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return;
         }
         const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
-        if (owner) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: e.compartmentId, owner } });
-        return slot(ctx, e.compartmentId, { pickupId: null });
+        return owner ? freeSlot(ctx, e.compartmentId, owner, enq) : slot(ctx, e.compartmentId, { pickupId: null });
       },
 
       'compartment.notOpened': (ctx, e, enq) => {
@@ -736,7 +825,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.remind': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.status !== 'READY' || p.reminderSent || !p.phone) return;
-        enq.emit.send({ to: OUTBOX, message: reminderSms(p) });
+        enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
         enq.emit.audit({ entry: { action: 'pickup.reminded', subject: p.reference } });
         return put(ctx, { ...p, reminderSent: true }, e.now);
       },
@@ -751,7 +840,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
-        if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
+        if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
         const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
         publish(enq, next, 'expired');
         return put(ctx, next, e.now);
@@ -780,6 +869,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // generated is replaced (the PIN itself is never stored, so it cannot be resent).
       recovered: (ctx, e, enq) => {
         let next = ctx;
+        // Claims given back after the last commit of their slot, but perhaps not in the store: again.
+        for (const [id, c] of Object.entries(ctx.compartments)) {
+          if (c.pickupId === null && c.claimedBy) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: c.claimedBy } });
+        }
         for (const p of Object.values(ctx.pickups)) {
           if (p.status === 'RELEASING') {
             if (p.unlockSent) continue; // the compartment has the unlock: its outcome will come
@@ -796,8 +889,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
           // Notices the outbox may not have committed before the stop: asked again, under the same
           // id; the outbox drops ids it holds or delivered already.
-          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p) });
-          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p) });
+          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
+          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
@@ -855,7 +948,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         case 'releaseCompartment':
           await claims.release(compartmentKey(op.compartmentId), op.owner);
-          return;
+          return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
         case 'claimPin':
           try {
             return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };

@@ -1,6 +1,7 @@
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { closesAt, isOpen, nextOpening, type OpeningHours } from './domain/hours.js';
 import { ALARMS, ROOM_DOOR, clear, raise } from './messages.js';
-import { defineActor, type Enqueue } from './runtime/define.js';
+import { defineActor } from './runtime/define.js';
 import type { DoorState, RoomDoorPort } from '../drivers/ports.js';
 
 /**
@@ -45,7 +46,7 @@ export type RoomDoorIo = { kind: 'strike'; unlocked: boolean };
 const HOUR = 60 * 60 * 1000;
 
 export function roomDoorActor(policy: RoomDoorPolicy, port: RoomDoorPort) {
-  type Enq = Enqueue<RoomDoorCtx, RoomDoorIo>;
+  type Enq = BoxEnqueue<RoomDoorCtx, RoomDoorIo>;
   /** Drives the strike when what it should be differs from what it was told. */
   const strike = (ctx: RoomDoorCtx, now: number, enq: Enq): RoomDoorCtx => {
     const unlocked = ctx.hoursOpen || (ctx.grantedUntil !== null && ctx.grantedUntil > now);
@@ -61,7 +62,7 @@ export function roomDoorActor(policy: RoomDoorPolicy, port: RoomDoorPort) {
     return strike({ ...ctx, hoursOpen }, now, enq);
   };
 
-  return defineActor<RoomDoorCtx, RoomDoorEvent, RoomDoorIo>({
+  return defineActor<RoomDoorCtx, RoomDoorEvent, RoomDoorIo, BoxOutgoing>({
     kind: 'roomDoor',
     // The strike is released at start (the driver configures every output released).
     init: () => ({ hoursOpen: false, grantedUntil: null, unlocked: false, door: port.door(), grants: 0 }),

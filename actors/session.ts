@@ -1,7 +1,8 @@
-import { defineActor, type Enqueue } from './runtime/define.js';
+import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
+import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
-import { answer, refuse, type Request } from './runtime/ask.js';
+import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
 import { parseBirthDate } from './domain/dates.js';
@@ -26,6 +27,7 @@ export type SessionStep =
   | 'phone'
   | 'pin'
   | 'checkingPin'
+  | 'checkingResend'
   | 'factor'
   | 'card'
   | 'checkingCard'
@@ -64,6 +66,16 @@ export interface SessionCtx {
   heldDocument?: string | null;
   /** headphones are plugged into the panel's jack: speech goes private (absent in older saved state) */
   headphones?: boolean;
+  /** counts every published view, so the panel can drop a view older than one it already has */
+  revision?: number;
+  /** when the session times out without input (WCAG 2.2.1); null once it ended */
+  expiresAt?: number | null;
+  /** the time-limit warning is out: the panel shows and speaks it, one key extends */
+  warning?: boolean;
+  /** extensions the citizen may still ask for */
+  extensionsLeft?: number;
+  /** a new PIN was asked for ("I have not received an SMS"): the same answer whether or not one was sent */
+  pinRequested?: boolean;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -78,6 +90,15 @@ export interface SessionView {
   readonly outcome: SessionOutcome | null;
   /** headphones in the panel's jack: the page speaks privately, including masked entries */
   readonly headphones: boolean;
+  /** rises with every published view: a view with a lower revision is stale */
+  readonly revision: number;
+  /** when the session times out without input; null once it ended */
+  readonly expiresAt: number | null;
+  /** the session warns that its time runs out: one key extends it */
+  readonly warning: boolean;
+  readonly extensionsLeft: number;
+  /** a new PIN was asked for: sent if a pickup waits for the number (the panel cannot know, nor say) */
+  readonly pinRequested: boolean;
 }
 
 export function sessionView(ctx: SessionCtx): SessionView {
@@ -91,17 +112,22 @@ export function sessionView(ctx: SessionCtx): SessionView {
     compartmentId: ctx.compartmentId,
     outcome: ctx.outcome,
     headphones: ctx.headphones ?? false,
+    revision: ctx.revision ?? 0,
+    expiresAt: ctx.expiresAt ?? null,
+    warning: ctx.warning ?? false,
+    extensionsLeft: ctx.extensionsLeft ?? 0,
+    pinRequested: ctx.pinRequested ?? false,
   };
 }
 
 /** Steps in which the session waits for a check; an input's answer waits with it. */
-const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingCard', 'checkingBirthDate']);
+const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingResend', 'checkingCard', 'checkingBirthDate']);
 
 /** An input is answered once its check is over: and, when it opens a door, once the door is known. */
 const answerable = (ctx: SessionCtx): boolean => !CHECKING.has(ctx.step) && !(ctx.step === 'opening' && ctx.compartmentId === null);
 
 /** An input, optionally sent as a request that wants the session's view as its answer. */
-type Asked = { requestId?: string | undefined; replyTo?: string | undefined };
+type Asked = { requestId?: string | undefined; replyTo?: typeof REPLIES | undefined };
 
 const factor = z.enum(['oldId', 'birthDate']);
 
@@ -113,6 +139,9 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('input.factor'), factor, ...maybeAsked }),
   z.object({ type: z.literal('input.birthDate'), birthDate: z.string(), ...maybeAsked }),
   z.object({ type: z.literal('input.cancel'), ...maybeAsked }),
+  z.object({ type: z.literal('input.extend'), ...maybeAsked }),
+  z.object({ type: z.literal('input.lostPin'), phone: z.string(), ...maybeAsked }),
+  z.object({ type: z.literal('pin.resendAnswered') }),
   z.object({ type: z.literal('auth.throttled'), retryAt: z.number() }),
   z.object({ type: z.literal('auth.rejected'), retryAt: z.number().nullable() }),
   z.object({ type: z.literal('auth.busy') }),
@@ -130,6 +159,7 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.doorOpened'), compartmentId: z.string() }),
   z.object({ type: z.literal('pickup.doorNotOpened') }),
   z.object({ type: z.literal('timeout') }),
+  z.object({ type: z.literal('timeout.warning') }),
   z.object({ type: z.literal('linger.over') }),
   z.object({ type: z.literal('headphones'), plugged: z.boolean() }),
   z.object({ type: z.literal('recovered') }),
@@ -144,7 +174,14 @@ export interface SessionPolicy {
   /** wrong number/PIN pairs one session may try before it ends */
   maxPinRejections: number;
   timeZone: string;
+  /** the time-limit warning comes this long before the timeout (WCAG 2.2.1: at least 20 s) */
+  warnBeforeMs?: number;
+  /** how often one key may extend the time limit (WCAG 2.2.1: at least 10) */
+  maxExtensions?: number;
 }
+
+export const DEFAULT_WARN_BEFORE_MS = 20_000;
+export const DEFAULT_MAX_EXTENSIONS = 10;
 
 export interface SessionInput {
   id: string;
@@ -153,7 +190,7 @@ export interface SessionInput {
   headphones?: boolean;
 }
 
-export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel';
+export type SessionInputType = 'input.phone' | 'input.pin' | 'input.factor' | 'input.birthDate' | 'input.cancel' | 'input.extend' | 'input.lostPin';
 
 /** What a session may be asked at each step; anything else is SESSION_WRONG_STEP. */
 export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
@@ -161,24 +198,27 @@ export const INPUT_STEPS: Record<SessionInputType, readonly SessionStep[]> = {
   'input.pin': ['pin'],
   'input.factor': ['factor'],
   'input.birthDate': ['birthDate'],
-  'input.cancel': ['phone', 'pin', 'checkingPin', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.cancel': ['phone', 'pin', 'checkingPin', 'checkingResend', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.extend': ['phone', 'pin', 'checkingPin', 'checkingResend', 'factor', 'card', 'checkingCard', 'birthDate', 'checkingBirthDate'],
+  'input.lostPin': ['phone'],
 };
 
 export function sessionActor(policy: SessionPolicy) {
-  type Enq = Enqueue<SessionCtx, never>;
+  type Enq = BoxEnqueue<SessionCtx, never>;
 
   /**
    * Publishes the session's new view and answers the inputs waiting for it, unless the session
    * is still checking: then the answer waits, and `asked` (the input just taken) waits with it.
    */
-  const view = (ctx: SessionCtx, enq: Enq, asked?: Asked): SessionCtx => {
+  const view = (before: SessionCtx, enq: Enq, asked?: Asked): SessionCtx => {
+    const ctx: SessionCtx = { ...before, revision: (before.revision ?? 0) + 1 };
     const { id: sessionId, ...rest } = sessionView(ctx);
     enq.emit.publish({ event: { type: 'session.changed', sessionId, ...rest } });
     const waiting = asked?.requestId && asked.replyTo ? [...ctx.waiting, { requestId: asked.requestId, replyTo: asked.replyTo }] : ctx.waiting;
-    if (!answerable(ctx)) return waiting === ctx.waiting ? ctx : { ...ctx, waiting };
+    if (!answerable(ctx)) return { ...ctx, waiting };
     const answerWith = sessionView(ctx);
     for (const request of waiting) enq.emit.send(answer(request, answerWith));
-    return waiting.length === 0 ? ctx : { ...ctx, waiting: [] };
+    return { ...ctx, waiting: [] };
   };
   /** Refuses an input the session does not take at its step; true when it was refused. */
   const refused = (ctx: SessionCtx, e: { type: SessionInputType } & Asked, enq: Enq): boolean => {
@@ -190,9 +230,13 @@ export function sessionActor(policy: SessionPolicy) {
     }
     return true;
   };
+  const warnBeforeMs = Math.min(policy.warnBeforeMs ?? DEFAULT_WARN_BEFORE_MS, policy.inactivityMs);
+  /** Input: the time limit starts again, with its warning before it. */
   const touch = (ctx: SessionCtx, now: number, enq: Enq): SessionCtx => {
-    enq.emit.schedule({ key: 'timeout', at: now + policy.inactivityMs, message: { type: 'timeout' } });
-    return { ...ctx, lastInputAt: now };
+    const expiresAt = now + policy.inactivityMs;
+    enq.emit.schedule({ key: 'timeout', at: expiresAt, message: { type: 'timeout' } });
+    enq.emit.schedule({ key: 'warning', at: expiresAt - warnBeforeMs, message: { type: 'timeout.warning' } });
+    return { ...ctx, lastInputAt: now, expiresAt, warning: false };
   };
   /** Ends the session: releases what it holds, tells the kiosk, and goes away after the final screen. */
   const finish = (ctx: SessionCtx, outcome: SessionOutcome, error: ErrorCode | null, now: number, enq: Enq, asked?: Asked): SessionCtx => {
@@ -201,9 +245,10 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.cancel({ key: 'timeout' });
+    enq.emit.cancel({ key: 'warning' });
     enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
-    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false }, enq, asked);
+    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false }, enq, asked);
   };
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
     enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id } });
@@ -211,7 +256,7 @@ export function sessionActor(policy: SessionPolicy) {
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
 
-  return defineActor<SessionCtx, SessionEvent>({
+  return defineActor<SessionCtx, SessionEvent, never, BoxOutgoing>({
     kind: 'session',
     messages: SessionMessage,
     transient: true,
@@ -232,6 +277,7 @@ export function sessionActor(policy: SessionPolicy) {
       cardInReader: false,
       waiting: [],
       headphones: input.headphones ?? false,
+      extensionsLeft: policy.maxExtensions ?? DEFAULT_MAX_EXTENSIONS,
     }),
     on: {
       started: (ctx, e, enq) => {
@@ -254,8 +300,22 @@ export function sessionActor(policy: SessionPolicy) {
         enq.emit.send({ to: REGISTRY, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
         return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq, e);
       },
+      // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
+      'input.lostPin': (ctx, e, enq) => {
+        if (refused(ctx, e, enq)) return;
+        try {
+          const phone = normalizeMobile(e.phone);
+          enq.emit.send({ to: REGISTRY, message: { type: 'pin.resend', sessionId: ctx.id, kioskId: ctx.kioskId, phone } });
+          return view(touch({ ...ctx, step: 'checkingResend', phone, error: null }, e.now, enq), enq, e);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          return view(touch({ ...ctx, error: error.code }, e.now, enq), enq, e);
+        }
+      },
+      // On to the PIN with the number given: the new PIN, if one was sent, arrives within moments.
+      'pin.resendAnswered': (ctx, _e, enq) => (ctx.step === 'checkingResend' ? view({ ...ctx, step: 'pin', pinRequested: true, error: null, retryAt: null }, enq) : undefined),
       'auth.throttled': (ctx, e, enq) => {
-        if (ctx.step !== 'checkingPin') return;
+        if (ctx.step !== 'checkingPin' && ctx.step !== 'checkingResend') return;
         return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_THROTTLED', retryAt: e.retryAt }, enq);
       },
       'auth.rejected': (ctx, e, enq) => {
@@ -345,6 +405,16 @@ export function sessionActor(policy: SessionPolicy) {
       },
       'pickup.doorNotOpened': (ctx, e, enq) => finish(ctx, 'doorNotOpened', 'DOOR_NOT_OPENED', e.now, enq),
       'input.cancel': (ctx, e, enq) => (refused(ctx, e, enq) ? undefined : finish(ctx, 'cancelled', null, e.now, enq, e)),
+      // The time limit is near: shown and spoken by the panel, where one key asks for more.
+      'timeout.warning': (ctx, _e, enq) => (ctx.step === 'done' || ctx.step === 'opening' || ctx.step === 'shredding' || ctx.warning ? undefined : view({ ...ctx, warning: true }, enq)),
+      // More time, up to the limit of extensions; past it the answer says none is left and the timeout stands.
+      'input.extend': (ctx, e, enq) => {
+        if (refused(ctx, e, enq)) return;
+        const left = ctx.extensionsLeft ?? 0;
+        if (left <= 0) return view(ctx, enq, e);
+        enq.emit.audit({ entry: { action: 'session.extended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { left: left - 1 } } });
+        return view(touch({ ...ctx, extensionsLeft: left - 1 }, e.now, enq), enq, e);
+      },
       timeout: (ctx, e, enq) => {
         // While the door is unlocking the compartment's own 30 s window decides.
         if (ctx.step === 'opening' || ctx.step === 'shredding') return;

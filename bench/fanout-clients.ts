@@ -1,16 +1,17 @@
 /**
- * The subscriber side of bench/fanout.ts, in its own process: N graphql-ws clients subscribed to
- * `compartmentChanged`, and N plain WebSocket clients for the raw-broadcast baseline. Reports over
- * IPC when every client has received a given change, with CLOCK_MONOTONIC times that the parent
- * process can compare with its own.
+ * The subscriber side of bench/fanout.ts, in its own process: N WebSocket clients, either speaking
+ * graphql-ws (`graphql-transport-ws`: connection_init, subscribe to `compartmentChanged`) or
+ * plain clients of the bare-broadcast baseline. Both kinds parse every frame the same way, so the
+ * comparison measures the server, not the client library. Reports over IPC when every client has
+ * received a given change, with CLOCK_MONOTONIC times the parent process can compare with its own.
  */
-import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const [gqlUrl, rawUrl, countText, token] = process.argv.slice(2);
+const [url, countText, kind, token] = process.argv.slice(2) as [string, string, 'gql' | 'raw', string];
 const N = Number(countText);
 const mono = (): number => Number(process.hrtime.bigint()) / 1e6;
 const send = (m: Record<string, unknown>): void => void process.send?.(m);
+const QUERY = 'subscription { compartmentChanged { id state door lock fault inService } }';
 
 interface Arrivals {
   count: number;
@@ -18,11 +19,15 @@ interface Arrivals {
   last: number;
 }
 
-/** Counts the first arrival of each key at each client; reports once all N clients have it. */
-function tracker(kind: 'gql' | 'raw') {
+async function main(): Promise<void> {
   const byKey = new Map<string, Arrivals>();
   const seen = Array.from({ length: N }, () => new Set<string>());
-  return (client: number, key: string) => {
+  const gotAny = new Set<number>();
+  const arrived = (client: number, key: string) => {
+    if (!gotAny.has(client)) {
+      gotAny.add(client);
+      if (gotAny.size === N) send({ type: 'ready' });
+    }
     const mine = seen[client]!;
     if (mine.has(key)) return;
     mine.add(key);
@@ -31,80 +36,49 @@ function tracker(kind: 'gql' | 'raw') {
     a.count++;
     a.last = t;
     byKey.set(key, a);
-    if (a.count === N) send({ type: 'got', kind, key, first: a.first, last: a.last });
+    if (a.count === N) send({ type: 'got', key, first: a.first, last: a.last });
   };
-}
 
-async function main(): Promise<void> {
-  const gqlArrived = tracker('gql');
-  const rawArrived = tracker('raw');
-  const gotAny = new Set<number>();
-  const clients: Client[] = [];
-
-  // graphql-ws subscribers, connected in batches so the listen backlog never overflows.
+  const sockets: WebSocket[] = [];
   const t0 = mono();
-  for (let start = 0; start < N; start += 100) {
+  // Connected in batches so the listen backlog never overflows; a graphql-ws client counts as
+  // connected once its subscription is sent after the server's connection_ack.
+  for (let start = 0; start < N; start += 200) {
     const batch: Promise<void>[] = [];
-    for (let i = start; i < Math.min(N, start + 100); i++) {
-      const client = createClient({
-        url: gqlUrl!,
-        webSocketImpl: WebSocket,
-        lazy: false,
-        retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${token}` },
-      });
-      clients.push(client);
-      batch.push(new Promise((resolve, reject) => {
-        client.on('connected', () => resolve());
-        client.on('error', reject);
-      }));
-      client.subscribe<{ compartmentChanged: { id: string } }>(
-        { query: 'subscription { compartmentChanged { id state door lock fault inService } }' },
-        {
-          next: (r) => {
-            const id = r.data?.compartmentChanged.id;
-            if (!id) return;
-            if (!gotAny.has(i)) {
-              gotAny.add(i);
-              if (gotAny.size === N) send({ type: 'ready' });
+    for (let i = start; i < Math.min(N, start + 200); i++) {
+      const ws = kind === 'gql' ? new WebSocket(url, 'graphql-transport-ws') : new WebSocket(url);
+      sockets.push(ws);
+      batch.push(
+        new Promise((resolve, reject) => {
+          ws.once('error', reject);
+          ws.once('open', () => {
+            if (kind === 'raw') return resolve();
+            ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+          });
+          ws.on('message', (data) => {
+            const m = JSON.parse(String(data)) as { type: string; payload?: { data?: { compartmentChanged?: { id: string } } } };
+            if (m.type === 'next') {
+              const id = m.payload?.data?.compartmentChanged?.id;
+              if (id) arrived(i, id);
+            } else if (m.type === 'connection_ack') {
+              ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY } }));
+              resolve();
+            } else if (m.type === 'error') {
+              send({ type: 'error', error: JSON.stringify(m.payload) });
+            } else if (m.type === 'ping') {
+              ws.send('{"type":"pong"}');
             }
-            gqlArrived(i, id);
-          },
-          error: (e) => send({ type: 'error', error: String((e as Error)?.message ?? e) }),
-          complete: () => {},
-        },
+          });
+        }),
       );
     }
     await Promise.all(batch);
   }
-  const gqlMs = mono() - t0;
+  send({ type: 'connected', ms: mono() - t0 });
 
-  // Plain WebSocket clients for the baseline broadcast.
-  const raws: WebSocket[] = [];
-  const t1 = mono();
-  for (let start = 0; start < N; start += 100) {
-    const batch: Promise<void>[] = [];
-    for (let i = start; i < Math.min(N, start + 100); i++) {
-      const ws = new WebSocket(rawUrl!);
-      raws.push(ws);
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { payload: { data: { compartmentChanged: { id: string } } } };
-        rawArrived(i, m.payload.data.compartmentChanged.id);
-      });
-      batch.push(new Promise((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      }));
-    }
-    await Promise.all(batch);
-  }
-  const rawMs = mono() - t1;
-  send({ type: 'connected', gqlMs, rawMs });
-
-  process.on('message', async (m: { type: string }) => {
+  process.on('message', (m: { type: string }) => {
     if (m.type !== 'stop') return;
-    for (const ws of raws) ws.terminate();
-    await Promise.all(clients.map((c) => c.dispose()));
+    for (const ws of sockets) ws.terminate();
     process.exit(0);
   });
 }

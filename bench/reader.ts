@@ -8,23 +8,16 @@
  */
 import { pathToFileURL } from 'node:url';
 import { SystemClock } from '../actors/runtime/clock.js';
-import { makeTd1, parseTd1 } from '../actors/domain/mrz.js';
-import { SerialMrzReader, type MrzReaderProtocol } from '../drivers/serial/mrz-reader.js';
+import { parseTd1 } from '../actors/domain/mrz.js';
+import { SerialMrzReader } from '../drivers/serial/mrz-reader.js';
 import { DEFAULT_SERIAL } from '../drivers/serial/port.js';
 import { openSerialLine } from '../drivers/serial/serialport-adapter.js';
 import { SimulatedMrzReaderDevice } from '../drivers/serial/sim/mrz-device.js';
 import { hasProgram } from '../test/support/requires.js';
-import { scriptedReader } from '../test/serial/pty.js';
+import { PLAIN_PROTOCOL, scriptedReader, testCard } from '../test/serial/pty.js';
 import { median, nowMs, percentile, row, type BenchContext, type Row } from './lib.js';
 
-const PROTOCOL: MrzReaderProtocol = {
-  lineEnd: 'CR',
-  frame: null,
-  presentLine: null,
-  removedLine: null,
-  commands: { enable: 'E1', disable: 'E0', eject: 'EJ', retain: 'RT' },
-};
-const CARD = makeTd1({ documentNumber: 'L01X00T47', birthDate: '1980-04-12', expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
+const CARD = testCard();
 const BYTES = CARD.map((l) => `${l}\r`).join('');
 
 /** Times `reads` cards from `send` to a TD1 verdict; each card is ejected before the next. */
@@ -51,15 +44,15 @@ export interface ReaderMeasurement {
 }
 
 export async function measure(reads: number): Promise<ReaderMeasurement> {
-  const device = new SimulatedMrzReaderDevice(PROTOCOL);
-  const inMemory = new SerialMrzReader({ open: device.open, clock: new SystemClock(), protocol: PROTOCOL });
+  const device = new SimulatedMrzReaderDevice(PLAIN_PROTOCOL);
+  const inMemory = new SerialMrzReader({ open: device.open, clock: new SystemClock(), protocol: PLAIN_PROTOCOL });
   await inMemory.start();
   await inMemory.setAccepting(true);
   const memory = await timeReads(inMemory, () => device.insert({ mrz: CARD }), reads);
   await inMemory.close();
 
   const reader = await scriptedReader();
-  const overPty = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock: new SystemClock(), protocol: PROTOCOL });
+  const overPty = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock: new SystemClock(), protocol: PLAIN_PROTOCOL });
   try {
     await overPty.start();
     const pty = await timeReads(overPty, () => reader.send(BYTES), reads);

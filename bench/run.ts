@@ -18,6 +18,7 @@ import * as graphql from './graphql.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as kiosk from './kiosk.js';
+import * as panel from './panel.js';
 import * as pickups from './pickups.js';
 import * as reader from './reader.js';
 import * as scale from './scale.js';
@@ -36,6 +37,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['scale', scale.run],
   ['fleet', fleet.run],
   ['console', consolePage.run],
+  ['panel', panel.run],
 ];
 
 export interface Results {

@@ -14,12 +14,17 @@ export const SessionRef = builder.objectRef<SessionView>('Session').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     kioskId: t.exposeString('kioskId'),
-    step: t.exposeString('step', { description: 'phone, pin, checkingPin, factor, card, checkingCard, shredding, birthDate, checkingBirthDate, opening, done' }),
+    step: t.exposeString('step', { description: 'phone, pin, checkingPin, checkingResend, factor, card, checkingCard, shredding, birthDate, checkingBirthDate, opening, done' }),
     error: t.exposeString('error', { nullable: true, description: 'e.g. AUTH_FAILED, AUTH_THROTTLED, BIRTH_DATE_MISMATCH' }),
     retryAt: t.expose('retryAt', { type: 'DateTime', nullable: true }),
     oldIdPossible: t.exposeBoolean('oldIdPossible', { description: 'whether the panel may offer the old ID card as second factor' }),
     compartmentId: t.exposeString('compartmentId', { nullable: true, description: 'the compartment to open, once authenticated' }),
     outcome: t.exposeString('outcome', { nullable: true, description: 'collected, doorNotOpened, timeout, cancelled, locked, failed, interrupted' }),
+    revision: t.exposeInt('revision', { description: 'rises with every change of the session: a view with a lower revision than one already seen is stale' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'when the session times out without input (null once it ended)' }),
+    warning: t.exposeBoolean('warning', { description: 'the time limit is near (WCAG 2.2.1): show and speak it; extendSession gives more time' }),
+    extensionsLeft: t.exposeInt('extensionsLeft', { description: 'how often extendSession may still give more time' }),
+    pinRequested: t.exposeBoolean('pinRequested', { description: 'requestNewPin was answered: a new PIN is on its way if a pickup waits for the number (the answer is the same either way)' }),
     headphones: t.exposeBoolean('headphones', { description: 'headphones are plugged into the panel\'s jack: speak privately (masked entries and personal data only there)' }),
   }),
 });
@@ -98,6 +103,21 @@ builder.mutationFields((t) => ({
     authScopes: KIOSK,
     args: { sessionId: t.arg.id({ required: true }), birthDate: t.arg.string({ required: true, description: 'DD.MM.YYYY as typed', validate: birthDateArg }) },
     resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'birthDate', birthDate: args.birthDate }),
+  }),
+  extendSession: t.field({
+    type: SessionRef,
+    description: 'More time for the citizen (WCAG 2.2.1): the time limit starts again, while extensionsLeft is above 0.',
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'extend' }),
+  }),
+  requestNewPin: t.field({
+    type: SessionRef,
+    description:
+      '"I have not received an SMS", at the phone step: if a READY pickup waits for the number and its daily budget allows, a new PIN is sent and the old one dies. The answer is the same either way (step pin, pinRequested); throttled like a PIN attempt (AUTH_THROTTLED with retryAt).',
+    authScopes: KIOSK,
+    args: { sessionId: t.arg.id({ required: true }), phone: t.arg.string({ required: true, validate: phoneArg }) },
+    resolve: (_root, args, ctx) => input(ctx, String(args.sessionId), { type: 'lostPin', phone: args.phone }),
   }),
   cancelSession: t.field({
     type: SessionRef,

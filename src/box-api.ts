@@ -74,7 +74,9 @@ export type SessionInputCommand =
   | { type: 'pin'; pin: string }
   | { type: 'factor'; factor: 'oldId' | 'birthDate' }
   | { type: 'birthDate'; birthDate: string }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | { type: 'extend' }
+  | { type: 'lostPin'; phone: string };
 
 export interface CompartmentView {
   id: string;

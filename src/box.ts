@@ -10,6 +10,7 @@ import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from
 import { SystemClock, type Clock } from '../actors/runtime/clock.js';
 import { Hub, pushed } from '../actors/runtime/hub.js';
 import { Supervisor, type ActorFailure } from '../actors/runtime/supervisor.js';
+import type { BoxAddress, BoxAskableTo, BoxProtocol } from '../actors/protocol.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
 import { sessionActor, sessionView as viewOfSession, type SessionCtx, type SessionView } from '../actors/session.js';
 import { shredderActor, type ShredderCtx } from '../actors/shredder.js';
@@ -102,6 +103,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         reminderBeforeMs: config.reminderDaysBefore * DAY,
         purgeAfterMs: config.auditPeriodDays * DAY,
         maxFailedAttempts: config.maxFailedAttempts,
+        pinResendsPerDay: config.pinResendsPerDay,
         throttleFree: config.throttle.free,
         throttleBaseMs: config.throttle.baseMs,
         throttleMaxMs: config.throttle.maxMs,
@@ -146,7 +148,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       supervisor.send(REGISTRY, { type: 'actor.escalated', actor: f.actor, kind: f.kind, code: f.code }, 'supervisor');
     }
   };
-  const supervisor = new Supervisor({
+  const supervisor = new Supervisor<BoxProtocol>({
     clock,
     persistence,
     behaviors,
@@ -156,10 +158,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   });
 
   /** Sends a request to an actor and waits for its own reply (see Supervisor.ask). */
-  const ask = <T>(to: string, message: Message, from = 'api'): Promise<T> => supervisor.ask<T>(to, message, { from });
+  const ask = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from = 'api'): Promise<T> => supervisor.ask<T, A>(to, message, { from });
+  /** `ask` to the registry, the most asked actor: the reply's type is the caller's word, the message's is checked. */
+  const askRegistry = <T>(message: BoxAskableTo<typeof REGISTRY> & Message, from = 'api'): Promise<T> => ask<T, typeof REGISTRY>(REGISTRY, message, from);
   /** The same, with the rejection for a missing actor in the words of the caller's domain. */
-  const askExisting = <T>(to: string, message: Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
-    ask<T>(to, message, from).catch((error: unknown) => {
+  const askExisting = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
+    ask<T, A>(to, message, from).catch((error: unknown) => {
       throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError(notFound, `no ${what}`) : error;
     });
 
@@ -176,7 +180,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
   // Hardware events enter the actor system as messages.
   await hardware.locks.start();
-  const readerStatus = hardware.reader.onStatus((e) => supervisor.send(READER, { type: 'reader.status', available: e.ok, code: e.code ?? null }, 'hw/reader'));
+  const readerStatus = hardware.reader.onStatus((e) => supervisor.send(READER, { type: 'reader.status', available: e.ok, code: e.code === undefined ? null : toErrorCode(e.code, 'READER_UNAVAILABLE') }, 'hw/reader'));
   await hardware.reader.start();
   // The panels learn their jacks' state as found at start (the first poll settles it silently).
   for (const k of config.kiosks) if (hardware.headphones?.plugged(k)) supervisor.send(kioskAddress(k), { type: 'headphones.changed', plugged: true }, 'hw/headphones');
@@ -277,14 +281,14 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
     // --- integration ------------------------------------------------------------------------
     registerPickup: (pickup: RegisterInput, by = 'integration') =>
-      ask<{ id: string; reference: string; status: string }>(REGISTRY, { type: 'pickup.register', input: pickup }, `api/${by}`),
+      askRegistry<{ id: string; reference: string; status: string }>({ type: 'pickup.register', input: pickup }, `api/${by}`),
     cancelPickup: (reference: string, by: string) =>
-      ask<{ reference: string; status: string; compartmentId: string | null }>(REGISTRY, { type: 'pickup.cancel', reference, by }),
+      askRegistry<{ reference: string; status: string; compartmentId: string | null }>({ type: 'pickup.cancel', reference, by }),
 
     // --- staff ------------------------------------------------------------------------------
-    loadPickup: (reference: string, by: string) => ask<{ reference: string; status: string; compartmentId: string }>(REGISTRY, { type: 'pickup.load', reference, by }),
-    retrievePickup: (reference: string, by: string) => ask<{ reference: string; status: string; compartmentId: string }>(REGISTRY, { type: 'pickup.retrieve', reference, by }),
-    reissuePin: (reference: string, by: string) => ask<{ reference: string; status: string }>(REGISTRY, { type: 'pickup.reissuePin', reference, by }),
+    loadPickup: (reference: string, by: string) => askRegistry<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.load', reference, by }),
+    retrievePickup: (reference: string, by: string) => askRegistry<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.retrieve', reference, by }),
+    reissuePin: (reference: string, by: string) => askRegistry<{ reference: string; status: string }>({ type: 'pickup.reissuePin', reference, by }),
     /** Takes a compartment out of service or back; answered once the compartment committed it. */
     setCompartmentService: async (compartmentId: string, inService: boolean, by: string, reason = ''): Promise<{ compartmentId: string; inService: boolean }> => {
       await askExisting(compartmentAddress(compartmentId), { type: 'service.set', inService, by, reason }, `api/${by}`, 'COMPARTMENT_NOT_FOUND', `compartment ${compartmentId}`);
@@ -296,9 +300,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     clearShredder: async (by: string, binEmptied: boolean): Promise<void> => {
       if (binEmptied && (hardware.shredder instanceof SimulatedShredder || shredderMechanism)) box.simulation.emptyShredderBin();
       shredderMechanism?.clearJam();
-      await ask<null>(SHREDDER, { type: 'clear', by, binEmptied }, `api/${by}`);
+      await ask<null, typeof SHREDDER>(SHREDDER, { type: 'clear', by, binEmptied }, `api/${by}`);
     },
-    acknowledgeAlarm: (id: string, by: string) => ask<Alarm>(ALARMS, { type: 'alarm.ack', id, by }),
+    acknowledgeAlarm: (id: string, by: string) => ask<Alarm, typeof ALARMS>(ALARMS, { type: 'alarm.ack', id, by }),
 
     // --- kiosk ------------------------------------------------------------------------------
     /**
@@ -313,12 +317,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       if (isOpen(roomHours!, clock.now())) return { opened: true, byHours: true };
       const number = normalizeMobile(phone);
       if (!/^\d{6}$/.test(pin)) throw new DomainError('INVALID_PIN_FORMAT', 'The PIN is six digits');
-      await ask(REGISTRY, { type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
+      await askRegistry({ type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
       return { opened: true, byHours: false };
     },
     startSession: (kioskId = config.kiosks[0]!) => {
       if (!supervisor.has(kioskAddress(kioskId))) return Promise.reject(new DomainError('SESSION_NOT_FOUND', `no kiosk ${kioskId}`));
-      return ask<{ sessionId: string }>(kioskAddress(kioskId), { type: 'session.start' }, `api/kiosk/${kioskId}`);
+      return ask<{ sessionId: string }, `kiosk/${string}`>(kioskAddress(kioskId), { type: 'session.start' }, `api/kiosk/${kioskId}`);
     },
     /**
      * Passes one input of the panel to its session and resolves with the session's view once the
@@ -326,9 +330,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
      * itself refuses an input it does not take at its step (SESSION_WRONG_STEP).
      */
     sessionInput(sessionId: string, command: SessionInputCommand): Promise<SessionView> {
-      const { type, ...payload } = command;
       const kiosk = supervisor.view<SessionCtx>(sessionAddress(sessionId))?.ctx.kioskId ?? '?';
-      return askExisting<SessionView>(sessionAddress(sessionId), { type: `input.${type}`, ...payload }, `api/kiosk/${kiosk}`, 'SESSION_NOT_FOUND', `running session ${sessionId}`);
+      return askExisting<SessionView, `session/${string}`>(sessionAddress(sessionId), sessionInputMessage(command), `api/kiosk/${kiosk}`, 'SESSION_NOT_FOUND', `running session ${sessionId}`);
     },
 
     // --- reads ------------------------------------------------------------------------------
@@ -394,7 +397,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
      */
     inject: (to: string, message: Message, from = 'harness') => {
       supervisor.check(to, message);
-      return supervisor.send(to, message, from);
+      return supervisor.post(to, message, from);
     },
     send: (to: string, message: Message, from = 'harness') => box.inject(to, message, from),
     /** Tests only: waits until the actors have nothing left to do but wait for time. Requests wait for their own answers. */
@@ -421,6 +424,26 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const api: BoxApi = box;
   void api;
   return box;
+}
+
+/** The session's message for one input of the panel (the panel's command named as the session names it). */
+function sessionInputMessage(command: SessionInputCommand): BoxAskableTo<`session/${string}`> {
+  switch (command.type) {
+    case 'phone':
+      return { type: 'input.phone', phone: command.phone };
+    case 'pin':
+      return { type: 'input.pin', pin: command.pin };
+    case 'factor':
+      return { type: 'input.factor', factor: command.factor };
+    case 'birthDate':
+      return { type: 'input.birthDate', birthDate: command.birthDate };
+    case 'cancel':
+      return { type: 'input.cancel' };
+    case 'extend':
+      return { type: 'input.extend' };
+    case 'lostPin':
+      return { type: 'input.lostPin', phone: command.phone };
+  }
 }
 
 /** Where a test or the harness pushes a card into a simulated reader. */

@@ -47,6 +47,8 @@ export interface BoxConfig {
   doorLeftOpenMs: number;
   lockPulseMs: number;
   maxFailedAttempts: number;
+  /** new PINs a citizen may ask for at the panel ("I have not received an SMS") per pickup and day */
+  pinResendsPerDay: number;
   throttle: { free: number; baseMs: number; maxMs: number; forgiveMs: number };
   sms: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   /** secret for PIN and number HMACs (hex, ≥ 32 bytes in production) */
@@ -103,6 +105,7 @@ export const boxConfigSchema = z.strictObject({
   doorLeftOpenMs: positive.optional(),
   lockPulseMs: z.number().min(0).max(2_000).optional(),
   maxFailedAttempts: positiveInt.optional(),
+  pinResendsPerDay: z.number().int().min(0).optional(),
   throttle: z.strictObject({ free: z.number().int().min(0), baseMs: positive, maxMs: positive, forgiveMs: positive }).partial().optional(),
   sms: z.strictObject({ maxAttempts: positiveInt, baseDelayMs: positive, maxDelayMs: positive }).partial().optional(),
   pinKey: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -142,6 +145,7 @@ export const CONFIG_DOCS: Record<BoxKey, KeyDoc> = {
   doorLeftOpenMs: { doc: 'an open door raises an alarm after this', default: '60000' },
   lockPulseMs: { doc: 'length of the unlock pulse (0–2000)', default: '300' },
   maxFailedAttempts: { doc: 'wrong PINs or second factors before a pickup is locked', default: '5' },
+  pinResendsPerDay: { doc: 'new PINs a citizen may ask for at the panel per pickup and day ("I have not received an SMS"); 0 turns it off', default: '2' },
   throttle: { doc: '`{ free, baseMs, maxMs, forgiveMs }` of the back-off per number and kiosk (one failure forgiven per `forgiveMs`)', default: '`{ free: 3, baseMs: 30000, maxMs: 3600000, forgiveMs: 600000 }`' },
   sms: { doc: '`{ maxAttempts, baseDelayMs, maxDelayMs }` of the SMS outbox retries', default: '`{ maxAttempts: 5, baseDelayMs: 10000, maxDelayMs: 900000 }`' },
   pinKey: { doc: 'secret of the PIN and number HMACs (≥ 32 characters; required in production)', default: 'a development key' },
@@ -406,6 +410,7 @@ export function resolveConfig(raw: BoxConfigInput = {}): BoxConfig {
     doorLeftOpenMs: input.doorLeftOpenMs ?? 60_000,
     lockPulseMs: input.lockPulseMs ?? 300,
     maxFailedAttempts: input.maxFailedAttempts ?? 5,
+    pinResendsPerDay: input.pinResendsPerDay ?? 2,
     throttle: { free: 3, baseMs: 30_000, maxMs: 3_600_000, forgiveMs: 600_000, ...input.throttle },
     sms: { maxAttempts: 5, baseDelayMs: 10_000, maxDelayMs: 15 * 60_000, ...input.sms },
     pinKey: input.pinKey ?? DEV_PIN_KEY,

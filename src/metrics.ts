@@ -42,6 +42,10 @@ export function metricsFor(box: Box): BoxMetrics {
 let liveSubscriptions = 0;
 export const subscriptionStarted = (): void => void liveSubscriptions++;
 export const subscriptionEnded = (): void => void (liveSubscriptions = Math.max(0, liveSubscriptions - 1));
+/** Clients subscribed over graphql-ws; identical subscriptions share one stream (src/server/fanout.ts). */
+let liveSubscribers = 0;
+export const subscriberJoined = (): void => void liveSubscribers++;
+export const subscriberLeft = (): void => void (liveSubscribers = Math.max(0, liveSubscribers - 1));
 
 export function createMetrics(box: Box): BoxMetrics {
   const registry = new Registry();
@@ -129,10 +133,18 @@ export function createMetrics(box: Box): BoxMetrics {
   });
   new Gauge({
     name: `${prefix}graphql_subscriptions_live`,
-    help: 'Live GraphQL subscriptions',
+    help: 'Live GraphQL subscription streams (subscribers of the same document, variables and grant share one over graphql-ws)',
     registers,
     collect() {
       this.set(liveSubscriptions);
+    },
+  });
+  new Gauge({
+    name: `${prefix}graphql_ws_subscribers`,
+    help: 'Clients subscribed over graphql-ws',
+    registers,
+    collect() {
+      this.set(liveSubscribers);
     },
   });
   const graphql = new Counter({ name: `${prefix}graphql_operations_total`, help: 'GraphQL operations by type and root field', labelNames: ['type', 'field'], registers });

@@ -1,5 +1,6 @@
 import { DomainError } from '../actors/domain/errors.js';
 import type { Supervisor } from '../actors/runtime/supervisor.js';
+import type { BoxProtocol } from '../actors/protocol.js';
 import type { SimulatedLockBank } from '../drivers/i2c/lock-bank.js';
 import type { SimulatedShredderMechanism } from '../drivers/i2c/sim/shredder.js';
 import type { Layout } from '../drivers/layout.js';
@@ -38,7 +39,7 @@ export interface Simulation {
 }
 
 export interface SimulationParts {
-  supervisor: Supervisor;
+  supervisor: Pick<Supervisor<BoxProtocol>, 'advanceClock' | 'settle'>;
   hardware: Hardware;
   world: PhysicalWorld | null;
   i2c: SimulatedLockBank | null;

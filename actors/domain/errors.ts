@@ -127,7 +127,7 @@ export const ERRORS = {
     action: 'Enter the birth date again; after 5 failed attempts the pickup is locked.',
   },
   PICKUP_BUSY: {
-    meaning: 'Another panel session is collecting this pickup right now.',
+    meaning: 'Another panel session is collecting this pickup right now, or staff is taking it out of the box.',
     action: 'Wait a minute and start again, or ask staff.',
   },
   CARD_UNAVAILABLE: {
@@ -321,6 +321,14 @@ export const ERRORS = {
   GRAPHQL_PARSE_FAILED: {
     meaning: 'The GraphQL document has a syntax error.',
     action: 'Fix the query text at the position named in the message.',
+  },
+  PERSISTED_DOCUMENT_REQUIRED: {
+    meaning: 'A production box runs only persisted documents (the operations its panel page was built with) from the kiosk role; a query text was sent instead (HTTP 400).',
+    action: 'Send the document id (`sha256:…`, as `documentId` or in place of the query); the page does this by itself after `npm run build:web`.',
+  },
+  PERSISTED_DOCUMENT_NOT_FOUND: {
+    meaning: 'No persisted document has this id: the page and the box were built from different versions (HTTP 400).',
+    action: 'Rebuild the pages (`npm run build:web`, or restart with `npm start`) and reload the panel.',
   },
   GRAPHQL_VALIDATION_FAILED: {
     meaning: 'The GraphQL document does not fit the schema (unknown field, wrong argument type).',

@@ -3,12 +3,13 @@ import type { Clock, TimerHandle } from './clock.js';
 import type { Address, Envelope } from './types.js';
 
 /** The address replies to asks are sent to; the supervisor mounts it. */
-export const REPLIES: Address = 'replies';
+export const REPLIES = 'replies';
 
 /** What a message sent with `ask` carries: where and under which id the answer is expected. */
 export interface Request {
   readonly requestId: string;
-  readonly replyTo: Address;
+  /** answers go to the supervisor's replies endpoint, nowhere else */
+  readonly replyTo: typeof REPLIES;
 }
 
 /** The answer to a request. An actor sends it after the state it reports is committed. */

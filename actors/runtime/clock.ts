@@ -13,7 +13,8 @@ export interface Clock {
   setTimer(at: number, fn: () => void): TimerHandle;
   clearTimer(handle: TimerHandle): void;
   /** Resolves after `ms`; used by drivers for pulse lengths. */
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or at once when `signal` aborts (the caller checks `signal.aborted`). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export class SystemClock implements Clock {
@@ -47,8 +48,17 @@ export class SystemClock implements Clock {
     this.handles.delete(handle.id);
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
   }
 }
 
@@ -84,10 +94,17 @@ export class SimulatedClock implements Clock {
     this.timers.delete(handle.id);
   }
 
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const id = this.next++;
-      this.timers.set(id, { id, at: this.current + Math.max(0, ms), fn: resolve, sleep: true });
+      const wake = () => {
+        this.timers.delete(id);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.timers.set(id, { id, at: this.current + Math.max(0, ms), fn: wake, sleep: true });
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 

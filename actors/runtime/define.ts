@@ -1,26 +1,36 @@
 import { createStore, type EnqueueObject, type Store } from '@xstate/store';
 import type { z } from 'zod';
-import type { ActorBehavior, Address, Effect, Message } from './types.js';
+import type { ActorBehavior, Address, AnyProtocol, Effect, Message, Outgoing } from './types.js';
 
-/** What a handler gets to enqueue effects with: `enq.emit.send({ to, message })` and friends. */
-export type Enqueue<C extends Record<string, any>, Io> = EnqueueObject<C, Effect<Io>, any>;
+/** The loose form of a `send` effect: any address, any message (a runtime without a protocol). */
+export type AnyOutgoing = Outgoing<AnyProtocol>;
+
+/**
+ * What a handler gets to enqueue effects with: `enq.emit.send({ to, message })` and friends.
+ * `send` takes only pairs of `Out`: with the box's protocol (actors/protocol.ts), a message the
+ * recipient does not take, or a message type renamed on one side only, does not compile.
+ */
+export type Enqueue<C extends Record<string, any>, Io, Out = AnyOutgoing> = Omit<EnqueueObject<C, Effect<Io>, any>, 'emit'> & {
+  emit: Omit<EnqueueObject<C, Effect<Io>, any>['emit'], 'send'> & { send(effect: Out): void };
+};
 
 /** The runtime stamps every event with the time it is handled, so handlers need no clock. */
 export interface Stamp {
   readonly now: number;
 }
 
-export type Handlers<C extends Record<string, any>, E extends Message, Io> = {
-  [K in E['type']]?: (ctx: C, event: Extract<E, { type: K }> & Stamp, enq: Enqueue<C, Io>) => C | void;
+export type Handlers<C extends Record<string, any>, E extends Message, Io, Out = AnyOutgoing> = {
+  [K in E['type']]?: (ctx: C, event: Extract<E, { type: K }> & Stamp, enq: Enqueue<C, Io, Out>) => C | void;
 };
 
-export interface ActorSpec<C extends Record<string, any>, E extends Message, Io> {
+export interface ActorSpec<C extends Record<string, any>, E extends Message, Io, Out = AnyOutgoing> {
   kind: string;
   /** the runtime schema of the actor's messages (its event union is inferred from it) */
   messages?: z.ZodType<E>;
   init: (input: any, address: Address) => C;
-  on: Handlers<C, E, Io>;
-  io?: (op: Io, ctx: C, self: Address) => Promise<Message | Message[] | void>;
+  on: Handlers<C, E, Io, Out>;
+  /** performs an `io` effect; what it resolves with goes back to the actor itself, so it is one of its own messages */
+  io?: (op: Io, ctx: C, self: Address) => Promise<E | E[] | void>;
   transient?: boolean;
   /** context keys holding Records persisted row by row (large, mostly unchanged per message) */
   tables?: ReadonlyArray<keyof C & string>;
@@ -39,8 +49,8 @@ export interface DefinedActor<C extends Record<string, any>, E extends Message, 
  * Defines one kind of actor: an @xstate/store store whose handlers are pure (next context plus
  * enqueued effects) and an optional `io` that performs the effects that touch the world.
  */
-export function defineActor<C extends Record<string, any>, E extends Message, Io = never>(
-  spec: ActorSpec<C, E, Io>,
+export function defineActor<C extends Record<string, any>, E extends Message, Io = never, Out = AnyOutgoing>(
+  spec: ActorSpec<C, E, Io, Out>,
 ): DefinedActor<C, E, Io> {
   const store = createStore({ context: {} as C, on: spec.on as any }) as unknown as Store<C, any, Effect<Io>>;
   const snapshot = (ctx: C) => ({ status: 'active' as const, output: undefined, error: undefined, context: ctx });

@@ -1,4 +1,4 @@
-import { DomainError } from '../domain/errors.js';
+import { DomainError, toErrorCode, type ErrorCode } from '../domain/errors.js';
 import { Asks, REPLIES, type Reply } from './ask.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.js';
@@ -8,6 +8,11 @@ import { splitRows, type RowChange } from './rows.js';
 import { Trace, type TraceEntry } from './trace.js';
 import type {
   ActorBehavior,
+  AddressIn,
+  AnyProtocol,
+  AskableTo,
+  MessageTo,
+  Protocol,
   ActorRecord,
   ActorStatus,
   Address,
@@ -91,7 +96,7 @@ export interface SupervisorOptions {
 export interface ActorFailure {
   actor: Address;
   kind: string;
-  code: string;
+  code: ErrorCode;
   at: number;
 }
 
@@ -141,7 +146,7 @@ export const TIMERS = '__timers';
  * Handling a message: pure transition -> persist the new state and timers -> run the effects.
  * An actor handles one message at a time; different actors interleave at their awaits.
  */
-export class Supervisor {
+export class Supervisor<P extends Protocol = AnyProtocol> {
   readonly trace: Trace;
   readonly events = new Hub<BoxEvent>();
   readonly deadLetters = new Hub<DeadLetter>();
@@ -177,9 +182,9 @@ export class Supervisor {
   private readonly stalled = new Set<Address>();
   private storageOk = true;
   /** why commits fail, since when: what health and the log report */
-  private storageFailure: { code: string; reason: string; since: number } | null = null;
+  private storageFailure: { code: ErrorCode; reason: string; since: number } | null = null;
   /** storage failed or recovered: the box refuses or resumes new work, health follows */
-  readonly storage = new Hub<{ healthy: boolean; code?: string; reason?: string }>();
+  readonly storage = new Hub<{ healthy: boolean; code?: ErrorCode; reason?: string }>();
 
   constructor(opts: SupervisorOptions) {
     this.clock = opts.clock;
@@ -203,7 +208,7 @@ export class Supervisor {
    * the message is a dead letter (ACTOR_NOT_FOUND, MESSAGE_NOT_HANDLED, ACTOR_FAILED), when the
    * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
    */
-  ask<T = unknown>(to: Address, message: Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+  ask<T = unknown, A extends AddressIn<P> = AddressIn<P>>(to: A, message: AskableTo<P, A> & Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
     // While storage fails nothing new is taken on: the caller learns it now, not at a timeout.
     if (!this.storageOk) return Promise.reject(new DomainError('STORAGE_UNAVAILABLE', 'storage is unavailable: nothing was changed; retry once the box reports healthy'));
     const requestId = this.asks.nextRequestId();
@@ -284,7 +289,7 @@ export class Supervisor {
   }
 
   /** Why commits fail (the backend's reason) and since when; null while storage takes writes. */
-  storageFault(): { code: string; reason: string; since: number } | null {
+  storageFault(): { code: ErrorCode; reason: string; since: number } | null {
     return this.storageFailure ? { ...this.storageFailure } : null;
   }
 
@@ -304,8 +309,19 @@ export class Supervisor {
     if (issues) throw new DomainError('INVALID_MESSAGE', `the ${message.type} message does not fit ${to}: ${issues.join('; ')}`, { issues });
   }
 
-  /** Sends a message from outside the actor system (API, hardware, tests). Returns its id. */
-  send(to: Address, message: Message, from: Address = EXTERNAL, causation: string | null = null): string {
+  /**
+   * Sends a message from outside the actor system (API, hardware, tests). Returns its id. With
+   * the box's protocol, only a message the recipient takes compiles.
+   */
+  send<A extends AddressIn<P>>(to: A, message: MessageTo<P, A> & Message, from: Address = EXTERNAL, causation: string | null = null): string {
+    return this.post(to, message, from, causation);
+  }
+
+  /**
+   * Sends a message no compiler checked: the harness's, after `check`, and tests that feed an
+   * actor a broken message on purpose. Everything else uses `send`.
+   */
+  post(to: Address, message: Message, from: Address = EXTERNAL, causation: string | null = null): string {
     const env = this.envelope(from, to, message, causation);
     this.route(env);
     return env.id;
@@ -728,7 +744,7 @@ export class Supervisor {
   }
 
   /** Storage failed: new work is refused, health fails and the log says why, until a commit succeeds. */
-  private storageDown(code: string, error: unknown): void {
+  private storageDown(code: ErrorCode, error: unknown): void {
     if (!this.storageOk) return;
     const reason = error instanceof Error ? error.message : String(error);
     this.storageOk = false;
@@ -764,11 +780,9 @@ export class Supervisor {
 /** How often a failed store is tried again. */
 const STORAGE_PROBE_MS = 1_000;
 
-function errorCode(error: unknown): string {
-  if (error && typeof error === 'object' && 'code' in error && typeof (error as { code: unknown }).code === 'string') {
-    return (error as { code: string }).code;
-  }
-  return 'ACTOR_CRASHED';
+/** The catalog code an error carries; ACTOR_CRASHED for anything else (a bug, a code outside the catalog). */
+function errorCode(error: unknown): ErrorCode {
+  return toErrorCode(error && typeof error === 'object' && 'code' in error ? error.code : undefined, 'ACTOR_CRASHED');
 }
 
 function describe(op: unknown): string {

@@ -9,6 +9,37 @@ export interface Message {
   readonly [key: string]: unknown;
 }
 
+/**
+ * A box's protocol, checked at compile time: for each kind of actor, the addresses it lives at
+ * (a literal or a template such as `compartment/${string}`) and the union of messages it takes.
+ * The runtime itself knows no actors: without a protocol it takes any address and message.
+ */
+export type Protocol = Record<string, { readonly address: string; readonly message: Message }>;
+
+/** The protocol of a runtime told nothing about its actors (the runtime's own tests). */
+export type AnyProtocol = { any: { address: Address; message: Message } };
+
+/** Every address of a protocol. */
+export type AddressIn<P extends Protocol> = P[keyof P]['address'];
+
+/** The messages the actor at address `A` takes (never, for an address outside the protocol). */
+export type MessageTo<P extends Protocol, A extends string> = {
+  [K in keyof P]: A extends P[K]['address'] ? P[K]['message'] : never;
+}[keyof P];
+
+/** A message with an address that takes it: what a handler's `send` effect carries. */
+export type Outgoing<P extends Protocol> = {
+  [K in keyof P]: { to: P[K]['address']; message: P[K]['message'] };
+}[keyof P];
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The messages `A` answers when asked, without the request fields `ask` adds itself. */
+export type AskableTo<P extends Protocol, A extends string> = DistributiveOmit<Askable<MessageTo<P, A>>, 'requestId' | 'replyTo'>;
+
+/** The members of a message union that carry request fields (required or optional). */
+type Askable<M> = M extends unknown ? ('requestId' extends keyof M ? M : never) : never;
+
 /** A message in flight: what tests and subscriptions see in the trace (never the payload). */
 export interface Envelope {
   readonly id: string;

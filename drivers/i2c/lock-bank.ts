@@ -70,6 +70,8 @@ export class I2cLockBank implements LockPort {
   private readonly pollMs: number;
   private readonly recovery: RecoveryPolicy;
   private state: 'new' | 'running' | 'closed' = 'new';
+  /** aborted by close(): work in flight stops retrying and sleeping, so closing never waits on the clock */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: I2cLockBankOptions) {
     this.pollMs = options.pollMs ?? 100;
@@ -99,6 +101,7 @@ export class I2cLockBank implements LockPort {
         debounce: options.debounce ?? DEFAULT_DEBOUNCE,
         retry: options.retry ?? DEFAULT_RETRY,
         deviceOutputs,
+        signal: this.closing.signal,
       });
       const slot: BoardSlot = { config, board, health: { ok: true }, timer: undefined };
       this.slots.set(config.id, slot);
@@ -202,6 +205,7 @@ export class I2cLockBank implements LockPort {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.closing.abort();
     for (const slot of this.slots.values()) if (slot.timer) this.options.clock.clearTimer(slot.timer);
     await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled([...this.slots.values()].map((slot) => slot.board.shutdown()));

@@ -50,6 +50,8 @@ export interface LockBoardOptions {
   retry: RetryPolicy;
   /** output pins of devices (shredder motor, flap, room door) beside the locks; their on-time is the device driver's */
   deviceOutputs?: number;
+  /** aborted when the bank closes: retries stop and a pulse in progress ends early (its lock is released) */
+  signal?: AbortSignal;
 }
 
 /** Door switches close to ground: a closed door reads low; an open door (or a cut wire) reads high. */
@@ -119,7 +121,7 @@ export class LockBoard {
     this.energised |= bit;
     try {
       await this.writeLocks();
-      await this.options.clock.sleep(ms);
+      await this.options.clock.sleep(ms, this.options.signal);
     } finally {
       // Release even when energising failed: the write may have reached the chip.
       this.energised &= ~bit;
@@ -190,6 +192,6 @@ export class LockBoard {
 
   private step<T>(work: (tx: I2cTransfers) => Promise<T>): Promise<T> {
     const { clock, retry, bus } = this.options;
-    return withRetries(clock, retry, () => bus.transaction(work));
+    return withRetries(clock, retry, () => bus.transaction(work), this.options.signal);
   }
 }

@@ -17,10 +17,12 @@ import {
   encodeCommand,
   eventsStream,
   isBoxId,
+  streamId,
   type FleetCommand,
   type FleetCommandType,
   type FleetEvent,
 } from './protocol.js';
+import { acquireLease, type ApplyLease } from './apply-lease.js';
 import { backoff, ensureGroup, fleetClient, sleep, type RedisClient } from './redis.js';
 import { WebhookOutbox, type WebhookConfig } from './webhooks.js';
 
@@ -59,6 +61,11 @@ export interface CentralOptions {
   consumer?: string;
   /** entries another consumer has held this long without XACK are claimed (XAUTOCLAIM) — 5 s */
   claimIdleMs?: number;
+  /**
+   * how long a process holds a box's apply lease without renewing it (renewed every third of it
+   * while applying) — at most claimIdleMs; 2 s or claimIdleMs if less
+   */
+  applyLeaseMs?: number;
   /** how often pending entries are checked for claiming — 1 s */
   claimEveryMs?: number;
   blockMs?: number;
@@ -71,8 +78,8 @@ export interface CentralOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** test hook: called with each batch after it is read and before it is applied */
   beforeApply?: (events: FleetEvent[]) => Promise<void> | void;
-  /** test hook: called after each event is applied */
-  afterApply?: (event: FleetEvent) => void;
+  /** test hook: called after each event is applied (not for one skipped as applied already) */
+  afterApply?: (event: FleetEvent) => unknown;
   now?: () => number;
 }
 
@@ -155,6 +162,10 @@ export async function startCentral(options: CentralOptions) {
     pubsub.publish('fleet:alarm', { id: key, boxId: 'central', code: current.code, severity: 'critical', subject: current.subject, text: current.text, state: 'CLEARED', at: now() });
   };
 
+  // A dead holder's lease must run out before its entries can be claimed, so a takeover waits for nothing.
+  const leaseMs = options.applyLeaseMs ?? Math.min(2_000, claimIdleMs);
+  if (leaseMs > claimIdleMs) throw Object.assign(new Error(`applyLeaseMs (${leaseMs}) must not exceed claimIdleMs (${claimIdleMs})`), { code: 'INVALID_CONFIG' });
+
   const webhooks = new WebhookOutbox(store.kv, redis, options.webhooks ?? [], { log, raise: raiseAlarm, clear: clearAlarm, now });
 
   // --- consuming -----------------------------------------------------------------------------
@@ -170,14 +181,16 @@ export async function startCentral(options: CentralOptions) {
     streams = boxes.map(eventsStream);
   };
 
-  const applyOne = async (fields: Record<string, string> | null) => {
-    if (!fields) return; // deleted from the stream while pending: nothing to apply
-    const e = decodeEvent(fields);
-    await projection.apply(e);
-    await webhooks.enqueue(e);
-    // Live subscribers get each event once, whichever process applied it first.
-    if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
-    options.afterApply?.(e);
+  /** Applies one event unless it is applied already; webhooks and live subscribers hear of it once, by id. */
+  const applyOne = async (e: FleetEvent, lease: ApplyLease) => {
+    lease.assertHeld();
+    const applied = await projection.apply(e, async () => {
+      await webhooks.enqueue(e);
+      // Live subscribers get each event once, whichever process applied it first.
+      if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
+      lease.assertHeld();
+    });
+    if (applied) await options.afterApply?.(e);
   };
   const publishLive = (e: FleetEvent) => {
     if (e.type === 'pickup.changed') {
@@ -190,9 +203,12 @@ export async function startCentral(options: CentralOptions) {
     }
   };
   /**
-   * Applies a batch: each box's entries in their order, different boxes side by side (their
-   * projections do not touch), then one XACK per stream. A crash before the XACK leaves the
-   * entries pending for this consumer or another to claim; applying them again changes nothing.
+   * Applies a batch: each box's entries under that box's lease, in sequence, different boxes side
+   * by side (their projections do not touch), then one XACK per stream. Entries below the first
+   * one that another consumer still holds (pending there, or it died) are read from the stream
+   * itself and applied first — the entry id is the sequence number, and Redis adds none below
+   * the stream's top, so what XRANGE does not return will never come. A crash before the XACK
+   * leaves the entries pending for this consumer or another to claim; they are then skipped.
    */
   const applyBatch = async (entries: Array<{ stream: string; id: string; fields: Record<string, string> | null }>) => {
     if (entries.length === 0) return;
@@ -204,8 +220,30 @@ export async function startCentral(options: CentralOptions) {
     }
     await Promise.all(
       [...byStream].map(async ([stream, list]) => {
-        for (const x of list) await applyOne(x.fields);
-        await redis.xAck(stream, CENTRAL_GROUP, list.map((x) => x.id));
+        const boxId = boxOfStream(stream);
+        const events = list.flatMap((x) => (x.fields ? [decodeEvent(x.fields)] : [])).sort((a, b) => a.seq - b.seq);
+        const filled: string[] = [];
+        const lease = await acquireLease(redis, `fleet:apply-lock:${boxId}`, consumer, { ttlMs: leaseMs, closed: () => closed });
+        try {
+          let applied = await projection.appliedSeq(boxId);
+          for (const e of events) {
+            if (e.seq <= applied) continue;
+            while (applied + 1 < e.seq) {
+              const gap = await redis.xRange(stream, streamId(applied + 1), streamId(e.seq - 1), { COUNT: batchSize });
+              for (const m of gap) {
+                await applyOne(decodeEvent(m.message as Record<string, string>), lease);
+                filled.push(m.id);
+              }
+              // A short answer is the whole gap; what is not there (lost by a Redis without persistence) never will be.
+              applied = gap.length < batchSize ? e.seq - 1 : decodeEvent(gap.at(-1)!.message as Record<string, string>).seq;
+            }
+            await applyOne(e, lease);
+            applied = e.seq;
+          }
+        } finally {
+          await lease.release();
+        }
+        await redis.xAck(stream, CENTRAL_GROUP, [...list.map((x) => x.id), ...filled]);
       }),
     );
   };

@@ -21,6 +21,8 @@ export interface FleetBox {
   lastSeq: number;
   /** the highest sequence number seen; above lastSeq while events are missing (in flight, or lost by a Redis without persistence) */
   highestSeq: number;
+  /** the last event whose changes are applied: events are applied in sequence, each once */
+  appliedSeq?: number;
   /** the box's time of its last event */
   lastEventAt: number | null;
   health: Record<string, unknown> | null;
@@ -52,8 +54,10 @@ const emptyBox = (id: string): FleetBox => ({ id, lastSeq: 0, highestSeq: 0, las
 
 /**
  * The centre's read model in its own keyv store: the event log `event:<box>:<seq>` (each event
- * once, by its id), pickups, boxes and commands. Applying an event twice, or an older event after
- * a newer one, changes nothing — so redelivery and several central processes are safe.
+ * once, by its id), pickups, boxes and commands. A box's events are applied in sequence by one
+ * process at a time (the central service holds a per-box lease and fills gaps from the stream);
+ * the box record, written last, moves the box's `appliedSeq`, so an event at or below it is
+ * skipped, and one cut short by a crash is applied again — every write before is idempotent.
  */
 export class Projection {
   constructor(
@@ -61,9 +65,21 @@ export class Projection {
     private readonly sets: SetIndex = memorySets(),
   ) {}
 
-  async apply(e: FleetEvent): Promise<void> {
-    await this.kv.set(`event:${e.boxId}:${e.seq}`, e);
+  /** The last event applied for a box (before `appliedSeq` was kept: the contiguous log). */
+  async appliedSeq(boxId: string): Promise<number> {
+    const box = await this.box(boxId);
+    return box ? (box.appliedSeq ?? box.lastSeq) : 0;
+  }
+
+  /**
+   * Applies one event unless it is applied already; `beforeCommit` runs after the pickup and
+   * command writes and before the box record (the cursor), so its effects also repeat after a
+   * crash in between. Returns whether the event was applied now.
+   */
+  async apply(e: FleetEvent, beforeCommit?: () => Promise<void>): Promise<boolean> {
     const box = (await this.box(e.boxId)) ?? emptyBox(e.boxId);
+    if (e.seq <= (box.appliedSeq ?? box.lastSeq)) return false;
+    await this.kv.set(`event:${e.boxId}:${e.seq}`, e);
     switch (e.type) {
       case 'pickup.changed':
         await this.setPickup({ reference: String(e.data.reference), boxId: e.boxId, status: String(e.data.status), compartmentId: (e.data.compartmentId as string | null) ?? null, change: String(e.data.change ?? ''), updatedAt: e.at, seq: e.seq });
@@ -101,9 +117,11 @@ export class Projection {
       default:
         break;
     }
+    await beforeCommit?.();
     let lastSeq = box.lastSeq;
     while ((await this.kv.get(`event:${e.boxId}:${lastSeq + 1}`)) !== undefined) lastSeq++;
-    await this.kv.set(`box:${e.boxId}`, { ...box, lastSeq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) });
+    await this.kv.set(`box:${e.boxId}`, { ...box, lastSeq, appliedSeq: e.seq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) });
+    return true;
   }
 
   private async setPickup(next: FleetPickup): Promise<void> {

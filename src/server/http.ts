@@ -6,6 +6,7 @@ import { formatClientError, type ErrorLogger } from '../../schema/errors.js';
 import type { Context } from '../../schema/index.js';
 import { checkTokens } from '../../schema/limits.js';
 import { ResponseCache } from './cache.js';
+import { DOCUMENT_ID } from './persisted.js';
 import type { Pages } from './pages.js';
 import { BAD_REQUEST, BATCH, MAX_BODY_BYTES, TOO_LARGE, isRefusal, readBody, refusal, writeRefusal, type Refusal } from './guard.js';
 
@@ -77,11 +78,14 @@ type Params = { query: string; variables: Record<string, unknown> | undefined; o
 export interface Prepared {
   document?: DocumentNode;
   errors?: readonly GraphQLError[];
+  /** the client sent a persisted document's id (src/server/persisted.ts), not a query text */
+  persisted?: boolean;
 }
 
 /**
  * Parsed and validated documents by source text, shared by HTTP and graphql-ws: the token limit,
  * parse, then graphql-js' rules plus `rules`; errors carry their codes. Bounded (oldest out first).
+ * A persisted document's id (`sha256:…`) stands for the text the box holds for it.
  */
 export class Documents {
   private readonly entries = new Map<string, Prepared>();
@@ -93,6 +97,7 @@ export class Documents {
     rules: readonly ValidationRule[],
     private readonly production: boolean,
     private readonly max = 500,
+    private readonly persisted: ReadonlyMap<string, string> = new Map(),
   ) {
     this.rules = [...specifiedRules, ...rules];
   }
@@ -100,11 +105,18 @@ export class Documents {
   get(source: string): Prepared {
     let hit = this.entries.get(source);
     if (!hit) {
-      hit = this.prepare(source);
+      hit = DOCUMENT_ID.test(source) ? this.preparePersisted(source) : this.prepare(source);
       if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
       this.entries.set(source, hit);
     }
     return hit;
+  }
+
+  private preparePersisted(id: string): Prepared {
+    const text = this.persisted.get(id);
+    if (text === undefined) return { errors: [new GraphQLError(`no persisted document has the id ${id}`, { extensions: { code: 'PERSISTED_DOCUMENT_NOT_FOUND' } })] };
+    const prepared = this.prepare(text);
+    return prepared.document ? { ...prepared, persisted: true } : prepared;
   }
 
   private prepare(source: string): Prepared {
@@ -250,7 +262,7 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
     } else {
       const search = new URL(req.url ?? '/', 'http://box').searchParams;
       raw = {};
-      for (const key of ['query', 'operationName']) if (search.has(key)) raw[key] = search.get(key);
+      for (const key of ['query', 'operationName', 'documentId']) if (search.has(key)) raw[key] = search.get(key);
       for (const key of ['variables', 'extensions']) {
         const text = search.get(key);
         if (text === null || text === '') continue;
@@ -285,6 +297,8 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
       return writeRefusal(res, kind === 'subscription' ? SUBSCRIPTION_TRANSPORT(engine) : NOT_ACCEPTABLE);
     }
     const context = options.context(req.headers.authorization);
+    const untrusted = refuseUntrusted(prepared, context, production);
+    if (untrusted) return requestErrors(res, errorType, [untrusted]);
     const cache = options.cache && ResponseCache.cacheable(operation) ? options.cache : undefined;
     const key = cache ? ResponseCache.key(context, type, params.query, params.operationName, params.variables) : '';
     const hit = cache?.get(key);
@@ -294,7 +308,7 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
       return;
     }
     const generation = cache?.current ?? 0;
-    const result = await engine.execute({ document: prepared.document, source: params.query, variables: params.variables, operationName: params.operationName, context });
+    const result = await engine.execute({ document: prepared.document, source: documents.sourceOf(prepared.document), variables: params.variables, operationName: params.operationName, context });
     const answer = toAnswer(result, type, production, log);
     if (cache && !result.errors) cache.set(key, answer, generation);
     res.writeHead(answer.status, { 'content-type': answer.type });
@@ -330,6 +344,15 @@ export function createFront(options: FrontOptions): (req: IncomingMessage, res: 
   };
 }
 
+/**
+ * In production the kiosk role runs persisted documents only (its page sends nothing else): any
+ * other text from a kiosk is refused, whatever it asks for.
+ */
+export function refuseUntrusted(prepared: Prepared, context: Context | null | undefined, production: boolean): GraphQLError | null {
+  if (!production || context?.role !== 'kiosk' || prepared.persisted) return null;
+  return new GraphQLError('a panel runs only the documents its page was built with (send the persisted document id)', { extensions: { code: 'PERSISTED_DOCUMENT_REQUIRED' } });
+}
+
 /** Status, media type and body of a result; a result without `data` is a request error (400 for graphql-response+json). */
 function toAnswer(result: ExecutionResult, type: string, production: boolean, log?: ErrorLogger): { status: number; type: string; body: string } {
   const requestError = !('data' in result) || result.data === undefined;
@@ -361,7 +384,11 @@ const SUBSCRIPTION_TRANSPORT = (engine: Engine): Refusal =>
 
 /** The request parameters, checked for their types (GraphQL over HTTP). */
 function checkParams(raw: Record<string, unknown>): Params | Refusal {
-  const { query, variables, operationName, extensions } = raw;
+  const { variables, operationName, extensions, documentId } = raw;
+  // A persisted document may come as `documentId` (GraphQL over HTTP's persisted documents) instead of `query`.
+  if (documentId !== undefined && documentId !== null && (typeof documentId !== 'string' || !DOCUMENT_ID.test(documentId))) return refusal(400, 'BAD_REQUEST', 'documentId must be "sha256:" and 64 hex digits');
+  if (documentId && raw.query !== undefined && raw.query !== null && raw.query !== documentId) return refusal(400, 'BAD_REQUEST', 'send either query or documentId');
+  const query = documentId ?? raw.query;
   if (typeof query !== 'string' || query.trim() === '') return refusal(400, 'BAD_REQUEST', query === undefined || query === null ? 'the request has no query' : 'query must be a non-empty string');
   if (variables !== undefined && variables !== null && !isObject(variables)) return refusal(400, 'BAD_REQUEST', 'variables must be an object');
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return refusal(400, 'BAD_REQUEST', 'operationName must be a string');

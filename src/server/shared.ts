@@ -9,7 +9,8 @@ import { checkOptions, type ServerOptions } from './options.js';
 import { BrowserSessions, SESSION_PATH } from './browser-sessions.js';
 import { isRefusal, readBody, writeRefusal } from './guard.js';
 import { ResponseCache } from './cache.js';
-import { createPages } from './pages.js';
+import { createPages, defaultDistDir } from './pages.js';
+import { loadPersistedDocuments } from './persisted.js';
 import { boxRoutes } from './routes.js';
 import { attachGraphqlWs } from './ws.js';
 import { KioskBinding, kioskClientsOf } from './kiosk-binding.js';
@@ -22,7 +23,8 @@ export function sharedParts(box: Box, options: ServerOptions) {
   const log = options.logError;
   const schema: GraphQLSchema = buildSchema(log);
   const rules = production ? [...LIMIT_RULES, NoSchemaIntrospectionCustomRule] : LIMIT_RULES;
-  const documents = new Documents(schema, rules, production);
+  // The pages' persisted documents (web/build.mjs hashes them): in production the only ones a kiosk may run.
+  const documents = new Documents(schema, rules, production, undefined, loadPersistedDocuments(options.pagesDir ?? defaultDistDir()));
   const auth = new TokenAuthenticator(options.tokens, box.config.kiosks[0]!, options.harness ?? false);
   const context = (authorization: string | undefined) => auth.context(box, authorization);
   const sessions = new BrowserSessions(auth);

@@ -1,13 +1,15 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { subscribe, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { formatClientError, type ErrorLogger } from '../../schema/errors.js';
 import type { Context } from '../../schema/index.js';
 import { authorizationFromPayload } from './auth.js';
+import { ResponseCache } from './cache.js';
+import { SharedSubscriptions, type Member } from './fanout.js';
 import { MAX_BODY_BYTES } from './guard.js';
-import { GRAPHQL_PATH, formatResult, originAllowed, type CorsOptions, type Documents, type Engine } from './http.js';
+import { GRAPHQL_PATH, formatResult, originAllowed, refuseUntrusted, type CorsOptions, type Documents, type Engine } from './http.js';
 
 /** How long a WebSocket may stay open without `connection_init` before it is closed with 4408. */
 export const DEFAULT_WS_INIT_TIMEOUT_MS = 3_000;
@@ -58,6 +60,10 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
     return (authorization === undefined ? options.kioskContext?.(ctx.extra.request) : null) ?? options.context(authorization) ?? undefined;
   };
 
+  // Subscribers of the same document, variables and grant share one execution per event (fanout.ts).
+  const shared = new SharedSubscriptions((result) => formatResult(result, production, log));
+  const members = new WeakMap<object, Member & { source: string }>();
+
   const server = useServer(
     {
       schema,
@@ -70,13 +76,19 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
       onSubscribe: (ctx, _id, payload) => {
         const prepared = documents.get(payload.query);
         if (!prepared.document) return prepared.errors!;
-        return {
+        const contextValue = contextOf(ctx);
+        const untrusted = refuseUntrusted(prepared, contextValue, production);
+        if (untrusted) return [untrusted];
+        const args = {
           schema,
           document: prepared.document,
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
-          contextValue: contextOf(ctx),
+          contextValue,
         };
+        const socket = ctx.extra.socket;
+        members.set(args, { id: _id, source: payload.query, send: (frame) => socket.readyState === socket.OPEN && socket.send(frame) });
+        return args;
       },
       execute: (args) =>
         engine.execute({
@@ -86,7 +98,13 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
           operationName: args.operationName ?? undefined,
           context: args.contextValue as Context,
         }),
-      subscribe: (args) => subscribe(args),
+      subscribe: (args: ExecutionArgs) => {
+        const member = members.get(args);
+        const context = args.contextValue as Context | undefined;
+        if (!member || !context) return subscribe(args);
+        const variables = (args.variableValues ?? undefined) as Record<string, unknown> | undefined;
+        return shared.join(ResponseCache.key(context, 'subscription', member.source, args.operationName ?? undefined, variables), args, member);
+      },
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, production, log),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e, production, log)),
     },

@@ -146,6 +146,43 @@ test('session: phone → pin → checking, with an invalid number kept at the ph
   assert.ok(checking.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pin'));
 });
 
+test('session: every published view carries a higher revision than the one before', () => {
+  const started = session.step(fresh, { type: 'started', now: 0 });
+  const pin = session.step(started.ctx, { type: 'input.phone', phone: '0152 28817386', now: 1 });
+  const checking = session.step(pin.ctx, { type: 'input.pin', pin: '123456', now: 2 });
+  const published = [started, pin, checking].flatMap((r) => r.effects.filter((e) => e.type === 'publish').map((e) => (e as { event: unknown }).event as { revision: number; step: string }));
+  assert.equal(published.map((v) => [v.step, v.revision]), [['phone', 1], ['pin', 2], ['checkingPin', 3]]);
+});
+
+test('session: 20 s before the time limit it warns; one extend restarts the limit with its warning', () => {
+  const started = session.step(fresh, { type: 'started', now: 0 });
+  assert.equal(started.effects.filter((e) => e.type === 'schedule'), [
+    { type: 'schedule', key: 'timeout', at: 60_000, message: { type: 'timeout' } },
+    { type: 'schedule', key: 'warning', at: 40_000, message: { type: 'timeout.warning' } },
+  ]);
+  const warned = session.step(started.ctx, { type: 'timeout.warning', now: 40_000 });
+  const view = { type: 'session.changed', sessionId: 'k1-1', kioskId: '1', step: 'phone', error: null, retryAt: null, oldIdPossible: false, compartmentId: null, outcome: null, headphones: false, pinRequested: false };
+  assert.equal(warned.effects, [{ type: 'publish', event: { ...view, revision: 2, expiresAt: 60_000, warning: true, extensionsLeft: 10 } }]);
+  const extended = session.step(warned.ctx, { type: 'input.extend', requestId: 'r1', replyTo: 'replies', now: 41_000 });
+  const { type: _t, sessionId: _s, ...answer } = { ...view, id: 'k1-1', revision: 3, expiresAt: 101_000, warning: false, extensionsLeft: 9 };
+  assert.equal(extended.effects, [
+    { type: 'audit', entry: { action: 'session.extended', actor: 'kiosk/1', subject: 'k1-1', detail: { left: 9 } } },
+    { type: 'schedule', key: 'timeout', at: 101_000, message: { type: 'timeout' } },
+    { type: 'schedule', key: 'warning', at: 81_000, message: { type: 'timeout.warning' } },
+    { type: 'publish', event: { ...view, revision: 3, expiresAt: 101_000, warning: false, extensionsLeft: 9 } },
+    { type: 'send', to: 'replies', message: { type: 'reply', requestId: 'r1', ok: true, value: answer } },
+  ]);
+});
+
+test('session: with no extension left, extend changes nothing and the timeout ends the session', () => {
+  const warned: SessionCtx = { ...fresh, expiresAt: 60_000, warning: true, extensionsLeft: 0 };
+  const asked = session.step(warned, { type: 'input.extend', requestId: 'r1', replyTo: 'replies', now: 41_000 });
+  assert.is(asked.ctx.expiresAt, 60_000);
+  assert.not.ok(asked.effects.some((e) => e.type === 'schedule'), 'the limit stays');
+  const over = session.step(asked.ctx, { type: 'timeout', now: 60_000 }).ctx;
+  assert.equal([over.step, over.outcome, over.error, over.warning], ['done', 'timeout', 'SESSION_TIMEOUT', false]);
+});
+
 test('session: a malformed PIN is refused locally and costs no attempt', () => {
   const pin = session.step(fresh, { type: 'input.phone', phone: '0152 28817386', now: 0 }).ctx;
   const { ctx, effects } = session.step(pin, { type: 'input.pin', pin: '12a4', now: 1 });
@@ -177,8 +214,8 @@ test('kiosk: a session that failed for good frees the panel', async () => {
   const { ALWAYS_OPEN } = await import('../../actors/domain/hours.js');
   const kiosk = kioskActor(ALWAYS_OPEN);
   const busy = { id: '1', seq: 1, active: '1-1' };
-  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/1-1', kind: 'session', code: 'X' }).ctx.active, null);
-  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/9-9', kind: 'session', code: 'X' }).ctx.active, '1-1');
+  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/1-1', kind: 'session', code: 'ACTOR_CRASHED' }).ctx.active, null);
+  assert.is(kiosk.step(busy, { type: 'actor.escalated', actor: 'session/9-9', kind: 'session', code: 'ACTOR_CRASHED' }).ctx.active, '1-1');
 });
 
 test.run();

@@ -105,6 +105,19 @@ test('a board unplugged mid-pickup takes only its compartments out of service, w
   await t.box.close();
 });
 
+test('closing the box while a board is unplugged returns at once: retries and pulses stop waiting on the clock', async () => {
+  for (const advanceMs of [0, 1, 2_000]) {
+    const t = await i2cBox();
+    const { board, bus } = boardAddress(t, 'A01');
+    bus.detach(board.address);
+    if (advanceMs) await t.box.advance(advanceMs); // 1 ms: a retry's backoff is pending on the simulated clock
+    const started = Date.now();
+    const closed = await Promise.race([t.box.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5_000))]);
+    assert.ok(closed, `close returned (after ${advanceMs} ms unplugged)`);
+    assert.ok(Date.now() - started < 2_000, `close took ${Date.now() - started} ms`);
+  }
+});
+
 test('a short NACK storm is absorbed by retries; a long one fails the board and it recovers', async () => {
   const t = await i2cBox();
   const { board, bus } = boardAddress(t, 'A01');

@@ -313,4 +313,59 @@ test('killed while an unlock for a citizen was under way: the compartment waits 
   await finish(t, before.rig);
 });
 
+// Found by the crash soak (seed 2): the box died right after the pulse of a load; staff put the
+// document in and shut the door while it was down. The restarted box saw a shut door, waited out
+// the door window as if nobody had opened it, freed the compartment, and the next load put a
+// second citizen's document beside the first: the next PIN opened a compartment holding both.
+test('killed right after the pulse of a load, the door opened and shut while the box was down: the compartment goes to staff and is never given to the next pickup', async () => {
+  const before = await start(null, (b) => actor(b, 'compartment/', (ctx) => ctx.state === 'unlocking' && ctx.op?.purpose === 'load' && ctx.op.pulsedAt !== null));
+  await register(before.t.box, 'W-1');
+  const { compartmentId } = await before.t.box.loadPickup('W-1', 'staff-anna');
+  await before.t.box.idle();
+  assert.ok(before.isKilled(), 'the box died in the window');
+  // While the box is down: staff open the released door, put W-1's document in, shut it.
+  assert.ok(before.rig.hw.locks.openDoor(compartmentId), 'the pulse had released the latch');
+  before.rig.hw.locks.closeDoor(compartmentId);
+
+  const { t } = await start(before.rig);
+  await t.box.idle();
+  await t.box.advance(40_000); // the door window of the load is long over
+  assert.is(t.box.compartment(compartmentId)!.fault, 'UNLOCK_INTERRUPTED', 'staff must look: the door may have opened while nobody watched');
+  assert.ok(t.box.alarms(true).some((a) => a.code === 'UNLOCK_INTERRUPTED' && a.subject === compartmentId), 'an alarm names the compartment');
+  assert.is(t.box.pickup('W-1')!.status, 'REGISTERED', 'the load is to be done again');
+  await register(t.box, 'W-2', { phone: '0152 28817387' });
+  const next = await t.box.loadPickup('W-2', 'staff-anna');
+  assert.is.not(next.compartmentId, compartmentId, 'the compartment that may hold W-1\'s document is not given to W-2');
+  await finish(t, before.rig);
+});
+
+// Found by the crash soak (seed 2): the box died after the registry had freed a collected pickup's
+// compartment but before it gave the compartment's claim back in the store; nothing gave it back
+// later, and the compartment was never assigned again.
+test('killed right after a collected pickup\'s compartment was freed, before its claim was given back: the compartment is assigned again', async () => {
+  let collected = false;
+  const before = await start(null, (b) => {
+    if (row(b, 'pickups', (p) => p.status === 'COLLECTED')) collected = true;
+    return collected && row(b, 'compartments', (c) => c.pickupId === null);
+  });
+  const { pin, compartmentId } = await readyPickup(before.t, 'W-1');
+  await authenticate(before.t, pin);
+  assert.ok(before.t.hw.locks.openDoor(compartmentId));
+  await before.t.box.idle();
+  before.t.hw.locks.closeDoor(compartmentId);
+  await before.t.box.idle();
+  assert.ok(before.isKilled(), 'the box died in the window');
+
+  const { t } = await start(before.rig);
+  await t.box.idle();
+  const given: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
+    given.push((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
+    await t.box.idle();
+  }
+  assert.ok(given.includes(compartmentId), `${compartmentId} is given out again (got ${given.join(', ')})`);
+  await finish(t, before.rig);
+});
+
 test.run();

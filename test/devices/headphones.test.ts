@@ -20,7 +20,7 @@ test('kiosk: a jack change goes to the running session and is remembered for the
   const { ctx, effects } = kiosk.step(busy, { type: 'headphones.changed', plugged: true, now: 0 });
   assert.is(ctx.headphones, true);
   assert.equal(effects, [{ type: 'send', to: 'session/1-1', message: { type: 'headphones', plugged: true } }]);
-  const next = kiosk.step({ ...ctx, active: null }, { type: 'session.start', requestId: 'r1', replyTo: 'api', now: MONDAY_10AM });
+  const next = kiosk.step({ ...ctx, active: null }, { type: 'session.start', requestId: 'r1', replyTo: 'replies', now: MONDAY_10AM });
   assert.equal(next.effects[0], { type: 'spawn', address: 'session/1-1', kind: 'session', input: { id: '1-1', kioskId: '1', headphones: true } });
 });
 

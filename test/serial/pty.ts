@@ -2,6 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTd1 } from '../../actors/domain/mrz.js';
+import type { MrzReaderProtocol } from '../../drivers/serial/mrz-reader.js';
+
+/** The reader protocol the serial tests and the bench script: CR line ends, no framing, two-letter commands. */
+export const PLAIN_PROTOCOL: MrzReaderProtocol = {
+  lineEnd: 'CR',
+  frame: null,
+  presentLine: null,
+  removedLine: null,
+  commands: { enable: 'E1', disable: 'E0', eject: 'EJ', retain: 'RT' },
+};
+
+/** The three TD1 lines of Erika Mustermann's old ID card, with the given number and birth date. */
+export const testCard = (documentNumber = 'L01X00T47', birthDate = '1980-04-12'): string[] =>
+  makeTd1({ documentNumber, birthDate, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
 
 /**
  * A scripted MRZ reader on one end of a real pseudo-terminal pair made by socat: the driver opens

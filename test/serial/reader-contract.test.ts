@@ -1,15 +1,14 @@
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock, SystemClock } from '../../actors/runtime/clock.js';
-import { makeTd1 } from '../../actors/domain/mrz.js';
 import type { CardData, CardReaderPort, DeviceStatusEvent } from '../../drivers/ports.js';
-import { SerialMrzReader, type MrzReaderProtocol } from '../../drivers/serial/mrz-reader.js';
+import { SerialMrzReader } from '../../drivers/serial/mrz-reader.js';
 import { DEFAULT_SERIAL } from '../../drivers/serial/port.js';
 import { openSerialLine } from '../../drivers/serial/serialport-adapter.js';
 import { SimulatedMrzReaderDevice } from '../../drivers/serial/sim/mrz-device.js';
 import { SimulatedCardReader, SimulatedShredder } from '../../drivers/sim/devices.js';
 import { SOCAT, suiteNeeding } from '../support/requires.js';
-import { scriptedReader, until } from './pty.js';
+import { PLAIN_PROTOCOL, scriptedReader, until, testCard } from './pty.js';
 
 /**
  * One contract for every CardReaderPort: the device-level simulation, the serial driver on the
@@ -31,14 +30,7 @@ interface ReaderRig {
   close(): Promise<void>;
 }
 
-const CARD = makeTd1({ documentNumber: 'L01X00T47', birthDate: '1980-04-12', expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
-const PROTOCOL: MrzReaderProtocol = {
-  lineEnd: 'CR',
-  frame: null,
-  presentLine: null,
-  removedLine: null,
-  commands: { enable: 'E1', disable: 'E0', eject: 'EJ', retain: 'RT' },
-};
+const CARD = testCard();
 const GARBAGE = '~~ not an MRZ ~~\r';
 
 async function flush(condition: () => boolean, what: string): Promise<void> {
@@ -66,8 +58,8 @@ async function deviceLevelRig(): Promise<ReaderRig> {
 }
 
 async function simulatedSerialRig(): Promise<ReaderRig> {
-  const device = new SimulatedMrzReaderDevice(PROTOCOL);
-  const driver = new SerialMrzReader({ open: device.open, clock: new SimulatedClock(0), protocol: PROTOCOL });
+  const device = new SimulatedMrzReaderDevice(PLAIN_PROTOCOL);
+  const driver = new SerialMrzReader({ open: device.open, clock: new SimulatedClock(0), protocol: PLAIN_PROTOCOL });
   const status: DeviceStatusEvent[] = [];
   driver.onStatus((e) => status.push(e));
   await driver.start();
@@ -86,7 +78,7 @@ async function simulatedSerialRig(): Promise<ReaderRig> {
 
 async function ptyRig(): Promise<ReaderRig> {
   const reader = await scriptedReader();
-  const driver = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock: new SystemClock(), protocol: PROTOCOL, reconnectMs: 60_000 });
+  const driver = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock: new SystemClock(), protocol: PLAIN_PROTOCOL, reconnectMs: 60_000 });
   const status: DeviceStatusEvent[] = [];
   driver.onStatus((e) => status.push(e));
   await driver.start();

@@ -1,7 +1,6 @@
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { makeTd1 } from '../../actors/domain/mrz.js';
-import { SerialMrzReader, type MrzReaderProtocol } from '../../drivers/serial/mrz-reader.js';
+import { SerialMrzReader } from '../../drivers/serial/mrz-reader.js';
 import { DEFAULT_SERIAL } from '../../drivers/serial/port.js';
 import { openSerialLine } from '../../drivers/serial/serialport-adapter.js';
 import { createBox, simulatedHardware, type SimulatedHardware } from '../../src/box.js';
@@ -9,20 +8,13 @@ import { demoCompartments, resolveConfig, type BoxConfigInput } from '../../src/
 import { BIRTH, MONDAY_10AM, OLD_ID, authenticate, readyPickup, type TestBox } from '../helpers.js';
 import { oldDocumentTag } from '../../src/crypto.js';
 import { SOCAT, suiteNeeding } from '../support/requires.js';
-import { scriptedReader, until, type ScriptedReader } from './pty.js';
+import { PLAIN_PROTOCOL, scriptedReader, until, type ScriptedReader, testCard } from './pty.js';
 
 // A whole box whose card reader is the serial driver on a real pty, a scripted reader on the other
 // end: from the citizen choosing "old ID card" to the verdict, the eject or retain command on the
 // wire, and the fallback to the birth date when the reader goes away.
 
-const PROTOCOL: MrzReaderProtocol = {
-  lineEnd: 'CR',
-  frame: null,
-  presentLine: null,
-  removedLine: null,
-  commands: { enable: 'E1', disable: 'E0', eject: 'EJ', retain: 'RT' },
-};
-const CARD = makeTd1({ documentNumber: OLD_ID, birthDate: BIRTH, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' });
+const CARD = testCard(OLD_ID, BIRTH);
 const lines = (mrz: readonly string[]) => mrz.map((l) => `${l}\r`).join('');
 
 interface PtyBox extends TestBox {
@@ -34,7 +26,7 @@ async function ptyBox(): Promise<PtyBox> {
   const reader = await scriptedReader();
   const clock = new SimulatedClock(MONDAY_10AM);
   const input: BoxConfigInput = { storage: 'memory:', compartments: demoCompartments(6), lockPulseMs: 0 };
-  const driver = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock, protocol: PROTOCOL, readTimeoutMs: 2000 });
+  const driver = new SerialMrzReader({ open: () => openSerialLine({ ...DEFAULT_SERIAL, path: reader.path }), clock, protocol: PLAIN_PROTOCOL, readTimeoutMs: 2000 });
   const devices = simulatedHardware(resolveConfig(input), clock);
   const box = await createBox(input, { clock, hardware: { ...devices, reader: driver } });
   return { box, clock, hw: devices as SimulatedHardware, reader, driver };
@@ -75,6 +67,8 @@ e2e('a good read: the card matches, the door opens, then the retain command move
     assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
     await t.reader.waitForCommand('RT\r');
     assert.is(t.reader.received(), 'E0\rE1\rRT\r');
+    // The reader has the command; the box records the destruction once the transfer's answer is in.
+    await t.box.idle();
     const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
     assert.equal(destroyed.map((a) => a.subject), [oldDocumentTag(t.box.config.pinKey, OLD_ID)]);
   } finally {

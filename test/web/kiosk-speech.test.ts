@@ -109,12 +109,12 @@ page('holding Help switches speech on without sight; every screen is spoken in i
   await screenIs(p, 'phone');
   await until(() => lastSpoken(ctx)?.text.startsWith(t('phone.heading')) ?? false, 'the phone screen is spoken');
   const before = ctx.spoken!.length;
-  await p.keyboard.type('015228817386', { delay: 100 });
+  await p.keyboard.type('015228817386');
   await until(() => ctx.spoken!.length >= before + 12, 'each digit is acknowledged');
   assert.ok(ctx.spoken!.slice(before).every((s) => s.text === t('speech.digit')), 'only "digit entered" through the speaker');
   await p.keyboard.press('Enter');
   await screenIs(p, 'pin');
-  await p.keyboard.type(pin, { delay: 100 });
+  await p.keyboard.type(pin);
   await p.keyboard.press('Enter');
   await screenIs(p, 'factor');
   await until(() => lastSpoken(ctx)?.text.startsWith(t('factor.heading')) ?? false, 'the factor screen is spoken');
@@ -124,7 +124,7 @@ page('holding Help switches speech on without sight; every screen is spoken in i
   await p.keyboard.press('2');
   await screenIs(p, 'birthDate');
   const mark = ctx.spoken!.length;
-  await p.keyboard.type('12041980', { delay: 100 });
+  await p.keyboard.type('12041980');
   await until(() => ctx.spoken!.slice(mark).filter((s) => /^\d$/.test(s.text)).length === 8, 'the digits are read back in private');
   assert.ok(ctx.spoken!.slice(mark).filter((s) => /^\d$/.test(s.text)).every((s) => s.private), 'digits only through headphones');
   await p.keyboard.press('Enter');

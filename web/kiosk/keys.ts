@@ -28,7 +28,7 @@ export function keyAction(panel: Panel, event: KeyboardEvent, phase: 'down' | 'u
     return;
   }
   panel.speaker.stop();
-  if (panel.warningSeconds() > 0 && !help) {
+  if (panel.canExtend() && !help) {
     event.preventDefault();
     panel.extend();
     return;

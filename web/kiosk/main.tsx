@@ -35,9 +35,13 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'busy':
       return { heading: t('busy.heading'), lines: [t('busy.text')], error: null };
     case 'phone':
-      return { heading: t('phone.heading'), lines: [t('phone.text')], error: withCountdown };
-    case 'pin':
-      return { heading: t('pin.heading'), lines: [t('pin.text')], error: withCountdown };
+      return { heading: t('phone.heading'), lines: [t('phone.text'), t('phone.noSmsKey')], error: withCountdown };
+    case 'lostSms':
+      return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location: facts?.location ?? '' })], error: withCountdown };
+    case 'pin': {
+      const resent = session?.pinRequested ? [t('pin.resent', { location: facts?.location ?? '' })] : [];
+      return { heading: t('pin.heading'), lines: [...resent, t('pin.text')], error: withCountdown };
+    }
     case 'checking':
       return { heading: t('checking.heading'), lines: [t('checking.text')], error: null };
     case 'factor':
@@ -75,7 +79,7 @@ function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Transla
     const padded = entry.padEnd(8, '_');
     shown = `${padded.slice(0, 2)}.${padded.slice(2, 4)}.${padded.slice(4, 8)}`;
   }
-  if (screen === 'phone') shown = entry.replace(/(\d{4})(?=\d)/, '$1 ');
+  if (screen === 'phone' || screen === 'lostSms') shown = entry.replace(/(\d{4})(?=\d)/, '$1 ');
   return (
     <div class="entry">
       <div class="entry__value" aria-hidden="true" dir="ltr">
@@ -125,10 +129,10 @@ function App({ panel }: { panel: Panel }) {
     const now = screenTexts(panel, panel.state, translator(panel.state.lang, TIME_ZONE));
     const tr = translator(panel.state.lang, TIME_ZONE);
     const w = panel.warningSeconds();
-    const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr('timeout.warning', { seconds: w }) : null].filter(Boolean) as string[];
+    const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: w }) : null].filter(Boolean) as string[];
     const ses = panel.state.session;
     return {
-      key: [screenOf(panel.state), panel.state.lang, ses?.error ?? '', ses?.compartmentId ?? '', ses?.warning ? 'w' : '', panel.state.notice?.code ?? ''].join('|'),
+      key: [screenOf(panel.state), panel.state.lang, ses?.error ?? '', ses?.compartmentId ?? '', ses?.warning ? `w${ses.extensionsLeft}` : '', panel.state.notice?.code ?? ''].join('|'),
       text: parts.join(' '),
       tag: languageOf(panel.state.lang).tag,
     };
@@ -162,7 +166,7 @@ function App({ panel }: { panel: Panel }) {
     headingRef.current?.focus();
   }, [screen, s.lang]);
 
-  const digits = screen === 'phone' || screen === 'pin' || screen === 'birthDate';
+  const digits = screen === 'phone' || screen === 'lostSms' || screen === 'pin' || screen === 'birthDate';
   const canCancel = s.session && !['opening', 'shredding', 'done'].includes(s.session.step);
   const front = s.facts?.front ?? [];
 
@@ -212,10 +216,12 @@ function App({ panel }: { panel: Panel }) {
         ))}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
-            <p>⏱ {t('timeout.warning', { seconds: warning })}</p>
-            <button type="button" class="action action--primary" onClick={() => panel.extend()}>
-              {t('timeout.extend')}
-            </button>
+            <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
+            {panel.canExtend() ? (
+              <button type="button" class="action action--primary" onClick={() => panel.extend()}>
+                {t('timeout.extend')}
+              </button>
+            ) : null}
           </div>
         ) : null}
         {screen === 'opening' && s.session?.compartmentId ? <BoxFront slots={front} highlight={s.session.compartmentId} label={t('opening.picture', { id: s.session.compartmentId })} /> : null}
@@ -224,6 +230,11 @@ function App({ panel }: { panel: Panel }) {
             <Entry screen={screen} entry={s.entry} t={t} />
             <Keypad panel={panel} t={t} />
           </section>
+        ) : null}
+        {screen === 'phone' ? (
+          <button type="button" class="action action--choice" onClick={() => panel.noSms()}>
+            ✉ {t('phone.noSms')}
+          </button>
         ) : null}
         {screen === 'factor' ? (
           <div class="choices">

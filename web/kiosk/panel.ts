@@ -1,5 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
-import { request } from '../shared/graphql.js';
+import { request, withPersistedDocuments } from '../shared/graphql.js';
 import type { FrontSlot } from './box-front.js';
 import type { LanguageId, MessageKey } from './messages.js';
 import { OPERATIONS } from './operations.js';
@@ -8,16 +8,20 @@ import { DEFAULT_VOLUME, Speaker, VOLUME_STEPS } from './speech.js';
 /** The session as the box publishes it (schema `Session`). */
 export interface SessionView {
   id: string;
+  /** rises with every change the box publishes: a lower one than the panel has is stale */
+  revision: number;
   step: string;
   error: string | null;
   retryAt: string | null;
   oldIdPossible: boolean;
   compartmentId: string | null;
   outcome: string | null;
-  /** the time-limit warning (WCAG 2.2.1), once the session publishes it */
-  expiresAt?: string | null;
-  warning?: boolean;
-  extensionsLeft?: number;
+  /** the time limit (WCAG 2.2.1): when the session ends without input, whether it warns, extensions left */
+  expiresAt: string | null;
+  warning: boolean;
+  extensionsLeft: number;
+  /** a new PIN was asked for: on its way if a pickup waits for the number (the box answers alike either way) */
+  pinRequested: boolean;
 }
 
 export interface PanelFacts {
@@ -39,6 +43,7 @@ export type Screen =
   | 'closed'
   | 'busy'
   | 'phone'
+  | 'lostSms'
   | 'pin'
   | 'checking'
   | 'factor'
@@ -55,6 +60,8 @@ export interface PanelState {
   session: SessionView | null;
   /** digits typed at the current step; never leaves the page except in the step's mutation */
   entry: string;
+  /** at the phone step: the citizen has no SMS and gives the number for a new PIN */
+  lostSms: boolean;
   /** a problem outside a session (closed, busy, interrupted, …) as a catalog code */
   notice: { code: string; nextOpening?: string | null } | null;
   pending: boolean;
@@ -72,7 +79,7 @@ export const DEFAULT_LANGUAGE: LanguageId = 'de';
 /** how long the final screen stays before the panel is clean for the next person */
 export const DONE_MS = 8_000;
 const HOLD_FOR_SPEECH_MS = 2_000;
-const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, pin: 6, birthDate: 8 };
+const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, lostSms: 15, pin: 6, birthDate: 8 };
 
 /** Codes the panel explains, mapped to their message; anything else is `error.OTHER`. */
 const ERROR_MESSAGES: Record<string, MessageKey> = {
@@ -110,6 +117,7 @@ export function screenOf(s: PanelState): Screen {
     case 'checkingBirthDate':
       return 'checking';
     case 'phone':
+      return s.lostSms ? 'lostSms' : 'phone';
     case 'pin':
     case 'factor':
     case 'card':
@@ -129,6 +137,7 @@ const fresh = (bound: boolean): PanelState => ({
   facts: null,
   session: null,
   entry: '',
+  lostSms: false,
   notice: null,
   pending: false,
   lang: DEFAULT_LANGUAGE,
@@ -156,6 +165,8 @@ export class Panel {
   private devicesTimer: ReturnType<typeof setInterval> | null = null;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private wasUp = false;
+  /** keys pressed while an input's answer is pending: replayed in order once it is in */
+  private queued: Array<() => void> = [];
 
   constructor(bound: boolean) {
     this.state = fresh(bound);
@@ -180,7 +191,7 @@ export class Panel {
   connect(): void {
     if (!this.state.bound) return;
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-    this.client = createClient({
+    this.client = withPersistedDocuments(createClient({
       url,
       lazy: false,
       retryAttempts: Infinity,
@@ -192,7 +203,7 @@ export class Panel {
           if (this.wasUp) this.set({ connection: 'down' });
         },
       },
-    });
+    }));
   }
 
   private async onConnected(): Promise<void> {
@@ -213,7 +224,7 @@ export class Panel {
         this.stopSubscription?.();
         this.stopSubscription = null;
         Object.assign(patch, { session: null, entry: '', notice: { code: 'INTERRUPTED' } });
-      } else patch.session = again.data.session;
+      } else if (this.isNewer(again.data.session)) patch.session = again.data.session;
     }
     this.set(patch);
   }
@@ -226,7 +237,8 @@ export class Panel {
   // --- session --------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    if (this.state.pending || this.state.session) return;
+    if (this.state.pending) return this.later(() => void this.start());
+    if (this.state.session) return;
     this.set({ pending: true, notice: null });
     const result = await this.query<{ startSession: SessionView }>('StartSession');
     const session = result.data?.startSession;
@@ -234,13 +246,33 @@ export class Panel {
       const error = result.errors?.[0];
       const details = error?.extensions?.details as { nextOpening?: number | string } | undefined;
       const next = details?.nextOpening;
-      return this.set({
+      this.set({
         pending: false,
         notice: { code: codeOf(result.errors) ?? 'OTHER', nextOpening: typeof next === 'number' ? new Date(next).toISOString() : (next ?? this.state.facts?.nextOpening ?? null) },
       });
+      return this.replayQueued();
     }
     this.set({ pending: false, session, entry: '' });
     this.subscribe(session.id);
+    this.replayQueued();
+  }
+
+  /** A key pressed while an answer is pending waits for it, so a fast burst loses nothing and never acts on a stale screen. */
+  private later(key: () => void): void {
+    this.queued.push(key);
+  }
+
+  private replayQueued(): void {
+    const keys = this.queued;
+    this.queued = [];
+    // A replayed key that sends an input makes the rest wait again, in order.
+    for (const key of keys) key();
+  }
+
+  /** Whether `view` is the panel's session at a later revision than the one shown. */
+  private isNewer(view: SessionView): boolean {
+    const current = this.state.session;
+    return !!current && current.id === view.id && view.revision > current.revision;
   }
 
   private subscribe(sessionId: string): void {
@@ -251,7 +283,7 @@ export class Panel {
       {
         next: (result) => {
           const view = result.data?.sessionChanged;
-          if (view && this.state.session?.id === view.id) this.applySession(view);
+          if (view && this.isNewer(view)) this.applySession(view);
         },
         error: () => {},
         complete: () => {},
@@ -259,58 +291,94 @@ export class Panel {
     );
   }
 
+  /**
+   * A newer view of the session. What is being typed stays while the step stays (a timer, the
+   * headphones or a late echo must not wipe it); a new step, or a new problem at the same step
+   * (the entry was refused), starts the entry afresh.
+   */
   private applySession(view: SessionView): void {
     const before = this.state.session;
+    const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
     const stepChanged = before?.step !== view.step;
-    this.set({ session: view, entry: stepChanged ? '' : this.state.entry });
+    this.set({ session: view, entry: fresh ? '' : this.state.entry, lostSms: stepChanged ? false : this.state.lostSms });
+    // The countdown is against the box's clock: take it afresh when the warning comes.
+    if (view.warning && !before?.warning) void this.syncClock();
   }
 
-  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession', variables: Record<string, unknown>): Promise<void> {
+  private async syncClock(): Promise<void> {
+    const result = await this.query<{ kioskPanel: { now: string } }>('Devices');
+    const now = result.data?.kioskPanel.now;
+    if (now) this.set({ clockOffsetMs: Date.parse(now) - Date.now() });
+  }
+
+  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession' | 'ExtendSession' | 'RequestNewPin', variables: Record<string, unknown>): Promise<void> {
     const session = this.state.session;
-    if (!session || this.state.pending) return;
+    if (!session) return;
+    if (this.state.pending) return this.later(() => void this.input(name, variables));
     this.set({ pending: true });
     const result = await this.query<Record<string, SessionView>>(name, { sessionId: session.id, ...variables });
     const view = result.data ? Object.values(result.data)[0] : undefined;
     if (view && this.state.session?.id === view.id) {
-      this.set({ pending: false, session: view, entry: '' });
-      return;
+      // The subscription may have shown this revision (or a later one) already: then it stays.
+      if (this.isNewer(view)) this.applySession(view);
+      this.set({ pending: false });
+      return this.replayQueued();
     }
     const code = codeOf(result.errors);
-    if (code === 'SESSION_NOT_FOUND') return this.set({ pending: false, session: { ...session, step: 'done', error: 'SESSION_TIMEOUT', outcome: 'timeout' }, entry: '' });
-    // A shape the box refused before the session saw it (e.g. a number too short): explained at the step.
-    const local = name === 'EnterPhone' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
-    this.set({ pending: false, entry: '', session: { ...session, error: local } });
+    if (code === 'SESSION_NOT_FOUND') this.set({ pending: false, session: { ...session, step: 'done', error: 'SESSION_TIMEOUT', outcome: 'timeout' }, entry: '' });
+    else {
+      // A shape the box refused before the session saw it (e.g. a number too short): explained at the step.
+      const local = name === 'EnterPhone' || name === 'RequestNewPin' ? 'INVALID_PHONE' : name === 'EnterPin' ? 'INVALID_PIN_FORMAT' : name === 'EnterBirthDate' ? 'INVALID_BIRTH_DATE' : code;
+      this.set({ pending: false, entry: '', session: { ...this.state.session!, error: local } });
+    }
+    this.replayQueued();
   }
 
   /** Enter / Continue at the current screen. */
   confirm(): void {
+    if (this.state.pending) return this.later(() => this.confirm());
     const screen = screenOf(this.state);
     const entry = this.state.entry;
     if (screen === 'start' || screen === 'closed' || screen === 'busy') return void this.start();
     if (screen === 'done') return this.cleanSlate();
     if (this.throttledSeconds() > 0) return;
     if (screen === 'phone' && entry.length > 0) return void this.input('EnterPhone', { phone: entry.replace(/^00/, '+') });
+    // Enter without a number: "I have not received an SMS" (a keypad has no spare key for it).
+    if (screen === 'phone') return this.noSms();
+    if (screen === 'lostSms' && entry.length > 0) return void this.input('RequestNewPin', { phone: entry.replace(/^00/, '+') });
     if (screen === 'pin' && entry.length > 0) return void this.input('EnterPin', { pin: entry });
     if (screen === 'birthDate' && entry.length > 0) return void this.input('EnterBirthDate', { birthDate: birthDateText(entry) });
   }
 
   chooseFactor(factor: 'OLD_ID' | 'BIRTH_DATE'): void {
+    if (this.state.pending) return this.later(() => this.chooseFactor(factor));
     if (screenOf(this.state) !== 'factor') return;
     if (factor === 'OLD_ID' && !this.state.session?.oldIdPossible) return;
     void this.input('ChooseFactor', { factor });
   }
 
   cancel(): void {
+    if (this.state.pending) return this.later(() => this.cancel());
     const screen = screenOf(this.state);
     if (screen === 'done') return this.cleanSlate();
     if (this.state.session && this.state.session.step !== 'opening' && this.state.session.step !== 'shredding') void this.input('CancelSession', {});
     else if (!this.state.session && this.state.notice) this.set({ notice: null });
   }
 
-  /** More time: the session's extend input is not on main yet, so there is no warning to answer. */
-  extend(): void {}
+  /** Whether one key now asks for more time: the box warns and extensions are left (WCAG 2.2.1). */
+  canExtend(): boolean {
+    const s = this.state.session;
+    return !!s && s.warning && s.extensionsLeft > 0 && s.step !== 'done';
+  }
+
+  /** More time: the session's time limit starts again; what is being typed stays. */
+  extend(): void {
+    if (this.state.pending) return this.later(() => this.extend());
+    if (this.canExtend()) void this.input('ExtendSession', {});
+  }
 
   digit(d: string): void {
+    if (this.state.pending) return this.later(() => this.digit(d));
     const screen = screenOf(this.state);
     const max = MAX_DIGITS[screen];
     if (screen === 'factor') {
@@ -324,7 +392,19 @@ export class Panel {
     this.sayDigit(d);
   }
 
+  /** "I have not received an SMS": the number is asked for a new PIN instead of the PIN. */
+  noSms(): void {
+    if (this.state.pending) return this.later(() => this.noSms());
+    if (screenOf(this.state) !== 'phone') return;
+    // The phone step's last problem is not this screen's (a throttle is: its countdown stays).
+    const session = this.state.session!;
+    this.set({ lostSms: true, entry: '', session: session.error === 'AUTH_THROTTLED' ? session : { ...session, error: null } });
+  }
+
   back(): void {
+    if (this.state.pending) return this.later(() => this.back());
+    // Back on an empty number leaves the lost-SMS screen for the usual one.
+    if (!this.state.entry && this.state.lostSms) return this.set({ lostSms: false });
     if (!this.state.entry) return;
     this.set({ entry: this.state.entry.slice(0, -1) });
     if (this.state.speech) this.sayKey('speech.deleted');
@@ -458,6 +538,7 @@ export class Panel {
     this.doneTimer = null;
     this.stopSubscription?.();
     this.stopSubscription = null;
+    this.queued = [];
     this.speaker.stop();
     const { connection, bound, facts, clockOffsetMs, privateAudio } = this.state;
     this.spoken = '';

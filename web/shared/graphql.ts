@@ -1,12 +1,26 @@
 import { createClient, type Client } from 'graphql-ws';
 
+/** { source: id } of the persisted documents, put in by web/build.mjs (src/server/persisted.ts). */
+declare const __PERSISTED_DOCUMENTS__: Record<string, string> | undefined;
+const PERSISTED: Record<string, string> = typeof __PERSISTED_DOCUMENTS__ === 'undefined' ? {} : __PERSISTED_DOCUMENTS__;
+
+/**
+ * The same client, sending an operation the build persisted as its id (`sha256:…`) in place of its
+ * text: a production box runs nothing else from a panel.
+ */
+export function withPersistedDocuments(client: Client): Client {
+  const subscribe = client.subscribe.bind(client);
+  client.subscribe = (payload, sink) => subscribe({ ...payload, query: PERSISTED[payload.query] ?? payload.query }, sink);
+  return client;
+}
+
 /**
  * One graphql-ws connection to the box that served the page (same origin, path /graphql).
  * Queries, mutations and subscriptions all go over it; it reconnects by itself.
  */
 export function connectToBox(connectionParams?: Record<string, unknown>): Client {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-  return createClient({ url, lazy: false, retryAttempts: Infinity, ...(connectionParams ? { connectionParams } : {}) });
+  return withPersistedDocuments(createClient({ url, lazy: false, retryAttempts: Infinity, ...(connectionParams ? { connectionParams } : {}) }));
 }
 
 /** Runs one query or mutation over the connection and resolves with its result. */

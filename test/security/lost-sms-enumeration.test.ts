@@ -1,0 +1,72 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { registryActor, type Pickup, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
+import { registryCrypto } from '../../src/crypto.js';
+
+/**
+ * "I have not received an SMS" must not tell who has a pickup: through the registry's pure
+ * transition, a number with a READY pickup and one without get the session's answer as the first
+ * effect, before any work on a pickup (so the answer never waits for a PIN to be made), with the
+ * same audit shape and the same throttle counts.
+ */
+
+const policy: RegistryPolicy = {
+  windowMs: 10 * 86_400_000,
+  reminderBeforeMs: 2 * 86_400_000,
+  purgeAfterMs: 7 * 86_400_000,
+  maxFailedAttempts: 5,
+  pinResendsPerDay: 2,
+  throttleFree: 3,
+  throttleBaseMs: 30_000,
+  throttleMaxMs: 3_600_000,
+  throttleForgiveMs: 600_000,
+  claimMs: 300_000,
+  timeZone: 'Europe/Berlin',
+  location: 'test',
+  hoursText: 'test',
+};
+const crypto = registryCrypto(Buffer.from('test-only-pin-key-0123456789abcdef-0123456789', 'utf8'));
+const actor = registryActor(policy, crypto, { claimOnce: async () => true, release: async () => {} }, { archive: async () => {} });
+
+const KNOWN = '+4915228817386';
+const UNKNOWN = '+4915228817399';
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+
+function withReadyPickup(): RegistryCtx {
+  const ctx = actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+  const p: Pickup = {
+    id: 'P1', reference: 'V-2026-0001', documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'READY',
+    phone: KNOWN, birthDate: '1980-04-12', oldDocumentNumber: null, pinHash: 'h'.repeat(64), pinSerial: 1, pinQueued: true,
+    compartmentId: 'A01', failedAttempts: 0, claim: null, opId: null, createdAt: 0, updatedAt: 0, readyAt: 0,
+    expiresAt: NOW + 86_400_000, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
+  };
+  return { ...ctx, pickups: { P1: p }, byReference: { [p.reference]: 'P1' }, compartments: { A01: { size: 'S', accessible: false, available: true, pickupId: 'P1' } } };
+}
+
+const ask = (ctx: RegistryCtx, phone: string) => actor.step(ctx, { type: 'pin.resend', sessionId: '1-1', kioskId: '1', phone, now: NOW });
+
+/** The effects as an observer of timing and the audit's shape sees them: the hashed number blanked. */
+const shape = (effects: ReturnType<typeof ask>['effects']) =>
+  effects.map((e) => (e.type === 'audit' ? { type: 'audit', action: e.entry.action, actor: e.entry.actor, detailKeys: Object.keys(e.entry.detail ?? {}) } : e));
+
+test('known or unknown number: the answer comes first and reads the same, the audit has the same shape', () => {
+  const known = ask(withReadyPickup(), KNOWN);
+  const unknown = ask(withReadyPickup(), UNKNOWN);
+  assert.equal(shape(known.effects).slice(0, 2), shape(unknown.effects));
+  assert.equal(shape(unknown.effects), [
+    { type: 'send', to: 'session/1-1', message: { type: 'pin.resendAnswered' } },
+    { type: 'audit', action: 'pin.resendRequested', actor: '1', detailKeys: ['number'] },
+  ]);
+  // Only then, for the known number, the new PIN: the old one dies with the serial.
+  assert.equal(known.effects.slice(2).map((e) => e.type), ['audit', 'io', 'publish']);
+  assert.is(known.ctx.pickups.P1!.pinHash, null);
+  assert.is(known.ctx.pickups.P1!.pinSerial, 2);
+  assert.is(unknown.ctx.pickups.P1!.pinSerial, 1);
+  // Both count once on their number and on the kiosk.
+  assert.is(known.ctx.kioskThrottles['1']!.failures, unknown.ctx.kioskThrottles['1']!.failures);
+  assert.is(Object.values(known.ctx.numberThrottles)[0]!.failures, Object.values(unknown.ctx.numberThrottles)[0]!.failures);
+  // The audit names the number by its keyed hash, never in clear.
+  assert.not.ok(JSON.stringify([known.effects, unknown.effects].flat().filter((e) => e.type === 'audit')).includes('15228817'));
+});
+
+test.run();

@@ -1,0 +1,72 @@
+import * as assert from 'uvu/assert';
+import { lastPin, readyPickup } from '../helpers.js';
+import { BROWSER } from '../support/browser.js';
+import { suiteNeeding } from '../support/requires.js';
+import { translator } from '../../web/kiosk/i18n.js';
+import { axeViolations, closeKiosk, openKiosk, screenIs, type KioskCtx } from './kiosk-page.js';
+
+// "I have not received an SMS" at the panel, keys only: Enter without a number, the number, and
+// on to the PIN step with the same words whether or not a pickup waits; the new PIN works, the
+// old one does not.
+
+const test = suiteNeeding<KioskCtx>('kiosk lost SMS', BROWSER, {});
+test.after(closeKiosk);
+const t = translator('de', 'Europe/Berlin');
+const lines = (ctx: KioskCtx) => ctx.page!.locator('main p').allTextContents();
+
+test('no SMS: a new PIN is sent, the old one is refused, the new one leads on', async (ctx) => {
+  const page = await openKiosk(ctx);
+  const server = ctx.server!;
+  const { pin: oldPin } = await readyPickup(server, 'V-2026-0701');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  assert.ok((await lines(ctx)).includes(t('phone.noSmsKey')), 'the phone screen says how');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'lostSms');
+  assert.is(await page.locator('h1').textContent(), t('lostSms.heading'));
+  assert.equal(await axeViolations(page), [], 'axe on the lost-SMS screen');
+  await page.keyboard.type('015228817386');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+  const resent = t('pin.resent', { location: server.box.config.location });
+  assert.ok((await lines(ctx)).includes(resent), 'the PIN screen says a new PIN may be on its way');
+  assert.equal(await axeViolations(page), [], 'axe on the PIN screen after the request');
+  await server.box.idle();
+  const newPin = lastPin(server);
+  assert.is.not(newPin, oldPin);
+  // The old PIN is dead: number or PIN wrong, back to the number.
+  await page.keyboard.type(oldPin);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.alert[role="alert"]');
+  await screenIs(page, 'phone');
+  await page.keyboard.type('015228817386');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+  await page.keyboard.type(newPin);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'factor');
+  await page.keyboard.press('Escape');
+  await screenIs(page, 'done');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+});
+
+test('a number without a pickup reads exactly the same, and gets nothing', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  await server.box.advance(6_000);
+  const sent = server.hw.sms.sent.length;
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.getByRole('button', { name: t('phone.noSms') }).click();
+  await screenIs(page, 'lostSms');
+  await page.locator('h1').focus();
+  await page.keyboard.type('015228817399');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+  assert.ok((await lines(ctx)).includes(t('pin.resent', { location: server.box.config.location })));
+  await server.box.idle();
+  assert.is(server.hw.sms.sent.length, sent, 'no SMS for a number without a pickup');
+});
+
+test.run();
