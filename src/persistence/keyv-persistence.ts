@@ -494,7 +494,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
 }
 
 /** A Redis command (and a connection attempt) that takes longer fails with STORAGE_UNAVAILABLE. */
-const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+const REDIS_COMMAND_TIMEOUT_MS = 5_000;
 
 /** What the start-up checks need of a Redis client. */
 interface RedisClient {
