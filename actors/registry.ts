@@ -115,6 +115,12 @@ export interface RegistryCtx {
   /** keyed by a keyed hash of the number: counters exist for unknown numbers too, without storing them */
   numberThrottles: Record<string, Throttle>;
   kioskThrottles: Record<string, Throttle>;
+  /**
+   * Pickup ids by the keyed hash of their number, while the pickup holds the number: a PIN check
+   * reads the pickups of the number typed, not the whole table. Absent in state saved before the
+   * index existed: checks fall back to a scan until recovery rebuilds it.
+   */
+  byNumber?: Record<string, string[]>;
 }
 
 export interface RegistryPolicy {
@@ -240,6 +246,13 @@ export interface RegistryInput {
   compartments: Array<{ id: string; size: Size; accessible: boolean }>;
 }
 
+/** Pickup ids by the keyed hash of the number they hold (pickups whose number was deleted are left out). */
+function buildNumberIndex(pickups: Record<string, Pickup>, crypto: RegistryCrypto): Record<string, string[]> {
+  const index: Record<string, string[]> = {};
+  for (const p of Object.values(pickups)) if (p.phone) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
+  return index;
+}
+
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
 export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
   if (!t) return 0;
@@ -275,6 +288,26 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const freeSlot = (ctx: RegistryCtx, compartmentId: string, owner: string, enq: Enq): RegistryCtx => {
     enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
     return slot(ctx, compartmentId, { pickupId: null, claimedBy: owner });
+  };
+  /** The READY pickups with a PIN of the number typed: from the index (or a scan of state saved before it). */
+  const pinCandidates = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] => {
+    const ids = ctx.byNumber ? (ctx.byNumber[numberKey] ?? []) : Object.keys(ctx.pickups);
+    const out: Pickup[] = [];
+    for (const id of ids) {
+      const p = ctx.pickups[id];
+      if (p && p.phone === phone && p.status === 'READY' && p.pinHash) out.push(p);
+    }
+    return out;
+  };
+  /** The index with `id` added to (or removed from) the pickups of `numberKey`. */
+  const indexNumber = (ctx: RegistryCtx, numberKey: string, id: string, add: boolean): Record<string, string[]> | undefined => {
+    if (!ctx.byNumber) return undefined;
+    const ids = ctx.byNumber[numberKey] ?? [];
+    const next = add ? (ids.includes(id) ? ids : [...ids, id]) : ids.filter((x) => x !== id);
+    if (next === ids) return ctx.byNumber;
+    if (next.length > 0) return { ...ctx.byNumber, [numberKey]: next };
+    const { [numberKey]: _gone, ...rest } = ctx.byNumber;
+    return rest;
   };
 
   /** The pickup the session holds a live claim on. */
@@ -407,7 +440,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     kind: 'registry',
     messages: RegistryMessage,
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
-    tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'],
+    tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
     init: (input: RegistryInput) => ({
       seq: 0,
       pickups: {},
@@ -416,6 +449,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       devices: { reader: true, shredder: true },
       numberThrottles: {},
       kioskThrottles: {},
+      byNumber: {},
     }),
     on: {
       'pickup.register': (ctx, e, enq) => {
@@ -451,7 +485,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.audit({ entry: { action: 'pickup.registered', subject: p.reference, detail: { kind: p.documentKind } } });
         publish(enq, p, 'registered');
         reply(enq, e, { id, reference: p.reference, status: p.status });
-        return { ...put(ctx, p, e.now), seq: ctx.seq + 1, byReference: { ...ctx.byReference, [p.reference]: id } };
+        const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), id, true) : ctx.byNumber;
+        return { ...put(ctx, p, e.now), seq: ctx.seq + 1, byReference: { ...ctx.byReference, [p.reference]: id }, ...(byNumber ? { byNumber } : {}) };
       },
 
       'pickup.cancel': (ctx, e, enq) => {
@@ -627,7 +662,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
           return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
         }
-        const candidates = Object.values(ctx.pickups).filter((p) => p.phone === e.phone && p.status === 'READY' && p.pinHash);
+        const candidates = pinCandidates(ctx, numberKey, e.phone);
         let match: Pickup | undefined;
         for (const p of candidates) {
           // No early exit: every candidate is compared, in constant time.
@@ -681,7 +716,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt, door: true } } });
           return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
         }
-        const candidates = Object.values(ctx.pickups).filter((p) => p.phone === e.phone && p.status === 'READY' && p.pinHash);
+        const candidates = pinCandidates(ctx, numberKey, e.phone);
         let match: Pickup | undefined;
         for (const p of candidates) if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
         for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
@@ -872,7 +907,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const purged: Pickup = { ...p, phone: null, birthDate: null, oldDocumentNumber: null, pinHash: null, personalDataDeleted: true };
         // Written to the archive first; only then does it leave the registry (pickup.archived).
         enq.emit.io({ op: { kind: 'archive', pickup: { ...purged, updatedAt: e.now } } });
-        return put(ctx, purged, e.now);
+        const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
+        return { ...put(ctx, purged, e.now), ...(byNumber ? { byNumber } : {}) };
       },
 
       'pickup.archived': (ctx, e) => {
@@ -887,7 +923,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // through I/O that died with the process is finished or undone, and a PIN that was never
       // generated is replaced (the PIN itself is never stored, so it cannot be resent).
       recovered: (ctx, e, enq) => {
-        let next = ctx;
+        // State saved before the number index existed: build it once, here.
+        let next = ctx.byNumber ? ctx : { ...ctx, byNumber: buildNumberIndex(ctx.pickups, crypto) };
         // Claims given back after the last commit of their slot, but perhaps not in the store: again.
         for (const [id, c] of Object.entries(ctx.compartments)) {
           if (c.pickupId === null && c.claimedBy) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: c.claimedBy } });

@@ -53,12 +53,16 @@ export function roomDoorActor(policy: RoomDoorPolicy, port: RoomDoorPort) {
     if (unlocked !== ctx.unlocked) enq.emit.io({ op: { kind: 'strike', unlocked } });
     return { ...ctx, unlocked };
   };
+  /** Starts the held-open clock: after hours an open door may stand open for heldOpenMs. */
+  const watchHeld = (now: number, enq: Enq) => enq.emit.schedule({ key: 'held', at: now + policy.heldOpenMs, message: { type: 'held.check' } });
   /** Follows the hours table: checks now, and again at the next opening or closing. */
   const followHours = (ctx: RoomDoorCtx, now: number, enq: Enq): RoomDoorCtx => {
     const hoursOpen = isOpen(policy.hours, now);
     const next = (hoursOpen ? closesAt(policy.hours, now) : nextOpening(policy.hours, now)) ?? now + HOUR;
     enq.emit.schedule({ key: 'hours', at: Math.max(next, now + 1000), message: { type: 'hours.check' } });
     if (hoursOpen !== ctx.hoursOpen) enq.emit.audit({ entry: { action: hoursOpen ? 'roomDoor.hoursOpen' : 'roomDoor.hoursClosed', subject: ROOM_DOOR } });
+    // A door still standing open at closing time is held open from now on.
+    if (ctx.hoursOpen && !hoursOpen && ctx.door === 'open') watchHeld(now, enq);
     return strike({ ...ctx, hoursOpen }, now, enq);
   };
 
@@ -67,9 +71,18 @@ export function roomDoorActor(policy: RoomDoorPolicy, port: RoomDoorPort) {
     // The strike is released at start (the driver configures every output released).
     init: () => ({ hoursOpen: false, grantedUntil: null, unlocked: false, door: port.door(), grants: 0 }),
     on: {
-      started: (ctx, e, enq) => followHours(ctx, e.now, enq),
+      started: (ctx, e, enq) => {
+        const next = followHours(ctx, e.now, enq);
+        if (next.door === 'open' && !next.hoursOpen) watchHeld(e.now, enq);
+        return next;
+      },
       // After a restart the strike was released by the driver's start: tell it again what holds now.
-      recovered: (ctx, e, enq) => followHours({ ...ctx, unlocked: false, grantedUntil: null, door: port.door() }, e.now, enq),
+      // A door found open after hours is held open from now on (its timer did not survive).
+      recovered: (ctx, e, enq) => {
+        const next = followHours({ ...ctx, unlocked: false, grantedUntil: null, door: port.door() }, e.now, enq);
+        if (next.door === 'open' && !next.hoursOpen) watchHeld(e.now, enq);
+        return next;
+      },
       'hours.check': (ctx, e, enq) => followHours(ctx, e.now, enq),
       grant: (ctx, e, enq) => {
         enq.emit.audit({ entry: { action: 'roomDoor.opened', actor: `kiosk/${e.kioskId}`, subject: e.reference, detail: { openMs: policy.openMs, duringHours: ctx.hoursOpen } } });
@@ -90,7 +103,7 @@ export function roomDoorActor(policy: RoomDoorPolicy, port: RoomDoorPort) {
         if (!ctx.unlocked) {
           enq.emit.send({ to: ALARMS, message: raise('roomDoor:forced', 'ROOM_DOOR_FORCED', 'critical', ROOM_DOOR, 'The after-hours room door was opened while locked') });
         }
-        if (!ctx.hoursOpen) enq.emit.schedule({ key: 'held', at: e.now + policy.heldOpenMs, message: { type: 'held.check' } });
+        if (!ctx.hoursOpen) watchHeld(e.now, enq);
         return { ...ctx, door: 'open' };
       },
       'held.check': (ctx, _e, enq) => {

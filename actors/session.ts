@@ -1,5 +1,6 @@
 import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { defineActor } from './runtime/define.js';
+import type { DeepReadonly } from './runtime/readonly.js';
 import { z } from 'zod';
 import { READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
 import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
@@ -101,7 +102,7 @@ export interface SessionView {
   readonly pinRequested: boolean;
 }
 
-export function sessionView(ctx: SessionCtx): SessionView {
+export function sessionView(ctx: DeepReadonly<SessionCtx>): SessionView {
   return {
     id: ctx.id,
     kioskId: ctx.kioskId,

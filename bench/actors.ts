@@ -1,10 +1,12 @@
 /**
  * Actor messaging: messages per second routed through the Supervisor to 1,000 counter actors,
- * against 1,000 XState v5 actors doing the same assign, and against a bare EventEmitter dispatch.
+ * against 1,000 XState v5 actors doing the same assign, 1,000 bare @xstate/store stores (what each
+ * of our actors is made of, without mailbox, trace or commit), and a bare EventEmitter dispatch.
  * Our runtime commits every new context to storage before it runs the effects, so a row with a
  * no-op persistence separates routing from persistence.
  */
 import { EventEmitter } from 'node:events';
+import { createStore } from '@xstate/store';
 import { assign, createActor, setup } from 'xstate';
 import { SimulatedClock } from '../actors/runtime/clock.js';
 import { defineActor } from '../actors/runtime/define.js';
@@ -77,6 +79,19 @@ function xstateRate(messages: number): number {
   return messages / seconds;
 }
 
+/** 1,000 bare @xstate/store stores, `store.send({ type: 'inc' })`: synchronous, nothing persisted. */
+function storeRate(messages: number): number {
+  const stores = Array.from({ length: ACTORS }, () => createStore({ context: { n: 0 }, on: { inc: (ctx: { n: number }) => ({ n: ctx.n + 1 }) } }));
+  for (let i = 0; i < ACTORS * 5; i++) stores[i % ACTORS]!.send({ type: 'inc' });
+  gc();
+  const t0 = nowMs();
+  for (let i = 0; i < messages; i++) stores[i % ACTORS]!.send({ type: 'inc' });
+  const seconds = (nowMs() - t0) / 1000;
+  const expected = 5 + messages / ACTORS;
+  for (const s of stores) if (s.getSnapshot().context.n !== expected) throw new Error(`store counted ${s.getSnapshot().context.n}, expected ${expected}`);
+  return messages / seconds;
+}
+
 function emitterRate(messages: number): number {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(ACTORS + 1);
@@ -114,6 +129,8 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   log(`supervisor + no-op persistence: ${noop.toFixed(0)} msg/s`);
   const xs = await best(runs, () => xstateRate(n * 5));
   log(`xstate: ${xs.toFixed(0)} msg/s`);
+  const store = await best(runs, () => storeRate(n * 5));
+  log(`@xstate/store send: ${store.toFixed(0)} msg/s`);
   const ee = await best(runs, () => emitterRate(n * 20));
   log(`EventEmitter: ${ee.toFixed(0)} msg/s`);
 
@@ -123,6 +140,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     row(B, 'Supervisor, memory: persistence', memory, 'msg/s', XS, xs,
       'every message: envelope + trace entry + async mailbox drain + keyv set of the new context before effects; XState is one synchronous call'),
     row(B, 'Supervisor, no-op persistence', noop, 'msg/s', XS, xs, 'routing + mailbox + trace only; the gap to the row above is the keyv memory write'),
+    row(B, 'Supervisor, no-op persistence vs bare store', noop, 'msg/s', '@xstate/store send, 1,000 stores', store, 'target ≥ 0.5×: the runtime around each store (envelope, mailbox, trace, commit queue) costs at most half'),
     row(B, 'Supervisor, memory: vs no-op', memory, 'msg/s', 'Supervisor, no-op persistence', noop, 'share of throughput left after the per-message commit to (in-memory) keyv'),
     row(B, 'XState v5, 1,000 actors', xs, 'msg/s', 'EventEmitter.emit to 1,000 names', ee, 'XState builds a snapshot and runs its action machinery per event'),
   ];

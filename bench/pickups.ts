@@ -6,7 +6,11 @@
  * 10 s so the session ends and no cool-down or throttle interferes. Baseline: the same flow
  * through the programmatic box API in-process, interleaved on the same box (every 10th pickup).
  */
+import type { Pickup, RegistryCtx } from '../actors/registry.js';
 import { SimulatedClock } from '../actors/runtime/clock.js';
+import { splitRows } from '../actors/runtime/rows.js';
+import { TIMERS } from '../actors/runtime/supervisor.js';
+import { openPersistence } from '../src/persistence/keyv-persistence.js';
 import { createBox, type Box, type SimulatedHardware } from '../src/box.js';
 import { demoCompartments } from '../src/config.js';
 import { createServer } from '../src/server/index.js';
@@ -116,7 +120,141 @@ async function between(box: Box, reference: string, compartmentId: string): Prom
   await box.advance(10_000);
 }
 
+/**
+ * `count` complete pickups through the box API alone (no GraphQL), one after the other on one box:
+ * ended pickups stay in the registry for the audit period, so the last pickups run with `count`
+ * pickups in the table. Returns the system time of each.
+ */
+async function apiOnly(count: number): Promise<number[]> {
+  const { box, hw } = await benchBox();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const reference = `V-ONLY-${i}`;
+      const t = await apiPickup(box, hw, reference);
+      times.push(t.total);
+      await between(box, reference, t.compartmentId);
+    }
+  } finally {
+    await box.close();
+  }
+  return times;
+}
+
+const REGISTRY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'];
+
+/**
+ * A box restarted with `live` pickups in its registry (written to its store beforehand, as a box
+ * that ran for weeks would find them) plus 20 READY ones loaded now; then one wrong PIN each for 20
+ * numbers that have a READY pickup, timed from the panel's `pin` input to its answer.
+ */
+export async function wrongPins(live: number): Promise<{ known: number[]; unknown: number[] }> {
+  const persistence = await openPersistence('memory:');
+  const compartments = demoCompartments(48);
+  const pickups: Record<string, Pickup> = {};
+  const byReference: Record<string, string> = {};
+  for (let i = 1; i <= live; i++) {
+    const id = `P${i}`;
+    const reference = `V-LIVE-${i}`;
+    pickups[id] = {
+      id, reference, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'REGISTERED',
+      phone: `+49152${String(10_000_000 + i)}`, birthDate: BIRTH, oldDocumentNumber: null, pinHash: null, pinSerial: 0, pinQueued: false,
+      compartmentId: null, failedAttempts: 0, claim: null, opId: null, createdAt: SIM_START, updatedAt: SIM_START, readyAt: null,
+      expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
+    };
+    byReference[reference] = id;
+  }
+  const ctx: RegistryCtx = {
+    seq: live, pickups, byReference,
+    compartments: Object.fromEntries(compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
+    devices: { reader: true, shredder: true }, numberThrottles: {}, kioskThrottles: {},
+  };
+  const { head, changes } = splitRows(ctx, REGISTRY_TABLES);
+  await persistence.saveActor('registry', { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...REGISTRY_TABLES, TIMERS] }, { changes, full: true });
+  const box = await createBox(
+    // throttles off: every attempt is a checked wrong PIN, none is answered "wait" without a check
+    { storage: 'memory:', compartments, hardware: 'simulated', lockPulseMs: 0, hoursPreset: 'always', throttle: { free: 1_000_000 } },
+    { clock: new SimulatedClock(SIM_START), persistence },
+  );
+  const hw = box.hardware as SimulatedHardware;
+  const times: number[] = [];
+  const unknown: number[] = [];
+  try {
+    if (box.pickups().length !== live) throw new Error(`restored ${box.pickups().length} pickups, expected ${live}`);
+    const numbers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const phone = `+49153${String(10_000_000 + i)}`;
+      const reference = `V-WRONG-${i}`;
+      await box.registerPickup({ reference, documentKind: 'ID_CARD', phone, birthDate: BIRTH, oldDocumentNumber: null });
+      const { compartmentId } = await box.loadPickup(reference, 'anna');
+      await box.idle();
+      box.world!.openDoor(compartmentId);
+      await box.idle();
+      box.world!.closeDoor(compartmentId);
+      await box.idle();
+      numbers.push(phone);
+    }
+    const pin = lastPin(hw);
+    for (const phone of numbers) {
+      const { sessionId } = await box.startSession();
+      await box.sessionInput(sessionId, { type: 'phone', phone });
+      const t0 = nowMs();
+      const answer = await box.sessionInput(sessionId, { type: 'pin', pin: String((Number(pin) + 1) % 1_000_000).padStart(6, '0') });
+      times.push(nowMs() - t0);
+      if (answer.error !== 'AUTH_FAILED') throw new Error(`a wrong PIN was answered ${answer.step}/${answer.error}`);
+      await box.sessionInput(sessionId, { type: 'cancel' });
+      await box.idle();
+      // The same for a number the box does not know (a caller spraying numbers).
+      const other = await box.startSession();
+      await box.sessionInput(other.sessionId, { type: 'phone', phone: `+49155${String(10_000_000 + times.length)}` });
+      const t1 = nowMs();
+      const refused = await box.sessionInput(other.sessionId, { type: 'pin', pin: '123456' });
+      unknown.push(nowMs() - t1);
+      if (refused.error !== 'AUTH_FAILED') throw new Error(`a PIN for an unknown number was answered ${refused.step}/${refused.error}`);
+      await box.sessionInput(other.sessionId, { type: 'cancel' });
+      await box.idle();
+    }
+    const counted = box.pickups().filter((p) => p.reference.startsWith('V-WRONG-') && p.failedAttempts === 1).length;
+    if (counted < 19) throw new Error(`only ${counted} of 20 wrong PINs were counted`);
+  } finally {
+    await box.close();
+  }
+  return { known: times, unknown };
+}
+
 export async function run({ quick, log }: BenchContext): Promise<Row[]> {
+  const rows: Row[] = [];
+  // Via the box API alone: p99 and whether it stays flat as the registry fills.
+  const only = quick ? 1_000 : 10_000;
+  const onlyTimes = await apiOnly(only);
+  const tenthOnly = Math.ceil(only / 10);
+  const secondOnly = median(onlyTimes.slice(tenthOnly, 2 * tenthOnly));
+  const lastOnly = median(onlyTimes.slice(-tenthOnly));
+  log(`${only} pickups via the box API: p50 ${median(onlyTimes).toFixed(2)} ms, p99 ${percentile(onlyTimes, 99).toFixed(2)} ms; second tenth p50 ${secondOnly.toFixed(2)} ms, last tenth p50 ${lastOnly.toFixed(2)} ms`);
+  const BA = `pickup end to end via the box API, ${only.toLocaleString('en-US')} pickups`;
+  rows.push(
+    row(BA, 'system time per pickup, p99', percentile(onlyTimes, 99), 'ms', 'target', 5, 'target < 5 ms (ratio < 1); simulated devices, 0 ms pulse, memory storage, idle() after each step'),
+    row(BA, 'last 10 % of pickups, p50', lastOnly, 'ms', 'second 10 % of pickups, p50', secondOnly, `target ≤ 1.1×: the last tenth runs with ${only.toLocaleString('en-US')} pickups in the registry`),
+  );
+
+  // One wrong PIN at 1k / 10k / 50k live pickups.
+  const sizes = quick ? [1_000, 5_000] : [1_000, 10_000, 50_000];
+  const wrong = new Map<number, { known: number; unknown: number }>();
+  for (const n of sizes) {
+    const t = await wrongPins(n);
+    wrong.set(n, { known: median(t.known), unknown: median(t.unknown) });
+    log(`wrong PIN at ${n} live pickups: number with a pickup p50 ${median(t.known).toFixed(2)} ms (max ${Math.max(...t.known).toFixed(2)}), unknown number p50 ${median(t.unknown).toFixed(2)} ms (max ${Math.max(...t.unknown).toFixed(2)})`);
+  }
+  const first = sizes[0]!;
+  for (const n of sizes.slice(1)) {
+    const at = `${n.toLocaleString('en-US')} live pickups`;
+    const base = `${first.toLocaleString('en-US')} live pickups`;
+    rows.push(
+      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the PIN check reads the index of the number typed, nothing else changes'),
+      row('one wrong PIN, number with a pickup, p50', at, wrong.get(n)!.known, 'ms', base, wrong.get(first)!.known, 'target within 1.2×; the counted failure rewrites the registry\'s pickup table (copy + row diff, O(live pickups)) until pickups are actors'),
+    );
+  }
+
   const count = quick ? 100 : 1_000;
 
   // One box for both: the baseline (the same flow through the programmatic API) is interleaved,
@@ -166,6 +304,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   const API = `same flow via box API in-process (${apiTimes.length} interleaved)`;
   const requestNote = '10 HTTP round trips per pickup (register, load, 2 harness doors; 5 panel steps, 1 harness door); each mutation awaits box.idle()';
   return [
+    ...rows,
     row(B, 'system time per pickup, p50', median(gTotal), 'ms', API, median(aTotal), requestNote),
     row(B, 'system time per pickup, p99', percentile(gTotal, 99), 'ms', API, percentile(aTotal, 99), 'excludes lock pulse (0 ms), SMS reading and any person; simulated clock'),
     row(B, 'panel: startSession → door open, p50', median(pick(gqlTimes, 'panel')), 'ms', API, median(pick(apiTimes, 'panel')), 'what a citizen waits for in total across the 6 panel steps'),

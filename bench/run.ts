@@ -15,10 +15,11 @@ import * as durability from './durability.js';
 import * as fanout from './fanout.js';
 import * as fleet from './fleet.js';
 import * as graphql from './graphql.js';
+import * as groupCommit from './group-commit.js';
 import * as hardware from './hardware.js';
 import { nowMs, QUICK, ROOT, type Benchmark, type Row } from './lib.js';
 import * as kiosk from './kiosk.js';
-import * as panel from './panel.js';
+import * as kioskPage from './kiosk-page.js';
 import * as pickups from './pickups.js';
 import * as reader from './reader.js';
 import * as scale from './scale.js';
@@ -30,14 +31,15 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['fanout', fanout.run],
   ['pickups', pickups.run],
   ['kiosk', kiosk.run],
+  ['kiosk-page', kioskPage.run],
   ['hardware', hardware.run],
   ['reader', reader.run],
   ['shredder', shredder.run],
   ['durability', durability.run],
+  ['group-commit', groupCommit.run],
   ['scale', scale.run],
   ['fleet', fleet.run],
   ['console', consolePage.run],
-  ['panel', panel.run],
 ];
 
 export interface Results {

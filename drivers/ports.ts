@@ -135,7 +135,7 @@ export interface RoomDoorPort {
   setUnlocked(unlocked: boolean): Promise<void>;
   /** Debounced contact changes. Returns an unsubscribe. */
   onDoorChange(listener: (door: DoorState) => void): () => void;
-  /** The debounced contact now ('closed' until first read). */
+  /** The debounced contact now ('closed' until first read; a first read of 'open' is heard as a change). */
   door(): DoorState;
 }
 

@@ -3,6 +3,7 @@ import type { CompartmentState } from '../actors/compartment.js';
 import type { ErrorCode } from '../actors/domain/errors.js';
 import type { Pickup, RegisterInput } from '../actors/registry.js';
 import type { Hub } from '../actors/runtime/hub.js';
+import type { DeepReadonly } from '../actors/runtime/readonly.js';
 import type { ActorFailure } from '../actors/runtime/supervisor.js';
 import type { Trace } from '../actors/runtime/trace.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
@@ -50,17 +51,17 @@ export interface BoxApi {
   // harness
   inject(to: string, message: Message, from?: string): string;
 
-  // reads
-  pickup(reference: string): Readonly<Pickup> | undefined;
-  pickupOrArchived(reference: string): Promise<Readonly<Pickup> | undefined>;
-  pickups(): readonly Readonly<Pickup>[];
-  compartment(id: string): CompartmentView | undefined;
-  compartments(): CompartmentView[];
+  // reads: copies, typed read-only; changing one changes nothing in the box
+  pickup(reference: string): DeepReadonly<Pickup> | undefined;
+  pickupOrArchived(reference: string): Promise<DeepReadonly<Pickup> | undefined>;
+  pickups(): readonly DeepReadonly<Pickup>[];
+  compartment(id: string): Readonly<CompartmentView> | undefined;
+  compartments(): readonly Readonly<CompartmentView>[];
   session(id: string): SessionView | undefined;
-  devices(): DevicesView;
-  alarms(openOnly?: boolean): readonly Readonly<Alarm>[];
-  outbox(): Readonly<OutboxCtx>;
-  failures(): ActorFailure[];
+  devices(): DeepReadonly<DevicesView>;
+  alarms(openOnly?: boolean): readonly DeepReadonly<Alarm>[];
+  outbox(): DeepReadonly<OutboxCtx>;
+  failures(): readonly Readonly<ActorFailure>[];
   /** false while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE */
   storageHealthy(): boolean;
   openNow(): boolean;

@@ -9,6 +9,7 @@ import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
 import { SystemClock, type Clock } from '../actors/runtime/clock.js';
 import { Hub, pushed } from '../actors/runtime/hub.js';
+import { plainCopy, type DeepReadonly } from '../actors/runtime/readonly.js';
 import { Supervisor, type ActorFailure } from '../actors/runtime/supervisor.js';
 import type { BoxAddress, BoxAskableTo, BoxProtocol } from '../actors/protocol.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
@@ -208,7 +209,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   ];
 
   const registry = () => supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
-  const findPickup = (reference: string): Pickup | undefined => {
+  /** A live pickup, as a read-only view of the registry's committed state (copied before it is handed out). */
+  const findPickup = (reference: string): DeepReadonly<Pickup> | undefined => {
     const ctx = registry();
     const id = ctx.byReference[reference.trim()];
     return id ? ctx.pickups[id] : undefined;
@@ -336,11 +338,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
     // --- reads ------------------------------------------------------------------------------
     /** A live pickup (registered, in the box, or ended within the audit period). */
-    pickup: findPickup,
+    pickup: (reference: string): DeepReadonly<Pickup> | undefined => {
+      const p = findPickup(reference);
+      return p && plainCopy<Pickup>(p);
+    },
     /** A live pickup, or an ended one from the archive (without personal data). */
-    pickupOrArchived: async (reference: string): Promise<Pickup | undefined> =>
-      findPickup(reference) ?? (await persistence.kv.get<Pickup>(`archive:${reference.trim()}`)),
-    pickups: (): Pickup[] => Object.values(registry().pickups),
+    pickupOrArchived: async (reference: string): Promise<DeepReadonly<Pickup> | undefined> =>
+      box.pickup(reference) ?? (await persistence.kv.get<Pickup>(`archive:${reference.trim()}`)),
+    /** Every live pickup, copied: changing one changes nothing in the box. */
+    pickups: (): readonly DeepReadonly<Pickup>[] => Object.values(registry().pickups).map((p) => plainCopy<Pickup>(p)),
     compartment: compartmentView,
     compartments: (): CompartmentView[] => config.compartments.map((c) => compartmentView(c.id)!),
     session: sessionView,
@@ -366,11 +372,11 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         },
       };
     },
-    alarms: (openOnly = false): Alarm[] => {
+    alarms: (openOnly = false): readonly DeepReadonly<Alarm>[] => {
       const all = supervisor.view<AlarmsCtx>(ALARMS)!.ctx.alarms;
-      return openOnly ? all.filter(alarmIsOpen) : all;
+      return plainCopy<Alarm[]>(openOnly ? all.filter(alarmIsOpen) : all);
     },
-    outbox: () => supervisor.view<OutboxCtx>(OUTBOX)!.ctx,
+    outbox: (): DeepReadonly<OutboxCtx> => plainCopy<OutboxCtx>(supervisor.view<OutboxCtx>(OUTBOX)!.ctx),
     openNow: () => isOpen(config.hours, clock.now()),
     nextOpening: () => nextOpening(config.hours, clock.now()),
     audit: (fromSeq = 1, limit = 1_000) => persistence.readAudit(fromSeq, limit),
@@ -383,7 +389,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         box: { name: config.name, openNow: isOpen(config.hours, clock.now()), nextOpening: nextOpening(config.hours, clock.now()) },
         compartments: config.compartments.map((c) => compartmentView(c.id)!),
         devices: box.devices(),
-        pickups: Object.values(registry().pickups).map(({ phone: _p, birthDate: _b, oldDocumentNumber: _o, pinHash: _h, ...rest }) => rest),
+        pickups: box.pickups().map(({ phone: _p, birthDate: _b, oldDocumentNumber: _o, pinHash: _h, ...rest }) => rest),
         alarms: box.alarms(true),
         sessions: supervisor.viewsOf<SessionCtx>('session').map((v) => sessionView(v.ctx.id)!),
       };
@@ -405,7 +411,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     /** Moves a simulated clock forward, letting every timer's work finish in order. */
     advance: (ms: number) => supervisor.advanceClock(ms),
     /** Actors that failed for good: health fails while there is one. */
-    failures: (): ActorFailure[] => supervisor.failed(),
+    failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed(),
     /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
     storageHealthy: (): boolean => supervisor.storageHealthy(),
     onEvent: (fn: (e: BoxEvent) => void) => supervisor.events.listen(fn),

@@ -7,7 +7,7 @@ import { makeTd1 } from '../actors/domain/mrz.js';
 import { SimulatedClock } from '../actors/runtime/clock.js';
 import { createBox, type Box } from './box.js';
 import { boxKeysOf, isDevelopmentKey, loadSettings, type BoxConfigInput } from './config.js';
-import { linkBoxToFleet, runCentral } from './fleet/cli.js';
+import { linkBoxToFleet, runCentral, startConfiguredBoxWebhooks } from './fleet/cli.js';
 import { readiness } from './health.js';
 import { metricsFor } from './metrics.js';
 import { createServer, type CorsOptions, type TokenConfig } from './server/index.js';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   const box = await createBox({ ...boxKeysOf(fileConfig), ...demoHours, storage }, { ...(clock ? { clock } : {}), log: (level, msg, fields) => log[level](fields ?? {}, msg) });
   metricsFor(box); // counting from the start, before the demo or the first scrape
   const fleetLink = await linkBoxToFleet(box, fileConfig as { fleet?: unknown }, process.env, (level, msg, fields) => log[level](fields ?? {}, msg));
+  const boxWebhooks = await startConfiguredBoxWebhooks(box, fileConfig as { fleet?: unknown; webhooks?: unknown }, process.env, (level, msg, fields) => log[level](fields ?? {}, msg));
   log.info(
     { compartments: box.config.compartments.length, storage, openNow: box.openNow(), hardware: box.config.hardware },
     `${box.config.name} started with ${box.config.compartments.length} compartments on ${describeHardware(box.config.hardware)}`,
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
     await server.close();
     await logAnchor();
     await fleetLink?.close();
+    await boxWebhooks?.close();
     await box.close();
     log.info('stopped');
     process.exit(0);

@@ -202,8 +202,8 @@ function readEnv(env: NodeJS.ProcessEnv): { values: BoxConfigInput; problems: st
   return { values: out as BoxConfigInput, problems };
 }
 
-/** Sections of the configuration file that other parts check: role tokens, CORS and the kiosk panels' client addresses (src/server), the fleet link and the central service (src/fleet). */
-export const FILE_SECTIONS = ['tokens', 'cors', 'kioskClients', 'fleet', 'central'] as const;
+/** Sections of the configuration file that other parts check: role tokens, CORS and the kiosk panels' client addresses (src/server), the fleet link, the central service and a box's webhooks (src/fleet). */
+export const FILE_SECTIONS = ['tokens', 'cors', 'kioskClients', 'fleet', 'central', 'webhooks'] as const;
 
 /** The configuration file: the box's keys and the sections checked elsewhere. */
 export const fileConfigSchema = boxConfigSchema.extend(Object.fromEntries(FILE_SECTIONS.map((k) => [k, z.unknown().optional()])) as Record<(typeof FILE_SECTIONS)[number], z.ZodOptional<z.ZodUnknown>>);

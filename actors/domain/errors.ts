@@ -127,8 +127,8 @@ export const ERRORS = {
     action: 'Enter the birth date again; after 5 failed attempts the pickup is locked.',
   },
   PICKUP_BUSY: {
-    meaning: 'Another panel session is collecting this pickup right now, or staff is taking it out of the box.',
-    action: 'Wait a minute and start again, or ask staff.',
+    meaning: 'The pickup is being opened right now: a panel session is collecting it (its door is being released), or staff is taking it out of the box.',
+    action: 'Wait a minute and start again, or ask staff; staff retrieve or cancel it once that door is closed again.',
   },
   CARD_UNAVAILABLE: {
     meaning: 'The card reader or shredder is out of order, so no old ID card can be taken now.',

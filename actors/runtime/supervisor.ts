@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.js';
 import { SimulatedClock } from './clock.js';
 import { Hub } from './hub.js';
+import { readonlyView, type DeepReadonly } from './readonly.js';
 import { splitRows, type RowChange } from './rows.js';
 import { Trace, type TraceEntry } from './trace.js';
 import type {
@@ -125,13 +126,13 @@ interface Cell {
   parent: Address | null;
 }
 
-/** What the outside world sees of one actor. */
+/** What the outside world sees of one actor: its committed context through a read-only view. */
 export interface ActorView<C = unknown> {
-  address: Address;
-  kind: string;
-  status: ActorStatus;
-  ctx: C;
-  mailbox: number;
+  readonly address: Address;
+  readonly kind: string;
+  readonly status: ActorStatus;
+  readonly ctx: DeepReadonly<C>;
+  readonly mailbox: number;
 }
 
 const EXTERNAL: Address = 'external';
@@ -218,9 +219,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return reply;
   }
 
-  /** Actors that failed for good (also those restored failed): what health reports. */
-  failed(): ActorFailure[] {
-    return [...this.failures.values()];
+  /** Actors that failed for good (also those restored failed): what health reports. Copies. */
+  failed(): Readonly<ActorFailure>[] {
+    return [...this.failures.values()].map((f) => ({ ...f }));
   }
 
   /** Number of asks waiting for their reply. */
@@ -330,7 +331,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   view<C = unknown>(address: Address): ActorView<C> | undefined {
     const cell = this.cells.get(address);
     if (!cell) return undefined;
-    return { address, kind: cell.behavior.kind, status: cell.status, ctx: cell.ctx as C, mailbox: cell.mailbox.length };
+    // Never the committed context itself: a reader cannot change the actor's state behind its back.
+    const ctx = typeof cell.ctx === 'object' && cell.ctx !== null ? readonlyView(cell.ctx) : cell.ctx;
+    return { address, kind: cell.behavior.kind, status: cell.status, ctx: ctx as DeepReadonly<C>, mailbox: cell.mailbox.length };
   }
 
   /** All actors of one kind, in address order. */

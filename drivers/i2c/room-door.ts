@@ -41,7 +41,9 @@ export class ExpanderRoomDoor implements RoomDoorPort {
     if (high === undefined) return;
     const level: DoorState = high ? 'open' : 'closed';
     if (this.settled === undefined) {
+      // The first poll is the truth; door() said 'closed' until now, so an open door is news.
       this.settled = level;
+      if (level === 'open') for (const l of this.listeners) l(level);
       return;
     }
     if (level === this.settled) {

@@ -24,7 +24,7 @@ import {
 } from './protocol.js';
 import { acquireLease, type ApplyLease } from './apply-lease.js';
 import { backoff, ensureGroup, fleetClient, sleep, type RedisClient } from './redis.js';
-import { WebhookOutbox, type WebhookConfig } from './webhooks.js';
+import { redisDeliveryQueue, WebhookOutbox, type WebhookConfig } from './webhooks.js';
 
 /** A pickup event as integrations see it live (subscriptions and webhooks). */
 export interface PickupEventPayload {
@@ -166,7 +166,7 @@ export async function startCentral(options: CentralOptions) {
   const leaseMs = options.applyLeaseMs ?? Math.min(2_000, claimIdleMs);
   if (leaseMs > claimIdleMs) throw Object.assign(new Error(`applyLeaseMs (${leaseMs}) must not exceed claimIdleMs (${claimIdleMs})`), { code: 'INVALID_CONFIG' });
 
-  const webhooks = new WebhookOutbox(store.kv, redis, options.webhooks ?? [], { log, raise: raiseAlarm, clear: clearAlarm, now });
+  const webhooks = new WebhookOutbox(store.kv, redisDeliveryQueue(redis), options.webhooks ?? [], { log, raise: raiseAlarm, clear: clearAlarm, now });
 
   // --- consuming -----------------------------------------------------------------------------
   let closed = false;
@@ -182,15 +182,20 @@ export async function startCentral(options: CentralOptions) {
   };
 
   /** Applies one event unless it is applied already; webhooks and live subscribers hear of it once, by id. */
-  const applyOne = async (e: FleetEvent, lease: ApplyLease) => {
+  const applyOne = async (e: FleetEvent, lease: ApplyLease, known?: FleetBox): Promise<FleetBox | null> => {
     lease.assertHeld();
-    const applied = await projection.apply(e, async () => {
-      await webhooks.enqueue(e);
-      // Live subscribers get each event once, whichever process applied it first.
-      if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
-      lease.assertHeld();
-    });
-    if (applied) await options.afterApply?.(e);
+    const written = await projection.apply(
+      e,
+      async () => {
+        await webhooks.enqueue(e);
+        // Live subscribers get each event once, whichever process applied it first.
+        if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
+        lease.assertHeld();
+      },
+      known,
+    );
+    if (written) await options.afterApply?.(e);
+    return written;
   };
   const publishLive = (e: FleetEvent) => {
     if (e.type === 'pickup.changed') {
@@ -225,19 +230,22 @@ export async function startCentral(options: CentralOptions) {
         const filled: string[] = [];
         const lease = await acquireLease(redis, `fleet:apply-lock:${boxId}`, consumer, { ttlMs: leaseMs, closed: () => closed });
         try {
-          let applied = await projection.appliedSeq(boxId);
+          // Under the lease no other process writes this box's record: carry it from event to event.
+          let box = await projection.box(boxId);
+          let applied = box ? (box.appliedSeq ?? box.lastSeq) : 0;
+          const step = async (e: FleetEvent) => void (box = (await applyOne(e, lease, box)) ?? box);
           for (const e of events) {
             if (e.seq <= applied) continue;
             while (applied + 1 < e.seq) {
               const gap = await redis.xRange(stream, streamId(applied + 1), streamId(e.seq - 1), { COUNT: batchSize });
               for (const m of gap) {
-                await applyOne(decodeEvent(m.message as Record<string, string>), lease);
+                await step(decodeEvent(m.message as Record<string, string>));
                 filled.push(m.id);
               }
               // A short answer is the whole gap; what is not there (lost by a Redis without persistence) never will be.
               applied = gap.length < batchSize ? e.seq - 1 : decodeEvent(gap.at(-1)!.message as Record<string, string>).seq;
             }
-            await applyOne(e, lease);
+            await step(e);
             applied = e.seq;
           }
         } finally {

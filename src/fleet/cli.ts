@@ -1,5 +1,6 @@
 import { DomainError } from '../../actors/domain/errors.js';
 import { startFleetLink, redactUrl, type FleetBoxPort, type FleetLink } from './box-link.js';
+import { startBoxWebhooks, type BoxWebhooks, type WebhookBoxPort } from './box-webhooks.js';
 import { startCentral } from './central.js';
 import { isBoxId } from './protocol.js';
 import { createCentralServer } from './server.js';
@@ -43,6 +44,19 @@ export async function linkBoxToFleet(box: FleetBoxPort, config: { fleet?: unknow
   const link = await startFleetLink(box, { ...fleet, log });
   log('info', `fleet: box ${fleet.boxId} publishes to ${redactUrl(fleet.url)} (outbox at ${link.outbox.lastSeq}, sent ${link.outbox.sentSeq})`);
   return link;
+}
+
+/**
+ * Starts the box's own webhooks when `"webhooks": [{ id, url, secret, alarmAfter? }]` is configured;
+ * event ids start with the fleet box id (or AUSGABEBOX_BOX_ID), else `box`.
+ */
+export async function startConfiguredBoxWebhooks(box: WebhookBoxPort, config: { fleet?: unknown; webhooks?: unknown }, env: NodeJS.ProcessEnv, log: Log): Promise<BoxWebhooks | null> {
+  if (config.webhooks === undefined) return null;
+  if (!Array.isArray(config.webhooks)) throw new DomainError('INVALID_CONFIG', 'webhooks must be a list of { id, url, secret }');
+  const boxId = env.AUSGABEBOX_BOX_ID ?? (config.fleet as { boxId?: string } | undefined)?.boxId ?? 'box';
+  const hooks = await startBoxWebhooks(box, { boxId, hooks: config.webhooks as WebhookConfig[], log });
+  log('info', `webhooks: the box posts pickup events to ${hooks.outbox.hooks.map((h) => h.id).join(', ')}`);
+  return hooks;
 }
 
 /** `npm start -- --central`: the central service and its GraphQL server, until SIGINT/SIGTERM. */

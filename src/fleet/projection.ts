@@ -74,11 +74,14 @@ export class Projection {
   /**
    * Applies one event unless it is applied already; `beforeCommit` runs after the pickup and
    * command writes and before the box record (the cursor), so its effects also repeat after a
-   * crash in between. Returns whether the event was applied now.
+   * crash in between. `known` is the box record as the caller last had it from `apply` (the
+   * apply lease keeps it current), which saves reading it again. Returns the box record written,
+   * or null when the event was applied already.
    */
-  async apply(e: FleetEvent, beforeCommit?: () => Promise<void>): Promise<boolean> {
-    const box = (await this.box(e.boxId)) ?? emptyBox(e.boxId);
-    if (e.seq <= (box.appliedSeq ?? box.lastSeq)) return false;
+  async apply(e: FleetEvent, beforeCommit?: () => Promise<void>, known?: FleetBox): Promise<FleetBox | null> {
+    const stored = known ?? (await this.box(e.boxId)) ?? emptyBox(e.boxId);
+    const box: FleetBox = { ...stored, openAlarms: { ...stored.openAlarms } };
+    if (e.seq <= (box.appliedSeq ?? box.lastSeq)) return null;
     await this.kv.set(`event:${e.boxId}:${e.seq}`, e);
     switch (e.type) {
       case 'pickup.changed':
@@ -118,10 +121,14 @@ export class Projection {
         break;
     }
     await beforeCommit?.();
+    // Events are logged in sequence, so the contiguous log grows only by this event; a record from
+    // before `appliedSeq` was kept may have events above it in the log: look once.
     let lastSeq = box.lastSeq;
-    while ((await this.kv.get(`event:${e.boxId}:${lastSeq + 1}`)) !== undefined) lastSeq++;
-    await this.kv.set(`box:${e.boxId}`, { ...box, lastSeq, appliedSeq: e.seq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) });
-    return true;
+    if (e.seq === lastSeq + 1) lastSeq = e.seq;
+    if (box.appliedSeq === undefined) while ((await this.kv.get(`event:${e.boxId}:${lastSeq + 1}`)) !== undefined) lastSeq++;
+    const next: FleetBox = { ...box, lastSeq, appliedSeq: e.seq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) };
+    await this.kv.set(`box:${e.boxId}`, next);
+    return next;
   }
 
   private async setPickup(next: FleetPickup): Promise<void> {

@@ -1,11 +1,15 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionResult, type ValidationRule } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { formatClientError, toClientError, type ErrorLogger } from '../../schema/errors.js';
 import { LIMIT_RULES, checkTokens } from '../../schema/limits.js';
-import { TokenAuthenticator } from '../server/auth.js';
-import { BAD_REQUEST, checkJsonBody, readBody, writeRefusal } from '../server/guard.js';
+import { authorizationFromPayload, TokenAuthenticator } from '../server/auth.js';
+import { BAD_REQUEST, checkJsonBody, MAX_BODY_BYTES, readBody, writeRefusal } from '../server/guard.js';
+import { formatResult } from '../server/http.js';
 import type { Central } from './central.js';
 import { buildCentralSchema, type CentralContext } from './schema.js';
 
@@ -26,14 +30,20 @@ const limits = (rules: readonly ValidationRule[]): Plugin => ({
 });
 
 /**
- * The central service's GraphQL server: graphql-yoga at `/graphql` (subscriptions over SSE),
- * with the box's token roles (integration, monitor), body and query limits; `/health` says
- * whether any box is silent or a central alarm is open.
+ * The central service's GraphQL server: graphql-yoga at `/graphql` (subscriptions over SSE, and
+ * over graphql-ws on the same path), with the box's token roles (integration, monitor), body and
+ * query limits; `/health` says whether any box is silent or a central alarm is open.
  */
 export function createCentralServer(central: Central, options: CentralServerOptions) {
   const production = options.production ?? false;
   const auth = new TokenAuthenticator({ integration: options.tokens.integration, monitor: options.tokens.monitor }, 'none', false);
   const schema = buildCentralSchema(options.logError);
+  const rules = production ? [...LIMIT_RULES, NoSchemaIntrospectionCustomRule] : LIMIT_RULES;
+  const contextFor = (authorization: string | null | undefined): CentralContext => {
+    const grant = auth.resolve(authorization ?? null);
+    const role = grant?.role === 'integration' || grant?.role === 'monitor' ? grant.role : null;
+    return { central, role };
+  };
   const yoga = createYoga<{}, CentralContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -41,12 +51,8 @@ export function createCentralServer(central: Central, options: CentralServerOpti
     landingPage: false,
     batching: false,
     logging: false,
-    plugins: [limits(production ? [...LIMIT_RULES, NoSchemaIntrospectionCustomRule] : LIMIT_RULES)],
-    context: ({ request }) => {
-      const grant = auth.resolve(request.headers.get('authorization'));
-      const role = grant?.role === 'integration' || grant?.role === 'monitor' ? grant.role : null;
-      return { central, role };
-    },
+    plugins: [limits(rules)],
+    context: ({ request }) => contextFor(request.headers.get('authorization')),
     maskedErrors: { maskError: (error) => (error instanceof GraphQLError ? formatClientError(error, production, options.logError) : toClientError(error, options.logError, 'central')) },
   });
 
@@ -79,6 +85,44 @@ export function createCentralServer(central: Central, options: CentralServerOpti
     );
   });
 
+  // graphql-ws on /graphql: the same schema, roles and limits; subscriptions read the same
+  // Redis-backed pub/sub, so a subscriber of this process sees what any central process applied.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '').split('?')[0] !== '/graphql') return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  type WsCtx = { connectionParams?: Readonly<Record<string, unknown>>; extra: { request: IncomingMessage } };
+  const authorizationOf = (ctx: WsCtx) => authorizationFromPayload(ctx.connectionParams) ?? ctx.extra.request.headers.authorization;
+  const ws = useServer(
+    {
+      schema,
+      connectionInitWaitTimeout: 3_000,
+      // A token that grants nothing closes the connection (4403); no token at all stays anonymous.
+      onConnect: (ctx) => {
+        const authorization = authorizationOf(ctx);
+        return authorization === undefined || contextFor(authorization).role !== null;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const tooMany = checkTokens(payload.query);
+        if (tooMany) return [tooMany];
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document, [...specifiedRules, ...rules]);
+        if (errors.length) return [...errors];
+        return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: contextFor(authorizationOf(ctx)) };
+      },
+      subscribe: (args) => subscribe(args),
+      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, production, options.logError),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatClientError(e, production, options.logError)),
+    },
+    wss,
+  );
+
   return {
     listen: (port: number, host = '127.0.0.1') =>
       new Promise<{ url: string }>((resolve, reject) => {
@@ -90,6 +134,8 @@ export function createCentralServer(central: Central, options: CentralServerOpti
         });
       }),
     async close() {
+      for (const client of wss.clients) client.terminate();
+      await ws.dispose();
       http.closeAllConnections();
       await new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
       await yoga.dispose?.();

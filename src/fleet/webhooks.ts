@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type Keyv from 'keyv';
-import type { CentralAlarm } from './projection.js';
 import type { FleetEvent } from './protocol.js';
 import { backoff, sleep, type RedisClient } from './redis.js';
 
@@ -50,28 +49,102 @@ interface Delivery {
   attempts: number;
 }
 
-interface AlarmPort {
-  raise(alarm: Omit<CentralAlarm, 'raisedAt' | 'clearedAt'>): Promise<void>;
+/** Where webhook failures are reported: central alarms on the centre, the box's own alarms on a box. */
+export interface WebhookAlarmPort {
+  raise(alarm: { key: string; code: 'WEBHOOK_UNDELIVERABLE'; subject: string; text: string }): Promise<void>;
   clear(key: string): Promise<void>;
   log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** wall clock: signature timestamps and retry times are real time, whatever clock the box runs on */
   now: () => number;
 }
 
 /**
- * The centre's durable webhook outbox. A pickup event is written as a delivery (keyv, by
- * integration and event id) before its stream entry is acknowledged; a Redis sorted set orders
- * deliveries by their next attempt, and a short lock per delivery keeps two central processes
- * from posting the same one at once. A delivered event is remembered, so a redelivered stream
- * entry does not post it again.
+ * The order of due deliveries per integration, and who may post one now. The centre keeps it in
+ * Redis (several processes share it); a box keeps it in its own store (one process).
+ */
+export interface DeliveryQueue {
+  /** Queues a delivery due at `dueAt` unless it is queued already. */
+  add(hook: string, eventId: string, dueAt: number): Promise<void>;
+  /** Moves a queued delivery to `dueAt`. */
+  reschedule(hook: string, eventId: string, dueAt: number): Promise<void>;
+  /** Up to `limit` deliveries due at `now`, earliest first. */
+  due(hook: string, now: number, limit: number): Promise<string[]>;
+  remove(hook: string, eventId: string): Promise<void>;
+  /** Whether this process may post the delivery now (for at most `ms`); `release` gives it back. */
+  claim(hook: string, eventId: string, ms: number): Promise<boolean>;
+  release(hook: string, eventId: string): Promise<void>;
+}
+
+/** The centre's queue: a Redis sorted set per integration and a short `SET NX PX` lock per delivery. */
+export function redisDeliveryQueue(redis: RedisClient): DeliveryQueue {
+  return {
+    add: async (hook, eventId, dueAt) => void (await redis.zAdd(`fleet:webhooks:${hook}`, { score: dueAt, value: eventId }, { NX: true })),
+    reschedule: async (hook, eventId, dueAt) => void (await redis.zAdd(`fleet:webhooks:${hook}`, { score: dueAt, value: eventId })),
+    due: (hook, now, limit) => redis.zRangeByScore(`fleet:webhooks:${hook}`, 0, now, { LIMIT: { offset: 0, count: limit } }),
+    remove: async (hook, eventId) => void (await redis.zRem(`fleet:webhooks:${hook}`, eventId)),
+    claim: async (hook, eventId, ms) => (await redis.set(`fleet:webhook-lock:${hook}:${eventId}`, '1', { NX: true, PX: ms })) === 'OK',
+    release: async (hook, eventId) => void (await redis.del(`fleet:webhook-lock:${hook}:${eventId}`)),
+  };
+}
+
+/**
+ * A box's queue, in its own store: `wh:due:<hook>` maps each queued event id to its due time
+ * (read once, then kept in memory and written back on every change, one change at a time). One
+ * process owns a box's store, so a claim is an in-memory mark.
+ */
+export function storeDeliveryQueue(kv: Keyv): DeliveryQueue {
+  const cache = new Map<string, Record<string, number>>();
+  const claimed = new Set<string>();
+  let chain: Promise<unknown> = Promise.resolve();
+  const load = async (hook: string) => {
+    if (!cache.has(hook)) cache.set(hook, (await kv.get<Record<string, number>>(`wh:due:${hook}`)) ?? {});
+    return cache.get(hook)!;
+  };
+  const change = (hook: string, fn: (due: Record<string, number>) => boolean): Promise<void> => {
+    const run = chain.then(async () => {
+      const due = { ...(await load(hook)) };
+      if (!fn(due)) return;
+      await kv.set(`wh:due:${hook}`, due);
+      cache.set(hook, due);
+    });
+    chain = run.catch(() => {});
+    return run;
+  };
+  return {
+    add: (hook, eventId, dueAt) => change(hook, (due) => (eventId in due ? false : ((due[eventId] = dueAt), true))),
+    reschedule: (hook, eventId, dueAt) => change(hook, (due) => ((due[eventId] = dueAt), true)),
+    due: async (hook, now, limit) =>
+      Object.entries(await load(hook))
+        .filter(([, at]) => at <= now)
+        .sort((a, b) => a[1] - b[1])
+        .slice(0, limit)
+        .map(([id]) => id),
+    remove: (hook, eventId) => change(hook, (due) => (eventId in due ? (delete due[eventId], true) : false)),
+    claim: async (hook, eventId) => {
+      const key = `${hook}:${eventId}`;
+      if (claimed.has(key)) return false;
+      claimed.add(key);
+      return true;
+    },
+    release: async (hook, eventId) => void claimed.delete(`${hook}:${eventId}`),
+  };
+}
+
+/**
+ * The durable webhook outbox, one implementation for the centre and for a box. A pickup event is
+ * written as a delivery (keyv, by integration and event id) before it counts as handled (on the
+ * centre: before its stream entry is acknowledged); the delivery queue orders deliveries by their
+ * next attempt and lets one process post each at a time. A delivered event is remembered, so an
+ * event handed in again is not posted again.
  */
 export class WebhookOutbox {
   readonly sentIds = new Map<string, number>();
 
   constructor(
     private readonly kv: Keyv,
-    private readonly redis: RedisClient,
+    private readonly queue: DeliveryQueue,
     readonly hooks: readonly WebhookConfig[],
-    private readonly port: AlarmPort,
+    private readonly port: WebhookAlarmPort,
   ) {
     for (const h of hooks) {
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(h.id)) throw Object.assign(new Error(`webhook id "${h.id}" must be letters, digits, "-" or "_"`), { code: 'INVALID_CONFIG' });
@@ -87,7 +160,7 @@ export class WebhookOutbox {
     for (const h of this.hooks) {
       if ((await this.kv.get(`wh:done:${h.id}:${e.id}`)) !== undefined) continue;
       if ((await this.kv.get(`wh:out:${h.id}:${e.id}`)) === undefined) await this.kv.set(`wh:out:${h.id}:${e.id}`, { eventId: e.id, body, attempts: 0 } satisfies Delivery);
-      await this.redis.zAdd(`fleet:webhooks:${h.id}`, { score: this.port.now(), value: e.id }, { NX: true });
+      await this.queue.add(h.id, e.id, this.port.now());
     }
   }
 
@@ -108,14 +181,14 @@ export class WebhookOutbox {
   }
 
   private async deliverDue(h: WebhookConfig): Promise<boolean> {
-    const due = await this.redis.zRangeByScore(`fleet:webhooks:${h.id}`, 0, this.port.now(), { LIMIT: { offset: 0, count: 20 } });
+    const due = await this.queue.due(h.id, this.port.now(), 20);
     for (const eventId of due) {
-      // One process posts a delivery at a time; the lock outlives one attempt's timeout.
-      if ((await this.redis.set(`fleet:webhook-lock:${h.id}:${eventId}`, '1', { NX: true, PX: (h.timeoutMs ?? 10_000) + 5_000 })) !== 'OK') continue;
+      // One process posts a delivery at a time; the claim outlives one attempt's timeout.
+      if (!(await this.queue.claim(h.id, eventId, (h.timeoutMs ?? 10_000) + 5_000))) continue;
       try {
         await this.attempt(h, eventId);
       } finally {
-        await this.redis.del(`fleet:webhook-lock:${h.id}:${eventId}`);
+        await this.queue.release(h.id, eventId);
       }
     }
     return due.length > 0;
@@ -125,7 +198,7 @@ export class WebhookOutbox {
     const key = `wh:out:${h.id}:${eventId}`;
     const delivery = await this.kv.get<Delivery>(key);
     if (!delivery) {
-      await this.redis.zRem(`fleet:webhooks:${h.id}`, eventId);
+      await this.queue.remove(h.id, eventId);
       return;
     }
     const timestamp = Math.floor(this.port.now() / 1_000);
@@ -146,14 +219,14 @@ export class WebhookOutbox {
     if (failure === null) {
       await this.kv.set(`wh:done:${h.id}:${eventId}`, this.port.now(), 30 * 86_400_000);
       await this.kv.delete(key);
-      await this.redis.zRem(`fleet:webhooks:${h.id}`, eventId);
+      await this.queue.remove(h.id, eventId);
       this.sentIds.set(`${h.id}:${eventId}`, (this.sentIds.get(`${h.id}:${eventId}`) ?? 0) + 1);
       await this.port.clear(alarmKey);
       return;
     }
     const attempts = delivery.attempts + 1;
     await this.kv.set(key, { ...delivery, attempts });
-    await this.redis.zAdd(`fleet:webhooks:${h.id}`, { score: this.port.now() + backoff(attempts - 1, h.retryBaseMs ?? 1_000, h.retryMaxMs ?? 600_000), value: eventId });
+    await this.queue.reschedule(h.id, eventId, this.port.now() + backoff(attempts - 1, h.retryBaseMs ?? 1_000, h.retryMaxMs ?? 600_000));
     this.port.log('warn', `webhook ${h.id}: delivery of ${eventId} failed (${failure}), attempt ${attempts}`);
     if (attempts >= (h.alarmAfter ?? 5)) await this.port.raise({ key: alarmKey, code: 'WEBHOOK_UNDELIVERABLE', subject: h.id, text: `webhook ${h.id} failed ${attempts} times in a row (${failure})` });
   }

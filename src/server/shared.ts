@@ -18,7 +18,9 @@ import { speechRoutes } from './speech.js';
 
 /** What both servers share: schema, documents, tokens; then the front and graphql-ws for an engine. */
 export function sharedParts(box: Box, options: ServerOptions) {
-  checkOptions(options, box.config.kiosks);
+  // The after-hours room's outside panel is a kiosk too, for its token (it runs no sessions).
+  const doorPanel = box.config.layout?.devices?.roomDoor?.panel;
+  checkOptions(options, doorPanel ? [...box.config.kiosks, doorPanel] : box.config.kiosks);
   const production = options.production ?? false;
   const log = options.logError;
   const schema: GraphQLSchema = buildSchema(log);

@@ -38,8 +38,9 @@ export interface Running extends TestBox {
   close(): Promise<void>;
 }
 
-export async function start(engine: Engine, options: Partial<ServerOptions> = {}): Promise<Running> {
-  const t = await testBox({ kiosks: ['1', '2'] });
+/** Starts `engine` over a fresh test box, or over the box `makeBox` gives (e.g. one with a layout on the register-level simulation). */
+export async function start(engine: Engine, options: Partial<ServerOptions> = {}, makeBox: () => Promise<TestBox> = () => testBox({ kiosks: ['1', '2'] })): Promise<Running> {
+  const t = await makeBox();
   const server = (engine === 'yoga' ? createYogaServer : createMercuriusServer)(t.box, {
     tokens: TOKENS,
     harness: true,

@@ -10,20 +10,13 @@ import { appendFileSync, closeSync, fsyncSync, openSync } from 'node:fs';
 import { createBox } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import type { SimulatedHardware } from '../../src/box.js';
+import { seeded } from './soak/world.js';
 
 const [storage, seedText, pulseLog] = process.argv.slice(2) as [string, string, string];
 const crashAt = process.env.CRASH_AT ?? '';
 const started = performance.now();
 
-let seed = Number(seedText) >>> 0;
-const random = () => {
-  // mulberry32: a small seeded PRNG, so a run replays exactly
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const random = seeded(Number(seedText));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

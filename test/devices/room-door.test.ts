@@ -1,44 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { demoLayout, LayoutError, validateLayout } from '../../drivers/layout.js';
-import { createBox, type Box } from '../../src/box.js';
+import type { Box } from '../../src/box.js';
 import { BIRTH, PHONE, wrongPin } from '../helpers.js';
+import { assertLayoutRefused, MONDAY_8PM, readyPickupOnPins as ready, refusal, roomLayout as layout, simulatedBox } from './room-door-rig.js';
 
 // The after-hours room (as in Trier): the box inside runs 24/7, the room door follows the office
 // hours, and after hours number and PIN at the outside panel open it for a few seconds.
 
-/** Monday 23 Nov 2026, 20:00 in Düsseldorf: the office has closed. */
-const MONDAY_8PM = Date.UTC(2026, 10, 23, 19, 0, 0);
-const roomDoor = { lockPin: { board: 'B1', pin: 7 }, contactPin: { board: 'B1', pin: 14 }, panel: 'door', openMs: 5000, heldOpenMs: 30_000 };
-function layout(extra: Record<string, unknown> = {}) {
-  const l = demoLayout(6);
-  return { boards: l.boards, compartments: l.compartments, roomDoor: { ...roomDoor, ...extra } };
-}
-
-async function roomBox(at = MONDAY_8PM): Promise<Box> {
-  return createBox({ storage: 'memory:', layout: layout(), hardware: 'i2c-sim', hoursPreset: 'always' }, { clock: new SimulatedClock(at) });
-}
-
-async function ready(box: Box, reference: string): Promise<{ pin: string; compartmentId: string }> {
-  await box.registerPickup({ reference, documentKind: 'ID_CARD', phone: PHONE, birthDate: BIRTH });
-  const { compartmentId } = await box.loadPickup(reference, 'staff-anna');
-  await box.advance(400);
-  assert.ok(box.simulation.openDoor(compartmentId));
-  await box.advance(300);
-  box.simulation.closeDoor(compartmentId);
-  await box.advance(300);
-  return { pin: /PIN: (\d{6})/.exec(box.simulation.smsSent().at(-1)!.text)![1]!, compartmentId };
-}
-
-async function refusal(work: Promise<unknown>): Promise<string> {
-  try {
-    await work;
-  } catch (err) {
-    return (err as { code: string }).code;
-  }
-  return 'accepted';
-}
+const roomBox = (at = MONDAY_8PM): Promise<Box> => simulatedBox(layout(), at);
 
 test('after hours: a wrong PIN counts, number and PIN open the room door for openMs, the PIN still opens the compartment inside', async () => {
   const box = await roomBox();
@@ -118,22 +87,33 @@ test('during the office hours the door follows the hours table: unlocked, no PIN
   }
 });
 
+test('a door still standing open at closing time is held open from then: ROOM_DOOR_HELD_OPEN after heldOpenMs, not FORCED', async () => {
+  const box = await roomBox(Date.UTC(2026, 10, 23, 14, 59, 0)); // Monday 15:59, closes 16:00
+  try {
+    const door = box.roomDoorMechanism!;
+    await box.advance(100);
+    assert.ok(door.push());
+    await box.advance(61_000); // 16:00:01: the strike locks, the door still stands open
+    assert.not.ok(door.unlocked);
+    assert.equal(box.alarms(true), []);
+    await box.advance(28_000); // 16:00:29.1
+    assert.equal(box.alarms(true), [], 'not yet 30 s after closing');
+    await box.advance(1_500); // 16:00:30.6
+    assert.equal(box.alarms(true).map((a) => a.code), ['ROOM_DOOR_HELD_OPEN']);
+    door.close();
+    await box.advance(300);
+    assert.equal(box.alarms(true), []);
+  } finally {
+    await box.close();
+  }
+});
+
 for (const [name, over, code, message] of [
   ['contact on the output-only GPA7', { contactPin: { board: 'B1', pin: 7 }, lockPin: { board: 'B1', pin: 6 } }, 'INPUT_ON_OUTPUT_ONLY_PIN', /contactPin is GPA7/],
   ['strike on a lock pin', { lockPin: { board: 'B1', pin: 0 } }, 'PIN_CONFLICT', /roomDoor: lockPin GPA0 of board B1 is already the lock pin of A01/],
   ['open for minutes', { openMs: 120_000 }, 'ROOM_DOOR_INVALID', /openMs 120000 is over a minute/],
 ] as const) {
-  test(`layout refused: ${name} (${code})`, () => {
-    try {
-      validateLayout(layout(over));
-    } catch (err) {
-      assert.instance(err, LayoutError);
-      assert.is((err as LayoutError).code, code);
-      assert.match((err as Error).message, message);
-      return;
-    }
-    assert.unreachable('accepted');
-  });
+  test(`layout refused: ${name} (${code})`, () => assertLayoutRefused(layout(over), code, message));
 }
 
 test.run();

@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
+import { createClient } from 'graphql-ws';
 import * as assert from 'uvu/assert';
+import WebSocket from 'ws';
 import { startCentral, type Central } from '../../src/fleet/central.js';
 import type { FleetEvent } from '../../src/fleet/protocol.js';
 import { createCentralServer } from '../../src/fleet/server.js';
@@ -139,6 +141,39 @@ api('a subscriber of one central process gets the pickup events of every box, wh
   assert.is(new Set(live.map((e) => e.eventId)).size, live.length, 'each event once');
   const appliers = new Set(live.map((e) => appliedBy.get(e.eventId)));
   assert.ok(appliers.size >= 1 && [...appliers].every((a) => a === 'one' || a === 'two'), `applied by ${[...appliers].join(', ')}`);
+});
+
+api('graphql-ws on the centre: a subscriber of one process gets every box’s pickup events once; a token that grants nothing is closed with 4403', async ({ url, boxes }) => {
+  const wsUrl = url.replace(/^http/, 'ws');
+  const received: Array<{ eventId: string; boxId: string; reference: string }> = [];
+  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${TOKENS.monitor}` } });
+  const errors: unknown[] = [];
+  const ready = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+  const unsubscribe = client.subscribe<{ pickupEvents: { eventId: string; boxId: string; reference: string } }>(
+    { query: 'subscription { pickupEvents { eventId boxId reference } }' },
+    { next: (r) => (r.data ? received.push(r.data.pickupEvents) : errors.push(r.errors)), error: (e) => errors.push(e), complete: () => {} },
+  );
+  try {
+    await ready;
+    await new Promise((r) => setTimeout(r, 300));
+    const refs = ['V-WS-0', 'V-WS-1', 'V-WS-2', 'V-WS-3'];
+    for (const [n, reference] of refs.entries()) await boxes[n % 2]!.box.registerPickup(input(reference), 'staff');
+    await until('every event over graphql-ws', () => received.filter((e) => e.reference.startsWith('V-WS-')).length >= 4 || undefined, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const live = received.filter((e) => e.reference.startsWith('V-WS-'));
+    assert.equal(live.map((e) => e.reference).sort(), refs);
+    assert.is(new Set(live.map((e) => e.eventId)).size, live.length, 'each event once');
+    assert.equal(errors, []);
+  } finally {
+    unsubscribe();
+    await client.dispose();
+  }
+
+  const closed = await new Promise<number>((resolve) => {
+    const bad = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: 'Bearer not-a-token-of-this-centre' }, on: { closed: (e) => resolve((e as { code: number }).code) } });
+    bad.on('closed', () => void bad.dispose());
+  });
+  assert.is(closed, 4403);
 });
 
 api.run();

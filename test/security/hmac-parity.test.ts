@@ -78,6 +78,8 @@ function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
     ctx.pickups[p.id] = p;
     ctx.byReference[p.reference] = p.id;
   }
+  // The number index, as registrations build it: the PIN check finds the pickups through it.
+  ctx.byNumber = { [real.numberKey(PHONE)]: Object.keys(ctx.pickups) };
   return ctx;
 }
 
@@ -92,6 +94,19 @@ function workOf(phone: string, pickups = 1) {
   const reply = effects.find((e) => e.type === 'send' && e.to === 'session/1-1');
   return { ...counts, reply: reply?.type === 'send' ? reply.message : null };
 }
+
+test('the PIN check finds the pickups of the number through the index, and falls back to a scan in state saved before it', () => {
+  const { crypto } = counting();
+  const actor = registryActor(policy, crypto, claims, { archive: async () => {} });
+  const indexed = registryWith(crypto, 2);
+  const right = actor.step(indexed, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
+  assert.ok(right.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'the right PIN is found through the index');
+  const { byNumber: _index, ...older } = indexed;
+  const before = actor.step(older, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
+  assert.ok(before.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'state without the index is scanned');
+  const rebuilt = actor.step(older, { type: 'recovered', now: 2_000 }).ctx;
+  assert.equal(rebuilt.byNumber, indexed.byNumber, 'recovery rebuilds the index');
+});
 
 test('unknown number and wrong PIN: the same answer to the session', () => {
   const unknown = workOf('+4915228817399');

@@ -48,6 +48,13 @@ export async function advanceClock(server: Running, ms: number): Promise<void> {
   assert.is(r.errors, undefined, JSON.stringify(r.errors));
 }
 
+const SHOTS = process.env.KIOSK_SCREENSHOTS === '1' ? new URL('../../docs/kiosk/', import.meta.url).pathname : null;
+
+/** With KIOSK_SCREENSHOTS=1, the screen as it is now goes to docs/kiosk/<name>.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}${name}.png` });
+}
+
 /** axe violations on the page as it is now, as `rule: targets` lines. */
 export async function axeViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).options({ resultTypes: ['violations'] }).analyze();

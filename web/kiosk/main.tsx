@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
@@ -67,12 +68,14 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     }
     case 'done': {
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
-      return { heading: error ?? t('done.cancelled'), lines: [t('done.next')], error: null };
+      // Locked: the counter is the way on, so its opening hours are part of the answer.
+      const hours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours: facts.hours })] : [];
+      return { heading: error ?? t('done.cancelled'), lines: [...hours, t('done.next')], error: null };
     }
   }
 }
 
-function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
+function Entry({ screen, entry, t, children }: { screen: Screen; entry: string; t: Translate; children?: ComponentChildren }) {
   let shown = entry;
   if (screen === 'pin') shown = '●'.repeat(entry.length);
   if (screen === 'birthDate') {
@@ -88,6 +91,7 @@ function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Transla
       <p class="entry__count" aria-live="polite">
         {t('entry.count', { count: entry.length })}
       </p>
+      {children}
     </div>
   );
 }
@@ -227,14 +231,15 @@ function App({ panel }: { panel: Panel }) {
         {screen === 'opening' && s.session?.compartmentId ? <BoxFront slots={front} highlight={s.session.compartmentId} label={t('opening.picture', { id: s.session.compartmentId })} /> : null}
         {digits ? (
           <section class="input" aria-label={t('entry.label')}>
-            <Entry screen={screen} entry={s.entry} t={t} />
+            <Entry screen={screen} entry={s.entry} t={t}>
+              {screen === 'phone' ? (
+                <button type="button" class="action action--choice action--aside" onClick={() => panel.noSms()}>
+                  ✉ {t('phone.noSms')}
+                </button>
+              ) : null}
+            </Entry>
             <Keypad panel={panel} t={t} />
           </section>
-        ) : null}
-        {screen === 'phone' ? (
-          <button type="button" class="action action--choice" onClick={() => panel.noSms()}>
-            ✉ {t('phone.noSms')}
-          </button>
         ) : null}
         {screen === 'factor' ? (
           <div class="choices">

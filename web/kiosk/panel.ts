@@ -78,6 +78,8 @@ export interface PanelState {
 export const DEFAULT_LANGUAGE: LanguageId = 'de';
 /** how long the final screen stays before the panel is clean for the next person */
 export const DONE_MS = 8_000;
+/** an outcome that asks the citizen to do something (go to the counter, start again) stays longer to be read */
+export const DONE_WITH_ERROR_MS = 30_000;
 const HOLD_FOR_SPEECH_MS = 2_000;
 const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, lostSms: 15, pin: 6, birthDate: 8 };
 
@@ -301,8 +303,8 @@ export class Panel {
     const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
     const stepChanged = before?.step !== view.step;
     this.set({ session: view, entry: fresh ? '' : this.state.entry, lostSms: stepChanged ? false : this.state.lostSms });
-    // The countdown is against the box's clock: take it afresh when the warning comes.
-    if (view.warning && !before?.warning) void this.syncClock();
+    // Countdowns run against the box's clock: take it afresh when one starts.
+    if ((view.warning && !before?.warning) || (view.retryAt && view.retryAt !== before?.retryAt)) void this.syncClock();
   }
 
   private async syncClock(): Promise<void> {
@@ -507,7 +509,11 @@ export class Panel {
   private afterChange(force = false): void {
     const screen = screenOf(this.state);
     // The done screen stays a moment, then the panel is clean for the next person.
-    if (screen === 'done' && !this.doneTimer) this.doneTimer = setTimeout(() => this.cleanSlate(), DONE_MS);
+    if (screen === 'done' && !this.doneTimer) {
+      const outcome = this.state.session?.outcome;
+      const quick = outcome === 'collected' || outcome === 'timeout' || outcome === 'cancelled';
+      this.doneTimer = setTimeout(() => this.cleanSlate(), quick ? DONE_MS : DONE_WITH_ERROR_MS);
+    }
     if (screen === 'card' && !this.devicesTimer) {
       this.devicesTimer = setInterval(() => void this.refreshDevices(), 1_000);
     } else if (screen !== 'card' && this.devicesTimer) {

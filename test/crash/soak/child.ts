@@ -250,9 +250,15 @@ for (;;) {
   const r = random();
   const registered = live('REGISTERED');
   const ready = live('READY').filter((p) => p.phone && world.pins[p.phone]);
-  if (registered.length < 2 || r < 0.15) tasks.push(register());
+  if ((registered.length < 2 || r < 0.15) && registered.length < 6) tasks.push(register());
+  // A full box is emptied by staff rather than loaded: the work keeps moving.
+  const full = !box.compartments().some((c) => c.state === 'free' && c.inService);
   const choose = (): Promise<unknown> | undefined => {
     const a = random();
+    if (a < 0.3 && full) {
+      const p = any(live('READY', 'EXPIRED', 'LOCKED', 'CANCELLED').filter((x) => x.compartmentId && x.endedAt === null));
+      return p && retrieve(p);
+    }
     if (a < 0.3) {
       const p = any(registered);
       return p && load(p);

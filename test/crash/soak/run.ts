@@ -71,6 +71,13 @@ export interface SoakCounts {
 export const MUST_BE_ZERO = ['lost', 'stuck', 'doubleOpenings', 'wrongPerson', 'deadKiosks', 'lostCompartments', 'assignedWhileHolding', 'pulsesOverIntents', 'auditBroken', 'unanswered', 'crashed'] as const;
 
 const CHILD = join(import.meta.dirname, 'child.ts');
+/** The box process as one bundle: it starts in half the CPU time of loading every module through tsx. */
+const BUNDLE = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.cache', 'ausgabebox', `soak-child-${process.pid}.mjs`);
+
+async function bundleChild(): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: BUNDLE, logLevel: 'warning' });
+}
 
 interface ChildEnd {
   signal: NodeJS.Signals | null;
@@ -81,7 +88,7 @@ interface ChildEnd {
 
 function runChild(dir: string, run: number, seed: number, plan: KillPlan, guardMs: number): Promise<ChildEnd> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(run), String(seed), plan.kind, String(plan.n)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BUNDLE, dir, String(run), String(seed), plan.kind, String(plan.n)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let byRunner: ChildEnd['byRunner'] = null;
     let timer: NodeJS.Timeout | null = null;
     let stderr = '';
@@ -109,6 +116,7 @@ function runChild(dir: string, run: number, seed: number, plan: KillPlan, guardM
 export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
+  await bundleChild();
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ausgabebox-soak-'));
   mkdirSync(dir, { recursive: true });
   const ledgerFile = join(dir, 'ledger.log');
@@ -189,7 +197,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
 
     const plan = killPlan(random);
     const childSeed = Math.floor(random() * 2 ** 31);
-    const end = await runChild(dir, run, childSeed, plan, opts.guardMs ?? 30_000);
+    const end = await runChild(dir, run, childSeed, plan, opts.guardMs ?? 10_000);
     counts.kills++;
     if (end.signal === 'SIGKILL') counts.byKind[end.byRunner === 'guard' ? 'guard' : plan.kind]++;
     else {
@@ -322,6 +330,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
   counts.restartMsP50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
   counts.restartMsMax = sorted.at(-1) ?? 0;
   counts.durationS = (performance.now() - t0) / 1000;
+  rmSync(BUNDLE, { force: true });
   if (!opts.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
   return counts;
 }

@@ -1,0 +1,182 @@
+import * as assert from 'uvu/assert';
+import type { Page } from 'playwright-core';
+import { TOKENS } from '../api/support.js';
+import { readyPickup, testBox, type TestBox } from '../helpers.js';
+import { BROWSER } from '../support/browser.js';
+import { suiteNeeding } from '../support/requires.js';
+import { createYogaServer } from '../../src/server/index.js';
+import { translator } from '../../web/kiosk/i18n.js';
+import { axeViolations, closeKiosk, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
+
+// The panel's error screens in Chromium: throttled with a live countdown, locked (with the
+// counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
+// mid-session (the page recovers by itself and says what happened). Each screen gets axe in
+// normal and large text, in landscape and in portrait. Screenshots with KIOSK_SCREENSHOTS=1.
+
+interface Ctx extends KioskCtx {
+  /** the box and server after a restart, on the same port */
+  restarted?: { t: TestBox; close(): Promise<void> };
+}
+const test = suiteNeeding<Ctx>('kiosk error screens', BROWSER, {});
+test.after(async (ctx) => {
+  await closeKiosk(ctx);
+  await ctx.restarted?.close();
+});
+
+const t = translator('de', 'Europe/Berlin');
+const LANDSCAPE = { width: 1280, height: 1024 };
+const PORTRAIT = { width: 800, height: 1280 };
+
+/** axe on the screen as it is, in large text, in portrait and both: no violation anywhere. */
+async function checkEverywhere(page: Page, name: string): Promise<void> {
+  const screen = await page.locator('.panel').getAttribute('data-screen');
+  const found: string[] = [];
+  const look = async (variant: string) => {
+    found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
+    if (variant === 'landscape' || variant === 'portrait-large') await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
+  };
+  const largeText = () => page.getByRole('button', { name: t('button.largeText') }).click();
+  await look('landscape');
+  await largeText();
+  await look('large');
+  await page.setViewportSize(PORTRAIT);
+  await look('portrait-large');
+  await largeText();
+  await look('portrait');
+  await page.setViewportSize(LANDSCAPE);
+  // The keypad's Enter must reach the screen, not the text-size button.
+  await page.locator('h1').focus();
+  assert.equal(found, []);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
+}
+
+const alertText = (page: Page) => page.locator('.alert[role="alert"]').first().textContent();
+const secondsIn = (text: string | null) => Number(/(\d+) Sekunde/.exec(text ?? '')?.[1]);
+
+async function toPin(page: Page, phone: string): Promise<void> {
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.keyboard.type(phone);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+}
+
+async function endAtPanel(page: Page): Promise<void> {
+  if ((await page.locator('.panel').getAttribute('data-screen')) !== 'done') {
+    await page.keyboard.press('Escape');
+    await screenIs(page, 'done');
+  }
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+}
+
+test('throttled: the error and a countdown to retryAt that runs by itself', async (ctx) => {
+  const page = await openKiosk(ctx);
+  const server = ctx.server!;
+  // Four wrong PINs for a number in earlier sessions: the fourth sets a 30 s wait on it.
+  for (let i = 0; i < 4; i++) {
+    const { sessionId } = await server.box.startSession('1');
+    await server.box.idle();
+    await server.box.sessionInput(sessionId, { type: 'phone', phone: '+4915228817390' });
+    await server.box.sessionInput(sessionId, { type: 'pin', pin: '123456' });
+    if (server.box.session(sessionId)?.step !== 'done') await server.box.sessionInput(sessionId, { type: 'cancel' });
+    await server.box.advance(6_000);
+  }
+  await toPin(page, '015228817390');
+  await page.keyboard.type('123456');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  const first = await alertText(page);
+  assert.match(first!, t('error.AUTH_THROTTLED'));
+  const before = secondsIn(first);
+  assert.ok(before > 0 && before <= 30, `countdown ${before}`);
+  await until(async () => secondsIn(await alertText(page)) <= before - 2, 'the countdown runs by itself');
+  await checkEverywhere(page, 'throttled');
+  // While it runs, Enter sends nothing.
+  await page.keyboard.type('015228817390');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), 'phone');
+  await endAtPanel(page);
+  // The number's and the panel's buckets leak empty within 40 minutes: the next citizen starts clean.
+  await server.box.advance(45 * 60_000);
+});
+
+test('locked after too many wrong answers: go to the counter, with its hours', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  const { pin } = await readyPickup(server, 'V-2026-0801');
+  await toPin(page, '015228817386');
+  await page.keyboard.type(pin);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'factor');
+  await page.keyboard.press('2');
+  await screenIs(page, 'birthDate');
+  for (let i = 0; i < 5; i++) {
+    await page.keyboard.type('01011990');
+    await page.keyboard.press('Enter');
+    if (i < 4) await until(async () => (await page.locator('.alert').count()) > 0 && (await page.locator('.entry__value').textContent()) === '__.__.____', `wrong birth date ${i + 1} answered`);
+  }
+  await screenIs(page, 'done');
+  assert.is(await page.locator('h1').textContent(), t('error.PICKUP_LOCKED', { location: server.box.config.location }));
+  const hours = t('closed.hours', { hours: (await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours });
+  assert.ok((await page.locator('main p').allTextContents()).includes(hours), 'the counter\'s hours are shown');
+  assert.is(server.box.pickup('V-2026-0801')!.status, 'LOCKED');
+  await checkEverywhere(page, 'locked');
+  await endAtPanel(page);
+});
+
+test('the card reader fails while waiting for the card: on with the birth date, and why', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  const { pin } = await readyPickup(server, 'V-2026-0802');
+  await toPin(page, '015228817386');
+  await page.keyboard.type(pin);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'factor');
+  await page.keyboard.press('1');
+  await screenIs(page, 'card');
+  server.hw.reader.unplug();
+  await server.box.idle();
+  await screenIs(page, 'birthDate');
+  assert.match((await alertText(page))!, t('error.CARD_UNAVAILABLE'));
+  await checkEverywhere(page, 'reader');
+  server.hw.reader.plug();
+  await server.box.idle();
+  await endAtPanel(page);
+});
+
+test('the box restarts mid-session: out of order meanwhile, then the page recovers and says what happened', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  await toPin(page, '015228817386');
+  const port = Number(new URL(server.url).port);
+  await server.close();
+  ctx.server = undefined;
+  await screenIs(page, 'outOfOrder');
+  assert.is(await page.locator('h1').textContent(), t('outOfOrder.heading'));
+  await checkEverywhere(page, 'outOfOrder');
+  // A new box process on the same address: the session did not survive it.
+  const box = await testBox({ kiosks: ['1', '2'] });
+  const again = createYogaServer(box.box, { tokens: TOKENS, harness: true, logError: () => {}, kioskClients: { '1': ['127.0.0.1'] } });
+  await again.listen(port, '127.0.0.1');
+  ctx.restarted = { t: box, close: async () => (await again.close(), await box.box.close()) };
+  await screenIs(page, 'start');
+  assert.match((await alertText(page))!, t('error.INTERRUPTED'));
+  await checkEverywhere(page, 'restarted');
+});
+
+test('the box is closed: when it opens next, and its hours', async (ctx) => {
+  const page = ctx.page!;
+  const box = ctx.restarted!.t;
+  // From Monday 10:00 to Sunday noon.
+  await box.box.advance(6 * 86_400_000 + 2 * 3_600_000);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'closed');
+  const next = box.box.nextOpening()!;
+  assert.ok((await page.locator('main p').allTextContents()).includes(t('closed.text', { next: new Date(next) })), 'the next opening is shown');
+  assert.is(new Date(next).getUTCDay(), 1, 'Monday');
+  await checkEverywhere(page, 'closed');
+});
+
+test.run();
