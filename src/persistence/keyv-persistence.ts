@@ -479,6 +479,8 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       }
       return { busy: false };
     };
+    // A process stopped between an erasure and its rewrite (or before a rewrite due a second later) left the values in the AOF: rewrite now.
+    if (appendonly === 'yes') await rewriteAof().catch((e: Error) => options.log?.('warn', 'AOF rewrite at start failed', { reason: e.message }));
     return {
       kv,
       transaction: direct,
