@@ -166,6 +166,14 @@ const registerInput = z.object({
 const compartmentReport = { compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string().nullable() };
 
 /** Everything the registry takes, as a runtime schema. Commands are requests: they are always answered. */
+/** How a claim is given back (the registry's I/O), also as a message when it must be tried again. */
+const releaseOpSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('releaseCompartment'), compartmentId: z.string(), owner: z.string() }),
+  z.object({ kind: z.literal('releasePin'), key: z.string(), owner: z.string() }),
+]);
+/** A claim the store could not give back is tried again after this. */
+const RELEASE_RETRY_MS = 1_000;
+
 export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.register'), input: registerInput, ...request }),
   z.object({ type: z.literal('pickup.cancel'), reference: z.string(), by: z.string(), ...request }),
@@ -179,6 +187,9 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
+  // A claim could not be given back (storage failed): tried again a second later, until it goes.
+  z.object({ type: z.literal('claim.releaseFailed'), op: releaseOpSchema }),
+  z.object({ type: z.literal('claim.release'), op: releaseOpSchema }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
@@ -772,6 +783,14 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return put(ctx, { ...p, unlockSent: true }, e.now);
       },
 
+      'claim.releaseFailed': (_ctx, e, enq) => {
+        const key = e.op.kind === 'releaseCompartment' ? `release:${e.op.compartmentId}:${e.op.owner}` : `release:${e.op.key}:${e.op.owner}`;
+        enq.emit.schedule({ key, at: e.now + RELEASE_RETRY_MS, message: { type: 'claim.release', op: e.op } });
+      },
+      'claim.release': (_ctx, e, enq) => {
+        enq.emit.io({ op: e.op });
+      },
+
       'compartment.released': (ctx, e) => {
         const s = ctx.compartments[e.compartmentId];
         // A later claim by another owner is not touched.
@@ -984,7 +1003,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, ...op.request };
         }
         case 'releaseCompartment':
-          await claims.release(compartmentKey(op.compartmentId), op.owner);
+          try {
+            await claims.release(compartmentKey(op.compartmentId), op.owner);
+          } catch (error) {
+            if (!storageFailed(error)) throw error;
+            return { type: 'claim.releaseFailed', op };
+          }
           return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
         case 'claimPin':
           try {
@@ -994,7 +1018,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' };
           }
         case 'releasePin':
-          await claims.release(op.key, op.owner);
+          try {
+            await claims.release(op.key, op.owner);
+          } catch (error) {
+            if (!storageFailed(error)) throw error;
+            return { type: 'claim.releaseFailed', op };
+          }
           return;
         case 'archive':
           await archive.archive(op.pickup);

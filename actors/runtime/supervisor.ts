@@ -290,7 +290,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   /** Why commits fail (the backend's reason) and since when; null while storage takes writes. */
-  storageFault(): { code: string; reason: string; since: number } | null {
+  storageFault(): { code: ErrorCode; reason: string; since: number } | null {
     return this.storageFailure ? { ...this.storageFailure } : null;
   }
 

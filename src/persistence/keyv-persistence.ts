@@ -69,7 +69,8 @@ export interface PersistenceOptions {
   /**
    * Whether a commit erased personal data, after which the SQLite WAL is checkpointed into the
    * database file and truncated (earlier versions of the erased rows live on in WAL frames until
-   * then). Default: the commit carries a `pickup.personalDataDeleted` audit record.
+   * then), and Redis rewrites its append-only file (which logs every earlier value until then).
+   * Default: the commit carries a `pickup.personalDataDeleted` audit record.
    */
   erases?: (batch: CommitBatch) => boolean;
 }
@@ -115,7 +116,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
           if (busy) options.log?.('warn', 'WAL checkpoint after erasing personal data was blocked by another connection; it runs again at the next erasure and at start');
         } catch (error) {
           // The erasure is committed; only the clean-up of old WAL frames failed.
-          options.log?.('warn', 'WAL checkpoint after erasing personal data failed', { reason: (error as Error).message });
+          options.log?.('warn', 'clean-up of old copies after erasing personal data (SQLite WAL checkpoint, Redis AOF rewrite) failed', { reason: (error as Error).message });
         }
       }
     : undefined;
@@ -300,7 +301,7 @@ interface Backend {
   /** runs `fn` as one atomic commit where the backend supports it */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   query?: (sql: string, ...params: unknown[]) => Promise<unknown>;
-  /** SQLite: copies the WAL into the database file and truncates it to zero bytes */
+  /** SQLite: copies the WAL into the database file and truncates it to zero bytes; Redis: starts an AOF rewrite */
   checkpoint?: () => Promise<{ busy: boolean }>;
   /** writes a commit's keys (undefined: delete) as one atomic unit where keyv cannot (Redis: MULTI/EXEC) */
   writeBatch?: (writes: Map<string, unknown>) => Promise<void>;
@@ -450,8 +451,9 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       await client.destroy();
       throw Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
     }
+    let appendonly: string;
     try {
-      await checkRedisDurability(client, url, options);
+      appendonly = await checkRedisDurability(client, url, options);
     } catch (error) {
       await client.destroy();
       throw error;
@@ -459,9 +461,30 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     const store = new KeyvRedis(client as never, { namespace, throwOnErrors: true, connectionTimeout: REDIS_COMMAND_TIMEOUT_MS });
     store.on('error', () => {}); // the client's own listener above reports it
     const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
+    // After a commit that erased personal data the append-only file still logs the erased values
+    // (every earlier SET) until Redis rewrites it: ask for a rewrite at once. A rewrite already
+    // running copies the data as it was before the erasure, so then ask again a second later.
+    let rewriteAgain: NodeJS.Timeout | undefined;
+    const rewriteAof = async (): Promise<{ busy: boolean }> => {
+      if (rewriteAgain) return { busy: false }; // a rewrite after this erasure is already due
+      try {
+        await client.sendCommand(['BGREWRITEAOF']);
+      } catch (error) {
+        if (!/already in progress/i.test((error as Error).message)) throw error;
+        rewriteAgain = setTimeout(() => {
+          rewriteAgain = undefined;
+          rewriteAof().catch((e: Error) => options.log?.('warn', 'AOF rewrite after erasing personal data failed', { reason: e.message }));
+        }, 1_000);
+        rewriteAgain.unref();
+      }
+      return { busy: false };
+    };
+    // A process stopped between an erasure and its rewrite (or before a rewrite due a second later) left the values in the AOF: rewrite now.
+    if (appendonly === 'yes') await rewriteAof().catch((e: Error) => options.log?.('warn', 'AOF rewrite at start failed', { reason: e.message }));
     return {
       kv,
       transaction: direct,
+      ...(appendonly === 'yes' ? { checkpoint: rewriteAof } : {}),
       // keyv writes key by key; a commit goes to Redis as one MULTI/EXEC instead, stored exactly as
       // keyv stores a value (`{"value":…}` under `<namespace>::<key>`), so keyv reads it back. All
       // of a commit or none of it, also for the append-only file.
@@ -486,6 +509,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
         },
       },
       disconnect: async () => {
+        clearTimeout(rewriteAgain);
         if (client.isOpen) await client.close().catch(() => client.destroy());
       },
     };
@@ -494,7 +518,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
 }
 
 /** A Redis command (and a connection attempt) that takes longer fails with STORAGE_UNAVAILABLE. */
-const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+const REDIS_COMMAND_TIMEOUT_MS = 5_000;
 
 /** What the start-up checks need of a Redis client. */
 interface RedisClient {
@@ -521,7 +545,7 @@ function redactUrl(url: string): string {
  * state when it restarts (with its default configuration, everything since the last snapshot):
  * compartments holding documents would come back free. Refused unless the operator said otherwise.
  */
-async function checkRedisDurability(client: RedisClient, url: string, options: PersistenceOptions): Promise<void> {
+async function checkRedisDurability(client: RedisClient, url: string, options: PersistenceOptions): Promise<string> {
   let appendonly = '?';
   let appendfsync = '?';
   let unknown = '';
@@ -533,14 +557,14 @@ async function checkRedisDurability(client: RedisClient, url: string, options: P
     // CONFIG may be renamed or forbidden on a managed server: then durability cannot be checked.
     unknown = (error as Error).message;
   }
-  if (appendonly === 'yes' && appendfsync === 'always') return;
+  if (appendonly === 'yes' && appendfsync === 'always') return appendonly;
   const found = unknown ? `CONFIG GET is refused (${unknown}), so durability cannot be checked` : `appendonly is "${appendonly}" and appendfsync is "${appendfsync}"`;
   const text =
     `Redis at ${redactUrl(url)} does not persist every write: ${found}. A Redis restart would lose committed pickups and show ` +
     `compartments holding documents as free. Run it with --appendonly yes --appendfsync always (redis.conf: appendonly yes, appendfsync always)`;
   if (options.allowNonDurable) {
     options.log?.('warn', `${text}; starting anyway because storageAllowNonDurable is set`, { appendonly, appendfsync });
-    return;
+    return appendonly;
   }
   throw Object.assign(new Error(`${text}, or set storageAllowNonDurable: true to accept the risk`), { code: 'STORAGE_NOT_DURABLE' });
 }

@@ -127,7 +127,7 @@ test('a box cannot start while Redis does not answer: STORAGE_UNAVAILABLE within
   const port = await freePort();
   const started = performance.now();
   assert.is(await codeOf(openPersistence(`redis://127.0.0.1:${port}`)), 'STORAGE_UNAVAILABLE');
-  assert.ok(performance.now() - started < 5_000);
+  assert.ok(performance.now() - started < 8_000);
 });
 
 test('a commit reaches Redis as one MULTI/EXEC: all of its keys or none', async () => {

@@ -211,6 +211,40 @@ test('a claim the store cannot answer refuses the request with STORAGE_UNAVAILAB
   }
 });
 
+test('a claim that cannot be given back while storage fails is given back once it returns: the compartment is not lost', async () => {
+  const persistence = await openPersistence('memory:');
+  let failing = false;
+  let refusedReleases = 0;
+  const release = persistence.release.bind(persistence);
+  persistence.release = (key, owner) => {
+    if (!failing) return release(key, owner);
+    refusedReleases++;
+    return Promise.reject(storageError(new Error('SQLITE_IOERR: disk I/O error')));
+  };
+  const t = await testBox({ compartments: [{ id: 'A01', size: 'M', accessible: false }] }, { persistence });
+  try {
+    const { pin, compartmentId } = await readyPickup(t, 'V-REL-1');
+    failing = true;
+    const sessionId = await authenticate(t, pin);
+    await answerBirthDate(t, sessionId);
+    assert.ok(t.hw.locks.openDoor(compartmentId));
+    await t.box.idle();
+    t.hw.locks.closeDoor(compartmentId);
+    await t.box.idle();
+    assert.is(t.box.pickup('V-REL-1')?.status ?? (await t.box.pickupOrArchived('V-REL-1'))?.status, 'COLLECTED');
+    for (let i = 0; i < 3; i++) await t.box.advance(1_500);
+    assert.ok(refusedReleases >= 2, `the release was tried again while storage failed (${refusedReleases} times)`);
+    failing = false;
+    for (let i = 0; i < 3; i++) await t.box.advance(1_500);
+    assert.is(t.box.storageHealthy(), true);
+    await register(t.box, 'V-REL-2');
+    assert.is((await t.box.loadPickup('V-REL-2', 'staff-anna')).compartmentId, 'A01', 'the only compartment is assignable again');
+    assert.equal(t.box.failures(), []);
+  } finally {
+    await t.box.close();
+  }
+});
+
 test('a damaged database is refused at start with STORAGE_DAMAGED and the way to recover', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-damaged-'));
   const file = join(dir, 'box.sqlite');
