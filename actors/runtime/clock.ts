@@ -75,6 +75,8 @@ export class SimulatedClock implements Clock {
   private current: number;
   private next = 1;
   private readonly timers = new Map<number, PendingTimer>();
+  /** pending sleeps, counted as they come and go: `idle` asks for it on every round */
+  private sleeping = 0;
 
   constructor(start: number | Date = Date.UTC(2026, 10, 23, 9, 0, 0)) {
     this.current = typeof start === 'number' ? start : start.getTime();
@@ -91,6 +93,8 @@ export class SimulatedClock implements Clock {
   }
 
   clearTimer(handle: TimerHandle): void {
+    const t = this.timers.get(handle.id);
+    if (t?.sleep) this.sleeping--;
     this.timers.delete(handle.id);
   }
 
@@ -99,20 +103,20 @@ export class SimulatedClock implements Clock {
     return new Promise((resolve) => {
       const id = this.next++;
       const wake = () => {
-        this.timers.delete(id);
+        // fire() has removed the timer already when time got there; an abort removes it here
+        if (this.timers.delete(id)) this.sleeping--;
         signal?.removeEventListener('abort', wake);
         resolve();
       };
       this.timers.set(id, { id, at: this.current + Math.max(0, ms), fn: wake, sleep: true });
+      this.sleeping++;
       signal?.addEventListener('abort', wake, { once: true });
     });
   }
 
   /** Number of pending sleeps: promises that only the clock can resolve. */
   get sleepers(): number {
-    let n = 0;
-    for (const t of this.timers.values()) if (t.sleep) n++;
-    return n;
+    return this.sleeping;
   }
 
   /** The earliest pending timer due at or before `limit`, if any. */
@@ -127,7 +131,7 @@ export class SimulatedClock implements Clock {
 
   /** Fires one timer: moves time to it and runs its callback. */
   fire(timer: PendingTimer): void {
-    this.timers.delete(timer.id);
+    if (this.timers.delete(timer.id) && timer.sleep) this.sleeping--;
     if (timer.at > this.current) this.current = timer.at;
     timer.fn();
   }
