@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { acquireLease, LeaseLost } from '../../src/fleet/apply-lease.js';
+import { startCentral } from '../../src/fleet/central.js';
 import { Projection, type FleetBox, type FleetPickup } from '../../src/fleet/projection.js';
 import { BOXES_KEY, CENTRAL_GROUP, encodeEvent, eventsStream, streamId, type FleetEvent } from '../../src/fleet/protocol.js';
 import { fleetClient, type RedisClient } from '../../src/fleet/redis.js';
@@ -119,6 +121,18 @@ async function withRace(fn: (s: RaceState) => Promise<void>) {
     await redis.dispose();
   }
 }
+
+test('an apply lease longer than the claim time is refused before any I/O (INVALID_CONFIG): a dead holder would hold up the takeover', async () => {
+  let code = 'accepted';
+  try {
+    await startCentral({ redisUrl: 'redis://127.0.0.1:1', claimIdleMs: 1_000, applyLeaseMs: 5_000 });
+  } catch (error) {
+    code = (error as { code: string }).code;
+  }
+  assert.is(code, 'INVALID_CONFIG');
+});
+
+test.run();
 
 const race = suiteNeeding('fleet: two central processes race on one box', [REDIS]);
 
