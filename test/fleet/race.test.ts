@@ -193,19 +193,20 @@ race('a lease whose holder stops for longer than its time: the holder refuses to
   const other = fleetClient(s.redis.url);
   await other.connect();
   try {
-    const first = await acquireLease(s.client, 'fleet:apply-lock:race', 'a', { ttlMs: 300, closed: () => false });
+    // Generous times (a 1 s lease, a 1.4 s stop): a loaded machine delays timers by hundreds of ms.
+    const first = await acquireLease(s.client, 'fleet:apply-lock:race', 'a', { ttlMs: 1_000, closed: () => false });
     first.assertHeld();
-    const waiting = acquireLease(other, 'fleet:apply-lock:race', 'b', { ttlMs: 300, closed: () => false });
+    const waiting = acquireLease(other, 'fleet:apply-lock:race', 'b', { ttlMs: 1_000, closed: () => false });
     // The holder's whole process stops (no renewal can run), longer than the lease's time.
     await new Promise((r) => setTimeout(r, 20));
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 450);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_400);
     assert.throws(() => first.assertHeld(), (e: Error) => e instanceof LeaseLost);
     const second = await waiting;
     second.assertHeld();
     await first.release(); // not its lease any more: nothing happens
     assert.ok((await s.client.get('fleet:apply-lock:race'))?.startsWith('b:'), 'the second holder keeps it');
     // Renewed while held: still valid after three times its length.
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, 3_000));
     second.assertHeld();
     await second.release();
     assert.is(await s.client.get('fleet:apply-lock:race'), null);
