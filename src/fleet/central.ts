@@ -126,6 +126,9 @@ export async function startCentral(options: CentralOptions) {
   const silentAfterMs = options.silentAfterMs ?? 120_000;
   const commandTtlMs = options.commandTtlMs ?? 24 * 3_600_000;
   const now = options.now ?? Date.now;
+  // Checked before any I/O. A dead holder's lease must run out before its entries can be claimed, so a takeover waits for nothing.
+  const leaseMs = options.applyLeaseMs ?? Math.min(2_000, claimIdleMs);
+  if (leaseMs > claimIdleMs) throw new DomainError('INVALID_CONFIG', `applyLeaseMs (${leaseMs}) must not exceed claimIdleMs (${claimIdleMs})`);
 
   let lastError: string | null = null;
   const reportError = (error: Error) => {
@@ -162,9 +165,6 @@ export async function startCentral(options: CentralOptions) {
     pubsub.publish('fleet:alarm', { id: key, boxId: 'central', code: current.code, severity: 'critical', subject: current.subject, text: current.text, state: 'CLEARED', at: now() });
   };
 
-  // A dead holder's lease must run out before its entries can be claimed, so a takeover waits for nothing.
-  const leaseMs = options.applyLeaseMs ?? Math.min(2_000, claimIdleMs);
-  if (leaseMs > claimIdleMs) throw Object.assign(new Error(`applyLeaseMs (${leaseMs}) must not exceed claimIdleMs (${claimIdleMs})`), { code: 'INVALID_CONFIG' });
 
   const webhooks = new WebhookOutbox(store.kv, redisDeliveryQueue(redis), options.webhooks ?? [], { log, raise: raiseAlarm, clear: clearAlarm, now });
 

@@ -82,7 +82,26 @@ export class Projection {
     const stored = known ?? (await this.box(e.boxId)) ?? emptyBox(e.boxId);
     const box: FleetBox = { ...stored, openAlarms: { ...stored.openAlarms } };
     if (e.seq <= (box.appliedSeq ?? box.lastSeq)) return null;
-    await this.kv.set(`event:${e.boxId}:${e.seq}`, e);
+    // The log entry and the state changes touch different keys: written side by side, both done before the cursor moves.
+    const logged = this.kv.set(`event:${e.boxId}:${e.seq}`, e);
+    try {
+      await this.applyState(e, box);
+    } finally {
+      await logged;
+    }
+    await beforeCommit?.();
+    // Events are logged in sequence, so the contiguous log grows only by this event; a record from
+    // before `appliedSeq` was kept may have events above it in the log: look once.
+    let lastSeq = box.lastSeq;
+    if (e.seq === lastSeq + 1) lastSeq = e.seq;
+    if (box.appliedSeq === undefined) while ((await this.kv.get(`event:${e.boxId}:${lastSeq + 1}`)) !== undefined) lastSeq++;
+    const next: FleetBox = { ...box, lastSeq, appliedSeq: e.seq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) };
+    await this.kv.set(`box:${e.boxId}`, next);
+    return next;
+  }
+
+  /** What one event changes besides the log: pickups and commands in the store, the box record in `box` (written by `apply`). */
+  private async applyState(e: FleetEvent, box: FleetBox): Promise<void> {
     switch (e.type) {
       case 'pickup.changed':
         await this.setPickup({ reference: String(e.data.reference), boxId: e.boxId, status: String(e.data.status), compartmentId: (e.data.compartmentId as string | null) ?? null, change: String(e.data.change ?? ''), updatedAt: e.at, seq: e.seq });
@@ -120,15 +139,6 @@ export class Projection {
       default:
         break;
     }
-    await beforeCommit?.();
-    // Events are logged in sequence, so the contiguous log grows only by this event; a record from
-    // before `appliedSeq` was kept may have events above it in the log: look once.
-    let lastSeq = box.lastSeq;
-    if (e.seq === lastSeq + 1) lastSeq = e.seq;
-    if (box.appliedSeq === undefined) while ((await this.kv.get(`event:${e.boxId}:${lastSeq + 1}`)) !== undefined) lastSeq++;
-    const next: FleetBox = { ...box, lastSeq, appliedSeq: e.seq, highestSeq: Math.max(box.highestSeq ?? 0, e.seq), lastEventAt: Math.max(box.lastEventAt ?? 0, e.at) };
-    await this.kv.set(`box:${e.boxId}`, next);
-    return next;
   }
 
   private async setPickup(next: FleetPickup): Promise<void> {

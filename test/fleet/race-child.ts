@@ -1,4 +1,4 @@
-// A central process for the race tests. Each event it applies is appended, as it is applied, to
+// A central process for the race tests. Each batch it reads is noted in `race:read`; each event it applies is appended, as it is applied, to
 // the Redis list `race:applied` (awaited before it goes on), so the test sees the one global order
 // in which the fleet's central processes applied events. With `stall` it freezes after applying
 // that many events of one batch (the test kills it there with SIGKILL).
@@ -17,6 +17,9 @@ await startCentral({
   blockMs: 50,
   claimIdleMs: 400,
   claimEveryMs: 100,
+  beforeApply: async (events) => {
+    if (events.length) await log.rPush('race:read', consumer!);
+  },
   afterApply: async (e) => {
     await log.rPush('race:applied', `${consumer}|${e.id}`);
     if (stallAfter > 0 && ++applied === stallAfter) {
