@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { HARNESS, start, type Engine, type Running } from '../api/support.js';
 import { ensureWebBuilt, launchChromium } from '../support/browser.js';
 import type { ServerOptions } from '../../src/server/index.js';
+import { LANGUAGES, type LanguageId } from '../../web/kiosk/messages.js';
 
 // What the kiosk browser suites share: a box serving the panel to 127.0.0.1, one Chromium whose
 // speech is logged, and axe with the tags of the accessibility bar.
@@ -50,9 +51,28 @@ export async function advanceClock(server: Running, ms: number): Promise<void> {
 
 const SHOTS = process.env.KIOSK_SCREENSHOTS === '1' ? new URL('../../docs/kiosk/', import.meta.url).pathname : null;
 
-/** With KIOSK_SCREENSHOTS=1, the screen as it is now goes to docs/kiosk/<name>.png. */
+/**
+ * With KIOSK_SCREENSHOTS=1, the screen as it is now goes to docs/kiosk/<name>.png; a German one
+ * (`de-…`) is also shown in Arabic, right to left, as `ar-…`, and the page goes back to German.
+ * Without screenshots nothing is switched, so normal runs cost nothing more.
+ */
 export async function shot(page: Page, name: string): Promise<void> {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}${name}.png` });
+  if (!SHOTS) return;
+  await page.screenshot({ path: `${SHOTS}${name}.png` });
+  if (!name.startsWith('de-')) return;
+  const screen = await page.locator('.panel').getAttribute('data-screen');
+  await inLanguage(page, 'ar');
+  assert.is(await page.evaluate(() => document.documentElement.dir), 'rtl', 'Arabic reads right to left');
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'the language changed, not the screen');
+  await page.screenshot({ path: `${SHOTS}ar-${name.slice(3)}.png` });
+  await inLanguage(page, 'de');
+}
+
+/** Switches the page's language with its own button, as a citizen would, and waits for it. */
+async function inLanguage(page: Page, lang: LanguageId): Promise<void> {
+  const language = LANGUAGES.find((l) => l.id === lang)!;
+  await page.locator('.langs').getByRole('button', { name: language.name, exact: true }).click();
+  await page.waitForFunction((tag) => document.documentElement.lang === tag, language.tag);
 }
 
 /** axe violations on the page as it is now, as `rule: targets` lines. */
