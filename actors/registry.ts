@@ -837,9 +837,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
-            // Interrupted while winning a compartment: start loading over, and give back what it may have won.
-            for (const [id, c] of Object.entries(ctx.compartments)) {
-              if (c.pickupId === null) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
+            // Interrupted while winning a compartment: start loading over, and give back what it may
+            // have won. The slots keep it as the owner to give back to, so a release lost with this
+            // process too is done at the next start.
+            for (const [id, c] of Object.entries(next.compartments)) {
+              if (c.pickupId !== null) continue;
+              enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
+              if (!c.claimedBy) next = slot(next, id, { claimedBy: p.reference });
             }
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now);
           }
