@@ -368,11 +368,18 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
       // The window may have closed while the door was unlocking: expire now rather than never.
       if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
-      const next: Pickup = { ...p, status: 'READY', opId: null, unlockSent: false, claim: null };
+      // Back to READY only from the release: a pickup that expired meanwhile stays EXPIRED.
+      const next: Pickup = { ...p, status: p.status === 'RELEASING' ? 'READY' : p.status, opId: null, unlockSent: false, claim: null };
       publish(enq, next, change);
       return put(ctx, next, now);
     }
     if (purpose === 'load') {
+      if (p.status === 'CANCELLED') {
+        // Cancelled while staff were to load it, and the document never went in: it ends here,
+        // and no retrieval is needed any more.
+        enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
+        return endPickup(freeSlot(ctx, compartmentId, p.reference, enq), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
+      }
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
       publish(enq, next, 'loadAborted');
       return freeSlot(put(ctx, next, now), compartmentId, p.reference, enq);
@@ -561,8 +568,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
-        // One unlock per pickup at a time: a retrieval never takes over an opening under way.
-        if (p.opId !== null) return void fail(enq, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} is being opened for pickup ${p.reference}; retrieve it once that is over`);
+        // One unlock per pickup at a time: a retrieval never takes over an opening under way (it would
+        // replace the operation whose opening the registry waits for, which then goes unrecorded).
+        if (p.opId !== null) return void fail(enq, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} of pickup ${p.reference} is being unlocked already (${p.status}): try again once that is over`);
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
         unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
@@ -950,9 +958,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
-            // Interrupted while winning a compartment: start loading over, and give back what it may have won.
-            for (const [id, c] of Object.entries(ctx.compartments)) {
-              if (c.pickupId === null) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
+            // Interrupted while winning a compartment: start loading over, and give back what it may
+            // have won. The slots keep it as the owner to give back to, so a release lost with this
+            // process too is done at the next start.
+            for (const [id, c] of Object.entries(next.compartments)) {
+              if (c.pickupId !== null) continue;
+              enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
+              if (!c.claimedBy) next = slot(next, id, { claimedBy: p.reference });
             }
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now);
           }

@@ -53,6 +53,47 @@ async function cutIntoRelease(t: TestBox, pin: string, cut: () => Promise<unknow
   return { outcome, sessionId };
 }
 
+// Seed 20261130 (second run), runs 22–24: a pickup cancelled while staff were to load it, whose
+// door was then never opened, went back to REGISTERED when the door window closed: the
+// acknowledged cancellation was undone, and the pickup was loaded and collected after all.
+test('a pickup cancelled during its load, the door never opened: it stays CANCELLED, ends, and its compartment is free', async () => {
+  const t = await testBox({ compartments: [{ id: 'A01', size: 'S', accessible: false }] });
+  await register(t.box, 'W-1');
+  await t.box.loadPickup('W-1', 'staff-anna');
+  await t.box.idle();
+  assert.is((await t.box.cancelPickup('W-1', 'integration')).status, 'CANCELLED');
+  await t.box.advance(31_000); // staff never opened the door: the load is aborted
+  const p = t.box.pickup('W-1')!;
+  assert.is(p.status, 'CANCELLED', 'the acknowledged cancellation holds');
+  assert.ok(p.endedAt !== null && p.compartmentId === null, 'nothing is left to retrieve');
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'RETRIEVAL_NEEDED'), 'staff are not sent to retrieve a document that never went in');
+  const again = await t.box.loadPickup('W-1', 'staff-anna').then(() => 'loaded', (e: { code?: string }) => e.code);
+  assert.is(again, 'PICKUP_WRONG_STATE', 'a cancelled pickup is not loaded');
+  await register(t.box, 'W-2', { phone: '0152 28817387' });
+  assert.is((await t.box.loadPickup('W-2', 'staff-anna')).compartmentId, 'A01');
+  await t.box.close();
+});
+
+// Seed 20261130 (second run), run 42: two staff members retrieved one pickup at the same moment;
+// the second unlock replaced the first operation, the first one's opening went unrecorded, and the
+// pickup stayed in an empty compartment that every later retrieval failed to open.
+test('two retrievals of one pickup at once: the second is refused COMPARTMENT_BUSY, the first opens, the pickup is RETURNED', async () => {
+  const t = await testBox();
+  const { compartmentId } = await readyPickup(t, 'W-1');
+  const [first, second] = await Promise.allSettled([t.box.retrievePickup('W-1', 'staff-anna'), t.box.retrievePickup('W-1', 'staff-ben')]);
+  assert.is(first.status, 'fulfilled');
+  assert.is(second.status === 'rejected' && (second.reason as { code?: string }).code, 'COMPARTMENT_BUSY');
+  await t.box.idle();
+  assert.ok(t.hw.locks.openDoor(compartmentId));
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'RETURNED');
+  assert.is(t.box.compartment(compartmentId)!.state, 'free');
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'OCCUPANCY_MISMATCH'));
+  await t.box.close();
+});
+
 for (const [what, act] of [
   ['a staff retrieval', (t: TestBox) => t.box.retrievePickup('W-1', 'staff-ben')],
   ['a cancellation', (t: TestBox) => t.box.cancelPickup('W-1', 'integration')],

@@ -30,7 +30,7 @@ interface Rig {
 type KillAt = (batch: CommitBatch) => boolean;
 
 /** A box whose storage dies right after the first commit `killAt` matches. */
-async function start(rig: Rig | null, killAt?: KillAt): Promise<{ t: TestBox; rig: Rig; killed: Promise<void>; isKilled: () => boolean }> {
+async function start(rig: Rig | null, killAt?: KillAt, opts: { dieAfterClaim?: boolean } = {}): Promise<{ t: TestBox; rig: Rig; killed: Promise<void>; isKilled: () => boolean }> {
   const dir = rig?.dir ?? mkdtempSync(join(tmpdir(), 'ausgabebox-window-'));
   const file = rig?.file ?? join(dir, 'box.sqlite');
   const clock = rig?.clock ?? new SimulatedClock(MONDAY_10AM);
@@ -54,6 +54,22 @@ async function start(rig: Rig | null, killAt?: KillAt): Promise<{ t: TestBox; ri
         setImmediate(() => void inner.close());
         throw gone();
       }
+    },
+    async claimOnce(key, owner) {
+      if (dead) throw gone();
+      const won = await inner.claimOnce(key, owner);
+      // The claim is in the store; the process dies before anything that follows it commits.
+      if (opts.dieAfterClaim && won && key.includes(':compartment:')) {
+        dead = true;
+        onKill();
+        void supervisor?.close();
+        setImmediate(() => void inner.close());
+      }
+      return won;
+    },
+    async release(key, owner) {
+      if (dead) throw gone();
+      await inner.release(key, owner);
     },
   };
   const box = await createBox(
@@ -366,6 +382,33 @@ test('killed right after a collected pickup\'s compartment was freed, before its
   }
   assert.ok(given.includes(compartmentId), `${compartmentId} is given out again (got ${given.join(', ')})`);
   await finish(t, before.rig);
+});
+
+// Found by the crash soak (seed 20261130, third run, deep check at run 49): the box died after
+// winning a compartment for a load and before committing it; the restarted box set the pickup back
+// to REGISTERED and released the claim by I/O, but died again before the release ran. Nothing
+// released it later, and the compartment was never assigned again.
+test('killed after winning a compartment for a load, and again during the recovery before the claim went back: the compartment is assigned again', async () => {
+  const first = await start(null, undefined, { dieAfterClaim: true });
+  await register(first.t.box, 'W-1');
+  await orKill(first.t.box.loadPickup('W-1', 'staff-anna'), first.killed);
+  assert.ok(first.isKilled(), 'the box died between the claim and its commit');
+
+  const second = await start(first.rig, (b) => row(b, 'pickups', (p) => p.reference === 'W-1' && p.status === 'REGISTERED'));
+  await orKill(second.t.box.idle(), second.killed);
+  assert.ok(second.isKilled(), 'the box died again right after the recovery committed');
+
+  const { t } = await start(first.rig);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'REGISTERED');
+  const given = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
+    given.add((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
+    await t.box.idle();
+  }
+  assert.is(given.size, 6, `every compartment is assigned again (got ${[...given].join(', ')})`);
+  await finish(t, first.rig);
 });
 
 test.run();

@@ -165,10 +165,12 @@ async function collect(p: Pickup, kiosk: string, pin = world.pins[p.phone ?? '']
   }
 }
 
+let registrations = 0;
 async function register(): Promise<void> {
-  const number = run * 1_000 + Math.floor(random() * 1_000);
-  const reference = `S${run}-${number % 1_000}-${Math.floor(random() * 1e6)}`;
-  const phone = phoneOf(number * 1_000 + Math.floor(random() * 1_000));
+  // One number and one reference per registration of the whole soak (up to 1,000 per process).
+  const number = run * 1_000 + (registrations++ % 1_000);
+  const reference = `S${run}-${number % 1_000}`;
+  const phone = phoneOf(number);
   await box.registerPickup({ reference, documentKind: 'ID_CARD', phone, birthDate: SOAK_BIRTH });
   record({ k: 'ack', op: 'register', ref: reference, phone });
 }

@@ -23,6 +23,8 @@ export interface SoakOptions {
   keep?: boolean;
   /** a deep check every this many kills (and always at the end) */
   deepEvery?: number;
+  /** no new kill after this many minutes: the soak ends with what it has (its final deep check still runs) */
+  maxMinutes?: number;
   /** a box process still alive after this long is killed by the runner (counted as `guard`) */
   guardMs?: number;
   log?: (line: string) => void;
@@ -182,6 +184,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
   };
 
   for (let run = 0; run < opts.kills; run++) {
+    if (opts.maxMinutes !== undefined && performance.now() - t0 > opts.maxMinutes * 60_000) {
+      log(`  time limit of ${opts.maxMinutes} min reached: stopped after ${run} of ${opts.kills} kills`);
+      break;
+    }
     // Downtime: time moves on; a person at an open door may have closed it meanwhile.
     world.now += 5_000 + Math.floor(random() * 60_000);
     const downtime = new Ledger(ledgerFile, run, () => world.now);

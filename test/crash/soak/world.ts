@@ -175,14 +175,14 @@ export function killPlan(random: () => number): KillPlan {
   const kind: KillKind =
     r < 0.18 ? 'commit-before' : r < 0.36 ? 'commit-after' : r < 0.46 ? 'statement' : r < 0.58 ? 'pulse-before' : r < 0.7 ? 'pulse-after' : r < 0.78 ? 'sms-before' : r < 0.86 ? 'sms-after' : 'timer';
   const span: Record<KillKind, [number, number]> = {
-    'commit-before': [1, 60],
-    'commit-after': [1, 60],
-    statement: [1, 400],
-    'pulse-before': [1, 6],
-    'pulse-after': [1, 6],
-    'sms-before': [1, 4],
-    'sms-after': [1, 4],
-    timer: [30, 1_500],
+    'commit-before': [1, 40],
+    'commit-after': [1, 40],
+    statement: [1, 250],
+    'pulse-before': [1, 4],
+    'pulse-after': [1, 4],
+    'sms-before': [1, 3],
+    'sms-after': [1, 3],
+    timer: [30, 1_000],
   };
   const [lo, hi] = span[kind];
   return { kind, n: lo + Math.floor(random() * (hi - lo + 1)) };
