@@ -247,7 +247,10 @@ const any = <T>(xs: T[]): T | undefined => xs[Math.floor(random() * xs.length)];
 const kiosk = () => SOAK_KIOSKS[Math.floor(random() * SOAK_KIOSKS.length)]!;
 const wrongPin = (pin: string) => String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
 
+const runner = process.ppid;
 for (;;) {
+  // The runner is gone (stopped or killed): nobody will kill this process, so it ends itself.
+  if (process.ppid !== runner) process.exit(0);
   const tasks: Array<Promise<unknown>> = [];
   const r = random();
   const registered = live('REGISTERED');
