@@ -3,6 +3,7 @@ import {
   type GraphQLObjectType, type GraphQLSchema,
 } from 'graphql';
 import { isErrorCode } from '../../actors/domain/errors.js';
+import { seeded } from '../support/random.js';
 
 /**
  * A schema-driven request fuzzer for both servers (seeded): operations built from the schema's
@@ -12,17 +13,8 @@ import { isErrorCode } from '../../actors/domain/errors.js';
  * (every request here is a client's doing, never a server fault).
  */
 
-/** A small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fuzzer's seeded PRNG (test/support/random.ts). */
+export const prng = seeded;
 
 export interface FuzzRequest {
   method: string;

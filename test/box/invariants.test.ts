@@ -4,24 +4,15 @@ import type { CompartmentCtx } from '../../actors/compartment.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, testBox, wrongPin } from '../helpers.js';
+import { seeded } from '../support/random.js';
 
 // A seeded random day at the box: registrations, loads, doors opened or not, right and wrong PINs,
 // cancelled sessions, time passing. After every step the invariants of the domain must hold.
 
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const seed of [1, 2, 3]) {
   test(`seed ${seed}: the registry and the compartments agree after every step of a random day`, async () => {
-    const random = prng(seed);
+    const random = seeded(seed);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
     const t = await testBox({ compartments: demoCompartments(8), hoursPreset: 'always' });
     const phones = ['+4915228817386', '+4915228817387', '+4915228817388'];

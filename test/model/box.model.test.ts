@@ -6,6 +6,7 @@ import type { CompartmentCtx } from '../../actors/compartment.js';
 import type { PickupStatus } from '../../actors/registry.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, lastPin, testBox, wrongPin, type TestBox } from '../helpers.js';
+import { seeded } from '../support/random.js';
 
 /**
  * Model-based tests of the whole box: fast-check draws random interleavings of registrations,
@@ -219,16 +220,10 @@ const commands = [
   fc.constantFrom(1_000, 31_000, 61_000, 3_600_000, 3 * 86_400_000).map((ms) => step(`${ms} ms pass`, (_m, r) => r.t.box.advance(ms))),
 ];
 
-/** Six-digit PINs from a small seeded generator (mulberry32). */
+/** Six-digit PINs from the seeded generator (test/support/random.ts): its raw 32 bits modulo 10^6. */
 function seededPins(seed: number): () => string {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return String(((x ^ (x >>> 14)) >>> 0) % 1_000_000).padStart(6, '0');
-  };
+  const next = seeded(seed);
+  return () => String(Math.floor(next() * 4294967296) % 1_000_000).padStart(6, '0');
 }
 
 const seen = new Map<string, number>();

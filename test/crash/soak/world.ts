@@ -9,6 +9,8 @@
 import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeFileSync, renameSync } from 'node:fs';
 import { demoCompartments } from '../../../src/config.js';
 import type { BoxConfigInput } from '../../../src/config.js';
+import { seeded } from '../../support/random.js';
+export { seeded };
 
 /** The box every soak process runs: small enough that compartments run out and get reused. */
 export const SOAK_COMPARTMENTS = 12;
@@ -37,17 +39,6 @@ export function soakConfig(storage: string): BoxConfigInput {
 /** A mobile number of its own for every pickup: the citizen's phone is who they are. */
 export const phoneOf = (n: number): string => `+49152${20_000_000 + n}`;
 
-/** mulberry32: a small seeded PRNG, so a run replays exactly from its seed. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One ledger line. `t` is the box's (simulated) time when it was written. */
 export type LedgerEntry = { t: number; run: number } & (
