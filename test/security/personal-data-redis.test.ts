@@ -1,13 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { createClient } from '@redis/client';
-import { registryCrypto } from '../../src/crypto.js';
-import { BIRTH, OLD_ID, PHONE, PHONE_2, answerBirthDate, authenticate, lastPin, oldIdCard, readyPickup, testBox } from '../helpers.js';
+import { BIRTH, OLD_ID, PHONE, PHONE_2, lastPin, readyPickup, testBox } from '../helpers.js';
 import { freePort, launchRedis } from '../persistence/redis-server.js';
 import { REDIS, suiteNeeding } from '../support/requires.js';
+import { collectBothWays, dataFiles, leaksIn, pinHashesOf } from './personal-data-support.js';
 
 // Personal data on the Redis backend: three pickups (collected with the birth date, collected with
 // the old ID card, which is shredded, and one whose citizen asked for a new PIN and never came —
@@ -46,15 +46,6 @@ const birthNeedles = (iso: string): Array<[string, RegExp]> => {
   ];
 };
 
-function leaksIn(where: string, text: string, needles: Array<[string, RegExp]>): string[] {
-  const leaks: string[] = [];
-  for (const [what, pattern] of needles) {
-    const m = pattern.exec(text);
-    if (m) leaks.push(`${what} in ${where}: …${JSON.stringify(text.slice(Math.max(0, m.index - 80), m.index + 40))}…`);
-  }
-  return leaks;
-}
-
 type Client = ReturnType<typeof createClient>;
 
 /** Every key of the server with its value as text, whatever the key's type. */
@@ -79,17 +70,6 @@ async function dumpRedis(client: Client): Promise<Record<string, string>> {
       out[`${type} ${key}`] = JSON.stringify(await client.sendCommand(command));
     }
   } while (cursor !== '0');
-  return out;
-}
-
-/** Every file under the server's data directory (RDB snapshot, AOF base and increments, manifest). */
-function dataFiles(dir: string, prefix = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(join(dir, prefix))) {
-    const path = join(prefix, name);
-    if (statSync(join(dir, path)).isDirectory()) Object.assign(out, dataFiles(dir, path));
-    else out[path] = readFileSync(join(dir, path)).toString('latin1');
-  }
   return out;
 }
 
@@ -118,25 +98,8 @@ test('after the audit period no Redis key, and after a rewrite no AOF or RDB fil
   const t = await testBox({ storage: `redis://127.0.0.1:${port}`, hoursPreset: 'always', auditPeriodDays: 7, pickupWindowDays: 10 }, { generatePin: () => PINS[pins++ % PINS.length]! });
   let closed = false;
   try {
-    // 1: collected with the birth date.
-    const first = await readyPickup(t, 'V-RPD-1');
-    let sessionId = await authenticate(t, first.pin);
-    await answerBirthDate(t, sessionId);
-    t.hw.locks.openDoor(first.compartmentId);
-    await t.box.idle();
-    t.hw.locks.closeDoor(first.compartmentId);
-    await t.box.idle();
-    // 2: collected with the old ID card, which is shredded.
-    const second = await readyPickup(t, 'V-RPD-2', { phone: '0152 28817387' });
-    sessionId = await authenticate(t, second.pin, PHONE_2);
-    await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
-    await t.box.idle();
-    t.hw.reader.insert(oldIdCard());
-    await t.box.idle();
-    t.hw.locks.openDoor(second.compartmentId);
-    await t.box.idle();
-    t.hw.locks.closeDoor(second.compartmentId);
-    await t.box.idle();
+    // 1: collected with the birth date; 2: with the old ID card, which is shredded.
+    await collectBothWays(t, 'V-RPD');
     assert.equal(['V-RPD-1', 'V-RPD-2'].map((r) => t.box.pickup(r)?.status), ['COLLECTED', 'COLLECTED']);
     assert.is(t.hw.shredder.shredded.length, 1, 'the old ID card went through the shredder');
     // 3: the SMS is "lost", a new PIN is sent; the citizen never comes, the pickup expires and staff take it back.
@@ -154,11 +117,7 @@ test('after the audit period no Redis key, and after a rewrite no AOF or RDB fil
     // The PIN hashes every pickup had (PIN bound to the pickup and the PIN's serial), and every PIN sent.
     const sentPins = [...new Set(t.hw.sms.sent.map((m) => /PIN: (\d{6})/.exec(m.text)?.[1]).filter((p): p is string => !!p))];
     assert.ok(sentPins.length >= 4, `four PINs were sent: ${sentPins.join(', ')}`);
-    const crypto = registryCrypto(Buffer.from(t.box.config.pinKey, 'utf8'));
-    const pinHashes = ['V-RPD-1', 'V-RPD-2', 'V-RPD-3'].flatMap((r) => {
-      const p = t.box.pickup(r)!;
-      return sentPins.flatMap((pin) => Array.from({ length: p.pinSerial }, (_, i) => crypto.pinHash(pin, p.id, i + 1)));
-    });
+    const pinHashes = pinHashesOf(t.box.config.pinKey, ['V-RPD-1', 'V-RPD-2', 'V-RPD-3'].map((r) => t.box.pickup(r)!), sentPins);
     const needles: Array<[string, RegExp]> = [
       ...[PHONE, PHONE_2, PHONE_3].flatMap(phoneNeedles),
       ...[BIRTH, BIRTH_3].flatMap(birthNeedles),

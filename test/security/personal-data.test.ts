@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
 import type { BoxEvent } from '../../actors/runtime/types.js';
-import { registryCrypto } from '../../src/crypto.js';
 import { ENGINES, HARNESS, INTEGRATION, KIOSK, STAFF, using, type Target } from './support.js';
+import { dataFiles, leaksIn, pinHashesOf } from './personal-data-support.js';
 
 /**
  * Logs are pseudonymous: a complete day of one box — two pickups (birth date; old ID card),
@@ -34,28 +34,9 @@ const NEEDLES: Array<[string, RegExp]> = [
   ['old document number L01X00T47', /L01X00T47/],
 ];
 
-/** Where in `text` each needle occurs, with some context (empty: nothing found). */
-function leaksIn(where: string, text: string, needles: Array<[string, RegExp]>): string[] {
-  const leaks: string[] = [];
-  for (const [what, pattern] of needles) {
-    const m = pattern.exec(text);
-    if (m) leaks.push(`${what} in ${where}: …${JSON.stringify(text.slice(Math.max(0, m.index - 80), m.index + 40))}…`);
-  }
-  return leaks;
-}
-
-/** The database file, its WAL and its shared-memory index, as bytes read as text. */
-function dataFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(dir)) out[name] = readFileSync(join(dir, name)).toString('latin1');
-  return out;
-}
-
-/** The PIN hashes the registry stored (HMAC of the PIN bound to the pickup and the PIN's serial), for every PIN and serial it could have used. */
-function pinHashNeedles(pinKey: string, pickups: Array<{ id: string; pinSerial: number }>, pins: string[]): Array<[string, RegExp]> {
-  const crypto = registryCrypto(Buffer.from(pinKey, 'utf8'));
-  return pickups.flatMap((p) => pins.flatMap((pin) => Array.from({ length: p.pinSerial }, (_, i): [string, RegExp] => [`PIN hash of ${p.id}/${i + 1}`, new RegExp(crypto.pinHash(pin, p.id, i + 1))])));
-}
+/** The PIN hashes the registry stored, as needles. */
+const pinHashNeedles = (pinKey: string, pickups: Array<{ id: string; pinSerial: number }>, pins: string[]): Array<[string, RegExp]> =>
+  pinHashesOf(pinKey, pickups, pins).map((h): [string, RegExp] => [`PIN hash ${h.slice(0, 8)}…`, new RegExp(h)]);
 
 async function pickupDay(s: Target, beforePurge: () => Promise<void> = async () => {}): Promise<void> {
   const ok = <T>(r: { data?: T | null; errors?: unknown }, what: string): T => {
