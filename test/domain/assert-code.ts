@@ -18,3 +18,13 @@ export function assertCode(fn: () => unknown, code: ErrorCode): DomainError {
   assert.is(error.code, code, error.message);
   return error;
 }
+
+/** The code a promise rejects with (a DomainError's, or a driver/storage error's `code`), or null when it resolves. */
+export async function rejectionCode(p: Promise<unknown>): Promise<string | null> {
+  try {
+    await p;
+    return null;
+  } catch (error) {
+    return error instanceof DomainError ? error.code : String((error as { code?: unknown }).code ?? error);
+  }
+}

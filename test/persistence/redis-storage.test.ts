@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { DomainError } from '../../actors/domain/errors.js';
 import { healthDocument } from '../../src/health.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { answerBirthDate, authenticate, lastPin, readyPickup, register, testBox } from '../helpers.js';
 import { REDIS, suiteNeeding } from '../support/requires.js';
 import { freePort, launchRedis, startRedis } from './redis-server.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
 // The box on a real redis-server: a server that would lose writes on restart is refused unless
 // the operator says otherwise; an outage fails requests at once with STORAGE_UNAVAILABLE and
@@ -17,14 +17,6 @@ import { freePort, launchRedis, startRedis } from './redis-server.js';
 
 const test = suiteNeeding('storage on Redis', [REDIS]);
 
-const codeOf = async (p: Promise<unknown>): Promise<string | null> => {
-  try {
-    await p;
-    return null;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : String((error as { code?: unknown }).code ?? error);
-  }
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('a Redis without an fsynced append-only file is refused with STORAGE_NOT_DURABLE, saying how to run it', async () => {
@@ -80,11 +72,11 @@ test('Redis stopped mid-pickup: requests fail at once with STORAGE_UNAVAILABLE, 
 
     await stop();
     const started = performance.now();
-    assert.is(await codeOf(t.box.startSession()), 'STORAGE_UNAVAILABLE', 'the kiosk is told at once');
+    assert.is(await rejectionCode(t.box.startSession()), 'STORAGE_UNAVAILABLE', 'the kiosk is told at once');
     const firstMs = performance.now() - started;
     assert.ok(firstMs < 2_500, `the first refused request took ${Math.round(firstMs)} ms (no hanging)`);
     const again = performance.now();
-    assert.is(await codeOf(register(t.box, 'V-OUT-3')), 'STORAGE_UNAVAILABLE', 'new work is refused');
+    assert.is(await rejectionCode(register(t.box, 'V-OUT-3')), 'STORAGE_UNAVAILABLE', 'new work is refused');
     assert.ok(performance.now() - again < 100, 'while storage fails, refused without trying');
     assert.is(t.box.storageHealthy(), false);
     const down = await healthDocument(t.box);
@@ -126,7 +118,7 @@ test('Redis stopped mid-pickup: requests fail at once with STORAGE_UNAVAILABLE, 
 test('a box cannot start while Redis does not answer: STORAGE_UNAVAILABLE within seconds', async () => {
   const port = await freePort();
   const started = performance.now();
-  assert.is(await codeOf(openPersistence(`redis://127.0.0.1:${port}`)), 'STORAGE_UNAVAILABLE');
+  assert.is(await rejectionCode(openPersistence(`redis://127.0.0.1:${port}`)), 'STORAGE_UNAVAILABLE');
   assert.ok(performance.now() - started < 8_000);
 });
 
@@ -166,11 +158,11 @@ test('two boxes with the same name on one Redis (own namespaces) do not block ea
       await register(a.box, 'V-BILK-1');
       await register(b.box, 'V-BENRATH-1');
       assert.is((await a.box.loadPickup('V-BILK-1', 'anna')).compartmentId, 'A01');
-      assert.is(await codeOf(b.box.loadPickup('V-BENRATH-1', 'ben')), null, 'the other box claimed its own A01');
+      assert.is(await rejectionCode(b.box.loadPickup('V-BENRATH-1', 'ben')), null, 'the other box claimed its own A01');
       assert.is(b.box.pickup('V-BENRATH-1')!.compartmentId, 'A01');
       // Within one box the claim still holds: a second pickup finds no compartment.
       await register(a.box, 'V-BILK-2');
-      assert.is(await codeOf(a.box.loadPickup('V-BILK-2', 'anna')), 'NO_FITTING_COMPARTMENT');
+      assert.is(await rejectionCode(a.box.loadPickup('V-BILK-2', 'anna')), 'NO_FITTING_COMPARTMENT');
     } finally {
       await a.box.close();
       await b.box.close();

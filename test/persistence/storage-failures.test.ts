@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DomainError } from '../../actors/domain/errors.js';
 import { openPersistence, storageError } from '../../src/persistence/keyv-persistence.js';
 import { createServer } from '../../src/server/index.js';
 import { verifyChain } from '../../scripts/verify-audit.js';
 import { authenticate, answerBirthDate, lastPin, readyPickup, register, testBox, type TestBox } from '../helpers.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
 /**
  * Storage failures are loud and lose nothing acknowledged: a database that cannot grow (SQLite's
@@ -19,14 +19,6 @@ import { authenticate, answerBirthDate, lastPin, readyPickup, register, testBox,
 const TOKENS = { kiosk: 'kiosk-token-0123456789ab', staff: { anna: 'staff-token-0123456789ab' }, integration: 'integration-token-012345', monitor: 'monitor-token-0123456789' };
 const REGISTER = `mutation($input: RegisterPickupInput!) { registerPickup(input: $input) { reference status } }`;
 
-const codeOf = async (p: Promise<unknown>): Promise<string | null> => {
-  try {
-    await p;
-    return null;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : String((error as { code?: unknown }).code ?? error);
-  }
-};
 
 type LogLine = { level: string; msg: string; fields?: Record<string, unknown> };
 
@@ -61,14 +53,14 @@ test('a full disk fails commits with STORAGE_UNAVAILABLE, refuses new work, and 
   let failedReference = '';
   for (let i = 3; i < 500 && refused === null; i++) {
     failedReference = `V-FULL-${i}`;
-    refused = await codeOf(register(t.box, failedReference));
+    refused = await rejectionCode(register(t.box, failedReference));
     if (refused === null) acknowledged.push(failedReference);
   }
   assert.is(refused, 'STORAGE_UNAVAILABLE', 'the request that could not be committed gets a coded error');
   assert.is(t.box.pickup(failedReference), undefined, 'the registry did not move past its committed state');
   assert.equal(t.box.pickups().map((p) => p.reference).sort(), [...acknowledged].sort(), 'in memory: exactly what was acknowledged');
   assert.is(t.box.storageHealthy(), false, 'health says storage is failing');
-  assert.is(await codeOf(register(t.box, 'V-FULL-NEW')), 'STORAGE_UNAVAILABLE', 'new work is refused at once while storage fails');
+  assert.is(await rejectionCode(register(t.box, 'V-FULL-NEW')), 'STORAGE_UNAVAILABLE', 'new work is refused at once while storage fails');
   const failure = logs.find((l) => l.level === 'error' && /storage failed/.test(l.msg));
   assert.ok(failure, 'the log says storage failed');
   assert.match(String(failure!.fields?.reason), /SQLITE_FULL|full/i, 'and why');
@@ -149,7 +141,7 @@ test('a door closed while storage fails is not lost: the pickup goes READY once 
   await t.box.idle();
   // Fill the store, then use up its last pages so the next commit certainly fails.
   await fillUp(t);
-  for (let i = 0; i < 500 && t.box.storageHealthy(); i++) await codeOf(register(t.box, `V-FILL-${i}`));
+  for (let i = 0; i < 500 && t.box.storageHealthy(); i++) await rejectionCode(register(t.box, `V-FILL-${i}`));
   assert.is(t.box.storageHealthy(), false);
 
   t.hw.locks.closeDoor(compartmentId);
@@ -185,7 +177,7 @@ test('a claim the store cannot answer refuses the request with STORAGE_UNAVAILAB
     await register(t.box, 'V-CLAIM-1');
     // More refusals than the restart intensity (5): a storage failure is not the registry's crash.
     for (let i = 0; i < 7; i++) {
-      assert.is(await codeOf(t.box.loadPickup('V-CLAIM-1', 'staff-anna')), 'STORAGE_UNAVAILABLE', `load ${i + 1} refused with the code`);
+      assert.is(await rejectionCode(t.box.loadPickup('V-CLAIM-1', 'staff-anna')), 'STORAGE_UNAVAILABLE', `load ${i + 1} refused with the code`);
       assert.is(t.box.pickup('V-CLAIM-1')!.status, 'REGISTERED', 'not left LOADING');
       await t.box.advance(1_500); // the probe commit succeeds: storage is healthy again
     }

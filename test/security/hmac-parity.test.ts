@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registryActor, type Pickup, type RegistryClaims, type RegistryCrypto, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
+import type { Pickup, RegistryCrypto, RegistryCtx } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
+import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from './registry-rig.js';
 
 /**
  * Attack: tell a registered number from an unknown one by timing the PIN check. The registry must
@@ -9,7 +10,7 @@ import { registryCrypto } from '../../src/crypto.js';
  * directly with a RegistryCrypto that counts its HMAC computations and comparisons.
  */
 
-const KEY = Buffer.from('test-only-pin-key-0123456789abcdef-0123456789', 'utf8');
+const KEY = TEST_PIN_KEY;
 const PHONE = '+4915228817386';
 
 function counting(): { crypto: RegistryCrypto; counts: { hmac: number; equal: number } } {
@@ -26,26 +27,10 @@ function counting(): { crypto: RegistryCrypto; counts: { hmac: number; equal: nu
   };
 }
 
-const policy: RegistryPolicy = {
-  windowMs: 10 * 86_400_000,
-  reminderBeforeMs: 2 * 86_400_000,
-  purgeAfterMs: 7 * 86_400_000,
-  maxFailedAttempts: 5,
-  throttleFree: 3,
-  throttleBaseMs: 30_000,
-  throttleMaxMs: 3_600_000,
-  throttleForgiveMs: 600_000,
-  claimMs: 300_000,
-  timeZone: 'Europe/Berlin',
-  location: 'test',
-  hoursText: 'test',
-};
-
-const claims: RegistryClaims = { claimOnce: async () => true, release: async () => {} };
 
 /** A registry with `pickups` READY pickups for PHONE, each with PIN 482913. */
 function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
-  const actor = registryActor(policy, crypto, claims, { archive: async () => {} });
+  const actor = registryUnderTest(crypto);
   const ctx = actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
   const real = registryCrypto(KEY);
   for (let i = 1; i <= pickups; i++) {
@@ -69,7 +54,7 @@ function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
       createdAt: 0,
       updatedAt: 0,
       readyAt: 0,
-      expiresAt: policy.windowMs,
+      expiresAt: TEST_POLICY.windowMs,
       reminderSent: false,
       endedAt: null,
       purgeAt: null,
@@ -86,7 +71,7 @@ function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
 /** Keyed-hash work of one PIN check of `phone` with a wrong PIN. */
 function workOf(phone: string, pickups = 1) {
   const { crypto, counts } = counting();
-  const actor = registryActor(policy, crypto, claims, { archive: async () => {} });
+  const actor = registryUnderTest(crypto);
   const ctx = registryWith(crypto, pickups);
   counts.hmac = 0;
   counts.equal = 0;
@@ -97,7 +82,7 @@ function workOf(phone: string, pickups = 1) {
 
 test('the PIN check finds the pickups of the number through the index, and falls back to a scan in state saved before it', () => {
   const { crypto } = counting();
-  const actor = registryActor(policy, crypto, claims, { archive: async () => {} });
+  const actor = registryUnderTest(crypto);
   const indexed = registryWith(crypto, 2);
   const right = actor.step(indexed, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
   assert.ok(right.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'the right PIN is found through the index');

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registryActor, type Pickup, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
+import type { Pickup, RegistryCtx } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
+import { TEST_PIN_KEY, registryUnderTest } from './registry-rig.js';
 
 /**
  * "I have not received an SMS" must not tell who has a pickup: through the registry's pure
@@ -10,23 +11,8 @@ import { registryCrypto } from '../../src/crypto.js';
  * same audit shape and the same throttle counts.
  */
 
-const policy: RegistryPolicy = {
-  windowMs: 10 * 86_400_000,
-  reminderBeforeMs: 2 * 86_400_000,
-  purgeAfterMs: 7 * 86_400_000,
-  maxFailedAttempts: 5,
-  pinResendsPerDay: 2,
-  throttleFree: 3,
-  throttleBaseMs: 30_000,
-  throttleMaxMs: 3_600_000,
-  throttleForgiveMs: 600_000,
-  claimMs: 300_000,
-  timeZone: 'Europe/Berlin',
-  location: 'test',
-  hoursText: 'test',
-};
-const crypto = registryCrypto(Buffer.from('test-only-pin-key-0123456789abcdef-0123456789', 'utf8'));
-const actor = registryActor(policy, crypto, { claimOnce: async () => true, release: async () => {} }, { archive: async () => {} });
+const crypto = registryCrypto(TEST_PIN_KEY);
+const actor = registryUnderTest(crypto);
 
 const KNOWN = '+4915228817386';
 const UNKNOWN = '+4915228817399';

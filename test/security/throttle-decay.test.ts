@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registryActor, throttleLevel, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
-import { registryCrypto } from '../../src/crypto.js';
+import { throttleLevel, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
+import { TEST_POLICY, registryUnderTest } from './registry-rig.js';
 
 /**
  * Throttles forgive: per-kiosk and per-number failure counts are leaky buckets (one failure
@@ -11,23 +11,9 @@ import { registryCrypto } from '../../src/crypto.js';
  */
 
 const MINUTE = 60_000;
-const policy: RegistryPolicy = {
-  windowMs: 10 * 86_400_000,
-  reminderBeforeMs: 2 * 86_400_000,
-  purgeAfterMs: 7 * 86_400_000,
-  maxFailedAttempts: 5,
-  throttleFree: 3,
-  throttleBaseMs: 30_000,
-  throttleMaxMs: 3_600_000,
-  throttleForgiveMs: 10 * MINUTE,
-  claimMs: 300_000,
-  timeZone: 'Europe/Berlin',
-  location: 'test',
-  hoursText: 'test',
-};
+const policy: RegistryPolicy = { ...TEST_POLICY, throttleForgiveMs: 10 * MINUTE };
 
-const crypto = registryCrypto(Buffer.from('test-only-pin-key-0123456789abcdef-0123456789', 'utf8'));
-const actor = registryActor(policy, crypto, { claimOnce: async () => true, release: async () => {} }, { archive: async () => {} });
+const actor = registryUnderTest(undefined, policy);
 const empty = (): RegistryCtx => actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
 
 type Reply = { type: 'auth.rejected'; retryAt: number | null } | { type: 'auth.throttled'; retryAt: number };
