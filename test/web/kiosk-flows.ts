@@ -51,14 +51,27 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
   const screenIs = (page: Page, screen: string) => page.waitForSelector(`.panel[data-screen="${screen}"]`, { timeout: 20_000 });
   const heading = (page: Page) => page.locator('h1').textContent();
 
-  /** axe on the screen as it is now; violations are collected and asserted at the end. */
+  /**
+   * axe on the screen as it is now, then once more in large-text mode (switched on with the
+   * panel's own button and off again); violations are collected and asserted at the end.
+   */
   async function check(ctx: Ctx, screen: string, lang: string): Promise<void> {
     const page = ctx.page!;
-    const large = await page.locator('.panel--large').count();
-    if (ctx.axe!.some((a) => a.screen === screen && a.lang === lang && a.large === large > 0)) return;
-    const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).options({ resultTypes: ['violations'] }).analyze();
-    ctx.axe!.push({ screen, lang, large: large > 0, violations: result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`) });
+    if (ctx.axe!.some((a) => a.screen === screen && a.lang === lang)) return;
+    const axe = async (large: boolean) => {
+      const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).options({ resultTypes: ['violations'] }).analyze();
+      ctx.axe!.push({ screen, lang, large, violations: result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`) });
+    };
+    await axe(false);
     if (SHOTS && (lang === 'de' || lang === 'ar')) await page.screenshot({ path: `${SHOTS}${lang}-${String(++counter).padStart(2, '0')}-${screen}.png` });
+    const largeText = page.locator('header button.tool[aria-pressed]').first();
+    await largeText.click();
+    await page.waitForSelector('.panel.panel--large');
+    await axe(true);
+    await largeText.click();
+    await page.waitForSelector('.panel:not(.panel--large)');
+    // The keypad's keys must reach the screen again, not the text-size button.
+    await page.locator('h1').focus();
   }
 
   async function openPanel(ctx: Ctx, lang: LanguageId): Promise<Page> {
@@ -195,9 +208,14 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     assert.is(await page.locator('.panel').getAttribute('data-screen'), 'start');
   });
 
-  test('axe: no violations on any screen in any language', (ctx) => {
+  test('axe: no violations on any screen in any language, in normal and in large text', (ctx) => {
     const bad = ctx.axe!.filter((a) => a.violations.length > 0);
-    assert.ok(ctx.axe!.length >= languages.length * 8, `screens checked: ${ctx.axe!.length}`);
+    for (const large of [false, true]) {
+      for (const lang of languages) {
+        const screens = ctx.axe!.filter((a) => a.lang === lang && a.large === large).length;
+        assert.ok(screens >= 8, `${lang}${large ? ' in large text' : ''}: ${screens} screens checked`);
+      }
+    }
     assert.equal(bad, []);
   });
 
