@@ -13,13 +13,17 @@ test('a pickup cancelled while its load wins a compartment: the load is answered
   const t = await testBox({ compartments: [{ id: 'A01', size: 'S', accessible: false }] });
   await register(t.box, 'W-1');
   let outcome: string | null = null;
+  let message = '';
   const load = t.box.loadPickup('W-1', 'staff-anna').then(
     () => (outcome = 'loaded'),
-    (error: { code?: string }) => (outcome = error.code ?? 'error'),
+    (error: { code?: string; message?: string }) => ((message = error.message ?? ''), (outcome = error.code ?? 'error')),
   );
   await t.box.cancelPickup('W-1', 'integration');
   await t.box.idle();
   assert.is(outcome, 'PICKUP_WRONG_STATE', 'the load got its answer without waiting for a timeout');
+  // The refusal of the won compartment, not the plain "not REGISTERED" of a load that came after
+  // the cancellation: otherwise nothing was claimed and the last assertion would hold trivially.
+  assert.match(message, /is CANCELLED and is not loaded/, 'the cancellation came while the compartment was being won');
   await load;
   assert.is(t.box.pickup('W-1')!.status, 'CANCELLED');
   await register(t.box, 'W-2', { phone: '0152 28817387' });
