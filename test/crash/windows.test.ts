@@ -275,6 +275,9 @@ test('killed right after a door opened for a citizen: the pickup is COLLECTED an
   await assertHealthy(t);
   const again = await authenticate(t, pin);
   assert.is.not(again.step, 'opening', 'the used PIN opens nothing');
+  // Refused as a wrong PIN, not stopped by anything else (a busy kiosk, a fault), and no latch moved.
+  assert.is(again.error, 'AUTH_FAILED', 'the used PIN is refused as not matching');
+  assert.is(rig.hw.locks.latch(second.compartmentId), 'engaged');
   await collect(t, 'W-2', second.pin);
   await finish(t, before.rig);
 });
@@ -304,6 +307,7 @@ test('killed right after a door opened for a staff retrieval: the pickup is RETU
   assert.is(t.box.pickup('W-2')!.status, 'READY');
   const wrongPerson = await authenticate(t, pin);
   assert.is.not(wrongPerson.step, 'opening', 'the retrieved pickup\'s PIN opens nothing');
+  assert.is(wrongPerson.error, 'AUTH_FAILED', 'the retrieved pickup\'s PIN is refused as not matching');
   assert.is(rig.hw.locks.latch(loaded.compartmentId), 'engaged');
   await assertHealthy(t);
   await finish(t, before.rig);
