@@ -1003,40 +1003,34 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           const pin = crypto.generatePin();
           return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
         }
-        case 'claimCompartment': {
-          try {
-            for (const id of op.candidates) {
-              if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: id, ...op.request };
-            }
-          } catch (error) {
-            if (!storageFailed(error)) throw error;
-            return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...op.request };
-          }
-          return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, ...op.request };
-        }
+        case 'claimCompartment':
+          return unlessStorageFails(
+            async () => {
+              for (const id of op.candidates) {
+                if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: id, ...op.request };
+              }
+              return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, ...op.request };
+            },
+            () => ({ type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...op.request }),
+          );
         case 'releaseCompartment':
-          try {
-            await claims.release(compartmentKey(op.compartmentId), op.owner);
-          } catch (error) {
-            if (!storageFailed(error)) throw error;
-            return { type: 'claim.releaseFailed', op };
-          }
-          return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
+          return unlessStorageFails(
+            async () => {
+              await claims.release(compartmentKey(op.compartmentId), op.owner);
+              return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
+            },
+            () => ({ type: 'claim.releaseFailed', op }),
+          );
         case 'claimPin':
-          try {
-            return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };
-          } catch (error) {
-            if (!storageFailed(error)) throw error;
-            return { type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' };
-          }
+          return unlessStorageFails(
+            async () => ({ type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) }),
+            () => ({ type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' }),
+          );
         case 'releasePin':
-          try {
-            await claims.release(op.key, op.owner);
-          } catch (error) {
-            if (!storageFailed(error)) throw error;
-            return { type: 'claim.releaseFailed', op };
-          }
-          return;
+          return unlessStorageFails(
+            async () => void (await claims.release(op.key, op.owner)),
+            () => ({ type: 'claim.releaseFailed', op }),
+          );
         case 'archive':
           await archive.archive(op.pickup);
           return { type: 'pickup.archived', pickupId: op.pickup.id };
@@ -1045,7 +1039,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   });
 }
 
-/** A claim the store could not answer (disk full, Redis down): the persistence reports it with this code. */
-function storageFailed(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'STORAGE_UNAVAILABLE';
+/**
+ * The outcome of a claim or release in the shared store, or `failed()` when the store could not be
+ * asked (disk full, Redis down: the persistence reports it as STORAGE_UNAVAILABLE). The registry
+ * answers that as a message (refuses the request, retries the release); any other error is a crash.
+ */
+async function unlessStorageFails(work: () => Promise<RegistryEvent | void>, failed: () => RegistryEvent): Promise<RegistryEvent | void> {
+  try {
+    return await work();
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'STORAGE_UNAVAILABLE') throw error;
+    return failed();
+  }
 }
