@@ -310,6 +310,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return rest;
   };
 
+  /**
+   * Staff or the integration acting on a pickup a citizen is collecting right now are refused
+   * PICKUP_BUSY: cutting in would leave the citizen's session waiting for a door that never opens.
+   * The release ends within the door window. True when the request was refused.
+   */
+  const refusedWhileReleasing = (enq: Enq, e: Request, p: Pickup): boolean => {
+    if (p.status !== 'RELEASING') return false;
+    fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
+    return true;
+  };
   /** The pickup the session holds a live claim on. */
   const claimed = (ctx: RegistryCtx, sessionId: string, now: number) =>
     Object.values(ctx.pickups).find((p) => p.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY');
@@ -499,9 +509,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.cancel': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        // A citizen is at the door with this pickup right now: cutting in would leave their session
-        // waiting for a door that never opens. The release ends within the door window.
-        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
+        if (refusedWhileReleasing(enq, e, p)) return;
         // Every state that is not final has this way out (staff, audited).
         if (p.endedAt !== null || p.status === 'CANCELLED') {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
@@ -562,9 +570,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.retrieve': (ctx, e, enq) => {
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        // A citizen is at the door with this pickup right now: cutting in would leave their session
-        // waiting for a door that never opens. The release ends within the door window.
-        if (p.status === 'RELEASING') return void fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
+        if (refusedWhileReleasing(enq, e, p)) return;
         if (!p.compartmentId || p.endedAt !== null) {
           return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
         }
