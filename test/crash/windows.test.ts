@@ -8,7 +8,7 @@ import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { createBox, type Box, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
-import { BIRTH, MONDAY_10AM, PHONE, lastPin, register, type TestBox } from '../helpers.js';
+import { BIRTH, MONDAY_10AM, PHONE, lastPin, readyPickup, register, type TestBox } from '../helpers.js';
 
 /**
  * The seven crash windows between actors, each as a deterministic test: the box dies right after
@@ -93,17 +93,6 @@ const row = (batch: CommitBatch, table: string, match: (value: any) => boolean) 
   (batch.actors ?? []).some((a) => a.address === 'registry' && 'rows' in a && a.rows?.changes.some((c) => c.table === table && c.value !== undefined && match(c.value)));
 const actor = (batch: CommitBatch, prefix: string, match: (ctx: any) => boolean) =>
   (batch.actors ?? []).some((a) => a.address.startsWith(prefix) && 'record' in a && match(a.record.ctx));
-
-async function readyPickup(t: TestBox, reference: string): Promise<{ pin: string; compartmentId: string }> {
-  await register(t.box, reference);
-  const { compartmentId } = await t.box.loadPickup(reference, 'staff-anna');
-  await t.box.idle();
-  assert.ok(t.hw.locks.openDoor(compartmentId), 'the door opens for loading');
-  await t.box.idle();
-  t.hw.locks.closeDoor(compartmentId);
-  await t.box.idle();
-  return { pin: lastPin(t), compartmentId };
-}
 
 /** Number, PIN and birth date at the panel; returns the session and whether it got to the door. */
 async function authenticate(t: TestBox, pin: string): Promise<{ sessionId: string; step: string | undefined; error: string | null | undefined }> {
