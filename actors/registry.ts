@@ -289,16 +289,19 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
     return slot(ctx, compartmentId, { pickupId: null, claimedBy: owner });
   };
-  /** The READY pickups with a PIN of the number typed: from the index (or a scan of state saved before it). */
-  const pinCandidates = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] => {
+  /** The pickups holding the number typed: from the index (or a scan of state saved before it). */
+  const ofNumber = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] => {
     const ids = ctx.byNumber ? (ctx.byNumber[numberKey] ?? []) : Object.keys(ctx.pickups);
     const out: Pickup[] = [];
     for (const id of ids) {
       const p = ctx.pickups[id];
-      if (p && p.phone === phone && p.status === 'READY' && p.pinHash) out.push(p);
+      if (p && p.phone === phone) out.push(p);
     }
     return out;
   };
+  /** The READY pickups with a PIN of the number typed. */
+  const pinCandidates = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] =>
+    ofNumber(ctx, numberKey, phone).filter((p) => p.status === 'READY' && p.pinHash);
   /** The index with `id` added to (or removed from) the pickups of `numberKey`. */
   const indexNumber = (ctx: RegistryCtx, numberKey: string, id: string, add: boolean): Record<string, string[]> | undefined => {
     if (!ctx.byNumber) return undefined;
@@ -623,9 +626,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           numberThrottles: { ...ctx.numberThrottles, [numberKey]: bump(ctx.numberThrottles[numberKey], e.now) },
           kioskThrottles: { ...ctx.kioskThrottles, [e.kioskId]: bump(ctx.kioskThrottles[e.kioskId], e.now) },
         };
-        for (const p of Object.values(ctx.pickups)) {
+        for (const p of ofNumber(ctx, numberKey, e.phone)) {
           // A pickup mid-collection at another panel keeps its PIN: that session is past it.
-          if (p.phone !== e.phone || p.status !== 'READY' || (p.claim && p.claim.until > e.now)) continue;
+          if (p.status !== 'READY' || (p.claim && p.claim.until > e.now)) continue;
           const count = p.resends?.day === day ? p.resends.count : 0;
           if (count >= budget) {
             enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });

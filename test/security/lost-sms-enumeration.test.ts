@@ -26,7 +26,7 @@ function withReadyPickup(): RegistryCtx {
     compartmentId: 'A01', failedAttempts: 0, claim: null, opId: null, createdAt: 0, updatedAt: 0, readyAt: 0,
     expiresAt: NOW + 86_400_000, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
   };
-  return { ...ctx, pickups: { P1: p }, byReference: { [p.reference]: 'P1' }, compartments: { A01: { size: 'S', accessible: false, available: true, pickupId: 'P1' } } };
+  return { ...ctx, pickups: { P1: p }, byReference: { [p.reference]: 'P1' }, byNumber: { [crypto.numberKey(KNOWN)]: ['P1'] }, compartments: { A01: { size: 'S', accessible: false, available: true, pickupId: 'P1' } } };
 }
 
 const ask = (ctx: RegistryCtx, phone: string) => actor.step(ctx, { type: 'pin.resend', sessionId: '1-1', kioskId: '1', phone, now: NOW });
