@@ -302,6 +302,42 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   /** The READY pickups with a PIN of the number typed. */
   const pinCandidates = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] =>
     ofNumber(ctx, numberKey, phone).filter((p) => p.status === 'READY' && p.pinHash);
+  /** Until when the number's or the kiosk's throttle refuses PIN attempts (0: not throttled). */
+  const throttledUntil = (ctx: RegistryCtx, numberKey: string, kioskId: string): number =>
+    Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[kioskId]?.until ?? 0);
+  /**
+   * The READY pickup of the number whose PIN was typed, if any. No early exit: every candidate is
+   * compared in constant time, and the work is padded to a fixed amount, so an unknown number, one
+   * pickup or several cost the same keyed hashes and comparisons: timing tells neither existence
+   * nor count (up to the pad).
+   */
+  const matchPin = (ctx: RegistryCtx, numberKey: string, phone: string, pin: string): { candidates: Pickup[]; match: Pickup | undefined } => {
+    const candidates = pinCandidates(ctx, numberKey, phone);
+    let match: Pickup | undefined;
+    for (const p of candidates) if (crypto.equal(crypto.pinHash(pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
+    for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(pin, 'none', i), UNKNOWN_NUMBER_HASH);
+    return { candidates, match };
+  };
+  /** A wrong PIN: counted on every pickup of the number, and once on the number's and the kiosk's throttle. */
+  const pinFailed = (
+    ctx: RegistryCtx,
+    candidates: Pickup[],
+    numberKey: string,
+    kioskId: string,
+    now: number,
+    enq: Enq,
+    detail: { door?: true },
+  ): { ctx: RegistryCtx; retryAt: number | null } => {
+    let next = ctx;
+    for (const p of candidates) next = countFailure(next, p, now, enq, 'pin')[0];
+    if (candidates.length === 0) enq.emit.audit({ entry: { action: 'auth.failed', actor: kioskId, detail: { factor: 'pin', ...detail } } });
+    const n = bump(ctx.numberThrottles[numberKey], now);
+    const k = bump(ctx.kioskThrottles[kioskId], now);
+    return {
+      ctx: { ...next, numberThrottles: { ...next.numberThrottles, [numberKey]: n }, kioskThrottles: { ...next.kioskThrottles, [kioskId]: k } },
+      retryAt: Math.max(n.until, k.until) || null,
+    };
+  };
   /** The index with `id` added to (or removed from) the pickups of `numberKey`. */
   const indexNumber = (ctx: RegistryCtx, numberKey: string, id: string, add: boolean): Record<string, string[]> | undefined => {
     if (!ctx.byNumber) return undefined;
@@ -611,7 +647,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        */
       'pin.resend': (ctx, e, enq) => {
         const numberKey = crypto.numberKey(e.phone);
-        const retryAt = Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[e.kioskId]?.until ?? 0);
+        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
         if (retryAt > e.now) {
           enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
           return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
@@ -672,23 +708,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.
         const numberKey = crypto.numberKey(e.phone);
-        const nThrottle = ctx.numberThrottles[numberKey];
-        const kThrottle = ctx.kioskThrottles[e.kioskId];
-        const retryAt = Math.max(nThrottle?.until ?? 0, kThrottle?.until ?? 0);
+        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
         if (retryAt > e.now) {
           enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
           return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
         }
-        const candidates = pinCandidates(ctx, numberKey, e.phone);
-        let match: Pickup | undefined;
-        for (const p of candidates) {
-          // No early exit: every candidate is compared, in constant time.
-          if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
-        }
-        // Padded to a fixed amount of work: an unknown number, one pickup or several cost the same
-        // keyed hashes and comparisons, so timing tells neither existence nor count (up to the pad).
-        for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
-
+        const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
         if (match) {
           // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
           // is under way): the PIN opens nothing now.
@@ -706,17 +731,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return { ...put(ctx, claimedPickup, e.now), numberThrottles };
         }
 
-        let next = ctx;
-        for (const p of candidates) next = countFailure(next, p, e.now, enq, 'pin')[0];
-        if (candidates.length === 0) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
-        const n = bump(nThrottle, e.now);
-        const k = bump(kThrottle, e.now);
-        toSession(enq, e.sessionId, { type: 'auth.rejected', retryAt: Math.max(n.until, k.until) || null });
-        return {
-          ...next,
-          numberThrottles: { ...next.numberThrottles, [numberKey]: n },
-          kioskThrottles: { ...next.kioskThrottles, [e.kioskId]: k },
-        };
+        const failed = pinFailed(ctx, candidates, numberKey, e.kioskId, e.now, enq, {});
+        toSession(enq, e.sessionId, { type: 'auth.rejected', retryAt: failed.retryAt });
+        return failed.ctx;
       },
 
       /**
@@ -726,17 +743,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        */
       'auth.doorPin': (ctx, e, enq) => {
         const numberKey = crypto.numberKey(e.phone);
-        const nThrottle = ctx.numberThrottles[numberKey];
-        const kThrottle = ctx.kioskThrottles[e.kioskId];
-        const retryAt = Math.max(nThrottle?.until ?? 0, kThrottle?.until ?? 0);
+        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
         if (retryAt > e.now) {
           enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt, door: true } } });
           return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
         }
-        const candidates = pinCandidates(ctx, numberKey, e.phone);
-        let match: Pickup | undefined;
-        for (const p of candidates) if (crypto.equal(crypto.pinHash(e.pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
-        for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(e.pin, 'none', i), UNKNOWN_NUMBER_HASH);
+        const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
         if (match) {
           enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: match.reference } });
           enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: match.reference } });
@@ -744,13 +756,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           const { [numberKey]: _n, ...numberThrottles } = ctx.numberThrottles;
           return { ...ctx, numberThrottles };
         }
-        let next = ctx;
-        for (const p of candidates) next = countFailure(next, p, e.now, enq, 'pin')[0];
-        if (candidates.length === 0) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin', door: true } } });
-        const n = bump(nThrottle, e.now);
-        const k = bump(kThrottle, e.now);
-        enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: Math.max(n.until, k.until) || null }));
-        return { ...next, numberThrottles: { ...next.numberThrottles, [numberKey]: n }, kioskThrottles: { ...next.kioskThrottles, [e.kioskId]: k } };
+        const failed = pinFailed(ctx, candidates, numberKey, e.kioskId, e.now, enq, { door: true });
+        enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: failed.retryAt }));
+        return failed.ctx;
       },
 
       'auth.oldDocument': (ctx, e, enq) => {
