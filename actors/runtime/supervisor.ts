@@ -606,7 +606,6 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } catch (error) {
         const code = errorCode(error);
         this.storageDown(code, error);
-        this.probeStorage();
         for (const g of group) g.reject(error);
       }
     }
@@ -682,7 +681,6 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.stalled.add(cell.address);
       // I/O that reached storage outside a commit (a claim, the archive) failed: so does storage.
       this.storageDown(code, error);
-      this.probeStorage();
       return;
     }
     this.dead(env, 'crashed');
@@ -746,14 +744,19 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return { address, record: { kind: behavior.kind, ctx: head, timers: [], status, tables: [...tables, TIMERS] }, rows: { changes, full: true } };
   }
 
-  /** Storage failed: new work is refused, health fails and the log says why, until a commit succeeds. */
+  /**
+   * Storage failed: new work is refused, health fails and the log says why, until a commit
+   * succeeds; a probe commit is due (again, after a failed probe) to find out when it is back.
+   */
   private storageDown(code: ErrorCode, error: unknown): void {
-    if (!this.storageOk) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.storageOk = false;
-    this.storageFailure = { code, reason, since: this.clock.now() };
-    this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
-    this.storage.publish({ healthy: false, code, reason });
+    if (this.storageOk) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.storageOk = false;
+      this.storageFailure = { code, reason, since: this.clock.now() };
+      this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
+      this.storage.publish({ healthy: false, code, reason });
+    }
+    this.probeStorage();
   }
 
   /** While storage fails, a probe commit every second finds out when it is back. */
