@@ -119,6 +119,24 @@ for (const engine of ENGINES) {
     }
   });
 
+  t("a box's subscription gauges count its own subscribers only, not another box's in the same process", async () => {
+    const s = await start(engine);
+    const other = await start(engine);
+    try {
+      assert.equal(await gauges(s), { streams: 0, subscribers: 0 }, 'a fresh box has no subscriptions');
+      const a = watch(s, MONITOR, WATCH);
+      const b = watch(s, STAFF, WATCH);
+      await until(() => gauges(s), (g) => g.subscribers === 2 && g.streams === 2, 'two subscribers on the first box');
+      assert.equal(await gauges(other), { streams: 0, subscribers: 0 }, 'the other box counts none of them');
+      a.stop();
+      b.stop();
+      await until(() => gauges(s), (g) => g.subscribers === 0 && g.streams === 0, 'both gone');
+    } finally {
+      await other.close();
+      await s.close();
+    }
+  });
+
   t('many subscribers joining and leaving while events flow (real clock): the steady ones get every event in order, each other one a gap-free run', async () => {
     const s = await start(engine);
     try {
