@@ -67,6 +67,27 @@ export function createMetrics(box: Box): BoxMetrics {
   const registers = [registry];
   const liveSubscriptions = liveCount();
   const liveSubscribers = liveCount();
+  /** An unlabelled gauge read from the box at scrape time. */
+  const gaugeReading = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name: `${prefix}${name}`,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  /** A counter the box keeps itself (the outbox's), read at scrape time. */
+  const counterReading = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name: `${prefix}${name}`,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
 
   new Gauge({
     name: `${prefix}pickups`,
@@ -102,32 +123,9 @@ export function createMetrics(box: Box): BoxMetrics {
       for (const a of box.alarms(true)) this.inc({ code: /^[A-Z0-9_]{1,48}$/.test(a.code) ? a.code : 'other', severity: a.severity });
     },
   });
-  new Gauge({
-    name: `${prefix}sms_outbox_depth`,
-    help: 'SMS waiting in the outbox',
-    registers,
-    collect() {
-      this.set(Object.keys(box.outbox().pending).length);
-    },
-  });
-  new Counter({
-    name: `${prefix}sms_sent_total`,
-    help: 'SMS handed to the gateway',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(box.outbox().sentCount);
-    },
-  });
-  new Counter({
-    name: `${prefix}sms_failures_total`,
-    help: 'SMS the gateway refused or that failed for good',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(box.outbox().failedCount);
-    },
-  });
+  gaugeReading('sms_outbox_depth', 'SMS waiting in the outbox', () => Object.keys(box.outbox().pending).length);
+  counterReading('sms_sent_total', 'SMS handed to the gateway', () => box.outbox().sentCount);
+  counterReading('sms_failures_total', 'SMS the gateway refused or that failed for good', () => box.outbox().failedCount);
   new Gauge({
     name: `${prefix}actor_mailbox_depth`,
     help: 'Messages waiting in actor mailboxes, by actor kind',
@@ -138,30 +136,13 @@ export function createMetrics(box: Box): BoxMetrics {
       for (const kind of ACTOR_KINDS) this.set({ kind }, box.supervisor.viewsOf(kind).reduce((n, v) => n + v.mailbox, 0));
     },
   });
-  new Gauge({
-    name: `${prefix}actors_failed`,
-    help: 'Actors that failed for good',
-    registers,
-    collect() {
-      this.set(box.failures().length);
-    },
-  });
-  new Gauge({
-    name: `${prefix}graphql_subscriptions_live`,
-    help: 'Live GraphQL subscription streams (subscribers of the same document, variables and grant share one over graphql-ws)',
-    registers,
-    collect() {
-      this.set(liveSubscriptions.value);
-    },
-  });
-  new Gauge({
-    name: `${prefix}graphql_ws_subscribers`,
-    help: 'Clients subscribed over graphql-ws',
-    registers,
-    collect() {
-      this.set(liveSubscribers.value);
-    },
-  });
+  gaugeReading('actors_failed', 'Actors that failed for good', () => box.failures().length);
+  gaugeReading(
+    'graphql_subscriptions_live',
+    'Live GraphQL subscription streams (subscribers of the same document, variables and grant share one over graphql-ws)',
+    () => liveSubscriptions.value,
+  );
+  gaugeReading('graphql_ws_subscribers', 'Clients subscribed over graphql-ws', () => liveSubscribers.value);
   const graphql = new Counter({ name: `${prefix}graphql_operations_total`, help: 'GraphQL operations by type and root field', labelNames: ['type', 'field'], registers });
   const graphqlErrors = new Counter({ name: `${prefix}graphql_errors_total`, help: 'GraphQL operations that ended with errors, by type and root field', labelNames: ['type', 'field'], registers });
 
