@@ -8,23 +8,20 @@ import { configTableMarkdown } from '../src/config.js';
 
 const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 
-/** The README with its error table replaced by the catalog's. */
-export function readmeWithErrorTable(readme: string): string {
-  const start = readme.indexOf('<!-- errors:start');
-  const end = readme.indexOf('<!-- errors:end -->');
-  if (start < 0 || end < start) throw new Error('README.md has no errors:start / errors:end markers');
+/** The README with the generated part between `<!-- NAME:start … -->` and `<!-- NAME:end -->` replaced by `table`. */
+function withGenerated(readme: string, name: string, table: string): string {
+  const start = readme.indexOf(`<!-- ${name}:start`);
+  const end = readme.indexOf(`<!-- ${name}:end -->`);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${name}:start / ${name}:end markers`);
   const open = readme.indexOf('-->', start) + 3;
-  return `${readme.slice(0, open)}\n${errorTableMarkdown()}${readme.slice(end)}`;
+  return `${readme.slice(0, open)}\n${table}${readme.slice(end)}`;
 }
 
+/** The README with its error table replaced by the catalog's. */
+export const readmeWithErrorTable = (readme: string): string => withGenerated(readme, 'errors', errorTableMarkdown());
+
 /** The README with its configuration table replaced by the schema's. */
-export function readmeWithConfigTable(readme: string): string {
-  const start = readme.indexOf('<!-- config:start');
-  const end = readme.indexOf('<!-- config:end -->');
-  if (start < 0 || end < start) throw new Error('README.md has no config:start / config:end markers');
-  const open = readme.indexOf('-->', start) + 3;
-  return `${readme.slice(0, open)}\n${configTableMarkdown()}${readme.slice(end)}`;
-}
+export const readmeWithConfigTable = (readme: string): string => withGenerated(readme, 'config', configTableMarkdown());
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(readmePath, readmeWithConfigTable(readmeWithErrorTable(readFileSync(readmePath, 'utf8'))));

@@ -258,9 +258,8 @@ export function loadSettings<O extends ParseArgsConfig['options']>(opts: { args:
   const merged = { ...file, ...env.values };
   if (problems.length === 0) {
     // relations between keys (a reminder shorter than the window, unique compartments, …)
-    const box = Object.fromEntries(Object.entries(merged).filter(([k]) => !(FILE_SECTIONS as readonly string[]).includes(k)));
     try {
-      resolveConfig(box as BoxConfigInput);
+      resolveConfig(boxKeysOf(merged));
     } catch (error) {
       const details = (error as DomainError).details?.problems;
       if (Array.isArray(details)) problems.push(...(details as string[]));

@@ -26,6 +26,10 @@ export interface BoxMetrics {
   text(): Promise<string>;
   /** One GraphQL operation ended (`field`: its first root field, bounded by the schema; `ok`: no errors). */
   graphqlOperation(type: string, field: string, ok: boolean): void;
+  /** A GraphQL subscription stream of this box started; returns what to call when it ends. */
+  subscriptionOpened(): () => void;
+  /** A graphql-ws client joined a shared stream of this box (src/server/fanout.ts); returns what to call when it leaves. */
+  subscriberJoined(): () => void;
   close(): void;
 }
 
@@ -38,20 +42,52 @@ export function metricsFor(box: Box): BoxMetrics {
   return metrics;
 }
 
-/** Live GraphQL subscriptions (counted by the servers' hooks). */
-let liveSubscriptions = 0;
-export const subscriptionStarted = (): void => void liveSubscriptions++;
-export const subscriptionEnded = (): void => void (liveSubscriptions = Math.max(0, liveSubscriptions - 1));
-/** Clients subscribed over graphql-ws; identical subscriptions share one stream (src/server/fanout.ts). */
-let liveSubscribers = 0;
-export const subscriberJoined = (): void => void liveSubscribers++;
-export const subscriberLeft = (): void => void (liveSubscribers = Math.max(0, liveSubscribers - 1));
+/** A live count for a gauge: `open()` adds one and returns the close that takes it away again (once). */
+function liveCount() {
+  let live = 0;
+  return {
+    get value() {
+      return live;
+    },
+    open(): () => void {
+      live++;
+      let open = true;
+      return () => {
+        if (open) live--;
+        open = false;
+      };
+    },
+  };
+}
 
 export function createMetrics(box: Box): BoxMetrics {
   const registry = new Registry();
   const prefix = 'ausgabebox_';
   collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
+  const liveSubscriptions = liveCount();
+  const liveSubscribers = liveCount();
+  /** An unlabelled gauge read from the box at scrape time. */
+  const gaugeReading = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name: `${prefix}${name}`,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  /** A counter the box keeps itself (the outbox's), read at scrape time. */
+  const counterReading = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name: `${prefix}${name}`,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
 
   new Gauge({
     name: `${prefix}pickups`,
@@ -87,32 +123,9 @@ export function createMetrics(box: Box): BoxMetrics {
       for (const a of box.alarms(true)) this.inc({ code: /^[A-Z0-9_]{1,48}$/.test(a.code) ? a.code : 'other', severity: a.severity });
     },
   });
-  new Gauge({
-    name: `${prefix}sms_outbox_depth`,
-    help: 'SMS waiting in the outbox',
-    registers,
-    collect() {
-      this.set(Object.keys(box.outbox().pending).length);
-    },
-  });
-  new Counter({
-    name: `${prefix}sms_sent_total`,
-    help: 'SMS handed to the gateway',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(box.outbox().sentCount);
-    },
-  });
-  new Counter({
-    name: `${prefix}sms_failures_total`,
-    help: 'SMS the gateway refused or that failed for good',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(box.outbox().failedCount);
-    },
-  });
+  gaugeReading('sms_outbox_depth', 'SMS waiting in the outbox', () => Object.keys(box.outbox().pending).length);
+  counterReading('sms_sent_total', 'SMS handed to the gateway', () => box.outbox().sentCount);
+  counterReading('sms_failures_total', 'SMS the gateway refused or that failed for good', () => box.outbox().failedCount);
   new Gauge({
     name: `${prefix}actor_mailbox_depth`,
     help: 'Messages waiting in actor mailboxes, by actor kind',
@@ -123,30 +136,13 @@ export function createMetrics(box: Box): BoxMetrics {
       for (const kind of ACTOR_KINDS) this.set({ kind }, box.supervisor.viewsOf(kind).reduce((n, v) => n + v.mailbox, 0));
     },
   });
-  new Gauge({
-    name: `${prefix}actors_failed`,
-    help: 'Actors that failed for good',
-    registers,
-    collect() {
-      this.set(box.failures().length);
-    },
-  });
-  new Gauge({
-    name: `${prefix}graphql_subscriptions_live`,
-    help: 'Live GraphQL subscription streams (subscribers of the same document, variables and grant share one over graphql-ws)',
-    registers,
-    collect() {
-      this.set(liveSubscriptions);
-    },
-  });
-  new Gauge({
-    name: `${prefix}graphql_ws_subscribers`,
-    help: 'Clients subscribed over graphql-ws',
-    registers,
-    collect() {
-      this.set(liveSubscribers);
-    },
-  });
+  gaugeReading('actors_failed', 'Actors that failed for good', () => box.failures().length);
+  gaugeReading(
+    'graphql_subscriptions_live',
+    'Live GraphQL subscription streams (subscribers of the same document, variables and grant share one over graphql-ws)',
+    () => liveSubscriptions.value,
+  );
+  gaugeReading('graphql_ws_subscribers', 'Clients subscribed over graphql-ws', () => liveSubscribers.value);
   const graphql = new Counter({ name: `${prefix}graphql_operations_total`, help: 'GraphQL operations by type and root field', labelNames: ['type', 'field'], registers });
   const graphqlErrors = new Counter({ name: `${prefix}graphql_errors_total`, help: 'GraphQL operations that ended with errors, by type and root field', labelNames: ['type', 'field'], registers });
 
@@ -232,6 +228,8 @@ export function createMetrics(box: Box): BoxMetrics {
       graphql.inc(labels);
       if (!ok) graphqlErrors.inc(labels);
     },
+    subscriptionOpened: liveSubscriptions.open,
+    subscriberJoined: liveSubscribers.open,
     close() {
       for (const s of stop) s();
       if (typeof save === 'function') persistence.commit = save;
@@ -252,17 +250,19 @@ export function countRootFields(schema: GraphQLSchema): GraphQLSchema {
   ];
   for (const [type, root] of roots) {
     for (const field of Object.values(root?.getFields() ?? {})) {
-      const count = (context: unknown, ok: boolean) => {
+      const metricsOf = (context: unknown) => {
         const box = (context as { box?: Box } | undefined)?.box;
-        if (box) metricsFor(box).graphqlOperation(type, field.name, ok);
+        return box ? metricsFor(box) : null;
       };
+      const count = (context: unknown, ok: boolean) => metricsOf(context)?.graphqlOperation(type, field.name, ok);
       if (type === 'subscription' && field.subscribe) {
         const subscribe = field.subscribe;
         field.subscribe = async (source, args, context, info) => {
           try {
             const stream = (await subscribe(source, args, context, info)) as AsyncIterableIterator<unknown>;
             count(context, true);
-            return liveWhileOpen(stream);
+            const metrics = metricsOf(context);
+            return metrics ? liveWhileOpen(stream, metrics) : stream;
           } catch (error) {
             count(context, false);
             throw error;
@@ -288,14 +288,9 @@ export function countRootFields(schema: GraphQLSchema): GraphQLSchema {
 }
 
 /** The same stream, counted as a live subscription from now until it ends or its reader leaves. */
-function liveWhileOpen<T>(stream: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+function liveWhileOpen<T>(stream: AsyncIterableIterator<T>, metrics: BoxMetrics): AsyncIterableIterator<T> {
   if (!stream || typeof stream[Symbol.asyncIterator] !== 'function') return stream;
-  subscriptionStarted();
-  let open = true;
-  const end = () => {
-    if (open) subscriptionEnded();
-    open = false;
-  };
+  const end = metrics.subscriptionOpened();
   return {
     next: async () => {
       const r = await stream.next();

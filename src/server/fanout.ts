@@ -1,5 +1,4 @@
 import { subscribe, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { subscriberJoined, subscriberLeft } from '../metrics.js';
 
 /**
  * Shared subscriptions for graphql-ws: subscribers of the same document, variables and grant
@@ -48,7 +47,14 @@ export class SharedSubscriptions {
   private executions = 0;
   private serialisations = 0;
 
-  constructor(private readonly format: (result: ExecutionResult) => ExecutionResult) {}
+  /**
+   * `format` shapes each event's result once for all members; `joined` is called as a member
+   * joins (the box's subscriber gauge) and returns what to call when it leaves.
+   */
+  constructor(
+    private readonly format: (result: ExecutionResult) => ExecutionResult,
+    private readonly joined: () => () => void = () => () => {},
+  ) {}
 
   stats(): FanoutStats {
     let members = 0;
@@ -129,18 +135,15 @@ export class SharedSubscriptions {
       prefix: `{"id":${JSON.stringify(member.id)},"type":"next","payload":`,
       send: member.send,
       end: (error) => {
-        if (joined) subscriberLeft();
-        joined = false;
+        left();
         if (error === null) settle(done);
         else fail(error);
       },
     };
     group.members.add(sink);
-    subscriberJoined();
-    let joined = true;
+    const left = this.joined();
     const quit = () => {
-      if (joined) subscriberLeft();
-      joined = false;
+      left();
       this.leave(key, group, sink);
     };
     const iterator = {

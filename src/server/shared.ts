@@ -3,6 +3,7 @@ import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { buildSchema } from '../../schema/index.js';
 import { LIMIT_RULES } from '../../schema/limits.js';
 import type { Box } from '../box.js';
+import { metricsFor } from '../metrics.js';
 import { TokenAuthenticator } from './auth.js';
 import { createFront, Documents, type Engine, type Route } from './http.js';
 import { checkOptions, type ServerOptions } from './options.js';
@@ -61,6 +62,7 @@ export function sharedParts(box: Box, options: ServerOptions) {
         log,
         cors: options.cors,
         initTimeoutMs: options.wsInitTimeoutMs,
+        subscriberJoined: () => metricsFor(box).subscriberJoined(),
         cookieAuthorization: (request, socket) => sessions.authorizationFor(request.headers, socket),
         // A panel page carries no token: its kiosk cookie binds it (kiosk-binding.ts).
         kioskContext: (request) => binding.context(box, { remoteAddress: request.socket.remoteAddress, headers: request.headers }),

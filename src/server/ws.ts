@@ -26,6 +26,8 @@ export interface WsOptions {
   cookieAuthorization?(request: IncomingMessage, socket: { close(code?: number, reason?: string): void }): string | null;
   /** the context of a panel page bound by its kiosk cookie (kiosk-binding.ts), used when no authorization came */
   kioskContext?(request: IncomingMessage): Context | null;
+  /** counts a client joining a shared subscription; returns what to call when it leaves (fanout.ts) */
+  subscriberJoined?(): () => void;
   /** the context for an `Authorization` value; `null` when a value was given but grants nothing */
   context(authorization: string | undefined): Context | null;
 }
@@ -61,7 +63,7 @@ export function attachGraphqlWs(http: HttpServer, options: WsOptions): { close()
   };
 
   // Subscribers of the same document, variables and grant share one execution per event (fanout.ts).
-  const shared = new SharedSubscriptions((result) => formatResult(result, production, log));
+  const shared = new SharedSubscriptions((result) => formatResult(result, production, log), options.subscriberJoined);
   const members = new WeakMap<object, Member & { source: string }>();
 
   const server = useServer(

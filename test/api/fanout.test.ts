@@ -119,5 +119,71 @@ for (const engine of ENGINES) {
     }
   });
 
+  t("a box's subscription gauges count its own subscribers only, not another box's in the same process", async () => {
+    const s = await start(engine);
+    const other = await start(engine);
+    try {
+      assert.equal(await gauges(s), { streams: 0, subscribers: 0 }, 'a fresh box has no subscriptions');
+      const a = watch(s, MONITOR, WATCH);
+      const b = watch(s, STAFF, WATCH);
+      await until(() => gauges(s), (g) => g.subscribers === 2 && g.streams === 2, 'two subscribers on the first box');
+      assert.equal(await gauges(other), { streams: 0, subscribers: 0 }, 'the other box counts none of them');
+      a.stop();
+      b.stop();
+      await until(() => gauges(s), (g) => g.subscribers === 0 && g.streams === 0, 'both gone');
+    } finally {
+      await other.close();
+      await s.close();
+    }
+  });
+
+  t('many subscribers joining and leaving while events flow (real clock): the steady ones get every event in order, each other one a gap-free run', async () => {
+    const s = await start(engine);
+    try {
+      const before = await gauges(s);
+      const steady = Array.from({ length: 8 }, () => watch(s, MONITOR, WATCH));
+      await until(() => gauges(s), (g) => g.subscribers === before.subscribers + 8 && g.streams === before.streams + 1, 'eight steady subscribers on one stream');
+      const ids = Array.from({ length: 12 }, (_, i) => `A${String(i + 1).padStart(2, '0')}`);
+      const churners: Seen[] = [];
+      // While the changes flow, subscribers keep joining and leaving on their own sockets.
+      let flowing = true;
+      const churn = (async () => {
+        for (let i = 0; flowing; i++) {
+          const x = watch(s, MONITOR, WATCH);
+          churners.push(x);
+          await sleep(5 + (i % 4) * 10);
+          churners[i - 2]?.stop();
+        }
+      })();
+      const started = Date.now();
+      for (const id of ids) {
+        await setService(s, id, false);
+        await sleep(15);
+      }
+      await until(async () => steady.every((x) => x.events.length === ids.length), Boolean, 'every change at every steady subscriber', 10_000);
+      const elapsed = Date.now() - started;
+      flowing = false;
+      await churn;
+      for (const x of churners) x.stop();
+      assert.ok(elapsed < 10_000, `twelve changes reached eight steady subscribers among churning ones in ${elapsed} ms`);
+      const expected = ids.map((id) => ({ id, inService: false }));
+      for (const x of steady) {
+        assert.equal(x.events, expected, 'a steady subscriber gets every change once, in order');
+        assert.equal(x.errors, []);
+      }
+      assert.ok(churners.length >= 10, `subscribers churned (${churners.length})`);
+      assert.ok(churners.some((x) => x.events.length > 0 && x.events.length < ids.length), 'some subscriber joined or left while the changes flowed');
+      for (const x of churners) {
+        assert.equal(x.errors, []);
+        const first = x.events.length ? ids.indexOf(x.events[0]!.id) : 0;
+        assert.equal(x.events, expected.slice(first, first + x.events.length), 'a member gets a gap-free run of the changes while it is in the group');
+      }
+      for (const x of steady) x.stop();
+      await until(() => gauges(s), (g) => g.subscribers === before.subscribers && g.streams === before.streams, 'every subscriber gone and the stream ended');
+    } finally {
+      await s.close();
+    }
+  });
+
   t.run();
 }

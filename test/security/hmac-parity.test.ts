@@ -89,6 +89,9 @@ test('the PIN check finds the pickups of the number through the index, and falls
   const { byNumber: _index, ...older } = indexed;
   const before = actor.step(older, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
   assert.ok(before.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'state without the index is scanned');
+  assert.equal(before.effects, right.effects, 'the scan answers with exactly the effects the index does');
+  const { byNumber: _rightIndex, ...rightWithoutIndex } = right.ctx;
+  assert.equal(before.ctx, rightWithoutIndex, 'and leaves the same state (without the index it never had)');
   const rebuilt = actor.step(older, { type: 'recovered', now: 2_000 }).ctx;
   assert.equal(rebuilt.byNumber, indexed.byNumber, 'recovery rebuilds the index');
 });
