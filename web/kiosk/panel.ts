@@ -300,8 +300,8 @@ export class Panel {
    */
   private applySession(view: SessionView): void {
     const before = this.state.session;
-    const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
     const stepChanged = before?.step !== view.step;
+    const fresh = stepChanged || (view.error !== null && view.error !== before?.error);
     this.set({ session: view, entry: fresh ? '' : this.state.entry, lostSms: stepChanged ? false : this.state.lostSms });
     // Countdowns run against the box's clock: take it afresh when one starts.
     if ((view.warning && !before?.warning) || (view.retryAt && view.retryAt !== before?.retryAt)) void this.syncClock();
