@@ -244,11 +244,11 @@ function App({ panel }: { panel: Panel }) {
           <div class="choices">
             {s.session?.oldIdPossible ? (
               <button type="button" class="action action--choice" onClick={() => panel.chooseFactor('OLD_ID')}>
-                🪪 {t('factor.oldId')}
+                ▭ {t('factor.oldId')}
               </button>
             ) : null}
             <button type="button" class="action action--choice" onClick={() => panel.chooseFactor('BIRTH_DATE')}>
-              📅 {t('factor.birthDate')}
+              ✎ {t('factor.birthDate')}
             </button>
           </div>
         ) : null}
