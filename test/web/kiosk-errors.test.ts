@@ -6,7 +6,7 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { axeViolations, closeKiosk, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -106,6 +106,7 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   }, 'a countdown from the box clock of now, at most the 30 s wait');
   const before = secondsIn(await alertText(page));
   await until(async () => secondsIn(await alertText(page)) <= before - 2, 'the countdown runs by itself');
+  assert.ok(await fitsViewport(page), 'the countdown, keypad and footer fit the 1280×1024 panel');
   await checkEverywhere(page, 'throttled');
   // While it runs, Enter sends nothing.
   await page.keyboard.type('015228817390');

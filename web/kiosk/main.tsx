@@ -215,8 +215,8 @@ function App({ panel }: { panel: Panel }) {
             <strong>⚠ {t('error.label')}:</strong> {texts.error}
           </div>
         ) : null}
-        {/* While the time warning shows, it takes the instructions' place: the whole screen, keypad and footer included, still fits a 1280×1024 panel. */}
-        {warning > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
+        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place: the whole screen, keypad and footer included, still fits a 1280×1024 panel. */}
+        {warning > 0 || panel.throttledSeconds() > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
             <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
