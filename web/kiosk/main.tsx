@@ -130,8 +130,8 @@ function App({ panel }: { panel: Panel }) {
   const warning = panel.warningSeconds();
 
   panel.screenText = () => {
-    const now = screenTexts(panel, panel.state, translator(panel.state.lang, TIME_ZONE));
     const tr = translator(panel.state.lang, TIME_ZONE);
+    const now = screenTexts(panel, panel.state, tr);
     const w = panel.warningSeconds();
     const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: w }) : null].filter(Boolean) as string[];
     const ses = panel.state.session;
