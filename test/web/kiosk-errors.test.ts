@@ -6,7 +6,7 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { axeViolations, closeKiosk, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -61,6 +61,17 @@ async function toPin(page: Page, phone: string): Promise<void> {
   await screenIs(page, 'pin');
 }
 
+/** A fresh READY pickup, its number and PIN typed, and the factor chosen by its key ('1' card, '2' birth date). */
+async function toFactor(page: Page, server: TestBox, reference: string, key: '1' | '2', screen: 'card' | 'birthDate'): Promise<void> {
+  const { pin } = await readyPickup(server, reference);
+  await toPin(page, '015228817386');
+  await page.keyboard.type(pin);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'factor');
+  await page.keyboard.press(key);
+  await screenIs(page, screen);
+}
+
 async function endAtPanel(page: Page): Promise<void> {
   if ((await page.locator('.panel').getAttribute('data-screen')) !== 'done') {
     await page.keyboard.press('Escape');
@@ -95,6 +106,7 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   }, 'a countdown from the box clock of now, at most the 30 s wait');
   const before = secondsIn(await alertText(page));
   await until(async () => secondsIn(await alertText(page)) <= before - 2, 'the countdown runs by itself');
+  assert.ok(await fitsViewport(page), 'the countdown, keypad and footer fit the 1280×1024 panel');
   await checkEverywhere(page, 'throttled');
   // While it runs, Enter sends nothing.
   await page.keyboard.type('015228817390');
@@ -109,13 +121,7 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
 test('locked after too many wrong answers: go to the counter, with its hours', async (ctx) => {
   const page = ctx.page!;
   const server = ctx.server!;
-  const { pin } = await readyPickup(server, 'V-2026-0801');
-  await toPin(page, '015228817386');
-  await page.keyboard.type(pin);
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'factor');
-  await page.keyboard.press('2');
-  await screenIs(page, 'birthDate');
+  await toFactor(page, server, 'V-2026-0801', '2', 'birthDate');
   for (let i = 0; i < 5; i++) {
     await page.keyboard.type('01011990');
     await page.keyboard.press('Enter');
@@ -133,13 +139,7 @@ test('locked after too many wrong answers: go to the counter, with its hours', a
 test('the card reader fails while waiting for the card: on with the birth date, and why', async (ctx) => {
   const page = ctx.page!;
   const server = ctx.server!;
-  const { pin } = await readyPickup(server, 'V-2026-0802');
-  await toPin(page, '015228817386');
-  await page.keyboard.type(pin);
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'factor');
-  await page.keyboard.press('1');
-  await screenIs(page, 'card');
+  await toFactor(page, server, 'V-2026-0802', '1', 'card');
   server.hw.reader.unplug();
   await server.box.idle();
   await screenIs(page, 'birthDate');

@@ -81,6 +81,9 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
+/** Whether the whole page, footer included, fits the viewport without scrolling. */
+export const fitsViewport = (page: Page) => page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight);
+
 /** Polls until `fn` holds (up to 10 s), then asserts it. */
 export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));

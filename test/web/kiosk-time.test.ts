@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { advanceClock, axeViolations, closeKiosk, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
+import { advanceClock, axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
 
 // WCAG 2.2.1 at the panel: 20 s before the session would time out the page warns, on screen and
 // in speech; one key gives the whole time again, ten times; then the timeout stands and the panel
@@ -37,6 +37,7 @@ test('the warning is shown and spoken; one key extends it ten times, what was ty
       assert.match(text!, /Brauchen Sie mehr Zeit\? Der Vorgang endet in (1\d|20) Sekunden/);
       await until(() => ctx.spoken!.some((s) => s.lang === 'de' && s.text.includes('Brauchen Sie mehr Zeit?')), 'the warning is spoken in German');
       assert.equal(await axeViolations(page), [], 'axe on the warning');
+      assert.ok(await fitsViewport(page), 'the warning, keypad and footer fit the 1280×1024 panel');
       await shot(page, 'de-11-timeWarning');
     }
     await page.keyboard.press('7');

@@ -6,11 +6,21 @@ export type Translate = (key: MessageKey, values?: Values) => string;
 
 export const languageOf = (id: LanguageId): Language => LANGUAGES.find((l) => l.id === id)!;
 
+const translators = new Map<string, Translate>();
+
 /**
  * A translator for one language: ICU messages through intl-messageformat (plural rules, select,
  * dates and times in that language's conventions, in the box's time zone), compiled once per key.
+ * One per language and zone, kept: the panel asks for it on every render and every second.
  */
 export function translator(id: LanguageId, timeZone: string): Translate {
+  const key = `${id} ${timeZone}`;
+  let translate = translators.get(key);
+  if (!translate) translators.set(key, (translate = compiledTranslator(id, timeZone)));
+  return translate;
+}
+
+function compiledTranslator(id: LanguageId, timeZone: string): Translate {
   const language = languageOf(id);
   const formats = {
     date: { full: { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone } },

@@ -130,8 +130,8 @@ function App({ panel }: { panel: Panel }) {
   const warning = panel.warningSeconds();
 
   panel.screenText = () => {
-    const now = screenTexts(panel, panel.state, translator(panel.state.lang, TIME_ZONE));
     const tr = translator(panel.state.lang, TIME_ZONE);
+    const now = screenTexts(panel, panel.state, tr);
     const w = panel.warningSeconds();
     const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: w }) : null].filter(Boolean) as string[];
     const ses = panel.state.session;
@@ -215,8 +215,8 @@ function App({ panel }: { panel: Panel }) {
             <strong>⚠ {t('error.label')}:</strong> {texts.error}
           </div>
         ) : null}
-        {/* While the time warning shows, it takes the instructions' place: the whole screen, keypad and footer included, still fits a 1280×1024 panel. */}
-        {warning > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
+        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place: the whole screen, keypad and footer included, still fits a 1280×1024 panel. */}
+        {warning > 0 || panel.throttledSeconds() > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
             <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
@@ -244,11 +244,11 @@ function App({ panel }: { panel: Panel }) {
           <div class="choices">
             {s.session?.oldIdPossible ? (
               <button type="button" class="action action--choice" onClick={() => panel.chooseFactor('OLD_ID')}>
-                🪪 {t('factor.oldId')}
+                ▭ {t('factor.oldId')}
               </button>
             ) : null}
             <button type="button" class="action action--choice" onClick={() => panel.chooseFactor('BIRTH_DATE')}>
-              📅 {t('factor.birthDate')}
+              ✎ {t('factor.birthDate')}
             </button>
           </div>
         ) : null}

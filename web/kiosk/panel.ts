@@ -1,5 +1,5 @@
-import { createClient, type Client } from 'graphql-ws';
-import { request, withPersistedDocuments } from '../shared/graphql.js';
+import type { Client } from 'graphql-ws';
+import { connectToBox, request } from '../shared/graphql.js';
 import type { FrontSlot } from './box-front.js';
 import type { LanguageId, MessageKey } from './messages.js';
 import { OPERATIONS } from './operations.js';
@@ -192,11 +192,7 @@ export class Panel {
 
   connect(): void {
     if (!this.state.bound) return;
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-    this.client = withPersistedDocuments(createClient({
-      url,
-      lazy: false,
-      retryAttempts: Infinity,
+    this.client = connectToBox({
       shouldRetry: () => true,
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 4_000))),
       on: {
@@ -205,7 +201,7 @@ export class Panel {
           if (this.wasUp) this.set({ connection: 'down' });
         },
       },
-    }));
+    });
   }
 
   private async onConnected(): Promise<void> {
@@ -300,8 +296,8 @@ export class Panel {
    */
   private applySession(view: SessionView): void {
     const before = this.state.session;
-    const fresh = before?.step !== view.step || (view.error !== null && view.error !== before?.error);
     const stepChanged = before?.step !== view.step;
+    const fresh = stepChanged || (view.error !== null && view.error !== before?.error);
     this.set({ session: view, entry: fresh ? '' : this.state.entry, lostSms: stepChanged ? false : this.state.lostSms });
     // Countdowns run against the box's clock: take it afresh when one starts.
     if ((view.warning && !before?.warning) || (view.retryAt && view.retryAt !== before?.retryAt)) void this.syncClock();

@@ -1,4 +1,4 @@
-import { createClient, type Client } from 'graphql-ws';
+import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 
 /** { source: id } of the persisted documents, put in by web/build.mjs (src/server/persisted.ts). */
 declare const __PERSISTED_DOCUMENTS__: Record<string, string> | undefined;
@@ -8,7 +8,7 @@ const PERSISTED: Record<string, string> = typeof __PERSISTED_DOCUMENTS__ === 'un
  * The same client, sending an operation the build persisted as its id (`sha256:…`) in place of its
  * text: a production box runs nothing else from a panel.
  */
-export function withPersistedDocuments(client: Client): Client {
+function withPersistedDocuments(client: Client): Client {
   const subscribe = client.subscribe.bind(client);
   client.subscribe = (payload, sink) => subscribe({ ...payload, query: PERSISTED[payload.query] ?? payload.query }, sink);
   return client;
@@ -16,11 +16,12 @@ export function withPersistedDocuments(client: Client): Client {
 
 /**
  * One graphql-ws connection to the box that served the page (same origin, path /graphql).
- * Queries, mutations and subscriptions all go over it; it reconnects by itself.
+ * Queries, mutations and subscriptions all go over it; it reconnects by itself. `options` adds to or
+ * overrides graphql-ws' client options (the panel's retry pacing and connection events).
  */
-export function connectToBox(connectionParams?: Record<string, unknown>): Client {
+export function connectToBox(options: Omit<ClientOptions, 'url'> = {}): Client {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-  return withPersistedDocuments(createClient({ url, lazy: false, retryAttempts: Infinity, ...(connectionParams ? { connectionParams } : {}) }));
+  return withPersistedDocuments(createClient({ url, lazy: false, retryAttempts: Infinity, ...options }));
 }
 
 /** Runs one query or mutation over the connection and resolves with its result. */
