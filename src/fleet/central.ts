@@ -188,8 +188,9 @@ export async function startCentral(options: CentralOptions) {
       e,
       async () => {
         await webhooks.enqueue(e);
-        // Live subscribers get each event once, whichever process applied it first.
-        if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
+        // Live subscribers get each event once, whichever process applied it first; an event no
+        // subscriber hears of (health, audit head, snapshot, outcome) needs no mark.
+        if (live(e) && (await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
         lease.assertHeld();
       },
       known,
@@ -197,6 +198,7 @@ export async function startCentral(options: CentralOptions) {
     if (written) await options.afterApply?.(e);
     return written;
   };
+  const live = (e: FleetEvent) => e.type === 'pickup.changed' || e.type === 'alarm.raised' || e.type === 'alarm.cleared' || e.type === 'alarm.acknowledged';
   const publishLive = (e: FleetEvent) => {
     if (e.type === 'pickup.changed') {
       const d = e.data as { reference: string; status: string; compartmentId: string | null; change: string };
