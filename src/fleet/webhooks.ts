@@ -138,8 +138,6 @@ export function storeDeliveryQueue(kv: Keyv): DeliveryQueue {
  * event handed in again is not posted again.
  */
 export class WebhookOutbox {
-  readonly sentIds = new Map<string, number>();
-
   constructor(
     private readonly kv: Keyv,
     private readonly queue: DeliveryQueue,
@@ -220,7 +218,6 @@ export class WebhookOutbox {
       await this.kv.set(`wh:done:${h.id}:${eventId}`, this.port.now(), 30 * 86_400_000);
       await this.kv.delete(key);
       await this.queue.remove(h.id, eventId);
-      this.sentIds.set(`${h.id}:${eventId}`, (this.sentIds.get(`${h.id}:${eventId}`) ?? 0) + 1);
       await this.port.clear(alarmKey);
       return;
     }
