@@ -1,7 +1,9 @@
 import Keyv from 'keyv';
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fleetClient } from '../../src/fleet/redis.js';
-import { redisDeliveryQueue, storeDeliveryQueue, type DeliveryQueue } from '../../src/fleet/webhooks.js';
+import { redisDeliveryQueue, storeDeliveryQueue, WebhookOutbox, type DeliveryQueue } from '../../src/fleet/webhooks.js';
+import type { FleetEvent } from '../../src/fleet/protocol.js';
 import { REDIS, suiteNeeding, type Needed } from '../support/requires.js';
 import { fleetRedis } from './support.js';
 
@@ -66,3 +68,26 @@ for (const impl of implementations) {
 
   contract.run();
 }
+
+test('the outbox queues an event handed in again once: its attempts are kept, and once delivered it is not queued again', async () => {
+  const kv = new Keyv();
+  const queue = storeDeliveryQueue(kv);
+  const hooks = ['registry', 'monitor'].map((id) => ({ id, url: 'http://127.0.0.1:1/', secret: 'x'.repeat(32) }));
+  const outbox = new WebhookOutbox(kv, queue, hooks, { log: () => {}, raise: async () => {}, clear: async () => {}, now: () => 1_000 });
+  const e: FleetEvent = { id: 'ost:7', boxId: 'ost', seq: 7, type: 'pickup.changed', at: 1_800_000_000_000, data: { reference: 'V-1', status: 'READY' } };
+  await outbox.enqueue(e);
+  assert.equal(await queue.due('registry', 1_000, 10), ['ost:7']);
+  assert.equal(await queue.due('monitor', 1_000, 10), ['ost:7']);
+  // A failed attempt for the registry; the monitor has it delivered.
+  await kv.set('wh:out:registry:ost:7', { ...(await kv.get('wh:out:registry:ost:7')), attempts: 3 });
+  await kv.set('wh:done:monitor:ost:7', 1_000);
+  await kv.delete('wh:out:monitor:ost:7');
+  await queue.remove('monitor', 'ost:7');
+  await outbox.enqueue(e);
+  assert.is((await kv.get<{ attempts: number }>('wh:out:registry:ost:7'))?.attempts, 3, 'the attempts so far are kept');
+  assert.equal(await queue.due('registry', 1_000, 10), ['ost:7']);
+  assert.equal(await queue.due('monitor', 1_000, 10), [], 'a delivered event is not queued again');
+  assert.is(await kv.get('wh:out:monitor:ost:7'), undefined);
+});
+
+test.run();
