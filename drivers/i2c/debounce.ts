@@ -10,22 +10,23 @@ export interface DebounceOptions {
 export const DEFAULT_DEBOUNCE: DebounceOptions = { polls: 2, stableMs: 50 };
 
 /**
- * Debounces one door switch. The first sample is taken as the truth (there is nothing to change
- * from); after that a new level is reported once it was seen in `polls` consecutive samples
- * spanning at least `stableMs`. A sample back at the settled level discards the candidate.
+ * Debounces one input contact (a door switch, a headphone jack). The first sample is taken as the
+ * truth (there is nothing to change from); after that a new level is reported once it was seen in
+ * `polls` consecutive samples spanning at least `stableMs`. A sample back at the settled level
+ * discards the candidate.
  */
-export class DoorDebouncer {
-  private settled: DoorState | undefined;
-  private candidate: { level: DoorState; since: number; count: number } | undefined;
+export class Debouncer<L> {
+  private settled: L | undefined;
+  private candidate: { level: L; since: number; count: number } | undefined;
 
   constructor(private readonly options: DebounceOptions) {}
 
-  get state(): DoorState | undefined {
+  get state(): L | undefined {
     return this.settled;
   }
 
   /** Feeds one sample taken at `at`; returns the new state when the debounced state changed. */
-  sample(level: DoorState, at: number): DoorState | undefined {
+  sample(level: L, at = 0): L | undefined {
     if (this.settled === undefined) {
       this.settled = level;
       return undefined;
@@ -42,3 +43,6 @@ export class DoorDebouncer {
     return level;
   }
 }
+
+/** A door switch's debouncer. */
+export class DoorDebouncer extends Debouncer<DoorState> {}

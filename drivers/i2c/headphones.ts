@@ -1,5 +1,6 @@
 import type { HeadphoneJackLayout } from '../device-layout.js';
 import type { HeadphoneEvent, HeadphonePort } from '../ports.js';
+import { Debouncer } from './debounce.js';
 import type { GpioPort } from './port.js';
 
 /**
@@ -9,14 +10,14 @@ import type { GpioPort } from './port.js';
  */
 export class ExpanderHeadphoneJacks implements HeadphonePort {
   private readonly listeners = new Set<(e: HeadphoneEvent) => void>();
-  private readonly jacks: Array<HeadphoneJackLayout & { settled: boolean | undefined; candidate: boolean | undefined; count: number }>;
+  private readonly jacks: Array<HeadphoneJackLayout & { debouncer: Debouncer<boolean> }>;
 
   constructor(
     private readonly gpio: GpioPort,
     jacks: readonly HeadphoneJackLayout[],
-    private readonly polls = 2,
+    polls = 2,
   ) {
-    this.jacks = jacks.map((j) => ({ ...j, settled: undefined, candidate: undefined, count: 0 }));
+    this.jacks = jacks.map((j) => ({ ...j, debouncer: new Debouncer<boolean>({ polls, stableMs: 0 }) }));
     gpio.onPoll((board) => this.sample(board));
   }
 
@@ -26,7 +27,7 @@ export class ExpanderHeadphoneJacks implements HeadphonePort {
   }
 
   plugged(kiosk: string): boolean {
-    return this.jacks.find((j) => j.kiosk === kiosk)?.settled ?? false;
+    return this.jacks.find((j) => j.kiosk === kiosk)?.debouncer.state ?? false;
   }
 
   private sample(board: string): void {
@@ -34,23 +35,8 @@ export class ExpanderHeadphoneJacks implements HeadphonePort {
       if (jack.jack.board !== board) continue;
       const high = this.gpio.polled(jack.jack);
       if (high === undefined) continue;
-      const plugged = high === (jack.pluggedWhen === 'high');
-      // The first reading is the truth: nothing to change from, and nothing to report.
-      if (jack.settled === undefined) {
-        jack.settled = plugged;
-        continue;
-      }
-      if (plugged === jack.settled) {
-        jack.candidate = undefined;
-        continue;
-      }
-      if (jack.candidate !== plugged) {
-        jack.candidate = plugged;
-        jack.count = 0;
-      }
-      if (++jack.count < this.polls) continue;
-      jack.settled = plugged;
-      jack.candidate = undefined;
+      const plugged = jack.debouncer.sample(high === (jack.pluggedWhen === 'high'));
+      if (plugged === undefined) continue;
       for (const l of this.listeners) l({ kiosk: jack.kiosk, plugged });
     }
   }

@@ -1,5 +1,6 @@
 import type { RoomDoorLayout } from '../device-layout.js';
 import type { DoorState, RoomDoorPort } from '../ports.js';
+import { Debouncer } from './debounce.js';
 import type { GpioPort } from './port.js';
 
 /**
@@ -9,15 +10,14 @@ import type { GpioPort } from './port.js';
  */
 export class ExpanderRoomDoor implements RoomDoorPort {
   private readonly listeners = new Set<(door: DoorState) => void>();
-  private settled: DoorState | undefined;
-  private candidate: DoorState | undefined;
-  private count = 0;
+  private readonly debouncer: Debouncer<DoorState>;
 
   constructor(
     private readonly layout: RoomDoorLayout,
     private readonly gpio: GpioPort,
-    private readonly polls = 2,
+    polls = 2,
   ) {
+    this.debouncer = new Debouncer({ polls, stableMs: 0 });
     gpio.onPoll((board) => {
       if (board === layout.contact.board) this.sample();
     });
@@ -33,30 +33,17 @@ export class ExpanderRoomDoor implements RoomDoorPort {
   }
 
   door(): DoorState {
-    return this.settled ?? 'closed';
+    return this.debouncer.state ?? 'closed';
   }
 
   private sample(): void {
     const high = this.gpio.polled(this.layout.contact);
     if (high === undefined) return;
     const level: DoorState = high ? 'open' : 'closed';
-    if (this.settled === undefined) {
-      // The first poll is the truth; door() said 'closed' until now, so an open door is news.
-      this.settled = level;
-      if (level === 'open') for (const l of this.listeners) l(level);
-      return;
-    }
-    if (level === this.settled) {
-      this.candidate = undefined;
-      return;
-    }
-    if (this.candidate !== level) {
-      this.candidate = level;
-      this.count = 0;
-    }
-    if (++this.count < this.polls) return;
-    this.settled = level;
-    this.candidate = undefined;
+    // The first poll is the truth; door() said 'closed' until now, so an open door is news.
+    const first = this.debouncer.state === undefined;
+    const changed = this.debouncer.sample(level);
+    if (first ? level !== 'open' : changed === undefined) return;
     for (const l of this.listeners) l(level);
   }
 }

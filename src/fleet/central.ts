@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { DomainError } from '../../actors/domain/errors.js';
 import type { RegisterInput } from '../../actors/domain/registration.js';
 import { openPersistence, type Persistence } from '../persistence/keyv-persistence.js';
-import { Projection, type CentralAlarm, type CommandRecord, type FleetBox, type FleetPickup, type SetIndex } from './projection.js';
+import { emptyBox, Projection, type CentralAlarm, type CommandRecord, type FleetBox, type FleetPickup, type SetIndex } from './projection.js';
 import {
   BOXES_KEY,
   CENTRAL_GROUP,
@@ -188,8 +188,9 @@ export async function startCentral(options: CentralOptions) {
       e,
       async () => {
         await webhooks.enqueue(e);
-        // Live subscribers get each event once, whichever process applied it first.
-        if ((await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
+        // Live subscribers get each event once, whichever process applied it first; an event no
+        // subscriber hears of (health, audit head, snapshot, outcome) needs no mark.
+        if (live(e) && (await redis.set(`fleet:seen:${e.id}`, '1', { NX: true, EX: 7 * 86_400 })) === 'OK') publishLive(e);
         lease.assertHeld();
       },
       known,
@@ -197,6 +198,7 @@ export async function startCentral(options: CentralOptions) {
     if (written) await options.afterApply?.(e);
     return written;
   };
+  const live = (e: FleetEvent) => e.type === 'pickup.changed' || e.type === 'alarm.raised' || e.type === 'alarm.cleared' || e.type === 'alarm.acknowledged';
   const publishLive = (e: FleetEvent) => {
     if (e.type === 'pickup.changed') {
       const d = e.data as { reference: string; status: string; compartmentId: string | null; change: string };
@@ -328,11 +330,10 @@ export async function startCentral(options: CentralOptions) {
 
   // --- reads ---------------------------------------------------------------------------------
   const boxIds = async () => (await redis.sMembers(BOXES_KEY)).filter(isBoxId).sort();
-  const boxStatus = async (id: string): Promise<BoxStatus | undefined> => {
-    const known = (await redis.sIsMember(BOXES_KEY, id)) === 1;
-    if (!known) return undefined;
-    const box = (await projection.box(id)) ?? { id, lastSeq: 0, highestSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} };
-    const contact = Number((await redis.hGet(CONTACT_KEY, id)) ?? 0) || null;
+  /** A member of the fleet as the centre sees it: projection, last contact, backlog. */
+  const statusOf = async (id: string): Promise<BoxStatus> => {
+    const box = (await projection.box(id)) ?? emptyBox(id);
+    const lastContact = Number((await redis.hGet(CONTACT_KEY, id)) ?? 0) || null;
     let backlog = 0;
     try {
       const groups = (await redis.xInfoGroups(eventsStream(id))) as unknown as Array<Record<string, unknown>>;
@@ -341,10 +342,11 @@ export async function startCentral(options: CentralOptions) {
     } catch {
       backlog = 0;
     }
-    const lastContact = contact;
     return { ...box, lastContact, backlog, silent: lastContact === null ? false : now() - lastContact > silentAfterMs };
   };
-  const boxes = async (): Promise<BoxStatus[]> => (await Promise.all((await boxIds()).map(boxStatus))).filter((b): b is BoxStatus => b !== undefined);
+  const boxStatus = async (id: string): Promise<BoxStatus | undefined> => ((await redis.sIsMember(BOXES_KEY, id)) === 1 ? statusOf(id) : undefined);
+  // The ids come from the fleet's set itself: no second membership check per box.
+  const boxes = async (): Promise<BoxStatus[]> => Promise.all((await boxIds()).map(statusOf));
 
   // --- commands ------------------------------------------------------------------------------
   /** Queues a command on the box's stream; it runs once when the box reads it, or expires. */

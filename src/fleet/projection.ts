@@ -50,7 +50,8 @@ export interface CentralAlarm {
   clearedAt: number | null;
 }
 
-const emptyBox = (id: string): FleetBox => ({ id, lastSeq: 0, highestSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} });
+/** The record of a box the centre has no event of yet. */
+export const emptyBox = (id: string): FleetBox => ({ id, lastSeq: 0, highestSeq: 0, lastEventAt: null, health: null, healthSeq: 0, auditHead: null, openAlarms: {} });
 
 /**
  * The centre's read model in its own keyv store: the event log `event:<box>:<seq>` (each event

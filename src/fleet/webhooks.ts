@@ -138,8 +138,6 @@ export function storeDeliveryQueue(kv: Keyv): DeliveryQueue {
  * event handed in again is not posted again.
  */
 export class WebhookOutbox {
-  readonly sentIds = new Map<string, number>();
-
   constructor(
     private readonly kv: Keyv,
     private readonly queue: DeliveryQueue,
@@ -157,9 +155,11 @@ export class WebhookOutbox {
   async enqueue(e: FleetEvent): Promise<void> {
     if (e.type !== 'pickup.changed' || this.hooks.length === 0) return;
     const body = JSON.stringify({ id: e.id, type: e.type, boxId: e.boxId, seq: e.seq, at: new Date(e.at).toISOString(), pickup: e.data });
-    for (const h of this.hooks) {
-      if ((await this.kv.get(`wh:done:${h.id}:${e.id}`)) !== undefined) continue;
-      if ((await this.kv.get(`wh:out:${h.id}:${e.id}`)) === undefined) await this.kv.set(`wh:out:${h.id}:${e.id}`, { eventId: e.id, body, attempts: 0 } satisfies Delivery);
+    // What every integration already has of this event, in one read: [done, out] per hook.
+    const known = await this.kv.getMany(this.hooks.flatMap((h) => [`wh:done:${h.id}:${e.id}`, `wh:out:${h.id}:${e.id}`]));
+    for (const [i, h] of this.hooks.entries()) {
+      if (known[2 * i] !== undefined) continue;
+      if (known[2 * i + 1] === undefined) await this.kv.set(`wh:out:${h.id}:${e.id}`, { eventId: e.id, body, attempts: 0 } satisfies Delivery);
       await this.queue.add(h.id, e.id, this.port.now());
     }
   }
@@ -220,7 +220,6 @@ export class WebhookOutbox {
       await this.kv.set(`wh:done:${h.id}:${eventId}`, this.port.now(), 30 * 86_400_000);
       await this.kv.delete(key);
       await this.queue.remove(h.id, eventId);
-      this.sentIds.set(`${h.id}:${eventId}`, (this.sentIds.get(`${h.id}:${eventId}`) ?? 0) + 1);
       await this.port.clear(alarmKey);
       return;
     }

@@ -139,43 +139,45 @@ for (const [name, make] of [
 // with the board's door poll at no bus cost of its own.
 const transcript = suite('room door on the expander pins: bus transcripts');
 
-transcript('MCP23017: the strike is one OLATA write each way; the contact is seen by the door poll alone', async () => {
-  const r = await roomDoorRig('mcp23017', 100);
-  await r.clock.advance(250, settle);
-  const bus = r.bank.buses.get(1)!;
-  bus.resetTranscript();
-  await r.door.setUnlocked(true); // GPA3
-  assert.ok(r.mechanism.push());
-  await r.clock.advance(200, settle);
-  await r.door.setUnlocked(false);
-  assert.is(r.door.door(), 'open');
-  // GPB3, the contact, reads high (open) in both polls: two agreeing polls, no read of its own.
-  assert.equal(bus.lines(), [
-    ['w', 0x20, 0x14, [0x08]],
-    ['r', 0x20, 0x12, [0x7e, 0x7e]],
-    ['r', 0x20, 0x12, [0x7e, 0x7e]],
-    ['w', 0x20, 0x14, [0x00]],
-  ]);
-});
-
-transcript('PCF8574: the strike is one active-low port byte each way, inputs kept high', async () => {
-  const r = await roomDoorRig('pcf8574', 100);
-  await r.clock.advance(250, settle);
-  const bus = r.bank.buses.get(1)!;
-  bus.resetTranscript();
-  await r.door.setUnlocked(true); // P3
-  assert.ok(r.mechanism.push());
-  await r.clock.advance(200, settle);
-  await r.door.setUnlocked(false);
-  assert.is(r.door.door(), 'open');
-  // P3 driven low = energised; P5, the contact, high (open); P1 (A01's door) low, closed.
-  assert.equal(bus.lines(), [
-    ['w', 0x21, null, [0xf7]],
-    ['r', 0x21, null, [0xf5]],
-    ['r', 0x21, null, [0xf5]],
-    ['w', 0x21, null, [0xff]],
-  ]);
-});
+// The strike driven and released around one push; the contact reads high (open) in both polls:
+// two agreeing polls, no read of its own.
+for (const [kind, name, lines] of [
+  [
+    'mcp23017',
+    'MCP23017: the strike is one OLATA write each way; the contact is seen by the door poll alone',
+    // GPA3 the strike; GPB3 the contact.
+    [
+      ['w', 0x20, 0x14, [0x08]],
+      ['r', 0x20, 0x12, [0x7e, 0x7e]],
+      ['r', 0x20, 0x12, [0x7e, 0x7e]],
+      ['w', 0x20, 0x14, [0x00]],
+    ],
+  ],
+  [
+    'pcf8574',
+    'PCF8574: the strike is one active-low port byte each way, inputs kept high',
+    // P3 driven low = energised; P5, the contact, high (open); P1 (A01's door) low, closed.
+    [
+      ['w', 0x21, null, [0xf7]],
+      ['r', 0x21, null, [0xf5]],
+      ['r', 0x21, null, [0xf5]],
+      ['w', 0x21, null, [0xff]],
+    ],
+  ],
+] as const) {
+  transcript(name, async () => {
+    const r = await roomDoorRig(kind, 100);
+    await r.clock.advance(250, settle);
+    const bus = r.bank.buses.get(1)!;
+    bus.resetTranscript();
+    await r.door.setUnlocked(true);
+    assert.ok(r.mechanism.push());
+    await r.clock.advance(200, settle);
+    await r.door.setUnlocked(false);
+    assert.is(r.door.door(), 'open');
+    assert.equal(bus.lines(), lines);
+  });
+}
 
 transcript('a door already standing open when the driver starts is heard as open at the first poll', async () => {
   const heard: DoorState[] = [];

@@ -3,7 +3,7 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { createSimulatedLockBank, type SimulatedLockBank } from '../../drivers/i2c/lock-bank.js';
 import { ExpanderRoomDoor } from '../../drivers/i2c/room-door.js';
 import { SimulatedRoomDoorMechanism } from '../../drivers/i2c/sim/room-door.js';
-import { demoLayout, LayoutError, validateLayout, type BoardKind, type Layout } from '../../drivers/layout.js';
+import { demoLayout, validateLayout, type BoardKind, type Layout } from '../../drivers/layout.js';
 import { createBox, type Box, type CreateBoxOptions } from '../../src/box.js';
 import { BIRTH, PHONE } from '../helpers.js';
 
@@ -51,18 +51,7 @@ export async function refusal(work: Promise<unknown>): Promise<string> {
   return 'accepted';
 }
 
-/** Asserts that validation refuses the layout with this code and a message matching `message`. */
-export function assertLayoutRefused(layout: unknown, code: string, message: RegExp): void {
-  try {
-    validateLayout(layout);
-  } catch (err) {
-    assert.instance(err, LayoutError);
-    assert.is((err as LayoutError).code, code);
-    assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable('accepted');
-}
+export { assertLayoutRefused } from '../i2c/helpers.js';
 
 /** Strike and contact pins of the room door on one board of each kind; compartment A01 shares the board. */
 export const ROOM_DOOR_PINS: Record<BoardKind, { strike: number; contact: number; lock: number; door: number }> = {

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import type { ShredderLayout } from '../../drivers/device-layout.js';
 import type { GpioPort } from '../../drivers/i2c/port.js';
 import { ExpanderShredder } from '../../drivers/i2c/shredder.js';
-import { LayoutError, validateLayout } from '../../drivers/layout.js';
+import { validateLayout } from '../../drivers/layout.js';
+import { assertLayoutRefused } from '../i2c/helpers.js';
 import { ADDRESS, settle, shredderRig } from './shredder-rig.js';
 
 // The shredder on expander pins: exact bus transcripts, the motor's on-time, jam handling, the
@@ -179,21 +180,17 @@ for (const [name, shredderInput, code, message] of [
   ['a run longer than the motor may run', shredderPins({ shredMs: 9000, maxMotorMs: 8000 }), 'SHREDDER_TIMING_INVALID', /shredMs 9000 and reverseMs 500 must not exceed maxMotorMs 8000/],
   ['no motor pin', shredderPins({ motorPin: undefined }), 'LAYOUT_MALFORMED', /shredder: motorPin must be an object/],
 ] as const) {
-  shredder(`layout refused: ${name} (${code})`, () => {
-    try {
-      validateLayout({
+  shredder(`layout refused: ${name} (${code})`, () =>
+    assertLayoutRefused(
+      {
         boards: [{ id: 'B1', kind: 'mcp23017', bus: 1, address: 0x20 }],
         compartments: [{ id: 'A01', board: 'B1', lockPin: 0, doorPin: 8, size: 'M', heightCm: 100 }],
         shredder: shredderInput,
-      });
-    } catch (err) {
-      assert.instance(err, LayoutError);
-      assert.is((err as LayoutError).code, code);
-      assert.match((err as Error).message, message);
-      return;
-    }
-    assert.unreachable('layout was accepted');
-  });
+      },
+      code,
+      message,
+    ),
+  );
 }
 
 shredder.run();

@@ -140,6 +140,16 @@ fleet('with Redis stopped the boxes keep serving; when it is back the centre has
   const offline = live.filter((e) => e.reference.startsWith('V-OFF-'));
   assert.is(new Set(offline.map((e) => e.eventId)).size, offline.length, 'no live event twice');
   assert.ok(offline.some((e) => e.status === 'READY'));
+  // The once-only mark is set for events that are published live, and costs no round trip for the others.
+  const client = fleetClient(redis.url);
+  await client.connect();
+  try {
+    const events = await ctxEvents(central, boxes[0]!.id);
+    assert.ok(events.some((e) => e.type !== 'pickup.changed' && !e.type.startsWith('alarm.')), 'the box sent events that are not published live');
+    for (const e of events) assert.is((await client.exists(`fleet:seen:${e.id}`)) === 1, e.type === 'pickup.changed' || e.type.startsWith('alarm.'), `${e.id} (${e.type})`);
+  } finally {
+    client.destroy();
+  }
   await iterator.return?.();
   await reading;
 });

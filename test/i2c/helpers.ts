@@ -1,5 +1,6 @@
+import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { validateLayout, type BoardKind, type Layout } from '../../drivers/layout.js';
+import { LayoutError, validateLayout, type BoardKind, type Layout } from '../../drivers/layout.js';
 import { I2cBusQueue } from '../../drivers/i2c/bus-queue.js';
 import { DEFAULT_DEBOUNCE, type DebounceOptions } from '../../drivers/i2c/debounce.js';
 import { createExpanderChip } from '../../drivers/i2c/lock-bank.js';
@@ -10,6 +11,19 @@ import type { SimPinChip } from '../../drivers/i2c/sim/device.js';
 import { SimMcp23017 } from '../../drivers/i2c/sim/mcp23017.js';
 import { SimPcf8574 } from '../../drivers/i2c/sim/pcf8574.js';
 import { SimulatedWorld } from '../../drivers/i2c/sim/world.js';
+
+/** Asserts that validation refuses the layout with this code and a message matching `message`. */
+export function assertLayoutRefused(layout: unknown, code: string, message: RegExp): void {
+  try {
+    validateLayout(layout);
+  } catch (err) {
+    assert.instance(err, LayoutError);
+    assert.is((err as LayoutError).code, code);
+    assert.match((err as Error).message, message);
+    return;
+  }
+  assert.unreachable('layout was accepted');
+}
 
 /** Lets every promise chain started so far run to its next wait on the clock. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -1,20 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkBusSpeed, demoLayout, LayoutError, validateLayout } from '../../drivers/layout.js';
+import { checkBusSpeed, demoLayout, validateLayout, type LayoutError } from '../../drivers/layout.js';
+import { assertLayoutRefused } from './helpers.js';
 
 const board = (over: Record<string, unknown> = {}) => ({ id: 'B1', kind: 'mcp23017', bus: 1, address: 0x20, ...over });
 const compartment = (over: Record<string, unknown> = {}) => ({ id: 'A01', board: 'B1', lockPin: 0, doorPin: 8, size: 'M', heightCm: 100, ...over });
-
-/** The code and message validateLayout throws for `input`. */
-function refusal(input: unknown): { code: string; message: string } {
-  try {
-    validateLayout(input);
-  } catch (err) {
-    assert.instance(err, LayoutError);
-    return { code: (err as LayoutError).code, message: (err as Error).message };
-  }
-  throw new assert.Assertion({ message: 'layout was accepted', generated: false, operator: 'throws', expects: 'LayoutError', actual: input });
-}
 
 const layout = suite('layout validation');
 
@@ -53,11 +43,7 @@ const refused: Array<[name: string, input: unknown, code: string, message: RegEx
 ];
 
 for (const [name, input, code, message] of refused) {
-  layout(`refused: ${name} (${code})`, () => {
-    const got = refusal(input);
-    assert.is(got.code, code);
-    assert.match(got.message, message);
-  });
+  layout(`refused: ${name} (${code})`, () => assertLayoutRefused(input, code, message));
 }
 
 layout('a PCF8574 bus is refused above 100 kHz', () => {

@@ -1,10 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { demoLayout, LayoutError, validateLayout } from '../../drivers/layout.js';
+import { demoLayout, validateLayout } from '../../drivers/layout.js';
 import { SerialMrzReader } from '../../drivers/serial/mrz-reader.js';
 import type { SimulatedMrzReaderDevice } from '../../drivers/serial/sim/mrz-device.js';
 import { createBox, type SimulatedHardware } from '../../src/box.js';
+import { assertLayoutRefused } from '../i2c/helpers.js';
 import { BIRTH, MONDAY_10AM, OLD_ID, PHONE, lastPin, oldIdCard } from '../helpers.js';
 
 // The reader as a layout entry: validated before any I/O, and on `i2c-sim` the serial driver runs
@@ -15,16 +16,6 @@ const base = () => {
   return { boards: l.boards, compartments: l.compartments };
 };
 const READER = { path: '/dev/ttyUSB0', commands: { enable: 'E1', disable: 'E0', eject: 'EJ', retain: 'RT' } };
-
-function refusal(input: unknown): { code: string; message: string } {
-  try {
-    validateLayout(input);
-  } catch (err) {
-    assert.instance(err, LayoutError);
-    return { code: (err as LayoutError).code, message: (err as Error).message };
-  }
-  throw new Error('layout was accepted');
-}
 
 const layout = suite('reader in the layout');
 
@@ -49,11 +40,7 @@ for (const [name, reader, code, message] of [
   ['eject pin on a compartment\'s lock pin', { path: '/dev/ttyS0', ejectPin: { board: 'B1', pin: 0 }, retainPin: { board: 'B1', pin: 7 } }, 'PIN_CONFLICT', /reader: ejectPin GPA0 of board B1 is already the lock pin of A01/],
   ['eject pin on an unknown board', { path: '/dev/ttyS0', ejectPin: { board: 'X', pin: 0 }, retainPin: { board: 'X', pin: 1 } }, 'DEVICE_BOARD_UNKNOWN', /ejectPin.board "X" is not in layout.boards/],
 ] as const) {
-  layout(`refused: ${name} (${code})`, () => {
-    const r = refusal({ ...base(), reader });
-    assert.is(r.code, code);
-    assert.match(r.message, message);
-  });
+  layout(`refused: ${name} (${code})`, () => assertLayoutRefused({ ...base(), reader }, code, message));
 }
 
 layout('on i2c-sim the box reads the old ID card through the serial driver and the byte-level reader', async () => {

@@ -47,106 +47,88 @@ async function chooseCard(t: PtyBox, reference: string): Promise<{ sessionId: st
   return { sessionId, compartmentId };
 }
 
-async function done(t: PtyBox): Promise<void> {
-  // A read still waiting for the reader's bytes is I/O in flight: end it before the box drains.
-  await t.driver.close();
-  await t.box.close();
-  await t.reader.close();
+/** Runs `fn` on a fresh pty box and closes driver, box and reader afterwards, pass or fail. */
+async function withPtyBox(fn: (t: PtyBox) => Promise<void>): Promise<void> {
+  const t = await ptyBox();
+  try {
+    await fn(t);
+  } finally {
+    // A read still waiting for the reader's bytes is I/O in flight: end it before the box drains.
+    await t.driver.close();
+    await t.box.close();
+    await t.reader.close();
+  }
+}
+
+/** Waits until the session is back at the factor choice with `code` and the card went out with the eject command. */
+async function assertEjectedWith(t: PtyBox, sessionId: string, code: string): Promise<void> {
+  await untilStep(t, sessionId, 'factor');
+  await t.reader.waitForCommand('EJ\r');
+  assert.is(t.box.session(sessionId)!.error, code);
 }
 
 const e2e = suiteNeeding('old-ID card over the serial line, whole box', [SOCAT]);
 
-e2e('a good read: the card matches, the door opens, then the retain command moves it to the shredder and its destruction is audited', async () => {
-  const t = await ptyBox();
-  try {
-    const { sessionId, compartmentId } = await chooseCard(t, 'SER-1');
-    t.reader.send(lines(CARD));
-    await untilStep(t, sessionId, 'opening');
-    // The checked card waits in the reader until the citizen can take the new document.
-    assert.not.ok(t.reader.received().includes('RT\r'), 'nothing retained before the door opens');
-    assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
-    await t.reader.waitForCommand('RT\r');
-    assert.is(t.reader.received(), 'E0\rE1\rRT\r');
-    // The reader has the command; the box records the destruction once the transfer's answer is in.
-    await t.box.idle();
-    const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
-    assert.equal(destroyed.map((a) => a.subject), [oldDocumentTag(t.box.config.pinKey, OLD_ID)]);
-  } finally {
-    await done(t);
-  }
-});
+e2e('a good read: the card matches, the door opens, then the retain command moves it to the shredder and its destruction is audited', () => withPtyBox(async (t) => {
+  const { sessionId, compartmentId } = await chooseCard(t, 'SER-1');
+  t.reader.send(lines(CARD));
+  await untilStep(t, sessionId, 'opening');
+  // The checked card waits in the reader until the citizen can take the new document.
+  assert.not.ok(t.reader.received().includes('RT\r'), 'nothing retained before the door opens');
+  assert.ok(t.hw.locks.openDoor(compartmentId), 'the compartment is unlocked');
+  await t.reader.waitForCommand('RT\r');
+  assert.is(t.reader.received(), 'E0\rE1\rRT\r');
+  // The reader has the command; the box records the destruction once the transfer's answer is in.
+  await t.box.idle();
+  const destroyed = (await t.box.audit()).filter((a) => a.action === 'oldId.destroyed');
+  assert.equal(destroyed.map((a) => a.subject), [oldDocumentTag(t.box.config.pinKey, OLD_ID)]);
+}));
 
-e2e('a check-digit failure: the session says INVALID_MRZ and the card goes back with the eject command', async () => {
-  const t = await ptyBox();
-  try {
-    const { sessionId } = await chooseCard(t, 'SER-2');
-    const line2 = CARD[1]!;
-    const broken = [CARD[0]!, line2.slice(0, 6) + String((Number(line2[6]) + 1) % 10) + line2.slice(7), CARD[2]!];
-    t.reader.send(lines(broken));
-    await untilStep(t, sessionId, 'factor');
-    await t.reader.waitForCommand('EJ\r');
-    assert.is(t.box.session(sessionId)!.error, 'INVALID_MRZ');
-    assert.not.ok(t.reader.received().includes('RT\r'), 'nothing is retained');
-    assert.equal((await t.box.audit()).filter((a) => a.action === 'oldId.destroyed'), []);
-  } finally {
-    await done(t);
-  }
-});
+e2e('a check-digit failure: the session says INVALID_MRZ and the card goes back with the eject command', () => withPtyBox(async (t) => {
+  const { sessionId } = await chooseCard(t, 'SER-2');
+  const line2 = CARD[1]!;
+  const broken = [CARD[0]!, line2.slice(0, 6) + String((Number(line2[6]) + 1) % 10) + line2.slice(7), CARD[2]!];
+  t.reader.send(lines(broken));
+  await assertEjectedWith(t, sessionId, 'INVALID_MRZ');
+  assert.not.ok(t.reader.received().includes('RT\r'), 'nothing is retained');
+  assert.equal((await t.box.audit()).filter((a) => a.action === 'oldId.destroyed'), []);
+}));
 
-e2e('garbage: CARD_UNREADABLE at the panel, the card is ejected, the citizen may choose again', async () => {
-  const t = await ptyBox();
-  try {
-    const { sessionId } = await chooseCard(t, 'SER-3');
-    t.reader.send('\x1b[2J??##\r');
-    await untilStep(t, sessionId, 'factor');
-    await t.reader.waitForCommand('EJ\r');
-    assert.is(t.box.session(sessionId)!.error, 'CARD_UNREADABLE');
-  } finally {
-    await done(t);
-  }
-});
+e2e('garbage: CARD_UNREADABLE at the panel, the card is ejected, the citizen may choose again', () => withPtyBox(async (t) => {
+  const { sessionId } = await chooseCard(t, 'SER-3');
+  t.reader.send('\x1b[2J??##\r');
+  await assertEjectedWith(t, sessionId, 'CARD_UNREADABLE');
+}));
 
-e2e('a partial line: after the read timeout (on the box clock) the panel says CARD_UNREADABLE and the card is ejected', async () => {
-  const t = await ptyBox();
-  try {
-    const { sessionId } = await chooseCard(t, 'SER-4');
-    t.reader.send(CARD[0]!.slice(0, 17));
-    await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
-    // The read is I/O in flight (bytes are due from the reader), so the box is not idle: move the
-    // clock alone, as the reader's silence passes.
-    await t.clock.advance(1999);
-    assert.is(t.box.session(sessionId)!.step, 'card', 'still waiting within the timeout');
-    await t.clock.advance(1);
-    await untilStep(t, sessionId, 'factor');
-    await t.reader.waitForCommand('EJ\r');
-    assert.is(t.box.session(sessionId)!.error, 'CARD_UNREADABLE');
-  } finally {
-    await done(t);
-  }
-});
+e2e('a partial line: after the read timeout (on the box clock) the panel says CARD_UNREADABLE and the card is ejected', () => withPtyBox(async (t) => {
+  const { sessionId } = await chooseCard(t, 'SER-4');
+  t.reader.send(CARD[0]!.slice(0, 17));
+  await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
+  // The read is I/O in flight (bytes are due from the reader), so the box is not idle: move the
+  // clock alone, as the reader's silence passes.
+  await t.clock.advance(1999);
+  assert.is(t.box.session(sessionId)!.step, 'card', 'still waiting within the timeout');
+  await t.clock.advance(1);
+  await assertEjectedWith(t, sessionId, 'CARD_UNREADABLE');
+}));
 
-e2e('the reader unplugged mid-read: the session falls back to the birth date, an alarm says why, and the pickup completes', async () => {
-  const t = await ptyBox();
-  try {
-    const { sessionId, compartmentId } = await chooseCard(t, 'SER-5');
-    t.reader.send(lines(CARD.slice(0, 1)));
-    await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
-    await t.reader.unplug();
-    await untilStep(t, sessionId, 'birthDate');
-    const view = t.box.session(sessionId)!;
-    assert.is(view.error, 'CARD_UNAVAILABLE');
-    assert.not.ok(view.oldIdPossible);
-    assert.is(t.box.devices().reader.available, false);
-    assert.equal(t.box.alarms(true).map((a) => a.code), ['READER_DISCONNECTED']);
-    await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
-    await t.box.idle();
-    assert.is(t.box.session(sessionId)!.step, 'opening');
-    assert.ok(t.hw.locks.openDoor(compartmentId));
-    await t.box.idle();
-    assert.is(t.box.session(sessionId)!.outcome, 'collected');
-  } finally {
-    await done(t);
-  }
-});
+e2e('the reader unplugged mid-read: the session falls back to the birth date, an alarm says why, and the pickup completes', () => withPtyBox(async (t) => {
+  const { sessionId, compartmentId } = await chooseCard(t, 'SER-5');
+  t.reader.send(lines(CARD.slice(0, 1)));
+  await until(() => t.box.devices().reader.state === 'reading', 20_000, 'reader reading');
+  await t.reader.unplug();
+  await untilStep(t, sessionId, 'birthDate');
+  const view = t.box.session(sessionId)!;
+  assert.is(view.error, 'CARD_UNAVAILABLE');
+  assert.not.ok(view.oldIdPossible);
+  assert.is(t.box.devices().reader.available, false);
+  assert.equal(t.box.alarms(true).map((a) => a.code), ['READER_DISCONNECTED']);
+  await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: BIRTH });
+  await t.box.idle();
+  assert.is(t.box.session(sessionId)!.step, 'opening');
+  assert.ok(t.hw.locks.openDoor(compartmentId));
+  await t.box.idle();
+  assert.is(t.box.session(sessionId)!.outcome, 'collected');
+}));
 
 e2e.run();
