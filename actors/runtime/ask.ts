@@ -160,7 +160,7 @@ export class Asks {
 
   /** The handler of `env` is done (committed and its effects run, or crashed): failures it caused now count. */
   end(env: Envelope): void {
-    if (!this.handling.delete(env.id)) return;
+    if (this.handling.size === 0 || !this.handling.delete(env.id)) return;
     const list = this.deferred.get(env.id);
     if (!list) return;
     this.deferred.delete(env.id);

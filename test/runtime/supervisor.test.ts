@@ -284,7 +284,8 @@ test('one slow actor delays only the asks sent to it', async () => {
   await sup.spawn('counter/quick', 'counter');
   const slow = sup.ask('counter/slow', { type: 'ignore' }, { timeoutMs: 60_000 });
   slow.catch(() => {});
-  for (let i = 0; i < 100; i++) sup.send('counter/slow', { type: 'add', n: i });
+  // more than one batch of mail (a mailbox hands its handler up to 128 messages per commit)
+  for (let i = 0; i < 1_000; i++) sup.send('counter/slow', { type: 'add', n: i });
   assert.is(await sup.ask<number>('counter/quick', { type: 'total', n: 5 }), 5);
   assert.ok(sup.view('counter/slow')!.mailbox > 0, 'answered while the other actor still had mail');
   await sup.close();
