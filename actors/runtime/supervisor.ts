@@ -165,6 +165,17 @@ interface Plan {
   steps: Step[];
 }
 
+/** What the pure handlers of a batch left: how many messages they took, the state, what to commit and run. */
+interface Handled {
+  count: number;
+  ctx: unknown;
+  plan: Plan | null;
+  handled: string[] | null;
+  /** the handler that threw, ending the batch before its message */
+  failure: { env: Envelope; error: unknown } | null;
+  stop: boolean;
+}
+
 /**
  * At most this many messages of one mailbox are handled before their commit: a backlog is
  * committed in few writes, and the first message's effects still run within a fraction of a
@@ -492,47 +503,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    */
   private async handleBatch(cell: Cell): Promise<void> {
     const mailbox = cell.mailbox;
-    const logic = cell.behavior.logic;
-    // Handlers are pure: the time of handling is handed to them with the event.
     const now = this.clock.now();
-    const limit = mailbox.length < MAX_BATCH ? mailbox.length : MAX_BATCH;
-    // One snapshot object for the batch: a transition reads it and returns a new one, never keeps it.
-    const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: cell.ctx };
-    let ctx = cell.ctx;
-    let plan: Plan | null = null;
-    let handled: string[] | null = null;
-    let failure: { env: Envelope; error: unknown } | null = null;
-    let stop = false;
-    let count = 0;
-    while (count < limit) {
-      const env = mailbox[count]!;
-      let nextCtx: unknown;
-      let effects: Effect<unknown>[] | null = null;
-      try {
-        snapshot.context = ctx;
-        const [next, raw] = logic.transition(snapshot as never, { ...env.message, now });
-        nextCtx = next.context;
-        if (raw.length > 0) {
-          effects = [];
-          for (const e of raw) if (typeof e === 'object' && e !== null) effects.push(e as Effect<unknown>);
-          for (const e of effects) {
-            if (e.type === 'spawn' && !this.behaviors.has(e.kind)) throw new Error(`no behavior registered for actor kind "${e.kind}"`);
-          }
-        }
-      } catch (error) {
-        failure = { env, error };
-        break;
-      }
-      count++;
-      this.asks.begin(env);
-      if (env.durable) (handled ??= []).push(env.id);
-      if (effects !== null && effects.length > 0) {
-        plan ??= { scheduled: new Map(), cancelled: new Set(), sent: [], audit: [], spawned: [], spawning: new Set(), steps: [] };
-        if (this.plan(cell, plan, env, count - 1, nextCtx, effects, now)) stop = true;
-      }
-      ctx = nextCtx;
-      if (stop) break;
-    }
+    const { count, ctx, plan, handled, failure, stop } = this.runHandlers(cell, now);
 
     if (count === 0) {
       // The first message's handler threw: the actor crashes on it, from its committed state.
@@ -631,6 +603,60 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         this.asks.end(failure.env);
       }
     }
+  }
+
+  /**
+   * Runs the pure handlers of the messages at the head of the mailbox, each on the state the
+   * previous one left, until the mailbox or MAX_BATCH ends, a handler throws, or one stops its
+   * actor. Takes nothing out of the mailbox and changes nothing committed. Kept apart from the
+   * async part so that the loop runs on plain locals.
+   */
+  private runHandlers(cell: Cell, now: number): Handled {
+    const mailbox = cell.mailbox;
+    const logic = cell.behavior.logic;
+    const limit = mailbox.length < MAX_BATCH ? mailbox.length : MAX_BATCH;
+    // One snapshot object for the batch: a transition reads it and returns a new one, never keeps it.
+    const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: cell.ctx };
+    let ctx = cell.ctx;
+    let plan: Plan | null = null;
+    let handled: string[] | null = null;
+    let failure: { env: Envelope; error: unknown } | null = null;
+    let stop = false;
+    let count = 0;
+    while (count < limit) {
+      const env = mailbox[count]!;
+      let nextCtx: unknown;
+      let effects: Effect<unknown>[] | null = null;
+      try {
+        snapshot.context = ctx;
+        const [next, raw] = logic.transition(snapshot as never, { ...env.message, now });
+        nextCtx = next.context;
+        if (raw.length > 0) effects = this.checkedEffects(raw);
+      } catch (error) {
+        failure = { env, error };
+        break;
+      }
+      count++;
+      this.asks.begin(env);
+      if (env.durable) (handled ??= []).push(env.id);
+      if (effects !== null && effects.length > 0) {
+        plan ??= { scheduled: new Map(), cancelled: new Set(), sent: [], audit: [], spawned: [], spawning: new Set(), steps: [] };
+        if (this.plan(cell, plan, env, count - 1, nextCtx, effects, now)) stop = true;
+      }
+      ctx = nextCtx;
+      if (stop) break;
+    }
+    return { count, ctx, plan, handled, failure, stop };
+  }
+
+  /** A handler's effects without the functions @xstate/store may add; an unknown kind to spawn is the handler's crash. */
+  private checkedEffects(raw: unknown[]): Effect<unknown>[] {
+    const effects: Effect<unknown>[] = [];
+    for (const e of raw) if (typeof e === 'object' && e !== null) effects.push(e as Effect<unknown>);
+    for (const e of effects) {
+      if (e.type === 'spawn' && !this.behaviors.has(e.kind)) throw new Error(`no behavior registered for actor kind "${e.kind}"`);
+    }
+    return effects;
   }
 
   /**
