@@ -529,14 +529,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // the ones it touches.
     const scheduled = plan?.scheduled;
     const cancelled = plan?.cancelled;
-    const timersChanged = (scheduled !== undefined && scheduled.size > 0) || (cancelled !== undefined && cancelled.size > 0) || cell.fired.size > 0;
+    // Timers that fired by now; one that fires while this commits is the next batch's to remove.
+    const fired = cell.fired.size > 0 ? [...cell.fired] : [];
+    const timersChanged = (scheduled !== undefined && scheduled.size > 0) || (cancelled !== undefined && cancelled.size > 0) || fired.length > 0;
     const ctxChanged = ctx !== cell.ctx;
     const actors: ActorWrite[] = [];
     if (stop) {
       actors.push(cell.behavior.transient ? { address: cell.address, deleted: true } : this.write(cell.address, cell.behavior, ctx, 'stopped', new Map()));
     } else if (ctxChanged || timersChanged) {
       const removed = cancelled ? [...cancelled] : [];
-      for (const k of cell.fired) if (!scheduled?.has(k) && !cell.timers.has(k)) removed.push(k);
+      for (const k of fired) if (!scheduled?.has(k) && !cell.timers.has(k)) removed.push(k);
       actors.push(this.save(cell, { ctx, set: scheduled ? [...scheduled.values()] : [], removed }));
     }
     if (plan) for (const child of plan.spawned) actors.push(this.write(child.address, child.behavior, child.ctx, 'active', new Map()));
@@ -560,7 +562,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       for (const t of cell.timers.values()) this.clock.clearTimer(t.handle);
       cell.timers.clear();
     } else if (ctxChanged || timersChanged) {
-      cell.fired.clear();
+      for (const k of fired) cell.fired.delete(k);
       cell.ctx = ctx;
       if (ctxChanged) this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
       if (scheduled && cancelled) {

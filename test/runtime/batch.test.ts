@@ -17,6 +17,8 @@ type TallyEvent =
   | { type: 'probe' }
   | { type: 'probed'; length: number }
   | { type: 'quit' }
+  | { type: 'later'; inMs: number }
+  | { type: 'ring' }
   | { type: 'restarted' };
 
 interface TallyCtx {
@@ -43,6 +45,13 @@ const tally = defineActor<TallyCtx, TallyEvent & Message, { kind: 'probe' }>({
       enq.emit.stop({});
     },
     restarted: (ctx) => ({ ...ctx, restarts: ctx.restarts + 1 }),
+    later: (_ctx, e, enq) => {
+      enq.emit.schedule({ key: 'ring', at: e.now + e.inMs, message: { type: 'ring' } });
+    },
+    // changes nothing: only the timer's removal is there to commit
+    ring: (_ctx, _e, enq) => {
+      enq.emit.publish({ event: { type: 'rang' } });
+    },
   },
   // reports how many numbers the actor had seen in the state the probe's own handler left
   async io(_op, ctx) {
@@ -58,9 +67,10 @@ const tally = defineActor<TallyCtx, TallyEvent & Message, { kind: 'probe' }>({
 function watched(inner: Persistence) {
   const committed = new Map<string, TallyCtx>();
   const writesOf = new Map<string, number>();
-  const state = { failing: false, commits: 0 };
+  const state: { failing: boolean; commits: number; hold: Promise<void> | null } = { failing: false, commits: 0, hold: null };
   const persistence: ActorPersistence = {
     async commit(batch: CommitBatch) {
+      if (state.hold) await state.hold;
       if (state.failing) throw Object.assign(new Error('disk gone'), { code: 'STORAGE_UNAVAILABLE' });
       await inner.commit(batch);
       state.commits++;
@@ -175,6 +185,22 @@ test('when the commit of a batch fails every message of it is refused, and nothi
   await sup.idle();
   assert.equal(sup.view<TallyCtx>('tally/a')!.ctx.seen, [6]);
   assert.equal(committed.get('tally/a')!.seen, [6]);
+});
+
+test('a timer that fires while its actor commits is removed from the store by the commit after', async () => {
+  const { sup, clock, inner, state } = await setup();
+  sup.send('tally/a', { type: 'later', inMs: 1_000 });
+  await sup.idle();
+  let release!: () => void;
+  state.hold = new Promise<void>((resolve) => (release = resolve));
+  sup.send('tally/a', { type: 'add', n: 1 }); // its commit waits for `release`
+  await clock.advance(1_000); // the timer fires meanwhile
+  state.hold = null;
+  release();
+  await sup.idle();
+  const record = (await inner.loadActors()).get('tally/a')!;
+  assert.equal(record.timers, [], 'a fired timer is not left in the store to fire again after a restart');
+  assert.equal((record.ctx as TallyCtx).seen, [1]);
 });
 
 test.run();
