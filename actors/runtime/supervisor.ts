@@ -213,6 +213,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly failures = new Map<Address, ActorFailure>();
   private readonly log: NonNullable<SupervisorOptions['log']>;
   private readonly bootId: string;
+  /** `bootId.`: a message id is this and a counter */
+  private readonly idPrefix: string;
   private readonly asks: Asks;
   private readonly askTimeoutMs: number;
   private nextId = 0;
@@ -244,6 +246,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log = opts.log ?? (() => {});
     // Unique per start, also on a simulated clock: message ids of earlier starts are still in the store.
     this.bootId = `${opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    this.idPrefix = `${this.bootId}.`;
     this.groupCommit = opts.groupCommit ?? true;
     this.askTimeoutMs = opts.askTimeoutMs ?? 10_000;
     this.asks = new Asks(opts.clock, this.bootId);
@@ -440,7 +443,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   private envelope(from: Address, to: Address, message: Message, causation: string | null): Envelope {
-    return { id: `${this.bootId}.${++this.nextId}`, from, to, at: this.clock.now(), causation, message };
+    return { id: this.idPrefix + ++this.nextId, from, to, at: this.clock.now(), causation, message };
   }
 
   private route(env: Envelope): void {
@@ -631,8 +634,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       let effects: Effect<unknown>[] | null = null;
       try {
         snapshot.context = ctx;
-        const [next, raw] = logic.transition(snapshot as never, { ...env.message, now });
-        nextCtx = next.context;
+        const result = logic.transition(snapshot as never, stamped(env.message, now));
+        nextCtx = result[0].context;
+        const raw = result[1];
         if (raw.length > 0) effects = this.checkedEffects(raw);
       } catch (error) {
         failure = { env, error };
@@ -681,8 +685,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
         const out: Envelope = durable
-          ? { id: `${this.bootId}.${++this.nextId}`, from: cell.address, to: e.to, at: now, causation: env.id, message: e.message, durable }
-          : { id: `${this.bootId}.${++this.nextId}`, from: cell.address, to: e.to, at: now, causation: env.id, message: e.message };
+          ? { id: this.idPrefix + ++this.nextId, from: cell.address, to: e.to, at: now, causation: env.id, message: e.message, durable }
+          : { id: this.idPrefix + ++this.nextId, from: cell.address, to: e.to, at: now, causation: env.id, message: e.message };
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {
@@ -694,7 +698,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         const behavior = this.behaviors.get(e.kind)!;
         const childCtx = behavior.init(e.input, e.address);
         const started = behavior.accepts.has('started')
-          ? { id: `${this.bootId}.${++this.nextId}`, from: 'supervisor', to: e.address, at: now, causation: env.id, message: { type: 'started' }, durable: true }
+          ? { id: this.idPrefix + ++this.nextId, from: 'supervisor', to: e.address, at: now, causation: env.id, message: { type: 'started' }, durable: true }
           : null;
         const child: Spawned = { address: e.address, behavior, ctx: childCtx, started };
         prepared[i] = child;
@@ -997,6 +1001,16 @@ const STORAGE_PROBE_MS = 1_000;
 /** The catalog code an error carries; ACTOR_CRASHED for anything else (a bug, a code outside the catalog). */
 function errorCode(error: unknown): ErrorCode {
   return toErrorCode(error && typeof error === 'object' && 'code' in error ? error.code : undefined, 'ACTOR_CRASHED');
+}
+
+/**
+ * The event a handler gets: the message with the time it is handled. Object.assign, not a spread
+ * with an added key, which V8 runs several times slower (it was the runtime's largest cost per message).
+ */
+function stamped(message: Message, now: number): Message & { now: number } {
+  const event = Object.assign({}, message) as Message & { now: number };
+  event.now = now;
+  return event;
 }
 
 function describe(op: unknown): string {
