@@ -5,7 +5,14 @@
 export class Hub<T> {
   private readonly listeners = new Set<(value: T) => void>();
 
+  /** Tells every listener present now; one added or removed while it runs takes effect next time. */
   publish(value: T): void {
+    const size = this.listeners.size;
+    if (size === 0) return; // the common case on the hot path: nobody listens
+    if (size === 1) {
+      this.listeners.values().next().value!(value);
+      return;
+    }
     for (const l of [...this.listeners]) l(value);
   }
 
