@@ -85,8 +85,9 @@ export interface SupervisorOptions {
   /** how long an `ask` waits for its reply unless told otherwise (default 10 s) */
   askTimeoutMs?: number;
   /**
-   * Commits that become ready in one turn share one transaction (default). Off: one transaction
-   * per commit, the baseline of the durability benchmark.
+   * Commits that become ready in one turn share one transaction, and a mailbox's backlog is
+   * handled in batches of up to 128 messages committed together (default). Off: one transaction
+   * per message, the baseline of the durability benchmark.
    */
   groupCommit?: boolean;
   /** structured log for crashes and dead letters; never given payloads */
@@ -223,6 +224,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private ioInFlight = 0;
   private closed = false;
   private readonly groupCommit: boolean;
+  /** how many messages of one mailbox share a commit */
+  private readonly batchLimit: number;
   /** commits waiting for the next transaction */
   private commitQueue: Array<{ batch: CommitBatch; resolve: () => void; reject: (error: unknown) => void }> = [];
   private flushing = false;
@@ -248,6 +251,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.bootId = `${opts.clock.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.idPrefix = `${this.bootId}.`;
     this.groupCommit = opts.groupCommit ?? true;
+    this.batchLimit = this.groupCommit ? MAX_BATCH : 1;
     this.askTimeoutMs = opts.askTimeoutMs ?? 10_000;
     this.asks = new Asks(opts.clock, this.bootId);
     this.sinks.set(REPLIES, (message) => this.asks.settle(message as Reply));
@@ -492,7 +496,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   /**
-   * Handles the messages waiting in `cell`'s mailbox (up to MAX_BATCH) one after the other, each
+   * Handles the messages waiting in `cell`'s mailbox (up to `batchLimit`) one after the other, each
    * on the state the previous one left, then commits what they produced as one transaction and
    * only then runs their effects, message by message in order.
    *
@@ -612,14 +616,14 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * Runs the pure handlers of the messages at the head of the mailbox, each on the state the
-   * previous one left, until the mailbox or MAX_BATCH ends, a handler throws, or one stops its
+   * previous one left, until the mailbox or the batch limit ends, a handler throws, or one stops its
    * actor. Takes nothing out of the mailbox and changes nothing committed. Kept apart from the
    * async part so that the loop runs on plain locals.
    */
   private runHandlers(cell: Cell, now: number): Handled {
     const mailbox = cell.mailbox;
     const logic = cell.behavior.logic;
-    const limit = mailbox.length < MAX_BATCH ? mailbox.length : MAX_BATCH;
+    const limit = mailbox.length < this.batchLimit ? mailbox.length : this.batchLimit;
     // One snapshot object for the batch: a transition reads it and returns a new one, never keeps it.
     const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: cell.ctx };
     let ctx = cell.ctx;

@@ -112,6 +112,19 @@ test('a backlog of 300 messages is committed in a few writes, and every message 
   assert.equal(second.view<TallyCtx>('tally/a')!.ctx.seen, Array.from({ length: 300 }, (_, i) => i + 1));
 });
 
+test('without group commit every message is a transaction of its own (the baseline of the durability benchmarks)', async () => {
+  const inner = await openPersistence('memory:');
+  const { persistence, writesOf } = watched(inner);
+  const sup = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [tally], groupCommit: false });
+  await sup.spawn('tally/a', 'tally');
+  await sup.idle();
+  const before = writesOf.get('tally/a') ?? 0;
+  for (let i = 1; i <= 50; i++) sup.send('tally/a', { type: 'add', n: i });
+  await sup.idle();
+  assert.is((writesOf.get('tally/a') ?? 0) - before, 50);
+  assert.is(sup.view<TallyCtx>('tally/a')!.ctx.seen.length, 50);
+});
+
 test("each message's effects run only once a state that includes it is committed, in the order sent", async () => {
   const { sup, committed } = await setup();
   const published: number[] = [];
