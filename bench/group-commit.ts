@@ -83,7 +83,7 @@ async function commitsPerSecond(synchronous: 'FULL' | 'OFF', n: number): Promise
   const persistence = await openPersistence(`sqlite://${join(dir, 'fsync.sqlite')}`);
   try {
     // The store opens with synchronous=FULL; the comparison switches it off on the same connection.
-    await (persistence.kv as unknown as { store: { query(sql: string): Promise<unknown> } }).store.query(`PRAGMA synchronous = ${synchronous}`);
+    await persistence.query!(`PRAGMA synchronous = ${synchronous}`);
     for (let i = 0; i < 20; i++) await persistence.commit({ probe: i });
     const t0 = nowMs();
     for (let i = 0; i < n; i++) await persistence.commit({ probe: i });

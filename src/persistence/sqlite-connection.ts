@@ -84,47 +84,49 @@ type Store = InstanceType<typeof KeyvSqlite>;
  */
 export class GatedStore extends EventEmitter {
   constructor(
-    private readonly store: Store,
+    /** the adapter itself (every statement goes through its `query`; the crash soak kills there) */
+    readonly connection: Store,
     private readonly gate: ConnectionGate,
   ) {
     super();
+    const store = connection;
     store.on('error', (error: unknown) => this.emit('error', error));
   }
   get opts() {
-    return this.store.opts;
+    return this.connection.opts;
   }
   get namespace(): string | undefined {
-    return this.store.namespace;
+    return this.connection.namespace;
   }
   set namespace(value: string | undefined) {
-    this.store.namespace = value;
+    this.connection.namespace = value;
   }
   private run<T>(fn: () => Promise<T>): Promise<T> {
     return this.gate.outside(() => retryBusy(fn));
   }
   get(key: string) {
-    return this.run(() => this.store.get(key));
+    return this.run(() => this.connection.get(key));
   }
   getMany(keys: string[]) {
-    return this.run(() => this.store.getMany(keys));
+    return this.run(() => this.connection.getMany(keys));
   }
   has(key: string) {
-    return this.run(() => this.store.has(key));
+    return this.run(() => this.connection.has(key));
   }
   set(key: string, value: unknown) {
-    return this.run(() => this.store.set(key, value));
+    return this.run(() => this.connection.set(key, value));
   }
   delete(key: string) {
-    return this.run(() => this.store.delete(key));
+    return this.run(() => this.connection.delete(key));
   }
   deleteMany(keys: string[]) {
-    return this.run(() => this.store.deleteMany(keys));
+    return this.run(() => this.connection.deleteMany(keys));
   }
   clear() {
-    return this.run(() => this.store.clear());
+    return this.run(() => this.connection.clear());
   }
   disconnect() {
-    return this.gate.outside(() => this.store.disconnect());
+    return this.gate.outside(() => this.connection.disconnect());
   }
 }
 
