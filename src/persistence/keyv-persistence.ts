@@ -106,7 +106,15 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>, after?: () => Promise<void>): Promise<T> => {
     const run = chain.then(async () => {
-      const result = await transaction(fn);
+      let result: T;
+      try {
+        result = await transaction(fn);
+      } catch (error) {
+        // Whatever failed — a statement, BEGIN, or the COMMIT itself (a full disk fails there,
+        // when the WAL grows) — the transaction is rolled back: the caches go, they are read again.
+        forget();
+        throw storageError(error);
+      }
       if (after) await after();
       return result;
     });
@@ -191,43 +199,38 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   const commit = (batch: CommitBatch): Promise<void> =>
     serial(async () => {
       const out = new Map<string, unknown>();
-      try {
-        for (const write of batch.actors ?? []) await stageActor(write, out);
-        if (batch.audit?.length) {
-          let head = { ...(await loadHead()) };
-          for (const entry of batch.audit) {
-            const seq = head.seq + 1;
-            const hash = auditHash(head.hash, { ...entry, seq });
-            out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
-            head = { seq, hash };
-          }
-          out.set('audit:head', head);
-          auditState = head;
+      for (const write of batch.actors ?? []) await stageActor(write, out);
+      if (batch.audit?.length) {
+        let head = { ...(await loadHead()) };
+        for (const entry of batch.audit) {
+          const seq = head.seq + 1;
+          const hash = auditHash(head.hash, { ...entry, seq });
+          out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
+          head = { seq, hash };
         }
-        if (batch.sent?.length || batch.handled?.length) {
-          const handled = new Set(batch.handled ?? []);
-          const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
-          for (const id of handled) out.set(`message:${id}`, undefined);
-          for (const env of batch.sent ?? []) {
-            // Sent and handled within one commit (a group commit can hold both): never stored.
-            if (handled.has(env.id)) continue;
-            out.set(`message:${env.id}`, env);
-            pending.push(env.id);
-          }
-          messageIds = pending;
-          out.set('messages:index', pending);
+        out.set('audit:head', head);
+        auditState = head;
+      }
+      if (batch.sent?.length || batch.handled?.length) {
+        const handled = new Set(batch.handled ?? []);
+        const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
+        for (const id of handled) out.set(`message:${id}`, undefined);
+        for (const env of batch.sent ?? []) {
+          // Sent and handled within one commit (a group commit can hold both): never stored.
+          if (handled.has(env.id)) continue;
+          out.set(`message:${env.id}`, env);
+          pending.push(env.id);
         }
-        if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
-        if (writeBatch) await writeBatch(out);
-        else {
-          for (const [key, value] of out) {
-            if (value === undefined) await kv.delete(key);
-            else await kv.set(key, value);
-          }
+        messageIds = pending;
+        out.set('messages:index', pending);
+      }
+      if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
+      if (writeBatch) await writeBatch(out);
+      else {
+        for (const [key, value] of out) {
+          if (value === undefined) await kv.delete(key);
+          else await kv.set(key, value);
         }
-      } catch (error) {
-        forget();
-        throw storageError(error);
       }
     }, truncateWal && erases(batch) ? truncateWal : undefined);
 
