@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { verifyChain } from '../../scripts/verify-audit.js';
 import { rejectionCode } from '../domain/assert-code.js';
 import { register, testBox, type TestBox } from '../helpers.js';
+import { assertKeptAfterRestart } from './after-restart.js';
 
 /**
  * A real full disk: the box's SQLite file on a 4 MB tmpfs, filled up by another file until the
@@ -93,12 +93,7 @@ async function enospc() {
     acknowledged.push('V-DISK-AFTER');
     await t.box.close();
 
-    const again = await boxOn(dir);
-    assert.equal(again.box.pickups().map((p) => p.reference).sort(), [...acknowledged].sort(), 'after a restart: exactly what was acknowledged');
-    const p = again.box.persistence;
-    const verdict = await verifyChain((keys) => p.kv.getMany(keys), await p.auditHead());
-    assert.ok(verdict.ok, `audit chain intact: ${JSON.stringify(verdict)}`);
-    await again.box.close();
+    await assertKeptAfterRestart(() => boxOn(dir), acknowledged);
   } finally {
     unmount();
   }
