@@ -19,6 +19,7 @@ type TallyEvent =
   | { type: 'quit' }
   | { type: 'later'; inMs: number }
   | { type: 'ring' }
+  | { type: 'slow'; ms: number }
   | { type: 'restarted' };
 
 interface TallyCtx {
@@ -47,6 +48,12 @@ const tally = defineActor<TallyCtx, TallyEvent & Message, { kind: 'probe' }>({
     restarted: (ctx) => ({ ...ctx, restarts: ctx.restarts + 1 }),
     later: (_ctx, e, enq) => {
       enq.emit.schedule({ key: 'ring', at: e.now + e.inMs, message: { type: 'ring' } });
+    },
+    // a handler that takes `ms` of real time
+    slow: (ctx, e) => {
+      const until = performance.now() + e.ms;
+      while (performance.now() < until);
+      return { ...ctx, seen: [...ctx.seen, e.ms] };
     },
     // changes nothing: only the timer's removal is there to commit
     ring: (_ctx, _e, enq) => {
@@ -110,6 +117,17 @@ test('a backlog of 300 messages is committed in a few writes, and every message 
   const second = new Supervisor({ clock: new SimulatedClock(), persistence: inner, behaviors: [tally] });
   await second.restore();
   assert.equal(second.view<TallyCtx>('tally/a')!.ctx.seen, Array.from({ length: 300 }, (_, i) => i + 1));
+});
+
+test('a batch of slow handlers is cut after about a millisecond, so the first effects do not wait for the whole backlog (real time)', async () => {
+  const { sup, writesOf } = await setup();
+  const before = writesOf.get('tally/a') ?? 0;
+  for (let i = 0; i < 20; i++) sup.send('tally/a', { type: 'slow', ms: 0.5 });
+  await sup.idle();
+  const writes = (writesOf.get('tally/a') ?? 0) - before;
+  // 0.5 ms handlers, a 1 ms budget: at most 3 per batch; all 20 in two writes without the budget
+  assert.ok(writes >= 7, `20 slow messages took ${writes} writes`);
+  assert.is(sup.view<TallyCtx>('tally/a')!.ctx.seen.length, 20);
 });
 
 test('without group commit every message is a transaction of its own (the baseline of the durability benchmarks)', async () => {
