@@ -117,9 +117,10 @@ export interface RegistryCtx {
   numberThrottles: Record<string, Throttle>;
   kioskThrottles: Record<string, Throttle>;
   /**
-   * Pickup ids by the keyed hash of their number, while the pickup holds the number: a PIN check
-   * reads the pickups of the number typed, not the whole table. Absent in state saved before the
-   * index existed: checks fall back to a scan until recovery rebuilds it.
+   * Pickup ids by the keyed hash of their number, until the pickup ends: a PIN check reads the
+   * live pickups of the number typed, not the whole table. Absent in state saved before the index
+   * existed: checks fall back to a scan until recovery rebuilds it. (State saved before ended
+   * pickups left it keeps them until their purge; the checks skip them by status.)
    */
   byNumber?: Record<string, string[]>;
 }
@@ -258,10 +259,10 @@ const BY_OP: RowIndex<Pickup> = { name: 'op', keyOf: (p) => p.opId };
 /** live pickups by the compartment they name (their document may be in it) */
 const IN_COMPARTMENT: RowIndex<Pickup> = { name: 'compartment', keyOf: (p) => (p.compartmentId && p.endedAt === null ? p.compartmentId : null) };
 
-/** Pickup ids by the keyed hash of the number they hold (pickups whose number was deleted are left out). */
+/** Ids of the live pickups by the keyed hash of their number (ended pickups are left out). */
 function buildNumberIndex(pickups: Record<string, Pickup>, crypto: RegistryCrypto): Record<string, string[]> {
   const index: Record<string, string[]> = {};
-  for (const p of Object.values(pickups)) if (p.phone) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
+  for (const p of Object.values(pickups)) if (p.phone && p.endedAt === null) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
   return index;
 }
 
@@ -355,6 +356,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const indexNumber = (ctx: RegistryCtx, numberKey: string, id: string, add: boolean): Record<string, string[]> | undefined => {
     if (!ctx.byNumber) return undefined;
     const ids = ctx.byNumber[numberKey] ?? [];
+    if (!add && !ids.includes(id)) return ctx.byNumber;
     const next = add ? (ids.includes(id) ? ids : [...ids, id]) : ids.filter((x) => x !== id);
     if (next === ids) return ctx.byNumber;
     return next.length > 0 ? setRow(ctx.byNumber, numberKey, next) : deleteRow(ctx.byNumber, numberKey);
@@ -381,7 +383,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
     const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, pinHash: null, endedAt: now, purgeAt };
     publish(enq, ended, status.toLowerCase());
-    return put(ctx, ended, now);
+    // An ended pickup leaves the number's index: a number's entry stays as small as its live pickups.
+    const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
+    return { ...put(ctx, ended, now), ...(byNumber ? { byNumber } : {}) };
   };
 
   /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */

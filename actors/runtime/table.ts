@@ -264,7 +264,7 @@ function withIndexes(before: Root, t: Trie, id: string, old: unknown, value: unk
 }
 
 /** The table with row `id` set to `value`; the table passed in is unchanged. */
-export function setRow<T>(table: Readonly<Record<string, T>> | undefined, id: string, value: T): Record<string, T> {
+export function setRow<T>(table: Readonly<Record<string, T>> | undefined, id: string, value: NoInfer<T>): Record<string, T> {
   const root = rootOf(table);
   const old = lookup(root.node, id, hashOf(id))?.v;
   const t = trieSet(root, id, value);
