@@ -4,7 +4,7 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import { asTable, deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import {
   ALARMS,
   OUTBOX,
@@ -266,7 +266,7 @@ const IN_COMPARTMENT: RowIndex<Pickup> = { name: 'compartment', keyOf: (p) => (p
 function buildNumberIndex(pickups: Record<string, Pickup>, crypto: RegistryCrypto): Record<string, string[]> {
   const index: Record<string, string[]> = {};
   for (const p of Object.values(pickups)) if (p.phone && p.endedAt === null) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
-  return index;
+  return asTable(index);
 }
 
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
@@ -966,6 +966,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       recovered: (ctx, e, enq) => {
         // State saved before the number index existed: build it once, here.
         let next = ctx.byNumber ? ctx : { ...ctx, byNumber: buildNumberIndex(ctx.pickups, crypto) };
+        // The derived indexes are built now, at the start, not at the first citizen's request.
+        for (const index of [BY_CLAIM, BY_OP, IN_COMPARTMENT]) rowsWhere(ctx.pickups, index, '');
         // Claims given back after the last commit of their slot, but perhaps not in the store: again.
         for (const [id, c] of Object.entries(ctx.compartments)) {
           if (c.pickupId === null && c.claimedBy) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: c.claimedBy } });

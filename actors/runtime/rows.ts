@@ -1,4 +1,4 @@
-import { diffTables, eachRow, isTable } from './table.js';
+import { asTable, diffTables, eachRow, isTable } from './table.js';
 
 /**
  * Large actor contexts (the registry holds every pickup) are persisted row by row: each `table`
@@ -43,9 +43,13 @@ export function splitRows(ctx: unknown, tables: readonly string[], previous?: un
   return { head, changes };
 }
 
-/** The context again, from its head and the rows of each table. */
+/**
+ * The context again, from its head and the rows of each table. The tables come back as
+ * persistent maps (built in one pass as the store is loaded), so the first message after a start
+ * pays for its own rows only, not for turning a large Record into a table.
+ */
 export function joinRows(head: unknown, tables: readonly string[], rows: Record<string, Table>): Ctx {
   const ctx: Ctx = { ...(head as Ctx) };
-  for (const table of tables) ctx[table] = rows[table] ?? {};
+  for (const table of tables) ctx[table] = asTable(rows[table] ?? {});
   return ctx;
 }

@@ -131,6 +131,38 @@ function remove(node: Node, key: string, h: number, shift: number): Node {
   return { c };
 }
 
+/** Adds `leaf` in place: only for nodes built by `trieOf`, which nothing else has seen yet. */
+function insertOwned(node: Node, leaf: Leaf, shift: number): boolean {
+  const i = (leaf.h >>> shift) & MASK;
+  const slot = node.c[i];
+  if (slot === undefined) node.c[i] = leaf;
+  else if (isNode(slot)) return insertOwned(slot, leaf, shift + BITS);
+  else if (Array.isArray(slot)) {
+    const at = slot.findIndex((l) => l.k === leaf.k);
+    if (at >= 0) return void (slot[at] = { ...leaf, s: slot[at]!.s }), false;
+    slot.push(leaf);
+  } else if (slot.k === leaf.k) {
+    node.c[i] = { ...leaf, s: slot.s };
+    return false;
+  } else if (shift + BITS >= 32) node.c[i] = [slot, leaf];
+  else {
+    const inner: Node = { c: new Array<Slot>(WIDTH) };
+    insertOwned(inner, slot, shift + BITS);
+    insertOwned(inner, leaf, shift + BITS);
+    node.c[i] = inner;
+  }
+  return true;
+}
+
+/** A trie of every entry of a plain Record, built in place (one pass, no path copies). */
+function trieOf(record: Readonly<Record<string, unknown>>): Trie {
+  const node: Node = { c: new Array<Slot>(WIDTH) };
+  let size = 0;
+  let seq = 0;
+  for (const k in record) if (insertOwned(node, { k, h: hashOf(k), v: record[k], s: seq++ }, 0)) size++;
+  return { node, size, seq };
+}
+
 function trieSet(t: Trie, key: string, value: unknown): Trie {
   const { node, added } = insert(t.node, { k: key, h: hashOf(key), v: value, s: t.seq }, 0);
   if (node === t.node) return t;
@@ -220,9 +252,7 @@ function rootOf(table: Readonly<Record<string, unknown>> | undefined): Root {
   if (root) return root;
   let proxy = converted.get(table);
   if (!proxy) {
-    let t = EMPTY_TRIE;
-    for (const key in table) t = trieSet(t, key, table[key]);
-    proxy = face({ ...t, indexes: new Map() });
+    proxy = face({ ...trieOf(table), indexes: new Map() });
     converted.set(table, proxy);
   }
   return roots.get(proxy)!;
