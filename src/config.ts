@@ -162,12 +162,23 @@ export function envName(key: string): string {
   return `AUSGABEBOX_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-/** The top-level keys that can be set from the environment: strings, numbers, enums and lists of strings. */
-function envKeys(): Map<string, { key: BoxKey; kind: 'string' | 'number' | 'list' }> {
-  const out = new Map<string, { key: BoxKey; kind: 'string' | 'number' | 'list' }>();
+type EnvKind = 'string' | 'number' | 'boolean' | 'list';
+
+/** The top-level keys that can be set from the environment: strings, numbers, booleans (`true`/`false`), enums and lists of strings. */
+function envKeys(): Map<string, { key: BoxKey; kind: EnvKind }> {
+  const out = new Map<string, { key: BoxKey; kind: EnvKind }>();
   for (const [key, schema] of Object.entries(boxConfigSchema.shape) as Array<[BoxKey, z.ZodType]>) {
     const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
-    const kind = inner instanceof z.ZodString || inner instanceof z.ZodEnum ? 'string' : inner instanceof z.ZodNumber ? 'number' : inner instanceof z.ZodArray && inner.element instanceof z.ZodString ? 'list' : null;
+    const kind =
+      inner instanceof z.ZodString || inner instanceof z.ZodEnum
+        ? 'string'
+        : inner instanceof z.ZodNumber
+          ? 'number'
+          : inner instanceof z.ZodBoolean
+            ? 'boolean'
+            : inner instanceof z.ZodArray && inner.element instanceof z.ZodString
+              ? 'list'
+              : null;
     if (kind) out.set(envName(key), { key, kind });
   }
   return out;
@@ -196,7 +207,18 @@ function readEnv(env: NodeJS.ProcessEnv): { values: BoxConfigInput; problems: st
       problems.push(`${name}: unknown environment variable${didYouMean(name, [...ENV_KEYS.keys(), ...ENV_READ_ELSEWHERE])}`);
       continue;
     }
-    out[known.key] = known.kind === 'number' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : known.kind === 'list' ? value.split(',').map((v) => v.trim()) : value;
+    if (known.kind === 'boolean' && !/^(true|false)$/.test(value.trim())) {
+      problems.push(`${name}: must be true or false, not "${value}"`);
+      continue;
+    }
+    out[known.key] =
+      known.kind === 'number' && /^-?\d+(\.\d+)?$/.test(value.trim())
+        ? Number(value)
+        : known.kind === 'boolean'
+          ? value.trim() === 'true'
+          : known.kind === 'list'
+            ? value.split(',').map((v) => v.trim())
+            : value;
   }
   problems.push(...issuesOf(boxConfigSchema, out, (path) => envName(String(path[0]))));
   return { values: out as BoxConfigInput, problems };

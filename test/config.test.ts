@@ -83,6 +83,12 @@ test('environment variables override the file, numbers and lists included; unkno
   assert.throws(() => configFromEnv({ AUSGABEBOX_PIN_KYE: 'x' }), /AUSGABEBOX_PIN_KYE: unknown environment variable \(did you mean "AUSGABEBOX_PIN_KEY"\?\)/);
 });
 
+test('a boolean key is set from the environment with true or false, and nothing else', () => {
+  assert.is(resolveConfig(configFromEnv({ AUSGABEBOX_STORAGE_ALLOW_NON_DURABLE: 'true' })).storageAllowNonDurable, true);
+  assert.is(resolveConfig({ storageAllowNonDurable: true, ...configFromEnv({ AUSGABEBOX_STORAGE_ALLOW_NON_DURABLE: 'false' }) }).storageAllowNonDurable, false);
+  assert.throws(() => configFromEnv({ AUSGABEBOX_STORAGE_ALLOW_NON_DURABLE: 'yes' }), /AUSGABEBOX_STORAGE_ALLOW_NON_DURABLE: must be true or false, not "yes"/);
+});
+
 const CLI_OPTIONS = {
   server: { type: 'string', default: 'yoga' },
   port: { type: 'string', default: '4000' },

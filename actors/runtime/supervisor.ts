@@ -7,6 +7,9 @@ import { Hub } from './hub.js';
 import { readonlyView, type DeepReadonly } from './readonly.js';
 import { splitRows, type RowChange } from './rows.js';
 import { Trace, type TraceEntry } from './trace.js';
+
+/** A commit that took this long went to a disk: the next group waits one turn for more to join. */
+const SLOW_COMMIT_MS = 0.5;
 import type {
   ActorBehavior,
   AddressIn,
@@ -582,7 +585,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   private async flush(): Promise<void> {
-    while (this.commitQueue.length > 0) {
+    let txMs = 0;
+    while (this.commitQueue.length > 0 || txMs >= SLOW_COMMIT_MS) {
+      if (txMs >= SLOW_COMMIT_MS) {
+        // A commit that waited for the disk (fsync): the handlers it just released run before the
+        // next group is cut, so they share its fsync instead of waiting for one of their own.
+        // Commits to memory never wait here.
+        txMs = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       const group = this.groupCommit ? this.commitQueue.splice(0) : this.commitQueue.splice(0, 1);
       const merged: CommitBatch & Required<Omit<CommitBatch, 'probe'>> = { actors: [], audit: [], sent: [], handled: [] };
       for (const { batch } of group) {
@@ -593,7 +605,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         merged.handled.push(...(batch.handled ?? []));
       }
       try {
+        const t0 = performance.now();
         await this.persistence.commit(merged);
+        if (this.groupCommit) txMs = performance.now() - t0;
         if (!this.storageOk) {
           const downMs = this.clock.now() - (this.storageFailure?.since ?? this.clock.now());
           this.storageOk = true;

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import { TIMERS, type ActorPersistence, type ActorWrite, type AuditRecordInput, type CommitBatch } from '../../actors/runtime/supervisor.js';
 import { joinRows } from '../../actors/runtime/rows.js';
+import { ConnectionGate, GatedStore, retryBusy, SQLITE_BUSY_TIMEOUT_MS, writeRows } from './sqlite-connection.js';
 import type { ActorRecord, Address, Envelope } from '../../actors/runtime/types.js';
 
 /** An audit record as stored: sequence number and a hash chained to the previous record. */
@@ -79,7 +80,11 @@ const erasesPersonalData = (batch: CommitBatch): boolean => batch.audit?.some((a
 
 export async function openPersistence(url: string, options: PersistenceOptions = {}): Promise<Persistence> {
   const namespace = options.namespace ?? 'box';
-  const { kv, claims, transaction, disconnect, query, checkpoint, writeBatch } = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
+  const backend = await openBackend(url, namespace, { ...options, claimNamespace: options.claimNamespace ?? namespace });
+  const { claims, transaction, disconnect, query, checkpoint, writeBatch } = backend;
+  /** the store as the box's own commits and loads see it; `backend.kv` is what others get */
+  const kv = backend.commitKv ?? backend.kv;
+  const outside = backend.outside ?? direct;
   const erases = options.erases ?? erasesPersonalData;
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
@@ -101,7 +106,15 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>, after?: () => Promise<void>): Promise<T> => {
     const run = chain.then(async () => {
-      const result = await transaction(fn);
+      let result: T;
+      try {
+        result = await transaction(fn);
+      } catch (error) {
+        // Whatever failed — a statement, BEGIN, or the COMMIT itself (a full disk fails there,
+        // when the WAL grows) — the transaction is rolled back: the caches go, they are read again.
+        forget();
+        throw storageError(error);
+      }
       if (after) await after();
       return result;
     });
@@ -186,55 +199,51 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   const commit = (batch: CommitBatch): Promise<void> =>
     serial(async () => {
       const out = new Map<string, unknown>();
-      try {
-        for (const write of batch.actors ?? []) await stageActor(write, out);
-        if (batch.audit?.length) {
-          let head = { ...(await loadHead()) };
-          for (const entry of batch.audit) {
-            const seq = head.seq + 1;
-            const hash = auditHash(head.hash, { ...entry, seq });
-            out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
-            head = { seq, hash };
-          }
-          out.set('audit:head', head);
-          auditState = head;
+      for (const write of batch.actors ?? []) await stageActor(write, out);
+      if (batch.audit?.length) {
+        let head = { ...(await loadHead()) };
+        for (const entry of batch.audit) {
+          const seq = head.seq + 1;
+          const hash = auditHash(head.hash, { ...entry, seq });
+          out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
+          head = { seq, hash };
         }
-        if (batch.sent?.length || batch.handled?.length) {
-          const handled = new Set(batch.handled ?? []);
-          const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
-          for (const id of handled) out.set(`message:${id}`, undefined);
-          for (const env of batch.sent ?? []) {
-            // Sent and handled within one commit (a group commit can hold both): never stored.
-            if (handled.has(env.id)) continue;
-            out.set(`message:${env.id}`, env);
-            pending.push(env.id);
-          }
-          messageIds = pending;
-          out.set('messages:index', pending);
+        out.set('audit:head', head);
+        auditState = head;
+      }
+      if (batch.sent?.length || batch.handled?.length) {
+        const handled = new Set(batch.handled ?? []);
+        const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
+        for (const id of handled) out.set(`message:${id}`, undefined);
+        for (const env of batch.sent ?? []) {
+          // Sent and handled within one commit (a group commit can hold both): never stored.
+          if (handled.has(env.id)) continue;
+          out.set(`message:${env.id}`, env);
+          pending.push(env.id);
         }
-        if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
-        if (writeBatch) await writeBatch(out);
-        else {
-          for (const [key, value] of out) {
-            if (value === undefined) await kv.delete(key);
-            else await kv.set(key, value);
-          }
+        messageIds = pending;
+        out.set('messages:index', pending);
+      }
+      if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
+      if (writeBatch) await writeBatch(out);
+      else {
+        for (const [key, value] of out) {
+          if (value === undefined) await kv.delete(key);
+          else await kv.set(key, value);
         }
-      } catch (error) {
-        forget();
-        throw storageError(error);
       }
     }, truncateWal && erases(batch) ? truncateWal : undefined);
 
   return {
-    kv,
+    kv: backend.kv,
     url,
     ...(query ? { query } : {}),
     commit,
     saveActor: (address, record, rows) => commit({ actors: [{ address, record, rows }] }),
     deleteActor: (address) => commit({ actors: [{ address, deleted: true }] }),
     appendAudit: (entry) => commit({ audit: [entry] }),
-    async loadActors() {
+    // Reads wait for an open commit: they never see rows that may yet be rolled back.
+    loadActors: () => outside(async () => {
       const idx = await loadIndex();
       const out = new Map<Address, ActorRecord>();
       const keys = [...idx];
@@ -259,14 +268,14 @@ export async function openPersistence(url: string, options: PersistenceOptions =
         out.set(address, { ...record, timers, tables: ctxTableNames, ctx: joinRows(record.ctx, ctxTableNames, ctxTables) });
       }
       return out;
-    },
-    async loadMessages() {
+    }),
+    loadMessages: () => outside(async () => {
       const ids = await loadMessageIds();
       if (!ids.length) return [];
       const values = await kv.getMany<Envelope>(ids.map((id) => `message:${id}`));
       return values.filter((v): v is Envelope => v !== undefined);
-    },
-    async readAudit(fromSeq = 1, limit = 1_000) {
+    }),
+    readAudit: (fromSeq = 1, limit = 1_000) => outside(async () => {
       const head = await loadHead();
       const last = Math.min(head.seq, fromSeq + limit - 1);
       if (last < fromSeq) return [];
@@ -274,10 +283,8 @@ export async function openPersistence(url: string, options: PersistenceOptions =
       for (let s = fromSeq; s <= last; s++) keys.push(`audit:${s}`);
       const values = await kv.getMany<AuditRecord>(keys);
       return values.filter((v): v is AuditRecord => v !== undefined);
-    },
-    async auditHead() {
-      return { ...(await loadHead()) };
-    },
+    }),
+    auditHead: () => outside(async () => ({ ...(await loadHead()) })),
     // A claim the store cannot answer is a storage failure, coded as a commit's is.
     claimOnce: (key, owner) => claims.claimOnce(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
     release: (key, owner) => claims.release(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
@@ -296,7 +303,12 @@ export function storageError(error: unknown): Error {
 }
 
 interface Backend {
+  /** keyv for everyone outside the box's commits */
   kv: Keyv;
+  /** keyv used inside a commit's transaction (default: `kv`) */
+  commitKv?: Keyv;
+  /** runs a read outside any open commit (default: at once) */
+  outside?: <T>(fn: () => Promise<T>) => Promise<T>;
   claims: Claims;
   /** runs `fn` as one atomic commit where the backend supports it */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
@@ -348,12 +360,15 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     const file = url.slice('sqlite://'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const { KeyvSqlite } = await import('@keyv/sqlite');
-    const store = new KeyvSqlite({ uri: url, busyTimeout: 5_000 });
+    const store = new KeyvSqlite({ uri: url, busyTimeout: SQLITE_BUSY_TIMEOUT_MS });
+    const gate = new ConnectionGate();
+    /** a statement outside the box's commits: after any open transaction, retried while another process holds the lock */
+    const outside = (sql: string, ...params: unknown[]) => gate.outside(() => retryBusy(() => store.query(sql, ...params)));
     // A damaged file is refused before anything reads from it: running on it would lose or
     // revive pickups silently.
     let verdict: string;
     try {
-      const rows = (await store.query('PRAGMA quick_check')) as Array<Record<string, string>>;
+      const rows = (await retryBusy(() => store.query('PRAGMA quick_check'))) as Array<Record<string, string>>;
       verdict = rows.map((r) => Object.values(r)[0]).join('; ');
     } catch (error) {
       verdict = error instanceof Error ? error.message : String(error);
@@ -371,7 +386,8 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     }
     // Durability: WAL journal and a full fsync on every commit. keyv has no option for this, so
     // the pragmas go through the adapter's own query function on the same connection.
-    await store.query('PRAGMA journal_mode = WAL');
+    // Another process on the same file may hold the lock while it changes the journal mode.
+    await retryBusy(() => store.query('PRAGMA journal_mode = WAL'));
     await store.query('PRAGMA synchronous = FULL');
     // Deleted rows (an outbox SMS with its PIN, purged personal data) are overwritten, not left in free pages.
     await store.query('PRAGMA secure_delete = ON');
@@ -380,7 +396,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       // checkpoint reports SQLITE_LOCKED: try again shortly.
       for (let attempt = 1; ; attempt++) {
         try {
-          const rows = (await store.query('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy: number }>;
+          const rows = (await outside('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy: number }>;
           return { busy: (rows[0]?.busy ?? 0) !== 0 };
         } catch (error) {
           if ((error as { code?: unknown }).code !== 'SQLITE_LOCKED' || attempt >= 50) throw error;
@@ -390,27 +406,31 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     };
     // A process killed between an erasure and its checkpoint left the old frames: clear them now.
     await checkpoint();
-    await store.query('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
-    const kv = new Keyv({ store, namespace, ...json, throwOnErrors: true });
+    await outside('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
     return {
-      kv,
-      query: (sql, ...params) => store.query(sql, ...params),
+      // Handed out: waits while a commit's transaction is open. Commits use the connection directly.
+      kv: new Keyv({ store: new GatedStore(store, gate) as never, namespace, ...json, throwOnErrors: true }),
+      commitKv: new Keyv({ store, namespace, ...json, throwOnErrors: true }),
+      outside: (fn) => gate.outside(fn),
+      query: outside,
       checkpoint,
-      async transaction(fn) {
-        await store.query('BEGIN IMMEDIATE');
-        try {
-          const result = await fn();
-          await store.query('COMMIT');
-          return result;
-        } catch (error) {
-          await store.query('ROLLBACK').catch(() => {});
-          throw error;
-        }
-      },
+      transaction: (fn) =>
+        gate.exclusive(async () => {
+          await retryBusy(() => store.query('BEGIN IMMEDIATE'));
+          try {
+            const result = await fn();
+            await store.query('COMMIT');
+            return result;
+          } catch (error) {
+            await store.query('ROLLBACK').catch(() => {});
+            throw error;
+          }
+        }),
+      writeBatch: (writes) => writeRows(store, namespace, writes, json.serialize),
       claims: {
         async claimOnce(key, owner) {
           // Inserted, or already ours (the no-op update then returns the row): one atomic statement.
-          const rows = (await store.query(
+          const rows = (await outside(
             'INSERT INTO claims(key, owner) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET owner = owner WHERE claims.owner = excluded.owner RETURNING key',
             claimKey(key),
             owner,
@@ -418,10 +438,10 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
           return rows.length === 1;
         },
         async release(key, owner) {
-          await store.query('DELETE FROM claims WHERE key = ? AND owner = ?', claimKey(key), owner);
+          await outside('DELETE FROM claims WHERE key = ? AND owner = ?', claimKey(key), owner);
         },
       },
-      disconnect: () => kv.disconnect(),
+      disconnect: () => gate.outside(() => store.disconnect()),
     };
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,47 +9,11 @@ import { createBox } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, MONDAY_10AM, PHONE } from '../helpers.js';
 import { REDIS, suiteNeeding } from '../support/requires.js';
+import { assignsEachCompartmentOnce } from './fleet-race.js';
 import { startRedis } from './redis-server.js';
 
-// Two processes serving one box over one shared store (e.g. an active and a standby panel PC):
-// their registries are separate, so only the store's atomic claims keep them from assigning one
-// compartment twice. Shown on SQLite (one file, two connections) and on a real redis-server.
-
-async function twoBoxes(storage: string) {
-  const clock = new SimulatedClock(MONDAY_10AM);
-  // Separate namespaces for their state, one claim scope: they serve the same compartments.
-  const config = { storage, compartments: demoCompartments(4), lockPulseMs: 0, name: 'Holthausen', claimNamespace: 'holthausen' };
-  const a = await createBox({ ...config, storageNamespace: 'panel-a' }, { clock });
-  const b = await createBox({ ...config, storageNamespace: 'panel-b' }, { clock });
-  return { a, b };
-}
-
-async function assignsEachCompartmentOnce(storage: string) {
-  const { a, b } = await twoBoxes(storage);
-  for (const [box, ref] of [
-    [a, 'V-A-1'],
-    [b, 'V-B-1'],
-    [a, 'V-A-2'],
-    [b, 'V-B-2'],
-  ] as const) {
-    await box.registerPickup({ reference: ref, documentKind: 'ID_CARD', phone: PHONE, birthDate: BIRTH });
-  }
-  // Both load at the same time: four loads race for four compartments.
-  const loads = await Promise.allSettled([a.loadPickup('V-A-1', 'anna'), b.loadPickup('V-B-1', 'ben'), a.loadPickup('V-A-2', 'anna'), b.loadPickup('V-B-2', 'ben')]);
-  const won = loads.flatMap((l) => (l.status === 'fulfilled' ? [l.value.compartmentId] : []));
-  assert.is(won.length, 4);
-  assert.is(new Set(won).size, 4, `no compartment twice: ${won.join(', ')}`);
-  // A fifth pickup finds no compartment, in either process.
-  await b.registerPickup({ reference: 'V-B-3', documentKind: 'ID_CARD', phone: PHONE, birthDate: BIRTH });
-  try {
-    await b.loadPickup('V-B-3', 'ben');
-    assert.unreachable('a fifth compartment was assigned');
-  } catch (error) {
-    assert.is((error as { code: string }).code, 'NO_FITTING_COMPARTMENT');
-  }
-  await a.close();
-  await b.close();
-}
+// Two processes serving one box over one shared store never assign one compartment twice
+// (fleet-race.ts). Shown on SQLite (one file, two connections) and on a real redis-server.
 
 const onSqlite = suite('fleet on SQLite');
 const onRedis = suiteNeeding('fleet on Redis', [REDIS]);
@@ -57,6 +22,23 @@ onSqlite('on one SQLite file, two processes never assign the same compartment', 
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-fleet-'));
   await assignsEachCompartmentOnce(`sqlite://${join(dir, 'box.sqlite')}`);
   rmSync(dir, { recursive: true, force: true });
+});
+
+onSqlite('two connections waiting for each other never take every pool thread (one libuv thread)', () => {
+  // node-sqlite3 runs statements on libuv's pool; SQLite's busy handler sleeps on that thread. With
+  // a long busy timeout the waiting connection took the pool and the lock holder could not COMMIT.
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-fleet-'));
+  try {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fleet-race.ts'), `sqlite://${join(dir, 'box.sqlite')}`], {
+      env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.is(run.status, 0, run.stderr);
+    assert.match(run.stdout, 'race held');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 onRedis('on one Redis server, two processes never assign the same compartment', async () => {

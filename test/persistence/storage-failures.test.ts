@@ -5,9 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openPersistence, storageError } from '../../src/persistence/keyv-persistence.js';
 import { createServer } from '../../src/server/index.js';
-import { verifyChain } from '../../scripts/verify-audit.js';
 import { authenticate, answerBirthDate, lastPin, readyPickup, register, testBox, type TestBox } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
+import { assertKeptAfterRestart } from './after-restart.js';
 
 /**
  * Storage failures are loud and lose nothing acknowledged: a database that cannot grow (SQLite's
@@ -75,12 +75,7 @@ test('a full disk fails commits with STORAGE_UNAVAILABLE, refuses new work, and 
   await t.box.close();
 
   // A restart finds every acknowledged pickup and an intact audit chain.
-  const again = await sqliteBox(dir);
-  assert.equal(again.box.pickups().map((p) => p.reference).sort(), [...acknowledged].sort(), 'after a restart: exactly what was acknowledged');
-  const p = again.box.persistence;
-  const verdict = await verifyChain((keys) => p.kv.getMany(keys), await p.auditHead());
-  assert.ok(verdict.ok, `audit chain intact: ${JSON.stringify(verdict)}`);
-  await again.box.close();
+  await assertKeptAfterRestart(() => sqliteBox(dir), acknowledged);
   rmSync(dir, { recursive: true, force: true });
 });
 

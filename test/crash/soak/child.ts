@@ -18,6 +18,7 @@ import { resolveConfig } from '../../../src/config.js';
 import { openPersistence } from '../../../src/persistence/keyv-persistence.js';
 import type { Pickup } from '../../../actors/registry.js';
 import type { RegistryCtx } from '../../../actors/registry.js';
+import type { GatedStore } from '../../../src/persistence/sqlite-connection.js';
 import { clearFaults } from './staff.js';
 import { apply, Ledger, loadWorld, phoneOf, seeded, SOAK_BIRTH, SOAK_DAY_MS, SOAK_KIOSKS, soakConfig, type KillKind, type LedgerBody } from './world.js';
 
@@ -46,7 +47,7 @@ record({ k: 'start' });
 const storage = `sqlite://${join(dir, 'box.sqlite')}`;
 const persistence = await openPersistence(storage);
 // The kill points inside storage: every SQL statement of the adapter goes through its `query`.
-const store = (persistence.kv as unknown as { store: { query: (sql: string, ...args: unknown[]) => Promise<unknown> } }).store;
+const store = (persistence.kv.store as GatedStore).connection as unknown as { query: (sql: string, ...args: unknown[]) => Promise<unknown> };
 const query = store.query.bind(store);
 store.query = async (sql: string, ...args: unknown[]) => {
   if (at('statement', ++seen.statement)) die();
