@@ -2,6 +2,7 @@ import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { z } from 'zod';
 import { toErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
+import { deleteRow, setRow } from './runtime/table.js';
 import { ALARMS, REGISTRY, clear, errorCode, pinQueuedSchema, raise } from './messages.js';
 import type { SmsGateway } from '../drivers/ports.js';
 
@@ -26,10 +27,14 @@ export interface OutboxCtx {
   delivered: Record<string, number>;
   sentCount: number;
   failedCount: number;
+  /** when ids past DELIVERED_KEPT_MS were last dropped from `delivered` (absent: never) */
+  prunedAt?: number;
 }
 
 /** How long a delivered id is remembered against a repeat (longer than any pickup window). */
 export const DELIVERED_KEPT_MS = 60 * 24 * 60 * 60 * 1000;
+/** Ids older than that are dropped in one pass at most this often, not on every message. */
+const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000;
 
 /** Everything the SMS outbox takes, as a runtime schema. */
 export const OutboxMessage = z.discriminatedUnion('type', [
@@ -67,18 +72,21 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
         // Confirmed only after this commit: the sender knows the message cannot be lost any more.
         if (e.ack) enq.emit.send(e.ack);
         // Idempotent: an id is queued once, and not again after it was delivered.
-        if (ctx.pending[e.id] || ctx.delivered?.[e.id] !== undefined) return;
+        const deliveredAt = ctx.delivered?.[e.id];
+        if (ctx.pending[e.id] || (deliveredAt !== undefined && e.now - deliveredAt < DELIVERED_KEPT_MS)) return;
         enq.emit.io({ op: { kind: 'send', id: e.id, to: e.to, text: e.text } });
-        return { ...ctx, pending: { ...ctx.pending, [e.id]: { id: e.id, to: e.to, text: e.text, attempts: 1, nextAt: e.now, failed: false } } };
+        // One row added (table.ts): the cost of a message does not grow with what the outbox holds.
+        return { ...ctx, pending: setRow(ctx.pending, e.id, { id: e.id, to: e.to, text: e.text, attempts: 1, nextAt: e.now, failed: false }) };
       },
       'sms.sent': (ctx, e, enq) => {
         if (!ctx.pending[e.id]) return;
-        const { [e.id]: _gone, ...rest } = ctx.pending;
         if (ctx.pending[e.id]!.failed) enq.emit.send({ to: ALARMS, message: clear(`sms:${e.id}`) });
         enq.emit.publish({ event: { type: 'sms.sent', id: e.id } });
-        const delivered: Record<string, number> = { [e.id]: e.now };
-        for (const [id, at] of Object.entries(ctx.delivered ?? {})) if (e.now - at < DELIVERED_KEPT_MS) delivered[id] = at;
-        return { ...ctx, pending: rest, delivered, sentCount: ctx.sentCount + 1 };
+        let delivered = setRow(ctx.delivered, e.id, e.now);
+        // Ids past their time leave in one pass a day, so a message pays for its own row only.
+        const prune = ctx.prunedAt === undefined || e.now - ctx.prunedAt >= PRUNE_EVERY_MS;
+        if (prune) for (const [id, at] of Object.entries(delivered)) if (e.now - at >= DELIVERED_KEPT_MS) delivered = deleteRow(delivered, id);
+        return { ...ctx, pending: deleteRow(ctx.pending, e.id), delivered, sentCount: ctx.sentCount + 1, ...(prune ? { prunedAt: e.now } : {}) };
       },
       'sms.failed': (ctx, e, enq) => {
         const entry = ctx.pending[e.id];
@@ -90,13 +98,13 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
         }
         // Keep retrying (slowly) after the alarm: a PIN that never arrives is worse than a late one.
         enq.emit.schedule({ key: `retry:${e.id}`, at: e.now + delay, message: { type: 'sms.retry', id: e.id } });
-        return { ...ctx, failedCount: ctx.failedCount + (giveUp ? 1 : 0), pending: { ...ctx.pending, [e.id]: { ...entry, nextAt: e.now + delay, failed: entry.failed || giveUp } } };
+        return { ...ctx, failedCount: ctx.failedCount + (giveUp ? 1 : 0), pending: setRow(ctx.pending, e.id, { ...entry, nextAt: e.now + delay, failed: entry.failed || giveUp }) };
       },
       'sms.retry': (ctx, e, enq) => {
         const entry = ctx.pending[e.id];
         if (!entry) return;
         enq.emit.io({ op: { kind: 'send', id: entry.id, to: entry.to, text: entry.text } });
-        return { ...ctx, pending: { ...ctx.pending, [e.id]: { ...entry, attempts: entry.attempts + 1 } } };
+        return { ...ctx, pending: setRow(ctx.pending, e.id, { ...entry, attempts: entry.attempts + 1 }) };
       },
       // After a restart every pending message without a scheduled retry is sent again; the
       // idempotency key makes a message the gateway already took harmless.

@@ -4,6 +4,7 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
+import { asTable, deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import {
   ALARMS,
   OUTBOX,
@@ -116,9 +117,10 @@ export interface RegistryCtx {
   numberThrottles: Record<string, Throttle>;
   kioskThrottles: Record<string, Throttle>;
   /**
-   * Pickup ids by the keyed hash of their number, while the pickup holds the number: a PIN check
-   * reads the pickups of the number typed, not the whole table. Absent in state saved before the
-   * index existed: checks fall back to a scan until recovery rebuilds it.
+   * Pickup ids by the keyed hash of their number, until the pickup ends: a PIN check reads the
+   * live pickups of the number typed, not the whole table. Absent in state saved before the index
+   * existed: checks fall back to a scan until recovery rebuilds it. (State saved before ended
+   * pickups left it keeps them until their purge; the checks skip them by status.)
    */
   byNumber?: Record<string, string[]>;
 }
@@ -240,17 +242,31 @@ const UNKNOWN_NUMBER_HASH = '0'.repeat(64);
 /** Keyed hashes per PIN attempt at least: more ready pickups on one number than this are rare. */
 const PIN_CHECKS_PER_ATTEMPT = 4;
 
+/** A07 before A10: the order `localeCompare(…, 'en', { numeric: true })` gives, without a collator per call. */
+const byCompartmentId = new Intl.Collator('en', { numeric: true }).compare;
+
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
 
 export interface RegistryInput {
   compartments: Array<{ id: string; size: Size; accessible: boolean }>;
 }
 
-/** Pickup ids by the keyed hash of the number they hold (pickups whose number was deleted are left out). */
+/**
+ * Derived indexes over the pickup table (table.ts): carried along by every change of a row, so a
+ * handler finds the pickups of a session, an operation or a compartment without a scan, and the
+ * index can never disagree with the pickups it is made from. Not persisted: built again from the
+ * pickups on first use after a start.
+ */
+const BY_CLAIM: RowIndex<Pickup> = { name: 'claim', keyOf: (p) => p.claim?.sessionId ?? null };
+const BY_OP: RowIndex<Pickup> = { name: 'op', keyOf: (p) => p.opId };
+/** live pickups by the compartment they name (their document may be in it) */
+const IN_COMPARTMENT: RowIndex<Pickup> = { name: 'compartment', keyOf: (p) => (p.compartmentId && p.endedAt === null ? p.compartmentId : null) };
+
+/** Ids of the live pickups by the keyed hash of their number (ended pickups are left out). */
 function buildNumberIndex(pickups: Record<string, Pickup>, crypto: RegistryCrypto): Record<string, string[]> {
   const index: Record<string, string[]> = {};
-  for (const p of Object.values(pickups)) if (p.phone) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
-  return index;
+  for (const p of Object.values(pickups)) if (p.phone && p.endedAt === null) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
+  return asTable(index);
 }
 
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
@@ -271,7 +287,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.send({ to: sessionAddress(sessionId), message });
   const publish = (enq: Enq, p: Pickup, change: string) =>
     enq.emit.publish({ event: { type: 'pickup.changed', change, reference: p.reference, status: p.status, compartmentId: p.compartmentId } });
-  const put = (ctx: RegistryCtx, p: Pickup, now: number): RegistryCtx => ({ ...ctx, pickups: { ...ctx.pickups, [p.id]: { ...p, updatedAt: now } } });
+  // One row changes; the rest of the table is shared with the committed version (table.ts).
+  const put = (ctx: RegistryCtx, p: Pickup, now: number): RegistryCtx => ({ ...ctx, pickups: setRow(ctx.pickups, p.id, { ...p, updatedAt: now }) });
   const byRef = (ctx: RegistryCtx, reference: string) => {
     const id = ctx.byReference[reference.trim()];
     return id ? ctx.pickups[id] : undefined;
@@ -334,7 +351,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const n = bump(ctx.numberThrottles[numberKey], now);
     const k = bump(ctx.kioskThrottles[kioskId], now);
     return {
-      ctx: { ...next, numberThrottles: { ...next.numberThrottles, [numberKey]: n }, kioskThrottles: { ...next.kioskThrottles, [kioskId]: k } },
+      ctx: { ...next, numberThrottles: setRow(next.numberThrottles, numberKey, n), kioskThrottles: setRow(next.kioskThrottles, kioskId, k) },
       retryAt: Math.max(n.until, k.until) || null,
     };
   };
@@ -342,11 +359,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const indexNumber = (ctx: RegistryCtx, numberKey: string, id: string, add: boolean): Record<string, string[]> | undefined => {
     if (!ctx.byNumber) return undefined;
     const ids = ctx.byNumber[numberKey] ?? [];
+    if (!add && !ids.includes(id)) return ctx.byNumber;
     const next = add ? (ids.includes(id) ? ids : [...ids, id]) : ids.filter((x) => x !== id);
     if (next === ids) return ctx.byNumber;
-    if (next.length > 0) return { ...ctx.byNumber, [numberKey]: next };
-    const { [numberKey]: _gone, ...rest } = ctx.byNumber;
-    return rest;
+    return next.length > 0 ? setRow(ctx.byNumber, numberKey, next) : deleteRow(ctx.byNumber, numberKey);
   };
 
   /**
@@ -361,7 +377,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   };
   /** The pickup the session holds a live claim on. */
   const claimed = (ctx: RegistryCtx, sessionId: string, now: number) =>
-    Object.values(ctx.pickups).find((p) => p.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY');
+    rowsWhere(ctx.pickups, BY_CLAIM, sessionId).find((p) => p.claim!.until > now && p.status === 'READY');
 
   const endPickup = (ctx: RegistryCtx, p: Pickup, status: PickupStatus, now: number, enq: Enq): RegistryCtx => {
     const purgeAt = now + policy.purgeAfterMs;
@@ -370,7 +386,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
     const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, pinHash: null, endedAt: now, purgeAt };
     publish(enq, ended, status.toLowerCase());
-    return put(ctx, ended, now);
+    // An ended pickup leaves the number's index: a number's entry stays as small as its live pickups.
+    const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
+    return { ...put(ctx, ended, now), ...(byNumber ? { byNumber } : {}) };
   };
 
   /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */
@@ -454,16 +472,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const fittingCompartments = (ctx: RegistryCtx, p: Pickup): string[] => {
     const need = p.documents <= 1 ? 0 : p.documents <= 3 ? 1 : 2;
     // A compartment a live pickup still names may hold its document: never given to another.
-    const named = new Set(Object.values(ctx.pickups).flatMap((x) => (x.compartmentId && x.endedAt === null ? [x.compartmentId] : [])));
+    const named = (id: string) => rowsWhere(ctx.pickups, IN_COMPARTMENT, id).length > 0;
     const candidates = Object.entries(ctx.compartments)
-      .filter(([id, c]) => c.available && c.pickupId === null && !named.has(id) && SIZES.indexOf(c.size) >= need)
+      .filter(([id, c]) => c.available && c.pickupId === null && SIZES.indexOf(c.size) >= need && !named(id))
       .filter(([, c]) => !p.accessible || c.accessible)
       .sort(([ia, a], [ib, b]) => {
         // Smallest fitting size first; keep accessible compartments for those who need them.
         const bySize = SIZES.indexOf(a.size) - SIZES.indexOf(b.size);
         if (bySize) return bySize;
         if (!p.accessible && a.accessible !== b.accessible) return a.accessible ? 1 : -1;
-        return ia.localeCompare(ib, 'en', { numeric: true });
+        return byCompartmentId(ia, ib);
       });
     return candidates.map(([id]) => id);
   };
@@ -542,7 +560,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         publish(enq, p, 'registered');
         reply(enq, e, { id, reference: p.reference, status: p.status });
         const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), id, true) : ctx.byNumber;
-        return { ...put(ctx, p, e.now), seq: ctx.seq + 1, byReference: { ...ctx.byReference, [p.reference]: id }, ...(byNumber ? { byNumber } : {}) };
+        return { ...put(ctx, p, e.now), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id), ...(byNumber ? { byNumber } : {}) };
       },
 
       'pickup.cancel': (ctx, e, enq) => {
@@ -659,8 +677,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const budget = policy.pinResendsPerDay ?? 2;
         let next: RegistryCtx = {
           ...ctx,
-          numberThrottles: { ...ctx.numberThrottles, [numberKey]: bump(ctx.numberThrottles[numberKey], e.now) },
-          kioskThrottles: { ...ctx.kioskThrottles, [e.kioskId]: bump(ctx.kioskThrottles[e.kioskId], e.now) },
+          numberThrottles: setRow(ctx.numberThrottles, numberKey, bump(ctx.numberThrottles[numberKey], e.now)),
+          kioskThrottles: setRow(ctx.kioskThrottles, e.kioskId, bump(ctx.kioskThrottles[e.kioskId], e.now)),
         };
         for (const p of ofNumber(ctx, numberKey, e.phone)) {
           // A pickup mid-collection at another panel keeps its PIN: that session is past it.
@@ -721,7 +739,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
-          const { [numberKey]: _n, ...numberThrottles } = ctx.numberThrottles;
+          const numberThrottles = deleteRow(ctx.numberThrottles, numberKey);
           toSession(enq, e.sessionId, {
             type: 'auth.pinAccepted',
             documentKind: match.documentKind,
@@ -753,8 +771,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: match.reference } });
           enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: match.reference } });
           enq.emit.send(answer(e, { opened: true }));
-          const { [numberKey]: _n, ...numberThrottles } = ctx.numberThrottles;
-          return { ...ctx, numberThrottles };
+          return { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) };
         }
         const failed = pinFailed(ctx, candidates, numberKey, e.kioskId, e.now, enq, { door: true });
         enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: failed.retryAt }));
@@ -824,7 +841,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       'session.ended': (ctx, e) => {
-        const held = Object.values(ctx.pickups).filter((p) => p.claim?.sessionId === e.sessionId && p.status === 'READY');
+        const held = rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId).filter((p) => p.status === 'READY');
         let next = ctx;
         for (const p of held) next = put(next, { ...p, claim: null }, e.now);
         return held.length ? next : undefined;
@@ -865,7 +882,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (e.purpose === 'service') return;
         // Collected or retrieved: the compartment is free again, unless a live pickup still names it
         // (its opening was never seen): then it may hold a document, and staff must look.
-        const holder = Object.values(ctx.pickups).find((x) => x.compartmentId === e.compartmentId && x.endedAt === null);
+        const holder = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
         if (holder) {
           enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, `Compartment ${e.compartmentId} closed after an opening, but pickup ${holder.reference} is still recorded in it: check the compartment, then retrieve or cancel the pickup`) });
           enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { pickup: holder.reference, op: e.opId } } });
@@ -884,7 +901,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       'compartment.unlockFailed': (ctx, e, enq) => {
-        const p = Object.values(ctx.pickups).find((x) => x.opId === e.opId);
+        const p = rowsWhere(ctx.pickups, BY_OP, e.opId)[0];
         if (!p) return;
         if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
@@ -939,8 +956,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.archived': (ctx, e) => {
         if (!ctx.pickups[e.pickupId]) return;
         // The reference stays in byReference (pointing at nothing live) so it cannot be registered twice.
-        const { [e.pickupId]: _gone, ...pickups } = ctx.pickups;
-        return { ...ctx, pickups };
+        return { ...ctx, pickups: deleteRow(ctx.pickups, e.pickupId) };
       },
 
       // After a process restart, once every message committed before the stop has been handled
@@ -950,6 +966,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       recovered: (ctx, e, enq) => {
         // State saved before the number index existed: build it once, here.
         let next = ctx.byNumber ? ctx : { ...ctx, byNumber: buildNumberIndex(ctx.pickups, crypto) };
+        // The derived indexes are built now, at the start, not at the first citizen's request.
+        for (const index of [BY_CLAIM, BY_OP, IN_COMPARTMENT]) rowsWhere(ctx.pickups, index, '');
         // Claims given back after the last commit of their slot, but perhaps not in the store: again.
         for (const [id, c] of Object.entries(ctx.compartments)) {
           if (c.pickupId === null && c.claimedBy) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: c.claimedBy } });
@@ -1002,7 +1020,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.report': (ctx, e, enq) => {
         const slotNow = ctx.compartments[e.compartmentId];
         if (!slotNow) return;
-        const named = Object.values(ctx.pickups).find((x) => x.compartmentId === e.compartmentId && x.endedAt === null);
+        const named = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
         const loading = named?.status === 'LOADING';
         const mismatch = e.pickupId !== null ? named?.id !== e.pickupId && !(slotNow.pickupId === e.pickupId) : named !== undefined && !loading && named.status !== 'RELEASING';
         if (!mismatch) return;

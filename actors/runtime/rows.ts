@@ -1,8 +1,12 @@
+import { asTable, diffTables, eachRow, isTable } from './table.js';
+
 /**
  * Large actor contexts (the registry holds every pickup) are persisted row by row: each `table`
  * (a top-level key of the context holding a Record) is stored as one entry per row, and a commit
  * writes only the rows whose object changed. Handlers update immutably, so "changed" is a
- * reference comparison and costs nothing to find.
+ * reference comparison. A table kept as a persistent map (table.ts: `setRow`/`deleteRow`) is
+ * compared along the paths the two versions do not share — O(changed rows) however large it
+ * is; a plain Record is compared row by row (O(rows)), which small tables can afford.
  */
 
 export interface RowChange {
@@ -24,6 +28,11 @@ export function splitRows(ctx: unknown, tables: readonly string[], previous?: un
     const before = previous === undefined ? undefined : (((previous as Ctx)[table] ?? {}) as Table);
     delete head[table];
     if (before === now) continue;
+    if (isTable(now)) {
+      if (before === undefined) eachRow(now, (id, value) => changes.push({ table, id, value }));
+      else diffTables(before, now, (id, value) => changes.push({ table, id, value }));
+      continue;
+    }
     // for…in rather than Object.entries: no [id, value] pair allocated per row of a large table.
     for (const id in now) {
       const value = now[id];
@@ -34,9 +43,13 @@ export function splitRows(ctx: unknown, tables: readonly string[], previous?: un
   return { head, changes };
 }
 
-/** The context again, from its head and the rows of each table. */
+/**
+ * The context again, from its head and the rows of each table. The tables come back as
+ * persistent maps (built in one pass as the store is loaded), so the first message after a start
+ * pays for its own rows only, not for turning a large Record into a table.
+ */
 export function joinRows(head: unknown, tables: readonly string[], rows: Record<string, Table>): Ctx {
   const ctx: Ctx = { ...(head as Ctx) };
-  for (const table of tables) ctx[table] = rows[table] ?? {};
+  for (const table of tables) ctx[table] = asTable(rows[table] ?? {});
   return ctx;
 }
