@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv from 'keyv';
@@ -74,6 +74,8 @@ export interface PersistenceOptions {
    * Default: the commit carries a `pickup.personalDataDeleted` audit record.
    */
   erases?: (batch: CommitBatch) => boolean;
+  /** Redis: how long a command may take before it fails (default 5 s; tests shorten it) */
+  redisCommandTimeoutMs?: number;
 }
 
 const erasesPersonalData = (batch: CommitBatch): boolean => batch.audit?.some((a) => a.action === 'pickup.personalDataDeleted') ?? false;
@@ -446,15 +448,24 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const { default: KeyvRedis } = await import('@keyv/redis');
-    const { createClient } = await import('@redis/client');
+    const { createClient, ClientClosedError, ClientOfflineError, ErrorReply } = await import('@redis/client');
+    /** Redis answered, or the transaction never left the box: either way its outcome is known. */
+    const outcomeKnown = (error: unknown) =>
+      error instanceof ClientOfflineError || error instanceof ClientClosedError || error instanceof ErrorReply || (error as { code?: unknown }).code === 'ECONNREFUSED';
     // Fail fast while Redis is away instead of hanging: no offline queue (a command while
     // disconnected is refused at once), a timeout on every command, and reconnecting in the
     // background so the box's storage probe finds Redis again when it returns.
+    const timeoutMs = options.redisCommandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
     const client = createClient({
       url,
       disableOfflineQueue: true,
-      commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
-      socket: { connectTimeout: REDIS_COMMAND_TIMEOUT_MS, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) },
+      // node-redis' own command timeout only covers a command not yet written; an answer that
+      // never comes (a frozen server, a link that drops packets) is caught by the socket's idle
+      // timeout instead, which fails every waiting command. A ping every half of it keeps a quiet
+      // healthy connection from timing out (the next ping leaves only after the previous answer).
+      commandOptions: { timeout: timeoutMs },
+      pingInterval: Math.max(50, Math.floor(timeoutMs / 2)),
+      socket: { connectTimeout: timeoutMs, socketTimeout: timeoutMs, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) },
     });
     let lastError = '';
     client.on('error', (error: Error) => {
@@ -466,7 +477,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       lastError = '';
     });
     try {
-      await connectWithin(client, REDIS_COMMAND_TIMEOUT_MS);
+      await connectWithin(client, timeoutMs);
     } catch (error) {
       await client.destroy();
       throw Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
@@ -478,7 +489,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       await client.destroy();
       throw error;
     }
-    const store = new KeyvRedis(client as never, { namespace, throwOnErrors: true, connectionTimeout: REDIS_COMMAND_TIMEOUT_MS });
+    const store = new KeyvRedis(client as never, { namespace, throwOnErrors: true, connectionTimeout: timeoutMs });
     store.on('error', () => {}); // the client's own listener above reports it
     const kv = new Keyv({ store, namespace, useKeyPrefix: false, ...json, throwOnErrors: true });
     // After a commit that erased personal data the append-only file still logs the erased values
@@ -499,6 +510,39 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       }
       return { busy: false };
     };
+    // The outcome of a commit whose EXEC got no answer.
+    const writer = randomBytes(6).toString('hex');
+    const marker = `${namespace}::commit:last`;
+    let commits = 0;
+    /** a commit whose outcome could not be learnt: the next commit finds it out first */
+    let uncertain: string | null = null;
+    let diverged = false;
+    /** true: stored; false: not stored; undefined: Redis did not answer within the command timeout */
+    const markerIs = async (id: string): Promise<boolean | undefined> => {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        try {
+          // On one connection replies come in order: this one follows the lost EXEC's, if Redis got it.
+          return (await client.get(marker)) === id;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(200, timeoutMs / 4)));
+        }
+      }
+      return undefined;
+    };
+    const settleUncertain = async () => {
+      if (uncertain === null) return;
+      if ((await client.get(marker)) !== uncertain) {
+        uncertain = null; // it was not stored: the box's state is the store's
+        return;
+      }
+      // It was stored after the box had rolled its actors back and refused the request: the store is
+      // ahead of the running box. Only a restart (which reloads from the store) joins them again.
+      const text = 'a commit Redis did not answer turned out stored after the box had given it up: restart the box so that it reloads its state from Redis';
+      if (!diverged) options.log?.('error', text);
+      diverged = true;
+      throw Object.assign(new Error(text), { code: 'STORAGE_UNAVAILABLE' });
+    };
     // A process stopped between an erasure and its rewrite (or before a rewrite due a second later) left the values in the AOF: rewrite now.
     if (appendonly === 'yes') await rewriteAof().catch((e: Error) => options.log?.('warn', 'AOF rewrite at start failed', { reason: e.message }));
     return {
@@ -508,14 +552,33 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       // keyv writes key by key; a commit goes to Redis as one MULTI/EXEC instead, stored exactly as
       // keyv stores a value (`{"value":…}` under `<namespace>::<key>`), so keyv reads it back. All
       // of a commit or none of it, also for the append-only file.
+      //
+      // Each commit also sets a marker with its own id. When EXEC fails without an answer (a
+      // timeout, the connection dropped after sending), Redis may have run it: the marker says
+      // whether it did, once Redis answers again, and a stored commit counts as committed.
       async writeBatch(writes) {
+        await settleUncertain();
+        const id = `${writer}:${++commits}`;
         const multi = client.multi();
         for (const [key, value] of writes) {
           const stored = `${namespace}::${key}`;
           if (value === undefined) multi.unlink(stored);
           else multi.set(stored, json.serialize({ value }));
         }
-        await multi.exec();
+        multi.set(marker, id);
+        try {
+          // node-redis applies no command timeout to a transaction: a silent Redis would hang the commit.
+          await within(multi.exec(), timeoutMs, 'Redis did not answer the commit');
+        } catch (error) {
+          if (outcomeKnown(error)) throw error;
+          const stored = await markerIs(id);
+          if (stored === true) {
+            options.log?.('warn', 'a commit got no answer from Redis but is stored: it counts as committed', { reason: (error as Error).message });
+            return;
+          }
+          if (stored === undefined) uncertain = id;
+          throw error;
+        }
       },
       claims: {
         async claimOnce(key, owner) {
@@ -546,13 +609,18 @@ interface RedisClient {
   configGet(parameter: string): Promise<unknown>;
 }
 
-async function connectWithin(client: RedisClient, ms: number): Promise<void> {
+/** `promise`, or a rejection after `ms` (the promise itself goes on). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([client.connect(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no connection within ${ms} ms`)), ms)))]);
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)))]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function connectWithin(client: RedisClient, ms: number): Promise<void> {
+  await within(client.connect(), ms, 'no connection');
 }
 
 /** The URL without its password, for messages and logs. */

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 /** A real redis-server on 127.0.0.1, on a free port, in a temporary directory; stopped by `stop()`. */
 export interface RedisServer {
   url: string;
+  /** Freezes the server (SIGSTOP): connections stay open, commands wait unanswered in the socket. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT): it then runs what was sent meanwhile. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -53,7 +57,10 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
   const child = await launchRedis(port, dir, options);
   return {
     url: `redis://127.0.0.1:${port}`,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
+      child.kill('SIGCONT');
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;

@@ -148,6 +148,121 @@ test('a commit reaches Redis as one MULTI/EXEC: all of its keys or none', async 
   }
 });
 
+const actor = (address: string, n: number) => ({ address, record: { kind: 'k', ctx: { n }, timers: [], status: 'active' as const } });
+
+test('a frozen Redis (the connection open, no answer) fails reads, claims and commits within the timeout instead of hanging', async () => {
+  const redis = await startRedis();
+  const p = await openPersistence(redis.url, { namespace: 'frozen', redisCommandTimeoutMs: 300 });
+  try {
+    await p.commit({ actors: [actor('a/1', 1)] });
+    redis.pause();
+    const started = performance.now();
+    const outcomes = await Promise.allSettled([p.kv.get('anything'), p.claimOnce('compartment:A01', 'load-1'), p.commit({ actors: [actor('a/1', 2)] })]);
+    const ms = performance.now() - started;
+    assert.equal(
+      outcomes.map((o) => o.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    assert.is((outcomes[1] as PromiseRejectedResult).reason.code, 'STORAGE_UNAVAILABLE');
+    assert.is((outcomes[2] as PromiseRejectedResult).reason.code, 'STORAGE_UNAVAILABLE');
+    assert.ok(ms < 3_000, `answered in ${Math.round(ms)} ms`);
+  } finally {
+    redis.resume();
+    await p.close().catch(() => {});
+    await redis.stop();
+  }
+});
+
+test('a commit whose EXEC gets no answer in time but is stored counts as committed', async () => {
+  const redis = await startRedis();
+  const logs: string[] = [];
+  const p = await openPersistence(redis.url, { namespace: 'lost', redisCommandTimeoutMs: 300, log: (_level, msg) => logs.push(msg) });
+  try {
+    await p.commit({ actors: [actor('a/1', 1)] });
+    // Redis freezes with the transaction in its socket: EXEC times out, then Redis runs it.
+    redis.pause();
+    const committing = p.commit({ actors: [actor('a/1', 2)] });
+    await sleep(400);
+    redis.resume();
+    await committing;
+    assert.ok(logs.some((l) => /no answer from Redis but is stored/.test(l)), 'the log says so');
+    assert.equal((await p.loadActors()).get('a/1')!.ctx, { n: 2 });
+    await p.commit({ actors: [actor('a/1', 3)] });
+    assert.equal((await p.loadActors()).get('a/1')!.ctx, { n: 3 }, 'and the next commit goes on from it');
+  } finally {
+    await p.close();
+    await redis.stop();
+  }
+});
+
+test('a commit given up while Redis was silent, then stored after all, stops the box from going on with a state behind the store', async () => {
+  const redis = await startRedis();
+  const logs: string[] = [];
+  const p = await openPersistence(redis.url, { namespace: 'late', redisCommandTimeoutMs: 200, log: (_level, msg) => logs.push(msg) });
+  try {
+    await p.commit({ actors: [actor('a/1', 1)] });
+    redis.pause();
+    const code = await p.commit({ actors: [actor('a/1', 2)] }).then(
+      () => 'committed',
+      (error: { code?: string }) => error.code,
+    );
+    assert.is(code, 'STORAGE_UNAVAILABLE', 'no answer within the time: the commit fails (the box rolls its actors back)');
+    redis.resume(); // … and Redis runs the transaction it had received
+    await sleep(100);
+    const next = await p.commit({ actors: [actor('a/1', 5)] }).then(
+      () => null,
+      (error: Error & { code?: string }) => error,
+    );
+    assert.is(next?.code, 'STORAGE_UNAVAILABLE');
+    assert.match(next!.message, /restart the box/);
+    assert.ok(logs.some((l) => /turned out stored/.test(l)));
+    // What a restart finds: the commit the box had given up.
+    const again = await openPersistence(redis.url, { namespace: 'late' });
+    assert.equal((await again.loadActors()).get('a/1')!.ctx, { n: 2 });
+    await again.close();
+  } finally {
+    await p.close();
+    await redis.stop();
+  }
+});
+
+test('a commit Redis never ran (it died with the transaction unread) is found not stored: the box goes on once Redis is back', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-redis-'));
+  let server: ChildProcess = await launchRedis(port, dir);
+  const p = await openPersistence(`redis://127.0.0.1:${port}`, { namespace: 'never', redisCommandTimeoutMs: 200 });
+  try {
+    await p.commit({ actors: [actor('a/1', 1)] });
+    server.kill('SIGSTOP');
+    const failed = await p.commit({ actors: [actor('a/1', 2)] }).then(
+      () => null,
+      (error: { code?: string }) => error.code,
+    );
+    assert.is(failed, 'STORAGE_UNAVAILABLE');
+    // Killed frozen: the transaction in its socket is never run. Restarted on its append-only file.
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+    server = await launchRedis(port, dir);
+    let committed = false;
+    for (let i = 0; i < 50 && !committed; i++) {
+      committed = await p.commit({ actors: [actor('a/1', 3)] }).then(
+        () => true,
+        () => false,
+      );
+      if (!committed) await sleep(100);
+    }
+    assert.ok(committed, 'the commit after the outage goes through: the lost one was found not stored');
+    assert.equal((await p.loadActors()).get('a/1')!.ctx, { n: 3 });
+  } finally {
+    await p.close().catch(() => {});
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('two boxes with the same name on one Redis (own namespaces) do not block each other: both get compartment A01', async () => {
   const redis = await startRedis();
   try {
