@@ -38,6 +38,17 @@ export interface Persistence extends ActorPersistence, Claims {
 
 const GENESIS = '0'.repeat(64);
 
+/** Lists a table's row ids are kept in (see `rowIds` in openPersistence). */
+const ROW_BUCKETS = 256;
+const naturalOrder = new Intl.Collator('en', { numeric: true });
+const rowsKey = (address: Address, table: string, bucket: number) => `rows:${address}:${table}:#${bucket}`;
+/** FNV-1a of the id, to one of ROW_BUCKETS lists: stable across processes and versions. */
+function rowBucket(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % ROW_BUCKETS;
+}
+
 /** Hash of an audit record: SHA-256 over the previous hash and the record's canonical JSON. */
 export function auditHash(prevHash: string, entry: AuditRecordInput & { seq: number }): string {
   return createHash('sha256').update(prevHash).update(canonicalJson(entry)).digest('hex');
@@ -91,8 +102,12 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
   let index: Set<Address> | null = null;
-  /** row ids per actor and table, so that only a changed set of ids rewrites its list */
-  const rowIds = new Map<string, Set<string>>();
+  /**
+   * Row ids per actor and table, kept in ROW_BUCKETS lists by a hash of the id, so that adding or
+   * removing a row rewrites one list of about n/256 ids, not one list of every id (which made each
+   * pickup served cost more than the last). Loaded lazily, bucket by bucket.
+   */
+  const rowIds = new Map<string, Array<Set<string> | undefined>>();
   let auditState: { seq: number; hash: string } | null = null;
   /** ids of committed messages not yet handled by their receiver, in the order they were sent */
   let messageIds: string[] | null = null;
@@ -148,14 +163,40 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     if (!messageIds) messageIds = (await kv.get<string[]>('messages:index')) ?? [];
     return messageIds;
   };
-  const idsOf = async (address: Address, table: string): Promise<Set<string>> => {
-    const key = `rows:${address}:${table}`;
-    let ids = rowIds.get(key);
-    if (!ids) {
-      ids = new Set((await kv.get<string[]>(key)) ?? []);
-      rowIds.set(key, ids);
+  /** Writes staged keys (undefined: delete) inside the open transaction. */
+  const writeOut = async (out: Map<string, unknown>): Promise<void> => {
+    if (writeBatch) return writeBatch(out);
+    for (const [key, value] of out) {
+      if (value === undefined) await kv.delete(key);
+      else await kv.set(key, value);
     }
+  };
+  const bucketsOf = (address: Address, table: string): Array<Set<string> | undefined> => {
+    const key = `${address}\u0000${table}`;
+    let buckets = rowIds.get(key);
+    if (!buckets) rowIds.set(key, (buckets = new Array<Set<string> | undefined>(ROW_BUCKETS)));
+    return buckets;
+  };
+  /** The ids of one bucket of a table. */
+  const bucketIds = async (address: Address, table: string, bucket: number): Promise<Set<string>> => {
+    const buckets = bucketsOf(address, table);
+    let ids = buckets[bucket];
+    if (!ids) buckets[bucket] = ids = new Set((await kv.get<string[]>(rowsKey(address, table, bucket))) ?? []);
     return ids;
+  };
+  /**
+   * Every bucket of a table, read in one go; with `legacy`, a list written before the ids were
+   * bucketed (`rows:<address>:<table>`) is folded in and its key returned for removal.
+   */
+  const allBuckets = async (address: Address, table: string): Promise<{ buckets: Set<string>[]; legacyKey: string | null }> => {
+    const buckets = bucketsOf(address, table);
+    const legacy = `rows:${address}:${table}`;
+    const keys = Array.from({ length: ROW_BUCKETS }, (_, b) => rowsKey(address, table, b));
+    const values = await kv.getMany<string[]>([...keys, legacy]);
+    for (let b = 0; b < ROW_BUCKETS; b++) buckets[b] ??= new Set(values[b] ?? []);
+    const old = values[ROW_BUCKETS];
+    if (old) for (const id of old) buckets[rowBucket(id)]!.add(id);
+    return { buckets: buckets as Set<string>[], legacyKey: old ? legacy : null };
   };
 
   /** The key writes of one actor's commit (undefined value: delete), staged in the caches. */
@@ -170,27 +211,33 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     const { record, rows } = write;
     out.set(`actor:${address}`, record);
     if (rows) {
-      const touched = new Set<string>();
+      /** `table`, bucket → its ids, for every bucket list this commit changes */
+      const touched = new Map<string, { table: string; bucket: number; ids: Set<string> }>();
+      const touch = (table: string, bucket: number, ids: Set<string>) => touched.set(`${table}\u0000${bucket}`, { table, bucket, ids });
       if (rows.full) {
         for (const table of record.tables ?? []) {
-          const ids = await idsOf(address, table);
-          for (const id of ids) out.set(`row:${address}:${table}:${id}`, undefined);
-          ids.clear();
-          touched.add(table);
+          const { buckets, legacyKey } = await allBuckets(address, table);
+          if (legacyKey) out.set(legacyKey, undefined);
+          for (const [bucket, ids] of buckets.entries()) {
+            if (ids.size === 0) continue;
+            for (const id of ids) out.set(`row:${address}:${table}:${id}`, undefined);
+            ids.clear();
+            touch(table, bucket, ids);
+          }
         }
       }
       for (const change of rows.changes) {
-        const ids = await idsOf(address, change.table);
-        const key = `row:${address}:${change.table}:${change.id}`;
-        out.set(key, change.value);
+        const bucket = rowBucket(change.id);
+        const ids = await bucketIds(address, change.table, bucket);
+        out.set(`row:${address}:${change.table}:${change.id}`, change.value);
         if (change.value === undefined) {
-          if (ids.delete(change.id)) touched.add(change.table);
+          if (ids.delete(change.id)) touch(change.table, bucket, ids);
         } else if (!ids.has(change.id)) {
           ids.add(change.id);
-          touched.add(change.table);
+          touch(change.table, bucket, ids);
         }
       }
-      for (const table of touched) out.set(`rows:${address}:${table}`, [...(await idsOf(address, table))]);
+      for (const { table, bucket, ids } of touched.values()) out.set(rowsKey(address, table, bucket), ids.size ? [...ids] : undefined);
     }
     if (!idx.has(address)) {
       idx.add(address);
@@ -227,14 +274,44 @@ export async function openPersistence(url: string, options: PersistenceOptions =
         out.set('messages:index', pending);
       }
       if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
-      if (writeBatch) await writeBatch(out);
-      else {
-        for (const [key, value] of out) {
-          if (value === undefined) await kv.delete(key);
-          else await kv.set(key, value);
-        }
-      }
+      await writeOut(out);
     }, truncateWal && erases(batch) ? truncateWal : undefined);
+
+  /** Every actor with its rows, and the writes that move old row-id lists into buckets. */
+  const loadAll = async (): Promise<{ out: Map<Address, ActorRecord>; migrate: Map<string, unknown> }> => {
+    const idx = await loadIndex();
+    const out = new Map<Address, ActorRecord>();
+    /** row-id lists written before they were bucketed: rewritten as buckets once, below */
+    const migrate = new Map<string, unknown>();
+    const keys = [...idx];
+    const values = keys.length ? await kv.getMany<ActorRecord>(keys.map((a) => `actor:${a}`)) : [];
+    for (const [i, address] of keys.entries()) {
+      const record = values[i];
+      if (!record) continue;
+      if (!record.tables?.length) {
+        out.set(address, record);
+        continue;
+      }
+      const tables: Record<string, Record<string, unknown>> = {};
+      for (const table of record.tables) {
+        const { buckets, legacyKey } = await allBuckets(address, table);
+        if (legacyKey) {
+          migrate.set(legacyKey, undefined);
+          for (const [bucket, ids] of buckets.entries()) if (ids.size) migrate.set(rowsKey(address, table, bucket), [...ids]);
+        }
+        // Buckets hold ids in hash order: rows come back in the ids' natural order (A2 before A10).
+        const ids = buckets.flatMap((b) => [...b]).sort(naturalOrder.compare);
+        const rows = ids.length ? await kv.getMany<unknown>(ids.map((id) => `row:${address}:${table}:${id}`)) : [];
+        tables[table] = Object.fromEntries(ids.flatMap((id, j) => (rows[j] === undefined ? [] : [[id, rows[j]]])));
+      }
+      // Timers kept as rows go back to the record's timer list, not into the context.
+      const { [TIMERS]: timerRows, ...ctxTables } = tables;
+      const ctxTableNames = record.tables.filter((t) => t !== TIMERS);
+      const timers = timerRows ? (Object.values(timerRows) as ActorRecord['timers']) : record.timers;
+      out.set(address, { ...record, timers, tables: ctxTableNames, ctx: joinRows(record.ctx, ctxTableNames, ctxTables) });
+    }
+    return { out, migrate };
+  };
 
   return {
     kv: backend.kv,
@@ -245,32 +322,12 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     deleteActor: (address) => commit({ actors: [{ address, deleted: true }] }),
     appendAudit: (entry) => commit({ audit: [entry] }),
     // Reads wait for an open commit: they never see rows that may yet be rolled back.
-    loadActors: () => outside(async () => {
-      const idx = await loadIndex();
-      const out = new Map<Address, ActorRecord>();
-      const keys = [...idx];
-      const values = keys.length ? await kv.getMany<ActorRecord>(keys.map((a) => `actor:${a}`)) : [];
-      for (const [i, address] of keys.entries()) {
-        const record = values[i];
-        if (!record) continue;
-        if (!record.tables?.length) {
-          out.set(address, record);
-          continue;
-        }
-        const tables: Record<string, Record<string, unknown>> = {};
-        for (const table of record.tables) {
-          const ids = [...(await idsOf(address, table))];
-          const rows = ids.length ? await kv.getMany<unknown>(ids.map((id) => `row:${address}:${table}:${id}`)) : [];
-          tables[table] = Object.fromEntries(ids.flatMap((id, j) => (rows[j] === undefined ? [] : [[id, rows[j]]])));
-        }
-        // Timers kept as rows go back to the record's timer list, not into the context.
-        const { [TIMERS]: timerRows, ...ctxTables } = tables;
-        const ctxTableNames = record.tables.filter((t) => t !== TIMERS);
-        const timers = timerRows ? (Object.values(timerRows) as ActorRecord['timers']) : record.timers;
-        out.set(address, { ...record, timers, tables: ctxTableNames, ctx: joinRows(record.ctx, ctxTableNames, ctxTables) });
-      }
+    loadActors: async () => {
+      const { out, migrate } = await outside(loadAll);
+      // A row-id list from before the buckets: its ids go to their buckets in one transaction.
+      if (migrate.size) await serial(() => writeOut(migrate));
       return out;
-    }),
+    },
     loadMessages: () => outside(async () => {
       const ids = await loadMessageIds();
       if (!ids.length) return [];
