@@ -10,8 +10,17 @@ import { storeDeliveryQueue, WebhookOutbox, type WebhookConfig } from './webhook
 export interface WebhookBoxPort {
   readonly persistence: { readonly kv: Keyv };
   readonly events: { listen(fn: (e: BoxEvent) => void): () => void };
+  pickups(): ReadonlyArray<{ reference: string; status: string; compartmentId: string | null; updatedAt: number }>;
   send(to: string, message: Message, from?: string): void;
 }
+
+interface Seen {
+  /** the latest time among the changes queued */
+  at: number;
+  /** reference → status and time of its last queued change, for the last SEEN_WINDOW_MS */
+  recent: Record<string, { status: string; at: number }>;
+}
+const SEEN_WINDOW_MS = 60_000;
 
 export interface BoxWebhooks {
   readonly outbox: WebhookOutbox;
@@ -43,18 +52,53 @@ export async function startBoxWebhooks(
     clear: async (key) => box.send(ALARMS, clear(key), 'webhooks'),
   });
   let seq = (await kv.get<number>('wh:seq')) ?? 0;
+  /**
+   * The last pickup changes queued, by reference (status and time, the last minute of them): a
+   * change committed while nothing listened (the process killed between a commit and the queueing
+   * of its webhook) is found at the next start by the pickup's own time and status. A minute, as a
+   * pickup's time is its handler's and an event's time that of its effects, a moment later.
+   */
+  let seen = (await kv.get<Seen>('wh:seen')) ?? null;
   let chain: Promise<unknown> = Promise.resolve();
-  const unlisten = box.events.listen((e) => {
+  const remember = (reference: string, status: string, at: number) => {
+    const recent: Seen['recent'] = {};
+    const from = Math.max(at, seen?.at ?? at) - SEEN_WINDOW_MS;
+    for (const [ref, r] of Object.entries(seen?.recent ?? {})) if (r.at >= from) recent[ref] = r;
+    recent[reference] = { status, at };
+    seen = { at: Math.max(at, seen?.at ?? at), recent };
+    return seen;
+  };
+  const queue = (e: BoxEvent) => {
     const mapped = e.type === 'pickup.changed' ? toFleetEvent(e) : null;
     if (!mapped) return;
+    const at = typeof e.at === 'number' ? e.at : Date.now();
     const run = chain.then(async () => {
       seq++;
       await kv.set('wh:seq', seq);
-      const event: FleetEvent = { id: `${options.boxId}:wh:${seq}`, boxId: options.boxId, seq, type: mapped.type, at: typeof e.at === 'number' ? e.at : Date.now(), data: mapped.data };
-      await outbox.enqueue(event);
+      await outbox.enqueue({ id: `${options.boxId}:wh:${seq}`, boxId: options.boxId, seq, type: mapped.type, at, data: mapped.data } satisfies FleetEvent);
+      await kv.set('wh:seen', remember(String(e.reference), String(e.status), at));
     });
     chain = run.catch((error) => log('error', 'webhooks: a pickup event could not be queued', { err: String(error) }));
-  });
+  };
+  if (seen) {
+    // Changes since the last queued ones that no webhook carries: one event each, marked
+    // `recovered` (the pickup's state now; steps in between are not known any more).
+    const since = seen;
+    const missed = box
+      .pickups()
+      .filter((p) => p.updatedAt > since.at - SEEN_WINDOW_MS && since.recent[p.reference]?.status !== p.status)
+      .sort((a, b) => a.updatedAt - b.updatedAt);
+    for (const p of missed) queue({ type: 'pickup.changed', at: p.updatedAt, source: 'registry', change: 'recovered', reference: p.reference, status: p.status, compartmentId: p.compartmentId });
+    if (missed.length) log('warn', `webhooks: ${missed.length} pickup change(s) committed without a queued webhook (the box stopped in between) are sent now as "recovered"`);
+  } else {
+    // The first start with webhooks: they begin now; earlier changes are not replayed.
+    const pickups = box.pickups();
+    const first: Seen = { at: pickups.reduce((max, p) => Math.max(max, p.updatedAt), 0), recent: {} };
+    for (const p of pickups) if (p.updatedAt > first.at - SEEN_WINDOW_MS) first.recent[p.reference] = { status: p.status, at: p.updatedAt };
+    seen = first;
+    chain = kv.set('wh:seen', first).catch((error) => log('error', 'webhooks: could not store where they begin', { err: String(error) }));
+  }
+  const unlisten = box.events.listen(queue);
   let closed = false;
   const running = outbox.run(() => closed);
   return {
