@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import { TIMERS, type ActorPersistence, type ActorWrite, type AuditRecordInput, type CommitBatch } from '../../actors/runtime/supervisor.js';
 import { joinRows } from '../../actors/runtime/rows.js';
-import { ConnectionGate, GatedStore, retryBusy, SQLITE_BUSY_TIMEOUT_MS, writeRows } from './sqlite-connection.js';
+import { ConnectionGate, GatedStore, retryBusy, SQLITE_BUSY_DEADLINE_MS, SQLITE_BUSY_TIMEOUT_MS, writeRows } from './sqlite-connection.js';
 import type { ActorRecord, Address, Envelope } from '../../actors/runtime/types.js';
 
 /** An audit record as stored: sequence number and a hash chained to the previous record. */
@@ -419,7 +419,10 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     const file = url.slice('sqlite://'.length);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const { KeyvSqlite } = await import('@keyv/sqlite');
-    const store = new KeyvSqlite({ uri: url, busyTimeout: SQLITE_BUSY_TIMEOUT_MS });
+    // While it opens, the box runs one statement at a time: SQLite's own busy handler may wait as
+    // long as the retries would (another process recovering or checkpointing the WAL). Once it
+    // serves, the short wait below keeps waiting statements off libuv's pool threads.
+    const store = new KeyvSqlite({ uri: url, busyTimeout: SQLITE_BUSY_DEADLINE_MS });
     const gate = new ConnectionGate();
     /** a statement outside the box's commits: after any open transaction, retried while another process holds the lock */
     const outside = (sql: string, ...params: unknown[]) => gate.outside(() => retryBusy(() => store.query(sql, ...params)));
@@ -430,6 +433,12 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       const rows = (await retryBusy(() => store.query('PRAGMA quick_check'))) as Array<Record<string, string>>;
       verdict = rows.map((r) => Object.values(r)[0]).join('; ');
     } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') {
+        // Locked, unreadable, no room: not damage. The file is kept as it is.
+        await store.disconnect().catch(() => {});
+        throw storageError(Object.assign(new Error(`the database ${file} cannot be checked at start (${(error as Error).message})`), { cause: error }));
+      }
       verdict = error instanceof Error ? error.message : String(error);
     }
     if (verdict !== 'ok') {
@@ -466,6 +475,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     // A process killed between an erasure and its checkpoint left the old frames: clear them now.
     await checkpoint();
     await outside('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
+    await store.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     return {
       // Handed out: waits while a commit's transaction is open. Commits use the connection directly.
       kv: new Keyv({ store: new GatedStore(store, gate) as never, namespace, ...json, throwOnErrors: true }),

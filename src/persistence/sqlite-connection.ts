@@ -12,7 +12,8 @@
  *   libuv's thread pool (4 threads); SQLite's busy handler sleeps on that thread. With a long busy
  *   timeout, four statements waiting for another connection's write lock take every thread, and the
  *   connection holding the lock then cannot run its COMMIT: both wait out the timeout and fail
- *   (seen with two boxes on one file in one process). The busy timeout is short, and a statement
+ *   (seen with two boxes on one file in one process). Once the box serves, the busy timeout is
+ *   short (while it opens, one statement at a time, SQLite waits up to the deadline itself), and a statement
  *   that may be repeated whole (an autocommit statement, `BEGIN IMMEDIATE`) is tried again from
  *   JavaScript until a deadline.
  * - **A commit writes all its keys in a few statements.** keyv's SQLite adapter has no `setMany`;
