@@ -930,7 +930,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.asks.dead(env, 'storage');
       if (env.durable || (env.from === cell.address && env.message.type !== 'io.crashed')) this.parked.push({ env });
       this.stalled.add(cell.address);
-      // I/O that reached storage outside a commit (a claim, the archive) failed: so does storage.
+      // (I/O that storage refused outside a commit, a claim or the archive, never comes here: it
+      // is parked as it is, see parkIo.)
       this.storageDown(code, error);
       return;
     }
