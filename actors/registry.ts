@@ -168,13 +168,11 @@ const registerInput = z.object({
 const compartmentReport = { compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string().nullable() };
 
 /** Everything the registry takes, as a runtime schema. Commands are requests: they are always answered. */
-/** How a claim is given back (the registry's I/O), also as a message when it must be tried again. */
+/** How a claim is given back (the registry's I/O), as a timer of an earlier version still names it. */
 const releaseOpSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('releaseCompartment'), compartmentId: z.string(), owner: z.string() }),
   z.object({ kind: z.literal('releasePin'), key: z.string(), owner: z.string() }),
 ]);
-/** A claim the store could not give back is tried again after this. */
-const RELEASE_RETRY_MS = 1_000;
 
 export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.register'), input: registerInput, ...request }),
@@ -189,8 +187,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
-  // A claim could not be given back (storage failed): tried again a second later, until it goes.
-  z.object({ type: z.literal('claim.releaseFailed'), op: releaseOpSchema }),
+  // Only from timers committed by an earlier version, which retried a refused release itself; a
+  // release storage refuses is now parked by the supervisor and run again once storage is back.
   z.object({ type: z.literal('claim.release'), op: releaseOpSchema }),
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
@@ -825,10 +823,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return put(ctx, { ...p, unlockSent: true }, e.now);
       },
 
-      'claim.releaseFailed': (_ctx, e, enq) => {
-        const key = e.op.kind === 'releaseCompartment' ? `release:${e.op.compartmentId}:${e.op.owner}` : `release:${e.op.key}:${e.op.owner}`;
-        enq.emit.schedule({ key, at: e.now + RELEASE_RETRY_MS, message: { type: 'claim.release', op: e.op } });
-      },
       'claim.release': (_ctx, e, enq) => {
         enq.emit.io({ op: e.op });
       },
@@ -1048,24 +1042,21 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             },
             () => ({ type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...op.request }),
           );
+        // A release storage refuses rejects with STORAGE_UNAVAILABLE: the supervisor parks it and
+        // runs it again once storage takes writes; the slot keeps the owner until it is confirmed.
         case 'releaseCompartment':
-          return unlessStorageFails(
-            async () => {
-              await claims.release(compartmentKey(op.compartmentId), op.owner);
-              return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
-            },
-            () => ({ type: 'claim.releaseFailed', op }),
-          );
+          await claims.release(compartmentKey(op.compartmentId), op.owner);
+          return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
         case 'claimPin':
           return unlessStorageFails(
             async () => ({ type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) }),
             () => ({ type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' }),
           );
         case 'releasePin':
-          return unlessStorageFails(
-            async () => void (await claims.release(op.key, op.owner)),
-            () => ({ type: 'claim.releaseFailed', op }),
-          );
+          await claims.release(op.key, op.owner);
+          return;
+        // Refused by storage: parked by the supervisor like a release, so the pickup leaves the
+        // registry once storage is back, not only at the next start.
         case 'archive':
           await archive.archive(op.pickup);
           return { type: 'pickup.archived', pickupId: op.pickup.id };
@@ -1075,9 +1066,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 }
 
 /**
- * The outcome of a claim or release in the shared store, or `failed()` when the store could not be
- * asked (disk full, Redis down: the persistence reports it as STORAGE_UNAVAILABLE). The registry
- * answers that as a message (refuses the request, retries the release); any other error is a crash.
+ * The outcome of taking a claim in the shared store, or `failed()` when the store could not be
+ * asked (disk full, Redis down: the persistence reports it as STORAGE_UNAVAILABLE): the request
+ * waiting for the claim is refused with the code rather than held until storage returns. Any
+ * other error is a crash.
  */
 async function unlessStorageFails(work: () => Promise<RegistryEvent | void>, failed: () => RegistryEvent): Promise<RegistryEvent | void> {
   try {

@@ -147,6 +147,9 @@ interface Spawned {
   started: Envelope | null;
 }
 
+/** Work storage refused, done again once it takes writes: a message to handle or an actor's I/O to run. */
+type Parked = { env: Envelope } | { io: { cell: Cell; env: Envelope; op: unknown; ctx: unknown } };
+
 /** What an effect needs once it runs: the envelope of a send, the record of an audit, the child of a spawn. */
 type Prepared = Envelope | AuditRecordInput | Spawned | undefined;
 
@@ -235,8 +238,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private commitQueue: Array<{ batch: CommitBatch; resolve: () => void; reject: (error: unknown) => void }> = [];
   private flushing = false;
   private probing = false;
-  /** committed messages whose handling failed on storage, handled again when it is back */
-  private readonly parked: Envelope[] = [];
+  /**
+   * Work that failed on storage, done again in the order it failed once storage takes writes: a
+   * committed message whose handling failed, or an actor's I/O that storage refused (a claim given
+   * back, an archive write).
+   */
+  private readonly parked: Parked[] = [];
   /** actors whose commit failed on storage: told `restarted` when it is back, to reconcile */
   private readonly stalled = new Set<Address>();
   private storageOk = true;
@@ -845,7 +852,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.flushing = false;
   }
 
-  /** I/O runs beside the mailbox; its outcome comes back as messages, its rejection is a crash. */
+  /**
+   * I/O runs beside the mailbox; its outcome comes back as messages, its rejection is a crash.
+   * A rejection with STORAGE_UNAVAILABLE is not the actor's fault: the op is parked and run again
+   * once storage takes writes, and storage is reported down.
+   */
   private startIo(cell: Cell, env: Envelope, op: unknown, ctx: unknown): void {
     const io = cell.behavior.io;
     if (!io) throw new Error(`${cell.address} enqueued I/O but its behavior has no io()`);
@@ -859,11 +870,19 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         },
         (error: unknown) => {
           if (this.closed) return;
+          if (errorCode(error) === 'STORAGE_UNAVAILABLE') return this.parkIo(cell, env, op, ctx, error);
           const failed = this.envelope(cell.address, cell.address, { type: 'io.crashed', op: describe(op) }, env.id);
           return this.crashOutside(cell, failed, error);
         },
       )
       .finally(() => this.ioInFlight--);
+  }
+
+  /** An I/O op storage refused waits, with the actor and the state it was started from, for storage to return. */
+  private parkIo(cell: Cell, env: Envelope, op: unknown, ctx: unknown, error: unknown): void {
+    this.log('warn', 'I/O failed on storage: run again once storage is back', { actor: cell.address, op: describe(op) });
+    this.parked.push({ io: { cell, env, op, ctx } });
+    this.storageDown('STORAGE_UNAVAILABLE', error);
   }
 
   private armTimer(cell: Cell, t: PersistedTimer): void {
@@ -909,9 +928,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.log('error', 'commit failed: actor back to its committed state', { actor: cell.address, message: env.message.type, code });
       this.deadLetters.publish({ envelope: env, reason: 'storage' });
       this.asks.dead(env, 'storage');
-      if (env.durable || (env.from === cell.address && env.message.type !== 'io.crashed')) this.parked.push(env);
+      if (env.durable || (env.from === cell.address && env.message.type !== 'io.crashed')) this.parked.push({ env });
       this.stalled.add(cell.address);
-      // I/O that reached storage outside a commit (a claim, the archive) failed: so does storage.
+      // (I/O that storage refused outside a commit, a claim or the archive, never comes here: it
+      // is parked as it is, see parkIo.)
       this.storageDown(code, error);
       return;
     }
@@ -1005,9 +1025,21 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     });
   }
 
-  /** Storage is back: messages whose handling failed on it are handled again. */
+  /**
+   * Storage is back: messages whose handling failed on it are handled again and I/O it refused
+   * runs again, in the order they failed. I/O of an actor that failed, stopped or was replaced
+   * meanwhile is dropped: its recovery redoes what it still needs.
+   */
   private resumeParked(): void {
-    for (const env of this.parked.splice(0)) this.route(env);
+    for (const work of this.parked.splice(0)) {
+      if ('env' in work) {
+        this.route(work.env);
+        continue;
+      }
+      const { cell, env, op, ctx } = work.io;
+      if (this.cells.get(cell.address) === cell && cell.status === 'active') this.startIo(cell, env, op, ctx);
+      else this.log('warn', 'parked I/O dropped: its actor is no longer active', { actor: cell.address, op: describe(op) });
+    }
     for (const address of this.stalled) {
       const cell = this.cells.get(address);
       if (cell?.status === 'active' && cell.behavior.accepts.has('restarted')) {
