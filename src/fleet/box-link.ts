@@ -287,7 +287,7 @@ export async function startFleetLink(box: FleetBoxPort, options: FleetLinkOption
       unlisten();
       poke();
       // A blocking read holds its connection: close that one without waiting for the reply.
-      commandClient.destroy();
+      if (commandClient.isOpen) commandClient.destroy();
       await relayDone;
       await consumeDone.catch(() => {});
       await outbox.flush();
