@@ -6,14 +6,11 @@
  * 10 s so the session ends and no cool-down or throttle interferes. Baseline: the same flow
  * through the programmatic box API in-process, interleaved on the same box (every 10th pickup).
  */
-import type { Pickup, RegistryCtx } from '../actors/registry.js';
 import { SimulatedClock } from '../actors/runtime/clock.js';
-import { splitRows } from '../actors/runtime/rows.js';
-import { TIMERS } from '../actors/runtime/supervisor.js';
-import { openPersistence } from '../src/persistence/keyv-persistence.js';
 import { createBox, type Box, type SimulatedHardware } from '../src/box.js';
 import { demoCompartments } from '../src/config.js';
 import { createServer } from '../src/server/index.js';
+import { storeWithLivePickups } from '../test/support/live-pickups.js';
 import { GqlClient, median, nowMs, percentile, row, SIM_START, TOKENS, type BenchContext, type Row } from './lib.js';
 
 const PHONE = '+4915228817386';
@@ -145,7 +142,6 @@ export async function apiOnly(count: number): Promise<number[]> {
 const STORE_GROWTH =
   "what still grows: a commit that adds or removes a row rewrites that table's list of row ids in the store (src/persistence: pickups, references, delivered SMS ids, timers), O(rows); registry handlers no longer copy or scan the pickup table";
 
-const REGISTRY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'];
 
 /**
  * A box restarted with `live` pickups in its registry (written to its store beforehand, as a box
@@ -153,28 +149,8 @@ const REGISTRY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrott
  * numbers that have a READY pickup, timed from the panel's `pin` input to its answer.
  */
 export async function wrongPins(live: number): Promise<{ known: number[]; unknown: number[] }> {
-  const persistence = await openPersistence('memory:');
   const compartments = demoCompartments(48);
-  const pickups: Record<string, Pickup> = {};
-  const byReference: Record<string, string> = {};
-  for (let i = 1; i <= live; i++) {
-    const id = `P${i}`;
-    const reference = `V-LIVE-${i}`;
-    pickups[id] = {
-      id, reference, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'REGISTERED',
-      phone: `+49152${String(10_000_000 + i)}`, birthDate: BIRTH, oldDocumentNumber: null, pinHash: null, pinSerial: 0, pinQueued: false,
-      compartmentId: null, failedAttempts: 0, claim: null, opId: null, createdAt: SIM_START, updatedAt: SIM_START, readyAt: null,
-      expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
-    };
-    byReference[reference] = id;
-  }
-  const ctx: RegistryCtx = {
-    seq: live, pickups, byReference,
-    compartments: Object.fromEntries(compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
-    devices: { reader: true, shredder: true }, numberThrottles: {}, kioskThrottles: {},
-  };
-  const { head, changes } = splitRows(ctx, REGISTRY_TABLES);
-  await persistence.saveActor('registry', { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...REGISTRY_TABLES, TIMERS] }, { changes, full: true });
+  const persistence = await storeWithLivePickups(live, compartments, SIM_START, BIRTH);
   const box = await createBox(
     // throttles off: every attempt is a checked wrong PIN, none is answered "wait" without a check
     { storage: 'memory:', compartments, hardware: 'simulated', lockPulseMs: 0, hoursPreset: 'always', throttle: { free: 1_000_000 } },

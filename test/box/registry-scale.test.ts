@@ -1,12 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/registry.js';
 import { REGISTRY } from '../../actors/messages.js';
-import { splitRows } from '../../actors/runtime/rows.js';
-import { TIMERS, type CommitBatch } from '../../actors/runtime/supervisor.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, readyPickup, testBox, wrongPin, type TestBox } from '../helpers.js';
+import { storeWithLivePickups } from '../support/live-pickups.js';
 
 // The cost of a registry message does not grow with the number of live pickups: a handler changes
 // one row of the pickup table without copying it, and a commit writes the rows that changed,
@@ -15,40 +14,13 @@ import { BIRTH, readyPickup, testBox, wrongPin, type TestBox } from '../helpers.
 // figures themselves are in `npm run bench -- pickups`).
 
 const LIVE = 50_000;
-const TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'];
-
-/** A store holding a registry with `LIVE` registered pickups, as a long-running box leaves it. */
-async function storeWithLivePickups(compartments: ReturnType<typeof demoCompartments>) {
-  const persistence = await openPersistence('memory:');
-  const pickups: Record<string, Pickup> = {};
-  const byReference: Record<string, string> = {};
-  for (let i = 1; i <= LIVE; i++) {
-    const id = `P${i}`;
-    const reference = `V-LIVE-${i}`;
-    pickups[id] = {
-      id, reference, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'REGISTERED',
-      phone: `+49152${String(10_000_000 + i)}`, birthDate: BIRTH, oldDocumentNumber: null, pinHash: null, pinSerial: 0, pinQueued: false,
-      compartmentId: null, failedAttempts: 0, claim: null, opId: null, createdAt: 0, updatedAt: 0, readyAt: null,
-      expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
-    };
-    byReference[reference] = id;
-  }
-  const ctx: RegistryCtx = {
-    seq: LIVE, pickups, byReference,
-    compartments: Object.fromEntries(compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
-    devices: { reader: true, shredder: true }, numberThrottles: {}, kioskThrottles: {},
-  };
-  const { head, changes } = splitRows(ctx, TABLES);
-  await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });
-  return persistence;
-}
 
 let t: TestBox;
 const commits: CommitBatch[] = [];
 const compartments = demoCompartments(24);
 
 test.before(async () => {
-  const persistence = await storeWithLivePickups(compartments);
+  const persistence = await storeWithLivePickups(LIVE, compartments);
   // Every commit is seen on its way to the store.
   const commit = persistence.commit.bind(persistence);
   persistence.commit = (batch) => (commits.push(batch), commit(batch));

@@ -1,0 +1,38 @@
+import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import { REGISTRY } from '../../actors/messages.js';
+import { splitRows } from '../../actors/runtime/rows.js';
+import { TIMERS } from '../../actors/runtime/supervisor.js';
+import type { CompartmentConfig } from '../../src/config.js';
+import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
+
+const TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'];
+
+/**
+ * An in-memory store holding a registry with `live` registered pickups (`P1`…, references
+ * `V-LIVE-1`…, each with its own mobile number), as a box that ran for weeks leaves it: a box
+ * started on it restores them. Used by the scale test and the pickups benchmark.
+ */
+export async function storeWithLivePickups(live: number, compartments: readonly CompartmentConfig[], at = 0, birthDate = '1980-04-12'): Promise<Persistence> {
+  const persistence = await openPersistence('memory:');
+  const pickups: Record<string, Pickup> = {};
+  const byReference: Record<string, string> = {};
+  for (let i = 1; i <= live; i++) {
+    const id = `P${i}`;
+    const reference = `V-LIVE-${i}`;
+    pickups[id] = {
+      id, reference, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'REGISTERED',
+      phone: `+49152${String(10_000_000 + i)}`, birthDate, oldDocumentNumber: null, pinHash: null, pinSerial: 0, pinQueued: false,
+      compartmentId: null, failedAttempts: 0, claim: null, opId: null, createdAt: at, updatedAt: at, readyAt: null,
+      expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
+    };
+    byReference[reference] = id;
+  }
+  const ctx: RegistryCtx = {
+    seq: live, pickups, byReference,
+    compartments: Object.fromEntries(compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
+    devices: { reader: true, shredder: true }, numberThrottles: {}, kioskThrottles: {},
+  };
+  const { head, changes } = splitRows(ctx, TABLES);
+  await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });
+  return persistence;
+}
