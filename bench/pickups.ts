@@ -10,7 +10,7 @@ import { SimulatedClock } from '../actors/runtime/clock.js';
 import { createBox, type Box, type SimulatedHardware } from '../src/box.js';
 import { demoCompartments } from '../src/config.js';
 import { createServer } from '../src/server/index.js';
-import { storeWithLivePickups } from '../test/support/live-pickups.js';
+import { collectionInputs, storeWithLivePickups } from '../test/support/live-pickups.js';
 import { GqlClient, median, nowMs, percentile, row, SIM_START, TOKENS, type BenchContext, type Row } from './lib.js';
 
 const PHONE = '+4915228817386';
@@ -92,12 +92,7 @@ async function apiPickup(box: Box, hw: SimulatedHardware, reference: string): Pr
   const t2 = nowMs();
   const { sessionId } = await box.startSession();
   await box.idle();
-  for (const input of [
-    { type: 'phone', phone: '0152 28817386' },
-    { type: 'pin', pin },
-    { type: 'factor', factor: 'birthDate' },
-    { type: 'birthDate', birthDate: '12.04.1980' },
-  ] as const) {
+  for (const input of collectionInputs('0152 28817386', pin)) {
     await box.sessionInput(sessionId, input);
     await box.idle();
   }

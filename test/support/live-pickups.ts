@@ -36,3 +36,16 @@ export async function storeWithLivePickups(live: number, compartments: readonly 
   await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });
   return persistence;
 }
+
+/**
+ * The panel inputs that collect a registered pickup with an old ID card on record: the number,
+ * the PIN, the birth date chosen as second factor, the birth date (`BIRTH` in the panel's format).
+ * Used by the scale test and the pickups benchmark.
+ */
+export const collectionInputs = (phone: string, pin: string) =>
+  [
+    { type: 'phone', phone },
+    { type: 'pin', pin },
+    { type: 'factor', factor: 'birthDate' },
+    { type: 'birthDate', birthDate: '12.04.1980' },
+  ] as const;
