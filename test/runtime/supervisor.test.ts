@@ -209,6 +209,20 @@ test('the trace keeps the most recent entries in order once it is full', async (
   assert.is(trace.lastSeq, 5);
 });
 
+test('an overwritten trace slot holds only its new entry: every field, and no dead mark of the old one', async () => {
+  const { Trace } = await import('../../actors/runtime/trace.js');
+  const trace = new Trace(2);
+  const heard: unknown[] = [];
+  trace.listen((e) => heard.push(e));
+  trace.record({ id: 'm1', at: 1, from: 'a', to: 'b', type: 'old', causation: 'c0', dead: true });
+  trace.record({ id: 'm2', at: 2, from: 'a', to: 'b', type: 't', causation: null });
+  trace.record({ id: 'm3', at: 3, from: 'x', to: 'y', type: 'new', causation: 'm2' });
+  const m3 = { seq: 3, id: 'm3', at: 3, from: 'x', to: 'y', type: 'new', causation: 'm2' };
+  assert.equal(trace.entries(), [{ seq: 2, id: 'm2', at: 2, from: 'a', to: 'b', type: 't', causation: null }, m3]);
+  assert.equal(heard[0], { seq: 1, id: 'm1', at: 1, from: 'a', to: 'b', type: 'old', causation: 'c0', dead: true });
+  assert.equal(heard[2], m3, 'a live listener gets the same entry');
+});
+
 test('an actor spawned by another is escalated to its parent as well', async () => {
   const { sup } = await setup();
   await sup.spawn('counter/parent', 'counter');
