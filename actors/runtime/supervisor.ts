@@ -330,7 +330,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const behavior = this.behaviors.get(kind);
     if (!behavior) throw new Error(`no behavior registered for actor kind "${kind}"`);
     const ctx = behavior.init(input, address);
-    const started = behavior.accepts.has('started') ? { ...this.envelope('supervisor', address, { type: 'started' }, causation), durable: true } : null;
+    const started = behavior.accepts.has('started') ? this.envelope('supervisor', address, { type: 'started' }, causation, undefined, true) : null;
     await this.commit({ actors: [this.write(address, behavior, ctx, 'active', new Map())], sent: started ? [started] : [] });
     if (this.cells.has(address)) return false;
     const cell = this.newCell(address, behavior, ctx, 'active');
@@ -458,8 +458,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return cell;
   }
 
-  private envelope(from: Address, to: Address, message: Message, causation: string | null): Envelope {
-    return { id: this.idPrefix + ++this.nextId, from, to, at: this.clock.now(), causation, message };
+  /** A new message with the next id; `durable` ones are committed before they are delivered. */
+  private envelope(from: Address, to: Address, message: Message, causation: string | null, at = this.clock.now(), durable = false): Envelope {
+    const id = this.idPrefix + ++this.nextId;
+    // Built whole either way, not spread, as the batch loop makes one per send.
+    return durable ? { id, from, to, at, causation, message, durable } : { id, from, to, at, causation, message };
   }
 
   private route(env: Envelope): void {
@@ -703,9 +706,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } else if (e.type === 'stop') stop = true;
       else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
-        const out: Envelope = durable
-          ? { id: this.idPrefix + ++this.nextId, from: cell.address, to: e.to, at: now, causation: env.id, message: e.message, durable }
-          : { id: this.idPrefix + ++this.nextId, from: cell.address, to: e.to, at: now, causation: env.id, message: e.message };
+        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable);
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {
@@ -717,7 +718,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         const behavior = this.behaviors.get(e.kind)!;
         const childCtx = behavior.init(e.input, e.address);
         const started = behavior.accepts.has('started')
-          ? { id: this.idPrefix + ++this.nextId, from: 'supervisor', to: e.address, at: now, causation: env.id, message: { type: 'started' }, durable: true }
+          ? this.envelope('supervisor', e.address, { type: 'started' }, env.id, now, true)
           : null;
         const child: Spawned = { address: e.address, behavior, ctx: childCtx, started };
         prepared[i] = child;
