@@ -841,7 +841,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
           this.storageFailure = null;
           this.log('info', 'storage takes writes again: new work accepted', { downMs });
           this.storage.publish({ healthy: true });
-          this.resumeParked();
+          // Once the commits of this group have moved their actors' state (a stop, a crash), so
+          // parked I/O of an actor this very commit stopped is dropped rather than run.
+          setImmediate(() => {
+            if (!this.closed) this.resumeParked();
+          });
         }
         for (const g of group) g.resolve();
       } catch (error) {

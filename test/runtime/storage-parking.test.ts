@@ -10,7 +10,7 @@ import { openPersistence, storageError } from '../../src/persistence/keyv-persis
 // lost: the supervisor parks it and runs it again, in order, after the first commit that succeeds
 // once storage failed. Any other rejection of an I/O stays a crash.
 
-type WriterEvent = { type: 'write'; value: number } | { type: 'written'; value: number } | { type: 'break' } | { type: 'restarted' };
+type WriterEvent = { type: 'write'; value: number } | { type: 'written'; value: number } | { type: 'break' } | { type: 'restarted' } | { type: 'quit' };
 
 interface WriterCtx {
   written: number[];
@@ -42,6 +42,9 @@ function writer(store: SideStore) {
         enq.emit.io({ op: { kind: 'break' } });
       },
       restarted: (ctx) => ({ ...ctx, restarts: ctx.restarts + 1 }),
+      quit: (_ctx, _e, enq) => {
+        enq.emit.stop({});
+      },
     },
     async io(op) {
       if (op.kind === 'break') throw Object.assign(new Error('driver bug'), { code: 'TEST_BUG' });
@@ -142,6 +145,30 @@ test('an I/O rejecting with another error still crashes the actor and is not run
   await sup.advanceClock(1_000);
   assert.equal(ctx().written, [7]);
   assert.is(ctx().restarts, 1, 'no further crash');
+  await sup.close();
+});
+
+test('I/O parked for an actor that stops before storage is back is dropped, not run for nobody', async () => {
+  const { sup, store, dead, setCommitsFail } = await setup();
+  store.refusing = true;
+  sup.post('writer/a', { type: 'write', value: 1 });
+  await sup.idle();
+  setCommitsFail(true);
+  sup.post('writer/a', { type: 'quit' });
+  await sup.idle();
+  // Storage is back: the stop is handled again, and its commit is the first to succeed.
+  store.refusing = false;
+  setCommitsFail(false);
+  sup.post('writer/a', { type: 'quit' });
+  await sup.idle();
+  await sup.advanceClock(2_000);
+  assert.is(sup.view('writer/a'), undefined, 'the writer stopped');
+  assert.equal(store.attempts, [1], 'the parked write was not run again');
+  assert.equal(
+    dead.filter((d) => d.envelope.message.type === 'written'),
+    [],
+    'no outcome went to an actor that is gone',
+  );
   await sup.close();
 });
 
