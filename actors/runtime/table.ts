@@ -305,9 +305,9 @@ export function setRow<T>(table: Readonly<Record<string, T>> | undefined, id: st
 /** The table without row `id`; the table passed in is unchanged. */
 export function deleteRow<T>(table: Readonly<Record<string, T>> | undefined, id: string): Record<string, T> {
   const root = rootOf(table);
-  const old = lookup(root.node, id, hashOf(id))?.v;
-  if (old === undefined && !lookup(root.node, id, hashOf(id))) return asTable(table);
-  return face(withIndexes(root, trieDelete(root, id), id, old, undefined)) as Record<string, T>;
+  const leaf = lookup(root.node, id, hashOf(id));
+  if (!leaf) return asTable(table);
+  return face(withIndexes(root, trieDelete(root, id), id, leaf.v, undefined)) as Record<string, T>;
 }
 
 /** The number of rows (O(1) for a table). */
