@@ -812,16 +812,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   private async flush(): Promise<void> {
-    let txMs = 0;
-    while (this.commitQueue.length > 0 || txMs >= SLOW_COMMIT_MS) {
-      if (txMs >= SLOW_COMMIT_MS) {
-        // A commit that waited for the disk (fsync): the handlers it just released run before the
-        // next group is cut, so they share its fsync instead of waiting for one of their own.
-        // Commits to memory never wait here.
-        txMs = 0;
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
+    while (this.commitQueue.length > 0) {
+      let slow = false;
       const group = this.groupCommit ? this.commitQueue.splice(0) : this.commitQueue.splice(0, 1);
       const merged: CommitBatch & Required<Omit<CommitBatch, 'probe'>> = { actors: [], audit: [], sent: [], handled: [] };
       for (const { batch } of group) {
@@ -834,7 +826,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       try {
         const t0 = performance.now();
         await this.persistence.commit(merged);
-        if (this.groupCommit) txMs = performance.now() - t0;
+        slow = this.groupCommit && performance.now() - t0 >= SLOW_COMMIT_MS;
         if (!this.storageOk) {
           const downMs = this.clock.now() - (this.storageFailure?.since ?? this.clock.now());
           this.storageOk = true;
@@ -853,6 +845,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         this.storageDown(code, error);
         for (const g of group) g.reject(error);
       }
+      // A commit that waited for the disk (fsync): the handlers it just released run before the
+      // next group is cut, so they share its fsync instead of waiting for one of their own.
+      // Commits to memory never wait here.
+      if (slow) await new Promise((resolve) => setImmediate(resolve));
     }
     this.flushing = false;
   }
