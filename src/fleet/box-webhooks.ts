@@ -44,10 +44,11 @@ export async function startBoxWebhooks(
 ): Promise<BoxWebhooks> {
   if (!isBoxId(options.boxId)) throw new DomainError('INVALID_CONFIG', `webhooks: the box id "${options.boxId}" must be 1–64 letters, digits, "-" or "_"`);
   const log = options.log ?? (() => {});
+  const now = options.now ?? Date.now;
   const kv = box.persistence.kv;
   const outbox = new WebhookOutbox(kv, storeDeliveryQueue(kv), options.hooks, {
     log,
-    now: options.now ?? Date.now,
+    now,
     raise: async (a) => box.send(ALARMS, raise(a.key, a.code, 'warning', `webhook/${a.subject}`, a.text), 'webhooks'),
     clear: async (key) => box.send(ALARMS, clear(key), 'webhooks'),
   });
@@ -71,7 +72,7 @@ export async function startBoxWebhooks(
   const queue = (e: BoxEvent) => {
     const mapped = e.type === 'pickup.changed' ? toFleetEvent(e) : null;
     if (!mapped) return;
-    const at = typeof e.at === 'number' ? e.at : Date.now();
+    const at = typeof e.at === 'number' ? e.at : now();
     const run = chain.then(async () => {
       seq++;
       await kv.set('wh:seq', seq);
