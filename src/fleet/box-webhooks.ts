@@ -62,11 +62,11 @@ export async function startBoxWebhooks(
   let seen = (await kv.get<Seen>('wh:seen')) ?? null;
   let chain: Promise<unknown> = Promise.resolve();
   const remember = (reference: string, status: string, at: number) => {
+    const latest = Math.max(at, seen?.at ?? at);
     const recent: Seen['recent'] = {};
-    const from = Math.max(at, seen?.at ?? at) - SEEN_WINDOW_MS;
-    for (const [ref, r] of Object.entries(seen?.recent ?? {})) if (r.at >= from) recent[ref] = r;
+    for (const [ref, r] of Object.entries(seen?.recent ?? {})) if (r.at >= latest - SEEN_WINDOW_MS) recent[ref] = r;
     recent[reference] = { status, at };
-    seen = { at: Math.max(at, seen?.at ?? at), recent };
+    seen = { at: latest, recent };
     return seen;
   };
   const queue = (e: BoxEvent) => {
