@@ -164,21 +164,35 @@ export function envName(key: string): string {
 
 type EnvKind = 'string' | 'number' | 'boolean' | 'list';
 
+/** How an environment variable's text becomes the value of a key of this schema; null: not settable from the environment. */
+function envKindOf(schema: z.ZodType): EnvKind | null {
+  if (schema instanceof z.ZodString || schema instanceof z.ZodEnum) return 'string';
+  if (schema instanceof z.ZodNumber) return 'number';
+  if (schema instanceof z.ZodBoolean) return 'boolean';
+  if (schema instanceof z.ZodArray && schema.element instanceof z.ZodString) return 'list';
+  return null;
+}
+
+/** The value of an environment variable of this kind (a number that does not parse stays text, for the schema to refuse). */
+function envValue(kind: EnvKind, value: string): unknown {
+  switch (kind) {
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+    case 'boolean':
+      return value.trim() === 'true';
+    case 'list':
+      return value.split(',').map((v) => v.trim());
+    default:
+      return value;
+  }
+}
+
 /** The top-level keys that can be set from the environment: strings, numbers, booleans (`true`/`false`), enums and lists of strings. */
 function envKeys(): Map<string, { key: BoxKey; kind: EnvKind }> {
   const out = new Map<string, { key: BoxKey; kind: EnvKind }>();
   for (const [key, schema] of Object.entries(boxConfigSchema.shape) as Array<[BoxKey, z.ZodType]>) {
     const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
-    const kind =
-      inner instanceof z.ZodString || inner instanceof z.ZodEnum
-        ? 'string'
-        : inner instanceof z.ZodNumber
-          ? 'number'
-          : inner instanceof z.ZodBoolean
-            ? 'boolean'
-            : inner instanceof z.ZodArray && inner.element instanceof z.ZodString
-              ? 'list'
-              : null;
+    const kind = envKindOf(inner);
     if (kind) out.set(envName(key), { key, kind });
   }
   return out;
@@ -211,14 +225,7 @@ function readEnv(env: NodeJS.ProcessEnv): { values: BoxConfigInput; problems: st
       problems.push(`${name}: must be true or false, not "${value}"`);
       continue;
     }
-    out[known.key] =
-      known.kind === 'number' && /^-?\d+(\.\d+)?$/.test(value.trim())
-        ? Number(value)
-        : known.kind === 'boolean'
-          ? value.trim() === 'true'
-          : known.kind === 'list'
-            ? value.split(',').map((v) => v.trim())
-            : value;
+    out[known.key] = envValue(known.kind, value);
   }
   problems.push(...issuesOf(boxConfigSchema, out, (path) => envName(String(path[0]))));
   return { values: out as BoxConfigInput, problems };

@@ -44,10 +44,11 @@ export async function startBoxWebhooks(
 ): Promise<BoxWebhooks> {
   if (!isBoxId(options.boxId)) throw new DomainError('INVALID_CONFIG', `webhooks: the box id "${options.boxId}" must be 1–64 letters, digits, "-" or "_"`);
   const log = options.log ?? (() => {});
+  const now = options.now ?? Date.now;
   const kv = box.persistence.kv;
   const outbox = new WebhookOutbox(kv, storeDeliveryQueue(kv), options.hooks, {
     log,
-    now: options.now ?? Date.now,
+    now,
     raise: async (a) => box.send(ALARMS, raise(a.key, a.code, 'warning', `webhook/${a.subject}`, a.text), 'webhooks'),
     clear: async (key) => box.send(ALARMS, clear(key), 'webhooks'),
   });
@@ -61,17 +62,17 @@ export async function startBoxWebhooks(
   let seen = (await kv.get<Seen>('wh:seen')) ?? null;
   let chain: Promise<unknown> = Promise.resolve();
   const remember = (reference: string, status: string, at: number) => {
+    const latest = Math.max(at, seen?.at ?? at);
     const recent: Seen['recent'] = {};
-    const from = Math.max(at, seen?.at ?? at) - SEEN_WINDOW_MS;
-    for (const [ref, r] of Object.entries(seen?.recent ?? {})) if (r.at >= from) recent[ref] = r;
+    for (const [ref, r] of Object.entries(seen?.recent ?? {})) if (r.at >= latest - SEEN_WINDOW_MS) recent[ref] = r;
     recent[reference] = { status, at };
-    seen = { at: Math.max(at, seen?.at ?? at), recent };
+    seen = { at: latest, recent };
     return seen;
   };
   const queue = (e: BoxEvent) => {
     const mapped = e.type === 'pickup.changed' ? toFleetEvent(e) : null;
     if (!mapped) return;
-    const at = typeof e.at === 'number' ? e.at : Date.now();
+    const at = typeof e.at === 'number' ? e.at : now();
     const run = chain.then(async () => {
       seq++;
       await kv.set('wh:seq', seq);

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionResult, type ValidationRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, subscribe, type ExecutionResult, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
@@ -9,7 +9,7 @@ import { formatClientError, toClientError, type ErrorLogger } from '../../schema
 import { LIMIT_RULES, checkTokens } from '../../schema/limits.js';
 import { authorizationFromPayload, TokenAuthenticator } from '../server/auth.js';
 import { BAD_REQUEST, checkJsonBody, MAX_BODY_BYTES, readBody, writeRefusal } from '../server/guard.js';
-import { formatResult } from '../server/http.js';
+import { Documents, formatResult } from '../server/http.js';
 import type { Central } from './central.js';
 import { buildCentralSchema, type CentralContext } from './schema.js';
 
@@ -87,6 +87,8 @@ export function createCentralServer(central: Central, options: CentralServerOpti
 
   // graphql-ws on /graphql: the same schema, roles and limits; subscriptions read the same
   // Redis-backed pub/sub, so a subscriber of this process sees what any central process applied.
+  // Token limit, parse and validation (with the box server's error codes), cached per source text.
+  const documents = new Documents(schema, rules, production);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== '/graphql') return void socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -104,17 +106,9 @@ export function createCentralServer(central: Central, options: CentralServerOpti
         return authorization === undefined || contextFor(authorization).role !== null;
       },
       onSubscribe: (ctx, _id, payload) => {
-        const tooMany = checkTokens(payload.query);
-        if (tooMany) return [tooMany];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document, [...specifiedRules, ...rules]);
-        if (errors.length) return [...errors];
-        return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: contextFor(authorizationOf(ctx)) };
+        const prepared = documents.get(payload.query);
+        if (!prepared.document) return prepared.errors!;
+        return { schema, document: prepared.document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue: contextFor(authorizationOf(ctx)) };
       },
       subscribe: (args) => subscribe(args),
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult, production, options.logError),

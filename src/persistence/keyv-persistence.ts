@@ -425,7 +425,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     const store = new KeyvSqlite({ uri: url, busyTimeout: SQLITE_BUSY_DEADLINE_MS });
     const gate = new ConnectionGate();
     /** a statement outside the box's commits: after any open transaction, retried while another process holds the lock */
-    const outside = (sql: string, ...params: unknown[]) => gate.outside(() => retryBusy(() => store.query(sql, ...params)));
+    const queryOutside = (sql: string, ...params: unknown[]) => gate.outside(() => retryBusy(() => store.query(sql, ...params)));
     // A damaged file is refused before anything reads from it: running on it would lose or
     // revive pickups silently.
     let verdict: string;
@@ -464,7 +464,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       // checkpoint reports SQLITE_LOCKED: try again shortly.
       for (let attempt = 1; ; attempt++) {
         try {
-          const rows = (await outside('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy: number }>;
+          const rows = (await queryOutside('PRAGMA wal_checkpoint(TRUNCATE)')) as Array<{ busy: number }>;
           return { busy: (rows[0]?.busy ?? 0) !== 0 };
         } catch (error) {
           if ((error as { code?: unknown }).code !== 'SQLITE_LOCKED' || attempt >= 50) throw error;
@@ -474,14 +474,14 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     };
     // A process killed between an erasure and its checkpoint left the old frames: clear them now.
     await checkpoint();
-    await outside('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
+    await queryOutside('CREATE TABLE IF NOT EXISTS claims(key VARCHAR(255) PRIMARY KEY, owner TEXT NOT NULL)');
     await store.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     return {
       // Handed out: waits while a commit's transaction is open. Commits use the connection directly.
       kv: new Keyv({ store: new GatedStore(store, gate) as never, namespace, ...json, throwOnErrors: true }),
       commitKv: new Keyv({ store, namespace, ...json, throwOnErrors: true }),
       outside: (fn) => gate.outside(fn),
-      query: outside,
+      query: queryOutside,
       checkpoint,
       transaction: (fn) =>
         gate.exclusive(async () => {
@@ -499,7 +499,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       claims: {
         async claimOnce(key, owner) {
           // Inserted, or already ours (the no-op update then returns the row): one atomic statement.
-          const rows = (await outside(
+          const rows = (await queryOutside(
             'INSERT INTO claims(key, owner) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET owner = owner WHERE claims.owner = excluded.owner RETURNING key',
             claimKey(key),
             owner,
@@ -507,7 +507,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
           return rows.length === 1;
         },
         async release(key, owner) {
-          await outside('DELETE FROM claims WHERE key = ? AND owner = ?', claimKey(key), owner);
+          await queryOutside('DELETE FROM claims WHERE key = ? AND owner = ?', claimKey(key), owner);
         },
       },
       disconnect: () => gate.outside(() => store.disconnect()),

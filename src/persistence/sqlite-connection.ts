@@ -90,8 +90,7 @@ export class GatedStore extends EventEmitter {
     private readonly gate: ConnectionGate,
   ) {
     super();
-    const store = connection;
-    store.on('error', (error: unknown) => this.emit('error', error));
+    connection.on('error', (error: unknown) => this.emit('error', error));
   }
   get opts() {
     return this.connection.opts;

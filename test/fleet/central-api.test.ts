@@ -176,4 +176,26 @@ api('graphql-ws on the centre: a subscriber of one process gets every box’s pi
   assert.is(closed, 4403);
 });
 
+api('graphql-ws on the centre checks a subscription as the box server does: a parse or validation failure comes back coded, nothing runs', async ({ url }) => {
+  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${TOKENS.monitor}` } });
+  const codesOf = (query: string) =>
+    new Promise<unknown[]>((resolve) => {
+      const data: unknown[] = [];
+      client.subscribe(
+        { query },
+        {
+          next: (r) => void data.push(r.data),
+          error: (errors) => resolve([...data, ...(errors as Array<{ extensions?: { code?: string } }>).map((e) => e.extensions?.code)]),
+          complete: () => resolve(data),
+        },
+      );
+    });
+  try {
+    assert.equal(await codesOf('subscription { pickupEvents { eventId'), ['GRAPHQL_PARSE_FAILED']);
+    assert.equal(await codesOf('subscription { pickupEvents { noSuchField } }'), ['GRAPHQL_VALIDATION_FAILED']);
+  } finally {
+    await client.dispose();
+  }
+});
+
 api.run();

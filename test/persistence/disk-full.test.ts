@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { rejectionCode } from '../domain/assert-code.js';
 import { register, testBox, type TestBox } from '../helpers.js';
 import { assertKeptAfterRestart } from './after-restart.js';
+import { registerUntilRefused } from './register-until-refused.js';
 
 /**
  * A real full disk: the box's SQLite file on a 4 MB tmpfs, filled up by another file until the
@@ -70,13 +71,8 @@ async function enospc() {
     }
     const filler = fillDisk(dir);
 
-    let refused: string | null = null;
-    let failedReference = '';
-    for (let i = 3; i < 2_000 && refused === null; i++) {
-      failedReference = `V-DISK-${i}`;
-      refused = await rejectionCode(register(t.box, failedReference));
-      if (refused === null) acknowledged.push(failedReference);
-    }
+    const { refused, failedReference, acknowledged: accepted } = await registerUntilRefused(t.box, 'V-DISK', 3, 2_000);
+    acknowledged.push(...accepted);
     assert.is(refused, 'STORAGE_UNAVAILABLE', 'the registration the disk could not take gets a coded error');
     assert.is(t.box.pickup(failedReference), undefined, 'the registry did not move past its committed state');
     assert.is(t.box.storageHealthy(), false);

@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ActorRecord } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { ConnectionGate } from '../../src/persistence/sqlite-connection.js';
+import { ConnectionGate, retryBusy, SQLITE_BUSY_TIMEOUT_MS } from '../../src/persistence/sqlite-connection.js';
 
 // The box's SQLite connection is shared by its commits and by everything else that reaches the file
 // (claims, the archive, the fleet outbox, the health probe). A statement sent while a commit's
@@ -96,6 +96,48 @@ test('the gate: a transaction waits for statements already running outside, and 
   finishOutside();
   await Promise.all([before, tx, after]);
   assert.equal(order, ['outside 1 starts', 'outside 1 ends', 'transaction', 'transaction ends', 'outside 2']);
+});
+
+test('a statement while another connection holds the write lock waits for it (real clock), well past the short busy timeout', async () => {
+  const file = join(dir, 'box.sqlite');
+  const p = await openPersistence(`sqlite://${file}`);
+  const other = await openPersistence(`sqlite://${file}`);
+  try {
+    await other.query!('BEGIN IMMEDIATE');
+    const holdMs = 300;
+    const released = new Promise<void>((resolve) => setTimeout(() => void other.query!('COMMIT').then(() => resolve()), holdMs));
+    const t0 = performance.now();
+    assert.is(await p.claimOnce('compartment:A01', 'load-1'), true, 'the claim went through once the lock was free');
+    const ms = performance.now() - t0;
+    await released;
+    assert.ok(ms >= holdMs - 50, `it waited for the lock (${Math.round(ms)} ms)`);
+    assert.ok(ms > SQLITE_BUSY_TIMEOUT_MS * 4, 'longer than SQLite\'s own busy wait: retried from JavaScript');
+    assert.ok(ms < 3_000, `and not much longer (${Math.round(ms)} ms)`);
+    assert.is(await other.claimOnce('compartment:A01', 'load-2'), false, 'the other connection sees it');
+  } finally {
+    await other.close();
+    await p.close();
+  }
+});
+
+test('retryBusy repeats only SQLITE_BUSY, and gives up at its deadline', async () => {
+  const busy = () => Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+  let calls = 0;
+  assert.is(await retryBusy(async () => (++calls < 3 ? Promise.reject(busy()) : 'done')), 'done');
+  assert.is(calls, 3, 'tried again until it went through');
+  calls = 0;
+  const full = Object.assign(new Error('SQLITE_FULL'), { code: 'SQLITE_FULL' });
+  const other = await retryBusy(async () => {
+    calls++;
+    throw full;
+  }).catch((e: unknown) => e);
+  assert.is(other, full);
+  assert.is(calls, 1, 'another error is not repeated');
+  const t0 = performance.now();
+  const late = await retryBusy(() => Promise.reject(busy()), 100).catch((e: { code?: string }) => e.code);
+  const ms = performance.now() - t0;
+  assert.is(late, 'SQLITE_BUSY', 'still locked at the deadline: the busy error');
+  assert.ok(ms >= 100 && ms < 1_000, `gave up at the deadline (${Math.round(ms)} ms)`);
 });
 
 test.run();

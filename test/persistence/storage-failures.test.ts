@@ -8,6 +8,7 @@ import { createServer } from '../../src/server/index.js';
 import { authenticate, answerBirthDate, lastPin, readyPickup, register, testBox, type TestBox } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
 import { assertKeptAfterRestart } from './after-restart.js';
+import { registerUntilRefused } from './register-until-refused.js';
 
 /**
  * Storage failures are loud and lose nothing acknowledged: a database that cannot grow (SQLite's
@@ -49,13 +50,8 @@ test('a full disk fails commits with STORAGE_UNAVAILABLE, refuses new work, and 
   await fillUp(t);
 
   // Registrations go on until the store has no page left for one.
-  let refused: string | null = null;
-  let failedReference = '';
-  for (let i = 3; i < 500 && refused === null; i++) {
-    failedReference = `V-FULL-${i}`;
-    refused = await rejectionCode(register(t.box, failedReference));
-    if (refused === null) acknowledged.push(failedReference);
-  }
+  const { refused, failedReference, acknowledged: accepted } = await registerUntilRefused(t.box, 'V-FULL', 3, 500);
+  acknowledged.push(...accepted);
   assert.is(refused, 'STORAGE_UNAVAILABLE', 'the request that could not be committed gets a coded error');
   assert.is(t.box.pickup(failedReference), undefined, 'the registry did not move past its committed state');
   assert.equal(t.box.pickups().map((p) => p.reference).sort(), [...acknowledged].sort(), 'in memory: exactly what was acknowledged');

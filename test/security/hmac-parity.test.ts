@@ -86,6 +86,14 @@ test('the PIN check finds the pickups of the number through the index, and falls
   const indexed = registryWith(crypto, 2);
   const right = actor.step(indexed, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
   assert.ok(right.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'the right PIN is found through the index');
+  assert.equal(
+    right.effects,
+    [
+      { type: 'audit', entry: { action: 'auth.pinAccepted', actor: '1', subject: 'V-HMAC-1', detail: { session: '1-1' } } },
+      { type: 'send', to: 'session/1-1', message: { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdPossible: false } },
+    ],
+    'the whole effect list, in order: audited, then accepted to the session',
+  );
   const { byNumber: _index, ...older } = indexed;
   const before = actor.step(older, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
   assert.ok(before.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'state without the index is scanned');
