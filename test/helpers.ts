@@ -44,6 +44,14 @@ export async function readyPickup(t: TestBox, reference: string, extra: Record<s
   return { pin, compartmentId };
 }
 
+/** A person opens the unlocked door of `compartmentId` (putting in or taking out) and closes it again. */
+export async function passDoor(t: TestBox, compartmentId: string): Promise<void> {
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+}
+
 export function lastPin(t: TestBox, phone = PHONE): string {
   const texts = t.hw.sms.to(phone).map((m) => /PIN: (\d{6})/.exec(m.text)?.[1]).filter(Boolean);
   const pin = texts.at(-1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { answerBirthDate, authenticate, register, BIRTH, MONDAY_10AM, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, BIRTH, MONDAY_10AM, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 
 const tempStorage = () => {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-'));
@@ -88,10 +88,7 @@ test('after collection and the audit period, phone number, birth date and PIN ha
   const { pin, compartmentId } = await readyPickup(t, 'V-2026-0103');
   const s = await authenticate(t, pin);
   await answerBirthDate(t, s, BIRTH);
-  t.hw.locks.openDoor(compartmentId);
-  await t.box.idle();
-  t.hw.locks.closeDoor(compartmentId);
-  await t.box.idle();
+  await passDoor(t, compartmentId);
   const stored = (await t.box.persistence.loadActors()).get('registry')!.ctx as { pickups: Record<string, { pinHash: string | null }> };
   assert.is(stored.pickups.P1!.pinHash, null, 'the PIN hash dies with the collection');
   assert.ok(t.box.pickup('V-2026-0103')!.phone, 'the number stays during the audit period');

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 import { oldDocumentTag } from '../../src/crypto.js';
 
 test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
@@ -237,10 +237,7 @@ test('the reminder SMS goes out 2 days before expiry; after the window the picku
   assert.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_EXPIRED' && a.subject === p.compartmentId));
   const { compartmentId } = await t.box.retrievePickup('V-2026-0013', 'staff-ben');
   await t.box.idle();
-  t.hw.locks.openDoor(compartmentId);
-  await t.box.idle();
-  t.hw.locks.closeDoor(compartmentId);
-  await t.box.idle();
+  await passDoor(t, compartmentId);
   assert.is(t.box.pickup('V-2026-0013')!.status, 'RETURNED');
   assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_EXPIRED'), 'the alarm ended with the retrieval');
   assert.is(t.box.compartment(compartmentId)!.state, 'free');

@@ -8,7 +8,7 @@ import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { createBox, type Box, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
-import { BIRTH, MONDAY_10AM, PHONE, lastPin, readyPickup, register, type TestBox } from '../helpers.js';
+import { BIRTH, lastPin, MONDAY_10AM, passDoor, PHONE, readyPickup, register, type TestBox } from '../helpers.js';
 
 /**
  * The seven crash windows between actors, each as a deterministic test: the box dies right after
@@ -231,10 +231,7 @@ test('killed right after the compartment committed a loaded document: the pickup
   await register(before.t.box, 'W-1');
   const { compartmentId } = await before.t.box.loadPickup('W-1', 'staff-anna');
   await before.t.box.idle();
-  before.t.hw.locks.openDoor(compartmentId);
-  await before.t.box.idle();
-  before.t.hw.locks.closeDoor(compartmentId);
-  await before.t.box.idle();
+  await passDoor(before.t, compartmentId);
   assert.ok(before.isKilled(), 'the box died in the window');
   assert.is(before.t.hw.sms.to(PHONE).length, 0, 'no PIN went out before the kill');
 

@@ -5,7 +5,7 @@
 //   collect <ref>    staff loads it, the citizen collects it        → OK collect <ref> <status>
 //   seq              the outbox position                            → SEQ <lastSeq> <sentSeq>
 import { createInterface } from 'node:readline';
-import { BIRTH, authenticate } from '../helpers.js';
+import { authenticate, BIRTH, passDoor } from '../helpers.js';
 import { fleetBox } from './support.js';
 
 const [dir, boxId, url] = process.argv.slice(2) as [string, string, string];
@@ -15,10 +15,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 async function collect(reference: string): Promise<string> {
   const { compartmentId } = await b.box.loadPickup(reference, 'staff-anna');
   await b.box.idle();
-  b.hw.locks.openDoor(compartmentId);
-  await b.box.idle();
-  b.hw.locks.closeDoor(compartmentId);
-  await b.box.idle();
+  await passDoor(b, compartmentId);
   const sessionId = await authenticate(b, '246810');
   b.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
   await b.box.idle();

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { auditHash, openPersistence, type AuditRecord } from '../../src/persistence/keyv-persistence.js';
 import { verifyChain } from '../../scripts/verify-audit.js';
-import { answerBirthDate, authenticate, readyPickup, testBox, type TestBox } from '../helpers.js';
+import { answerBirthDate, authenticate, passDoor, readyPickup, testBox, type TestBox } from '../helpers.js';
 
 /**
  * Attack: rewrite history (hide a failed attempt, an unlock, a destroyed old ID) in the stored audit
@@ -30,10 +30,7 @@ async function pickup(t: TestBox): Promise<void> {
   await answerBirthDate(t, sessionId, '13.04.1980');
   await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
   await t.box.idle();
-  t.hw.locks.openDoor(compartmentId);
-  await t.box.idle();
-  t.hw.locks.closeDoor(compartmentId);
-  await t.box.idle();
+  await passDoor(t, compartmentId);
   assert.is(t.box.pickup('V-AUD-1')!.status, 'COLLECTED');
 }
 

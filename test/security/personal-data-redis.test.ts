@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { createClient } from '@redis/client';
-import { BIRTH, OLD_ID, PHONE, PHONE_2, lastPin, readyPickup, testBox } from '../helpers.js';
+import { BIRTH, lastPin, OLD_ID, passDoor, PHONE, PHONE_2, readyPickup, testBox } from '../helpers.js';
 import { freePort, launchRedis } from '../persistence/redis-server.js';
 import { REDIS, suiteNeeding } from '../support/requires.js';
 import { collectBothWays, dataFiles, leaksIn, pinHashesOf } from './personal-data-support.js';
@@ -140,10 +140,7 @@ test('after the audit period no Redis key, and after a rewrite no AOF or RDB fil
     assert.is(t.box.pickup('V-RPD-3')!.status, 'EXPIRED');
     const { compartmentId } = await t.box.retrievePickup('V-RPD-3', 'staff-ben');
     await t.box.idle();
-    t.hw.locks.openDoor(compartmentId);
-    await t.box.idle();
-    t.hw.locks.closeDoor(compartmentId);
-    await t.box.idle();
+    await passDoor(t, compartmentId);
     assert.is(t.box.pickup('V-RPD-3')!.status, 'RETURNED');
     // The audit period passes for all three.
     await t.box.advance(8 * DAY);

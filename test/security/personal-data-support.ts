@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { registryCrypto } from '../../src/crypto.js';
-import { PHONE_2, answerBirthDate, authenticate, oldIdCard, readyPickup, type TestBox } from '../helpers.js';
+import { answerBirthDate, authenticate, oldIdCard, passDoor, PHONE_2, readyPickup, type TestBox } from '../helpers.js';
 
 // What the personal-data tests share: the search for needles in files, keys and logs, the PIN
 // hashes a pickup had, and a day's two collections (birth date; old ID card, shredded).
@@ -38,18 +38,12 @@ export async function collectBothWays(t: TestBox, prefix: string): Promise<void>
   const first = await readyPickup(t, `${prefix}-1`);
   let sessionId = await authenticate(t, first.pin);
   await answerBirthDate(t, sessionId);
-  t.hw.locks.openDoor(first.compartmentId);
-  await t.box.idle();
-  t.hw.locks.closeDoor(first.compartmentId);
-  await t.box.idle();
+  await passDoor(t, first.compartmentId);
   const second = await readyPickup(t, `${prefix}-2`, { phone: '0152 28817387' });
   sessionId = await authenticate(t, second.pin, PHONE_2);
   await t.box.sessionInput(sessionId, { type: 'factor', factor: 'oldId' });
   await t.box.idle();
   t.hw.reader.insert(oldIdCard());
   await t.box.idle();
-  t.hw.locks.openDoor(second.compartmentId);
-  await t.box.idle();
-  t.hw.locks.closeDoor(second.compartmentId);
-  await t.box.idle();
+  await passDoor(t, second.compartmentId);
 }
