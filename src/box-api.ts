@@ -61,6 +61,8 @@ export interface BoxApi {
   devices(): DeepReadonly<DevicesView>;
   alarms(openOnly?: boolean): readonly DeepReadonly<Alarm>[];
   outbox(): DeepReadonly<OutboxCtx>;
+  /** live pickups by status and the SMS outbox's figures, without copying either (metrics) */
+  counts(): BoxCounts;
   failures(): readonly Readonly<ActorFailure>[];
   /** false while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE */
   storageHealthy(): boolean;
@@ -94,4 +96,10 @@ export interface CompartmentView {
 export interface DevicesView {
   reader: { state: string; available: boolean };
   shredder: { state: string; binFree: number; binCapacity: number; retained: number };
+}
+
+/** What monitoring counts, read without copying the pickups or the SMS texts. */
+export interface BoxCounts {
+  pickupsByStatus: Readonly<Record<string, number>>;
+  sms: { pending: number; sent: number; failed: number };
 }

@@ -39,7 +39,7 @@ import { SimulatedCardReader, SimulatedHeadphoneJacks, SimulatedLocks, Simulated
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { oldDocumentTag, registryCrypto } from './crypto.js';
 import { openPersistence, storageError, type Persistence } from './persistence/keyv-persistence.js';
-import type { BoxApi, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
+import type { BoxApi, BoxCounts, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
 import { createSimulation } from './simulation.js';
 
 /** The simulated devices of a box that runs without hardware, for tests and the harness. */
@@ -377,6 +377,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       return plainCopy<Alarm[]>(openOnly ? all.filter(alarmIsOpen) : all);
     },
     outbox: (): DeepReadonly<OutboxCtx> => plainCopy<OutboxCtx>(supervisor.view<OutboxCtx>(OUTBOX)!.ctx),
+    /** Counts for monitoring, read in place: no pickup and no SMS text is copied. */
+    counts: (): BoxCounts => {
+      const pickupsByStatus: Record<string, number> = {};
+      for (const p of Object.values(registry().pickups)) pickupsByStatus[p.status] = (pickupsByStatus[p.status] ?? 0) + 1;
+      const outbox = supervisor.view<OutboxCtx>(OUTBOX)!.ctx;
+      return { pickupsByStatus, sms: { pending: Object.keys(outbox.pending).length, sent: outbox.sentCount, failed: outbox.failedCount } };
+    },
     openNow: () => isOpen(config.hours, clock.now()),
     nextOpening: () => nextOpening(config.hours, clock.now()),
     audit: (fromSeq = 1, limit = 1_000) => persistence.readAudit(fromSeq, limit),

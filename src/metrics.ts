@@ -97,7 +97,7 @@ export function createMetrics(box: Box): BoxMetrics {
     collect() {
       this.reset();
       for (const s of PICKUP_STATUSES) this.set({ status: s }, 0);
-      for (const p of box.pickups()) this.inc({ status: bounded(p.status, PICKUP_STATUSES) });
+      for (const [status, n] of Object.entries(box.counts().pickupsByStatus)) this.inc({ status: bounded(status, PICKUP_STATUSES) }, n);
     },
   });
   const pickupChanges = new Counter({ name: `${prefix}pickup_transitions_total`, help: 'Pickups that entered a status', labelNames: ['status'], registers });
@@ -123,9 +123,9 @@ export function createMetrics(box: Box): BoxMetrics {
       for (const a of box.alarms(true)) this.inc({ code: /^[A-Z0-9_]{1,48}$/.test(a.code) ? a.code : 'other', severity: a.severity });
     },
   });
-  gaugeReading('sms_outbox_depth', 'SMS waiting in the outbox', () => Object.keys(box.outbox().pending).length);
-  counterReading('sms_sent_total', 'SMS handed to the gateway', () => box.outbox().sentCount);
-  counterReading('sms_failures_total', 'SMS the gateway refused or that failed for good', () => box.outbox().failedCount);
+  gaugeReading('sms_outbox_depth', 'SMS waiting in the outbox', () => box.counts().sms.pending);
+  counterReading('sms_sent_total', 'SMS handed to the gateway', () => box.counts().sms.sent);
+  counterReading('sms_failures_total', 'SMS the gateway refused or that failed for good', () => box.counts().sms.failed);
   new Gauge({
     name: `${prefix}actor_mailbox_depth`,
     help: 'Messages waiting in actor mailboxes, by actor kind',

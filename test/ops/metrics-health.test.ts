@@ -110,6 +110,9 @@ for (const engine of ['yoga', 'mercurius'] as const) {
       assert.is(moved('ausgabebox_graphql_operations_total', { type: 'query', field: 'pickups' }), 1);
       assert.is(moved('ausgabebox_graphql_operations_total', { type: 'query', field: 'box' }), 1);
       assert.is(value(after, 'ausgabebox_sms_sent_total'), 1);
+      assert.is(value(after, 'ausgabebox_sms_outbox_depth'), 0, 'the PIN SMS left the outbox');
+      assert.is(value(after, 'ausgabebox_sms_failures_total'), 0);
+      assert.is(value(after, 'ausgabebox_pickups', { status: 'READY' }), 0, 'every status is reported, zero included');
       assert.is(value(after, 'ausgabebox_alarms_open'), 0);
       assert.is(value(after, 'ausgabebox_actors_failed'), 0);
 
