@@ -30,6 +30,7 @@ export type KioskEvent = z.infer<typeof KioskMessage>;
 export function kioskActor(hours: OpeningHours) {
   return defineActor<KioskCtx, KioskEvent, never, BoxOutgoing>({
     kind: 'kiosk',
+    interactive: true,
     messages: KioskMessage,
     init: (input: { id: string }) => ({ id: input.id, seq: 0, active: null }),
     on: {

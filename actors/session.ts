@@ -261,6 +261,7 @@ export function sessionActor(policy: SessionPolicy) {
     kind: 'session',
     messages: SessionMessage,
     transient: true,
+    interactive: true,
     init: (input: SessionInput) => ({
       id: input.id,
       kioskId: input.kioskId,

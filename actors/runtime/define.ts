@@ -32,6 +32,8 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   /** performs an `io` effect; what it resolves with goes back to the actor itself, so it is one of its own messages */
   io?: (op: Io, ctx: C, self: Address) => Promise<E | E[] | void>;
   transient?: boolean;
+  /** a person at a panel waits for its answers: its commits go first (see ActorBehavior) */
+  interactive?: boolean;
   /** context keys holding Records persisted row by row (large, mostly unchanged per message) */
   tables?: ReadonlyArray<keyof C & string>;
 }
@@ -62,6 +64,7 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
     logic: store as never,
     io: spec.io,
     transient: spec.transient,
+    interactive: spec.interactive,
     tables: spec.tables,
     store,
     snapshot,

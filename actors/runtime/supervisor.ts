@@ -114,6 +114,12 @@ interface Timer extends PersistedTimer {
   handle: TimerHandle;
 }
 
+interface QueuedCommit {
+  batch: CommitBatch;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 interface Cell {
   address: Address;
   behavior: ActorBehavior;
@@ -235,7 +241,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /** how many messages of one mailbox share a commit */
   private readonly batchLimit: number;
   /** commits waiting for the next transaction */
-  private commitQueue: Array<{ batch: CommitBatch; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private commitQueue: QueuedCommit[] = [];
+  /** commits a person at a panel waits for (see `ActorBehavior.interactive`): cut into a transaction of their own, first */
+  private urgentQueue: QueuedCommit[] = [];
   private flushing = false;
   private probing = false;
   /**
@@ -331,7 +339,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (!behavior) throw new Error(`no behavior registered for actor kind "${kind}"`);
     const ctx = behavior.init(input, address);
     const started = behavior.accepts.has('started') ? this.envelope('supervisor', address, { type: 'started' }, causation, undefined, true) : null;
-    await this.commit({ actors: [this.write(address, behavior, ctx, 'active', new Map())], sent: started ? [started] : [] });
+    await this.commit({ actors: [this.write(address, behavior, ctx, 'active', new Map())], sent: started ? [started] : [] }, behavior.interactive === true);
     if (this.cells.has(address)) return false;
     const cell = this.newCell(address, behavior, ctx, 'active');
     cell.parent = parent;
@@ -459,10 +467,20 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   /** A new message with the next id; `durable` ones are committed before they are delivered. */
-  private envelope(from: Address, to: Address, message: Message, causation: string | null, at = this.clock.now(), durable = false): Envelope {
+  private envelope(from: Address, to: Address, message: Message, causation: string | null, at = this.clock.now(), durable = false, urgent = false): Envelope {
     const id = this.idPrefix + ++this.nextId;
     // Built whole either way, not spread, as the batch loop makes one per send.
+    if (urgent) return durable ? { id, from, to, at, causation, message, durable, urgent } : { id, from, to, at, causation, message, urgent };
     return durable ? { id, from, to, at, causation, message, durable } : { id, from, to, at, causation, message };
+  }
+
+  /**
+   * Whether what an actor does on `env` serves a person at a panel: the actor itself is
+   * interactive, the message came from one, or it follows from such a message (a session's PIN
+   * check, the unlock of the door it opens). Such work commits ahead of bulk work.
+   */
+  private servesPanel(cell: Cell, env: Envelope): boolean {
+    return cell.behavior.interactive === true || env.urgent === true || this.cells.get(env.from)?.behavior.interactive === true;
   }
 
   private route(env: Envelope): void {
@@ -570,7 +588,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (plan?.sent.length) batch.sent = plan.sent;
       if (handled) batch.handled = handled;
       try {
-        await this.commit(batch);
+        await this.commit(batch, this.interactive(cell, envs));
       } catch (error) {
         await this.commitFailed(cell, envs, error);
         return;
@@ -706,7 +724,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } else if (e.type === 'stop') stop = true;
       else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
-        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable);
+        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable, this.servesPanel(cell, env));
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {
@@ -799,11 +817,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * Queues a commit for the next transaction. Every commit that becomes ready while the previous
-   * transaction runs (or in the same turn) joins the next one: one fsync for all of them.
+   * transaction runs (or in the same turn) joins the next one: one fsync for all of them. An
+   * `urgent` commit (one a person at a panel waits for) does not queue behind bulk work: the next
+   * transaction holds the urgent commits alone, so it is as small and quick as on an idle box.
+   * No commit in the queues depends on another: an actor has one commit in flight at a time, and a
+   * durable message reaches its recipient only once the commit that sent it is done.
    */
-  private commit(batch: CommitBatch): Promise<void> {
+  private commit(batch: CommitBatch, urgent = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.commitQueue.push({ batch, resolve, reject });
+      (urgent ? this.urgentQueue : this.commitQueue).push({ batch, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         queueMicrotask(() => void this.flush());
@@ -811,10 +833,29 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     });
   }
 
+  /** A batch is urgent when one of its messages serves a person at a panel. */
+  private interactive(cell: Cell, envs: readonly Envelope[]): boolean {
+    for (const env of envs) if (this.servesPanel(cell, env)) return true;
+    return false;
+  }
+
+  /** The commits of the next transaction: the urgent ones alone if any wait, else all (or one, without group commit). */
+  private nextGroup(): QueuedCommit[] {
+    const queue = this.urgentQueue.length > 0 ? this.urgentQueue : this.commitQueue;
+    return this.groupCommit ? queue.splice(0) : queue.splice(0, 1);
+  }
+
   private async flush(): Promise<void> {
-    while (this.commitQueue.length > 0) {
+    /**
+     * Bulk commits that are done but not yet released, because an urgent commit was waiting when
+     * they finished: what their actors do next (replies, effects, the next handlers) would run on
+     * this thread before the urgent transaction's statements come back, so it waits for them.
+     */
+    let held: QueuedCommit[] = [];
+    while (this.urgentQueue.length > 0 || this.commitQueue.length > 0) {
       let slow = false;
-      const group = this.groupCommit ? this.commitQueue.splice(0) : this.commitQueue.splice(0, 1);
+      const urgent = this.urgentQueue.length > 0;
+      const group = this.nextGroup();
       const merged: CommitBatch & Required<Omit<CommitBatch, 'probe'>> = { actors: [], audit: [], sent: [], handled: [] };
       for (const { batch } of group) {
         if (batch.probe !== undefined) merged.probe = batch.probe;
@@ -839,16 +880,25 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
             if (!this.closed) this.resumeParked();
           });
         }
-        for (const g of group) g.resolve();
+        if (!urgent && this.urgentQueue.length > 0) held.push(...group);
+        else for (const g of group) g.resolve();
       } catch (error) {
         const code = errorCode(error);
         this.storageDown(code, error);
         for (const g of group) g.reject(error);
       }
+      if (held.length > 0 && (urgent || this.urgentQueue.length === 0)) {
+        // After the urgent commits' replies have gone out (they run as microtasks, first).
+        const release = held;
+        held = [];
+        setImmediate(() => {
+          for (const g of release) g.resolve();
+        });
+      }
       // A commit that waited for the disk (fsync): the handlers it just released run before the
       // next group is cut, so they share its fsync instead of waiting for one of their own.
-      // Commits to memory never wait here.
-      if (slow) await new Promise((resolve) => setImmediate(resolve));
+      // Commits to memory never wait here, nor does an urgent commit that is ready already.
+      if (slow && this.urgentQueue.length === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.flushing = false;
   }
@@ -867,7 +917,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       .then(
         (result) => {
           const list = result === undefined ? [] : Array.isArray(result) ? result : [result];
-          for (const m of list) this.route(this.envelope(cell.address, cell.address, m, env.id));
+          for (const m of list) this.route(this.envelope(cell.address, cell.address, m, env.id, undefined, false, this.servesPanel(cell, env)));
         },
         (error: unknown) => {
           if (this.closed) return;

@@ -54,6 +54,8 @@ export interface Envelope {
    * the receiver commits having handled it, so a crash in between neither loses nor repeats it.
    */
   readonly durable?: boolean;
+  /** follows from a person's input at a panel: committed ahead of bulk work (see ActorBehavior.interactive) */
+  readonly urgent?: boolean;
 }
 
 /** Domain events published to the box's live stream (subscriptions, alarms, monitors). */
@@ -112,6 +114,12 @@ export interface ActorBehavior<C = any, Io = any> {
   io?(op: Io, ctx: C, self: Address): Promise<Message | Message[] | void>;
   /** Sessions end; their state is not kept once they stop. */
   readonly transient?: boolean;
+  /**
+   * A person at a panel waits for this actor's answers: its commits, and those of batches holding
+   * its messages, go to storage ahead of bulk work (registrations, imports) in a transaction of
+   * their own.
+   */
+  readonly interactive?: boolean;
   /** top-level context keys holding Records that are persisted row by row (see rows.ts) */
   readonly tables?: readonly string[];
 }

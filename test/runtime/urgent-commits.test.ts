@@ -1,0 +1,101 @@
+/**
+ * A person at a panel does not queue behind bulk work: the commits of an interactive actor (a
+ * session, a kiosk) and of what follows from its messages go to storage in a transaction of their
+ * own, ahead of the group commits of a flood (actors/runtime/supervisor.ts, `commit`/`flush`).
+ * Real time: every transaction waits a real 2 ms, as an fsync does.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SystemClock } from '../../actors/runtime/clock.js';
+import { defineActor } from '../../actors/runtime/define.js';
+import { Supervisor, type ActorPersistence, type CommitBatch } from '../../actors/runtime/supervisor.js';
+import type { Message } from '../../actors/runtime/types.js';
+import { answer, type Request } from '../../actors/runtime/ask.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+
+type RelayEvent = { type: 'hop'; left: number } | { type: 'ping' };
+
+/** Bulk work: hops to itself until none are left, each hop a state change (and so a commit). */
+const relay = defineActor<{ self: string; count: number }, RelayEvent & Message, never>({
+  kind: 'relay',
+  init: (_input, address) => ({ self: address, count: 0 }),
+  on: {
+    hop: (ctx, e, enq) => {
+      if (e.left > 0) enq.emit.send({ to: ctx.self, message: { type: 'hop', left: e.left - 1 } });
+      return { ...ctx, count: ctx.count + 1 };
+    },
+    // Sent by the panel: not interactive itself, but it follows from a person's input.
+    ping: (ctx) => ({ ...ctx, count: ctx.count + 1 }),
+  },
+});
+
+type PanelEvent = { type: 'press' } & Request;
+
+/** A panel: answers a key press once its new state is committed, and tells another actor. */
+const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
+  kind: 'panel',
+  interactive: true,
+  init: () => ({ presses: 0 }),
+  on: {
+    press: (ctx, e, enq) => {
+      enq.emit.send({ to: 'relay/follow', message: { type: 'ping' } });
+      enq.emit.send(answer(e, ctx.presses + 1));
+      return { presses: ctx.presses + 1 };
+    },
+  },
+});
+
+test('a panel commits ahead of a flood: alone in its transaction, after at most the one in flight (real time)', async () => {
+  const inner = await openPersistence('memory:');
+  /** the actors of each transaction, in commit order */
+  const groups: string[][] = [];
+  const persistence: ActorPersistence = {
+    async commit(batch: CommitBatch) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      await inner.commit(batch);
+      groups.push((batch.actors ?? []).map((a) => a.address));
+    },
+    loadActors: () => inner.loadActors(),
+    loadMessages: () => inner.loadMessages(),
+    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
+    deleteActor: (a) => inner.deleteActor(a),
+    appendAudit: (e) => inner.appendAudit(e),
+  };
+  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
+  const CHAINS = 8;
+  for (let i = 0; i < CHAINS; i++) await sup.spawn(`relay/r${i}`, 'relay');
+  await sup.spawn('relay/follow', 'relay');
+  await sup.spawn('panel/1', 'panel');
+  await sup.idle();
+  groups.length = 0;
+  for (let i = 0; i < CHAINS; i++) sup.send(`relay/r${i}`, { type: 'hop', left: 300 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+
+  const waited: number[] = [];
+  for (let press = 1; press <= 5; press++) {
+    const before = groups.length;
+    assert.is(await sup.ask<number>('panel/1', { type: 'press' }), press);
+    // The transaction in flight when the key was pressed, then the panel's own.
+    waited.push(groups.length - before);
+    await new Promise((resolve) => setTimeout(resolve, 3 + press));
+  }
+  const floodStillRunning = groups.slice(-1)[0]!.some((a) => a.startsWith('relay/r'));
+  await sup.idle();
+
+  assert.ok(floodStillRunning, 'the flood was still committing while the keys were pressed');
+  assert.ok(Math.max(...waited) <= 2, `transactions committed per key press: ${waited.join(', ')}`);
+  const withPanel = groups.filter((g) => g.includes('panel/1'));
+  assert.is(withPanel.length, 5);
+  for (const g of withPanel) assert.equal(g, ['panel/1'], 'no bulk work in the panel’s transaction');
+  // What follows from a press is urgent too: relay/follow never waits in a group of the flood.
+  const followed = groups.filter((g) => g.includes('relay/follow'));
+  assert.is(followed.length >= 1, true);
+  for (const g of followed) assert.not.ok(g.some((a) => a.startsWith('relay/r')), `relay/follow committed with the flood: ${g.join(' ')}`);
+  // Every hop of the flood was still committed, none lost to the reordering.
+  const hops = groups.flat().filter((a) => a.startsWith('relay/r')).length;
+  assert.ok(hops >= 1 && hops <= CHAINS * 301, `${hops} flood commits`);
+  for (let i = 0; i < CHAINS; i++) assert.is(sup.view<{ count: number }>(`relay/r${i}`)!.ctx.count, 301);
+  await sup.close();
+});
+
+test.run();
