@@ -47,6 +47,12 @@ export interface CommitBatch {
   handled?: string[];
   /** a write that only shows whether storage takes writes again */
   probe?: number;
+  /**
+   * Fills the batch in place: a store calls it once its transaction is open (SQLite: after BEGIN),
+   * before it reads the batch, so that commits queued meanwhile join. A store calls it at most once;
+   * read the batch only after its commit has settled.
+   */
+  fill?: () => void;
 }
 
 /** Where committed actor state, messages and the audit log go. Implemented over keyv in src/persistence. */
@@ -112,6 +118,23 @@ export interface DeadLetter {
 
 interface Timer extends PersistedTimer {
   handle: TimerHandle;
+}
+
+/** One transaction's worth of commits as one batch. */
+function merge(group: readonly QueuedCommit[]): Omit<CommitBatch, 'fill'> {
+  if (group.length === 1) {
+    const { actors, audit, sent, handled, probe } = group[0]!.batch;
+    return { actors, audit, sent, handled, probe };
+  }
+  const merged: CommitBatch & Required<Omit<CommitBatch, 'probe' | 'fill'>> = { actors: [], audit: [], sent: [], handled: [] };
+  for (const { batch } of group) {
+    if (batch.probe !== undefined) merged.probe = batch.probe;
+    merged.actors.push(...(batch.actors ?? []));
+    merged.audit.push(...(batch.audit ?? []));
+    merged.sent.push(...(batch.sent ?? []));
+    merged.handled.push(...(batch.handled ?? []));
+  }
+  return merged;
 }
 
 interface QueuedCommit {
@@ -854,19 +877,26 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     let held: QueuedCommit[] = [];
     while (this.urgentQueue.length > 0 || this.commitQueue.length > 0) {
       let slow = false;
-      const urgent = this.urgentQueue.length > 0;
-      const group = this.nextGroup();
-      const merged: CommitBatch & Required<Omit<CommitBatch, 'probe'>> = { actors: [], audit: [], sent: [], handled: [] };
-      for (const { batch } of group) {
-        if (batch.probe !== undefined) merged.probe = batch.probe;
-        merged.actors.push(...(batch.actors ?? []));
-        merged.audit.push(...(batch.audit ?? []));
-        merged.sent.push(...(batch.sent ?? []));
-        merged.handled.push(...(batch.handled ?? []));
-      }
+      let urgent = false;
+      let group: QueuedCommit[] | null = null;
+      // The group is cut as late as the store allows: what queued up meanwhile joins it.
+      const batch: CommitBatch = {
+        fill: () => {
+          if (group) return;
+          urgent = this.urgentQueue.length > 0;
+          group = this.nextGroup();
+          Object.assign(batch, merge(group));
+        },
+      };
       try {
         const t0 = performance.now();
-        await this.persistence.commit(merged);
+        await this.persistence.commit(batch);
+        if (!group) {
+          // A store that does not fill batches: the group is cut now and committed as before.
+          batch.fill!();
+          await this.persistence.commit(batch);
+        }
+        group ??= [];
         slow = this.groupCommit && performance.now() - t0 >= SLOW_COMMIT_MS;
         if (!this.storageOk) {
           const downMs = this.clock.now() - (this.storageFailure?.since ?? this.clock.now());
@@ -885,6 +915,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } catch (error) {
         const code = errorCode(error);
         this.storageDown(code, error);
+        // Failed before the batch was taken (BEGIN refused): the commits it would have held fail.
+        group ??= this.nextGroup();
         for (const g of group) g.reject(error);
       }
       if (held.length > 0 && (urgent || this.urgentQueue.length === 0)) {

@@ -245,8 +245,8 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     }
   };
 
-  const commit = (batch: CommitBatch): Promise<void> =>
-    serial(async () => {
+  /** Stages one batch's writes in the caches and writes them, inside the open transaction. */
+  const write = async (batch: CommitBatch): Promise<void> => {
       const out = new Map<string, unknown>();
       for (const write of batch.actors ?? []) await stageActor(write, out);
       if (batch.audit?.length) {
@@ -275,7 +275,17 @@ export async function openPersistence(url: string, options: PersistenceOptions =
       }
       if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
       await writeOut(out);
-    }, truncateWal && erases(batch) ? truncateWal : undefined);
+  };
+  // A batch that fills itself (`fill`: the supervisor's group commit) is filled once the
+  // transaction is open, so commits queued during BEGIN still join it.
+  const commit = (batch: CommitBatch): Promise<void> =>
+    serial(
+      () => {
+        batch.fill?.();
+        return write(batch);
+      },
+      truncateWal ? () => (erases(batch) ? truncateWal() : Promise.resolve()) : undefined,
+    );
 
   /** Every actor with its rows, and the writes that move old row-id lists into buckets. */
   const loadAll = async (): Promise<{ out: Map<Address, ActorRecord>; migrate: Map<string, unknown> }> => {

@@ -98,4 +98,58 @@ test('a panel commits ahead of a flood: alone in its transaction, after at most 
   await sup.close();
 });
 
+/** A store whose transactions open with a real 2 ms round trip (BEGIN) and then fill the batch, as SQLite's does. */
+async function openingStore(fills: boolean) {
+  const inner = await openPersistence('memory:');
+  const groups: string[][] = [];
+  const persistence: ActorPersistence = {
+    async commit(batch: CommitBatch) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (fills) batch.fill?.();
+      const actors = (batch.actors ?? []).map((a) => a.address);
+      if (actors.length) groups.push(actors);
+      // Stores a copy without `fill`: what a store that knows nothing of it would see.
+      await inner.commit(fills ? batch : { actors: batch.actors, audit: batch.audit, sent: batch.sent, handled: batch.handled, probe: batch.probe });
+    },
+    loadActors: () => inner.loadActors(),
+    loadMessages: () => inner.loadMessages(),
+    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
+    deleteActor: (a) => inner.deleteActor(a),
+    appendAudit: (e) => inner.appendAudit(e),
+  };
+  return { persistence, groups };
+}
+
+test('a commit that becomes ready while the store opens its transaction joins it (real time)', async () => {
+  const { persistence, groups } = await openingStore(true);
+  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
+  await sup.spawn('relay/a', 'relay');
+  await sup.spawn('relay/b', 'relay');
+  await sup.idle();
+  groups.length = 0;
+  sup.send('relay/a', { type: 'hop', left: 0 });
+  // relay/a's transaction is opening (2 ms); relay/b's commit is ready 1 ms in.
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  sup.send('relay/b', { type: 'hop', left: 0 });
+  await sup.idle();
+  assert.equal(groups, [['relay/a', 'relay/b']], 'one transaction for both');
+  await sup.close();
+});
+
+test('a store that does not fill batches still gets every commit, cut when it returns', async () => {
+  const { persistence, groups } = await openingStore(false);
+  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
+  await sup.spawn('relay/a', 'relay');
+  await sup.spawn('relay/b', 'relay');
+  await sup.idle();
+  groups.length = 0;
+  sup.send('relay/a', { type: 'hop', left: 2 });
+  sup.send('relay/b', { type: 'hop', left: 2 });
+  await sup.idle();
+  assert.is(groups.flat().length, 6, `every hop committed: ${JSON.stringify(groups)}`);
+  assert.is(sup.view<{ count: number }>('relay/a')!.ctx.count, 3);
+  assert.is(sup.view<{ count: number }>('relay/b')!.ctx.count, 3);
+  await sup.close();
+});
+
 test.run();
