@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
+import { DomainError } from '../actors/domain/errors.js';
 import { makeTd1 } from '../actors/domain/mrz.js';
 import { SimulatedClock } from '../actors/runtime/clock.js';
 import { createBox, type Box } from './box.js';
@@ -63,8 +64,8 @@ async function main(): Promise<void> {
   const production = process.env.NODE_ENV === 'production';
   const engine = values.server as 'yoga' | 'mercurius';
   const port = Number(values.port);
-  if (production && values.harness) throw Object.assign(new Error('--harness is not allowed in production'), { code: 'INVALID_CONFIG' });
-  if (values['simulated-clock'] && !values.harness) throw Object.assign(new Error('--simulated-clock needs --harness'), { code: 'INVALID_CONFIG' });
+  if (production && values.harness) throw new DomainError('INVALID_CONFIG', '--harness is not allowed in production');
+  if (values['simulated-clock'] && !values.harness) throw new DomainError('INVALID_CONFIG', '--simulated-clock needs --harness');
   if (values.central) return runCentral({ config: fileConfig as Parameters<typeof runCentral>[0]['config'], env: process.env, port, host: values.host!, production, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
   const dataDir = resolve(values['data-dir']!);
   const { tokens, tokenFile } = resolveTokens(fileConfig.tokens as TokenConfig | undefined, dataDir, production);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   );
   if (production && isDevelopmentKey(box.config)) {
     await box.close();
-    throw Object.assign(new Error('production needs its own pinKey (AUSGABEBOX_PIN_KEY or "pinKey" in the configuration)'), { code: 'INVALID_CONFIG' });
+    throw new DomainError('INVALID_CONFIG', 'production needs its own pinKey (AUSGABEBOX_PIN_KEY or "pinKey" in the configuration)');
   }
   if (isDevelopmentKey(box.config)) log.warn('using the development PIN key: set AUSGABEBOX_PIN_KEY or pinKey in the config for production');
   box.events.listen((e) => {
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
 function resolveTokens(configured: TokenConfig | undefined, dataDir: string, production: boolean): { tokens: TokenConfig; tokenFile: string } {
   const tokenFile = join(dataDir, 'dev-tokens.json');
   if (production) {
-    if (!configured) throw Object.assign(new Error('production needs "tokens" in the configuration (see npm run token:hash)'), { code: 'INVALID_CONFIG' });
+    if (!configured) throw new DomainError('INVALID_CONFIG', 'production needs "tokens" in the configuration (see npm run token:hash)');
     return { tokens: configured, tokenFile: '' };
   }
   if (configured) return { tokens: configured, tokenFile: '(configuration)' };

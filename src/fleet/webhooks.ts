@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type Keyv from 'keyv';
+import { DomainError } from '../../actors/domain/errors.js';
 import type { FleetEvent } from './protocol.js';
 import { backoff, sleep, type RedisClient } from './redis.js';
 
@@ -145,9 +146,9 @@ export class WebhookOutbox {
     private readonly port: WebhookAlarmPort,
   ) {
     for (const h of hooks) {
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(h.id)) throw Object.assign(new Error(`webhook id "${h.id}" must be letters, digits, "-" or "_"`), { code: 'INVALID_CONFIG' });
-      if (!/^https?:\/\//.test(h.url)) throw Object.assign(new Error(`webhook ${h.id}: url must be http(s)`), { code: 'INVALID_CONFIG' });
-      if (typeof h.secret !== 'string' || h.secret.length < 32) throw Object.assign(new Error(`webhook ${h.id}: secret must be at least 32 characters`), { code: 'INVALID_CONFIG' });
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(h.id)) throw new DomainError('INVALID_CONFIG', `webhook id "${h.id}" must be letters, digits, "-" or "_"`);
+      if (!/^https?:\/\//.test(h.url)) throw new DomainError('INVALID_CONFIG', `webhook ${h.id}: url must be http(s)`);
+      if (typeof h.secret !== 'string' || h.secret.length < 32) throw new DomainError('INVALID_CONFIG', `webhook ${h.id}: secret must be at least 32 characters`);
     }
   }
 

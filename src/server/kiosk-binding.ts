@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../../actors/domain/errors.js';
 import type { Box } from '../box.js';
 import type { Context } from '../../schema/index.js';
 
@@ -116,6 +117,6 @@ export function checkKioskClients(section: unknown): KioskClients | undefined {
     section !== null &&
     !Array.isArray(section) &&
     Object.values(section).every((v) => Array.isArray(v) && v.every((a) => typeof a === 'string' && a.length > 0));
-  if (!ok) throw Object.assign(new Error('invalid configuration: kioskClients must map kiosk ids to lists of client addresses, e.g. { "1": ["127.0.0.1"] }'), { code: 'INVALID_CONFIG' });
+  if (!ok) throw new DomainError('INVALID_CONFIG', 'invalid configuration: kioskClients must map kiosk ids to lists of client addresses, e.g. { "1": ["127.0.0.1"] }');
   return section as KioskClients;
 }
