@@ -220,6 +220,12 @@ interface Handled {
  */
 const MAX_BATCH = 128;
 const MAX_BATCH_MS = 1;
+/**
+ * Urgent-only transactions in a row while bulk commits wait: a citizen's step is a few commits
+ * one after the other (session, PIN check, unlock), which all go first; a stream of inputs beyond
+ * that shares every fifth transaction with the bulk work.
+ */
+const URGENT_RUN = 4;
 
 const EXTERNAL: Address = 'external';
 /** the row table an actor with tables keeps its timers in */
@@ -267,6 +273,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private commitQueue: QueuedCommit[] = [];
   /** commits a person at a panel waits for (see `ActorBehavior.interactive`): cut into a transaction of their own, first */
   private urgentQueue: QueuedCommit[] = [];
+  /** urgent-only transactions in a row (see nextGroup) */
+  private urgentRun = 0;
   private flushing = false;
   private probing = false;
   /**
@@ -862,10 +870,22 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return false;
   }
 
-  /** The commits of the next transaction: the urgent ones alone if any wait, else all (or one, without group commit). */
+  /**
+   * The commits of the next transaction (one, without group commit): the urgent ones alone if any
+   * wait — but at most URGENT_RUN times in a row while bulk commits wait, so a stream of key
+   * presses cannot starve bulk work: then the urgent ones and the bulk ones go together.
+   */
   private nextGroup(): QueuedCommit[] {
-    const queue = this.urgentQueue.length > 0 ? this.urgentQueue : this.commitQueue;
-    return this.groupCommit ? queue.splice(0) : queue.splice(0, 1);
+    const urgent = this.urgentQueue.length > 0;
+    if (!this.groupCommit) return (urgent ? this.urgentQueue : this.commitQueue).splice(0, 1);
+    if (urgent && !(this.urgentRun >= URGENT_RUN && this.commitQueue.length > 0)) {
+      this.urgentRun++;
+      return this.urgentQueue.splice(0);
+    }
+    this.urgentRun = 0;
+    const group = this.urgentQueue.splice(0);
+    for (const c of this.commitQueue.splice(0)) group.push(c);
+    return group;
   }
 
   private async flush(): Promise<void> {
