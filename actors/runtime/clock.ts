@@ -12,8 +12,7 @@ export interface Clock {
   /** Calls `fn` once at absolute time `at` (ms since epoch); an `at` in the past fires as soon as possible. */
   setTimer(at: number, fn: () => void): TimerHandle;
   clearTimer(handle: TimerHandle): void;
-  /** Resolves after `ms`; used by drivers for pulse lengths. */
-  /** Resolves after `ms`, or at once when `signal` aborts (the caller checks `signal.aborted`). */
+  /** Resolves after `ms` (drivers: pulse lengths), or at once when `signal` aborts (the caller checks `signal.aborted`). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
@@ -70,11 +69,20 @@ interface PendingTimer {
   sleep: boolean;
 }
 
-/** A clock that moves only when told to. Timers fire in (time, creation) order. */
+/** (time, creation) order */
+const earlier = (a: PendingTimer, b: PendingTimer): boolean => a.at < b.at || (a.at === b.at && a.id < b.id);
+
+/**
+ * A clock that moves only when told to. Timers fire in (time, creation) order. Pending timers are
+ * kept in a binary heap, so finding the next one costs O(log n) however many are pending (a
+ * registry holds a purge timer per pickup of the audit period); a cleared timer stays in the heap
+ * until it reaches the top or the heap is rebuilt.
+ */
 export class SimulatedClock implements Clock {
   private current: number;
   private next = 1;
   private readonly timers = new Map<number, PendingTimer>();
+  private heap: PendingTimer[] = [];
   /** pending sleeps, counted as they come and go: `idle` asks for it on every round */
   private sleeping = 0;
 
@@ -88,7 +96,7 @@ export class SimulatedClock implements Clock {
 
   setTimer(at: number, fn: () => void): TimerHandle {
     const id = this.next++;
-    this.timers.set(id, { id, at, fn, sleep: false });
+    this.add({ id, at, fn, sleep: false });
     return { id };
   }
 
@@ -96,6 +104,7 @@ export class SimulatedClock implements Clock {
     const t = this.timers.get(handle.id);
     if (t?.sleep) this.sleeping--;
     this.timers.delete(handle.id);
+    this.compact();
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -108,7 +117,7 @@ export class SimulatedClock implements Clock {
         signal?.removeEventListener('abort', wake);
         resolve();
       };
-      this.timers.set(id, { id, at: this.current + Math.max(0, ms), fn: wake, sleep: true });
+      this.add({ id, at: this.current + Math.max(0, ms), fn: wake, sleep: true });
       this.sleeping++;
       signal?.addEventListener('abort', wake, { once: true });
     });
@@ -121,16 +130,55 @@ export class SimulatedClock implements Clock {
 
   /** The earliest pending timer due at or before `limit`, if any. */
   nextDue(limit: number): PendingTimer | undefined {
-    let best: PendingTimer | undefined;
-    for (const t of this.timers.values()) {
-      if (t.at > limit) continue;
-      if (!best || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t;
+    const heap = this.heap;
+    // Cleared timers that reached the top are dropped here.
+    while (heap.length > 0 && this.timers.get(heap[0]!.id) !== heap[0]) this.pop();
+    const top = heap[0];
+    return top !== undefined && top.at <= limit ? top : undefined;
+  }
+
+  private add(timer: PendingTimer): void {
+    this.timers.set(timer.id, timer);
+    const heap = this.heap;
+    let i = heap.push(timer) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(timer, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
     }
-    return best;
+    heap[i] = timer;
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && earlier(heap[right]!, heap[left]!) ? right : left;
+      if (!earlier(heap[child]!, last)) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+  }
+
+  /** Rebuilds the heap from the pending timers once cleared ones outnumber them (re-armed session timeouts). */
+  private compact(): void {
+    if (this.heap.length < 64 || this.heap.length < 2 * this.timers.size) return;
+    const pending = [...this.timers.values()];
+    this.heap = [];
+    this.timers.clear();
+    for (const t of pending) this.add(t);
   }
 
   /** Fires one timer: moves time to it and runs its callback. */
   fire(timer: PendingTimer): void {
+    if (this.heap[0] === timer) this.pop();
     if (this.timers.delete(timer.id) && timer.sleep) this.sleeping--;
     if (timer.at > this.current) this.current = timer.at;
     timer.fn();
