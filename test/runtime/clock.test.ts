@@ -6,22 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock, type TimerHandle } from '../../actors/runtime/clock.js';
-
-/** A small seeded generator (mulberry32), so a failure names a seed that repeats it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../support/random.js';
 
 test('timers fire in (time, creation) order, as a plain list would fire them, under clears and re-arms', async () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const rnd = random(seed);
+    const rnd = seeded(seed);
     const clock = new SimulatedClock(0);
     const fired: string[] = [];
     const live = new Map<string, { handle: TimerHandle; at: number; order: number }>();

@@ -8,10 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SystemClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
-import { Supervisor, type ActorPersistence, type CommitBatch } from '../../actors/runtime/supervisor.js';
+import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { slowStore } from '../support/slow-store.js';
 
 type RelayEvent = { type: 'hop'; left: number } | { type: 'ping' };
 
@@ -46,21 +46,7 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
 });
 
 test('a panel commits ahead of a flood: alone in its transaction, after at most the one in flight (real time)', async () => {
-  const inner = await openPersistence('memory:');
-  /** the actors of each transaction, in commit order */
-  const groups: string[][] = [];
-  const persistence: ActorPersistence = {
-    async commit(batch: CommitBatch) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      await inner.commit(batch);
-      groups.push((batch.actors ?? []).map((a) => a.address));
-    },
-    loadActors: () => inner.loadActors(),
-    loadMessages: () => inner.loadMessages(),
-    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
-    deleteActor: (a) => inner.deleteActor(a),
-    appendAudit: (e) => inner.appendAudit(e),
-  };
+  const { persistence, groups } = await slowStore();
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
   const CHAINS = 8;
   for (let i = 0; i < CHAINS; i++) await sup.spawn(`relay/r${i}`, 'relay');
@@ -106,20 +92,7 @@ test('a panel commits ahead of a flood: alone in its transaction, after at most 
 });
 
 test('key presses back to back do not starve bulk work: every fifth transaction carries it (real time)', async () => {
-  const inner = await openPersistence('memory:');
-  const groups: string[][] = [];
-  const persistence: ActorPersistence = {
-    async commit(batch: CommitBatch) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      await inner.commit(batch);
-      groups.push((batch.actors ?? []).map((a) => a.address));
-    },
-    loadActors: () => inner.loadActors(),
-    loadMessages: () => inner.loadMessages(),
-    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
-    deleteActor: (a) => inner.deleteActor(a),
-    appendAudit: (e) => inner.appendAudit(e),
-  };
+  const { persistence, groups } = await slowStore();
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
   for (let i = 0; i < 4; i++) await sup.spawn(`relay/r${i}`, 'relay');
   await sup.spawn('relay/follow', 'relay');
@@ -143,30 +116,8 @@ test('key presses back to back do not starve bulk work: every fifth transaction 
   assert.ok(Math.max(...waited) <= 3, `transactions per press: ${waited.join(', ')}`);
 });
 
-/** A store whose transactions open with a real 2 ms round trip (BEGIN) and then fill the batch, as SQLite's does. */
-async function openingStore(fills: boolean) {
-  const inner = await openPersistence('memory:');
-  const groups: string[][] = [];
-  const persistence: ActorPersistence = {
-    async commit(batch: CommitBatch) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      if (fills) batch.fill?.();
-      const actors = (batch.actors ?? []).map((a) => a.address);
-      if (actors.length) groups.push(actors);
-      // Stores a copy without `fill`: what a store that knows nothing of it would see.
-      await inner.commit(fills ? batch : { actors: batch.actors, audit: batch.audit, sent: batch.sent, handled: batch.handled, probe: batch.probe });
-    },
-    loadActors: () => inner.loadActors(),
-    loadMessages: () => inner.loadMessages(),
-    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
-    deleteActor: (a) => inner.deleteActor(a),
-    appendAudit: (e) => inner.appendAudit(e),
-  };
-  return { persistence, groups };
-}
-
 test('a commit that becomes ready while the store opens its transaction joins it (real time)', async () => {
-  const { persistence, groups } = await openingStore(true);
+  const { persistence, groups } = await slowStore({ fills: true });
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
   await sup.spawn('relay/a', 'relay');
   await sup.spawn('relay/b', 'relay');
@@ -182,7 +133,7 @@ test('a commit that becomes ready while the store opens its transaction joins it
 });
 
 test('a store that does not fill batches still gets every commit, cut when it returns', async () => {
-  const { persistence, groups } = await openingStore(false);
+  const { persistence, groups } = await slowStore({ fills: false });
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
   await sup.spawn('relay/a', 'relay');
   await sup.spawn('relay/b', 'relay');

@@ -1,0 +1,27 @@
+import type { ActorPersistence, CommitBatch } from '../../actors/runtime/supervisor.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+
+/**
+ * A memory store whose every transaction first waits a real `ms` (as an fsync, or SQLite's BEGIN
+ * round trip, does), recording the actors of each transaction in commit order. With `fills:
+ * false` it hands the inner store a plain copy of the batch: a store that knows nothing of
+ * `CommitBatch.fill`.
+ */
+export async function slowStore({ ms = 2, fills = true }: { ms?: number; fills?: boolean } = {}): Promise<{ persistence: ActorPersistence; groups: string[][] }> {
+  const inner = await openPersistence('memory:');
+  const groups: string[][] = [];
+  const persistence: ActorPersistence = {
+    async commit(batch: CommitBatch) {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      if (fills) batch.fill?.();
+      await inner.commit(fills ? batch : { actors: batch.actors, audit: batch.audit, sent: batch.sent, handled: batch.handled, probe: batch.probe });
+      groups.push((batch.actors ?? []).map((a) => a.address));
+    },
+    loadActors: () => inner.loadActors(),
+    loadMessages: () => inner.loadMessages(),
+    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
+    deleteActor: (a) => inner.deleteActor(a),
+    appendAudit: (e) => inner.appendAudit(e),
+  };
+  return { persistence, groups };
+}
