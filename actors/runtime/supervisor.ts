@@ -275,6 +275,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private urgentQueue: QueuedCommit[] = [];
   /** urgent-only transactions in a row (see nextGroup) */
   private urgentRun = 0;
+  /** some kind of actor serves a panel: without one, no commit is ever urgent (and nothing is looked up) */
+  private readonly anyInteractive: boolean;
   private flushing = false;
   private probing = false;
   /**
@@ -307,6 +309,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.asks = new Asks(opts.clock, this.bootId);
     this.sinks.set(REPLIES, (message) => this.asks.settle(message as Reply));
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
+    this.anyInteractive = opts.behaviors.some((b) => b.interactive === true);
   }
 
   /**
@@ -511,6 +514,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * check, the unlock of the door it opens). Such work commits ahead of bulk work.
    */
   private servesPanel(cell: Cell, env: Envelope): boolean {
+    if (!this.anyInteractive) return false;
     return cell.behavior.interactive === true || env.urgent === true || this.cells.get(env.from)?.behavior.interactive === true;
   }
 
@@ -936,7 +940,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         const code = errorCode(error);
         this.storageDown(code, error);
         // Failed before the batch was taken (BEGIN refused): the commits it would have held fail.
-        group ??= this.nextGroup();
+        if (!group) {
+          urgent = this.urgentQueue.length > 0;
+          group = this.nextGroup();
+        }
         for (const g of group) g.reject(error);
       }
       if (held.length > 0 && (urgent || this.urgentQueue.length === 0)) {
