@@ -308,13 +308,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
   const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
     enq.emit.send({ to: sessionAddress(sessionId), message });
-  const publish = (enq: Enq, p: Pickup, change: string) =>
-    enq.emit.publish({ event: { type: 'pickup.changed', change, reference: p.reference, status: p.status, compartmentId: p.compartmentId } });
-  // One row changes; the rest of the table is shared with the committed version (table.ts). Every
-  // change of a row goes through here and is published as the row's new view (readers' projection).
-  const put = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq): RegistryCtx => {
+  /**
+   * One row changes; the rest of the table is shared with the committed version (table.ts). Every
+   * change of a row goes through here and is published as the row's new view (the readers'
+   * projection), then, when it is one (`change`), as a public `pickup.changed`: whoever hears the
+   * change reads the row it describes.
+   */
+  const put = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq, change?: string): RegistryCtx => {
     const row: Pickup = { ...p, updatedAt: now };
     enq.emit.publish({ event: pickupRowEvent(row.id, row) });
+    if (change !== undefined) enq.emit.publish({ event: { type: 'pickup.changed', change, reference: row.reference, status: row.status, compartmentId: row.compartmentId } });
     return { ...ctx, pickups: setRow(ctx.pickups, row.id, row) };
   };
   const byRef = (ctx: RegistryCtx, reference: string) => {
@@ -413,10 +416,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.cancel({ key: `expire:${p.id}` });
     enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
     const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, pinHash: null, endedAt: now, purgeAt };
-    publish(enq, ended, status.toLowerCase());
     // An ended pickup leaves the number's index: a number's entry stays as small as its live pickups.
     const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
-    return { ...put(ctx, ended, now, enq), ...(byNumber ? { byNumber } : {}) };
+    return { ...put(ctx, ended, now, enq, status.toLowerCase()), ...(byNumber ? { byNumber } : {}) };
   };
 
   /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */
@@ -428,9 +430,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (locked) {
       enq.emit.audit({ entry: { action: 'pickup.locked', subject: p.reference, detail: { attempts: failedAttempts } } });
       enq.emit.send({ to: ALARMS, message: raise(`locked:${p.id}`, 'PICKUP_LOCKED', 'warning', p.reference, `Pickup ${p.reference} locked after ${failedAttempts} failed attempts: reissue a PIN after checking identity`) });
-      publish(enq, next, 'locked');
     }
-    return [put(ctx, next, now, enq), next];
+    return [put(ctx, next, now, enq, locked ? 'locked' : undefined), next];
   };
 
   /** The second factor: compared with what was registered, counted when wrong, remembered on the claim when right. */
@@ -465,8 +466,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
       // Back to READY only from the release: a pickup that expired meanwhile stays EXPIRED.
       const next: Pickup = { ...p, status: p.status === 'RELEASING' ? 'READY' : p.status, opId: null, unlockSent: false, claim: null };
-      publish(enq, next, change);
-      return put(ctx, next, now, enq);
+      return put(ctx, next, now, enq, change);
     }
     if (purpose === 'load') {
       if (p.status === 'CANCELLED') {
@@ -476,8 +476,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return endPickup(freeSlot(ctx, compartmentId, p.reference, enq), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
       }
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-      publish(enq, next, 'loadAborted');
-      return freeSlot(put(ctx, next, now, enq), compartmentId, p.reference, enq);
+      return freeSlot(put(ctx, next, now, enq, 'loadAborted'), compartmentId, p.reference, enq);
     }
     return put(ctx, { ...p, opId: null }, now, enq);
   };
@@ -585,10 +584,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           personalDataDeleted: false,
         };
         enq.emit.audit({ entry: { action: 'pickup.registered', subject: p.reference, detail: { kind: p.documentKind } } });
-        publish(enq, p, 'registered');
         reply(enq, e, { id, reference: p.reference, status: p.status });
         const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), id, true) : ctx.byNumber;
-        return { ...put(ctx, p, e.now, enq), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id), ...(byNumber ? { byNumber } : {}) };
+        return { ...put(ctx, p, e.now, enq, 'registered'), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id), ...(byNumber ? { byNumber } : {}) };
       },
 
       'pickup.cancel': (ctx, e, enq) => {
@@ -606,9 +604,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.cancel({ key: `remind:${p.id}` });
           enq.emit.cancel({ key: `expire:${p.id}` });
           const next: Pickup = { ...p, status: 'CANCELLED', claim: null, pinHash: null };
-          publish(enq, next, 'cancelled');
           reply(enq, e, { reference: p.reference, status: next.status, compartmentId: p.compartmentId });
-          return put(ctx, next, e.now, enq);
+          return put(ctx, next, e.now, enq, 'cancelled');
         }
         reply(enq, e, { reference: p.reference, status: 'CANCELLED', compartmentId: null });
         return endPickup(ctx, p, 'CANCELLED', e.now, enq);
@@ -647,9 +644,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
         unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
         const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
-        publish(enq, next, 'loading');
         reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
-        return slot({ ...put(ctx, next, e.now, enq), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
+        return slot({ ...put(ctx, next, e.now, enq, 'loading'), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
       },
 
       'pickup.retrieve': (ctx, e, enq) => {
@@ -675,9 +671,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (p.status !== 'READY' && p.status !== 'LOCKED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}`);
         enq.emit.audit({ entry: { action: 'pin.reissued', actor: e.by, subject: p.reference } });
         const next: Pickup = { ...newPin(p, enq), status: 'READY', failedAttempts: 0, claim: null };
-        publish(enq, next, 'pinReissued');
         reply(enq, e, { reference: p.reference, status: next.status });
-        return put(ctx, next, e.now, enq);
+        return put(ctx, next, e.now, enq, 'pinReissued');
       },
 
       'compartment.service': (ctx, e, enq) => {
@@ -718,8 +713,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
           enq.emit.audit({ entry: { action: 'pin.resent', actor: e.kioskId, subject: p.reference, detail: { serial: p.pinSerial + 1, today: count + 1 } } });
           const renewed: Pickup = { ...newPin(p, enq), resends: { day, count: count + 1 } };
-          publish(enq, renewed, 'pinResent');
-          next = put(next, renewed, e.now, enq);
+          next = put(next, renewed, e.now, enq, 'pinResent');
         }
         return next;
       },
@@ -831,8 +825,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Single use of the PIN, atomic in the shared store, before anything moves.
         enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId, key: pinKey(p), owner: e.sessionId } });
         const next: Pickup = { ...p, status: 'RELEASING', opId };
-        publish(enq, next, 'releasing');
-        return { ...put(ctx, next, e.now, enq), seq: ctx.seq + 1 };
+        return { ...put(ctx, next, e.now, enq, 'releasing'), seq: ctx.seq + 1 };
       },
 
       'pin.claimed': (ctx, e, enq) => {
@@ -900,8 +893,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.schedule({ key: `expire:${p.id}`, at: expiresAt, message: { type: 'pickup.expire', pickupId: p.id } });
           enq.emit.audit({ entry: { action: 'pickup.ready', subject: p.reference, detail: { compartment: e.compartmentId } } });
           const next: Pickup = { ...p, status: 'READY', opId: null, readyAt: e.now, expiresAt, pinSerial: serial };
-          publish(enq, next, 'ready');
-          return put(ctx, next, e.now, enq);
+          return put(ctx, next, e.now, enq, 'ready');
         }
         if (e.purpose === 'service') return;
         // Collected or retrieved: the compartment is free again, unless a live pickup still names it
@@ -962,8 +954,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
         if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
         const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
-        publish(enq, next, 'expired');
-        return put(ctx, next, e.now, enq);
+        return put(ctx, next, e.now, enq, 'expired');
       },
 
       'pickup.purge': (ctx, e, enq) => {
@@ -1005,8 +996,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
             enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
             const back: Pickup = { ...p, status: 'READY', opId: null, claim: null };
-            publish(enq, back, 'releaseAbandoned');
-            next = put(next, back, e.now, enq);
+            next = put(next, back, e.now, enq, 'releaseAbandoned');
             if (p.expiresAt !== null && e.now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: e.now, message: { type: 'pickup.expire', pickupId: p.id } });
             continue;
           }

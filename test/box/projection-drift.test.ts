@@ -28,6 +28,13 @@ for (const seed of SEEDS) {
       { generatePin: seededPins(seeded(seed * 7_919)) },
     );
     const d: Drive = { t, rand: seeded(seed), registered: [] };
+    // Whoever hears a change reads the row it describes: the row event goes out first.
+    const heard: string[] = [];
+    const unheard = t.box.events.listen((e) => {
+      if (e.type !== 'pickup.changed') return;
+      const read = t.box.pickup(String(e.reference));
+      if (read?.status !== e.status || read?.compartmentId !== e.compartmentId) heard.push(`${String(e.change)} of ${String(e.reference)} heard while it reads ${read?.status}/${read?.compartmentId}`);
+    });
     try {
       assert.equal(projectionDrift(t.box), [], 'at start');
       for (let i = 0; i < STEPS; i++) {
@@ -36,11 +43,13 @@ for (const seed of SEEDS) {
         await t.box.idle();
         const drift = projectionDrift(t.box);
         assert.equal(drift, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): the projection drifted from the registry`);
+        assert.equal(heard, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): a change was heard before its row`);
         for (const p of t.box.pickups()) reached.add(p.status);
         const registry = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
         if (Object.keys(registry.byReference).length > Object.keys(registry.pickups).length) reached.add('archived');
       }
     } finally {
+      unheard();
       await t.box.close();
     }
   });
