@@ -2,7 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PICKUP_ROW, pickupRowEvent, type Pickup, type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
 import type { Stamp } from '../../actors/runtime/define.js';
+import type { BoxEvent } from '../../actors/runtime/types.js';
 import { PickupsProjection } from '../../src/pickups-projection.js';
+import { PHONE, readyPickup, testBox } from '../helpers.js';
 import { registryUnderTest } from '../security/registry-rig.js';
 
 /** The read model alone: rows in, reads out, kept by row events only. */
@@ -77,6 +79,30 @@ test("the registry's own effects keep a projection equal to its table: register,
   assert.equal([...projection.all()].map((p) => `${p.reference} ${p.status}`), ['V-1 LOADING'], 'the archived pickup left');
   assert.equal(projection.byStatus(), { LOADING: 1 });
   assert.is(published, 7, 'one row event per row change: two registrations, load, claim, cancel, purge, archive');
+});
+
+test("the row events stay inside the box: the public event stream has the change, not the row with its personal data", async () => {
+  const t = await testBox();
+  const inside: BoxEvent[] = [];
+  const outside: BoxEvent[] = [];
+  const stopInside = t.box.supervisor.events.listen((e) => inside.push(e));
+  const stopOutside = t.box.events.listen((e) => outside.push(e));
+  const iterated = t.box.events.iterate();
+  try {
+    await readyPickup(t, 'V-ROW-1');
+    assert.ok(inside.some((e) => e.type === PICKUP_ROW), 'the registry published rows');
+    assert.not.ok(inside.some((e) => e.type === PICKUP_ROW && e.row !== null && 'pinHash' in (e.row as object)), 'never with the PIN hash');
+    assert.equal(outside.filter((e) => e.type === 'pickup.changed').map((e) => e.change), ['registered', 'loading', 'ready']);
+    assert.equal(outside.filter((e) => e.type === PICKUP_ROW), [], 'listeners of box.events do not get them');
+    const first = await iterated.next();
+    assert.is((first.value as BoxEvent).type, 'pickup.changed', 'nor do its iterators (subscriptions): the first event they get is the registration');
+    assert.not.ok(JSON.stringify(outside).includes(PHONE), 'the public stream never carries the number');
+  } finally {
+    stopInside();
+    stopOutside();
+    await iterated.return?.();
+    await t.box.close();
+  }
 });
 
 test.run();
