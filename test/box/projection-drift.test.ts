@@ -35,6 +35,11 @@ for (const seed of SEEDS) {
       const read = t.box.pickup(String(e.reference));
       if (read?.status !== e.status || read?.compartmentId !== e.compartmentId) heard.push(`${String(e.change)} of ${String(e.reference)} heard while it reads ${read?.status}/${read?.compartmentId}`);
     });
+    // Not only at rest: once each commit of the registry has run its effects (the same turn), too.
+    const midway: string[] = [];
+    const unwatched = t.box.supervisor.changes.listen(({ address }) => {
+      if (address === REGISTRY) queueMicrotask(() => midway.push(...projectionDrift(t.box)));
+    });
     try {
       assert.equal(projectionDrift(t.box), [], 'at start');
       for (let i = 0; i < STEPS; i++) {
@@ -44,12 +49,14 @@ for (const seed of SEEDS) {
         const drift = projectionDrift(t.box);
         assert.equal(drift, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): the projection drifted from the registry`);
         assert.equal(heard, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): a change was heard before its row`);
+        assert.equal(midway, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): the projection differed right after a commit`);
         for (const p of t.box.pickups()) reached.add(p.status);
         const registry = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
         if (Object.keys(registry.byReference).length > Object.keys(registry.pickups).length) reached.add('archived');
       }
     } finally {
       unheard();
+      unwatched();
       await t.box.close();
     }
   });
