@@ -82,6 +82,31 @@ export interface Pickup {
   resends?: { day: string; count: number };
 }
 
+/** A pickup as readers see it: the registry's row without the PIN hash, which never leaves the registry. */
+export type PickupRow = Omit<Pickup, 'pinHash'>;
+
+/** The type of the event carrying a pickup row's new view (see `PickupRowEvent`). */
+export const PICKUP_ROW = 'pickup.row';
+
+/**
+ * Published after the commit of every change of a pickup's row: the row as committed (`row`), or
+ * `null` when the row left the registry for the archive. Readers keep their projection of the
+ * pickups (src/pickups-projection.ts) current from these alone. Internal to the box: it carries
+ * personal data, so the box's public event stream leaves it out (unlike `pickup.changed`).
+ */
+export type PickupRowEvent = {
+  readonly type: typeof PICKUP_ROW;
+  readonly id: string;
+  readonly row: PickupRow | null;
+};
+
+/** The event for a row's new view; the PIN hash is left out here, where it is made. */
+export function pickupRowEvent(id: string, pickup: Pickup | null): PickupRowEvent {
+  if (pickup === null) return { type: PICKUP_ROW, id, row: null };
+  const { pinHash: _secret, ...row } = pickup;
+  return { type: PICKUP_ROW, id, row };
+}
+
 export interface CompartmentSlot {
   size: Size;
   accessible: boolean;
@@ -283,10 +308,18 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
   const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
     enq.emit.send({ to: sessionAddress(sessionId), message });
-  const publish = (enq: Enq, p: Pickup, change: string) =>
-    enq.emit.publish({ event: { type: 'pickup.changed', change, reference: p.reference, status: p.status, compartmentId: p.compartmentId } });
-  // One row changes; the rest of the table is shared with the committed version (table.ts).
-  const put = (ctx: RegistryCtx, p: Pickup, now: number): RegistryCtx => ({ ...ctx, pickups: setRow(ctx.pickups, p.id, { ...p, updatedAt: now }) });
+  /**
+   * One row changes; the rest of the table is shared with the committed version (table.ts). Every
+   * change of a row goes through here and is published as the row's new view (the readers'
+   * projection), then, when it is one (`change`), as a public `pickup.changed`: whoever hears the
+   * change reads the row it describes.
+   */
+  const put = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq, change?: string): RegistryCtx => {
+    const row: Pickup = { ...p, updatedAt: now };
+    enq.emit.publish({ event: pickupRowEvent(row.id, row) });
+    if (change !== undefined) enq.emit.publish({ event: { type: 'pickup.changed', change, reference: row.reference, status: row.status, compartmentId: row.compartmentId } });
+    return { ...ctx, pickups: setRow(ctx.pickups, row.id, row) };
+  };
   const byRef = (ctx: RegistryCtx, reference: string) => {
     const id = ctx.byReference[reference.trim()];
     return id ? ctx.pickups[id] : undefined;
@@ -383,10 +416,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.cancel({ key: `expire:${p.id}` });
     enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
     const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, pinHash: null, endedAt: now, purgeAt };
-    publish(enq, ended, status.toLowerCase());
     // An ended pickup leaves the number's index: a number's entry stays as small as its live pickups.
     const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
-    return { ...put(ctx, ended, now), ...(byNumber ? { byNumber } : {}) };
+    return { ...put(ctx, ended, now, enq, status.toLowerCase()), ...(byNumber ? { byNumber } : {}) };
   };
 
   /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */
@@ -398,9 +430,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (locked) {
       enq.emit.audit({ entry: { action: 'pickup.locked', subject: p.reference, detail: { attempts: failedAttempts } } });
       enq.emit.send({ to: ALARMS, message: raise(`locked:${p.id}`, 'PICKUP_LOCKED', 'warning', p.reference, `Pickup ${p.reference} locked after ${failedAttempts} failed attempts: reissue a PIN after checking identity`) });
-      publish(enq, next, 'locked');
     }
-    return [put(ctx, next, now), next];
+    return [put(ctx, next, now, enq, locked ? 'locked' : undefined), next];
   };
 
   /** The second factor: compared with what was registered, counted when wrong, remembered on the claim when right. */
@@ -419,7 +450,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (given !== null && expected !== null && crypto.equal(given, expected)) {
       enq.emit.audit({ entry: { action: factor === 'oldId' ? 'auth.oldIdAccepted' : 'auth.birthDateAccepted', subject: p.reference, detail: { session: sessionId } } });
       toSession(enq, sessionId, { type: 'auth.factorAccepted', factor, documentNumber: factor === 'oldId' ? given : null });
-      return put(ctx, { ...p, claim: { ...p.claim!, factor } }, now);
+      return put(ctx, { ...p, claim: { ...p.claim!, factor } }, now, enq);
     }
     const [next, after] = countFailure(ctx, p, now, enq, factor);
     toSession(enq, sessionId, { type: 'auth.factorRejected', factor, locked: after.status === 'LOCKED', code: factor === 'oldId' ? 'OLD_ID_MISMATCH' : 'BIRTH_DATE_MISMATCH' });
@@ -435,8 +466,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
       // Back to READY only from the release: a pickup that expired meanwhile stays EXPIRED.
       const next: Pickup = { ...p, status: p.status === 'RELEASING' ? 'READY' : p.status, opId: null, unlockSent: false, claim: null };
-      publish(enq, next, change);
-      return put(ctx, next, now);
+      return put(ctx, next, now, enq, change);
     }
     if (purpose === 'load') {
       if (p.status === 'CANCELLED') {
@@ -446,10 +476,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return endPickup(freeSlot(ctx, compartmentId, p.reference, enq), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
       }
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-      publish(enq, next, 'loadAborted');
-      return freeSlot(put(ctx, next, now), compartmentId, p.reference, enq);
+      return freeSlot(put(ctx, next, now, enq, 'loadAborted'), compartmentId, p.reference, enq);
     }
-    return put(ctx, { ...p, opId: null }, now);
+    return put(ctx, { ...p, opId: null }, now, enq);
   };
 
   /** A new PIN replaces the current one: the old one dies at once, the new one goes out by SMS. */
@@ -555,10 +584,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           personalDataDeleted: false,
         };
         enq.emit.audit({ entry: { action: 'pickup.registered', subject: p.reference, detail: { kind: p.documentKind } } });
-        publish(enq, p, 'registered');
         reply(enq, e, { id, reference: p.reference, status: p.status });
         const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), id, true) : ctx.byNumber;
-        return { ...put(ctx, p, e.now), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id), ...(byNumber ? { byNumber } : {}) };
+        return { ...put(ctx, p, e.now, enq, 'registered'), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id), ...(byNumber ? { byNumber } : {}) };
       },
 
       'pickup.cancel': (ctx, e, enq) => {
@@ -576,9 +604,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.cancel({ key: `remind:${p.id}` });
           enq.emit.cancel({ key: `expire:${p.id}` });
           const next: Pickup = { ...p, status: 'CANCELLED', claim: null, pinHash: null };
-          publish(enq, next, 'cancelled');
           reply(enq, e, { reference: p.reference, status: next.status, compartmentId: p.compartmentId });
-          return put(ctx, next, e.now);
+          return put(ctx, next, e.now, enq, 'cancelled');
         }
         reply(enq, e, { reference: p.reference, status: 'CANCELLED', compartmentId: null });
         return endPickup(ctx, p, 'CANCELLED', e.now, enq);
@@ -592,7 +619,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!candidates.length) return void fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
         // The compartment is won in the shared store first: boxes of a fleet never assign one twice.
         enq.emit.io({ op: { kind: 'claimCompartment', pickupId: p.id, owner: p.reference, candidates, request: { requestId: e.requestId, replyTo: e.replyTo, by: e.by } } });
-        return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null }, e.now);
+        return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null }, e.now, enq);
       },
 
       'compartment.claimed': (ctx, e, enq) => {
@@ -606,20 +633,19 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         if (!e.compartmentId && e.failed) {
           fail(enq, e, e.failed, 'storage is unavailable: no compartment was assigned; retry once the box reports healthy');
-          return put(ctx, { ...p, status: 'REGISTERED' }, e.now);
+          return put(ctx, { ...p, status: 'REGISTERED' }, e.now, enq);
         }
         if (!e.compartmentId) {
           fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
-          return put(ctx, { ...p, status: 'REGISTERED' }, e.now);
+          return put(ctx, { ...p, status: 'REGISTERED' }, e.now, enq);
         }
         const compartmentId = e.compartmentId;
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
         unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
         const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
-        publish(enq, next, 'loading');
         reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
-        return slot({ ...put(ctx, next, e.now), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
+        return slot({ ...put(ctx, next, e.now, enq, 'loading'), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
       },
 
       'pickup.retrieve': (ctx, e, enq) => {
@@ -636,7 +662,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
         unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
         reply(enq, e, { reference: p.reference, status: p.status, compartmentId: p.compartmentId });
-        return { ...put(ctx, { ...p, opId, claim: null }, e.now), seq: ctx.seq + 1 };
+        return { ...put(ctx, { ...p, opId, claim: null }, e.now, enq), seq: ctx.seq + 1 };
       },
 
       'pickup.reissuePin': (ctx, e, enq) => {
@@ -645,9 +671,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (p.status !== 'READY' && p.status !== 'LOCKED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}`);
         enq.emit.audit({ entry: { action: 'pin.reissued', actor: e.by, subject: p.reference } });
         const next: Pickup = { ...newPin(p, enq), status: 'READY', failedAttempts: 0, claim: null };
-        publish(enq, next, 'pinReissued');
         reply(enq, e, { reference: p.reference, status: next.status });
-        return put(ctx, next, e.now);
+        return put(ctx, next, e.now, enq, 'pinReissued');
       },
 
       'compartment.service': (ctx, e, enq) => {
@@ -688,8 +713,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
           enq.emit.audit({ entry: { action: 'pin.resent', actor: e.kioskId, subject: p.reference, detail: { serial: p.pinSerial + 1, today: count + 1 } } });
           const renewed: Pickup = { ...newPin(p, enq), resends: { day, count: count + 1 } };
-          publish(enq, renewed, 'pinResent');
-          next = put(next, renewed, e.now);
+          next = put(next, renewed, e.now, enq, 'pinResent');
         }
         return next;
       },
@@ -712,13 +736,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           },
         });
         enq.emit.audit({ entry: { action: 'pin.issued', subject: p.reference, detail: { serial: e.serial } } });
-        return put(ctx, { ...p, pinHash: e.pinHash, pinQueued: false }, e.now);
+        return put(ctx, { ...p, pinHash: e.pinHash, pinQueued: false }, e.now, enq);
       },
 
-      'pin.queued': (ctx, e) => {
+      'pin.queued': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
         if (!p || p.pinSerial !== e.serial || p.pinQueued) return;
-        return put(ctx, { ...p, pinQueued: true }, e.now);
+        return put(ctx, { ...p, pinQueued: true }, e.now, enq);
       },
 
       'auth.pin': (ctx, e, enq) => {
@@ -744,7 +768,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             oldIdPossible: match.oldDocumentNumber !== null && ctx.devices.reader && ctx.devices.shredder,
           });
           const claimedPickup: Pickup = { ...match, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } };
-          return { ...put(ctx, claimedPickup, e.now), numberThrottles };
+          return { ...put(ctx, claimedPickup, e.now, enq), numberThrottles };
         }
 
         const failed = pinFailed(ctx, candidates, numberKey, e.kioskId, e.now, enq, {});
@@ -801,8 +825,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Single use of the PIN, atomic in the shared store, before anything moves.
         enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId, key: pinKey(p), owner: e.sessionId } });
         const next: Pickup = { ...p, status: 'RELEASING', opId };
-        publish(enq, next, 'releasing');
-        return { ...put(ctx, next, e.now), seq: ctx.seq + 1 };
+        return { ...put(ctx, next, e.now, enq, 'releasing'), seq: ctx.seq + 1 };
       },
 
       'pin.claimed': (ctx, e, enq) => {
@@ -811,16 +834,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!e.ok && e.failed) {
           // The store could not be asked: nothing moved; the PIN still works once storage is back.
           toSession(enq, p.claim.sessionId, { type: 'release.failed', code: e.failed });
-          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now);
+          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now, enq);
         }
         if (!e.ok) {
           enq.emit.audit({ entry: { action: 'pin.reuseRefused', subject: p.reference, detail: { session: p.claim.sessionId } } });
           toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
-          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now);
+          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now, enq);
         }
         unlock(enq, p.compartmentId, e.opId, 'collect', p.id, { kind: 'session', sessionId: p.claim.sessionId, pickupId: p.id });
         toSession(enq, p.claim.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
-        return put(ctx, { ...p, unlockSent: true }, e.now);
+        return put(ctx, { ...p, unlockSent: true }, e.now, enq);
       },
 
       'claim.release': (_ctx, e, enq) => {
@@ -834,10 +857,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return slot(ctx, e.compartmentId, { claimedBy: null });
       },
 
-      'session.ended': (ctx, e) => {
+      'session.ended': (ctx, e, enq) => {
         const held = rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId).filter((p) => p.status === 'READY');
         let next = ctx;
-        for (const p of held) next = put(next, { ...p, claim: null }, e.now);
+        for (const p of held) next = put(next, { ...p, claim: null }, e.now, enq);
         return held.length ? next : undefined;
       },
 
@@ -870,8 +893,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.schedule({ key: `expire:${p.id}`, at: expiresAt, message: { type: 'pickup.expire', pickupId: p.id } });
           enq.emit.audit({ entry: { action: 'pickup.ready', subject: p.reference, detail: { compartment: e.compartmentId } } });
           const next: Pickup = { ...p, status: 'READY', opId: null, readyAt: e.now, expiresAt, pinSerial: serial };
-          publish(enq, next, 'ready');
-          return put(ctx, next, e.now);
+          return put(ctx, next, e.now, enq, 'ready');
         }
         if (e.purpose === 'service') return;
         // Collected or retrieved: the compartment is free again, unless a live pickup still names it
@@ -917,7 +939,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p || p.status !== 'READY' || p.reminderSent || !p.phone) return;
         enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
         enq.emit.audit({ entry: { action: 'pickup.reminded', subject: p.reference } });
-        return put(ctx, { ...p, reminderSent: true }, e.now);
+        return put(ctx, { ...p, reminderSent: true }, e.now, enq);
       },
 
       'pickup.expire': (ctx, e, enq) => {
@@ -932,8 +954,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
         if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
         const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
-        publish(enq, next, 'expired');
-        return put(ctx, next, e.now);
+        return put(ctx, next, e.now, enq, 'expired');
       },
 
       'pickup.purge': (ctx, e, enq) => {
@@ -944,12 +965,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Written to the archive first; only then does it leave the registry (pickup.archived).
         enq.emit.io({ op: { kind: 'archive', pickup: { ...purged, updatedAt: e.now } } });
         const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
-        return { ...put(ctx, purged, e.now), ...(byNumber ? { byNumber } : {}) };
+        return { ...put(ctx, purged, e.now, enq), ...(byNumber ? { byNumber } : {}) };
       },
 
-      'pickup.archived': (ctx, e) => {
+      'pickup.archived': (ctx, e, enq) => {
         if (!ctx.pickups[e.pickupId]) return;
         // The reference stays in byReference (pointing at nothing live) so it cannot be registered twice.
+        enq.emit.publish({ event: pickupRowEvent(e.pickupId, null) });
         return { ...ctx, pickups: deleteRow(ctx.pickups, e.pickupId) };
       },
 
@@ -974,12 +996,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
             enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
             const back: Pickup = { ...p, status: 'READY', opId: null, claim: null };
-            publish(enq, back, 'releaseAbandoned');
-            next = put(next, back, e.now);
+            next = put(next, back, e.now, enq, 'releaseAbandoned');
             if (p.expiresAt !== null && e.now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: e.now, message: { type: 'pickup.expire', pickupId: p.id } });
             continue;
           }
-          if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now);
+          if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now, enq);
           // Notices the outbox may not have committed before the stop: asked again, under the same
           // id; the outbox drops ids it holds or delivered already.
           if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
@@ -995,7 +1016,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
               enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
               if (!c.claimedBy) next = slot(next, id, { claimedBy: p.reference });
             }
-            next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now);
+            next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now, enq);
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
           // hash was never generated (the I/O died with the process): a new one is issued.
@@ -1003,7 +1024,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             const serial = p.pinSerial + 1;
             enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
             enq.emit.audit({ entry: { action: 'pin.reissuedAfterRestart', subject: p.reference, detail: { serial } } });
-            next = put(next, { ...next.pickups[p.id]!, pinHash: null, pinSerial: serial, pinQueued: false }, e.now);
+            next = put(next, { ...next.pickups[p.id]!, pinHash: null, pinSerial: serial, pinQueued: false }, e.now, enq);
           }
         }
         return next === ctx ? undefined : next;

@@ -1,4 +1,4 @@
-import { DOCUMENT_KINDS, type Pickup, type PickupStatus } from '../actors/registry.js';
+import { DOCUMENT_KINDS, type PickupRow, type PickupStatus } from '../actors/registry.js';
 import { DomainError } from '../actors/domain/errors.js';
 import type { BoxApi } from '../src/box-api.js';
 import { builder, PICKUP_READERS } from './builder.js';
@@ -22,7 +22,7 @@ const PinSmsEnum = builder.enumType('PinSmsState', {
 });
 
 /** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>). */
-function pinSmsOf(box: BoxApi, p: Pickup): 'NONE' | 'QUEUED' | 'SENT' {
+function pinSmsOf(box: BoxApi, p: PickupRow): 'NONE' | 'QUEUED' | 'SENT' {
   if (p.pinSerial === 0) return 'NONE';
   const id = `pin-${p.id}-${p.pinSerial}`;
   const outbox = box.outbox();
@@ -30,7 +30,7 @@ function pinSmsOf(box: BoxApi, p: Pickup): 'NONE' | 'QUEUED' | 'SENT' {
   return outbox.pending[id] || p.pinQueued ? 'QUEUED' : 'NONE';
 }
 
-export const PickupRef = builder.objectRef<Pickup>('Pickup').implement({
+export const PickupRef = builder.objectRef<PickupRow>('Pickup').implement({
   description: 'One applicant\'s document(s) waiting in (or going into, or gone from) one compartment.',
   fields: (t) => ({
     reference: t.exposeID('reference', { description: 'the Vorgangsnummer given at registration' }),
@@ -51,7 +51,7 @@ export const PickupRef = builder.objectRef<Pickup>('Pickup').implement({
   }),
 });
 
-const PickupEdge = builder.objectRef<{ cursor: string; node: Pickup }>('PickupEdge').implement({
+const PickupEdge = builder.objectRef<{ cursor: string; node: PickupRow }>('PickupEdge').implement({
   fields: (t) => ({ cursor: t.exposeString('cursor'), node: t.field({ type: PickupRef, resolve: (e) => e.node }) }),
 });
 
@@ -72,7 +72,7 @@ export const PageInfoRef = builder.objectRef<PageInfoShape>('PageInfo').implemen
 });
 
 const PickupConnection = builder
-  .objectRef<{ edges: Array<{ cursor: string; node: Pickup }>; pageInfo: PageInfoShape; totalCount: number }>('PickupConnection')
+  .objectRef<{ edges: Array<{ cursor: string; node: PickupRow }>; pageInfo: PageInfoShape; totalCount: number }>('PickupConnection')
   .implement({
     fields: (t) => ({
       edges: t.field({ type: [PickupEdge], resolve: (c) => c.edges }),
@@ -113,13 +113,13 @@ const RegisterPickupInput = builder.inputType('RegisterPickupInput', {
 });
 
 /** The pickup with `reference`, or PICKUP_NOT_FOUND. */
-export function pickupOrThrow(box: BoxApi, reference: string): Pickup {
+export function pickupOrThrow(box: BoxApi, reference: string): PickupRow {
   const p = box.pickup(reference);
   if (!p) throw new DomainError('PICKUP_NOT_FOUND', 'No pickup exists for this reference');
   return p;
 }
 
-const pickupKey = (p: Pickup): string => `${sortable(p.createdAt)}|${p.id}`;
+const pickupKey = (p: PickupRow): string => `${sortable(p.createdAt)}|${p.id}`;
 
 /** Turns a `pickup.changed` event of the box stream into what subscribers see. */
 export function pickupChangeOf(e: { [k: string]: unknown }, now: number): PickupChange {

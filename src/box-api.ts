@@ -1,7 +1,7 @@
 import type { Alarm } from '../actors/alarms.js';
 import type { CompartmentState } from '../actors/compartment.js';
 import type { ErrorCode } from '../actors/domain/errors.js';
-import type { Pickup, RegisterInput } from '../actors/registry.js';
+import type { PickupRow, RegisterInput } from '../actors/registry.js';
 import type { Hub } from '../actors/runtime/hub.js';
 import type { DeepReadonly } from '../actors/runtime/readonly.js';
 import type { ActorFailure } from '../actors/runtime/supervisor.js';
@@ -52,9 +52,10 @@ export interface BoxApi {
   inject(to: string, message: Message, from?: string): string;
 
   // reads: copies, typed read-only; changing one changes nothing in the box
-  pickup(reference: string): DeepReadonly<Pickup> | undefined;
-  pickupOrArchived(reference: string): Promise<DeepReadonly<Pickup> | undefined>;
-  pickups(): readonly DeepReadonly<Pickup>[];
+  /** pickups are read from a projection the registry's events keep current (src/pickups-projection.ts), without the PIN hash */
+  pickup(reference: string): DeepReadonly<PickupRow> | undefined;
+  pickupOrArchived(reference: string): Promise<DeepReadonly<PickupRow> | undefined>;
+  pickups(): readonly DeepReadonly<PickupRow>[];
   compartment(id: string): Readonly<CompartmentView> | undefined;
   compartments(): readonly Readonly<CompartmentView>[];
   session(id: string): SessionView | undefined;

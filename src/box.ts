@@ -6,7 +6,7 @@ import { kioskActor } from '../actors/kiosk.js';
 import { ALARMS, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
-import { registryActor, type Pickup, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
+import { PICKUP_ROW, registryActor, type Pickup, type PickupRow, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
 import { SystemClock, type Clock } from '../actors/runtime/clock.js';
 import { Hub, pushed } from '../actors/runtime/hub.js';
 import { plainCopy, type DeepReadonly } from '../actors/runtime/readonly.js';
@@ -40,6 +40,7 @@ import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } fr
 import { oldDocumentTag, registryCrypto } from './crypto.js';
 import { openPersistence, storageError, type Persistence } from './persistence/keyv-persistence.js';
 import type { BoxApi, BoxCounts, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
+import { PickupsProjection } from './pickups-projection.js';
 import { createSimulation } from './simulation.js';
 
 /** The simulated devices of a box that runs without hardware, for tests and the harness. */
@@ -208,12 +209,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     readerStatus,
   ];
 
-  const registry = () => supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
-  /** A live pickup, as a read-only view of the registry's committed state (copied before it is handed out). */
-  const findPickup = (reference: string): DeepReadonly<Pickup> | undefined => {
-    const ctx = registry();
-    const id = ctx.byReference[reference.trim()];
-    return id ? ctx.pickups[id] : undefined;
+  // The pickups as readers see them: the registry's rows as recovered, then only what it publishes
+  // after each commit. Read and subscribed in one step, so no commit falls between the two.
+  const pickups = PickupsProjection.of(Object.values(supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups) as Pickup[]);
+  unsubscribe.push(supervisor.events.listen((e) => pickups.apply(e)));
+  /** The box's public event stream: the supervisor's without the row events, which carry personal data. */
+  const events: Pick<Hub<BoxEvent>, 'listen' | 'iterate'> = {
+    listen: (fn) => supervisor.events.listen((e) => (e.type === PICKUP_ROW ? undefined : fn(e))),
+    iterate: <U = BoxEvent>(filter: (e: BoxEvent) => boolean = () => true, map?: (e: BoxEvent) => U) =>
+      supervisor.events.iterate<U>((e) => e.type !== PICKUP_ROW && filter(e), map),
   };
 
   const compartmentView = (id: string): CompartmentView | undefined => {
@@ -276,7 +280,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     fresh,
     /** the harness's control of simulated devices and the simulated clock (refuses on real ones) */
     simulation: createSimulation({ supervisor, hardware, world, i2c, cardSlot, shredderMechanism, plugHeadphones, layout: config.layout, now: () => clock.now() }),
-    events: supervisor.events,
+    events,
     trace: supervisor.trace,
     /** every change of a compartment's view (state, door, lock, fault, service), as it commits */
     compartmentChanges,
@@ -338,15 +342,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
     // --- reads ------------------------------------------------------------------------------
     /** A live pickup (registered, in the box, or ended within the audit period). */
-    pickup: (reference: string): DeepReadonly<Pickup> | undefined => {
-      const p = findPickup(reference);
-      return p && plainCopy<Pickup>(p);
+    pickup: (reference: string): DeepReadonly<PickupRow> | undefined => {
+      const p = pickups.byReference(reference);
+      return p && plainCopy<PickupRow>(p);
     },
     /** A live pickup, or an ended one from the archive (without personal data). */
-    pickupOrArchived: async (reference: string): Promise<DeepReadonly<Pickup> | undefined> =>
+    pickupOrArchived: async (reference: string): Promise<DeepReadonly<PickupRow> | undefined> =>
       box.pickup(reference) ?? (await persistence.kv.get<Pickup>(`archive:${reference.trim()}`)),
     /** Every live pickup, copied: changing one changes nothing in the box. */
-    pickups: (): readonly DeepReadonly<Pickup>[] => Object.values(registry().pickups).map((p) => plainCopy<Pickup>(p)),
+    pickups: (): readonly DeepReadonly<PickupRow>[] => Array.from(pickups.all(), (p) => plainCopy<PickupRow>(p)),
     compartment: compartmentView,
     compartments: (): CompartmentView[] => config.compartments.map((c) => compartmentView(c.id)!),
     session: sessionView,
@@ -379,8 +383,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     outbox: (): DeepReadonly<OutboxCtx> => plainCopy<OutboxCtx>(supervisor.view<OutboxCtx>(OUTBOX)!.ctx),
     /** Counts for monitoring, read in place: no pickup and no SMS text is copied. */
     counts: (): BoxCounts => {
-      const pickupsByStatus: Record<string, number> = {};
-      for (const p of Object.values(registry().pickups)) pickupsByStatus[p.status] = (pickupsByStatus[p.status] ?? 0) + 1;
+      const pickupsByStatus = pickups.byStatus();
       const outbox = supervisor.view<OutboxCtx>(OUTBOX)!.ctx;
       return { pickupsByStatus, sms: { pending: Object.keys(outbox.pending).length, sent: outbox.sentCount, failed: outbox.failedCount } };
     },
@@ -396,7 +399,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         box: { name: config.name, openNow: isOpen(config.hours, clock.now()), nextOpening: nextOpening(config.hours, clock.now()) },
         compartments: config.compartments.map((c) => compartmentView(c.id)!),
         devices: box.devices(),
-        pickups: box.pickups().map(({ phone: _p, birthDate: _b, oldDocumentNumber: _o, pinHash: _h, ...rest }) => rest),
+        pickups: box.pickups().map(({ phone: _p, birthDate: _b, oldDocumentNumber: _o, ...rest }) => rest),
         alarms: box.alarms(true),
         sessions: supervisor.viewsOf<SessionCtx>('session').map((v) => sessionView(v.ctx.id)!),
       };
@@ -421,7 +424,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed(),
     /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
     storageHealthy: (): boolean => supervisor.storageHealthy(),
-    onEvent: (fn: (e: BoxEvent) => void) => supervisor.events.listen(fn),
+    onEvent: (fn: (e: BoxEvent) => void) => events.listen(fn),
 
     async close(): Promise<void> {
       for (const u of unsubscribe) u();

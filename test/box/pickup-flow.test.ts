@@ -2,6 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 import { oldDocumentTag } from '../../src/crypto.js';
+import { REGISTRY } from '../../actors/messages.js';
+import type { RegistryCtx } from '../../actors/registry.js';
 
 test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
   const t = await testBox();
@@ -10,7 +12,9 @@ test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored onl
   assert.is(p.status, 'READY');
   assert.is(p.compartmentId, compartmentId);
   assert.match(pin, /^\d{6}$/);
-  assert.ok(p.pinHash && !p.pinHash.includes(pin), 'the PIN itself is not stored');
+  const stored = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[p.id]!;
+  assert.ok(stored.pinHash && !stored.pinHash.includes(pin), 'the PIN itself is not stored');
+  assert.not.ok('pinHash' in p, 'the hash stays in the registry: readers never get it');
   assert.is(t.box.compartment(compartmentId)!.state, 'occupied');
   const sms = t.hw.sms.to(PHONE)[0]!;
   assert.match(sms.text, /Abholung bis 03\.12\.2026/);

@@ -6,6 +6,7 @@ import type { CompartmentCtx } from '../../actors/compartment.js';
 import type { PickupStatus } from '../../actors/registry.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, lastPin, testBox, wrongPin, type TestBox } from '../helpers.js';
+import { projectionDrift } from '../support/projection.js';
 import { seeded } from '../support/random.js';
 
 /**
@@ -79,6 +80,8 @@ function checkInvariants(m: Model, r: Real, after: string): void {
       assert.is(actor.pickupId, p.id, `${after}: the registry has ${p.reference} (${p.status}) in ${c.id}, the compartment holds ${actor.pickupId ?? 'nothing'}`);
     }
   }
+  // What readers see of the pickups (the projection fed by the registry's events) is the registry's table.
+  assert.equal(projectionDrift(box), [], `${after}: the pickups projection drifted from the registry`);
   assert.is(box.supervisor.pendingAsks, 0, `${after}: an ask is still open`);
   assert.equal(box.failures(), [], `${after}: an actor failed`);
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pickup, RegistryCrypto, RegistryCtx } from '../../actors/registry.js';
+import { pickupRowEvent, type Pickup, type RegistryCrypto, type RegistryCtx } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from './registry-rig.js';
 
@@ -91,13 +91,15 @@ test('the PIN check finds the pickups of the number through the index, and falls
     [
       { type: 'audit', entry: { action: 'auth.pinAccepted', actor: '1', subject: 'V-HMAC-1', detail: { session: '1-1' } } },
       { type: 'send', to: 'session/1-1', message: { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdPossible: false } },
+      { type: 'publish', event: pickupRowEvent('P1', right.ctx.pickups.P1!) },
     ],
-    'the whole effect list, in order: audited, then accepted to the session',
+    'the whole effect list, in order: audited, accepted to the session, the claimed row published for readers',
   );
   const { byNumber: _index, ...older } = indexed;
   const before = actor.step(older, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
   assert.ok(before.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'state without the index is scanned');
   assert.equal(before.effects, right.effects, 'the scan answers with exactly the effects the index does');
+  assert.is(right.ctx.pickups.P1!.claim?.sessionId, '1-1', 'the published row is the claimed one');
   const { byNumber: _rightIndex, ...rightWithoutIndex } = right.ctx;
   assert.equal(before.ctx, rightWithoutIndex, 'and leaves the same state (without the index it never had)');
   const rebuilt = actor.step(older, { type: 'recovered', now: 2_000 }).ctx;

@@ -43,8 +43,9 @@ test('known or unknown number: the answer comes first and reads the same, the au
     { type: 'send', to: 'session/1-1', message: { type: 'pin.resendAnswered' } },
     { type: 'audit', action: 'pin.resendRequested', actor: '1', detailKeys: ['number'] },
   ]);
-  // Only then, for the known number, the new PIN: the old one dies with the serial.
-  assert.equal(known.effects.slice(2).map((e) => e.type), ['audit', 'io', 'publish']);
+  // Only then, for the known number, the new PIN: the old one dies with the serial (published as
+  // a change, then as the row's new view for the box's readers).
+  assert.equal(known.effects.slice(2).map((e) => e.type), ['audit', 'io', 'publish', 'publish']);
   assert.is(known.ctx.pickups.P1!.pinHash, null);
   assert.is(known.ctx.pickups.P1!.pinSerial, 2);
   assert.is(unknown.ctx.pickups.P1!.pinSerial, 1);

@@ -16,7 +16,7 @@ import { SimulatedClock } from '../../../actors/runtime/clock.js';
 import { createBox, simulatedHardware, type Box } from '../../../src/box.js';
 import { resolveConfig } from '../../../src/config.js';
 import { openPersistence } from '../../../src/persistence/keyv-persistence.js';
-import type { Pickup } from '../../../actors/registry.js';
+import type { PickupRow } from '../../../actors/registry.js';
 import type { RegistryCtx } from '../../../actors/registry.js';
 import type { GatedStore } from '../../../src/persistence/sqlite-connection.js';
 import { clearFaults } from './staff.js';
@@ -130,7 +130,7 @@ function closeDoor(c: string): void {
 }
 
 /** A citizen at `kiosk`: number, PIN (theirs unless told), birth date; at the open door they take what lies inside. */
-async function collect(p: Pickup, kiosk: string, pin = world.pins[p.phone ?? '']): Promise<void> {
+async function collect(p: PickupRow, kiosk: string, pin = world.pins[p.phone ?? '']): Promise<void> {
   if (!pin || !p.phone) return;
   const { sessionId } = await box.startSession(kiosk);
   await idle();
@@ -176,7 +176,7 @@ async function register(): Promise<void> {
   record({ k: 'ack', op: 'register', ref: reference, phone });
 }
 
-async function load(p: Pickup): Promise<void> {
+async function load(p: PickupRow): Promise<void> {
   const { compartmentId: c } = await box.loadPickup(p.reference, 'staff-soak');
   record({ k: 'ack', op: 'load', ref: p.reference, c });
   await idle();
@@ -187,7 +187,7 @@ async function load(p: Pickup): Promise<void> {
   await idle();
 }
 
-async function retrieve(p: Pickup): Promise<void> {
+async function retrieve(p: PickupRow): Promise<void> {
   const { compartmentId: c } = await box.retrievePickup(p.reference, 'staff-soak');
   record({ k: 'ack', op: 'retrieve', ref: p.reference, c });
   await idle();
@@ -197,12 +197,12 @@ async function retrieve(p: Pickup): Promise<void> {
   await idle();
 }
 
-async function cancel(p: Pickup): Promise<void> {
+async function cancel(p: PickupRow): Promise<void> {
   await box.cancelPickup(p.reference, 'integration-soak');
   record({ k: 'ack', op: 'cancel', ref: p.reference });
 }
 
-async function reissue(p: Pickup): Promise<void> {
+async function reissue(p: PickupRow): Promise<void> {
   await box.reissuePin(p.reference, 'staff-soak');
   record({ k: 'ack', op: 'reissue', ref: p.reference });
 }

@@ -1,0 +1,108 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PICKUP_ROW, pickupRowEvent, type Pickup, type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
+import type { Stamp } from '../../actors/runtime/define.js';
+import type { BoxEvent } from '../../actors/runtime/types.js';
+import { PickupsProjection } from '../../src/pickups-projection.js';
+import { PHONE, readyPickup, testBox } from '../helpers.js';
+import { registryUnderTest } from '../security/registry-rig.js';
+
+/** The read model alone: rows in, reads out, kept by row events only. */
+
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+
+function pickup(id: string, reference: string, status: Pickup['status'], extra: Partial<Pickup> = {}): Pickup {
+  return {
+    id, reference, documentKind: 'ID_CARD', documents: 1, accessible: false, status,
+    phone: '+4915228817386', birthDate: '1980-04-12', oldDocumentNumber: null, pinHash: status === 'READY' ? 'h'.repeat(64) : null, pinSerial: 1, pinQueued: true,
+    compartmentId: status === 'READY' ? 'A01' : null, failedAttempts: 0, claim: null, opId: null, createdAt: NOW, updatedAt: NOW, readyAt: null,
+    expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false, ...extra,
+  };
+}
+
+test('built from the registry rows: found by id and by reference, listed in order, counted by status, without the PIN hash', () => {
+  const projection = PickupsProjection.of([pickup('P1', 'V-1', 'READY'), pickup('P2', 'V-2', 'REGISTERED'), pickup('P3', 'V-3', 'READY')]);
+  assert.is(projection.size, 3);
+  assert.is(projection.byReference(' V-2 ')?.id, 'P2', 'a reference with blanks around it is found, as the registry finds it');
+  assert.is(projection.byId('P3')?.reference, 'V-3');
+  assert.is(projection.byReference('V-9'), undefined);
+  assert.equal([...projection.all()].map((p) => p.id), ['P1', 'P2', 'P3'], 'registration order');
+  assert.equal(projection.byStatus(), { READY: 2, REGISTERED: 1 });
+  assert.not.ok('pinHash' in projection.byId('P1')!, 'the PIN hash is left out of the rows');
+  const { pinHash: _h, ...rest } = pickup('P1', 'V-1', 'READY');
+  assert.equal(projection.byId('P1'), rest, 'everything else is the row as the registry holds it');
+});
+
+test('a row event replaces the row whole and moves its count; other events change nothing', () => {
+  const projection = PickupsProjection.of([pickup('P1', 'V-1', 'READY'), pickup('P2', 'V-2', 'READY')]);
+  projection.apply(pickupRowEvent('P1', pickup('P1', 'V-1', 'LOCKED', { failedAttempts: 5, updatedAt: NOW + 1 })));
+  assert.is(projection.byReference('V-1')!.status, 'LOCKED');
+  assert.is(projection.byReference('V-1')!.failedAttempts, 5);
+  assert.equal(projection.byStatus(), { READY: 1, LOCKED: 1 });
+  projection.apply({ type: 'pickup.changed', change: 'collected', reference: 'V-2', status: 'COLLECTED', compartmentId: null });
+  assert.is(projection.byReference('V-2')!.status, 'READY', 'the public change event is not what the projection reads');
+  assert.equal([...projection.all()].map((p) => p.id), ['P1', 'P2'], 'a replaced row keeps its place');
+});
+
+test('a row that leaves the registry leaves the projection, with its reference and its count', () => {
+  const projection = PickupsProjection.of([pickup('P1', 'V-1', 'COLLECTED'), pickup('P2', 'V-2', 'READY')]);
+  projection.apply({ type: PICKUP_ROW, id: 'P1', row: null });
+  assert.is(projection.byId('P1'), undefined);
+  assert.is(projection.byReference('V-1'), undefined);
+  assert.is(projection.size, 1);
+  assert.equal(projection.byStatus(), { READY: 1 }, 'a status nobody has any more is not listed');
+  projection.apply({ type: PICKUP_ROW, id: 'P9', row: null });
+  assert.is(projection.size, 1, 'the leaving of an unknown row changes nothing');
+});
+
+test("the registry's own effects keep a projection equal to its table: register, load, cancel, archive", () => {
+  const registry = registryUnderTest();
+  let ctx: RegistryCtx = registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+  const projection = PickupsProjection.of(Object.values(ctx.pickups));
+  let published = 0;
+  const step = (event: RegistryEvent & Partial<Stamp>) => {
+    const next = registry.step(ctx, event);
+    for (const e of next.effects) if (e.type === 'publish' && e.event.type === PICKUP_ROW) (projection.apply(e.event), published++);
+    ctx = next.ctx;
+  };
+  const request = { requestId: 'r', replyTo: 'replies' } as const;
+  step({ type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request, now: NOW });
+  step({ type: 'pickup.register', input: { reference: 'V-2', documentKind: 'PASSPORT', phone: '+4915228817387', birthDate: '1980-04-12' }, ...request, now: NOW });
+  step({ type: 'pickup.load', reference: 'V-1', by: 'anna', ...request, now: NOW + 1 });
+  step({ type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request, now: NOW + 2 });
+  step({ type: 'pickup.cancel', reference: 'V-2', by: 'anna', ...request, now: NOW + 3 });
+  step({ type: 'pickup.purge', pickupId: 'P2', now: NOW + 4 });
+  const rows = (list: Iterable<object>) => [...list].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
+  const committed = rows(Object.values(ctx.pickups)).map(({ pinHash: _h, ...row }) => row);
+  assert.equal(rows(projection.all()), committed, 'every row as committed, before the archive');
+  step({ type: 'pickup.archived', pickupId: 'P2', now: NOW + 5 });
+  assert.equal([...projection.all()].map((p) => `${p.reference} ${p.status}`), ['V-1 LOADING'], 'the archived pickup left');
+  assert.equal(projection.byStatus(), { LOADING: 1 });
+  assert.is(published, 7, 'one row event per row change: two registrations, load, claim, cancel, purge, archive');
+});
+
+test("the row events stay inside the box: the public event stream has the change, not the row with its personal data", async () => {
+  const t = await testBox();
+  const inside: BoxEvent[] = [];
+  const outside: BoxEvent[] = [];
+  const stopInside = t.box.supervisor.events.listen((e) => inside.push(e));
+  const stopOutside = t.box.events.listen((e) => outside.push(e));
+  const iterated = t.box.events.iterate();
+  try {
+    await readyPickup(t, 'V-ROW-1');
+    assert.ok(inside.some((e) => e.type === PICKUP_ROW), 'the registry published rows');
+    assert.not.ok(inside.some((e) => e.type === PICKUP_ROW && e.row !== null && 'pinHash' in (e.row as object)), 'never with the PIN hash');
+    assert.equal(outside.filter((e) => e.type === 'pickup.changed').map((e) => e.change), ['registered', 'loading', 'ready']);
+    assert.equal(outside.filter((e) => e.type === PICKUP_ROW), [], 'listeners of box.events do not get them');
+    const first = await iterated.next();
+    assert.is((first.value as BoxEvent).type, 'pickup.changed', 'nor do its iterators (subscriptions): the first event they get is the registration');
+    assert.not.ok(JSON.stringify(outside).includes(PHONE), 'the public stream never carries the number');
+  } finally {
+    stopInside();
+    stopOutside();
+    await iterated.return?.();
+    await t.box.close();
+  }
+});
+
+test.run();
