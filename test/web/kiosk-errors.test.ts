@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -109,6 +109,7 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   await until(async () => secondsIn(await alertText(page)) <= before - 2, 'the countdown runs by itself');
   assert.ok(await fitsViewport(page), 'the countdown, keypad and footer fit the 1280×1024 panel');
   await checkEverywhere(page, 'throttled');
+  assert.is(await largeTextUpright(page, 'de'), 46, 'large text stays whole upright: alert, keypad and footer fit at 46 px');
   assert.ok(secondsIn(await alertText(page)) > 0, 'every look was at the throttled screen: its countdown still runs');
   // While it runs, Enter sends nothing.
   await page.keyboard.type('015228817390');

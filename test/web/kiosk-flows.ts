@@ -60,7 +60,7 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
    * panel's own button and off again); violations are collected and asserted at the end. Then
    * every control's reach, in landscape and portrait, normal and large text.
    */
-  async function check(ctx: Ctx, screen: string, lang: string): Promise<void> {
+  async function check(ctx: Ctx, screen: string, lang: LanguageId): Promise<void> {
     const page = ctx.page!;
     if (ctx.axe!.some((a) => a.screen === screen && a.lang === lang)) return;
     const axe = async (large: boolean) => {
@@ -76,7 +76,7 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     await largeText.click();
     await page.waitForSelector('.panel:not(.panel--large)');
     // It switches orientation and text size and puts the focus back on the heading, so the keypad's keys reach the screen.
-    ctx.reach!.push({ screen, lang, unreachable: await unreachableEverywhere(page, [lang as LanguageId]) });
+    ctx.reach!.push({ screen, lang, unreachable: await unreachableEverywhere(page, [lang]) });
     assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
   }
 

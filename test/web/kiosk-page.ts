@@ -127,6 +127,32 @@ export function unreachableControls(page: Page): Promise<string[]> {
   });
 }
 
+/** Switches large text on or off with the panel's own button (when it is not so already). */
+export async function largeText(page: Page, on: boolean): Promise<void> {
+  if ((await page.locator('.panel.panel--large').count()) > 0 === on) return;
+  await page.locator('header button.tool[aria-pressed]').first().click();
+  await page.waitForSelector(on ? '.panel.panel--large' : '.panel:not(.panel--large)');
+}
+
+/**
+ * The size in px of the screen's text (between the bars) in large text on the upright panel, in
+ * `lang`; the page returns to landscape, normal text, German, focus on the heading.
+ */
+export async function largeTextUpright(page: Page, lang: LanguageId): Promise<number> {
+  await page.setViewportSize(PORTRAIT);
+  await largeText(page, true);
+  await inLanguage(page, lang);
+  const size = await page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    return parseFloat(getComputedStyle(document.querySelector('main')!).fontSize);
+  });
+  await largeText(page, false);
+  await page.setViewportSize(LANDSCAPE);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  return size;
+}
+
 /**
  * `unreachableControls` in each orientation (landscape, portrait) × text size (normal, large) and
  * each of `languages`, switched with the page's own buttons; one line per problem, prefixed with
@@ -137,11 +163,7 @@ export async function unreachableEverywhere(page: Page, languages: readonly Lang
   const shown = await page.locator('.langs button[aria-pressed="true"]').getAttribute('lang');
   const pressed = (await page.locator('.langs button[aria-pressed="true"]').textContent())?.trim();
   const start = LANGUAGES.find((l) => l.name === pressed && l.tag === shown)!.id;
-  const large = async (on: boolean) => {
-    if ((await page.locator('.panel.panel--large').count()) > 0 === on) return;
-    await page.locator('header button.tool[aria-pressed]').first().click();
-    await page.waitForSelector(on ? '.panel.panel--large' : '.panel:not(.panel--large)');
-  };
+  const large = (on: boolean) => largeText(page, on);
   for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
     await page.setViewportSize(viewport);
     for (const big of [false, true]) {
