@@ -6,7 +6,8 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
+import { LANGUAGES } from '../../web/kiosk/messages.js';
+import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -24,10 +25,11 @@ test.after(async (ctx) => {
 });
 
 const t = translator('de', 'Europe/Berlin');
-const LANDSCAPE = { width: 1280, height: 1024 };
-const PORTRAIT = { width: 800, height: 1280 };
 
-/** axe on the screen as it is, in large text, in portrait and both: no violation anywhere. */
+/**
+ * axe on the screen as it is, in large text, in portrait and both: no violation anywhere. And in
+ * each of these, in every language, every control is on the screen without scrolling.
+ */
 async function checkEverywhere(page: Page, name: string): Promise<void> {
   const screen = await page.locator('.panel').getAttribute('data-screen');
   const found: string[] = [];
@@ -44,8 +46,7 @@ async function checkEverywhere(page: Page, name: string): Promise<void> {
   await largeText();
   await look('portrait');
   await page.setViewportSize(LANDSCAPE);
-  // The keypad's Enter must reach the screen, not the text-size button.
-  await page.locator('h1').focus();
+  found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))));
   assert.equal(found, []);
   assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
 }
@@ -108,6 +109,8 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   await until(async () => secondsIn(await alertText(page)) <= before - 2, 'the countdown runs by itself');
   assert.ok(await fitsViewport(page), 'the countdown, keypad and footer fit the 1280×1024 panel');
   await checkEverywhere(page, 'throttled');
+  assert.is(await largeTextUpright(page, 'de'), 46, 'large text stays whole upright: alert, keypad and footer fit at 46 px');
+  assert.ok(secondsIn(await alertText(page)) > 0, 'every look was at the throttled screen: its countdown still runs');
   // While it runs, Enter sends nothing.
   await page.keyboard.type('015228817390');
   await page.keyboard.press('Enter');

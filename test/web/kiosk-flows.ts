@@ -8,6 +8,7 @@ import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES, type LanguageId } from '../../web/kiosk/messages.js';
+import { unreachableEverywhere } from './kiosk-page.js';
 
 // The citizen's panel in a real Chromium against a real box: every language, keys only, axe on
 // every screen. Screenshots of every screen go to docs/kiosk/ when KIOSK_SCREENSHOTS=1.
@@ -19,6 +20,8 @@ interface Ctx {
   page?: Page;
   spoken?: Array<{ text: string; lang: string; private: boolean }>;
   axe?: Array<{ screen: string; lang: string; large: boolean; violations: string[] }>;
+  /** controls out of reach, by screen: `unreachableEverywhere` on every screen checked */
+  reach?: Array<{ screen: string; lang: string; unreachable: string[] }>;
 }
 
 /** The panel's flows and checks for `languages`, as one suite with one browser (split over files to run in parallel). */
@@ -36,6 +39,7 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     ctx.context = await ctx.browser.newContext({ viewport: { width: 1280, height: 1024 } });
     ctx.spoken = [];
     ctx.axe = [];
+    ctx.reach = [];
     await ctx.context.exposeFunction('__spoken', (detail: { text: string; lang: string; private: boolean }) => ctx.spoken!.push(detail));
     await ctx.context.addInitScript(() => {
       window.addEventListener('kiosk-speech', (e) => (window as unknown as { __spoken: (d: unknown) => void }).__spoken((e as CustomEvent).detail));
@@ -53,9 +57,10 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
 
   /**
    * axe on the screen as it is now, then once more in large-text mode (switched on with the
-   * panel's own button and off again); violations are collected and asserted at the end.
+   * panel's own button and off again); violations are collected and asserted at the end. Then
+   * every control's reach, in landscape and portrait, normal and large text.
    */
-  async function check(ctx: Ctx, screen: string, lang: string): Promise<void> {
+  async function check(ctx: Ctx, screen: string, lang: LanguageId): Promise<void> {
     const page = ctx.page!;
     if (ctx.axe!.some((a) => a.screen === screen && a.lang === lang)) return;
     const axe = async (large: boolean) => {
@@ -70,8 +75,9 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     await axe(true);
     await largeText.click();
     await page.waitForSelector('.panel:not(.panel--large)');
-    // The keypad's keys must reach the screen again, not the text-size button.
-    await page.locator('h1').focus();
+    // It switches orientation and text size and puts the focus back on the heading, so the keypad's keys reach the screen.
+    ctx.reach!.push({ screen, lang, unreachable: await unreachableEverywhere(page, [lang]) });
+    assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
   }
 
   async function openPanel(ctx: Ctx, lang: LanguageId): Promise<Page> {
@@ -206,6 +212,11 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     assert.is(await page.evaluate(() => history.length <= 2 && localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''), true);
     assert.is(await page.evaluate(() => document.documentElement.lang), 'de', 'the next person starts in German');
     assert.is(await page.locator('.panel').getAttribute('data-screen'), 'start');
+  });
+
+  test('every control of every screen is on the screen without scrolling: landscape and portrait, normal and large text', (ctx) => {
+    for (const lang of languages) assert.ok(ctx.reach!.filter((r) => r.lang === lang).length >= 8, `${lang}: every screen looked at`);
+    assert.equal(ctx.reach!.filter((r) => r.unreachable.length > 0), []);
   });
 
   test('axe: no violations on any screen in any language, in normal and in large text', (ctx) => {

@@ -3,7 +3,7 @@ import { lastPin, readyPickup } from '../helpers.js';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { axeViolations, closeKiosk, openKiosk, screenIs, shot, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, largeTextUpright, openKiosk, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 
 // "I have not received an SMS" at the panel, keys only: Enter without a number, the number, and
 // on to the PIN step with the same words whether or not a pickup waits; the new PIN works, the
@@ -27,12 +27,17 @@ test('no SMS: a new PIN is sent, the old one is refused, the new one leads on', 
   assert.equal(await axeViolations(page), [], 'axe on the lost-SMS screen');
   await page.keyboard.type('015228817386');
   await shot(page, 'de-09-lostSms');
+  assert.equal(await unreachableEverywhere(page, ['de', 'ar', 'ru']), [], 'every control of the lost-SMS screen within reach');
+  // Its long text in Russian, upright, in large text fits only a step smaller: never below the normal size.
+  const size = await largeTextUpright(page, 'ru');
+  assert.ok(size >= 34 && size <= 46, `large text at ${size} px: between the normal 34 px and the full 46 px`);
   await page.keyboard.press('Enter');
   await screenIs(page, 'pin');
   const resent = t('pin.resent', { location: server.box.config.location });
   assert.ok((await lines(ctx)).includes(resent), 'the PIN screen says a new PIN may be on its way');
   assert.equal(await axeViolations(page), [], 'axe on the PIN screen after the request');
   await shot(page, 'de-10-pin-newPinRequested');
+  assert.equal(await unreachableEverywhere(page, ['de', 'ar']), [], 'every control of the PIN screen after the request within reach');
   await server.box.idle();
   const newPin = lastPin(server);
   assert.is.not(newPin, oldPin);

@@ -69,10 +69,13 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 /** Switches the page's language with its own button, as a citizen would, and waits for it. */
-async function inLanguage(page: Page, lang: LanguageId): Promise<void> {
+export async function inLanguage(page: Page, lang: LanguageId): Promise<void> {
   const language = LANGUAGES.find((l) => l.id === lang)!;
-  await page.locator('.langs').getByRole('button', { name: language.name, exact: true }).click();
+  // By its text: the accessible name of the pressed one starts with its ✓.
+  const button = page.locator('.langs button').filter({ hasText: new RegExp(`^${language.name}$`) });
+  await button.click();
   await page.waitForFunction((tag) => document.documentElement.lang === tag, language.tag);
+  await page.locator('.langs button[aria-pressed="true"]').filter({ hasText: new RegExp(`^${language.name}$`) }).waitFor();
 }
 
 /** axe violations on the page as it is now, as `rule: targets` lines. */
@@ -83,6 +86,101 @@ export async function axeViolations(page: Page): Promise<string[]> {
 
 /** Whether the whole page, footer included, fits the viewport without scrolling. */
 export const fitsViewport = (page: Page) => page.evaluate(() => document.documentElement.scrollHeight <= window.innerHeight);
+
+/** The panel's screen sizes: a 1280×1024 panel on its side and upright. */
+export const LANDSCAPE = { width: 1280, height: 1024 };
+export const PORTRAIT = { width: 800, height: 1280 };
+
+/**
+ * The controls of the page a citizen cannot reach as it stands, with the page at its top: every
+ * button and input must lie wholly inside the viewport and be the thing a finger on its middle
+ * touches (not covered by another element, not clipped inside a scrolled box); and no text may
+ * need scrolling either. One line each: the control's text and where it is.
+ */
+export function unreachableControls(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    // A frame for the page to lay itself out after a turn or a switch, as a real screen gets.
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    window.scrollTo(0, 0);
+    const width = window.innerWidth;
+    const height = window.innerHeight;
+    const found: string[] = [];
+    for (const control of document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [role="button"]')) {
+      const box = control.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      const name = `"${(control.getAttribute('aria-label') ?? control.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 30)}"`;
+      const where = `${Math.round(box.left)},${Math.round(box.top)}–${Math.round(box.right)},${Math.round(box.bottom)}`;
+      // half a pixel for sub-pixel layout
+      if (box.left < -0.5 || box.top < -0.5 || box.right > width + 0.5 || box.bottom > height + 0.5) {
+        found.push(`${name} at ${where}, outside ${width}×${height}`);
+        continue;
+      }
+      const touched = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      if (!touched || !control.contains(touched)) found.push(`${name} at ${where}, covered by <${touched?.tagName.toLowerCase() ?? 'nothing'} class="${touched?.getAttribute('class') ?? ''}">`);
+    }
+    // Nor may any text hide below the fold: neither the page nor the screen between the bars scrolls.
+    const page = document.documentElement;
+    if (page.scrollHeight > height) found.push(`the page scrolls: ${page.scrollHeight} px in ${height}`);
+    const screen = document.querySelector('main');
+    if (screen && screen.scrollHeight > screen.clientHeight) found.push(`the screen scrolls: ${screen.scrollHeight} px in ${screen.clientHeight}`);
+    return found;
+  });
+}
+
+/** Switches large text on or off with the panel's own button (when it is not so already). */
+export async function largeText(page: Page, on: boolean): Promise<void> {
+  if ((await page.locator('.panel.panel--large').count()) > 0 === on) return;
+  await page.locator('header button.tool[aria-pressed]').first().click();
+  await page.waitForSelector(on ? '.panel.panel--large' : '.panel:not(.panel--large)');
+}
+
+/**
+ * The size in px of the screen's text (between the bars) in large text on the upright panel, in
+ * `lang`; the page returns to landscape, normal text, German, focus on the heading.
+ */
+export async function largeTextUpright(page: Page, lang: LanguageId): Promise<number> {
+  await page.setViewportSize(PORTRAIT);
+  await largeText(page, true);
+  await inLanguage(page, lang);
+  const size = await page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    return parseFloat(getComputedStyle(document.querySelector('main')!).fontSize);
+  });
+  await largeText(page, false);
+  await page.setViewportSize(LANDSCAPE);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  return size;
+}
+
+/**
+ * `unreachableControls` in each orientation (landscape, portrait) × text size (normal, large) and
+ * each of `languages`, switched with the page's own buttons; one line per problem, prefixed with
+ * where it was seen. The page returns to landscape, normal text, its language, focus on the heading.
+ */
+export async function unreachableEverywhere(page: Page, languages: readonly LanguageId[]): Promise<string[]> {
+  const found: string[] = [];
+  const shown = await page.locator('.langs button[aria-pressed="true"]').getAttribute('lang');
+  const pressed = (await page.locator('.langs button[aria-pressed="true"]').textContent())?.trim();
+  const start = LANGUAGES.find((l) => l.name === pressed && l.tag === shown)!.id;
+  const large = (on: boolean) => largeText(page, on);
+  for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [false, true]) {
+      await large(big);
+      for (const lang of languages) {
+        await inLanguage(page, lang);
+        found.push(...(await unreachableControls(page)).map((line) => `${lang} ${orientation}${big ? ' large' : ''}: ${line}`));
+      }
+    }
+  }
+  await large(false);
+  await page.setViewportSize(LANDSCAPE);
+  await inLanguage(page, start);
+  // The keypad's Enter must reach the screen again, not the last button pressed.
+  await page.locator('h1').focus();
+  return found;
+}
 
 /** Polls until `fn` holds (up to 10 s), then asserts it. */
 export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {

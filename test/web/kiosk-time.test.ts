@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { advanceClock, axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, until, type KioskCtx } from './kiosk-page.js';
+import { advanceClock, axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // WCAG 2.2.1 at the panel: 20 s before the session would time out the page warns, on screen and
 // in speech; one key gives the whole time again, ten times; then the timeout stands and the panel
@@ -39,6 +39,8 @@ test('the warning is shown and spoken; one key extends it ten times, what was ty
       assert.equal(await axeViolations(page), [], 'axe on the warning');
       assert.ok(await fitsViewport(page), 'the warning, keypad and footer fit the 1280×1024 panel');
       await shot(page, 'de-11-timeWarning');
+      assert.equal(await unreachableEverywhere(page, ['de', 'ar']), [], 'the warning, its button and the keypad within reach, upright and on its side, in normal and large text');
+      assert.is(await page.locator('.alert--time').count(), 1, 'that was the warning');
     }
     await page.keyboard.press('7');
     await warningGone(ctx);

@@ -1,4 +1,3 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
@@ -10,8 +9,11 @@ import './style.css';
 
 const TIME_ZONE = 'Europe/Berlin';
 
-/** The texts of a screen, in reading order: heading first. Shown and spoken alike. */
-function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: string; lines: string[]; error: string | null } {
+/**
+ * The texts of a screen, in reading order: heading first. Shown and spoken alike. `message`: the
+ * heading is a whole message (a session that ended with a problem), shown at text size.
+ */
+function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: string; lines: string[]; error: string | null; message?: boolean } {
   const screen = screenOf(s);
   const session = s.session;
   const facts = s.facts;
@@ -70,12 +72,28 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
       // Locked: the counter is the way on, so its opening hours are part of the answer.
       const hours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours: facts.hours })] : [];
-      return { heading: error ?? t('done.cancelled'), lines: [...hours, t('done.next')], error: null };
+      return { heading: error ?? t('done.cancelled'), lines: [...hours, t('done.next')], error: null, message: !!error };
     }
   }
 }
 
-function Entry({ screen, entry, t, children }: { screen: Screen; entry: string; t: Translate; children?: ComponentChildren }) {
+/** The normal text size (style.css `--body`): large text never steps below it. */
+const NORMAL_TEXT_PX = 34;
+
+/**
+ * Large text as large as the screen allows: when the screen's content would need scrolling (a
+ * long text, a long translation, the panel upright), its text steps down 4 px at a time toward
+ * the normal size, never below it. Every control and every line stays on the screen; the keypad
+ * and the bars keep their size.
+ */
+function fitText(screen: HTMLElement | null): void {
+  if (!screen) return;
+  screen.style.fontSize = '';
+  const full = parseFloat(getComputedStyle(screen).fontSize);
+  for (let size = full - 4; size >= NORMAL_TEXT_PX && screen.scrollHeight > screen.clientHeight; size -= 4) screen.style.fontSize = `${size}px`;
+}
+
+function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
   let shown = entry;
   if (screen === 'pin') shown = '●'.repeat(entry.length);
   if (screen === 'birthDate') {
@@ -91,7 +109,6 @@ function Entry({ screen, entry, t, children }: { screen: Screen; entry: string; 
       <p class="entry__count" aria-live="polite">
         {t('entry.count', { count: entry.length })}
       </p>
-      {children}
     </div>
   );
 }
@@ -122,6 +139,7 @@ function App({ panel }: { panel: Panel }) {
   const [, setVersion] = useState(0);
   const [, setTick] = useState(0);
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const screenRef = useRef<HTMLElement>(null);
   const s = panel.state;
   const lang = languageOf(s.lang);
   const t = translator(s.lang, TIME_ZONE);
@@ -165,6 +183,16 @@ function App({ panel }: { panel: Panel }) {
     document.documentElement.dir = lang.dir;
     document.title = t('app.title');
   }, [s.lang]);
+  // After every render (a countdown's tick included) and when the panel turns: the text fits.
+  useLayoutEffect(() => fitText(screenRef.current));
+  useEffect(() => {
+    const screen = screenRef.current;
+    if (!screen) return;
+    // Fitting changes the text, not the screen's own box: no loop.
+    const turned = new ResizeObserver(() => fitText(screen));
+    turned.observe(screen);
+    return () => turned.disconnect();
+  }, []);
   // A new language re-reads the screen from the top, so focus returns to the heading as well.
   useLayoutEffect(() => {
     headingRef.current?.focus();
@@ -206,8 +234,8 @@ function App({ panel }: { panel: Panel }) {
           ) : null}
         </div>
       </header>
-      <main class="screen">
-        <h1 ref={headingRef} tabIndex={-1}>
+      <main class="screen" ref={screenRef}>
+        <h1 ref={headingRef} tabIndex={-1} class={texts.message ? 'heading--message' : undefined}>
           {texts.heading}
         </h1>
         {texts.error ? (
@@ -215,8 +243,8 @@ function App({ panel }: { panel: Panel }) {
             <strong>⚠ {t('error.label')}:</strong> {texts.error}
           </div>
         ) : null}
-        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place: the whole screen, keypad and footer included, still fits a 1280×1024 panel. */}
-        {warning > 0 || panel.throttledSeconds() > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
+        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place, and an alert at the start (the box restarted) takes the keys line's: the whole screen, keypad and footer included, fits the panel upright and on its side in large text. Speech still says every line. */}
+        {warning > 0 || panel.throttledSeconds() > 0 ? null : (screen === 'start' && texts.error ? texts.lines.slice(0, 1) : texts.lines).map((line) => <p key={line}>{line}</p>)}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
             <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
@@ -230,14 +258,14 @@ function App({ panel }: { panel: Panel }) {
         {screen === 'opening' && s.session?.compartmentId ? <BoxFront slots={front} highlight={s.session.compartmentId} label={t('opening.picture', { id: s.session.compartmentId })} /> : null}
         {digits ? (
           <section class="input" aria-label={t('entry.label')}>
-            <Entry screen={screen} entry={s.entry} t={t}>
-              {screen === 'phone' ? (
-                <button type="button" class="action action--choice action--aside" onClick={() => panel.noSms()}>
-                  ✉ {t('phone.noSms')}
-                </button>
-              ) : null}
-            </Entry>
+            <Entry screen={screen} entry={s.entry} t={t} />
             <Keypad panel={panel} t={t} />
+            {/* After the keypad: where the screen is narrow it goes below the keys, never pushes them down. */}
+            {screen === 'phone' ? (
+              <button type="button" class="action action--choice action--aside" onClick={() => panel.noSms()}>
+                ✉ {t('phone.noSms')}
+              </button>
+            ) : null}
           </section>
         ) : null}
         {screen === 'factor' ? (

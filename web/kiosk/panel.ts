@@ -234,8 +234,8 @@ export class Panel {
 
   // --- session --------------------------------------------------------------------------------
 
-  async start(): Promise<void> {
-    if (this.state.pending) return this.later(() => void this.start());
+  /** Starts a session (Enter or the start button on the start screen). */
+  readonly start = this.inTurn(async (): Promise<void> => {
     if (this.state.session) return;
     this.set({ pending: true, notice: null });
     const result = await this.query<{ startSession: SessionView }>('StartSession');
@@ -253,11 +253,20 @@ export class Panel {
     this.set({ pending: false, session, entry: '' });
     this.subscribe(session.id);
     this.replayQueued();
-  }
+  });
 
-  /** A key pressed while an answer is pending waits for it, so a fast burst loses nothing and never acts on a stale screen. */
-  private later(key: () => void): void {
-    this.queued.push(key);
+  /**
+   * `handler` as a key's (or a tap's) action that takes its turn: pressed while an answer is
+   * pending, it runs once the answer is in, after the keys pressed before it — so a fast burst loses
+   * nothing and never acts on a stale screen. Every action that reads the screen or sends an input
+   * is one of these; none checks `pending` itself.
+   */
+  private inTurn<A extends unknown[]>(handler: (...args: A) => unknown): (...args: A) => void {
+    const inTurn = (...args: A): void => {
+      if (this.state.pending) return void this.queued.push(() => inTurn(...args));
+      void handler(...args);
+    };
+    return inTurn;
   }
 
   private replayQueued(): void {
@@ -309,10 +318,9 @@ export class Panel {
     if (now) this.set({ clockOffsetMs: Date.parse(now) - Date.now() });
   }
 
-  private async input(name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession' | 'ExtendSession' | 'RequestNewPin', variables: Record<string, unknown>): Promise<void> {
+  private readonly input = this.inTurn(async (name: 'EnterPhone' | 'EnterPin' | 'ChooseFactor' | 'EnterBirthDate' | 'CancelSession' | 'ExtendSession' | 'RequestNewPin', variables: Record<string, unknown>): Promise<void> => {
     const session = this.state.session;
     if (!session) return;
-    if (this.state.pending) return this.later(() => void this.input(name, variables));
     this.set({ pending: true });
     const result = await this.query<Record<string, SessionView>>(name, { sessionId: session.id, ...variables });
     const view = result.data ? Object.values(result.data)[0] : undefined;
@@ -330,11 +338,10 @@ export class Panel {
       this.set({ pending: false, entry: '', session: { ...this.state.session!, error: local } });
     }
     this.replayQueued();
-  }
+  });
 
   /** Enter / Continue at the current screen. */
-  confirm(): void {
-    if (this.state.pending) return this.later(() => this.confirm());
+  readonly confirm = this.inTurn((): void => {
     const screen = screenOf(this.state);
     const entry = this.state.entry;
     if (screen === 'start' || screen === 'closed' || screen === 'busy') return void this.start();
@@ -346,22 +353,20 @@ export class Panel {
     if (screen === 'lostSms' && entry.length > 0) return void this.input('RequestNewPin', { phone: entry.replace(/^00/, '+') });
     if (screen === 'pin' && entry.length > 0) return void this.input('EnterPin', { pin: entry });
     if (screen === 'birthDate' && entry.length > 0) return void this.input('EnterBirthDate', { birthDate: birthDateText(entry) });
-  }
+  });
 
-  chooseFactor(factor: 'OLD_ID' | 'BIRTH_DATE'): void {
-    if (this.state.pending) return this.later(() => this.chooseFactor(factor));
+  readonly chooseFactor = this.inTurn((factor: 'OLD_ID' | 'BIRTH_DATE'): void => {
     if (screenOf(this.state) !== 'factor') return;
     if (factor === 'OLD_ID' && !this.state.session?.oldIdPossible) return;
     void this.input('ChooseFactor', { factor });
-  }
+  });
 
-  cancel(): void {
-    if (this.state.pending) return this.later(() => this.cancel());
+  readonly cancel = this.inTurn((): void => {
     const screen = screenOf(this.state);
     if (screen === 'done') return this.cleanSlate();
     if (this.state.session && this.state.session.step !== 'opening' && this.state.session.step !== 'shredding') void this.input('CancelSession', {});
     else if (!this.state.session && this.state.notice) this.set({ notice: null });
-  }
+  });
 
   /** Whether one key now asks for more time: the box warns and extensions are left (WCAG 2.2.1). */
   canExtend(): boolean {
@@ -370,13 +375,11 @@ export class Panel {
   }
 
   /** More time: the session's time limit starts again; what is being typed stays. */
-  extend(): void {
-    if (this.state.pending) return this.later(() => this.extend());
+  readonly extend = this.inTurn((): void => {
     if (this.canExtend()) void this.input('ExtendSession', {});
-  }
+  });
 
-  digit(d: string): void {
-    if (this.state.pending) return this.later(() => this.digit(d));
+  readonly digit = this.inTurn((d: string): void => {
     const screen = screenOf(this.state);
     const max = MAX_DIGITS[screen];
     if (screen === 'factor') {
@@ -388,25 +391,23 @@ export class Panel {
     if (!max || this.state.entry.length >= max) return;
     this.set({ entry: this.state.entry + d });
     this.sayDigit(d);
-  }
+  });
 
   /** "I have not received an SMS": the number is asked for a new PIN instead of the PIN. */
-  noSms(): void {
-    if (this.state.pending) return this.later(() => this.noSms());
+  readonly noSms = this.inTurn((): void => {
     if (screenOf(this.state) !== 'phone') return;
     // The phone step's last problem is not this screen's (a throttle is: its countdown stays).
     const session = this.state.session!;
     this.set({ lostSms: true, entry: '', session: session.error === 'AUTH_THROTTLED' ? session : { ...session, error: null } });
-  }
+  });
 
-  back(): void {
-    if (this.state.pending) return this.later(() => this.back());
+  readonly back = this.inTurn((): void => {
     // Back on an empty number leaves the lost-SMS screen for the usual one.
     if (!this.state.entry && this.state.lostSms) return this.set({ lostSms: false });
     if (!this.state.entry) return;
     this.set({ entry: this.state.entry.slice(0, -1) });
     if (this.state.speech) this.sayKey('speech.deleted');
-  }
+  });
 
   /** Seconds until a throttled number may try again (0 when not throttled). */
   throttledSeconds(): number {
