@@ -303,6 +303,8 @@ export class SimulatedHeadphoneJacks implements HeadphonePort {
 /** Records every message; a message id is delivered once however often it is sent. */
 export class SimulatedSmsGateway implements SmsGateway {
   readonly sent: SmsMessage[] = [];
+  /** ids in `sent`: a repeat is found without reading every message sent so far */
+  private readonly ids = new Set<string>();
   private failures = 0;
 
   /** The next `n` sends fail as an unreachable gateway would. */
@@ -315,7 +317,10 @@ export class SimulatedSmsGateway implements SmsGateway {
       this.failures--;
       throw new DriverError('SMS_GATEWAY_UNAVAILABLE', 'the SMS gateway did not answer');
     }
-    if (!this.sent.some((m) => m.id === message.id)) this.sent.push({ ...message });
+    if (!this.ids.has(message.id)) {
+      this.ids.add(message.id);
+      this.sent.push({ ...message });
+    }
     return { providerId: `sim-${message.id}` };
   }
 
