@@ -408,9 +408,18 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
   if (url === 'memory:' || url === 'memory') {
     const held = new Map<string, string>();
     const kv = new Keyv({ namespace, ...json, throwOnErrors: true });
+    const map = kv.store as Map<string, string>;
     return {
       kv,
       transaction: direct,
+      // A commit's keys go into keyv's Map as keyv itself stores them (`<namespace>:<key>` →
+      // `{"value":…}`, read back through kv), without a promise chain per key.
+      writeBatch: async (writes) => {
+        for (const [key, value] of writes) {
+          if (value === undefined) map.delete(`${namespace}:${key}`);
+          else map.set(`${namespace}:${key}`, json.serialize({ value }));
+        }
+      },
       claims: {
         async claimOnce(key, owner) {
           const holder = held.get(key);

@@ -16,12 +16,14 @@ const rows = (from: number, to: number) => Array.from({ length: to - from }, (_,
 test('adding one row to a table of 5,000 rewrites the row, the actor and one short id list', async () => {
   const p = await openPersistence('memory:');
   await p.commit({ actors: [{ address: 'big/1', record: head(), rows: { changes: rows(0, 5_000), full: true } }] });
+  // What the commit writes into keyv's store (a Map here: `box:<key>` → `{"value":…}`).
   const written: Array<{ key: string; value: unknown }> = [];
-  const set = p.kv.set.bind(p.kv);
-  p.kv.set = (async (key: string, value: unknown) => {
-    written.push({ key, value });
+  const store = p.kv.store as Map<string, string>;
+  const set = store.set.bind(store);
+  store.set = (key: string, value: string) => {
+    written.push({ key: key.replace(/^box:/, ''), value: (JSON.parse(value) as { value: unknown }).value });
     return set(key, value);
-  }) as typeof p.kv.set;
+  };
   await p.commit({ actors: [{ address: 'big/1', record: head(), rows: { changes: rows(5_000, 5_001), full: false } }] });
   assert.equal(written.map((w) => w.key.replace(/#\d+$/, '#b')).sort(), ['actor:big/1', 'row:big/1:items:item-5000', 'rows:big/1:items:#b']);
   const list = written.find((w) => w.key.startsWith('rows:'))!.value as string[];
