@@ -45,7 +45,8 @@ interface Trie {
 }
 
 interface Root extends Trie {
-  readonly indexes: Map<string, IndexState>;
+  /** the derived indexes of this version; absent until a first `rowsWhere` on the lineage (no Map per change of a table without any) */
+  indexes?: Map<string, IndexState>;
   /** keys in insertion order, computed when first enumerated */
   keys?: string[];
 }
@@ -247,12 +248,12 @@ function keysOf(root: Root): string[] {
 
 /** The table behind a Record: itself when it is one, else the plain Record converted (once). */
 function rootOf(table: Readonly<Record<string, unknown>> | undefined): Root {
-  if (table === undefined) return { ...EMPTY_TRIE, indexes: new Map() };
+  if (table === undefined) return { ...EMPTY_TRIE };
   const root = roots.get(table);
   if (root) return root;
   let proxy = converted.get(table);
   if (!proxy) {
-    proxy = face({ ...trieOf(table), indexes: new Map() });
+    proxy = face({ ...trieOf(table) });
     converted.set(table, proxy);
   }
   return roots.get(proxy)!;
@@ -272,6 +273,9 @@ export function asTable<T>(table: Readonly<Record<string, T>> | undefined): Reco
 }
 
 function withIndexes(before: Root, t: Trie, id: string, old: unknown, value: unknown): Root {
+  // A table nobody looks rows up in by index carries none; a new version gets a Map of its own
+  // only when there are indexes to carry (a Map shared between versions would leak into older ones).
+  if (before.indexes === undefined || before.indexes.size === 0) return { ...t };
   const indexes = new Map<string, IndexState>();
   for (const [name, state] of before.indexes) {
     const was = old === undefined ? null : state.spec.keyOf(old);
@@ -321,7 +325,7 @@ export function rowCount(table: Readonly<Record<string, unknown>> | undefined): 
  */
 export function rowsWhere<T>(table: Readonly<Record<string, T>> | undefined, index: RowIndex<T>, key: string): T[] {
   const root = rootOf(table);
-  let state = root.indexes.get(index.name);
+  let state = root.indexes?.get(index.name);
   if (!state) {
     let map = EMPTY_TRIE;
     const groups = new Map<string, string[]>();
@@ -332,7 +336,7 @@ export function rowsWhere<T>(table: Readonly<Record<string, T>> | undefined, ind
     for (const [k, ids] of groups) map = trieSet(map, k, Object.freeze(ids));
     state = { spec: index, map };
     // A derived cache on an immutable root: later versions made from this root carry it along.
-    root.indexes.set(index.name, state);
+    (root.indexes ??= new Map()).set(index.name, state);
   }
   const ids = (lookup(state.map.node, key, hashOf(key))?.v as readonly string[] | undefined) ?? [];
   return ids.map((id) => lookup(root.node, id, hashOf(id))!.v as T);

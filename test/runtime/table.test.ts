@@ -107,4 +107,26 @@ test('a commit of one changed row in a table of 50,000 writes that row and nothi
   assert.is(committed.pickups.P123!.owner, null, 'the committed version is untouched');
 });
 
+test('a derived index answers for its own version only: built on first use, carried by later versions, never seen by older ones', () => {
+  type Row = { box: string | null };
+  const BY_BOX: RowIndex<Row> = { name: 'box', keyOf: (r) => r.box };
+  let v1 = asTable<Row>({});
+  for (let i = 0; i < 40; i++) v1 = setRow(v1, `r${i}`, { box: i % 4 === 0 ? 'A' : null });
+  // Versions made before any index exists carry none; each builds its own on first use.
+  const v2 = setRow(v1, 'r1', { box: 'A' });
+  const ids = (t: Record<string, Row>) => Object.entries(t).filter(([, r]) => r.box === 'A').map(([id]) => id);
+  assert.equal(rowsWhere(v2, BY_BOX, 'A'), ids(v2).map((id) => v2[id]));
+  assert.is(rowsWhere(v2, BY_BOX, 'A').length, 11);
+  // Later versions carry v2's index through sets and deletes that move rows in and out of a key.
+  let v3 = setRow(v2, 'r0', { box: 'B' });
+  v3 = deleteRow(v3, 'r4');
+  v3 = setRow(v3, 'r99', { box: 'A' });
+  assert.is(rowsWhere(v3, BY_BOX, 'A').length, 10);
+  assert.equal(rowsWhere(v3, BY_BOX, 'B'), [{ box: 'B' }]);
+  // The older versions are untouched by all of it.
+  assert.is(rowsWhere(v1, BY_BOX, 'A').length, 10);
+  assert.is(rowsWhere(v2, BY_BOX, 'A').length, 11);
+  assert.equal(rowsWhere(v2, BY_BOX, 'B'), []);
+});
+
 test.run();
