@@ -1,13 +1,26 @@
 /**
- * The box-API series of bench/pickups.ts in a process of its own (`node --expose-gc --import tsx`):
- * a box's steady state is measured on a heap that holds that box alone, not what the benchmarks
- * before it left behind (10,000 subscriptions, GraphQL servers). Runs `WARM` pickups on a box of
- * its own (JIT warm-up, thrown away), then `N` on a fresh box, and prints their system times as
- * one JSON line.
+ * The box-API series of bench/pickups.ts, each in a process of its own (`node --expose-gc
+ * --import tsx`): a box's steady state is measured on a heap that holds that box alone, not what
+ * the benchmarks before it left behind (10,000 subscriptions, GraphQL servers).
+ *
+ *   pickups-child.ts api WARM N     WARM pickups on a box of its own (JIT warm-up, thrown away),
+ *                                   then N on a fresh box: their system times
+ *   pickups-child.ts wrong LIVE...  a warm-up round at the first size, then one wrong PIN each
+ *                                   for 20 numbers at every size of live pickups
+ *
+ * Prints one JSON line.
  */
-import { apiOnly } from './pickups.js';
+import { apiOnly, wrongPins } from './pickups.js';
 
-const [warm, count] = process.argv.slice(2).map(Number) as [number, number];
-await apiOnly(warm);
-const times = await apiOnly(count);
-process.stdout.write(`${JSON.stringify({ count, times })}\n`);
+const [mode, ...args] = process.argv.slice(2);
+const numbers = args.map(Number);
+if (mode === 'api') {
+  const [warm, count] = numbers as [number, number];
+  await apiOnly(warm);
+  process.stdout.write(`${JSON.stringify({ times: await apiOnly(count) })}\n`);
+} else if (mode === 'wrong') {
+  await wrongPins(numbers[0]!);
+  const sizes: Array<{ live: number; known: number[]; unknown: number[] }> = [];
+  for (const live of numbers) sizes.push({ live, ...(await wrongPins(live)) });
+  process.stdout.write(`${JSON.stringify({ sizes })}\n`);
+} else throw new Error(`unknown mode ${mode}`);

@@ -135,10 +135,10 @@ export async function apiOnly(count: number): Promise<number[]> {
   return times;
 }
 
-/** `apiOnly(count)` after `apiOnly(warm)`, in a fresh process (bench/pickups-child.ts). */
-function apiOnlyInChild(warm: number, count: number): Promise<number[]> {
+/** One series of bench/pickups-child.ts in a fresh process: its JSON answer. */
+function inChild<T>(args: Array<string | number>): Promise<T> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/pickups-child.ts'), String(warm), String(count)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/pickups-child.ts'), ...args.map(String)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (c) => (out += c));
@@ -146,11 +146,9 @@ function apiOnlyInChild(warm: number, count: number): Promise<number[]> {
     p.on('error', reject);
     p.on('close', (code) => {
       try {
-        const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as { count: number; times: number[] };
-        if (r.times.length !== count) throw new Error(`expected ${count} pickups, got ${r.times.length}`);
-        resolve(r.times);
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as T);
       } catch (e) {
-        reject(new Error(`pickups child exited ${code}: ${(e as Error).message} ${err.slice(0, 500)}`));
+        reject(new Error(`pickups child (${args.join(' ')}) exited ${code}: ${(e as Error).message} ${err.slice(0, 500)}`));
       }
     });
   });
@@ -229,7 +227,8 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   // In a process of its own, after a JIT warm-up on a box of its own (thrown away): the measured
   // box starts empty, with the code already compiled, as a box that has served its first citizens is.
   const WARM_UP = quick ? 100 : 300;
-  const onlyTimes = await apiOnlyInChild(WARM_UP, only);
+  const onlyTimes = (await inChild<{ times: number[] }>(['api', WARM_UP, only])).times;
+  if (onlyTimes.length !== only) throw new Error(`expected ${only} pickups, got ${onlyTimes.length}`);
   const tenthOnly = Math.ceil(only / 10);
   const secondOnly = median(onlyTimes.slice(tenthOnly, 2 * tenthOnly));
   const lastOnly = median(onlyTimes.slice(-tenthOnly));
@@ -242,11 +241,12 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
 
   // One wrong PIN at 1k / 10k / 50k live pickups.
   const sizes = quick ? [1_000, 5_000] : [1_000, 10_000, 50_000];
-  // The first size is measured first: a warm-up round (discarded) keeps JIT compilation out of it.
-  await wrongPins(sizes[0]!);
+  // In a process of its own; the first size is measured first, so a warm-up round (discarded)
+  // keeps JIT compilation out of it.
   const wrong = new Map<number, { known: number; unknown: number }>();
+  const series = await inChild<{ sizes: Array<{ live: number; known: number[]; unknown: number[] }> }>(['wrong', ...sizes]);
   for (const n of sizes) {
-    const t = await wrongPins(n);
+    const t = series.sizes.find((x) => x.live === n)!;
     wrong.set(n, { known: median(t.known), unknown: median(t.unknown) });
     log(`wrong PIN at ${n} live pickups: number with a pickup p50 ${median(t.known).toFixed(2)} ms (max ${Math.max(...t.known).toFixed(2)}), unknown number p50 ${median(t.unknown).toFixed(2)} ms (max ${Math.max(...t.unknown).toFixed(2)})`);
   }
@@ -255,7 +255,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const at = `${n.toLocaleString('en-US')} live pickups`;
     const base = `${first.toLocaleString('en-US')} live pickups`;
     rows.push(
-      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the PIN check reads the index of the number typed, nothing else changes; after a warm-up round'),
+      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the PIN check reads the index of the number typed, nothing else changes; in a process of its own, after a warm-up round'),
       row('one wrong PIN, number with a pickup, p50', at, wrong.get(n)!.known, 'ms', base, wrong.get(first)!.known, 'target within 1.2×: the counted failure changes one row of the pickup table (a persistent map, actors/runtime/table.ts: no copy) and the commit finds it along the paths the new version does not share'),
     );
   }
