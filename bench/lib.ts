@@ -171,10 +171,13 @@ export interface CannonResult {
   durationS: number;
 }
 
-/** Runs autocannon in its own process (bench/cannon.ts), so the load generator does not share our event loop. */
-export function autocannon(o: CannonOptions): Promise<CannonResult> {
+/**
+ * Runs a bench script (`bench/<script>`) in a process of its own (`node [flags] --import tsx`) and
+ * resolves with the JSON of the last line it prints.
+ */
+export function runChild<T>(script: string, args: Array<string | number>, flags: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/cannon.ts'), JSON.stringify(o)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, 'bench', script), ...args.map(String)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -182,23 +185,28 @@ export function autocannon(o: CannonOptions): Promise<CannonResult> {
     child.on('error', reject);
     child.on('close', (code) => {
       try {
-        const j = JSON.parse(out.trim().split('\n').at(-1) ?? '') as any;
-        const durationS = j.duration as number;
-        resolve({
-          requestsPerSec: o.amount ? j.requests.total / durationS : j.requests.average,
-          p50: j.latency.p50,
-          p99: j.latency.p99,
-          total: j.requests.total,
-          non2xx: j.non2xx,
-          errors: j.errors,
-          timeouts: j.timeouts,
-          durationS,
-        });
-      } catch {
-        reject(new Error(`autocannon exited ${code}: ${err.slice(0, 500)} ${out.slice(0, 300)}`));
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as T);
+      } catch (e) {
+        reject(new Error(`${script} ${args.join(' ')} exited ${code}: ${(e as Error).message} ${err.slice(0, 500)} ${out.slice(0, 300)}`));
       }
     });
   });
+}
+
+/** Runs autocannon in its own process (bench/cannon.ts), so the load generator does not share our event loop. */
+export async function autocannon(o: CannonOptions): Promise<CannonResult> {
+  const j = await runChild<any>('cannon.ts', [JSON.stringify(o)]);
+  const durationS = j.duration as number;
+  return {
+    requestsPerSec: o.amount ? j.requests.total / durationS : j.requests.average,
+    p50: j.latency.p50,
+    p99: j.latency.p99,
+    total: j.requests.total,
+    non2xx: j.non2xx,
+    errors: j.errors,
+    timeouts: j.timeouts,
+    durationS,
+  };
 }
 
 /** Runs `fn` and passes through its value, logging how long it took. */

@@ -6,14 +6,12 @@
  * 10 s so the session ends and no cool-down or throttle interferes. Baseline: the same flow
  * through the programmatic box API in-process, interleaved on the same box (every 10th pickup).
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { SimulatedClock } from '../actors/runtime/clock.js';
 import { createBox, type Box, type SimulatedHardware } from '../src/box.js';
 import { demoCompartments } from '../src/config.js';
 import { createServer } from '../src/server/index.js';
 import { collectionInputs, storeWithLivePickups } from '../test/support/live-pickups.js';
-import { GqlClient, median, nowMs, percentile, ROOT, row, SIM_START, TOKENS, type BenchContext, type Row } from './lib.js';
+import { GqlClient, median, nowMs, percentile, row, runChild, SIM_START, TOKENS, type BenchContext, type Row } from './lib.js';
 
 const PHONE = '+4915228817386';
 const BIRTH = '1980-04-12';
@@ -135,25 +133,6 @@ export async function apiOnly(count: number): Promise<number[]> {
   return times;
 }
 
-/** One series of bench/pickups-child.ts in a fresh process: its JSON answer. */
-function inChild<T>(args: Array<string | number>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/pickups-child.ts'), ...args.map(String)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (err += c));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as T);
-      } catch (e) {
-        reject(new Error(`pickups child (${args.join(' ')}) exited ${code}: ${(e as Error).message} ${err.slice(0, 500)}`));
-      }
-    });
-  });
-}
-
 /** What still grows with the pickups served (profiled: JSON of the row-id lists in keyv's set). */
 const STORE_GROWTH =
   "what still grows: a commit that adds or removes a row rewrites that table's list of row ids in the store (src/persistence: pickups, references, delivered SMS ids, timers), O(rows); registry handlers no longer copy or scan the pickup table";
@@ -227,7 +206,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   // In a process of its own, after a JIT warm-up on a box of its own (thrown away): the measured
   // box starts empty, with the code already compiled, as a box that has served its first citizens is.
   const WARM_UP = quick ? 100 : 300;
-  const onlyTimes = (await inChild<{ times: number[] }>(['api', WARM_UP, only])).times;
+  const onlyTimes = (await runChild<{ times: number[] }>('pickups-child.ts', ['api', WARM_UP, only], ['--expose-gc'])).times;
   if (onlyTimes.length !== only) throw new Error(`expected ${only} pickups, got ${onlyTimes.length}`);
   const tenthOnly = Math.ceil(only / 10);
   const secondOnly = median(onlyTimes.slice(tenthOnly, 2 * tenthOnly));
@@ -244,7 +223,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   // In a process of its own; the first size is measured first, so a warm-up round (discarded)
   // keeps JIT compilation out of it.
   const wrong = new Map<number, { known: number; unknown: number }>();
-  const series = await inChild<{ sizes: Array<{ live: number; known: number[]; unknown: number[] }> }>(['wrong', ...sizes]);
+  const series = await runChild<{ sizes: Array<{ live: number; known: number[]; unknown: number[] }> }>('pickups-child.ts', ['wrong', ...sizes], ['--expose-gc']);
   for (const n of sizes) {
     const t = series.sizes.find((x) => x.live === n)!;
     wrong.set(n, { known: median(t.known), unknown: median(t.unknown) });

@@ -4,9 +4,7 @@
  * hardware), against the same process with 1 box. Each count runs in a fresh child process
  * (bench/scale-child.ts) so neither inherits the other's heap.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT, row, type BenchContext, type Row } from './lib.js';
+import { row, runChild, type BenchContext, type Row } from './lib.js';
 
 interface ScaleResult {
   count: number;
@@ -21,24 +19,10 @@ interface ScaleResult {
   compartments: number;
 }
 
-function child(count: number): Promise<ScaleResult> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench/scale-child.ts'), String(count)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (err += c));
-    p.on('error', reject);
-    p.on('close', (code) => {
-      try {
-        const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ScaleResult;
-        if (r.compartments !== count * 608) throw new Error(`expected ${count * 608} compartments, got ${r.compartments}`);
-        resolve(r);
-      } catch (e) {
-        reject(new Error(`scale child (${count}) exited ${code}: ${(e as Error).message} ${err.slice(0, 500)}`));
-      }
-    });
-  });
+async function child(count: number): Promise<ScaleResult> {
+  const r = await runChild<ScaleResult>('scale-child.ts', [count], ['--expose-gc']);
+  if (r.compartments !== count * 608) throw new Error(`scale child (${count}): expected ${count * 608} compartments, got ${r.compartments}`);
+  return r;
 }
 
 export async function run({ log }: BenchContext): Promise<Row[]> {
