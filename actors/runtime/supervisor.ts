@@ -7,9 +7,6 @@ import { Hub } from './hub.js';
 import { readonlyView, type DeepReadonly } from './readonly.js';
 import { splitRows, type RowChange } from './rows.js';
 import { Trace, type TraceEntry } from './trace.js';
-
-/** A commit that took this long went to a disk: the next group waits one turn for more to join. */
-const SLOW_COMMIT_MS = 0.5;
 import type {
   ActorBehavior,
   AddressIn,
@@ -220,6 +217,8 @@ interface Handled {
  */
 const MAX_BATCH = 128;
 const MAX_BATCH_MS = 1;
+/** A commit that took this long went to a disk: the next group waits one turn for more to join. */
+const SLOW_COMMIT_MS = 0.5;
 /**
  * Urgent-only transactions in a row while bulk commits wait: a citizen's step is a few commits
  * one after the other (session, PIN check, unlock), which all go first; a stream of inputs beyond

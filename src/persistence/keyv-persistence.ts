@@ -246,35 +246,35 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   };
 
   /** Stages one batch's writes in the caches and writes them, inside the open transaction. */
-  const write = async (batch: CommitBatch): Promise<void> => {
-      const out = new Map<string, unknown>();
-      for (const write of batch.actors ?? []) await stageActor(write, out);
-      if (batch.audit?.length) {
-        let head = { ...(await loadHead()) };
-        for (const entry of batch.audit) {
-          const seq = head.seq + 1;
-          const hash = auditHash(head.hash, { ...entry, seq });
-          out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
-          head = { seq, hash };
-        }
-        out.set('audit:head', head);
-        auditState = head;
+  const writeCommit = async (batch: CommitBatch): Promise<void> => {
+    const out = new Map<string, unknown>();
+    for (const write of batch.actors ?? []) await stageActor(write, out);
+    if (batch.audit?.length) {
+      let head = { ...(await loadHead()) };
+      for (const entry of batch.audit) {
+        const seq = head.seq + 1;
+        const hash = auditHash(head.hash, { ...entry, seq });
+        out.set(`audit:${seq}`, { ...entry, seq, prevHash: head.hash, hash } satisfies AuditRecord);
+        head = { seq, hash };
       }
-      if (batch.sent?.length || batch.handled?.length) {
-        const handled = new Set(batch.handled ?? []);
-        const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
-        for (const id of handled) out.set(`message:${id}`, undefined);
-        for (const env of batch.sent ?? []) {
-          // Sent and handled within one commit (a group commit can hold both): never stored.
-          if (handled.has(env.id)) continue;
-          out.set(`message:${env.id}`, env);
-          pending.push(env.id);
-        }
-        messageIds = pending;
-        out.set('messages:index', pending);
+      out.set('audit:head', head);
+      auditState = head;
+    }
+    if (batch.sent?.length || batch.handled?.length) {
+      const handled = new Set(batch.handled ?? []);
+      const pending = (await loadMessageIds()).filter((id) => !handled.has(id));
+      for (const id of handled) out.set(`message:${id}`, undefined);
+      for (const env of batch.sent ?? []) {
+        // Sent and handled within one commit (a group commit can hold both): never stored.
+        if (handled.has(env.id)) continue;
+        out.set(`message:${env.id}`, env);
+        pending.push(env.id);
       }
-      if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
-      await writeOut(out);
+      messageIds = pending;
+      out.set('messages:index', pending);
+    }
+    if (batch.probe !== undefined) out.set('storage:probe', batch.probe);
+    await writeOut(out);
   };
   // A batch that fills itself (`fill`: the supervisor's group commit) is filled once the
   // transaction is open, so commits queued during BEGIN still join it.
@@ -282,7 +282,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     serial(
       () => {
         batch.fill?.();
-        return write(batch);
+        return writeCommit(batch);
       },
       truncateWal ? () => (erases(batch) ? truncateWal() : Promise.resolve()) : undefined,
     );
