@@ -116,6 +116,27 @@ test('key presses back to back do not starve bulk work: every fifth transaction 
   assert.ok(Math.max(...waited) <= 3, `transactions per press: ${waited.join(', ')}`);
 });
 
+test('a bulk commit that finishes while a panel waits hands back its work only after the panel is answered (real time)', async () => {
+  // No wait before the group is cut, 5 ms after: the relay's group is closed when the key comes.
+  const { persistence, groups } = await slowStore({ ms: 0, afterFillMs: 5 });
+  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
+  await sup.spawn('relay/a', 'relay');
+  await sup.spawn('relay/follow', 'relay');
+  await sup.spawn('panel/1', 'panel');
+  await sup.idle();
+  groups.length = 0;
+  sup.send('relay/a', { type: 'hop', left: 0 });
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  const answered = sup.ask<number>('panel/1', { type: 'press' });
+  assert.is(await answered, 1);
+  // The relay's transaction ended while the press waited: its state moves only after the answer.
+  assert.is(sup.view<{ count: number }>('relay/a')!.ctx.count, 0, 'the bulk work is still held when the panel is answered');
+  assert.equal(groups.slice(0, 2), [['relay/a'], ['panel/1']], 'the relay was committed first');
+  await sup.idle();
+  assert.is(sup.view<{ count: number }>('relay/a')!.ctx.count, 1, 'and handed back right after');
+  await sup.close();
+});
+
 test('a commit that becomes ready while the store opens its transaction joins it (real time)', async () => {
   const { persistence, groups } = await slowStore({ fills: true });
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });

@@ -5,15 +5,20 @@ import { openPersistence } from '../../src/persistence/keyv-persistence.js';
  * A memory store whose every transaction first waits a real `ms` (as an fsync, or SQLite's BEGIN
  * round trip, does), recording the actors of each transaction in commit order. With `fills:
  * false` it hands the inner store a plain copy of the batch: a store that knows nothing of
- * `CommitBatch.fill`.
+ * `CommitBatch.fill`. `afterFillMs`: a further wait once the batch is taken (the writes and the
+ * fsync after SQLite's BEGIN), during which the group can no longer grow.
  */
-export async function slowStore({ ms = 2, fills = true }: { ms?: number; fills?: boolean } = {}): Promise<{ persistence: ActorPersistence; groups: string[][] }> {
+export async function slowStore({ ms = 2, fills = true, afterFillMs = 0 }: { ms?: number; fills?: boolean; afterFillMs?: number } = {}): Promise<{
+  persistence: ActorPersistence;
+  groups: string[][];
+}> {
   const inner = await openPersistence('memory:');
   const groups: string[][] = [];
   const persistence: ActorPersistence = {
     async commit(batch: CommitBatch) {
-      await new Promise((resolve) => setTimeout(resolve, ms));
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
       if (fills) batch.fill?.();
+      if (afterFillMs > 0) await new Promise((resolve) => setTimeout(resolve, afterFillMs));
       await inner.commit(fills ? batch : { actors: batch.actors, audit: batch.audit, sent: batch.sent, handled: batch.handled, probe: batch.probe });
       groups.push((batch.actors ?? []).map((a) => a.address));
     },
