@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SystemClock } from '../actors/runtime/clock.js';
 import { createBox, simulatedHardware, type Box } from '../src/box.js';
 import { demoCompartments, resolveConfig, type BoxConfigInput } from '../src/config.js';
+import { seeded } from '../test/support/random.js';
 import { median, nowMs, percentile, row, sleep, type BenchContext, type Row } from './lib.js';
 
 const until = async (done: () => boolean): Promise<void> => {
@@ -22,13 +23,10 @@ const until = async (done: () => boolean): Promise<void> => {
  * the box's work (a timer, like a key, fires right after the I/O phase, where the box has just
  * begun its next transaction: the worst moment); else each follows the previous answer at once.
  */
-async function inputs(box: Box, sessionId: string, count: number, spaced: { seed: number } | null = null): Promise<number[]> {
+async function inputs(box: Box, sessionId: string, count: number, spaced: (() => number) | null = null): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
-    if (spaced) {
-      spaced.seed = (spaced.seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      await sleep(1 + (spaced.seed % 6));
-    }
+    if (spaced) await sleep(1 + Math.floor(spaced() * 6));
     const start = nowMs();
     await box.sessionInput(sessionId, { type: 'phone', phone: '0211 8990' });
     times.push(nowMs() - start);
@@ -68,7 +66,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const { sessionId } = await box.startSession();
     await inputs(box, sessionId, 10); // warm-up
     const idle = await inputs(box, sessionId, count);
-    const idleSpaced = await inputs(box, sessionId, count, { seed: 11 });
+    const idleSpaced = await inputs(box, sessionId, count, seeded(11));
 
     // Busy: refresh the slow SMS and the pulse while measuring, and flood registrations throughout.
     smsDelayMs = 4_000;
@@ -82,7 +80,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     });
     const busy: number[] = [];
     const busySpaced: number[] = [];
-    const spaced = { seed: 11 };
+    const spaced = seeded(11);
     for (let round = 0; busy.length < count || busySpaced.length < count; round++) {
       await box.reissuePin('V-K-0', 'staff');
       await register(`V-KP-${round}`);
