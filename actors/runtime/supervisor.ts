@@ -96,6 +96,11 @@ export interface SupervisorOptions {
    * per message, the baseline of the durability benchmark.
    */
   groupCommit?: boolean;
+  /**
+   * How long the handlers of one batch may run before it is cut (default 1 ms). Tests of the
+   * batch sizes set it to Infinity, so that a busy machine does not cut their batches.
+   */
+  batchBudgetMs?: number;
   /** structured log for crashes and dead letters; never given payloads */
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -268,6 +273,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly groupCommit: boolean;
   /** how many messages of one mailbox share a commit */
   private readonly batchLimit: number;
+  /** see SupervisorOptions.batchBudgetMs */
+  private readonly batchBudgetMs: number;
   /** commits waiting for the next transaction */
   private commitQueue: QueuedCommit[] = [];
   /** commits a person at a panel waits for (see `ActorBehavior.interactive`): cut into a transaction of their own, first */
@@ -304,6 +311,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.idPrefix = `${this.bootId}.`;
     this.groupCommit = opts.groupCommit ?? true;
     this.batchLimit = this.groupCommit ? MAX_BATCH : 1;
+    this.batchBudgetMs = opts.batchBudgetMs ?? MAX_BATCH_MS;
     this.askTimeoutMs = opts.askTimeoutMs ?? 10_000;
     this.asks = new Asks(opts.clock, this.bootId);
     this.sinks.set(REPLIES, (message) => this.asks.settle(message as Reply));
@@ -702,7 +710,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const started = limit > 1 ? performance.now() : 0;
     while (count < limit) {
       // the clock is read after each of the first handlers, then after every 8th: cheap for fast ones
-      if (count > 0 && (count < 8 || (count & 7) === 0) && performance.now() - started >= MAX_BATCH_MS) break;
+      if (count > 0 && (count < 8 || (count & 7) === 0) && performance.now() - started >= this.batchBudgetMs) break;
       const env = mailbox[count]!;
       let nextCtx: unknown;
       let effects: Effect<unknown>[] | null = null;
