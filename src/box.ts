@@ -212,13 +212,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   // The pickups as readers see them: the registry's rows as recovered, then only what it publishes
   // after each commit. Read and subscribed in one step, so no commit falls between the two.
   const pickups = PickupsProjection.of(Object.values(supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups) as Pickup[]);
-  unsubscribe.push(supervisor.events.listen((e) => pickups.apply(e)));
-  /** The box's public event stream: the supervisor's without the row events, which carry personal data. */
-  const events: Pick<Hub<BoxEvent>, 'listen' | 'iterate'> = {
-    listen: (fn) => supervisor.events.listen((e) => (e.type === PICKUP_ROW ? undefined : fn(e))),
-    iterate: <U = BoxEvent>(filter: (e: BoxEvent) => boolean = () => true, map?: (e: BoxEvent) => U) =>
-      supervisor.events.iterate<U>((e) => e.type !== PICKUP_ROW && filter(e), map),
-  };
+  /**
+   * The box's public event stream: the supervisor's, whose one listener is this router. Row events
+   * (personal data) go to the projection only and never reach a public listener, not even to be
+   * dropped; every other event goes on, in order, after the rows it describes are applied.
+   */
+  const publicEvents = new Hub<BoxEvent>();
+  unsubscribe.push(supervisor.events.listen((e) => (e.type === PICKUP_ROW ? pickups.apply(e) : publicEvents.publish(e))));
+  /** Only the router publishes to it: readers get `listen` and `iterate`. */
+  const events: Pick<Hub<BoxEvent>, 'listen' | 'iterate'> = publicEvents;
 
   const compartmentView = (id: string): CompartmentView | undefined => {
     const v = supervisor.view<CompartmentCtx>(compartmentAddress(id));
