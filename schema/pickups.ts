@@ -146,11 +146,12 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, { box }) => {
       const statuses = args.status ? new Set<string>(args.status) : null;
+      const reference = args.reference ? args.reference.trim() : null;
+      const since = args.updatedSince ?? null;
+      // Filtered before the box copies anything: a worklist page does not copy every live pickup.
       const list = box
-        .pickups()
-        .filter((p) => (statuses ? statuses.has(p.status) : true))
-        .filter((p) => (args.reference ? p.reference === args.reference.trim() : true))
-        .filter((p) => (args.updatedSince != null ? p.updatedAt >= args.updatedSince : true))
+        .pickups((p) => (!statuses || statuses.has(p.status)) && (reference === null || p.reference === reference) && (since === null || p.updatedAt >= since))
+        .slice()
         .sort((a, b) => (pickupKey(a) < pickupKey(b) ? -1 : 1));
       return pageByKey('pickup', list, pickupKey, args.first, args.after);
     },

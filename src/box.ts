@@ -351,8 +351,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     /** A live pickup, or an ended one from the archive (without personal data). */
     pickupOrArchived: async (reference: string): Promise<DeepReadonly<PickupRow> | undefined> =>
       box.pickup(reference) ?? (await persistence.kv.get<Pickup>(`archive:${reference.trim()}`)),
-    /** Every live pickup, copied: changing one changes nothing in the box. */
-    pickups: (): readonly DeepReadonly<PickupRow>[] => Array.from(pickups.all(), (p) => plainCopy<PickupRow>(p)),
+    /** Every live pickup (or those `keep` keeps, asked before anything is copied), copied: changing one changes nothing in the box. */
+    pickups: (keep?: (p: DeepReadonly<PickupRow>) => boolean): readonly DeepReadonly<PickupRow>[] => {
+      const out: DeepReadonly<PickupRow>[] = [];
+      for (const p of pickups.all()) if (!keep || keep(p)) out.push(plainCopy<PickupRow>(p));
+      return out;
+    },
     compartment: compartmentView,
     compartments: (): CompartmentView[] => config.compartments.map((c) => compartmentView(c.id)!),
     session: sessionView,
