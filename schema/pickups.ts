@@ -21,13 +21,12 @@ const PinSmsEnum = builder.enumType('PinSmsState', {
   values: ['NONE', 'QUEUED', 'SENT'] as const,
 });
 
-/** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>). */
+/** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>), asked in place: once per pickup of a page. */
 function pinSmsOf(box: BoxApi, p: PickupRow): 'NONE' | 'QUEUED' | 'SENT' {
   if (p.pinSerial === 0) return 'NONE';
-  const id = `pin-${p.id}-${p.pinSerial}`;
-  const outbox = box.outbox();
-  if (outbox.delivered?.[id] !== undefined) return 'SENT';
-  return outbox.pending[id] || p.pinQueued ? 'QUEUED' : 'NONE';
+  const state = box.smsState(`pin-${p.id}-${p.pinSerial}`);
+  if (state === 'delivered') return 'SENT';
+  return state === 'pending' || p.pinQueued ? 'QUEUED' : 'NONE';
 }
 
 export const PickupRef = builder.objectRef<PickupRow>('Pickup').implement({

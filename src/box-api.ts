@@ -63,6 +63,8 @@ export interface BoxApi {
   devices(): DeepReadonly<DevicesView>;
   alarms(openOnly?: boolean): readonly DeepReadonly<Alarm>[];
   outbox(): DeepReadonly<OutboxCtx>;
+  /** where the SMS with this id is in the outbox (null: not there), read without copying the outbox */
+  smsState(id: string): 'pending' | 'delivered' | null;
   /** live pickups by status and the SMS outbox's figures, without copying either (metrics) */
   counts(): BoxCounts;
   failures(): readonly Readonly<ActorFailure>[];

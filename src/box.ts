@@ -387,6 +387,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       return plainCopy<Alarm[]>(openOnly ? all.filter(alarmIsOpen) : all);
     },
     outbox: (): DeepReadonly<OutboxCtx> => plainCopy<OutboxCtx>(supervisor.view<OutboxCtx>(OUTBOX)!.ctx),
+    /** Where the SMS with this id is, read in place: the outbox (texts, 60 days of ids) is not copied. */
+    smsState: (id: string): 'pending' | 'delivered' | null => {
+      const outbox = supervisor.view<OutboxCtx>(OUTBOX)!.ctx;
+      if (outbox.delivered?.[id] !== undefined) return 'delivered';
+      return outbox.pending[id] ? 'pending' : null;
+    },
     /** Counts for monitoring, read in place: no pickup and no SMS text is copied. */
     counts: (): BoxCounts => {
       const pickupsByStatus = pickups.byStatus();
