@@ -21,13 +21,12 @@ const PinSmsEnum = builder.enumType('PinSmsState', {
   values: ['NONE', 'QUEUED', 'SENT'] as const,
 });
 
-/** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>). */
+/** The state of the current PIN's SMS, from the outbox (its id is pin-<pickup>-<serial>), asked in place: once per pickup of a page. */
 function pinSmsOf(box: BoxApi, p: PickupRow): 'NONE' | 'QUEUED' | 'SENT' {
   if (p.pinSerial === 0) return 'NONE';
-  const id = `pin-${p.id}-${p.pinSerial}`;
-  const outbox = box.outbox();
-  if (outbox.delivered?.[id] !== undefined) return 'SENT';
-  return outbox.pending[id] || p.pinQueued ? 'QUEUED' : 'NONE';
+  const state = box.smsState(`pin-${p.id}-${p.pinSerial}`);
+  if (state === 'delivered') return 'SENT';
+  return state === 'pending' || p.pinQueued ? 'QUEUED' : 'NONE';
 }
 
 export const PickupRef = builder.objectRef<PickupRow>('Pickup').implement({
@@ -146,11 +145,12 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, { box }) => {
       const statuses = args.status ? new Set<string>(args.status) : null;
+      const reference = args.reference ? args.reference.trim() : null;
+      const since = args.updatedSince ?? null;
+      // Filtered before the box copies anything: a worklist page does not copy every live pickup.
       const list = box
-        .pickups()
-        .filter((p) => (statuses ? statuses.has(p.status) : true))
-        .filter((p) => (args.reference ? p.reference === args.reference.trim() : true))
-        .filter((p) => (args.updatedSince != null ? p.updatedAt >= args.updatedSince : true))
+        .pickups((p) => (!statuses || statuses.has(p.status)) && (reference === null || p.reference === reference) && (since === null || p.updatedAt >= since))
+        .slice()
         .sort((a, b) => (pickupKey(a) < pickupKey(b) ? -1 : 1));
       return pageByKey('pickup', list, pickupKey, args.first, args.after);
     },

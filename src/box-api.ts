@@ -55,13 +55,16 @@ export interface BoxApi {
   /** pickups are read from a projection the registry's events keep current (src/pickups-projection.ts), without the PIN hash */
   pickup(reference: string): DeepReadonly<PickupRow> | undefined;
   pickupOrArchived(reference: string): Promise<DeepReadonly<PickupRow> | undefined>;
-  pickups(): readonly DeepReadonly<PickupRow>[];
+  /** in registration order; with `keep`, only the pickups it keeps, which are all that is copied */
+  pickups(keep?: (p: DeepReadonly<PickupRow>) => boolean): readonly DeepReadonly<PickupRow>[];
   compartment(id: string): Readonly<CompartmentView> | undefined;
   compartments(): readonly Readonly<CompartmentView>[];
   session(id: string): SessionView | undefined;
   devices(): DeepReadonly<DevicesView>;
   alarms(openOnly?: boolean): readonly DeepReadonly<Alarm>[];
   outbox(): DeepReadonly<OutboxCtx>;
+  /** where the SMS with this id is in the outbox (null: not there), read without copying the outbox */
+  smsState(id: string): 'pending' | 'delivered' | null;
   /** live pickups by status and the SMS outbox's figures, without copying either (metrics) */
   counts(): BoxCounts;
   failures(): readonly Readonly<ActorFailure>[];

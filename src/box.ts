@@ -212,13 +212,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   // The pickups as readers see them: the registry's rows as recovered, then only what it publishes
   // after each commit. Read and subscribed in one step, so no commit falls between the two.
   const pickups = PickupsProjection.of(Object.values(supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups) as Pickup[]);
-  unsubscribe.push(supervisor.events.listen((e) => pickups.apply(e)));
-  /** The box's public event stream: the supervisor's without the row events, which carry personal data. */
-  const events: Pick<Hub<BoxEvent>, 'listen' | 'iterate'> = {
-    listen: (fn) => supervisor.events.listen((e) => (e.type === PICKUP_ROW ? undefined : fn(e))),
-    iterate: <U = BoxEvent>(filter: (e: BoxEvent) => boolean = () => true, map?: (e: BoxEvent) => U) =>
-      supervisor.events.iterate<U>((e) => e.type !== PICKUP_ROW && filter(e), map),
-  };
+  /**
+   * The box's public event stream: the supervisor's, whose one listener is this router. Row events
+   * (personal data) go to the projection only and never reach a public listener, not even to be
+   * dropped; every other event goes on, in order, after the rows it describes are applied.
+   */
+  const publicEvents = new Hub<BoxEvent>();
+  unsubscribe.push(supervisor.events.listen((e) => (e.type === PICKUP_ROW ? pickups.apply(e) : publicEvents.publish(e))));
+  /** Only the router publishes to it: readers get `listen` and `iterate`. */
+  const events: Pick<Hub<BoxEvent>, 'listen' | 'iterate'> = publicEvents;
 
   const compartmentView = (id: string): CompartmentView | undefined => {
     const v = supervisor.view<CompartmentCtx>(compartmentAddress(id));
@@ -349,8 +351,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     /** A live pickup, or an ended one from the archive (without personal data). */
     pickupOrArchived: async (reference: string): Promise<DeepReadonly<PickupRow> | undefined> =>
       box.pickup(reference) ?? (await persistence.kv.get<Pickup>(`archive:${reference.trim()}`)),
-    /** Every live pickup, copied: changing one changes nothing in the box. */
-    pickups: (): readonly DeepReadonly<PickupRow>[] => Array.from(pickups.all(), (p) => plainCopy<PickupRow>(p)),
+    /** Every live pickup (or those `keep` keeps, asked before anything is copied), copied: changing one changes nothing in the box. */
+    pickups: (keep?: (p: DeepReadonly<PickupRow>) => boolean): readonly DeepReadonly<PickupRow>[] => {
+      const out: DeepReadonly<PickupRow>[] = [];
+      for (const p of pickups.all()) if (!keep || keep(p)) out.push(plainCopy<PickupRow>(p));
+      return out;
+    },
     compartment: compartmentView,
     compartments: (): CompartmentView[] => config.compartments.map((c) => compartmentView(c.id)!),
     session: sessionView,
@@ -381,6 +387,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       return plainCopy<Alarm[]>(openOnly ? all.filter(alarmIsOpen) : all);
     },
     outbox: (): DeepReadonly<OutboxCtx> => plainCopy<OutboxCtx>(supervisor.view<OutboxCtx>(OUTBOX)!.ctx),
+    /** Where the SMS with this id is, read in place: the outbox (texts, 60 days of ids) is not copied. */
+    smsState: (id: string): 'pending' | 'delivered' | null => {
+      const outbox = supervisor.view<OutboxCtx>(OUTBOX)!.ctx;
+      if (outbox.delivered?.[id] !== undefined) return 'delivered';
+      return outbox.pending[id] ? 'pending' : null;
+    },
     /** Counts for monitoring, read in place: no pickup and no SMS text is copied. */
     counts: (): BoxCounts => {
       const pickupsByStatus = pickups.byStatus();

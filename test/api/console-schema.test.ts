@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readyPickup, wrongPin } from '../helpers.js';
+import type { SimulatedSmsGateway } from '../../drivers/sim/devices.js';
+import { passDoor, readyPickup, register, wrongPin } from '../helpers.js';
 import { ENGINES, KIOSK, MONITOR, STAFF, codeOf, start, type Running } from './support.js';
 
 // What the staff console and the monitor read besides the original API: where each compartment
@@ -27,6 +28,18 @@ for (const engine of ENGINES) {
     await readyPickup(s!, 'V-CON-1');
     const { data } = await s!.gql(`{ pickup(reference: "V-CON-1") { status pinSms } }`, {}, STAFF);
     assert.equal(data!.pickup, { status: 'READY', pinSms: 'SENT' });
+  });
+
+  test('a pickup says where its PIN SMS is: NONE before there is a PIN, QUEUED while the gateway does not take it', async ({ s }) => {
+    await register(s!.box, 'V-CON-4');
+    const registered = await s!.gql(`{ pickup(reference: "V-CON-4") { status pinSms } }`, {}, STAFF);
+    assert.equal(registered.data!.pickup, { status: 'REGISTERED', pinSms: 'NONE' });
+    (s!.hw.sms as SimulatedSmsGateway).failNext(1);
+    await s!.box.loadPickup('V-CON-4', 'staff-anna');
+    await s!.box.idle();
+    await passDoor(s!, s!.box.pickup('V-CON-4')!.compartmentId!);
+    const queued = await s!.gql(`{ pickups(status: [READY]) { edges { node { reference pinSms } } } }`, {}, STAFF);
+    assert.equal(queued.data!.pickups.edges, [{ node: { reference: 'V-CON-4', pinSms: 'QUEUED' } }], 'the refused SMS waits in the outbox for its retry');
   });
 
   test('devices list the SMS outbox counts', async ({ s }) => {

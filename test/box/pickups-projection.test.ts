@@ -4,7 +4,7 @@ import { PICKUP_ROW, pickupRowEvent, type Pickup, type RegistryCtx, type Registr
 import type { Stamp } from '../../actors/runtime/define.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
 import { PickupsProjection } from '../../src/pickups-projection.js';
-import { PHONE, readyPickup, testBox } from '../helpers.js';
+import { PHONE, readyPickup, register, testBox } from '../helpers.js';
 import { registryUnderTest } from '../security/registry-rig.js';
 
 /** The read model alone: rows in, reads out, kept by row events only. */
@@ -101,6 +101,24 @@ test("the row events stay inside the box: the public event stream has the change
     stopInside();
     stopOutside();
     await iterated.return?.();
+    await t.box.close();
+  }
+});
+
+test('box.pickups(keep) gives the copies of the pickups `keep` keeps, in registration order, as the filtered whole list', async () => {
+  const t = await testBox();
+  try {
+    await readyPickup(t, 'V-KEEP-1');
+    await register(t.box, 'V-KEEP-2', { phone: '0152 28817390' });
+    await readyPickup(t, 'V-KEEP-3', { phone: '0152 28817391' });
+    const asked: string[] = [];
+    const ready = t.box.pickups((p) => (asked.push(p.reference), p.status === 'READY'));
+    assert.equal(asked, ['V-KEEP-1', 'V-KEEP-2', 'V-KEEP-3'], 'every live pickup is asked about once, in order');
+    assert.equal(ready.map((p) => p.reference), ['V-KEEP-1', 'V-KEEP-3']);
+    assert.equal(ready, t.box.pickups().filter((p) => p.status === 'READY'), 'the same rows as filtering the whole list');
+    (ready[0] as { status: string }).status = 'COLLECTED';
+    assert.is(t.box.pickup('V-KEEP-1')!.status, 'READY', 'what it gives are copies');
+  } finally {
     await t.box.close();
   }
 });

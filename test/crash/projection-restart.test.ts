@@ -7,8 +7,8 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { createBox, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments, type BoxConfigInput } from '../../src/config.js';
-import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
 import { BIRTH, MONDAY_10AM, PHONE, readyPickup, register, type TestBox } from '../helpers.js';
+import { killableStore } from '../support/killable-store.js';
 import { randomStep, seededPins, type Drive } from '../support/pickup-drive.js';
 import { projectionDrift } from '../support/projection.js';
 import { seeded } from '../support/random.js';
@@ -39,39 +39,12 @@ interface Started {
 
 /** A box on `file`; with `killAfter`, its storage dies right after the first commit that matches. */
 async function start(file: string, clock: SimulatedClock, hw: SimulatedHardware | null, pins: () => string, killAfter?: (batch: CommitBatch) => boolean): Promise<Started> {
-  const inner = await openPersistence(`sqlite://${file}`);
-  let dead = false;
-  let onKill!: () => void;
-  const killed = new Promise<void>((resolve) => (onKill = resolve));
-  const gone = () => Object.assign(new Error('the process was killed'), { code: 'KILLED' });
-  let box: { supervisor: { close(): Promise<void> } } | null = null;
-  const persistence: Persistence = {
-    ...inner,
-    async commit(batch) {
-      if (dead) throw gone();
-      await inner.commit(batch);
-      if (killAfter?.(batch)) {
-        dead = true;
-        onKill();
-        void box?.supervisor.close();
-        setImmediate(() => void inner.close());
-        throw gone();
-      }
-    },
-    async claimOnce(key, owner) {
-      if (dead) throw gone();
-      return inner.claimOnce(key, owner);
-    },
-    async release(key, owner) {
-      if (dead) throw gone();
-      await inner.release(key, owner);
-    },
-  };
-  const created = await createBox({ ...CONFIG, storage: `sqlite://${file}` }, { clock, persistence, generatePin: pins, ...(hw ? { hardware: hw } : {}) });
-  box = created;
+  const store = await killableStore(`sqlite://${file}`, killAfter);
+  const created = await createBox({ ...CONFIG, storage: `sqlite://${file}` }, { clock, persistence: store.persistence, generatePin: pins, ...(hw ? { hardware: hw } : {}) });
+  store.attach(created);
   const idle = created.idle;
-  created.idle = () => Promise.race([idle(), killed]);
-  return { t: { box: created, clock, hw: created.hardware as SimulatedHardware }, killed, isKilled: () => dead };
+  created.idle = () => Promise.race([idle(), store.killed]);
+  return { t: { box: created, clock, hw: created.hardware as SimulatedHardware }, killed: store.killed, isKilled: store.isKilled };
 }
 
 const registryRow = (batch: CommitBatch, match: (row: any) => boolean) =>

@@ -7,8 +7,8 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { createBox, type Box, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
-import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
 import { BIRTH, lastPin, MONDAY_10AM, passDoor, PHONE, readyPickup, register, type TestBox } from '../helpers.js';
+import { killableStore } from '../support/killable-store.js';
 
 /**
  * The seven crash windows between actors, each as a deterministic test: the box dies right after
@@ -34,56 +34,31 @@ async function start(rig: Rig | null, killAt?: KillAt, opts: { dieAfterClaim?: b
   const dir = rig?.dir ?? mkdtempSync(join(tmpdir(), 'ausgabebox-window-'));
   const file = rig?.file ?? join(dir, 'box.sqlite');
   const clock = rig?.clock ?? new SimulatedClock(MONDAY_10AM);
-  const inner = await openPersistence(`sqlite://${file}`);
-  let dead = false;
-  let onKill!: () => void;
-  const killed = new Promise<void>((resolve) => (onKill = resolve));
-  const gone = () => Object.assign(new Error('the process was killed'), { code: 'KILLED' });
-  let supervisor: { close(): Promise<void> } | null = null;
-  const persistence: Persistence = {
-    ...inner,
-    async commit(batch) {
-      // The process is gone: no commit after the kill, and no effect of the kill commit runs
-      // (its handler sees a failure, so it never gets to its effects).
-      if (dead) throw gone();
-      await inner.commit(batch);
-      if (killAt?.(batch)) {
-        dead = true;
-        onKill();
-        void supervisor?.close();
-        setImmediate(() => void inner.close());
-        throw gone();
-      }
-    },
-    async claimOnce(key, owner) {
-      if (dead) throw gone();
-      const won = await inner.claimOnce(key, owner);
-      // The claim is in the store; the process dies before anything that follows it commits.
-      if (opts.dieAfterClaim && won && key.includes(':compartment:')) {
-        dead = true;
-        onKill();
-        void supervisor?.close();
-        setImmediate(() => void inner.close());
-      }
+  // The process is gone after the kill: no commit after it, and no effect of the kill commit runs
+  // (its handler sees a failure, so it never gets to its effects).
+  const store = await killableStore(`sqlite://${file}`, killAt);
+  const { persistence, killed } = store;
+  if (opts.dieAfterClaim) {
+    const claimOnce = persistence.claimOnce.bind(persistence);
+    // The claim is in the store; the process dies before anything that follows it commits.
+    persistence.claimOnce = async (key, owner) => {
+      const won = await claimOnce(key, owner);
+      if (won && key.includes(':compartment:')) store.kill();
       return won;
-    },
-    async release(key, owner) {
-      if (dead) throw gone();
-      await inner.release(key, owner);
-    },
-  };
+    };
+  }
   const box = await createBox(
     { storage: `sqlite://${file}`, compartments: demoCompartments(6), lockPulseMs: 0, hoursPreset: 'always', pinKey: PIN_KEY },
     { clock, persistence, ...(rig ? { hardware: rig.hw } : {}) },
   );
-  supervisor = box.supervisor;
+  store.attach(box);
   const hw = box.hardware as SimulatedHardware;
   // Waiting on a box that died returns at the kill instead of never.
   const idle = box.idle;
   box.idle = () => Promise.race([idle(), killed]);
   const input = box.sessionInput;
   box.sessionInput = (id, command) => Promise.race([input(id, command), killed.then(() => Promise.reject(new Error('the box died')))]);
-  return { t: { box, clock, hw }, rig: { dir, file, clock, hw }, killed, isKilled: () => dead };
+  return { t: { box, clock, hw }, rig: { dir, file, clock, hw }, killed, isKilled: store.isKilled };
 }
 
 /** A request to a box that may die while it runs: settles at the kill at the latest. */
