@@ -124,9 +124,10 @@ export const DevicesRef = builder.objectRef<Devices>('Devices').implement({
     boards: t.field({ type: [BoardRef], description: 'lock boards of the layout (none on device-level simulation)', resolve: (_d, _a, { box }) => boardsOf(box) }),
     sms: t.field({
       type: SmsOutboxRef,
+      // Counted in place: the outbox itself (SMS texts with numbers, delivered ids) is not copied.
       resolve: (_d, _a, { box }) => {
-        const o = box.outbox();
-        return { queued: Object.keys(o.pending).length, sent: o.sentCount, failed: o.failedCount };
+        const { pending, sent, failed } = box.counts().sms;
+        return { queued: pending, sent, failed };
       },
     }),
   }),

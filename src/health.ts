@@ -95,8 +95,7 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
       time,
     },
   ];
-  const outbox = box.outbox();
-  const pending = Object.keys(outbox.pending).length;
+  const pending = box.counts().sms.pending;
   checks['sms-gateway:outboxDepth'] = [{ componentType: 'component', status: pending > 100 ? 'warn' : 'pass', observedValue: pending, time }];
   const failed = box.failures();
   checks['actors:failed'] = [{ componentType: 'system', status: failed.length ? 'fail' : 'pass', observedValue: failed.length, time, ...(failed.length ? { output: failed.map((f) => f.actor).join(', ') } : {}) }];
