@@ -170,6 +170,7 @@ test('the box restarts mid-session: out of order meanwhile, then the page recove
   ctx.restarted = { t: box, close: async () => (await again.close(), await box.box.close()) };
   await screenIs(page, 'start');
   assert.match((await alertText(page))!, t('error.INTERRUPTED'));
+  assert.ok((await page.locator('main p').allTextContents()).includes(t('start.keys')), 'beside the alert the start screen still says which keys do what');
   await checkEverywhere(page, 'restarted');
 });
 

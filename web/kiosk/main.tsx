@@ -243,8 +243,8 @@ function App({ panel }: { panel: Panel }) {
             <strong>⚠ {t('error.label')}:</strong> {texts.error}
           </div>
         ) : null}
-        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place, and an alert at the start (the box restarted) takes the keys line's: the whole screen, keypad and footer included, fits the panel upright and on its side in large text. Speech still says every line. */}
-        {warning > 0 || panel.throttledSeconds() > 0 ? null : (screen === 'start' && texts.error ? texts.lines.slice(0, 1) : texts.lines).map((line) => <p key={line}>{line}</p>)}
+        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place: the whole screen, keypad and footer included, fits the panel upright and on its side in large text. Speech still says every line. Anything else too long steps its text down (`fitText`). */}
+        {warning > 0 || panel.throttledSeconds() > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
             <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
