@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -37,13 +37,12 @@ async function checkEverywhere(page: Page, name: string): Promise<void> {
     found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
     if (variant === 'landscape' || variant === 'portrait-large') await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
   };
-  const largeText = () => page.getByRole('button', { name: t('button.largeText') }).click();
   await look('landscape');
-  await largeText();
+  await largeText(page, true);
   await look('large');
   await page.setViewportSize(PORTRAIT);
   await look('portrait-large');
-  await largeText();
+  await largeText(page, false);
   await look('portrait');
   await page.setViewportSize(LANDSCAPE);
   found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))));
