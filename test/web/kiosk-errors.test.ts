@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -37,13 +37,12 @@ async function checkEverywhere(page: Page, name: string): Promise<void> {
     found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
     if (variant === 'landscape' || variant === 'portrait-large') await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
   };
-  const largeText = () => page.getByRole('button', { name: t('button.largeText') }).click();
   await look('landscape');
-  await largeText();
+  await largeText(page, true);
   await look('large');
   await page.setViewportSize(PORTRAIT);
   await look('portrait-large');
-  await largeText();
+  await largeText(page, false);
   await look('portrait');
   await page.setViewportSize(LANDSCAPE);
   found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))));
@@ -170,6 +169,7 @@ test('the box restarts mid-session: out of order meanwhile, then the page recove
   ctx.restarted = { t: box, close: async () => (await again.close(), await box.box.close()) };
   await screenIs(page, 'start');
   assert.match((await alertText(page))!, t('error.INTERRUPTED'));
+  assert.ok((await page.locator('main p').allTextContents()).includes(t('start.keys')), 'beside the alert the start screen still says which keys do what');
   await checkEverywhere(page, 'restarted');
 });
 

@@ -8,7 +8,7 @@ import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES, type LanguageId } from '../../web/kiosk/messages.js';
-import { unreachableEverywhere } from './kiosk-page.js';
+import { largeText, unreachableEverywhere } from './kiosk-page.js';
 
 // The citizen's panel in a real Chromium against a real box: every language, keys only, axe on
 // every screen. Screenshots of every screen go to docs/kiosk/ when KIOSK_SCREENSHOTS=1.
@@ -69,12 +69,9 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     };
     await axe(false);
     if (SHOTS && (lang === 'de' || lang === 'ar')) await page.screenshot({ path: `${SHOTS}${lang}-${String(++counter).padStart(2, '0')}-${screen}.png` });
-    const largeText = page.locator('header button.tool[aria-pressed]').first();
-    await largeText.click();
-    await page.waitForSelector('.panel.panel--large');
+    await largeText(page, true);
     await axe(true);
-    await largeText.click();
-    await page.waitForSelector('.panel:not(.panel--large)');
+    await largeText(page, false);
     // It switches orientation and text size and puts the focus back on the heading, so the keypad's keys reach the screen.
     ctx.reach!.push({ screen, lang, unreachable: await unreachableEverywhere(page, [lang]) });
     assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');

@@ -98,16 +98,19 @@ export const PORTRAIT = { width: 800, height: 1280 };
  * need scrolling either. One line each: the control's text and where it is.
  */
 export function unreachableControls(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
+  // Every screen shows at least the language buttons, large text, speech and Help: fewer checked means the check missed them.
+  return page.evaluate(async (least) => {
     // A frame for the page to lay itself out after a turn or a switch, as a real screen gets.
     await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
     window.scrollTo(0, 0);
     const width = window.innerWidth;
     const height = window.innerHeight;
     const found: string[] = [];
+    let checked = 0;
     for (const control of document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [role="button"]')) {
       const box = control.getBoundingClientRect();
       if (box.width === 0 && box.height === 0) continue;
+      checked++;
       const name = `"${(control.getAttribute('aria-label') ?? control.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 30)}"`;
       const where = `${Math.round(box.left)},${Math.round(box.top)}–${Math.round(box.right)},${Math.round(box.bottom)}`;
       // half a pixel for sub-pixel layout
@@ -123,8 +126,10 @@ export function unreachableControls(page: Page): Promise<string[]> {
     if (page.scrollHeight > height) found.push(`the page scrolls: ${page.scrollHeight} px in ${height}`);
     const screen = document.querySelector('main');
     if (screen && screen.scrollHeight > screen.clientHeight) found.push(`the screen scrolls: ${screen.scrollHeight} px in ${screen.clientHeight}`);
+    if (!screen) found.push('no screen (<main>) to check');
+    if (checked < least) found.push(`only ${checked} controls shown, at least ${least} expected`);
     return found;
-  });
+  }, LANGUAGES.length + 3);
 }
 
 /** Switches large text on or off with the panel's own button (when it is not so already). */

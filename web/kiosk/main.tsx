@@ -77,9 +77,6 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
   }
 }
 
-/** The normal text size (style.css `--body`): large text never steps below it. */
-const NORMAL_TEXT_PX = 34;
-
 /**
  * Large text as large as the screen allows: when the screen's content would need scrolling (a
  * long text, a long translation, the panel upright), its text steps down 4 px at a time toward
@@ -90,7 +87,9 @@ function fitText(screen: HTMLElement | null): void {
   if (!screen) return;
   screen.style.fontSize = '';
   const full = parseFloat(getComputedStyle(screen).fontSize);
-  for (let size = full - 4; size >= NORMAL_TEXT_PX && screen.scrollHeight > screen.clientHeight; size -= 4) screen.style.fontSize = `${size}px`;
+  // The normal size is the body's (style.css `--body` at the root; large text sets it on the panel only).
+  const normal = parseFloat(getComputedStyle(document.body).fontSize);
+  for (let size = full - 4; size >= normal && screen.scrollHeight > screen.clientHeight; size -= 4) screen.style.fontSize = `${size}px`;
 }
 
 function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
@@ -243,8 +242,8 @@ function App({ panel }: { panel: Panel }) {
             <strong>⚠ {t('error.label')}:</strong> {texts.error}
           </div>
         ) : null}
-        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place, and an alert at the start (the box restarted) takes the keys line's: the whole screen, keypad and footer included, fits the panel upright and on its side in large text. Speech still says every line. */}
-        {warning > 0 || panel.throttledSeconds() > 0 ? null : (screen === 'start' && texts.error ? texts.lines.slice(0, 1) : texts.lines).map((line) => <p key={line}>{line}</p>)}
+        {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place: the whole screen, keypad and footer included, fits the panel upright and on its side in large text. Speech still says every line. Anything else too long steps its text down (`fitText`). */}
+        {warning > 0 || panel.throttledSeconds() > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
             <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
