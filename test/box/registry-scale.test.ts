@@ -4,7 +4,7 @@ import type { Pickup } from '../../actors/registry.js';
 import { REGISTRY } from '../../actors/messages.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { demoCompartments } from '../../src/config.js';
-import { BIRTH, readyPickup, testBox, wrongPin, type TestBox } from '../helpers.js';
+import { readyPickup, testBox, wrongPin, type TestBox } from '../helpers.js';
 import { collectionInputs, storeWithLivePickups } from '../support/live-pickups.js';
 
 // The cost of a registry message does not grow with the number of live pickups: a handler changes
@@ -52,26 +52,37 @@ test(`with ${LIVE.toLocaleString('en-US')} live pickups a wrong PIN is answered 
     await t.box.idle();
   }
   assert.is(t.box.pickup('V-SCALE-1')!.failedAttempts, 4);
-  // Copying and diffing a 50,000-row table took ~45 ms per wrong PIN on a quiet machine.
-  assert.ok(Math.max(...times) < 25, `wrong PINs took ${times.map((x) => x.toFixed(1)).join(', ')} ms`);
+  // Copying and diffing a 50,000-row table took ~45 ms per wrong PIN on a quiet machine, every
+  // time. One slow answer of four is allowed: the first wrong PIN of the process compiles its code
+  // paths, and a collection of the 50,000-row heap can land on any of them (CI once saw 41 ms for
+  // the first, then 0.6, 0.6, 0.4 ms beside another test file).
+  const third = [...times].sort((a, b) => a - b)[2]!;
+  assert.ok(third < 25, `wrong PINs took ${times.map((x) => x.toFixed(1)).join(', ')} ms`);
 });
 
 test(`with ${LIVE.toLocaleString('en-US')} live pickups every panel step of a collection is answered within 25 ms`, async () => {
-  const { pin, compartmentId } = await readyPickup(t, 'V-SCALE-2', { phone: '0152 28817398' });
-  const { sessionId } = await t.box.startSession();
-  const times: Record<string, number> = {};
-  // The PIN claims the pickup, the birth date finds it by its session, the release by its claim.
-  for (const input of collectionInputs('0152 28817398', pin)) {
-    const t0 = performance.now();
-    const answer = await t.box.sessionInput(sessionId, input);
-    times[input.type] = performance.now() - t0;
-    assert.is(answer.error ?? null, null, `${input.type}: ${answer.error}`);
+  // Two citizens collect one after the other; each step's faster time counts, so a collection of
+  // the 50,000-row heap landing on one step does not fail it. A step that copied or diffed the
+  // table (~45 ms) is slow both times.
+  const best: Record<string, number> = {};
+  for (const [reference, phone] of [['V-SCALE-2', '0152 28817398'], ['V-SCALE-3', '0152 28817397']] as const) {
+    const { pin, compartmentId } = await readyPickup(t, reference, { phone });
+    const { sessionId } = await t.box.startSession();
+    // The PIN claims the pickup, the birth date finds it by its session, the release by its claim.
+    for (const input of collectionInputs(phone, pin)) {
+      const t0 = performance.now();
+      const answer = await t.box.sessionInput(sessionId, input);
+      const ms = performance.now() - t0;
+      best[input.type] = Math.min(best[input.type] ?? Infinity, ms);
+      assert.is(answer.error ?? null, null, `${input.type}: ${answer.error}`);
+    }
+    assert.is(t.box.session(sessionId)?.step, 'opening');
+    assert.ok(t.hw.locks.openDoor(compartmentId), 'the door opens for the citizen');
+    await t.box.idle();
+    assert.is(t.box.pickup(reference)!.status, 'COLLECTED');
   }
-  assert.is(t.box.session(sessionId)?.step, 'opening');
-  assert.ok(t.hw.locks.openDoor(compartmentId), 'the door opens for the citizen');
-  await t.box.idle();
-  assert.is(t.box.pickup('V-SCALE-2')!.status, 'COLLECTED');
-  assert.ok(Math.max(...Object.values(times)) < 25, `panel steps took ${JSON.stringify(times)}`);
+  assert.equal(Object.keys(best).sort(), ['birthDate', 'factor', 'phone', 'pin']);
+  assert.ok(Math.max(...Object.values(best)) < 25, `panel steps took at best ${JSON.stringify(best)}`);
 });
 
 test.run();
