@@ -5,8 +5,8 @@
  *
  *   pickups-child.ts api WARM N     WARM pickups on a box of its own (JIT warm-up, thrown away),
  *                                   then N on a fresh box: their system times
- *   pickups-child.ts wrong LIVE...  a warm-up round at the first size, then one wrong PIN each
- *                                   for 20 numbers at every size of live pickups
+ *   pickups-child.ts wrong LIVE...  a box per size of live pickups; a warm-up round, then
+ *                                   wrong PINs for 20 numbers each, the boxes interleaved
  *
  * Prints one JSON line.
  */
@@ -19,8 +19,6 @@ if (mode === 'api') {
   await apiOnly(warm);
   process.stdout.write(`${JSON.stringify({ times: await apiOnly(count) })}\n`);
 } else if (mode === 'wrong') {
-  await wrongPins(numbers[0]!);
-  const sizes: Array<{ live: number; known: number[]; unknown: number[] }> = [];
-  for (const live of numbers) sizes.push({ live, ...(await wrongPins(live)) });
+  const sizes = await wrongPins(numbers);
   process.stdout.write(`${JSON.stringify({ sizes })}\n`);
 } else throw new Error(`unknown mode ${mode}`);

@@ -137,12 +137,16 @@ export async function apiOnly(count: number): Promise<number[]> {
 const STORE_GROWTH =
   "what still grows: with memory: storage the store lives on the heap (~21 kB per pickup served), so collections cost more; a commit that adds or removes a row rewrites one of its table's 256 row-id lists (src/persistence), O(rows / 256); registry handlers do not copy or scan the pickup table";
 
+/** Wrong PINs each of the 20 numbers of a wrong-PIN box takes: one warm-up round, then the measured rounds. */
+const WRONG_ROUNDS = 3;
+
 /**
  * A box restarted with `live` pickups in its registry (written to its store beforehand, as a box
- * that ran for weeks would find them) plus 20 READY ones loaded now; then one wrong PIN each for 20
- * numbers that have a READY pickup, timed from the panel's `pin` input to its answer.
+ * that ran for weeks would find them) plus 20 READY ones loaded now, each on a number of its own.
+ * `attempt(i)` types one wrong PIN for the i-th of them and one PIN for a number the box does not
+ * know, each timed from the panel's `pin` input to its answer.
  */
-export async function wrongPins(live: number): Promise<{ known: number[]; unknown: number[] }> {
+async function wrongPinBox(live: number) {
   const compartments = demoCompartments(48);
   const persistence = await storeWithLivePickups(live, compartments, SIM_START, BIRTH);
   const box = await createBox(
@@ -150,50 +154,73 @@ export async function wrongPins(live: number): Promise<{ known: number[]; unknow
     { storage: 'memory:', compartments, hardware: 'simulated', lockPulseMs: 0, hoursPreset: 'always', throttle: { free: 1_000_000 } },
     { clock: new SimulatedClock(SIM_START), persistence },
   );
-  const hw = box.hardware as SimulatedHardware;
-  const times: number[] = [];
-  const unknown: number[] = [];
-  try {
-    if (box.pickups().length !== live) throw new Error(`restored ${box.pickups().length} pickups, expected ${live}`);
-    const numbers: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const phone = `+49153${String(10_000_000 + i)}`;
-      const reference = `V-WRONG-${i}`;
-      await box.registerPickup({ reference, documentKind: 'ID_CARD', phone, birthDate: BIRTH, oldDocumentNumber: null });
-      const { compartmentId } = await box.loadPickup(reference, 'anna');
-      await box.idle();
-      box.world!.openDoor(compartmentId);
-      await box.idle();
-      box.world!.closeDoor(compartmentId);
-      await box.idle();
-      numbers.push(phone);
-    }
-    const pin = lastPin(hw);
-    for (const phone of numbers) {
-      const { sessionId } = await box.startSession();
-      await box.sessionInput(sessionId, { type: 'phone', phone });
-      const t0 = nowMs();
-      const answer = await box.sessionInput(sessionId, { type: 'pin', pin: String((Number(pin) + 1) % 1_000_000).padStart(6, '0') });
-      times.push(nowMs() - t0);
-      if (answer.error !== 'AUTH_FAILED') throw new Error(`a wrong PIN was answered ${answer.step}/${answer.error}`);
-      await box.sessionInput(sessionId, { type: 'cancel' });
-      await box.idle();
-      // The same for a number the box does not know (a caller spraying numbers).
-      const other = await box.startSession();
-      await box.sessionInput(other.sessionId, { type: 'phone', phone: `+49155${String(10_000_000 + times.length)}` });
-      const t1 = nowMs();
-      const refused = await box.sessionInput(other.sessionId, { type: 'pin', pin: '123456' });
-      unknown.push(nowMs() - t1);
-      if (refused.error !== 'AUTH_FAILED') throw new Error(`a PIN for an unknown number was answered ${refused.step}/${refused.error}`);
-      await box.sessionInput(other.sessionId, { type: 'cancel' });
-      await box.idle();
-    }
-    const counted = box.pickups().filter((p) => p.reference.startsWith('V-WRONG-') && p.failedAttempts === 1).length;
-    if (counted < 19) throw new Error(`only ${counted} of 20 wrong PINs were counted`);
-  } finally {
-    await box.close();
+  if (box.pickups().length !== live) throw new Error(`restored ${box.pickups().length} pickups, expected ${live}`);
+  const numbers: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const phone = `+49153${String(10_000_000 + i)}`;
+    const reference = `V-WRONG-${i}`;
+    await box.registerPickup({ reference, documentKind: 'ID_CARD', phone, birthDate: BIRTH, oldDocumentNumber: null });
+    const { compartmentId } = await box.loadPickup(reference, 'anna');
+    await box.idle();
+    box.world!.openDoor(compartmentId);
+    await box.idle();
+    box.world!.closeDoor(compartmentId);
+    await box.idle();
+    numbers.push(phone);
   }
-  return { known: times, unknown };
+  const wrong = String((Number(lastPin(box.hardware as SimulatedHardware)) + 1) % 1_000_000).padStart(6, '0');
+  let strangers = 0;
+  const timedPin = async (phone: string, pin: string): Promise<number> => {
+    const { sessionId } = await box.startSession();
+    await box.sessionInput(sessionId, { type: 'phone', phone });
+    const t0 = nowMs();
+    const answer = await box.sessionInput(sessionId, { type: 'pin', pin });
+    const ms = nowMs() - t0;
+    if (answer.error !== 'AUTH_FAILED') throw new Error(`a wrong PIN was answered ${answer.step}/${answer.error}`);
+    await box.sessionInput(sessionId, { type: 'cancel' });
+    await box.idle();
+    return ms;
+  };
+  return {
+    live,
+    attempt: async (i: number) => ({
+      known: await timedPin(numbers[i]!, wrong),
+      // A number the box does not know (a caller spraying numbers).
+      unknown: await timedPin(`+49155${String(10_000_000 + ++strangers)}`, '123456'),
+    }),
+    /** Checks every wrong PIN was counted on its pickup, then closes the box. */
+    close: async (rounds: number) => {
+      const counted = box.pickups().filter((p) => p.reference.startsWith('V-WRONG-') && p.failedAttempts === rounds).length;
+      await box.close();
+      if (counted !== 20) throw new Error(`only ${counted} of 20 pickups counted ${rounds} wrong PINs`);
+    },
+  };
+}
+
+/**
+ * One wrong PIN at each number of live pickups, measured side by side: every size's box is built
+ * first, then one round of 20 wrong PINs per box warms the code up (not counted), then the measured
+ * rounds interleave the boxes attempt by attempt, starting with a different box each time, so the
+ * sizes share JIT state and collections alike (measured one size after the other, the first size
+ * measured came out slowest: warm-up, not size).
+ */
+export async function wrongPins(sizes: number[]): Promise<Array<{ live: number; known: number[]; unknown: number[] }>> {
+  const boxes = [];
+  for (const live of sizes) boxes.push(await wrongPinBox(live));
+  const out = boxes.map((b) => ({ live: b.live, known: [] as number[], unknown: [] as number[] }));
+  let turn = 0;
+  for (let round = 0; round < 1 + WRONG_ROUNDS; round++) {
+    for (let i = 0; i < 20; i++) {
+      for (let k = 0; k < boxes.length; k++) {
+        const b = (turn + k) % boxes.length;
+        const t = await boxes[b]!.attempt(i);
+        if (round > 0) out[b]!.known.push(t.known), out[b]!.unknown.push(t.unknown);
+      }
+      turn++;
+    }
+  }
+  for (const b of boxes) await b.close(1 + WRONG_ROUNDS);
+  return out;
 }
 
 export async function run({ quick, log }: BenchContext): Promise<Row[]> {
@@ -219,8 +246,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
 
   // One wrong PIN at 1k / 10k / 50k live pickups.
   const sizes = quick ? [1_000, 5_000] : [1_000, 10_000, 50_000];
-  // In a process of its own; the first size is measured first, so a warm-up round (discarded)
-  // keeps JIT compilation out of it.
+  // In a process of its own, the sizes side by side (see wrongPins).
   const wrong = new Map<number, { known: number; unknown: number }>();
   const series = await runChild<{ sizes: Array<{ live: number; known: number[]; unknown: number[] }> }>('pickups-child.ts', ['wrong', ...sizes], ['--expose-gc']);
   for (const n of sizes) {
@@ -233,7 +259,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const at = `${n.toLocaleString('en-US')} live pickups`;
     const base = `${first.toLocaleString('en-US')} live pickups`;
     rows.push(
-      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the PIN check reads the index of the number typed, nothing else changes; in a process of its own, after a warm-up round'),
+      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the PIN check reads the index of the number typed, nothing else changes; in a process of its own, the sizes interleaved attempt by attempt after a warm-up round'),
       row('one wrong PIN, number with a pickup, p50', at, wrong.get(n)!.known, 'ms', base, wrong.get(first)!.known, 'target within 1.2×: the counted failure changes one row of the pickup table (a persistent map, actors/runtime/table.ts: no copy) and the commit finds it along the paths the new version does not share'),
     );
   }
