@@ -1119,14 +1119,19 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * Storage failed: new work is refused, health fails and the log says why, until a commit
    * succeeds; a probe commit is due (again, after a failed probe) to find out when it is back.
+   * While it stays down, health gives the latest reason (an outage can turn into "restart the
+   * box"), with the time it first failed.
    */
   private storageDown(code: ErrorCode, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
     if (this.storageOk) {
-      const reason = error instanceof Error ? error.message : String(error);
       this.storageOk = false;
       this.storageFailure = { code, reason, since: this.clock.now() };
       this.log('error', 'storage failed: commits refused, new work refused until it is back', { code, reason });
       this.storage.publish({ healthy: false, code, reason });
+    } else if (this.storageFailure) {
+      // Not logged again: an outage alternates reasons at every probe; the store logs what matters.
+      this.storageFailure = { ...this.storageFailure, code, reason };
     }
     this.probeStorage();
   }

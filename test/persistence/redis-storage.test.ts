@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { healthDocument } from '../../src/health.js';
+import { healthDocument, readiness } from '../../src/health.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { answerBirthDate, authenticate, lastPin, readyPickup, register, testBox } from '../helpers.js';
 import { REDIS, suiteNeeding } from '../support/requires.js';
@@ -283,6 +283,52 @@ test('two boxes with the same name on one Redis (own namespaces) do not block ea
       await b.box.close();
     }
   } finally {
+    await redis.stop();
+  }
+});
+
+test('a registration Redis stored after the box had given it up: the box stays not ready, so the watchdog has it restarted, and the restarted box has it', async () => {
+  const redis = await startRedis();
+  const logs: string[] = [];
+  const storage = { storage: redis.url, storageNamespace: 'late-box' };
+  const persistence = await openPersistence(redis.url, { namespace: 'late-box', redisCommandTimeoutMs: 200, log: (_level, msg) => logs.push(msg) });
+  const t = await testBox(storage, { persistence });
+  let closed = false;
+  try {
+    await register(t.box, 'V-LATE-1');
+    redis.pause();
+    assert.is(await rejectionCode(register(t.box, 'V-LATE-2')), 'STORAGE_UNAVAILABLE', 'no answer within the time: refused');
+    assert.is(t.box.pickup('V-LATE-2'), undefined, 'the registry went back to its committed state');
+    redis.resume(); // … and Redis runs the transaction it had received
+    // The box's probe (every second of its clock) finds the given-up commit stored: the box is
+    // behind its store and stays so, whatever it tries.
+    for (let i = 0; i < 5; i++) {
+      await sleep(100);
+      await t.box.advance(1_000);
+    }
+    assert.ok(logs.some((l) => /turned out stored/.test(l)), 'the log says what happened');
+    assert.is(await rejectionCode(register(t.box, 'V-LATE-3')), 'STORAGE_UNAVAILABLE', 'new work is refused');
+    // The systemd watchdog is pinged only while the box is ready (src/cli.ts): not ready means
+    // systemd restarts it within WatchdogSec (deploy/ausgabebox.service), and a start reloads.
+    const ready = await readiness(t.box);
+    assert.is(ready.ready, false, 'not ready');
+    assert.match(ready.reasons.join('; '), /restart the box/, ready.reasons.join('; '));
+    await t.box.close();
+    closed = true;
+
+    const restarted = await testBox(storage);
+    try {
+      assert.ok(restarted.box.pickup('V-LATE-1'));
+      assert.ok(restarted.box.pickup('V-LATE-2'), 'the registration Redis had stored is there after the restart');
+      assert.is(restarted.box.pickup('V-LATE-3'), undefined);
+      assert.is((await readiness(restarted.box)).ready, true, 'and the restarted box is ready');
+      await register(restarted.box, 'V-LATE-3');
+      assert.ok(restarted.box.pickup('V-LATE-3'), 'and takes work again');
+    } finally {
+      await restarted.box.close();
+    }
+  } finally {
+    if (!closed) await t.box.close().catch(() => {});
     await redis.stop();
   }
 });
