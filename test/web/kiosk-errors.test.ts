@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -150,6 +150,38 @@ test('the card reader fails while waiting for the card: on with the birth date, 
   server.hw.reader.plug();
   await server.box.idle();
   await endAtPanel(page);
+});
+
+test('the birth date\'s example reads 12 04 1980 left to right on one line: every language, upright and on its side, normal and large text', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  await toFactor(page, server, 'V-2026-0803', '2', 'birthDate');
+  const found: string[] = [];
+  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [true, false]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const groups = await exampleGroups(page);
+        if (!groups) {
+          found.push(`${where}: no example on the screen`);
+          continue;
+        }
+        const [day, month, year] = groups;
+        // One line: the groups share their top; in the order typed: each right of the one before.
+        if (Math.abs(day!.top - month!.top) > 1 || Math.abs(month!.top - year!.top) > 1) found.push(`${where}: the example breaks over lines (tops ${groups.map((g) => Math.round(g.top)).join(', ')})`);
+        if (!(day!.left < month!.left && month!.left < year!.left)) found.push(`${where}: the example does not read 12 04 1980 from the left (lefts ${groups.map((g) => Math.round(g.left)).join(', ')})`);
+      }
+    }
+  }
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  // The keypad's Enter must reach the screen again, not the language button pressed last.
+  await page.locator('h1').focus();
+  await endAtPanel(page);
+  assert.equal(found, []);
 });
 
 test('the box restarts mid-session: out of order meanwhile, then the page recovers and says what happened', async (ctx) => {

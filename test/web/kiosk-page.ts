@@ -187,6 +187,35 @@ export async function unreachableEverywhere(page: Page, languages: readonly Lang
   return found;
 }
 
+/**
+ * Where the birth date's example "12 04 1980" stands on the screen as it is now: each digit group's
+ * box (left, top), in the order the groups are written; null when no text on the screen has it.
+ */
+export function exampleGroups(page: Page): Promise<Array<{ group: string; left: number; top: number }> | null> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const walker = document.createTreeWalker(document.querySelector('main')!, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      // Between the groups anything but a digit: spaces, no-break spaces, direction marks.
+      const match = /(12)\D{1,4}(04)\D{1,4}(1980)/u.exec(node.textContent ?? '');
+      if (!match) continue;
+      const groups: Array<{ group: string; left: number; top: number }> = [];
+      let from = match.index;
+      for (const group of match.slice(1)) {
+        const at = node.textContent!.indexOf(group, from);
+        from = at + group.length;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + group.length);
+        const box = range.getBoundingClientRect();
+        groups.push({ group, left: box.left, top: box.top });
+      }
+      return groups;
+    }
+    return null;
+  });
+}
+
 /** Polls until `fn` holds (up to 10 s), then asserts it. */
 export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));
