@@ -193,6 +193,14 @@ test('the box restarts mid-session: out of order meanwhile, then the page recove
   ctx.server = undefined;
   await screenIs(page, 'outOfOrder');
   assert.is(await page.locator('h1').textContent(), t('outOfOrder.heading'));
+  // Nothing to cancel while the box is away, and no key legend: the language, text size, speech and Help stay.
+  assert.is(await page.locator('button.action--cancel').count(), 0, 'no Cancel button out of order');
+  assert.is(await page.locator('footer .hint').count(), 0, 'no key legend out of order');
+  assert.is(await page.locator('footer button.action--help').count(), 1, 'Help still repeats the screen');
+  // The Cancel key does nothing either: no cancel waits unseen for the box to come back.
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), 'outOfOrder');
   await checkEverywhere(page, 'outOfOrder');
   // A new box process on the same address: the session did not survive it.
   const box = await testBox({ kiosks: ['1', '2'] });

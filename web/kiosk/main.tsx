@@ -201,7 +201,9 @@ function App({ panel }: { panel: Panel }) {
   }, [screen, s.lang]);
 
   const digits = screen === 'phone' || screen === 'lostSms' || screen === 'pin' || screen === 'birthDate';
-  const canCancel = s.session && !['opening', 'shredding', 'done'].includes(s.session.step);
+  // Out of order the box cannot be reached: there is nothing to cancel and no key to explain.
+  const reachable = screen !== 'outOfOrder';
+  const canCancel = reachable && s.session && !['opening', 'shredding', 'done'].includes(s.session.step);
   const front = s.facts?.front ?? [];
 
   return (
@@ -301,7 +303,7 @@ function App({ panel }: { panel: Panel }) {
         ) : (
           <span />
         )}
-        <p class="hint">{t('keys.hint')}</p>
+        {reachable ? <p class="hint">{t('keys.hint')}</p> : null}
         <button type="button" class="action action--help" onClick={() => panel.repeat()}>
           ? {t('button.help')}
         </button>
