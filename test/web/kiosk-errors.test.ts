@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, keyHint, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -118,6 +118,37 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   await endAtPanel(page);
   // The number's and the panel's buckets leak empty within 40 minutes: the next citizen starts clean.
   await server.box.advance(45 * 60_000);
+});
+
+test('the key legend in the footer reads at the panel\'s text floor, whole, in every language and orientation', async (ctx) => {
+  const page = ctx.page!;
+  await toPin(page, '015228817386');
+  const found: string[] = [];
+  for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [false, true]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const hint = await keyHint(page);
+        // Upright in large text the legend gives way to the screen: the keys say it themselves.
+        if (!hint.shown) {
+          if (!(orientation === 'portrait' && big)) found.push(`${where}: no key legend`);
+          continue;
+        }
+        if (hint.px < hint.floor) found.push(`${where}: legend at ${hint.px} px, under the ${hint.floor} px floor`);
+        if (!hint.whole) found.push(`${where}: legend cut off`);
+      }
+    }
+  }
+  await page.setViewportSize(LANDSCAPE);
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with the legend at the floor every control is in reach');
+  await endAtPanel(page);
+  assert.equal(found, []);
 });
 
 test('locked after too many wrong answers: go to the counter, with its hours', async (ctx) => {

@@ -216,6 +216,22 @@ export function exampleGroups(page: Page): Promise<Array<{ group: string; left: 
   });
 }
 
+/**
+ * The footer's key legend as it is now: its text size and the panel's text floor (the body's size,
+ * style.css `--body`), whether it shows, and whether all of it is inside its box and the viewport.
+ */
+export function keyHint(page: Page): Promise<{ shown: boolean; px: number; floor: number; whole: boolean }> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const hint = document.querySelector<HTMLElement>('footer .hint');
+    const floor = parseFloat(getComputedStyle(document.body).fontSize);
+    if (!hint || hint.getClientRects().length === 0) return { shown: false, px: 0, floor, whole: true };
+    const box = hint.getBoundingClientRect();
+    const whole = hint.scrollHeight <= hint.clientHeight + 0.5 && hint.scrollWidth <= hint.clientWidth + 0.5 && box.top >= 0 && box.bottom <= window.innerHeight + 0.5;
+    return { shown: true, px: parseFloat(getComputedStyle(hint).fontSize), floor, whole };
+  });
+}
+
 /** Polls until `fn` holds (up to 10 s), then asserts it. */
 export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));
