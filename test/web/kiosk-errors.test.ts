@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, keyHint, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -33,9 +33,11 @@ const t = translator('de', 'Europe/Berlin');
 async function checkEverywhere(page: Page, name: string): Promise<void> {
   const screen = await page.locator('.panel').getAttribute('data-screen');
   const found: string[] = [];
+  // Upright in normal text too where the keypad shows: its keys take the height the screen leaves.
+  const keypad = (await page.locator('.keypad').count()) > 0;
   const look = async (variant: string) => {
     found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
-    if (variant === 'landscape' || variant === 'portrait-large') await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
+    if (variant === 'landscape' || variant === 'portrait-large' || (variant === 'portrait' && keypad)) await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
   };
   await look('landscape');
   await largeText(page, true);
@@ -149,6 +151,43 @@ test('the key legend in the footer reads at the panel\'s text floor, whole, in e
   assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with the legend at the floor every control is in reach');
   await endAtPanel(page);
   assert.equal(found, []);
+});
+
+test('the keypad\'s keys take the height the screen leaves, and leave a mobile number one line beside them: upright and on its side, in every language', async (ctx) => {
+  const page = ctx.page!;
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.keyboard.type('015228817386');
+  await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent === '0152 28817386');
+  const found: string[] = [];
+  const sizes: number[] = [];
+  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [false, true]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const keypad = await keypadLayout(page);
+        if (!keypad) {
+          found.push(`${where}: no keypad`);
+          continue;
+        }
+        if (keypad.unusedBelow > 2) found.push(`${where}: ${Math.round(keypad.unusedBelow)} px unused below the keypad (keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)})`);
+        if (keypad.keyWidth < 64 || keypad.keyHeight < 64) found.push(`${where}: keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)}, under the 64 px target`);
+        if (keypad.entryLines !== 1) found.push(`${where}: the number takes ${keypad.entryLines} lines beside keys ${Math.round(keypad.keyWidth)} px wide`);
+        if (orientation === 'portrait' && !big) sizes.push(keypad.keyHeight);
+      }
+    }
+  }
+  await page.setViewportSize(LANDSCAPE);
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  await endAtPanel(page);
+  assert.equal(found, []);
+  // Upright in normal text the number's screen leaves room: the keys are higher than the 84 px they used to stop at.
+  assert.ok(Math.min(...sizes) > 84, `upright keys ${sizes.map(Math.round).join(', ')} px high`);
 });
 
 test('locked after too many wrong answers: go to the counter, with its hours', async (ctx) => {

@@ -232,6 +232,28 @@ export function keyHint(page: Page): Promise<{ shown: boolean; px: number; floor
   });
 }
 
+/**
+ * The on-screen keypad as laid out now: the height left unused between its last row and the
+ * bottom of the screen's content box, and one key's size; null without a keypad.
+ */
+export function keypadLayout(page: Page): Promise<{ unusedBelow: number; keyWidth: number; keyHeight: number; entryLines: number } | null> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const keypad = document.querySelector('.keypad');
+    const screen = document.querySelector('main');
+    if (!keypad || !screen) return null;
+    const style = getComputedStyle(screen);
+    const contentBottom = screen.getBoundingClientRect().bottom - parseFloat(style.paddingBottom) - parseFloat(style.borderBottomWidth);
+    const keys = [...keypad.querySelectorAll('.key')].map((k) => k.getBoundingClientRect());
+    const lowest = Math.max(...keys.map((k) => k.bottom));
+    // How many lines what is typed takes in the entry beside the keypad.
+    const range = document.createRange();
+    range.selectNodeContents(document.querySelector('.entry__value')!);
+    const entryLines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    return { unusedBelow: contentBottom - lowest, keyWidth: keys[0]!.width, keyHeight: keys[0]!.height, entryLines };
+  });
+}
+
 /** Polls until `fn` holds (up to 10 s), then asserts it. */
 export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));
