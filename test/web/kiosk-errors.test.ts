@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, fitsViewport, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -33,9 +33,11 @@ const t = translator('de', 'Europe/Berlin');
 async function checkEverywhere(page: Page, name: string): Promise<void> {
   const screen = await page.locator('.panel').getAttribute('data-screen');
   const found: string[] = [];
+  // Upright in normal text too where the keypad shows: its keys take the height the screen leaves.
+  const keypad = (await page.locator('.keypad').count()) > 0;
   const look = async (variant: string) => {
     found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
-    if (variant === 'landscape' || variant === 'portrait-large') await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
+    if (variant === 'landscape' || variant === 'portrait-large' || (variant === 'portrait' && keypad)) await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
   };
   await look('landscape');
   await largeText(page, true);
@@ -120,6 +122,74 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   await server.box.advance(45 * 60_000);
 });
 
+test('the key legend in the footer reads at the panel\'s text floor, whole, in every language and orientation', async (ctx) => {
+  const page = ctx.page!;
+  await toPin(page, '015228817386');
+  const found: string[] = [];
+  for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [false, true]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const hint = await keyHint(page);
+        // Upright in large text the legend gives way to the screen: the keys say it themselves.
+        if (!hint.shown) {
+          if (!(orientation === 'portrait' && big)) found.push(`${where}: no key legend`);
+          continue;
+        }
+        if (hint.px < hint.floor) found.push(`${where}: legend at ${hint.px} px, under the ${hint.floor} px floor`);
+        if (!hint.whole) found.push(`${where}: legend cut off`);
+      }
+    }
+  }
+  await page.setViewportSize(LANDSCAPE);
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with the legend at the floor every control is in reach');
+  await endAtPanel(page);
+  assert.equal(found, []);
+});
+
+test('the keypad\'s keys take the height the screen leaves, and leave a mobile number one line beside them: upright and on its side, in every language', async (ctx) => {
+  const page = ctx.page!;
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.keyboard.type('015228817386');
+  await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent === '0152 28817386');
+  const found: string[] = [];
+  const sizes: number[] = [];
+  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [false, true]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const keypad = await keypadLayout(page);
+        if (!keypad) {
+          found.push(`${where}: no keypad`);
+          continue;
+        }
+        if (keypad.unusedBelow > 2) found.push(`${where}: ${Math.round(keypad.unusedBelow)} px unused below the keypad (keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)})`);
+        if (keypad.keyWidth < 64 || keypad.keyHeight < 64) found.push(`${where}: keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)}, under the 64 px target`);
+        if (keypad.entryLines !== 1) found.push(`${where}: the number takes ${keypad.entryLines} lines beside keys ${Math.round(keypad.keyWidth)} px wide`);
+        if (orientation === 'portrait' && !big) sizes.push(keypad.keyHeight);
+      }
+    }
+  }
+  await page.setViewportSize(LANDSCAPE);
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  await endAtPanel(page);
+  assert.equal(found, []);
+  // Upright in normal text the number's screen leaves room: the keys are higher than the 84 px they used to stop at.
+  assert.ok(Math.min(...sizes) > 84, `upright keys ${sizes.map(Math.round).join(', ')} px high`);
+});
+
 test('locked after too many wrong answers: go to the counter, with its hours', async (ctx) => {
   const page = ctx.page!;
   const server = ctx.server!;
@@ -152,6 +222,38 @@ test('the card reader fails while waiting for the card: on with the birth date, 
   await endAtPanel(page);
 });
 
+test('the birth date\'s example reads 12 04 1980 left to right on one line: every language, upright and on its side, normal and large text', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  await toFactor(page, server, 'V-2026-0803', '2', 'birthDate');
+  const found: string[] = [];
+  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [true, false]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const groups = await exampleGroups(page);
+        if (!groups) {
+          found.push(`${where}: no example on the screen`);
+          continue;
+        }
+        const [day, month, year] = groups;
+        // One line: the groups share their top; in the order typed: each right of the one before.
+        if (Math.abs(day!.top - month!.top) > 1 || Math.abs(month!.top - year!.top) > 1) found.push(`${where}: the example breaks over lines (tops ${groups.map((g) => Math.round(g.top)).join(', ')})`);
+        if (!(day!.left < month!.left && month!.left < year!.left)) found.push(`${where}: the example does not read 12 04 1980 from the left (lefts ${groups.map((g) => Math.round(g.left)).join(', ')})`);
+      }
+    }
+  }
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  // The keypad's Enter must reach the screen again, not the language button pressed last.
+  await page.locator('h1').focus();
+  await endAtPanel(page);
+  assert.equal(found, []);
+});
+
 test('the box restarts mid-session: out of order meanwhile, then the page recovers and says what happened', async (ctx) => {
   const page = ctx.page!;
   const server = ctx.server!;
@@ -161,6 +263,14 @@ test('the box restarts mid-session: out of order meanwhile, then the page recove
   ctx.server = undefined;
   await screenIs(page, 'outOfOrder');
   assert.is(await page.locator('h1').textContent(), t('outOfOrder.heading'));
+  // Nothing to cancel while the box is away, and no key legend: the language, text size, speech and Help stay.
+  assert.is(await page.locator('button.action--cancel').count(), 0, 'no Cancel button out of order');
+  assert.is(await page.locator('footer .hint').count(), 0, 'no key legend out of order');
+  assert.is(await page.locator('footer button.action--help').count(), 1, 'Help still repeats the screen');
+  // The Cancel key does nothing either: no cancel waits unseen for the box to come back.
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), 'outOfOrder');
   await checkEverywhere(page, 'outOfOrder');
   // A new box process on the same address: the session did not survive it.
   const box = await testBox({ kiosks: ['1', '2'] });

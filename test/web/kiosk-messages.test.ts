@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
 import { LANGUAGES, MESSAGES } from '../../web/kiosk/messages.js';
-import { translator } from '../../web/kiosk/i18n.js';
+import { translator, typedExample } from '../../web/kiosk/i18n.js';
 
 // Every language of the panel has every message, each parses as ICU MessageFormat and takes the
 // same arguments as the English reference: a missing or misspelt key fails here, not at the box.
@@ -48,6 +48,13 @@ test('dates, plurals and selections come out in each language', () => {
   assert.match(translator('uk', 'Europe/Berlin')('entry.count', { count: 3 }), 'Введено 3 цифри');
   assert.is(translator('en', 'Europe/Berlin')('opening.where', { row: 2, column: 3 }), 'second row from the bottom, third from the left.');
   assert.is(translator('de', 'Europe/Berlin')('opening.heading', { id: 'B07' }), 'Fach B07 ist offen');
+});
+
+test('no message writes a typed example itself: digit groups come as {example}, kept together and left to right', () => {
+  const written = LANGUAGES.flatMap((l) => Object.entries(MESSAGES[l.id]).filter(([, text]) => /\d+\s+\d+|\d+\s*…/u.test(text)).map(([key]) => `${l.id} ${key}`));
+  assert.equal(written, []);
+  const ar = translator('ar', 'Europe/Berlin')('birthDate.text', { example: typedExample('12 04 1980') });
+  assert.ok(ar.includes('\u206612\u00a004\u00a01980\u2069'), 'one left-to-right isolate, no-break spaces between the groups');
 });
 
 test('Arabic is written right to left, every other language left to right', () => {

@@ -187,6 +187,73 @@ export async function unreachableEverywhere(page: Page, languages: readonly Lang
   return found;
 }
 
+/**
+ * Where the birth date's example "12 04 1980" stands on the screen as it is now: each digit group's
+ * box (left, top), in the order the groups are written; null when no text on the screen has it.
+ */
+export function exampleGroups(page: Page): Promise<Array<{ group: string; left: number; top: number }> | null> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const walker = document.createTreeWalker(document.querySelector('main')!, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      // Between the groups anything but a digit: spaces, no-break spaces, direction marks.
+      const match = /(12)\D{1,4}(04)\D{1,4}(1980)/u.exec(node.textContent ?? '');
+      if (!match) continue;
+      const groups: Array<{ group: string; left: number; top: number }> = [];
+      let from = match.index;
+      for (const group of match.slice(1)) {
+        const at = node.textContent!.indexOf(group, from);
+        from = at + group.length;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + group.length);
+        const box = range.getBoundingClientRect();
+        groups.push({ group, left: box.left, top: box.top });
+      }
+      return groups;
+    }
+    return null;
+  });
+}
+
+/**
+ * The footer's key legend as it is now: its text size and the panel's text floor (the body's size,
+ * style.css `--body`), whether it shows, and whether all of it is inside its box and the viewport.
+ */
+export function keyHint(page: Page): Promise<{ shown: boolean; px: number; floor: number; whole: boolean }> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const hint = document.querySelector<HTMLElement>('footer .hint');
+    const floor = parseFloat(getComputedStyle(document.body).fontSize);
+    if (!hint || hint.getClientRects().length === 0) return { shown: false, px: 0, floor, whole: true };
+    const box = hint.getBoundingClientRect();
+    const whole = hint.scrollHeight <= hint.clientHeight + 0.5 && hint.scrollWidth <= hint.clientWidth + 0.5 && box.top >= 0 && box.bottom <= window.innerHeight + 0.5;
+    return { shown: true, px: parseFloat(getComputedStyle(hint).fontSize), floor, whole };
+  });
+}
+
+/**
+ * The on-screen keypad as laid out now: the height left unused between its last row and the
+ * bottom of the screen's content box, and one key's size; null without a keypad.
+ */
+export function keypadLayout(page: Page): Promise<{ unusedBelow: number; keyWidth: number; keyHeight: number; entryLines: number } | null> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const keypad = document.querySelector('.keypad');
+    const screen = document.querySelector('main');
+    if (!keypad || !screen) return null;
+    const style = getComputedStyle(screen);
+    const contentBottom = screen.getBoundingClientRect().bottom - parseFloat(style.paddingBottom) - parseFloat(style.borderBottomWidth);
+    const keys = [...keypad.querySelectorAll('.key')].map((k) => k.getBoundingClientRect());
+    const lowest = Math.max(...keys.map((k) => k.bottom));
+    // How many lines what is typed takes in the entry beside the keypad.
+    const range = document.createRange();
+    range.selectNodeContents(document.querySelector('.entry__value')!);
+    const entryLines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    return { unusedBelow: contentBottom - lowest, keyWidth: keys[0]!.width, keyHeight: keys[0]!.height, entryLines };
+  });
+}
+
 /** Polls until `fn` holds (up to 10 s), then asserts it. */
 export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));

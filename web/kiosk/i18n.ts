@@ -36,3 +36,13 @@ function compiledTranslator(id: LanguageId, timeZone: string): Translate {
     return String(format.format(values));
   };
 }
+
+/**
+ * An example of what to type, as a message's `{example}`: it reads left to right, in the order the
+ * digits are typed, inside any sentence (an Arabic one included), and never breaks over lines.
+ * One way for every language: a left-to-right isolate (U+2066 … U+2069) around groups joined by
+ * no-break spaces. Both are plain text, so the screen and the speech get the same string.
+ */
+export function typedExample(groups: string): string {
+  return `\u2066${groups.replace(/ /g, '\u00a0')}\u2069`;
+}

@@ -1,13 +1,16 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
-import { translator, languageOf, type Translate } from './i18n.js';
+import { translator, languageOf, typedExample, type Translate } from './i18n.js';
 import { LANGUAGES, type MessageKey } from './messages.js';
 import { Panel, errorMessage, screenOf, type PanelState, type Screen } from './panel.js';
 import { keyAction } from './keys.js';
 import './style.css';
 
 const TIME_ZONE = 'Europe/Berlin';
+/** The examples the screens give: day, month and year as typed; how a German mobile number begins. */
+const BIRTH_DATE_EXAMPLE = typedExample('12 04 1980');
+const PHONE_EXAMPLE = typedExample('0152 …');
 
 /**
  * The texts of a screen, in reading order: heading first. Shown and spoken alike. `message`: the
@@ -38,7 +41,7 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'busy':
       return { heading: t('busy.heading'), lines: [t('busy.text')], error: null };
     case 'phone':
-      return { heading: t('phone.heading'), lines: [t('phone.text'), t('phone.noSmsKey')], error: withCountdown };
+      return { heading: t('phone.heading'), lines: [t('phone.text', { example: PHONE_EXAMPLE }), t('phone.noSmsKey')], error: withCountdown };
     case 'lostSms':
       return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location: facts?.location ?? '' })], error: withCountdown };
     case 'pin': {
@@ -57,7 +60,7 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'shredding':
       return { heading: t('shredding.heading'), lines: [t('shredding.text')], error: null };
     case 'birthDate':
-      return { heading: t('birthDate.heading'), lines: [t('birthDate.text')], error };
+      return { heading: t('birthDate.heading'), lines: [t('birthDate.text', { example: BIRTH_DATE_EXAMPLE })], error };
     case 'opening': {
       const id = session?.compartmentId;
       const where = id && facts ? positionOf(facts.front, id) : null;
@@ -198,7 +201,9 @@ function App({ panel }: { panel: Panel }) {
   }, [screen, s.lang]);
 
   const digits = screen === 'phone' || screen === 'lostSms' || screen === 'pin' || screen === 'birthDate';
-  const canCancel = s.session && !['opening', 'shredding', 'done'].includes(s.session.step);
+  // Out of order the box cannot be reached: there is nothing to cancel and no key to explain.
+  const reachable = screen !== 'outOfOrder';
+  const canCancel = reachable && s.session && !['opening', 'shredding', 'done'].includes(s.session.step);
   const front = s.facts?.front ?? [];
 
   return (
@@ -298,7 +303,7 @@ function App({ panel }: { panel: Panel }) {
         ) : (
           <span />
         )}
-        <p class="hint">{t('keys.hint')}</p>
+        {reachable ? <p class="hint">{t('keys.hint')}</p> : null}
         <button type="button" class="action action--help" onClick={() => panel.repeat()}>
           ? {t('button.help')}
         </button>

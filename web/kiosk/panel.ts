@@ -364,6 +364,8 @@ export class Panel {
   readonly cancel = this.inTurn((): void => {
     const screen = screenOf(this.state);
     if (screen === 'done') return this.cleanSlate();
+    // The box cannot be reached: a cancel would wait for it unseen and end the session when it is back.
+    if (screen === 'outOfOrder') return;
     if (this.state.session && this.state.session.step !== 'opening' && this.state.session.step !== 'shredding') void this.input('CancelSession', {});
     else if (!this.state.session && this.state.notice) this.set({ notice: null });
   });
