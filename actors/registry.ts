@@ -537,9 +537,57 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return `${d}.${m}.${y}`;
   };
 
+  /**
+   * The pickup a message concerns, so that a pickup whose handling keeps crashing the registry
+   * (a damaged row, a bug one pickup's data hits) fails alone: its crashes count against it, and
+   * past the restart intensity it is quarantined (PICKUP_FAILED) while every other pickup is
+   * served (see ActorBehavior.partitionOf). Messages that concern no single pickup give null and
+   * crash the registry as before, counting against it: the PIN checks (`auth.pin`,
+   * `auth.doorPin`, `pin.resend` look pickups up by number), registrations of a new reference,
+   * compartment and device reports, claims given back, `recovered` (every pickup at once).
+   */
+  const partitionOf = (ctx: RegistryCtx, m: RegistryEvent): string | null => {
+    const ofReference = (reference: string) => ctx.byReference[reference.trim()] ?? null;
+    const ofSession = (sessionId: string) => rowsWhere(ctx.pickups, BY_CLAIM, sessionId)[0]?.id ?? null;
+    switch (m.type) {
+      case 'pickup.register':
+        return ofReference(m.input.reference);
+      case 'pickup.cancel':
+      case 'pickup.load':
+      case 'pickup.retrieve':
+      case 'pickup.reissuePin':
+        return ofReference(m.reference);
+      case 'pin.generated':
+      case 'pin.queued':
+      case 'pin.claimed':
+      case 'compartment.claimed':
+      case 'pickup.remind':
+      case 'pickup.expire':
+      case 'pickup.purge':
+      case 'pickup.archived':
+        return m.pickupId;
+      case 'compartment.opened':
+      case 'compartment.closed':
+      case 'compartment.notOpened':
+      case 'compartment.report':
+        return m.pickupId;
+      case 'compartment.unlockFailed':
+        return rowsWhere(ctx.pickups, BY_OP, m.opId)[0]?.id ?? null;
+      case 'auth.oldDocument':
+      case 'auth.birthDate':
+      case 'pickup.release':
+      case 'session.ended':
+        return ofSession(m.sessionId);
+      default:
+        return null;
+    }
+  };
+
   return defineActor<RegistryCtx, RegistryEvent, RegistryIo, BoxOutgoing>({
     kind: 'registry',
     messages: RegistryMessage,
+    partitionOf,
+    partitionCode: 'PICKUP_FAILED',
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
     tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
     init: (input: RegistryInput) => ({

@@ -10,7 +10,7 @@ import { PICKUP_ROW, registryActor, type Pickup, type PickupRow, type RegisterIn
 import { SystemClock, type Clock } from '../actors/runtime/clock.js';
 import { Hub, pushed } from '../actors/runtime/hub.js';
 import { plainCopy, type DeepReadonly } from '../actors/runtime/readonly.js';
-import { Supervisor, type ActorFailure } from '../actors/runtime/supervisor.js';
+import { Supervisor, type ActorFailure, type PartitionQuarantine } from '../actors/runtime/supervisor.js';
 import type { BoxAddress, BoxAskableTo, BoxProtocol } from '../actors/protocol.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
 import { sessionActor, sessionView as viewOfSession, type SessionCtx, type SessionView } from '../actors/session.js';
@@ -150,12 +150,34 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       supervisor.send(REGISTRY, { type: 'actor.escalated', actor: f.actor, kind: f.kind, code: f.code }, 'supervisor');
     }
   };
+  /** What staff learn of a quarantined pickup: its reference, its compartment, what to do. */
+  const quarantinedPickup = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>) => {
+    const p = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[q.partition];
+    // The row may be the damaged part: only fields of the right type are named.
+    const reference = typeof p?.reference === 'string' ? p.reference : q.partition;
+    const compartmentId = typeof p?.compartmentId === 'string' ? p.compartmentId : null;
+    return { pickupId: q.partition, reference, compartmentId, code: q.code, at: q.at };
+  };
+  /**
+   * A pickup whose handling kept crashing the registry was quarantined alone (PICKUP_FAILED):
+   * staff are told which, and what to do; health is degraded, not failed.
+   */
+  const onQuarantine = (q: PartitionQuarantine): void => {
+    if (q.actor !== REGISTRY) return;
+    const { reference, compartmentId } = quarantinedPickup(q);
+    const todo = compartmentId
+      ? `take compartment ${compartmentId} out of service, open it in service mode and hand the document out at the counter`
+      : 'hand the document out at the counter';
+    const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own; every other pickup is served. Staff: ${todo}; keep the log for the repair.`;
+    supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
+  };
   const supervisor = new Supervisor<BoxProtocol>({
     clock,
     persistence,
     behaviors,
     intensity: config.restartIntensity,
     onFailure,
+    onQuarantine,
     log: options.log,
   });
 
@@ -434,6 +456,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     advance: (ms: number) => supervisor.advanceClock(ms),
     /** Actors that failed for good: health fails while there is one. */
     failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed(),
+    /** Pickups refused on their own (PICKUP_FAILED) after their handling kept crashing the registry: health is degraded while there is one. */
+    quarantinedPickups: () => supervisor.quarantined().filter((q) => q.actor === REGISTRY).map(quarantinedPickup),
     /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
     storageHealthy: (): boolean => supervisor.storageHealthy(),
     onEvent: (fn: (e: BoxEvent) => void) => events.listen(fn),

@@ -1,5 +1,6 @@
 import { createStore, type EnqueueObject, type Store } from '@xstate/store';
 import type { z } from 'zod';
+import type { ErrorCode } from '../domain/errors.js';
 import type { ActorBehavior, Address, AnyProtocol, Effect, Message, Outgoing } from './types.js';
 
 /** The loose form of a `send` effect: any address, any message (a runtime without a protocol). */
@@ -36,6 +37,10 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   interactive?: boolean;
   /** context keys holding Records persisted row by row (large, mostly unchanged per message) */
   tables?: ReadonlyArray<keyof C & string>;
+  /** the partition (e.g. the pickup) a message concerns: its crashes fail it alone (see ActorBehavior.partitionOf) */
+  partitionOf?: (ctx: C, message: E) => string | null;
+  /** the code a quarantined partition's messages are refused with */
+  partitionCode?: ErrorCode;
 }
 
 export interface DefinedActor<C extends Record<string, any>, E extends Message, Io> extends ActorBehavior<C, Io> {
@@ -66,6 +71,8 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
     transient: spec.transient,
     interactive: spec.interactive,
     tables: spec.tables,
+    partitionOf: spec.partitionOf as ((ctx: C, message: Message) => string | null) | undefined,
+    partitionCode: spec.partitionCode,
     store,
     snapshot,
     step(ctx, event) {
