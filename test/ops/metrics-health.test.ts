@@ -143,7 +143,7 @@ for (const engine of ['yoga', 'mercurius'] as const) {
       const boards = box.config.layout!.boards.map((b) => `board-${b.id}:status`);
       assert.equal(
         Object.keys(doc.checks).sort(),
-        ['actors:failed', 'clock:plausible', 'i2c-bus-1:boardsAnswering', 'reader:status', 'shredder:status', 'sms-gateway:outboxDepth', 'storage:responseTime', ...boards].sort(),
+        ['actors:failed', 'clock:plausible', 'pickups:quarantined', 'i2c-bus-1:boardsAnswering', 'reader:status', 'shredder:status', 'sms-gateway:outboxDepth', 'storage:responseTime', ...boards].sort(),
       );
       assert.is(await statusOf(`${base}/health/ready`), 200);
       assert.is(await statusOf(`${base}/health/live`), 200);
