@@ -196,7 +196,7 @@ export const ERRORS = {
   },
   PICKUP_FAILED: {
     meaning: 'Handling this one pickup kept crashing the box (e.g. a damaged stored record), so it was taken out of operation alone (alarm code, health degraded); its requests are refused with this code, its timers wait, every other pickup is served.',
-    action: 'Take its compartment out of service, open it with the service key and hand the document out at the counter; keep the log for repair. The pickup stays refused across restarts.',
+    action: 'Keep the log and have the cause repaired (a fixed version or stored record); then lift the quarantine (staff: liftPickupQuarantine), retrieve the document and hand it out at the counter. Until then the pickup stays refused, also across restarts, and its compartment stays locked.',
   },
   OCCUPANCY_MISMATCH: {
     meaning: 'After a restart or an unseen opening, a compartment and the registry disagree on what it holds (alarm code); the compartment is not given to another pickup.',

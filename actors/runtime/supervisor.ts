@@ -376,15 +376,30 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * Lifts the quarantine of `partition` of the actor at `address` after repair: its messages are
    * taken again, its crashes count from zero and its held timers fire. Committed before it takes
-   * effect. False when the partition was not quarantined.
+   * effect, with `audit` (who lifted it) in the same transaction. False when the partition was not
+   * quarantined.
    */
-  async lift(address: Address, partition: string): Promise<boolean> {
+  async lift(address: Address, partition: string, audit?: AuditInput): Promise<boolean> {
     const cell = this.cells.get(address);
-    if (!cell || !cell.quarantined.has(partition)) return false;
+    if (!cell) return false;
+    // Between the actor's batches: its head is written from the committed state, as a batch's would be.
+    while (cell.running) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!cell.quarantined.has(partition) || cell.status !== 'active') return false;
     const rest = new Map(cell.quarantined);
     rest.delete(partition);
-    await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] }, rest)] });
-    if (!cell.quarantined.delete(partition)) return false;
+    const record: AuditRecordInput | null = audit ? { ...audit, at: this.clock.now(), by: address, causation: null } : null;
+    cell.running = true;
+    this.running++;
+    try {
+      await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] }, rest)], ...(record ? { audit: [record] } : {}) });
+      cell.quarantined.delete(partition);
+    } finally {
+      cell.running = false;
+      this.running--;
+      // Mail that came in meanwhile (the partition's too, once lifted).
+      if (cell.mailbox.length > 0 && cell.status === 'active') void this.drain(cell);
+    }
+    if (record) this.audit.publish(record);
     cell.partitionCrashes.delete(partition);
     for (const t of [...cell.timers.values()]) {
       if (t.held && this.partitionOf(cell, cell.ctx, t.message) === partition) this.armTimer(cell, t);

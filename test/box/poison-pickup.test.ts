@@ -97,7 +97,8 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.ok(alarm, 'a PICKUP_FAILED alarm is open');
   assert.is(alarm!.subject, 'V-POISON-1');
   assert.is(alarm!.severity, 'warning');
-  assert.match(alarm!.text, `take compartment ${poison.compartmentId} out of service, open it in service mode and hand the document out at the counter`);
+  assert.match(alarm!.text, `Pickup V-POISON-1 kept crashing the registry`);
+  assert.match(alarm!.text, `lift the quarantine (liftPickupQuarantine), retrieve the document from compartment ${poison.compartmentId} and hand it out at the counter`);
 
   // The registry is not failed: no ACTOR_FAILED, health degraded (warn, 200), not failed.
   assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active');
@@ -148,6 +149,41 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.is(t.box.pickup('V-OK-3')!.status, 'REGISTERED');
   assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active');
   stop2();
+  await t.box.close();
+
+  // The repair: the row gets a real end of window again. The quarantine holds until staff lift it
+  // (over GraphQL, audited); then its held timers run — the window is over, so it expires — and
+  // staff retrieve the document through the box as for any expired pickup.
+  const repairedExpiry = MONDAY_10AM + 10 * DAY;
+  await damageRow(storage, poisonId, { expiresAt: repairedExpiry });
+  t = await testBox({ storage }, { clock });
+  assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-1'], 'a repair alone lifts nothing');
+  const staff = createYogaServer(t.box, { tokens: { kiosk: 'k'.repeat(20), staff: { anna: 's'.repeat(20) }, integration: 'i'.repeat(20), monitor: 'm'.repeat(20), harness: 'h'.repeat(20) } });
+  const served = await staff.listen(0, '127.0.0.1');
+  try {
+    const lift = () =>
+      fetch(new URL('/graphql', served.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${'s'.repeat(20)}` },
+        body: JSON.stringify({ query: 'mutation { liftPickupQuarantine(reference: "V-POISON-1") { reference status } }' }),
+      }).then((r) => r.json() as Promise<{ data?: { liftPickupQuarantine: { status: string } }; errors?: Array<{ extensions?: { code?: string } }> }>);
+    const lifted = await lift();
+    assert.is(lifted.data?.liftPickupQuarantine.status, 'READY', JSON.stringify(lifted.errors));
+    assert.is((await lift()).errors?.[0]?.extensions?.code, 'PICKUP_WRONG_STATE', 'lifted once');
+  } finally {
+    await staff.close();
+  }
+  await t.box.advance(0);
+  assert.equal(t.box.quarantinedPickups(), []);
+  assert.is((await healthDocument(t.box)).checks['pickups:quarantined']![0]!.status, 'pass');
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED'), 'the alarm is cleared');
+  assert.is(t.box.pickup('V-POISON-1')!.status, 'EXPIRED', 'its held expiry ran once lifted');
+  const audit = await t.box.audit(1, 10_000);
+  assert.ok(audit.some((r) => r.action === 'pickup.quarantineLifted' && r.actor === 'anna' && r.subject === 'V-POISON-1'), JSON.stringify(audit.filter((r) => r.action.includes('quarantine'))));
+  await t.box.retrievePickup('V-POISON-1', 'staff-anna');
+  await t.box.idle();
+  await passDoor(t, poison.compartmentId);
+  assert.is(t.box.pickup('V-POISON-1')!.status, 'RETURNED', 'the document went back to the counter through the box');
   await t.box.close();
   rmSync(dir, { recursive: true, force: true });
 });
