@@ -143,7 +143,10 @@ export class Asks {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
     if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') return;
-    const message = `${env.to} could not handle ${env.message.type} (${reason})`;
+    const message =
+      reason === 'partition-failed'
+        ? `${env.to} refuses ${env.message.type}: what it concerns kept crashing ${env.to} and was quarantined (${code})`
+        : `${env.to} could not handle ${env.message.type} (${reason})`;
     // A note sent by a handler that answers in the same turn (a cancel telling a failed reader)
     // must not fail the answer: decide once that handler is done.
     if (env.causation !== null && this.handling.has(env.causation)) {
