@@ -752,8 +752,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           kioskThrottles: setRow(ctx.kioskThrottles, e.kioskId, bump(ctx.kioskThrottles[e.kioskId], e.now)),
         };
         for (const p of ofNumber(ctx, numberKey, e.phone)) {
-          // A pickup mid-collection at another panel keeps its PIN: that session is past it.
-          if (p.status !== 'READY' || (p.claim && p.claim.until > e.now)) continue;
+          // A pickup mid-collection at another panel keeps its PIN: that session is past it. A
+          // quarantined one gets none (its handling is what crashes).
+          if (p.status !== 'READY' || (p.claim && p.claim.until > e.now) || e.quarantined?.has(p.id)) continue;
           const count = p.resends?.day === day ? p.resends.count : 0;
           if (count >= budget) {
             enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });
@@ -804,8 +805,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
         if (match) {
           // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
-          // is under way): the PIN opens nothing now.
-          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
+          // is under way), or it is quarantined (PICKUP_FAILED: staff hand it out at the counter):
+          // the PIN opens nothing now, and the panel says so at once.
+          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null || e.quarantined?.has(match.id)) {
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
@@ -837,6 +839,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
         }
         const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
+        if (match && e.quarantined?.has(match.id)) {
+          return void enq.emit.send(refuse(e, 'PICKUP_FAILED', 'This pickup cannot be collected at the box: please ask at the counter'));
+        }
         if (match) {
           enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: match.reference } });
           enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: match.reference } });

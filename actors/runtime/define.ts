@@ -18,6 +18,11 @@ export type Enqueue<C extends Record<string, any>, Io, Out = AnyOutgoing> = Omit
 /** The runtime stamps every event with the time it is handled, so handlers need no clock. */
 export interface Stamp {
   readonly now: number;
+  /**
+   * The actor's quarantined partitions (see ActorSpec.partitionOf), absent when there are none: a
+   * handler of a message without a partition (a lookup across partitions) leaves them alone.
+   */
+  readonly quarantined?: ReadonlySet<string>;
 }
 
 export type Handlers<C extends Record<string, any>, E extends Message, Io, Out = AnyOutgoing> = {

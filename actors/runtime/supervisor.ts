@@ -814,6 +814,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     let count = 0;
     // Mail that was queued before its partition was quarantined is refused here, unhandled.
     const quarantine = cell.quarantined.size > 0;
+    // Handlers of messages without a partition are told which are quarantined (Stamp.quarantined).
+    const held: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
     const started = limit > 1 ? performance.now() : 0;
     while (count < limit) {
       // the clock is read after each of the first handlers, then after every 8th: cheap for fast ones
@@ -829,7 +831,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       let effects: Effect<unknown>[] | null = null;
       try {
         snapshot.context = ctx;
-        const result = logic.transition(snapshot as never, stamped(env.message, now));
+        const event = stamped(env.message, now);
+        if (held !== null) event.quarantined = held;
+        const result = logic.transition(snapshot as never, event);
         nextCtx = result[0].context;
         const raw = result[1];
         if (raw.length > 0) effects = this.checkedEffects(raw);
@@ -1366,8 +1370,8 @@ function errorCode(error: unknown): ErrorCode {
  * The event a handler gets: the message with the time it is handled. Object.assign, not a spread
  * with an added key, which V8 runs several times slower (it was the runtime's largest cost per message).
  */
-function stamped(message: Message, now: number): Message & { now: number } {
-  const event = Object.assign({}, message) as Message & { now: number };
+function stamped(message: Message, now: number): Message & { now: number; quarantined?: ReadonlySet<string> } {
+  const event = Object.assign({}, message) as Message & { now: number; quarantined?: ReadonlySet<string> };
   event.now = now;
   return event;
 }
