@@ -1250,7 +1250,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // Held in memory at once (new mail is refused from now); written with the head, not the
     // rows, so that a restart keeps it; the message and the alarm sink learn it once committed.
     await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] })] }).catch((error: unknown) =>
-      this.log('error', 'partition quarantine not committed: it holds until the box restarts', { actor: cell.address, partition, code: errorCode(error) }),
+      this.log('error', 'partition quarantine not committed now: it holds, and goes to storage with the actor\'s next commit', { actor: cell.address, partition, code: errorCode(error) }),
     );
     this.deadInPartition(cell, env);
     this.log('error', 'partition quarantined: its messages are refused, the actor serves the rest', { actor: cell.address, partition, code });
