@@ -8,6 +8,7 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
 import { DAY } from '../../src/config.js';
 import { healthDocument } from '../../src/health.js';
+import { metricsFor } from '../../src/metrics.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, readyPickup, register, testBox, type TestBox } from '../helpers.js';
@@ -106,6 +107,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.not.ok(t.box.alarms(true).some((a) => a.code === 'ACTOR_FAILED'));
   const doc = await healthDocument(t.box);
   assert.is(doc.status, 'warn');
+  assert.match(await metricsFor(t.box).text(), /^ausgabebox_pickups_quarantined 1$/m);
   assert.is(doc.checks['pickups:quarantined']![0]!.status, 'warn');
   assert.match(doc.checks['pickups:quarantined']![0]!.output!, `pickup V-POISON-1 in ${poison.compartmentId} refused (PICKUP_FAILED)`);
   const server = createYogaServer(t.box, { tokens: { kiosk: 'k'.repeat(20), staff: { anna: 's'.repeat(20) }, integration: 'i'.repeat(20), monitor: 'm'.repeat(20), harness: 'h'.repeat(20) } });
