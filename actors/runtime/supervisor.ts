@@ -1232,6 +1232,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private async crashPartition(cell: Cell, env: Envelope, partition: string, code: ErrorCode): Promise<void> {
     const now = this.clock.now();
     if (cell.quarantined.has(partition)) return this.deadInPartition(cell, env);
+    // Partitions whose crashes all left the window are forgotten: the map holds recent ones only.
+    for (const [p, times] of cell.partitionCrashes) if (now - times[times.length - 1]! >= this.intensity.withinMs) cell.partitionCrashes.delete(p);
     const crashes = (cell.partitionCrashes.get(partition) ?? []).filter((t) => now - t < this.intensity.withinMs);
     crashes.push(now);
     cell.partitionCrashes.set(partition, crashes);

@@ -130,6 +130,17 @@ test('partition crashes do not count against the actor: a crash without a partit
   await sup.close();
 });
 
+test("a partition's crashes spread over more than the intensity window do not quarantine it", async () => {
+  const { sup, clock, quarantines } = await start(await damagedStore(), { max: 1, withinMs: 30_000 });
+  for (let i = 0; i < 4; i++) {
+    assert.is(await codeOf(deposit(sup, 'bad', 1)), 'ACTOR_CRASHED', `crash ${i + 1} is a restart`);
+    await clock.advance(31_000);
+  }
+  assert.equal(quarantines, []);
+  assert.equal(sup.quarantined(), []);
+  await sup.close();
+});
+
 test('a crash inside a batch is charged to the message that threw: the messages around it are committed', async () => {
   const persistence = await damagedStore();
   const { sup } = await start(persistence, { max: 0, withinMs: 30_000 });
