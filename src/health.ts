@@ -99,7 +99,8 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
   checks['sms-gateway:outboxDepth'] = [{ componentType: 'component', status: pending > 100 ? 'warn' : 'pass', observedValue: pending, time }];
   const failed = box.failures();
   checks['actors:failed'] = [{ componentType: 'system', status: failed.length ? 'fail' : 'pass', observedValue: failed.length, time, ...(failed.length ? { output: failed.map((f) => f.actor).join(', ') } : {}) }];
-  // A pickup quarantined alone degrades the box (one citizen is served at the counter), it does not fail it.
+  // A pickup quarantined alone degrades the box (one citizen is served at the counter), it does not
+  // fail it. /health is open to anyone: it names compartments, never references (the alarm does).
   const quarantined = box.quarantinedPickups();
   checks['pickups:quarantined'] = [
     {
@@ -108,7 +109,9 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
       observedValue: quarantined.length,
       time,
       ...(quarantined.length
-        ? { output: quarantined.map((q) => `pickup ${q.reference}${q.compartmentId ? ` in ${q.compartmentId}` : ''} refused (PICKUP_FAILED): its handling kept crashing the registry (${q.code})`).join('; ') }
+        ? {
+            output: `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry${quarantined.some((q) => q.compartmentId) ? `, in ${quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : [])).join(', ')}` : ''}; every other pickup is served, the PICKUP_FAILED alarms say what to do`,
+          }
         : {}),
     },
   ];
