@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { healthOf } from '../../schema/box.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
 import { DAY } from '../../src/config.js';
 import { healthDocument } from '../../src/health.js';
@@ -105,6 +106,8 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active');
   assert.equal(t.box.failures(), []);
   assert.not.ok(t.box.alarms(true).some((a) => a.code === 'ACTOR_FAILED'));
+  const summary = healthOf(t.box);
+  assert.equal([summary.ok, summary.criticalAlarms, summary.failedActors, summary.quarantinedPickups], [true, 0, [], 1], 'the health query: ok, one pickup refused');
   const doc = await healthDocument(t.box);
   assert.is(doc.status, 'warn');
   assert.match(await metricsFor(t.box).text(), /^ausgabebox_pickups_quarantined 1$/m);
