@@ -17,6 +17,8 @@ type LedgerEvent =
   | { type: 'post'; account: string; n: number }
   | { type: 'remindLater'; account: string; inMs: number }
   | { type: 'remind'; account: string }
+  | { type: 'lookUp'; account: string }
+  | { type: 'lookedUp'; account: string }
   | { type: 'statement' };
 
 interface LedgerCtx {
@@ -32,7 +34,10 @@ function add(balance: number | string | undefined, n: number): number {
   return current + n;
 }
 
-const ledger = defineActor<LedgerCtx, LedgerEvent & Message, never>({
+/** A look-up at a bank's service: it rejects for an account it cannot parse (the damaged one). */
+type LedgerIo = { kind: 'lookUp'; account: string; balance: number | string | undefined };
+
+const ledger = defineActor<LedgerCtx, LedgerEvent & Message, LedgerIo>({
   kind: 'ledger',
   init: () => ({ balances: {}, reminded: [] }),
   partitionOf: (_ctx, m) => ('account' in m && typeof m.account === 'string' ? m.account : null),
@@ -51,11 +56,19 @@ const ledger = defineActor<LedgerCtx, LedgerEvent & Message, never>({
       add(ctx.balances[e.account], 0);
       return { ...ctx, reminded: [...ctx.reminded, e.account] };
     },
+    lookUp: (ctx, e, enq) => {
+      enq.emit.io({ op: { kind: 'lookUp', account: e.account, balance: ctx.balances[e.account] } });
+    },
+    lookedUp: (ctx, e) => ({ ...ctx, reminded: [...ctx.reminded, `looked up ${e.account}`] }),
     // Concerns every account at once: no partition.
     statement: (ctx) => {
       for (const b of Object.values(ctx.balances)) add(b, 0);
       return ctx;
     },
+  },
+  async io(op) {
+    if (typeof op.balance === 'string') throw new TypeError(`the service cannot parse balance ${op.balance}`);
+    return { type: 'lookedUp', account: op.account };
   },
 });
 
@@ -138,6 +151,20 @@ test("a partition's crashes spread over more than the intensity window do not qu
   }
   assert.equal(quarantines, []);
   assert.equal(sup.quarantined(), []);
+  await sup.close();
+});
+
+test('an I/O that rejects is charged to the partition of the message that started it', async () => {
+  const { sup, quarantines, failures } = await start(await damagedStore(), { max: 1, withinMs: 30_000 });
+  for (let i = 0; i < 3; i++) {
+    sup.post('ledger/1', { type: 'lookUp', account: 'bad' });
+    await sup.idle();
+  }
+  sup.post('ledger/1', { type: 'lookUp', account: 'good' });
+  await sup.idle();
+  assert.equal(quarantines.map((q) => q.partition), ['bad'], 'the second crash within the window quarantined it');
+  assert.equal(failures, []);
+  assert.equal(sup.view<LedgerCtx>('ledger/1')!.ctx.reminded, ['looked up good']);
   await sup.close();
 });
 
