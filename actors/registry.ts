@@ -537,9 +537,57 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return `${d}.${m}.${y}`;
   };
 
+  /**
+   * The pickup a message concerns, so that a pickup whose handling keeps crashing the registry
+   * (a damaged row, a bug one pickup's data hits) fails alone: its crashes count against it, and
+   * past the restart intensity it is quarantined (PICKUP_FAILED) while every other pickup is
+   * served (see ActorBehavior.partitionOf). Messages that concern no single pickup give null and
+   * crash the registry as before, counting against it: the PIN checks (`auth.pin`,
+   * `auth.doorPin`, `pin.resend` look pickups up by number), registrations of a new reference,
+   * compartment and device reports, claims given back, `recovered` (every pickup at once).
+   */
+  const partitionOf = (ctx: RegistryCtx, m: RegistryEvent): string | null => {
+    const ofReference = (reference: string) => ctx.byReference[reference.trim()] ?? null;
+    const ofSession = (sessionId: string) => rowsWhere(ctx.pickups, BY_CLAIM, sessionId)[0]?.id ?? null;
+    switch (m.type) {
+      case 'pickup.register':
+        return ofReference(m.input.reference);
+      case 'pickup.cancel':
+      case 'pickup.load':
+      case 'pickup.retrieve':
+      case 'pickup.reissuePin':
+        return ofReference(m.reference);
+      case 'pin.generated':
+      case 'pin.queued':
+      case 'pin.claimed':
+      case 'compartment.claimed':
+      case 'pickup.remind':
+      case 'pickup.expire':
+      case 'pickup.purge':
+      case 'pickup.archived':
+        return m.pickupId;
+      case 'compartment.opened':
+      case 'compartment.closed':
+      case 'compartment.notOpened':
+      case 'compartment.report':
+        return m.pickupId;
+      case 'compartment.unlockFailed':
+        return rowsWhere(ctx.pickups, BY_OP, m.opId)[0]?.id ?? null;
+      case 'auth.oldDocument':
+      case 'auth.birthDate':
+      case 'pickup.release':
+      case 'session.ended':
+        return ofSession(m.sessionId);
+      default:
+        return null;
+    }
+  };
+
   return defineActor<RegistryCtx, RegistryEvent, RegistryIo, BoxOutgoing>({
     kind: 'registry',
     messages: RegistryMessage,
+    partitionOf,
+    partitionCode: 'PICKUP_FAILED',
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
     tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
     init: (input: RegistryInput) => ({
@@ -704,8 +752,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           kioskThrottles: setRow(ctx.kioskThrottles, e.kioskId, bump(ctx.kioskThrottles[e.kioskId], e.now)),
         };
         for (const p of ofNumber(ctx, numberKey, e.phone)) {
-          // A pickup mid-collection at another panel keeps its PIN: that session is past it.
-          if (p.status !== 'READY' || (p.claim && p.claim.until > e.now)) continue;
+          // A pickup mid-collection at another panel keeps its PIN: that session is past it. A
+          // quarantined one gets none (its handling is what crashes).
+          if (p.status !== 'READY' || (p.claim && p.claim.until > e.now) || e.quarantined?.has(p.id)) continue;
           const count = p.resends?.day === day ? p.resends.count : 0;
           if (count >= budget) {
             enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });
@@ -756,8 +805,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
         if (match) {
           // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
-          // is under way): the PIN opens nothing now.
-          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
+          // is under way), or it is quarantined (PICKUP_FAILED: staff hand it out at the counter):
+          // the PIN opens nothing now, and the panel says so at once.
+          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null || e.quarantined?.has(match.id)) {
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
@@ -789,6 +839,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
         }
         const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
+        if (match && e.quarantined?.has(match.id)) {
+          return void enq.emit.send(refuse(e, 'PICKUP_FAILED', 'This pickup cannot be collected at the box: please ask at the counter'));
+        }
         if (match) {
           enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: match.reference } });
           enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: match.reference } });

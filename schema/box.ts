@@ -31,6 +31,8 @@ interface HealthInfo {
   readerAvailable: boolean;
   /** actors that failed for good (ACTOR_FAILED): the box is not healthy while there is one */
   failedActors: string[];
+  /** pickups refused on their own (PICKUP_FAILED): the box is degraded, still ok */
+  quarantinedPickups: number;
 }
 
 const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
@@ -42,6 +44,9 @@ const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
     compartmentsOutOfService: t.exposeInt('compartmentsOutOfService'),
     readerAvailable: t.exposeBoolean('readerAvailable'),
     failedActors: t.exposeStringList('failedActors', { description: 'addresses of actors that failed for good (e.g. registry, compartment/A07)' }),
+    quarantinedPickups: t.exposeInt('quarantinedPickups', {
+      description: 'pickups refused on their own (PICKUP_FAILED) because handling them kept crashing the registry; the box is degraded, not failed (the alarms name them)',
+    }),
   }),
 });
 
@@ -57,6 +62,7 @@ export function healthOf(box: BoxApi): HealthInfo {
     compartmentsOutOfService: box.compartments().filter((c) => !c.inService).length,
     readerAvailable: box.devices().reader.available,
     failedActors,
+    quarantinedPickups: box.quarantinedPickups().length,
   };
 }
 

@@ -225,6 +225,16 @@ builder.mutationFields((t) => ({
       return pickupOrThrow(ctx.box, result.reference);
     },
   }),
+  liftPickupQuarantine: t.field({
+    type: PickupRef,
+    description: 'After repair: takes a pickup refused with PICKUP_FAILED (its handling kept crashing the box) back into operation; its waiting timers run. If it still crashes, it is refused again.',
+    authScopes: { staff: true },
+    args: { reference: t.arg.string({ required: true }) },
+    resolve: async (_root, { reference }, ctx) => {
+      const result = await ctx.box.liftPickupQuarantine(reference, actorOf(ctx));
+      return pickupOrThrow(ctx.box, result.reference);
+    },
+  }),
 }));
 
 builder.subscriptionFields((t) => ({

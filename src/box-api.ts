@@ -38,6 +38,8 @@ export interface BoxApi {
   loadPickup(reference: string, by: string): Promise<{ reference: string; status: string; compartmentId: string }>;
   retrievePickup(reference: string, by: string): Promise<{ reference: string; status: string; compartmentId: string }>;
   reissuePin(reference: string, by: string): Promise<{ reference: string; status: string }>;
+  /** after repair: takes a pickup refused with PICKUP_FAILED back into operation (PICKUP_WRONG_STATE if it is not) */
+  liftPickupQuarantine(reference: string, by: string): Promise<{ reference: string; status: string }>;
   setCompartmentService(compartmentId: string, inService: boolean, by: string, reason?: string): Promise<{ compartmentId: string; inService: boolean }>;
   clearCompartmentFault(compartmentId: string, by: string): Promise<void>;
   clearShredder(by: string, binEmptied: boolean): Promise<void>;
@@ -68,12 +70,25 @@ export interface BoxApi {
   /** live pickups by status and the SMS outbox's figures, without copying either (metrics) */
   counts(): BoxCounts;
   failures(): readonly Readonly<ActorFailure>[];
+  /** pickups refused on their own (PICKUP_FAILED) because handling them kept crashing the registry */
+  quarantinedPickups(): readonly Readonly<QuarantinedPickup>[];
   /** false while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE */
   storageHealthy(): boolean;
   openNow(): boolean;
   nextOpening(): number | null | undefined;
   audit(fromSeq?: number, limit?: number): Promise<AuditRecord[]>;
   auditHead(): Promise<{ seq: number; hash: string }>;
+}
+
+/** A pickup whose handling kept crashing the registry, refused on its own until staff lift it after repair. */
+export interface QuarantinedPickup {
+  pickupId: string;
+  /** the reference as stored (the pickup id when the stored one is not text) */
+  reference: string;
+  compartmentId: string | null;
+  /** the code of the last crash */
+  code: ErrorCode;
+  at: number;
 }
 
 export type SessionInputCommand =

@@ -10,7 +10,7 @@ import { PICKUP_ROW, registryActor, type Pickup, type PickupRow, type RegisterIn
 import { SystemClock, type Clock } from '../actors/runtime/clock.js';
 import { Hub, pushed } from '../actors/runtime/hub.js';
 import { plainCopy, type DeepReadonly } from '../actors/runtime/readonly.js';
-import { Supervisor, type ActorFailure } from '../actors/runtime/supervisor.js';
+import { Supervisor, type ActorFailure, type PartitionQuarantine } from '../actors/runtime/supervisor.js';
 import type { BoxAddress, BoxAskableTo, BoxProtocol } from '../actors/protocol.js';
 import type { BoxEvent, Message } from '../actors/runtime/types.js';
 import { sessionActor, sessionView as viewOfSession, type SessionCtx, type SessionView } from '../actors/session.js';
@@ -39,7 +39,7 @@ import { SimulatedCardReader, SimulatedHeadphoneJacks, SimulatedLocks, Simulated
 import { DAY, hoursText, resolveConfig, type BoxConfig, type BoxConfigInput } from './config.js';
 import { oldDocumentTag, registryCrypto } from './crypto.js';
 import { openPersistence, storageError, type Persistence } from './persistence/keyv-persistence.js';
-import type { BoxApi, BoxCounts, CompartmentView, DevicesView, SessionInputCommand } from './box-api.js';
+import type { BoxApi, BoxCounts, CompartmentView, DevicesView, QuarantinedPickup, SessionInputCommand } from './box-api.js';
 import { PickupsProjection } from './pickups-projection.js';
 import { createSimulation } from './simulation.js';
 
@@ -150,12 +150,34 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       supervisor.send(REGISTRY, { type: 'actor.escalated', actor: f.actor, kind: f.kind, code: f.code }, 'supervisor');
     }
   };
+  /** What staff learn of a quarantined pickup: its reference, its compartment, what to do. */
+  const quarantinedPickup = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>) => {
+    const p = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[q.partition];
+    // The row may be the damaged part: only fields of the right type are named.
+    const reference = typeof p?.reference === 'string' ? p.reference : q.partition;
+    const compartmentId = typeof p?.compartmentId === 'string' ? p.compartmentId : null;
+    return { pickupId: q.partition, reference, compartmentId, code: q.code, at: q.at };
+  };
+  /**
+   * A pickup whose handling kept crashing the registry was quarantined alone (PICKUP_FAILED):
+   * staff are told which, and what to do; health is degraded, not failed.
+   */
+  const onQuarantine = (q: PartitionQuarantine): void => {
+    if (q.actor !== REGISTRY) return;
+    const { reference, compartmentId } = quarantinedPickup(q);
+    const todo = compartmentId
+      ? `once the cause is repaired (see the log), lift the quarantine (liftPickupQuarantine), retrieve the document from compartment ${compartmentId} and hand it out at the counter; until then ${compartmentId} stays locked and is given to no other pickup`
+      : 'once the cause is repaired (see the log), lift the quarantine (liftPickupQuarantine) and deal with the pickup at the counter';
+    const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
+    supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
+  };
   const supervisor = new Supervisor<BoxProtocol>({
     clock,
     persistence,
     behaviors,
     intensity: config.restartIntensity,
     onFailure,
+    onQuarantine,
     log: options.log,
   });
 
@@ -297,6 +319,20 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     loadPickup: (reference: string, by: string) => askRegistry<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.load', reference, by }),
     retrievePickup: (reference: string, by: string) => askRegistry<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.retrieve', reference, by }),
     reissuePin: (reference: string, by: string) => askRegistry<{ reference: string; status: string }>({ type: 'pickup.reissuePin', reference, by }),
+    /**
+     * After repair (a fixed version, a fixed row): the pickup is taken back into operation, audited;
+     * its held timers run. If its handling still crashes, it is quarantined again past the intensity.
+     */
+    liftPickupQuarantine: async (reference: string, by: string): Promise<{ reference: string; status: string }> => {
+      const ref = reference.trim();
+      const id = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.byReference[ref];
+      if (!id) throw new DomainError('PICKUP_NOT_FOUND', `no pickup ${ref}`);
+      if (!(await supervisor.lift(REGISTRY, id, { action: 'pickup.quarantineLifted', actor: by, subject: ref }))) {
+        throw new DomainError('PICKUP_WRONG_STATE', `pickup ${ref} is not refused with PICKUP_FAILED: there is nothing to lift`);
+      }
+      supervisor.send(ALARMS, clear(`pickupFailed:${id}`), 'supervisor');
+      return { reference: ref, status: box.pickup(ref)?.status ?? 'UNKNOWN' };
+    },
     /** Takes a compartment out of service or back; answered once the compartment committed it. */
     setCompartmentService: async (compartmentId: string, inService: boolean, by: string, reason = ''): Promise<{ compartmentId: string; inService: boolean }> => {
       await askExisting(compartmentAddress(compartmentId), { type: 'service.set', inService, by, reason }, `api/${by}`, 'COMPARTMENT_NOT_FOUND', `compartment ${compartmentId}`);
@@ -434,6 +470,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     advance: (ms: number) => supervisor.advanceClock(ms),
     /** Actors that failed for good: health fails while there is one. */
     failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed(),
+    /** Pickups refused on their own (PICKUP_FAILED) after their handling kept crashing the registry: health is degraded while there is one. */
+    quarantinedPickups: (): QuarantinedPickup[] => supervisor.quarantined().filter((q) => q.actor === REGISTRY).map(quarantinedPickup),
     /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
     storageHealthy: (): boolean => supervisor.storageHealthy(),
     onEvent: (fn: (e: BoxEvent) => void) => events.listen(fn),

@@ -5,7 +5,7 @@ import { METRICS_CONTENT_TYPE, metricsFor } from './metrics.js';
 
 // The box's health as `application/health+json` (draft-inadarei-api-health-check): an overall
 // pass / warn / fail and one check per part — storage, each I2C bus and board, reader, shredder,
-// SMS gateway, failed actors, the clock. `/health` answers 503 on fail (load balancers take the box
+// SMS gateway, failed actors, pickups quarantined alone (warn), the clock. `/health` answers 503 on fail (load balancers take the box
 // out), `/health/ready` says whether it should take traffic (started, storage answering, no failed
 // actor), `/health/live` only that the process serves. Parts of the box that learn to report their
 // own status (storage, actors) plug in through `HealthSources`.
@@ -99,6 +99,22 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
   checks['sms-gateway:outboxDepth'] = [{ componentType: 'component', status: pending > 100 ? 'warn' : 'pass', observedValue: pending, time }];
   const failed = box.failures();
   checks['actors:failed'] = [{ componentType: 'system', status: failed.length ? 'fail' : 'pass', observedValue: failed.length, time, ...(failed.length ? { output: failed.map((f) => f.actor).join(', ') } : {}) }];
+  // A pickup quarantined alone degrades the box (one citizen is served at the counter), it does not
+  // fail it. /health is open to anyone: it names compartments, never references (the alarm does).
+  const quarantined = box.quarantinedPickups();
+  checks['pickups:quarantined'] = [
+    {
+      componentType: 'system',
+      status: quarantined.length ? 'warn' : 'pass',
+      observedValue: quarantined.length,
+      time,
+      ...(quarantined.length
+        ? {
+            output: `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry${quarantined.some((q) => q.compartmentId) ? `, in ${quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : [])).join(', ')}` : ''}; every other pickup is served, the PICKUP_FAILED alarms say what to do`,
+          }
+        : {}),
+    },
+  ];
   const now = Date.now();
   const boxNow = box.clock.now();
   const clockOk = now >= EARLIEST_PLAUSIBLE;

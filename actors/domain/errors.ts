@@ -194,6 +194,10 @@ export const ERRORS = {
     meaning: 'An actor (a compartment, a device or a box-wide one such as the registry) kept failing and was stopped (alarm code, health fails); requests to it are refused with this code and the rest of the box works where it can.',
     action: 'Check the device and the log; restart the box after repair.',
   },
+  PICKUP_FAILED: {
+    meaning: 'Handling this one pickup kept crashing the box (e.g. a damaged stored record), so it was taken out of operation alone (alarm code, health degraded); its requests are refused with this code, its timers wait, every other pickup is served.',
+    action: 'Keep the log and have the cause repaired (a fixed version or stored record); then lift the quarantine (staff: liftPickupQuarantine), retrieve the document and hand it out at the counter. Until then the pickup stays refused, also across restarts, and its compartment stays locked.',
+  },
   OCCUPANCY_MISMATCH: {
     meaning: 'After a restart or an unseen opening, a compartment and the registry disagree on what it holds (alarm code); the compartment is not given to another pickup.',
     action: 'Look into the compartment; then retrieve or cancel the pickup the alarm names, and acknowledge the alarm.',

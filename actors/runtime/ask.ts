@@ -42,13 +42,15 @@ export const refuse = (request: Request, code: ErrorCode, message?: string, deta
 });
 
 /** Why a message was not handled, as the supervisor's dead letters say it. */
-export type DeadReason = 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed' | 'storage';
+export type DeadReason = 'no-such-actor' | 'not-handled' | 'actor-failed' | 'partition-failed' | 'actor-stopped' | 'crashed' | 'storage';
 
 const DEAD_CODES: Record<DeadReason, ErrorCode> = {
   'no-such-actor': 'ACTOR_NOT_FOUND',
   'actor-stopped': 'ACTOR_NOT_FOUND',
   'not-handled': 'MESSAGE_NOT_HANDLED',
   'actor-failed': 'ACTOR_FAILED',
+  // the actor names its own code (ActorBehavior.partitionCode); this is the fallback
+  'partition-failed': 'ACTOR_FAILED',
   crashed: 'ACTOR_CRASHED',
   storage: 'STORAGE_UNAVAILABLE',
 };
@@ -135,22 +137,25 @@ export class Asks {
   /**
    * A message was a dead letter. The ask's own message rejects for any reason; a message its
    * work caused rejects it only when an actor failed or crashed (a note to an ended session is
-   * no failure of the request).
+   * no failure of the request). `code` overrides the reason's code (a quarantined partition's).
    */
-  dead(env: Envelope, reason: DeadReason): void {
+  dead(env: Envelope, reason: DeadReason, code: ErrorCode = DEAD_CODES[reason]): void {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
-    if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'crashed' && reason !== 'storage') return;
-    const message = `${env.to} could not handle ${env.message.type} (${reason})`;
+    if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') return;
+    const message =
+      reason === 'partition-failed'
+        ? `${env.to} refuses ${env.message.type}: what it concerns kept crashing ${env.to} and was quarantined (${code})`
+        : `${env.to} could not handle ${env.message.type} (${reason})`;
     // A note sent by a handler that answers in the same turn (a cancel telling a failed reader)
     // must not fail the answer: decide once that handler is done.
     if (env.causation !== null && this.handling.has(env.causation)) {
       const list = this.deferred.get(env.causation) ?? [];
-      list.push({ pending, code: DEAD_CODES[reason], message });
+      list.push({ pending, code, message });
       this.deferred.set(env.causation, list);
       return;
     }
-    this.fail(pending, DEAD_CODES[reason], message);
+    this.fail(pending, code, message);
   }
 
   /** The supervisor starts handling `env`. */

@@ -1,5 +1,6 @@
 import { createStore, type EnqueueObject, type Store } from '@xstate/store';
 import type { z } from 'zod';
+import type { ErrorCode } from '../domain/errors.js';
 import type { ActorBehavior, Address, AnyProtocol, Effect, Message, Outgoing } from './types.js';
 
 /** The loose form of a `send` effect: any address, any message (a runtime without a protocol). */
@@ -17,6 +18,11 @@ export type Enqueue<C extends Record<string, any>, Io, Out = AnyOutgoing> = Omit
 /** The runtime stamps every event with the time it is handled, so handlers need no clock. */
 export interface Stamp {
   readonly now: number;
+  /**
+   * The actor's quarantined partitions (see ActorSpec.partitionOf), absent when there are none: a
+   * handler of a message without a partition (a lookup across partitions) leaves them alone.
+   */
+  readonly quarantined?: ReadonlySet<string>;
 }
 
 export type Handlers<C extends Record<string, any>, E extends Message, Io, Out = AnyOutgoing> = {
@@ -36,6 +42,10 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   interactive?: boolean;
   /** context keys holding Records persisted row by row (large, mostly unchanged per message) */
   tables?: ReadonlyArray<keyof C & string>;
+  /** the partition (e.g. the pickup) a message concerns: its crashes fail it alone (see ActorBehavior.partitionOf) */
+  partitionOf?: (ctx: C, message: E) => string | null;
+  /** the code a quarantined partition's messages are refused with */
+  partitionCode?: ErrorCode;
 }
 
 export interface DefinedActor<C extends Record<string, any>, E extends Message, Io> extends ActorBehavior<C, Io> {
@@ -66,6 +76,8 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
     transient: spec.transient,
     interactive: spec.interactive,
     tables: spec.tables,
+    partitionOf: spec.partitionOf as ((ctx: C, message: Message) => string | null) | undefined,
+    partitionCode: spec.partitionCode,
     store,
     snapshot,
     step(ctx, event) {

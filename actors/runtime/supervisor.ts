@@ -23,6 +23,7 @@ import type {
   Envelope,
   Message,
   PersistedTimer,
+  QuarantinedPartition,
 } from './types.js';
 
 /**
@@ -87,6 +88,11 @@ export interface SupervisorOptions {
    * intensity), never the failed actor itself. The box raises an ACTOR_FAILED alarm from here.
    */
   onFailure?: (failure: ActorFailure) => void;
+  /**
+   * Told when a partition of an actor (e.g. one pickup of the registry) is quarantined past its
+   * restart intensity, while the actor serves the rest (see ActorBehavior.partitionOf).
+   */
+  onQuarantine?: (quarantine: PartitionQuarantine) => void;
   traceLimit?: number;
   /** how long an `ask` waits for its reply unless told otherwise (default 10 s) */
   askTimeoutMs?: number;
@@ -113,13 +119,21 @@ export interface ActorFailure {
   at: number;
 }
 
+/** A partition of an actor that failed alone: its messages are refused, the actor serves the rest. */
+export interface PartitionQuarantine extends QuarantinedPartition {
+  actor: Address;
+  kind: string;
+}
+
 export interface DeadLetter {
   envelope: Envelope;
-  reason: 'no-such-actor' | 'not-handled' | 'actor-failed' | 'actor-stopped' | 'crashed' | 'storage';
+  reason: 'no-such-actor' | 'not-handled' | 'actor-failed' | 'partition-failed' | 'actor-stopped' | 'crashed' | 'storage';
 }
 
 interface Timer extends PersistedTimer {
   handle: TimerHandle;
+  /** fired while its partition was quarantined: kept (and persisted), not delivered, until the partition is lifted */
+  held?: boolean;
 }
 
 /** One transaction's worth of commits as one batch. */
@@ -159,6 +173,12 @@ interface Cell {
   fired: Set<string>;
   /** the actor that spawned this one, told when it fails for good */
   parent: Address | null;
+  /** recent crash times per partition (see ActorBehavior.partitionOf); the actor's own are in `crashes` */
+  partitionCrashes: Map<string, number[]>;
+  /** partitions past their restart intensity: their messages are refused, their timers held */
+  quarantined: Map<string, QuarantinedPartition>;
+  /** after a commit failed other than on storage: handle this many messages one per commit, to find the one it fails on */
+  isolate: number;
 }
 
 /** What the outside world sees of one actor: its committed context through a read-only view. */
@@ -212,6 +232,8 @@ interface Handled {
   /** the handler that threw, ending the batch before its message */
   failure: { env: Envelope; error: unknown } | null;
   stop: boolean;
+  /** messages of a quarantined partition, taken out of the mailbox unhandled and refused after the commit */
+  refused: Envelope[] | null;
 }
 
 /**
@@ -258,6 +280,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly persistence: ActorPersistence;
   private readonly intensity: RestartIntensity;
   private readonly onFailure: (failure: ActorFailure) => void;
+  private readonly onQuarantine: (quarantine: PartitionQuarantine) => void;
   private readonly failures = new Map<Address, ActorFailure>();
   private readonly log: NonNullable<SupervisorOptions['log']>;
   private readonly bootId: string;
@@ -304,6 +327,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.persistence = opts.persistence;
     this.intensity = opts.intensity ?? { max: 5, withinMs: 30_000 };
     this.onFailure = opts.onFailure ?? (() => {});
+    this.onQuarantine = opts.onQuarantine ?? (() => {});
     this.trace = new Trace(opts.traceLimit);
     this.log = opts.log ?? (() => {});
     // Unique per start, also on a simulated clock: message ids of earlier starts are still in the store.
@@ -340,6 +364,52 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return [...this.failures.values()].map((f) => ({ ...f }));
   }
 
+  /** Partitions quarantined past their restart intensity (also those restored so), by actor. Copies. */
+  quarantined(): PartitionQuarantine[] {
+    const out: PartitionQuarantine[] = [];
+    for (const cell of this.cells.values()) {
+      for (const q of cell.quarantined.values()) out.push({ ...q, actor: cell.address, kind: cell.behavior.kind });
+    }
+    return out;
+  }
+
+  /**
+   * Lifts the quarantine of `partition` of the actor at `address` after repair: its messages are
+   * taken again, its crashes count from zero and its held timers fire. Committed before it takes
+   * effect, with `audit` (who lifted it) in the same transaction. False when the partition was not
+   * quarantined.
+   */
+  async lift(address: Address, partition: string, audit?: AuditInput): Promise<boolean> {
+    const cell = this.cells.get(address);
+    if (!cell) return false;
+    // Between the actor's batches: its head is written from the committed state, as a batch's would be.
+    while (cell.running) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!cell.quarantined.has(partition) || cell.status !== 'active') return false;
+    const rest = new Map(cell.quarantined);
+    rest.delete(partition);
+    const record: AuditRecordInput | null = audit ? { ...audit, at: this.clock.now(), by: address, causation: null } : null;
+    cell.running = true;
+    this.running++;
+    try {
+      await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] }, rest)], ...(record ? { audit: [record] } : {}) });
+      cell.quarantined.delete(partition);
+    } finally {
+      cell.running = false;
+      this.running--;
+      // Mail that came in meanwhile (the partition's too, once lifted).
+      if (cell.mailbox.length > 0 && cell.status === 'active') void this.drain(cell);
+    }
+    if (record) this.audit.publish(record);
+    cell.partitionCrashes.delete(partition);
+    for (const t of [...cell.timers.values()]) {
+      if (t.held && this.partitionOf(cell, cell.ctx, t.message) === partition) this.armTimer(cell, t);
+    }
+    this.log('info', 'partition quarantine lifted', { actor: address, partition });
+    this.events.publish({ type: 'partition.lifted', at: this.clock.now(), source: address, actor: address, partition });
+    this.changes.publish({ address, kind: cell.behavior.kind });
+    return true;
+  }
+
   /** Number of asks waiting for their reply. */
   get pendingAsks(): number {
     return this.asks.size;
@@ -356,6 +426,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         continue;
       }
       const cell = this.newCell(address, behavior, record.ctx, record.status === 'failed' ? 'failed' : 'active');
+      for (const q of record.quarantined ?? []) cell.quarantined.set(q.partition, { ...q });
       if (record.status === 'failed') this.failures.set(address, { actor: address, kind: record.kind, code: 'ACTOR_FAILED', at: this.clock.now() });
       for (const t of record.timers) this.armTimer(cell, t);
       restored.push(address);
@@ -502,7 +573,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   // ---------------------------------------------------------------------------------------------
 
   private newCell(address: Address, behavior: ActorBehavior, ctx: unknown, status: ActorStatus): Cell {
-    const cell: Cell = { address, behavior, ctx, timers: new Map(), mailbox: [], status, running: false, crashes: [], fired: new Set(), parent: null };
+    const cell: Cell = {
+      address, behavior, ctx, timers: new Map(), mailbox: [], status, running: false, crashes: [], fired: new Set(), parent: null,
+      partitionCrashes: new Map(), quarantined: new Map(), isolate: 0,
+    };
     this.cells.set(address, cell);
     return cell;
   }
@@ -538,7 +612,34 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (cell.status === 'failed') return this.dead(env, 'actor-failed');
     if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
     if (!cell.behavior.accepts.has(env.message.type)) return this.dead(env, 'not-handled');
+    // A quarantined partition's mail is refused at once, not queued behind the rest.
+    if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, env.message)) return this.deadInPartition(cell, env);
     this.enqueue(cell, env);
+  }
+
+  /** The partition `message` concerns in `ctx`, or null (none, or partitionOf threw). */
+  private partitionOf(cell: Cell, ctx: unknown, message: Message): string | null {
+    const of = cell.behavior.partitionOf;
+    if (!of) return null;
+    try {
+      return of.call(cell.behavior, ctx, message);
+    } catch {
+      return null;
+    }
+  }
+
+  private inQuarantine(cell: Cell, ctx: unknown, message: Message): boolean {
+    const partition = this.partitionOf(cell, ctx, message);
+    return partition !== null && cell.quarantined.has(partition);
+  }
+
+  /** A message of a quarantined partition: refused with the actor's partition code. */
+  private deadInPartition(cell: Cell, env: Envelope, removeFromStore = true): void {
+    if (removeFromStore) return this.dead(env, 'partition-failed', cell.behavior.partitionCode);
+    this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
+    this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason: 'partition-failed' });
+    this.deadLetters.publish({ envelope: env, reason: 'partition-failed' });
+    this.asks.dead(env, 'partition-failed', cell.behavior.partitionCode);
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
@@ -550,13 +651,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (!cell.running) void this.drain(cell);
   }
 
-  private dead(env: Envelope, reason: DeadLetter['reason']): void {
+  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode): void {
     // A committed message nobody will handle leaves the store, or it would come back at every start.
     if (env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
-    this.asks.dead(env, reason);
+    this.asks.dead(env, reason, code);
   }
 
   private async drain(cell: Cell): Promise<void> {
@@ -586,7 +687,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private async handleBatch(cell: Cell): Promise<void> {
     const mailbox = cell.mailbox;
     const now = this.clock.now();
-    const { count, ctx, plan, handled, failure, stop } = this.runHandlers(cell, now);
+    const { count, ctx, plan, handled, failure, stop, refused } = this.runHandlers(cell, now);
 
     if (count === 0) {
       // The first message's handler threw: the actor crashes on it, from its committed state.
@@ -669,6 +770,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       }
       this.asks.end(env);
     }
+    // Removed from the store with the batch's commit (when durable): refused only now.
+    if (refused) for (const env of refused) this.deadInPartition(cell, env, false);
 
     if (stop) {
       this.cells.delete(cell.address);
@@ -698,7 +801,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private runHandlers(cell: Cell, now: number): Handled {
     const mailbox = cell.mailbox;
     const logic = cell.behavior.logic;
-    const limit = mailbox.length < this.batchLimit ? mailbox.length : this.batchLimit;
+    const batchLimit = cell.isolate > 0 ? (cell.isolate--, 1) : this.batchLimit;
+    const limit = mailbox.length < batchLimit ? mailbox.length : batchLimit;
     // One snapshot object for the batch: a transition reads it and returns a new one, never keeps it.
     const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: cell.ctx };
     let ctx = cell.ctx;
@@ -706,17 +810,30 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     let handled: string[] | null = null;
     let failure: { env: Envelope; error: unknown } | null = null;
     let stop = false;
+    let refused: Envelope[] | null = null;
     let count = 0;
+    // Mail that was queued before its partition was quarantined is refused here, unhandled.
+    const quarantine = cell.quarantined.size > 0;
+    // Handlers of messages without a partition are told which are quarantined (Stamp.quarantined).
+    const held: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
     const started = limit > 1 ? performance.now() : 0;
     while (count < limit) {
       // the clock is read after each of the first handlers, then after every 8th: cheap for fast ones
       if (count > 0 && (count < 8 || (count & 7) === 0) && performance.now() - started >= this.batchBudgetMs) break;
       const env = mailbox[count]!;
+      if (quarantine && this.inQuarantine(cell, ctx, env.message)) {
+        count++;
+        (refused ??= []).push(env);
+        if (env.durable) (handled ??= []).push(env.id);
+        continue;
+      }
       let nextCtx: unknown;
       let effects: Effect<unknown>[] | null = null;
       try {
         snapshot.context = ctx;
-        const result = logic.transition(snapshot as never, stamped(env.message, now));
+        const event = stamped(env.message, now);
+        if (held !== null) event.quarantined = held;
+        const result = logic.transition(snapshot as never, event);
         nextCtx = result[0].context;
         const raw = result[1];
         if (raw.length > 0) effects = this.checkedEffects(raw);
@@ -734,7 +851,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       ctx = nextCtx;
       if (stop) break;
     }
-    return { count, ctx, plan, handled, failure, stop };
+    return { count, ctx, plan, handled, failure, stop, refused };
   }
 
   /** A handler's effects without the functions @xstate/store may add; an unknown kind to spawn is the handler's crash. */
@@ -839,6 +956,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
           this.asks.end(env);
         }
       }
+      return;
+    }
+    if (envs.length > 1) {
+      // Not storage and no handler threw: the commit itself failed on something one of these
+      // messages produced. They are handled again one per commit, so the crash falls on the
+      // message (and the partition) it comes from, not on the first of the batch.
+      cell.mailbox.unshift(...envs);
+      this.queued += envs.length;
+      cell.isolate = envs.length;
       return;
     }
     const [first, ...rest] = envs;
@@ -989,7 +1115,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
           if (this.closed) return;
           if (errorCode(error) === 'STORAGE_UNAVAILABLE') return this.parkIo(cell, env, op, ctx, error);
           const failed = this.envelope(cell.address, cell.address, { type: 'io.crashed', op: describe(op) }, env.id);
-          return this.crashOutside(cell, failed, error);
+          // Counted against the partition of the message whose handler started the I/O.
+          return this.crashOutside(cell, failed, error, env.message);
         },
       )
       .finally(() => this.ioInFlight--);
@@ -1006,21 +1133,28 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const handle = this.clock.setTimer(t.at, () => {
       const current = cell.timers.get(t.key);
       if (!current || current.handle !== handle || this.cells.get(cell.address) !== cell) return;
+      if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, t.message)) {
+        // Not delivered into a crash loop, and not lost: it stays with the actor's timers (and in
+        // the store) until the partition is lifted, when it fires.
+        current.held = true;
+        this.log('warn', 'timer held: its partition is quarantined', { actor: cell.address, timer: t.key });
+        return;
+      }
       cell.timers.delete(t.key);
       cell.fired.add(t.key);
       this.route(this.envelope(cell.address, cell.address, t.message, `timer:${t.key}`));
     });
-    cell.timers.set(t.key, { ...t, handle });
+    cell.timers.set(t.key, { key: t.key, at: t.at, message: t.message, handle });
   }
 
   /** A crash noticed outside the drain loop (I/O): restart once the current handler is done. */
-  private async crashOutside(cell: Cell, env: Envelope, error: unknown): Promise<void> {
+  private async crashOutside(cell: Cell, env: Envelope, error: unknown, blame?: Message): Promise<void> {
     while (cell.running) await new Promise<void>((resolve) => setImmediate(resolve));
     if (cell.status !== 'active') return;
     cell.running = true;
     this.running++;
     try {
-      await this.crash(cell, env, error);
+      await this.crash(cell, env, error, blame);
     } finally {
       cell.running = false;
       this.running--;
@@ -1031,8 +1165,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * One-for-one restart from the last committed state; past the restart intensity the actor is
    * failed for good, an alarm is published and the escalation address is told.
+   *
+   * A crash on a message with a partition (ActorBehavior.partitionOf, asked about `blame`: the
+   * message itself, or for an I/O the message that started it) counts against that partition
+   * alone: the actor goes back to its committed state all the same, and past the intensity only the
+   * partition is quarantined. A crash on a message without one counts against the actor.
    */
-  private async crash(cell: Cell, env: Envelope, error: unknown): Promise<void> {
+  private async crash(cell: Cell, env: Envelope, error: unknown, blame: Message = env.message): Promise<void> {
     const now = this.clock.now();
     const code = errorCode(error);
     if (code === 'STORAGE_UNAVAILABLE') {
@@ -1052,6 +1191,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.storageDown(code, error);
       return;
     }
+    const partition = this.partitionOf(cell, cell.ctx, blame);
+    if (partition !== null) return this.crashPartition(cell, env, partition, code);
     this.dead(env, 'crashed');
     cell.crashes = cell.crashes.filter((t) => now - t < this.intensity.withinMs);
     cell.crashes.push(now);
@@ -1083,37 +1224,82 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   /**
+   * A crash charged to one partition. Within its intensity the actor restarts as for any crash
+   * (nothing of the failed handler was committed). Past it the partition is quarantined: the
+   * quarantine is committed with the actor's record (it survives a restart of the box), its
+   * queued mail is refused with the actor's partition code, and the alarm sink is told.
+   */
+  private async crashPartition(cell: Cell, env: Envelope, partition: string, code: ErrorCode): Promise<void> {
+    const now = this.clock.now();
+    if (cell.quarantined.has(partition)) return this.deadInPartition(cell, env);
+    // Partitions whose crashes all left the window are forgotten: the map holds recent ones only.
+    for (const [p, times] of cell.partitionCrashes) if (now - times[times.length - 1]! >= this.intensity.withinMs) cell.partitionCrashes.delete(p);
+    const crashes = (cell.partitionCrashes.get(partition) ?? []).filter((t) => now - t < this.intensity.withinMs);
+    crashes.push(now);
+    cell.partitionCrashes.set(partition, crashes);
+    this.log('error', 'actor crashed on one partition', { actor: cell.address, partition, message: env.message.type, code });
+    if (crashes.length <= this.intensity.max) {
+      this.dead(env, 'crashed');
+      this.events.publish({ type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, partition, code });
+      if (cell.behavior.accepts.has('restarted')) {
+        this.enqueue(cell, this.envelope('supervisor', cell.address, { type: 'restarted', code }, env.id), true);
+      }
+      return;
+    }
+    const quarantine: QuarantinedPartition = { partition, code, at: now };
+    cell.quarantined.set(partition, quarantine);
+    cell.partitionCrashes.delete(partition);
+    // Held in memory at once (new mail is refused from now); written with the head, not the
+    // rows, so that a restart keeps it; the message and the alarm sink learn it once committed.
+    await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] })] }).catch((error: unknown) =>
+      this.log('error', 'partition quarantine not committed now: it holds, and goes to storage with the actor\'s next commit', { actor: cell.address, partition, code: errorCode(error) }),
+    );
+    this.deadInPartition(cell, env);
+    this.log('error', 'partition quarantined: its messages are refused, the actor serves the rest', { actor: cell.address, partition, code });
+    // In place: the batch being handled holds the mailbox array.
+    const queued: Envelope[] = [];
+    for (let i = cell.mailbox.length - 1; i >= 0; i--) {
+      if (this.inQuarantine(cell, cell.ctx, cell.mailbox[i]!.message)) queued.unshift(...cell.mailbox.splice(i, 1));
+    }
+    this.queued -= queued.length;
+    for (const m of queued) this.deadInPartition(cell, m);
+    this.events.publish({ type: 'partition.quarantined', at: now, source: cell.address, actor: cell.address, partition, code });
+    this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
+    this.onQuarantine({ ...quarantine, actor: cell.address, kind: cell.behavior.kind });
+  }
+
+  /**
    * The write of an actor's next state (`next`: its context, timers set and timers removed), or
    * of its committed state whole (no `next`). An actor with tables writes only the rows that
    * changed since its last commit, and keeps its timers as rows too.
    */
-  private save(cell: Cell, next?: { ctx: unknown; set: PersistedTimer[]; removed: string[] }): ActorWrite {
-    if (!next) return this.write(cell.address, cell.behavior, cell.ctx, cell.status, cell.timers);
+  private save(cell: Cell, next?: { ctx: unknown; set: PersistedTimer[]; removed: string[] }, quarantined = cell.quarantined): ActorWrite {
+    if (!next) return this.write(cell.address, cell.behavior, cell.ctx, cell.status, cell.timers, quarantined);
     const tables = cell.behavior.tables;
     if (!tables?.length) {
       if (cell.timers.size === 0) {
-        return { address: cell.address, record: { kind: cell.behavior.kind, ctx: next.ctx, timers: next.set, status: cell.status } };
+        return { address: cell.address, record: withQuarantine({ kind: cell.behavior.kind, ctx: next.ctx, timers: next.set, status: cell.status }, quarantined) };
       }
       const timers = new Map([...cell.timers.values()].map(({ key, at, message }) => [key, { key, at, message }]));
       for (const key of next.removed) timers.delete(key);
       for (const t of next.set) timers.set(t.key, t);
-      return { address: cell.address, record: { kind: cell.behavior.kind, ctx: next.ctx, timers: [...timers.values()], status: cell.status } };
+      return { address: cell.address, record: withQuarantine({ kind: cell.behavior.kind, ctx: next.ctx, timers: [...timers.values()], status: cell.status }, quarantined) };
     }
     const { head, changes } = splitRows(next.ctx, tables, cell.ctx);
     for (const key of next.removed) changes.push({ table: TIMERS, id: key, value: undefined });
     for (const t of next.set) changes.push({ table: TIMERS, id: t.key, value: t });
-    const record: ActorRecord = { kind: cell.behavior.kind, ctx: head, timers: [], status: cell.status, tables: [...tables, TIMERS] };
+    const record: ActorRecord = withQuarantine({ kind: cell.behavior.kind, ctx: head, timers: [], status: cell.status, tables: [...tables, TIMERS] }, quarantined);
     return { address: cell.address, record, rows: { changes, full: false } };
   }
 
   /** The whole committed state of an actor, as a fresh spawn or a status change writes it. */
-  private write(address: Address, behavior: ActorBehavior, ctx: unknown, status: ActorStatus, timers: Map<string, PersistedTimer>): ActorWrite {
+  private write(address: Address, behavior: ActorBehavior, ctx: unknown, status: ActorStatus, timers: Map<string, PersistedTimer>, quarantined?: Map<string, QuarantinedPartition>): ActorWrite {
     const list = [...timers.values()].map(({ key, at, message }) => ({ key, at, message }));
     const tables = behavior.tables;
-    if (!tables?.length) return { address, record: { kind: behavior.kind, ctx, timers: list, status } };
+    if (!tables?.length) return { address, record: withQuarantine({ kind: behavior.kind, ctx, timers: list, status }, quarantined) };
     const { head, changes } = splitRows(ctx, tables, undefined);
     for (const t of list) changes.push({ table: TIMERS, id: t.key, value: t });
-    return { address, record: { kind: behavior.kind, ctx: head, timers: [], status, tables: [...tables, TIMERS] }, rows: { changes, full: true } };
+    return { address, record: withQuarantine({ kind: behavior.kind, ctx: head, timers: [], status, tables: [...tables, TIMERS] }, quarantined), rows: { changes, full: true } };
   }
 
   /**
@@ -1172,6 +1358,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 }
 
+/** The record with its quarantined partitions, if any (a record without them has no such key). */
+function withQuarantine(record: ActorRecord, quarantined: Map<string, QuarantinedPartition> | undefined): ActorRecord {
+  if (quarantined === undefined || quarantined.size === 0) return record;
+  record.quarantined = [...quarantined.values()].map((q) => ({ ...q }));
+  return record;
+}
+
 /** How often a failed store is tried again. */
 const STORAGE_PROBE_MS = 1_000;
 
@@ -1184,8 +1377,8 @@ function errorCode(error: unknown): ErrorCode {
  * The event a handler gets: the message with the time it is handled. Object.assign, not a spread
  * with an added key, which V8 runs several times slower (it was the runtime's largest cost per message).
  */
-function stamped(message: Message, now: number): Message & { now: number } {
-  const event = Object.assign({}, message) as Message & { now: number };
+function stamped(message: Message, now: number): Message & { now: number; quarantined?: ReadonlySet<string> } {
+  const event = Object.assign({}, message) as Message & { now: number; quarantined?: ReadonlySet<string> };
   event.now = now;
   return event;
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../domain/errors.js';
 import type { StoreSnapshot } from '@xstate/store';
 
 /** An actor's address: `kind/id`, e.g. `compartment/A07`, `reader/1`, `session/s-12`. */
@@ -122,9 +123,28 @@ export interface ActorBehavior<C = any, Io = any> {
   readonly interactive?: boolean;
   /** top-level context keys holding Records that are persisted row by row (see rows.ts) */
   readonly tables?: readonly string[];
+  /**
+   * The partition a message concerns (for the registry: the pickup), or null for one that
+   * concerns the actor as a whole. A handler crash on a message with a partition counts against
+   * that partition's own restart intensity, not the actor's; past it the partition is quarantined
+   * (its messages are refused with `partitionCode`, its timers held) and the actor serves the rest.
+   * Called with the committed context (or the state the batch had reached); it must not throw
+   * (a throw counts as null).
+   */
+  partitionOf?(ctx: C, message: Message): string | null;
+  /** the catalog code a quarantined partition's messages are refused with (default ACTOR_FAILED) */
+  readonly partitionCode?: ErrorCode;
 }
 
 export type ActorStatus = 'active' | 'failed' | 'stopped';
+
+/** A partition of an actor that kept crashing it: refused until it is lifted, kept with the actor's record. */
+export interface QuarantinedPartition {
+  partition: string;
+  /** the code of the last crash */
+  code: ErrorCode;
+  at: number;
+}
 
 /** A timer kept with the committed state so that it survives a process restart. */
 export interface PersistedTimer {
@@ -142,4 +162,6 @@ export interface ActorRecord<C = unknown> {
   status: ActorStatus;
   /** the context keys stored row by row */
   tables?: readonly string[];
+  /** partitions quarantined past their restart intensity (absent: none) */
+  quarantined?: QuarantinedPartition[];
 }

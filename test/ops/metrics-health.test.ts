@@ -115,6 +115,7 @@ for (const engine of ['yoga', 'mercurius'] as const) {
       assert.is(value(after, 'ausgabebox_pickups', { status: 'READY' }), 0, 'every status is reported, zero included');
       assert.is(value(after, 'ausgabebox_alarms_open'), 0);
       assert.is(value(after, 'ausgabebox_actors_failed'), 0);
+      assert.is(value(after, 'ausgabebox_pickups_quarantined'), 0);
 
       const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
       for (const [name, type] of types) {
@@ -143,7 +144,7 @@ for (const engine of ['yoga', 'mercurius'] as const) {
       const boards = box.config.layout!.boards.map((b) => `board-${b.id}:status`);
       assert.equal(
         Object.keys(doc.checks).sort(),
-        ['actors:failed', 'clock:plausible', 'i2c-bus-1:boardsAnswering', 'reader:status', 'shredder:status', 'sms-gateway:outboxDepth', 'storage:responseTime', ...boards].sort(),
+        ['actors:failed', 'clock:plausible', 'pickups:quarantined', 'i2c-bus-1:boardsAnswering', 'reader:status', 'shredder:status', 'sms-gateway:outboxDepth', 'storage:responseTime', ...boards].sort(),
       );
       assert.is(await statusOf(`${base}/health/ready`), 200);
       assert.is(await statusOf(`${base}/health/live`), 200);

@@ -14,6 +14,7 @@ const STAFF_MUTATIONS: Array<[string, string]> = [
   ['loadPickup', `mutation { loadPickup(reference: "V-SEC-R2") { status } }`],
   ['reissuePin', `mutation { reissuePin(reference: "V-SEC-R1") { status } }`],
   ['retrievePickup', `mutation { retrievePickup(reference: "V-SEC-R1") { status } }`],
+  ['liftPickupQuarantine', `mutation { liftPickupQuarantine(reference: "V-SEC-R1") { status } }`],
   ['setCompartmentService', `mutation { setCompartmentService(id: "A01", inService: false, reason: "x") { inService } }`],
   ['clearCompartmentFault', `mutation { clearCompartmentFault(id: "A01") { state } }`],
   ['clearShredder', `mutation { clearShredder(binEmptied: true) { shredder { state } } }`],
