@@ -44,6 +44,13 @@ import { PickupsProjection } from './pickups-projection.js';
 import { createSimulation } from './simulation.js';
 
 /** The simulated devices of a box that runs without hardware, for tests and the harness. */
+
+/**
+ * One pickup failing alone is a damaged row or a rare bug; this many at once points at the box's
+ * software or storage: a critical alarm, and health fails (see src/health.ts).
+ */
+export const SYSTEMIC_QUARANTINES = 3;
+const MANY_QUARANTINED = 'pickupFailed:many';
 export interface SimulatedHardware extends Hardware {
   locks: SimulatedLocks;
   reader: SimulatedCardReader;
@@ -170,7 +177,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       : 'once the cause is repaired (see the log), lift the quarantine (liftPickupQuarantine) and deal with the pickup at the counter';
     const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
     supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
+    const count = registryQuarantines();
+    if (count >= SYSTEMIC_QUARANTINES) {
+      const many = `${count} pickups kept crashing the registry and are refused on their own: more likely a fault of the box's software or storage than of each pickup's data. Check the log (partition quarantined) and call the box's maintainers; health fails until fewer than ${SYSTEMIC_QUARANTINES} are left.`;
+      supervisor.send(ALARMS, raise(MANY_QUARANTINED, 'PICKUP_FAILED', 'critical', REGISTRY, many), 'supervisor');
+    }
   };
+  const registryQuarantines = () => supervisor.quarantined().filter((q) => q.actor === REGISTRY).length;
   const supervisor = new Supervisor<BoxProtocol>({
     clock,
     persistence,
@@ -331,6 +344,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         throw new DomainError('PICKUP_WRONG_STATE', `pickup ${ref} is not refused with PICKUP_FAILED: there is nothing to lift`);
       }
       supervisor.send(ALARMS, clear(`pickupFailed:${id}`), 'supervisor');
+      if (registryQuarantines() < SYSTEMIC_QUARANTINES) supervisor.send(ALARMS, clear(MANY_QUARANTINED), 'supervisor');
       return { reference: ref, status: box.pickup(ref)?.status ?? 'UNKNOWN' };
     },
     /** Takes a compartment out of service or back; answered once the compartment committed it. */

@@ -1,5 +1,5 @@
 import { healthOf } from '../schema/box.js';
-import type { Box } from './box.js';
+import { SYSTEMIC_QUARANTINES, type Box } from './box.js';
 import { TokenAuthenticator, type TokenConfig } from './server/auth.js';
 import { METRICS_CONTENT_TYPE, metricsFor } from './metrics.js';
 
@@ -100,17 +100,17 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
   const failed = box.failures();
   checks['actors:failed'] = [{ componentType: 'system', status: failed.length ? 'fail' : 'pass', observedValue: failed.length, time, ...(failed.length ? { output: failed.map((f) => f.actor).join(', ') } : {}) }];
   // A pickup quarantined alone degrades the box (one citizen is served at the counter), it does not
-  // fail it. /health is open to anyone: it names compartments, never references (the alarm does).
+  // fail it; several at once point at the box itself and fail it. /health is open to anyone: it names compartments, never references (the alarm does).
   const quarantined = box.quarantinedPickups();
   checks['pickups:quarantined'] = [
     {
       componentType: 'system',
-      status: quarantined.length ? 'warn' : 'pass',
+      status: quarantined.length >= SYSTEMIC_QUARANTINES ? 'fail' : quarantined.length ? 'warn' : 'pass',
       observedValue: quarantined.length,
       time,
       ...(quarantined.length
         ? {
-            output: `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry${quarantined.some((q) => q.compartmentId) ? `, in ${quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : [])).join(', ')}` : ''}; every other pickup is served, the PICKUP_FAILED alarms say what to do`,
+            output: `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry${quarantined.some((q) => q.compartmentId) ? `, in ${quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : [])).join(', ')}` : ''}; every other pickup is served, the PICKUP_FAILED alarms say what to do${quarantined.length >= SYSTEMIC_QUARANTINES ? `; ${SYSTEMIC_QUARANTINES} or more point at a fault of the box's software or storage` : ''}`,
           }
         : {}),
     },

@@ -8,6 +8,7 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
 import { DAY } from '../../src/config.js';
+import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
 import { healthDocument } from '../../src/health.js';
 import { metricsFor } from '../../src/metrics.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
@@ -247,6 +248,44 @@ test('a crash on a message without a pickup still counts against the registry: p
   assert.equal(t.box.failures().map((f) => f.actor), [REGISTRY]);
   assert.equal(t.box.quarantinedPickups(), []);
   assert.is(await codeOf(register(t.box, 'V-AFTER')), 'ACTOR_FAILED');
+  await t.box.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test(`${SYSTEMIC_QUARANTINES} pickups failing alone point at the box, not at their data: a critical alarm, health fails; lifting one clears it`, async () => {
+  const { dir, storage } = tempStorage();
+  const clock = new SimulatedClock(MONDAY_10AM);
+  let t = await testBox({ storage }, { clock });
+  const refs = Array.from({ length: SYSTEMIC_QUARANTINES }, (_, i) => `V-MANY-${i + 1}`);
+  for (const [i, reference] of refs.entries()) await readyPickup(t, reference, { phone: `0152 2881740${i}` });
+  const ids = refs.map((r) => t.box.pickup(r)!.id);
+  await t.box.close();
+  for (const id of ids) await damageRow(storage, id, { expiresAt: '2026-13-03' });
+  t = await testBox({ storage }, { clock });
+  const many = () => t.box.alarms(true).find((a) => a.code === 'PICKUP_FAILED' && a.severity === 'critical');
+  for (const [n, id] of ids.entries()) {
+    for (let i = 0; i < 6; i++) {
+      t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
+      await t.box.idle();
+    }
+    assert.is(t.box.quarantinedPickups().length, n + 1);
+    const doc = await healthDocument(t.box);
+    if (n + 1 < SYSTEMIC_QUARANTINES) {
+      assert.is(many(), undefined, `${n + 1} quarantined: no critical alarm yet`);
+      assert.is(doc.status, 'warn');
+    } else {
+      assert.ok(many(), 'a critical alarm says the box itself is at fault');
+      assert.match(many()!.text, `${SYSTEMIC_QUARANTINES} pickups kept crashing the registry`);
+      assert.is(doc.status, 'fail', 'health fails');
+      assert.is(doc.checks['pickups:quarantined']![0]!.status, 'fail');
+      assert.is(healthOf(t.box).ok, false);
+    }
+  }
+  assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active', 'the registry itself still serves');
+  await t.box.liftPickupQuarantine(refs[0]!, 'anna');
+  await t.box.idle();
+  assert.is(many(), undefined, 'one lifted: below the threshold, the critical alarm is cleared');
+  assert.is((await healthDocument(t.box)).status, 'warn');
   await t.box.close();
   rmSync(dir, { recursive: true, force: true });
 });
