@@ -804,10 +804,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
         if (match) {
+          // Quarantined (its handling kept crashing the registry): the box cannot hand it out, staff
+          // do at the counter, and the panel says so at once rather than "try again".
+          if (e.quarantined?.has(match.id)) return void toSession(enq, e.sessionId, { type: 'auth.busy', code: 'PICKUP_FAILED' });
           // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
-          // is under way), or it is quarantined (PICKUP_FAILED: staff hand it out at the counter):
-          // the PIN opens nothing now, and the panel says so at once.
-          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null || e.quarantined?.has(match.id)) {
+          // is under way): the PIN opens nothing now, and the panel says so at once.
+          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
             return void toSession(enq, e.sessionId, { type: 'auth.busy' });
           }
           enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });

@@ -145,7 +145,8 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pin.resendAnswered') }),
   z.object({ type: z.literal('auth.throttled'), retryAt: z.number() }),
   z.object({ type: z.literal('auth.rejected'), retryAt: z.number().nullable() }),
-  z.object({ type: z.literal('auth.busy') }),
+  // PICKUP_FAILED: the pickup is quarantined (the counter hands it out); else busy for a while
+  z.object({ type: z.literal('auth.busy'), code: z.literal('PICKUP_FAILED').optional() }),
   z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdPossible: z.boolean() }),
   z.object({ type: z.literal('auth.factorAccepted'), factor, documentNumber: z.string().nullable() }),
   z.object({ type: z.literal('auth.factorRejected'), factor, locked: z.boolean(), code: errorCode }),
@@ -329,7 +330,7 @@ export function sessionActor(policy: SessionPolicy) {
       },
       'auth.busy': (ctx, e, enq) => {
         if (ctx.step !== 'checkingPin') return;
-        return finish(ctx, 'failed', 'PICKUP_BUSY', e.now, enq);
+        return finish(ctx, 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq);
       },
       'auth.pinAccepted': (ctx, e, enq) => {
         if (ctx.step !== 'checkingPin') return;

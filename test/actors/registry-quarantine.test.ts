@@ -30,10 +30,10 @@ function readyRegistry(): RegistryCtx {
 
 const quarantined = new Set(['P1']);
 
-test('the right PIN of a quarantined pickup is answered busy at once: nothing claimed, nothing counted', () => {
+test('the right PIN of a quarantined pickup is answered PICKUP_FAILED at once (the counter hands it out): nothing claimed, nothing counted', () => {
   const ctx = readyRegistry();
   const { ctx: next, effects } = registry.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: PHONE, pin: PIN, now: 1_000, quarantined });
-  assert.equal(effects, [{ type: 'send', to: 'session/s1', message: { type: 'auth.busy' } }]);
+  assert.equal(effects, [{ type: 'send', to: 'session/s1', message: { type: 'auth.busy', code: 'PICKUP_FAILED' } }]);
   assert.is(next, ctx, 'the registry did not change');
   // The same PIN without the quarantine is accepted and claims the pickup: the check above is what refused it.
   const open = registry.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: PHONE, pin: PIN, now: 1_000 });

@@ -213,9 +213,10 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   const { sessionId } = await t.box.startSession();
   await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
   // The PIN check (no partition: it finds pickups by number) sees the quarantine and answers at
-  // once, instead of claiming the pickup for a second factor the registry would then refuse.
+  // once, instead of claiming the pickup for a second factor the registry would then refuse: the
+  // box cannot hand it out (PICKUP_FAILED: the counter does), not "busy, try again".
   const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
-  assert.is(answer.error, 'PICKUP_BUSY');
+  assert.is(answer.error, 'PICKUP_FAILED');
   assert.is(answer.step, 'done');
   assert.is(t.box.pickup('V-POISON-3')!.claim, null, 'nothing was claimed');
   assert.is(t.box.pickup('V-POISON-3')!.failedAttempts, 0, 'a right PIN is not counted as a failure');
