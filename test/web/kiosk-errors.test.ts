@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -122,10 +122,11 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   await server.box.advance(45 * 60_000);
 });
 
-test('the key legend in the footer reads at the panel\'s text floor, whole, in every language and orientation', async (ctx) => {
+test('the key legend, the top bar\'s buttons and the digit count read at the panel\'s text floor, the keys\' labels at it where the key has room (else as large as fits), all whole, in every language and orientation', async (ctx) => {
   const page = ctx.page!;
   await toPin(page, '015228817386');
   const found: string[] = [];
+  const labelSizes: string[] = [];
   for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
     await page.setViewportSize(viewport);
     for (const big of [false, true]) {
@@ -133,6 +134,22 @@ test('the key legend in the footer reads at the panel\'s text floor, whole, in e
       for (const language of LANGUAGES) {
         await inLanguage(page, language.id);
         const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const texts = await floorTexts(page);
+        for (const button of texts.bar) {
+          if (button.px < texts.floor) found.push(`${where}: "${button.text}" at ${button.px} px, under the ${texts.floor} px floor`);
+          if (!button.whole) found.push(`${where}: "${button.text}" cut off`);
+        }
+        if (!texts.count) found.push(`${where}: no digit count`);
+        else {
+          if (texts.count.px < texts.floor) found.push(`${where}: digit count at ${texts.count.px} px, under the ${texts.floor} px floor`);
+          if (!texts.count.whole) found.push(`${where}: digit count cut off`);
+        }
+        for (const label of texts.labels) {
+          if (!label.whole) found.push(`${where}: key label "${label.text}" cut off at ${label.px} px (key ${label.key})`);
+          if (label.px < texts.floor && label.fitsAtFloor) found.push(`${where}: key label "${label.text}" at ${label.px} px though the floor fits its key (${label.key})`);
+          if (label.px < texts.floor && label.fitsLarger) found.push(`${where}: key label "${label.text}" at ${label.px} px though a larger one fits its key (${label.key})`);
+        }
+        labelSizes.push(`${where}: ${texts.labels.map((l) => `${l.text} ${l.px}`).join(', ')}`);
         const hint = await keyHint(page);
         // Upright in large text the legend gives way to the screen: the keys say it themselves.
         if (!hint.shown) {
@@ -148,8 +165,9 @@ test('the key legend in the footer reads at the panel\'s text floor, whole, in e
   await largeText(page, false);
   await inLanguage(page, 'de');
   await page.locator('h1').focus();
-  assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with the legend at the floor every control is in reach');
+  assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with these texts at the floor every control is in reach');
   await endAtPanel(page);
+  if (process.env.KIOSK_SIZES === '1') console.log(labelSizes.join('\n'));
   assert.equal(found, []);
 });
 

@@ -259,3 +259,44 @@ export async function until(fn: () => boolean | Promise<boolean>, what: string):
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(await fn(), what);
 }
+
+/**
+ * The texts that once read under the panel's floor, as they are now: the top bar's buttons and the
+ * count under the entry (size, and whether each is whole), and the labels on the ⌫ and ✓ keys — for
+ * each its size, whether it is whole, and whether it would still fit its key at the floor and at
+ * one pixel more (tried by setting that size on it for a moment).
+ */
+export function floorTexts(page: Page): Promise<{
+  floor: number;
+  bar: Array<{ text: string; px: number; whole: boolean }>;
+  count: { px: number; whole: boolean } | null;
+  labels: Array<{ text: string; px: number; whole: boolean; fitsAtFloor: boolean; fitsLarger: boolean; key: string }>;
+}> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const floor = parseFloat(getComputedStyle(document.body).fontSize);
+    const bar = [...document.querySelectorAll<HTMLElement>('header button')].map((b) => ({
+      text: (b.textContent ?? '').trim(),
+      px: parseFloat(getComputedStyle(b).fontSize),
+      whole: b.scrollWidth <= b.clientWidth + 0.5 && b.scrollHeight <= b.clientHeight + 0.5,
+    }));
+    const counter = document.querySelector<HTMLElement>('.entry__count');
+    const count = counter ? { px: parseFloat(getComputedStyle(counter).fontSize), whole: counter.scrollWidth <= counter.clientWidth + 0.5 } : null;
+    const labels = [...document.querySelectorAll<HTMLElement>('.key__label')].map((label) => {
+      const key = label.parentElement!;
+      const text = document.createRange();
+      text.selectNodeContents(label);
+      const px = parseFloat(getComputedStyle(label).fontSize);
+      const shown = label.style.fontSize;
+      const fitting: boolean[] = [];
+      for (const size of [px, floor, px + 1]) {
+        label.style.fontSize = `${size}px`;
+        fitting.push(text.getBoundingClientRect().width <= label.clientWidth + 0.5 && key.scrollHeight <= key.clientHeight + 0.5);
+      }
+      label.style.fontSize = shown;
+      const box = key.getBoundingClientRect();
+      return { text: label.textContent ?? '', px, whole: fitting[0]!, fitsAtFloor: fitting[1]!, fitsLarger: fitting[2]!, key: `${Math.round(box.width)}×${Math.round(box.height)}` };
+    });
+    return { floor, bar, count, labels };
+  });
+}

@@ -95,6 +95,32 @@ function fitText(screen: HTMLElement | null): void {
   for (let size = full - 4; size >= normal && screen.scrollHeight > screen.clientHeight; size -= 4) screen.style.fontSize = `${size}px`;
 }
 
+/**
+ * The labels under ⌫ and ✓ as large as their key allows, up to the text floor: each starts at the
+ * floor and, where its word is wider than the key or the key too low for symbol and word, takes the
+ * size that fits. Keys grow with the free height, so the labels follow them.
+ */
+function fitKeyLabels(screen: HTMLElement | null): void {
+  if (!screen) return;
+  const floor = parseFloat(getComputedStyle(document.body).fontSize);
+  for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) {
+    const key = label.parentElement!;
+    label.style.fontSize = '';
+    const text = document.createRange();
+    text.selectNodeContents(label);
+    const fits = (size: number) => {
+      label.style.fontSize = `${size}px`;
+      return text.getBoundingClientRect().width <= label.clientWidth + 0.5 && key.scrollHeight <= key.clientHeight + 0.5;
+    };
+    // Width scales with the size: one step to about the right size, then a pixel at a time.
+    const wide = text.getBoundingClientRect().width;
+    let size = wide > label.clientWidth ? Math.floor((floor * label.clientWidth) / wide) : floor;
+    while (size < floor && fits(size + 1)) size++;
+    while (size > 8 && !fits(size)) size--;
+    label.style.fontSize = `${size}px`;
+  }
+}
+
 function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
   let shown = entry;
   if (screen === 'pin') shown = '●'.repeat(entry.length);
@@ -186,12 +212,18 @@ function App({ panel }: { panel: Panel }) {
     document.title = t('app.title');
   }, [s.lang]);
   // After every render (a countdown's tick included) and when the panel turns: the text fits.
-  useLayoutEffect(() => fitText(screenRef.current));
+  useLayoutEffect(() => {
+    fitText(screenRef.current);
+    fitKeyLabels(screenRef.current);
+  });
   useEffect(() => {
     const screen = screenRef.current;
     if (!screen) return;
     // Fitting changes the text, not the screen's own box: no loop.
-    const turned = new ResizeObserver(() => fitText(screen));
+    const turned = new ResizeObserver(() => {
+      fitText(screen);
+      fitKeyLabels(screen);
+    });
     turned.observe(screen);
     return () => turned.disconnect();
   }, []);
