@@ -5,7 +5,7 @@ import { readyPickup, testBox, type TestBox } from '../helpers.js';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
-import { translator } from '../../web/kiosk/i18n.js';
+import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
 import { axeViolations, closeKiosk, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
@@ -218,8 +218,8 @@ test('locked after too many wrong answers: go to the counter, with its hours', a
     if (i < 4) await until(async () => (await page.locator('.alert').count()) > 0 && (await page.locator('.entry__value').textContent()) === '__.__.____', `wrong birth date ${i + 1} answered`);
   }
   await screenIs(page, 'done');
-  assert.is(await page.locator('h1').textContent(), t('error.PICKUP_LOCKED', { location: server.box.config.location }));
-  const hours = t('closed.hours', { hours: (await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours });
+  assert.is(await page.locator('h1').textContent(), t('error.PICKUP_LOCKED', { location: boxText(server.box.config.location) }));
+  const hours = t('closed.hours', { hours: boxText((await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours) });
   assert.ok((await page.locator('main p').allTextContents()).includes(hours), 'the counter\'s hours are shown');
   assert.is(server.box.pickup('V-2026-0801')!.status, 'LOCKED');
   await checkEverywhere(page, 'locked');

@@ -300,3 +300,41 @@ export function floorTexts(page: Page): Promise<{
     return { floor, bar, count, labels };
   });
 }
+
+/**
+ * Where the comma-separated parts of `text` (the box's address, say) stand on the screen as it is
+ * now: for each part, in the order written, how many lines it takes and its first box (left, top).
+ * Spaces, no-break spaces and invisible format characters (isolates, word joiners) between the
+ * letters all count as the text's own; null when no text on the screen has it.
+ */
+export function partsOnScreen(page: Page, text: string): Promise<Array<{ part: string; lines: number; left: number; top: number }> | null> {
+  return page.evaluate(async (wanted) => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const walker = document.createTreeWalker(document.querySelector('main')!, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const raw = node.textContent ?? '';
+      // The node's text without format characters, no-break spaces as spaces, and where each character came from.
+      let plain = '';
+      const from: number[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        if (/[\u2060\u2066-\u2069\u200e\u200f]/u.test(raw[i]!)) continue;
+        plain += raw[i] === '\u00a0' ? ' ' : raw[i];
+        from.push(i);
+      }
+      const at = plain.indexOf(wanted);
+      if (at < 0) continue;
+      const parts: Array<{ part: string; lines: number; left: number; top: number }> = [];
+      let offset = at;
+      for (const part of wanted.split(', ')) {
+        const range = document.createRange();
+        range.setStart(node, from[offset]!);
+        range.setEnd(node, from[offset + part.length - 1]! + 1);
+        const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
+        parts.push({ part, lines: new Set(boxes.map((r) => Math.round(r.top))).size, left: boxes[0]!.left, top: boxes[0]!.top });
+        offset += part.length + 2;
+      }
+      return parts;
+    }
+    return null;
+  }, text);
+}

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
-import { translator, languageOf, typedExample, type Translate } from './i18n.js';
+import { boxText, translator, languageOf, typedExample, type Translate } from './i18n.js';
 import { LANGUAGES, type MessageKey } from './messages.js';
 import { Panel, errorMessage, screenOf, type PanelState, type Screen } from './panel.js';
 import { keyAction } from './keys.js';
@@ -20,8 +20,11 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
   const screen = screenOf(s);
   const session = s.session;
   const facts = s.facts;
+  // The box's address and hours are German inside every language's sentence.
+  const location = boxText(facts?.location ?? '');
+  const hours = boxText(facts?.hours ?? '');
   const errorCode = session?.error ?? (s.notice && s.notice.code !== 'BOX_CLOSED' && s.notice.code !== 'KIOSK_BUSY' ? s.notice.code : null);
-  const error = errorCode ? t(errorMessage(errorCode), { location: facts?.location ?? '' }) : null;
+  const error = errorCode ? t(errorMessage(errorCode), { location }) : null;
   const throttled = panel.throttledSeconds();
   const withCountdown = throttled > 0 && error ? `${error} ${t('throttle.countdown', { seconds: throttled })}` : error;
   switch (screen) {
@@ -36,16 +39,16 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'closed': {
       const next = s.notice?.nextOpening ?? facts?.nextOpening;
       const lines = next ? [t('closed.text', { next: new Date(next) })] : [];
-      return { heading: t('closed.heading'), lines: [...lines, t('closed.hours', { hours: facts?.hours ?? '' })], error: null };
+      return { heading: t('closed.heading'), lines: [...lines, t('closed.hours', { hours })], error: null };
     }
     case 'busy':
       return { heading: t('busy.heading'), lines: [t('busy.text')], error: null };
     case 'phone':
       return { heading: t('phone.heading'), lines: [t('phone.text', { example: PHONE_EXAMPLE }), t('phone.noSmsKey')], error: withCountdown };
     case 'lostSms':
-      return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location: facts?.location ?? '' })], error: withCountdown };
+      return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location })], error: withCountdown };
     case 'pin': {
-      const resent = session?.pinRequested ? [t('pin.resent', { location: facts?.location ?? '' })] : [];
+      const resent = session?.pinRequested ? [t('pin.resent', { location })] : [];
       return { heading: t('pin.heading'), lines: [...resent, t('pin.text')], error: withCountdown };
     }
     case 'checking':
@@ -74,8 +77,8 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'done': {
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
       // Locked: the counter is the way on, so its opening hours are part of the answer.
-      const hours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours: facts.hours })] : [];
-      return { heading: error ?? t('done.cancelled'), lines: [...hours, t('done.next')], error: null, message: !!error };
+      const counterHours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours })] : [];
+      return { heading: error ?? t('done.cancelled'), lines: [...counterHours, t('done.next')], error: null, message: !!error };
     }
   }
 }
