@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -219,8 +219,21 @@ test('locked after too many wrong answers: go to the counter, with its hours', a
   }
   await screenIs(page, 'done');
   assert.is(await page.locator('h1').textContent(), t('error.PICKUP_LOCKED', { location: boxText(server.box.config.location) }));
-  const hours = t('closed.hours', { hours: boxText((await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours) });
+  const boxHours = (await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours as string;
+  const hours = t('closed.hours', { hours: boxText(boxHours) });
   assert.ok((await page.locator('main p').allTextContents()).includes(hours), 'the counter\'s hours are shown');
+  // In an Arabic sentence, upright in large text, the German hours read left to right, each day's part on one line.
+  await page.setViewportSize(PORTRAIT);
+  await largeText(page, true);
+  await inLanguage(page, 'ar');
+  const parts = await partsOnScreen(page, boxHours);
+  await largeText(page, false);
+  await page.setViewportSize(LANDSCAPE);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  assert.ok(parts && parts.length > 1, 'the hours, in parts, on the Arabic screen');
+  assert.equal(parts!.filter((p) => p.lines !== 1).map((p) => p.part), [], 'no part of the hours breaks over lines');
+  for (let i = 1; i < parts!.length; i++) assert.ok(parts![i]!.top > parts![i - 1]!.top + 1 || (Math.abs(parts![i]!.top - parts![i - 1]!.top) <= 1 && parts![i]!.left > parts![i - 1]!.left), `"${parts![i]!.part}" follows "${parts![i - 1]!.part}" left to right`);
   assert.is(server.box.pickup('V-2026-0801')!.status, 'LOCKED');
   await checkEverywhere(page, 'locked');
   await endAtPanel(page);
