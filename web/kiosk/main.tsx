@@ -261,13 +261,14 @@ function App({ panel }: { panel: Panel }) {
           <button type="button" class="tool" aria-pressed={s.speech} onClick={() => panel.setSpeech(!s.speech)}>
             🔊 {t('button.speech')}
           </button>
+          {/* Beside the speech button − and + say enough: their words would cost the bar a row (the keypad's height); the names keep them. */}
           {s.speech ? (
             <>
-              <button type="button" class="tool" onClick={() => panel.volume(-1)}>
-                − {t('button.quieter')}
+              <button type="button" class="tool" aria-label={`− ${t('button.quieter')}`} onClick={() => panel.volume(-1)}>
+                −
               </button>
-              <button type="button" class="tool" onClick={() => panel.volume(+1)}>
-                + {t('button.louder')}
+              <button type="button" class="tool" aria-label={`+ ${t('button.louder')}`} onClick={() => panel.volume(+1)}>
+                +
               </button>
             </>
           ) : null}
