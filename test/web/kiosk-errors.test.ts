@@ -5,9 +5,9 @@ import { readyPickup, testBox, type TestBox } from '../helpers.js';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
-import { translator } from '../../web/kiosk/i18n.js';
+import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, exampleGroups, fitsViewport, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -122,10 +122,11 @@ test('throttled: the error and a countdown to retryAt that runs by itself', asyn
   await server.box.advance(45 * 60_000);
 });
 
-test('the key legend in the footer reads at the panel\'s text floor, whole, in every language and orientation', async (ctx) => {
+test('the key legend, the top bar\'s buttons and the digit count read at the panel\'s text floor, the keys\' labels at it where the key has room (else as large as fits), all whole, in every language and orientation', async (ctx) => {
   const page = ctx.page!;
   await toPin(page, '015228817386');
   const found: string[] = [];
+  const labelSizes: string[] = [];
   for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
     await page.setViewportSize(viewport);
     for (const big of [false, true]) {
@@ -133,6 +134,22 @@ test('the key legend in the footer reads at the panel\'s text floor, whole, in e
       for (const language of LANGUAGES) {
         await inLanguage(page, language.id);
         const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const texts = await floorTexts(page);
+        for (const button of texts.bar) {
+          if (button.px < texts.floor) found.push(`${where}: "${button.text}" at ${button.px} px, under the ${texts.floor} px floor`);
+          if (!button.whole) found.push(`${where}: "${button.text}" cut off`);
+        }
+        if (!texts.count) found.push(`${where}: no digit count`);
+        else {
+          if (texts.count.px < texts.floor) found.push(`${where}: digit count at ${texts.count.px} px, under the ${texts.floor} px floor`);
+          if (!texts.count.whole) found.push(`${where}: digit count cut off`);
+        }
+        for (const label of texts.labels) {
+          if (!label.whole) found.push(`${where}: key label "${label.text}" cut off at ${label.px} px (key ${label.key})`);
+          if (label.px < texts.floor && label.fitsAtFloor) found.push(`${where}: key label "${label.text}" at ${label.px} px though the floor fits its key (${label.key})`);
+          if (label.px < texts.floor && label.fitsLarger) found.push(`${where}: key label "${label.text}" at ${label.px} px though a larger one fits its key (${label.key})`);
+        }
+        labelSizes.push(`${where}: ${texts.labels.map((l) => `${l.text} ${l.px}`).join(', ')}`);
         const hint = await keyHint(page);
         // Upright in large text the legend gives way to the screen: the keys say it themselves.
         if (!hint.shown) {
@@ -148,8 +165,9 @@ test('the key legend in the footer reads at the panel\'s text floor, whole, in e
   await largeText(page, false);
   await inLanguage(page, 'de');
   await page.locator('h1').focus();
-  assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with the legend at the floor every control is in reach');
+  assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with these texts at the floor every control is in reach');
   await endAtPanel(page);
+  if (process.env.KIOSK_SIZES === '1') console.log(labelSizes.join('\n'));
   assert.equal(found, []);
 });
 
@@ -200,9 +218,22 @@ test('locked after too many wrong answers: go to the counter, with its hours', a
     if (i < 4) await until(async () => (await page.locator('.alert').count()) > 0 && (await page.locator('.entry__value').textContent()) === '__.__.____', `wrong birth date ${i + 1} answered`);
   }
   await screenIs(page, 'done');
-  assert.is(await page.locator('h1').textContent(), t('error.PICKUP_LOCKED', { location: server.box.config.location }));
-  const hours = t('closed.hours', { hours: (await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours });
+  assert.is(await page.locator('h1').textContent(), t('error.PICKUP_LOCKED', { location: boxText(server.box.config.location) }));
+  const boxHours = (await server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours as string;
+  const hours = t('closed.hours', { hours: boxText(boxHours) });
   assert.ok((await page.locator('main p').allTextContents()).includes(hours), 'the counter\'s hours are shown');
+  // In an Arabic sentence, upright in large text, the German hours read left to right, each day's part on one line.
+  await page.setViewportSize(PORTRAIT);
+  await largeText(page, true);
+  await inLanguage(page, 'ar');
+  const parts = await partsOnScreen(page, boxHours);
+  await largeText(page, false);
+  await page.setViewportSize(LANDSCAPE);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  assert.ok(parts && parts.length > 1, 'the hours, in parts, on the Arabic screen');
+  assert.equal(parts!.filter((p) => p.lines !== 1).map((p) => p.part), [], 'no part of the hours breaks over lines');
+  for (let i = 1; i < parts!.length; i++) assert.ok(parts![i]!.top > parts![i - 1]!.top + 1 || (Math.abs(parts![i]!.top - parts![i - 1]!.top) <= 1 && parts![i]!.left > parts![i - 1]!.left), `"${parts![i]!.part}" follows "${parts![i - 1]!.part}" left to right`);
   assert.is(server.box.pickup('V-2026-0801')!.status, 'LOCKED');
   await checkEverywhere(page, 'locked');
   await endAtPanel(page);

@@ -1,9 +1,11 @@
 import * as assert from 'uvu/assert';
+import type { Page } from 'playwright-core';
 import { lastPin, readyPickup } from '../helpers.js';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
-import { translator } from '../../web/kiosk/i18n.js';
-import { axeViolations, closeKiosk, largeTextUpright, openKiosk, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { boxText, translator } from '../../web/kiosk/i18n.js';
+import { LANGUAGES } from '../../web/kiosk/messages.js';
+import { axeViolations, closeKiosk, inLanguage, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 
 // "I have not received an SMS" at the panel, keys only: Enter without a number, the number, and
 // on to the PIN step with the same words whether or not a pickup waits; the new PIN works, the
@@ -13,6 +15,41 @@ const test = suiteNeeding<KioskCtx>('kiosk lost SMS', BROWSER, {});
 test.after(closeKiosk);
 const t = translator('de', 'Europe/Berlin');
 const lines = (ctx: KioskCtx) => ctx.page!.locator('main p').allTextContents();
+
+/**
+ * The box's address inside "has your number changed? go to the counter: …" in every language, both
+ * orientations and text sizes: left to right in the order written, each part ("Willi-Becker-Allee 7")
+ * on one line — in an Arabic sentence too. One line per problem; the page returns to landscape,
+ * normal text, German, focus on the heading.
+ */
+async function addressReadsWhole(page: Page, address: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
+    await page.setViewportSize(viewport);
+    for (const big of [true, false]) {
+      await largeText(page, big);
+      for (const language of LANGUAGES) {
+        await inLanguage(page, language.id);
+        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
+        const parts = await partsOnScreen(page, address);
+        if (!parts) {
+          found.push(`${where}: no address on the screen`);
+          continue;
+        }
+        for (const [i, part] of parts.entries()) {
+          if (part.lines !== 1) found.push(`${where}: "${part.part}" breaks over ${part.lines} lines`);
+          const before = parts[i - 1];
+          // In the order written: on a later line, or on the same line to the right of the part before.
+          if (before && !(part.top > before.top + 1 || (Math.abs(part.top - before.top) <= 1 && part.left > before.left))) found.push(`${where}: "${part.part}" does not follow "${before.part}" left to right`);
+        }
+      }
+    }
+  }
+  await largeText(page, false);
+  await inLanguage(page, 'de');
+  await page.locator('h1').focus();
+  return found;
+}
 
 test('no SMS: a new PIN is sent, the old one is refused, the new one leads on', async (ctx) => {
   const page = await openKiosk(ctx);
@@ -28,12 +65,13 @@ test('no SMS: a new PIN is sent, the old one is refused, the new one leads on', 
   await page.keyboard.type('015228817386');
   await shot(page, 'de-09-lostSms');
   assert.equal(await unreachableEverywhere(page, ['de', 'ar', 'ru']), [], 'every control of the lost-SMS screen within reach');
+  assert.equal(await addressReadsWhole(page, server.box.config.location), [], 'the office\'s address reads as one left-to-right run');
   // Its long text in Russian, upright, in large text fits only a step smaller: never below the normal size.
   const size = await largeTextUpright(page, 'ru');
   assert.ok(size >= 34 && size <= 46, `large text at ${size} px: between the normal 34 px and the full 46 px`);
   await page.keyboard.press('Enter');
   await screenIs(page, 'pin');
-  const resent = t('pin.resent', { location: server.box.config.location });
+  const resent = t('pin.resent', { location: boxText(server.box.config.location) });
   assert.ok((await lines(ctx)).includes(resent), 'the PIN screen says a new PIN may be on its way');
   assert.equal(await axeViolations(page), [], 'axe on the PIN screen after the request');
   await shot(page, 'de-10-pin-newPinRequested');
@@ -71,7 +109,7 @@ test('a number without a pickup reads exactly the same, and gets nothing', async
   await page.keyboard.type('015228817399');
   await page.keyboard.press('Enter');
   await screenIs(page, 'pin');
-  assert.ok((await lines(ctx)).includes(t('pin.resent', { location: server.box.config.location })));
+  assert.ok((await lines(ctx)).includes(t('pin.resent', { location: boxText(server.box.config.location) })));
   await server.box.idle();
   assert.is(server.hw.sms.sent.length, sent, 'no SMS for a number without a pickup');
 });

@@ -259,3 +259,82 @@ export async function until(fn: () => boolean | Promise<boolean>, what: string):
   for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(await fn(), what);
 }
+
+/**
+ * The texts that once read under the panel's floor, as they are now: the top bar's buttons and the
+ * count under the entry (size, and whether each is whole), and the labels on the ⌫ and ✓ keys — for
+ * each its size, whether it is whole, and whether it would still fit its key at the floor and at
+ * one pixel more (tried by setting that size on it for a moment).
+ */
+export function floorTexts(page: Page): Promise<{
+  floor: number;
+  bar: Array<{ text: string; px: number; whole: boolean }>;
+  count: { px: number; whole: boolean } | null;
+  labels: Array<{ text: string; px: number; whole: boolean; fitsAtFloor: boolean; fitsLarger: boolean; key: string }>;
+}> {
+  return page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const floor = parseFloat(getComputedStyle(document.body).fontSize);
+    const bar = [...document.querySelectorAll<HTMLElement>('header button')].map((b) => ({
+      text: (b.textContent ?? '').trim(),
+      px: parseFloat(getComputedStyle(b).fontSize),
+      whole: b.scrollWidth <= b.clientWidth + 0.5 && b.scrollHeight <= b.clientHeight + 0.5,
+    }));
+    const counter = document.querySelector<HTMLElement>('.entry__count');
+    const count = counter ? { px: parseFloat(getComputedStyle(counter).fontSize), whole: counter.scrollWidth <= counter.clientWidth + 0.5 } : null;
+    const labels = [...document.querySelectorAll<HTMLElement>('.key__label')].map((label) => {
+      const key = label.parentElement!;
+      const text = document.createRange();
+      text.selectNodeContents(label);
+      const px = parseFloat(getComputedStyle(label).fontSize);
+      const shown = label.style.fontSize;
+      const fitting: boolean[] = [];
+      for (const size of [px, floor, px + 1]) {
+        label.style.fontSize = `${size}px`;
+        fitting.push(text.getBoundingClientRect().width <= label.clientWidth + 0.5 && key.scrollHeight <= key.clientHeight + 0.5);
+      }
+      label.style.fontSize = shown;
+      const box = key.getBoundingClientRect();
+      return { text: label.textContent ?? '', px, whole: fitting[0]!, fitsAtFloor: fitting[1]!, fitsLarger: fitting[2]!, key: `${Math.round(box.width)}×${Math.round(box.height)}` };
+    });
+    return { floor, bar, count, labels };
+  });
+}
+
+/**
+ * Where the comma-separated parts of `text` (the box's address, say) stand on the screen as it is
+ * now: for each part, in the order written, how many lines it takes and its first box (left, top).
+ * Spaces, no-break spaces and invisible format characters (isolates, word joiners) between the
+ * letters all count as the text's own; null when no text on the screen has it.
+ */
+export function partsOnScreen(page: Page, text: string): Promise<Array<{ part: string; lines: number; left: number; top: number }> | null> {
+  return page.evaluate(async (wanted) => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const walker = document.createTreeWalker(document.querySelector('main')!, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const raw = node.textContent ?? '';
+      // The node's text without format characters, no-break spaces as spaces, and where each character came from.
+      let plain = '';
+      const from: number[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        if (/[\u2060\u2066-\u2069\u200e\u200f]/u.test(raw[i]!)) continue;
+        plain += raw[i] === '\u00a0' ? ' ' : raw[i];
+        from.push(i);
+      }
+      const at = plain.indexOf(wanted);
+      if (at < 0) continue;
+      const parts: Array<{ part: string; lines: number; left: number; top: number }> = [];
+      let offset = at;
+      for (const part of wanted.split(', ')) {
+        const range = document.createRange();
+        range.setStart(node, from[offset]!);
+        range.setEnd(node, from[offset + part.length - 1]! + 1);
+        const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
+        parts.push({ part, lines: new Set(boxes.map((r) => Math.round(r.top))).size, left: boxes[0]!.left, top: boxes[0]!.top });
+        offset += part.length + 2;
+      }
+      return parts;
+    }
+    return null;
+  }, text);
+}

@@ -44,5 +44,21 @@ function compiledTranslator(id: LanguageId, timeZone: string): Translate {
  * no-break spaces. Both are plain text, so the screen and the speech get the same string.
  */
 export function typedExample(groups: string): string {
-  return `\u2066${groups.replace(/ /g, '\u00a0')}\u2069`;
+  return leftToRight(groups.replace(/ /g, '\u00a0'));
 }
+
+/**
+ * A text the box brings in its own language (its address, its opening hours), as a message's
+ * `{location}` or `{hours}`: it reads left to right as one run inside any sentence (an Arabic one
+ * included), the way `typedExample` does, through the same isolate. A long one may break over lines,
+ * but only after a comma: each part ("Willi-Becker-Allee 7", "Mo-Di 7:30-16:00") holds together with
+ * no-break spaces and a word joiner (U+2060) after each hyphen. Plain text, for screen and speech.
+ */
+export function boxText(text: string): string {
+  if (!text) return '';
+  const parts = text.split(/,\s+/).map((part) => part.replace(/\s+/g, '\u00a0').replace(/-/g, '-\u2060'));
+  return leftToRight(parts.join(', '));
+}
+
+/** A left-to-right isolate (U+2066 … U+2069): the run keeps its order whatever surrounds it. */
+const leftToRight = (text: string): string => `\u2066${text}\u2069`;

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
-import { translator, languageOf, typedExample, type Translate } from './i18n.js';
+import { boxText, translator, languageOf, typedExample, type Translate } from './i18n.js';
 import { LANGUAGES, type MessageKey } from './messages.js';
 import { Panel, errorMessage, screenOf, type PanelState, type Screen } from './panel.js';
 import { keyAction } from './keys.js';
@@ -20,8 +20,11 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
   const screen = screenOf(s);
   const session = s.session;
   const facts = s.facts;
+  // The box's address and hours are German inside every language's sentence.
+  const location = boxText(facts?.location ?? '');
+  const hours = boxText(facts?.hours ?? '');
   const errorCode = session?.error ?? (s.notice && s.notice.code !== 'BOX_CLOSED' && s.notice.code !== 'KIOSK_BUSY' ? s.notice.code : null);
-  const error = errorCode ? t(errorMessage(errorCode), { location: facts?.location ?? '' }) : null;
+  const error = errorCode ? t(errorMessage(errorCode), { location }) : null;
   const throttled = panel.throttledSeconds();
   const withCountdown = throttled > 0 && error ? `${error} ${t('throttle.countdown', { seconds: throttled })}` : error;
   switch (screen) {
@@ -36,16 +39,16 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'closed': {
       const next = s.notice?.nextOpening ?? facts?.nextOpening;
       const lines = next ? [t('closed.text', { next: new Date(next) })] : [];
-      return { heading: t('closed.heading'), lines: [...lines, t('closed.hours', { hours: facts?.hours ?? '' })], error: null };
+      return { heading: t('closed.heading'), lines: [...lines, t('closed.hours', { hours })], error: null };
     }
     case 'busy':
       return { heading: t('busy.heading'), lines: [t('busy.text')], error: null };
     case 'phone':
       return { heading: t('phone.heading'), lines: [t('phone.text', { example: PHONE_EXAMPLE }), t('phone.noSmsKey')], error: withCountdown };
     case 'lostSms':
-      return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location: facts?.location ?? '' })], error: withCountdown };
+      return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location })], error: withCountdown };
     case 'pin': {
-      const resent = session?.pinRequested ? [t('pin.resent', { location: facts?.location ?? '' })] : [];
+      const resent = session?.pinRequested ? [t('pin.resent', { location })] : [];
       return { heading: t('pin.heading'), lines: [...resent, t('pin.text')], error: withCountdown };
     }
     case 'checking':
@@ -74,8 +77,8 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'done': {
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
       // Locked: the counter is the way on, so its opening hours are part of the answer.
-      const hours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours: facts.hours })] : [];
-      return { heading: error ?? t('done.cancelled'), lines: [...hours, t('done.next')], error: null, message: !!error };
+      const counterHours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours })] : [];
+      return { heading: error ?? t('done.cancelled'), lines: [...counterHours, t('done.next')], error: null, message: !!error };
     }
   }
 }
@@ -93,6 +96,32 @@ function fitText(screen: HTMLElement | null): void {
   // The normal size is the body's (style.css `--body` at the root; large text sets it on the panel only).
   const normal = parseFloat(getComputedStyle(document.body).fontSize);
   for (let size = full - 4; size >= normal && screen.scrollHeight > screen.clientHeight; size -= 4) screen.style.fontSize = `${size}px`;
+}
+
+/**
+ * The labels under ⌫ and ✓ as large as their key allows, up to the text floor: each starts at the
+ * floor and, where its word is wider than the key or the key too low for symbol and word, takes the
+ * size that fits. Keys grow with the free height, so the labels follow them.
+ */
+function fitKeyLabels(screen: HTMLElement | null): void {
+  if (!screen) return;
+  const floor = parseFloat(getComputedStyle(document.body).fontSize);
+  for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) {
+    const key = label.parentElement!;
+    label.style.fontSize = '';
+    const text = document.createRange();
+    text.selectNodeContents(label);
+    const fits = (size: number) => {
+      label.style.fontSize = `${size}px`;
+      return text.getBoundingClientRect().width <= label.clientWidth + 0.5 && key.scrollHeight <= key.clientHeight + 0.5;
+    };
+    // Width scales with the size: one step to about the right size, then a pixel at a time.
+    const wide = text.getBoundingClientRect().width;
+    let size = wide > label.clientWidth ? Math.floor((floor * label.clientWidth) / wide) : floor;
+    while (size < floor && fits(size + 1)) size++;
+    while (size > 8 && !fits(size)) size--;
+    label.style.fontSize = `${size}px`;
+  }
 }
 
 function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
@@ -186,12 +215,18 @@ function App({ panel }: { panel: Panel }) {
     document.title = t('app.title');
   }, [s.lang]);
   // After every render (a countdown's tick included) and when the panel turns: the text fits.
-  useLayoutEffect(() => fitText(screenRef.current));
+  useLayoutEffect(() => {
+    fitText(screenRef.current);
+    fitKeyLabels(screenRef.current);
+  });
   useEffect(() => {
     const screen = screenRef.current;
     if (!screen) return;
     // Fitting changes the text, not the screen's own box: no loop.
-    const turned = new ResizeObserver(() => fitText(screen));
+    const turned = new ResizeObserver(() => {
+      fitText(screen);
+      fitKeyLabels(screen);
+    });
     turned.observe(screen);
     return () => turned.disconnect();
   }, []);
@@ -226,13 +261,14 @@ function App({ panel }: { panel: Panel }) {
           <button type="button" class="tool" aria-pressed={s.speech} onClick={() => panel.setSpeech(!s.speech)}>
             🔊 {t('button.speech')}
           </button>
+          {/* Beside the speech button − and + say enough: their words would cost the bar a row (the keypad's height); the names keep them. */}
           {s.speech ? (
             <>
-              <button type="button" class="tool" onClick={() => panel.volume(-1)}>
-                − {t('button.quieter')}
+              <button type="button" class="tool" aria-label={`− ${t('button.quieter')}`} onClick={() => panel.volume(-1)}>
+                −
               </button>
-              <button type="button" class="tool" onClick={() => panel.volume(+1)}>
-                + {t('button.louder')}
+              <button type="button" class="tool" aria-label={`+ ${t('button.louder')}`} onClick={() => panel.volume(+1)}>
+                +
               </button>
             </>
           ) : null}

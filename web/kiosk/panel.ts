@@ -404,6 +404,8 @@ export class Panel {
   });
 
   readonly back = this.inTurn((): void => {
+    // Out of order the entry is hidden: a digit taken from it would be missing unseen once the box is back.
+    if (screenOf(this.state) === 'outOfOrder') return;
     // Back on an empty number leaves the lost-SMS screen for the usual one.
     if (!this.state.entry && this.state.lostSms) return this.set({ lostSms: false });
     if (!this.state.entry) return;
