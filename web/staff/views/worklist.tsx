@@ -20,7 +20,8 @@ interface Pickup {
 }
 
 const FIELDS = 'reference status compartmentId documentKind failedAttempts readyAt expiresAt updatedAt pinSms';
-const STATUS_TEXT: Record<string, string> = {
+/** A pickup's status as staff read it. */
+export const STATUS_TEXT: Record<string, string> = {
   REGISTERED: 'angemeldet',
   LOADING: 'wird beladen',
   READY: 'abholbereit',
