@@ -158,4 +158,33 @@ test('when a colleague lifted it first, confirming says in words that there is n
   await axe(page, 'alarms with the error');
 });
 
+test('looked up in the retrieval view, a quarantined pickup says so and is offered only the lift; once lifted, the usual actions are back', async (ctx) => {
+  const t = ctx.t!;
+  const page = ctx.staff!;
+  const reference = REFS[2]!;
+  const compartmentId = t.box.pickup(reference)!.compartmentId!;
+  await view(page, 'Rückholung');
+  await page.getByLabel('Vorgangsnummer').fill(reference);
+  await page.getByRole('button', { name: 'Suchen' }).click();
+  const card = page.locator(`.pickup-card[data-reference="${reference}"]`);
+  const note = card.locator('.quarantine');
+  await note.waitFor();
+  assert.is(await note.textContent(), `⚠ In Quarantäne (PICKUP_FAILED): die Box lehnt diesen Vorgang ab, bis die Quarantäne aufgehoben ist; Fach ${compartmentId} bleibt so lange verschlossen.`);
+  assert.equal(await card.getByRole('button').allTextContents(), ['Quarantäne aufheben'], 'no action the box would refuse with PICKUP_FAILED');
+  // Its damaged date cannot be shown; the card still is, and says so.
+  assert.match((await card.locator('.error').textContent())!, /^Nicht alle Angaben sind lesbar \(gespeicherter Datensatz beschädigt\?\): .+ \(INTERNAL\)$/);
+  await axe(page, 'look-up of a quarantined pickup');
+  if (process.env.CONSOLE_SHOTS) await page.screenshot({ path: join(process.env.CONSOLE_SHOTS, 'lookup-quarantined.png') });
+
+  await card.getByRole('button', { name: 'Quarantäne aufheben' }).click();
+  await page.getByRole('dialog', { name: `Quarantäne von Vorgang ${reference} aufheben?` }).getByRole('button', { name: 'Quarantäne aufheben' }).click();
+  await page.getByRole('status').getByText(`Quarantäne aufgehoben: Vorgang ${reference} ist wieder in Betrieb (abholbereit).`).waitFor();
+  await card.getByRole('button', { name: 'Neue PIN senden' }).waitFor();
+  assert.equal(await card.getByRole('button').allTextContents(), ['Neue PIN senden', 'Entnehmen', 'Stornieren']);
+  assert.is(await note.count(), 0, 'the card no longer says quarantined');
+  assert.equal(quarantined(t), []);
+  assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED'), 'no PICKUP_FAILED alarm is left open');
+  await axe(page, 'look-up after the lift');
+});
+
 test.run();

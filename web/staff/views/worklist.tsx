@@ -1,10 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BoxError, gql } from '../api.js';
+import { BoxError, gql, gqlPartial } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
+import type { Alarm } from '../live.js';
+import { confirmLift, isQuarantined } from '../quarantine.js';
 
 /**
  * What must come out of the box (expired or cancelled pickups still in a compartment; locked ones
  * need a new PIN or a retrieval), and any pickup by its reference: reissue a PIN, cancel, retrieve.
+ * A quarantined pickup (an open PICKUP_FAILED alarm names it) is refused by the box whatever staff
+ * ask, so it is offered only the lift of its quarantine.
  */
 
 interface Pickup {
@@ -36,6 +40,7 @@ export const STATUS_TEXT: Record<string, string> = {
 export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const alarms = useOpenAlarms(ctx);
 
   const load = async () => {
     const all: Pickup[] = [];
@@ -87,6 +92,11 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       ctx.confirm({ title: `Vorgang ${p.reference} stornieren?`, text: 'Die PIN wird ungültig; liegt das Dokument in der Box, kommt es auf die Rückholliste.', confirm: 'Stornieren', run });
     } else void run();
   };
+  const lift = (p: Pickup) =>
+    confirmLift(ctx, p.reference, (report) => {
+      setMessage(report);
+      void load().catch(() => {});
+    });
 
   return (
     <section aria-labelledby="worklist-title">
@@ -125,7 +135,14 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
                     {c ? ` (Spalte ${p.compartmentId!.replace(/\d+$/, '')}, Reihe ${c.row}${c.heightCm ? `, ${c.heightCm} cm` : ''})` : ''}
                   </td>
                   <td>{formatTime(p.updatedAt)}</td>
-                  {ctx.canAct && (
+                  {ctx.canAct && isQuarantined(alarms, p.reference) ? (
+                    <td class="actions">
+                      <span>in Quarantäne (PICKUP_FAILED)</span>
+                      <button type="button" onClick={() => lift(p)}>
+                        Quarantäne aufheben: {p.reference}
+                      </button>
+                    </td>
+                  ) : ctx.canAct && (
                     <td class="actions">
                       {c?.door === 'open' || c?.state === 'unlocking' ? (
                         <span>Fach offen — entnehmen und Tür schließen</span>
@@ -147,17 +164,40 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
           </tbody>
         </table>
       )}
-      <LookUp ctx={ctx} onAct={act} />
+      <LookUp ctx={ctx} alarms={alarms} onAct={act} onLift={lift} />
     </section>
   );
 }
 
-function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: 'retrievePickup' | 'reissuePin' | 'cancelPickup') => void }) {
+/** The open alarms, kept current: they say which pickups are quarantined. */
+function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
+  const [alarms, setAlarms] = useState<readonly Alarm[]>(ctx.live.alarms);
+  useEffect(() => ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms)), []);
+  return alarms;
+}
+
+interface LookUpProps {
+  ctx: ViewContext;
+  alarms: readonly Alarm[];
+  onAct: (p: Pickup, action: 'retrievePickup' | 'reissuePin' | 'cancelPickup') => void;
+  onLift: (p: Pickup) => void;
+}
+
+function LookUp({ ctx, alarms, onAct, onLift }: LookUpProps) {
   const [found, setFound] = useState<Pickup | null | undefined>(undefined);
   const [asked, setAsked] = useState('');
+  // Why the box did not answer in full: a pickup is still shown when one of its stored values is
+  // unreadable (a damaged record, as with a quarantined pickup); its field is just left out.
+  const [problem, setProblem] = useState<BoxError | null>(null);
   const refresh = async (reference: string) => {
-    const data = await gql(ctx.client, `query($r: String!) { pickup(reference: $r) { ${FIELDS} } }`, { r: reference }).catch(() => ({ pickup: null }));
-    setFound(data.pickup);
+    try {
+      const { data, problem } = await gqlPartial(ctx.client, `query($r: String!) { pickup(reference: $r) { ${FIELDS} } }`, { r: reference });
+      setFound(data.pickup);
+      setProblem(problem);
+    } catch (err) {
+      setFound(null);
+      setProblem(err instanceof BoxError ? err : new BoxError('FEHLER', (err as Error).message));
+    }
   };
   useEffect(() => {
     if (!found) return;
@@ -179,7 +219,11 @@ function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: '
         <button type="submit">Suchen</button>
       </form>
       <div role="status" aria-live="polite">
-        {found === null && <p class="error">Kein Vorgang „{asked}“.</p>}
+        {found === null && (
+          <p class="error">
+            Kein Vorgang „{asked}“{problem ? `: ${problem.message} (${problem.code})` : '.'}
+          </p>
+        )}
         {found && (
           <div class="pickup-card" data-reference={found.reference}>
             <p>
@@ -187,7 +231,24 @@ function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: '
               {found.compartmentId ? `, Fach ${found.compartmentId}` : ''}, Fehlversuche {found.failedAttempts}
               {found.expiresAt ? `, Frist bis ${formatTime(found.expiresAt)}` : ''}
             </p>
-            {ctx.canAct && (
+            {isQuarantined(alarms, found.reference) && (
+              <p class="quarantine">
+                ⚠ In Quarantäne (PICKUP_FAILED): die Box lehnt diesen Vorgang ab, bis die Quarantäne aufgehoben ist
+                {found.compartmentId ? `; Fach ${found.compartmentId} bleibt so lange verschlossen.` : '.'}
+              </p>
+            )}
+            {problem && (
+              <p class="error">
+                Nicht alle Angaben sind lesbar (gespeicherter Datensatz beschädigt?): {problem.message} ({problem.code})
+              </p>
+            )}
+            {ctx.canAct && isQuarantined(alarms, found.reference) ? (
+              <div class="actions">
+                <button type="button" onClick={() => onLift(found)}>
+                  Quarantäne aufheben
+                </button>
+              </div>
+            ) : ctx.canAct && (
               <div class="actions">
                 {(found.status === 'READY' || found.status === 'LOCKED') && (
                   <button type="button" onClick={() => onAct(found, 'reissuePin')}>
