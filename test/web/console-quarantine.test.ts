@@ -20,6 +20,8 @@ import { consoleBox, signedIn, until, type ConsoleBox } from './console-support.
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const REFS = Array.from({ length: SYSTEMIC_QUARANTINES }, (_, i) => `V-QUAR-${i + 1}`);
+/** A pickup whose stored READY time is damaged too, but which no handler trips on: never quarantined. */
+const UNREADABLE = 'V-DATE-1';
 
 interface Ctx {
   dir?: string;
@@ -67,10 +69,14 @@ test.before(async (ctx) => {
   const first = await consoleBox('yoga', 56, { storage });
   const ids: string[] = [];
   for (const [i, reference] of REFS.entries()) ids.push(await readyAtTheCounter(first, reference, `0152 2881750${i}`));
+  const unreadable = await readyAtTheCounter(first, UNREADABLE, '0152 28817509');
   await first.close();
   // The end of each pickup window typed by hand as an impossible date: the reminder SMS throws on it.
   for (const id of ids) await damageRow(storage, id, { expiresAt: '2026-13-03' });
+  // A READY time typed as text: only showing it fails (no handler reads it).
+  await damageRow(storage, unreadable, { readyAt: 'gestern' });
   const t = (ctx.t = await consoleBox('yoga', 56, { storage }));
+  await t.box.cancelPickup(UNREADABLE, 'integration');
   for (const id of ids) {
     for (let i = 0; i < 6; i++) {
       t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
@@ -156,6 +162,20 @@ test('when a colleague lifted it first, confirming says in words that there is n
   assert.equal(lifted.map((r) => r.actor), ['ben'], 'lifted once, by the colleague');
   assert.equal(quarantined(t), REFS.slice(2));
   await axe(page, 'alarms with the error');
+});
+
+test('a pickup with an unreadable stored value does not hide the retrieval worklist: it is listed, and the page names the error', async (ctx) => {
+  const page = ctx.staff!;
+  await view(page, 'Rückholung');
+  const row = page.locator(`tr[data-reference="${UNREADABLE}"]`);
+  await row.waitFor();
+  assert.match((await row.textContent())!, 'storniert');
+  await row.getByRole('button', { name: `Entnehmen ${UNREADABLE}` }).waitFor();
+  const problem = page.getByTestId('worklist-unreadable');
+  assert.match((await problem.textContent())!, /^Nicht alle Angaben der Liste sind lesbar \(gespeicherter Datensatz beschädigt\?\): .+ \(INTERNAL\)$/);
+  await axe(page, 'worklist with an unreadable value');
+  if (process.env.CONSOLE_SHOTS) await page.screenshot({ path: join(process.env.CONSOLE_SHOTS, 'worklist-unreadable.png') });
+  await view(page, 'Alarme');
 });
 
 test('looked up in the retrieval view, a quarantined pickup says so and is offered only the lift; once lifted, the usual actions are back', async (ctx) => {

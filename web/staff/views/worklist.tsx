@@ -41,17 +41,24 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const alarms = useOpenAlarms(ctx);
+  /** Why the list came back in part (a stored value the box cannot show), beside any action's result. */
+  const [unreadable, setUnreadable] = useState<BoxError | null>(null);
 
   const load = async () => {
     const all: Pickup[] = [];
     let after: string | null = null;
+    let unreadable: BoxError | null = null;
     for (let page = 0; page < 20; page++) {
-      const data: any = await gql(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
+      // One damaged stored record masks its own field, not the whole list.
+      const { data, problem }: { data: any; problem: BoxError | null } = await gqlPartial(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
+      if (!data.pickups) throw problem ?? new BoxError('INTERNAL', 'Die Box hat keine Liste geschickt.');
+      unreadable ??= problem;
       all.push(...(data.pickups.edges as Array<{ node: Pickup }>).map((e) => e.node));
       if (!data.pickups.pageInfo.hasNextPage) break;
       after = data.pickups.pageInfo.endCursor;
     }
     setItems(all.filter((p) => p.compartmentId !== null));
+    setUnreadable(unreadable);
   };
 
   useEffect(() => {
@@ -104,6 +111,11 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       <p>Dokumente, die aus der Box zurück an den Schalter müssen (Frist abgelaufen, storniert) und gesperrte Vorgänge.</p>
       <div role="status" aria-live="polite">
         {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
+        {unreadable && (
+          <p class="error" data-testid="worklist-unreadable">
+            Nicht alle Angaben der Liste sind lesbar (gespeicherter Datensatz beschädigt?): {unreadable.message} ({unreadable.code})
+          </p>
+        )}
       </div>
       {items === null ? (
         <p>Lade …</p>
