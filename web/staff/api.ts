@@ -62,3 +62,16 @@ export async function gql<T = any>(client: Client, query: string, variables?: Re
   if (first) throw new BoxError(String(first.extensions?.code ?? 'INTERNAL'), first.message);
   return result.data as T;
 }
+
+/**
+ * A read that may be answered in part: a stored value the box cannot serialise (a damaged record)
+ * masks only its own field (null, with an error) and the rest still answers. Resolves with the data
+ * and the first error, if any; rejects only when there is no data at all.
+ */
+export async function gqlPartial<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ data: T; problem: BoxError | null }> {
+  const result = await request<T>(client, query, variables);
+  const first = result.errors?.[0];
+  const problem = first ? new BoxError(String(first.extensions?.code ?? 'INTERNAL'), first.message) : null;
+  if (result.data == null) throw problem ?? new BoxError('INTERNAL', 'Die Box hat nicht geantwortet.');
+  return { data: result.data, problem };
+}

@@ -2,8 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { BoxError, gql } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
+import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
 
-/** Open alarms, live; staff acknowledge them (recorded with their name). */
+/** Open alarms, live; staff acknowledge them (recorded with their name) and lift a quarantined pickup's quarantine. */
 export function AlarmsView({ ctx }: { ctx: ViewContext }) {
   const [alarms, setAlarms] = useState<Alarm[]>(ctx.live.alarms);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
@@ -22,30 +23,40 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
         <p class="empty">✓ Keine offenen Alarme.</p>
       ) : (
         <ul class="alarms">
-          {sorted.map((a) => (
-            <li key={a.id} class={`alarm alarm-${a.severity}`} data-alarm={a.id} data-code={a.code}>
-              <p>
-                <span class="severity">{a.severity === 'critical' ? '⚠ kritisch' : 'ⓘ Hinweis'}</span> <strong>{a.code}</strong> — {a.subject}
-              </p>
-              <p>{a.text}</p>
-              <p class="when">seit {formatTime(a.raisedAt)}</p>
-              {ctx.canAct && (
-                <button
-                  type="button"
-                  onClick={async () => {
-                    try {
-                      await gql(ctx.client, 'mutation($id: ID!) { acknowledgeAlarm(id: $id) { id acknowledgedBy } }', { id: a.id });
-                      setMessage({ text: `Alarm ${a.code} (${a.subject}) quittiert.`, error: false });
-                    } catch (err) {
-                      setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
-                    }
-                  }}
-                >
-                  Quittieren: {a.code} {a.subject}
-                </button>
-              )}
-            </li>
-          ))}
+          {sorted.map((a) => {
+            const lift = quarantinedReferenceOf(a);
+            return (
+              <li key={a.id} class={`alarm alarm-${a.severity}`} data-alarm={a.id} data-code={a.code}>
+                <p>
+                  <span class="severity">{a.severity === 'critical' ? '⚠ kritisch' : 'ⓘ Hinweis'}</span> <strong>{a.code}</strong> — {a.subject}
+                </p>
+                <p>{a.text}</p>
+                <p class="when">seit {formatTime(a.raisedAt)}</p>
+                {ctx.canAct && (
+                  <div class="actions">
+                    <button
+                      type="button"
+                      onClick={async () => {
+                        try {
+                          await gql(ctx.client, 'mutation($id: ID!) { acknowledgeAlarm(id: $id) { id acknowledgedBy } }', { id: a.id });
+                          setMessage({ text: `Alarm ${a.code} (${a.subject}) quittiert.`, error: false });
+                        } catch (err) {
+                          setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+                        }
+                      }}
+                    >
+                      Quittieren: {a.code} {a.subject}
+                    </button>
+                    {lift && (
+                      <button type="button" onClick={() => confirmLift(ctx, lift, setMessage)}>
+                        Quarantäne aufheben: {lift}
+                      </button>
+                    )}
+                  </div>
+                )}
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>

@@ -1,10 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BoxError, gql } from '../api.js';
+import { BoxError, gql, gqlPartial } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
+import type { Alarm } from '../live.js';
+import { confirmLift, isQuarantined } from '../quarantine.js';
 
 /**
  * What must come out of the box (expired or cancelled pickups still in a compartment; locked ones
  * need a new PIN or a retrieval), and any pickup by its reference: reissue a PIN, cancel, retrieve.
+ * A quarantined pickup (an open PICKUP_FAILED alarm names it) is refused by the box whatever staff
+ * ask, so it is offered only the lift of its quarantine.
  */
 
 interface Pickup {
@@ -20,7 +24,8 @@ interface Pickup {
 }
 
 const FIELDS = 'reference status compartmentId documentKind failedAttempts readyAt expiresAt updatedAt pinSms';
-const STATUS_TEXT: Record<string, string> = {
+/** A pickup's status as staff read it. */
+export const STATUS_TEXT: Record<string, string> = {
   REGISTERED: 'angemeldet',
   LOADING: 'wird beladen',
   READY: 'abholbereit',
@@ -35,17 +40,25 @@ const STATUS_TEXT: Record<string, string> = {
 export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const alarms = useOpenAlarms(ctx);
+  /** Why the list came back in part (a stored value the box cannot show), beside any action's result. */
+  const [unreadable, setUnreadable] = useState<BoxError | null>(null);
 
   const load = async () => {
     const all: Pickup[] = [];
     let after: string | null = null;
+    let unreadable: BoxError | null = null;
     for (let page = 0; page < 20; page++) {
-      const data: any = await gql(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
+      // One damaged stored record masks its own field, not the whole list.
+      const { data, problem }: { data: any; problem: BoxError | null } = await gqlPartial(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
+      if (!data.pickups) throw problem ?? new BoxError('INTERNAL', 'Die Box hat keine Liste geschickt.');
+      unreadable ??= problem;
       all.push(...(data.pickups.edges as Array<{ node: Pickup }>).map((e) => e.node));
       if (!data.pickups.pageInfo.hasNextPage) break;
       after = data.pickups.pageInfo.endCursor;
     }
     setItems(all.filter((p) => p.compartmentId !== null));
+    setUnreadable(unreadable);
   };
 
   useEffect(() => {
@@ -86,6 +99,11 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       ctx.confirm({ title: `Vorgang ${p.reference} stornieren?`, text: 'Die PIN wird ungültig; liegt das Dokument in der Box, kommt es auf die Rückholliste.', confirm: 'Stornieren', run });
     } else void run();
   };
+  const lift = (p: Pickup) =>
+    confirmLift(ctx, p.reference, (report) => {
+      setMessage(report);
+      void load().catch(() => {});
+    });
 
   return (
     <section aria-labelledby="worklist-title">
@@ -93,6 +111,11 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       <p>Dokumente, die aus der Box zurück an den Schalter müssen (Frist abgelaufen, storniert) und gesperrte Vorgänge.</p>
       <div role="status" aria-live="polite">
         {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
+        {unreadable && (
+          <p class="error" data-testid="worklist-unreadable">
+            Nicht alle Angaben der Liste sind lesbar (gespeicherter Datensatz beschädigt?): {unreadable.message} ({unreadable.code})
+          </p>
+        )}
       </div>
       {items === null ? (
         <p>Lade …</p>
@@ -124,7 +147,14 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
                     {c ? ` (Spalte ${p.compartmentId!.replace(/\d+$/, '')}, Reihe ${c.row}${c.heightCm ? `, ${c.heightCm} cm` : ''})` : ''}
                   </td>
                   <td>{formatTime(p.updatedAt)}</td>
-                  {ctx.canAct && (
+                  {ctx.canAct && isQuarantined(alarms, p.reference) ? (
+                    <td class="actions">
+                      <span>in Quarantäne (PICKUP_FAILED)</span>
+                      <button type="button" onClick={() => lift(p)}>
+                        Quarantäne aufheben: {p.reference}
+                      </button>
+                    </td>
+                  ) : ctx.canAct && (
                     <td class="actions">
                       {c?.door === 'open' || c?.state === 'unlocking' ? (
                         <span>Fach offen — entnehmen und Tür schließen</span>
@@ -146,17 +176,40 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
           </tbody>
         </table>
       )}
-      <LookUp ctx={ctx} onAct={act} />
+      <LookUp ctx={ctx} alarms={alarms} onAct={act} onLift={lift} />
     </section>
   );
 }
 
-function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: 'retrievePickup' | 'reissuePin' | 'cancelPickup') => void }) {
+/** The open alarms, kept current: they say which pickups are quarantined. */
+function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
+  const [alarms, setAlarms] = useState<readonly Alarm[]>(ctx.live.alarms);
+  useEffect(() => ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms)), []);
+  return alarms;
+}
+
+interface LookUpProps {
+  ctx: ViewContext;
+  alarms: readonly Alarm[];
+  onAct: (p: Pickup, action: 'retrievePickup' | 'reissuePin' | 'cancelPickup') => void;
+  onLift: (p: Pickup) => void;
+}
+
+function LookUp({ ctx, alarms, onAct, onLift }: LookUpProps) {
   const [found, setFound] = useState<Pickup | null | undefined>(undefined);
   const [asked, setAsked] = useState('');
+  // Why the box did not answer in full: a pickup is still shown when one of its stored values is
+  // unreadable (a damaged record, as with a quarantined pickup); its field is just left out.
+  const [problem, setProblem] = useState<BoxError | null>(null);
   const refresh = async (reference: string) => {
-    const data = await gql(ctx.client, `query($r: String!) { pickup(reference: $r) { ${FIELDS} } }`, { r: reference }).catch(() => ({ pickup: null }));
-    setFound(data.pickup);
+    try {
+      const { data, problem } = await gqlPartial(ctx.client, `query($r: String!) { pickup(reference: $r) { ${FIELDS} } }`, { r: reference });
+      setFound(data.pickup);
+      setProblem(problem);
+    } catch (err) {
+      setFound(null);
+      setProblem(err instanceof BoxError ? err : new BoxError('FEHLER', (err as Error).message));
+    }
   };
   useEffect(() => {
     if (!found) return;
@@ -178,7 +231,11 @@ function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: '
         <button type="submit">Suchen</button>
       </form>
       <div role="status" aria-live="polite">
-        {found === null && <p class="error">Kein Vorgang „{asked}“.</p>}
+        {found === null && (
+          <p class="error">
+            Kein Vorgang „{asked}“{problem ? `: ${problem.message} (${problem.code})` : '.'}
+          </p>
+        )}
         {found && (
           <div class="pickup-card" data-reference={found.reference}>
             <p>
@@ -186,7 +243,24 @@ function LookUp({ ctx, onAct }: { ctx: ViewContext; onAct: (p: Pickup, action: '
               {found.compartmentId ? `, Fach ${found.compartmentId}` : ''}, Fehlversuche {found.failedAttempts}
               {found.expiresAt ? `, Frist bis ${formatTime(found.expiresAt)}` : ''}
             </p>
-            {ctx.canAct && (
+            {isQuarantined(alarms, found.reference) && (
+              <p class="quarantine">
+                ⚠ In Quarantäne (PICKUP_FAILED): die Box lehnt diesen Vorgang ab, bis die Quarantäne aufgehoben ist
+                {found.compartmentId ? `; Fach ${found.compartmentId} bleibt so lange verschlossen.` : '.'}
+              </p>
+            )}
+            {problem && (
+              <p class="error">
+                Nicht alle Angaben sind lesbar (gespeicherter Datensatz beschädigt?): {problem.message} ({problem.code})
+              </p>
+            )}
+            {ctx.canAct && isQuarantined(alarms, found.reference) ? (
+              <div class="actions">
+                <button type="button" onClick={() => onLift(found)}>
+                  Quarantäne aufheben
+                </button>
+              </div>
+            ) : ctx.canAct && (
               <div class="actions">
                 {(found.status === 'READY' || found.status === 'LOCKED') && (
                   <button type="button" onClick={() => onAct(found, 'reissuePin')}>
