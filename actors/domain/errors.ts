@@ -196,7 +196,7 @@ export const ERRORS = {
   },
   PICKUP_FAILED: {
     meaning: 'Handling this one pickup kept crashing the box (e.g. a damaged stored record), so it was taken out of operation alone (alarm code, health degraded); its requests are refused with this code, its timers wait, every other pickup is served.',
-    action: 'Keep the log and have the cause repaired (a fixed version or stored record); then lift the quarantine (staff: liftPickupQuarantine), retrieve the document and hand it out at the counter. Until then the pickup stays refused, also across restarts, and its compartment stays locked.',
+    action: 'Keep the log and have the cause repaired (a fixed version or stored record); then lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or the staff mutation liftPickupQuarantine), retrieve the document and hand it out at the counter. Until then the pickup stays refused, also across restarts, and its compartment stays locked.',
   },
   OCCUPANCY_MISMATCH: {
     meaning: 'After a restart or an unseen opening, a compartment and the registry disagree on what it holds (alarm code); the compartment is not given to another pickup.',

@@ -101,7 +101,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.is(alarm!.subject, 'V-POISON-1');
   assert.is(alarm!.severity, 'warning');
   assert.match(alarm!.text, `Pickup V-POISON-1 kept crashing the registry`);
-  assert.match(alarm!.text, `lift the quarantine (liftPickupQuarantine), retrieve the document from compartment ${poison.compartmentId} and hand it out at the counter`);
+  assert.match(alarm!.text, `lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine), retrieve the document from compartment ${poison.compartmentId} and hand it out at the counter`);
 
   // The registry is not failed: no ACTOR_FAILED, health degraded (warn, 200), not failed.
   assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active');
