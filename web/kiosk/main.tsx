@@ -3,7 +3,8 @@ import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
 import { boxText, translator, languageOf, typedExample, type Translate } from './i18n.js';
 import { LANGUAGES, type MessageKey } from './messages.js';
-import { Panel, errorMessage, screenOf, type PanelState, type Screen } from './panel.js';
+import { errorMessage } from './errors.js';
+import { Panel, screenOf, type PanelState, type Screen } from './panel.js';
 import { keyAction } from './keys.js';
 import './style.css';
 
@@ -76,8 +77,9 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     }
     case 'done': {
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
-      // Locked: the counter is the way on, so its opening hours are part of the answer.
-      const counterHours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours })] : [];
+      // Locked or quarantined: the counter is the way on, so its opening hours are part of the answer.
+      const toCounter = session?.error === 'PICKUP_LOCKED' || session?.error === 'PICKUP_FAILED';
+      const counterHours = toCounter && facts?.hours ? [t('closed.hours', { hours })] : [];
       return { heading: error ?? t('done.cancelled'), lines: [...counterHours, t('done.next')], error: null, message: !!error };
     }
   }
