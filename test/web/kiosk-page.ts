@@ -139,6 +139,14 @@ export async function largeText(page: Page, on: boolean): Promise<void> {
   await page.waitForSelector(on ? '.panel.panel--large' : '.panel:not(.panel--large)');
 }
 
+/** Switches speech on or off with the panel's own button (when it is not so already): on, the top bar also shows − and +. */
+export async function speech(page: Page, on: boolean): Promise<void> {
+  const button = page.locator('header button.tool[aria-pressed]').nth(1);
+  if (((await button.getAttribute('aria-pressed')) === 'true') === on) return;
+  await button.click();
+  await page.waitForFunction((want) => (document.querySelectorAll('header button.tool').length > 2) === want, on);
+}
+
 /**
  * The size in px of the screen's text (between the bars) in large text on the upright panel, in
  * `lang`; the page returns to landscape, normal text, German, focus on the heading.
