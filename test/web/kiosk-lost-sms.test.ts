@@ -115,7 +115,7 @@ test('a number without a pickup reads exactly the same, and gets nothing', async
   assert.is(server.hw.sms.sent.length, sent, 'no SMS for a number without a pickup');
 });
 
-test('with speech on (its − and + in the top bar), every control of the number, PIN and lost-SMS screens is within reach: every language, upright and on its side, normal and large text', async (ctx) => {
+test('with speech on (its − and + in the top bar), every control of the number, PIN, lost-SMS, factor and birth-date screens is within reach: every language, upright and on its side, normal and large text', async (ctx) => {
   const page = ctx.page!;
   const server = ctx.server!;
   // The session before ends here (at its PIN step); its requests leak out of the panel's throttle.
@@ -124,6 +124,7 @@ test('with speech on (its − and + in the top bar), every control of the number
   await page.keyboard.press('Enter');
   await screenIs(page, 'start');
   await server.box.advance(45 * 60_000);
+  await readyPickup(server, 'V-2026-0703', { phone: '0152 28817398' });
   const found: string[] = [];
   const check = async (name: string) => found.push(...(await unreachableEverywhere(page, ALL)).map((line) => `${name}: ${line}`));
   await page.keyboard.press('Enter');
@@ -156,6 +157,15 @@ test('with speech on (its − and + in the top bar), every control of the number
   await screenIs(page, 'pin');
   assert.ok((await lines(ctx)).includes(t('pin.resent', { location: boxText(server.box.config.location) })), 'the PIN screen after the request');
   await check('PIN after a request');
+  await server.box.idle();
+  await page.keyboard.type(lastPin(server, '+4915228817398'));
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'factor');
+  await check('factor');
+  await page.keyboard.press('2');
+  await screenIs(page, 'birthDate');
+  await page.keyboard.type('1204');
+  await check('birth date');
   assert.is(await page.locator('header button.tool').count(), 4, 'speech was on throughout: the volume buttons showed');
   await speech(page, false);
   await page.locator('h1').focus();
