@@ -5,7 +5,7 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, inLanguage, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, inLanguage, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, speech, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 
 // "I have not received an SMS" at the panel, keys only: Enter without a number, the number, and
 // on to the PIN step with the same words whether or not a pickup waits; the new PIN works, the
@@ -14,6 +14,7 @@ import { axeViolations, closeKiosk, inLanguage, LANDSCAPE, largeText, largeTextU
 const test = suiteNeeding<KioskCtx>('kiosk lost SMS', BROWSER, {});
 test.after(closeKiosk);
 const t = translator('de', 'Europe/Berlin');
+const ALL = LANGUAGES.map((l) => l.id);
 const lines = (ctx: KioskCtx) => ctx.page!.locator('main p').allTextContents();
 
 /**
@@ -64,7 +65,7 @@ test('no SMS: a new PIN is sent, the old one is refused, the new one leads on', 
   assert.equal(await axeViolations(page), [], 'axe on the lost-SMS screen');
   await page.keyboard.type('015228817386');
   await shot(page, 'de-09-lostSms');
-  assert.equal(await unreachableEverywhere(page, ['de', 'ar', 'ru']), [], 'every control of the lost-SMS screen within reach');
+  assert.equal(await unreachableEverywhere(page, ALL), [], 'every control of the lost-SMS screen within reach, in every language');
   assert.equal(await addressReadsWhole(page, server.box.config.location), [], 'the office\'s address reads as one left-to-right run');
   // Its long text in Russian, upright, in large text fits only a step smaller: never below the normal size.
   const size = await largeTextUpright(page, 'ru');
@@ -112,6 +113,67 @@ test('a number without a pickup reads exactly the same, and gets nothing', async
   assert.ok((await lines(ctx)).includes(t('pin.resent', { location: boxText(server.box.config.location) })));
   await server.box.idle();
   assert.is(server.hw.sms.sent.length, sent, 'no SMS for a number without a pickup');
+});
+
+test('with speech on (its − and + in the top bar), every control of the number, PIN, lost-SMS, factor and birth-date screens is within reach: every language, upright and on its side, normal and large text', async (ctx) => {
+  const page = ctx.page!;
+  const server = ctx.server!;
+  // The session before ends here (at its PIN step); its requests leak out of the panel's throttle.
+  await page.keyboard.press('Escape');
+  await screenIs(page, 'done');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+  await server.box.advance(45 * 60_000);
+  await readyPickup(server, 'V-2026-0703', { phone: '0152 28817398' });
+  const found: string[] = [];
+  const check = async (name: string) => found.push(...(await unreachableEverywhere(page, ALL)).map((line) => `${name}: ${line}`));
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await speech(page, true);
+  await page.locator('h1').focus();
+  await page.keyboard.type('015228817398');
+  await check('phone');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+  await page.keyboard.type('123');
+  await check('PIN');
+  await page.keyboard.press('Escape');
+  await screenIs(page, 'done');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  // Speech stays on only while headphones are in: the clean slate switched it off.
+  await speech(page, true);
+  await page.locator('h1').focus();
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'lostSms');
+  await page.keyboard.type('015228817398');
+  await check('lost SMS');
+  assert.equal(await axeViolations(page), [], 'axe on the lost-SMS screen with speech on');
+  const changed = t('lostSms.changed', { location: boxText(server.box.config.location) });
+  assert.ok(ctx.spoken!.some((s) => s.text.includes(changed)), '"has your number changed?" is spoken with the screen, beside the keypad as it is');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+  assert.ok((await lines(ctx)).includes(t('pin.resent', { location: boxText(server.box.config.location) })), 'the PIN screen after the request');
+  await check('PIN after a request');
+  await server.box.idle();
+  await page.keyboard.type(lastPin(server, '+4915228817398'));
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'factor');
+  await check('factor');
+  await page.keyboard.press('2');
+  await screenIs(page, 'birthDate');
+  await page.keyboard.type('1204');
+  await check('birth date');
+  assert.is(await page.locator('header button.tool').count(), 4, 'speech was on throughout: the volume buttons showed');
+  await speech(page, false);
+  await page.locator('h1').focus();
+  await page.keyboard.press('Escape');
+  await screenIs(page, 'done');
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+  assert.equal(found, []);
 });
 
 test.run();

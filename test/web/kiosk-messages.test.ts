@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
 import { LANGUAGES, MESSAGES } from '../../web/kiosk/messages.js';
-import { translator, typedExample } from '../../web/kiosk/i18n.js';
+import { boxText, translator, typedExample } from '../../web/kiosk/i18n.js';
+import { errorMessage } from '../../web/kiosk/errors.js';
 
 // Every language of the panel has every message, each parses as ICU MessageFormat and takes the
 // same arguments as the English reference: a missing or misspelt key fails here, not at the box.
@@ -55,6 +56,28 @@ test('no message writes a typed example itself: digit groups come as {example}, 
   assert.equal(written, []);
   const ar = translator('ar', 'Europe/Berlin')('birthDate.text', { example: typedExample('12 04 1980') });
   assert.ok(ar.includes('\u206612\u00a004\u00a01980\u2069'), 'one left-to-right isolate, no-break spaces between the groups');
+});
+
+test('a quarantined pickup (PICKUP_FAILED) sends the citizen to the counter in every language, not "start again"', () => {
+  assert.is(errorMessage('PICKUP_FAILED'), 'error.PICKUP_FAILED');
+  assert.is(errorMessage('SOMETHING_NEW'), 'error.OTHER', 'a code the panel does not know still gets the general message');
+  const location = boxText('Bürgerbüro Mitte, Willi-Becker-Allee 7');
+  for (const language of LANGUAGES) {
+    const t = translator(language.id, 'Europe/Berlin');
+    const failed = t('error.PICKUP_FAILED', { location });
+    assert.ok(failed.includes(location), `${language.id}: the counter's address is named`);
+    assert.is.not(failed, t('error.OTHER', { location }), `${language.id}: its own message`);
+    assert.is.not(failed, t('error.PICKUP_BUSY', { location }), `${language.id}: not "try again in a minute"`);
+  }
+  // In German and English: the box cannot hand it out, the counter does, and it is not the citizen's doing.
+  const de = translator('de', 'Europe/Berlin')('error.PICKUP_FAILED', { location });
+  assert.match(de, 'nicht ausgeben');
+  assert.match(de, 'Schalter');
+  assert.match(de, 'nicht an Ihnen');
+  assert.not.match(de, 'beginnen Sie neu');
+  const en = translator('en', 'Europe/Berlin')('error.PICKUP_FAILED', { location });
+  assert.match(en, 'counter');
+  assert.not.match(en, 'start again');
 });
 
 test('Arabic is written right to left, every other language left to right', () => {

@@ -121,6 +121,17 @@ export function unreachableControls(page: Page): Promise<string[]> {
       const touched = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
       if (!touched || !control.contains(touched)) found.push(`${name} at ${where}, covered by <${touched?.tagName.toLowerCase() ?? 'nothing'} class="${touched?.getAttribute('class') ?? ''}">`);
     }
+    // Nor may a button lie over a paragraph of the screen (keys squeezed onto the text below them).
+    for (const paragraph of document.querySelectorAll<HTMLElement>('main p')) {
+      const text = paragraph.getBoundingClientRect();
+      for (const button of document.querySelectorAll<HTMLElement>('main button')) {
+        if (button.contains(paragraph) || paragraph.contains(button)) continue;
+        const box = button.getBoundingClientRect();
+        if (box.left < text.right - 0.5 && text.left < box.right - 0.5 && box.top < text.bottom - 0.5 && text.top < box.bottom - 0.5) {
+          found.push(`"${(button.textContent ?? '').trim().slice(0, 20)}" covers the text "${(paragraph.textContent ?? '').trim().slice(0, 30)}"`);
+        }
+      }
+    }
     // Nor may any text hide below the fold: neither the page nor the screen between the bars scrolls.
     const page = document.documentElement;
     if (page.scrollHeight > height) found.push(`the page scrolls: ${page.scrollHeight} px in ${height}`);
@@ -137,6 +148,14 @@ export async function largeText(page: Page, on: boolean): Promise<void> {
   if ((await page.locator('.panel.panel--large').count()) > 0 === on) return;
   await page.locator('header button.tool[aria-pressed]').first().click();
   await page.waitForSelector(on ? '.panel.panel--large' : '.panel:not(.panel--large)');
+}
+
+/** Switches speech on or off with the panel's own button (when it is not so already): on, the top bar also shows − and +. */
+export async function speech(page: Page, on: boolean): Promise<void> {
+  const button = page.locator('header button.tool[aria-pressed]').nth(1);
+  if (((await button.getAttribute('aria-pressed')) === 'true') === on) return;
+  await button.click();
+  await page.waitForFunction((want) => (document.querySelectorAll('header button.tool').length > 2) === want, on);
 }
 
 /**

@@ -3,7 +3,8 @@ import { mount } from '../shared/mount.js';
 import { BoxFront, positionOf } from './box-front.js';
 import { boxText, translator, languageOf, typedExample, type Translate } from './i18n.js';
 import { LANGUAGES, type MessageKey } from './messages.js';
-import { Panel, errorMessage, screenOf, type PanelState, type Screen } from './panel.js';
+import { errorMessage } from './errors.js';
+import { Panel, screenOf, type PanelState, type Screen } from './panel.js';
 import { keyAction } from './keys.js';
 import './style.css';
 
@@ -14,9 +15,10 @@ const PHONE_EXAMPLE = typedExample('0152 …');
 
 /**
  * The texts of a screen, in reading order: heading first. Shown and spoken alike. `message`: the
- * heading is a whole message (a session that ended with a problem), shown at text size.
+ * heading is a whole message (a session that ended with a problem), shown at text size. `aside`: a
+ * line shown after the keypad, beside it under the entry where the screen is wide (read last).
  */
-function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: string; lines: string[]; error: string | null; message?: boolean } {
+function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: string; lines: string[]; error: string | null; message?: boolean; aside?: string } {
   const screen = screenOf(s);
   const session = s.session;
   const facts = s.facts;
@@ -46,7 +48,8 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     case 'phone':
       return { heading: t('phone.heading'), lines: [t('phone.text', { example: PHONE_EXAMPLE }), t('phone.noSmsKey')], error: withCountdown };
     case 'lostSms':
-      return { heading: t('lostSms.heading'), lines: [t('lostSms.text'), t('lostSms.changed', { location })], error: withCountdown };
+      // "Has your number changed?" under the number being typed, where the keypad leaves room beside it.
+      return { heading: t('lostSms.heading'), lines: [t('lostSms.text')], aside: t('lostSms.changed', { location }), error: withCountdown };
     case 'pin': {
       const resent = session?.pinRequested ? [t('pin.resent', { location })] : [];
       return { heading: t('pin.heading'), lines: [...resent, t('pin.text')], error: withCountdown };
@@ -76,8 +79,9 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
     }
     case 'done': {
       if (session?.outcome === 'collected') return { heading: t('done.collected'), lines: [t('done.next')], error: null };
-      // Locked: the counter is the way on, so its opening hours are part of the answer.
-      const counterHours = session?.error === 'PICKUP_LOCKED' && facts?.hours ? [t('closed.hours', { hours })] : [];
+      // Locked or quarantined: the counter is the way on, so its opening hours are part of the answer.
+      const toCounter = session?.error === 'PICKUP_LOCKED' || session?.error === 'PICKUP_FAILED';
+      const counterHours = toCounter && facts?.hours ? [t('closed.hours', { hours })] : [];
       return { heading: error ?? t('done.cancelled'), lines: [...counterHours, t('done.next')], error: null, message: !!error };
     }
   }
@@ -182,7 +186,7 @@ function App({ panel }: { panel: Panel }) {
     const tr = translator(panel.state.lang, TIME_ZONE);
     const now = screenTexts(panel, panel.state, tr);
     const w = panel.warningSeconds();
-    const parts = [now.heading, now.error, ...now.lines, w > 0 ? tr(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: w }) : null].filter(Boolean) as string[];
+    const parts = [now.heading, now.error, ...now.lines, now.aside, w > 0 ? tr(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: w }) : null].filter(Boolean) as string[];
     const ses = panel.state.session;
     return {
       key: [screenOf(panel.state), panel.state.lang, ses?.error ?? '', ses?.compartmentId ?? '', ses?.warning ? `w${ses.extensionsLeft}` : '', panel.state.notice?.code ?? ''].join('|'),
@@ -235,6 +239,8 @@ function App({ panel }: { panel: Panel }) {
     headingRef.current?.focus();
   }, [screen, s.lang]);
 
+  // While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place.
+  const counting = warning > 0 || panel.throttledSeconds() > 0;
   const digits = screen === 'phone' || screen === 'lostSms' || screen === 'pin' || screen === 'birthDate';
   // Out of order the box cannot be reached: there is nothing to cancel and no key to explain.
   const reachable = screen !== 'outOfOrder';
@@ -258,8 +264,10 @@ function App({ panel }: { panel: Panel }) {
           <button type="button" class="tool" aria-pressed={s.largeText} onClick={() => panel.toggleLargeText()}>
             {t('button.largeText')}
           </button>
+          {/* On, its ✓ takes the 🔊's place: upright, − and + then still fit the bar's third row in every language. */}
           <button type="button" class="tool" aria-pressed={s.speech} onClick={() => panel.setSpeech(!s.speech)}>
-            🔊 {t('button.speech')}
+            {s.speech ? null : '🔊 '}
+            {t('button.speech')}
           </button>
           {/* Beside the speech button − and + say enough: their words would cost the bar a row (the keypad's height); the names keep them. */}
           {s.speech ? (
@@ -284,7 +292,7 @@ function App({ panel }: { panel: Panel }) {
           </div>
         ) : null}
         {/* While a countdown runs (the time warning, a throttled number's wait), it takes the instructions' place: the whole screen, keypad and footer included, fits the panel upright and on its side in large text. Speech still says every line. Anything else too long steps its text down (`fitText`). */}
-        {warning > 0 || panel.throttledSeconds() > 0 ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
+        {counting ? null : texts.lines.map((line) => <p key={line}>{line}</p>)}
         {warning > 0 ? (
           <div class="alert alert--time" role="alert">
             <p>⏱ {t(panel.canExtend() ? 'timeout.warning' : 'timeout.final', { seconds: warning })}</p>
@@ -306,6 +314,7 @@ function App({ panel }: { panel: Panel }) {
                 ✉ {t('phone.noSms')}
               </button>
             ) : null}
+            {texts.aside && !counting ? <p class="aside">{texts.aside}</p> : null}
           </section>
         ) : null}
         {screen === 'factor' ? (

@@ -111,6 +111,7 @@ const en = {
   'error.SESSION_TIMEOUT': 'The session ended because there was no input for a while. Nothing was opened. Please start again.',
   'error.INTERRUPTED': 'The box was restarted. Your session ended and nothing was opened. Please start again.',
   'error.PICKUP_BUSY': 'This pickup is being handled elsewhere at the moment. Please try again in a minute or ask at the counter.',
+  'error.PICKUP_FAILED': 'The box cannot hand out this document at the moment. This is not your fault. Please go to the counter of the citizens’ office: {location}. Staff there know about it and will give you your document.',
   'error.OTHER': 'Something went wrong. Please start again or ask at the counter.',
 } as const;
 
@@ -202,6 +203,7 @@ const de: Messages = {
   'error.SESSION_TIMEOUT': 'Der Vorgang wurde beendet, weil eine Weile nichts eingegeben wurde. Es wurde nichts geöffnet. Bitte beginnen Sie neu.',
   'error.INTERRUPTED': 'Die Box wurde neu gestartet. Ihr Vorgang ist beendet, es wurde nichts geöffnet. Bitte beginnen Sie neu.',
   'error.PICKUP_BUSY': 'Diese Abholung wird gerade an anderer Stelle bearbeitet. Bitte versuchen Sie es in einer Minute noch einmal oder fragen Sie am Schalter.',
+  'error.PICKUP_FAILED': 'Die Box kann dieses Dokument gerade nicht ausgeben. Das liegt nicht an Ihnen. Bitte gehen Sie zum Schalter des Bürgerbüros: {location}. Die Mitarbeitenden dort wissen Bescheid und geben Ihnen Ihr Dokument.',
   'error.OTHER': 'Etwas ist schiefgegangen. Bitte beginnen Sie neu oder fragen Sie am Schalter.',
 };
 
@@ -291,6 +293,7 @@ const ls: Messages = {
   'error.SESSION_TIMEOUT': 'Sie haben lange nichts getippt. Darum hat der Automat aufgehört. Kein Fach ist aufgegangen. Bitte fangen Sie noch mal an.',
   'error.INTERRUPTED': 'Der Automat hat neu gestartet. Kein Fach ist aufgegangen. Bitte fangen Sie noch mal an.',
   'error.PICKUP_BUSY': 'Jemand anderes arbeitet gerade mit Ihrem Fach. Bitte warten Sie 1 Minute. Oder fragen Sie am Schalter.',
+  'error.PICKUP_FAILED': 'Der Automat kann Ihnen den Ausweis gerade nicht geben. Sie haben nichts falsch gemacht. Bitte gehen Sie zum Schalter im Bürger-Büro: {location}. Dort bekommen Sie Ihren Ausweis. Die Mitarbeiter wissen Bescheid.',
   'error.OTHER': 'Etwas ist schief gegangen. Bitte fangen Sie noch mal an. Oder fragen Sie am Schalter.',
 };
 
@@ -378,6 +381,7 @@ const tr: Messages = {
   'error.SESSION_TIMEOUT': 'Bir süre giriş yapılmadığı için işlem sona erdi. Hiçbir bölme açılmadı. Lütfen yeniden başlayın.',
   'error.INTERRUPTED': 'Kutu yeniden başlatıldı. İşleminiz sona erdi, hiçbir bölme açılmadı. Lütfen yeniden başlayın.',
   'error.PICKUP_BUSY': 'Bu teslim şu anda başka bir yerde işleniyor. Lütfen bir dakika sonra tekrar deneyin veya danışmaya sorun.',
+  'error.PICKUP_FAILED': 'Kutu bu belgeyi şu anda veremiyor. Bu sizin hatanız değil. Lütfen vatandaşlık bürosunun danışmasına gidin: {location}. Oradaki görevliler durumu biliyor ve belgenizi size verecek.',
   'error.OTHER': 'Bir sorun oluştu. Lütfen yeniden başlayın veya danışmaya sorun.',
 };
 
@@ -465,6 +469,7 @@ const ar: Messages = {
   'error.SESSION_TIMEOUT': 'انتهت العملية لعدم وجود أي إدخال لفترة. لم يُفتح أي شيء. يرجى البدء من جديد.',
   'error.INTERRUPTED': 'أُعيد تشغيل الصندوق. انتهت عمليتك ولم يُفتح أي شيء. يرجى البدء من جديد.',
   'error.PICKUP_BUSY': 'تجري معالجة هذا الاستلام في مكان آخر حاليًا. يرجى المحاولة بعد دقيقة أو السؤال عند الشباك.',
+  'error.PICKUP_FAILED': 'لا يستطيع الصندوق تسليم هذه الوثيقة حاليًا. هذا ليس خطأك. يرجى التوجه إلى شباك مكتب المواطنين: {location}. الموظفون هناك على علم بذلك وسيسلّمونك وثيقتك.',
   'error.OTHER': 'حدث خطأ ما. يرجى البدء من جديد أو السؤال عند الشباك.',
 };
 
@@ -552,6 +557,7 @@ const uk: Messages = {
   'error.SESSION_TIMEOUT': 'Сеанс завершено, бо деякий час нічого не вводилося. Нічого не було відчинено. Будь ласка, почніть знову.',
   'error.INTERRUPTED': 'Автомат перезапустився. Ваш сеанс завершено, нічого не було відчинено. Будь ласка, почніть знову.',
   'error.PICKUP_BUSY': 'Цю видачу зараз обробляють в іншому місці. Спробуйте за хвилину або зверніться до віконця.',
+  'error.PICKUP_FAILED': 'Автомат зараз не може видати цей документ. Це не ваша провина. Будь ласка, зверніться до віконця бюро громадян: {location}. Працівники там знають про це й видадуть вам документ.',
   'error.OTHER': 'Щось пішло не так. Будь ласка, почніть знову або зверніться до віконця.',
 };
 
@@ -639,6 +645,7 @@ const ru: Messages = {
   'error.SESSION_TIMEOUT': 'Сеанс завершён, так как некоторое время ничего не вводилось. Ничего не было открыто. Пожалуйста, начните заново.',
   'error.INTERRUPTED': 'Автомат перезапустился. Ваш сеанс завершён, ничего не было открыто. Пожалуйста, начните заново.',
   'error.PICKUP_BUSY': 'Эту выдачу сейчас обрабатывают в другом месте. Попробуйте через минуту или обратитесь к окошку.',
+  'error.PICKUP_FAILED': 'Автомат сейчас не может выдать этот документ. Это не ваша вина. Пожалуйста, обратитесь к окошку бюро граждан: {location}. Сотрудники там знают об этом и выдадут вам документ.',
   'error.OTHER': 'Что-то пошло не так. Пожалуйста, начните заново или обратитесь к окошку.',
 };
 

@@ -83,29 +83,6 @@ export const DONE_WITH_ERROR_MS = 30_000;
 const HOLD_FOR_SPEECH_MS = 2_000;
 const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, lostSms: 15, pin: 6, birthDate: 8 };
 
-/** Codes the panel explains, mapped to their message; anything else is `error.OTHER`. */
-const ERROR_MESSAGES: Record<string, MessageKey> = {
-  AUTH_FAILED: 'error.AUTH_FAILED',
-  AUTH_THROTTLED: 'error.AUTH_THROTTLED',
-  PICKUP_LOCKED: 'error.PICKUP_LOCKED',
-  CARD_UNAVAILABLE: 'error.CARD_UNAVAILABLE',
-  CARD_UNREADABLE: 'error.CARD_UNREADABLE',
-  INVALID_MRZ: 'error.CARD_UNREADABLE',
-  READER_TRANSFER_FAILED: 'error.CARD_UNREADABLE',
-  OLD_ID_MISMATCH: 'error.OLD_ID_MISMATCH',
-  BIRTH_DATE_MISMATCH: 'error.BIRTH_DATE_MISMATCH',
-  INVALID_BIRTH_DATE: 'error.INVALID_BIRTH_DATE',
-  INVALID_PHONE: 'error.INVALID_PHONE',
-  NOT_A_MOBILE: 'error.INVALID_PHONE',
-  INVALID_PIN_FORMAT: 'error.INVALID_PIN_FORMAT',
-  SHREDDER_JAM: 'error.SHREDDER_JAM',
-  DOOR_NOT_OPENED: 'error.DOOR_NOT_OPENED',
-  SESSION_TIMEOUT: 'error.SESSION_TIMEOUT',
-  INTERRUPTED: 'error.INTERRUPTED',
-  SESSION_NOT_FOUND: 'error.INTERRUPTED',
-  PICKUP_BUSY: 'error.PICKUP_BUSY',
-};
-export const errorMessage = (code: string): MessageKey => ERROR_MESSAGES[code] ?? 'error.OTHER';
 
 export function screenOf(s: PanelState): Screen {
   if (!s.bound) return 'unbound';
