@@ -7,26 +7,18 @@ import { simulatedHardware } from '../../src/box.js';
 import { demoCompartments, resolveConfig } from '../../src/config.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { BIRTH, MONDAY_10AM, PHONE, readyPickup, register, testBox } from '../helpers.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
-/** The code a rejected promise carries. */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-  return 'resolved';
-}
 
 test('a failed registry is loud: pending asks reject with ACTOR_FAILED, the alarm is raised, /health fails, the rest answers', async () => {
   const t = await testBox();
   await readyPickup(t, 'V-F-1');
   // A bug (the compiler and the harness refuse such a message; `post` sends it unchecked): cancels without a reference crash the registry.
   for (let i = 0; i < 6; i++) t.box.supervisor.post(REGISTRY, { type: 'pickup.cancel', by: 'bug' });
-  const queued = codeOf(register(t.box, 'V-F-2'));
+  const queued = rejectionCode(register(t.box, 'V-F-2'));
   await t.box.idle();
   assert.is(await queued, 'ACTOR_FAILED', 'the registration waiting behind the crashes is refused, not left hanging');
-  assert.is(await codeOf(register(t.box, 'V-F-3')), 'ACTOR_FAILED', 'and so is the next one');
+  assert.is(await rejectionCode(register(t.box, 'V-F-3')), 'ACTOR_FAILED', 'and so is the next one');
   assert.is(t.box.supervisor.pendingAsks, 0);
 
   const alarm = t.box.alarms(true).find((a) => a.code === 'ACTOR_FAILED');
@@ -53,7 +45,7 @@ test('a failed registry is loud: pending asks reject with ACTOR_FAILED, the alar
   assert.is(t.box.compartment('A03')!.inService, false);
   const { sessionId } = await t.box.startSession();
   assert.is((await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE })).step, 'pin');
-  assert.is(await codeOf(t.box.sessionInput(sessionId, { type: 'pin', pin: '123456' })), 'ACTOR_FAILED');
+  assert.is(await rejectionCode(t.box.sessionInput(sessionId, { type: 'pin', pin: '123456' })), 'ACTOR_FAILED');
   await t.box.close();
 });
 

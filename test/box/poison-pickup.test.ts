@@ -11,9 +11,10 @@ import { DAY } from '../../src/config.js';
 import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
 import { healthDocument } from '../../src/health.js';
 import { metricsFor } from '../../src/metrics.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, readyPickup, register, testBox, type TestBox } from '../helpers.js';
+import { rejectionCode } from '../domain/assert-code.js';
+import { damagePickupRow } from '../support/damaged-row.js';
 
 // A poison pickup fails alone. One pickup's stored row is damaged (a field of the wrong type that
 // a handler trips on); every message about it crashes the registry. Its crashes count against that
@@ -30,24 +31,7 @@ const PHONE_OK_1 = '0152 28817391';
 const PHONE_OK_2 = '0152 28817392';
 const e164 = (phone: string) => phone.replace(/^0/, '+49').replace(/\s/g, '');
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-  return 'resolved';
-}
 
-/** Edits one stored pickup row in the SQLite file, as a hand repair or a faulty import tool would. */
-async function damageRow(storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> {
-  const persistence = await openPersistence(storage);
-  const key = `row:${REGISTRY}:pickups:${pickupId}`;
-  const row = await persistence.kv.get<Record<string, unknown>>(key);
-  if (!row) throw new Error(`no stored row ${key}`);
-  await persistence.kv.set(key, { ...row, ...patch });
-  await persistence.close();
-}
 
 /** Collects a READY pickup at the panel: number, PIN, birth date, the door opens and shuts. */
 async function collect(t: TestBox, reference: string, pin: string, compartmentId: string, phone: string): Promise<void> {
@@ -69,7 +53,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
 
   // The pickup window's end, typed by hand as text with an impossible date: every handler that
   // writes the last pickup day into an SMS (reminder, new PIN) throws RangeError on it.
-  await damageRow(storage, poisonId, { expiresAt: '2026-13-03' });
+  await damagePickupRow(storage, poisonId, { expiresAt: '2026-13-03' });
 
   t = await testBox({ storage }, { clock });
   const events: BoxEvent[] = [];
@@ -83,16 +67,16 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   const restarts = () => events.filter((e) => e.type === 'actor.restarted' && e.partition === poisonId).length;
   assert.is(restarts(), 1, 'the reminder crashed on the damaged row: the registry restarted');
   for (let i = 0; i < 6; i++) {
-    assert.is(await codeOf(t.box.reissuePin('V-POISON-1', 'staff-anna')), 'resolved'); // answered, then its new PIN crashes the registry
+    assert.is(await rejectionCode(t.box.reissuePin('V-POISON-1', 'staff-anna')), null); // answered, then its new PIN crashes the registry
     await t.box.idle();
     assert.is(restarts(), Math.min(2 + i, 6), 'each crash within the intensity is a restart');
   }
   assert.ok(events.some((e) => e.type === 'partition.quarantined' && e.partition === poisonId), 'the sixth crash in 30 s quarantined the pickup');
 
   // The pickup is refused with its own code, at once.
-  assert.is(await codeOf(t.box.reissuePin('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
-  assert.is(await codeOf(t.box.retrievePickup('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
-  assert.is(await codeOf(t.box.cancelPickup('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(t.box.reissuePin('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(t.box.retrievePickup('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(t.box.cancelPickup('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
   assert.equal(t.box.quarantinedPickups().map((q) => [q.reference, q.compartmentId]), [['V-POISON-1', poison.compartmentId]]);
 
   // Staff are told which pickup, where, and what to do.
@@ -146,7 +130,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   const after: BoxEvent[] = [];
   const stop2 = t.box.supervisor.events.listen((e) => after.push(e));
   assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-1']);
-  assert.is(await codeOf(t.box.reissuePin('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(t.box.reissuePin('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
   assert.is((await healthDocument(t.box)).status, 'warn');
   assert.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED' && a.subject === 'V-POISON-1'), 'the alarm stays open');
   // Its expiry comes due: held, not delivered into a crash loop.
@@ -162,7 +146,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   // (over GraphQL, audited); then its held timers run — the window is over, so it expires — and
   // staff retrieve the document through the box as for any expired pickup.
   const repairedExpiry = MONDAY_10AM + 10 * DAY;
-  await damageRow(storage, poisonId, { expiresAt: repairedExpiry });
+  await damagePickupRow(storage, poisonId, { expiresAt: repairedExpiry });
   t = await testBox({ storage }, { clock });
   assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-1'], 'a repair alone lifts nothing');
   const staff = createYogaServer(t.box, { tokens: { kiosk: 'k'.repeat(20), staff: { anna: 's'.repeat(20) }, integration: 'i'.repeat(20), monitor: 'm'.repeat(20), harness: 'h'.repeat(20) } });
@@ -202,7 +186,7 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   const { pin } = await readyPickup(t, 'V-POISON-3', { phone: PHONE_POISON });
   const id = t.box.pickup('V-POISON-3')!.id;
   await t.box.close();
-  await damageRow(storage, id, { expiresAt: '2026-13-03' });
+  await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
   t = await testBox({ storage }, { clock });
   // Its reminder re-fired six times (injected as the harness does): quarantined, its PIN still valid.
   for (let i = 0; i < 6; i++) {
@@ -233,22 +217,22 @@ test('a crash on a message without a pickup still counts against the registry: p
   const id = t.box.pickup('V-POISON-2')!.id;
   await t.box.close();
   // The PIN hash damaged into a number: a PIN check hashes and compares it, and throws.
-  await damageRow(storage, id, { pinHash: 123456 });
+  await damagePickupRow(storage, id, { pinHash: 123456 });
   t = await testBox({ storage, throttle: { free: 1_000 } }, { clock });
   // A PIN check finds pickups by the number typed, not by pickup: `auth.pin` has no partition,
   // so its crashes count against the registry, which fails for good after the sixth.
   for (let i = 0; i < 6; i++) {
     const { sessionId } = await t.box.startSession();
     await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
-    await codeOf(t.box.sessionInput(sessionId, { type: 'pin', pin: '123456' }));
+    await rejectionCode(t.box.sessionInput(sessionId, { type: 'pin', pin: '123456' }));
     await t.box.idle();
-    if (t.box.session(sessionId) && t.box.session(sessionId)!.step !== 'done') await codeOf(t.box.sessionInput(sessionId, { type: 'cancel' }));
+    if (t.box.session(sessionId) && t.box.session(sessionId)!.step !== 'done') await rejectionCode(t.box.sessionInput(sessionId, { type: 'cancel' }));
     await t.box.idle();
   }
   assert.is(t.box.supervisor.view(REGISTRY)!.status, 'failed');
   assert.equal(t.box.failures().map((f) => f.actor), [REGISTRY]);
   assert.equal(t.box.quarantinedPickups(), []);
-  assert.is(await codeOf(register(t.box, 'V-AFTER')), 'ACTOR_FAILED');
+  assert.is(await rejectionCode(register(t.box, 'V-AFTER')), 'ACTOR_FAILED');
   await t.box.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -261,7 +245,7 @@ test(`${SYSTEMIC_QUARANTINES} pickups failing alone point at the box, not at the
   for (const [i, reference] of refs.entries()) await readyPickup(t, reference, { phone: `0152 2881740${i}` });
   const ids = refs.map((r) => t.box.pickup(r)!.id);
   await t.box.close();
-  for (const id of ids) await damageRow(storage, id, { expiresAt: '2026-13-03' });
+  for (const id of ids) await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
   t = await testBox({ storage }, { clock });
   const many = () => t.box.alarms(true).find((a) => a.code === 'PICKUP_FAILED' && a.severity === 'critical');
   for (const [n, id] of ids.entries()) {

@@ -11,6 +11,7 @@ import type { Message } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { startRedis, type RedisServer } from '../persistence/redis-server.js';
 import { REDIS, suiteNeeding } from '../support/requires.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
 // A quarantine is kept with the actor's record, also for an actor whose large tables are stored
 // row by row (the registry's case): the quarantine's own write is the head alone, and every later
@@ -41,14 +42,6 @@ const ledger = defineActor<Ctx, Event & Message, never>({
   },
 });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-  return 'resolved';
-}
 
 let redis: RedisServer | null = null;
 const dirs: string[] = [];
@@ -99,7 +92,7 @@ for (const store of stores) {
     await s.persistence.close();
 
     s = await open();
-    assert.is(await codeOf(s.sup.ask('ledger/1', { type: 'deposit', account: 'bad', n: 1 })), 'PICKUP_FAILED');
+    assert.is(await rejectionCode(s.sup.ask('ledger/1', { type: 'deposit', account: 'bad', n: 1 })), 'PICKUP_FAILED');
     // Commits after the quarantine write the head again: it must keep the quarantine.
     assert.is(await s.sup.ask('ledger/1', { type: 'deposit', account: 'good', n: 1 }), 2);
     await s.sup.close();
@@ -107,7 +100,7 @@ for (const store of stores) {
 
     s = await open();
     assert.equal(s.sup.quarantined().map((q) => [q.actor, q.partition, q.code]), [['ledger/1', 'bad', 'ACTOR_CRASHED']]);
-    assert.is(await codeOf(s.sup.ask('ledger/1', { type: 'deposit', account: 'bad', n: 1 })), 'PICKUP_FAILED');
+    assert.is(await rejectionCode(s.sup.ask('ledger/1', { type: 'deposit', account: 'bad', n: 1 })), 'PICKUP_FAILED');
     assert.is(await s.sup.ask('ledger/1', { type: 'deposit', account: 'good', n: 1 }), 3);
     assert.is(s.sup.view<Ctx>('ledger/1')!.ctx.seq, 3, 'the head moved on with every commit');
     assert.is(await s.sup.lift('ledger/1', 'bad'), true);

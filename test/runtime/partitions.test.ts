@@ -6,6 +6,7 @@ import { defineActor } from '../../actors/runtime/define.js';
 import { Supervisor, type ActorFailure, type CommitBatch, type PartitionQuarantine } from '../../actors/runtime/supervisor.js';
 import type { BoxEvent, Message } from '../../actors/runtime/types.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
 // Partitioned failure (ActorBehavior.partitionOf): a message that names an account of this tiny
 // ledger crashes against that account's own restart intensity; past it only the account is
@@ -92,29 +93,21 @@ async function start(persistence: Persistence, intensity = { max: 2, withinMs: 3
 
 const deposit = (sup: Supervisor, account: string, n: number) => sup.ask<number>('ledger/1', { type: 'deposit', account, n });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (error) {
-    return String((error as { code?: unknown }).code);
-  }
-  return 'resolved';
-}
 
 test('crashes on one partition restart the actor within its intensity, then quarantine only that partition', async () => {
   const { sup, failures, quarantines, events } = await start(await damagedStore());
   // Within the intensity (2): each crash is a restart, and the other accounts are served between them.
   for (let i = 1; i <= 2; i++) {
-    assert.is(await codeOf(deposit(sup, 'bad', 1)), 'ACTOR_CRASHED');
+    assert.is(await rejectionCode(deposit(sup, 'bad', 1)), 'ACTOR_CRASHED');
     assert.is(await deposit(sup, 'good', 1), 10 + i);
   }
   assert.equal(quarantines, []);
   // The third crash within 30 s is past it: the partition is quarantined, with the actor's code.
-  assert.is(await codeOf(deposit(sup, 'bad', 1)), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(deposit(sup, 'bad', 1)), 'PICKUP_FAILED');
   assert.equal(quarantines.map((q) => [q.actor, q.partition, q.code]), [['ledger/1', 'bad', 'ACTOR_CRASHED']]);
   assert.ok(events.some((e) => e.type === 'partition.quarantined' && e.partition === 'bad'));
   // From now on its messages are refused at once, without running the handler.
-  assert.is(await codeOf(deposit(sup, 'bad', 1)), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(deposit(sup, 'bad', 1)), 'PICKUP_FAILED');
   assert.is(events.filter((e) => e.type === 'actor.restarted').length, 3 - 1, 'no further crash');
   // The actor is not failed and serves every other account.
   assert.equal(failures, []);
@@ -128,7 +121,7 @@ test('crashes on one partition restart the actor within its intensity, then quar
 
 test('partition crashes do not count against the actor: a crash without a partition still fails it past the intensity', async () => {
   const { sup, failures } = await start(await damagedStore(), { max: 1, withinMs: 30_000 });
-  for (let i = 0; i < 3; i++) await codeOf(deposit(sup, 'bad', 1));
+  for (let i = 0; i < 3; i++) await rejectionCode(deposit(sup, 'bad', 1));
   assert.is(sup.view('ledger/1')!.status, 'active', 'three crashes on one partition: the actor is not failed');
   // `statement` concerns every account (no partition): it trips on the damaged row and counts
   // against the actor, which fails for good past its intensity, as before.
@@ -139,14 +132,14 @@ test('partition crashes do not count against the actor: a crash without a partit
   await sup.idle();
   assert.is(sup.view('ledger/1')!.status, 'failed');
   assert.equal(failures.map((f) => f.actor), ['ledger/1']);
-  assert.is(await codeOf(deposit(sup, 'good', 1)), 'ACTOR_FAILED');
+  assert.is(await rejectionCode(deposit(sup, 'good', 1)), 'ACTOR_FAILED');
   await sup.close();
 });
 
 test("a partition's crashes spread over more than the intensity window do not quarantine it", async () => {
   const { sup, clock, quarantines } = await start(await damagedStore(), { max: 1, withinMs: 30_000 });
   for (let i = 0; i < 4; i++) {
-    assert.is(await codeOf(deposit(sup, 'bad', 1)), 'ACTOR_CRASHED', `crash ${i + 1} is a restart`);
+    assert.is(await rejectionCode(deposit(sup, 'bad', 1)), 'ACTOR_CRASHED', `crash ${i + 1} is a restart`);
     await clock.advance(31_000);
   }
   assert.equal(quarantines, []);
@@ -172,10 +165,10 @@ test('a crash inside a batch is charged to the message that threw: the messages 
   const persistence = await damagedStore();
   const { sup } = await start(persistence, { max: 0, withinMs: 30_000 });
   // One turn: the four messages are handled as one batch.
-  const answers = [deposit(sup, 'good', 1), deposit(sup, 'other', 1), deposit(sup, 'bad', 1), deposit(sup, 'good', 1)].map(codeOf);
+  const answers = [deposit(sup, 'good', 1), deposit(sup, 'other', 1), deposit(sup, 'bad', 1), deposit(sup, 'good', 1)].map(rejectionCode);
   sup.post('ledger/1', { type: 'post', account: 'other', n: 5 });
   await sup.idle();
-  assert.equal(await Promise.all(answers), ['resolved', 'resolved', 'PICKUP_FAILED', 'resolved']);
+  assert.equal(await Promise.all(answers), [null, null, 'PICKUP_FAILED', null]);
   assert.equal(sup.quarantined().map((q) => q.partition), ['bad'], 'the partition of the message that threw, not the first of the batch');
   const stored = (await persistence.loadActors()).get('ledger/1')!;
   assert.equal((stored.ctx as LedgerCtx).balances, { good: 12, bad: '12,50', other: 7 });
@@ -192,9 +185,9 @@ test('a commit failing other than on storage is charged to the message whose sta
     return negative ? Promise.reject(new Error('encoding refused a negative balance')) : commit(batch);
   };
   const { sup } = await start(persistence, { max: 0, withinMs: 30_000 });
-  const answers = [deposit(sup, 'good', 1), deposit(sup, 'other', -5), deposit(sup, 'good', 1)].map(codeOf);
+  const answers = [deposit(sup, 'good', 1), deposit(sup, 'other', -5), deposit(sup, 'good', 1)].map(rejectionCode);
   await sup.idle();
-  assert.equal(await Promise.all(answers), ['resolved', 'PICKUP_FAILED', 'resolved']);
+  assert.equal(await Promise.all(answers), [null, 'PICKUP_FAILED', null]);
   assert.equal(sup.quarantined().map((q) => q.partition), ['other']);
   assert.equal(((await persistence.loadActors()).get('ledger/1')!.ctx as LedgerCtx).balances, { good: 12, bad: '12,50', other: 1 });
   await sup.close();
@@ -203,11 +196,11 @@ test('a commit failing other than on storage is charged to the message whose sta
 test('mail queued for a partition when it is quarantined is refused, not handled', async () => {
   const { sup } = await start(await damagedStore(), { max: 0, withinMs: 30_000 });
   // The crash and the mail behind it arrive in one turn: the batch stops at the crash, the rest waits.
-  const first = codeOf(deposit(sup, 'bad', 1));
-  const queued = [codeOf(deposit(sup, 'bad', 1)), codeOf(deposit(sup, 'good', 1))];
+  const first = rejectionCode(deposit(sup, 'bad', 1));
+  const queued = [rejectionCode(deposit(sup, 'bad', 1)), rejectionCode(deposit(sup, 'good', 1))];
   await sup.idle();
   assert.is(await first, 'PICKUP_FAILED');
-  assert.equal(await Promise.all(queued), ['PICKUP_FAILED', 'resolved']);
+  assert.equal(await Promise.all(queued), ['PICKUP_FAILED', null]);
   await sup.close();
 });
 
@@ -218,7 +211,7 @@ test('the quarantine survives a restart, its timers are held (not delivered, not
   first.sup.post('ledger/1', { type: 'remindLater', account: 'bad', inMs: 60_000 });
   first.sup.post('ledger/1', { type: 'remindLater', account: 'good', inMs: 60_000 });
   await first.sup.idle();
-  assert.is(await codeOf(deposit(first.sup, 'bad', 1)), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(deposit(first.sup, 'bad', 1)), 'PICKUP_FAILED');
   await first.sup.advanceClock(120_000);
   assert.equal(first.sup.view<LedgerCtx>('ledger/1')!.ctx.reminded, ['good'], "the quarantined partition's timer was not delivered");
   assert.is(first.sup.view('ledger/1')!.status, 'active');
@@ -233,7 +226,7 @@ test('the quarantine survives a restart, its timers are held (not delivered, not
   assert.equal(second.quarantines, [], 'restored, not raised again');
   await second.sup.advanceClock(1_000);
   assert.equal(second.sup.view<LedgerCtx>('ledger/1')!.ctx.reminded, ['good'], 'held again after the restart');
-  assert.is(await codeOf(deposit(second.sup, 'bad', 1)), 'PICKUP_FAILED');
+  assert.is(await rejectionCode(deposit(second.sup, 'bad', 1)), 'PICKUP_FAILED');
   assert.is(await deposit(second.sup, 'good', 1), 11);
 
   // Lifted (after repair, here the damaged balance stays: the held timer trips on it again, and

@@ -6,11 +6,11 @@ import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { ALARMS, raise, REGISTRY } from '../../actors/messages.js';
 import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { MONITOR, STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { consoleBox, signedIn, until, type ConsoleBox } from './console-support.js';
+import { damagePickupRow } from '../support/damaged-row.js';
 
 // Staff lift a pickup's quarantine from the console. A real box on a SQLite file: pickups loaded
 // and READY, then their stored rows damaged by hand (as test/box/poison-pickup.test.ts does), and
@@ -31,15 +31,6 @@ interface Ctx {
 }
 const test = suiteNeeding<Ctx>('staff console: lifting a quarantined pickup, in Chromium', BROWSER, {});
 
-/** Edits one stored pickup row in the SQLite file, as a hand repair or a faulty import tool would. */
-async function damageRow(storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> {
-  const persistence = await openPersistence(storage);
-  const key = `row:${REGISTRY}:pickups:${pickupId}`;
-  const row = await persistence.kv.get<Record<string, unknown>>(key);
-  if (!row) throw new Error(`no stored row ${key}`);
-  await persistence.kv.set(key, { ...row, ...patch });
-  await persistence.close();
-}
 
 /** Registers and loads a pickup as the counter does; the clerk's hands open and shut the door. */
 async function readyAtTheCounter(t: ConsoleBox, reference: string, phone: string): Promise<string> {
@@ -72,9 +63,9 @@ test.before(async (ctx) => {
   const unreadable = await readyAtTheCounter(first, UNREADABLE, '0152 28817509');
   await first.close();
   // The end of each pickup window typed by hand as an impossible date: the reminder SMS throws on it.
-  for (const id of ids) await damageRow(storage, id, { expiresAt: '2026-13-03' });
+  for (const id of ids) await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
   // A READY time typed as text: only showing it fails (no handler reads it).
-  await damageRow(storage, unreadable, { readyAt: 'gestern' });
+  await damagePickupRow(storage, unreadable, { readyAt: 'gestern' });
   const t = (ctx.t = await consoleBox('yoga', 56, { storage }));
   await t.box.cancelPickup(UNREADABLE, 'integration');
   for (const id of ids) {

@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, speech, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, eachLayout, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, speech, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -133,44 +133,32 @@ test('the key legend, the top bar\'s buttons and the digit count read at the pan
   await toPin(page, '015228817386');
   const found: string[] = [];
   const labelSizes: string[] = [];
-  for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
-    await page.setViewportSize(viewport);
-    for (const big of [false, true]) {
-      await largeText(page, big);
-      for (const language of LANGUAGES) {
-        await inLanguage(page, language.id);
-        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
-        const texts = await floorTexts(page);
-        for (const button of texts.bar) {
-          if (button.px < texts.floor) found.push(`${where}: "${button.text}" at ${button.px} px, under the ${texts.floor} px floor`);
-          if (!button.whole) found.push(`${where}: "${button.text}" cut off`);
-        }
-        if (!texts.count) found.push(`${where}: no digit count`);
-        else {
-          if (texts.count.px < texts.floor) found.push(`${where}: digit count at ${texts.count.px} px, under the ${texts.floor} px floor`);
-          if (!texts.count.whole) found.push(`${where}: digit count cut off`);
-        }
-        for (const label of texts.labels) {
-          if (!label.whole) found.push(`${where}: key label "${label.text}" cut off at ${label.px} px (key ${label.key})`);
-          if (label.px < texts.floor && label.fitsAtFloor) found.push(`${where}: key label "${label.text}" at ${label.px} px though the floor fits its key (${label.key})`);
-          if (label.px < texts.floor && label.fitsLarger) found.push(`${where}: key label "${label.text}" at ${label.px} px though a larger one fits its key (${label.key})`);
-        }
-        labelSizes.push(`${where}: ${texts.labels.map((l) => `${l.text} ${l.px}`).join(', ')}`);
-        const hint = await keyHint(page);
-        // Upright in large text the legend gives way to the screen: the keys say it themselves.
-        if (!hint.shown) {
-          if (!(orientation === 'portrait' && big)) found.push(`${where}: no key legend`);
-          continue;
-        }
-        if (hint.px < hint.floor) found.push(`${where}: legend at ${hint.px} px, under the ${hint.floor} px floor`);
-        if (!hint.whole) found.push(`${where}: legend cut off`);
-      }
+  await eachLayout(page, LANGUAGES.map((l) => l.id), async (where) => {
+    const texts = await floorTexts(page);
+    for (const button of texts.bar) {
+      if (button.px < texts.floor) found.push(`${where}: "${button.text}" at ${button.px} px, under the ${texts.floor} px floor`);
+      if (!button.whole) found.push(`${where}: "${button.text}" cut off`);
     }
-  }
-  await page.setViewportSize(LANDSCAPE);
-  await largeText(page, false);
-  await inLanguage(page, 'de');
-  await page.locator('h1').focus();
+    if (!texts.count) found.push(`${where}: no digit count`);
+    else {
+      if (texts.count.px < texts.floor) found.push(`${where}: digit count at ${texts.count.px} px, under the ${texts.floor} px floor`);
+      if (!texts.count.whole) found.push(`${where}: digit count cut off`);
+    }
+    for (const label of texts.labels) {
+      if (!label.whole) found.push(`${where}: key label "${label.text}" cut off at ${label.px} px (key ${label.key})`);
+      if (label.px < texts.floor && label.fitsAtFloor) found.push(`${where}: key label "${label.text}" at ${label.px} px though the floor fits its key (${label.key})`);
+      if (label.px < texts.floor && label.fitsLarger) found.push(`${where}: key label "${label.text}" at ${label.px} px though a larger one fits its key (${label.key})`);
+    }
+    labelSizes.push(`${where}: ${texts.labels.map((l) => `${l.text} ${l.px}`).join(', ')}`);
+    const hint = await keyHint(page);
+    // Upright in large text the legend gives way to the screen: the keys say it themselves.
+    if (!hint.shown) {
+      if (!where.endsWith(' portrait large')) found.push(`${where}: no key legend`);
+      return;
+    }
+    if (hint.px < hint.floor) found.push(`${where}: legend at ${hint.px} px, under the ${hint.floor} px floor`);
+    if (!hint.whole) found.push(`${where}: legend cut off`);
+  });
   assert.equal(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id)), [], 'with these texts at the floor every control is in reach');
   await endAtPanel(page);
   if (process.env.KIOSK_SIZES === '1') console.log(labelSizes.join('\n'));
@@ -185,29 +173,17 @@ test('the keypad\'s keys take the height the screen leaves, and leave a mobile n
   await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent === '0152 28817386');
   const found: string[] = [];
   const sizes: number[] = [];
-  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
-    await page.setViewportSize(viewport);
-    for (const big of [false, true]) {
-      await largeText(page, big);
-      for (const language of LANGUAGES) {
-        await inLanguage(page, language.id);
-        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
-        const keypad = await keypadLayout(page);
-        if (!keypad) {
-          found.push(`${where}: no keypad`);
-          continue;
-        }
-        if (keypad.unusedBelow > 2) found.push(`${where}: ${Math.round(keypad.unusedBelow)} px unused below the keypad (keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)})`);
-        if (keypad.keyWidth < 64 || keypad.keyHeight < 64) found.push(`${where}: keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)}, under the 64 px target`);
-        if (keypad.entryLines !== 1) found.push(`${where}: the number takes ${keypad.entryLines} lines beside keys ${Math.round(keypad.keyWidth)} px wide`);
-        if (orientation === 'portrait' && !big) sizes.push(keypad.keyHeight);
-      }
+  await eachLayout(page, LANGUAGES.map((l) => l.id), async (where) => {
+    const keypad = await keypadLayout(page);
+    if (!keypad) {
+      found.push(`${where}: no keypad`);
+      return;
     }
-  }
-  await page.setViewportSize(LANDSCAPE);
-  await largeText(page, false);
-  await inLanguage(page, 'de');
-  await page.locator('h1').focus();
+    if (keypad.unusedBelow > 2) found.push(`${where}: ${Math.round(keypad.unusedBelow)} px unused below the keypad (keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)})`);
+    if (keypad.keyWidth < 64 || keypad.keyHeight < 64) found.push(`${where}: keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)}, under the 64 px target`);
+    if (keypad.entryLines !== 1) found.push(`${where}: the number takes ${keypad.entryLines} lines beside keys ${Math.round(keypad.keyWidth)} px wide`);
+    if (where.endsWith(' portrait')) sizes.push(keypad.keyHeight);
+  });
   await endAtPanel(page);
   assert.equal(found, []);
   // Upright in normal text the number's screen leaves room: the keys are higher than the 84 px they used to stop at.
@@ -264,29 +240,17 @@ test('the birth date\'s example reads 12 04 1980 left to right on one line: ever
   const server = ctx.server!;
   await toFactor(page, server, 'V-2026-0803', '2', 'birthDate');
   const found: string[] = [];
-  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
-    await page.setViewportSize(viewport);
-    for (const big of [true, false]) {
-      await largeText(page, big);
-      for (const language of LANGUAGES) {
-        await inLanguage(page, language.id);
-        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
-        const groups = await exampleGroups(page);
-        if (!groups) {
-          found.push(`${where}: no example on the screen`);
-          continue;
-        }
-        const [day, month, year] = groups;
-        // One line: the groups share their top; in the order typed: each right of the one before.
-        if (Math.abs(day!.top - month!.top) > 1 || Math.abs(month!.top - year!.top) > 1) found.push(`${where}: the example breaks over lines (tops ${groups.map((g) => Math.round(g.top)).join(', ')})`);
-        if (!(day!.left < month!.left && month!.left < year!.left)) found.push(`${where}: the example does not read 12 04 1980 from the left (lefts ${groups.map((g) => Math.round(g.left)).join(', ')})`);
-      }
+  await eachLayout(page, LANGUAGES.map((l) => l.id), async (where) => {
+    const groups = await exampleGroups(page);
+    if (!groups) {
+      found.push(`${where}: no example on the screen`);
+      return;
     }
-  }
-  await largeText(page, false);
-  await inLanguage(page, 'de');
-  // The keypad's Enter must reach the screen again, not the language button pressed last.
-  await page.locator('h1').focus();
+    const [day, month, year] = groups;
+    // One line: the groups share their top; in the order typed: each right of the one before.
+    if (Math.abs(day!.top - month!.top) > 1 || Math.abs(month!.top - year!.top) > 1) found.push(`${where}: the example breaks over lines (tops ${groups.map((g) => Math.round(g.top)).join(', ')})`);
+    if (!(day!.left < month!.left && month!.left < year!.left)) found.push(`${where}: the example does not read 12 04 1980 from the left (lefts ${groups.map((g) => Math.round(g.left)).join(', ')})`);
+  });
   await endAtPanel(page);
   assert.equal(found, []);
 });

@@ -5,7 +5,7 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, inLanguage, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, speech, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, eachLayout, largeTextUpright, openKiosk, partsOnScreen, screenIs, shot, speech, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 
 // "I have not received an SMS" at the panel, keys only: Enter without a number, the number, and
 // on to the PIN step with the same words whether or not a pickup waits; the new PIN works, the
@@ -20,35 +20,24 @@ const lines = (ctx: KioskCtx) => ctx.page!.locator('main p').allTextContents();
 /**
  * The box's address inside "has your number changed? go to the counter: …" in every language, both
  * orientations and text sizes: left to right in the order written, each part ("Willi-Becker-Allee 7")
- * on one line — in an Arabic sentence too. One line per problem; the page returns to landscape,
- * normal text, German, focus on the heading.
+ * on one line — in an Arabic sentence too. One line per problem; the page returns as
+ * `eachLayout` leaves it.
  */
 async function addressReadsWhole(page: Page, address: string): Promise<string[]> {
   const found: string[] = [];
-  for (const [orientation, viewport] of [['portrait', PORTRAIT], ['landscape', LANDSCAPE]] as const) {
-    await page.setViewportSize(viewport);
-    for (const big of [true, false]) {
-      await largeText(page, big);
-      for (const language of LANGUAGES) {
-        await inLanguage(page, language.id);
-        const where = `${language.id} ${orientation}${big ? ' large' : ''}`;
-        const parts = await partsOnScreen(page, address);
-        if (!parts) {
-          found.push(`${where}: no address on the screen`);
-          continue;
-        }
-        for (const [i, part] of parts.entries()) {
-          if (part.lines !== 1) found.push(`${where}: "${part.part}" breaks over ${part.lines} lines`);
-          const before = parts[i - 1];
-          // In the order written: on a later line, or on the same line to the right of the part before.
-          if (before && !(part.top > before.top + 1 || (Math.abs(part.top - before.top) <= 1 && part.left > before.left))) found.push(`${where}: "${part.part}" does not follow "${before.part}" left to right`);
-        }
-      }
+  await eachLayout(page, LANGUAGES.map((l) => l.id), async (where) => {
+    const parts = await partsOnScreen(page, address);
+    if (!parts) {
+      found.push(`${where}: no address on the screen`);
+      return;
     }
-  }
-  await largeText(page, false);
-  await inLanguage(page, 'de');
-  await page.locator('h1').focus();
+    for (const [i, part] of parts.entries()) {
+      if (part.lines !== 1) found.push(`${where}: "${part.part}" breaks over ${part.lines} lines`);
+      const before = parts[i - 1];
+      // In the order written: on a later line, or on the same line to the right of the part before.
+      if (before && !(part.top > before.top + 1 || (Math.abs(part.top - before.top) <= 1 && part.left > before.left))) found.push(`${where}: "${part.part}" does not follow "${before.part}" left to right`);
+    }
+  });
   return found;
 }
 

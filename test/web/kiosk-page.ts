@@ -178,31 +178,37 @@ export async function largeTextUpright(page: Page, lang: LanguageId): Promise<nu
 }
 
 /**
- * `unreachableControls` in each orientation (landscape, portrait) × text size (normal, large) and
- * each of `languages`, switched with the page's own buttons; one line per problem, prefixed with
- * where it was seen. The page returns to landscape, normal text, its language, focus on the heading.
+ * Runs `check` in each orientation (landscape, portrait) × text size (normal, large) × each of
+ * `languages`, switched with the page's own buttons; `where` names the layout ("ar portrait
+ * large"). The page returns to landscape, normal text, the language it showed, focus on the heading.
  */
-export async function unreachableEverywhere(page: Page, languages: readonly LanguageId[]): Promise<string[]> {
-  const found: string[] = [];
+export async function eachLayout(page: Page, languages: readonly LanguageId[], check: (where: string) => Promise<void>): Promise<void> {
   const shown = await page.locator('.langs button[aria-pressed="true"]').getAttribute('lang');
   const pressed = (await page.locator('.langs button[aria-pressed="true"]').textContent())?.trim();
   const start = LANGUAGES.find((l) => l.name === pressed && l.tag === shown)!.id;
-  const large = (on: boolean) => largeText(page, on);
   for (const [orientation, viewport] of [['landscape', LANDSCAPE], ['portrait', PORTRAIT]] as const) {
     await page.setViewportSize(viewport);
     for (const big of [false, true]) {
-      await large(big);
+      await largeText(page, big);
       for (const lang of languages) {
         await inLanguage(page, lang);
-        found.push(...(await unreachableControls(page)).map((line) => `${lang} ${orientation}${big ? ' large' : ''}: ${line}`));
+        await check(`${lang} ${orientation}${big ? ' large' : ''}`);
       }
     }
   }
-  await large(false);
+  await largeText(page, false);
   await page.setViewportSize(LANDSCAPE);
   await inLanguage(page, start);
   // The keypad's Enter must reach the screen again, not the last button pressed.
   await page.locator('h1').focus();
+}
+
+/** `unreachableControls` in every layout (`eachLayout`), one line per problem, prefixed with where it was seen. */
+export async function unreachableEverywhere(page: Page, languages: readonly LanguageId[]): Promise<string[]> {
+  const found: string[] = [];
+  await eachLayout(page, languages, async (where) => {
+    found.push(...(await unreachableControls(page)).map((line) => `${where}: ${line}`));
+  });
   return found;
 }
 

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { start, TOKENS } from '../api/support.js';
 import { MONDAY_10AM, readyPickup, testBox } from '../helpers.js';
 import { BROWSER } from '../support/browser.js';
@@ -12,6 +11,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
 import { axeViolations, closeKiosk, LANDSCAPE, largeText, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { damagePickupRow } from '../support/damaged-row.js';
 
 // A pickup whose stored row is damaged kept crashing the registry and is quarantined alone
 // (PICKUP_FAILED, README "A poison pickup fails alone"). Its citizen, typing the right PIN at the
@@ -37,10 +37,7 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
   const id = before.box.pickup('V-2026-0901')!.id;
   await before.box.close();
   // The pickup window's end typed by hand with an impossible date: its reminder throws on it.
-  const persistence = await openPersistence(storage);
-  const key = `row:${REGISTRY}:pickups:${id}`;
-  await persistence.kv.set(key, { ...(await persistence.kv.get<Record<string, unknown>>(key))!, expiresAt: '2026-13-03' });
-  await persistence.close();
+  await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
   const box = await testBox({ storage, kiosks: ['1', '2'] }, { clock });
   for (let i = 0; i < 6; i++) {
     box.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });

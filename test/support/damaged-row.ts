@@ -1,0 +1,18 @@
+import { REGISTRY } from '../../actors/messages.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+
+/**
+ * Edits one stored pickup row of a stopped box's store, as a hand repair or a faulty import tool
+ * would: the way the tests make a poison pickup (a field of the wrong type a handler trips on).
+ */
+export async function damagePickupRow(storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> {
+  const persistence = await openPersistence(storage);
+  try {
+    const key = `row:${REGISTRY}:pickups:${pickupId}`;
+    const row = await persistence.kv.get<Record<string, unknown>>(key);
+    if (!row) throw new Error(`no stored row ${key}`);
+    await persistence.kv.set(key, { ...row, ...patch });
+  } finally {
+    await persistence.close();
+  }
+}
