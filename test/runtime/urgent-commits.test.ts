@@ -45,16 +45,24 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
   },
 });
 
-test('a panel commits ahead of a flood: alone in its transaction, after at most the one in flight (real time)', async () => {
-  const { persistence, groups } = await slowStore();
+/**
+ * A supervisor on the system clock over a slow store (`slowStore(store)`), with the actors at
+ * `addresses` spawned (`relay/…` or `panel/…`) and their spawns committed; `groups` then starts empty.
+ */
+async function started(store: Parameters<typeof slowStore>[0], addresses: string[]) {
+  const { persistence, groups } = await slowStore(store);
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
-  const CHAINS = 8;
-  for (let i = 0; i < CHAINS; i++) await sup.spawn(`relay/r${i}`, 'relay');
-  await sup.spawn('relay/follow', 'relay');
-  await sup.spawn('panel/1', 'panel');
+  for (const address of addresses) await sup.spawn(address, address.split('/')[0]!);
   await sup.idle();
   groups.length = 0;
-  for (let i = 0; i < CHAINS; i++) sup.send(`relay/r${i}`, { type: 'hop', left: 300 });
+  return { sup, groups };
+}
+
+test('a panel commits ahead of a flood: alone in its transaction, after at most the one in flight (real time)', async () => {
+  const CHAINS = 8;
+  const chains = Array.from({ length: CHAINS }, (_, i) => `relay/r${i}`);
+  const { sup, groups } = await started({}, [...chains, 'relay/follow', 'panel/1']);
+  for (const chain of chains) sup.send(chain, { type: 'hop', left: 300 });
   await new Promise((resolve) => setTimeout(resolve, 20));
 
   const waited: number[] = [];
@@ -88,17 +96,12 @@ test('a panel commits ahead of a flood: alone in its transaction, after at most 
   // Every hop of the flood was still committed, none lost to the reordering.
   const hops = groups.flat().filter((a) => a.startsWith('relay/r')).length;
   assert.ok(hops >= 1 && hops <= CHAINS * 301, `${hops} flood commits`);
-  for (let i = 0; i < CHAINS; i++) assert.is(sup.view<{ count: number }>(`relay/r${i}`)!.ctx.count, 301);
+  for (const chain of chains) assert.is(sup.view<{ count: number }>(chain)!.ctx.count, 301);
   await sup.close();
 });
 
 test('key presses back to back do not starve bulk work: every fifth transaction carries it (real time)', async () => {
-  const { persistence, groups } = await slowStore();
-  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
-  for (let i = 0; i < 4; i++) await sup.spawn(`relay/r${i}`, 'relay');
-  await sup.spawn('relay/follow', 'relay');
-  await sup.spawn('panel/1', 'panel');
-  await sup.idle();
+  const { sup, groups } = await started({}, ['relay/r0', 'relay/r1', 'relay/r2', 'relay/r3', 'relay/follow', 'panel/1']);
   for (let i = 0; i < 4; i++) sup.send(`relay/r${i}`, { type: 'hop', left: 10_000 });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const start = groups.length;
@@ -119,13 +122,7 @@ test('key presses back to back do not starve bulk work: every fifth transaction 
 
 test('a bulk commit that finishes while a panel waits hands back its work only after the panel is answered (real time)', async () => {
   // No wait before the group is cut, 5 ms after: the relay's group is closed when the key comes.
-  const { persistence, groups } = await slowStore({ ms: 0, afterFillMs: 5 });
-  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, panel] });
-  await sup.spawn('relay/a', 'relay');
-  await sup.spawn('relay/follow', 'relay');
-  await sup.spawn('panel/1', 'panel');
-  await sup.idle();
-  groups.length = 0;
+  const { sup, groups } = await started({ ms: 0, afterFillMs: 5 }, ['relay/a', 'relay/follow', 'panel/1']);
   sup.send('relay/a', { type: 'hop', left: 0 });
   await new Promise((resolve) => setTimeout(resolve, 1));
   const answered = sup.ask<number>('panel/1', { type: 'press' });
@@ -139,12 +136,7 @@ test('a bulk commit that finishes while a panel waits hands back its work only a
 });
 
 test('a commit that becomes ready while the store opens its transaction joins it (real time)', async () => {
-  const { persistence, groups } = await slowStore({ fills: true });
-  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
-  await sup.spawn('relay/a', 'relay');
-  await sup.spawn('relay/b', 'relay');
-  await sup.idle();
-  groups.length = 0;
+  const { sup, groups } = await started({ fills: true }, ['relay/a', 'relay/b']);
   sup.send('relay/a', { type: 'hop', left: 0 });
   // relay/a's transaction is opening (2 ms); relay/b's commit is ready 1 ms in.
   await new Promise((resolve) => setTimeout(resolve, 1));
@@ -155,12 +147,7 @@ test('a commit that becomes ready while the store opens its transaction joins it
 });
 
 test('a store that does not fill batches still gets every commit, cut when it returns', async () => {
-  const { persistence, groups } = await slowStore({ fills: false });
-  const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
-  await sup.spawn('relay/a', 'relay');
-  await sup.spawn('relay/b', 'relay');
-  await sup.idle();
-  groups.length = 0;
+  const { sup, groups } = await started({ fills: false }, ['relay/a', 'relay/b']);
   sup.send('relay/a', { type: 'hop', left: 2 });
   sup.send('relay/b', { type: 'hop', left: 2 });
   await sup.idle();
