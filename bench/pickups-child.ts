@@ -1,5 +1,5 @@
 /**
- * The box-API series of bench/pickups.ts, each in a process of its own (`node --expose-gc
+ * The box-API series of bench/pickups.ts, each in a process of its own (`node
  * --import tsx`): a box's steady state is measured on a heap that holds that box alone, not what
  * the benchmarks before it left behind (10,000 subscriptions, GraphQL servers).
  *

@@ -232,7 +232,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   // In a process of its own, after a JIT warm-up on a box of its own (thrown away): the measured
   // box starts empty, with the code already compiled, as a box that has served its first citizens is.
   const WARM_UP = quick ? 100 : 300;
-  const onlyTimes = (await runChild<{ times: number[] }>('pickups-child.ts', ['api', WARM_UP, only], ['--expose-gc'])).times;
+  const onlyTimes = (await runChild<{ times: number[] }>('pickups-child.ts', ['api', WARM_UP, only])).times;
   if (onlyTimes.length !== only) throw new Error(`expected ${only} pickups, got ${onlyTimes.length}`);
   const tenthOnly = Math.ceil(only / 10);
   const secondOnly = median(onlyTimes.slice(tenthOnly, 2 * tenthOnly));
@@ -248,7 +248,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   const sizes = quick ? [1_000, 5_000] : [1_000, 10_000, 50_000];
   // In a process of its own, the sizes side by side (see wrongPins).
   const wrong = new Map<number, { known: number; unknown: number }>();
-  const series = await runChild<{ sizes: Array<{ live: number; known: number[]; unknown: number[] }> }>('pickups-child.ts', ['wrong', ...sizes], ['--expose-gc']);
+  const series = await runChild<{ sizes: Array<{ live: number; known: number[]; unknown: number[] }> }>('pickups-child.ts', ['wrong', ...sizes]);
   for (const n of sizes) {
     const t = series.sizes.find((x) => x.live === n)!;
     wrong.set(n, { known: median(t.known), unknown: median(t.unknown) });
