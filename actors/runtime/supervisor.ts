@@ -633,13 +633,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return partition !== null && cell.quarantined.has(partition);
   }
 
-  /** A message of a quarantined partition: refused with the actor's partition code. */
+  /**
+   * A message of a quarantined partition: refused with the actor's partition code. `removeFromStore`
+   * false: a batch's commit already marked it handled.
+   */
   private deadInPartition(cell: Cell, env: Envelope, removeFromStore = true): void {
-    if (removeFromStore) return this.dead(env, 'partition-failed', cell.behavior.partitionCode);
-    this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
-    this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason: 'partition-failed' });
-    this.deadLetters.publish({ envelope: env, reason: 'partition-failed' });
-    this.asks.dead(env, 'partition-failed', cell.behavior.partitionCode);
+    this.dead(env, 'partition-failed', cell.behavior.partitionCode, removeFromStore);
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
@@ -651,9 +650,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (!cell.running) void this.drain(cell);
   }
 
-  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode): void {
+  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode, removeFromStore = true): void {
     // A committed message nobody will handle leaves the store, or it would come back at every start.
-    if (env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
+    if (removeFromStore && env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
