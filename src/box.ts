@@ -43,14 +43,14 @@ import type { BoxApi, BoxCounts, CompartmentView, DevicesView, QuarantinedPickup
 import { PickupsProjection } from './pickups-projection.js';
 import { createSimulation } from './simulation.js';
 
-/** The simulated devices of a box that runs without hardware, for tests and the harness. */
-
 /**
  * One pickup failing alone is a damaged row or a rare bug; this many at once points at the box's
  * software or storage: a critical alarm, and health fails (see src/health.ts).
  */
 export const SYSTEMIC_QUARANTINES = 3;
 const MANY_QUARANTINED = 'pickupFailed:many';
+
+/** The simulated devices of a box that runs without hardware, for tests and the harness. */
 export interface SimulatedHardware extends Hardware {
   locks: SimulatedLocks;
   reader: SimulatedCardReader;
