@@ -400,7 +400,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (cell.mailbox.length > 0 && cell.status === 'active') void this.drain(cell);
     }
     if (record) this.audit.publish(record);
-    cell.partitionCrashes.delete(partition);
+    // Its crash count is already zero: crashPartition cleared it on quarantine and counts none while quarantined.
     for (const t of [...cell.timers.values()]) {
       if (t.held && this.partitionOf(cell, cell.ctx, t.message) === partition) this.armTimer(cell, t);
     }
