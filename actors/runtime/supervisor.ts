@@ -871,6 +871,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private plan(cell: Cell, plan: Plan, env: Envelope, index: number, ctx: unknown, effects: Effect<unknown>[], now: number): boolean {
     const prepared: Prepared[] = new Array<Prepared>(effects.length);
     let stop = false;
+    /** whether `env` serves a panel: asked once per message, at its first send */
+    let urgent: boolean | undefined;
     for (let i = 0; i < effects.length; i++) {
       const e = effects[i]!;
       if (e.type === 'schedule') {
@@ -882,7 +884,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } else if (e.type === 'stop') stop = true;
       else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
-        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable, this.servesPanel(cell, env));
+        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable, (urgent ??= this.servesPanel(cell, env)));
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {
