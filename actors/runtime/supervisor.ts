@@ -1216,9 +1216,17 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.onFailure(failure);
       return;
     }
-    // A restart is immediate: the committed ctx is what we go back to, since the failed handler's
-    // changes were never committed; the actor stays active and reconciles on `restarted`.
-    this.events.publish({ type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, code });
+    this.restarted(cell, env, code, now);
+  }
+
+  /**
+   * A restart is immediate: the committed ctx is what we go back to, since the failed handler's
+   * changes were never committed; the actor stays active and reconciles on `restarted`.
+   * `partition`: the crash was charged to it (crashPartition).
+   */
+  private restarted(cell: Cell, env: Envelope, code: ErrorCode, now: number, partition?: string): void {
+    const event = { type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, code } as const;
+    this.events.publish(partition === undefined ? event : { ...event, partition });
     if (cell.behavior.accepts.has('restarted')) {
       this.enqueue(cell, this.envelope('supervisor', cell.address, { type: 'restarted', code }, env.id), true);
     }
@@ -1241,10 +1249,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('error', 'actor crashed on one partition', { actor: cell.address, partition, message: env.message.type, code });
     if (crashes.length <= this.intensity.max) {
       this.dead(env, 'crashed');
-      this.events.publish({ type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, partition, code });
-      if (cell.behavior.accepts.has('restarted')) {
-        this.enqueue(cell, this.envelope('supervisor', cell.address, { type: 'restarted', code }, env.id), true);
-      }
+      this.restarted(cell, env, code, now, partition);
       return;
     }
     const quarantine: QuarantinedPartition = { partition, code, at: now };
