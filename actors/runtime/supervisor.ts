@@ -1262,11 +1262,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     );
     this.deadInPartition(cell, env);
     this.log('error', 'partition quarantined: its messages are refused, the actor serves the rest', { actor: cell.address, partition, code });
-    // In place: the batch being handled holds the mailbox array.
+    // In place (the batch being handled holds the mailbox array), in one pass, keeping the order.
+    const mailbox = cell.mailbox;
     const queued: Envelope[] = [];
-    for (let i = cell.mailbox.length - 1; i >= 0; i--) {
-      if (this.inQuarantine(cell, cell.ctx, cell.mailbox[i]!.message)) queued.unshift(...cell.mailbox.splice(i, 1));
+    let kept = 0;
+    for (const m of mailbox) {
+      if (this.inQuarantine(cell, cell.ctx, m.message)) queued.push(m);
+      else mailbox[kept++] = m;
     }
+    mailbox.length = kept;
     this.queued -= queued.length;
     for (const m of queued) this.deadInPartition(cell, m);
     this.events.publish({ type: 'partition.quarantined', at: now, source: cell.address, actor: cell.address, partition, code });
