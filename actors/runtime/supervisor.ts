@@ -1,5 +1,5 @@
 import { DomainError, toErrorCode, type ErrorCode } from '../domain/errors.js';
-import { Asks, REPLIES, type Reply } from './ask.js';
+import { Asks, REPLIES, type DeadReason, type Reply } from './ask.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.js';
 import { SimulatedClock } from './clock.js';
@@ -127,7 +127,7 @@ export interface PartitionQuarantine extends QuarantinedPartition {
 
 export interface DeadLetter {
   envelope: Envelope;
-  reason: 'no-such-actor' | 'not-handled' | 'actor-failed' | 'partition-failed' | 'actor-stopped' | 'crashed' | 'storage';
+  reason: DeadReason;
 }
 
 interface Timer extends PersistedTimer {
