@@ -811,10 +811,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     let stop = false;
     let refused: Envelope[] | null = null;
     let count = 0;
-    // Mail that was queued before its partition was quarantined is refused here, unhandled.
+    // A message of a quarantined partition is refused here, unhandled. Mail queued when its
+    // partition was quarantined was taken out then (crashPartition); this catches a message whose
+    // partition follows from the state the batch has reached.
     const quarantine = cell.quarantined.size > 0;
     // Handlers of messages without a partition are told which are quarantined (Stamp.quarantined).
-    const held: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
+    const quarantinedIds: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
     const started = limit > 1 ? performance.now() : 0;
     while (count < limit) {
       // the clock is read after each of the first handlers, then after every 8th: cheap for fast ones
@@ -831,7 +833,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       try {
         snapshot.context = ctx;
         const event = stamped(env.message, now);
-        if (held !== null) event.quarantined = held;
+        if (quarantinedIds !== null) event.quarantined = quarantinedIds;
         const result = logic.transition(snapshot as never, event);
         nextCtx = result[0].context;
         const raw = result[1];
