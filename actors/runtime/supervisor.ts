@@ -947,8 +947,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * A batch's commit failed. On storage every message goes back to the committed state as the
-   * supervisor's storage handling says (parked, refused); any other failure is a crash on the
-   * first message, and the rest wait in the mailbox to be handled again from the committed state.
+   * supervisor's storage handling says (parked, refused). Any other failure of a batch of several
+   * puts them back to be handled one per commit (`isolate`); of a single message, it is a crash on it.
    */
   private async commitFailed(cell: Cell, envs: Envelope[], error: unknown): Promise<void> {
     if (errorCode(error) === 'STORAGE_UNAVAILABLE') {
@@ -970,13 +970,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       cell.isolate = envs.length;
       return;
     }
-    const [first, ...rest] = envs;
-    cell.mailbox.unshift(...rest);
-    this.queued += rest.length;
+    const only = envs[0]!;
     try {
-      await this.crash(cell, first!, error);
+      await this.crash(cell, only, error);
     } finally {
-      this.asks.end(first!);
+      this.asks.end(only);
     }
   }
 
