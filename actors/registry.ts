@@ -565,7 +565,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'pickup.expire':
       case 'pickup.purge':
       case 'pickup.archived':
-        return m.pickupId;
       case 'compartment.opened':
       case 'compartment.closed':
       case 'compartment.notOpened':

@@ -43,14 +43,14 @@ import type { BoxApi, BoxCounts, CompartmentView, DevicesView, QuarantinedPickup
 import { PickupsProjection } from './pickups-projection.js';
 import { createSimulation } from './simulation.js';
 
-/** The simulated devices of a box that runs without hardware, for tests and the harness. */
-
 /**
  * One pickup failing alone is a damaged row or a rare bug; this many at once points at the box's
  * software or storage: a critical alarm, and health fails (see src/health.ts).
  */
 export const SYSTEMIC_QUARANTINES = 3;
 const MANY_QUARANTINED = 'pickupFailed:many';
+
+/** The simulated devices of a box that runs without hardware, for tests and the harness. */
 export interface SimulatedHardware extends Hardware {
   locks: SimulatedLocks;
   reader: SimulatedCardReader;
@@ -172,9 +172,10 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const onQuarantine = (q: PartitionQuarantine): void => {
     if (q.actor !== REGISTRY) return;
     const { reference, compartmentId } = quarantinedPickup(q);
+    const lift = 'once the cause is repaired (see the log), lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine)';
     const todo = compartmentId
-      ? `once the cause is repaired (see the log), lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine), retrieve the document from compartment ${compartmentId} and hand it out at the counter; until then ${compartmentId} stays locked and is given to no other pickup`
-      : 'once the cause is repaired (see the log), lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine) and deal with the pickup at the counter';
+      ? `${lift}, retrieve the document from compartment ${compartmentId} and hand it out at the counter; until then ${compartmentId} stays locked and is given to no other pickup`
+      : `${lift} and deal with the pickup at the counter`;
     const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
     supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
     const count = registryQuarantines();

@@ -102,17 +102,20 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
   // A pickup quarantined alone degrades the box (one citizen is served at the counter), it does not
   // fail it; several at once point at the box itself and fail it. /health is open to anyone: it names compartments, never references (the alarm does).
   const quarantined = box.quarantinedPickups();
+  const systemic = quarantined.length >= SYSTEMIC_QUARANTINES;
+  const held = quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : []));
+  const quarantineOutput =
+    `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry` +
+    (held.length ? `, in ${held.join(', ')}` : '') +
+    '; every other pickup is served, the PICKUP_FAILED alarms say what to do' +
+    (systemic ? `; ${SYSTEMIC_QUARANTINES} or more point at a fault of the box's software or storage` : '');
   checks['pickups:quarantined'] = [
     {
       componentType: 'system',
-      status: quarantined.length >= SYSTEMIC_QUARANTINES ? 'fail' : quarantined.length ? 'warn' : 'pass',
+      status: systemic ? 'fail' : quarantined.length ? 'warn' : 'pass',
       observedValue: quarantined.length,
       time,
-      ...(quarantined.length
-        ? {
-            output: `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry${quarantined.some((q) => q.compartmentId) ? `, in ${quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : [])).join(', ')}` : ''}; every other pickup is served, the PICKUP_FAILED alarms say what to do${quarantined.length >= SYSTEMIC_QUARANTINES ? `; ${SYSTEMIC_QUARANTINES} or more point at a fault of the box's software or storage` : ''}`,
-          }
-        : {}),
+      ...(quarantined.length ? { output: quarantineOutput } : {}),
     },
   ];
   const now = Date.now();

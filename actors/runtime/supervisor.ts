@@ -1,5 +1,5 @@
 import { DomainError, toErrorCode, type ErrorCode } from '../domain/errors.js';
-import { Asks, REPLIES, type Reply } from './ask.js';
+import { Asks, REPLIES, type DeadReason, type Reply } from './ask.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.js';
 import { SimulatedClock } from './clock.js';
@@ -127,7 +127,7 @@ export interface PartitionQuarantine extends QuarantinedPartition {
 
 export interface DeadLetter {
   envelope: Envelope;
-  reason: 'no-such-actor' | 'not-handled' | 'actor-failed' | 'partition-failed' | 'actor-stopped' | 'crashed' | 'storage';
+  reason: DeadReason;
 }
 
 interface Timer extends PersistedTimer {
@@ -400,7 +400,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (cell.mailbox.length > 0 && cell.status === 'active') void this.drain(cell);
     }
     if (record) this.audit.publish(record);
-    cell.partitionCrashes.delete(partition);
+    // Its crash count is already zero: crashPartition cleared it on quarantine and counts none while quarantined.
     for (const t of [...cell.timers.values()]) {
       if (t.held && this.partitionOf(cell, cell.ctx, t.message) === partition) this.armTimer(cell, t);
     }
@@ -633,13 +633,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return partition !== null && cell.quarantined.has(partition);
   }
 
-  /** A message of a quarantined partition: refused with the actor's partition code. */
+  /**
+   * A message of a quarantined partition: refused with the actor's partition code. `removeFromStore`
+   * false: a batch's commit already marked it handled.
+   */
   private deadInPartition(cell: Cell, env: Envelope, removeFromStore = true): void {
-    if (removeFromStore) return this.dead(env, 'partition-failed', cell.behavior.partitionCode);
-    this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
-    this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason: 'partition-failed' });
-    this.deadLetters.publish({ envelope: env, reason: 'partition-failed' });
-    this.asks.dead(env, 'partition-failed', cell.behavior.partitionCode);
+    this.dead(env, 'partition-failed', cell.behavior.partitionCode, removeFromStore);
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
@@ -651,9 +650,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (!cell.running) void this.drain(cell);
   }
 
-  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode): void {
+  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode, removeFromStore = true): void {
     // A committed message nobody will handle leaves the store, or it would come back at every start.
-    if (env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
+    if (removeFromStore && env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
@@ -812,10 +811,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     let stop = false;
     let refused: Envelope[] | null = null;
     let count = 0;
-    // Mail that was queued before its partition was quarantined is refused here, unhandled.
+    // A message of a quarantined partition is refused here, unhandled. Mail queued when its
+    // partition was quarantined was taken out then (crashPartition); this catches a message whose
+    // partition follows from the state the batch has reached.
     const quarantine = cell.quarantined.size > 0;
     // Handlers of messages without a partition are told which are quarantined (Stamp.quarantined).
-    const held: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
+    const quarantinedIds: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
     const started = limit > 1 ? performance.now() : 0;
     while (count < limit) {
       // the clock is read after each of the first handlers, then after every 8th: cheap for fast ones
@@ -832,7 +833,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       try {
         snapshot.context = ctx;
         const event = stamped(env.message, now);
-        if (held !== null) event.quarantined = held;
+        if (quarantinedIds !== null) event.quarantined = quarantinedIds;
         const result = logic.transition(snapshot as never, event);
         nextCtx = result[0].context;
         const raw = result[1];
@@ -872,6 +873,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private plan(cell: Cell, plan: Plan, env: Envelope, index: number, ctx: unknown, effects: Effect<unknown>[], now: number): boolean {
     const prepared: Prepared[] = new Array<Prepared>(effects.length);
     let stop = false;
+    /** whether `env` serves a panel: asked once per message, at its first send */
+    let urgent: boolean | undefined;
     for (let i = 0; i < effects.length; i++) {
       const e = effects[i]!;
       if (e.type === 'schedule') {
@@ -883,7 +886,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } else if (e.type === 'stop') stop = true;
       else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
-        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable, this.servesPanel(cell, env));
+        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable, (urgent ??= this.servesPanel(cell, env)));
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {
@@ -944,8 +947,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * A batch's commit failed. On storage every message goes back to the committed state as the
-   * supervisor's storage handling says (parked, refused); any other failure is a crash on the
-   * first message, and the rest wait in the mailbox to be handled again from the committed state.
+   * supervisor's storage handling says (parked, refused). Any other failure of a batch of several
+   * puts them back to be handled one per commit (`isolate`); of a single message, it is a crash on it.
    */
   private async commitFailed(cell: Cell, envs: Envelope[], error: unknown): Promise<void> {
     if (errorCode(error) === 'STORAGE_UNAVAILABLE') {
@@ -967,13 +970,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       cell.isolate = envs.length;
       return;
     }
-    const [first, ...rest] = envs;
-    cell.mailbox.unshift(...rest);
-    this.queued += rest.length;
+    const only = envs[0]!;
     try {
-      await this.crash(cell, first!, error);
+      await this.crash(cell, only, error);
     } finally {
-      this.asks.end(first!);
+      this.asks.end(only);
     }
   }
 
@@ -1215,9 +1216,17 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.onFailure(failure);
       return;
     }
-    // A restart is immediate: the committed ctx is what we go back to, since the failed handler's
-    // changes were never committed; the actor stays active and reconciles on `restarted`.
-    this.events.publish({ type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, code });
+    this.restarted(cell, env, code, now);
+  }
+
+  /**
+   * A restart is immediate: the committed ctx is what we go back to, since the failed handler's
+   * changes were never committed; the actor stays active and reconciles on `restarted`.
+   * `partition`: the crash was charged to it (crashPartition).
+   */
+  private restarted(cell: Cell, env: Envelope, code: ErrorCode, now: number, partition?: string): void {
+    const event = { type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, code } as const;
+    this.events.publish(partition === undefined ? event : { ...event, partition });
     if (cell.behavior.accepts.has('restarted')) {
       this.enqueue(cell, this.envelope('supervisor', cell.address, { type: 'restarted', code }, env.id), true);
     }
@@ -1240,10 +1249,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('error', 'actor crashed on one partition', { actor: cell.address, partition, message: env.message.type, code });
     if (crashes.length <= this.intensity.max) {
       this.dead(env, 'crashed');
-      this.events.publish({ type: 'actor.restarted', at: now, source: cell.address, actor: cell.address, partition, code });
-      if (cell.behavior.accepts.has('restarted')) {
-        this.enqueue(cell, this.envelope('supervisor', cell.address, { type: 'restarted', code }, env.id), true);
-      }
+      this.restarted(cell, env, code, now, partition);
       return;
     }
     const quarantine: QuarantinedPartition = { partition, code, at: now };
@@ -1256,11 +1262,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     );
     this.deadInPartition(cell, env);
     this.log('error', 'partition quarantined: its messages are refused, the actor serves the rest', { actor: cell.address, partition, code });
-    // In place: the batch being handled holds the mailbox array.
+    // In place (the batch being handled holds the mailbox array), in one pass, keeping the order.
+    const mailbox = cell.mailbox;
     const queued: Envelope[] = [];
-    for (let i = cell.mailbox.length - 1; i >= 0; i--) {
-      if (this.inQuarantine(cell, cell.ctx, cell.mailbox[i]!.message)) queued.unshift(...cell.mailbox.splice(i, 1));
+    let kept = 0;
+    for (const m of mailbox) {
+      if (this.inQuarantine(cell, cell.ctx, m.message)) queued.push(m);
+      else mailbox[kept++] = m;
     }
+    mailbox.length = kept;
     this.queued -= queued.length;
     for (const m of queued) this.deadInPartition(cell, m);
     this.events.publish({ type: 'partition.quarantined', at: now, source: cell.address, actor: cell.address, partition, code });

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { Pickup, RegistryCtx, RegistryEvent } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from '../security/registry-rig.js';
 
@@ -59,6 +59,25 @@ test('a PIN resend gives a quarantined pickup no new PIN', () => {
   assert.is(next.pickups.P1, ctx.pickups.P1, 'its row is untouched');
   const resent = registry.step(ctx, { type: 'pin.resend', sessionId: 's1', kioskId: '1', phone: PHONE, now: 1_000 });
   assert.ok(resent.effects.some((e) => e.type === 'io' && e.op.kind === 'issuePin'), 'without the quarantine a new PIN is issued');
+});
+
+test('partitionOf names the pickup a message concerns (by id, reference, session claim or unlock) and none for look-ups by number', () => {
+  const ctx = readyRegistry();
+  ctx.pickups.P1 = { ...ctx.pickups.P1!, claim: { sessionId: 's1', until: 5_000, factor: null }, opId: 'op-1' };
+  const of = (m: RegistryEvent) => registry.partitionOf!(ctx, m);
+  assert.equal(
+    [
+      of({ type: 'pickup.expire', pickupId: 'P1' }),
+      of({ type: 'pickup.load', reference: ' V-Q-1 ', by: 'staff', requestId: 'r', replyTo: 'replies' }),
+      of({ type: 'pickup.load', reference: 'V-NONE', by: 'staff', requestId: 'r', replyTo: 'replies' }),
+      of({ type: 'session.ended', sessionId: 's1' }),
+      of({ type: 'session.ended', sessionId: 's2' }),
+      of({ type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-1', purpose: 'collect', code: 'LOCK_JAMMED' }),
+      of({ type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: PHONE, pin: PIN }),
+      of({ type: 'pin.resend', sessionId: 's1', kioskId: '1', phone: PHONE }),
+    ],
+    ['P1', 'P1', null, 'P1', null, 'P1', null, null],
+  );
 });
 
 test.run();

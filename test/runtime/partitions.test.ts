@@ -194,13 +194,21 @@ test('a commit failing other than on storage is charged to the message whose sta
 });
 
 test('mail queued for a partition when it is quarantined is refused, not handled', async () => {
-  const { sup } = await start(await damagedStore(), { max: 0, withinMs: 30_000 });
-  // The crash and the mail behind it arrive in one turn: the batch stops at the crash, the rest waits.
+  const persistence = await damagedStore();
+  const { sup } = await start(persistence, { max: 0, withinMs: 30_000 });
+  // The ledger is busy committing a first deposit: the crash and the mail behind it queue in one
+  // turn, so that mail is in the mailbox (not refused on arrival) when the partition is quarantined.
+  const busy = deposit(sup, 'good', 1);
   const first = rejectionCode(deposit(sup, 'bad', 1));
   const queued = [rejectionCode(deposit(sup, 'bad', 1)), rejectionCode(deposit(sup, 'good', 1))];
+  // A handler that would not crash: had it run, its timer would be committed.
+  sup.post('ledger/1', { type: 'remindLater', account: 'bad', inMs: 60_000 });
+  assert.is(sup.view('ledger/1')!.mailbox, 4, 'queued behind the busy commit');
   await sup.idle();
+  assert.is(await busy, 11);
   assert.is(await first, 'PICKUP_FAILED');
   assert.equal(await Promise.all(queued), ['PICKUP_FAILED', null]);
+  assert.equal((await persistence.loadActors()).get('ledger/1')!.timers, [], 'the queued remindLater was not handled');
   await sup.close();
 });
 
