@@ -3,6 +3,7 @@ import { BoxError, gql, gqlPartial } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, isQuarantined } from '../quarantine.js';
+import { useOpenAlarms } from './alarms.js';
 
 /**
  * What must come out of the box (expired or cancelled pickups still in a compartment; locked ones
@@ -40,6 +41,7 @@ export const STATUS_TEXT: Record<string, string> = {
 export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  // The open alarms say which pickups are quarantined.
   const alarms = useOpenAlarms(ctx);
   /** Why the list came back in part (a stored value the box cannot show), beside any action's result. */
   const [unreadable, setUnreadable] = useState<BoxError | null>(null);
@@ -179,13 +181,6 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       <LookUp ctx={ctx} alarms={alarms} onAct={act} onLift={lift} />
     </section>
   );
-}
-
-/** The open alarms, kept current: they say which pickups are quarantined. */
-function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
-  const [alarms, setAlarms] = useState<readonly Alarm[]>(ctx.live.alarms);
-  useEffect(() => ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms)), []);
-  return alarms;
 }
 
 interface LookUpProps {
