@@ -135,6 +135,9 @@ test('the key legend, the top bar\'s buttons and the digit count read at the pan
   const labelSizes: string[] = [];
   await eachLayout(page, LANGUAGES.map((l) => l.id), async (where) => {
     const texts = await floorTexts(page);
+    // The loops below check nothing when they find nothing: the languages, large text and speech, and ⌫ and ✓.
+    if (texts.bar.length < LANGUAGES.length + 2) found.push(`${where}: only ${texts.bar.length} top-bar buttons found`);
+    if (texts.labels.length !== 2) found.push(`${where}: ${texts.labels.length} key labels found, not ⌫ and ✓`);
     for (const button of texts.bar) {
       if (button.px < texts.floor) found.push(`${where}: "${button.text}" at ${button.px} px, under the ${texts.floor} px floor`);
       if (!button.whole) found.push(`${where}: "${button.text}" cut off`);
