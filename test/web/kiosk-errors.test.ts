@@ -7,7 +7,7 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, eachLayout, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, speech, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, eachLayout, endAtPanel, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, shot, speech, toPin, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted
@@ -61,14 +61,6 @@ async function checkEverywhere(page: Page, name: string): Promise<void> {
 const alertText = (page: Page) => page.locator('.alert[role="alert"]').first().textContent();
 const secondsIn = (text: string | null) => Number(/(\d+) Sekunde/.exec(text ?? '')?.[1]);
 
-async function toPin(page: Page, phone: string): Promise<void> {
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'phone');
-  await page.keyboard.type(phone);
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'pin');
-}
-
 /** A fresh READY pickup, its number and PIN typed, and the factor chosen by its key ('1' card, '2' birth date). */
 async function toFactor(page: Page, server: TestBox, reference: string, key: '1' | '2', screen: 'card' | 'birthDate'): Promise<void> {
   const { pin } = await readyPickup(server, reference);
@@ -78,15 +70,6 @@ async function toFactor(page: Page, server: TestBox, reference: string, key: '1'
   await screenIs(page, 'factor');
   await page.keyboard.press(key);
   await screenIs(page, screen);
-}
-
-async function endAtPanel(page: Page): Promise<void> {
-  if ((await page.locator('.panel').getAttribute('data-screen')) !== 'done') {
-    await page.keyboard.press('Escape');
-    await screenIs(page, 'done');
-  }
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'start');
 }
 
 test('throttled: the error and a countdown to retryAt that runs by itself', async (ctx) => {

@@ -43,6 +43,25 @@ export async function closeKiosk(ctx: KioskCtx): Promise<void> {
 
 export const screenIs = (page: Page, screen: string) => page.waitForSelector(`.panel[data-screen="${screen}"]`, { timeout: 20_000 });
 
+/** From the start screen to the PIN step with the keys: Enter, the number, Enter. */
+export async function toPin(page: Page, phone: string): Promise<void> {
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.keyboard.type(phone);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+}
+
+/** Ends the session with Cancel (unless it has ended already) and leaves its last screen with Enter: the panel is at its start. */
+export async function endAtPanel(page: Page): Promise<void> {
+  if ((await page.locator('.panel').getAttribute('data-screen')) !== 'done') {
+    await page.keyboard.press('Escape');
+    await screenIs(page, 'done');
+  }
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+}
+
 /** Moves the box's simulated clock through the harness API, as a test operator would. */
 export async function advanceClock(server: Running, ms: number): Promise<void> {
   const r = await server.gql(`mutation($ms: Int!) { advanceClock(ms: $ms) }`, { ms }, HARNESS);

@@ -10,7 +10,7 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, LANDSCAPE, largeText, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, LANDSCAPE, largeText, openKiosk, PORTRAIT, screenIs, shot, toPin, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 import { damagePickupRow } from '../support/damaged-row.js';
 
 // A pickup whose stored row is damaged kept crashing the registry and is quarantined alone
@@ -47,11 +47,7 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
   ctx.server = await start('yoga', { kioskClients: { '1': ['127.0.0.1'] } }, async () => box);
 
   const page = await openKiosk(ctx);
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'phone');
-  await page.keyboard.type('015228817390');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'pin');
+  await toPin(page, '015228817390');
   await page.keyboard.type(pin);
   await page.keyboard.press('Enter');
   await screenIs(page, 'done');
