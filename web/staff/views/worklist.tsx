@@ -49,18 +49,18 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const load = async () => {
     const all: Pickup[] = [];
     let after: string | null = null;
-    let unreadable: BoxError | null = null;
+    let firstProblem: BoxError | null = null;
     for (let page = 0; page < 20; page++) {
       // One damaged stored record masks its own field, not the whole list.
       const { data, problem }: { data: any; problem: BoxError | null } = await gqlPartial(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
       if (!data.pickups) throw problem ?? new BoxError('INTERNAL', 'Die Box hat keine Liste geschickt.');
-      unreadable ??= problem;
+      firstProblem ??= problem;
       all.push(...(data.pickups.edges as Array<{ node: Pickup }>).map((e) => e.node));
       if (!data.pickups.pageInfo.hasNextPage) break;
       after = data.pickups.pageInfo.endCursor;
     }
     setItems(all.filter((p) => p.compartmentId !== null));
-    setUnreadable(unreadable);
+    setUnreadable(firstProblem);
   };
 
   useEffect(() => {
