@@ -232,6 +232,38 @@ export async function unreachableEverywhere(page: Page, languages: readonly Lang
 }
 
 /**
+ * axe on the screen as it is, in large text, in portrait and both: no violation anywhere. And in
+ * each of these, in every language, with speech off and on, every control is on the screen without
+ * scrolling. Screenshots (`shot`) named `de-error-<name>[-variant]`.
+ */
+export async function checkEverywhere(page: Page, name: string): Promise<void> {
+  const screen = await page.locator('.panel').getAttribute('data-screen');
+  const found: string[] = [];
+  // Upright in normal text too where the keypad shows: its keys take the height the screen leaves.
+  const keypad = (await page.locator('.keypad').count()) > 0;
+  const look = async (variant: string) => {
+    found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
+    if (variant === 'landscape' || variant === 'portrait-large' || (variant === 'portrait' && keypad)) await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
+  };
+  await look('landscape');
+  await largeText(page, true);
+  await look('large');
+  await page.setViewportSize(PORTRAIT);
+  await look('portrait-large');
+  await largeText(page, false);
+  await look('portrait');
+  await page.setViewportSize(LANDSCAPE);
+  found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))));
+  // With speech on, − and + join the top bar: still everything within reach.
+  await speech(page, true);
+  found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))).map((line) => `speech on, ${line}`));
+  await speech(page, false);
+  await page.locator('h1').focus();
+  assert.equal(found, []);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
+}
+
+/**
  * Where the birth date's example "12 04 1980" stands on the screen as it is now: each digit group's
  * box (left, top), in the order the groups are written; null when no text on the screen has it.
  */
