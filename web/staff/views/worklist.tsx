@@ -3,6 +3,7 @@ import { BoxError, gql, gqlPartial } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, isQuarantined } from '../quarantine.js';
+import { statusText } from '../status.js';
 import { useOpenAlarms } from './alarms.js';
 
 /**
@@ -25,18 +26,6 @@ interface Pickup {
 }
 
 const FIELDS = 'reference status compartmentId documentKind failedAttempts readyAt expiresAt updatedAt pinSms';
-/** A pickup's status as staff read it. */
-export const STATUS_TEXT: Record<string, string> = {
-  REGISTERED: 'angemeldet',
-  LOADING: 'wird beladen',
-  READY: 'abholbereit',
-  RELEASING: 'wird abgeholt',
-  COLLECTED: 'abgeholt',
-  LOCKED: 'gesperrt (PIN)',
-  EXPIRED: 'Frist abgelaufen',
-  RETURNED: 'zurück am Schalter',
-  CANCELLED: 'storniert',
-};
 
 export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
@@ -143,7 +132,7 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
               return (
                 <tr key={p.reference} data-reference={p.reference}>
                   <th scope="row">{p.reference}</th>
-                  <td>{STATUS_TEXT[p.status] ?? p.status}</td>
+                  <td>{statusText(p.status)}</td>
                   <td>
                     {p.compartmentId}
                     {c ? ` (Spalte ${p.compartmentId!.replace(/\d+$/, '')}, Reihe ${c.row}${c.heightCm ? `, ${c.heightCm} cm` : ''})` : ''}
@@ -234,7 +223,7 @@ function LookUp({ ctx, alarms, onAct, onLift }: LookUpProps) {
         {found && (
           <div class="pickup-card" data-reference={found.reference}>
             <p>
-              <strong>{found.reference}</strong>: {STATUS_TEXT[found.status] ?? found.status}
+              <strong>{found.reference}</strong>: {statusText(found.status)}
               {found.compartmentId ? `, Fach ${found.compartmentId}` : ''}, Fehlversuche {found.failedAttempts}
               {found.expiresAt ? `, Frist bis ${formatTime(found.expiresAt)}` : ''}
             </p>
