@@ -46,6 +46,15 @@ async function readyAtTheCounter(t: ConsoleBox, reference: string, phone: string
 const view = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name: new RegExp(`^${name}`) }).click();
 const alarmOf = (page: Page, subject: string) => page.locator('[data-code="PICKUP_FAILED"]').filter({ hasText: `— ${subject}` });
 const quarantined = (t: ConsoleBox) => t.box.quarantinedPickups().map((q) => q.reference).sort();
+const liftDialog = (page: Page, reference: string) => page.getByRole('dialog', { name: `Quarantäne von Vorgang ${reference} aufheben?` });
+
+/** Presses the lift button of `reference`'s alarm; resolves with the confirmation it opens. */
+async function askToLift(page: Page, reference: string) {
+  await alarmOf(page, reference).getByRole('button', { name: `Quarantäne aufheben: ${reference}` }).click();
+  const dialog = liftDialog(page, reference);
+  await dialog.waitFor();
+  return dialog;
+}
 
 async function axe(page: Page, what: string) {
   const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
@@ -111,9 +120,7 @@ test('staff lift one quarantine after confirming what it does: its alarm goes, t
   const t = ctx.t!;
   const page = ctx.staff!;
   const reference = REFS[0]!;
-  await alarmOf(page, reference).getByRole('button', { name: `Quarantäne aufheben: ${reference}` }).click();
-  const dialog = page.getByRole('dialog', { name: `Quarantäne von Vorgang ${reference} aufheben?` });
-  await dialog.waitFor();
+  const dialog = await askToLift(page, reference);
   const said = (await dialog.textContent())!;
   assert.match(said, 'wieder in Betrieb genommen');
   assert.match(said, 'Nur aufheben, wenn die Ursache behoben ist');
@@ -140,9 +147,7 @@ test('when a colleague lifted it first, confirming says in words that there is n
   const t = ctx.t!;
   const page = ctx.staff!;
   const reference = REFS[1]!;
-  await alarmOf(page, reference).getByRole('button', { name: `Quarantäne aufheben: ${reference}` }).click();
-  const dialog = page.getByRole('dialog', { name: `Quarantäne von Vorgang ${reference} aufheben?` });
-  await dialog.waitFor();
+  const dialog = await askToLift(page, reference);
   await t.box.liftPickupQuarantine(reference, 'ben');
   await alarmOf(page, reference).waitFor({ state: 'detached' });
   await dialog.getByRole('button', { name: 'Quarantäne aufheben' }).click();
@@ -188,7 +193,7 @@ test('looked up in the retrieval view, a quarantined pickup says so and is offer
   if (process.env.CONSOLE_SHOTS) await page.screenshot({ path: join(process.env.CONSOLE_SHOTS, 'lookup-quarantined.png') });
 
   await card.getByRole('button', { name: 'Quarantäne aufheben' }).click();
-  await page.getByRole('dialog', { name: `Quarantäne von Vorgang ${reference} aufheben?` }).getByRole('button', { name: 'Quarantäne aufheben' }).click();
+  await liftDialog(page, reference).getByRole('button', { name: 'Quarantäne aufheben' }).click();
   await page.getByRole('status').getByText(`Quarantäne aufgehoben: Vorgang ${reference} ist wieder in Betrieb (abholbereit).`).waitFor();
   await card.getByRole('button', { name: 'Neue PIN senden' }).waitFor();
   assert.equal(await card.getByRole('button').allTextContents(), ['Neue PIN senden', 'Entnehmen', 'Stornieren']);

@@ -5,7 +5,7 @@ import { testBox, type TestBox } from '../helpers.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
-import { screenIs } from './kiosk-page.js';
+import { screenIs, toPin } from './kiosk-page.js';
 
 // The box's server away for a moment while its box (and the session) lives on: the panel shows
 // "out of order", and no key pressed there changes what waits behind it.
@@ -35,11 +35,7 @@ test('out of order, Back and Cancel change nothing: back at the PIN step the dig
   const page = await (await ctx.browser.newContext({ viewport: { width: 1280, height: 1024 } })).newPage();
   await page.goto(url.replace(/\/graphql$/, '') + '/kiosk/1');
   await screenIs(page, 'start');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'phone');
-  await page.keyboard.type('015228817386');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'pin');
+  await toPin(page, '015228817386');
   await page.keyboard.type('123');
   assert.is((await entry(page))?.trim(), '●●●');
   // Only the server goes: the box and its session stay.

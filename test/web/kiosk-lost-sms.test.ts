@@ -5,7 +5,7 @@ import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, eachLayout, largeTextUpright, openKiosk, partsOnScreen, screenIs, shot, speech, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { axeViolations, closeKiosk, eachLayout, endAtPanel, largeTextUpright, openKiosk, partsOnScreen, screenIs, shot, speech, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 
 // "I have not received an SMS" at the panel, keys only: Enter without a number, the number, and
 // on to the PIN step with the same words whether or not a pickup waits; the new PIN works, the
@@ -80,10 +80,7 @@ test('no SMS: a new PIN is sent, the old one is refused, the new one leads on', 
   await page.keyboard.type(newPin);
   await page.keyboard.press('Enter');
   await screenIs(page, 'factor');
-  await page.keyboard.press('Escape');
-  await screenIs(page, 'done');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'start');
+  await endAtPanel(page);
 });
 
 test('a number without a pickup reads exactly the same, and gets nothing', async (ctx) => {
@@ -108,10 +105,7 @@ test('with speech on (its − and + in the top bar), every control of the number
   const page = ctx.page!;
   const server = ctx.server!;
   // The session before ends here (at its PIN step); its requests leak out of the panel's throttle.
-  await page.keyboard.press('Escape');
-  await screenIs(page, 'done');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'start');
+  await endAtPanel(page);
   await server.box.advance(45 * 60_000);
   await readyPickup(server, 'V-2026-0703', { phone: '0152 28817398' });
   const found: string[] = [];
@@ -126,10 +120,7 @@ test('with speech on (its − and + in the top bar), every control of the number
   await screenIs(page, 'pin');
   await page.keyboard.type('123');
   await check('PIN');
-  await page.keyboard.press('Escape');
-  await screenIs(page, 'done');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'start');
+  await endAtPanel(page);
   await page.keyboard.press('Enter');
   await screenIs(page, 'phone');
   // Speech stays on only while headphones are in: the clean slate switched it off.
@@ -158,10 +149,7 @@ test('with speech on (its − and + in the top bar), every control of the number
   assert.is(await page.locator('header button.tool').count(), 4, 'speech was on throughout: the volume buttons showed');
   await speech(page, false);
   await page.locator('h1').focus();
-  await page.keyboard.press('Escape');
-  await screenIs(page, 'done');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'start');
+  await endAtPanel(page);
   assert.equal(found, []);
 });
 

@@ -43,6 +43,25 @@ export async function closeKiosk(ctx: KioskCtx): Promise<void> {
 
 export const screenIs = (page: Page, screen: string) => page.waitForSelector(`.panel[data-screen="${screen}"]`, { timeout: 20_000 });
 
+/** From the start screen to the PIN step with the keys: Enter, the number, Enter. */
+export async function toPin(page: Page, phone: string): Promise<void> {
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.keyboard.type(phone);
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'pin');
+}
+
+/** Ends the session with Cancel (unless it has ended already) and leaves its last screen with Enter: the panel is at its start. */
+export async function endAtPanel(page: Page): Promise<void> {
+  if ((await page.locator('.panel').getAttribute('data-screen')) !== 'done') {
+    await page.keyboard.press('Escape');
+    await screenIs(page, 'done');
+  }
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'start');
+}
+
 /** Moves the box's simulated clock through the harness API, as a test operator would. */
 export async function advanceClock(server: Running, ms: number): Promise<void> {
   const r = await server.gql(`mutation($ms: Int!) { advanceClock(ms: $ms) }`, { ms }, HARNESS);
@@ -210,6 +229,38 @@ export async function unreachableEverywhere(page: Page, languages: readonly Lang
     found.push(...(await unreachableControls(page)).map((line) => `${where}: ${line}`));
   });
   return found;
+}
+
+/**
+ * axe on the screen as it is, in large text, in portrait and both: no violation anywhere. And in
+ * each of these, in every language, with speech off and on, every control is on the screen without
+ * scrolling. Screenshots (`shot`) named `de-error-<name>[-variant]`.
+ */
+export async function checkEverywhere(page: Page, name: string): Promise<void> {
+  const screen = await page.locator('.panel').getAttribute('data-screen');
+  const found: string[] = [];
+  // Upright in normal text too where the keypad shows: its keys take the height the screen leaves.
+  const keypad = (await page.locator('.keypad').count()) > 0;
+  const look = async (variant: string) => {
+    found.push(...(await axeViolations(page)).map((v) => `${name} ${variant}: ${v}`));
+    if (variant === 'landscape' || variant === 'portrait-large' || (variant === 'portrait' && keypad)) await shot(page, `de-error-${name}${variant === 'landscape' ? '' : `-${variant}`}`);
+  };
+  await look('landscape');
+  await largeText(page, true);
+  await look('large');
+  await page.setViewportSize(PORTRAIT);
+  await look('portrait-large');
+  await largeText(page, false);
+  await look('portrait');
+  await page.setViewportSize(LANDSCAPE);
+  found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))));
+  // With speech on, − and + join the top bar: still everything within reach.
+  await speech(page, true);
+  found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))).map((line) => `speech on, ${line}`));
+  await speech(page, false);
+  await page.locator('h1').focus();
+  assert.equal(found, []);
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), screen, 'every look was at the same screen');
 }
 
 /**

@@ -9,8 +9,7 @@ import { MONDAY_10AM, readyPickup, testBox } from '../helpers.js';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
-import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { axeViolations, closeKiosk, LANDSCAPE, largeText, openKiosk, PORTRAIT, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { checkEverywhere, closeKiosk, openKiosk, screenIs, toPin, type KioskCtx } from './kiosk-page.js';
 import { damagePickupRow } from '../support/damaged-row.js';
 
 // A pickup whose stored row is damaged kept crashing the registry and is quarantined alone
@@ -47,11 +46,7 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
   ctx.server = await start('yoga', { kioskClients: { '1': ['127.0.0.1'] } }, async () => box);
 
   const page = await openKiosk(ctx);
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'phone');
-  await page.keyboard.type('015228817390');
-  await page.keyboard.press('Enter');
-  await screenIs(page, 'pin');
+  await toPin(page, '015228817390');
   await page.keyboard.type(pin);
   await page.keyboard.press('Enter');
   await screenIs(page, 'done');
@@ -63,19 +58,8 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
   assert.not.ok(lines.includes(t('error.OTHER', { location })), 'not "something went wrong"');
   assert.is(box.box.pickup('V-2026-0901')!.claim, null, 'nothing was claimed');
 
-  // Readable and within reach everywhere: axe in normal and large text, landscape and portrait; every language.
-  const found: string[] = [];
-  found.push(...(await axeViolations(page)).map((v) => `landscape: ${v}`));
-  await shot(page, 'de-error-quarantined');
-  await page.setViewportSize(PORTRAIT);
-  await largeText(page, true);
-  found.push(...(await axeViolations(page)).map((v) => `portrait large: ${v}`));
-  await shot(page, 'de-error-quarantined-portrait-large');
-  await largeText(page, false);
-  await page.setViewportSize(LANDSCAPE);
-  found.push(...(await unreachableEverywhere(page, LANGUAGES.map((l) => l.id))));
-  assert.equal(found, []);
-  assert.is(await page.locator('.panel').getAttribute('data-screen'), 'done', 'every look was at the same screen');
+  // Readable and within reach everywhere, as every error screen: axe in normal and large text, landscape and portrait; every language, speech off and on.
+  await checkEverywhere(page, 'quarantined');
   await page.keyboard.press('Enter');
   await screenIs(page, 'start');
 });

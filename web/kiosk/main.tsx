@@ -218,10 +218,17 @@ function App({ panel }: { panel: Panel }) {
     document.documentElement.dir = lang.dir;
     document.title = t('app.title');
   }, [s.lang]);
-  // After every render (a countdown's tick included) and when the panel turns: the text fits.
+  // When what the screen says or its text size changed (a countdown's tick included), and when the
+  // panel turns: the text fits. The clock re-renders every second; a render that changed neither
+  // measures nothing.
+  const fittedFor = useRef('');
   useLayoutEffect(() => {
-    fitText(screenRef.current);
-    fitKeyLabels(screenRef.current);
+    const screen = screenRef.current;
+    const shown = `${s.largeText}|${screen?.textContent ?? ''}`;
+    if (shown === fittedFor.current) return;
+    fittedFor.current = shown;
+    fitText(screen);
+    fitKeyLabels(screen);
   });
   useEffect(() => {
     const screen = screenRef.current;

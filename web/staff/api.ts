@@ -58,8 +58,8 @@ export class BoxError extends Error {
 /** Runs a query or mutation; rejects with a BoxError carrying the first error's code. */
 export async function gql<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<T> {
   const result = await request<T>(client, query, variables);
-  const first = result.errors?.[0];
-  if (first) throw new BoxError(String(first.extensions?.code ?? 'INTERNAL'), first.message);
+  const problem = firstError(result.errors);
+  if (problem) throw problem;
   return result.data as T;
 }
 
@@ -70,8 +70,13 @@ export async function gql<T = any>(client: Client, query: string, variables?: Re
  */
 export async function gqlPartial<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ data: T; problem: BoxError | null }> {
   const result = await request<T>(client, query, variables);
-  const first = result.errors?.[0];
-  const problem = first ? new BoxError(String(first.extensions?.code ?? 'INTERNAL'), first.message) : null;
+  const problem = firstError(result.errors);
   if (result.data == null) throw problem ?? new BoxError('INTERNAL', 'Die Box hat nicht geantwortet.');
   return { data: result.data, problem };
+}
+
+/** The first of a response's errors as a BoxError with its catalog code (INTERNAL without one); null when there is none. */
+function firstError(errors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> | undefined): BoxError | null {
+  const first = errors?.[0];
+  return first ? new BoxError(String(first.extensions?.code ?? 'INTERNAL'), first.message) : null;
 }

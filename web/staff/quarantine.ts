@@ -1,7 +1,7 @@
 import { BoxError, gql } from './api.js';
 import type { ViewContext } from './console.js';
 import type { Alarm } from './live.js';
-import { STATUS_TEXT } from './views/worklist.js';
+import { statusText } from './status.js';
 
 /**
  * Lifting a pickup's quarantine. A pickup whose handling kept crashing the box is refused on its
@@ -40,7 +40,7 @@ export function confirmLift(ctx: ViewContext, reference: string, report: (r: Rep
       try {
         const data = await gql(ctx.client, 'mutation($r: String!) { liftPickupQuarantine(reference: $r) { reference status } }', { r: reference });
         const status: string = data.liftPickupQuarantine.status;
-        report({ text: `Quarantäne aufgehoben: Vorgang ${reference} ist wieder in Betrieb (${STATUS_TEXT[status] ?? status}).`, error: false });
+        report({ text: `Quarantäne aufgehoben: Vorgang ${reference} ist wieder in Betrieb (${statusText(status)}).`, error: false });
       } catch (err) {
         report({ text: liftErrorText(reference, err), error: true });
       }

@@ -4,14 +4,20 @@ import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
 
-/** Open alarms, live; staff acknowledge them (recorded with their name) and lift a quarantined pickup's quarantine. */
-export function AlarmsView({ ctx }: { ctx: ViewContext }) {
-  const [alarms, setAlarms] = useState<Alarm[]>(ctx.live.alarms);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+/** The open alarms, kept current (re-read once subscribed: none raised in between is missed). */
+export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
+  const [alarms, setAlarms] = useState<readonly Alarm[]>(ctx.live.alarms);
   useEffect(() => {
     setAlarms(ctx.live.alarms);
     return ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms));
   }, []);
+  return alarms;
+}
+
+/** Open alarms, live; staff acknowledge them (recorded with their name) and lift a quarantined pickup's quarantine. */
+export function AlarmsView({ ctx }: { ctx: ViewContext }) {
+  const alarms = useOpenAlarms(ctx);
+  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
   const sorted = [...alarms].sort((a, b) => (a.severity === b.severity ? b.raisedAt.localeCompare(a.raisedAt) : a.severity === 'critical' ? -1 : 1));
   return (
     <section aria-labelledby="alarms-title">

@@ -3,6 +3,8 @@ import { BoxError, gql, gqlPartial } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, isQuarantined } from '../quarantine.js';
+import { statusText } from '../status.js';
+import { useOpenAlarms } from './alarms.js';
 
 /**
  * What must come out of the box (expired or cancelled pickups still in a compartment; locked ones
@@ -24,22 +26,11 @@ interface Pickup {
 }
 
 const FIELDS = 'reference status compartmentId documentKind failedAttempts readyAt expiresAt updatedAt pinSms';
-/** A pickup's status as staff read it. */
-export const STATUS_TEXT: Record<string, string> = {
-  REGISTERED: 'angemeldet',
-  LOADING: 'wird beladen',
-  READY: 'abholbereit',
-  RELEASING: 'wird abgeholt',
-  COLLECTED: 'abgeholt',
-  LOCKED: 'gesperrt (PIN)',
-  EXPIRED: 'Frist abgelaufen',
-  RETURNED: 'zurück am Schalter',
-  CANCELLED: 'storniert',
-};
 
 export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  // The open alarms say which pickups are quarantined.
   const alarms = useOpenAlarms(ctx);
   /** Why the list came back in part (a stored value the box cannot show), beside any action's result. */
   const [unreadable, setUnreadable] = useState<BoxError | null>(null);
@@ -47,18 +38,18 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const load = async () => {
     const all: Pickup[] = [];
     let after: string | null = null;
-    let unreadable: BoxError | null = null;
+    let firstProblem: BoxError | null = null;
     for (let page = 0; page < 20; page++) {
       // One damaged stored record masks its own field, not the whole list.
       const { data, problem }: { data: any; problem: BoxError | null } = await gqlPartial(ctx.client, `query($after: String) { pickups(status: [EXPIRED, CANCELLED, LOCKED], first: 100, after: $after) { edges { node { ${FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
       if (!data.pickups) throw problem ?? new BoxError('INTERNAL', 'Die Box hat keine Liste geschickt.');
-      unreadable ??= problem;
+      firstProblem ??= problem;
       all.push(...(data.pickups.edges as Array<{ node: Pickup }>).map((e) => e.node));
       if (!data.pickups.pageInfo.hasNextPage) break;
       after = data.pickups.pageInfo.endCursor;
     }
     setItems(all.filter((p) => p.compartmentId !== null));
-    setUnreadable(unreadable);
+    setUnreadable(firstProblem);
   };
 
   useEffect(() => {
@@ -141,7 +132,7 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
               return (
                 <tr key={p.reference} data-reference={p.reference}>
                   <th scope="row">{p.reference}</th>
-                  <td>{STATUS_TEXT[p.status] ?? p.status}</td>
+                  <td>{statusText(p.status)}</td>
                   <td>
                     {p.compartmentId}
                     {c ? ` (Spalte ${p.compartmentId!.replace(/\d+$/, '')}, Reihe ${c.row}${c.heightCm ? `, ${c.heightCm} cm` : ''})` : ''}
@@ -179,13 +170,6 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       <LookUp ctx={ctx} alarms={alarms} onAct={act} onLift={lift} />
     </section>
   );
-}
-
-/** The open alarms, kept current: they say which pickups are quarantined. */
-function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
-  const [alarms, setAlarms] = useState<readonly Alarm[]>(ctx.live.alarms);
-  useEffect(() => ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms)), []);
-  return alarms;
 }
 
 interface LookUpProps {
@@ -239,7 +223,7 @@ function LookUp({ ctx, alarms, onAct, onLift }: LookUpProps) {
         {found && (
           <div class="pickup-card" data-reference={found.reference}>
             <p>
-              <strong>{found.reference}</strong>: {STATUS_TEXT[found.status] ?? found.status}
+              <strong>{found.reference}</strong>: {statusText(found.status)}
               {found.compartmentId ? `, Fach ${found.compartmentId}` : ''}, Fehlversuche {found.failedAttempts}
               {found.expiresAt ? `, Frist bis ${formatTime(found.expiresAt)}` : ''}
             </p>
