@@ -133,6 +133,10 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
     };
   };
 
+  /** The number's bucket emptied (nothing changes, and nothing is written, when it has none). */
+  const forgiven = (ctx: AuthCtx, numberKey: string): AuthCtx | undefined =>
+    ctx.numberThrottles[numberKey] ? { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) } : undefined;
+
   /**
    * The pickup of the number whose PIN was typed, if any. No early exit: every credential of the
    * number is compared in constant time, and the work is padded to a fixed amount.
@@ -181,7 +185,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
           // Whoever knows the PIN is no guesser: the number's bucket empties. Whether the pickup is
           // free to claim is the registry's answer to the session.
           enq.emit.send({ to: REGISTRY, message: { type: 'pin.matched', sessionId: e.sessionId, kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial } });
-          return { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) };
+          return forgiven(ctx, numberKey);
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
         missed(enq, candidates, e.kioskId, {});
@@ -205,7 +209,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         const { candidates, match } = matchPin(ctx, numberKey, e.pin);
         if (match) {
           enq.emit.send({ to: REGISTRY, message: { type: 'door.matched', kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial, requestId: e.requestId, replyTo: e.replyTo } });
-          return { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) };
+          return forgiven(ctx, numberKey);
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
         missed(enq, candidates, e.kioskId, { door: true });
