@@ -768,9 +768,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       /**
        * A new auth actor: PIN hashes and throttles a registry saved before it existed (which checked
        * PINs itself) are handed over once, and leave the registry's state. Nothing to hand over on
-       * a box that started with the auth actor.
+       * a box that started with the auth actor. A READY pickup whose PIN was handed to an auth
+       * actor before this one (its state was lost or reset by a maintainer) gets a new PIN by SMS:
+       * the old one's hash is gone, so it could never open again.
        */
-      'auth.started': (ctx, _e, enq) => {
+      'auth.started': (ctx, e, enq) => {
         const credentials: Array<{ pickupId: string; numberKey: string; serial: number; pinHash: string }> = [];
         let pickups = ctx.pickups;
         for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
@@ -780,11 +782,19 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           pickups = setRow(pickups, p.id, { ...row, pinIssued: Boolean(pinHash) });
         }
         const legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
-        if (pickups === ctx.pickups && !legacy) return;
-        enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
-        enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
-        const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = ctx;
-        return { ...rest, pickups };
+        let next = ctx;
+        if (pickups !== ctx.pickups || legacy) {
+          enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
+          enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
+          const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = ctx;
+          next = { ...rest, pickups };
+        }
+        for (const p of Object.values(ctx.pickups)) {
+          if ('pinHash' in p || p.status !== 'READY' || !holdsPin(p)) continue;
+          enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
+        }
+        return next === ctx ? undefined : next;
       },
 
       'auth.oldDocument': (ctx, e, enq) => {

@@ -95,4 +95,45 @@ test('a store saved before the auth actor: PIN hashes and throttles are handed o
   }
 });
 
+test("an auth actor whose state was lost: each READY pickup gets a new PIN by SMS, the old one opens nothing, the new one collects", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-auth-reset-'));
+  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
+  const clock = new SimulatedClock(MONDAY_10AM);
+  try {
+    let t = await testBox({ storage }, { clock });
+    const { pin: old, compartmentId } = await readyPickup(t, 'V-RESET-1');
+    await t.box.close();
+    // A maintainer removed the auth actor's record (say, after it failed for good).
+    const persistence = await openPersistence(storage);
+    await persistence.commit({ actors: [{ address: AUTH, deleted: true }] });
+    await persistence.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    const p = t.box.pickup('V-RESET-1')!;
+    assert.is(p.status, 'READY');
+    assert.is(p.pinSerial, 2, 'a new PIN was made');
+    assert.ok((await t.box.audit()).some((e) => e.action === 'pin.reissuedAfterAuthReset' && e.subject === 'V-RESET-1'), 'audited');
+    // The restarted box's gateway: the first SMS went out before the restart.
+    const sms = t.hw.sms.to(PHONE);
+    assert.is(sms.length, 1, 'the citizen got a new SMS');
+    const fresh = sms.at(-1)!.text.match(/PIN: (\d{6})/)![1]!;
+    assert.is(t.box.supervisor.view<AuthCtx>(AUTH)!.ctx.credentials[p.id]?.serial, 2);
+    if (fresh !== old) {
+      const { sessionId } = await t.box.startSession();
+      await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+      assert.is((await t.box.sessionInput(sessionId, { type: 'pin', pin: old })).error, 'AUTH_FAILED', 'the old PIN opens nothing');
+      await t.box.sessionInput(sessionId, { type: 'cancel' });
+      await t.box.idle();
+    }
+    const sessionId = await authenticate(t, fresh, PHONE);
+    await answerBirthDate(t, sessionId);
+    await passDoor(t, compartmentId);
+    assert.is(t.box.pickup('V-RESET-1')!.status, 'COLLECTED');
+    await t.box.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -104,8 +104,15 @@ test('state a registry saved before the auth actor: its PIN hashes and throttles
   assert.equal(adopted.kioskThrottles['1'], throttle);
   const right = auth.step(adopted, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
   assert.equal(right.effects, [{ type: 'send', to: 'registry', message: { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } }]);
-  // Nothing to hand over on a registry that started with the auth actor.
-  assert.is(registry.step(handed.ctx, { type: 'auth.started', now: 2_000 }).ctx, handed.ctx);
+  // Another new auth actor later (its state lost): nothing to hand over; the READY pickup's PIN,
+  // whose hash went with the lost state, is replaced by a new one.
+  const reset = registry.step(handed.ctx, { type: 'auth.started', now: 2_000 });
+  assert.equal(
+    reset.effects.filter((e) => e.type !== 'publish').map((e) => (e.type === 'send' ? `send ${e.to} ${e.message.type}` : e.type === 'io' ? `io ${e.op.kind}` : `audit ${e.type === 'audit' ? e.entry.action : ''}`)),
+    ['audit pin.reissuedAfterAuthReset', 'io issuePin', 'send auth credential.drop'],
+  );
+  assert.equal([reset.ctx.pickups.P1!.pinSerial, reset.ctx.pickups.P1!.pinIssued], [2, false]);
+  assert.is(reset.ctx.pickups.P2, handed.ctx.pickups.P2, 'an ended pickup is left alone');
 });
 
 test('unknown number and wrong PIN: the same answer to the session', () => {
