@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AuthCtx } from '../../actors/auth.js';
+import { AUTH, REGISTRY } from '../../actors/messages.js';
+import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { splitRows } from '../../actors/runtime/rows.js';
+import { TIMERS } from '../../actors/runtime/supervisor.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { registryCrypto } from '../../src/crypto.js';
+import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox } from '../helpers.js';
+import { credentialDrift } from '../support/credentials.js';
+import { TEST_PIN_KEY, registryUnderTest } from '../security/registry-rig.js';
+
+// Review of the auth actor's hand-over (auth.started): what happens to a legacy row whose PIN is
+// made again between the first start of the new version and the registry's `auth.started`.
+
+const LEGACY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'];
+
+/** Rewrites a stopped box's store into the shape the version before the auth actor left; `hashOf` picks each row's pinHash. */
+async function toLegacyStore(storage: string, hashOf: (id: string, auth: AuthCtx) => string | null): Promise<void> {
+  const persistence = await openPersistence(storage);
+  const actors = await persistence.loadActors();
+  const registry = actors.get(REGISTRY)!;
+  const auth = actors.get(AUTH)!.ctx as AuthCtx;
+  const ctx = registry.ctx as RegistryCtx;
+  const pickups: Record<string, unknown> = {};
+  for (const [id, p] of Object.entries(ctx.pickups)) {
+    const { pinIssued: _issued, ...row } = p as Pickup;
+    pickups[id] = { ...row, pinHash: hashOf(id, auth) };
+  }
+  const legacy = { ...ctx, pickups, numberThrottles: {}, kioskThrottles: {}, byNumber: {} };
+  const { head, changes } = splitRows(legacy, LEGACY_TABLES);
+  for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
+  await persistence.commit({
+    actors: [
+      { address: AUTH, deleted: true },
+      { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...LEGACY_TABLES, TIMERS] }, rows: { changes, full: true } },
+    ],
+  });
+  await persistence.close();
+}
+
+test('upgrade of a store whose READY pickup never got its PIN (the old process died first): the PIN recovery makes reaches the auth actor and the registry alike', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-upgrade-race-'));
+  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
+  const clock = new SimulatedClock(MONDAY_10AM);
+  try {
+    let t = await testBox({ storage }, { clock });
+    await readyPickup(t, 'V-RACE-1');
+    await t.box.close();
+    // The old version died after the door closed (READY committed) and before its PIN was made.
+    await toLegacyStore(storage, () => null);
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    const p = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[t.box.pickup('V-RACE-1')!.id]!;
+    assert.is(p.pinSerial, 2, 'recovery made a new PIN');
+    assert.equal(credentialDrift(t.box), [], 'the auth actor and the registry agree on the live PIN');
+    assert.is(p.pinIssued, true, 'the registry knows its PIN was made');
+    // The citizen types the PIN of the SMS recovery sent.
+    const pin = lastPin(t, PHONE);
+    const { sessionId } = await t.box.startSession();
+    await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+    const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
+    assert.is(answer.error, null, `the PIN from the SMS is accepted (got ${answer.error})`);
+    await t.box.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('transition: a legacy row whose new PIN was made before auth.started keeps pinIssued and no second hand-over drops it', () => {
+  const crypto = registryCrypto(TEST_PIN_KEY, () => '482913');
+  const registry = registryUnderTest(crypto);
+  const base = registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+  const row = {
+    id: 'P1', reference: 'V-1', documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'READY',
+    phone: PHONE, birthDate: '1980-04-12', oldDocumentNumber: null, pinSerial: 1, pinHash: null, pinQueued: false,
+    compartmentId: 'A01', failedAttempts: 0, claim: null, opId: null, createdAt: 0, updatedAt: 0, readyAt: 0,
+    expiresAt: 10 * 86_400_000, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
+  } as unknown as Pickup;
+  const legacy: RegistryCtx = { ...base, pickups: { P1: row }, byReference: { 'V-1': 'P1' }, numberThrottles: {}, kioskThrottles: {}, byNumber: {} };
+  const recovered = registry.step(legacy, { type: 'recovered', now: 1_000 });
+  assert.is(recovered.ctx.pickups.P1!.pinSerial, 2);
+  const generated = registry.step(recovered.ctx, { type: 'pin.generated', pickupId: 'P1', serial: 2, pin: '482913', pinHash: crypto.pinHash('482913', 'P1', 2), now: 1_001 });
+  assert.ok(generated.effects.some((e) => e.type === 'send' && e.message.type === 'credential.set'), 'the hash went to the auth actor');
+  const handed = registry.step(generated.ctx, { type: 'auth.started', now: 1_002 });
+  assert.is(handed.ctx.pickups.P1!.pinIssued, true, 'the PIN the auth actor holds is still live for the registry');
+});
+
+test.run();
