@@ -779,7 +779,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (!('pinHash' in p)) continue;
           const { pinHash, ...row } = p;
           if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
-          pickups = setRow(pickups, p.id, { ...row, pinIssued: Boolean(pinHash) });
+          // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
+          pickups = setRow(pickups, p.id, { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) });
         }
         const legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
         let next = ctx;
