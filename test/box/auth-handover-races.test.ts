@@ -13,6 +13,7 @@ import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox } from '../helpers.js';
 import { credentialDrift } from '../support/credentials.js';
+import { projectionDrift } from '../support/projection.js';
 import { TEST_PIN_KEY, registryUnderTest } from '../security/registry-rig.js';
 
 // Review of the auth actor's hand-over (auth.started): what happens to a legacy row whose PIN is
@@ -67,6 +68,25 @@ test('upgrade of a store whose READY pickup never got its PIN (the old process d
     await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
     const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
     assert.is(answer.error, null, `the PIN from the SMS is accepted (got ${answer.error})`);
+    await t.box.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("upgrade: the rows the hand-over rewrites (pinHash gone, pinIssued set) reach the box's readers too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-upgrade-proj-'));
+  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
+  const clock = new SimulatedClock(MONDAY_10AM);
+  try {
+    let t = await testBox({ storage }, { clock });
+    await readyPickup(t, 'V-PROJ-1');
+    await t.box.close();
+    await toLegacyStore(storage, (id, auth) => auth.credentials[id]?.pinHash ?? null);
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.is(t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[t.box.pickup('V-PROJ-1')!.id]!.pinIssued, true);
+    assert.equal(projectionDrift(t.box), []);
     await t.box.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
