@@ -780,7 +780,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           const { pinHash, ...row } = p;
           if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
           // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
-          pickups = setRow(pickups, p.id, { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) });
+          const handed: Pickup = { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) };
+          pickups = setRow(pickups, p.id, handed);
+          // The box's readers see the row as it is now (the projection compares whole rows).
+          enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
         }
         const legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
         let next = ctx;
