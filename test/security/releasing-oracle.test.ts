@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCtx } from '../../actors/auth.js';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { Pickup, RegistryCtx, RegistryEvent } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, authUnderTest, registryUnderTest } from './registry-rig.js';
 
@@ -28,14 +28,21 @@ const releasing: Pickup = {
 const authCtx: AuthCtx = { ...auth.init(undefined, 'auth'), credentials: { P1: { pickupId: 'P1', numberKey: crypto.numberKey(PHONE), serial: 1, pinHash: crypto.pinHash(PIN, 'P1', 1) } } };
 const registryCtx: RegistryCtx = { ...registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry'), pickups: { P1: releasing }, byReference: { 'V-REL-1': 'P1' } };
 
+/** The message an auth transition sent the registry. */
+function toRegistry(effects: ReturnType<typeof auth.step>['effects']): RegistryEvent {
+  const sent = effects.find((e) => e.type === 'send' && e.to === 'registry');
+  if (!sent || sent.type !== 'send') throw new Error('nothing sent to the registry');
+  return sent.message as RegistryEvent;
+}
+
 /** What the attacker's session hears for `pin` typed with the owner's number at kiosk 2. */
 function answerTo(pin: string): unknown {
   const checked = auth.step(authCtx, { type: 'auth.pin', sessionId: 'attacker', kioskId: '2', phone: PHONE, pin, now: 1_000 });
   const direct = checked.effects.find((e) => e.type === 'send' && e.to === 'session/attacker');
   if (direct && direct.type === 'send') return direct.message;
-  const matched = checked.effects.find((e) => e.type === 'send' && e.to === 'registry');
-  assert.ok(matched && matched.type === 'send' && matched.message.type === 'pin.matched');
-  const decided = registry.step(registryCtx, { ...(matched.message as Extract<typeof matched.message, { type: 'pin.matched' }>), now: 1_000 });
+  const matched = toRegistry(checked.effects);
+  assert.is(matched.type, 'pin.matched');
+  const decided = registry.step(registryCtx, { ...matched, now: 1_000 });
   const reply = decided.effects.find((e) => e.type === 'send' && e.to === 'session/attacker');
   return reply && reply.type === 'send' ? reply.message : null;
 }
@@ -46,9 +53,9 @@ test('while a pickup is RELEASING, its right PIN typed at another panel is answe
 
 test('while a pickup is RELEASING, a wrong PIN compared with its live hash counts toward its lock', () => {
   const checked = auth.step(authCtx, { type: 'auth.pin', sessionId: 'attacker', kioskId: '2', phone: PHONE, pin: '000000', now: 1_000 });
-  const missed = checked.effects.find((e) => e.type === 'send' && e.to === 'registry');
-  assert.ok(missed && missed.type === 'send' && missed.message.type === 'pin.missed', 'the auth actor compared the guess with the live PIN');
-  const counted = registry.step(registryCtx, { ...(missed.message as Extract<typeof missed.message, { type: 'pin.missed' }>), now: 1_000 });
+  const missed = toRegistry(checked.effects);
+  assert.is(missed.type, 'pin.missed', 'the auth actor compared the guess with the live PIN');
+  const counted = registry.step(registryCtx, { ...missed, now: 1_000 });
   assert.is(counted.ctx.pickups.P1!.failedAttempts, 1);
 });
 
