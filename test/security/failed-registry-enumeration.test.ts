@@ -39,4 +39,30 @@ test('with the registry failed, a wrong PIN reads the same for a known and an un
   await t.box.close();
 });
 
+/** The panel's answer to "I have not received an SMS" for `phone`. */
+async function lostPin(t: Awaited<ReturnType<typeof testBox>>, phone: string): Promise<string> {
+  const { sessionId } = await t.box.startSession();
+  try {
+    const view = await t.box.sessionInput(sessionId, { type: 'lostPin', phone });
+    return `${view.step} ${String(view.error)}`;
+  } catch (error) {
+    return String(await rejectionCode(Promise.reject(error)));
+  } finally {
+    await t.box.idle();
+    if (t.box.session(sessionId) && t.box.session(sessionId)!.step !== 'done') await t.box.sessionInput(sessionId, { type: 'cancel' }).catch(() => undefined);
+    await t.box.idle();
+  }
+}
+
+test('with the registry failed, "I have not received an SMS" reads the same for a known and an unknown number', async () => {
+  const t = await testBox({ throttle: { free: 1_000 } });
+  await readyPickup(t, 'V-FR-2');
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(REGISTRY, { type: 'pickup.cancel', by: 'bug' });
+  await t.box.idle();
+  const known = await lostPin(t, PHONE);
+  const unknown = await lostPin(t, STRANGER);
+  assert.is(known, unknown, `known number: ${known}, unknown number: ${unknown}`);
+  await t.box.close();
+});
+
 test.run();
