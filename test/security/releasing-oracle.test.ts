@@ -59,4 +59,9 @@ test('while a pickup is RELEASING, a wrong PIN compared with its live hash count
   assert.is(counted.ctx.pickups.P1!.failedAttempts, 1);
 });
 
+test("the room door's outside panel opens for a READY pickup's PIN only (README), not for one being released", () => {
+  const decided = registry.step(registryCtx, { type: 'door.matched', kioskId: 'door', pickupId: 'P1', serial: 1, requestId: 'q1', replyTo: 'replies', now: 1_000 });
+  assert.not.ok(decided.effects.some((e) => e.type === 'send' && e.to === 'door/room'), 'the room door is not opened');
+});
+
 test.run();
