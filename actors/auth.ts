@@ -133,6 +133,13 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
     };
   };
 
+  /** Of two buckets of one number or panel, the one holding more failures now (and the later wait). */
+  const fuller = (mine: Throttle | undefined, theirs: Throttle, now: number): Throttle => {
+    if (!mine) return theirs;
+    const keep = throttleLevel(mine, now, policy.throttleForgiveMs) >= throttleLevel(theirs, now, policy.throttleForgiveMs) ? mine : theirs;
+    return { ...keep, until: Math.max(mine.until, theirs.until) };
+  };
+
   /** The number's bucket emptied (nothing changes, and nothing is written, when it has none). */
   const forgiven = (ctx: AuthCtx, numberKey: string): AuthCtx | undefined =>
     ctx.numberThrottles[numberKey] ? { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) } : undefined;
@@ -163,8 +170,9 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       'auth.adopt': (ctx, e) => {
         let next = ctx;
         for (const c of e.credentials) next = { ...next, credentials: setRow(next.credentials, c.pickupId, c) };
-        for (const [k, t] of Object.entries(e.numberThrottles)) next = { ...next, numberThrottles: setRow(next.numberThrottles, k, t) };
-        for (const [k, t] of Object.entries(e.kioskThrottles)) next = { ...next, kioskThrottles: setRow(next.kioskThrottles, k, t) };
+        // Failures counted here since this actor started are not forgotten: the fuller bucket wins.
+        for (const [k, t] of Object.entries(e.numberThrottles)) next = { ...next, numberThrottles: setRow(next.numberThrottles, k, fuller(next.numberThrottles[k], t, e.now)) };
+        for (const [k, t] of Object.entries(e.kioskThrottles)) next = { ...next, kioskThrottles: setRow(next.kioskThrottles, k, fuller(next.kioskThrottles[k], t, e.now)) };
         return next;
       },
 
