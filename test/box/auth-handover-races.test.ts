@@ -112,4 +112,25 @@ test('transition: a legacy row whose new PIN was made before auth.started keeps 
   assert.is(handed.ctx.pickups.P1!.pinIssued, true, 'the PIN the auth actor holds is still live for the registry');
 });
 
+test('an auth actor whose state was lost while a pickup was RELEASING: back to READY, the pickup does not keep a PIN nobody can check', () => {
+  const crypto = registryCrypto(TEST_PIN_KEY, () => '482913');
+  const registry = registryUnderTest(crypto);
+  const base = registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+  const row: Pickup = {
+    id: 'P1', reference: 'V-1', documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'RELEASING',
+    phone: PHONE, birthDate: '1980-04-12', oldDocumentNumber: null, pinSerial: 1, pinIssued: true, pinQueued: true,
+    compartmentId: 'A01', failedAttempts: 0, claim: { sessionId: 's1', until: 300_000, factor: 'birthDate' }, opId: 'op-1', createdAt: 0, updatedAt: 0, readyAt: 0,
+    expiresAt: 10 * 86_400_000, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
+  };
+  const ctx: RegistryCtx = { ...base, pickups: { P1: row }, byReference: { 'V-1': 'P1' } };
+  // A new, empty auth actor: the hash of PIN 1 is gone.
+  const reset = registry.step(ctx, { type: 'auth.started', now: 1_000 });
+  // The release falls through (the store could not be asked): the pickup is READY again.
+  const back = registry.step(reset.ctx, { type: 'pin.claimed', pickupId: 'P1', opId: 'op-1', ok: false, failed: 'STORAGE_UNAVAILABLE', now: 1_001 });
+  const p = back.ctx.pickups.P1!;
+  assert.is(p.status, 'READY');
+  const renewed = [...reset.effects, ...back.effects].some((e) => e.type === 'io' && e.op.kind === 'issuePin');
+  assert.ok(renewed || p.pinIssued === false, 'READY with PIN 1 "issued", whose hash no auth actor holds: the SMS PIN can never open it, and nothing renews it');
+});
+
 test.run();
