@@ -241,16 +241,21 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         // The keyed hash names the number for staff who know it; the audit never holds it in clear.
         enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
         const pickupIds = rowsWhere(ctx.credentials, BY_NUMBER, numberKey).map((c) => c.pickupId);
-        if (pickupIds.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupIds } });
+        // Aside: the panel's answer is given, whatever becomes of this (see `missed`).
+        if (pickupIds.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupIds }, aside: true });
         return counted(ctx, numberKey, e.kioskId, e.now).ctx;
       },
     },
   });
 
-  /** A wrong PIN on a number with live pickups: the registry counts it on each toward its lock. */
+  /**
+   * A wrong PIN on a number with live pickups: the registry counts it on each toward its lock.
+   * Sent aside: the panel's answer must not depend on it (a failed registry refusing it would
+   * otherwise turn this number's AUTH_FAILED into ACTOR_FAILED, and tell it has a pickup).
+   */
   function missed(enq: Enq, candidates: readonly Credential[], kioskId: string, detail: { door?: true }) {
     if (candidates.length === 0) return void enq.emit.audit({ entry: { action: 'auth.failed', actor: kioskId, detail: { factor: 'pin', ...detail } } });
-    enq.emit.send({ to: REGISTRY, message: { type: 'pin.missed', kioskId, pickups: candidates.map((c) => ({ pickupId: c.pickupId, serial: c.serial })) } });
+    enq.emit.send({ to: REGISTRY, message: { type: 'pin.missed', kioskId, pickups: candidates.map((c) => ({ pickupId: c.pickupId, serial: c.serial })) }, aside: true });
   }
 }
 

@@ -118,7 +118,7 @@ export class Asks {
 
   /** A message was routed: if it was caused by an open ask's work, it belongs to that ask. */
   follow(env: Envelope): void {
-    if (env.causation === null || this.byEnvelope.size === 0) return;
+    if (env.causation === null || env.aside === true || this.byEnvelope.size === 0) return;
     const pending = this.byEnvelope.get(env.causation);
     if (!pending) return;
     pending.envelopes.add(env.id);

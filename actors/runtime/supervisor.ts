@@ -886,7 +886,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } else if (e.type === 'stop') stop = true;
       else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
-        const out = this.envelope(cell.address, e.to, e.message, env.id, now, durable, (urgent ??= this.servesPanel(cell, env)));
+        const made = this.envelope(cell.address, e.to, e.message, env.id, now, durable, (urgent ??= this.servesPanel(cell, env)));
+        const out = e.aside ? { ...made, aside: true } : made;
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {

@@ -30,7 +30,7 @@ export type MessageTo<P extends Protocol, A extends string> = {
 
 /** A message with an address that takes it: what a handler's `send` effect carries. */
 export type Outgoing<P extends Protocol> = {
-  [K in keyof P]: { to: P[K]['address']; message: P[K]['message'] };
+  [K in keyof P]: { to: P[K]['address']; message: P[K]['message']; aside?: true };
 }[keyof P];
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -57,6 +57,8 @@ export interface Envelope {
   readonly durable?: boolean;
   /** follows from a person's input at a panel: committed ahead of bulk work (see ActorBehavior.interactive) */
   readonly urgent?: boolean;
+  /** sent aside (see the `send` effect): the ask its work belongs to does not follow it */
+  readonly aside?: boolean;
 }
 
 /** Domain events published to the box's live stream (subscriptions, alarms, monitors). */
@@ -79,7 +81,13 @@ export interface AuditInput {
  * after the new state is committed, in the order they were enqueued.
  */
 export type Effect<Io = never> =
-  | { type: 'send'; to: Address; message: Message }
+  /**
+   * `aside`: a note whose fate is no concern of the request that led to it. An ask follows every
+   * message its work causes and rejects when one reaches a failed actor; it does not follow an
+   * aside (the auth actor counting a wrong PIN on a failed registry must not change the panel's
+   * answer to the PIN, or the answer would tell numbers with a pickup from numbers without).
+   */
+  | { type: 'send'; to: Address; message: Message; aside?: true }
   | { type: 'schedule'; key: string; at: number; message: Message }
   | { type: 'cancel'; key: string }
   | { type: 'io'; op: Io }

@@ -22,7 +22,8 @@ type CounterEvent =
   | { type: 'actor.escalated'; actor: string }
   | ({ type: 'total'; n: number } & Request)
   | ({ type: 'relay'; to: string; as: 'total' | 'boom' } & Request)
-  | ({ type: 'ignore' } & Request);
+  | ({ type: 'ignore' } & Request)
+  | ({ type: 'noteThenRelay'; note: string; to: string; aside: boolean } & Request);
 
 interface CounterCtx {
   seen: number[];
@@ -66,6 +67,12 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
       enq.emit.send({ to: e.to, message: { type: e.as, n: 1, requestId: e.requestId, replyTo: e.replyTo } });
     },
     ignore: () => undefined,
+    // A note to `note` (sent aside or not), then the request passed on to `to`, which answers it.
+    noteThenRelay: (_ctx, e, enq) => {
+      const note = { to: e.note, message: { type: 'add', n: 1 } };
+      enq.emit.send(e.aside ? { ...note, aside: true } : note);
+      enq.emit.send({ to: e.to, message: { type: 'total', n: 1, requestId: e.requestId, replyTo: e.replyTo } });
+    },
   },
   async io(op) {
     if (op.kind === 'explode') throw new Error('device gone');
@@ -276,6 +283,17 @@ test('ask rejects when work its message caused reaches a failed actor or crashes
   assert.is((await rejection(sup.ask('counter/front', { type: 'relay', to: 'counter/back', as: 'boom' }))).code, 'ACTOR_CRASHED');
   assert.is((await rejection(sup.ask('counter/front', { type: 'relay', to: 'counter/back', as: 'total' }))).code, 'ACTOR_FAILED');
   assert.is(sup.view('counter/front')!.status, 'active');
+});
+
+test('a note sent aside is not followed: its reaching a failed actor does not reject the ask, which gets its answer', async () => {
+  const { sup } = await setup({ max: 0, withinMs: 30_000 });
+  for (const a of ['counter/front', 'counter/dead', 'counter/back']) await sup.spawn(a, 'counter');
+  await rejection(sup.ask('counter/dead', { type: 'boom' }));
+  assert.is(sup.view('counter/dead')!.status, 'failed');
+  const relay = (aside: boolean) => sup.ask('counter/front', { type: 'noteThenRelay', note: 'counter/dead', to: 'counter/back', aside });
+  assert.is((await rejection(relay(false))).code, 'ACTOR_FAILED', 'followed: the note to the failed actor fails the request');
+  assert.is(await relay(true), 2, 'aside: the request is answered as if the note were not there');
+  assert.is(sup.pendingAsks, 0);
 });
 
 test('ask rejects with ASK_TIMEOUT when no reply comes in time, and a late reply is dropped', async () => {

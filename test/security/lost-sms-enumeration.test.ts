@@ -52,7 +52,7 @@ test('known or unknown number: the answer comes first and reads the same, the au
     { type: 'audit', action: 'pin.resendRequested', actor: '1', detailKeys: ['number'] },
   ]);
   // Only then, for the known number, the registry is asked for new PINs of the number's pickups.
-  assert.equal(known.effects.slice(2), [{ type: 'send', to: 'registry', message: { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] } }]);
+  assert.equal(known.effects.slice(2), [{ type: 'send', to: 'registry', message: { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] }, aside: true }]);
   // Both count once on their number and on the kiosk.
   assert.is(known.ctx.kioskThrottles['1']!.failures, unknown.ctx.kioskThrottles['1']!.failures);
   assert.is(Object.values(known.ctx.numberThrottles)[0]!.failures, Object.values(unknown.ctx.numberThrottles)[0]!.failures);
