@@ -44,6 +44,8 @@ export interface Credential {
   numberKey: string;
   serial: number;
   pinHash: string;
+  /** the pickup is being released: no guess is compared with its PIN until it is READY again */
+  held?: true;
 }
 
 export interface AuthCtx {
@@ -82,6 +84,10 @@ export const AuthMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
   z.object({ type: z.literal('credential.set'), pickupId: z.string(), numberKey: z.string(), serial: z.number(), pinHash: z.string() }),
   z.object({ type: z.literal('credential.drop'), pickupId: z.string() }),
+  z.object({ type: z.literal('credential.hold'), pickupId: z.string() }),
+  z.object({ type: z.literal('credential.resume'), pickupId: z.string() }),
+  /** a session ended: passed on to the registry behind any PIN match of that session sent before */
+  z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
   /** state of a registry saved before this actor existed, handed over once (see the registry's `auth.started`) */
   z.object({
     type: z.literal('auth.adopt'),
@@ -149,7 +155,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
    * number is compared in constant time, and the work is padded to a fixed amount.
    */
   const matchPin = (ctx: AuthCtx, numberKey: string, pin: string) => {
-    const candidates = rowsWhere(ctx.credentials, BY_NUMBER, numberKey);
+    // A pickup being released is no candidate (as before the auth actor): a guess learns nothing of it.
+    const candidates = rowsWhere(ctx.credentials, BY_NUMBER, numberKey).filter((c) => !c.held);
     let match: Credential | undefined;
     for (const c of candidates) if (crypto.equal(crypto.pinHash(pin, c.pickupId, c.serial), c.pinHash) && !match) match = c;
     for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(pin, 'none', i), UNKNOWN_NUMBER_HASH);
@@ -179,6 +186,22 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       'credential.set': (ctx, e) => ({ ...ctx, credentials: setRow(ctx.credentials, e.pickupId, { pickupId: e.pickupId, numberKey: e.numberKey, serial: e.serial, pinHash: e.pinHash }) }),
 
       'credential.drop': (ctx, e) => (ctx.credentials[e.pickupId] ? { ...ctx, credentials: deleteRow(ctx.credentials, e.pickupId) } : undefined),
+
+      'credential.hold': (ctx, e) => {
+        const c = ctx.credentials[e.pickupId];
+        return c && !c.held ? { ...ctx, credentials: setRow(ctx.credentials, e.pickupId, { ...c, held: true }) } : undefined;
+      },
+
+      'credential.resume': (ctx, e) => {
+        const c = ctx.credentials[e.pickupId];
+        if (!c?.held) return;
+        const { held: _held, ...live } = c;
+        return { ...ctx, credentials: setRow(ctx.credentials, e.pickupId, live) };
+      },
+
+      // The session's PIN came this way: its end follows the same way, so the registry never
+      // hears of the end before the match (a claim for a session that is gone).
+      'session.ended': (_ctx, e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: e.sessionId }, aside: true }),
 
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.
@@ -240,7 +263,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
         // The keyed hash names the number for staff who know it; the audit never holds it in clear.
         enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
-        const pickupIds = rowsWhere(ctx.credentials, BY_NUMBER, numberKey).map((c) => c.pickupId);
+        const pickupIds = rowsWhere(ctx.credentials, BY_NUMBER, numberKey).flatMap((c) => (c.held ? [] : [c.pickupId]));
         // Aside: the panel's answer is given, whatever becomes of this (see `missed`).
         if (pickupIds.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupIds }, aside: true });
         return counted(ctx, numberKey, e.kioskId, e.now).ctx;

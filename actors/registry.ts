@@ -286,8 +286,14 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   type Enq = BoxEnqueue<RegistryCtx, RegistryIo>;
   /** The pickup's status lets its PIN open it (READY) or it is opening it right now (RELEASING). */
   const livePin = (p: Pickup) => p.status === 'READY' || p.status === 'RELEASING';
+  /**
+   * Where the auth actor has the pickup's PIN: `live` (READY: checked), `held` (RELEASING: kept,
+   * but no guess is compared with it, as no PIN of a pickup being released was before the auth
+   * actor), or `none` (no PIN made, or it died).
+   */
+  const pinState = (p: Pickup): 'live' | 'held' | 'none' => (p.pinIssued !== true ? 'none' : p.status === 'READY' ? 'live' : p.status === 'RELEASING' ? 'held' : 'none');
   /** A PIN made, and alive: the auth actor holds its hash. */
-  const holdsPin = (p: Pickup) => p.pinIssued === true && livePin(p);
+  const holdsPin = (p: Pickup) => pinState(p) !== 'none';
   /** The PIN of `serial` is the pickup's live one. */
   const pinMatches = (p: Pickup, serial: number) => holdsPin(p) && p.pinSerial === serial;
   /** The PIN of the current serial was made (a row saved before the auth actor tells it by its hash). */
@@ -307,8 +313,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const row: Pickup = { ...p, updatedAt: now };
     const before = ctx.pickups[p.id];
     // A PIN dies with the pickup's READY (or its release), or when a new one replaces it: the auth
-    // actor forgets its hash in the same commit.
-    if (before && holdsPin(before) && !holdsPin(row)) enq.emit.send({ to: AUTH, message: { type: 'credential.drop', pickupId: p.id } });
+    // actor forgets its hash in the same commit. While the pickup is released, it is held aside.
+    const was = before ? pinState(before) : 'none';
+    const is = pinState(row);
+    if (was !== 'none' && is === 'none') enq.emit.send({ to: AUTH, message: { type: 'credential.drop', pickupId: p.id } });
+    else if (was === 'live' && is === 'held') enq.emit.send({ to: AUTH, message: { type: 'credential.hold', pickupId: p.id } });
+    else if (was === 'held' && is === 'live') enq.emit.send({ to: AUTH, message: { type: 'credential.resume', pickupId: p.id } });
     const legacy = row as LegacyPickup;
     if (legacy.pinHash && (!livePin(row) || row.pinIssued === false)) legacy.pinHash = null;
     enq.emit.publish({ event: pickupRowEvent(row.id, row) });
@@ -399,7 +409,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // The window may have closed while the door was unlocking: expire now rather than never.
       if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
       // Back to READY only from the release: a pickup that expired meanwhile stays EXPIRED.
-      const next: Pickup = { ...p, status: p.status === 'RELEASING' ? 'READY' : p.status, opId: null, unlockSent: false, claim: null };
+      const next: Pickup = p.status === 'RELEASING' ? readyAgain(p, enq) : { ...p, opId: null, unlockSent: false, claim: null };
       return put(ctx, next, now, enq, change);
     }
     if (purpose === 'load') {
@@ -413,6 +423,17 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       return freeSlot(put(ctx, next, now, enq, 'loadAborted'), compartmentId, p.reference, enq);
     }
     return put(ctx, { ...p, opId: null }, now, enq);
+  };
+
+  /**
+   * A release that did not happen: the pickup is READY again. A PIN whose hash went with a lost
+   * auth actor's state meanwhile (see `auth.started`) is replaced, or the SMS PIN could never open it.
+   */
+  const readyAgain = (p: Pickup, enq: Enq): Pickup => {
+    const back: Pickup = { ...p, status: 'READY', opId: null, unlockSent: false, claim: null };
+    if (issued(back)) return back;
+    enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+    return newPin(back, enq);
   };
 
   /** A new PIN replaces the current one: the old one dies at once, the new one goes out by SMS. */
@@ -737,7 +758,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        */
       'door.matched': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
-        if (!p || !pinMatches(p, e.serial)) return void enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: null }));
+        // READY only: a pickup being released opens no room door (its PIN is held aside meanwhile).
+        if (!p || !pinMatches(p, e.serial) || p.status !== 'READY') return void enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: null }));
         if (e.quarantined?.has(p.id)) {
           return void enq.emit.send(refuse(e, 'PICKUP_FAILED', 'This pickup cannot be collected at the box: please ask at the counter'));
         }
@@ -794,7 +816,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           next = { ...rest, pickups };
         }
         for (const p of Object.values(ctx.pickups)) {
-          if ('pinHash' in p || p.status !== 'READY' || !holdsPin(p)) continue;
+          if ('pinHash' in p || !holdsPin(p)) continue;
+          if (p.status === 'RELEASING') {
+            // Its door is unlocking: should it not open, the pickup gets a new PIN then (readyAgain).
+            next = put(next, { ...p, pinIssued: false }, e.now, enq);
+            continue;
+          }
           enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
           next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
         }
@@ -835,12 +862,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!e.ok && e.failed) {
           // The store could not be asked: nothing moved; the PIN still works once storage is back.
           toSession(enq, p.claim.sessionId, { type: 'release.failed', code: e.failed });
-          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now, enq);
+          return put(ctx, readyAgain(p, enq), e.now, enq);
         }
         if (!e.ok) {
           enq.emit.audit({ entry: { action: 'pin.reuseRefused', subject: p.reference, detail: { session: p.claim.sessionId } } });
           toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
-          return put(ctx, { ...p, status: 'READY', opId: null, claim: null }, e.now, enq);
+          return put(ctx, readyAgain(p, enq), e.now, enq);
         }
         unlock(enq, p.compartmentId, e.opId, 'collect', p.id, { kind: 'session', sessionId: p.claim.sessionId, pickupId: p.id });
         toSession(enq, p.claim.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
@@ -994,8 +1021,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             // is given back, so the same PIN and second factor work at the next session.
             if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
             enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
-            const back: Pickup = { ...p, status: 'READY', opId: null, claim: null };
-            next = put(next, back, e.now, enq, 'releaseAbandoned');
+            next = put(next, readyAgain(p, enq), e.now, enq, 'releaseAbandoned');
             if (p.expiresAt !== null && e.now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: e.now, message: { type: 'pickup.expire', pickupId: p.id } });
             continue;
           }

@@ -244,7 +244,8 @@ export function sessionActor(policy: SessionPolicy) {
   const finish = (ctx: SessionCtx, outcome: SessionOutcome, error: ErrorCode | null, now: number, enq: Enq, asked?: Asked): SessionCtx => {
     if (ctx.step === 'done') return ctx;
     if (ctx.cardInReader || ctx.step === 'card') enq.emit.send({ to: READER, message: { type: 'cancel', sessionId: ctx.id } });
-    enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: ctx.id } });
+    // Through the auth actor, which the session's PIN went through: the end never overtakes a match.
+    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.cancel({ key: 'timeout' });
     enq.emit.cancel({ key: 'warning' });
