@@ -1,4 +1,4 @@
-import { BoxError, gql } from './api.js';
+import { codeOfProblem, gql } from './api.js';
 import type { ViewContext } from './console.js';
 import type { Alarm } from './live.js';
 import { statusText } from './status.js';
@@ -49,7 +49,7 @@ export function confirmLift(ctx: ViewContext, reference: string, report: (r: Rep
 }
 
 function liftErrorText(reference: string, err: unknown): string {
-  const code = err instanceof BoxError ? err.code : 'FEHLER';
+  const code = codeOfProblem(err);
   const words =
     code === 'PICKUP_WRONG_STATE'
       ? `Vorgang ${reference} ist nicht in Quarantäne, es gibt nichts aufzuheben (vielleicht wurde sie schon aufgehoben).`

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BoxError, gql } from '../api.js';
+import { gql, problemText } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
@@ -47,7 +47,7 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
                           await gql(ctx.client, 'mutation($id: ID!) { acknowledgeAlarm(id: $id) { id acknowledgedBy } }', { id: a.id });
                           setMessage({ text: `Alarm ${a.code} (${a.subject}) quittiert.`, error: false });
                         } catch (err) {
-                          setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+                          setMessage({ text: problemText(err), error: true });
                         }
                       }}
                     >

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { BoxFront, describeCompartment, STATES } from '../../shared/box-front.js';
-import { BoxError, gql } from '../api.js';
+import { gql, problemText } from '../api.js';
 import type { ViewContext } from '../console.js';
 import type { Compartment } from '../live.js';
 
@@ -65,7 +65,7 @@ function CompartmentPanel({ ctx, id }: { ctx: ViewContext; id: string }) {
       await gql(ctx.client, mutation, { id, ...variables });
       setMessage({ text: done, error: false });
     } catch (err) {
-      setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+      setMessage({ text: problemText(err), error: true });
     }
   };
   return (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BoxError, gql, gqlPartial } from '../api.js';
+import { BoxError, gql, gqlPartial, problemText } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, isQuarantined } from '../quarantine.js';
@@ -81,7 +81,7 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
         });
         await load();
       } catch (err) {
-        setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+        setMessage({ text: problemText(err), error: true });
       }
     };
     if (action === 'retrievePickup') {
@@ -192,7 +192,7 @@ function LookUp({ ctx, alarms, onAct, onLift }: LookUpProps) {
       setProblem(problem);
     } catch (err) {
       setFound(null);
-      setProblem(err instanceof BoxError ? err : new BoxError('FEHLER', (err as Error).message));
+      setProblem(err instanceof BoxError ? err : new BoxError('INTERNAL', (err as Error).message));
     }
   };
   useEffect(() => {
