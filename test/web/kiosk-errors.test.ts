@@ -7,7 +7,8 @@ import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
-import { checkEverywhere, closeKiosk, eachLayout, endAtPanel, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, speech, toPin, unreachableEverywhere, unreadableKeyWords, until, type KioskCtx } from './kiosk-page.js';
+import { checkEverywhere, closeKiosk, eachLayout, endAtPanel, exampleGroups, fitsViewport, floorTexts, inLanguage, keyHint, keypadLayout, LANDSCAPE, largeText, largeTextUpright, openKiosk, partsOnScreen, PORTRAIT, screenIs, toPin, unreachableEverywhere, unreadableKeyWords, type KioskCtx } from './kiosk-page.js';
+import { until } from './until.js';
 
 // The panel's error screens in Chromium: throttled with a live countdown, locked (with the
 // counter's hours), box closed (next opening), reader failure → birth date, and the box restarted

@@ -383,12 +383,6 @@ export function keypadLayout(page: Page): Promise<{ unusedBelow: number; keyWidt
   });
 }
 
-/** Polls until `fn` holds (up to 10 s), then asserts it. */
-export async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(await fn(), what);
-}
-
 /**
  * The texts that once read under the panel's floor, as they are now: the top bar's buttons and the
  * count under the entry (size, and whether each is whole); and the words the keypad's ⌫ and ✓ show
