@@ -239,7 +239,7 @@ export async function unreachableEverywhere(page: Page, languages: readonly Lang
  * The words under ⌫ and ✓ on the keypad as it is now, against the panel's text floor: a word shown
  * must read at the floor at least and lie whole in its key; a word may be left off only where at
  * the floor it would not fit its key (tried by showing it for a moment), and then its symbol reads
- * at least as large as the digits. Shown or not, the key's accessible name is its word. One line
+ * at least as large as the digits and lies whole in the key. Shown or not, the key's accessible name is its word. One line
  * per problem; none without a keypad.
  */
 export function unreadableKeyWords(page: Page): Promise<string[]> {
@@ -279,6 +279,7 @@ export function unreadableKeyWords(page: Page): Promise<string[]> {
       if (wouldFit) found.push(`"${word}" left off though it fits its key at the floor (${size})`);
       const symbolPx = parseFloat(getComputedStyle(key).fontSize);
       if (symbolPx < digitSize) found.push(`the key without "${word}" shows its symbol at ${symbolPx} px, smaller than the digits' ${digitSize} px`);
+      if (key.scrollWidth > key.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5) found.push(`the symbol of the key without "${word}" overflows it at ${symbolPx} px (${size})`);
     }
     return found;
   });

@@ -105,19 +105,31 @@ function fitText(screen: HTMLElement | null): void {
 /**
  * The words under ⌫ and ✓ read at the text floor or not at all: a word shows where it fits its key
  * whole at the floor (style.css `.key__label`); where the key is too narrow or too low for it, the
- * word is left off and the symbol grows instead (`.key:has(> .key__label[hidden])`). The key keeps
+ * word is left off and the symbol grows instead (`.key:has(> .key__label[hidden])`, as far as the
+ * key holds it). The key keeps
  * the word as its name, the footer's legend says it in text, and the tactile keypad has it too.
  * Keys grow with the free height, so this is decided afresh whenever the screen changes size.
  */
 function fitKeyWords(screen: HTMLElement | null): void {
   if (!screen) return;
+  const digit = screen.querySelector<HTMLElement>('.key:not(:has(.key__label))');
+  // half a pixel for sub-pixel layout
+  const overflows = (key: HTMLElement) => key.scrollWidth > key.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5;
   for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) {
     const key = label.parentElement!;
+    key.style.fontSize = '';
     label.hidden = false;
     const text = document.createRange();
     text.selectNodeContents(label);
-    // half a pixel for sub-pixel layout
-    label.hidden = text.getBoundingClientRect().width > label.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5;
+    label.hidden = text.getBoundingClientRect().width > label.clientWidth + 0.5 || overflows(key);
+    if (!label.hidden || !digit) continue;
+    // The symbol alone: as large as style.css makes it where the key holds that (a wide, low key
+    // does not), else smaller, down to the digits' size.
+    const digits = parseFloat(getComputedStyle(digit).fontSize);
+    for (let size = parseFloat(getComputedStyle(key).fontSize); size > digits && overflows(key); ) {
+      size = Math.max(digits, size - 2);
+      key.style.fontSize = `${size}px`;
+    }
   }
 }
 
