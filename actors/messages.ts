@@ -15,6 +15,8 @@ export const request = { requestId: z.string(), replyTo: z.literal(REPLIES) };
 export const maybeAsked = { requestId: z.string().optional(), replyTo: z.literal(REPLIES).optional() };
 
 export const REGISTRY = 'registry';
+/** checks PINs typed at the panels, holds their hashes and the throttles (actors/auth.ts) */
+export const AUTH = 'auth';
 export const ALARMS = 'alarms';
 export const OUTBOX = 'outbox';
 export const READER = 'reader/1';

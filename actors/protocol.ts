@@ -1,7 +1,8 @@
 import type { AlarmsEvent } from './alarms.js';
+import type { AuthEvent } from './auth.js';
 import type { CompartmentEvent } from './compartment.js';
 import type { KioskEvent } from './kiosk.js';
-import type { ALARMS, OUTBOX, READER, REGISTRY, ROOM_DOOR, SHREDDER } from './messages.js';
+import type { ALARMS, AUTH, OUTBOX, READER, REGISTRY, ROOM_DOOR, SHREDDER } from './messages.js';
 import type { OutboxEvent } from './outbox.js';
 import type { ReaderEvent } from './reader.js';
 import type { RegistryEvent } from './registry.js';
@@ -20,6 +21,7 @@ import type { AddressIn, AskableTo, MessageTo, Outgoing } from './runtime/types.
  */
 export type BoxProtocol = {
   registry: { address: typeof REGISTRY; message: RegistryEvent };
+  auth: { address: typeof AUTH; message: AuthEvent };
   compartment: { address: `compartment/${string}`; message: CompartmentEvent };
   session: { address: `session/${string}`; message: SessionEvent };
   kiosk: { address: `kiosk/${string}`; message: KioskEvent };

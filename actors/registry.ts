@@ -4,9 +4,10 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import { asTable, deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import {
   ALARMS,
+  AUTH,
   OUTBOX,
   REGISTRY,
   ROOM_DOOR,
@@ -27,13 +28,16 @@ import { DomainError, type ErrorCode } from './domain/errors.js';
 import { localDate } from './domain/dates.js';
 import { validateDocumentNumber } from './domain/mrz.js';
 import { validateRegistration, type DocumentKind, type RegisterInput } from './domain/registration.js';
+import type { Throttle } from './auth.js';
 
 export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/registration.js';
 
 /**
  * The registry is the single writer of pickups, of the assignment of pickups to compartments and
- * of the attempt counters. Every check of a PIN or a second factor happens here, one at a time,
- * so two sessions racing for one pickup cannot both win, and no request can multiply guesses.
+ * of the attempt counters. A PIN is checked by the auth actor (actors/auth.ts), which holds the
+ * PIN hashes and the throttles; what a match means — the pickup claimed by the session, or busy —
+ * and every second factor are decided here, one at a time, so two sessions racing for one pickup
+ * cannot both win, and no request can multiply guesses.
  */
 
 
@@ -59,8 +63,13 @@ export interface Pickup {
   phone: string | null;
   birthDate: string | null;
   oldDocumentNumber: string | null;
-  pinHash: string | null;
   pinSerial: number;
+  /**
+   * The PIN of `pinSerial` was made: its SMS went to the outbox and its keyed hash to the auth
+   * actor, which alone holds it, in the same commit. (Absent in state saved before the auth actor:
+   * those rows carry `pinHash` until it is handed over, see `auth.started`.)
+   */
+  pinIssued?: boolean;
   /** the outbox has committed the SMS carrying the current PIN */
   pinQueued: boolean;
   compartmentId: string | null;
@@ -82,8 +91,11 @@ export interface Pickup {
   resends?: { day: string; count: number };
 }
 
-/** A pickup as readers see it: the registry's row without the PIN hash, which never leaves the registry. */
-export type PickupRow = Omit<Pickup, 'pinHash'>;
+/** A pickup as readers see it: the registry's row (no PIN hash: the auth actor alone holds those). */
+export type PickupRow = Pickup;
+
+/** A row saved before the auth actor existed: it still carries the PIN hash, until handed over. */
+type LegacyPickup = Pickup & { pinHash?: string | null };
 
 /** The type of the event carrying a pickup row's new view (see `PickupRowEvent`). */
 export const PICKUP_ROW = 'pickup.row';
@@ -100,10 +112,10 @@ export type PickupRowEvent = {
   readonly row: PickupRow | null;
 };
 
-/** The event for a row's new view; the PIN hash is left out here, where it is made. */
+/** The event for a row's new view; a PIN hash a row saved before the auth actor still carries is left out. */
 export function pickupRowEvent(id: string, pickup: Pickup | null): PickupRowEvent {
   if (pickup === null) return { type: PICKUP_ROW, id, row: null };
-  const { pinHash: _secret, ...row } = pickup;
+  const { pinHash: _secret, ...row } = pickup as LegacyPickup;
   return { type: PICKUP_ROW, id, row };
 }
 
@@ -121,32 +133,19 @@ export interface CompartmentSlot {
   claimedBy?: string | null;
 }
 
-/**
- * A leaky bucket of failures: `failures` is the level at `at` and leaks by one every
- * `throttleForgiveMs`, so a panel or number returns to normal after an attack stops.
- */
-export interface Throttle {
-  failures: number;
-  until: number;
-  /** when `failures` was last set (older stored throttles lack it: no leak credited before now) */
-  at?: number;
-}
-
 export interface RegistryCtx {
   seq: number;
   pickups: Record<string, Pickup>;
   byReference: Record<string, string>;
   compartments: Record<string, CompartmentSlot>;
   devices: { reader: boolean; shredder: boolean };
-  /** keyed by a keyed hash of the number: counters exist for unknown numbers too, without storing them */
-  numberThrottles: Record<string, Throttle>;
-  kioskThrottles: Record<string, Throttle>;
   /**
-   * Pickup ids by the keyed hash of their number, until the pickup ends: a PIN check reads the
-   * live pickups of the number typed, not the whole table. Absent in state saved before the index
-   * existed: checks fall back to a scan until recovery rebuilds it. (State saved before ended
-   * pickups left it keeps them until their purge; the checks skip them by status.)
+   * Saved by a registry before the auth actor existed, which checked PINs itself: the throttles
+   * are handed to the auth actor once (`auth.started`) and these tables emptied, so their stored
+   * rows are deleted. Absent otherwise.
    */
+  numberThrottles?: Record<string, Throttle>;
+  kioskThrottles?: Record<string, Throttle>;
   byNumber?: Record<string, string[]>;
 }
 
@@ -156,12 +155,6 @@ export interface RegistryPolicy {
   /** how long personal data stays after the pickup ended (audit period) */
   purgeAfterMs: number;
   maxFailedAttempts: number;
-  /** failures per number or kiosk before delays start */
-  throttleFree: number;
-  throttleBaseMs: number;
-  throttleMaxMs: number;
-  /** one failure is forgiven per this much time without failures (leaky bucket) */
-  throttleForgiveMs: number;
   /** how long a passed PIN check holds a pickup for its session */
   claimMs: number;
   /** new PINs a citizen may ask for at the panel, per pickup and local day */
@@ -215,6 +208,13 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   // Only from timers committed by an earlier version, which retried a refused release itself; a
   // release storage refuses is now parked by the supervisor and run again once storage is back.
   z.object({ type: z.literal('claim.release'), op: releaseOpSchema }),
+  // from the auth actor (actors/auth.ts)
+  z.object({ type: z.literal('pin.matched'), sessionId: z.string(), kioskId: z.string(), pickupId: z.string(), serial: z.number() }),
+  z.object({ type: z.literal('door.matched'), kioskId: z.string(), pickupId: z.string(), serial: z.number(), ...request }),
+  z.object({ type: z.literal('pin.missed'), kioskId: z.string(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
+  z.object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupIds: z.array(z.string()) }),
+  z.object({ type: z.literal('auth.started') }),
+  // committed to the registry by an earlier version, which checked PINs itself: passed on to the auth actor
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
@@ -260,11 +260,6 @@ export interface PickupArchive {
   archive(pickup: Pickup): Promise<void>;
 }
 
-/** Compared against to pad a PIN check, so that every attempt does the same work. */
-const UNKNOWN_NUMBER_HASH = '0'.repeat(64);
-/** Keyed hashes per PIN attempt at least: more ready pickups on one number than this are rare. */
-const PIN_CHECKS_PER_ATTEMPT = 4;
-
 /** A07 before A10: the order `localeCompare(…, 'en', { numeric: true })` gives, without a collator per call. */
 const byCompartmentId = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -285,24 +280,18 @@ const BY_OP: RowIndex<Pickup> = { name: 'op', keyOf: (p) => p.opId };
 /** live pickups by the compartment they name (their document may be in it) */
 const IN_COMPARTMENT: RowIndex<Pickup> = { name: 'compartment', keyOf: (p) => (p.compartmentId && p.endedAt === null ? p.compartmentId : null) };
 
-/** Ids of the live pickups by the keyed hash of their number (ended pickups are left out). */
-function buildNumberIndex(pickups: Record<string, Pickup>, crypto: RegistryCrypto): Record<string, string[]> {
-  const index: Record<string, string[]> = {};
-  for (const p of Object.values(pickups)) if (p.phone && p.endedAt === null) (index[crypto.numberKey(p.phone)] ??= []).push(p.id);
-  return asTable(index);
-}
-
-/** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
-export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
-  if (!t) return 0;
-  const leaked = forgiveMs > 0 ? Math.max(0, now - (t.at ?? now)) / forgiveMs : 0;
-  return Math.max(0, t.failures - leaked);
-}
-
 export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, archive: PickupArchive, boxName = 'box') {
   const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
   const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
   type Enq = BoxEnqueue<RegistryCtx, RegistryIo>;
+  /** The pickup's status lets its PIN open it (READY) or it is opening it right now (RELEASING). */
+  const livePin = (p: Pickup) => p.status === 'READY' || p.status === 'RELEASING';
+  /** A PIN made, and alive: the auth actor holds its hash. */
+  const holdsPin = (p: Pickup) => p.pinIssued === true && livePin(p);
+  /** The PIN of `serial` is the pickup's live one. */
+  const pinMatches = (p: Pickup, serial: number) => holdsPin(p) && p.pinSerial === serial;
+  /** The PIN of the current serial was made (a row saved before the auth actor tells it by its hash). */
+  const issued = (p: Pickup) => p.pinIssued ?? Boolean((p as LegacyPickup).pinHash);
 
   const reply = (enq: Enq, e: Request, value: unknown) => enq.emit.send(answer(e, value));
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
@@ -316,6 +305,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    */
   const put = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq, change?: string): RegistryCtx => {
     const row: Pickup = { ...p, updatedAt: now };
+    const before = ctx.pickups[p.id];
+    // A PIN dies with the pickup's READY (or its release), or when a new one replaces it: the auth
+    // actor forgets its hash in the same commit.
+    if (before && holdsPin(before) && !holdsPin(row)) enq.emit.send({ to: AUTH, message: { type: 'credential.drop', pickupId: p.id } });
+    const legacy = row as LegacyPickup;
+    if (legacy.pinHash && (!livePin(row) || row.pinIssued === false)) legacy.pinHash = null;
     enq.emit.publish({ event: pickupRowEvent(row.id, row) });
     if (change !== undefined) enq.emit.publish({ event: { type: 'pickup.changed', change, reference: row.reference, status: row.status, compartmentId: row.compartmentId } });
     return { ...ctx, pickups: setRow(ctx.pickups, row.id, row) };
@@ -337,65 +332,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
     return slot(ctx, compartmentId, { pickupId: null, claimedBy: owner });
   };
-  /** The pickups holding the number typed: from the index (or a scan of state saved before it). */
-  const ofNumber = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] => {
-    const ids = ctx.byNumber ? (ctx.byNumber[numberKey] ?? []) : Object.keys(ctx.pickups);
-    const out: Pickup[] = [];
-    for (const id of ids) {
-      const p = ctx.pickups[id];
-      if (p && p.phone === phone) out.push(p);
-    }
-    return out;
-  };
-  /** The READY pickups with a PIN of the number typed. */
-  const pinCandidates = (ctx: RegistryCtx, numberKey: string, phone: string): Pickup[] =>
-    ofNumber(ctx, numberKey, phone).filter((p) => p.status === 'READY' && p.pinHash);
-  /** Until when the number's or the kiosk's throttle refuses PIN attempts (0: not throttled). */
-  const throttledUntil = (ctx: RegistryCtx, numberKey: string, kioskId: string): number =>
-    Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[kioskId]?.until ?? 0);
-  /**
-   * The READY pickup of the number whose PIN was typed, if any. No early exit: every candidate is
-   * compared in constant time, and the work is padded to a fixed amount, so an unknown number, one
-   * pickup or several cost the same keyed hashes and comparisons: timing tells neither existence
-   * nor count (up to the pad).
-   */
-  const matchPin = (ctx: RegistryCtx, numberKey: string, phone: string, pin: string): { candidates: Pickup[]; match: Pickup | undefined } => {
-    const candidates = pinCandidates(ctx, numberKey, phone);
-    let match: Pickup | undefined;
-    for (const p of candidates) if (crypto.equal(crypto.pinHash(pin, p.id, p.pinSerial), p.pinHash!) && !match) match = p;
-    for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(pin, 'none', i), UNKNOWN_NUMBER_HASH);
-    return { candidates, match };
-  };
-  /** A wrong PIN: counted on every pickup of the number, and once on the number's and the kiosk's throttle. */
-  const pinFailed = (
-    ctx: RegistryCtx,
-    candidates: Pickup[],
-    numberKey: string,
-    kioskId: string,
-    now: number,
-    enq: Enq,
-    detail: { door?: true },
-  ): { ctx: RegistryCtx; retryAt: number | null } => {
-    let next = ctx;
-    for (const p of candidates) next = countFailure(next, p, now, enq, 'pin')[0];
-    if (candidates.length === 0) enq.emit.audit({ entry: { action: 'auth.failed', actor: kioskId, detail: { factor: 'pin', ...detail } } });
-    const n = bump(ctx.numberThrottles[numberKey], now);
-    const k = bump(ctx.kioskThrottles[kioskId], now);
-    return {
-      ctx: { ...next, numberThrottles: setRow(next.numberThrottles, numberKey, n), kioskThrottles: setRow(next.kioskThrottles, kioskId, k) },
-      retryAt: Math.max(n.until, k.until) || null,
-    };
-  };
-  /** The index with `id` added to (or removed from) the pickups of `numberKey`. */
-  const indexNumber = (ctx: RegistryCtx, numberKey: string, id: string, add: boolean): Record<string, string[]> | undefined => {
-    if (!ctx.byNumber) return undefined;
-    const ids = ctx.byNumber[numberKey] ?? [];
-    if (!add && !ids.includes(id)) return ctx.byNumber;
-    const next = add ? (ids.includes(id) ? ids : [...ids, id]) : ids.filter((x) => x !== id);
-    if (next === ids) return ctx.byNumber;
-    return next.length > 0 ? setRow(ctx.byNumber, numberKey, next) : deleteRow(ctx.byNumber, numberKey);
-  };
-
   /**
    * Staff or the integration acting on a pickup a citizen is collecting right now are refused
    * PICKUP_BUSY: cutting in would leave the citizen's session waiting for a door that never opens.
@@ -415,10 +351,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.cancel({ key: `remind:${p.id}` });
     enq.emit.cancel({ key: `expire:${p.id}` });
     enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
-    const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, pinHash: null, endedAt: now, purgeAt };
-    // An ended pickup leaves the number's index: a number's entry stays as small as its live pickups.
-    const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
-    return { ...put(ctx, ended, now, enq, status.toLowerCase()), ...(byNumber ? { byNumber } : {}) };
+    const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, endedAt: now, purgeAt };
+    return put(ctx, ended, now, enq, status.toLowerCase());
   };
 
   /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */
@@ -426,7 +360,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const failedAttempts = p.failedAttempts + 1;
     const locked = failedAttempts >= policy.maxFailedAttempts;
     enq.emit.audit({ entry: { action: 'auth.failed', subject: p.reference, detail: { factor: what, attempt: failedAttempts } } });
-    const next: Pickup = { ...p, failedAttempts, status: locked ? 'LOCKED' : p.status, claim: locked ? null : p.claim, pinHash: locked ? null : p.pinHash };
+    const next: Pickup = { ...p, failedAttempts, status: locked ? 'LOCKED' : p.status, claim: locked ? null : p.claim };
     if (locked) {
       enq.emit.audit({ entry: { action: 'pickup.locked', subject: p.reference, detail: { attempts: failedAttempts } } });
       enq.emit.send({ to: ALARMS, message: raise(`locked:${p.id}`, 'PICKUP_LOCKED', 'warning', p.reference, `Pickup ${p.reference} locked after ${failedAttempts} failed attempts: reissue a PIN after checking identity`) });
@@ -485,15 +419,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const newPin = (p: Pickup, enq: Enq): Pickup => {
     const serial = p.pinSerial + 1;
     enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
-    return { ...p, pinHash: null, pinSerial: serial, pinQueued: false };
-  };
-
-  /** One more failure on a leaky bucket: what leaked since the last one is forgiven first. */
-  const bump = (t: Throttle | undefined, now: number): Throttle => {
-    const failures = throttleLevel(t, now, policy.throttleForgiveMs) + 1;
-    const over = Math.ceil(failures) - policy.throttleFree;
-    const delay = over > 0 ? Math.min(policy.throttleBaseMs * 2 ** (over - 1), policy.throttleMaxMs) : 0;
-    return { failures, until: delay > 0 ? now + delay : 0, at: now };
+    return { ...p, pinIssued: false, pinSerial: serial, pinQueued: false };
   };
 
   const fittingCompartments = (ctx: RegistryCtx, p: Pickup): string[] => {
@@ -542,9 +468,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * (a damaged row, a bug one pickup's data hits) fails alone: its crashes count against it, and
    * past the restart intensity it is quarantined (PICKUP_FAILED) while every other pickup is
    * served (see ActorBehavior.partitionOf). Messages that concern no single pickup give null and
-   * crash the registry as before, counting against it: the PIN checks (`auth.pin`,
-   * `auth.doorPin`, `pin.resend` look pickups up by number), registrations of a new reference,
-   * compartment and device reports, claims given back, `recovered` (every pickup at once).
+   * crash the registry as before, counting against it: the auth actor's outcomes of PIN checks
+   * (`pin.matched` and `door.matched` answer for a quarantined pickup themselves; `pin.missed` and
+   * `pin.resendFor` name several pickups), registrations of a new reference, compartment and
+   * device reports, claims given back, `recovered` (every pickup at once).
    */
   const partitionOf = (ctx: RegistryCtx, m: RegistryEvent): string | null => {
     const ofReference = (reference: string) => ctx.byReference[reference.trim()] ?? null;
@@ -588,6 +515,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     partitionOf,
     partitionCode: 'PICKUP_FAILED',
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
+    // (The last three only hold what a registry saved before the auth actor, until handed over.)
     tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
     init: (input: RegistryInput) => ({
       seq: 0,
@@ -595,9 +523,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       byReference: {},
       compartments: Object.fromEntries(input.compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
       devices: { reader: true, shredder: true },
-      numberThrottles: {},
-      kioskThrottles: {},
-      byNumber: {},
     }),
     on: {
       'pickup.register': (ctx, e, enq) => {
@@ -614,8 +539,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           id,
           ...valid,
           status: 'REGISTERED',
-          pinHash: null,
           pinSerial: 0,
+          pinIssued: false,
           pinQueued: false,
           compartmentId: null,
           failedAttempts: 0,
@@ -632,8 +557,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         };
         enq.emit.audit({ entry: { action: 'pickup.registered', subject: p.reference, detail: { kind: p.documentKind } } });
         reply(enq, e, { id, reference: p.reference, status: p.status });
-        const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), id, true) : ctx.byNumber;
-        return { ...put(ctx, p, e.now, enq, 'registered'), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id), ...(byNumber ? { byNumber } : {}) };
+        return { ...put(ctx, p, e.now, enq, 'registered'), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id) };
       },
 
       'pickup.cancel': (ctx, e, enq) => {
@@ -650,7 +574,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'RETRIEVAL_NEEDED', 'info', p.compartmentId, `Cancelled pickup ${p.reference} lies in ${p.compartmentId}: take it out`) });
           enq.emit.cancel({ key: `remind:${p.id}` });
           enq.emit.cancel({ key: `expire:${p.id}` });
-          const next: Pickup = { ...p, status: 'CANCELLED', claim: null, pinHash: null };
+          const next: Pickup = { ...p, status: 'CANCELLED', claim: null };
           reply(enq, e, { reference: p.reference, status: next.status, compartmentId: p.compartmentId });
           return put(ctx, next, e.now, enq, 'cancelled');
         }
@@ -729,31 +653,18 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       /**
-       * "I have not received an SMS": every READY pickup of the number within its daily budget gets
-       * a new PIN. The panel's answer is the same whether any pickup exists (no enumeration), and
-       * every request counts on the number's and the kiosk's throttle like a PIN attempt.
+       * "I have not received an SMS", after the auth actor counted the request on its throttles and
+       * answered the panel: every READY pickup of the number within its daily budget gets a new PIN.
        */
-      'pin.resend': (ctx, e, enq) => {
-        const numberKey = crypto.numberKey(e.phone);
-        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-        if (retryAt > e.now) {
-          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
-          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
-        }
-        toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
-        // The keyed hash names the number for staff who know it; the audit never holds it in clear.
-        enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
+      'pin.resendFor': (ctx, e, enq) => {
         const day = localDate(e.now, policy.timeZone);
         const budget = policy.pinResendsPerDay ?? 2;
-        let next: RegistryCtx = {
-          ...ctx,
-          numberThrottles: setRow(ctx.numberThrottles, numberKey, bump(ctx.numberThrottles[numberKey], e.now)),
-          kioskThrottles: setRow(ctx.kioskThrottles, e.kioskId, bump(ctx.kioskThrottles[e.kioskId], e.now)),
-        };
-        for (const p of ofNumber(ctx, numberKey, e.phone)) {
+        let next = ctx;
+        for (const id of e.pickupIds) {
+          const p = ctx.pickups[id];
           // A pickup mid-collection at another panel keeps its PIN: that session is past it. A
           // quarantined one gets none (its handling is what crashes).
-          if (p.status !== 'READY' || (p.claim && p.claim.until > e.now) || e.quarantined?.has(p.id)) continue;
+          if (!p || p.status !== 'READY' || (p.claim && p.claim.until > e.now) || e.quarantined?.has(p.id)) continue;
           const count = p.resends?.day === day ? p.resends.count : 0;
           if (count >= budget) {
             enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });
@@ -763,7 +674,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           const renewed: Pickup = { ...newPin(p, enq), resends: { day, count: count + 1 } };
           next = put(next, renewed, e.now, enq, 'pinResent');
         }
-        return next;
+        return next === ctx ? undefined : next;
       },
 
       'pin.generated': (ctx, e, enq) => {
@@ -784,7 +695,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           },
         });
         enq.emit.audit({ entry: { action: 'pin.issued', subject: p.reference, detail: { serial: e.serial } } });
-        return put(ctx, { ...p, pinHash: e.pinHash, pinQueued: false }, e.now, enq);
+        // The hash goes to the auth actor, which alone checks PINs; this row only knows one was made.
+        enq.emit.send({ to: AUTH, message: { type: 'credential.set', pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: e.serial, pinHash: e.pinHash } });
+        return put(ctx, { ...p, pinIssued: true, pinQueued: false }, e.now, enq);
       },
 
       'pin.queued': (ctx, e, enq) => {
@@ -793,65 +706,95 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return put(ctx, { ...p, pinQueued: true }, e.now, enq);
       },
 
-      'auth.pin': (ctx, e, enq) => {
-        // Same work, same answer, for an unknown number and a wrong PIN.
-        const numberKey = crypto.numberKey(e.phone);
-        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-        if (retryAt > e.now) {
-          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
-          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
+      /**
+       * The auth actor found the PIN typed at a panel to be this pickup's: the session claims it,
+       * unless the PIN died meanwhile (reissued, locked, ended: as a wrong PIN, but not counted),
+       * another session holds it, or an unlock of it is under way.
+       */
+      'pin.matched': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || !pinMatches(p, e.serial)) return void toSession(enq, e.sessionId, { type: 'auth.rejected', retryAt: null });
+        // Quarantined (its handling kept crashing the registry): the box cannot hand it out, staff
+        // do at the counter, and the panel says so at once rather than "try again".
+        if (e.quarantined?.has(p.id)) return void toSession(enq, e.sessionId, { type: 'auth.busy', code: 'PICKUP_FAILED' });
+        // Another session holds it, or an unlock is under way (a citizen at its door, staff taking
+        // it out): the PIN opens nothing now, and the panel says so at once.
+        if ((p.claim && p.claim.until > e.now && p.claim.sessionId !== e.sessionId) || p.opId !== null || p.status !== 'READY') {
+          return void toSession(enq, e.sessionId, { type: 'auth.busy' });
         }
-        const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
-        if (match) {
-          // Quarantined (its handling kept crashing the registry): the box cannot hand it out, staff
-          // do at the counter, and the panel says so at once rather than "try again".
-          if (e.quarantined?.has(match.id)) return void toSession(enq, e.sessionId, { type: 'auth.busy', code: 'PICKUP_FAILED' });
-          // Another session holds it, or staff is taking it out of the box (a retrieval's unlock
-          // is under way): the PIN opens nothing now, and the panel says so at once.
-          if ((match.claim && match.claim.until > e.now && match.claim.sessionId !== e.sessionId) || match.opId !== null) {
-            return void toSession(enq, e.sessionId, { type: 'auth.busy' });
-          }
-          enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: match.reference, detail: { session: e.sessionId } } });
-          const numberThrottles = deleteRow(ctx.numberThrottles, numberKey);
-          toSession(enq, e.sessionId, {
-            type: 'auth.pinAccepted',
-            documentKind: match.documentKind,
-            oldIdPossible: match.oldDocumentNumber !== null && ctx.devices.reader && ctx.devices.shredder,
-          });
-          const claimedPickup: Pickup = { ...match, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } };
-          return { ...put(ctx, claimedPickup, e.now, enq), numberThrottles };
-        }
-
-        const failed = pinFailed(ctx, candidates, numberKey, e.kioskId, e.now, enq, {});
-        toSession(enq, e.sessionId, { type: 'auth.rejected', retryAt: failed.retryAt });
-        return failed.ctx;
+        enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: p.reference, detail: { session: e.sessionId } } });
+        toSession(enq, e.sessionId, {
+          type: 'auth.pinAccepted',
+          documentKind: p.documentKind,
+          oldIdPossible: p.oldDocumentNumber !== null && ctx.devices.reader && ctx.devices.shredder,
+        });
+        return put(ctx, { ...p, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } }, e.now, enq);
       },
 
       /**
-       * The after-hours room's outside panel: number and PIN of a READY pickup open the room door.
-       * Checked as at the kiosk (same throttles, same constant work, failures count toward the
-       * pickup's limit), but nothing is claimed and the PIN stays valid for the pickup inside.
+       * The auth actor found the PIN typed at the after-hours room's outside panel to be this
+       * pickup's: the room door opens. Nothing is claimed, and the PIN stays valid for the pickup inside.
        */
-      'auth.doorPin': (ctx, e, enq) => {
-        const numberKey = crypto.numberKey(e.phone);
-        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-        if (retryAt > e.now) {
-          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt, door: true } } });
-          return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
-        }
-        const { candidates, match } = matchPin(ctx, numberKey, e.phone, e.pin);
-        if (match && e.quarantined?.has(match.id)) {
+      'door.matched': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || !pinMatches(p, e.serial)) return void enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: null }));
+        if (e.quarantined?.has(p.id)) {
           return void enq.emit.send(refuse(e, 'PICKUP_FAILED', 'This pickup cannot be collected at the box: please ask at the counter'));
         }
-        if (match) {
-          enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: match.reference } });
-          enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: match.reference } });
-          enq.emit.send(answer(e, { opened: true }));
-          return { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) };
+        enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: p.reference } });
+        enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: p.reference } });
+        enq.emit.send(answer(e, { opened: true }));
+      },
+
+      /** A wrong PIN on a number with live pickups: counted on each that is READY with that PIN still, toward its lock. */
+      'pin.missed': (ctx, e, enq) => {
+        let next = ctx;
+        for (const { pickupId, serial } of e.pickups) {
+          const p = next.pickups[pickupId];
+          if (p && p.status === 'READY' && pinMatches(p, serial)) next = countFailure(next, p, e.now, enq, 'pin')[0];
         }
-        const failed = pinFailed(ctx, candidates, numberKey, e.kioskId, e.now, enq, { door: true });
-        enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: failed.retryAt }));
-        return failed.ctx;
+        if (next === ctx) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
+        return next === ctx ? undefined : next;
+      },
+
+      // PIN attempts an earlier version committed to the registry, which checked PINs itself: the
+      // auth actor checks them now.
+      'auth.pin': (_ctx, e, enq) =>
+        void enq.emit.send({ to: AUTH, message: { type: 'auth.pin', sessionId: e.sessionId, kioskId: e.kioskId, phone: e.phone, pin: e.pin } }),
+      'pin.resend': (_ctx, e, enq) => void enq.emit.send({ to: AUTH, message: { type: 'pin.resend', sessionId: e.sessionId, kioskId: e.kioskId, phone: e.phone } }),
+      'auth.doorPin': (_ctx, e, enq) =>
+        void enq.emit.send({ to: AUTH, message: { type: 'auth.doorPin', kioskId: e.kioskId, phone: e.phone, pin: e.pin, requestId: e.requestId, replyTo: e.replyTo } }),
+
+      /**
+       * A new auth actor: PIN hashes and throttles a registry saved before it existed (which checked
+       * PINs itself) are handed over once, and leave the registry's state. Nothing to hand over on
+       * a box that started with the auth actor. A READY pickup whose PIN was handed to an auth
+       * actor before this one (its state was lost or reset by a maintainer) gets a new PIN by SMS:
+       * the old one's hash is gone, so it could never open again.
+       */
+      'auth.started': (ctx, e, enq) => {
+        const credentials: Array<{ pickupId: string; numberKey: string; serial: number; pinHash: string }> = [];
+        let pickups = ctx.pickups;
+        for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
+          if (!('pinHash' in p)) continue;
+          const { pinHash, ...row } = p;
+          if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
+          pickups = setRow(pickups, p.id, { ...row, pinIssued: Boolean(pinHash) });
+        }
+        const legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
+        let next = ctx;
+        if (pickups !== ctx.pickups || legacy) {
+          enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
+          enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
+          const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = ctx;
+          next = { ...rest, pickups };
+        }
+        for (const p of Object.values(ctx.pickups)) {
+          if ('pinHash' in p || p.status !== 'READY' || !holdsPin(p)) continue;
+          enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
+        }
+        return next === ctx ? undefined : next;
       },
 
       'auth.oldDocument': (ctx, e, enq) => {
@@ -1007,7 +950,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
         enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
         if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
-        const next: Pickup = { ...p, status: 'EXPIRED', claim: null, pinHash: null };
+        const next: Pickup = { ...p, status: 'EXPIRED', claim: null };
         return put(ctx, next, e.now, enq, 'expired');
       },
 
@@ -1015,11 +958,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const p = ctx.pickups[e.pickupId];
         if (!p || !ENDED.includes(p.status) || p.personalDataDeleted) return;
         enq.emit.audit({ entry: { action: 'pickup.personalDataDeleted', subject: p.reference } });
-        const purged: Pickup = { ...p, phone: null, birthDate: null, oldDocumentNumber: null, pinHash: null, personalDataDeleted: true };
+        const purged: Pickup = { ...p, phone: null, birthDate: null, oldDocumentNumber: null, personalDataDeleted: true };
         // Written to the archive first; only then does it leave the registry (pickup.archived).
         enq.emit.io({ op: { kind: 'archive', pickup: { ...purged, updatedAt: e.now } } });
-        const byNumber = p.phone ? indexNumber(ctx, crypto.numberKey(p.phone), p.id, false) : ctx.byNumber;
-        return { ...put(ctx, purged, e.now, enq), ...(byNumber ? { byNumber } : {}) };
+        return put(ctx, purged, e.now, enq);
       },
 
       'pickup.archived': (ctx, e, enq) => {
@@ -1034,8 +976,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // through I/O that died with the process is finished or undone, and a PIN that was never
       // generated is replaced (the PIN itself is never stored, so it cannot be resent).
       recovered: (ctx, e, enq) => {
-        // State saved before the number index existed: build it once, here.
-        let next = ctx.byNumber ? ctx : { ...ctx, byNumber: buildNumberIndex(ctx.pickups, crypto) };
+        let next = ctx;
         // The derived indexes are built now, at the start, not at the first citizen's request.
         for (const index of [BY_CLAIM, BY_OP, IN_COMPARTMENT]) rowsWhere(ctx.pickups, index, '');
         // Claims given back after the last commit of their slot, but perhaps not in the store: again.
@@ -1074,11 +1015,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
           // hash was never generated (the I/O died with the process): a new one is issued.
-          if (p.status === 'READY' && !p.pinHash) {
+          if (p.status === 'READY' && !issued(p)) {
             const serial = p.pinSerial + 1;
             enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
             enq.emit.audit({ entry: { action: 'pin.reissuedAfterRestart', subject: p.reference, detail: { serial } } });
-            next = put(next, { ...next.pickups[p.id]!, pinHash: null, pinSerial: serial, pinQueued: false }, e.now, enq);
+            next = put(next, { ...next.pickups[p.id]!, pinIssued: false, pinSerial: serial, pinQueued: false }, e.now, enq);
           }
         }
         return next === ctx ? undefined : next;

@@ -2,7 +2,7 @@ import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { defineActor } from './runtime/define.js';
 import type { DeepReadonly } from './runtime/readonly.js';
 import { z } from 'zod';
-import { READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
+import { AUTH, READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
 import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
@@ -300,7 +300,7 @@ export function sessionActor(policy: SessionPolicy) {
       'input.pin': (ctx, e, enq) => {
         if (refused(ctx, e, enq) || !ctx.phone) return;
         if (!/^\d{6}$/.test(e.pin)) return view(touch({ ...ctx, error: 'INVALID_PIN_FORMAT' }, e.now, enq), enq, e);
-        enq.emit.send({ to: REGISTRY, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
+        enq.emit.send({ to: AUTH, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
         return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq, e);
       },
       // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
@@ -308,7 +308,7 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq)) return;
         try {
           const phone = normalizeMobile(e.phone);
-          enq.emit.send({ to: REGISTRY, message: { type: 'pin.resend', sessionId: ctx.id, kioskId: ctx.kioskId, phone } });
+          enq.emit.send({ to: AUTH, message: { type: 'pin.resend', sessionId: ctx.id, kioskId: ctx.kioskId, phone } });
           return view(touch({ ...ctx, step: 'checkingResend', phone, error: null }, e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;

@@ -259,8 +259,8 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const at = `${n.toLocaleString('en-US')} live pickups`;
     const base = `${first.toLocaleString('en-US')} live pickups`;
     rows.push(
-      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the PIN check reads the index of the number typed, nothing else changes; in a process of its own, the sizes interleaved attempt by attempt after a warm-up round'),
-      row('one wrong PIN, number with a pickup, p50', at, wrong.get(n)!.known, 'ms', base, wrong.get(first)!.known, 'target within 1.2×: the counted failure changes one row of the pickup table (a persistent map, actors/runtime/table.ts: no copy) and the commit finds it along the paths the new version does not share'),
+      row('one wrong PIN, unknown number, p50', at, wrong.get(n)!.unknown, 'ms', base, wrong.get(first)!.unknown, 'target within 1.2×: the auth actor reads the credentials of the number typed (an index), the registry is never asked; in a process of its own, the sizes interleaved attempt by attempt after a warm-up round'),
+      row('one wrong PIN, number with a pickup, p50', at, wrong.get(n)!.known, 'ms', base, wrong.get(first)!.known, 'target within 1.2×: the auth actor answers, then the registry counts the failure on one row of the pickup table (a persistent map, actors/runtime/table.ts: no copy), which the commit finds along the paths the new version does not share'),
     );
   }
 
@@ -311,7 +311,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
 
   const B = `pickup end to end, ${count} pickups (GraphQL, Yoga)`;
   const API = `same flow via box API in-process (${apiTimes.length} interleaved)`;
-  const requestNote = '10 HTTP round trips per pickup (register, load, 2 harness doors; 5 panel steps, 1 harness door); each mutation awaits box.idle()';
+  const requestNote = '10 HTTP round trips per pickup (register, load, 2 harness doors; 5 panel steps, 1 harness door); each mutation waits for its own answer, the harness door mutations for the simulated world to settle';
   return [
     ...rows,
     row(B, 'system time per pickup, p50', median(gTotal), 'ms', API, median(aTotal), requestNote),

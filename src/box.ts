@@ -3,7 +3,8 @@ import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js'
 import { DomainError, isDomainError, toErrorCode, type ErrorCode } from '../actors/domain/errors.js';
 import { DUESSELDORF_HOURS, isOpen, nextOpening, validateOpeningHours } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
-import { ALARMS, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
+import { authActor } from '../actors/auth.js';
+import { ALARMS, AUTH, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { PICKUP_ROW, registryActor, type Pickup, type PickupRow, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
@@ -113,10 +114,6 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         purgeAfterMs: config.auditPeriodDays * DAY,
         maxFailedAttempts: config.maxFailedAttempts,
         pinResendsPerDay: config.pinResendsPerDay,
-        throttleFree: config.throttle.free,
-        throttleBaseMs: config.throttle.baseMs,
-        throttleMaxMs: config.throttle.maxMs,
-        throttleForgiveMs: config.throttle.forgiveMs,
         claimMs: 5 * 60_000,
         timeZone: config.timeZone,
         location: config.location,
@@ -127,6 +124,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) },
       config.name,
     ),
+    authActor({ throttleFree: config.throttle.free, throttleBaseMs: config.throttle.baseMs, throttleMaxMs: config.throttle.maxMs, throttleForgiveMs: config.throttle.forgiveMs }, crypto),
     compartmentActor(
       { doorWindowMs: config.doorWindowMs, doorLeftOpenMs: config.doorLeftOpenMs },
       {
@@ -208,6 +206,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const restored = await supervisor.restore();
   const fresh = restored.length === 0;
   await supervisor.spawn(REGISTRY, 'registry', { compartments: config.compartments });
+  await supervisor.spawn(AUTH, 'auth');
   await supervisor.spawn(ALARMS, 'alarms');
   await supervisor.spawn(OUTBOX, 'outbox');
   await supervisor.spawn(READER, 'reader');
@@ -376,7 +375,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       if (isOpen(roomHours!, clock.now())) return { opened: true, byHours: true };
       const number = normalizeMobile(phone);
       if (!/^\d{6}$/.test(pin)) throw new DomainError('INVALID_PIN_FORMAT', 'The PIN is six digits');
-      await askRegistry({ type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
+      await ask(AUTH, { type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
       return { opened: true, byHours: false };
     },
     startSession: (kioskId = config.kiosks[0]!) => {

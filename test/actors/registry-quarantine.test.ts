@@ -4,13 +4,14 @@ import type { Pickup, RegistryCtx, RegistryEvent } from '../../actors/registry.j
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from '../security/registry-rig.js';
 
-// The registry's PIN checks find pickups by number, so they have no partition and run while a
-// pickup is quarantined (PICKUP_FAILED). The supervisor tells their handlers which pickups are
-// (`quarantined` on the event): a right PIN for such a pickup opens nothing, claims nothing and is
-// answered at once; a PIN resend leaves it alone. Pure transitions, whole effect lists.
+// The auth actor checks PINs by number; the registry hears which pickup a right PIN is for
+// (`pin.matched`, `door.matched`) and which got a new PIN asked for (`pin.resendFor`). Those
+// messages have no partition, so they run while a pickup is quarantined (PICKUP_FAILED): the
+// supervisor tells their handlers which pickups are (`quarantined` on the event). A right PIN for
+// such a pickup opens nothing, claims nothing and is answered at once; a PIN resend leaves it
+// alone. Pure transitions, whole effect lists.
 
 const PHONE = '+4915228817390';
-const PIN = '482913';
 const crypto = registryCrypto(TEST_PIN_KEY);
 const registry = registryUnderTest(crypto);
 
@@ -18,13 +19,12 @@ function readyRegistry(): RegistryCtx {
   const ctx = registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
   const p: Pickup = {
     id: 'P1', reference: 'V-Q-1', documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'READY',
-    phone: PHONE, birthDate: '1980-04-12', oldDocumentNumber: null, pinHash: crypto.pinHash(PIN, 'P1', 1), pinSerial: 1,
+    phone: PHONE, birthDate: '1980-04-12', oldDocumentNumber: null, pinSerial: 1, pinIssued: true,
     pinQueued: true, compartmentId: 'A01', failedAttempts: 0, claim: null, opId: null, createdAt: 0, updatedAt: 0, readyAt: 0,
     expiresAt: TEST_POLICY.windowMs, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
   };
   ctx.pickups[p.id] = p;
   ctx.byReference[p.reference] = p.id;
-  ctx.byNumber = { [crypto.numberKey(PHONE)]: [p.id] };
   return ctx;
 }
 
@@ -32,36 +32,35 @@ const quarantined = new Set(['P1']);
 
 test('the right PIN of a quarantined pickup is answered PICKUP_FAILED at once (the counter hands it out): nothing claimed, nothing counted', () => {
   const ctx = readyRegistry();
-  const { ctx: next, effects } = registry.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: PHONE, pin: PIN, now: 1_000, quarantined });
+  const { ctx: next, effects } = registry.step(ctx, { type: 'pin.matched', sessionId: 's1', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000, quarantined });
   assert.equal(effects, [{ type: 'send', to: 'session/s1', message: { type: 'auth.busy', code: 'PICKUP_FAILED' } }]);
   assert.is(next, ctx, 'the registry did not change');
-  // The same PIN without the quarantine is accepted and claims the pickup: the check above is what refused it.
-  const open = registry.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: PHONE, pin: PIN, now: 1_000 });
+  // The same match without the quarantine is accepted and claims the pickup: the check above is what refused it.
+  const open = registry.step(ctx, { type: 'pin.matched', sessionId: 's1', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
   assert.is(open.ctx.pickups.P1!.claim?.sessionId, 's1');
 });
 
 test('the room door refuses a quarantined pickup with PICKUP_FAILED', () => {
   const ctx = readyRegistry();
-  const { ctx: next, effects } = registry.step(ctx, { type: 'auth.doorPin', kioskId: 'door', phone: PHONE, pin: PIN, requestId: 'q1', replyTo: 'replies', now: 1_000, quarantined });
+  const { ctx: next, effects } = registry.step(ctx, { type: 'door.matched', kioskId: 'door', pickupId: 'P1', serial: 1, requestId: 'q1', replyTo: 'replies', now: 1_000, quarantined });
   assert.equal(effects, [
     { type: 'send', to: 'replies', message: { type: 'reply', requestId: 'q1', ok: false, code: 'PICKUP_FAILED', message: 'This pickup cannot be collected at the box: please ask at the counter' } },
   ]);
   assert.is(next, ctx);
+  const open = registry.step(ctx, { type: 'door.matched', kioskId: 'door', pickupId: 'P1', serial: 1, requestId: 'q1', replyTo: 'replies', now: 1_000 });
+  assert.ok(open.effects.some((e) => e.type === 'send' && e.to === 'door/room'), 'without the quarantine the room door opens');
 });
 
 test('a PIN resend gives a quarantined pickup no new PIN', () => {
   const ctx = readyRegistry();
-  const { ctx: next, effects } = registry.step(ctx, { type: 'pin.resend', sessionId: 's1', kioskId: '1', phone: PHONE, now: 1_000, quarantined });
-  assert.equal(effects, [
-    { type: 'send', to: 'session/s1', message: { type: 'pin.resendAnswered' } },
-    { type: 'audit', entry: { action: 'pin.resendRequested', actor: '1', detail: { number: crypto.numberKey(PHONE).slice(0, 16) } } },
-  ]);
-  assert.is(next.pickups.P1, ctx.pickups.P1, 'its row is untouched');
-  const resent = registry.step(ctx, { type: 'pin.resend', sessionId: 's1', kioskId: '1', phone: PHONE, now: 1_000 });
+  const { ctx: next, effects } = registry.step(ctx, { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: 1_000, quarantined });
+  assert.equal(effects, []);
+  assert.is(next, ctx, 'its row is untouched');
+  const resent = registry.step(ctx, { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: 1_000 });
   assert.ok(resent.effects.some((e) => e.type === 'io' && e.op.kind === 'issuePin'), 'without the quarantine a new PIN is issued');
 });
 
-test('partitionOf names the pickup a message concerns (by id, reference, session claim or unlock) and none for look-ups by number', () => {
+test('partitionOf names the pickup a message concerns (by id, reference, session claim or unlock) and none for the outcomes of PIN checks (they answer for a quarantined pickup themselves)', () => {
   const ctx = readyRegistry();
   ctx.pickups.P1 = { ...ctx.pickups.P1!, claim: { sessionId: 's1', until: 5_000, factor: null }, opId: 'op-1' };
   const of = (m: RegistryEvent) => registry.partitionOf!(ctx, m);
@@ -73,10 +72,11 @@ test('partitionOf names the pickup a message concerns (by id, reference, session
       of({ type: 'session.ended', sessionId: 's1' }),
       of({ type: 'session.ended', sessionId: 's2' }),
       of({ type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-1', purpose: 'collect', code: 'LOCK_JAMMED' }),
-      of({ type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: PHONE, pin: PIN }),
-      of({ type: 'pin.resend', sessionId: 's1', kioskId: '1', phone: PHONE }),
+      of({ type: 'pin.matched', sessionId: 's1', kioskId: '1', pickupId: 'P1', serial: 1 }),
+      of({ type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }] }),
+      of({ type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] }),
     ],
-    ['P1', 'P1', null, 'P1', null, 'P1', null, null],
+    ['P1', 'P1', null, 'P1', null, 'P1', null, null, null],
   );
 });
 

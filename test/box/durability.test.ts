@@ -89,8 +89,10 @@ test('after collection and the audit period, phone number, birth date and PIN ha
   const s = await authenticate(t, pin);
   await answerBirthDate(t, s, BIRTH);
   await passDoor(t, compartmentId);
-  const stored = (await t.box.persistence.loadActors()).get('registry')!.ctx as { pickups: Record<string, { pinHash: string | null }> };
-  assert.is(stored.pickups.P1!.pinHash, null, 'the PIN hash dies with the collection');
+  const actors = await t.box.persistence.loadActors();
+  const credentials = (actors.get('auth')!.ctx as { credentials: Record<string, unknown> }).credentials;
+  assert.equal(Object.keys(credentials), [], 'the PIN hash dies with the collection');
+  assert.not.ok(JSON.stringify(actors.get('registry')!.ctx).includes('pinHash'), 'the registry never held it');
   assert.ok(t.box.pickup('V-2026-0103')!.phone, 'the number stays during the audit period');
   await t.box.advance(7 * 86_400_000);
   assert.is(t.box.pickup('V-2026-0103'), undefined, 'the ended pickup left the registry');

@@ -4,6 +4,8 @@ import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, passDoor, PHO
 import { oldDocumentTag } from '../../src/crypto.js';
 import { REGISTRY } from '../../actors/messages.js';
 import type { RegistryCtx } from '../../actors/registry.js';
+import type { AuthCtx } from '../../actors/auth.js';
+import { AUTH } from '../../actors/messages.js';
 
 test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
   const t = await testBox();
@@ -13,8 +15,14 @@ test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored onl
   assert.is(p.compartmentId, compartmentId);
   assert.match(pin, /^\d{6}$/);
   const stored = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[p.id]!;
-  assert.ok(stored.pinHash && !stored.pinHash.includes(pin), 'the PIN itself is not stored');
-  assert.not.ok('pinHash' in p, 'the hash stays in the registry: readers never get it');
+  assert.is(stored.pinIssued, true);
+  assert.not.ok('pinHash' in stored, 'the registry holds no PIN hash');
+  const credential = t.box.supervisor.view<AuthCtx>(AUTH)!.ctx.credentials[p.id]!;
+  assert.is(credential.serial, stored.pinSerial);
+  assert.match(credential.pinHash, /^[0-9a-f]{64}$/);
+  assert.not.ok(credential.pinHash.includes(pin), 'the PIN itself is not stored');
+  assert.not.ok(JSON.stringify(t.box.supervisor.view<AuthCtx>(AUTH)!.ctx).includes(PHONE), 'the auth actor holds no number');
+  assert.not.ok('pinHash' in p, 'readers never get a hash')
   assert.is(t.box.compartment(compartmentId)!.state, 'occupied');
   const sms = t.hw.sms.to(PHONE)[0]!;
   assert.match(sms.text, /Abholung bis 03\.12\.2026/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REGISTRY } from '../../actors/messages.js';
+import { AUTH, REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
@@ -14,7 +14,7 @@ import { metricsFor } from '../../src/metrics.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, readyPickup, register, testBox, type TestBox } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
-import { damagePickupRow } from '../support/damaged-row.js';
+import { damagePickupRow, damageRow } from '../support/damaged-row.js';
 
 // A poison pickup fails alone. One pickup's stored row is damaged (a field of the wrong type that
 // a handler trips on); every message about it crashes the registry. Its crashes count against that
@@ -196,7 +196,7 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-3']);
   const { sessionId } = await t.box.startSession();
   await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
-  // The PIN check (no partition: it finds pickups by number) sees the quarantine and answers at
+  // The registry's answer to the auth actor's match (no partition) sees the quarantine and answers at
   // once, instead of claiming the pickup for a second factor the registry would then refuse: the
   // box cannot hand it out (PICKUP_FAILED: the counter does), not "busy, try again".
   const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
@@ -209,30 +209,37 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a crash on a message without a pickup still counts against the registry: past its intensity the registry fails (unchanged)', async () => {
+test('a crash in the PIN check fails the auth actor, not the registry: ACTOR_FAILED, health fails, registrations and staff work go on', async () => {
   const { dir, storage } = tempStorage();
   const clock = new SimulatedClock(MONDAY_10AM);
   let t = await testBox({ storage, throttle: { free: 1_000 } }, { clock });
   await readyPickup(t, 'V-POISON-2', { phone: PHONE_POISON });
   const id = t.box.pickup('V-POISON-2')!.id;
   await t.box.close();
-  // The PIN hash damaged into a number: a PIN check hashes and compares it, and throws.
-  await damagePickupRow(storage, id, { pinHash: 123456 });
+  // The PIN hash the auth actor holds, damaged into a number: a PIN check compares it, and throws.
+  await damageRow(storage, AUTH, 'credentials', id, { pinHash: 123456 });
   t = await testBox({ storage, throttle: { free: 1_000 } }, { clock });
-  // A PIN check finds pickups by the number typed, not by pickup: `auth.pin` has no partition,
-  // so its crashes count against the registry, which fails for good after the sixth.
+  // A PIN check finds credentials by the number typed: its crashes count against the auth actor,
+  // which fails for good after the sixth. Each citizen gets a code, none waits.
+  const codes: string[] = [];
   for (let i = 0; i < 6; i++) {
     const { sessionId } = await t.box.startSession();
     await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
-    await rejectionCode(t.box.sessionInput(sessionId, { type: 'pin', pin: '123456' }));
+    codes.push(String(await rejectionCode(t.box.sessionInput(sessionId, { type: 'pin', pin: '123456' }))));
     await t.box.idle();
     if (t.box.session(sessionId) && t.box.session(sessionId)!.step !== 'done') await rejectionCode(t.box.sessionInput(sessionId, { type: 'cancel' }));
     await t.box.idle();
   }
-  assert.is(t.box.supervisor.view(REGISTRY)!.status, 'failed');
-  assert.equal(t.box.failures().map((f) => f.actor), [REGISTRY]);
-  assert.equal(t.box.quarantinedPickups(), []);
-  assert.is(await rejectionCode(register(t.box, 'V-AFTER')), 'ACTOR_FAILED');
+  assert.ok(codes.every((c) => c === 'ACTOR_CRASHED' || c === 'ACTOR_FAILED'), codes.join(', '));
+  assert.is(t.box.supervisor.view(AUTH)!.status, 'failed');
+  assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active', 'the registry never ran the check');
+  assert.equal(t.box.failures().map((f) => f.actor), [AUTH]);
+  assert.ok(t.box.alarms(true).some((a) => a.code === 'ACTOR_FAILED' && a.subject === AUTH), 'staff are told');
+  assert.is((await healthDocument(t.box)).status, 'fail');
+  // Registering and loading go on: documents can still go into the box for when the check is back.
+  await register(t.box, 'V-AFTER');
+  const loaded = await t.box.loadPickup('V-AFTER', 'staff-1');
+  assert.is(loaded.status, 'LOADING');
   await t.box.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -6,6 +6,7 @@ import type { CompartmentCtx } from '../../actors/compartment.js';
 import type { PickupStatus } from '../../actors/registry.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, lastPin, testBox, wrongPin, type TestBox } from '../helpers.js';
+import { credentialDrift } from '../support/credentials.js';
 import { projectionDrift } from '../support/projection.js';
 import { seeded } from '../support/random.js';
 
@@ -82,6 +83,8 @@ function checkInvariants(m: Model, r: Real, after: string): void {
   }
   // What readers see of the pickups (the projection fed by the registry's events) is the registry's table.
   assert.equal(projectionDrift(box), [], `${after}: the pickups projection drifted from the registry`);
+  // The auth actor holds a PIN hash for exactly the live PINs of the registry, of their serial.
+  assert.equal(credentialDrift(box), [], `${after}: the auth actor's credentials drifted from the registry's PINs`);
   assert.is(box.supervisor.pendingAsks, 0, `${after}: an ask is still open`);
   assert.equal(box.failures(), [], `${after}: an actor failed`);
 }

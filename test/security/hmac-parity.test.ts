@@ -1,20 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pickupRowEvent, type Pickup, type RegistryCrypto, type RegistryCtx } from '../../actors/registry.js';
+import type { AuthCrypto, AuthCtx } from '../../actors/auth.js';
+import { pickupRowEvent, type Pickup, type RegistryCtx } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
-import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from './registry-rig.js';
+import { TEST_PIN_KEY, TEST_POLICY, authUnderTest, registryUnderTest } from './registry-rig.js';
 
 /**
- * Attack: tell a registered number from an unknown one by timing the PIN check. The registry must
- * do the same keyed-hash work in both cases. Counted, not timed: the registry actor is driven
- * directly with a RegistryCrypto that counts its HMAC computations and comparisons.
+ * Attack: tell a registered number from an unknown one by timing the PIN check. The auth actor
+ * must do the same keyed-hash work in both cases. Counted, not timed: the actor is driven directly
+ * with an AuthCrypto that counts its HMAC computations and comparisons.
  */
 
 const KEY = TEST_PIN_KEY;
 const PHONE = '+4915228817386';
+const real = registryCrypto(KEY, () => '482913');
 
-function counting(): { crypto: RegistryCrypto; counts: { hmac: number; equal: number } } {
-  const real = registryCrypto(KEY, () => '482913');
+function counting(): { crypto: AuthCrypto; counts: { hmac: number; equal: number } } {
   const counts = { hmac: 0, equal: 0 };
   return {
     counts,
@@ -22,70 +23,42 @@ function counting(): { crypto: RegistryCrypto; counts: { hmac: number; equal: nu
       pinHash: (pin, pickupId, serial) => (counts.hmac++, real.pinHash(pin, pickupId, serial)),
       numberKey: (phone) => (counts.hmac++, real.numberKey(phone)),
       equal: (a, b) => (counts.equal++, real.equal(a, b)),
-      generatePin: real.generatePin,
     },
   };
 }
 
+/** The auth actor holding the live PINs (482913) of `pickups` READY pickups of PHONE. */
+function authWith(pickups: number): AuthCtx {
+  const credentials: AuthCtx['credentials'] = {};
+  for (let i = 1; i <= pickups; i++) credentials[`P${i}`] = { pickupId: `P${i}`, numberKey: real.numberKey(PHONE), serial: 1, pinHash: real.pinHash('482913', `P${i}`, 1) };
+  return { credentials, numberThrottles: {}, kioskThrottles: {} };
+}
 
-/** A registry with `pickups` READY pickups for PHONE, each with PIN 482913. */
-function registryWith(crypto: RegistryCrypto, pickups: number): RegistryCtx {
-  const actor = registryUnderTest(crypto);
-  const ctx = actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
-  const real = registryCrypto(KEY);
-  for (let i = 1; i <= pickups; i++) {
-    const p: Pickup = {
-      id: `P${i}`,
-      reference: `V-HMAC-${i}`,
-      documentKind: 'ID_CARD',
-      documents: 1,
-      accessible: false,
-      status: 'READY',
-      phone: PHONE,
-      birthDate: '1980-04-12',
-      oldDocumentNumber: null,
-      pinHash: real.pinHash('482913', `P${i}`, 1),
-      pinSerial: 1,
-      pinQueued: true,
-      compartmentId: 'A01',
-      failedAttempts: 0,
-      claim: null,
-      opId: null,
-      createdAt: 0,
-      updatedAt: 0,
-      readyAt: 0,
-      expiresAt: TEST_POLICY.windowMs,
-      reminderSent: false,
-      endedAt: null,
-      purgeAt: null,
-      personalDataDeleted: false,
-    };
-    ctx.pickups[p.id] = p;
-    ctx.byReference[p.reference] = p.id;
-  }
-  // The number index, as registrations build it: the PIN check finds the pickups through it.
-  ctx.byNumber = { [real.numberKey(PHONE)]: Object.keys(ctx.pickups) };
-  return ctx;
+/** A READY pickup of PHONE in the registry (its PIN made, its hash with the auth actor). */
+function readyPickup(i: number, extra: Partial<Pickup> = {}): Pickup {
+  return {
+    id: `P${i}`, reference: `V-HMAC-${i}`, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'READY',
+    phone: PHONE, birthDate: '1980-04-12', oldDocumentNumber: null, pinSerial: 1, pinIssued: true, pinQueued: true,
+    compartmentId: 'A01', failedAttempts: 0, claim: null, opId: null, createdAt: 0, updatedAt: 0, readyAt: 0,
+    expiresAt: TEST_POLICY.windowMs, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false, ...extra,
+  };
 }
 
 /** Keyed-hash work of one PIN check of `phone` with a wrong PIN. */
 function workOf(phone: string, pickups = 1) {
   const { crypto, counts } = counting();
-  const actor = registryUnderTest(crypto);
-  const ctx = registryWith(crypto, pickups);
-  counts.hmac = 0;
-  counts.equal = 0;
-  const { effects } = actor.step(ctx, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone, pin: '111111', now: 1_000 });
+  const { effects } = authUnderTest(crypto).step(authWith(pickups), { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone, pin: '111111', now: 1_000 });
   const reply = effects.find((e) => e.type === 'send' && e.to === 'session/1-1');
   return { ...counts, reply: reply?.type === 'send' ? reply.message : null };
 }
 
-test('the PIN check finds the pickups of the number through the index, and falls back to a scan in state saved before it', () => {
-  const { crypto } = counting();
-  const actor = registryUnderTest(crypto);
-  const indexed = registryWith(crypto, 2);
-  const right = actor.step(indexed, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
-  assert.ok(right.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'the right PIN is found through the index');
+test('a right PIN goes to the registry as a match of its pickup and serial; the registry claims the pickup for the session', () => {
+  const auth = authUnderTest(real);
+  const checked = auth.step(authWith(2), { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
+  assert.equal(checked.effects, [{ type: 'send', to: 'registry', message: { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } }]);
+  const registry = registryUnderTest(real);
+  const ctx: RegistryCtx = { ...registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry'), pickups: { P1: readyPickup(1) }, byReference: { 'V-HMAC-1': 'P1' } };
+  const right = registry.step(ctx, { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
   assert.equal(
     right.effects,
     [
@@ -95,15 +68,51 @@ test('the PIN check finds the pickups of the number through the index, and falls
     ],
     'the whole effect list, in order: audited, accepted to the session, the claimed row published for readers',
   );
-  const { byNumber: _index, ...older } = indexed;
-  const before = actor.step(older, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
-  assert.ok(before.effects.some((e) => e.type === 'send' && e.message.type === 'auth.pinAccepted'), 'state without the index is scanned');
-  assert.equal(before.effects, right.effects, 'the scan answers with exactly the effects the index does');
   assert.is(right.ctx.pickups.P1!.claim?.sessionId, '1-1', 'the published row is the claimed one');
-  const { byNumber: _rightIndex, ...rightWithoutIndex } = right.ctx;
-  assert.equal(before.ctx, rightWithoutIndex, 'and leaves the same state (without the index it never had)');
-  const rebuilt = actor.step(older, { type: 'recovered', now: 2_000 }).ctx;
-  assert.equal(rebuilt.byNumber, indexed.byNumber, 'recovery rebuilds the index');
+  // A match of a PIN that died meanwhile (a new one was made) opens nothing and is not counted.
+  const stale = registry.step(ctx, { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 0, now: 1_000 });
+  assert.equal(stale.effects, [{ type: 'send', to: 'session/1-1', message: { type: 'auth.rejected', retryAt: null } }]);
+  assert.is(stale.ctx, ctx);
+});
+
+test('state a registry saved before the auth actor: its PIN hashes and throttles are handed over once, and a right PIN works after', () => {
+  const registry = registryUnderTest(real);
+  const legacy = (p: Pickup, pinHash: string | null) => ({ ...p, pinIssued: undefined, pinHash }) as unknown as Pickup;
+  const throttle = { failures: 2, until: 0, at: 500 };
+  const ctx: RegistryCtx = {
+    ...registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry'),
+    pickups: { P1: legacy(readyPickup(1), real.pinHash('482913', 'P1', 1)), P2: legacy(readyPickup(2, { status: 'COLLECTED' }), null) },
+    byReference: { 'V-HMAC-1': 'P1', 'V-HMAC-2': 'P2' },
+    numberThrottles: { [real.numberKey(PHONE)]: throttle },
+    kioskThrottles: { 1: throttle },
+    byNumber: { [real.numberKey(PHONE)]: ['P1'] },
+  };
+  const handed = registry.step(ctx, { type: 'auth.started', now: 1_000 });
+  const adopt = handed.effects.find((e) => e.type === 'send' && e.to === 'auth');
+  assert.equal(adopt && adopt.type === 'send' ? adopt.message : null, {
+    type: 'auth.adopt',
+    credentials: [{ pickupId: 'P1', numberKey: real.numberKey(PHONE), serial: 1, pinHash: real.pinHash('482913', 'P1', 1) }],
+    numberThrottles: { [real.numberKey(PHONE)]: throttle },
+    kioskThrottles: { 1: throttle },
+  });
+  assert.not.ok(JSON.stringify(handed.ctx).includes('pinHash'), 'no PIN hash is left in the registry');
+  assert.equal([handed.ctx.pickups.P1!.pinIssued, handed.ctx.pickups.P2!.pinIssued], [true, false]);
+  assert.equal([handed.ctx.numberThrottles, handed.ctx.kioskThrottles, handed.ctx.byNumber], [undefined, undefined, undefined]);
+  // The auth actor takes them, and the right PIN matches the pickup.
+  const auth = authUnderTest(real);
+  const adopted = auth.step(auth.init(undefined, 'auth'), { ...(adopt as { message: { type: 'auth.adopt' } }).message, now: 1_000 } as never).ctx;
+  assert.equal(adopted.kioskThrottles['1'], throttle);
+  const right = auth.step(adopted, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
+  assert.equal(right.effects, [{ type: 'send', to: 'registry', message: { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } }]);
+  // Another new auth actor later (its state lost): nothing to hand over; the READY pickup's PIN,
+  // whose hash went with the lost state, is replaced by a new one.
+  const reset = registry.step(handed.ctx, { type: 'auth.started', now: 2_000 });
+  assert.equal(
+    reset.effects.filter((e) => e.type !== 'publish').map((e) => (e.type === 'send' ? `send ${e.to} ${e.message.type}` : e.type === 'io' ? `io ${e.op.kind}` : `audit ${e.type === 'audit' ? e.entry.action : ''}`)),
+    ['audit pin.reissuedAfterAuthReset', 'io issuePin', 'send auth credential.drop'],
+  );
+  assert.equal([reset.ctx.pickups.P1!.pinSerial, reset.ctx.pickups.P1!.pinIssued], [2, false]);
+  assert.is(reset.ctx.pickups.P2, handed.ctx.pickups.P2, 'an ended pickup is left alone');
 });
 
 test('unknown number and wrong PIN: the same answer to the session', () => {

@@ -1,25 +1,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { throttleLevel, type RegistryCtx, type RegistryPolicy } from '../../actors/registry.js';
-import { TEST_POLICY, registryUnderTest } from './registry-rig.js';
+import { throttleLevel, type AuthCtx, type AuthPolicy } from '../../actors/auth.js';
+import { TEST_POLICY, authUnderTest } from './registry-rig.js';
 
 /**
  * Throttles forgive: per-kiosk and per-number failure counts are leaky buckets (one failure
  * forgiven per `throttleForgiveMs`), so after an attack stops the panel returns to normal and a
- * later citizen's single typo costs no wait. Driven over a simulated hour through the registry's
+ * later citizen's single typo costs no wait. Driven over a simulated hour through the auth actor's
  * pure transitions (the clock is the events' `now`).
  */
 
 const MINUTE = 60_000;
-const policy: RegistryPolicy = { ...TEST_POLICY, throttleForgiveMs: 10 * MINUTE };
+const policy: AuthPolicy = { ...TEST_POLICY, throttleForgiveMs: 10 * MINUTE };
 
-const actor = registryUnderTest(undefined, policy);
-const empty = (): RegistryCtx => actor.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+const actor = authUnderTest(undefined, policy);
+const empty = (): AuthCtx => actor.init(undefined, 'auth');
 
 type Reply = { type: 'auth.rejected'; retryAt: number | null } | { type: 'auth.throttled'; retryAt: number };
 
 /** One wrong PIN of `phone` at kiosk 1 at `now`: the next context and the session's answer. */
-function wrongPin(ctx: RegistryCtx, phone: string, now: number): { ctx: RegistryCtx; reply: Reply } {
+function wrongPin(ctx: AuthCtx, phone: string, now: number): { ctx: AuthCtx; reply: Reply } {
   const { ctx: next, effects } = actor.step(ctx, { type: 'auth.pin', sessionId: `1-${now}`, kioskId: '1', phone, pin: '000000', now });
   const sent = effects.find((e) => e.type === 'send' && e.to === `session/1-${now}`);
   assert.ok(sent && sent.type === 'send');

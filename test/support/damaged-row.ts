@@ -2,13 +2,13 @@ import { REGISTRY } from '../../actors/messages.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 
 /**
- * Edits one stored pickup row of a stopped box's store, as a hand repair or a faulty import tool
- * would: the way the tests make a poison pickup (a field of the wrong type a handler trips on).
+ * Edits one stored row of an actor's table in a stopped box's store, as a hand repair or a faulty
+ * import tool would: the way the tests make a poison row (a field of the wrong type a handler trips on).
  */
-export async function damagePickupRow(storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> {
+export async function damageRow(storage: string, address: string, table: string, id: string, patch: Record<string, unknown>): Promise<void> {
   const persistence = await openPersistence(storage);
   try {
-    const key = `row:${REGISTRY}:pickups:${pickupId}`;
+    const key = `row:${address}:${table}:${id}`;
     const row = await persistence.kv.get<Record<string, unknown>>(key);
     if (!row) throw new Error(`no stored row ${key}`);
     await persistence.kv.set(key, { ...row, ...patch });
@@ -16,3 +16,6 @@ export async function damagePickupRow(storage: string, pickupId: string, patch: 
     await persistence.close();
   }
 }
+
+/** Damages one stored pickup row of the registry (a poison pickup). */
+export const damagePickupRow = (storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> => damageRow(storage, REGISTRY, 'pickups', pickupId, patch);

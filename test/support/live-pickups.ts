@@ -5,7 +5,7 @@ import { TIMERS } from '../../actors/runtime/supervisor.js';
 import type { CompartmentConfig } from '../../src/config.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
 
-const TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles'];
+const TABLES = ['pickups', 'byReference', 'compartments'];
 
 /**
  * An in-memory store holding a registry with `live` registered pickups (`P1`…, references
@@ -21,7 +21,7 @@ export async function storeWithLivePickups(live: number, compartments: readonly 
     const reference = `V-LIVE-${i}`;
     pickups[id] = {
       id, reference, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'REGISTERED',
-      phone: `+49152${String(10_000_000 + i)}`, birthDate, oldDocumentNumber: null, pinHash: null, pinSerial: 0, pinQueued: false,
+      phone: `+49152${String(10_000_000 + i)}`, birthDate, oldDocumentNumber: null, pinSerial: 0, pinIssued: false, pinQueued: false,
       compartmentId: null, failedAttempts: 0, claim: null, opId: null, createdAt: at, updatedAt: at, readyAt: null,
       expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
     };
@@ -30,7 +30,7 @@ export async function storeWithLivePickups(live: number, compartments: readonly 
   const ctx: RegistryCtx = {
     seq: live, pickups, byReference,
     compartments: Object.fromEntries(compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
-    devices: { reader: true, shredder: true }, numberThrottles: {}, kioskThrottles: {},
+    devices: { reader: true, shredder: true },
   };
   const { head, changes } = splitRows(ctx, TABLES);
   await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });

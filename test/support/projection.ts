@@ -24,7 +24,7 @@ function fieldsApart(mine: object, theirs: object): string {
  */
 export function projectionDrift(box: Box): string[] {
   const committed = Object.values(box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups).map((p) => {
-    const { pinHash: _secret, ...row } = JSON.parse(JSON.stringify(p)) as typeof p;
+    const { pinHash: _secret, ...row } = JSON.parse(JSON.stringify(p)) as typeof p & { pinHash?: unknown };
     return row;
   });
   const seen = box.pickups();

@@ -20,6 +20,7 @@ import type { PickupRow } from '../../../actors/registry.js';
 import type { RegistryCtx } from '../../../actors/registry.js';
 import type { GatedStore } from '../../../src/persistence/sqlite-connection.js';
 import { clearFaults } from './staff.js';
+import { credentialDrift } from '../../support/credentials.js';
 import { apply, Ledger, loadWorld, phoneOf, seeded, SOAK_BIRTH, SOAK_DAY_MS, SOAK_KIOSKS, soakConfig, type KillKind, type LedgerBody } from './world.js';
 
 const [dir, runText, seedText, kind, nText] = process.argv.slice(2) as [string, string, string, KillKind, string];
@@ -238,7 +239,8 @@ for (const c of box.compartments()) {
   if (c.state === 'unlocking' || (c.state === 'open' && c.door === 'closed')) lost.push(`${c.id} ${c.state} with the door ${c.door}`);
   else if (slot.pickupId && (!holder || holder.endedAt !== null) && !c.occupied && c.state === 'free') lost.push(`${c.id} reserved for ended pickup ${holder?.reference ?? slot.pickupId}`);
 }
-record({ k: 'check', deadKiosks: deadAfterRecovery, stuck, lost });
+// The auth actor and the registry agree on which PINs live, whatever the kill interrupted.
+record({ k: 'check', deadKiosks: deadAfterRecovery, stuck, lost, pins: credentialDrift(box) });
 record({ k: 'clock' });
 
 // --- seeded work until the kill ---------------------------------------------------------------

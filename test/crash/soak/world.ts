@@ -62,7 +62,7 @@ export type LedgerEntry = { t: number; run: number } & (
   /** staff looked into `c` with the service key and took out documents no pickup there owns */
   | { k: 'emptied'; c: string; got: string[] }
   /** what the box process found right after its recovery */
-  | { k: 'check'; deadKiosks: string[]; stuck: string[]; lost: string[] }
+  | { k: 'check'; deadKiosks: string[]; stuck: string[]; lost: string[]; pins?: string[] }
 );
 
 type Body<E> = E extends unknown ? Omit<E, 't' | 'run'> : never;
