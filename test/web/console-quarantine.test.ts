@@ -9,7 +9,8 @@ import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
 import { MONITOR, STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
-import { consoleBox, signedIn, until, type ConsoleBox } from './console-support.js';
+import { consoleBox, signedIn, type ConsoleBox } from './console-support.js';
+import { until } from './until.js';
 import { damagePickupRow } from '../support/damaged-row.js';
 
 // Staff lift a pickup's quarantine from the console. A real box on a SQLite file: pickups loaded

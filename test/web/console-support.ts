@@ -29,15 +29,6 @@ export async function consoleBox(engine: Engine = 'yoga', compartments = 56, con
   };
 }
 
-/** Polls `check` until it is true (real time); throws with `what` after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Opens `path` in a fresh context and signs in with `token` as a person would. */
 export async function signedIn(browser: Browser, base: string, path: '/staff' | '/monitor', token: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });

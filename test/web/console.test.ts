@@ -5,7 +5,8 @@ import { ALARMS, raise } from '../../actors/messages.js';
 import { MONITOR, STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
-import { consoleBox, signedIn, until, type ConsoleBox } from './console-support.js';
+import { consoleBox, signedIn, type ConsoleBox } from './console-support.js';
+import { until } from './until.js';
 
 // The staff console and the monitor in Chromium, against a real box on the register-level I2C
 // simulation and the real clock: what staff at the counter and a monitor would do and see.

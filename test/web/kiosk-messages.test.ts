@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
 import { LANGUAGES, MESSAGES } from '../../web/kiosk/messages.js';
 import { boxText, translator, typedExample } from '../../web/kiosk/i18n.js';
-import { errorMessage } from '../../web/kiosk/errors.js';
+import { ERROR_MESSAGES, errorMessage } from '../../web/kiosk/errors.js';
+import { ERRORS } from '../../actors/domain/errors.js';
 
 // Every language of the panel has every message, each parses as ICU MessageFormat and takes the
 // same arguments as the English reference: a missing or misspelt key fails here, not at the box.
@@ -60,7 +61,7 @@ test('no message writes a typed example itself: digit groups come as {example}, 
 
 test('a quarantined pickup (PICKUP_FAILED) sends the citizen to the counter in every language, not "start again"', () => {
   assert.is(errorMessage('PICKUP_FAILED'), 'error.PICKUP_FAILED');
-  assert.is(errorMessage('SOMETHING_NEW'), 'error.OTHER', 'a code the panel does not know still gets the general message');
+  assert.is(errorMessage('INTERNAL'), 'error.OTHER', 'a code the panel does not explain still gets the general message');
   const location = boxText('Bürgerbüro Mitte, Willi-Becker-Allee 7');
   for (const language of LANGUAGES) {
     const t = translator(language.id, 'Europe/Berlin');
@@ -78,6 +79,16 @@ test('a quarantined pickup (PICKUP_FAILED) sends the citizen to the counter in e
   const en = translator('en', 'Europe/Berlin')('error.PICKUP_FAILED', { location });
   assert.match(en, 'counter');
   assert.not.match(en, 'start again');
+});
+
+test('the panel explains only codes of the box\'s error catalog, and takes no other (a renamed code fails the typecheck too)', () => {
+  assert.ok(Object.keys(ERROR_MESSAGES).length > 10, 'the panel explains the session\'s problems');
+  assert.equal(Object.keys(ERROR_MESSAGES).filter((code) => !Object.hasOwn(ERRORS, code)), [], 'codes the catalog does not have');
+  // @ts-expect-error — not a catalog code: `npm run typecheck` fails if errorMessage takes any string
+  assert.is(errorMessage('SOMETHING_NEW'), 'error.OTHER');
+  // @ts-expect-error — nor may the map name one
+  const typo: typeof ERROR_MESSAGES = { AUTH_FAILD: 'error.AUTH_FAILED' };
+  assert.ok(typo);
 });
 
 test('Arabic is written right to left, every other language left to right', () => {

@@ -11,6 +11,7 @@ import { suiteNeeding, type Needed } from '../support/requires.js';
 import { renderSpeech } from '../../src/server/speech.js';
 import { translator } from '../../web/kiosk/i18n.js';
 import { LANGUAGES } from '../../web/kiosk/messages.js';
+import { until } from './until.js';
 
 // Speech output must really sound (EN 301 549 5.1.3): each language's prompts rendered by
 // espeak-ng are speech-length and not silent as sox measures them; in the browser every screen is
@@ -87,10 +88,6 @@ page.after(async (ctx) => {
 
 const screenIs = (p: Page, screen: string) => p.waitForSelector(`.panel[data-screen="${screen}"]`, { timeout: 20_000 });
 const lastSpoken = (ctx: Ctx) => ctx.spoken!.at(-1);
-async function until(fn: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !fn(); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(fn(), what);
-}
 
 page('holding Help switches speech on without sight; every screen is spoken in its language; digits are never spoken aloud', async (ctx) => {
   const p = ctx.page!;

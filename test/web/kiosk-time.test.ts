@@ -2,7 +2,8 @@ import * as assert from 'uvu/assert';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { advanceClock, axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, unreachableEverywhere, until, type KioskCtx } from './kiosk-page.js';
+import { advanceClock, axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { until } from './until.js';
 
 // WCAG 2.2.1 at the panel: 20 s before the session would time out the page warns, on screen and
 // in speech; one key gives the whole time again, ten times; then the timeout stands and the panel

@@ -1,7 +1,8 @@
+import type { ErrorCode } from '../shared/error-code.js';
 import type { MessageKey } from './messages.js';
 
-/** Codes the panel explains, mapped to their message; anything else is `error.OTHER`. */
-const ERROR_MESSAGES: Record<string, MessageKey> = {
+/** Codes the panel explains, mapped to their message; any other catalog code is `error.OTHER`. */
+export const ERROR_MESSAGES: { readonly [C in ErrorCode]?: MessageKey } = {
   AUTH_FAILED: 'error.AUTH_FAILED',
   AUTH_THROTTLED: 'error.AUTH_THROTTLED',
   PICKUP_LOCKED: 'error.PICKUP_LOCKED',
@@ -26,4 +27,4 @@ const ERROR_MESSAGES: Record<string, MessageKey> = {
 };
 
 /** The message that explains `code` at the panel. */
-export const errorMessage = (code: string): MessageKey => ERROR_MESSAGES[code] ?? 'error.OTHER';
+export const errorMessage = (code: ErrorCode): MessageKey => ERROR_MESSAGES[code] ?? 'error.OTHER';

@@ -103,28 +103,33 @@ function fitText(screen: HTMLElement | null): void {
 }
 
 /**
- * The labels under ⌫ and ✓ as large as their key allows, up to the text floor: each starts at the
- * floor and, where its word is wider than the key or the key too low for symbol and word, takes the
- * size that fits. Keys grow with the free height, so the labels follow them.
+ * The words under ⌫ and ✓ read at the text floor or not at all: a word shows where it fits its key
+ * whole at the floor (style.css `.key__label`); where the key is too narrow or too low for it, the
+ * word is left off and the symbol grows instead (`.key:has(> .key__label[hidden])`, as far as the
+ * key holds it). The key keeps
+ * the word as its name, the footer's legend says it in text, and the tactile keypad has it too.
+ * Keys grow with the free height, so this is decided afresh whenever the screen changes size.
  */
-function fitKeyLabels(screen: HTMLElement | null): void {
+function fitKeyWords(screen: HTMLElement | null): void {
   if (!screen) return;
-  const floor = parseFloat(getComputedStyle(document.body).fontSize);
+  const digit = screen.querySelector<HTMLElement>('.key:not(:has(.key__label))');
+  // half a pixel for sub-pixel layout
+  const overflows = (key: HTMLElement) => key.scrollWidth > key.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5;
   for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) {
     const key = label.parentElement!;
-    label.style.fontSize = '';
+    key.style.fontSize = '';
+    label.hidden = false;
     const text = document.createRange();
     text.selectNodeContents(label);
-    const fits = (size: number) => {
-      label.style.fontSize = `${size}px`;
-      return text.getBoundingClientRect().width <= label.clientWidth + 0.5 && key.scrollHeight <= key.clientHeight + 0.5;
-    };
-    // Width scales with the size: one step to about the right size, then a pixel at a time.
-    const wide = text.getBoundingClientRect().width;
-    let size = wide > label.clientWidth ? Math.floor((floor * label.clientWidth) / wide) : floor;
-    while (size < floor && fits(size + 1)) size++;
-    while (size > 8 && !fits(size)) size--;
-    label.style.fontSize = `${size}px`;
+    label.hidden = text.getBoundingClientRect().width > label.clientWidth + 0.5 || overflows(key);
+    if (!label.hidden || !digit) continue;
+    // The symbol alone: as large as style.css makes it where the key holds that (a wide, low key
+    // does not), else smaller, down to the digits' size.
+    const digits = parseFloat(getComputedStyle(digit).fontSize);
+    for (let size = parseFloat(getComputedStyle(key).fontSize); size > digits && overflows(key); ) {
+      size = Math.max(digits, size - 2);
+      key.style.fontSize = `${size}px`;
+    }
   }
 }
 
@@ -157,13 +162,13 @@ function Keypad({ panel, t }: { panel: Panel; t: Translate }) {
           {k}
         </button>
       ))}
-      <button type="button" class="key key--back" onClick={() => panel.back()}>
+      <button type="button" class="key key--back" aria-label={t('button.delete')} onClick={() => panel.back()}>
         ⌫ <span class="key__label">{t('button.delete')}</span>
       </button>
       <button type="button" class="key" onClick={() => panel.digit('0')}>
         0
       </button>
-      <button type="button" class="key key--ok" onClick={() => panel.confirm()}>
+      <button type="button" class="key key--ok" aria-label={t('button.continue')} onClick={() => panel.confirm()}>
         ✓ <span class="key__label">{t('button.continue')}</span>
       </button>
     </div>
@@ -228,7 +233,7 @@ function App({ panel }: { panel: Panel }) {
     if (shown === fittedFor.current) return;
     fittedFor.current = shown;
     fitText(screen);
-    fitKeyLabels(screen);
+    fitKeyWords(screen);
   });
   useEffect(() => {
     const screen = screenRef.current;
@@ -236,7 +241,7 @@ function App({ panel }: { panel: Panel }) {
     // Fitting changes the text, not the screen's own box: no loop.
     const turned = new ResizeObserver(() => {
       fitText(screen);
-      fitKeyLabels(screen);
+      fitKeyWords(screen);
     });
     turned.observe(screen);
     return () => turned.disconnect();

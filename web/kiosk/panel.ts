@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import { errorCodeOf, type ErrorCode } from '../shared/error-code.js';
 import { connectToBox, request } from '../shared/graphql.js';
 import type { FrontSlot } from './box-front.js';
 import type { LanguageId, MessageKey } from './messages.js';
@@ -11,7 +12,8 @@ export interface SessionView {
   /** rises with every change the box publishes: a lower one than the panel has is stale */
   revision: number;
   step: string;
-  error: string | null;
+  /** a catalog code (schema `Session.error`) */
+  error: ErrorCode | null;
   retryAt: string | null;
   oldIdPossible: boolean;
   compartmentId: string | null;
@@ -63,7 +65,7 @@ export interface PanelState {
   /** at the phone step: the citizen has no SMS and gives the number for a new PIN */
   lostSms: boolean;
   /** a problem outside a session (closed, busy, interrupted, …) as a catalog code */
-  notice: { code: string; nextOpening?: string | null } | null;
+  notice: { code: ErrorCode; nextOpening?: string | null } | null;
   pending: boolean;
   lang: LanguageId;
   largeText: boolean;
@@ -128,7 +130,8 @@ const fresh = (bound: boolean): PanelState => ({
 });
 
 type GqlError = { message: string; extensions?: Record<string, unknown> };
-const codeOf = (errors: ReadonlyArray<GqlError> | undefined): string | null => (errors?.[0]?.extensions?.code as string | undefined) ?? (errors?.length ? 'OTHER' : null);
+/** The first error's catalog code, or null when there is no error. */
+const codeOf = (errors: ReadonlyArray<GqlError> | undefined): ErrorCode | null => (errors?.length ? errorCodeOf(errors[0]) : null);
 
 /**
  * The panel's state and everything that changes it: the box connection, the session subscription,
@@ -205,8 +208,8 @@ export class Panel {
   }
 
   private query<T>(name: keyof typeof OPERATIONS, variables?: Record<string, unknown>) {
-    if (!this.client) return Promise.resolve({ errors: [{ message: 'not connected', extensions: { code: 'OTHER' } }] } as { data?: T | null; errors?: ReadonlyArray<GqlError> });
-    return request<T>(this.client, OPERATIONS[name], variables).catch(() => ({ errors: [{ message: 'connection lost', extensions: { code: 'OTHER' } }] }) as { data?: T | null; errors?: ReadonlyArray<GqlError> });
+    if (!this.client) return Promise.resolve({ errors: [{ message: 'not connected' }] } as { data?: T | null; errors?: ReadonlyArray<GqlError> });
+    return request<T>(this.client, OPERATIONS[name], variables).catch(() => ({ errors: [{ message: 'connection lost' }] }) as { data?: T | null; errors?: ReadonlyArray<GqlError> });
   }
 
   // --- session --------------------------------------------------------------------------------
@@ -223,7 +226,7 @@ export class Panel {
       const next = details?.nextOpening;
       this.set({
         pending: false,
-        notice: { code: codeOf(result.errors) ?? 'OTHER', nextOpening: typeof next === 'number' ? new Date(next).toISOString() : (next ?? this.state.facts?.nextOpening ?? null) },
+        notice: { code: codeOf(result.errors) ?? 'INTERNAL', nextOpening: typeof next === 'number' ? new Date(next).toISOString() : (next ?? this.state.facts?.nextOpening ?? null) },
       });
       return this.replayQueued();
     }

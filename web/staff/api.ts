@@ -1,4 +1,5 @@
 import type { Client } from 'graphql-ws';
+import { errorCodeOf, type ErrorCode } from '../shared/error-code.js';
 import { request } from '../shared/graphql.js';
 
 /**
@@ -48,12 +49,18 @@ export async function signOut(): Promise<void> {
 /** A GraphQL error with its stable catalog code. */
 export class BoxError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
   }
 }
+
+/** The catalog code of what a staff action threw: a box error's own, INTERNAL for anything else (a lost connection). */
+export const codeOfProblem = (err: unknown): ErrorCode => (err instanceof BoxError ? err.code : 'INTERNAL');
+
+/** What a staff action threw, in the console's words: the message and its catalog code. */
+export const problemText = (err: unknown): string => `${(err as Error).message} (${codeOfProblem(err)})`;
 
 /** Runs a query or mutation; rejects with a BoxError carrying the first error's code. */
 export async function gql<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<T> {
@@ -78,5 +85,5 @@ export async function gqlPartial<T = any>(client: Client, query: string, variabl
 /** The first of a response's errors as a BoxError with its catalog code (INTERNAL without one); null when there is none. */
 function firstError(errors: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> | undefined): BoxError | null {
   const first = errors?.[0];
-  return first ? new BoxError(String(first.extensions?.code ?? 'INTERNAL'), first.message) : null;
+  return first ? new BoxError(errorCodeOf(first), first.message) : null;
 }

@@ -1,5 +1,6 @@
 import type { Client } from 'graphql-ws';
 import type { CompartmentSource, FrontCompartment } from '../shared/box-front.js';
+import type { ErrorCode } from '../shared/error-code.js';
 import { gql } from './api.js';
 
 /**
@@ -16,7 +17,8 @@ export interface Compartment extends FrontCompartment {
 
 export interface Alarm {
   id: string;
-  code: string;
+  /** a catalog code (schema `Alarm.code`) */
+  code: ErrorCode;
   severity: string;
   subject: string;
   text: string;

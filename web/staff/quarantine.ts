@@ -1,6 +1,7 @@
-import { BoxError, gql } from './api.js';
+import { codeOfProblem, gql } from './api.js';
 import type { ViewContext } from './console.js';
 import type { Alarm } from './live.js';
+import { succeeded, type Report } from './report.js';
 import { statusText } from './status.js';
 
 /**
@@ -22,11 +23,6 @@ export function isQuarantined(alarms: readonly Alarm[], reference: string): bool
   return alarms.some((a) => quarantinedReferenceOf(a) === reference);
 }
 
-export interface Report {
-  text: string;
-  error: boolean;
-}
-
 /** Asks staff to confirm, then lifts the quarantine and reports the result or the error in words with its code. */
 export function confirmLift(ctx: ViewContext, reference: string, report: (r: Report) => void): void {
   ctx.confirm({
@@ -40,7 +36,7 @@ export function confirmLift(ctx: ViewContext, reference: string, report: (r: Rep
       try {
         const data = await gql(ctx.client, 'mutation($r: String!) { liftPickupQuarantine(reference: $r) { reference status } }', { r: reference });
         const status: string = data.liftPickupQuarantine.status;
-        report({ text: `Quarantäne aufgehoben: Vorgang ${reference} ist wieder in Betrieb (${statusText(status)}).`, error: false });
+        report(succeeded(`Quarantäne aufgehoben: Vorgang ${reference} ist wieder in Betrieb (${statusText(status)}).`));
       } catch (err) {
         report({ text: liftErrorText(reference, err), error: true });
       }
@@ -49,7 +45,7 @@ export function confirmLift(ctx: ViewContext, reference: string, report: (r: Rep
 }
 
 function liftErrorText(reference: string, err: unknown): string {
-  const code = err instanceof BoxError ? err.code : 'FEHLER';
+  const code = codeOfProblem(err);
   const words =
     code === 'PICKUP_WRONG_STATE'
       ? `Vorgang ${reference} ist nicht in Quarantäne, es gibt nichts aufzuheben (vielleicht wurde sie schon aufgehoben).`

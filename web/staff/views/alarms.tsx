@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { BoxError, gql } from '../api.js';
+import { gql } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
+import { failed, ReportLine, succeeded, useReport } from '../report.js';
 
 /** The open alarms, kept current (re-read once subscribed: none raised in between is missed). */
 export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
@@ -17,14 +18,12 @@ export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
 /** Open alarms, live; staff acknowledge them (recorded with their name) and lift a quarantined pickup's quarantine. */
 export function AlarmsView({ ctx }: { ctx: ViewContext }) {
   const alarms = useOpenAlarms(ctx);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [message, setMessage] = useReport();
   const sorted = [...alarms].sort((a, b) => (a.severity === b.severity ? b.raisedAt.localeCompare(a.raisedAt) : a.severity === 'critical' ? -1 : 1));
   return (
     <section aria-labelledby="alarms-title">
       <h2 id="alarms-title">Offene Alarme</h2>
-      <div role="status" aria-live="polite">
-        {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
-      </div>
+      <ReportLine report={message} />
       {sorted.length === 0 ? (
         <p class="empty">✓ Keine offenen Alarme.</p>
       ) : (
@@ -45,9 +44,9 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
                       onClick={async () => {
                         try {
                           await gql(ctx.client, 'mutation($id: ID!) { acknowledgeAlarm(id: $id) { id acknowledgedBy } }', { id: a.id });
-                          setMessage({ text: `Alarm ${a.code} (${a.subject}) quittiert.`, error: false });
+                          setMessage(succeeded(`Alarm ${a.code} (${a.subject}) quittiert.`));
                         } catch (err) {
-                          setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+                          setMessage(failed(err));
                         }
                       }}
                     >

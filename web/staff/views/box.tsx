@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { BoxFront, describeCompartment, STATES } from '../../shared/box-front.js';
-import { BoxError, gql } from '../api.js';
+import { gql } from '../api.js';
 import type { ViewContext } from '../console.js';
 import type { Compartment } from '../live.js';
+import { failed, ReportLine, succeeded, useReport } from '../report.js';
 
 /** The live box: the front with every compartment, the selected one's details and actions, the devices. */
 export function BoxView({ ctx }: { ctx: ViewContext }) {
@@ -53,7 +54,7 @@ function Summary({ ctx }: { ctx: ViewContext }) {
 
 function CompartmentPanel({ ctx, id }: { ctx: ViewContext; id: string }) {
   const [c, setC] = useState<Compartment | undefined>(() => ctx.live.get(id));
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [message, setMessage] = useReport();
   useEffect(() => {
     setC(ctx.live.get(id));
     setMessage(null);
@@ -63,9 +64,9 @@ function CompartmentPanel({ ctx, id }: { ctx: ViewContext; id: string }) {
   const run = async (mutation: string, done: string, variables: Record<string, unknown> = {}) => {
     try {
       await gql(ctx.client, mutation, { id, ...variables });
-      setMessage({ text: done, error: false });
+      setMessage(succeeded(done));
     } catch (err) {
-      setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+      setMessage(failed(err));
     }
   };
   return (
@@ -131,9 +132,7 @@ function CompartmentPanel({ ctx, id }: { ctx: ViewContext; id: string }) {
           )}
         </div>
       )}
-      <div role="status" aria-live="polite">
-        {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
-      </div>
+      <ReportLine report={message} />
     </section>
   );
 }
@@ -150,7 +149,7 @@ const SHREDDER_TEXT: Record<string, string> = { idle: 'bereit', shredding: 'schr
 
 function Devices({ ctx }: { ctx: ViewContext }) {
   const [d, setD] = useState<DevicesData | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [message, setMessage] = useReport();
   const load = () =>
     gql(ctx.client, '{ devices { reader { state available } shredder { state binFree binCapacity retained } boards { id kind bus address compartments ok fault faultsRaised } sms { queued sent failed } } }').then(
       (data) => setD(data.devices),
@@ -205,10 +204,10 @@ function Devices({ ctx }: { ctx: ViewContext }) {
                 const emptied = ((e.currentTarget as HTMLFormElement).elements.namedItem('emptied') as HTMLInputElement).checked;
                 try {
                   await gql(ctx.client, 'mutation($b: Boolean!) { clearShredder(binEmptied: $b) { shredder { state } } }', { b: emptied });
-                  setMessage({ text: 'Schredder freigegeben.', error: false });
+                  setMessage(succeeded('Schredder freigegeben.'));
                   void load();
                 } catch (err) {
-                  setMessage({ text: (err as Error).message, error: true });
+                  setMessage(failed(err));
                 }
               }}
             >
@@ -217,9 +216,7 @@ function Devices({ ctx }: { ctx: ViewContext }) {
               <button type="submit">Schredder freigeben</button>
             </form>
           )}
-          <div role="status" aria-live="polite">
-            {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
-          </div>
+          <ReportLine report={message} />
         </div>
         <div class="device">
           <h4>SMS-Ausgang</h4>

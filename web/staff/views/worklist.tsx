@@ -3,6 +3,7 @@ import { BoxError, gql, gqlPartial } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, isQuarantined } from '../quarantine.js';
+import { failed, ReportLine, succeeded, useReport } from '../report.js';
 import { statusText } from '../status.js';
 import { useOpenAlarms } from './alarms.js';
 
@@ -29,7 +30,7 @@ const FIELDS = 'reference status compartmentId documentKind failedAttempts ready
 
 export function WorklistView({ ctx }: { ctx: ViewContext }) {
   const [items, setItems] = useState<Pickup[] | null>(null);
-  const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
+  const [message, setMessage] = useReport();
   // The open alarms say which pickups are quarantined.
   const alarms = useOpenAlarms(ctx);
   /** Why the list came back in part (a stored value the box cannot show), beside any action's result. */
@@ -53,7 +54,7 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
   };
 
   useEffect(() => {
-    void load().catch((e) => setMessage({ text: (e as Error).message, error: true }));
+    void load().catch((e) => setMessage(failed(e)));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stop = ctx.live.pickupChanges.listen(() => {
       clearTimeout(timer);
@@ -70,18 +71,18 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
       try {
         const data = await gql(ctx.client, `mutation($r: String!) { ${action}(reference: $r) { ${FIELDS} } }`, { r: p.reference });
         const after = data[action] as Pickup;
-        setMessage({
-          text:
+        setMessage(
+          succeeded(
             action === 'retrievePickup'
               ? `Fach ${after.compartmentId ?? p.compartmentId} ist offen: Dokument ${p.reference} entnehmen und Tür schließen.`
               : action === 'reissuePin'
                 ? `Neue PIN für ${p.reference} wird per SMS gesendet.`
                 : `Vorgang ${p.reference} ist storniert.`,
-          error: false,
-        });
+          ),
+        );
         await load();
       } catch (err) {
-        setMessage({ text: `${(err as Error).message} (${err instanceof BoxError ? err.code : 'FEHLER'})`, error: true });
+        setMessage(failed(err));
       }
     };
     if (action === 'retrievePickup') {
@@ -100,14 +101,13 @@ export function WorklistView({ ctx }: { ctx: ViewContext }) {
     <section aria-labelledby="worklist-title">
       <h2 id="worklist-title">Rückholung</h2>
       <p>Dokumente, die aus der Box zurück an den Schalter müssen (Frist abgelaufen, storniert) und gesperrte Vorgänge.</p>
-      <div role="status" aria-live="polite">
-        {message && <p class={message.error ? 'error' : 'ok'}>{message.text}</p>}
+      <ReportLine report={message}>
         {unreadable && (
           <p class="error" data-testid="worklist-unreadable">
             Nicht alle Angaben der Liste sind lesbar (gespeicherter Datensatz beschädigt?): {unreadable.message} ({unreadable.code})
           </p>
         )}
-      </div>
+      </ReportLine>
       {items === null ? (
         <p>Lade …</p>
       ) : items.length === 0 ? (
@@ -192,7 +192,7 @@ function LookUp({ ctx, alarms, onAct, onLift }: LookUpProps) {
       setProblem(problem);
     } catch (err) {
       setFound(null);
-      setProblem(err instanceof BoxError ? err : new BoxError('FEHLER', (err as Error).message));
+      setProblem(err instanceof BoxError ? err : new BoxError('INTERNAL', (err as Error).message));
     }
   };
   useEffect(() => {
