@@ -206,7 +206,8 @@ test('session: the card slot unavailable falls back to the birth date', () => {
 test('session: a restart mid-flow ends the session safely and releases the pickup', () => {
   const { ctx, effects } = session.step({ ...fresh, step: 'factor' }, { type: 'recovered', now: 0 });
   assert.is(ctx.outcome, 'interrupted');
-  assert.ok(effects.some((e) => e.type === 'send' && e.message.type === 'session.ended' && e.to === 'registry'));
+  // Through the auth actor, which passes it on to the registry behind any PIN match of the session.
+  assert.ok(effects.some((e) => e.type === 'send' && e.message.type === 'session.ended' && e.to === 'auth'));
 });
 
 test('kiosk: a session that failed for good frees the panel', async () => {
