@@ -1,7 +1,7 @@
 import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
 import type { SessionEvent } from './session.js';
 import { z } from 'zod';
-import { answer, refuse } from './runtime/ask.js';
+import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import { REGISTRY, request, sessionAddress } from './messages.js';

@@ -3,47 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { AuthCtx } from '../../actors/auth.js';
-import { AUTH, REGISTRY } from '../../actors/messages.js';
+import { REGISTRY } from '../../actors/messages.js';
 import type { Pickup, RegistryCtx } from '../../actors/registry.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { splitRows } from '../../actors/runtime/rows.js';
-import { TIMERS } from '../../actors/runtime/supervisor.js';
-import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox } from '../helpers.js';
 import { credentialDrift } from '../support/credentials.js';
+import { toLegacyStore } from '../support/legacy-store.js';
 import { projectionDrift } from '../support/projection.js';
 import { TEST_PIN_KEY, registryUnderTest } from '../security/registry-rig.js';
 
 // Review of the auth actor's hand-over (auth.started): what happens to a legacy row whose PIN is
 // made again between the first start of the new version and the registry's `auth.started`.
-
-const LEGACY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'];
-
-/** Rewrites a stopped box's store into the shape the version before the auth actor left; `hashOf` picks each row's pinHash. */
-async function toLegacyStore(storage: string, hashOf: (id: string, auth: AuthCtx) => string | null): Promise<void> {
-  const persistence = await openPersistence(storage);
-  const actors = await persistence.loadActors();
-  const registry = actors.get(REGISTRY)!;
-  const auth = actors.get(AUTH)!.ctx as AuthCtx;
-  const ctx = registry.ctx as RegistryCtx;
-  const pickups: Record<string, unknown> = {};
-  for (const [id, p] of Object.entries(ctx.pickups)) {
-    const { pinIssued: _issued, ...row } = p as Pickup;
-    pickups[id] = { ...row, pinHash: hashOf(id, auth) };
-  }
-  const legacy = { ...ctx, pickups, numberThrottles: {}, kioskThrottles: {}, byNumber: {} };
-  const { head, changes } = splitRows(legacy, LEGACY_TABLES);
-  for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
-  await persistence.commit({
-    actors: [
-      { address: AUTH, deleted: true },
-      { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...LEGACY_TABLES, TIMERS] }, rows: { changes, full: true } },
-    ],
-  });
-  await persistence.close();
-}
 
 test('upgrade of a store whose READY pickup never got its PIN (the old process died first): the PIN recovery makes reaches the auth actor and the registry alike', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-upgrade-race-'));

@@ -5,11 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCtx } from '../../actors/auth.js';
 import { AUTH, REGISTRY } from '../../actors/messages.js';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { RegistryCtx } from '../../actors/registry.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { splitRows } from '../../actors/runtime/rows.js';
-import { TIMERS } from '../../actors/runtime/supervisor.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { toLegacyStore } from '../support/legacy-store.js';
 import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
 
 // A box that ran the version before the auth actor kept PIN hashes on the registry's rows and the
@@ -18,7 +17,6 @@ import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, PHONE, readyPicku
 // compartment, a throttle counted before still holds, and no PIN hash is left in the registry.
 // On a real SQLite file, written in the earlier version's shape.
 
-const LEGACY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'];
 const STRANGER = '+4915228817399';
 
 test('a store saved before the auth actor: PIN hashes and throttles are handed over at the first start, the PIN sent before still works', async () => {
@@ -40,27 +38,7 @@ test('a store saved before the auth actor: PIN hashes and throttles are handed o
 
     // The store as the earlier version left it: the hash on the registry's row, the throttles in
     // its tables, no auth actor.
-    const persistence = await openPersistence(storage);
-    const actors = await persistence.loadActors();
-    const registry = actors.get(REGISTRY)!;
-    const auth = actors.get(AUTH)!.ctx as AuthCtx;
-    const ctx = registry.ctx as RegistryCtx;
-    const pickups: Record<string, unknown> = {};
-    for (const [id, p] of Object.entries(ctx.pickups)) {
-      const { pinIssued: _issued, ...row } = p as Pickup;
-      pickups[id] = { ...row, pinHash: auth.credentials[id]?.pinHash ?? null };
-    }
-    const byNumber = Object.fromEntries(Object.values(auth.credentials).map((c) => [c.numberKey, [c.pickupId]]));
-    const legacy = { ...ctx, pickups, numberThrottles: { ...auth.numberThrottles }, kioskThrottles: { ...auth.kioskThrottles }, byNumber };
-    const { head, changes } = splitRows(legacy, LEGACY_TABLES);
-    for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
-    await persistence.commit({
-      actors: [
-        { address: AUTH, deleted: true },
-        { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...LEGACY_TABLES, TIMERS] }, rows: { changes, full: true } },
-      ],
-    });
-    await persistence.close();
+    await toLegacyStore(storage, (id, auth) => auth.credentials[id]?.pinHash ?? null, true);
 
     t = await testBox({ storage }, { clock });
     await t.box.idle();

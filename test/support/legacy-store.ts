@@ -1,0 +1,44 @@
+import type { AuthCtx } from '../../actors/auth.js';
+import { AUTH, REGISTRY } from '../../actors/messages.js';
+import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import { splitRows } from '../../actors/runtime/rows.js';
+import { TIMERS } from '../../actors/runtime/supervisor.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+
+/** The registry's tables as the version before the auth actor saved them. */
+const LEGACY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'];
+
+/**
+ * Rewrites a stopped box's store into the shape the version before the auth actor left: each
+ * pickup row carries `pinHash` (what `hashOf` picks; no `pinIssued`), the registry's tables hold
+ * the throttles and the number index (the auth actor's, with `throttles`; else empty), and there
+ * is no auth actor.
+ */
+export async function toLegacyStore(storage: string, hashOf: (id: string, auth: AuthCtx) => string | null, throttles = false): Promise<void> {
+  const persistence = await openPersistence(storage);
+  try {
+    const actors = await persistence.loadActors();
+    const registry = actors.get(REGISTRY)!;
+    const auth = actors.get(AUTH)!.ctx as AuthCtx;
+    const ctx = registry.ctx as RegistryCtx;
+    const pickups: Record<string, unknown> = {};
+    for (const [id, p] of Object.entries(ctx.pickups)) {
+      const { pinIssued: _issued, ...row } = p as Pickup;
+      pickups[id] = { ...row, pinHash: hashOf(id, auth) };
+    }
+    const byNumber = Object.fromEntries(Object.values(auth.credentials).map((c) => [c.numberKey, [c.pickupId]]));
+    const legacy = throttles
+      ? { ...ctx, pickups, numberThrottles: { ...auth.numberThrottles }, kioskThrottles: { ...auth.kioskThrottles }, byNumber }
+      : { ...ctx, pickups, numberThrottles: {}, kioskThrottles: {}, byNumber: {} };
+    const { head, changes } = splitRows(legacy, LEGACY_TABLES);
+    for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
+    await persistence.commit({
+      actors: [
+        { address: AUTH, deleted: true },
+        { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...LEGACY_TABLES, TIMERS] }, rows: { changes, full: true } },
+      ],
+    });
+  } finally {
+    await persistence.close();
+  }
+}
