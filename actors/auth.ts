@@ -122,6 +122,15 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
   const throttledUntil = (ctx: AuthCtx, numberKey: string, kioskId: string): number =>
     Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[kioskId]?.until ?? 0);
 
+  /** A session's attempt while the number's or the panel's bucket says wait: answered so, audited, nothing checked. */
+  const refusedWhileThrottled = (ctx: AuthCtx, numberKey: string, e: { sessionId: string; kioskId: string; now: number }, enq: Enq): boolean => {
+    const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
+    if (retryAt <= e.now) return false;
+    enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
+    toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
+    return true;
+  };
+
   /** One more failure on a leaky bucket: what leaked since the last one is forgiven first. */
   const bump = (t: Throttle | undefined, now: number): Throttle => {
     const failures = throttleLevel(t, now, policy.throttleForgiveMs) + 1;
@@ -206,11 +215,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.
         const numberKey = crypto.numberKey(e.phone);
-        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-        if (retryAt > e.now) {
-          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
-          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
-        }
+        if (refusedWhileThrottled(ctx, numberKey, e, enq)) return;
         const { candidates, match } = matchPin(ctx, numberKey, e.pin);
         if (match) {
           // Whoever knows the PIN is no guesser: the number's bucket empties. Whether the pickup is
@@ -255,11 +260,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
        */
       'pin.resend': (ctx, e, enq) => {
         const numberKey = crypto.numberKey(e.phone);
-        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-        if (retryAt > e.now) {
-          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
-          return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
-        }
+        if (refusedWhileThrottled(ctx, numberKey, e, enq)) return;
         toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
         // The keyed hash names the number for staff who know it; the audit never holds it in clear.
         enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
