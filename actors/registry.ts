@@ -27,7 +27,7 @@ import {
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { localDate } from './domain/dates.js';
 import { validateDocumentNumber } from './domain/mrz.js';
-import { validateRegistration, type DocumentKind, type RegisterInput } from './domain/registration.js';
+import { validateRegistration, type DocumentKind } from './domain/registration.js';
 import type { Throttle } from './auth.js';
 
 export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/registration.js';

@@ -170,10 +170,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const onQuarantine = (q: PartitionQuarantine): void => {
     if (q.actor !== REGISTRY) return;
     const { reference, compartmentId } = quarantinedPickup(q);
+    // Where its document lies may be the damaged field itself: then staff are not told "nowhere".
+    const stored = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[q.partition]?.compartmentId;
+    const whereUnknown = stored !== undefined && stored !== null && typeof stored !== 'string';
     const lift = 'once the cause is repaired (see the log), lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine)';
     const todo = compartmentId
       ? `${lift}, retrieve the document from compartment ${compartmentId} and hand it out at the counter; until then ${compartmentId} stays locked and is given to no other pickup`
-      : `${lift} and deal with the pickup at the counter`;
+      : whereUnknown
+        ? `its record of the compartment is damaged: find its document in the box (the compartments the console shows occupied), ${lift} and deal with the pickup at the counter`
+        : `${lift} and deal with the pickup at the counter`;
     const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
     supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
     const count = registryQuarantines();

@@ -244,6 +244,27 @@ test('a crash in the PIN check fails the auth actor, not the registry: ACTOR_FAI
   rmSync(dir, { recursive: true, force: true });
 });
 
+test("a quarantined pickup whose record of its compartment is the damaged part: the alarm sends staff to find the document, not to 'no compartment'", async () => {
+  const { dir, storage } = tempStorage();
+  const clock = new SimulatedClock(MONDAY_10AM);
+  let t = await testBox({ storage }, { clock });
+  await readyPickup(t, 'V-POISON-4', { phone: PHONE_POISON });
+  const id = t.box.pickup('V-POISON-4')!.id;
+  await t.box.close();
+  await damagePickupRow(storage, id, { expiresAt: '2026-13-03', compartmentId: 42 });
+  t = await testBox({ storage }, { clock });
+  for (let i = 0; i < 6; i++) {
+    t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
+    await t.box.idle();
+  }
+  const alarm = t.box.alarms(true).find((a) => a.code === 'PICKUP_FAILED' && a.subject === 'V-POISON-4');
+  assert.ok(alarm, 'quarantined, with its alarm');
+  assert.match(alarm!.text, /record of the compartment is damaged: find its document in the box/);
+  assert.equal(t.box.quarantinedPickups().map((q) => q.compartmentId), [null], 'the API names no compartment it cannot read');
+  await t.box.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test(`${SYSTEMIC_QUARANTINES} pickups failing alone point at the box, not at their data: a critical alarm, health fails; lifting one clears it`, async () => {
   const { dir, storage } = tempStorage();
   const clock = new SimulatedClock(MONDAY_10AM);
