@@ -102,7 +102,7 @@ export type AuthEvent = z.infer<typeof AuthMessage>;
 /** Compared against to pad a PIN check, so that every attempt does the same work. */
 const UNKNOWN_NUMBER_HASH = '0'.repeat(64);
 /** Keyed hashes per PIN attempt at least: more live pickups on one number than this are rare. */
-export const PIN_CHECKS_PER_ATTEMPT = 4;
+const PIN_CHECKS_PER_ATTEMPT = 4;
 
 /** The credentials of a number, without a scan: carried along by every change of the table (table.ts). */
 const BY_NUMBER: RowIndex<Credential> = { name: 'number', keyOf: (c) => c.numberKey };
@@ -122,13 +122,15 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
   const throttledUntil = (ctx: AuthCtx, numberKey: string, kioskId: string): number =>
     Math.max(ctx.numberThrottles[numberKey]?.until ?? 0, ctx.kioskThrottles[kioskId]?.until ?? 0);
 
-  /** A session's attempt while the number's or the panel's bucket says wait: answered so, audited, nothing checked. */
-  const refusedWhileThrottled = (ctx: AuthCtx, numberKey: string, e: { sessionId: string; kioskId: string; now: number }, enq: Enq): boolean => {
+  /**
+   * When the number's or the panel's bucket says wait: the time to wait for, audited (the caller
+   * answers it; nothing is checked). Null when the attempt may be checked.
+   */
+  const throttled = (ctx: AuthCtx, numberKey: string, e: { kioskId: string; now: number }, enq: Enq, detail: { door?: true } = {}): number | null => {
     const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-    if (retryAt <= e.now) return false;
-    enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt } } });
-    toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt });
-    return true;
+    if (retryAt <= e.now) return null;
+    enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt, ...detail } } });
+    return retryAt;
   };
 
   /** One more failure on a leaky bucket: what leaked since the last one is forgiven first. */
@@ -159,13 +161,15 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
   const forgiven = (ctx: AuthCtx, numberKey: string): AuthCtx | undefined =>
     ctx.numberThrottles[numberKey] ? { ...ctx, numberThrottles: deleteRow(ctx.numberThrottles, numberKey) } : undefined;
 
+  /** The number's credentials a PIN may match: a pickup being released is none (a guess learns nothing of it). */
+  const liveOf = (ctx: AuthCtx, numberKey: string): Credential[] => rowsWhere(ctx.credentials, BY_NUMBER, numberKey).filter((c) => !c.held);
+
   /**
    * The pickup of the number whose PIN was typed, if any. No early exit: every credential of the
    * number is compared in constant time, and the work is padded to a fixed amount.
    */
   const matchPin = (ctx: AuthCtx, numberKey: string, pin: string) => {
-    // A pickup being released is no candidate (as before the auth actor): a guess learns nothing of it.
-    const candidates = rowsWhere(ctx.credentials, BY_NUMBER, numberKey).filter((c) => !c.held);
+    const candidates = liveOf(ctx, numberKey);
     let match: Credential | undefined;
     for (const c of candidates) if (crypto.equal(crypto.pinHash(pin, c.pickupId, c.serial), c.pinHash) && !match) match = c;
     for (let i = candidates.length; i < PIN_CHECKS_PER_ATTEMPT; i++) crypto.equal(crypto.pinHash(pin, 'none', i), UNKNOWN_NUMBER_HASH);
@@ -215,7 +219,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.
         const numberKey = crypto.numberKey(e.phone);
-        if (refusedWhileThrottled(ctx, numberKey, e, enq)) return;
+        const wait = throttled(ctx, numberKey, e, enq);
+        if (wait !== null) return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt: wait });
         const { candidates, match } = matchPin(ctx, numberKey, e.pin);
         if (match) {
           // Whoever knows the PIN is no guesser: the number's bucket empties. Whether the pickup is
@@ -237,11 +242,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
        */
       'auth.doorPin': (ctx, e, enq) => {
         const numberKey = crypto.numberKey(e.phone);
-        const retryAt = throttledUntil(ctx, numberKey, e.kioskId);
-        if (retryAt > e.now) {
-          enq.emit.audit({ entry: { action: 'auth.throttled', actor: e.kioskId, detail: { retryAt, door: true } } });
-          return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt }));
-        }
+        const wait = throttled(ctx, numberKey, e, enq, { door: true });
+        if (wait !== null) return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt: wait }));
         const { candidates, match } = matchPin(ctx, numberKey, e.pin);
         if (match) {
           enq.emit.send({ to: REGISTRY, message: { type: 'door.matched', kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial, requestId: e.requestId, replyTo: e.replyTo } });
@@ -260,11 +262,12 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
        */
       'pin.resend': (ctx, e, enq) => {
         const numberKey = crypto.numberKey(e.phone);
-        if (refusedWhileThrottled(ctx, numberKey, e, enq)) return;
+        const wait = throttled(ctx, numberKey, e, enq);
+        if (wait !== null) return void toSession(enq, e.sessionId, { type: 'auth.throttled', retryAt: wait });
         toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
         // The keyed hash names the number for staff who know it; the audit never holds it in clear.
         enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
-        const pickupIds = rowsWhere(ctx.credentials, BY_NUMBER, numberKey).flatMap((c) => (c.held ? [] : [c.pickupId]));
+        const pickupIds = liveOf(ctx, numberKey).map((c) => c.pickupId);
         // Aside: the panel's answer is given, whatever becomes of this (see `missed`).
         if (pickupIds.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupIds }, aside: true });
         return counted(ctx, numberKey, e.kioskId, e.now).ctx;
