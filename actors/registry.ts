@@ -796,34 +796,33 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        */
       'auth.started': (ctx, e, enq) => {
         const credentials: Array<{ pickupId: string; numberKey: string; serial: number; pinHash: string }> = [];
-        let pickups = ctx.pickups;
-        for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
-          if (!('pinHash' in p)) continue;
-          const { pinHash, ...row } = p;
-          if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
-          // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
-          const handed: Pickup = { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) };
-          pickups = setRow(pickups, p.id, handed);
-          // The box's readers see the row as it is now (the projection compares whole rows).
-          enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
-        }
-        const legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
         let next = ctx;
-        if (pickups !== ctx.pickups || legacy) {
+        let legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
+        for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
+          if ('pinHash' in p) {
+            legacy = true;
+            // Saved before the auth actor: its hash is handed over and leaves the row.
+            const { pinHash, ...row } = p;
+            if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
+            // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
+            const handed: Pickup = { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) };
+            next = { ...next, pickups: setRow(next.pickups, p.id, handed) };
+            // The box's readers see the row as it is now (the projection compares whole rows).
+            enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
+          } else if (p.status === 'RELEASING' && holdsPin(p)) {
+            // Its hash went with the lost state; its door is unlocking: should it not open, the
+            // pickup gets a new PIN then (readyAgain).
+            next = put(next, { ...p, pinIssued: false }, e.now, enq);
+          } else if (holdsPin(p)) {
+            enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+            next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
+          }
+        }
+        if (legacy) {
           enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
           enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
-          const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = ctx;
-          next = { ...rest, pickups };
-        }
-        for (const p of Object.values(ctx.pickups)) {
-          if ('pinHash' in p || !holdsPin(p)) continue;
-          if (p.status === 'RELEASING') {
-            // Its door is unlocking: should it not open, the pickup gets a new PIN then (readyAgain).
-            next = put(next, { ...p, pinIssued: false }, e.now, enq);
-            continue;
-          }
-          enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
+          const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = next;
+          next = rest;
         }
         return next === ctx ? undefined : next;
       },
