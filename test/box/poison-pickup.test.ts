@@ -236,6 +236,11 @@ test('a crash in the PIN check fails the auth actor, not the registry: ACTOR_FAI
   assert.equal(t.box.failures().map((f) => f.actor), [AUTH]);
   assert.ok(t.box.alarms(true).some((a) => a.code === 'ACTOR_FAILED' && a.subject === AUTH), 'staff are told');
   assert.is((await healthDocument(t.box)).status, 'fail');
+  // A citizen at the panel can still give up: the end of the session is answered, not refused
+  // because the auth actor it is passed through has failed.
+  const { sessionId: leaving } = await t.box.startSession();
+  await t.box.sessionInput(leaving, { type: 'phone', phone: e164(PHONE_POISON) });
+  assert.is((await t.box.sessionInput(leaving, { type: 'cancel' })).step, 'done');
   // Registering and loading go on: documents can still go into the box for when the check is back.
   await register(t.box, 'V-AFTER');
   const loaded = await t.box.loadPickup('V-AFTER', 'staff-1');

@@ -85,6 +85,13 @@ test('while a pickup is RELEASING, no guess is compared with its PIN: nothing re
   }
 });
 
+test('while a pickup is RELEASING, "I have not received an SMS" asks the registry for no new PIN of it', () => {
+  const asked = auth.step(authCtx, { type: 'pin.resend', sessionId: 'attacker', kioskId: '2', phone: PHONE, now: 1_000 });
+  assert.equal(asked.effects.filter((e) => e.type === 'send').map((e) => (e.type === 'send' ? e.to : '')), ['session/attacker'], 'the panel is answered, nothing goes to the registry');
+  const resumed = auth.step(auth.step(authCtx, { type: 'credential.resume', pickupId: 'P1', now: 1_000 }).ctx, { type: 'pin.resend', sessionId: 'owner', kioskId: '2', phone: PHONE, now: 1_000 });
+  assert.ok(resumed.effects.some((e) => e.type === 'send' && e.to === 'registry'), 'once READY again, it would get one');
+});
+
 test("the room door's outside panel opens for a READY pickup's PIN only (README), not for one being released", () => {
   const decided = registry.step(registryCtx, { type: 'door.matched', kioskId: 'door', pickupId: 'P1', serial: 1, requestId: 'q1', replyTo: 'replies', now: 1_000 });
   assert.not.ok(decided.effects.some((e) => e.type === 'send' && e.to === 'door/room'), 'the room door is not opened');
