@@ -164,78 +164,44 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationFields((t) => ({
-  registerPickup: t.field({
-    type: PickupRef,
-    authScopes: { integration: true },
-    args: { input: t.arg({ type: RegisterPickupInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const { reference } = await ctx.box.registerPickup(
-        {
-          reference: input.reference,
-          documentKind: input.documentKind,
-          phone: input.phone,
-          birthDate: input.birthDate,
-          oldDocumentNumber: input.oldDocumentNumber ?? null,
-          accessible: input.accessible ?? false,
-          ...(input.documents != null ? { documents: input.documents } : {}),
-        },
-        actorOf(ctx),
-      );
-      return pickupOrThrow(ctx.box, reference);
-    },
-  }),
-  cancelPickup: t.field({
-    type: PickupRef,
-    authScopes: { $any: { integration: true, staff: true } },
-    description: 'Cancels a pickup (the integration, or staff at the counter); a document in the box goes on the retrieval worklist.',
-    args: { reference: t.arg.string({ required: true }) },
-    resolve: async (_root, { reference }, ctx) => {
-      const result = await ctx.box.cancelPickup(reference, actorOf(ctx));
-      return pickupOrThrow(ctx.box, result.reference);
-    },
-  }),
-  loadPickup: t.field({
-    type: PickupRef,
-    description: 'Opens a fitting free compartment for the document; closing the door makes the pickup READY.',
-    authScopes: { staff: true },
-    args: { reference: t.arg.string({ required: true }) },
-    resolve: async (_root, { reference }, ctx) => {
-      const result = await ctx.box.loadPickup(reference, actorOf(ctx));
-      return pickupOrThrow(ctx.box, result.reference);
-    },
-  }),
-  retrievePickup: t.field({
-    type: PickupRef,
-    description: 'Opens the compartment so staff can take the document back to the counter (an expired or locked pickup, or one the citizen will fetch in person).',
-    authScopes: { staff: true },
-    args: { reference: t.arg.string({ required: true }) },
-    resolve: async (_root, { reference }, ctx) => {
-      const result = await ctx.box.retrievePickup(reference, actorOf(ctx));
-      return pickupOrThrow(ctx.box, result.reference);
-    },
-  }),
-  reissuePin: t.field({
-    type: PickupRef,
-    description: 'Sends a new PIN (the old one stops working) and unlocks a locked pickup.',
-    authScopes: { staff: true },
-    args: { reference: t.arg.string({ required: true }) },
-    resolve: async (_root, { reference }, ctx) => {
-      const result = await ctx.box.reissuePin(reference, actorOf(ctx));
-      return pickupOrThrow(ctx.box, result.reference);
-    },
-  }),
-  liftPickupQuarantine: t.field({
-    type: PickupRef,
-    description: 'After repair: takes a pickup refused with PICKUP_FAILED (its handling kept crashing the box) back into operation; its waiting timers run. If it still crashes, it is refused again.',
-    authScopes: { staff: true },
-    args: { reference: t.arg.string({ required: true }) },
-    resolve: async (_root, { reference }, ctx) => {
-      const result = await ctx.box.liftPickupQuarantine(reference, actorOf(ctx));
-      return pickupOrThrow(ctx.box, result.reference);
-    },
-  }),
-}));
+builder.mutationFields((t) => {
+  /** A mutation on one pickup by its reference, done as the caller: answered with the pickup as it is then. */
+  const onePickup = (description: string, authScopes: { staff: true } | { $any: { integration: true; staff: true } }, act: (box: BoxApi, reference: string, by: string) => Promise<{ reference: string }>) =>
+    t.field({
+      type: PickupRef,
+      description,
+      authScopes,
+      args: { reference: t.arg.string({ required: true }) },
+      resolve: async (_root, { reference }, ctx) => pickupOrThrow(ctx.box, (await act(ctx.box, reference, actorOf(ctx))).reference),
+    });
+  return {
+    registerPickup: t.field({
+      type: PickupRef,
+      authScopes: { integration: true },
+      args: { input: t.arg({ type: RegisterPickupInput, required: true }) },
+      resolve: async (_root, { input }, ctx) => {
+        const { reference } = await ctx.box.registerPickup(
+          {
+            reference: input.reference,
+            documentKind: input.documentKind,
+            phone: input.phone,
+            birthDate: input.birthDate,
+            oldDocumentNumber: input.oldDocumentNumber ?? null,
+            accessible: input.accessible ?? false,
+            ...(input.documents != null ? { documents: input.documents } : {}),
+          },
+          actorOf(ctx),
+        );
+        return pickupOrThrow(ctx.box, reference);
+      },
+    }),
+    cancelPickup: onePickup('Cancels a pickup (the integration, or staff at the counter); a document in the box goes on the retrieval worklist.', { $any: { integration: true, staff: true } }, (box, reference, by) => box.cancelPickup(reference, by)),
+    loadPickup: onePickup('Opens a fitting free compartment for the document; closing the door makes the pickup READY.', { staff: true }, (box, reference, by) => box.loadPickup(reference, by)),
+    retrievePickup: onePickup('Opens the compartment so staff can take the document back to the counter (an expired or locked pickup, or one the citizen will fetch in person).', { staff: true }, (box, reference, by) => box.retrievePickup(reference, by)),
+    reissuePin: onePickup('Sends a new PIN (the old one stops working) and unlocks a locked pickup.', { staff: true }, (box, reference, by) => box.reissuePin(reference, by)),
+    liftPickupQuarantine: onePickup('After repair: takes a pickup refused with PICKUP_FAILED (its handling kept crashing the box) back into operation; its waiting timers run. If it still crashes, it is refused again.', { staff: true }, (box, reference, by) => box.liftPickupQuarantine(reference, by)),
+  };
+});
 
 builder.subscriptionFields((t) => ({
   pickupEvents: t.field({
