@@ -1,8 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SimulatedClock } from '../actors/runtime/clock.js';
 import { makeTd1 } from '../actors/domain/mrz.js';
 import { createBox, type Box, type SimulatedHardware } from '../src/box.js';
 import { demoCompartments, type BoxConfigInput } from '../src/config.js';
 import type { CreateBoxOptions } from '../src/box.js';
+
+/** A real SQLite file in a new temporary directory (`storage` for the box's config). */
+export function tempStorage(prefix = 'ausgabebox-'): { dir: string; storage: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, storage: `sqlite://${join(dir, 'box.sqlite')}` };
+}
+
+/** Runs `test` with a real SQLite file (see tempStorage) and removes it afterwards, also when the test fails. */
+export async function withTempStorage(prefix: string, test: (storage: string) => Promise<void>): Promise<void> {
+  const { dir, storage } = tempStorage(prefix);
+  try {
+    await test(storage);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Monday 23 Nov 2026, 10:00 in Düsseldorf: the box is open. */
 export const MONDAY_10AM = Date.UTC(2026, 10, 23, 9, 0, 0);

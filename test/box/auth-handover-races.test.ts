@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REGISTRY } from '../../actors/messages.js';
 import type { Pickup, RegistryCtx } from '../../actors/registry.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { registryCrypto } from '../../src/crypto.js';
-import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox } from '../helpers.js';
+import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox, withTempStorage } from '../helpers.js';
 import { credentialDrift } from '../support/credentials.js';
 import { toLegacyStore } from '../support/legacy-store.js';
 import { projectionDrift } from '../support/projection.js';
@@ -17,10 +14,8 @@ import { TEST_PIN_KEY, registryUnderTest } from '../security/registry-rig.js';
 // made again between the first start of the new version and the registry's `auth.started`.
 
 test('upgrade of a store whose READY pickup never got its PIN (the old process died first): the PIN recovery makes reaches the auth actor and the registry alike', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-upgrade-race-'));
-  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
   const clock = new SimulatedClock(MONDAY_10AM);
-  try {
+  await withTempStorage('ausgabebox-upgrade-race-', async (storage) => {
     let t = await testBox({ storage }, { clock });
     await readyPickup(t, 'V-RACE-1');
     await t.box.close();
@@ -40,16 +35,12 @@ test('upgrade of a store whose READY pickup never got its PIN (the old process d
     const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
     assert.is(answer.error, null, `the PIN from the SMS is accepted (got ${answer.error})`);
     await t.box.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("upgrade: the rows the hand-over rewrites (pinHash gone, pinIssued set) reach the box's readers too", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-upgrade-proj-'));
-  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
   const clock = new SimulatedClock(MONDAY_10AM);
-  try {
+  await withTempStorage('ausgabebox-upgrade-proj-', async (storage) => {
     let t = await testBox({ storage }, { clock });
     await readyPickup(t, 'V-PROJ-1');
     await t.box.close();
@@ -59,9 +50,7 @@ test("upgrade: the rows the hand-over rewrites (pinHash gone, pinIssued set) rea
     assert.is(t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[t.box.pickup('V-PROJ-1')!.id]!.pinIssued, true);
     assert.equal(projectionDrift(t.box), []);
     await t.box.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('transition: a legacy row whose new PIN was made before auth.started keeps pinIssued and no second hand-over drops it', () => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCtx } from '../../actors/auth.js';
@@ -9,7 +6,7 @@ import type { RegistryCtx } from '../../actors/registry.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { toLegacyStore } from '../support/legacy-store.js';
-import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, PHONE, readyPickup, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, PHONE, readyPickup, testBox, withTempStorage, wrongPin } from '../helpers.js';
 
 // A box that ran the version before the auth actor kept PIN hashes on the registry's rows and the
 // throttles in the registry's tables. Upgraded, it starts with a new auth actor, to which the
@@ -20,10 +17,8 @@ import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, PHONE, readyPicku
 const STRANGER = '+4915228817399';
 
 test('a store saved before the auth actor: PIN hashes and throttles are handed over at the first start, the PIN sent before still works', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-upgrade-'));
-  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
   const clock = new SimulatedClock(MONDAY_10AM);
-  try {
+  await withTempStorage('ausgabebox-upgrade-', async (storage) => {
     let t = await testBox({ storage }, { clock });
     const { pin, compartmentId } = await readyPickup(t, 'V-UP-1');
     // Two wrong PINs for a stranger's number at kiosk 1: two failures on its bucket and the kiosk's.
@@ -68,16 +63,12 @@ test('a store saved before the auth actor: PIN hashes and throttles are handed o
     assert.is(t.box.pickup('V-UP-1')!.status, 'COLLECTED');
     assert.equal(Object.keys(t.box.supervisor.view<AuthCtx>(AUTH)!.ctx.credentials), [], 'its hash died with the collection');
     await t.box.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test("an auth actor whose state was lost: each READY pickup gets a new PIN by SMS, the old one opens nothing, the new one collects", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-auth-reset-'));
-  const storage = `sqlite://${join(dir, 'box.sqlite')}`;
   const clock = new SimulatedClock(MONDAY_10AM);
-  try {
+  await withTempStorage('ausgabebox-auth-reset-', async (storage) => {
     // Two known PINs, so that the old one is surely not the new one.
     let t = await testBox({ storage }, { clock, generatePin: () => '111111' });
     const { pin: old, compartmentId } = await readyPickup(t, 'V-RESET-1');
@@ -109,9 +100,7 @@ test("an auth actor whose state was lost: each READY pickup gets a new PIN by SM
     await passDoor(t, compartmentId);
     assert.is(t.box.pickup('V-RESET-1')!.status, 'COLLECTED');
     await t.box.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();

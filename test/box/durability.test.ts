@@ -1,15 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { answerBirthDate, authenticate, BIRTH, MONDAY_10AM, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
+import { answerBirthDate, authenticate, BIRTH, MONDAY_10AM, passDoor, PHONE, readyPickup, register, tempStorage, testBox, wrongPin } from '../helpers.js';
 
-const tempStorage = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-'));
-  return { dir, storage: `sqlite://${join(dir, 'box.sqlite')}` };
-};
 
 test('five wrong PINs lock the pickup, and it is still locked after a restart of the process', async () => {
   const { dir, storage } = tempStorage();

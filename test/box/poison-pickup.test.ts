@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AUTH, REGISTRY } from '../../actors/messages.js';
@@ -12,7 +10,7 @@ import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
 import { healthDocument } from '../../src/health.js';
 import { metricsFor } from '../../src/metrics.js';
 import { createYogaServer } from '../../src/server/index.js';
-import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, readyPickup, register, testBox, type TestBox } from '../helpers.js';
+import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, readyPickup, register, tempStorage, testBox, type TestBox } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
 import { damagePickupRow, damageRow } from '../support/damaged-row.js';
 
@@ -21,10 +19,6 @@ import { damagePickupRow, damageRow } from '../support/damaged-row.js';
 // pickup, not the registry: past the restart intensity (5 in 30 s) the pickup is quarantined with
 // PICKUP_FAILED, and every other pickup is still registered, loaded and collected.
 
-const tempStorage = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-poison-'));
-  return { dir, storage: `sqlite://${join(dir, 'box.sqlite')}` };
-};
 
 const PHONE_POISON = '0152 28817390';
 const PHONE_OK_1 = '0152 28817391';
