@@ -27,6 +27,29 @@ const e164 = (phone: string) => phone.replace(/^0/, '+49').replace(/\s/g, '');
 
 
 
+/**
+ * A box on a real SQLite file with `reference` READY (its number PHONE_POISON), restarted after the
+ * pickup's stored row was damaged with `patch`: the poison pickup, as a restart finds it.
+ */
+async function restartedWithDamagedPickup(reference: string, patch: Record<string, unknown>) {
+  const { dir, storage } = tempStorage();
+  const clock = new SimulatedClock(MONDAY_10AM);
+  const before = await testBox({ storage }, { clock });
+  const { pin } = await readyPickup(before, reference, { phone: PHONE_POISON });
+  const id = before.box.pickup(reference)!.id;
+  await before.box.close();
+  await damagePickupRow(storage, id, patch);
+  return { dir, t: await testBox({ storage }, { clock }), id, pin };
+}
+
+/** The pickup's reminder fired six times (injected as the harness does): past the restart intensity of its crashes. */
+async function remindSixTimes(t: TestBox, id: string): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
+    await t.box.idle();
+  }
+}
+
 /** Collects a READY pickup at the panel: number, PIN, birth date, the door opens and shuts. */
 async function collect(t: TestBox, reference: string, pin: string, compartmentId: string, phone: string): Promise<void> {
   const sessionId = await authenticate(t, pin, e164(phone));
@@ -174,19 +197,9 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
 });
 
 test('a citizen whose pickup is quarantined is told at once at the PIN step, and their pickup is left alone', async () => {
-  const { dir, storage } = tempStorage();
-  const clock = new SimulatedClock(MONDAY_10AM);
-  let t = await testBox({ storage }, { clock });
-  const { pin } = await readyPickup(t, 'V-POISON-3', { phone: PHONE_POISON });
-  const id = t.box.pickup('V-POISON-3')!.id;
-  await t.box.close();
-  await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
-  t = await testBox({ storage }, { clock });
+  const { dir, t, id, pin } = await restartedWithDamagedPickup('V-POISON-3', { expiresAt: '2026-13-03' });
   // Its reminder re-fired six times (injected as the harness does): quarantined, its PIN still valid.
-  for (let i = 0; i < 6; i++) {
-    t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
-    await t.box.idle();
-  }
+  await remindSixTimes(t, id);
   assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-3']);
   const { sessionId } = await t.box.startSession();
   await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
@@ -244,18 +257,8 @@ test('a crash in the PIN check fails the auth actor, not the registry: ACTOR_FAI
 });
 
 test("a quarantined pickup whose record of its compartment is the damaged part: the alarm sends staff to find the document, not to 'no compartment'", async () => {
-  const { dir, storage } = tempStorage();
-  const clock = new SimulatedClock(MONDAY_10AM);
-  let t = await testBox({ storage }, { clock });
-  await readyPickup(t, 'V-POISON-4', { phone: PHONE_POISON });
-  const id = t.box.pickup('V-POISON-4')!.id;
-  await t.box.close();
-  await damagePickupRow(storage, id, { expiresAt: '2026-13-03', compartmentId: 42 });
-  t = await testBox({ storage }, { clock });
-  for (let i = 0; i < 6; i++) {
-    t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
-    await t.box.idle();
-  }
+  const { dir, t, id } = await restartedWithDamagedPickup('V-POISON-4', { expiresAt: '2026-13-03', compartmentId: 42 });
+  await remindSixTimes(t, id);
   const alarm = t.box.alarms(true).find((a) => a.code === 'PICKUP_FAILED' && a.subject === 'V-POISON-4');
   assert.ok(alarm, 'quarantined, with its alarm');
   assert.match(alarm!.text, /record of the compartment is damaged: find its document in the box/);
@@ -276,10 +279,7 @@ test(`${SYSTEMIC_QUARANTINES} pickups failing alone point at the box, not at the
   t = await testBox({ storage }, { clock });
   const many = () => t.box.alarms(true).find((a) => a.code === 'PICKUP_FAILED' && a.severity === 'critical');
   for (const [n, id] of ids.entries()) {
-    for (let i = 0; i < 6; i++) {
-      t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
-      await t.box.idle();
-    }
+    await remindSixTimes(t, id);
     assert.is(t.box.quarantinedPickups().length, n + 1);
     const doc = await healthDocument(t.box);
     if (n + 1 < SYSTEMIC_QUARANTINES) {
