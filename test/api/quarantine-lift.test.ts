@@ -102,6 +102,7 @@ for (const engine of ENGINES) {
     const was = await stateOf(server);
     const r = await server.gql(LIFT, { r: 'V-REG-1' }, MONITOR);
     assert.is(r.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(r.errors));
+    assert.is(r.data, null);
     await server.box.idle();
     assert.equal(await stateOf(server), was);
   });
@@ -118,6 +119,8 @@ for (const engine of ENGINES) {
     assert.equal(lifts.map((e) => [e.actor, e.subject]), [['anna', 'V-REG-1']]);
     const again = await server.gql(LIFT, { r: 'V-REG-1' }, STAFF);
     assert.is(again.errors?.[0]?.extensions?.code, 'PICKUP_WRONG_STATE');
+    await server.box.idle();
+    assert.is((await server.box.audit(1, 10_000)).filter((e) => e.action === 'pickup.quarantineLifted').length, 1, 'the refused second lift is not audited');
   });
 
   test.run();

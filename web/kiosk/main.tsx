@@ -115,8 +115,12 @@ function fitKeyWords(screen: HTMLElement | null): void {
   const digit = screen.querySelector<HTMLElement>('.key:not(:has(.key__label))');
   // half a pixel for sub-pixel layout
   const overflows = (key: HTMLElement) => key.scrollWidth > key.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5;
+  // What decides a key's fit: its size, its word and the word's size.
+  const fitFor = (key: HTMLElement, label: HTMLElement) => `${key.clientWidth}×${key.clientHeight}|${label.textContent}|${getComputedStyle(label).fontSize}`;
   for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) {
     const key = label.parentElement!;
+    // A digit typed or a countdown's tick re-fits the screen's text; a key they left as it was keeps its fit.
+    if (keysFittedFor.get(key) === fitFor(key, label)) continue;
     key.style.fontSize = '';
     label.hidden = false;
     const text = document.createRange();
@@ -131,7 +135,11 @@ function fitKeyWords(screen: HTMLElement | null): void {
       key.style.fontSize = `${size}px`;
     }
   }
+  for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) keysFittedFor.set(label.parentElement!, fitFor(label.parentElement!, label));
 }
+
+/** Per ⌫ and ✓ key, what it was last fitted for (`fitKeyWords`). */
+const keysFittedFor = new WeakMap<HTMLElement, string>();
 
 function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
   let shown = entry;

@@ -451,7 +451,6 @@ export class Panel {
     if (this.holdTimer) return;
     this.holdTimer = setTimeout(() => {
       this.holdTimer = null;
-      this.heldLong = true;
       this.setSpeech(!this.state.speech);
     }, HOLD_FOR_SPEECH_MS);
   }
@@ -462,9 +461,7 @@ export class Panel {
       this.holdTimer = null;
       if (this.state.speech) this.repeat();
     }
-    this.heldLong = false;
   }
-  private heldLong = false;
 
   // --- speech and timers ----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { BoxFront } from '../../shared/box-front.js';
 import type { ErrorCode } from '../../shared/error-code.js';
-import { codeOfProblem, gql } from '../api.js';
+import { codeOfProblem, gql, problemText } from '../api.js';
 import type { ViewContext } from '../console.js';
 
 /**
@@ -17,7 +17,7 @@ interface Loading {
   step: Step;
 }
 
-const MESSAGES: { readonly [C in ErrorCode]?: (ref: string, message: string) => string } = {
+const MESSAGES: { readonly [C in ErrorCode]?: (ref: string) => string } = {
   PICKUP_NOT_FOUND: (ref) => `Unbekannte Vorgangsnummer „${ref}“. Es wurde nichts geändert.`,
   INVALID_REFERENCE: (ref) => `„${ref}“ ist keine Vorgangsnummer (3–40 Zeichen). Bitte erneut scannen.`,
 };
@@ -81,9 +81,7 @@ export function LoadView({ ctx }: { ctx: ViewContext }) {
       const p = data.loadPickup;
       setLoading({ reference: p.reference, compartmentId: p.compartmentId, step: ctx.live.get(p.compartmentId)?.door === 'open' ? 'open' : 'opening' });
     } catch (err) {
-      const code = codeOfProblem(err);
-      const text = MESSAGES[code]?.(reference, (err as Error).message) ?? `Nicht geladen: ${(err as Error).message} (${code}). Es wurde nichts geändert.`;
-      setError(text);
+      setError(MESSAGES[codeOfProblem(err)]?.(reference) ?? `Nicht geladen: ${problemText(err)}. Es wurde nichts geändert.`);
     } finally {
       setBusy(false);
       if (input.current) {
