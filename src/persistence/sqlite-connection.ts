@@ -63,12 +63,13 @@ const isBusy = (error: unknown): boolean => (error as { code?: unknown } | null)
 
 /** Repeats `fn` — a statement that either happened whole or not at all — while the file is locked by another connection. */
 export async function retryBusy<T>(fn: () => Promise<T>, deadlineMs = SQLITE_BUSY_DEADLINE_MS): Promise<T> {
-  const until = Date.now() + deadlineMs;
+  // The monotonic clock: a wall-clock step (NTP on a Pi without RTC) neither ends nor stretches the wait.
+  const until = performance.now() + deadlineMs;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (!isBusy(error) || Date.now() >= until) throw error;
+      if (!isBusy(error) || performance.now() >= until) throw error;
       // Backoff with jitter so that two waiting connections do not retry in lockstep.
       const ms = Math.min(2 ** attempt, 50) * (0.5 + Math.random() / 2);
       await new Promise((resolve) => setTimeout(resolve, ms));
