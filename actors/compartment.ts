@@ -3,7 +3,7 @@ import { answer, refuse, requestOf } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
-import { ALARMS, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
+import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
 import type { DoorState } from '../drivers/ports.js';
 
 /**
@@ -78,6 +78,8 @@ export const CompartmentMessage = z.discriminatedUnion('type', [
    * process stopped, whose door changes since then went unseen.
    */
   z.object({ type: z.literal('door.reconciled'), door, pulsedBeforeStop: z.string().nullable().optional() }),
+  /** the allocation actor, new, asks whether this compartment can be given */
+  z.object({ type: z.literal('availability.report') }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted') }),
 ]);
@@ -162,6 +164,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         }
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, code: e.code } });
         enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, e.code, 'critical', ctx.id, `Lock of compartment ${ctx.id} failed (${e.code})`) });
+        // Until staff clear the fault, no pickup is given this compartment.
+        enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: e.code } });
         enq.emit.audit({ entry: { action: 'unlock.failed', subject: ctx.id, detail: { op: e.opId, code: e.code } } });
         return { ...ctx, state: 'fault', op: null, fault: { code: e.code, since: e.now } };
       },
@@ -179,7 +183,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           // Opened without an unlock: somebody forced it.
           enq.emit.audit({ entry: { action: 'door.forced', subject: ctx.id } });
           enq.emit.send({ to: ALARMS, message: raise(`forced:${ctx.id}`, 'DOOR_FORCED', 'critical', ctx.id, `Door of compartment ${ctx.id} opened without an unlock`) });
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'DOOR_FORCED' } });
+          enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'DOOR_FORCED' } });
           return {
             ...ctx,
             door: 'open',
@@ -212,7 +216,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         if (silentUnlocks >= JAM_AFTER_SILENT_UNLOCKS) {
           // Pulsed twice and the door never moved: the bolt is stuck. Staff must look.
           enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, 'LOCK_JAMMED', 'critical', ctx.id, `Lock of compartment ${ctx.id} seems jammed: pulsed ${silentUnlocks} times, the door never moved`) });
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'LOCK_JAMMED' } });
+          enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'LOCK_JAMMED' } });
           enq.emit.audit({ entry: { action: 'lock.jammed', subject: ctx.id, detail: { silentUnlocks } } });
           return { ...ctx, state: 'fault', lock: 'locked', op: null, silentUnlocks, fault: { code: 'LOCK_JAMMED', since: e.now } };
         }
@@ -235,13 +239,13 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           }
           if (request) enq.emit.send(answer(request, null));
           enq.emit.audit({ entry: { action: 'compartment.outOfService', actor: e.by, subject: ctx.id, detail: { reason: e.reason } } });
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'OUT_OF_SERVICE' } });
+          enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'OUT_OF_SERVICE' } });
           return { ...ctx, state: 'outOfService', resumeTo: stable(ctx), service: { by: e.by, reason: e.reason, since: e.now } };
         }
         if (request) enq.emit.send(answer(request, null));
         if (ctx.state !== 'outOfService') return;
         enq.emit.audit({ entry: { action: 'compartment.inService', actor: e.by, subject: ctx.id } });
-        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
+        enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
         return { ...ctx, state: ctx.fault ? 'fault' : ctx.resumeTo, service: null };
       },
 
@@ -249,7 +253,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         if (!e.ok) {
           if (ctx.fault) return;
           const code = e.code ?? 'BOARD_FAULT';
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code } });
+          enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code } });
           if (ctx.op && ctx.state === 'unlocking') {
             enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code } });
             enq.emit.cancel({ key: 'window' });
@@ -257,7 +261,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : 'fault', resumeTo: stable(ctx), op: ctx.state === 'unlocking' ? null : ctx.op, fault: { code, since: e.now } };
         }
         if (!ctx.fault || !isBoardCode(ctx.fault.code)) return;
-        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
+        enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
         return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null };
       },
 
@@ -269,7 +273,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         enq.emit.send({ to: ALARMS, message: clear(`forced:${ctx.id}`) });
         enq.emit.send({ to: ALARMS, message: clear(`lock:${ctx.id}`) });
         enq.emit.send({ to: ALARMS, message: clear(`interrupted:${ctx.id}`) });
-        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
+        enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
         return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null, silentUnlocks: 0 };
       },
 
@@ -284,6 +288,9 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.report', compartmentId: ctx.id, pickupId: ctx.pickupId, state: ctx.state } });
       },
       restarted: askTheDoor,
+      // Given only while neither a fault nor staff keep it out of service.
+      'availability.report': (ctx, _e, enq) =>
+        void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: ctx.fault === null && ctx.state !== 'outOfService', ...(ctx.fault ? { code: ctx.fault.code } : ctx.state === 'outOfService' ? { code: 'OUT_OF_SERVICE' as const } : {}) } }),
 
       'door.reconciled': (ctx, e, enq) => {
         if (ctx.state === 'unlocking' && ctx.op) {
@@ -305,7 +312,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             const what = ctx.op.purpose === 'collect' ? ': if the document is still inside, clear the fault and the citizen\'s PIN works again; if it is gone, cancel the pickup' : ctx.op.purpose === 'load' ? ': if a document is inside, take it out before clearing the fault, then load again' : '';
             enq.emit.send({ to: ALARMS, message: raise(`interrupted:${ctx.id}`, 'UNLOCK_INTERRUPTED', 'critical', ctx.id, `Unlock of ${ctx.id} (${ctx.op.purpose}) was interrupted; check the compartment${what}`) });
             enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code: 'UNLOCK_INTERRUPTED' } });
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'UNLOCK_INTERRUPTED' } });
+            enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'UNLOCK_INTERRUPTED' } });
             return { ...ctx, state: 'fault', op: null, fault: { code: 'UNLOCK_INTERRUPTED', since: e.now } };
           }
           return; // pulsed and the window timer still runs: nothing to decide yet

@@ -17,6 +17,8 @@ export const maybeAsked = { requestId: z.string().optional(), replyTo: z.literal
 export const REGISTRY = 'registry';
 /** checks PINs typed at the panels, holds their hashes and the throttles (actors/auth.ts) */
 export const AUTH = 'auth';
+/** chooses compartments for pickups and holds their claims (actors/allocation.ts) */
+export const ALLOCATION = 'allocation';
 export const ALARMS = 'alarms';
 export const OUTBOX = 'outbox';
 export const READER = 'reader/1';

@@ -1,8 +1,9 @@
 import type { AlarmsEvent } from './alarms.js';
+import type { AllocationEvent } from './allocation.js';
 import type { AuthEvent } from './auth.js';
 import type { CompartmentEvent } from './compartment.js';
 import type { KioskEvent } from './kiosk.js';
-import type { ALARMS, AUTH, OUTBOX, READER, REGISTRY, ROOM_DOOR, SHREDDER } from './messages.js';
+import type { ALARMS, ALLOCATION, AUTH, OUTBOX, READER, REGISTRY, ROOM_DOOR, SHREDDER } from './messages.js';
 import type { OutboxEvent } from './outbox.js';
 import type { ReaderEvent } from './reader.js';
 import type { RegistryEvent } from './registry.js';
@@ -22,6 +23,7 @@ import type { AddressIn, AskableTo, MessageTo, Outgoing } from './runtime/types.
 export type BoxProtocol = {
   registry: { address: typeof REGISTRY; message: RegistryEvent };
   auth: { address: typeof AUTH; message: AuthEvent };
+  allocation: { address: typeof ALLOCATION; message: AllocationEvent };
   compartment: { address: `compartment/${string}`; message: CompartmentEvent };
   session: { address: `session/${string}`; message: SessionEvent };
   kiosk: { address: `kiosk/${string}`; message: KioskEvent };

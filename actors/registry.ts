@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import type { Slot } from './allocation.js';
 import {
   ALARMS,
+  ALLOCATION,
   AUTH,
   OUTBOX,
   REGISTRY,
@@ -15,14 +17,12 @@ import {
   compartmentAddress,
   raise,
   sessionAddress,
-  SIZES,
   errorCode,
   pinQueuedSchema,
   purposeSchema,
   request,
   type Cause,
   type Purpose,
-  type Size,
 } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { localDate } from './domain/dates.js';
@@ -33,8 +33,9 @@ import type { Throttle } from './auth.js';
 export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/registration.js';
 
 /**
- * The registry is the single writer of pickups, of the assignment of pickups to compartments and
- * of the attempt counters. A PIN is checked by the auth actor (actors/auth.ts), which holds the
+ * The registry is the single writer of pickups and of their attempt counters. Which compartment a
+ * pickup goes into is the allocation actor's choice (actors/allocation.ts), which holds the slot
+ * table and the claims on compartments; the registry asks it for one and tells it when one is free. A PIN is checked by the auth actor (actors/auth.ts), which holds the
  * PIN hashes and the throttles; what a match means — the pickup claimed by the session, or busy —
  * and every second factor are decided here, one at a time, so two sessions racing for one pickup
  * cannot both win, and no request can multiply guesses.
@@ -119,25 +120,15 @@ export function pickupRowEvent(id: string, pickup: Pickup | null): PickupRowEven
   return { type: PICKUP_ROW, id, row };
 }
 
-export interface CompartmentSlot {
-  size: Size;
-  accessible: boolean;
-  available: boolean;
-  pickupId: string | null;
-  /**
-   * The owner of this box's claim on the compartment in the shared store. Kept after the slot is
-   * freed until the store confirms the release (`compartment.released`): a release the process
-   * died before carrying out is carried out again at recovery, so no claim of an ended pickup
-   * keeps the compartment from ever being assigned again. (Absent in state saved before.)
-   */
-  claimedBy?: string | null;
-}
-
 export interface RegistryCtx {
   seq: number;
   pickups: Record<string, Pickup>;
   byReference: Record<string, string>;
-  compartments: Record<string, CompartmentSlot>;
+  /**
+   * Saved by a registry before the allocation actor existed, which chose compartments itself:
+   * handed to the allocation actor once (`allocation.started`) and emptied. Absent otherwise.
+   */
+  compartments?: Record<string, Slot>;
   devices: { reader: boolean; shredder: boolean };
   /**
    * Saved by a registry before the auth actor existed, which checked PINs itself: the throttles
@@ -198,12 +189,12 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.load'), reference: z.string(), by: z.string(), ...request }),
   z.object({ type: z.literal('pickup.retrieve'), reference: z.string(), by: z.string(), ...request }),
   z.object({ type: z.literal('pickup.reissuePin'), reference: z.string(), by: z.string(), ...request }),
-  z.object({ type: z.literal('compartment.service'), compartmentId: z.string(), inService: z.boolean(), by: z.string(), reason: z.string(), ...request }),
   z.object({ type: z.literal('pin.generated'), pickupId: z.string(), serial: z.number(), pin: z.string(), pinHash: z.string() }),
   pinQueuedSchema,
-  // `failed`: the store could not be asked (nothing was claimed); the request is refused with the code.
+  // From the allocation actor. `failed`: the store could not be asked (nothing was claimed); the request is refused with the code.
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
+  // Only from a release this registry started before the allocation actor existed (parked while storage was down): passed on.
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   // Only from timers committed by an earlier version, which retried a refused release itself; a
   // release storage refuses is now parked by the supervisor and run again once storage is back.
@@ -214,6 +205,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pin.missed'), kioskId: z.string(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
   z.object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupIds: z.array(z.string()) }),
   z.object({ type: z.literal('auth.started') }),
+  z.object({ type: z.literal('allocation.started') }),
   // committed to the registry by an earlier version, which checked PINs itself: passed on to the auth actor
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
@@ -240,8 +232,7 @@ export type RegistryEvent = z.infer<typeof RegistryMessage>;
 
 export type RegistryIo =
   | { kind: 'issuePin'; pickupId: string; serial: number }
-  /** wins the first free candidate in the shared store (a fleet shares one), in order */
-  | { kind: 'claimCompartment'; pickupId: string; owner: string; candidates: string[]; request: Request & { by: string } }
+  /** a release started before the allocation actor existed (parked, or named by an old timer): the allocation actor's now */
   | { kind: 'releaseCompartment'; compartmentId: string; owner: string }
   /** one opening per PIN and authentication: the claim is kept once the door opened */
   | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
@@ -260,14 +251,7 @@ export interface PickupArchive {
   archive(pickup: Pickup): Promise<void>;
 }
 
-/** A07 before A10: the order `localeCompare(…, 'en', { numeric: true })` gives, without a collator per call. */
-const byCompartmentId = new Intl.Collator('en', { numeric: true }).compare;
-
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
-
-export interface RegistryInput {
-  compartments: Array<{ id: string; size: Size; accessible: boolean }>;
-}
 
 /**
  * Derived indexes over the pickup table (table.ts): carried along by every change of a row, so a
@@ -329,19 +313,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const id = ctx.byReference[reference.trim()];
     return id ? ctx.pickups[id] : undefined;
   };
-  const slot = (ctx: RegistryCtx, id: string, patch: Partial<CompartmentSlot>): RegistryCtx => {
-    const current = ctx.compartments[id];
-    return current ? { ...ctx, compartments: { ...ctx.compartments, [id]: { ...current, ...patch } } } : ctx;
-  };
   /**
-   * Frees a compartment's slot and gives its claim in the shared store back. The release is I/O
-   * after the commit; the slot keeps the claim's owner until the store confirms it, so a release
-   * lost with the process is done again at recovery.
+   * The compartment no longer holds the pickup's document (or never got it): the allocation actor
+   * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
    */
-  const freeSlot = (ctx: RegistryCtx, compartmentId: string, owner: string, enq: Enq): RegistryCtx => {
-    enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
-    return slot(ctx, compartmentId, { pickupId: null, claimedBy: owner });
-  };
+  const free = (enq: Enq, compartmentId: string, owner: string | null) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } });
   /**
    * Staff or the integration acting on a pickup a citizen is collecting right now are refused
    * PICKUP_BUSY: cutting in would leave the citizen's session waiting for a door that never opens.
@@ -417,10 +393,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Cancelled while staff were to load it, and the document never went in: it ends here,
         // and no retrieval is needed any more.
         enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
-        return endPickup(freeSlot(ctx, compartmentId, p.reference, enq), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
+        free(enq, compartmentId, p.reference);
+        return endPickup(ctx, { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
       }
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-      return freeSlot(put(ctx, next, now, enq, 'loadAborted'), compartmentId, p.reference, enq);
+      free(enq, compartmentId, p.reference);
+      return put(ctx, next, now, enq, 'loadAborted');
     }
     return put(ctx, { ...p, opId: null }, now, enq);
   };
@@ -441,23 +419,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const serial = p.pinSerial + 1;
     enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
     return { ...p, pinIssued: false, pinSerial: serial, pinQueued: false };
-  };
-
-  const fittingCompartments = (ctx: RegistryCtx, p: Pickup): string[] => {
-    const need = p.documents <= 1 ? 0 : p.documents <= 3 ? 1 : 2;
-    // A compartment a live pickup still names may hold its document: never given to another.
-    const named = (id: string) => rowsWhere(ctx.pickups, IN_COMPARTMENT, id).length > 0;
-    const candidates = Object.entries(ctx.compartments)
-      .filter(([id, c]) => c.available && c.pickupId === null && SIZES.indexOf(c.size) >= need && !named(id))
-      .filter(([, c]) => !p.accessible || c.accessible)
-      .sort(([ia, a], [ib, b]) => {
-        // Smallest fitting size first; keep accessible compartments for those who need them.
-        const bySize = SIZES.indexOf(a.size) - SIZES.indexOf(b.size);
-        if (bySize) return bySize;
-        if (!p.accessible && a.accessible !== b.accessible) return a.accessible ? 1 : -1;
-        return byCompartmentId(ia, ib);
-      });
-    return candidates.map(([id]) => id);
   };
 
   const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
@@ -536,13 +497,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     partitionOf,
     partitionCode: 'PICKUP_FAILED',
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
-    // (The last three only hold what a registry saved before the auth actor, until handed over.)
+    // (`compartments` only holds what a registry saved before the allocation actor, and the last
+    // three what one saved before the auth actor, until handed over.)
     tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
-    init: (input: RegistryInput) => ({
+    init: () => ({
       seq: 0,
       pickups: {},
       byReference: {},
-      compartments: Object.fromEntries(input.compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
       devices: { reader: true, shredder: true },
     }),
     on: {
@@ -607,10 +568,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const p = byRef(ctx, e.reference);
         if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
         if (p.status !== 'REGISTERED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}, not REGISTERED`);
-        const candidates = fittingCompartments(ctx, p);
-        if (!candidates.length) return void fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
-        // The compartment is won in the shared store first: boxes of a fleet never assign one twice.
-        enq.emit.io({ op: { kind: 'claimCompartment', pickupId: p.id, owner: p.reference, candidates, request: { requestId: e.requestId, replyTo: e.replyTo, by: e.by } } });
+        // The allocation actor chooses and wins the compartment (in the shared store: boxes of a
+        // fleet never assign one twice), and tells which in `compartment.claimed`: the staff
+        // member's request is answered then.
+        const request = { requestId: e.requestId, replyTo: e.replyTo, by: e.by };
+        enq.emit.send({ to: ALLOCATION, message: { type: 'allocate', pickupId: p.id, owner: p.reference, documents: p.documents, accessible: p.accessible, request } });
         return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null }, e.now, enq);
       },
 
@@ -620,7 +582,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // The pickup moved on while its compartment was being won (cancelled meanwhile): the
           // staff member loading it gets an answer, and the compartment's claim goes back.
           fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
-          if (e.compartmentId && p) return freeSlot(ctx, e.compartmentId, p.reference, enq);
+          if (e.compartmentId && p) free(enq, e.compartmentId, p.reference);
           return;
         }
         if (!e.compartmentId && e.failed) {
@@ -637,7 +599,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
         const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
         reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
-        return slot({ ...put(ctx, next, e.now, enq, 'loading'), seq: ctx.seq + 1 }, compartmentId, { pickupId: p.id, claimedBy: p.reference });
+        return { ...put(ctx, next, e.now, enq, 'loading'), seq: ctx.seq + 1 };
       },
 
       'pickup.retrieve': (ctx, e, enq) => {
@@ -667,11 +629,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return put(ctx, next, e.now, enq, 'pinReissued');
       },
 
-      'compartment.service': (ctx, e, enq) => {
-        if (!ctx.compartments[e.compartmentId]) return void fail(enq, e, 'COMPARTMENT_NOT_FOUND', `no compartment ${e.compartmentId}`);
-        enq.emit.send({ to: compartmentAddress(e.compartmentId), message: { type: 'service.set', inService: e.inService, by: e.by, reason: e.reason } });
-        reply(enq, e, { compartmentId: e.compartmentId, inService: e.inService });
-      },
 
       /**
        * "I have not received an SMS", after the auth actor counted the request on its throttles and
@@ -827,6 +784,23 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return next === ctx ? undefined : next;
       },
 
+      /**
+       * A new allocation actor: it learns which compartments hold a pickup. A registry saved before
+       * it existed hands over its own slot table, which then leaves the registry's state; otherwise
+       * (its state was lost or reset) the compartments live pickups name are given to them again.
+       */
+      'allocation.started': (ctx, _e, enq) => {
+        const slots: Record<string, Partial<Slot>> = {};
+        for (const [id, c] of Object.entries(ctx.compartments ?? {})) slots[id] = c;
+        for (const p of Object.values(ctx.pickups)) {
+          if (p.compartmentId && p.endedAt === null) slots[p.compartmentId] = { ...slots[p.compartmentId], pickupId: slots[p.compartmentId]?.pickupId ?? p.id };
+        }
+        enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots } });
+        if (ctx.compartments === undefined) return;
+        const { compartments: _c, ...rest } = ctx;
+        return rest;
+      },
+
       'auth.oldDocument': (ctx, e, enq) => {
         let given: string | null;
         try {
@@ -846,8 +820,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         // An unlock of this pickup is under way (staff retrieving it): never overwrite its op.
         if (p.opId !== null) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'PICKUP_BUSY' });
-        const c = ctx.compartments[p.compartmentId];
-        if (!c?.available) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         const opId = `op-${ctx.seq + 1}`;
         // Single use of the PIN, atomic in the shared store, before anything moves.
         enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId, key: pinKey(p), owner: e.sessionId } });
@@ -877,12 +849,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         enq.emit.io({ op: e.op });
       },
 
-      'compartment.released': (ctx, e) => {
-        const s = ctx.compartments[e.compartmentId];
-        // A later claim by another owner is not touched.
-        if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return;
-        return slot(ctx, e.compartmentId, { claimedBy: null });
-      },
+      'compartment.released': (_ctx, e, enq) => void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.released', compartmentId: e.compartmentId, owner: e.owner } }),
 
       'session.ended': (ctx, e, enq) => {
         const held = rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId).filter((p) => p.status === 'READY');
@@ -932,7 +899,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return;
         }
         const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
-        return owner ? freeSlot(ctx, e.compartmentId, owner, enq) : slot(ctx, e.compartmentId, { pickupId: null });
+        free(enq, e.compartmentId, owner ?? null);
       },
 
       'compartment.notOpened': (ctx, e, enq) => {
@@ -950,14 +917,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
       },
 
-      'compartment.availability': (ctx, e) => slot(ctx, e.compartmentId, { available: e.available }),
+      // Sent to a registry before the allocation actor existed, which keeps the slots now.
+      'compartment.availability': (_ctx, e, enq) =>
+        void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } }),
 
       'device.status': (ctx, e) => ({ ...ctx, devices: { ...ctx.devices, [e.device]: e.available } }),
 
       'actor.escalated': (ctx, e, enq) => {
         const [kind, id] = e.actor.split('/');
         enq.emit.send({ to: ALARMS, message: raise(`failed:${e.actor}`, 'ACTOR_FAILED', 'critical', e.actor, `${e.actor} keeps failing (${e.code}) and was taken out of service`) });
-        if (kind === 'compartment' && id) return slot(ctx, id, { available: false });
+        if (kind === 'compartment' && id) return void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: id, available: false, code: e.code } });
         if (kind === 'reader' || kind === 'shredder') return { ...ctx, devices: { ...ctx.devices, [kind]: false } };
       },
 
@@ -1009,10 +978,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         let next = ctx;
         // The derived indexes are built now, at the start, not at the first citizen's request.
         for (const index of [BY_CLAIM, BY_OP, IN_COMPARTMENT]) rowsWhere(ctx.pickups, index, '');
-        // Claims given back after the last commit of their slot, but perhaps not in the store: again.
-        for (const [id, c] of Object.entries(ctx.compartments)) {
-          if (c.pickupId === null && c.claimedBy) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: c.claimedBy } });
-        }
         for (const p of Object.values(ctx.pickups)) {
           if (p.status === 'RELEASING') {
             if (p.unlockSent) continue; // the compartment has the unlock: its outcome will come
@@ -1032,14 +997,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
-            // Interrupted while winning a compartment: start loading over, and give back what it may
-            // have won. The slots keep it as the owner to give back to, so a release lost with this
-            // process too is done at the next start.
-            for (const [id, c] of Object.entries(next.compartments)) {
-              if (c.pickupId !== null) continue;
-              enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner: p.reference } });
-              if (!c.claimedBy) next = slot(next, id, { claimedBy: p.reference });
-            }
+            // Interrupted while winning a compartment: start loading over, and the allocation actor
+            // gives back whatever it may have won.
+            enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now, enq);
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
@@ -1057,18 +1017,18 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // A compartment tells what it holds after a restart: a disagreement with the registry is
       // resolved toward safety (never given to another pickup) and named to staff.
       'compartment.report': (ctx, e, enq) => {
-        const slotNow = ctx.compartments[e.compartmentId];
-        if (!slotNow) return;
+        // Open: the opening's outcome came, and its closing checks the compartment against the pickups.
+        if (e.state === 'open') return;
         const named = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
         const loading = named?.status === 'LOADING';
-        const mismatch = e.pickupId !== null ? named?.id !== e.pickupId && !(slotNow.pickupId === e.pickupId) : named !== undefined && !loading && named.status !== 'RELEASING';
+        const mismatch = e.pickupId !== null ? named?.id !== e.pickupId : named !== undefined && !loading && named.status !== 'RELEASING';
         if (!mismatch) return;
         const held = e.pickupId ? (ctx.pickups[e.pickupId]?.reference ?? e.pickupId) : 'nothing';
         const text = `Compartment ${e.compartmentId} reports it holds ${held}, the registry has ${named ? `pickup ${named.reference} (${named.status})` : 'no pickup'} in it: check the compartment, then retrieve or cancel`;
         enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, text) });
         enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { reported: held, registry: named?.reference ?? null } } });
         // Whatever the compartment says it holds keeps it reserved.
-        if (e.pickupId !== null && slotNow.pickupId === null) return slot(ctx, e.compartmentId, { pickupId: e.pickupId });
+        if (e.pickupId !== null) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
       },
     },
     async io(op) {
@@ -1077,16 +1037,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           const pin = crypto.generatePin();
           return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
         }
-        case 'claimCompartment':
-          return unlessStorageFails(
-            async () => {
-              for (const id of op.candidates) {
-                if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: id, ...op.request };
-              }
-              return { type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, ...op.request };
-            },
-            () => ({ type: 'compartment.claimed', pickupId: op.pickupId, compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...op.request }),
-          );
         // A release storage refuses rejects with STORAGE_UNAVAILABLE: the supervisor parks it and
         // runs it again once storage takes writes; the slot keeps the owner until it is confirmed.
         case 'releaseCompartment':

@@ -3,8 +3,9 @@ import { compartmentActor, type CompartmentCtx } from '../actors/compartment.js'
 import { DomainError, isDomainError, toErrorCode, type ErrorCode } from '../actors/domain/errors.js';
 import { DUESSELDORF_HOURS, isOpen, nextOpening, validateOpeningHours } from '../actors/domain/hours.js';
 import { kioskActor } from '../actors/kiosk.js';
+import { allocationActor } from '../actors/allocation.js';
 import { authActor } from '../actors/auth.js';
-import { ALARMS, AUTH, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
+import { ALARMS, ALLOCATION, AUTH, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { PICKUP_ROW, registryActor, type Pickup, type PickupRow, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
@@ -124,6 +125,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) },
       config.name,
     ),
+    allocationActor(persistence, config.name),
     authActor({ throttleFree: config.throttle.free, throttleBaseMs: config.throttle.baseMs, throttleMaxMs: config.throttle.maxMs, throttleForgiveMs: config.throttle.forgiveMs }, crypto),
     compartmentActor(
       { doorWindowMs: config.doorWindowMs, doorLeftOpenMs: config.doorLeftOpenMs },
@@ -151,7 +153,9 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const onFailure = (f: ActorFailure): void => {
     const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can`;
     if (f.actor !== ALARMS) supervisor.send(ALARMS, raise(`failed:${f.actor}`, 'ACTOR_FAILED', 'critical', f.actor, text), 'supervisor');
-    if (f.actor !== REGISTRY && (f.kind === 'compartment' || f.kind === 'reader' || f.kind === 'shredder')) {
+    // A compartment that failed for good is given to no pickup.
+    if (f.kind === 'compartment') supervisor.send(ALLOCATION, { type: 'compartment.availability', compartmentId: f.actor.slice('compartment/'.length), available: false, code: f.code }, 'supervisor');
+    if (f.actor !== REGISTRY && (f.kind === 'reader' || f.kind === 'shredder')) {
       supervisor.send(REGISTRY, { type: 'actor.escalated', actor: f.actor, kind: f.kind, code: f.code }, 'supervisor');
     }
   };
@@ -210,13 +214,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
 
   const restored = await supervisor.restore();
   const fresh = restored.length === 0;
-  await supervisor.spawn(REGISTRY, 'registry', { compartments: config.compartments });
+  await supervisor.spawn(REGISTRY, 'registry');
   await supervisor.spawn(AUTH, 'auth');
   await supervisor.spawn(ALARMS, 'alarms');
   await supervisor.spawn(OUTBOX, 'outbox');
   await supervisor.spawn(READER, 'reader');
   await supervisor.spawn(SHREDDER, 'shredder');
   for (const c of config.compartments) await supervisor.spawn(compartmentAddress(c.id), 'compartment', c);
+  // After the registry and the compartments: a new allocation actor asks both what it needs to know.
+  await supervisor.spawn(ALLOCATION, 'allocation', { compartments: config.compartments });
   for (const k of config.kiosks) await supervisor.spawn(kioskAddress(k), 'kiosk', { id: k });
   if (hardware.roomDoor && roomDoorLayout) await supervisor.spawn(ROOM_DOOR, 'roomDoor');
 

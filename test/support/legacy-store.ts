@@ -1,5 +1,6 @@
+import type { AllocationCtx } from '../../actors/allocation.js';
 import type { AuthCtx } from '../../actors/auth.js';
-import { AUTH, REGISTRY } from '../../actors/messages.js';
+import { ALLOCATION, AUTH, REGISTRY } from '../../actors/messages.js';
 import type { Pickup, RegistryCtx } from '../../actors/registry.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';
@@ -11,8 +12,8 @@ const LEGACY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottle
 /**
  * Rewrites a stopped box's store into the shape the version before the auth actor left: each
  * pickup row carries `pinHash` (what `hashOf` picks; no `pinIssued`), the registry's tables hold
- * the throttles and the number index (the auth actor's, with `throttles`; else empty), and there
- * is no auth actor.
+ * the throttles and the number index (the auth actor's, with `throttles`; else empty) and the
+ * compartments' slots (the allocation actor's), and there is neither an auth nor an allocation actor.
  */
 export async function toLegacyStore(storage: string, hashOf: (id: string, auth: AuthCtx) => string | null, throttles = false): Promise<void> {
   const persistence = await openPersistence(storage);
@@ -20,7 +21,7 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
     const actors = await persistence.loadActors();
     const registry = actors.get(REGISTRY)!;
     const auth = actors.get(AUTH)!.ctx as AuthCtx;
-    const ctx = registry.ctx as RegistryCtx;
+    const ctx = { ...(registry.ctx as RegistryCtx), compartments: (actors.get(ALLOCATION)!.ctx as AllocationCtx).slots };
     const pickups: Record<string, unknown> = {};
     for (const [id, p] of Object.entries(ctx.pickups)) {
       const { pinIssued: _issued, ...row } = p as Pickup;
@@ -35,7 +36,32 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
     await persistence.commit({
       actors: [
         { address: AUTH, deleted: true },
+        { address: ALLOCATION, deleted: true },
         { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...LEGACY_TABLES, TIMERS] }, rows: { changes, full: true } },
+      ],
+    });
+  } finally {
+    await persistence.close();
+  }
+}
+
+/**
+ * Rewrites a stopped box's store into the shape the version before the allocation actor left:
+ * the compartments' slots in the registry's `compartments` table, and no allocation actor.
+ */
+export async function toPreAllocationStore(storage: string): Promise<void> {
+  const persistence = await openPersistence(storage);
+  try {
+    const actors = await persistence.loadActors();
+    const registry = actors.get(REGISTRY)!;
+    const ctx = { ...(registry.ctx as RegistryCtx), compartments: (actors.get(ALLOCATION)!.ctx as AllocationCtx).slots };
+    const tables = [...new Set([...(registry.tables ?? []), 'compartments'])];
+    const { head, changes } = splitRows(ctx, tables);
+    for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
+    await persistence.commit({
+      actors: [
+        { address: ALLOCATION, deleted: true },
+        { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...tables, TIMERS] }, rows: { changes, full: true } },
       ],
     });
   } finally {

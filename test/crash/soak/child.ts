@@ -18,6 +18,7 @@ import { resolveConfig } from '../../../src/config.js';
 import { openPersistence } from '../../../src/persistence/keyv-persistence.js';
 import type { PickupRow } from '../../../actors/registry.js';
 import type { RegistryCtx } from '../../../actors/registry.js';
+import type { AllocationCtx } from '../../../actors/allocation.js';
 import type { GatedStore } from '../../../src/persistence/sqlite-connection.js';
 import { clearFaults } from './staff.js';
 import { credentialDrift } from '../../support/credentials.js';
@@ -231,10 +232,11 @@ async function deadKiosks(): Promise<string[]> {
 }
 const deadAfterRecovery = await deadKiosks();
 const registry = box.supervisor.view<RegistryCtx>('registry')!.ctx;
+const allocation = box.supervisor.view<AllocationCtx>('allocation')!.ctx;
 const stuck = box.pickups().filter((p) => p.status === 'LOADING' || p.status === 'RELEASING').map((p) => `${p.reference} ${p.status}`);
 const lost: string[] = [];
 for (const c of box.compartments()) {
-  const slot = registry.compartments[c.id]!;
+  const slot = allocation.slots[c.id]!;
   const holder = slot.pickupId ? registry.pickups[slot.pickupId] : undefined;
   if (c.state === 'unlocking' || (c.state === 'open' && c.door === 'closed')) lost.push(`${c.id} ${c.state} with the door ${c.door}`);
   else if (slot.pickupId && (!holder || holder.endedAt !== null) && !c.occupied && c.state === 'free') lost.push(`${c.id} reserved for ended pickup ${holder?.reference ?? slot.pickupId}`);

@@ -1,0 +1,226 @@
+import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
+import { z } from 'zod';
+import { defineActor } from './runtime/define.js';
+import { setRow } from './runtime/table.js';
+import { REGISTRY, SIZES, compartmentAddress, errorCode, request, type Size } from './messages.js';
+
+/**
+ * The allocation actor decides which compartment a pickup goes into, and holds the box's claims on
+ * compartments in the shared store (a fleet's boxes share one, so no compartment is ever given
+ * twice). It owns the slot table and nothing else:
+ *
+ * - **which pickup a compartment is given to** (`pickupId`), from the moment its claim is won until
+ *   the registry frees it (collected, retrieved, a load that did not happen);
+ * - **whether the compartment can be given at all** (`available`), as the compartment actor reports
+ *   it (a forced or jammed door, out of service, a failed lock board, the actor failed for good):
+ *   the compartment actor is the source, this is what the choice reads;
+ * - the **claim's owner** until the store confirms its release, so a release lost with the process
+ *   is done again at the next start.
+ *
+ * The registry asks for a compartment (`allocate`) and hears which one it won (`compartment.claimed`);
+ * it says when one is free again (`free`). The registry keeps no copy of this table.
+ */
+
+export interface Slot {
+  size: Size;
+  accessible: boolean;
+  available: boolean;
+  pickupId: string | null;
+  /**
+   * The owner of this box's claim on the compartment in the shared store. Kept after the slot is
+   * freed until the store confirms the release (`compartment.released`).
+   */
+  claimedBy?: string | null;
+}
+
+export interface AllocationCtx {
+  slots: Record<string, Slot>;
+}
+
+export interface AllocationInput {
+  compartments: Array<{ id: string; size: Size; accessible: boolean }>;
+}
+
+/** Atomic claims in the shared store (see src/persistence): keyv alone has no compare-and-set. */
+export interface CompartmentClaims {
+  claimOnce(key: string, owner: string): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+}
+
+/** A staff member's load the claim answers, as the registry asked it. */
+const loadRequest = z.object({ ...request, by: z.string() });
+const slotSchema = z.object({
+  size: z.enum(SIZES),
+  accessible: z.boolean(),
+  available: z.boolean(),
+  pickupId: z.string().nullable(),
+  claimedBy: z.string().nullable().optional(),
+});
+
+/** Everything the allocation actor takes, as a runtime schema. */
+export const AllocationMessage = z.discriminatedUnion('type', [
+  /** a compartment for a pickup being loaded (from the registry); answered to the registry with `compartment.claimed` */
+  z.object({ type: z.literal('allocate'), pickupId: z.string(), owner: z.string(), documents: z.number(), accessible: z.boolean(), request: loadRequest }),
+  /** the claim's outcome in the store (this actor's own I/O) */
+  z.object({
+    type: z.literal('allocation.won'),
+    pickupId: z.string(),
+    owner: z.string(),
+    compartmentId: z.string().nullable(),
+    failed: z.literal('STORAGE_UNAVAILABLE').optional(),
+    request: loadRequest,
+  }),
+  /** the compartment no longer holds the pickup's document (or never got it): its claim goes back */
+  z.object({ type: z.literal('free'), compartmentId: z.string(), owner: z.string().nullable() }),
+  /** the store confirmed a release (this actor's own I/O, or a release the registry started before this actor existed) */
+  z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
+  /** a compartment says it holds a pickup the registry does not have in it: kept reserved */
+  z.object({ type: z.literal('reserve'), compartmentId: z.string(), pickupId: z.string() }),
+  /** a load interrupted while its compartment was being won: whatever it may have won goes back */
+  z.object({ type: z.literal('abandon'), owner: z.string() }),
+  z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
+  /** the slots as the registry has them: those a registry saved before this actor existed, or the compartments its live pickups name */
+  z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()) }),
+  z.object({ type: z.literal('started') }),
+  z.object({ type: z.literal('recovered') }),
+]);
+export type AllocationEvent = z.infer<typeof AllocationMessage>;
+
+export type AllocationIo =
+  /** wins the first free candidate in the shared store, in order */
+  | { kind: 'claim'; pickupId: string; owner: string; candidates: string[]; request: z.infer<typeof loadRequest> }
+  | { kind: 'release'; compartmentId: string; owner: string };
+
+/** A07 before A10: the order `localeCompare(…, 'en', { numeric: true })` gives, without a collator per call. */
+const byCompartmentId = new Intl.Collator('en', { numeric: true }).compare;
+
+/** The size a pickup needs: one document fits S, up to three M, more L. */
+const sizeNeeded = (documents: number) => (documents <= 1 ? 0 : documents <= 3 ? 1 : 2);
+
+export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
+  const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
+  type Enq = BoxEnqueue<AllocationCtx, AllocationIo>;
+
+  const slot = (ctx: AllocationCtx, id: string, patch: Partial<Slot>): AllocationCtx => {
+    const current = ctx.slots[id];
+    return current ? { ...ctx, slots: setRow(ctx.slots, id, { ...current, ...patch }) } : ctx;
+  };
+
+  /** Free compartments the pickup fits, in the order they are tried: smallest fitting size first, accessible ones kept for those who need them. */
+  const candidates = (ctx: AllocationCtx, documents: number, accessible: boolean): string[] => {
+    const need = sizeNeeded(documents);
+    return Object.entries(ctx.slots)
+      .filter(([, c]) => c.available && c.pickupId === null && SIZES.indexOf(c.size) >= need && (!accessible || c.accessible))
+      .sort(([ia, a], [ib, b]) => {
+        const bySize = SIZES.indexOf(a.size) - SIZES.indexOf(b.size);
+        if (bySize) return bySize;
+        if (!accessible && a.accessible !== b.accessible) return a.accessible ? 1 : -1;
+        return byCompartmentId(ia, ib);
+      })
+      .map(([id]) => id);
+  };
+
+  const release = (enq: Enq, compartmentId: string, owner: string) => enq.emit.io({ op: { kind: 'release', compartmentId, owner } });
+
+  return defineActor<AllocationCtx, AllocationEvent, AllocationIo, BoxOutgoing>({
+    kind: 'allocation',
+    messages: AllocationMessage,
+    tables: ['slots'],
+    init: (input: AllocationInput) => ({
+      slots: Object.fromEntries(input.compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
+    }),
+    on: {
+      // A new allocation actor: the registry tells which compartments its pickups hold (or hands
+      // over the slots it kept itself before this actor existed), and every compartment says
+      // whether it can be given.
+      started: (ctx, _e, enq) => {
+        enq.emit.send({ to: REGISTRY, message: { type: 'allocation.started' } });
+        for (const id of Object.keys(ctx.slots)) enq.emit.send({ to: compartmentAddress(id), message: { type: 'availability.report' } });
+      },
+
+      'allocation.adopt': (ctx, e) => {
+        let next = ctx;
+        for (const [id, s] of Object.entries(e.slots)) {
+          const current = next.slots[id];
+          // A compartment no longer in the layout is not revived; one given meanwhile keeps its pickup.
+          if (!current) continue;
+          next = slot(next, id, {
+            pickupId: current.pickupId ?? s.pickupId ?? null,
+            claimedBy: current.claimedBy ?? s.claimedBy ?? null,
+            available: current.available && (s.available ?? true),
+          });
+        }
+        return next;
+      },
+
+      allocate: (ctx, e, enq) => {
+        const found = candidates(ctx, e.documents, e.accessible);
+        if (!found.length) return void enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
+        // Won in the shared store first: boxes of a fleet never assign one twice.
+        enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request } });
+      },
+
+      'allocation.won': (ctx, e, enq) => {
+        enq.emit.send({
+          to: REGISTRY,
+          message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: e.compartmentId, ...(e.failed ? { failed: e.failed } : {}), ...e.request },
+        });
+        if (e.compartmentId) return slot(ctx, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner });
+      },
+
+      free: (ctx, e, enq) => {
+        if (e.owner === null) return slot(ctx, e.compartmentId, { pickupId: null });
+        // The slot keeps the owner until the store confirms, so a release lost with the process is done at the next start.
+        release(enq, e.compartmentId, e.owner);
+        return slot(ctx, e.compartmentId, { pickupId: null, claimedBy: e.owner });
+      },
+
+      'compartment.released': (ctx, e) => {
+        const s = ctx.slots[e.compartmentId];
+        // A later claim by another owner is not touched.
+        if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return;
+        return slot(ctx, e.compartmentId, { claimedBy: null });
+      },
+
+      reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId }) : undefined),
+
+      abandon: (ctx, e, enq) => {
+        let next = ctx;
+        for (const [id, c] of Object.entries(ctx.slots)) {
+          if (c.pickupId !== null) continue;
+          release(enq, id, e.owner);
+          if (!c.claimedBy) next = slot(next, id, { claimedBy: e.owner });
+        }
+        return next === ctx ? undefined : next;
+      },
+
+      'compartment.availability': (ctx, e) => (ctx.slots[e.compartmentId] && ctx.slots[e.compartmentId]!.available !== e.available ? slot(ctx, e.compartmentId, { available: e.available }) : undefined),
+
+      // After a restart: claims given back after the last commit of their slot, but perhaps not in the store, again.
+      recovered: (ctx, _e, enq) => {
+        for (const [id, c] of Object.entries(ctx.slots)) if (c.pickupId === null && c.claimedBy) release(enq, id, c.claimedBy);
+      },
+    },
+    async io(op) {
+      switch (op.kind) {
+        case 'claim':
+          try {
+            for (const id of op.candidates) {
+              if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'allocation.won', pickupId: op.pickupId, owner: op.owner, compartmentId: id, request: op.request };
+            }
+            return { type: 'allocation.won', pickupId: op.pickupId, owner: op.owner, compartmentId: null, request: op.request };
+          } catch (error) {
+            // The store could not be asked (disk full, Redis down): nothing was claimed, and the
+            // staff member's load is refused with the code rather than held until storage returns.
+            if ((error as { code?: unknown } | null)?.code !== 'STORAGE_UNAVAILABLE') throw error;
+            return { type: 'allocation.won', pickupId: op.pickupId, owner: op.owner, compartmentId: null, failed: 'STORAGE_UNAVAILABLE', request: op.request };
+          }
+        // A release storage refuses rejects with STORAGE_UNAVAILABLE: the supervisor parks it and
+        // runs it again once storage takes writes; the slot keeps the owner until it is confirmed.
+        case 'release':
+          await claims.release(compartmentKey(op.compartmentId), op.owner);
+          return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
+      }
+    },
+  });
+}
