@@ -2,7 +2,7 @@ import type { BoxOutgoing } from './protocol.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
-import { ALARMS, REGISTRY, SHREDDER, clear, errorCode, raise, sessionAddress } from './messages.js';
+import { ALARMS, SHREDDER, clear, errorCode, raise, sessionAddress } from './messages.js';
 import type { CardReaderPort } from '../drivers/ports.js';
 
 /**
@@ -31,6 +31,8 @@ export interface ReaderCtx {
 
 /** Everything the card reader takes, as a runtime schema. */
 export const ReaderMessage = z.discriminatedUnion('type', [
+  /** could a card be taken now? (a session whose PIN is being checked asks; answered with `card.offer`) */
+  z.object({ type: z.literal('offer'), sessionId: z.string() }),
   z.object({ type: z.literal('accept'), sessionId: z.string() }),
   z.object({ type: z.literal('card.inserted') }),
   z.object({ type: z.literal('read.done'), mrz: z.array(z.string()) }),
@@ -62,6 +64,7 @@ export function readerActor(port: CardReaderPort) {
     messages: ReaderMessage,
     init: () => ({ state: 'idle', sessionId: null, mrz: null, shredderAvailable: true, reads: 0 }),
     on: {
+      offer: (ctx, e, enq) => void enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.offer', possible: usable(ctx) && ctx.state !== 'disabled' } }),
       accept: (ctx, e, enq) => {
         if (ctx.state === 'disabled' || !usable(ctx)) {
           enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.unavailable' } });
@@ -129,7 +132,6 @@ export function readerActor(port: CardReaderPort) {
       },
       /** The reader was unplugged or is back; unplugged, a waiting session goes on with the birth date. */
       'reader.status': (ctx, e, enq) => {
-        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: e.available && ctx.shredderAvailable, code: e.code } });
         if (!e.available) {
           enq.emit.send({ to: ALARMS, message: raise('reader:line', e.code ?? 'READER_DISCONNECTED', 'warning', 'reader/1', `Card reader is not connected (${e.code ?? 'READER_DISCONNECTED'}): the panel offers the birth date only`) });
           if (ctx.sessionId && (ctx.state === 'accepting' || ctx.state === 'reading')) {
@@ -149,7 +151,6 @@ export function readerActor(port: CardReaderPort) {
       'transfer.failed': (ctx, e, enq) => {
         enq.emit.send({ to: ALARMS, message: raise('reader:transfer', e.code, 'critical', 'reader/1', `Card reader could not move a card to the shredder (${e.code})`) });
         if (ctx.sessionId) enq.emit.send({ to: sessionAddress(ctx.sessionId), message: { type: 'card.retained' } });
-        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: false, code: e.code } });
         return { ...ctx, state: 'disabled', sessionId: null };
       },
       'shredder.status': (ctx, e, enq) => {
@@ -161,7 +162,6 @@ export function readerActor(port: CardReaderPort) {
           }
           return { ...ctx, shredderAvailable: false, state: ctx.state === 'idle' ? 'disabled' : ctx.state };
         }
-        enq.emit.send({ to: REGISTRY, message: { type: 'device.status', device: 'reader', available: ctx.connected !== false, code: null } });
         const next = { ...ctx, shredderAvailable: true };
         return { ...next, state: ctx.state === 'disabled' && usable(next) ? 'idle' : ctx.state };
       },

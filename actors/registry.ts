@@ -129,7 +129,6 @@ export interface RegistryCtx {
    * handed to the allocation actor once (`allocation.started`) and emptied. Absent otherwise.
    */
   compartments?: Record<string, Slot>;
-  devices: { reader: boolean; shredder: boolean };
   /**
    * Saved by a registry before the auth actor existed, which checked PINs itself: the throttles
    * are handed to the auth actor once (`auth.started`) and these tables emptied, so their stored
@@ -504,7 +503,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       seq: 0,
       pickups: {},
       byReference: {},
-      devices: { reader: true, shredder: true },
     }),
     on: {
       'pickup.register': (ctx, e, enq) => {
@@ -704,7 +702,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         toSession(enq, e.sessionId, {
           type: 'auth.pinAccepted',
           documentKind: p.documentKind,
-          oldIdPossible: p.oldDocumentNumber !== null && ctx.devices.reader && ctx.devices.shredder,
+          // Whether the card reader can take the old ID now is the reader's to say (the session asks it).
+          oldIdRegistered: p.oldDocumentNumber !== null,
         });
         return put(ctx, { ...p, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } }, e.now, enq);
       },
@@ -921,13 +920,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.availability': (_ctx, e, enq) =>
         void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } }),
 
-      'device.status': (ctx, e) => ({ ...ctx, devices: { ...ctx.devices, [e.device]: e.available } }),
-
-      'actor.escalated': (ctx, e, enq) => {
+      // Sent to a registry by earlier versions, which kept a copy of the devices' state: the reader
+      // answers for itself now (and the supervisor's alarm sink raised ACTOR_FAILED already).
+      'device.status': () => undefined,
+      'actor.escalated': (_ctx, e, enq) => {
         const [kind, id] = e.actor.split('/');
-        enq.emit.send({ to: ALARMS, message: raise(`failed:${e.actor}`, 'ACTOR_FAILED', 'critical', e.actor, `${e.actor} keeps failing (${e.code}) and was taken out of service`) });
-        if (kind === 'compartment' && id) return void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: id, available: false, code: e.code } });
-        if (kind === 'reader' || kind === 'shredder') return { ...ctx, devices: { ...ctx.devices, [kind]: false } };
+        if (kind === 'compartment' && id) enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: id, available: false, code: e.code } });
       },
 
       'pickup.remind': (ctx, e, enq) => {
@@ -975,7 +973,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // through I/O that died with the process is finished or undone, and a PIN that was never
       // generated is replaced (the PIN itself is never stored, so it cannot be resent).
       recovered: (ctx, e, enq) => {
-        let next = ctx;
+        // The copy of the devices' state an earlier version kept (the reader answers for itself now).
+        let next: RegistryCtx = 'devices' in ctx ? (({ devices: _devices, ...rest }) => rest)(ctx as RegistryCtx & { devices?: unknown }) : ctx;
         // The derived indexes are built now, at the start, not at the first citizen's request.
         for (const index of [BY_CLAIM, BY_OP, IN_COMPARTMENT]) rowsWhere(ctx.pickups, index, '');
         for (const p of Object.values(ctx.pickups)) {

@@ -77,6 +77,14 @@ export interface SessionCtx {
   extensionsLeft?: number;
   /** a new PIN was asked for ("I have not received an SMS"): the same answer whether or not one was sent */
   pinRequested?: boolean;
+  /**
+   * The card reader's answer to "could you take an old ID card now?", asked with each PIN so that
+   * it is usually there when the PIN is accepted: null while it is not. (The reader alone knows
+   * whether it and the shredder work; no other actor keeps a copy.)
+   */
+  cardOffer?: boolean | null;
+  /** the PIN was accepted for a pickup with an old ID registered: the card is offered once the reader answers */
+  acceptedKind?: string | null;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -121,6 +129,9 @@ export function sessionView(ctx: DeepReadonly<SessionCtx>): SessionView {
   };
 }
 
+/** How long a session waits for the card reader's answer once the PIN was accepted: a failed reader never answers. */
+const CARD_OFFER_WAIT_MS = 1_000;
+
 /** Steps in which the session waits for a check; an input's answer waits with it. */
 const CHECKING: ReadonlySet<SessionStep> = new Set(['checkingPin', 'checkingResend', 'checkingCard', 'checkingBirthDate']);
 
@@ -147,7 +158,14 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.rejected'), retryAt: z.number().nullable() }),
   // PICKUP_FAILED: the pickup is quarantined (the counter hands it out); else busy for a while
   z.object({ type: z.literal('auth.busy'), code: z.literal('PICKUP_FAILED').optional() }),
-  z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdPossible: z.boolean() }),
+  // `oldIdRegistered`: the pickup has an old ID the card could be checked against (`oldIdPossible`: sent by an earlier version, which decided itself)
+  z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdRegistered: z.boolean().optional(), oldIdPossible: z.boolean().optional() }),
+  /** the card reader's answer to `offer` */
+  z.object({ type: z.literal('card.offer'), possible: z.boolean() }),
+  /** the card reader did not answer `offer` in time: the birth date is the way */
+  z.object({ type: z.literal('card.offerTimeout') }),
+  /** a message of this session reached an actor that failed for good (the supervisor sends it back) */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string() }),
   z.object({ type: z.literal('auth.factorAccepted'), factor, documentNumber: z.string().nullable() }),
   z.object({ type: z.literal('auth.factorRejected'), factor, locked: z.boolean(), code: errorCode }),
   z.object({ type: z.literal('card.read'), mrz: z.array(z.string()) }),
@@ -258,6 +276,16 @@ export function sessionActor(policy: SessionPolicy) {
     return view({ ...ctx, step: 'opening', error: null }, enq);
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
+  /** The reader's answer to this PIN's `offer`: kept until the PIN is accepted, or acted on if it was. */
+  const cardAnswered = (ctx: SessionCtx, possible: boolean, enq: Enq): SessionCtx | undefined => {
+    if (ctx.step !== 'checkingPin' || ctx.cardOffer !== null) return;
+    if (ctx.acceptedKind == null) return { ...ctx, cardOffer: possible };
+    enq.emit.cancel({ key: 'cardOffer' });
+    return accepted(ctx, ctx.acceptedKind, possible, enq);
+  };
+  /** The PIN opened a pickup: on to the second factor, the card offered where the reader can take it. */
+  const accepted = (ctx: SessionCtx, documentKind: string, card: boolean, enq: Enq): SessionCtx =>
+    view({ ...ctx, step: card ? 'factor' : 'birthDate', documentKind, oldIdPossible: card, error: null, retryAt: null, cardOffer: undefined, acceptedKind: undefined }, enq);
 
   return defineActor<SessionCtx, SessionEvent, never, BoxOutgoing>({
     kind: 'session',
@@ -302,7 +330,10 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq) || !ctx.phone) return;
         if (!/^\d{6}$/.test(e.pin)) return view(touch({ ...ctx, error: 'INVALID_PIN_FORMAT' }, e.now, enq), enq, e);
         enq.emit.send({ to: AUTH, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
-        return view(touch({ ...ctx, step: 'checkingPin', error: null }, e.now, enq), enq, e);
+        // Asked alongside the PIN, not after it: the answer is usually in before the PIN's. Aside:
+        // a failed reader must not fail the panel's PIN (the birth date is the way then).
+        enq.emit.send({ to: READER, message: { type: 'offer', sessionId: ctx.id }, aside: true });
+        return view(touch({ ...ctx, step: 'checkingPin', error: null, cardOffer: null, acceptedKind: null }, e.now, enq), enq, e);
       },
       // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
       'input.lostPin': (ctx, e, enq) => {
@@ -335,9 +366,17 @@ export function sessionActor(policy: SessionPolicy) {
       },
       'auth.pinAccepted': (ctx, e, enq) => {
         if (ctx.step !== 'checkingPin') return;
-        const step = e.oldIdPossible ? 'factor' : 'birthDate';
-        return view({ ...ctx, step, documentKind: e.documentKind, oldIdPossible: e.oldIdPossible, error: null, retryAt: null }, enq);
+        if (e.oldIdRegistered === undefined) return accepted(ctx, e.documentKind, e.oldIdPossible ?? false, enq);
+        if (!e.oldIdRegistered) return accepted(ctx, e.documentKind, false, enq);
+        if (ctx.cardOffer === true || ctx.cardOffer === false) return accepted(ctx, e.documentKind, ctx.cardOffer, enq);
+        // The reader has not answered yet: it gets a moment, not the citizen's patience.
+        enq.emit.schedule({ key: 'cardOffer', at: e.now + CARD_OFFER_WAIT_MS, message: { type: 'card.offerTimeout' } });
+        return { ...ctx, acceptedKind: e.documentKind };
       },
+      'card.offer': (ctx, e, enq) => cardAnswered(ctx, e.possible, enq),
+      // The card reader failed for good: no card can be taken, the birth date is the way.
+      'delivery.failed': (ctx, e, enq) => (e.to === READER && e.messageType === 'offer' ? cardAnswered(ctx, false, enq) : undefined),
+      'card.offerTimeout': (ctx, _e, enq) => (ctx.step === 'checkingPin' && ctx.acceptedKind != null ? accepted(ctx, ctx.acceptedKind, false, enq) : undefined),
       'input.factor': (ctx, e, enq) => {
         if (refused(ctx, e, enq)) return;
         if (e.factor === 'oldId') {

@@ -3,7 +3,7 @@ import { answer, refuse, requestOf, type Request } from './runtime/ask.js';
 import { z } from 'zod';
 import type { ErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
-import { ALARMS, READER, REGISTRY, clear, maybeAsked, raise, request, sessionAddress } from './messages.js';
+import { ALARMS, READER, clear, maybeAsked, raise, request, sessionAddress } from './messages.js';
 import type { ShredResult, ShredderPort } from '../drivers/ports.js';
 
 /**
@@ -42,10 +42,8 @@ export type ShredderEvent = z.infer<typeof ShredderMessage>;
 export type ShredderIo = { kind: 'shred' } | { kind: 'readBin'; by: string; binEmptied: boolean; request: Request | null };
 
 export function shredderActor(port: ShredderPort, tag: (documentNumber: string) => string) {
-  const announce = (available: boolean, code?: ErrorCode): BoxOutgoing[] => [
-    { to: REGISTRY, message: { type: 'device.status', device: 'shredder', available, code: code ?? null } },
-    { to: READER, message: { type: 'shredder.status', available } },
-  ];
+  /** The reader, which takes cards only while the shredder can destroy them, is told (the code is the alarm's). */
+  const announce = (available: boolean, _code?: ErrorCode): BoxOutgoing[] => [{ to: READER, message: { type: 'shredder.status', available } }];
   return defineActor<ShredderCtx, ShredderEvent, ShredderIo, BoxOutgoing>({
     kind: 'shredder',
     messages: ShredderMessage,

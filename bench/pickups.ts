@@ -148,7 +148,7 @@ const WRONG_ROUNDS = 3;
  */
 async function wrongPinBox(live: number) {
   const compartments = demoCompartments(48);
-  const persistence = await storeWithLivePickups(live, compartments, SIM_START, BIRTH);
+  const persistence = await storeWithLivePickups(live, SIM_START, BIRTH);
   const box = await createBox(
     // throttles off: every attempt is a checked wrong PIN, none is answered "wait" without a check
     { storage: 'memory:', compartments, hardware: 'simulated', lockPulseMs: 0, hoursPreset: 'always', throttle: { free: 1_000_000 } },

@@ -148,16 +148,15 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   /**
    * The supervisor's alarm sink: an actor that failed for good raises ACTOR_FAILED (through the
    * alarms actor, unless that is the one that failed; health reads the supervisor's list either
-   * way), and the registry stops assigning what the failed actor served. Never the failed actor.
+   * way), and what the failed actor served is taken out of use. Never the failed actor.
    */
   const onFailure = (f: ActorFailure): void => {
     const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can`;
     if (f.actor !== ALARMS) supervisor.send(ALARMS, raise(`failed:${f.actor}`, 'ACTOR_FAILED', 'critical', f.actor, text), 'supervisor');
     // A compartment that failed for good is given to no pickup.
     if (f.kind === 'compartment') supervisor.send(ALLOCATION, { type: 'compartment.availability', compartmentId: f.actor.slice('compartment/'.length), available: false, code: f.code }, 'supervisor');
-    if (f.actor !== REGISTRY && (f.kind === 'reader' || f.kind === 'shredder')) {
-      supervisor.send(REGISTRY, { type: 'actor.escalated', actor: f.actor, kind: f.kind, code: f.code }, 'supervisor');
-    }
+    // A shredder that failed for good destroys no card: the reader takes none (and says so when asked).
+    if (f.kind === 'shredder') supervisor.send(READER, { type: 'shredder.status', available: false }, 'supervisor');
   };
   /** What staff learn of a quarantined pickup: its reference, its compartment, what to do. */
   const quarantinedPickup = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>) => {

@@ -657,6 +657,18 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
     this.asks.dead(env, reason, code);
+    if (reason === 'actor-failed') this.bounce(env);
+  }
+
+  /**
+   * A message that reached an actor failed for good goes back to its sender as `delivery.failed`,
+   * when the sender takes that message: it can go on without an answer that will never come (a
+   * session asking a failed card reader goes on with the birth date at once).
+   */
+  private bounce(env: Envelope): void {
+    const sender = this.cells.get(env.from);
+    if (!sender || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
+    this.route(this.envelope('supervisor', env.from, { type: 'delivery.failed', to: env.to, messageType: env.message.type }, env.id));
   }
 
   private async drain(cell: Cell): Promise<void> {

@@ -29,12 +29,11 @@ test('reader: an unreadable card (not a line failure) is still ejected and the s
   ]);
 });
 
-test('reader: the line reported down while a session waits for a card: registry, alarm and session hear of it', () => {
+test('reader: the line reported down while a session waits for a card: alarm and session hear of it, and a session asking is told no card', () => {
   const accepting = reader.step(idle, { type: 'accept', sessionId: 's1', now: 0 }).ctx;
   const { ctx, effects } = reader.step(accepting, { type: 'reader.status', available: false, code: 'READER_DISCONNECTED', now: 1 });
   assert.equal({ state: ctx.state, connected: ctx.connected, sessionId: ctx.sessionId }, { state: 'disabled', connected: false, sessionId: null });
   assert.equal(effects, [
-    { type: 'send', to: 'registry', message: { type: 'device.status', device: 'reader', available: false, code: 'READER_DISCONNECTED' } },
     {
       type: 'send',
       to: 'alarms',
@@ -43,20 +42,19 @@ test('reader: the line reported down while a session waits for a card: registry,
     { type: 'send', to: 'session/s1', message: { type: 'card.unavailable' } },
   ]);
   assert.equal(reader.step(ctx, { type: 'accept', sessionId: 's2', now: 2 }).effects, [{ type: 'send', to: 'session/s2', message: { type: 'card.unavailable' } }]);
+  assert.equal(reader.step(ctx, { type: 'offer', sessionId: 's3', now: 2 }).effects, [{ type: 'send', to: 'session/s3', message: { type: 'card.offer', possible: false } }]);
 });
 
 test('reader: back on the line it is idle again and clears its alarm, unless the shredder is still out', () => {
   const down = reader.step(idle, { type: 'reader.status', available: false, code: 'READER_DISCONNECTED', now: 0 }).ctx;
   const back = reader.step(down, { type: 'reader.status', available: true, code: null, now: 1 });
   assert.is(back.ctx.state, 'idle');
-  assert.equal(back.effects, [
-    { type: 'send', to: 'registry', message: { type: 'device.status', device: 'reader', available: true, code: null } },
-    { type: 'send', to: 'alarms', message: { type: 'alarm.clear', key: 'reader:line' } },
-  ]);
+  assert.equal(back.effects, [{ type: 'send', to: 'alarms', message: { type: 'alarm.clear', key: 'reader:line' } }]);
+  assert.equal(reader.step(back.ctx, { type: 'offer', sessionId: 's1', now: 2 }).effects, [{ type: 'send', to: 'session/s1', message: { type: 'card.offer', possible: true } }]);
   const noShredder = reader.step(down, { type: 'shredder.status', available: false, now: 1 }).ctx;
   const stillOut = reader.step(noShredder, { type: 'reader.status', available: true, code: null, now: 2 });
   assert.is(stillOut.ctx.state, 'disabled');
-  assert.equal(stillOut.effects[0], { type: 'send', to: 'registry', message: { type: 'device.status', device: 'reader', available: false, code: null } });
+  assert.equal(reader.step(stillOut.ctx, { type: 'offer', sessionId: 's1', now: 3 }).effects, [{ type: 'send', to: 'session/s1', message: { type: 'card.offer', possible: false } }]);
 });
 
 test('reader: an eject that fails raises an alarm and lets the session go on', () => {

@@ -20,7 +20,7 @@ const commits: CommitBatch[] = [];
 const compartments = demoCompartments(24);
 
 test.before(async () => {
-  const persistence = await storeWithLivePickups(LIVE, compartments);
+  const persistence = await storeWithLivePickups(LIVE);
   // Every commit is seen on its way to the store.
   const commit = persistence.commit.bind(persistence);
   persistence.commit = (batch) => (commits.push(batch), commit(batch));

@@ -20,6 +20,7 @@ type CounterEvent =
   | { type: 'broken-io' }
   | { type: 'spawnChild'; address: string }
   | { type: 'actor.escalated'; actor: string }
+  | { type: 'delivery.failed'; to: string; messageType: string }
   | ({ type: 'total'; n: number } & Request)
   | ({ type: 'relay'; to: string; as: 'total' | 'boom' } & Request)
   | ({ type: 'ignore' } & Request)
@@ -29,6 +30,8 @@ interface CounterCtx {
   seen: number[];
   rings: number;
   restarts: number;
+  /** messages of this actor that reached an actor failed for good: `to type` */
+  bounced?: string[];
 }
 
 const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' } | { kind: 'explode' }>({
@@ -58,6 +61,7 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
       enq.emit.spawn({ address: e.address, kind: 'counter', input: undefined });
     },
     'actor.escalated': (ctx, e) => ({ ...ctx, seen: [...ctx.seen, -e.actor.length] }),
+    'delivery.failed': (ctx, e) => ({ ...ctx, bounced: [...(ctx.bounced ?? []), `${e.to} ${e.messageType}`] }),
     total: (ctx, e, enq) => {
       const seen = [...ctx.seen, e.n];
       enq.emit.send(answer(e, seen.reduce((a, b) => a + b, 0)));
@@ -294,6 +298,32 @@ test('a note sent aside is not followed: its reaching a failed actor does not re
   assert.is((await rejection(relay(false))).code, 'ACTOR_FAILED', 'followed: the note to the failed actor fails the request');
   assert.is(await relay(true), 2, 'aside: the request is answered as if the note were not there');
   assert.is(sup.pendingAsks, 0);
+});
+
+test('a message that reaches an actor failed for good goes back to its sender as delivery.failed, if the sender takes it', async () => {
+  const { sup } = await setup({ max: 0, withinMs: 30_000 });
+  const plain = defineActor<{ told: number }, { type: 'tell'; to: string } & Message>({
+    kind: 'plain',
+    init: () => ({ told: 0 }),
+    on: { tell: (ctx, e, enq) => (enq.emit.send({ to: e.to, message: { type: 'add', n: 1 } }), { told: ctx.told + 1 }) },
+  });
+  const withPlain = new Supervisor({ clock: new SimulatedClock(), persistence: await openPersistence('memory:'), behaviors: [counter, plain], intensity: { max: 0, withinMs: 30_000 } });
+  for (const s of [sup, withPlain]) {
+    await s.spawn('counter/front', 'counter');
+    await s.spawn('counter/dead', 'counter');
+    await rejection(s.ask('counter/dead', { type: 'boom' }));
+  }
+  sup.send('counter/front', { type: 'tell', to: 'counter/dead' });
+  sup.send('counter/front', { type: 'tell', to: 'counter/nobody' });
+  await sup.idle();
+  assert.equal(sup.view<CounterCtx>('counter/front')!.ctx.bounced, ['counter/dead add'], 'told of the failed actor; a missing one is a dead letter only');
+  // A sender that does not take delivery.failed is not sent it (it would be a dead letter itself).
+  await withPlain.spawn('plain/1', 'plain');
+  withPlain.send('plain/1', { type: 'tell', to: 'counter/dead' });
+  await withPlain.idle();
+  assert.is(withPlain.view<{ told: number }>('plain/1')!.ctx.told, 1);
+  assert.not.ok(withPlain.trace.entries().some((e) => e.type === 'delivery.failed'));
+  assert.ok(sup.trace.entries().some((e) => e.type === 'delivery.failed' && e.to === 'counter/front'));
 });
 
 test('ask rejects with ASK_TIMEOUT when no reply comes in time, and a late reply is dropped', async () => {

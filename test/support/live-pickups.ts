@@ -2,17 +2,16 @@ import type { Pickup, RegistryCtx } from '../../actors/registry.js';
 import { REGISTRY } from '../../actors/messages.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';
-import type { CompartmentConfig } from '../../src/config.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
 
-const TABLES = ['pickups', 'byReference', 'compartments'];
+const TABLES = ['pickups', 'byReference'];
 
 /**
  * An in-memory store holding a registry with `live` registered pickups (`P1`…, references
  * `V-LIVE-1`…, each with its own mobile number), as a box that ran for weeks leaves it: a box
  * started on it restores them. Used by the scale test and the pickups benchmark.
  */
-export async function storeWithLivePickups(live: number, compartments: readonly CompartmentConfig[], at = 0, birthDate = '1980-04-12'): Promise<Persistence> {
+export async function storeWithLivePickups(live: number, at = 0, birthDate = '1980-04-12'): Promise<Persistence> {
   const persistence = await openPersistence('memory:');
   const pickups: Record<string, Pickup> = {};
   const byReference: Record<string, string> = {};
@@ -27,11 +26,8 @@ export async function storeWithLivePickups(live: number, compartments: readonly 
     };
     byReference[reference] = id;
   }
-  const ctx: RegistryCtx = {
-    seq: live, pickups, byReference,
-    compartments: Object.fromEntries(compartments.map((c) => [c.id, { size: c.size, accessible: c.accessible, available: true, pickupId: null }])),
-    devices: { reader: true, shredder: true },
-  };
+  // Registered, not loaded: no compartment is given yet (the allocation actor starts with all free).
+  const ctx: RegistryCtx = { seq: live, pickups, byReference };
   const { head, changes } = splitRows(ctx, TABLES);
   await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });
   return persistence;

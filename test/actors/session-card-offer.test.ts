@@ -1,0 +1,70 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sessionActor, type SessionCtx } from '../../actors/session.js';
+
+// Whether a citizen is offered the old ID card as second factor is the card reader's to say: it
+// alone knows whether it and the shredder work (no other actor keeps a copy). The session asks it
+// with every PIN, alongside the PIN check, so the answer is usually in before the PIN's; the
+// card is offered only where the pickup has an old ID registered and the reader said yes.
+
+const session = sessionActor({ inactivityMs: 60_000, lingerMs: 5_000, maxPinRejections: 3, timeZone: 'Europe/Berlin' });
+const fresh: SessionCtx = session.init({ id: 'k1-1', kioskId: '1' }, 'session/k1-1');
+const step = (ctx: SessionCtx, event: Parameters<typeof session.step>[1]) => session.step(ctx, { now: 1_000, ...event });
+
+/** The session after the number and a PIN: the PIN is with the auth actor, the offer with the reader. */
+function checking(): { ctx: SessionCtx; effects: ReturnType<typeof session.step>['effects'] } {
+  const atPin = step(fresh, { type: 'input.phone', phone: '+4915228817386' }).ctx;
+  return step(atPin, { type: 'input.pin', pin: '123456' });
+}
+
+test('session: the reader is asked alongside the PIN, aside, so a failed reader cannot fail the PIN', () => {
+  const { ctx, effects } = checking();
+  assert.is(ctx.step, 'checkingPin');
+  const sends = effects.filter((e) => e.type === 'send') as Array<{ to: string; message: { type: string }; aside?: true }>;
+  assert.equal(sends.map((e) => [e.to, e.message.type, e.aside ?? false]), [['auth', 'auth.pin', false], ['reader/1', 'offer', true]]);
+});
+
+test('session: the reader answered first: the accepted PIN goes on at once, to the card or to the birth date', () => {
+  const base = checking().ctx;
+  for (const possible of [true, false]) {
+    const answered = step(base, { type: 'card.offer', possible }).ctx;
+    assert.is(answered.step, 'checkingPin', 'the PIN is still being checked');
+    const after = step(answered, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
+    assert.equal([after.step, after.oldIdPossible], possible ? ['factor', true] : ['birthDate', false]);
+  }
+});
+
+test('session: the PIN was accepted first: the session waits for the reader, then goes on', () => {
+  const waiting = step(checking().ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true });
+  assert.is(waiting.ctx.step, 'checkingPin', 'the panel gets its answer once the reader said');
+  assert.ok(waiting.effects.some((e) => e.type === 'schedule' && (e as { key: string }).key === 'cardOffer'), 'a failed reader is not waited for long');
+  const offered = step(waiting.ctx, { type: 'card.offer', possible: true });
+  assert.equal([offered.ctx.step, offered.ctx.oldIdPossible], ['factor', true]);
+  assert.ok(offered.effects.some((e) => e.type === 'cancel' && (e as { key: string }).key === 'cardOffer'));
+});
+
+test('session: no old ID registered: the birth date, whatever the reader says', () => {
+  const answered = step(checking().ctx, { type: 'card.offer', possible: true }).ctx;
+  const after = step(answered, { type: 'auth.pinAccepted', documentKind: 'PASSPORT', oldIdRegistered: false }).ctx;
+  assert.equal([after.step, after.oldIdPossible], ['birthDate', false]);
+});
+
+test('session: a reader that failed for good (its offer came back) or never answers leaves the birth date', () => {
+  const waiting = step(checking().ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
+  const bounced = step(waiting, { type: 'delivery.failed', to: 'reader/1', messageType: 'offer' }).ctx;
+  assert.equal([bounced.step, bounced.oldIdPossible], ['birthDate', false]);
+  const timedOut = step(waiting, { type: 'card.offerTimeout' }).ctx;
+  assert.equal([timedOut.step, timedOut.oldIdPossible], ['birthDate', false]);
+  // Bounced before the PIN was accepted: remembered as "no card".
+  const early = step(checking().ctx, { type: 'delivery.failed', to: 'reader/1', messageType: 'offer' }).ctx;
+  assert.is(step(early, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx.step, 'birthDate');
+  // Some other message of the session that bounced changes nothing here.
+  assert.is(step(waiting, { type: 'delivery.failed', to: 'auth', messageType: 'auth.pin' }).ctx, waiting);
+});
+
+test('session: an acceptance committed by an earlier version, which decided the card itself, is followed as it is', () => {
+  const after = step(checking().ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdPossible: true }).ctx;
+  assert.equal([after.step, after.oldIdPossible], ['factor', true]);
+});
+
+test.run();
