@@ -605,8 +605,9 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     let diverged = false;
     /** true: stored; false: not stored; undefined: Redis did not answer within the command timeout */
     const markerIs = async (id: string): Promise<boolean | undefined> => {
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until) {
+      // The monotonic clock: a wall-clock step neither ends nor stretches the wait.
+      const until = performance.now() + timeoutMs;
+      while (performance.now() < until) {
         try {
           // On one connection replies come in order: this one follows the lost EXEC's, if Redis got it.
           return (await client.get(marker)) === id;
