@@ -39,6 +39,18 @@ export interface Persistence extends ActorPersistence, Claims {
 
 const GENESIS = '0'.repeat(64);
 
+/**
+ * Keys read per `getMany` when a start reads every actor and row. @keyv/sqlite matches each key
+ * against every row returned (a linear search per key): loading 50,000 actors in one read took
+ * 9.3 s, in reads of 500 it takes 0.75 s. On Redis it is one MGET per 500 keys.
+ */
+const READ_CHUNK = 500;
+async function getManyInChunks<T>(kv: Keyv, keys: string[]): Promise<Array<T | undefined>> {
+  const values: Array<T | undefined> = [];
+  for (let i = 0; i < keys.length; i += READ_CHUNK) values.push(...(await kv.getMany<T>(keys.slice(i, i + READ_CHUNK))));
+  return values;
+}
+
 /** Lists a table's row ids are kept in (see `rowIds` in openPersistence); part of the stored layout. */
 const ROW_BUCKETS = 256;
 /**
@@ -256,7 +268,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     const migrate: Staged = new Map();
     // Buckets hold addresses in hash order: actors come back in their addresses' natural order.
     const addresses = await index.ids(migrate);
-    const values = addresses.length ? await kv.getMany<ActorRecord>(addresses.map((a) => `actor:${a}`)) : [];
+    const values = await getManyInChunks<ActorRecord>(kv, addresses.map((a) => `actor:${a}`));
     for (const [i, address] of addresses.entries()) {
       const record = values[i];
       if (!record) continue;
@@ -267,7 +279,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
       const tables: Record<string, Record<string, unknown>> = {};
       for (const table of record.tables) {
         const ids = await rowIdsOf(address, table).ids(migrate);
-        const rows = ids.length ? await kv.getMany<unknown>(ids.map((id) => `row:${address}:${table}:${id}`)) : [];
+        const rows = await getManyInChunks<unknown>(kv, ids.map((id) => `row:${address}:${table}:${id}`));
         tables[table] = Object.fromEntries(ids.flatMap((id, j) => (rows[j] === undefined ? [] : [[id, rows[j]]])));
       }
       // Timers kept as rows go back to the record's timer list, not into the context.
