@@ -40,7 +40,7 @@ export interface Persistence extends ActorPersistence, Claims {
 const GENESIS = '0'.repeat(64);
 
 /**
- * Keys read per `getMany` when a start reads every actor and row. @keyv/sqlite matches each key
+ * Keys read per `getMany` when a start reads every actor, row and pending message. @keyv/sqlite matches each key
  * against every row returned (a linear search per key): loading 50,000 actors in one read took
  * 9.3 s, in reads of 500 it takes 0.75 s. On Redis it is one MGET per 500 keys.
  */
@@ -312,8 +312,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     },
     loadMessages: () => outside(async () => {
       const ids = await loadMessageIds();
-      if (!ids.length) return [];
-      const values = await kv.getMany<Envelope>(ids.map((id) => `message:${id}`));
+      const values = await getManyInChunks<Envelope>(kv, ids.map((id) => `message:${id}`));
       return values.filter((v): v is Envelope => v !== undefined);
     }),
     readAudit: (fromSeq = 1, limit = 1_000) => outside(async () => {
