@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
+import * as actorIndex from './actor-index.js';
 import * as actors from './actors.js';
 import * as consolePage from './console.js';
 import * as durability from './durability.js';
@@ -37,6 +38,7 @@ export const BENCHMARKS: Array<[name: string, run: Benchmark]> = [
   ['shredder', shredder.run],
   ['durability', durability.run],
   ['group-commit', groupCommit.run],
+  ['actor-index', actorIndex.run],
   ['scale', scale.run],
   ['fleet', fleet.run],
   ['console', consolePage.run],

@@ -168,8 +168,8 @@ async function demo(box: Box, log: pino.Logger): Promise<void> {
   const reference = `DEMO-${Date.now().toString(36).toUpperCase()}`;
   /** Waits (in real time, as a person at the box would) until `done` holds; false after `ms`. */
   const until = async (done: () => boolean, ms = 5_000): Promise<boolean> => {
-    for (const end = Date.now() + ms; !done(); ) {
-      if (Date.now() > end) return false;
+    for (const end = performance.now() + ms; !done(); ) {
+      if (performance.now() > end) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
     return true;

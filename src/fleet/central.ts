@@ -362,12 +362,13 @@ export async function startCentral(options: CentralOptions) {
   };
   /** The command's record once its outcome is in, or as it stands after `timeoutMs` (still pending). */
   const awaitOutcome = async (commandId: string, timeoutMs: number): Promise<CommandRecord> => {
-    const deadline = Date.now() + timeoutMs;
+    // The monotonic clock: a wall-clock step neither ends nor stretches the wait.
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       const record = await projection.command(commandId);
       if (!record) throw new DomainError('BAD_USER_INPUT', `no command ${commandId}`);
-      if (record.outcome || Date.now() >= deadline) return record;
-      await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+      if (record.outcome || performance.now() >= deadline) return record;
+      await sleep(Math.min(50, Math.max(1, deadline - performance.now())));
     }
   };
 
