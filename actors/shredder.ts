@@ -36,6 +36,8 @@ export const ShredderMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('jam') }),
   z.object({ type: z.literal('clear'), by: z.string(), binEmptied: z.boolean(), ...maybeAsked }),
   z.object({ type: z.literal('cleared'), by: z.string(), binEmptied: z.boolean(), binFree: z.number(), request: z.object(request).nullable() }),
+  /** after a crash, or revived after it failed for good: the reader hears whether cards can be destroyed */
+  z.object({ type: z.literal('restarted') }),
 ]);
 export type ShredderEvent = z.infer<typeof ShredderMessage>;
 
@@ -97,6 +99,9 @@ export function shredderActor(port: ShredderPort, tag: (documentNumber: string) 
           return;
         }
         enq.emit.io({ op: { kind: 'readBin', by: e.by, binEmptied: e.binEmptied, request } });
+      },
+      restarted: (ctx, _e, enq) => {
+        for (const s of announce(ctx.state === 'idle')) enq.emit.send(s);
       },
       cleared: (ctx, e, enq) => {
         if (e.request) enq.emit.send(answer(e.request, null));

@@ -1,6 +1,8 @@
 import type { BoxApi } from '../src/box-api.js';
 import { hoursText } from '../src/config.js';
 import { builder } from './builder.js';
+import { actorOf } from './compartments.js';
+import { actorAddressArg } from './validation.js';
 
 /** The box itself: name, opening state, hours, and a health summary. */
 
@@ -82,5 +84,30 @@ builder.queryFields((t) => ({
     type: HealthRef,
     description: 'Open to every caller, like the /health endpoint.',
     resolve: (_root, _args, { box }) => healthOf(box),
+  }),
+}));
+
+interface RevivedActor {
+  address: string;
+  kind: string;
+}
+
+const RevivedActorRef = builder.objectRef<RevivedActor>('RevivedActor').implement({
+  description: 'An actor taken back into operation after it had failed for good.',
+  fields: (t) => ({
+    address: t.exposeString('address', { description: 'e.g. registry, compartment/A07, shredder/1' }),
+    kind: t.exposeString('kind'),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  reviveActor: t.field({
+    type: RevivedActorRef,
+    description:
+      'After repair (a fixed version, a replaced device): takes an actor that failed for good (ACTOR_FAILED, health.failedActors) back into operation, audited; ' +
+      'its kept timers run and it reconciles as after a crash. Messages sent to it meanwhile were refused and do not come back. If it keeps failing, it fails again.',
+    authScopes: { staff: true },
+    args: { address: t.arg.string({ required: true, validate: actorAddressArg }) },
+    resolve: (_root, args, ctx) => ctx.box.reviveActor(args.address.trim(), actorOf(ctx)),
   }),
 }));

@@ -13,6 +13,7 @@ export const phoneArg = z.string().max(32, coded('INVALID_PHONE', 'a phone numbe
 export const birthDateArg = z.string().max(10, coded('INVALID_BIRTH_DATE', 'a birth date has at most 10 characters')).regex(/^[0-9.\-]+$/, coded('INVALID_BIRTH_DATE', 'a birth date holds digits, "." and "-" only'));
 export const referenceArg = z.string().min(3, coded('INVALID_REFERENCE', 'a reference has 3–40 characters')).max(40, coded('INVALID_REFERENCE', 'a reference has 3–40 characters'));
 export const documentNumberArg = z.string().max(12, coded('INVALID_DOCUMENT_NUMBER', 'a document number has at most 12 characters'));
+export const actorAddressArg = z.string().min(1, coded('BAD_USER_INPUT', 'an actor address has 1–100 characters')).max(100, coded('BAD_USER_INPUT', 'an actor address has 1–100 characters'));
 export const reasonArg = z.string().max(200, coded('BAD_USER_INPUT', 'a reason has at most 200 characters'));
 export const documentsArg = z.number().int().min(1, coded('INVALID_DOCUMENT_KIND', 'documents is 1–10')).max(10, coded('INVALID_DOCUMENT_KIND', 'documents is 1–10'));
 export const advanceArg = z.number().int().min(0, coded('BAD_USER_INPUT', 'ms must not be negative')).max(366 * 86_400_000, coded('BAD_USER_INPUT', 'ms is at most a year'));

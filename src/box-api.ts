@@ -42,6 +42,8 @@ export interface BoxApi {
   liftPickupQuarantine(reference: string, by: string): Promise<{ reference: string; status: string }>;
   setCompartmentService(compartmentId: string, inService: boolean, by: string, reason?: string): Promise<{ compartmentId: string; inService: boolean }>;
   clearCompartmentFault(compartmentId: string, by: string): Promise<void>;
+  /** After repair: an actor that failed for good (ACTOR_FAILED) back into operation (ACTOR_NOT_FOUND, ACTOR_NOT_FAILED). */
+  reviveActor(address: string, by: string): Promise<{ address: string; kind: string }>;
   clearShredder(by: string, binEmptied: boolean): Promise<void>;
   acknowledgeAlarm(id: string, by: string): Promise<Alarm>;
   // kiosk

@@ -151,7 +151,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
    * way), and what the failed actor served is taken out of use. Never the failed actor.
    */
   const onFailure = (f: ActorFailure): void => {
-    const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can`;
+    const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can. Once the cause is repaired (see the log), take it back into operation (staff console: "Wieder in Betrieb nehmen" on this alarm; or reviveActor)`;
     if (f.actor !== ALARMS) supervisor.send(ALARMS, raise(`failed:${f.actor}`, 'ACTOR_FAILED', 'critical', f.actor, text), 'supervisor');
     // A compartment that failed for good is given to no pickup.
     if (f.kind === 'compartment') supervisor.send(ALLOCATION, { type: 'compartment.availability', compartmentId: f.actor.slice('compartment/'.length), available: false, code: f.code }, 'supervisor');
@@ -356,6 +356,25 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       supervisor.send(ALARMS, clear(`pickupFailed:${id}`), 'supervisor');
       if (registryQuarantines() < SYSTEMIC_QUARANTINES) supervisor.send(ALARMS, clear(MANY_QUARANTINED), 'supervisor');
       return { reference: ref, status: box.pickup(ref)?.status ?? 'UNKNOWN' };
+    },
+    /**
+     * After repair (a fixed version, a replaced device): an actor that failed for good (ACTOR_FAILED)
+     * is taken back into operation, audited; its kept timers run and it reconciles as after a
+     * crash. If it keeps failing, it is failed again past the restart intensity.
+     */
+    reviveActor: async (address: string, by: string): Promise<{ address: string; kind: string }> => {
+      const failure = supervisor.failed().find((f) => f.actor === address);
+      if (!failure) {
+        if (!supervisor.has(address)) throw new DomainError('ACTOR_NOT_FOUND', `no actor ${address}`);
+        throw new DomainError('ACTOR_NOT_FAILED', `${address} has not failed: there is nothing to revive`);
+      }
+      if (!(await supervisor.revive(failure.actor, { action: 'actor.revived', actor: by, subject: failure.actor, detail: { code: failure.code } }))) {
+        throw new DomainError('ACTOR_NOT_FAILED', `${address} has not failed: there is nothing to revive`);
+      }
+      supervisor.send(ALARMS, clear(`failed:${failure.actor}`), 'supervisor');
+      // What it served is back in use once it says so itself (a shredder announces on `restarted`).
+      if (failure.kind === 'compartment') supervisor.send(failure.actor as `compartment/${string}`, { type: 'availability.report' }, 'supervisor');
+      return { address: failure.actor, kind: failure.kind };
     },
     /** Takes a compartment out of service or back; answered once the compartment committed it. */
     setCompartmentService: async (compartmentId: string, inService: boolean, by: string, reason = ''): Promise<{ compartmentId: string; inService: boolean }> => {

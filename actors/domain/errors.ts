@@ -191,8 +191,12 @@ export const ERRORS = {
     action: 'Check the SMS gateway and its credentials.',
   },
   ACTOR_FAILED: {
-    meaning: 'An actor (a compartment, a device or a box-wide one such as the registry) kept failing and was stopped (alarm code, health fails); requests to it are refused with this code and the rest of the box works where it can.',
-    action: 'Check the device and the log; restart the box after repair.',
+    meaning: 'An actor (a compartment, a device or a box-wide one such as the registry) kept failing and was stopped (alarm code, health fails); requests to it are refused with this code and the rest of the box works where it can. It stays stopped across restarts.',
+    action: 'Check the device and the log; after repair take it back into operation (staff console: "Wieder in Betrieb nehmen" on the alarm; or the staff mutation reviveActor).',
+  },
+  ACTOR_NOT_FAILED: {
+    meaning: 'The actor named has not failed: there is nothing to take back into operation.',
+    action: 'Check the open ACTOR_FAILED alarms for the actor to revive; it may have been revived already.',
   },
   PICKUP_FAILED: {
     meaning: 'Handling this one pickup kept crashing the box (e.g. a damaged stored record), so it was taken out of operation alone (alarm code, health degraded); its requests are refused with this code, its timers wait, every other pickup is served.',

@@ -111,7 +111,7 @@ export interface SupervisorOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
-/** An actor that failed for good: its mail is refused until the box is restarted after repair. */
+/** An actor that failed for good: its mail is refused until it is revived after repair (`Supervisor.revive`). */
 export interface ActorFailure {
   actor: Address;
   kind: string;
@@ -407,6 +407,36 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('info', 'partition quarantine lifted', { actor: address, partition });
     this.events.publish({ type: 'partition.lifted', at: this.clock.now(), source: address, actor: address, partition });
     this.changes.publish({ address, kind: cell.behavior.kind });
+    return true;
+  }
+
+  /**
+   * Brings an actor that failed for good back into operation after repair (a fixed version, a
+   * replaced device): its mail is taken again, its crashes count from zero, the timers it kept
+   * while failed run (those due at once), and it hears `restarted` to reconcile with what it
+   * missed, as after a crash. Committed before it takes effect, with `audit` (who revived it) in
+   * the same transaction. Messages sent to it while it was failed were refused (and their senders
+   * told, see `bounce`): they do not come back. False when the actor is not failed.
+   */
+  async revive(address: Address, audit?: AuditInput): Promise<boolean> {
+    const cell = this.cells.get(address);
+    if (!cell || cell.status !== 'failed') return false;
+    const record: AuditRecordInput | null = audit ? { ...audit, at: this.clock.now(), by: address, causation: null } : null;
+    cell.status = 'active';
+    try {
+      await this.commit({ actors: [this.save(cell)], ...(record ? { audit: [record] } : {}) });
+    } catch (error) {
+      cell.status = 'failed';
+      throw error;
+    }
+    cell.crashes = [];
+    this.failures.delete(address);
+    if (record) this.audit.publish(record);
+    for (const t of [...cell.timers.values()]) this.armTimer(cell, t);
+    this.log('info', 'actor revived', { actor: address });
+    this.events.publish({ type: 'actor.revived', at: this.clock.now(), source: address, actor: address, kind: cell.behavior.kind });
+    this.changes.publish({ address, kind: cell.behavior.kind });
+    if (cell.behavior.accepts.has('restarted')) this.enqueue(cell, this.envelope('supervisor', address, { type: 'restarted' }, null));
     return true;
   }
 
@@ -1147,6 +1177,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const handle = this.clock.setTimer(t.at, () => {
       const current = cell.timers.get(t.key);
       if (!current || current.handle !== handle || this.cells.get(cell.address) !== cell) return;
+      if (cell.status === 'failed') {
+        // Failed for good (restored so): kept, not delivered, until the actor is revived.
+        current.held = true;
+        return;
+      }
       if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, t.message)) {
         // Not delivered into a crash loop, and not lost: it stays with the actor's timers (and in
         // the store) until the partition is lifted, when it fires.
@@ -1214,8 +1249,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
     if (cell.crashes.length > this.intensity.max) {
       cell.status = 'failed';
-      for (const t of cell.timers.values()) this.clock.clearTimer(t.handle);
-      cell.timers.clear();
+      // Its timers are kept (and persisted with it), not delivered: they run once it is revived.
+      for (const t of cell.timers.values()) {
+        this.clock.clearTimer(t.handle);
+        t.held = true;
+      }
       this.queued -= cell.mailbox.length;
       for (const queued of cell.mailbox.splice(0)) this.dead(queued, 'actor-failed');
       await this.commit({ actors: [this.save(cell)] }).catch(() => {});

@@ -4,6 +4,7 @@ import { formatTime, type ViewContext } from '../console.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
 import { failed, ReportLine, succeeded, useReport } from '../report.js';
+import { confirmRevive, failedActorOf } from '../revive.js';
 
 /** The open alarms, kept current (re-read once subscribed: none raised in between is missed). */
 export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
@@ -15,7 +16,7 @@ export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
   return alarms;
 }
 
-/** Open alarms, live; staff acknowledge them (recorded with their name) and lift a quarantined pickup's quarantine. */
+/** Open alarms, live; staff acknowledge them (recorded with their name), lift a quarantined pickup's quarantine and revive a failed part. */
 export function AlarmsView({ ctx }: { ctx: ViewContext }) {
   const alarms = useOpenAlarms(ctx);
   const [message, setMessage] = useReport();
@@ -30,6 +31,7 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
         <ul class="alarms">
           {sorted.map((a) => {
             const lift = quarantinedReferenceOf(a);
+            const revive = failedActorOf(a);
             return (
               <li key={a.id} class={`alarm alarm-${a.severity}`} data-alarm={a.id} data-code={a.code}>
                 <p>
@@ -55,6 +57,11 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
                     {lift && (
                       <button type="button" onClick={() => confirmLift(ctx, lift, setMessage)}>
                         Quarantäne aufheben: {lift}
+                      </button>
+                    )}
+                    {revive && (
+                      <button type="button" onClick={() => confirmRevive(ctx, revive, setMessage)}>
+                        Wieder in Betrieb nehmen: {revive}
                       </button>
                     )}
                   </div>

@@ -1,0 +1,155 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { AllocationCtx } from '../../actors/allocation.js';
+import { ALLOCATION, REGISTRY } from '../../actors/messages.js';
+import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { healthOf } from '../../schema/box.js';
+import { createYogaServer } from '../../src/server/index.js';
+import { DAY } from '../../src/config.js';
+import { answerBirthDate, authenticate, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
+import { rejectionCode } from '../domain/assert-code.js';
+
+// An actor that failed for good (ACTOR_FAILED) is brought back by staff after repair, audited,
+// instead of by editing the store: its mail is taken again, the timers it kept while failed run,
+// and what it served is back in use. Also after a restart in between (the failed state and its
+// timers are stored).
+
+type T = Awaited<ReturnType<typeof testBox>>;
+
+/** Six messages the handler cannot take (sent unchecked, as a bug would): past the restart intensity. */
+function breakActor(t: T, address: string, message: { type: string }) {
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(address as never, message as never);
+}
+
+/**
+ * The lock board's door sensors stop answering: a compartment asked to read its door crashes on
+ * the I/O, restarts, reads again, … and fails for good. Returns the repair.
+ */
+async function breakCompartment(t: T, id: string): Promise<() => void> {
+  const readDoors = t.hw.locks.readDoors.bind(t.hw.locks);
+  t.hw.locks.readDoors = () => Promise.reject(new Error('bus stuck'));
+  t.box.supervisor.post(`compartment/${id}` as never, { type: 'restarted' } as never);
+  await t.box.idle();
+  return () => {
+    t.hw.locks.readDoors = readDoors;
+  };
+}
+
+test('a registry that failed for good is revived by staff: asks are answered again, the alarm clears, health is ok, and a pickup expires on its kept timer', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-revive-', async (storage) => {
+    let t = await testBox({ storage, pickupWindowDays: 2, reminderDaysBefore: 1 }, { clock });
+    await readyPickup(t, 'V-RV-1');
+    breakActor(t, REGISTRY, { type: 'pickup.cancel' });
+    await t.box.idle();
+    assert.equal(healthOf(t.box).failedActors, ['registry']);
+    assert.is(await rejectionCode(register(t.box, 'V-RV-2')), 'ACTOR_FAILED');
+    // Failed over the expiry, and restarted meanwhile: the expiry waits with the actor.
+    await t.box.advance(3 * DAY);
+    assert.is(t.box.pickup('V-RV-1')!.status, 'READY');
+    await t.box.close();
+    t = await testBox({ storage, pickupWindowDays: 2, reminderDaysBefore: 1 }, { clock });
+    await t.box.idle();
+    assert.equal(healthOf(t.box).failedActors, ['registry'], 'still failed after the restart');
+
+    assert.equal(await t.box.reviveActor('registry', 'staff-anna'), { address: 'registry', kind: 'registry' });
+    // (The simulated clock fires what is due when it moves.)
+    await t.box.advance(1);
+    assert.equal(healthOf(t.box).failedActors, []);
+    assert.is(healthOf(t.box).ok, true);
+    assert.not.ok(t.box.alarms(true).some((a) => a.code === 'ACTOR_FAILED'), 'the alarm cleared');
+    assert.is(t.box.pickup('V-RV-1')!.status, 'EXPIRED', 'the expiry kept while failed ran');
+    const revived = (await t.box.audit()).find((e) => e.action === 'actor.revived');
+    assert.equal([revived?.actor, revived?.subject], ['staff-anna', 'registry']);
+    const again = (await register(t.box, 'V-RV-2')) as { reference: string; status: string };
+    assert.equal([again.reference, again.status], ['V-RV-2', 'REGISTERED'], 'registrations are taken again');
+    await t.box.close();
+  });
+});
+
+test('a compartment that failed for good is given to no pickup; revived, it is given again and opens for its pickup', async () => {
+  const t = await testBox();
+  const slots = () => t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.slots;
+  const repair = await breakCompartment(t, 'A01');
+  assert.equal(healthOf(t.box).failedActors, ['compartment/A01']);
+  assert.is(slots().A01!.available, false);
+  await register(t.box, 'V-RV-C1');
+  assert.is.not((await t.box.loadPickup('V-RV-C1', 'staff-anna')).compartmentId, 'A01');
+  await t.box.idle();
+
+  repair();
+  await t.box.reviveActor('compartment/A01', 'staff-anna');
+  await t.box.idle();
+  assert.is(slots().A01!.available, true, 'the compartment said it can be given');
+  const { pin, compartmentId } = await readyPickup(t, 'V-RV-C2', { phone: '+4915228817390' });
+  assert.is(compartmentId, 'A01');
+  const sessionId = await authenticate(t, pin, '+4915228817390');
+  await answerBirthDate(t, sessionId);
+  await passDoor(t, 'A01');
+  assert.is(t.box.pickup('V-RV-C2')!.status, 'COLLECTED');
+  await t.box.close();
+});
+
+test('a shredder that failed for good makes the panel offer no card; revived, it says it can destroy cards and the card is offered again', async () => {
+  const t = await testBox();
+  const { pin } = await readyPickup(t, 'V-RV-S1', { oldDocumentNumber: OLD_ID });
+  const offered = async () => {
+    const { sessionId } = await t.box.startSession();
+    await t.box.sessionInput(sessionId, { type: 'phone', phone: PHONE });
+    const afterPin = await t.box.sessionInput(sessionId, { type: 'pin', pin });
+    await t.box.sessionInput(sessionId, { type: 'cancel' });
+    await t.box.advance(10_000);
+    return afterPin.oldIdPossible;
+  };
+  assert.is(await offered(), true);
+  // Its bin sensor stops answering: each clear crashes it on reading the bin, past the intensity.
+  const binFree = t.hw.shredder.binFree.bind(t.hw.shredder);
+  t.hw.shredder.binFree = () => {
+    throw new Error('bin sensor gone');
+  };
+  breakActor(t, 'shredder/1', { type: 'clear', by: 'staff-anna', binEmptied: false } as { type: string });
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, ['shredder/1']);
+  assert.is(await offered(), false, 'no card goes into a shredder that cannot destroy it');
+  t.hw.shredder.binFree = binFree;
+  await t.box.reviveActor('shredder/1', 'staff-anna');
+  await t.box.idle();
+  assert.is(await offered(), true);
+  await t.box.close();
+});
+
+test('reviving an actor that has not failed, or none, is refused with a code and changes nothing; over GraphQL only staff may', async () => {
+  const t = await testBox();
+  assert.is(await rejectionCode(t.box.reviveActor('registry', 'staff-anna')), 'ACTOR_NOT_FAILED');
+  assert.is(await rejectionCode(t.box.reviveActor('compartment/Z99', 'staff-anna')), 'ACTOR_NOT_FOUND');
+  assert.not.ok((await t.box.audit()).some((e) => e.action === 'actor.revived'));
+
+  const repair = await breakCompartment(t, 'A02');
+  repair();
+  const tokens = { kiosk: 'k'.repeat(20), staff: { anna: 's'.repeat(20) }, integration: 'i'.repeat(20), monitor: 'm'.repeat(20), harness: 'h'.repeat(20) };
+  const server = createYogaServer(t.box, { tokens });
+  const { url } = await server.listen(0, '127.0.0.1');
+  const revive = async (token: string, address: string) => {
+    const res = await fetch(new URL('/graphql', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'mutation($a: String!) { reviveActor(address: $a) { address kind } }', variables: { a: address } }),
+    });
+    return (await res.json()) as { data?: { reviveActor: { address: string; kind: string } } | null; errors?: Array<{ extensions?: { code?: string } }> };
+  };
+  try {
+    const monitor = await revive(tokens.monitor, 'compartment/A02');
+    assert.ok(monitor.errors?.length, 'a monitor may not');
+    assert.equal(healthOf(t.box).failedActors, ['compartment/A02']);
+    const tooLong = await revive(tokens.staff.anna, 'x'.repeat(101));
+    assert.is(tooLong.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal((await revive(tokens.staff.anna, 'compartment/A02')).data?.reviveActor, { address: 'compartment/A02', kind: 'compartment' });
+    assert.equal(healthOf(t.box).failedActors, []);
+    assert.is((await revive(tokens.staff.anna, 'compartment/A02')).errors?.[0]?.extensions?.code, 'ACTOR_NOT_FAILED');
+  } finally {
+    await server.close();
+    await t.box.close();
+  }
+});
+
+test.run();

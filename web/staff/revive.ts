@@ -1,0 +1,46 @@
+import { codeOfProblem, gql } from './api.js';
+import type { ViewContext } from './console.js';
+import type { Alarm } from './live.js';
+import { succeeded, type Report } from './report.js';
+
+/**
+ * Taking an actor that failed for good back into operation. A compartment, a device or a part of
+ * the box itself that kept crashing was stopped and is named by an open ACTOR_FAILED alarm; after
+ * the cause is repaired, staff take it back here instead of through a GraphQL client.
+ */
+
+/** The address of the failed actor an alarm names (`compartment/A07`, `shredder/1`, `registry`), or null. */
+export function failedActorOf(alarm: Alarm): string | null {
+  return alarm.open && alarm.code === 'ACTOR_FAILED' ? alarm.subject : null;
+}
+
+/** Asks staff to confirm, then revives the actor and reports the result or the error in words with its code. */
+export function confirmRevive(ctx: ViewContext, address: string, report: (r: Report) => void): void {
+  ctx.confirm({
+    title: `${address} wieder in Betrieb nehmen?`,
+    text:
+      `${address} ist nach wiederholten Fehlern gestoppt worden. Wieder in Betrieb genommen, bearbeitet die Box seine Aufträge wieder ` +
+      `und holt nach, was fällig geworden ist; Nachrichten, die es in der Zwischenzeit abgelehnt hat, kommen nicht wieder. ` +
+      `Nur wieder in Betrieb nehmen, wenn die Ursache behoben ist (siehe Log der Box). Fällt es erneut aus, wird es wieder gestoppt.`,
+    confirm: 'Wieder in Betrieb nehmen',
+    run: async () => {
+      try {
+        await gql(ctx.client, 'mutation($a: String!) { reviveActor(address: $a) { address kind } }', { a: address });
+        report(succeeded(`${address} ist wieder in Betrieb.`));
+      } catch (err) {
+        report({ text: reviveErrorText(address, err), error: true });
+      }
+    },
+  });
+}
+
+function reviveErrorText(address: string, err: unknown): string {
+  const code = codeOfProblem(err);
+  const words =
+    code === 'ACTOR_NOT_FAILED'
+      ? `${address} ist nicht gestoppt, es gibt nichts wieder in Betrieb zu nehmen (vielleicht ist das schon geschehen).`
+      : code === 'ACTOR_NOT_FOUND'
+        ? `Einen Teil ${address} gibt es in dieser Box nicht.`
+        : `${address} wurde nicht wieder in Betrieb genommen: ${(err as Error).message}`;
+  return `${words} (${code})`;
+}
