@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import type { ActorRecord } from '../../actors/runtime/types.js';
 import { bucketOf } from '../../src/persistence/id-buckets.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
-import { REDIS, suiteNeeding, type Needed } from '../support/requires.js';
+import { REDIS, suiteNeeding } from '../support/requires.js';
+import { storageBackends } from './backends.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 // The index of the box's actors (what a restart brings back) is kept in 1,024 lists by a hash of
@@ -41,42 +42,7 @@ async function assertIndexHolds(p: Persistence, expected: string[]): Promise<voi
   assert.equal(naturally([...lists.values()].flat()), naturally(expected));
 }
 
-interface Backend {
-  name: string;
-  needs?: readonly Needed[];
-  /** a fresh store's URL; opening it again reopens the same store */
-  url(): Promise<string>;
-  teardown(): Promise<void>;
-}
-
-let redis: RedisServer | null = null;
-let redisDb = 0;
-const dirs: string[] = [];
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    async url() {
-      const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-index-'));
-      dirs.push(dir);
-      return `sqlite://${join(dir, 'box.sqlite')}`;
-    },
-    async teardown() {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-    },
-  },
-  {
-    name: 'redis',
-    needs: [REDIS],
-    async url() {
-      redis ??= await startRedis();
-      return `${redis.url}/${++redisDb % 16}`;
-    },
-    async teardown() {
-      await redis?.stop();
-      redis = null;
-    },
-  },
-];
+const backends = storageBackends('ausgabebox-index-');
 
 for (const backend of backends) {
   const name = `actor index (${backend.name})`;
@@ -162,6 +128,7 @@ for (const backend of backends) {
 // What a commit writes, seen by the store itself.
 
 const sqlite = suite('actor index: keys a commit writes (sqlite)');
+const dirs: string[] = [];
 sqlite.after(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });

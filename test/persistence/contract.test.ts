@@ -1,58 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { auditHash, openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { REDIS, suiteNeeding, type Needed } from '../support/requires.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { suiteNeeding } from '../support/requires.js';
+import { storageBackends } from './backends.js';
 
 // One contract for every storage backend: what the box needs from persistence, on SQLite (a real
 // file), on a real redis-server on 127.0.0.1, and in memory.
 
-interface Backend {
-  name: string;
-  /** programs the backend needs from the machine (its suite is skipped without them, outside CI) */
-  needs?: readonly Needed[];
-  /** a storage URL, fresh for each test */
-  url(): Promise<string>;
-  durable: boolean;
-  teardown(): Promise<void>;
-}
-
-let redis: RedisServer | null = null;
-let redisDb = 0;
-const dirs: string[] = [];
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    durable: true,
-    async url() {
-      const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-contract-'));
-      dirs.push(dir);
-      return `sqlite://${join(dir, 'box.sqlite')}`;
-    },
-    async teardown() {
-      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-    },
-  },
-  {
-    name: 'redis',
-    needs: [REDIS],
-    durable: true,
-    async url() {
-      redis ??= await startRedis();
-      // a database of its own per test keeps tests apart on one server
-      return `${redis.url}/${++redisDb % 16}`;
-    },
-    async teardown() {
-      await redis?.stop();
-      redis = null;
-    },
-  },
-  { name: 'memory', durable: false, url: async () => 'memory:', teardown: async () => {} },
-];
+const backends = storageBackends('ausgabebox-contract-', { memory: true });
 
 for (const backend of backends) {
   const name = `persistence contract (${backend.name})`;

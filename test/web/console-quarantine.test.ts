@@ -1,4 +1,3 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,10 +5,10 @@ import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { ALARMS, raise, REGISTRY } from '../../actors/messages.js';
 import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
-import { MONITOR, STAFF } from '../api/support.js';
+import { STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
-import { consoleBox, signedIn, type ConsoleBox } from './console-support.js';
+import { axe, consoleBox, monitorSeesNoAction, signedIn, view, type ConsoleBox } from './console-support.js';
 import { until } from './until.js';
 import { damagePickupRow } from '../support/damaged-row.js';
 
@@ -19,7 +18,6 @@ import { damagePickupRow } from '../support/damaged-row.js';
 // pickup is quarantined alone with its own PICKUP_FAILED alarm, and three at once raise the
 // box-wide critical one. Staff find the alarm in the console and lift the quarantine there.
 
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const REFS = Array.from({ length: SYSTEMIC_QUARANTINES }, (_, i) => `V-QUAR-${i + 1}`);
 /** A pickup whose stored READY time is damaged too, but which no handler trips on: never quarantined. */
 const UNREADABLE = 'V-DATE-1';
@@ -44,7 +42,6 @@ async function readyAtTheCounter(t: ConsoleBox, reference: string, phone: string
   return t.box.pickup(reference)!.id;
 }
 
-const view = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name: new RegExp(`^${name}`) }).click();
 const alarmOf = (page: Page, subject: string) => page.locator('[data-code="PICKUP_FAILED"]').filter({ hasText: `— ${subject}` });
 const quarantined = (t: ConsoleBox) => t.box.quarantinedPickups().map((q) => q.reference).sort();
 const liftDialog = (page: Page, reference: string) => page.getByRole('dialog', { name: `Quarantäne von Vorgang ${reference} aufheben?` });
@@ -57,11 +54,6 @@ async function askToLift(page: Page, reference: string) {
   return dialog;
 }
 
-async function axe(page: Page, what: string) {
-  const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.length}× ${v.nodes[0]?.target.join(' ')} — ${v.help}`);
-  assert.equal(found, [], `axe on ${what}`);
-}
 
 test.before(async (ctx) => {
   await ensureWebBuilt();
@@ -110,11 +102,7 @@ test('staff see each quarantined pickup\'s alarm with "Quarantäne aufheben"; no
   assert.is(await page.locator('[data-code="DOOR_LEFT_OPEN"]').getByRole('button', { name: /Quarantäne/ }).count(), 0);
   await axe(page, 'alarms with quarantined pickups');
 
-  const monitor = await signedIn(ctx.browser!, t.base, '/monitor', MONITOR);
-  await view(monitor.page, 'Alarme');
-  await alarmOf(monitor.page, REFS[0]!).waitFor();
-  assert.is(await monitor.page.locator('main button').count(), 0, 'the monitor is offered no action');
-  await monitor.context.close();
+  await monitorSeesNoAction(ctx.browser!, t.base, 'PICKUP_FAILED', REFS[0]!);
 });
 
 test('staff lift one quarantine after confirming what it does: its alarm goes, the box no longer refuses it, recorded under their name', async (ctx) => {

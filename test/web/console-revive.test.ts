@@ -1,12 +1,11 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { ALARMS, raise } from '../../actors/messages.js';
-import { MONITOR, STAFF } from '../api/support.js';
+import { STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
-import { consoleBox, signedIn, type ConsoleBox } from './console-support.js';
+import { axe, consoleBox, monitorSeesNoAction, signedIn, view, type ConsoleBox } from './console-support.js';
 import { until } from './until.js';
 
 // Staff take a part of the box that failed for good back into operation from the console. A real
@@ -15,7 +14,6 @@ import { until } from './until.js';
 // is stopped (ACTOR_FAILED, health fails). Once the bus answers again, staff revive them from
 // their alarms.
 
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const BROKEN = ['compartment/A03', 'compartment/A04'];
 
 interface Ctx {
@@ -26,16 +24,10 @@ interface Ctx {
 }
 const test = suiteNeeding<Ctx>('staff console: reviving a failed part, in Chromium', BROWSER, {});
 
-const view = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name: new RegExp(`^${name}`) }).click();
 const alarmOf = (page: Page, subject: string) => page.locator('[data-code="ACTOR_FAILED"]').filter({ hasText: `— ${subject}` });
 const reviveDialog = (page: Page, address: string) => page.getByRole('dialog', { name: `${address} wieder in Betrieb nehmen?` });
 const failedActors = (t: ConsoleBox) => t.box.failures().map((f) => f.actor).sort();
 
-async function axe(page: Page, what: string) {
-  const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.length}× ${v.nodes[0]?.target.join(' ')} — ${v.help}`);
-  assert.equal(found, [], `axe on ${what}`);
-}
 
 /** Presses the revive button of `address`'s alarm; resolves with the confirmation it opens. */
 async function askToRevive(page: Page, address: string) {
@@ -77,11 +69,7 @@ test('staff see each failed part\'s alarm with "Wieder in Betrieb nehmen"; no ot
   assert.is(await page.locator('[data-code="DOOR_LEFT_OPEN"]').getByRole('button', { name: /Wieder in Betrieb/ }).count(), 0);
   await axe(page, 'alarms with failed parts');
 
-  const monitor = await signedIn(ctx.browser!, t.base, '/monitor', MONITOR);
-  await view(monitor.page, 'Alarme');
-  await alarmOf(monitor.page, BROKEN[0]!).waitFor();
-  assert.is(await monitor.page.locator('main button').count(), 0, 'the monitor is offered no action');
-  await monitor.context.close();
+  await monitorSeesNoAction(ctx.browser!, t.base, 'ACTOR_FAILED', BROKEN[0]!);
 });
 
 test('after the repair staff revive one after confirming what it does: its alarm goes, health no longer names it, recorded under their name', async (ctx) => {

@@ -1,17 +1,15 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { ALARMS, raise } from '../../actors/messages.js';
 import { MONITOR, STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
-import { consoleBox, signedIn, type ConsoleBox } from './console-support.js';
+import { axe, consoleBox, signedIn, view, type ConsoleBox } from './console-support.js';
 import { until } from './until.js';
 
 // The staff console and the monitor in Chromium, against a real box on the register-level I2C
 // simulation and the real clock: what staff at the counter and a monitor would do and see.
 
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const VIEWS = ['Beladen', 'Rückholung', 'Box', 'Alarme', 'Kennzahlen', 'Protokoll'];
 
 interface Ctx {
@@ -43,13 +41,7 @@ async function openAndClose(t: ConsoleBox, id: string, between?: () => Promise<v
   t.box.world!.closeDoor(id);
 }
 
-const view = (page: Page, name: string) => page.getByRole('navigation').getByRole('button', { name: new RegExp(`^${name}`) }).click();
 
-async function axe(page: Page, what: string) {
-  const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.length}× ${v.nodes[0]?.target.join(' ')} — ${v.help}`);
-  assert.equal(found, [], `axe on ${what}`);
-}
 
 test('the sign-in page asks for the credential and keeps it out of the URL and the page storage', async (ctx) => {
   const context = await ctx.browser!.newContext();
