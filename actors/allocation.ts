@@ -138,7 +138,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         for (const id of Object.keys(ctx.slots)) enq.emit.send({ to: compartmentAddress(id), message: { type: 'availability.report' } });
       },
 
-      'allocation.adopt': (ctx, e) => {
+      'allocation.adopt': (ctx, e, enq) => {
         let next = ctx;
         for (const [id, s] of Object.entries(e.slots)) {
           const current = next.slots[id];
@@ -149,6 +149,11 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
             claimedBy: current.claimedBy ?? s.claimedBy ?? null,
             available: current.available && (s.available ?? true),
           });
+          // A claim the earlier registry gave back after the last commit of its slot, but perhaps
+          // not in the store (its next start would have done it again): done here, or the
+          // compartment is never given to anybody again.
+          const adopted = next.slots[id]!;
+          if (adopted.pickupId === null && adopted.claimedBy) release(enq, id, adopted.claimedBy);
         }
         return next;
       },

@@ -317,6 +317,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
    */
   const free = (enq: Enq, compartmentId: string, owner: string | null) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } });
+  /** `abandon` on the slots a registry saved before the allocation actor existed, not yet handed over. */
+  const abandonLegacy = (ctx: RegistryCtx, owner: string, enq: Enq): RegistryCtx => {
+    let compartments = ctx.compartments!;
+    for (const [id, c] of Object.entries(compartments)) {
+      if (c.pickupId !== null) continue;
+      enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner } });
+      if (!c.claimedBy) compartments = setRow(compartments, id, { ...c, claimedBy: owner });
+    }
+    return { ...ctx, compartments };
+  };
   /**
    * Staff or the integration acting on a pickup a citizen is collecting right now are refused
    * PICKUP_BUSY: cutting in would leave the citizen's session waiting for a door that never opens.
@@ -997,8 +1007,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
             // Interrupted while winning a compartment: start loading over, and the allocation actor
-            // gives back whatever it may have won.
-            enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
+            // gives back whatever it may have won. Saved before the allocation actor existed, the
+            // registry still holds the slots (the allocation actor, spawned after this start's
+            // recovery, would never get the message): given back from here as that version did,
+            // and the slots keep the owner, so the allocation actor gives it back again on adoption.
+            if (next.compartments) next = abandonLegacy(next, p.reference, enq);
+            else enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now, enq);
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
