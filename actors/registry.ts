@@ -316,7 +316,17 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * The compartment no longer holds the pickup's document (or never got it): the allocation actor
    * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
    */
-  const free = (enq: Enq, compartmentId: string, owner: string | null) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } });
+  const free = (ctx: RegistryCtx, enq: Enq, compartmentId: string, owner: string | null): RegistryCtx => {
+    const legacy = ctx.compartments;
+    if (!legacy) return (enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }), ctx);
+    // Saved before the allocation actor existed and not yet handed over (the first start's
+    // recovery, before the allocation actor is spawned): freed in the slots handed over, the claim
+    // given back as that version did; the slot keeps the owner until the allocation actor confirms.
+    const c = legacy[compartmentId];
+    if (!c) return ctx;
+    if (owner !== null) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
+    return { ...ctx, compartments: setRow(legacy, compartmentId, { ...c, pickupId: null, claimedBy: owner ?? c.claimedBy ?? null }) };
+  };
   /** `abandon` on the slots a registry saved before the allocation actor existed, not yet handed over. */
   const abandonLegacy = (ctx: RegistryCtx, owner: string, enq: Enq): RegistryCtx => {
     let compartments = ctx.compartments!;
@@ -402,12 +412,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Cancelled while staff were to load it, and the document never went in: it ends here,
         // and no retrieval is needed any more.
         enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
-        free(enq, compartmentId, p.reference);
-        return endPickup(ctx, { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
+        return endPickup(free(ctx, enq, compartmentId, p.reference), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
       }
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-      free(enq, compartmentId, p.reference);
-      return put(ctx, next, now, enq, 'loadAborted');
+      return put(free(ctx, enq, compartmentId, p.reference), next, now, enq, 'loadAborted');
     }
     return put(ctx, { ...p, opId: null }, now, enq);
   };
@@ -590,7 +598,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // The pickup moved on while its compartment was being won (cancelled meanwhile): the
           // staff member loading it gets an answer, and the compartment's claim goes back.
           fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
-          if (e.compartmentId && p) free(enq, e.compartmentId, p.reference);
+          // Never the compartment the pickup is in: a load asked before a restart and answered
+          // after the pickup was loaded over can name it again (claims are per owner).
+          if (e.compartmentId && p && e.compartmentId !== p.compartmentId) return free(ctx, enq, e.compartmentId, p.reference);
           return;
         }
         if (!e.compartmentId && e.failed) {
@@ -908,7 +918,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return;
         }
         const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
-        free(enq, e.compartmentId, owner ?? null);
+        return free(ctx, enq, e.compartmentId, owner ?? null);
       },
 
       'compartment.notOpened': (ctx, e, enq) => {
@@ -926,9 +936,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
       },
 
-      // Sent to a registry before the allocation actor existed, which keeps the slots now.
-      'compartment.availability': (_ctx, e, enq) =>
-        void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } }),
+      // Sent to a registry before the allocation actor existed, which keeps the slots now (kept in
+      // the slots still to be handed over, while they are: the allocation actor does not exist yet).
+      'compartment.availability': (ctx, e, enq) => {
+        const legacy = ctx.compartments?.[e.compartmentId];
+        if (legacy) return { ...ctx, compartments: setRow(ctx.compartments!, e.compartmentId, { ...legacy, available: e.available }) };
+        enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } });
+      },
 
       // Sent to a registry by earlier versions, which kept a copy of the devices' state: the reader
       // answers for itself now (and the supervisor's alarm sink raised ACTOR_FAILED already).
@@ -1040,8 +1054,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const text = `Compartment ${e.compartmentId} reports it holds ${held}, the registry has ${named ? `pickup ${named.reference} (${named.status})` : 'no pickup'} in it: check the compartment, then retrieve or cancel`;
         enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, text) });
         enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { reported: held, registry: named?.reference ?? null } } });
-        // Whatever the compartment says it holds keeps it reserved.
-        if (e.pickupId !== null) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
+        // Whatever the compartment says it holds keeps it reserved (in the slots still to be handed
+        // over, in the first start after the upgrade: compartments report before the allocation actor exists).
+        if (e.pickupId === null) return;
+        const legacy = ctx.compartments?.[e.compartmentId];
+        if (!ctx.compartments) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
+        else if (legacy?.pickupId === null) return { ...ctx, compartments: setRow(ctx.compartments, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
       },
     },
     async io(op) {
