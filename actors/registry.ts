@@ -4,7 +4,7 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
 import {
   ALARMS,
@@ -316,8 +316,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * The compartment no longer holds the pickup's document (or never got it): the allocation actor
    * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
    */
+  /**
+   * The slots a registry saved before the allocation actor existed, while they are not yet handed
+   * over (null after: restored, the emptied table comes back as an empty one).
+   */
+  const legacySlots = (ctx: RegistryCtx): Record<string, Slot> | null => (rowCount(ctx.compartments) > 0 ? ctx.compartments! : null);
   const free = (ctx: RegistryCtx, enq: Enq, compartmentId: string, owner: string | null): RegistryCtx => {
-    const legacy = ctx.compartments;
+    const legacy = legacySlots(ctx);
     if (!legacy) return (enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }), ctx);
     // Saved before the allocation actor existed and not yet handed over (the first start's
     // recovery, before the allocation actor is spawned): freed in the slots handed over, the claim
@@ -329,7 +334,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   };
   /** `abandon` on the slots a registry saved before the allocation actor existed, not yet handed over. */
   const abandonLegacy = (ctx: RegistryCtx, owner: string, enq: Enq): RegistryCtx => {
-    let compartments = ctx.compartments!;
+    let compartments = legacySlots(ctx)!;
     for (const [id, c] of Object.entries(compartments)) {
       if (c.pickupId !== null) continue;
       enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner } });
@@ -939,8 +944,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // Sent to a registry before the allocation actor existed, which keeps the slots now (kept in
       // the slots still to be handed over, while they are: the allocation actor does not exist yet).
       'compartment.availability': (ctx, e, enq) => {
-        const legacy = ctx.compartments?.[e.compartmentId];
-        if (legacy) return { ...ctx, compartments: setRow(ctx.compartments!, e.compartmentId, { ...legacy, available: e.available }) };
+        const legacy = legacySlots(ctx)?.[e.compartmentId];
+        if (legacy) return { ...ctx, compartments: setRow(ctx.compartments, e.compartmentId, { ...legacy, available: e.available }) };
         enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } });
       },
 
@@ -1025,7 +1030,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             // registry still holds the slots (the allocation actor, spawned after this start's
             // recovery, would never get the message): given back from here as that version did,
             // and the slots keep the owner, so the allocation actor gives it back again on adoption.
-            if (next.compartments) next = abandonLegacy(next, p.reference, enq);
+            if (legacySlots(next)) next = abandonLegacy(next, p.reference, enq);
             else enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now, enq);
           }
@@ -1057,9 +1062,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Whatever the compartment says it holds keeps it reserved (in the slots still to be handed
         // over, in the first start after the upgrade: compartments report before the allocation actor exists).
         if (e.pickupId === null) return;
-        const legacy = ctx.compartments?.[e.compartmentId];
-        if (!ctx.compartments) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
-        else if (legacy?.pickupId === null) return { ...ctx, compartments: setRow(ctx.compartments, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
+        const slots = legacySlots(ctx);
+        const legacy = slots?.[e.compartmentId];
+        if (!slots) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
+        else if (legacy?.pickupId === null) return { ...ctx, compartments: setRow(slots, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
       },
     },
     async io(op) {

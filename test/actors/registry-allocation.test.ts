@@ -54,6 +54,14 @@ test('registry: a second claim for a pickup already in that compartment is refus
 
 const legacySlot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, claimedBy: null, ...patch });
 
+test('registry: restored after the hand-over (its emptied slot table comes back empty), it frees through the allocation actor', () => {
+  const loading = loadingInA01({ ...registry.init(undefined, 'registry'), compartments: {} });
+  const aborted = registry.step(loading, { type: 'compartment.notOpened', compartmentId: 'A01', opId: loading.pickups.P1!.opId!, purpose: 'load', pickupId: 'P1', now: NOW + 1 });
+  assert.equal(sends(aborted.effects), [['allocation', 'free A01']]);
+  const reported = registry.step(loading, { type: 'compartment.report', compartmentId: 'A02', pickupId: 'P9', state: 'occupied', now: NOW + 1 });
+  assert.equal(sends(reported.effects), [['alarms', 'alarm.raise'], ['allocation', 'reserve']]);
+});
+
 test('registry, upgraded: a compartment freed before the slots are handed over is handed over free, and its claim goes back', () => {
   // As the earlier version saved it: its own slot table, A01 given to V-1 (loading into it).
   const loading = loadingInA01();
