@@ -81,6 +81,8 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   /** the slots as the registry has them: those a registry saved before this actor existed, or the compartments its live pickups name */
   z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()) }),
+  /** a message of this actor reached an actor that failed for good (the supervisor sends it back) */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string() }),
   z.object({ type: z.literal('started') }),
   z.object({ type: z.literal('recovered') }),
 ]);
@@ -200,6 +202,12 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       },
 
       'compartment.availability': (ctx, e) => (ctx.slots[e.compartmentId] && ctx.slots[e.compartmentId]!.available !== e.available ? slot(ctx, e.compartmentId, { available: e.available }) : undefined),
+
+      // A compartment restored failed for good never answers `availability.report`: given to nobody.
+      'delivery.failed': (ctx, e) => {
+        const id = e.to.startsWith('compartment/') ? e.to.slice('compartment/'.length) : null;
+        return id !== null && ctx.slots[id]?.available ? slot(ctx, id, { available: false }) : undefined;
+      },
 
       // After a restart: claims given back after the last commit of their slot, but perhaps not in the store, again.
       recovered: (ctx, _e, enq) => {

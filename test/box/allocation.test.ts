@@ -152,6 +152,31 @@ test('upgraded right after an earlier version was killed while winning a compart
   });
 });
 
+test('an allocation actor whose state was lost, beside a compartment that failed for good: that compartment is not given', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-alloc-reset-failed-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    const total = Object.keys(slots(t)).length;
+    const failed = Object.keys(slots(t)).sort()[0]!;
+    await t.box.close();
+    // The compartment's actor failed for good in an earlier run (restored failed until repaired),
+    // and a maintainer removed the allocation actor's record.
+    const persistence = await openPersistence(storage);
+    const record = (await persistence.loadActors()).get(`compartment/${failed}`)!;
+    await persistence.commit({ actors: [{ address: ALLOCATION, deleted: true }, { address: `compartment/${failed}`, record: { ...record, status: 'failed' } }] });
+    await persistence.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.is(t.box.supervisor.view(`compartment/${failed}`)!.status, 'failed');
+    assert.is(slots(t)[failed]!.available, false, 'its silence is no yes');
+    const given = await loadUntilFull(t, 'V-ARF-F');
+    assert.not.ok(given.includes(failed), `${failed} failed for good: no load can open it`);
+    assert.is(given.length, total - 1);
+    await t.box.close();
+  });
+});
+
 test('a lock that failed to pulse keeps its compartment out of the choice until staff clear the fault', async () => {
   const t = await testBox();
   await register(t.box, 'V-LF-1');
