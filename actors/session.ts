@@ -378,8 +378,13 @@ export function sessionActor(policy: SessionPolicy) {
       },
       // Only this PIN's answer: one to an earlier PIN's offer, late, says how the reader was then.
       'card.offer': (ctx, e, enq) => (e.attempt === ctx.offerAttempt ? cardAnswered(ctx, e.possible, enq) : undefined),
-      // The card reader failed for good: no card can be taken, the birth date is the way.
-      'delivery.failed': (ctx, e, enq) => (e.to === READER && e.messageType === 'offer' ? cardAnswered(ctx, false, enq) : undefined),
+      // The card reader failed for good: no card can be taken, the birth date is the way (also
+      // when the card was chosen already: as if the reader had said it cannot take one).
+      'delivery.failed': (ctx, e, enq) => {
+        if (e.to !== READER) return;
+        if (e.messageType === 'offer') return cardAnswered(ctx, false, enq);
+        if (e.messageType === 'accept' && ctx.step === 'card') return view({ ...ctx, step: 'birthDate', oldIdPossible: false, error: 'CARD_UNAVAILABLE' }, enq);
+      },
       'card.offerTimeout': (ctx, _e, enq) => (ctx.step === 'checkingPin' && ctx.acceptedKind != null ? accepted(ctx, ctx.acceptedKind, false, enq) : undefined),
       'input.factor': (ctx, e, enq) => {
         if (refused(ctx, e, enq)) return;

@@ -91,4 +91,16 @@ test('session: a late answer to an earlier PIN\'s offer does not stand for the a
   assert.equal([after.step, after.oldIdPossible], ['birthDate', false], 'the reader\'s answer to this PIN counts');
 });
 
+// The reader said yes, the citizen chose the card, and the reader failed for good meanwhile: its
+// `accept` comes back. The panel goes on with the birth date, as for a reader that says it cannot
+// take a card, not after the minute of the time limit.
+test('session: the card chosen, but the reader failed for good before it took the request: on to the birth date at once', () => {
+  const answered = step(checking().ctx, { type: 'card.offer', possible: true, attempt: 1 }).ctx;
+  const atFactor = step(answered, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
+  const atCard = step(atFactor, { type: 'input.factor', factor: 'oldId' }).ctx;
+  assert.is(atCard.step, 'card');
+  const bounced = step(atCard, { type: 'delivery.failed', to: 'reader/1', messageType: 'accept' }).ctx;
+  assert.equal([bounced.step, bounced.oldIdPossible, bounced.error], ['birthDate', false, 'CARD_UNAVAILABLE']);
+});
+
 test.run();
