@@ -35,6 +35,12 @@ export interface Slot {
 
 export interface AllocationCtx {
   slots: Record<string, Slot>;
+  /**
+   * Loads whose compartment is being won in the store (owner → pickup), committed before the
+   * claim's I/O starts. A claim won but not committed when the process stopped is given back at the
+   * next start, also when the registry has no load to start over (cancelled meanwhile).
+   */
+  claiming?: Record<string, string>;
 }
 
 export interface AllocationInput {
@@ -124,6 +130,22 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
 
   const release = (enq: Enq, compartmentId: string, owner: string) => enq.emit.io({ op: { kind: 'release', compartmentId, owner } });
 
+  /** Whatever `owner` may have won gives back: every free slot's claim, kept as its owner until confirmed. */
+  const giveBack = (ctx: AllocationCtx, owner: string, enq: Enq): AllocationCtx => {
+    let next = ctx;
+    for (const [id, c] of Object.entries(ctx.slots)) {
+      if (c.pickupId !== null) continue;
+      release(enq, id, owner);
+      if (!c.claimedBy) next = slot(next, id, { claimedBy: owner });
+    }
+    return next;
+  };
+  const claimed = (ctx: AllocationCtx, owner: string): AllocationCtx => {
+    if (!ctx.claiming || !(owner in ctx.claiming)) return ctx;
+    const { [owner]: _done, ...claiming } = ctx.claiming;
+    return { ...ctx, claiming };
+  };
+
   return defineActor<AllocationCtx, AllocationEvent, AllocationIo, BoxOutgoing>({
     kind: 'allocation',
     messages: AllocationMessage,
@@ -165,6 +187,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         if (!found.length) return void enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
         // Won in the shared store first: boxes of a fleet never assign one twice.
         enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request } });
+        return { ...ctx, claiming: { ...ctx.claiming, [e.owner]: e.pickupId } };
       },
 
       'allocation.won': (ctx, e, enq) => {
@@ -172,7 +195,8 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
           to: REGISTRY,
           message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: e.compartmentId, ...(e.failed ? { failed: e.failed } : {}), ...e.request },
         });
-        if (e.compartmentId) return slot(ctx, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner });
+        const settled = claimed(ctx, e.owner);
+        return e.compartmentId ? slot(settled, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner }) : settled;
       },
 
       free: (ctx, e, enq) => {
@@ -192,12 +216,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId }) : undefined),
 
       abandon: (ctx, e, enq) => {
-        let next = ctx;
-        for (const [id, c] of Object.entries(ctx.slots)) {
-          if (c.pickupId !== null) continue;
-          release(enq, id, e.owner);
-          if (!c.claimedBy) next = slot(next, id, { claimedBy: e.owner });
-        }
+        const next = giveBack(claimed(ctx, e.owner), e.owner, enq);
         return next === ctx ? undefined : next;
       },
 
@@ -210,8 +229,14 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       },
 
       // After a restart: claims given back after the last commit of their slot, but perhaps not in the store, again.
+      // Claims won for a load but not committed before the stop: given back (the load, if its
+      // pickup is still to be loaded, starts over at the registry).
       recovered: (ctx, _e, enq) => {
         for (const [id, c] of Object.entries(ctx.slots)) if (c.pickupId === null && c.claimedBy) release(enq, id, c.claimedBy);
+        if (!ctx.claiming || Object.keys(ctx.claiming).length === 0) return;
+        let next: AllocationCtx = { ...ctx, claiming: {} };
+        for (const owner of Object.keys(ctx.claiming)) next = giveBack(next, owner, enq);
+        return next;
       },
     },
     async io(op) {
