@@ -126,7 +126,9 @@ export interface RegistryCtx {
   byReference: Record<string, string>;
   /**
    * Saved by a registry before the allocation actor existed, which chose compartments itself:
-   * handed to the allocation actor once (`allocation.started`) and emptied. Absent otherwise.
+   * handed to the allocation actor once (`allocation.started`) and emptied. Until then (the first
+   * start's recovery runs before the allocation actor is spawned) what the registry frees or learns
+   * of a compartment is kept here. Absent otherwise, or empty once restored after the hand-over.
    */
   compartments?: Record<string, Slot>;
   /**
@@ -193,7 +195,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   // From the allocation actor. `failed`: the store could not be asked (nothing was claimed); the request is refused with the code.
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
-  // Only from a release this registry started before the allocation actor existed (parked while storage was down): passed on.
+  // Only from a release this registry started on slots saved before the allocation actor existed (parked while storage was down, or in the first start after the upgrade): passed on.
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   // Only from timers committed by an earlier version, which retried a refused release itself; a
   // release storage refuses is now parked by the supervisor and run again once storage is back.
@@ -231,7 +233,7 @@ export type RegistryEvent = z.infer<typeof RegistryMessage>;
 
 export type RegistryIo =
   | { kind: 'issuePin'; pickupId: string; serial: number }
-  /** a release started before the allocation actor existed (parked, or named by an old timer): the allocation actor's now */
+  /** a release of a claim in slots saved before the allocation actor existed (parked, named by an old timer, or freed in the first start after the upgrade, before the hand-over) */
   | { kind: 'releaseCompartment'; compartmentId: string; owner: string }
   /** one opening per PIN and authentication: the claim is kept once the door opened */
   | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
