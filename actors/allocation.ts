@@ -35,6 +35,12 @@ export interface Slot {
 
 export interface AllocationCtx {
   slots: Record<string, Slot>;
+  /**
+   * Loads whose compartment is being won in the store (owner → pickup), committed before the
+   * claim's I/O starts. A claim won but not committed when the process stopped is given back at the
+   * next start, also when the registry has no load to start over (cancelled meanwhile).
+   */
+  claiming?: Record<string, string>;
 }
 
 export interface AllocationInput {
@@ -81,6 +87,8 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   /** the slots as the registry has them: those a registry saved before this actor existed, or the compartments its live pickups name */
   z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()) }),
+  /** a message of this actor reached an actor that failed for good (the supervisor sends it back) */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string() }),
   z.object({ type: z.literal('started') }),
   z.object({ type: z.literal('recovered') }),
 ]);
@@ -122,6 +130,22 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
 
   const release = (enq: Enq, compartmentId: string, owner: string) => enq.emit.io({ op: { kind: 'release', compartmentId, owner } });
 
+  /** Whatever `owner` may have won gives back: every free slot's claim, kept as its owner until confirmed. */
+  const giveBack = (ctx: AllocationCtx, owner: string, enq: Enq): AllocationCtx => {
+    let next = ctx;
+    for (const [id, c] of Object.entries(ctx.slots)) {
+      if (c.pickupId !== null) continue;
+      release(enq, id, owner);
+      if (!c.claimedBy) next = slot(next, id, { claimedBy: owner });
+    }
+    return next;
+  };
+  const claimed = (ctx: AllocationCtx, owner: string): AllocationCtx => {
+    if (!ctx.claiming || !(owner in ctx.claiming)) return ctx;
+    const { [owner]: _done, ...claiming } = ctx.claiming;
+    return { ...ctx, claiming };
+  };
+
   return defineActor<AllocationCtx, AllocationEvent, AllocationIo, BoxOutgoing>({
     kind: 'allocation',
     messages: AllocationMessage,
@@ -138,7 +162,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         for (const id of Object.keys(ctx.slots)) enq.emit.send({ to: compartmentAddress(id), message: { type: 'availability.report' } });
       },
 
-      'allocation.adopt': (ctx, e) => {
+      'allocation.adopt': (ctx, e, enq) => {
         let next = ctx;
         for (const [id, s] of Object.entries(e.slots)) {
           const current = next.slots[id];
@@ -149,6 +173,11 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
             claimedBy: current.claimedBy ?? s.claimedBy ?? null,
             available: current.available && (s.available ?? true),
           });
+          // A claim the earlier registry gave back after the last commit of its slot, but perhaps
+          // not in the store (its next start would have done it again): done here, or the
+          // compartment is never given to anybody again.
+          const adopted = next.slots[id]!;
+          if (adopted.pickupId === null && adopted.claimedBy) release(enq, id, adopted.claimedBy);
         }
         return next;
       },
@@ -158,6 +187,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         if (!found.length) return void enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
         // Won in the shared store first: boxes of a fleet never assign one twice.
         enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request } });
+        return { ...ctx, claiming: { ...ctx.claiming, [e.owner]: e.pickupId } };
       },
 
       'allocation.won': (ctx, e, enq) => {
@@ -165,7 +195,8 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
           to: REGISTRY,
           message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: e.compartmentId, ...(e.failed ? { failed: e.failed } : {}), ...e.request },
         });
-        if (e.compartmentId) return slot(ctx, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner });
+        const settled = claimed(ctx, e.owner);
+        return e.compartmentId ? slot(settled, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner }) : settled;
       },
 
       free: (ctx, e, enq) => {
@@ -185,20 +216,27 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId }) : undefined),
 
       abandon: (ctx, e, enq) => {
-        let next = ctx;
-        for (const [id, c] of Object.entries(ctx.slots)) {
-          if (c.pickupId !== null) continue;
-          release(enq, id, e.owner);
-          if (!c.claimedBy) next = slot(next, id, { claimedBy: e.owner });
-        }
+        const next = giveBack(claimed(ctx, e.owner), e.owner, enq);
         return next === ctx ? undefined : next;
       },
 
       'compartment.availability': (ctx, e) => (ctx.slots[e.compartmentId] && ctx.slots[e.compartmentId]!.available !== e.available ? slot(ctx, e.compartmentId, { available: e.available }) : undefined),
 
+      // A compartment restored failed for good never answers `availability.report`: given to nobody.
+      'delivery.failed': (ctx, e) => {
+        const id = e.to.startsWith('compartment/') ? e.to.slice('compartment/'.length) : null;
+        return id !== null && ctx.slots[id]?.available ? slot(ctx, id, { available: false }) : undefined;
+      },
+
       // After a restart: claims given back after the last commit of their slot, but perhaps not in the store, again.
+      // Claims won for a load but not committed before the stop: given back (the load, if its
+      // pickup is still to be loaded, starts over at the registry).
       recovered: (ctx, _e, enq) => {
         for (const [id, c] of Object.entries(ctx.slots)) if (c.pickupId === null && c.claimedBy) release(enq, id, c.claimedBy);
+        if (!ctx.claiming || Object.keys(ctx.claiming).length === 0) return;
+        let next: AllocationCtx = { ...ctx, claiming: {} };
+        for (const owner of Object.keys(ctx.claiming)) next = giveBack(next, owner, enq);
+        return next;
       },
     },
     async io(op) {

@@ -32,7 +32,7 @@ export interface ReaderCtx {
 /** Everything the card reader takes, as a runtime schema. */
 export const ReaderMessage = z.discriminatedUnion('type', [
   /** could a card be taken now? (a session whose PIN is being checked asks; answered with `card.offer`) */
-  z.object({ type: z.literal('offer'), sessionId: z.string() }),
+  z.object({ type: z.literal('offer'), sessionId: z.string(), attempt: z.number() }),
   z.object({ type: z.literal('accept'), sessionId: z.string() }),
   z.object({ type: z.literal('card.inserted') }),
   z.object({ type: z.literal('read.done'), mrz: z.array(z.string()) }),
@@ -64,7 +64,7 @@ export function readerActor(port: CardReaderPort) {
     messages: ReaderMessage,
     init: () => ({ state: 'idle', sessionId: null, mrz: null, shredderAvailable: true, reads: 0 }),
     on: {
-      offer: (ctx, e, enq) => void enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.offer', possible: usable(ctx) && ctx.state !== 'disabled' } }),
+      offer: (ctx, e, enq) => void enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.offer', possible: usable(ctx) && ctx.state !== 'disabled', attempt: e.attempt } }),
       accept: (ctx, e, enq) => {
         if (ctx.state === 'disabled' || !usable(ctx)) {
           enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'card.unavailable' } });

@@ -4,7 +4,7 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { answer, refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
 import {
   ALARMS,
@@ -126,7 +126,9 @@ export interface RegistryCtx {
   byReference: Record<string, string>;
   /**
    * Saved by a registry before the allocation actor existed, which chose compartments itself:
-   * handed to the allocation actor once (`allocation.started`) and emptied. Absent otherwise.
+   * handed to the allocation actor once (`allocation.started`) and emptied. Until then (the first
+   * start's recovery runs before the allocation actor is spawned) what the registry frees or learns
+   * of a compartment is kept here. Absent otherwise, or empty once restored after the hand-over.
    */
   compartments?: Record<string, Slot>;
   /**
@@ -193,7 +195,7 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   // From the allocation actor. `failed`: the store could not be asked (nothing was claimed); the request is refused with the code.
   z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
   z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
-  // Only from a release this registry started before the allocation actor existed (parked while storage was down): passed on.
+  // Only from a release this registry started on slots saved before the allocation actor existed (parked while storage was down, or in the first start after the upgrade): passed on.
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
   // Only from timers committed by an earlier version, which retried a refused release itself; a
   // release storage refuses is now parked by the supervisor and run again once storage is back.
@@ -231,7 +233,7 @@ export type RegistryEvent = z.infer<typeof RegistryMessage>;
 
 export type RegistryIo =
   | { kind: 'issuePin'; pickupId: string; serial: number }
-  /** a release started before the allocation actor existed (parked, or named by an old timer): the allocation actor's now */
+  /** a release of a claim in slots saved before the allocation actor existed (parked, named by an old timer, or freed in the first start after the upgrade, before the hand-over) */
   | { kind: 'releaseCompartment'; compartmentId: string; owner: string }
   /** one opening per PIN and authentication: the claim is kept once the door opened */
   | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
@@ -316,7 +318,32 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * The compartment no longer holds the pickup's document (or never got it): the allocation actor
    * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
    */
-  const free = (enq: Enq, compartmentId: string, owner: string | null) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } });
+  /**
+   * The slots a registry saved before the allocation actor existed, while they are not yet handed
+   * over (null after: restored, the emptied table comes back as an empty one).
+   */
+  const legacySlots = (ctx: RegistryCtx): Record<string, Slot> | null => (rowCount(ctx.compartments) > 0 ? ctx.compartments! : null);
+  const free = (ctx: RegistryCtx, enq: Enq, compartmentId: string, owner: string | null): RegistryCtx => {
+    const legacy = legacySlots(ctx);
+    if (!legacy) return (enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }), ctx);
+    // Saved before the allocation actor existed and not yet handed over (the first start's
+    // recovery, before the allocation actor is spawned): freed in the slots handed over, the claim
+    // given back as that version did; the slot keeps the owner until the allocation actor confirms.
+    const c = legacy[compartmentId];
+    if (!c) return ctx;
+    if (owner !== null) enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId, owner } });
+    return { ...ctx, compartments: setRow(legacy, compartmentId, { ...c, pickupId: null, claimedBy: owner ?? c.claimedBy ?? null }) };
+  };
+  /** `abandon` on the slots a registry saved before the allocation actor existed, not yet handed over. */
+  const abandonLegacy = (ctx: RegistryCtx, owner: string, enq: Enq): RegistryCtx => {
+    let compartments = legacySlots(ctx)!;
+    for (const [id, c] of Object.entries(compartments)) {
+      if (c.pickupId !== null) continue;
+      enq.emit.io({ op: { kind: 'releaseCompartment', compartmentId: id, owner } });
+      if (!c.claimedBy) compartments = setRow(compartments, id, { ...c, claimedBy: owner });
+    }
+    return { ...ctx, compartments };
+  };
   /**
    * Staff or the integration acting on a pickup a citizen is collecting right now are refused
    * PICKUP_BUSY: cutting in would leave the citizen's session waiting for a door that never opens.
@@ -392,12 +419,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Cancelled while staff were to load it, and the document never went in: it ends here,
         // and no retrieval is needed any more.
         enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
-        free(enq, compartmentId, p.reference);
-        return endPickup(ctx, { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
+        return endPickup(free(ctx, enq, compartmentId, p.reference), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
       }
       const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-      free(enq, compartmentId, p.reference);
-      return put(ctx, next, now, enq, 'loadAborted');
+      return put(free(ctx, enq, compartmentId, p.reference), next, now, enq, 'loadAborted');
     }
     return put(ctx, { ...p, opId: null }, now, enq);
   };
@@ -580,7 +605,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // The pickup moved on while its compartment was being won (cancelled meanwhile): the
           // staff member loading it gets an answer, and the compartment's claim goes back.
           fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
-          if (e.compartmentId && p) free(enq, e.compartmentId, p.reference);
+          // Never the compartment the pickup is in: a load asked before a restart and answered
+          // after the pickup was loaded over can name it again (claims are per owner).
+          if (e.compartmentId && p && e.compartmentId !== p.compartmentId) return free(ctx, enq, e.compartmentId, p.reference);
           return;
         }
         if (!e.compartmentId && e.failed) {
@@ -898,7 +925,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           return;
         }
         const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
-        free(enq, e.compartmentId, owner ?? null);
+        return free(ctx, enq, e.compartmentId, owner ?? null);
       },
 
       'compartment.notOpened': (ctx, e, enq) => {
@@ -916,9 +943,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
       },
 
-      // Sent to a registry before the allocation actor existed, which keeps the slots now.
-      'compartment.availability': (_ctx, e, enq) =>
-        void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } }),
+      // Sent to a registry before the allocation actor existed, which keeps the slots now (kept in
+      // the slots still to be handed over, while they are: the allocation actor does not exist yet).
+      'compartment.availability': (ctx, e, enq) => {
+        const legacy = legacySlots(ctx)?.[e.compartmentId];
+        if (legacy) return { ...ctx, compartments: setRow(ctx.compartments, e.compartmentId, { ...legacy, available: e.available }) };
+        enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: e.compartmentId, available: e.available, ...(e.code ? { code: e.code } : {}) } });
+      },
 
       // Sent to a registry by earlier versions, which kept a copy of the devices' state: the reader
       // answers for itself now (and the supervisor's alarm sink raised ACTOR_FAILED already).
@@ -997,8 +1028,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
             // Interrupted while winning a compartment: start loading over, and the allocation actor
-            // gives back whatever it may have won.
-            enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
+            // gives back whatever it may have won. Saved before the allocation actor existed, the
+            // registry still holds the slots (the allocation actor, spawned after this start's
+            // recovery, would never get the message): given back from here as that version did,
+            // and the slots keep the owner, so the allocation actor gives it back again on adoption.
+            if (legacySlots(next)) next = abandonLegacy(next, p.reference, enq);
+            else enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
             next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now, enq);
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
@@ -1026,8 +1061,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const text = `Compartment ${e.compartmentId} reports it holds ${held}, the registry has ${named ? `pickup ${named.reference} (${named.status})` : 'no pickup'} in it: check the compartment, then retrieve or cancel`;
         enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, text) });
         enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { reported: held, registry: named?.reference ?? null } } });
-        // Whatever the compartment says it holds keeps it reserved.
-        if (e.pickupId !== null) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
+        // Whatever the compartment says it holds keeps it reserved (in the slots still to be handed
+        // over, in the first start after the upgrade: compartments report before the allocation actor exists).
+        if (e.pickupId === null) return;
+        const slots = legacySlots(ctx);
+        const legacy = slots?.[e.compartmentId];
+        if (!slots) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
+        else if (legacy?.pickupId === null) return { ...ctx, compartments: setRow(slots, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
       },
     },
     async io(op) {

@@ -83,6 +83,8 @@ export interface SessionCtx {
    * whether it and the shredder work; no other actor keeps a copy.)
    */
   cardOffer?: boolean | null;
+  /** which PIN's `offer` the reader's answer must name: an answer to an earlier PIN's may come late */
+  offerAttempt?: number;
   /** the PIN was accepted for a pickup with an old ID registered: the card is offered once the reader answers */
   acceptedKind?: string | null;
 }
@@ -160,8 +162,8 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.busy'), code: z.literal('PICKUP_FAILED').optional() }),
   // `oldIdRegistered`: the pickup has an old ID the card could be checked against (`oldIdPossible`: sent by an earlier version, which decided itself)
   z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdRegistered: z.boolean().optional(), oldIdPossible: z.boolean().optional() }),
-  /** the card reader's answer to `offer` */
-  z.object({ type: z.literal('card.offer'), possible: z.boolean() }),
+  /** the card reader's answer to `offer` (`attempt`: the offer's, echoed) */
+  z.object({ type: z.literal('card.offer'), possible: z.boolean(), attempt: z.number() }),
   /** the card reader did not answer `offer` in time: the birth date is the way */
   z.object({ type: z.literal('card.offerTimeout') }),
   /** a message of this session reached an actor that failed for good (the supervisor sends it back) */
@@ -332,8 +334,9 @@ export function sessionActor(policy: SessionPolicy) {
         enq.emit.send({ to: AUTH, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
         // Asked alongside the PIN, not after it: the answer is usually in before the PIN's. Aside:
         // a failed reader must not fail the panel's PIN (the birth date is the way then).
-        enq.emit.send({ to: READER, message: { type: 'offer', sessionId: ctx.id }, aside: true });
-        return view(touch({ ...ctx, step: 'checkingPin', error: null, cardOffer: null, acceptedKind: null }, e.now, enq), enq, e);
+        const offerAttempt = (ctx.offerAttempt ?? 0) + 1;
+        enq.emit.send({ to: READER, message: { type: 'offer', sessionId: ctx.id, attempt: offerAttempt }, aside: true });
+        return view(touch({ ...ctx, step: 'checkingPin', error: null, cardOffer: null, acceptedKind: null, offerAttempt }, e.now, enq), enq, e);
       },
       // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
       'input.lostPin': (ctx, e, enq) => {
@@ -373,9 +376,15 @@ export function sessionActor(policy: SessionPolicy) {
         enq.emit.schedule({ key: 'cardOffer', at: e.now + CARD_OFFER_WAIT_MS, message: { type: 'card.offerTimeout' } });
         return { ...ctx, acceptedKind: e.documentKind };
       },
-      'card.offer': (ctx, e, enq) => cardAnswered(ctx, e.possible, enq),
-      // The card reader failed for good: no card can be taken, the birth date is the way.
-      'delivery.failed': (ctx, e, enq) => (e.to === READER && e.messageType === 'offer' ? cardAnswered(ctx, false, enq) : undefined),
+      // Only this PIN's answer: one to an earlier PIN's offer, late, says how the reader was then.
+      'card.offer': (ctx, e, enq) => (e.attempt === ctx.offerAttempt ? cardAnswered(ctx, e.possible, enq) : undefined),
+      // The card reader failed for good: no card can be taken, the birth date is the way (also
+      // when the card was chosen already: as if the reader had said it cannot take one).
+      'delivery.failed': (ctx, e, enq) => {
+        if (e.to !== READER) return;
+        if (e.messageType === 'offer') return cardAnswered(ctx, false, enq);
+        if (e.messageType === 'accept' && ctx.step === 'card') return view({ ...ctx, step: 'birthDate', oldIdPossible: false, error: 'CARD_UNAVAILABLE' }, enq);
+      },
       'card.offerTimeout': (ctx, _e, enq) => (ctx.step === 'checkingPin' && ctx.acceptedKind != null ? accepted(ctx, ctx.acceptedKind, false, enq) : undefined),
       'input.factor': (ctx, e, enq) => {
         if (refused(ctx, e, enq)) return;

@@ -42,7 +42,7 @@ test('reader: the line reported down while a session waits for a card: alarm and
     { type: 'send', to: 'session/s1', message: { type: 'card.unavailable' } },
   ]);
   assert.equal(reader.step(ctx, { type: 'accept', sessionId: 's2', now: 2 }).effects, [{ type: 'send', to: 'session/s2', message: { type: 'card.unavailable' } }]);
-  assert.equal(reader.step(ctx, { type: 'offer', sessionId: 's3', now: 2 }).effects, [{ type: 'send', to: 'session/s3', message: { type: 'card.offer', possible: false } }]);
+  assert.equal(reader.step(ctx, { type: 'offer', sessionId: 's3', attempt: 2, now: 2 }).effects, [{ type: 'send', to: 'session/s3', message: { type: 'card.offer', possible: false, attempt: 2 } }]);
 });
 
 test('reader: back on the line it is idle again and clears its alarm, unless the shredder is still out', () => {
@@ -50,11 +50,11 @@ test('reader: back on the line it is idle again and clears its alarm, unless the
   const back = reader.step(down, { type: 'reader.status', available: true, code: null, now: 1 });
   assert.is(back.ctx.state, 'idle');
   assert.equal(back.effects, [{ type: 'send', to: 'alarms', message: { type: 'alarm.clear', key: 'reader:line' } }]);
-  assert.equal(reader.step(back.ctx, { type: 'offer', sessionId: 's1', now: 2 }).effects, [{ type: 'send', to: 'session/s1', message: { type: 'card.offer', possible: true } }]);
+  assert.equal(reader.step(back.ctx, { type: 'offer', sessionId: 's1', attempt: 2, now: 2 }).effects, [{ type: 'send', to: 'session/s1', message: { type: 'card.offer', possible: true, attempt: 2 } }]);
   const noShredder = reader.step(down, { type: 'shredder.status', available: false, now: 1 }).ctx;
   const stillOut = reader.step(noShredder, { type: 'reader.status', available: true, code: null, now: 2 });
   assert.is(stillOut.ctx.state, 'disabled');
-  assert.equal(reader.step(stillOut.ctx, { type: 'offer', sessionId: 's1', now: 3 }).effects, [{ type: 'send', to: 'session/s1', message: { type: 'card.offer', possible: false } }]);
+  assert.equal(reader.step(stillOut.ctx, { type: 'offer', sessionId: 's1', attempt: 3, now: 3 }).effects, [{ type: 'send', to: 'session/s1', message: { type: 'card.offer', possible: false, attempt: 3 } }]);
 });
 
 test('reader: an eject that fails raises an alarm and lets the session go on', () => {

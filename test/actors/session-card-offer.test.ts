@@ -11,6 +11,12 @@ const session = sessionActor({ inactivityMs: 60_000, lingerMs: 5_000, maxPinReje
 const fresh: SessionCtx = session.init({ id: 'k1-1', kioskId: '1' }, 'session/k1-1');
 const step = (ctx: SessionCtx, event: Parameters<typeof session.step>[1]) => session.step(ctx, { now: 1_000, ...event });
 
+/** What the reader echoes of an offer in its answer (everything but the type and the session). */
+const answerTo = (offer: unknown) => {
+  const { type: _type, sessionId: _session, ...echo } = offer as { type: string; sessionId: string };
+  return echo as { attempt: number };
+};
+
 /** The session after the number and a PIN: the PIN is with the auth actor, the offer with the reader. */
 function checking(): { ctx: SessionCtx; effects: ReturnType<typeof session.step>['effects'] } {
   const atPin = step(fresh, { type: 'input.phone', phone: '+4915228817386' }).ctx;
@@ -27,7 +33,7 @@ test('session: the reader is asked alongside the PIN, aside, so a failed reader 
 test('session: the reader answered first: the accepted PIN goes on at once, to the card or to the birth date', () => {
   const base = checking().ctx;
   for (const possible of [true, false]) {
-    const answered = step(base, { type: 'card.offer', possible }).ctx;
+    const answered = step(base, { type: 'card.offer', possible, attempt: 1 }).ctx;
     assert.is(answered.step, 'checkingPin', 'the PIN is still being checked');
     const after = step(answered, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
     assert.equal([after.step, after.oldIdPossible], possible ? ['factor', true] : ['birthDate', false]);
@@ -38,13 +44,13 @@ test('session: the PIN was accepted first: the session waits for the reader, the
   const waiting = step(checking().ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true });
   assert.is(waiting.ctx.step, 'checkingPin', 'the panel gets its answer once the reader said');
   assert.ok(waiting.effects.some((e) => e.type === 'schedule' && (e as { key: string }).key === 'cardOffer'), 'a failed reader is not waited for long');
-  const offered = step(waiting.ctx, { type: 'card.offer', possible: true });
+  const offered = step(waiting.ctx, { type: 'card.offer', possible: true, attempt: 1 });
   assert.equal([offered.ctx.step, offered.ctx.oldIdPossible], ['factor', true]);
   assert.ok(offered.effects.some((e) => e.type === 'cancel' && (e as { key: string }).key === 'cardOffer'));
 });
 
 test('session: no old ID registered: the birth date, whatever the reader says', () => {
-  const answered = step(checking().ctx, { type: 'card.offer', possible: true }).ctx;
+  const answered = step(checking().ctx, { type: 'card.offer', possible: true, attempt: 1 }).ctx;
   const after = step(answered, { type: 'auth.pinAccepted', documentKind: 'PASSPORT', oldIdRegistered: false }).ctx;
   assert.equal([after.step, after.oldIdPossible], ['birthDate', false]);
 });
@@ -65,6 +71,36 @@ test('session: a reader that failed for good (its offer came back) or never answ
 test('session: an acceptance committed by an earlier version, which decided the card itself, is followed as it is', () => {
   const after = step(checking().ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdPossible: true }).ctx;
   assert.equal([after.step, after.oldIdPossible], ['factor', true]);
+});
+
+// The reader answers in order, so the answer to a wrong PIN's offer can only come late, after the
+// next PIN was typed: it arrives first and must not stand for the next one's, which the reader
+// gave later (the shredder jammed in between, say).
+test('session: a late answer to an earlier PIN\'s offer does not stand for the answer to this PIN\'s', () => {
+  const first = checking().ctx;
+  const rejected = step(first, { type: 'auth.rejected', retryAt: null }).ctx;
+  const atPin = step(rejected, { type: 'input.phone', phone: '+4915228817386' }).ctx;
+  const second = step(atPin, { type: 'input.pin', pin: '654321' });
+  const offers = second.effects.flatMap((e) => (e.type === 'send' && e.message.type === 'offer' ? [e.message] : []));
+  const [firstOffer] = checking().effects.flatMap((e) => (e.type === 'send' && e.message.type === 'offer' ? [e.message] : []));
+  assert.is(offers.length, 1);
+  assert.is.not(JSON.stringify(offers[0]), JSON.stringify(firstOffer), 'each PIN\'s offer can be told apart');
+  const lateFirst = step(second.ctx, { type: 'card.offer', possible: true, ...answerTo(firstOffer) }).ctx;
+  const thisOne = step(lateFirst, { type: 'card.offer', possible: false, ...answerTo(offers[0]) }).ctx;
+  const after = step(thisOne, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
+  assert.equal([after.step, after.oldIdPossible], ['birthDate', false], 'the reader\'s answer to this PIN counts');
+});
+
+// The reader said yes, the citizen chose the card, and the reader failed for good meanwhile: its
+// `accept` comes back. The panel goes on with the birth date, as for a reader that says it cannot
+// take a card, not after the minute of the time limit.
+test('session: the card chosen, but the reader failed for good before it took the request: on to the birth date at once', () => {
+  const answered = step(checking().ctx, { type: 'card.offer', possible: true, attempt: 1 }).ctx;
+  const atFactor = step(answered, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
+  const atCard = step(atFactor, { type: 'input.factor', factor: 'oldId' }).ctx;
+  assert.is(atCard.step, 'card');
+  const bounced = step(atCard, { type: 'delivery.failed', to: 'reader/1', messageType: 'accept' }).ctx;
+  assert.equal([bounced.step, bounced.oldIdPossible, bounced.error], ['birthDate', false, 'CARD_UNAVAILABLE']);
 });
 
 test.run();

@@ -5,6 +5,7 @@ import { ALLOCATION, REGISTRY } from '../../actors/messages.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { isDomainError } from '../../actors/domain/errors.js';
+import { setRow } from '../../actors/runtime/table.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { toPreAllocationStore } from '../support/legacy-store.js';
 import { answerBirthDate, authenticate, MONDAY_10AM, passDoor, PHONE, readyPickup, register, testBox, withTempStorage, type TestBox } from '../helpers.js';
@@ -92,6 +93,86 @@ test("an allocation actor whose state was lost: compartments live pickups name a
     const given = await loadUntilFull(t, 'V-AR-F');
     assert.is(given.length, Object.keys(slots(t)).length - 3);
     for (const id of [ready, cancelled, outOfService]) assert.not.ok(given.includes(id), `${id} is not given out`);
+    await t.box.close();
+  });
+});
+
+// The version before the allocation actor freed a slot and gave its claim in the store back after
+// the commit; killed in between, its next start gave the claim back. Upgraded at that moment, the
+// claim must still be given back, or the compartment is never given to anybody again.
+test('upgraded right after an earlier version freed a compartment but before it gave its claim back: the claim goes back, the compartment is given again', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-alloc-upgrade-release-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    const total = Object.keys(slots(t)).length;
+    const freed = Object.keys(slots(t)).sort()[0]!;
+    await t.box.close();
+    await toPreAllocationStore(storage, (ctx) => {
+      ctx.compartments[freed] = { ...ctx.compartments[freed]!, pickupId: null, claimedBy: 'V-GONE-1' };
+    });
+    const store = await openPersistence(storage);
+    assert.ok(await store.claimOnce(`Ausgabebox:compartment:${freed}`, 'V-GONE-1'), 'the collected pickup still holds its claim in the store');
+    await store.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    const given = await loadUntilFull(t, 'V-AUR-F');
+    assert.ok(given.includes(freed), `${freed} is given again`);
+    assert.is(given.length, total);
+    await t.box.close();
+  });
+});
+
+// Killed while the version before the allocation actor won a compartment for a load: the pickup
+// is LOADING without a compartment, and the claim it may have won is in the store. Its next start
+// (the upgrade) loads it over and must give that claim back.
+test('upgraded right after an earlier version was killed while winning a compartment for a load: what it may have won is given back', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-alloc-upgrade-abandon-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    const total = Object.keys(slots(t)).length;
+    const won = Object.keys(slots(t)).sort()[0]!;
+    await register(t.box, 'V-AUA-1');
+    await t.box.close();
+    await toPreAllocationStore(storage, (ctx) => {
+      const id = ctx.byReference['V-AUA-1']!;
+      ctx.pickups = setRow(ctx.pickups, id, { ...ctx.pickups[id]!, status: 'LOADING', compartmentId: null, opId: null });
+    });
+    const store = await openPersistence(storage);
+    assert.ok(await store.claimOnce(`Ausgabebox:compartment:${won}`, 'V-AUA-1'));
+    await store.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.is(t.box.pickup('V-AUA-1')!.status, 'REGISTERED', 'loaded over');
+    const given = await loadUntilFull(t, 'V-AUA-F');
+    assert.ok(given.includes(won), `${won} is given to another pickup`);
+    assert.is(given.length, total);
+    await t.box.close();
+  });
+});
+
+test('an allocation actor whose state was lost, beside a compartment that failed for good: that compartment is not given', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-alloc-reset-failed-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    const total = Object.keys(slots(t)).length;
+    const failed = Object.keys(slots(t)).sort()[0]!;
+    await t.box.close();
+    // The compartment's actor failed for good in an earlier run (restored failed until repaired),
+    // and a maintainer removed the allocation actor's record.
+    const persistence = await openPersistence(storage);
+    const record = (await persistence.loadActors()).get(`compartment/${failed}`)!;
+    await persistence.commit({ actors: [{ address: ALLOCATION, deleted: true }, { address: `compartment/${failed}`, record: { ...record, status: 'failed' } }] });
+    await persistence.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.is(t.box.supervisor.view(`compartment/${failed}`)!.status, 'failed');
+    assert.is(slots(t)[failed]!.available, false, 'its silence is no yes');
+    const given = await loadUntilFull(t, 'V-ARF-F');
+    assert.not.ok(given.includes(failed), `${failed} failed for good: no load can open it`);
+    assert.is(given.length, total - 1);
     await t.box.close();
   });
 });

@@ -30,7 +30,7 @@ interface Rig {
 type KillAt = (batch: CommitBatch) => boolean;
 
 /** A box whose storage dies right after the first commit `killAt` matches. */
-async function start(rig: Rig | null, killAt?: KillAt, opts: { dieAfterClaim?: boolean } = {}): Promise<{ t: TestBox; rig: Rig; killed: Promise<void>; isKilled: () => boolean }> {
+async function start(rig: Rig | null, killAt?: KillAt, opts: { dieAfterClaim?: boolean; beforeClaim?: () => Promise<unknown> } = {}): Promise<{ t: TestBox; rig: Rig; killed: Promise<void>; isKilled: () => boolean }> {
   const dir = rig?.dir ?? mkdtempSync(join(tmpdir(), 'ausgabebox-window-'));
   const file = rig?.file ?? join(dir, 'box.sqlite');
   const clock = rig?.clock ?? new SimulatedClock(MONDAY_10AM);
@@ -42,6 +42,7 @@ async function start(rig: Rig | null, killAt?: KillAt, opts: { dieAfterClaim?: b
     const claimOnce = persistence.claimOnce.bind(persistence);
     // The claim is in the store; the process dies before anything that follows it commits.
     persistence.claimOnce = async (key, owner) => {
+      if (key.includes(':compartment:')) await opts.beforeClaim?.();
       const won = await claimOnce(key, owner);
       if (won && key.includes(':compartment:')) store.kill();
       return won;
@@ -367,6 +368,30 @@ test('killed after winning a compartment for a load, and again during the recove
   const { t } = await start(first.rig);
   await t.box.idle();
   assert.is(t.box.pickup('W-1')!.status, 'REGISTERED');
+  const given = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
+    given.add((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
+    await t.box.idle();
+  }
+  assert.is(given.size, 6, `every compartment is assigned again (got ${[...given].join(', ')})`);
+  await finish(t, first.rig);
+});
+
+// The load's pickup was cancelled while its compartment was being won; the claim won, and the box
+// died before the win was committed. The pickup is over, so the registry's recovery has no load to
+// start over: the claim must still be given back, or the compartment is never assigned again.
+test('killed after winning a compartment for a load cancelled meanwhile: the compartment is assigned again', async () => {
+  let cancel: (() => Promise<unknown>) | null = null;
+  const first = await start(null, undefined, { dieAfterClaim: true, beforeClaim: async () => cancel?.() });
+  await register(first.t.box, 'W-1');
+  cancel = () => first.t.box.cancelPickup('W-1', 'staff-anna');
+  await orKill(first.t.box.loadPickup('W-1', 'staff-anna'), first.killed);
+  assert.ok(first.isKilled(), 'the box died between the claim and its commit');
+
+  const { t } = await start(first.rig);
+  await t.box.idle();
+  assert.is(t.box.pickup('W-1')!.status, 'CANCELLED');
   const given = new Set<string>();
   for (let i = 0; i < 6; i++) {
     await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });

@@ -48,13 +48,15 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
 /**
  * Rewrites a stopped box's store into the shape the version before the allocation actor left:
  * the compartments' slots in the registry's `compartments` table, and no allocation actor.
+ * `edit` changes the registry's state as that version could have left it (say, killed mid-way).
  */
-export async function toPreAllocationStore(storage: string): Promise<void> {
+export async function toPreAllocationStore(storage: string, edit?: (ctx: RegistryCtx & { compartments: AllocationCtx['slots'] }) => void): Promise<void> {
   const persistence = await openPersistence(storage);
   try {
     const actors = await persistence.loadActors();
     const registry = actors.get(REGISTRY)!;
-    const ctx = { ...(registry.ctx as RegistryCtx), compartments: (actors.get(ALLOCATION)!.ctx as AllocationCtx).slots };
+    const ctx = { ...(registry.ctx as RegistryCtx), compartments: { ...(actors.get(ALLOCATION)!.ctx as AllocationCtx).slots } };
+    edit?.(ctx);
     const tables = [...new Set([...(registry.tables ?? []), 'compartments'])];
     const { head, changes } = splitRows(ctx, tables);
     for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });

@@ -1,0 +1,90 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Slot } from '../../actors/allocation.js';
+import type { RegistryCtx, RegistryEvent } from '../../actors/registry.js';
+import type { Stamp } from '../../actors/runtime/define.js';
+import { registryUnderTest } from '../security/registry-rig.js';
+
+// The registry asks the allocation actor for compartments and tells it when one is free; it keeps
+// no copy of the slots. Two things it must still get right itself: a claim it no longer needs is
+// given back without giving back the compartment the pickup is in, and, in the one start after an
+// upgrade from the version that kept the slots, whatever it frees before it has handed them over
+// is freed in what it hands over (the allocation actor does not exist yet to be told).
+
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+const request = { requestId: 'r', replyTo: 'replies' } as const;
+const registry = registryUnderTest();
+
+function drive(ctx: RegistryCtx, events: Array<RegistryEvent & Partial<Stamp>>) {
+  let effects: ReturnType<typeof registry.step>['effects'] = [];
+  for (const event of events) ({ ctx, effects } = registry.step(ctx, { now: NOW, ...event }));
+  return { ctx, effects };
+}
+
+const sends = (effects: ReturnType<typeof registry.step>['effects']) =>
+  effects.flatMap((e) => (e.type === 'send' ? [[e.to, e.message.type === 'free' ? `free ${(e.message as unknown as { compartmentId: string }).compartmentId}` : e.message.type]] : []));
+
+/** The slots the registry hands over to a new allocation actor. */
+function handedOver(ctx: RegistryCtx): Record<string, Partial<Slot>> {
+  const adopt = registry.step(ctx, { type: 'allocation.started', now: NOW }).effects.find((e) => e.type === 'send' && e.message.type === 'allocation.adopt');
+  return (adopt as unknown as { message: { slots: Record<string, Partial<Slot>> } }).message.slots;
+}
+
+/** V-1 registered and loading into A01: the allocation actor won A01 for it. */
+function loadingInA01(ctx: RegistryCtx = registry.init(undefined, 'registry')) {
+  return drive(ctx, [
+    { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request },
+    { type: 'pickup.load', reference: 'V-1', by: 'anna', ...request },
+    { type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request },
+  ]).ctx;
+}
+
+// Two answers for one pickup's load: a load asked before a restart is answered after the restart
+// loaded the pickup over (its `allocate` was still in the journal, its pickup back to REGISTERED
+// and loaded again); the store's claims are per owner, so both can name the same compartment.
+test('registry: a second claim for a pickup already in that compartment is refused without freeing the compartment it is in', () => {
+  const loading = loadingInA01();
+  assert.is(loading.pickups.P1!.compartmentId, 'A01');
+  const again = registry.step(loading, { type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request, now: NOW + 1 });
+  assert.equal(sends(again.effects), [['replies', 'reply']], 'the late answer is refused, A01 stays given');
+  // A claim on another compartment than the one it is in is given back.
+  const other = registry.step(loading, { type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A02', by: 'anna', ...request, now: NOW + 1 });
+  assert.equal(sends(other.effects), [['replies', 'reply'], ['allocation', 'free A02']]);
+});
+
+const legacySlot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, claimedBy: null, ...patch });
+
+test('registry: restored after the hand-over (its emptied slot table comes back empty), it frees through the allocation actor', () => {
+  const loading = loadingInA01({ ...registry.init(undefined, 'registry'), compartments: {} });
+  const aborted = registry.step(loading, { type: 'compartment.notOpened', compartmentId: 'A01', opId: loading.pickups.P1!.opId!, purpose: 'load', pickupId: 'P1', now: NOW + 1 });
+  assert.equal(sends(aborted.effects), [['allocation', 'free A01']]);
+  const reported = registry.step(loading, { type: 'compartment.report', compartmentId: 'A02', pickupId: 'P9', state: 'occupied', now: NOW + 1 });
+  assert.equal(sends(reported.effects), [['alarms', 'alarm.raise'], ['allocation', 'reserve']]);
+});
+
+test('registry, upgraded: a compartment freed before the slots are handed over is handed over free, and its claim goes back', () => {
+  // As the earlier version saved it: its own slot table, A01 given to V-1 (loading into it).
+  const loading = loadingInA01();
+  const legacy: RegistryCtx = { ...loading, compartments: { A01: legacySlot({ pickupId: 'P1', claimedBy: 'V-1' }), A02: legacySlot({}) } };
+  const opId = loading.pickups.P1!.opId!;
+  // Its journal still held the compartment's word that the door was never opened: the load did not happen.
+  const aborted = drive(legacy, [{ type: 'compartment.notOpened', compartmentId: 'A01', opId, purpose: 'load', pickupId: 'P1' }]);
+  assert.is(aborted.ctx.pickups.P1!.status, 'REGISTERED');
+  const { pickupId, claimedBy } = handedOver(aborted.ctx).A01!;
+  assert.equal({ pickupId, claimedBy }, { pickupId: null, claimedBy: 'V-1' }, 'A01 handed over free, its claim still to be given back');
+  assert.equal(aborted.effects.filter((e) => e.type === 'io'), [{ type: 'io', op: { kind: 'releaseCompartment', compartmentId: 'A01', owner: 'V-1' } }]);
+});
+
+test('registry, upgraded: what compartments report before the slots are handed over is in what is handed over', () => {
+  const legacy: RegistryCtx = { ...registry.init(undefined, 'registry'), compartments: { A01: legacySlot({ available: false }), A02: legacySlot({}) } };
+  const reported = drive(legacy, [
+    // still in its journal: staff had cleared A01's fault
+    { type: 'compartment.availability', compartmentId: 'A01', available: true },
+    // A02 says it holds a pickup the registry does not have in it (at every start, before the allocation actor is spawned)
+    { type: 'compartment.report', compartmentId: 'A02', pickupId: 'P9', state: 'occupied' },
+  ]);
+  const slots = handedOver(reported.ctx);
+  assert.equal([slots.A01?.available, slots.A02?.pickupId], [true, 'P9']);
+});
+
+test.run();
