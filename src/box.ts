@@ -211,19 +211,22 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError(notFound, `no ${what}`) : error;
     });
 
-  const restored = await supervisor.restore();
+  // The box's actors that were not stored are spawned once the stored ones are back and before
+  // any message is delivered: nothing redelivered or sent on recovery goes to an address not there yet.
+  const restored = await supervisor.restore(async () => {
+    await supervisor.spawn(REGISTRY, 'registry');
+    await supervisor.spawn(AUTH, 'auth');
+    await supervisor.spawn(ALARMS, 'alarms');
+    await supervisor.spawn(OUTBOX, 'outbox');
+    await supervisor.spawn(READER, 'reader');
+    await supervisor.spawn(SHREDDER, 'shredder');
+    for (const c of config.compartments) await supervisor.spawn(compartmentAddress(c.id), 'compartment', c);
+    // After the registry and the compartments: a new allocation actor asks both what it needs to know.
+    await supervisor.spawn(ALLOCATION, 'allocation', { compartments: config.compartments });
+    for (const k of config.kiosks) await supervisor.spawn(kioskAddress(k), 'kiosk', { id: k });
+    if (hardware.roomDoor && roomDoorLayout) await supervisor.spawn(ROOM_DOOR, 'roomDoor');
+  });
   const fresh = restored.length === 0;
-  await supervisor.spawn(REGISTRY, 'registry');
-  await supervisor.spawn(AUTH, 'auth');
-  await supervisor.spawn(ALARMS, 'alarms');
-  await supervisor.spawn(OUTBOX, 'outbox');
-  await supervisor.spawn(READER, 'reader');
-  await supervisor.spawn(SHREDDER, 'shredder');
-  for (const c of config.compartments) await supervisor.spawn(compartmentAddress(c.id), 'compartment', c);
-  // After the registry and the compartments: a new allocation actor asks both what it needs to know.
-  await supervisor.spawn(ALLOCATION, 'allocation', { compartments: config.compartments });
-  for (const k of config.kiosks) await supervisor.spawn(kioskAddress(k), 'kiosk', { id: k });
-  if (hardware.roomDoor && roomDoorLayout) await supervisor.spawn(ROOM_DOOR, 'roomDoor');
 
   // Hardware events enter the actor system as messages.
   await hardware.locks.start();

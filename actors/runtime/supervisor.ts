@@ -445,8 +445,14 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return this.asks.size;
   }
 
-  /** Brings back every persisted actor as it was committed, then tells each it was recovered. */
-  async restore(): Promise<Address[]> {
+  /**
+   * Brings back every persisted actor as it was committed, then tells each it was recovered.
+   * `ensure` runs once they are back and before any message is delivered: it spawns the actors the
+   * box needs that were not stored (a fresh box, a new kind of actor after an upgrade, a record a
+   * maintainer removed), so that no message redelivered from the store, and nothing an actor does
+   * on recovering, goes to an address that does not exist yet.
+   */
+  async restore(ensure?: () => Promise<void>): Promise<Address[]> {
     const records = await this.persistence.loadActors();
     const restored: Address[] = [];
     for (const [address, record] of records) {
@@ -461,6 +467,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       for (const t of record.timers) this.armTimer(cell, t);
       restored.push(address);
     }
+    await ensure?.();
     // Messages committed by their sender but not yet handled by their receiver are delivered
     // again, in the order sent, before each actor hears that it was recovered: an actor
     // reconciles with everything its peers had committed.
