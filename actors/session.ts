@@ -278,9 +278,19 @@ export function sessionActor(policy: SessionPolicy) {
     return view({ ...ctx, step: 'opening', error: null }, enq);
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
-  /** The reader's answer to this PIN's `offer`: kept until the PIN is accepted, or acted on if it was. */
+  /**
+   * Asks the card reader whether it could take an old ID card now. Asked as the number is given,
+   * so the answer is in before the PIN is checked and the PIN's way does not wait for the reader.
+   * Aside: a failed reader must not fail the panel's input (the birth date is the way then).
+   */
+  const askReader = (ctx: SessionCtx, enq: Enq): SessionCtx => {
+    const offerAttempt = (ctx.offerAttempt ?? 0) + 1;
+    enq.emit.send({ to: READER, message: { type: 'offer', sessionId: ctx.id, attempt: offerAttempt }, aside: true });
+    return { ...ctx, cardOffer: null, offerAttempt };
+  };
+  /** The reader's answer to the last `offer`: kept until the PIN is accepted, or acted on if it was. */
   const cardAnswered = (ctx: SessionCtx, possible: boolean, enq: Enq): SessionCtx | undefined => {
-    if (ctx.step !== 'checkingPin' || ctx.cardOffer !== null) return;
+    if (ctx.step === 'done' || ctx.cardOffer !== null) return;
     if (ctx.acceptedKind == null) return { ...ctx, cardOffer: possible };
     enq.emit.cancel({ key: 'cardOffer' });
     return accepted(ctx, ctx.acceptedKind, possible, enq);
@@ -322,7 +332,7 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq)) return;
         try {
           const phone = normalizeMobile(e.phone);
-          return view(touch({ ...ctx, step: 'pin', phone, error: null }, e.now, enq), enq, e);
+          return view(touch(askReader({ ...ctx, step: 'pin', phone, error: null }, enq), e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           return view(touch({ ...ctx, error: error.code }, e.now, enq), enq, e);
@@ -332,11 +342,9 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq) || !ctx.phone) return;
         if (!/^\d{6}$/.test(e.pin)) return view(touch({ ...ctx, error: 'INVALID_PIN_FORMAT' }, e.now, enq), enq, e);
         enq.emit.send({ to: AUTH, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
-        // Asked alongside the PIN, not after it: the answer is usually in before the PIN's. Aside:
-        // a failed reader must not fail the panel's PIN (the birth date is the way then).
-        const offerAttempt = (ctx.offerAttempt ?? 0) + 1;
-        enq.emit.send({ to: READER, message: { type: 'offer', sessionId: ctx.id, attempt: offerAttempt }, aside: true });
-        return view(touch({ ...ctx, step: 'checkingPin', error: null, cardOffer: null, acceptedKind: null, offerAttempt }, e.now, enq), enq, e);
+        // The reader was asked with the number (a session saved before it was, was not: now).
+        const asked = ctx.cardOffer === undefined ? askReader(ctx, enq) : ctx;
+        return view(touch({ ...asked, step: 'checkingPin', error: null, acceptedKind: null }, e.now, enq), enq, e);
       },
       // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
       'input.lostPin': (ctx, e, enq) => {
@@ -344,7 +352,7 @@ export function sessionActor(policy: SessionPolicy) {
         try {
           const phone = normalizeMobile(e.phone);
           enq.emit.send({ to: AUTH, message: { type: 'pin.resend', sessionId: ctx.id, kioskId: ctx.kioskId, phone } });
-          return view(touch({ ...ctx, step: 'checkingResend', phone, error: null }, e.now, enq), enq, e);
+          return view(touch(askReader({ ...ctx, step: 'checkingResend', phone, error: null }, enq), e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           return view(touch({ ...ctx, error: error.code }, e.now, enq), enq, e);
@@ -376,7 +384,7 @@ export function sessionActor(policy: SessionPolicy) {
         enq.emit.schedule({ key: 'cardOffer', at: e.now + CARD_OFFER_WAIT_MS, message: { type: 'card.offerTimeout' } });
         return { ...ctx, acceptedKind: e.documentKind };
       },
-      // Only this PIN's answer: one to an earlier PIN's offer, late, says how the reader was then.
+      // Only the answer to the last offer: one to an earlier number's, late, says how the reader was then.
       'card.offer': (ctx, e, enq) => (e.attempt === ctx.offerAttempt ? cardAnswered(ctx, e.possible, enq) : undefined),
       // The card reader failed for good: no card can be taken, the birth date is the way (also
       // when the card was chosen already: as if the reader had said it cannot take one).

@@ -4,8 +4,9 @@ import { sessionActor, type SessionCtx } from '../../actors/session.js';
 
 // Whether a citizen is offered the old ID card as second factor is the card reader's to say: it
 // alone knows whether it and the shredder work (no other actor keeps a copy). The session asks it
-// with every PIN, alongside the PIN check, so the answer is usually in before the PIN's; the
-// card is offered only where the pickup has an old ID registered and the reader said yes.
+// as the number is given, so the answer is in before the PIN is checked and the PIN's way does not
+// wait for the reader; the card is offered only where the pickup has an old ID registered and the
+// reader said yes.
 
 const session = sessionActor({ inactivityMs: 60_000, lingerMs: 5_000, maxPinRejections: 3, timeZone: 'Europe/Berlin' });
 const fresh: SessionCtx = session.init({ id: 'k1-1', kioskId: '1' }, 'session/k1-1');
@@ -17,17 +18,28 @@ const answerTo = (offer: unknown) => {
   return echo as { attempt: number };
 };
 
-/** The session after the number and a PIN: the PIN is with the auth actor, the offer with the reader. */
-function checking(): { ctx: SessionCtx; effects: ReturnType<typeof session.step>['effects'] } {
-  const atPin = step(fresh, { type: 'input.phone', phone: '+4915228817386' }).ctx;
-  return step(atPin, { type: 'input.pin', pin: '123456' });
+type Sent = { to: string; message: { type: string }; aside?: true };
+const sends = (effects: ReturnType<typeof session.step>['effects']) => (effects.filter((e) => e.type === 'send') as Sent[]).map((e) => [e.to, e.message.type, e.aside ?? false]);
+
+/** The session after the number and a PIN: the offer went to the reader with the number, the PIN is with the auth actor. */
+function checking(): { ctx: SessionCtx; effects: ReturnType<typeof session.step>['effects']; offer: ReturnType<typeof session.step>['effects'] } {
+  const atPin = step(fresh, { type: 'input.phone', phone: '+4915228817386' });
+  return { ...step(atPin.ctx, { type: 'input.pin', pin: '123456' }), offer: atPin.effects };
 }
 
-test('session: the reader is asked alongside the PIN, aside, so a failed reader cannot fail the PIN', () => {
-  const { ctx, effects } = checking();
+test('session: the reader is asked with the number, aside (a failed reader cannot fail the input); the PIN goes to the auth actor alone', () => {
+  const { ctx, effects, offer } = checking();
+  assert.equal(sends(offer), [['reader/1', 'offer', true]]);
   assert.is(ctx.step, 'checkingPin');
-  const sends = effects.filter((e) => e.type === 'send') as Array<{ to: string; message: { type: string }; aside?: true }>;
-  assert.equal(sends.map((e) => [e.to, e.message.type, e.aside ?? false]), [['auth', 'auth.pin', false], ['reader/1', 'offer', true]]);
+  assert.equal(sends(effects), [['auth', 'auth.pin', false]]);
+  // The answer may come while the citizen types the PIN: it is kept for the PIN's acceptance.
+  const atPin = step(fresh, { type: 'input.phone', phone: '+4915228817386' }).ctx;
+  const answered = step(atPin, { type: 'card.offer', possible: true, attempt: 1 }).ctx;
+  assert.equal([answered.step, answered.cardOffer], ['pin', true]);
+  const accepted = step(step(answered, { type: 'input.pin', pin: '123456' }).ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
+  assert.equal([accepted.step, accepted.oldIdPossible], ['factor', true]);
+  // "I have not received an SMS" gives the number too: the reader is asked then.
+  assert.equal(sends(step(fresh, { type: 'input.lostPin', phone: '+4915228817386' }).effects), [['auth', 'pin.resend', false], ['reader/1', 'offer', true]]);
 });
 
 test('session: the reader answered first: the accepted PIN goes on at once, to the card or to the birth date', () => {
@@ -73,22 +85,22 @@ test('session: an acceptance committed by an earlier version, which decided the 
   assert.equal([after.step, after.oldIdPossible], ['factor', true]);
 });
 
-// The reader answers in order, so the answer to a wrong PIN's offer can only come late, after the
-// next PIN was typed: it arrives first and must not stand for the next one's, which the reader
-// gave later (the shredder jammed in between, say).
-test('session: a late answer to an earlier PIN\'s offer does not stand for the answer to this PIN\'s', () => {
+// The reader answers in order, so the answer to the offer made with the number of a wrong PIN can
+// only come late, after the number was given again: it arrives first and must not stand for the
+// next one's, which the reader gave later (the shredder jammed in between, say).
+test('session: a late answer to the offer made with an earlier number does not stand for the answer to this one\'s', () => {
   const first = checking().ctx;
   const rejected = step(first, { type: 'auth.rejected', retryAt: null }).ctx;
-  const atPin = step(rejected, { type: 'input.phone', phone: '+4915228817386' }).ctx;
-  const second = step(atPin, { type: 'input.pin', pin: '654321' });
-  const offers = second.effects.flatMap((e) => (e.type === 'send' && e.message.type === 'offer' ? [e.message] : []));
-  const [firstOffer] = checking().effects.flatMap((e) => (e.type === 'send' && e.message.type === 'offer' ? [e.message] : []));
+  const again = step(rejected, { type: 'input.phone', phone: '+4915228817386' });
+  const second = step(again.ctx, { type: 'input.pin', pin: '654321' });
+  const offers = again.effects.flatMap((e) => (e.type === 'send' && e.message.type === 'offer' ? [e.message] : []));
+  const [firstOffer] = checking().offer.flatMap((e) => (e.type === 'send' && e.message.type === 'offer' ? [e.message] : []));
   assert.is(offers.length, 1);
-  assert.is.not(JSON.stringify(offers[0]), JSON.stringify(firstOffer), 'each PIN\'s offer can be told apart');
+  assert.is.not(JSON.stringify(offers[0]), JSON.stringify(firstOffer), 'each number\'s offer can be told apart');
   const lateFirst = step(second.ctx, { type: 'card.offer', possible: true, ...answerTo(firstOffer) }).ctx;
   const thisOne = step(lateFirst, { type: 'card.offer', possible: false, ...answerTo(offers[0]) }).ctx;
   const after = step(thisOne, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx;
-  assert.equal([after.step, after.oldIdPossible], ['birthDate', false], 'the reader\'s answer to this PIN counts');
+  assert.equal([after.step, after.oldIdPossible], ['birthDate', false], 'the reader\'s answer to the last offer counts');
 });
 
 // The reader said yes, the citizen chose the card, and the reader failed for good meanwhile: its
