@@ -778,11 +778,20 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (plan?.audit.length) batch.audit = plan.audit;
       if (plan?.sent.length) batch.sent = plan.sent;
       if (handled) batch.handled = handled;
-      try {
-        await this.commit(batch, this.interactive(cell, envs));
-      } catch (error) {
-        await this.commitFailed(cell, envs, error);
-        return;
+      const committing = this.commit(batch, this.interactive(cell, envs));
+      if (cell.behavior.transient && !stop) {
+        // Write-behind: a transient actor's state dies with the process anyway (a restart ends a
+        // session as interrupted), so its effects need not wait for the disk. Its commit is queued
+        // before any commit of what its messages cause, and transactions are written in queue
+        // order: the store never holds the effect of a message without the commit that sent it.
+        committing.catch((error: unknown) => this.log('warn', 'commit of a transient actor failed; it goes on in memory', { actor: cell.address, code: errorCode(error) }));
+      } else {
+        try {
+          await committing;
+        } catch (error) {
+          await this.commitFailed(cell, envs, error);
+          return;
+        }
       }
     }
 

@@ -59,6 +59,8 @@ function someIn(d: Drive, statuses: readonly string[]): { reference: string; pho
 /** A person opens an unlocked door and closes it again, or walks away and lets it relatch. */
 async function door(d: Drive, compartmentId: string): Promise<string> {
   if (d.rand() < 0.25) return 'walks away';
+  // The panel says "opening" as the release starts; the latch lets go once the lock has pulsed.
+  await d.t.box.idle();
   if (!d.t.hw.locks.openDoor(compartmentId)) return 'door stays shut';
   await d.t.box.idle();
   d.t.hw.locks.closeDoor(compartmentId);

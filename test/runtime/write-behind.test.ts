@@ -1,0 +1,78 @@
+/**
+ * A transient actor (a panel's session: its state dies with the process, a restart ends it as
+ * interrupted) does not wait for the disk before its effects: its commit is queued, its answer and
+ * its messages go at once. What its messages cause is committed by their recipients, each after it
+ * in the commit queue, so the store never holds the effect of a message without the commit that
+ * sent it. Every other actor still answers only once its state is on disk.
+ * Real time: every transaction waits a real 20 ms, as a slow fsync does.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SystemClock } from '../../actors/runtime/clock.js';
+import { defineActor } from '../../actors/runtime/define.js';
+import { Supervisor } from '../../actors/runtime/supervisor.js';
+import type { Message } from '../../actors/runtime/types.js';
+import { answer, type Request } from '../../actors/runtime/ask.js';
+import { slowStore } from '../support/slow-store.js';
+
+type Press = { type: 'press' } & Request;
+
+/** A session-like actor: counts a press, answers it, and tells the ledger. */
+const session = defineActor<{ presses: number }, Press & Message, never>({
+  kind: 'session',
+  transient: true,
+  interactive: true,
+  init: () => ({ presses: 0 }),
+  on: {
+    press: (ctx, e, enq) => {
+      enq.emit.send({ to: 'ledger', message: { type: 'note' } });
+      enq.emit.send(answer(e, ctx.presses + 1));
+      return { presses: ctx.presses + 1 };
+    },
+  },
+});
+
+/** A durable actor: the same, but it keeps what it is told and answers after its commit. */
+const ledger = defineActor<{ notes: number }, ({ type: 'note' } | ({ type: 'read' } & Request)) & Message, never>({
+  kind: 'ledger',
+  init: () => ({ notes: 0 }),
+  on: {
+    note: (ctx) => ({ notes: ctx.notes + 1 }),
+    read: (ctx, e, enq) => {
+      enq.emit.send(answer(e, ctx.notes + 1));
+      return { notes: ctx.notes + 1 };
+    },
+  },
+});
+
+const FSYNC_MS = 20;
+
+test('a transient actor answers before its commit is on disk; its commit lands before the one of what its message caused', async () => {
+  const { persistence, groups } = await slowStore({ ms: FSYNC_MS });
+  const supervisor = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [session, ledger] });
+  try {
+    await supervisor.spawn('ledger', 'ledger');
+    await supervisor.spawn('session/1', 'session');
+    groups.length = 0;
+
+    const t0 = performance.now();
+    assert.is(await supervisor.ask('session/1', { type: 'press' }), 1);
+    const sessionMs = performance.now() - t0;
+    assert.ok(sessionMs < FSYNC_MS, `the session answered in ${sessionMs.toFixed(1)} ms, before a commit could be on disk`);
+    assert.equal(groups, [], 'nothing was on disk yet when it answered');
+
+    // The durable actor answers only after its own commit.
+    const t1 = performance.now();
+    assert.is(await supervisor.ask('ledger', { type: 'read' }), 2, 'the note the session sent was handled first');
+    assert.ok(performance.now() - t1 >= FSYNC_MS - 1, 'the ledger waited for the disk');
+    await supervisor.idle();
+    // The session's commit (its state and the note it sent) is written before the ledger's handling of it.
+    const sessionAt = groups.findIndex((g) => g.includes('session/1'));
+    const ledgerAt = groups.findIndex((g) => g.includes('ledger'));
+    assert.ok(sessionAt >= 0 && ledgerAt >= sessionAt, `transactions in order: ${JSON.stringify(groups)}`);
+  } finally {
+    await supervisor.close();
+  }
+});
+
+test.run();
