@@ -221,6 +221,12 @@ interface Plan {
   spawned: Spawned[];
   spawning: Set<Address>;
   steps: Step[];
+  /**
+   * An effect of the batch is seen outside the actors: a reply, a published event or audit
+   * record, I/O (a pulse, an SMS, a claim), a spawn or a stop. Without one, the batch's effects
+   * are only messages to other actors, whose commits come after its own (see handleBatch).
+   */
+  external: boolean;
 }
 
 /** What the pure handlers of a batch left: how many messages they took, the state, what to commit and run. */
@@ -302,6 +308,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private commitQueue: QueuedCommit[] = [];
   /** commits a person at a panel waits for (see `ActorBehavior.interactive`): cut into a transaction of their own, first */
   private urgentQueue: QueuedCommit[] = [];
+  /** while `restore` spawns the actors that were not stored: their `started`, routed once the others recovered */
+  private deferredStarts: Envelope[] | null = null;
   /** urgent-only transactions in a row (see nextGroup) */
   private urgentRun = 0;
   /** some kind of actor serves a panel: without one, no commit is ever urgent (and nothing is looked up) */
@@ -467,17 +475,27 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       for (const t of record.timers) this.armTimer(cell, t);
       restored.push(address);
     }
-    await ensure?.();
     // Messages committed by their sender but not yet handled by their receiver are delivered
     // again, in the order sent, before each actor hears that it was recovered: an actor
-    // reconciles with everything its peers had committed.
-    for (const env of await this.persistence.loadMessages()) this.route(env);
+    // reconciles with everything its peers had committed. (Read before the new actors are
+    // spawned: what their spawns commit is theirs to deliver, once.)
+    const pending = await this.persistence.loadMessages();
+    // What the new actors do first (`started`) comes after the stored actors have recovered, as it
+    // would had they been spawned after the start.
+    const deferred: Envelope[] = (this.deferredStarts = []);
+    try {
+      await ensure?.();
+    } finally {
+      this.deferredStarts = null;
+    }
+    for (const env of pending) this.route(env);
     for (const address of restored) {
       const cell = this.cells.get(address);
       if (cell?.status === 'active' && cell.behavior.accepts.has('recovered')) {
         this.enqueue(cell, this.envelope('supervisor', address, { type: 'recovered' }, null));
       }
     }
+    for (const started of deferred) this.route(started);
     return restored;
   }
 
@@ -492,7 +510,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (this.cells.has(address)) return false;
     const cell = this.newCell(address, behavior, ctx, 'active');
     cell.parent = parent;
-    if (started) this.route(started);
+    if (started) {
+      if (this.deferredStarts) this.deferredStarts.push(started);
+      else this.route(started);
+    }
     return true;
   }
 
@@ -779,12 +800,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (plan?.sent.length) batch.sent = plan.sent;
       if (handled) batch.handled = handled;
       const committing = this.commit(batch, this.interactive(cell, envs));
-      if (cell.behavior.transient && !stop) {
-        // Write-behind: a transient actor's state dies with the process anyway (a restart ends a
-        // session as interrupted), so its effects need not wait for the disk. Its commit is queued
-        // before any commit of what its messages cause, and transactions are written in queue
-        // order: the store never holds the effect of a message without the commit that sent it.
-        committing.catch((error: unknown) => this.log('warn', 'commit of a transient actor failed; it goes on in memory', { actor: cell.address, code: errorCode(error) }));
+      const relayOnly = plan !== null && !plan.external && !ctxChanged && !timersChanged;
+      if (!stop && (cell.behavior.transient || relayOnly)) {
+        // Write-behind. The commit is queued before any commit of what its messages cause, and
+        // transactions are written in queue order: the store never holds the effect of a message
+        // without the commit that sent it. So effects need not wait for the disk when the actor's
+        // state dies with the process anyway (a transient actor: a restart ends a session as
+        // interrupted, and the panel starts over), or when the batch only passes messages on to
+        // other actors, which commit after it, and changes nothing of its own (lost with a failed
+        // write, its messages are delivered again at the next start).
+        committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed; the messages it handled come again at the next start', { actor: cell.address, code: errorCode(error) }));
       } else {
         try {
           await committing;
@@ -904,7 +929,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.asks.begin(env);
       if (env.durable) (handled ??= []).push(env.id);
       if (effects !== null && effects.length > 0) {
-        plan ??= { scheduled: new Map(), cancelled: new Set(), sent: [], audit: [], spawned: [], spawning: new Set(), steps: [] };
+        plan ??= { scheduled: new Map(), cancelled: new Set(), sent: [], audit: [], spawned: [], spawning: new Set(), steps: [], external: false };
         if (this.plan(cell, plan, env, count - 1, nextCtx, effects, now)) stop = true;
       }
       ctx = nextCtx;
@@ -941,18 +966,23 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       } else if (e.type === 'cancel') {
         plan.scheduled.delete(e.key);
         if (cell.timers.has(e.key)) plan.cancelled.add(e.key);
-      } else if (e.type === 'stop') stop = true;
-      else if (e.type === 'send') {
+      } else if (e.type === 'stop') {
+        stop = true;
+        plan.external = true;
+      } else if (e.type === 'send') {
         const durable = !this.sinks.has(e.to);
+        if (!durable) plan.external = true;
         const made = this.envelope(cell.address, e.to, e.message, env.id, now, durable, (urgent ??= this.servesPanel(cell, env)));
         const out = e.aside ? { ...made, aside: true } : made;
         prepared[i] = out;
         if (durable) plan.sent.push(out);
       } else if (e.type === 'audit') {
+        plan.external = true;
         const record: AuditRecordInput = { ...e.entry, at: now, by: cell.address, causation: env.id };
         prepared[i] = record;
         plan.audit.push(record);
       } else if (e.type === 'spawn') {
+        plan.external = true;
         if (this.cells.has(e.address) || plan.spawning.has(e.address)) continue;
         const behavior = this.behaviors.get(e.kind)!;
         const childCtx = behavior.init(e.input, e.address);
@@ -964,7 +994,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         plan.spawning.add(e.address);
         plan.spawned.push(child);
         if (started) plan.sent.push(started);
-      }
+      } else plan.external = true; // publish, io
     }
     plan.steps.push({ index, ctx, effects, prepared });
     return stop;

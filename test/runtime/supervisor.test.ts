@@ -326,6 +326,37 @@ test('a message that reaches an actor failed for good goes back to its sender as
   assert.ok(sup.trace.entries().some((e) => e.type === 'delivery.failed' && e.to === 'counter/front'));
 });
 
+test('restore(ensure): the actors the box needs but the store lacks are spawned before stored mail is delivered, and start once, after the others recovered', async () => {
+  type Ev = { type: 'started' } | { type: 'recovered' } | { type: 'note'; from: string };
+  const log: string[] = [];
+  const noting = defineActor<{ seen: number }, Ev & Message>({
+    kind: 'noting',
+    init: () => ({ seen: 0 }),
+    on: {
+      started: (ctx, _e, enq) => (log.push('new: started'), enq.emit.send({ to: 'noting/old', message: { type: 'note', from: 'new' } }), { seen: ctx.seen + 1 }),
+      recovered: (ctx, _e, enq) => (log.push('old: recovered'), enq.emit.send({ to: 'noting/new', message: { type: 'note', from: 'old' } }), { seen: ctx.seen + 1 }),
+      note: (ctx, e) => (log.push(`note from ${e.from}`), { seen: ctx.seen + 1 }),
+    },
+  });
+  const persistence = await openPersistence('memory:');
+  const first = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [noting] });
+  await first.spawn('noting/old', 'noting');
+  await first.idle();
+  log.length = 0;
+  const again = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [noting] });
+  await again.restore(async () => {
+    await again.spawn('noting/old', 'noting'); // stored: not spawned again
+    await again.spawn('noting/new', 'noting');
+  });
+  await again.idle();
+  // The stored actor's message on recovering reaches the new one (spawned before any delivery);
+  // the new one starts once, after the recovery.
+  assert.equal(log.filter((l) => l === 'new: started'), ['new: started'], 'started once');
+  assert.ok(log.indexOf('old: recovered') < log.indexOf('new: started'), log.join(', '));
+  assert.ok(log.includes('note from old') && log.includes('note from new'), log.join(', '));
+  assert.equal(again.deadLetters ? again.trace.entries().filter((e) => e.dead).length : 0, 0, 'no dead letter');
+});
+
 test('ask rejects with ASK_TIMEOUT when no reply comes in time, and a late reply is dropped', async () => {
   const { sup, clock } = await setup();
   await sup.spawn('counter/a', 'counter');
