@@ -70,6 +70,17 @@ const row = (batch: CommitBatch, table: string, match: (value: any) => boolean, 
 const actor = (batch: CommitBatch, prefix: string, match: (ctx: any) => boolean) =>
   (batch.actors ?? []).some((a) => a.address.startsWith(prefix) && 'record' in a && match(a.record.ctx));
 
+/** Six new pickups registered and loaded, one after the other: the compartments they were given. */
+async function loadSix(t: TestBox): Promise<string[]> {
+  const given: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
+    given.push((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
+    await t.box.idle();
+  }
+  return given;
+}
+
 /** Number, PIN and birth date at the panel; returns the session and whether it got to the door. */
 async function authenticate(t: TestBox, pin: string): Promise<{ sessionId: string; step: string | undefined; error: string | null | undefined }> {
   const { sessionId } = await t.box.startSession();
@@ -341,12 +352,7 @@ test('killed right after a collected pickup\'s compartment was freed, before its
 
   const { t } = await start(before.rig);
   await t.box.idle();
-  const given: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
-    given.push((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
-    await t.box.idle();
-  }
+  const given = await loadSix(t);
   assert.ok(given.includes(compartmentId), `${compartmentId} is given out again (got ${given.join(', ')})`);
   await finish(t, before.rig);
 });
@@ -368,12 +374,7 @@ test('killed after winning a compartment for a load, and again during the recove
   const { t } = await start(first.rig);
   await t.box.idle();
   assert.is(t.box.pickup('W-1')!.status, 'REGISTERED');
-  const given = new Set<string>();
-  for (let i = 0; i < 6; i++) {
-    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
-    given.add((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
-    await t.box.idle();
-  }
+  const given = new Set(await loadSix(t));
   assert.is(given.size, 6, `every compartment is assigned again (got ${[...given].join(', ')})`);
   await finish(t, first.rig);
 });
@@ -392,12 +393,7 @@ test('killed after winning a compartment for a load cancelled meanwhile: the com
   const { t } = await start(first.rig);
   await t.box.idle();
   assert.is(t.box.pickup('W-1')!.status, 'CANCELLED');
-  const given = new Set<string>();
-  for (let i = 0; i < 6; i++) {
-    await register(t.box, `F-${i}`, { phone: `0152 2881740${i}` });
-    given.add((await t.box.loadPickup(`F-${i}`, 'staff-anna')).compartmentId);
-    await t.box.idle();
-  }
+  const given = new Set(await loadSix(t));
   assert.is(given.size, 6, `every compartment is assigned again (got ${[...given].join(', ')})`);
   await finish(t, first.rig);
 });
