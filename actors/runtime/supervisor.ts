@@ -799,9 +799,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (plan?.audit.length) batch.audit = plan.audit;
       if (plan?.sent.length) batch.sent = plan.sent;
       if (handled) batch.handled = handled;
-      const committing = this.commit(batch, this.interactive(cell, envs));
       const relayOnly = plan !== null && !plan.external && !ctxChanged && !timersChanged;
-      if (!stop && (cell.behavior.transient || relayOnly)) {
+      const writeBehind = !stop && (cell.behavior.transient === true || relayOnly);
+      // A commit written behind goes with the urgent ones: the urgent queue is always cut before
+      // (or with) the bulk one, so no commit of what its messages cause, urgent or not, lands
+      // before it (a bulk relay telling a panel's actor, which commits urgently, would otherwise).
+      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs));
+      if (writeBehind) {
         // Write-behind. The commit is queued before any commit of what its messages cause, and
         // transactions are written in queue order: the store never holds the effect of a message
         // without the commit that sent it. So effects need not wait for the disk when the actor's

@@ -75,4 +75,43 @@ test('a transient actor answers before its commit is on disk; its commit lands b
   }
 });
 
+
+// A relay (a durable actor whose batch only passes a message on) doing bulk work, and a panel's
+// actor it tells something: the panel's actor commits urgently, ahead of bulk transactions.
+const relay = defineActor<{ passes: number }, { type: 'pass' } & Message, never>({
+  kind: 'relay',
+  init: () => ({ passes: 0 }),
+  on: {
+    pass: (ctx, _e, enq) => {
+      enq.emit.send({ to: 'kiosk/1', message: { type: 'note' } });
+      return ctx;
+    },
+  },
+});
+
+const kiosk = defineActor<{ notes: number }, { type: 'note' } & Message, never>({
+  kind: 'kiosk',
+  interactive: true,
+  init: () => ({ notes: 0 }),
+  on: { note: (ctx) => ({ notes: ctx.notes + 1 }) },
+});
+
+test('a bulk batch written behind is on disk before the urgent commit of what its message caused: nothing it sent is left in the store', async () => {
+  const { persistence, groups } = await slowStore({ ms: 0 });
+  const supervisor = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay, kiosk] });
+  try {
+    await supervisor.spawn('relay', 'relay');
+    await supervisor.spawn('kiosk/1', 'kiosk');
+    groups.length = 0;
+    supervisor.send('relay', { type: 'pass' });
+    await supervisor.idle();
+    assert.is((supervisor.view<{ notes: number }>('kiosk/1')!.ctx).notes, 1);
+    // Were the kiosk's commit (which marks the note handled) written before the relay's (which
+    // stores the note), the note would stay in the store and reach the kiosk again at the next start.
+    assert.equal(await persistence.loadMessages(), [], `transactions in order: ${JSON.stringify(groups)}`);
+  } finally {
+    await supervisor.close();
+  }
+});
+
 test.run();
