@@ -463,6 +463,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   async restore(ensure?: () => Promise<void>): Promise<Address[]> {
     const records = await this.persistence.loadActors();
     const restored: Address[] = [];
+    const timers: [Cell, PersistedTimer[]][] = [];
     for (const [address, record] of records) {
       const behavior = this.behaviors.get(record.kind);
       if (!behavior) {
@@ -472,7 +473,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       const cell = this.newCell(address, behavior, record.ctx, record.status === 'failed' ? 'failed' : 'active');
       for (const q of record.quarantined ?? []) cell.quarantined.set(q.partition, { ...q });
       if (record.status === 'failed') this.failures.set(address, { actor: address, kind: record.kind, code: 'ACTOR_FAILED', at: this.clock.now() });
-      for (const t of record.timers) this.armTimer(cell, t);
+      timers.push([cell, record.timers]);
       restored.push(address);
     }
     // Messages committed by their sender but not yet handled by their receiver are delivered
@@ -488,6 +489,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     } finally {
       this.deferredStarts = null;
     }
+    // Armed only now: on the system clock an overdue timer fires at the next turn, and `ensure`
+    // takes several (its commits). Its message comes after the redelivered mail and `recovered`.
+    for (const [cell, list] of timers) for (const t of list) this.armTimer(cell, t);
     for (const env of pending) this.route(env);
     for (const address of restored) {
       const cell = this.cells.get(address);
