@@ -157,6 +157,8 @@ interface QueuedCommit {
   batch: CommitBatch;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** written behind: its effects ran without waiting for it (see handleBatch) */
+  behind?: true;
 }
 
 interface Cell {
@@ -308,6 +310,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private commitQueue: QueuedCommit[] = [];
   /** commits a person at a panel waits for (see `ActorBehavior.interactive`): cut into a transaction of their own, first */
   private urgentQueue: QueuedCommit[] = [];
+  /**
+   * Commits written behind whose transaction failed: their effects ran already, so they are not
+   * dropped but written at the head of the next transaction (the probe's, or whichever comes
+   * first), and nothing queued after them reaches the store without them.
+   */
+  private behindFailed: QueuedCommit[] = [];
   /** while `restore` spawns the actors that were not stored: their `started`, routed once the others recovered */
   private deferredStarts: Envelope[] | null = null;
   /** urgent-only transactions in a row (see nextGroup) */
@@ -808,16 +816,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       // A commit written behind goes with the urgent ones: the urgent queue is always cut before
       // (or with) the bulk one, so no commit of what its messages cause, urgent or not, lands
       // before it (a bulk relay telling a panel's actor, which commits urgently, would otherwise).
-      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs));
+      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind);
       if (writeBehind) {
         // Write-behind. The commit is queued before any commit of what its messages cause, and
         // transactions are written in queue order: the store never holds the effect of a message
         // without the commit that sent it. So effects need not wait for the disk when the actor's
         // state dies with the process anyway (a transient actor: a restart ends a session as
         // interrupted, and the panel starts over), or when the batch only passes messages on to
-        // other actors, which commit after it, and changes nothing of its own (lost with a failed
-        // write, its messages are delivered again at the next start).
-        committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed; the messages it handled come again at the next start', { actor: cell.address, code: errorCode(error) }));
+        // other actors, which commit after it, and changes nothing of its own. A failed write is
+        // kept and written at the head of the next transaction (see flush).
+        committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed: written again with the next transaction', { actor: cell.address, code: errorCode(error) }));
       } else {
         try {
           await committing;
@@ -1089,9 +1097,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * No commit in the queues depends on another: an actor has one commit in flight at a time, and a
    * durable message reaches its recipient only once the commit that sent it is done.
    */
-  private commit(batch: CommitBatch, urgent = false): Promise<void> {
+  private commit(batch: CommitBatch, urgent = false, behind = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      (urgent ? this.urgentQueue : this.commitQueue).push({ batch, resolve, reject });
+      (urgent ? this.urgentQueue : this.commitQueue).push(behind ? { batch, resolve, reject, behind } : { batch, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         queueMicrotask(() => void this.flush());
@@ -1134,13 +1142,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       let slow = false;
       let urgent = false;
       let group: QueuedCommit[] | null = null;
+      /** failed commits written behind, ahead of the group in this transaction */
+      let retried: QueuedCommit[] = [];
       // The group is cut as late as the store allows: what queued up meanwhile joins it.
       const batch: CommitBatch = {
         fill: () => {
           if (group) return;
           urgent = this.urgentQueue.length > 0;
           group = this.nextGroup();
-          Object.assign(batch, merge(group));
+          retried = this.behindFailed.splice(0);
+          Object.assign(batch, merge(retried.length > 0 ? [...retried, ...group] : group));
         },
       };
       try {
@@ -1175,7 +1186,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
           urgent = this.urgentQueue.length > 0;
           group = this.nextGroup();
         }
-        for (const g of group) g.reject(error);
+        // Written behind: their effects ran; they go again with the next transaction, in order.
+        this.behindFailed.unshift(...retried);
+        for (const g of group) {
+          if (g.behind) this.behindFailed.push(g);
+          g.reject(error);
+        }
       }
       if (held.length > 0 && (urgent || this.urgentQueue.length === 0)) {
         // After the urgent commits' replies have gone out (they run as microtasks, first).

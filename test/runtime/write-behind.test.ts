@@ -8,12 +8,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SystemClock } from '../../actors/runtime/clock.js';
+import { SimulatedClock, SystemClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
 import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { slowStore } from '../support/slow-store.js';
+import { openPersistence, storageError } from '../../src/persistence/keyv-persistence.js';
+import type { ActorPersistence, CommitBatch } from '../../actors/runtime/supervisor.js';
 
 type Press = { type: 'press' } & Request;
 
@@ -112,6 +114,77 @@ test('a bulk batch written behind is on disk before the urgent commit of what it
   } finally {
     await supervisor.close();
   }
+});
+
+// A source that tells the relay durably, the relay passing it on to a ledger that counts.
+const source = defineActor<{ sent: number }, { type: 'go' } & Message, never>({
+  kind: 'source',
+  init: () => ({ sent: 0 }),
+  on: {
+    go: (ctx, _e, enq) => {
+      enq.emit.send({ to: 'relay', message: { type: 'pass' } });
+      return { sent: ctx.sent + 1 };
+    },
+  },
+});
+
+const passOn = defineActor<{ passes: number }, { type: 'pass' } & Message, never>({
+  kind: 'relay',
+  init: () => ({ passes: 0 }),
+  on: {
+    pass: (ctx, _e, enq) => {
+      enq.emit.send({ to: 'ledger', message: { type: 'note' } });
+      return ctx;
+    },
+  },
+});
+
+/** The memory store; the transaction that holds `failOnce` fails once, as on a full disk. */
+async function flakyStore(): Promise<{ persistence: ActorPersistence; arm: (when: (batch: CommitBatch) => boolean) => void }> {
+  const inner = await openPersistence('memory:');
+  let when: ((batch: CommitBatch) => boolean) | null = null;
+  const persistence: ActorPersistence = {
+    async commit(batch) {
+      batch.fill?.();
+      if (when?.(batch)) {
+        when = null;
+        throw storageError(new Error('SQLITE_FULL: database or disk is full'));
+      }
+      await inner.commit(batch);
+    },
+    loadActors: () => inner.loadActors(),
+    loadMessages: () => inner.loadMessages(),
+    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
+    deleteActor: (a) => inner.deleteActor(a),
+    appendAudit: (e) => inner.appendAudit(e),
+  };
+  return { persistence, arm: (w) => void (when = w) };
+}
+
+test('a relay batch whose commit written behind failed on storage is written once storage is back: its message is not passed on again at the next start', async () => {
+  const { persistence, arm } = await flakyStore();
+  const clock = new SimulatedClock();
+  const first = new Supervisor({ clock, persistence, behaviors: [source, passOn, ledger] });
+  await first.spawn('source', 'source');
+  await first.spawn('relay', 'relay');
+  await first.spawn('ledger', 'ledger');
+  await first.idle();
+  // The transaction with the relay's commit (the note it sends) fails; storage is back for the probe.
+  arm((batch) => (batch.sent ?? []).some((env) => env.message.type === 'note'));
+  first.send('source', { type: 'go' });
+  await first.idle();
+  await first.advanceClock(1_000); // the probe: storage takes writes again, parked work is done again
+  await first.idle();
+  assert.is(first.storageHealthy(), true);
+  assert.is(first.view<{ notes: number }>('ledger')!.ctx.notes, 1, 'the ledger counted the note once');
+  await first.close();
+
+  const again = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [source, passOn, ledger] });
+  await again.restore();
+  await again.idle();
+  assert.is(again.view<{ notes: number }>('ledger')!.ctx.notes, 1, 'the pass is not handled (and passed on) again at the next start');
+  assert.equal(await persistence.loadMessages(), [], 'nothing left in the store');
+  await again.close();
 });
 
 test.run();
