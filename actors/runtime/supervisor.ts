@@ -628,7 +628,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     await this.clock.advance(ms, () => this.settle());
   }
 
-  /** Stops accepting work, cancels timers and waits for running handlers to finish. */
+  /** Stops accepting work, cancels timers and waits for running handlers and queued commits (also those written behind) to finish. */
   async close(): Promise<void> {
     this.closed = true;
     this.asks.rejectAll('ACTOR_NOT_FOUND', 'the box is shutting down');
@@ -637,7 +637,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       cell.mailbox.length = 0;
     }
     this.queued = 0;
-    while (this.running > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.running > 0 || this.flushing) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   // ---------------------------------------------------------------------------------------------

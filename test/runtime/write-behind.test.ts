@@ -187,4 +187,22 @@ test('a relay batch whose commit written behind failed on storage is written onc
   await again.close();
 });
 
+test('close waits for the commits written behind: what a session answered is in the store once close returns', async () => {
+  const { persistence } = await slowStore({ ms: FSYNC_MS });
+  // A session that tells no one: no other handler keeps close waiting.
+  const alone = defineActor<{ presses: number }, Press & Message, never>({
+    kind: 'session',
+    transient: true,
+    interactive: true,
+    init: () => ({ presses: 0 }),
+    on: { press: (ctx, e, enq) => (enq.emit.send(answer(e, ctx.presses + 1)), { presses: ctx.presses + 1 }) },
+  });
+  const supervisor = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [alone] });
+  await supervisor.spawn('session/1', 'session');
+  assert.is(await supervisor.ask('session/1', { type: 'press' }), 1);
+  await supervisor.close();
+  const stored = await persistence.loadActors();
+  assert.equal(stored.get('session/1')?.ctx, { presses: 1 }, 'the session\'s commit was written before close returned');
+});
+
 test.run();
