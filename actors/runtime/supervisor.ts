@@ -1187,11 +1187,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
           group = this.nextGroup();
         }
         // Written behind: their effects ran; they go again with the next transaction, in order.
-        this.behindFailed.unshift(...retried);
-        for (const g of group) {
-          if (g.behind) this.behindFailed.push(g);
-          g.reject(error);
-        }
+        // One no store can hold (a bug put a value in it that does not serialize) would fail every
+        // later transaction: it is dropped, as before write-behind a failed commit was.
+        const again = [...retried, ...group.filter((g) => g.behind)].filter((g) => this.writable(g));
+        this.behindFailed.unshift(...again);
+        for (const g of group) g.reject(error);
       }
       if (held.length > 0 && (urgent || this.urgentQueue.length === 0)) {
         // After the urgent commits' replies have gone out (they run as microtasks, first).
@@ -1207,6 +1207,18 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (slow && this.urgentQueue.length === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.flushing = false;
+  }
+
+  /** Whether a failed commit written behind can be written at all (stores serialize it as JSON). */
+  private writable(commit: QueuedCommit): boolean {
+    const { actors, audit, sent, handled } = commit.batch;
+    try {
+      JSON.stringify({ actors, audit, sent, handled });
+      return true;
+    } catch (error) {
+      this.log('error', 'a commit written behind cannot be written and is dropped: the messages it handled come again at the next start', { reason: error instanceof Error ? error.message : String(error) });
+      return false;
+    }
   }
 
   /**

@@ -6,6 +6,9 @@
  * sent it. Every other actor still answers only once its state is on disk.
  * Real time: every transaction waits a real 20 ms, as a slow fsync does.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock, SystemClock } from '../../actors/runtime/clock.js';
@@ -203,6 +206,41 @@ test('close waits for the commits written behind: what a session answered is in 
   await supervisor.close();
   const stored = await persistence.loadActors();
   assert.equal(stored.get('session/1')?.ctx, { presses: 1 }, 'the session\'s commit was written before close returned');
+});
+
+test('a commit written behind that can never be written (a value storage cannot hold) is not carried into every later transaction', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'write-behind-'));
+  const persistence = await openPersistence(`sqlite://${join(dir, 'box.sqlite')}`);
+  // A session whose state holds a value no store can serialize: a bug, not an outage.
+  const broken = defineActor<{ presses: number; big?: bigint }, Press & Message, never>({
+    kind: 'session',
+    transient: true,
+    interactive: true,
+    init: () => ({ presses: 0 }),
+    on: {
+      press: (ctx, e, enq) => {
+        enq.emit.send({ to: 'ledger', message: { type: 'note' } });
+        enq.emit.send(answer(e, ctx.presses + 1));
+        return { presses: ctx.presses + 1, big: 1n };
+      },
+    },
+  });
+  const clock = new SimulatedClock();
+  const supervisor = new Supervisor({ clock, persistence, behaviors: [broken, ledger] });
+  try {
+    await supervisor.spawn('ledger', 'ledger');
+    await supervisor.spawn('session/1', 'session');
+    await supervisor.ask('session/1', { type: 'press' }).catch(() => {});
+    await supervisor.idle();
+    await supervisor.advanceClock(1_000); // the probe
+    await supervisor.idle();
+    assert.is(supervisor.storageHealthy(), true, 'storage takes writes again');
+    assert.is(await supervisor.ask('ledger', { type: 'read' }), 2, 'and the ledger commits');
+  } finally {
+    await supervisor.close();
+    await persistence.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
