@@ -157,6 +157,8 @@ interface QueuedCommit {
   batch: CommitBatch;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** written behind: its effects ran without waiting for it (see handleBatch) */
+  behind?: true;
 }
 
 interface Cell {
@@ -308,6 +310,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private commitQueue: QueuedCommit[] = [];
   /** commits a person at a panel waits for (see `ActorBehavior.interactive`): cut into a transaction of their own, first */
   private urgentQueue: QueuedCommit[] = [];
+  /**
+   * Commits written behind whose transaction failed: their effects ran already, so they are not
+   * dropped but written at the head of the next transaction (the probe's, or whichever comes
+   * first), and nothing queued after them reaches the store without them.
+   */
+  private behindFailed: QueuedCommit[] = [];
   /** while `restore` spawns the actors that were not stored: their `started`, routed once the others recovered */
   private deferredStarts: Envelope[] | null = null;
   /** urgent-only transactions in a row (see nextGroup) */
@@ -463,6 +471,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   async restore(ensure?: () => Promise<void>): Promise<Address[]> {
     const records = await this.persistence.loadActors();
     const restored: Address[] = [];
+    const timers: [Cell, PersistedTimer[]][] = [];
     for (const [address, record] of records) {
       const behavior = this.behaviors.get(record.kind);
       if (!behavior) {
@@ -472,7 +481,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       const cell = this.newCell(address, behavior, record.ctx, record.status === 'failed' ? 'failed' : 'active');
       for (const q of record.quarantined ?? []) cell.quarantined.set(q.partition, { ...q });
       if (record.status === 'failed') this.failures.set(address, { actor: address, kind: record.kind, code: 'ACTOR_FAILED', at: this.clock.now() });
-      for (const t of record.timers) this.armTimer(cell, t);
+      timers.push([cell, record.timers]);
       restored.push(address);
     }
     // Messages committed by their sender but not yet handled by their receiver are delivered
@@ -488,6 +497,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     } finally {
       this.deferredStarts = null;
     }
+    // Armed only now: on the system clock an overdue timer fires at the next turn, and `ensure`
+    // takes several (its commits). Its message comes after the redelivered mail and `recovered`.
+    for (const [cell, list] of timers) for (const t of list) this.armTimer(cell, t);
     for (const env of pending) this.route(env);
     for (const address of restored) {
       const cell = this.cells.get(address);
@@ -616,7 +628,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     await this.clock.advance(ms, () => this.settle());
   }
 
-  /** Stops accepting work, cancels timers and waits for running handlers to finish. */
+  /** Stops accepting work, cancels timers and waits for running handlers and queued commits (also those written behind) to finish. */
   async close(): Promise<void> {
     this.closed = true;
     this.asks.rejectAll('ACTOR_NOT_FOUND', 'the box is shutting down');
@@ -625,7 +637,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       cell.mailbox.length = 0;
     }
     this.queued = 0;
-    while (this.running > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.running > 0 || this.flushing) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -799,17 +811,21 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (plan?.audit.length) batch.audit = plan.audit;
       if (plan?.sent.length) batch.sent = plan.sent;
       if (handled) batch.handled = handled;
-      const committing = this.commit(batch, this.interactive(cell, envs));
       const relayOnly = plan !== null && !plan.external && !ctxChanged && !timersChanged;
-      if (!stop && (cell.behavior.transient || relayOnly)) {
+      const writeBehind = !stop && (cell.behavior.transient === true || relayOnly);
+      // A commit written behind goes with the urgent ones: the urgent queue is always cut before
+      // (or with) the bulk one, so no commit of what its messages cause, urgent or not, lands
+      // before it (a bulk relay telling a panel's actor, which commits urgently, would otherwise).
+      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind);
+      if (writeBehind) {
         // Write-behind. The commit is queued before any commit of what its messages cause, and
         // transactions are written in queue order: the store never holds the effect of a message
         // without the commit that sent it. So effects need not wait for the disk when the actor's
         // state dies with the process anyway (a transient actor: a restart ends a session as
         // interrupted, and the panel starts over), or when the batch only passes messages on to
-        // other actors, which commit after it, and changes nothing of its own (lost with a failed
-        // write, its messages are delivered again at the next start).
-        committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed; the messages it handled come again at the next start', { actor: cell.address, code: errorCode(error) }));
+        // other actors, which commit after it, and changes nothing of its own. A failed write is
+        // kept and written at the head of the next transaction (see flush).
+        committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed: written again with the next transaction', { actor: cell.address, code: errorCode(error) }));
       } else {
         try {
           await committing;
@@ -1081,9 +1097,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * No commit in the queues depends on another: an actor has one commit in flight at a time, and a
    * durable message reaches its recipient only once the commit that sent it is done.
    */
-  private commit(batch: CommitBatch, urgent = false): Promise<void> {
+  private commit(batch: CommitBatch, urgent = false, behind = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      (urgent ? this.urgentQueue : this.commitQueue).push({ batch, resolve, reject });
+      (urgent ? this.urgentQueue : this.commitQueue).push(behind ? { batch, resolve, reject, behind } : { batch, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         queueMicrotask(() => void this.flush());
@@ -1126,13 +1142,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       let slow = false;
       let urgent = false;
       let group: QueuedCommit[] | null = null;
+      /** failed commits written behind, ahead of the group in this transaction */
+      let retried: QueuedCommit[] = [];
       // The group is cut as late as the store allows: what queued up meanwhile joins it.
       const batch: CommitBatch = {
         fill: () => {
           if (group) return;
           urgent = this.urgentQueue.length > 0;
           group = this.nextGroup();
-          Object.assign(batch, merge(group));
+          retried = this.behindFailed.splice(0);
+          Object.assign(batch, merge(retried.length > 0 ? [...retried, ...group] : group));
         },
       };
       try {
@@ -1167,6 +1186,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
           urgent = this.urgentQueue.length > 0;
           group = this.nextGroup();
         }
+        // Written behind: their effects ran; they go again with the next transaction, in order.
+        // One no store can hold (a bug put a value in it that does not serialize) would fail every
+        // later transaction: it is dropped, as before write-behind a failed commit was.
+        const again = [...retried, ...group.filter((g) => g.behind)].filter((g) => this.writable(g));
+        this.behindFailed.unshift(...again);
         for (const g of group) g.reject(error);
       }
       if (held.length > 0 && (urgent || this.urgentQueue.length === 0)) {
@@ -1183,6 +1207,18 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (slow && this.urgentQueue.length === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.flushing = false;
+  }
+
+  /** Whether a failed commit written behind can be written at all (stores serialize it as JSON). */
+  private writable(commit: QueuedCommit): boolean {
+    const { actors, audit, sent, handled } = commit.batch;
+    try {
+      JSON.stringify({ actors, audit, sent, handled });
+      return true;
+    } catch (error) {
+      this.log('error', 'a commit written behind cannot be written and is dropped: the messages it handled come again at the next start', { reason: error instanceof Error ? error.message : String(error) });
+      return false;
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SimulatedClock } from '../../actors/runtime/clock.js';
+import { SimulatedClock, SystemClock } from '../../actors/runtime/clock.js';
+import { slowStore } from '../support/slow-store.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { defineActor } from '../../actors/runtime/define.js';
 import { DomainError } from '../../actors/domain/errors.js';
@@ -355,6 +356,41 @@ test('restore(ensure): the actors the box needs but the store lacks are spawned 
   assert.ok(log.indexOf('old: recovered') < log.indexOf('new: started'), log.join(', '));
   assert.ok(log.includes('note from old') && log.includes('note from new'), log.join(', '));
   assert.equal(again.deadLetters ? again.trace.entries().filter((e) => e.dead).length : 0, 0, 'no dead letter');
+});
+
+test('restore(ensure): a stored timer overdue at the start fires after the actor recovered, not while ensure spawns (system clock)', async () => {
+  type Ev = { type: 'arm' } | { type: 'tick' } | { type: 'recovered' } | { type: 'note' };
+  const log: string[] = [];
+  const ticking = defineActor<{ n: number }, Ev & Message>({
+    kind: 'ticking',
+    init: () => ({ n: 0 }),
+    on: {
+      arm: (ctx, e, enq) => (enq.emit.schedule({ key: 'tick', at: (e as { now: number }).now + 1, message: { type: 'tick' } }), { n: ctx.n + 1 }),
+      tick: (ctx, _e, enq) => (log.push(`${ctx.n}: tick`), enq.emit.send({ to: 'ticking/new', message: { type: 'note' } }), { n: ctx.n + 1 }),
+      recovered: (ctx) => (log.push(`${ctx.n}: recovered`), { n: ctx.n + 1 }),
+      note: (ctx) => (log.push('note'), ctx),
+    },
+  });
+  const { persistence } = await slowStore({ ms: 20 });
+  const first = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [ticking] });
+  await first.spawn('ticking/old', 'ticking');
+  first.send('ticking/old', { type: 'arm' });
+  await first.idle();
+  await first.close();
+  // A start later on the system clock: the stored timer is long overdue.
+  const again = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [ticking] });
+  let dead = 0;
+  again.deadLetters.listen(() => dead++);
+  await again.restore(async () => {
+    await again.spawn('ticking/new', 'ticking'); // a commit that takes a real 20 ms
+  });
+  await again.idle();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await again.idle();
+  await again.close();
+  // As before ensure existed: the actor recovers (in the state it was stored in), then its timer fires.
+  assert.equal(log, ['1: recovered', '2: tick', 'note'], log.join(', '));
+  assert.is(dead, 0, 'nothing went to an actor not spawned yet');
 });
 
 test('ask rejects with ASK_TIMEOUT when no reply comes in time, and a late reply is dropped', async () => {
