@@ -1094,8 +1094,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * transaction runs (or in the same turn) joins the next one: one fsync for all of them. An
    * `urgent` commit (one a person at a panel waits for) does not queue behind bulk work: the next
    * transaction holds the urgent commits alone, so it is as small and quick as on an idle box.
-   * No commit in the queues depends on another: an actor has one commit in flight at a time, and a
-   * durable message reaches its recipient only once the commit that sent it is done.
+   * A commit awaited by its actor depends on no other in the queues: the actor has one commit in
+   * flight at a time, and its messages reach their recipients only once it is done. A commit
+   * written behind (`behind`, see handleBatch) is one others may depend on: its messages went on
+   * at once, so it goes to the urgent queue, which is always cut before or with the bulk one, and
+   * the transactions that follow never reach the disk without it.
    */
   private commit(batch: CommitBatch, urgent = false, behind = false): Promise<void> {
     return new Promise<void>((resolve, reject) => {
