@@ -3,11 +3,12 @@
  * outcome is committed as one transaction, then their effects run in order. These tests pin that
  * every message still gets what handling it alone would give it.
  */
+import { withCommit } from '../support/slow-store.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
-import { Supervisor, type ActorPersistence, type CommitBatch, type DeadLetter } from '../../actors/runtime/supervisor.js';
+import { Supervisor, type DeadLetter } from '../../actors/runtime/supervisor.js';
 import type { BoxEvent, Message } from '../../actors/runtime/types.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
 
@@ -75,24 +76,17 @@ function watched(inner: Persistence) {
   const committed = new Map<string, TallyCtx>();
   const writesOf = new Map<string, number>();
   const state: { failing: boolean; commits: number; hold: Promise<void> | null } = { failing: false, commits: 0, hold: null };
-  const persistence: ActorPersistence = {
-    async commit(batch: CommitBatch) {
-      if (state.hold) await state.hold;
-      if (state.failing) throw Object.assign(new Error('disk gone'), { code: 'STORAGE_UNAVAILABLE' });
-      await inner.commit(batch);
-      state.commits++;
-      for (const w of batch.actors ?? []) {
-        if ('deleted' in w) continue;
-        committed.set(w.address, w.record.ctx as TallyCtx);
-        writesOf.set(w.address, (writesOf.get(w.address) ?? 0) + 1);
-      }
-    },
-    loadActors: () => inner.loadActors(),
-    loadMessages: () => inner.loadMessages(),
-    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
-    deleteActor: (a) => inner.deleteActor(a),
-    appendAudit: (e) => inner.appendAudit(e),
-  };
+  const persistence = withCommit(inner, async (batch) => {
+    if (state.hold) await state.hold;
+    if (state.failing) throw Object.assign(new Error('disk gone'), { code: 'STORAGE_UNAVAILABLE' });
+    await inner.commit(batch);
+    state.commits++;
+    for (const w of batch.actors ?? []) {
+      if ('deleted' in w) continue;
+      committed.set(w.address, w.record.ctx as TallyCtx);
+      writesOf.set(w.address, (writesOf.get(w.address) ?? 0) + 1);
+    }
+  });
   return { persistence, committed, writesOf, state };
 }
 

@@ -4,11 +4,12 @@
  * transaction instead of alternating (actors/runtime/supervisor.ts, flush). Real time: the
  * store's wait is a real 2 ms, as an fsync is.
  */
+import { withCommit } from '../support/slow-store.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SystemClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
-import { Supervisor, type ActorPersistence, type CommitBatch } from '../../actors/runtime/supervisor.js';
+import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 
@@ -34,18 +35,11 @@ const relay = defineActor<{ self: string; count: number }, RelayEvent & Message,
 test('after a slow commit the commits it released share the next transaction (real time)', async () => {
   const inner = await openPersistence('memory:');
   const groups: number[] = [];
-  const persistence: ActorPersistence = {
-    async commit(batch: CommitBatch) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      await inner.commit(batch);
-      groups.push((batch.actors ?? []).length);
-    },
-    loadActors: () => inner.loadActors(),
-    loadMessages: () => inner.loadMessages(),
-    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
-    deleteActor: (a) => inner.deleteActor(a),
-    appendAudit: (e) => inner.appendAudit(e),
-  };
+  const persistence = withCommit(inner, async (batch) => {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    await inner.commit(batch);
+    groups.push((batch.actors ?? []).length);
+  });
   const sup = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [relay] });
   const PAIRS = 8; // a chain of hops and its sink
   for (let i = 0; i < PAIRS; i++) {

@@ -16,7 +16,7 @@ import { defineActor } from '../../actors/runtime/define.js';
 import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
-import { slowStore } from '../support/slow-store.js';
+import { slowStore, withCommit } from '../support/slow-store.js';
 import { openPersistence, storageError } from '../../src/persistence/keyv-persistence.js';
 import type { ActorPersistence, CommitBatch } from '../../actors/runtime/supervisor.js';
 
@@ -83,16 +83,19 @@ test('a transient actor answers before its commit is on disk; its commit lands b
 
 // A relay (a durable actor whose batch only passes a message on) doing bulk work, and a panel's
 // actor it tells something: the panel's actor commits urgently, ahead of bulk transactions.
-const relay = defineActor<{ passes: number }, { type: 'pass' } & Message, never>({
-  kind: 'relay',
-  init: () => ({ passes: 0 }),
-  on: {
-    pass: (ctx, _e, enq) => {
-      enq.emit.send({ to: 'kiosk/1', message: { type: 'note' } });
-      return ctx;
+/** A relay: a durable actor whose batch only passes a note on to `target`, changing nothing of its own. */
+const relayTo = (target: string) =>
+  defineActor<{ passes: number }, { type: 'pass' } & Message, never>({
+    kind: 'relay',
+    init: () => ({ passes: 0 }),
+    on: {
+      pass: (ctx, _e, enq) => {
+        enq.emit.send({ to: target, message: { type: 'note' } });
+        return ctx;
+      },
     },
-  },
-});
+  });
+const relay = relayTo('kiosk/1');
 
 const kiosk = defineActor<{ notes: number }, { type: 'note' } & Message, never>({
   kind: 'kiosk',
@@ -131,36 +134,20 @@ const source = defineActor<{ sent: number }, { type: 'go' } & Message, never>({
   },
 });
 
-const passOn = defineActor<{ passes: number }, { type: 'pass' } & Message, never>({
-  kind: 'relay',
-  init: () => ({ passes: 0 }),
-  on: {
-    pass: (ctx, _e, enq) => {
-      enq.emit.send({ to: 'ledger', message: { type: 'note' } });
-      return ctx;
-    },
-  },
-});
+const passOn = relayTo('ledger');
 
 /** The memory store; the transaction that holds `failOnce` fails once, as on a full disk. */
 async function flakyStore(): Promise<{ persistence: ActorPersistence; arm: (when: (batch: CommitBatch) => boolean) => void }> {
   const inner = await openPersistence('memory:');
   let when: ((batch: CommitBatch) => boolean) | null = null;
-  const persistence: ActorPersistence = {
-    async commit(batch) {
-      batch.fill?.();
-      if (when?.(batch)) {
-        when = null;
-        throw storageError(new Error('SQLITE_FULL: database or disk is full'));
-      }
-      await inner.commit(batch);
-    },
-    loadActors: () => inner.loadActors(),
-    loadMessages: () => inner.loadMessages(),
-    saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
-    deleteActor: (a) => inner.deleteActor(a),
-    appendAudit: (e) => inner.appendAudit(e),
-  };
+  const persistence = withCommit(inner, async (batch) => {
+    batch.fill?.();
+    if (when?.(batch)) {
+      when = null;
+      throw storageError(new Error('SQLITE_FULL: database or disk is full'));
+    }
+    await inner.commit(batch);
+  });
   return { persistence, arm: (w) => void (when = w) };
 }
 

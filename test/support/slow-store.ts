@@ -14,19 +14,24 @@ export async function slowStore({ ms = 2, fills = true, afterFillMs = 0 }: { ms?
 }> {
   const inner = await openPersistence('memory:');
   const groups: string[][] = [];
-  const persistence: ActorPersistence = {
-    async commit(batch: CommitBatch) {
-      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
-      if (fills) batch.fill?.();
-      if (afterFillMs > 0) await new Promise((resolve) => setTimeout(resolve, afterFillMs));
-      await inner.commit(fills ? batch : { actors: batch.actors, audit: batch.audit, sent: batch.sent, handled: batch.handled, probe: batch.probe });
-      groups.push((batch.actors ?? []).map((a) => a.address));
-    },
+  const persistence = withCommit(inner, async (batch) => {
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    if (fills) batch.fill?.();
+    if (afterFillMs > 0) await new Promise((resolve) => setTimeout(resolve, afterFillMs));
+    await inner.commit(fills ? batch : { actors: batch.actors, audit: batch.audit, sent: batch.sent, handled: batch.handled, probe: batch.probe });
+    groups.push((batch.actors ?? []).map((a) => a.address));
+  });
+  return { persistence, groups };
+}
+
+/** `inner` with its `commit` replaced by `commit` (which usually calls the inner one); reads and the rest go to `inner`. */
+export function withCommit(inner: ActorPersistence, commit: (batch: CommitBatch) => Promise<void>): ActorPersistence {
+  return {
+    commit,
     loadActors: () => inner.loadActors(),
     loadMessages: () => inner.loadMessages(),
     saveActor: (a, r, rows) => inner.saveActor(a, r, rows),
     deleteActor: (a) => inner.deleteActor(a),
     appendAudit: (e) => inner.appendAudit(e),
   };
-  return { persistence, groups };
 }
