@@ -102,6 +102,14 @@ test('a board unplugged mid-pickup takes only its compartments out of service, w
   await t.box.advance(35_000);
   assert.is(t.box.compartment(compartmentId)!.state, 'occupied', 'back when the board is back');
   assert.not.ok(t.box.alarms(true).some((a) => a.subject === board.id));
+  // The refused release used nothing up: the same PIN and birth date open the compartment now.
+  const { sessionId: again } = await t.box.startSession();
+  await t.box.sessionInput(again, { type: 'phone', phone: PHONE });
+  const afterPin = await t.box.sessionInput(again, { type: 'pin', pin });
+  if (afterPin.step === 'factor') await t.box.sessionInput(again, { type: 'factor', factor: 'birthDate' });
+  assert.is((await t.box.sessionInput(again, { type: 'birthDate', birthDate: BIRTH })).step, 'opening');
+  await t.box.advance(500);
+  assert.is(pulsesOf(t, compartmentId), 2, 'its lock pulsed for the citizen');
   await t.box.close();
 });
 
