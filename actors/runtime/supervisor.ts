@@ -159,6 +159,8 @@ interface QueuedCommit {
   reject: (error: unknown) => void;
   /** written behind: its effects ran without waiting for it (see handleBatch) */
   behind?: true;
+  /** the actor whose batch this is, awaiting it: a panel's message to it moves it ahead (see promote) */
+  cell?: Cell;
 }
 
 interface Cell {
@@ -266,8 +268,8 @@ const EXTERNAL: Address = 'external';
 export const TIMERS = '__timers';
 
 /**
- * The supervisor owns every actor: addresses, one FIFO mailbox each, routing, dead letters,
- * timers on the injected clock, the message trace, and one-for-one restarts with a restart
+ * The supervisor owns every actor: addresses, one mailbox each (first in, first out per sender,
+ * a panel's message ahead of bulk work: see passingPoint), routing, dead letters, timers on the injected clock, the message trace, and one-for-one restarts with a restart
  * intensity past which the actor is escalated (failed) and the rest of the box keeps working.
  *
  * Handling a message: pure transition -> persist the new state and timers -> run the effects.
@@ -714,10 +716,39 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private enqueue(cell: Cell, env: Envelope, front = false): void {
     if (this.closed) return; // a restart after close (a commit failing as the box stops) queues nothing
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, false);
-    if (front) cell.mailbox.unshift(env);
-    else cell.mailbox.push(env);
+    const mailbox = cell.mailbox;
+    if (front) mailbox.unshift(env);
+    else if (cell.running && this.anyInteractive && cell.behavior.interactive !== true && this.passes(cell, env)) {
+      mailbox.splice(this.passingPoint(cell, env), 0, env);
+      this.promote(cell);
+    } else mailbox.push(env);
     this.queued++;
     if (!cell.running) void this.drain(cell);
+  }
+
+  /**
+   * A message a panel waits for: it serves a panel and is not a note sent aside (a session's end
+   * passed on to the registry, a wrong PIN counted there), which nobody waits for.
+   */
+  private passes(cell: Cell, env: Envelope): boolean {
+    return env.aside !== true && this.servesPanel(cell, env);
+  }
+
+  /**
+   * Where a message a panel waits for (see passes) joins a mailbox holding bulk work (a
+   * registration flood): it passes the bulk messages of other senders, as if it had come first,
+   * but never a message of its own sender (each sender's messages stay in the order sent) nor
+   * another that a panel waits for (panels are served in the order they came).
+   */
+  private passingPoint(cell: Cell, env: Envelope): number {
+    const mailbox = cell.mailbox;
+    let i = mailbox.length;
+    while (i > 0) {
+      const queued = mailbox[i - 1]!;
+      if (queued.from === env.from || this.passes(cell, queued)) break;
+      i--;
+    }
+    return i;
   }
 
   private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode, removeFromStore = true): void {
@@ -816,7 +847,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       // A commit written behind goes with the urgent ones: the urgent queue is always cut before
       // (or with) the bulk one, so no commit of what its messages cause, urgent or not, lands
       // before it (a bulk relay telling a panel's actor, which commits urgently, would otherwise).
-      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind);
+      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind, writeBehind ? undefined : cell);
       if (writeBehind) {
         // Write-behind. The commit is queued before any commit of what its messages cause, and
         // transactions are written in queue order: the store never holds the effect of a message
@@ -878,14 +909,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       for (const env of mailbox.splice(0)) this.dead(env, 'actor-stopped');
       return;
     }
-    if (failure && cell.status === 'active' && mailbox[0] === failure.env) {
-      mailbox.shift();
+    // A panel's message that came during the commit may have passed the one whose handler threw.
+    const failed = failure && cell.status === 'active' ? mailbox.indexOf(failure.env) : -1;
+    if (failed >= 0) {
+      mailbox.splice(failed, 1);
       this.queued--;
-      this.asks.begin(failure.env);
+      this.asks.begin(failure!.env);
       try {
-        await this.crash(cell, failure.env, failure.error);
+        await this.crash(cell, failure!.env, failure!.error);
       } finally {
-        this.asks.end(failure.env);
+        this.asks.end(failure!.env);
       }
     }
   }
@@ -917,10 +950,14 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // Handlers of messages without a partition are told which are quarantined (Stamp.quarantined).
     const quarantinedIds: ReadonlySet<string> | null = quarantine ? new Set(cell.quarantined.keys()) : null;
     const started = limit > 1 ? performance.now() : 0;
+    // A panel's messages and bulk work are not handled in one batch: the panel's commit stays as
+    // small as on an idle box, and goes ahead of the bulk ones (see commit).
+    const urgentBatch = limit > 1 && this.anyInteractive && cell.behavior.interactive !== true ? this.servesPanel(cell, mailbox[0]!) : null;
     while (count < limit) {
       // the clock is read after each of the first handlers, then after every 8th: cheap for fast ones
       if (count > 0 && (count < 8 || (count & 7) === 0) && performance.now() - started >= this.batchBudgetMs) break;
       const env = mailbox[count]!;
+      if (urgentBatch !== null && count > 0 && this.servesPanel(cell, env) !== urgentBatch) break;
       if (quarantine && this.inQuarantine(cell, ctx, env.message)) {
         count++;
         (refused ??= []).push(env);
@@ -1100,14 +1137,31 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * at once, so it goes to the urgent queue, which is always cut before or with the bulk one, and
    * the transactions that follow never reach the disk without it.
    */
-  private commit(batch: CommitBatch, urgent = false, behind = false): Promise<void> {
+  private commit(batch: CommitBatch, urgent = false, behind = false, cell?: Cell): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      (urgent ? this.urgentQueue : this.commitQueue).push(behind ? { batch, resolve, reject, behind } : { batch, resolve, reject });
+      const queued: QueuedCommit = behind ? { batch, resolve, reject, behind } : { batch, resolve, reject };
+      if (cell && !urgent) queued.cell = cell;
+      (urgent ? this.urgentQueue : this.commitQueue).push(queued);
       if (!this.flushing) {
         this.flushing = true;
         queueMicrotask(() => void this.flush());
       }
     });
+  }
+
+  /**
+   * A panel's message reached an actor whose bulk batch waits for its commit: that commit goes
+   * with the urgent ones, so the panel's message waits for one transaction, not for the bulk queue.
+   * Safe to move: a commit its actor awaits depends on none in the queues (see commit), and the
+   * urgent queue is cut before or with the bulk one.
+   */
+  private promote(cell: Cell): void {
+    const queue = this.commitQueue;
+    for (let i = 0; i < queue.length; i++) {
+      if (queue[i]!.cell !== cell) continue;
+      this.urgentQueue.push(queue.splice(i, 1)[0]!);
+      return;
+    }
   }
 
   /** A batch is urgent when one of its messages serves a person at a panel. */
