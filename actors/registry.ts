@@ -227,6 +227,16 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.purge'), pickupId: z.string() }),
   z.object({ type: z.literal('pickup.archived'), pickupId: z.string() }),
   z.object({ type: z.literal('compartment.report'), compartmentId: z.string(), pickupId: z.string().nullable(), state: z.string() }),
+  /**
+   * A message of the registry reached an actor that failed for good (the supervisor sends it back):
+   * an `allocate` to the allocation actor, or an `unlock` to a compartment. `message` is the one sent.
+   */
+  z.object({
+    type: z.literal('delivery.failed'),
+    to: z.string(),
+    messageType: z.string(),
+    message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
+  }),
   z.object({ type: z.literal('recovered') }),
 ]);
 export type RegistryEvent = z.infer<typeof RegistryMessage>;
@@ -505,6 +515,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return m.pickupId;
       case 'compartment.unlockFailed':
         return rowsWhere(ctx.pickups, BY_OP, m.opId)[0]?.id ?? null;
+      case 'delivery.failed':
+        return m.message?.pickupId ?? null;
       case 'auth.oldDocument':
       case 'auth.birthDate':
       case 'pickup.release':
@@ -941,6 +953,24 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p) return;
         if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
+      },
+
+      // The allocation actor or the compartment failed for good and took nothing: as if refused.
+      'delivery.failed': (ctx, e, enq) => {
+        const p = e.message?.pickupId ? ctx.pickups[e.message.pickupId] : undefined;
+        if (!p) return;
+        if (e.messageType === 'allocate') {
+          // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
+          // pickup is to be loaded again once the allocation actor is revived.
+          if (p.status !== 'LOADING' || p.compartmentId !== null) return;
+          return put(ctx, { ...p, status: 'REGISTERED' }, e.now, enq, 'loadAborted');
+        }
+        if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
+          // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
+          // once the compartment is revived). A staff member's retrieval was refused ACTOR_FAILED.
+          if (e.message.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
+          return unlockAborted(ctx, p, e.message.purpose, p.compartmentId, 'unlockFailed', e.now, enq);
+        }
       },
 
       // Sent to a registry before the allocation actor existed, which keeps the slots now (kept in

@@ -769,7 +769,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private bounce(env: Envelope): void {
     const sender = this.cells.get(env.from);
     if (!sender || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
-    this.route(this.envelope('supervisor', env.from, { type: 'delivery.failed', to: env.to, messageType: env.message.type }, env.id));
+    this.route(this.envelope('supervisor', env.from, { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message }, env.id));
   }
 
   private async drain(cell: Cell): Promise<void> {

@@ -60,7 +60,7 @@ test('a PIN resend gives a quarantined pickup no new PIN', () => {
   assert.ok(resent.effects.some((e) => e.type === 'io' && e.op.kind === 'issuePin'), 'without the quarantine a new PIN is issued');
 });
 
-test('partitionOf names the pickup a message concerns (by id, reference, session claim or unlock) and none for the outcomes of PIN checks (they answer for a quarantined pickup themselves)', () => {
+test('partitionOf names the pickup a message concerns (by id, reference, session claim, unlock or a message sent back) and none for the outcomes of PIN checks (they answer for a quarantined pickup themselves)', () => {
   const ctx = readyRegistry();
   ctx.pickups.P1 = { ...ctx.pickups.P1!, claim: { sessionId: 's1', until: 5_000, factor: null }, opId: 'op-1' };
   const of = (m: RegistryEvent) => registry.partitionOf!(ctx, m);
@@ -75,8 +75,10 @@ test('partitionOf names the pickup a message concerns (by id, reference, session
       of({ type: 'pin.matched', sessionId: 's1', kioskId: '1', pickupId: 'P1', serial: 1 }),
       of({ type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }] }),
       of({ type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] }),
+      of({ type: 'delivery.failed', to: 'compartment/A01', messageType: 'unlock', message: { pickupId: 'P1', opId: 'op-1', purpose: 'collect' } }),
+      of({ type: 'delivery.failed', to: 'compartment/A01', messageType: 'unlock', message: { pickupId: null, opId: 'op-2', purpose: 'service' } }),
     ],
-    ['P1', 'P1', null, 'P1', null, 'P1', null, null, null],
+    ['P1', 'P1', null, 'P1', null, 'P1', null, null, null, 'P1', null],
   );
 });
 

@@ -152,4 +152,47 @@ test('reviving an actor that has not failed, or none, is refused with a code and
   }
 });
 
+test('a load asked while the allocation actor has failed is refused ACTOR_FAILED and leaves the pickup REGISTERED; revived, the same load works', async () => {
+  const t = await testBox();
+  await register(t.box, 'V-RV-A1');
+  breakActor(t, ALLOCATION, { type: 'allocation.adopt' });
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [ALLOCATION]);
+  assert.is(await rejectionCode(t.box.loadPickup('V-RV-A1', 'staff-anna')), 'ACTOR_FAILED');
+  await t.box.idle();
+  assert.is(t.box.pickup('V-RV-A1')!.status, 'REGISTERED', 'not left LOADING, waiting for a compartment that will not come');
+
+  await t.box.reviveActor(ALLOCATION, 'staff-anna');
+  await t.box.idle();
+  const { compartmentId } = await t.box.loadPickup('V-RV-A1', 'staff-anna');
+  assert.ok(compartmentId);
+  assert.is(t.box.pickup('V-RV-A1')!.status, 'LOADING');
+  await t.box.idle();
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup('V-RV-A1')!.status, 'READY');
+  await t.box.close();
+});
+
+test('a release to a compartment that failed for good is answered DEVICE_UNAVAILABLE and uses nothing up; revived, the same PIN and birth date open it', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-RV-C3');
+  const repair = await breakCompartment(t, compartmentId);
+  assert.equal(healthOf(t.box).failedActors, [`compartment/${compartmentId}`]);
+  const sessionId = await authenticate(t, pin);
+  await answerBirthDate(t, sessionId);
+  assert.is(t.box.session(sessionId)?.error ?? null, 'DEVICE_UNAVAILABLE', 'the panel is told the door cannot open');
+  assert.is(t.box.pickup('V-RV-C3')!.status, 'READY', 'not left RELEASING');
+  await t.box.advance(10_000);
+  assert.is(t.box.session(sessionId), undefined, 'the session ended');
+
+  repair();
+  await t.box.reviveActor(`compartment/${compartmentId}`, 'staff-anna');
+  await t.box.idle();
+  const again = await authenticate(t, pin);
+  await answerBirthDate(t, again);
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup('V-RV-C3')!.status, 'COLLECTED');
+  await t.box.close();
+});
+
 test.run();
