@@ -75,6 +75,8 @@ export const AllocationMessage = z.discriminatedUnion('type', [
     compartmentId: z.string().nullable(),
     failed: z.literal('STORAGE_UNAVAILABLE').optional(),
     request: loadRequest,
+    /** what the pickup needs, to try again if the compartment won was taken meanwhile (absent from an earlier version's I/O) */
+    need: z.object({ documents: z.number(), accessible: z.boolean() }).optional(),
   }),
   /** the compartment no longer holds the pickup's document (or never got it): its claim goes back */
   z.object({ type: z.literal('free'), compartmentId: z.string(), owner: z.string().nullable() }),
@@ -96,8 +98,11 @@ export type AllocationEvent = z.infer<typeof AllocationMessage>;
 
 export type AllocationIo =
   /** wins the first free candidate in the shared store, in order */
-  | { kind: 'claim'; pickupId: string; owner: string; candidates: string[]; request: z.infer<typeof loadRequest> }
+  | { kind: 'claim'; pickupId: string; owner: string; candidates: string[]; request: z.infer<typeof loadRequest>; need?: Need }
   | { kind: 'release'; compartmentId: string; owner: string };
+
+/** What a pickup being loaded needs of a compartment. */
+type Need = { documents: number; accessible: boolean };
 
 /** A07 before A10: the order `localeCompare(…, 'en', { numeric: true })` gives, without a collator per call. */
 const byCompartmentId = new Intl.Collator('en', { numeric: true }).compare;
@@ -186,11 +191,28 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         const found = candidates(ctx, e.documents, e.accessible);
         if (!found.length) return void enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
         // Won in the shared store first: boxes of a fleet never assign one twice.
-        enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request } });
+        const need = { documents: e.documents, accessible: e.accessible };
+        enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request, need } });
         return { ...ctx, claiming: { ...ctx.claiming, [e.owner]: e.pickupId } };
       },
 
       'allocation.won': (ctx, e, enq) => {
+        const won = e.compartmentId ? ctx.slots[e.compartmentId] : undefined;
+        if (e.compartmentId && won && ((won.pickupId !== null && won.pickupId !== e.pickupId) || !won.available)) {
+          // Taken while it was being won (a compartment said after a restart that it holds
+          // another pickup) or out of service since: given back, and the pickup tries the
+          // compartments free now. The slot keeps the owner until the store confirms.
+          release(enq, e.compartmentId, e.owner);
+          const given = won.pickupId === null && !won.claimedBy ? slot(ctx, e.compartmentId, { claimedBy: e.owner }) : ctx;
+          const found = e.need ? candidates(given, e.need.documents, e.need.accessible).filter((id) => id !== e.compartmentId) : [];
+          if (found.length > 0) {
+            enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request, need: e.need! } });
+            return given === ctx ? undefined : given;
+          }
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
+          const done = claimed(given, e.owner);
+          return done === ctx ? undefined : done;
+        }
         enq.emit.send({
           to: REGISTRY,
           message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: e.compartmentId, ...(e.failed ? { failed: e.failed } : {}), ...e.request },
@@ -244,7 +266,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         case 'claim':
           try {
             for (const id of op.candidates) {
-              if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'allocation.won', pickupId: op.pickupId, owner: op.owner, compartmentId: id, request: op.request };
+              if (await claims.claimOnce(compartmentKey(id), op.owner)) return { type: 'allocation.won', pickupId: op.pickupId, owner: op.owner, compartmentId: id, request: op.request, ...(op.need ? { need: op.need } : {}) };
             }
             return { type: 'allocation.won', pickupId: op.pickupId, owner: op.owner, compartmentId: null, request: op.request };
           } catch (error) {

@@ -85,4 +85,38 @@ test('allocation: any other failure of the store is a crash of the I/O, not an a
   assert.is(outcome, 'bug');
 });
 
+test('allocation: a compartment reserved or out of service while it was being won is given back, and the pickup tries the others free now', () => {
+  const three = allocation.init(
+    { compartments: [{ id: 'A01', size: 'S', accessible: false }, { id: 'A02', size: 'S', accessible: false }, { id: 'A03', size: 'S', accessible: false }] },
+    'allocation',
+  );
+  const request = { requestId: 'r1', replyTo: 'replies' as const, by: 'staff-1' };
+  const asked = allocation.step(three, { type: 'allocate', pickupId: 'P1', owner: 'W-1', documents: 1, accessible: false, request, now: 1 });
+  const claim = asked.effects.find((e) => e.type === 'io')!;
+  assert.equal((claim as { op: { candidates: string[] } }).op.candidates, ['A01', 'A02', 'A03']);
+  // While the store is asked, A01 reports it holds P9 (after a restart), and A02 goes out of service.
+  let ctx = allocation.step(asked.ctx, { type: 'reserve', compartmentId: 'A01', pickupId: 'P9', now: 2 }).ctx;
+  ctx = allocation.step(ctx, { type: 'compartment.availability', compartmentId: 'A02', available: false, now: 2 }).ctx;
+  const need = { documents: 1, accessible: false };
+  const wonA01 = allocation.step(ctx, { type: 'allocation.won', pickupId: 'P1', owner: 'W-1', compartmentId: 'A01', request, need, now: 3 });
+  assert.is(wonA01.ctx.slots.A01!.pickupId, 'P9', 'the reservation stays');
+  assert.equal(wonA01.effects, [
+    { type: 'io', op: { kind: 'release', compartmentId: 'A01', owner: 'W-1' } },
+    { type: 'io', op: { kind: 'claim', pickupId: 'P1', owner: 'W-1', candidates: ['A03'], request, need } },
+  ]);
+  // The next try wins A02 in the store, out of service meanwhile: given back too; nothing else is free.
+  const full = allocation.step(wonA01.ctx, { type: 'reserve', compartmentId: 'A03', pickupId: 'P8', now: 4 }).ctx;
+  const wonA02 = allocation.step(full, { type: 'allocation.won', pickupId: 'P1', owner: 'W-1', compartmentId: 'A02', request, need, now: 5 });
+  assert.is(wonA02.ctx.slots.A02!.pickupId, null);
+  assert.is(wonA02.ctx.slots.A02!.claimedBy, 'W-1', 'its claim is kept as given back until the store confirms');
+  assert.equal(wonA02.effects, [
+    { type: 'io', op: { kind: 'release', compartmentId: 'A02', owner: 'W-1' } },
+    { type: 'send', to: 'registry', message: { type: 'compartment.claimed', pickupId: 'P1', compartmentId: null, ...request } },
+  ]);
+  assert.equal(wonA02.ctx.claiming, {}, 'no longer claiming');
+  // Won while still free and in service: the pickup's, as before.
+  const plain = allocation.step(asked.ctx, { type: 'allocation.won', pickupId: 'P1', owner: 'W-1', compartmentId: 'A01', request, need, now: 3 });
+  assert.is(plain.ctx.slots.A01!.pickupId, 'P1');
+});
+
 test.run();
