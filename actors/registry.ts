@@ -80,6 +80,12 @@ export interface Pickup {
   opId: string | null;
   /** RELEASING: the unlock went to the compartment (committed with this flag), so its outcome will come */
   unlockSent?: boolean;
+  /**
+   * LOADING: the staff member's load request the allocation actor is choosing a compartment for;
+   * a compartment won for an earlier request (asked before a restart) is not this load's. Absent
+   * in rows saved before it was kept, and once the compartment is chosen.
+   */
+  loadRequest?: string | null;
   createdAt: number;
   updatedAt: number;
   readyAt: number | null;
@@ -608,12 +614,15 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // member's request is answered then.
         const request = { requestId: e.requestId, replyTo: e.replyTo, by: e.by };
         enq.emit.send({ to: ALLOCATION, message: { type: 'allocate', pickupId: p.id, owner: p.reference, documents: p.documents, accessible: p.accessible, request } });
-        return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null }, e.now, enq);
+        return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null, loadRequest: e.requestId }, e.now, enq);
       },
 
       'compartment.claimed': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
-        if (!p || p.status !== 'LOADING' || p.compartmentId !== null) {
+        // (A load asked before a restart and answered after it, when staff asked again meanwhile:
+        // the pickup is loading for the new request, and the old one's compartment goes back.)
+        const stale = p?.loadRequest != null && p.loadRequest !== e.requestId;
+        if (!p || p.status !== 'LOADING' || p.compartmentId !== null || stale) {
           // The pickup moved on while its compartment was being won (cancelled meanwhile): the
           // staff member loading it gets an answer, and the compartment's claim goes back.
           fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
@@ -624,17 +633,17 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         if (!e.compartmentId && e.failed) {
           fail(enq, e, e.failed, 'storage is unavailable: no compartment was assigned; retry once the box reports healthy');
-          return put(ctx, { ...p, status: 'REGISTERED' }, e.now, enq);
+          return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq);
         }
         if (!e.compartmentId) {
           fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
-          return put(ctx, { ...p, status: 'REGISTERED' }, e.now, enq);
+          return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq);
         }
         const compartmentId = e.compartmentId;
         const opId = `op-${ctx.seq + 1}`;
         enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
         unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
-        const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId };
+        const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId, loadRequest: null };
         reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
         return { ...put(ctx, next, e.now, enq, 'loading'), seq: ctx.seq + 1 };
       },
@@ -963,7 +972,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
           // pickup is to be loaded again once the allocation actor is revived.
           if (p.status !== 'LOADING' || p.compartmentId !== null) return;
-          return put(ctx, { ...p, status: 'REGISTERED' }, e.now, enq, 'loadAborted');
+          return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq, 'loadAborted');
         }
         if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
           // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
@@ -1064,7 +1073,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             // and the slots keep the owner, so the allocation actor gives it back again on adoption.
             if (legacySlots(next)) next = abandonLegacy(next, p.reference, enq);
             else enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
-            next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED' }, e.now, enq);
+            next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED', loadRequest: null }, e.now, enq);
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
           // hash was never generated (the I/O died with the process): a new one is issued.

@@ -24,6 +24,12 @@ function drive(ctx: RegistryCtx, events: Array<RegistryEvent & Partial<Stamp>>) 
 const sends = (effects: ReturnType<typeof registry.step>['effects']) =>
   effects.flatMap((e) => (e.type === 'send' ? [[e.to, e.message.type === 'free' ? `free ${(e.message as unknown as { compartmentId: string }).compartmentId}` : e.message.type]] : []));
 
+/** The reply among `effects`. */
+const replyIn = (effects: ReturnType<typeof registry.step>['effects']) => {
+  const sent = effects.find((e) => e.type === 'send' && e.to === 'replies');
+  return (sent as unknown as { message: { ok: boolean; requestId: string } }).message;
+};
+
 /** The slots the registry hands over to a new allocation actor. */
 function handedOver(ctx: RegistryCtx): Record<string, Partial<Slot>> {
   const adopt = registry.step(ctx, { type: 'allocation.started', now: NOW }).effects.find((e) => e.type === 'send' && e.message.type === 'allocation.adopt');
@@ -85,6 +91,26 @@ test('registry, upgraded: what compartments report before the slots are handed o
   ]);
   const slots = handedOver(reported.ctx);
   assert.equal([slots.A01?.available, slots.A02?.pickupId], [true, 'P9']);
+});
+
+test('registry: a compartment won for a load asked before a restart is not taken for the load asked again after it', () => {
+  const first = { requestId: 'r-before', replyTo: 'replies' } as const;
+  const again = { requestId: 'r-after', replyTo: 'replies' } as const;
+  let { ctx } = drive(registry.init(undefined, 'registry'), [
+    { type: 'pickup.register', input: { reference: 'V-2', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request },
+    { type: 'pickup.load', reference: 'V-2', by: 'anna', ...first },
+    { type: 'recovered' }, // the process stopped before the compartment was chosen: loading starts over
+  ]);
+  assert.is(ctx.pickups.P1!.status, 'REGISTERED');
+  ({ ctx } = drive(ctx, [{ type: 'pickup.load', reference: 'V-2', by: 'anna', ...again }]));
+  // The allocation actor answers the load stored before the restart first.
+  const late = drive(ctx, [{ type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...first }]);
+  assert.is(late.ctx.pickups.P1!.compartmentId, null, 'not loaded into the old request\'s compartment');
+  assert.equal(sends(late.effects), [['replies', 'reply'], ['allocation', 'free A01']]);
+  assert.equal([replyIn(late.effects).requestId, replyIn(late.effects).ok], ['r-before', false]);
+  const answered = drive(late.ctx, [{ type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A02', by: 'anna', ...again }]);
+  assert.is(answered.ctx.pickups.P1!.compartmentId, 'A02', 'the new request gets its compartment');
+  assert.equal([replyIn(answered.effects).requestId, replyIn(answered.effects).ok], ['r-after', true]);
 });
 
 test.run();
