@@ -87,7 +87,8 @@ export const AuthMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('credential.hold'), pickupId: z.string() }),
   z.object({ type: z.literal('credential.resume'), pickupId: z.string() }),
   /** a session ended: passed on to the registry behind any PIN match of that session sent before */
-  z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
+  /** `claim` false: the session's PIN opened nothing (absent from a session of an earlier version: it may have) */
+  z.object({ type: z.literal('session.ended'), sessionId: z.string(), claim: z.boolean().optional() }),
   /** state of a registry saved before this actor existed, handed over once (see the registry's `auth.started`) */
   z.object({
     type: z.literal('auth.adopt'),
@@ -213,8 +214,11 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       },
 
       // The session's PIN came this way: its end follows the same way, so the registry never
-      // hears of the end before the match (a claim for a session that is gone).
-      'session.ended': (_ctx, e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: e.sessionId }, aside: true }),
+      // hears of the end before the match (a claim for a session that is gone). The registry
+      // hears nothing of a session whose PIN opened nothing.
+      'session.ended': (_ctx, e, enq) => {
+        if (e.claim !== false) enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: e.sessionId }, aside: true });
+      },
 
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.

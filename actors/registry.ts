@@ -217,9 +217,11 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
   z.object({ type: z.literal('pin.resend'), sessionId: z.string(), kioskId: z.string(), phone: z.string() }),
   z.object({ type: z.literal('auth.doorPin'), kioskId: z.string(), phone: z.string(), pin: z.string(), ...request }),
-  z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string() }),
-  z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string() }),
-  z.object({ type: z.literal('pickup.release'), sessionId: z.string() }),
+  // From a session, naming the pickup its PIN opened (absent from a session of an earlier version:
+  // the pickup is the one the session holds a claim on).
+  z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string(), pickupId: z.string().optional() }),
+  z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string(), pickupId: z.string().optional() }),
+  z.object({ type: z.literal('pickup.release'), sessionId: z.string(), pickupId: z.string().optional() }),
   z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
   z.object({ type: z.literal('compartment.opened'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.closed'), ...compartmentReport }),
@@ -370,9 +372,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
     return true;
   };
-  /** The pickup the session holds a live claim on. */
-  const claimed = (ctx: RegistryCtx, sessionId: string, now: number) =>
-    rowsWhere(ctx.pickups, BY_CLAIM, sessionId).find((p) => p.claim!.until > now && p.status === 'READY');
+  /** The pickup the session holds a live claim on: the one it names, or (unnamed) the one the claim index finds. */
+  const claimed = (ctx: RegistryCtx, sessionId: string, now: number, pickupId?: string) => {
+    const live = (p: Pickup | undefined) => p?.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY';
+    if (pickupId !== undefined) return live(ctx.pickups[pickupId]) ? ctx.pickups[pickupId] : undefined;
+    return rowsWhere(ctx.pickups, BY_CLAIM, sessionId).find(live);
+  };
 
   const endPickup = (ctx: RegistryCtx, p: Pickup, status: PickupStatus, now: number, enq: Enq): RegistryCtx => {
     const purgeAt = now + policy.purgeAfterMs;
@@ -400,13 +405,14 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const checkFactor = (
     ctx: RegistryCtx,
     sessionId: string,
+    pickupId: string | undefined,
     factor: 'oldId' | 'birthDate',
     given: string | null,
     registered: (p: Pickup) => string | null,
     now: number,
     enq: Enq,
   ): RegistryCtx | undefined => {
-    const p = claimed(ctx, sessionId, now);
+    const p = claimed(ctx, sessionId, now, pickupId);
     if (!p) return void toSession(enq, sessionId, { type: 'auth.factorRejected', factor, locked: false, code: 'SESSION_NOT_FOUND' });
     const expected = registered(p);
     if (given !== null && expected !== null && crypto.equal(given, expected)) {
@@ -526,6 +532,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'auth.oldDocument':
       case 'auth.birthDate':
       case 'pickup.release':
+        return m.pickupId ?? ofSession(m.sessionId);
       case 'session.ended':
         return ofSession(m.sessionId);
       default:
@@ -752,6 +759,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           documentKind: p.documentKind,
           // Whether the card reader can take the old ID now is the reader's to say (the session asks it).
           oldIdRegistered: p.oldDocumentNumber !== null,
+          pickupId: p.id,
         });
         return put(ctx, { ...p, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } }, e.now, enq);
       },
@@ -855,13 +863,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         } catch {
           given = null;
         }
-        return checkFactor(ctx, e.sessionId, 'oldId', given, (p) => p.oldDocumentNumber, e.now, enq);
+        return checkFactor(ctx, e.sessionId, e.pickupId, 'oldId', given, (p) => p.oldDocumentNumber, e.now, enq);
       },
 
-      'auth.birthDate': (ctx, e, enq) => checkFactor(ctx, e.sessionId, 'birthDate', e.birthDate, (p) => p.birthDate, e.now, enq),
+      'auth.birthDate': (ctx, e, enq) => checkFactor(ctx, e.sessionId, e.pickupId, 'birthDate', e.birthDate, (p) => p.birthDate, e.now, enq),
 
       'pickup.release': (ctx, e, enq) => {
-        const p = claimed(ctx, e.sessionId, e.now);
+        const p = claimed(ctx, e.sessionId, e.now, e.pickupId);
         if (!p || !p.claim?.factor || !p.compartmentId) {
           return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
         }

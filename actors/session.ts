@@ -87,6 +87,8 @@ export interface SessionCtx {
   offerAttempt?: number;
   /** the PIN was accepted for a pickup with an old ID registered: the card is offered once the reader answers */
   acceptedKind?: string | null;
+  /** the pickup the PIN opened, claimed for this session: what the session tells the registry names it */
+  pickupId?: string | null;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -161,7 +163,7 @@ export const SessionMessage = z.discriminatedUnion('type', [
   // PICKUP_FAILED: the pickup is quarantined (the counter hands it out); else busy for a while
   z.object({ type: z.literal('auth.busy'), code: z.literal('PICKUP_FAILED').optional() }),
   // `oldIdRegistered`: the pickup has an old ID the card could be checked against (`oldIdPossible`: sent by an earlier version, which decided itself)
-  z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdRegistered: z.boolean().optional(), oldIdPossible: z.boolean().optional() }),
+  z.object({ type: z.literal('auth.pinAccepted'), documentKind: z.string(), oldIdRegistered: z.boolean().optional(), oldIdPossible: z.boolean().optional(), pickupId: z.string().optional() }),
   /** the card reader's answer to `offer` (`attempt`: the offer's, echoed) */
   z.object({ type: z.literal('card.offer'), possible: z.boolean(), attempt: z.number() }),
   /** the card reader did not answer `offer` in time: the birth date is the way */
@@ -265,7 +267,10 @@ export function sessionActor(policy: SessionPolicy) {
     if (ctx.step === 'done') return ctx;
     if (ctx.cardInReader || ctx.step === 'card') enq.emit.send({ to: READER, message: { type: 'cancel', sessionId: ctx.id } });
     // Through the auth actor, which the session's PIN went through: the end never overtakes a match.
-    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id } });
+    // `claim`: the registry may hold a pickup for this session (one its PIN opened, or a PIN still
+    // being checked); otherwise there is nothing to give back there.
+    const claim = ctx.pickupId != null || ctx.step === 'checkingPin';
+    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id, claim } });
     enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.cancel({ key: 'timeout' });
     enq.emit.cancel({ key: 'warning' });
@@ -273,8 +278,10 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
     return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false }, enq, asked);
   };
+  /** The pickup the session's PIN opened, for the messages to the registry that concern it. */
+  const claimed = (ctx: SessionCtx): { pickupId?: string } => (ctx.pickupId ? { pickupId: ctx.pickupId } : {});
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
-    enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id } });
+    enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id, ...claimed(ctx) } });
     return view({ ...ctx, step: 'opening', error: null }, enq);
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
@@ -375,8 +382,9 @@ export function sessionActor(policy: SessionPolicy) {
         if (ctx.step !== 'checkingPin') return;
         return finish(ctx, 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq);
       },
-      'auth.pinAccepted': (ctx, e, enq) => {
-        if (ctx.step !== 'checkingPin') return;
+      'auth.pinAccepted': (found, e, enq) => {
+        if (found.step !== 'checkingPin') return;
+        const ctx = e.pickupId ? { ...found, pickupId: e.pickupId } : found;
         if (e.oldIdRegistered === undefined) return accepted(ctx, e.documentKind, e.oldIdPossible ?? false, enq);
         if (!e.oldIdRegistered) return accepted(ctx, e.documentKind, false, enq);
         if (ctx.cardOffer === true || ctx.cardOffer === false) return accepted(ctx, e.documentKind, ctx.cardOffer, enq);
@@ -419,7 +427,7 @@ export function sessionActor(policy: SessionPolicy) {
           enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: false, documentNumber: null } });
           return view(touch({ ...ctx, step: 'factor', error: 'INVALID_MRZ', cardInReader: true }, e.now, enq), enq);
         }
-        enq.emit.send({ to: REGISTRY, message: { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber } });
+        enq.emit.send({ to: REGISTRY, message: { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber, ...claimed(ctx) } });
         return view(touch({ ...ctx, step: 'checkingCard', cardInReader: true }, e.now, enq), enq);
       },
       'card.unreadable': (ctx, e, enq) => {
@@ -446,7 +454,7 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq)) return;
         try {
           const birthDate = parseBirthDate(e.birthDate, e.now, policy.timeZone);
-          enq.emit.send({ to: REGISTRY, message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate } });
+          enq.emit.send({ to: REGISTRY, message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate, ...claimed(ctx) } });
           return view(touch({ ...ctx, step: 'checkingBirthDate', error: null }, e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;

@@ -63,7 +63,7 @@ test('a right PIN goes to the registry as a match of its pickup and serial; the 
     right.effects,
     [
       { type: 'audit', entry: { action: 'auth.pinAccepted', actor: '1', subject: 'V-HMAC-1', detail: { session: '1-1' } } },
-      { type: 'send', to: 'session/1-1', message: { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false } },
+      { type: 'send', to: 'session/1-1', message: { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1' } },
       { type: 'publish', event: pickupRowEvent('P1', right.ctx.pickups.P1!) },
     ],
     'the whole effect list, in order: audited, accepted to the session, the claimed row published for readers',

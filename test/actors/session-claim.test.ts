@@ -1,0 +1,100 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import { sessionActor, type SessionCtx } from '../../actors/session.js';
+import { authUnderTest, registryUnderTest, TEST_POLICY } from '../security/registry-rig.js';
+
+// A session names the pickup its PIN opened in what it tells the registry (second factor,
+// release), and the registry checks the claim on that very pickup; a session whose PIN opened
+// nothing ends without the registry hearing of it. (One actor per pickup will need the first;
+// a flood of wrong PINs no longer reaches the registry's mailbox through the second.)
+
+const session = sessionActor({ inactivityMs: 60_000, lingerMs: 5_000, maxPinRejections: 3, timeZone: 'Europe/Berlin' });
+const fresh: SessionCtx = session.init({ id: 's1', kioskId: '1' }, 'session/s1');
+const registry = registryUnderTest();
+const auth = authUnderTest();
+
+type Effects = ReturnType<typeof session.step>['effects'];
+const sentTo = (effects: Effects, to: string) => effects.flatMap((e) => (e.type === 'send' && e.to === to ? [e.message as { type: string } & Record<string, unknown>] : []));
+
+/** A session at the PIN step that sent its PIN for checking. */
+function checkingPin(): SessionCtx {
+  let ctx = session.step(fresh, { type: 'input.phone', phone: '0152 28817386', now: 0 }).ctx;
+  ctx = session.step(ctx, { type: 'input.pin', pin: '123456', now: 1 }).ctx;
+  assert.is(ctx.step, 'checkingPin');
+  return ctx;
+}
+
+/** P1 and P2 READY in A01 and A02; P1 claimed by session s1, P2 by s2. */
+function twoClaimed(): RegistryCtx {
+  const ctx = registry.init(undefined, 'registry');
+  const row = (id: string, sessionId: string, compartmentId: string): Pickup => ({
+    id, reference: `V-${id}`, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'READY',
+    phone: '+4915228817386', birthDate: '1980-04-12', oldDocumentNumber: null, pinSerial: 1, pinIssued: true,
+    pinQueued: true, compartmentId, failedAttempts: 0, claim: { sessionId, until: 60_000, factor: null }, opId: null,
+    createdAt: 0, updatedAt: 0, readyAt: 0, expiresAt: TEST_POLICY.windowMs, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
+  });
+  for (const [id, s, c] of [['P1', 's1', 'A01'], ['P2', 's2', 'A02']] as const) {
+    ctx.pickups[id] = row(id, s, c);
+    ctx.byReference[`V-${id}`] = id;
+  }
+  return ctx;
+}
+
+test('session: the pickup its PIN opened is named in the birth date and the release it sends', () => {
+  const accepted = session.step(checkingPin(), { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1', now: 2 });
+  assert.is(accepted.ctx.step, 'birthDate');
+  // (The birth date is checked against the day: a session on 23 Nov 2026.)
+  const checking = session.step(accepted.ctx, { type: 'input.birthDate', birthDate: '1980-04-12', now: Date.UTC(2026, 10, 23) });
+  assert.equal(sentTo(checking.effects, 'registry'), [{ type: 'auth.birthDate', sessionId: 's1', birthDate: '1980-04-12', pickupId: 'P1' }]);
+  const releasing = session.step(checking.ctx, { type: 'auth.factorAccepted', factor: 'birthDate', documentNumber: null, now: 4 });
+  assert.equal(sentTo(releasing.effects, 'registry'), [{ type: 'pickup.release', sessionId: 's1', pickupId: 'P1' }]);
+  // Ended now (the door could not open): the registry may hold the pickup for it, so the end goes on to the registry.
+  const ended = session.step(releasing.ctx, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE', now: 5 });
+  assert.equal(sentTo(ended.effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: true }]);
+});
+
+test('session: an end with a PIN still being checked may leave a claim; one after a wrong PIN or none leaves none', () => {
+  assert.equal(sentTo(session.step(checkingPin(), { type: 'timeout', now: 60_001 }).effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: true }]);
+  const rejected = session.step(checkingPin(), { type: 'auth.rejected', retryAt: null, now: 2 }).ctx;
+  assert.is(rejected.step, 'phone');
+  assert.equal(sentTo(session.step(rejected, { type: 'input.cancel', now: 3 }).effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: false }]);
+  assert.equal(sentTo(session.step(fresh, { type: 'input.cancel', now: 3 }).effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: false }]);
+});
+
+test('auth: passes a session\'s end on to the registry only when the session may hold a claim (or does not say, as an earlier version)', () => {
+  const ctx = auth.init(undefined, 'auth');
+  const passed = (claim?: boolean) => auth.step(ctx, { type: 'session.ended', sessionId: 's1', ...(claim === undefined ? {} : { claim }), now: 1 }).effects.filter((e) => e.type === 'send').length;
+  assert.equal([passed(true), passed(false), passed()], [1, 0, 1]);
+});
+
+test('registry: a second factor or release naming a pickup checks the claim on that pickup, not any other', () => {
+  const ctx = twoClaimed();
+  // s1 names P2, claimed by s2: refused, nothing counted on P2.
+  const wrong = registry.step(ctx, { type: 'auth.birthDate', sessionId: 's1', birthDate: '1980-04-12', pickupId: 'P2', now: 1_000 });
+  assert.equal(sentTo(wrong.effects as Effects, 'session/s1'), [{ type: 'auth.factorRejected', factor: 'birthDate', locked: false, code: 'SESSION_NOT_FOUND' }]);
+  assert.is(wrong.ctx.pickups.P2!.failedAttempts, 0);
+  assert.is(wrong.ctx.pickups.P2!.claim?.factor, null);
+  // s1 names P1: accepted on P1.
+  const right = registry.step(ctx, { type: 'auth.birthDate', sessionId: 's1', birthDate: '1980-04-12', pickupId: 'P1', now: 1_000 });
+  assert.equal(sentTo(right.effects as Effects, 'session/s1'), [{ type: 'auth.factorAccepted', factor: 'birthDate', documentNumber: null }]);
+  assert.is(right.ctx.pickups.P1!.claim?.factor, 'birthDate');
+  // Naming no pickup (a session of an earlier version): the one it holds a claim on.
+  const unnamed = registry.step(ctx, { type: 'auth.birthDate', sessionId: 's2', birthDate: '1980-04-12', now: 1_000 });
+  assert.is(unnamed.ctx.pickups.P2!.claim?.factor, 'birthDate');
+  // A release naming another session's pickup opens nothing.
+  const release = registry.step(right.ctx, { type: 'pickup.release', sessionId: 's2', pickupId: 'P1', now: 1_001 });
+  assert.equal(sentTo(release.effects as Effects, 'session/s2'), [{ type: 'release.failed', code: 'AUTH_FAILED' }]);
+  assert.is(release.ctx.pickups.P1!.status, 'READY');
+  // The pickup a message names is its partition.
+  assert.is(registry.partitionOf!(ctx, { type: 'pickup.release', sessionId: 'gone', pickupId: 'P2' }), 'P2');
+});
+
+test('registry: a PIN match tells the session which pickup it opened', () => {
+  const ctx = twoClaimed();
+  ctx.pickups.P1 = { ...ctx.pickups.P1!, claim: null };
+  const { effects } = registry.step(ctx, { type: 'pin.matched', sessionId: 's3', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
+  assert.equal(sentTo(effects as Effects, 'session/s3'), [{ type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1' }]);
+});
+
+test.run();
