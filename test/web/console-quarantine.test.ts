@@ -87,7 +87,7 @@ test.after(async (ctx) => {
 
 test('staff see each quarantined pickup\'s alarm with "Quarantäne aufheben"; no other alarm offers it, nor does the monitor', async (ctx) => {
   const t = ctx.t!;
-  t.box.send(ALARMS, raise('test:door', 'DOOR_LEFT_OPEN', 'warning', 'A05', 'Tür von Fach A05 steht zu lange offen'));
+  t.box.send(ALARMS, raise('test:door', 'DOOR_LEFT_OPEN', 'warning', 'A05', 'Door of compartment A05 has been open for over 60 s'));
   const { page } = await signedIn(ctx.browser!, t.base, '/staff', STAFF);
   ctx.staff = page;
   await view(page, 'Alarme');

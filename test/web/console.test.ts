@@ -141,13 +141,17 @@ test('an alarm raised in the box reaches the console within a second, with a ton
   const t = ctx.t!;
   await view(page, 'Alarme');
   const raisedAt = Date.now();
-  t.box.send(ALARMS, raise('test:forced', 'DOOR_FORCED', 'critical', 'A05', 'Tür von Fach A05 wurde aufgebrochen'));
+  t.box.send(ALARMS, raise('test:forced', 'DOOR_FORCED', 'critical', 'A05', 'Door of compartment A05 opened without an unlock'));
   const alarm = page.locator('[data-code="DOOR_FORCED"]');
   await alarm.waitFor({ timeout: 1_000 });
   const seenAfter = Date.now() - raisedAt;
   assert.ok(seenAfter < 1_000, `shown after ${seenAfter} ms`);
   assert.is(await page.evaluate(() => document.documentElement.dataset.alarmTones), '1', 'one tone for the new critical alarm');
-  await page.getByRole('alert').filter({ hasText: 'Neuer kritischer Alarm' }).waitFor();
+  // Said in German, what it means and what to do; the box's own text below, marked as English.
+  await page.getByRole('alert').filter({ hasText: 'Neuer kritischer Alarm: Eine Fachtür wurde ohne Entriegelung geöffnet. (A05)' }).waitFor();
+  assert.is(await alarm.locator('.what').textContent(), 'Eine Fachtür wurde ohne Entriegelung geöffnet.');
+  assert.match((await alarm.locator('.todo').textContent())!, /^Was tun: Fach ansehen/);
+  assert.is(await alarm.locator('.detail [lang="en"]').textContent(), 'Door of compartment A05 opened without an unlock');
   await axe(page, 'alarms');
   await alarm.getByRole('button', { name: 'Quittieren: DOOR_FORCED A05' }).click();
   await alarm.waitFor({ state: 'detached' });

@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { errorCodeOf } from '../../web/shared/error-code.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { alarmWords } from '../../web/staff/alarm-text.js';
 import { BoxError, codeOfProblem, problemText } from '../../web/staff/api.js';
 
 // Where a GraphQL error's code enters the pages, and how the staff console words a failure.
@@ -18,6 +21,24 @@ test('the staff console words a failure with its message and catalog code, INTER
   assert.is(problemText(new Error('socket closed')), 'socket closed (INTERNAL)');
   assert.is(codeOfProblem(new BoxError('FORBIDDEN', 'no')), 'FORBIDDEN');
   assert.is(codeOfProblem(new TypeError('x')), 'INTERNAL');
+});
+
+/** The source files of a directory, recursively. */
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? sources(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+
+test('every alarm the box raises is said in German in the staff console: what it means and what to do', () => {
+  // The codes named where the box raises an alarm, and those a device passes on (a lock, a board, the reader).
+  const raised = new Set<string>();
+  for (const file of [...sources('actors'), ...sources('src')]) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/raise\([^,]+,\s*'([A-Z_]+)'/g)) raised.add(m[1]!);
+  }
+  assert.ok(raised.size >= 15, `found ${raised.size} codes`);
+  const fromDevices = ['LOCK_FAILED', 'BOARD_MISSING', 'BOARD_FAULT', 'DEVICE_UNAVAILABLE', 'READER_DISCONNECTED', 'READER_UNAVAILABLE', 'READER_TRANSFER_FAILED', 'SHREDDER_FAULT', 'STORAGE_UNAVAILABLE', 'WEBHOOK_UNDELIVERABLE'];
+  const missing = [...raised, ...fromDevices].filter((code) => !alarmWords(code)?.what || !alarmWords(code)?.todo);
+  assert.equal(missing, [], 'codes without German words');
+  assert.is(alarmWords('NOT_A_CODE'), null);
+  assert.is(alarmWords('toString'), null, 'no word from the prototype');
 });
 
 test.run();

@@ -2,6 +2,7 @@ import type { Client } from 'graphql-ws';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { connectToBox } from '../shared/graphql.js';
 import { BoxError, signIn, signOut, whoAmI, type Who } from './api.js';
+import { alarmWords } from './alarm-text.js';
 import { ConfirmDialog, type ConfirmRequest } from './confirm.js';
 import './console.css';
 import { LiveBox } from './live.js';
@@ -118,7 +119,7 @@ function Console({ mode, who, onSignedOut }: { mode: Mode; who: Who; onSignedOut
       count();
       if (kind === 'RAISED' && alarm.severity === 'critical') {
         playAlarmTone();
-        setAlert(`Neuer kritischer Alarm: ${alarm.text}`);
+        setAlert(`Neuer kritischer Alarm: ${alarmWords(alarm.code)?.what ?? alarm.text} (${alarm.subject})`);
       }
     });
     live.start().then(

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
+import { alarmWords } from '../alarm-text.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
 import { failed, ReportLine, succeeded, useReport } from '../report.js';
@@ -14,6 +15,26 @@ export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
     return ctx.live.alarmChanges.listen(() => setAlarms(ctx.live.alarms));
   }, []);
   return alarms;
+}
+
+/**
+ * What the alarm means and what to do, in German; below it the box's own text (English, with the
+ * particulars), marked as English for screen readers. A code without German words shows the box's text alone.
+ */
+function AlarmText({ code, text }: { code: string; text: string }) {
+  const words = alarmWords(code);
+  if (!words) return <p>{text}</p>;
+  return (
+    <>
+      <p class="what">{words.what}</p>
+      <p class="todo">
+        <strong>Was tun:</strong> {words.todo}
+      </p>
+      <p class="detail">
+        Meldung der Box: <span lang="en">{text}</span>
+      </p>
+    </>
+  );
 }
 
 /** Open alarms, live; staff acknowledge them (recorded with their name), lift a quarantined pickup's quarantine and revive a failed part. */
@@ -37,7 +58,7 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
                 <p>
                   <span class="severity">{a.severity === 'critical' ? '⚠ kritisch' : 'ⓘ Hinweis'}</span> <strong>{a.code}</strong> — {a.subject}
                 </p>
-                <p>{a.text}</p>
+                <AlarmText code={a.code} text={a.text} />
                 <p class="when">seit {formatTime(a.raisedAt)}</p>
                 {ctx.canAct && (
                   <div class="actions">
