@@ -264,6 +264,8 @@ const SLOW_COMMIT_MS = 0.5;
 const URGENT_RUN = 4;
 
 const EXTERNAL: Address = 'external';
+/** the sender of what the supervisor tells an actor: `started`, `recovered`, `restarted`, `delivery.failed` */
+const SUPERVISOR: Address = 'supervisor';
 /** the row table an actor with tables keeps its timers in */
 export const TIMERS = '__timers';
 
@@ -737,15 +739,17 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * Where a message a panel waits for (see passes) joins a mailbox holding bulk work (a
    * registration flood): it passes the bulk messages of other senders, as if it had come first,
-   * but never a message of its own sender (each sender's messages stay in the order sent) nor
-   * another that a panel waits for (panels are served in the order they came).
+   * but never a message of its own sender (each sender's messages stay in the order sent), nor
+   * another that a panel waits for (panels are served in the order they came), nor what the
+   * supervisor tells the actor about itself (`recovered` after the mail redelivered at a start,
+   * `restarted` after a crash, `started`): the actor reconciles before it serves anybody.
    */
   private passingPoint(cell: Cell, env: Envelope): number {
     const mailbox = cell.mailbox;
     let i = mailbox.length;
     while (i > 0) {
       const queued = mailbox[i - 1]!;
-      if (queued.from === env.from || this.passes(cell, queued)) break;
+      if (queued.from === env.from || queued.from === SUPERVISOR || this.passes(cell, queued)) break;
       i--;
     }
     return i;
