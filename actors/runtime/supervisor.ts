@@ -768,12 +768,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * A message that reached an actor failed for good goes back to its sender as `delivery.failed`,
    * when the sender takes that message: it can go on without an answer that will never come (a
-   * session asking a failed card reader goes on with the birth date at once).
+   * session asking a failed card reader goes on with the birth date at once). It comes back as
+   * urgent as it went: a panel waits for it (the registry tells a session the door cannot open),
+   * so it passes bulk mail as the message it answers did (see passingPoint); a note sent aside
+   * does not.
    */
   private bounce(env: Envelope): void {
     const sender = this.cells.get(env.from);
     if (!sender || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
-    this.route(this.envelope('supervisor', env.from, { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message }, env.id));
+    const message = { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message };
+    this.route(this.envelope(SUPERVISOR, env.from, message, env.id, undefined, false, env.urgent === true && env.aside !== true));
   }
 
   private async drain(cell: Cell): Promise<void> {

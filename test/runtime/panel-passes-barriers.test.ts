@@ -3,7 +3,8 @@
  * `passingPoint`), but never what the supervisor tells an actor about itself: `recovered` after
  * the mail redelivered at a start, `restarted` after a crash. The actor reconciles first (the
  * registry voids the claims of sessions that did not survive on `recovered`: a new session's
- * claim made before it would be voided). The store holds every transaction until the test lets
+ * claim made before it would be voided). A panel's message bounced by an actor failed for good
+ * comes back as urgent as it went. The store holds every transaction until the test lets
  * it go, so the order is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
@@ -19,6 +20,8 @@ type LedgerEvent =
   | { type: 'note'; tag: string }
   | { type: 'echo'; tag: string }
   | { type: 'explode' }
+  | { type: 'poke' }
+  | { type: 'delivery.failed'; to: string; messageType: string }
   | { type: 'recovered' }
   | { type: 'restarted' };
 
@@ -32,8 +35,22 @@ const ledger = defineActor<{ order: string[] }, LedgerEvent & Message, { kind: '
     echo: (_ctx, e, enq) => void enq.emit.send({ to: 'ledger/1', message: { type: 'note', tag: e.tag } }),
     // I/O without an io(): running the effect throws, after the commit (a crash outside the handler)
     explode: (_ctx, _e, enq) => void enq.emit.io({ op: { kind: 'none' } }),
+    // a message to an actor that failed for good: it comes back as delivery.failed
+    poke: (_ctx, _e, enq) => void enq.emit.send({ to: 'broken/1', message: { type: 'poke' } }),
+    'delivery.failed': (ctx, e) => ({ order: [...ctx.order, `bounced:${e.messageType}`] }),
     recovered: (ctx) => ({ order: [...ctx.order, 'recovered'] }),
     restarted: (ctx) => ({ order: [...ctx.order, 'restarted'] }),
+  },
+});
+
+/** Fails for good at its first message (see the intensity below). */
+const broken = defineActor<Record<string, never>, { type: 'poke' } & Message, never>({
+  kind: 'broken',
+  init: () => ({}),
+  on: {
+    poke: () => {
+      throw new Error('broken');
+    },
   },
 });
 
@@ -110,6 +127,27 @@ test("a panel's message does not pass the `restarted` of an actor that just cras
   openAll();
   await sup.idle();
   assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'restarted', 'echo']);
+  await sup.close();
+});
+
+test("a panel's message sent to an actor failed for good comes back to its sender ahead of bulk mail, as it went", async () => {
+  const inner = await openPersistence('memory:');
+  const { persistence, state, openAll } = gate(inner);
+  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel, broken], intensity: { max: 0, withinMs: 30_000 } });
+  for (const [address, kind] of [['ledger/1', 'ledger'], ['panel/1', 'panel'], ['broken/1', 'broken']] as const) await sup.spawn(address, kind);
+  sup.send('broken/1', { type: 'poke' } as never);
+  await sup.idle();
+  assert.is(sup.view('broken/1')!.status, 'failed');
+  state.open = false;
+  sup.send('ledger/1', { type: 'note', tag: 'b0' } as never); // handled; its commit is held
+  await settle();
+  for (const tag of ['b1', 'b2', 'b3']) sup.send('ledger/1', { type: 'note', tag } as never);
+  // A citizen's step: the ledger tells the failed actor (as the registry unlocks a compartment).
+  sup.send('ledger/1', { type: 'poke' } as never, 'panel/1');
+  openAll();
+  await sup.idle();
+  // The bounce is what the panel waits for (the registry tells the session the door cannot open).
+  assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'bounced:poke', 'b1', 'b2', 'b3']);
   await sup.close();
 });
 
