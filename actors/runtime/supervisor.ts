@@ -266,6 +266,8 @@ const URGENT_RUN = 4;
 const EXTERNAL: Address = 'external';
 /** the sender of what the supervisor tells an actor: `started`, `recovered`, `restarted`, `delivery.failed` */
 const SUPERVISOR: Address = 'supervisor';
+/** what the supervisor tells an actor about itself: no message passes them (see passingPoint) */
+const SELF_NOTICES: ReadonlySet<string> = new Set(['started', 'recovered', 'restarted']);
 /** the row table an actor with tables keeps its timers in */
 export const TIMERS = '__timers';
 
@@ -720,36 +722,31 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, false);
     const mailbox = cell.mailbox;
     if (front) mailbox.unshift(env);
-    else if (cell.running && this.anyInteractive && cell.behavior.interactive !== true && this.passes(cell, env)) {
+    else if (cell.running && this.anyInteractive && cell.behavior.interactive !== true && this.servesPanel(cell, env)) {
       mailbox.splice(this.passingPoint(cell, env), 0, env);
-      this.promote(cell);
+      // A note sent aside (a session's end passed on to the registry, a wrong PIN counted there):
+      // nobody waits for it, so it moves no bulk commit ahead; it still keeps its place among the
+      // panel's messages, or its sender's next one (the next session's PIN match) would wait behind it.
+      if (env.aside !== true) this.promote(cell);
     } else mailbox.push(env);
     this.queued++;
     if (!cell.running) void this.drain(cell);
   }
 
   /**
-   * A message a panel waits for: it serves a panel and is not a note sent aside (a session's end
-   * passed on to the registry, a wrong PIN counted there), which nobody waits for.
-   */
-  private passes(cell: Cell, env: Envelope): boolean {
-    return env.aside !== true && this.servesPanel(cell, env);
-  }
-
-  /**
-   * Where a message a panel waits for (see passes) joins a mailbox holding bulk work (a
-   * registration flood): it passes the bulk messages of other senders, as if it had come first,
-   * but never a message of its own sender (each sender's messages stay in the order sent), nor
-   * another that a panel waits for (panels are served in the order they came), nor what the
-   * supervisor tells the actor about itself (`recovered` after the mail redelivered at a start,
-   * `restarted` after a crash, `started`): the actor reconciles before it serves anybody.
+   * Where a message that serves a panel joins a mailbox holding bulk work (a registration flood):
+   * it passes the bulk messages of other senders, as if it had come first, but never a message of
+   * its own sender (each sender's messages stay in the order sent), nor another that serves a
+   * panel (panels are served in the order they came), nor what the supervisor tells the actor
+   * about itself (`recovered` after the mail redelivered at a start, `restarted` after a crash,
+   * `started`): the actor reconciles before it serves anybody.
    */
   private passingPoint(cell: Cell, env: Envelope): number {
     const mailbox = cell.mailbox;
     let i = mailbox.length;
     while (i > 0) {
       const queued = mailbox[i - 1]!;
-      if (queued.from === env.from || queued.from === SUPERVISOR || this.passes(cell, queued)) break;
+      if (queued.from === env.from || this.servesPanel(cell, queued) || (queued.from === SUPERVISOR && SELF_NOTICES.has(queued.message.type))) break;
       i--;
     }
     return i;

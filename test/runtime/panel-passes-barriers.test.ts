@@ -3,8 +3,10 @@
  * `passingPoint`), but never what the supervisor tells an actor about itself: `recovered` after
  * the mail redelivered at a start, `restarted` after a crash. The actor reconciles first (the
  * registry voids the claims of sessions that did not survive on `recovered`: a new session's
- * claim made before it would be voided). A panel's message bounced by an actor failed for good
- * comes back as urgent as it went. The store holds every transaction until the test lets
+ * claim made before it would be voided). A note sent aside from a panel's step keeps its place
+ * among the panel's messages, so its sender's next message (auth's PIN match after a session's
+ * end) is not held behind bulk mail. A panel's message bounced by an actor failed for good comes
+ * back as urgent as it went. The store holds every transaction until the test lets
  * it go, so the order is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
@@ -40,6 +42,19 @@ const ledger = defineActor<{ order: string[] }, LedgerEvent & Message, { kind: '
     'delivery.failed': (ctx, e) => ({ order: [...ctx.order, `bounced:${e.messageType}`] }),
     recovered: (ctx) => ({ order: [...ctx.order, 'recovered'] }),
     restarted: (ctx) => ({ order: [...ctx.order, 'restarted'] }),
+  },
+});
+
+/**
+ * Not a panel, but told by one (as the auth actor is): passes notes on to the ledger, some aside
+ * (a session's end, a wrong PIN counted: nobody waits for them), in the order it is told.
+ */
+const desk = defineActor<Record<string, never>, { type: 'tell'; tag: string; aside?: boolean } & Message, never>({
+  kind: 'desk',
+  init: () => ({}),
+  on: {
+    tell: (_ctx, e, enq) =>
+      void (e.aside ? enq.emit.send({ to: 'ledger/1', message: { type: 'note', tag: e.tag }, aside: true }) : enq.emit.send({ to: 'ledger/1', message: { type: 'note', tag: e.tag } })),
   },
 });
 
@@ -148,6 +163,28 @@ test("a panel's message sent to an actor failed for good comes back to its sende
   await sup.idle();
   // The bounce is what the panel waits for (the registry tells the session the door cannot open).
   assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'bounced:poke', 'b1', 'b2', 'b3']);
+  await sup.close();
+});
+
+test("a note aside from a panel's step does not hold up the panel's next message behind bulk mail", async () => {
+  const inner = await openPersistence('memory:');
+  const { persistence, state, openAll } = gate(inner);
+  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel, desk] });
+  for (const [address, kind] of [['ledger/1', 'ledger'], ['panel/1', 'panel'], ['panel/2', 'panel'], ['desk/1', 'desk']] as const) await sup.spawn(address, kind);
+  await sup.idle();
+  state.open = false;
+  sup.send('ledger/1', { type: 'note', tag: 'b0' } as never); // handled; its commit is held
+  await settle();
+  for (const tag of ['b1', 'b2', 'b3']) sup.send('ledger/1', { type: 'note', tag } as never);
+  // One session ends (its end goes on aside, as auth passes it to the registry), the next one's
+  // PIN matches: the same sender, so the match keeps its place after the end.
+  sup.send('desk/1', { type: 'tell', tag: 'ended', aside: true } as never, 'panel/1');
+  await settle();
+  sup.send('desk/1', { type: 'tell', tag: 'matched' } as never, 'panel/2');
+  openAll();
+  await sup.idle();
+  // Neither waits for the bulk mail; the end still comes before the match.
+  assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'ended', 'matched', 'b1', 'b2', 'b3']);
   await sup.close();
 });
 
