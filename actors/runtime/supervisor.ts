@@ -272,9 +272,11 @@ const SELF_NOTICES: ReadonlySet<string> = new Set(['started', 'recovered', 'rest
 export const TIMERS = '__timers';
 
 /**
- * The supervisor owns every actor: addresses, one mailbox each (first in, first out per sender,
- * a panel's message ahead of bulk work: see passingPoint), routing, dead letters, timers on the injected clock, the message trace, and one-for-one restarts with a restart
- * intensity past which the actor is escalated (failed) and the rest of the box keeps working.
+ * The supervisor owns every actor: addresses, one mailbox each (first in, first out per sender;
+ * a panel's messages ahead of bulk work, never ahead of the actor's `recovered` or `restarted`:
+ * see passingPoint), routing, dead letters, timers on the injected clock, the message trace, and
+ * one-for-one restarts with a restart intensity past which the actor is escalated (failed) and
+ * the rest of the box keeps working.
  *
  * Handling a message: pure transition -> persist the new state and timers -> run the effects.
  * An actor handles one message at a time; different actors interleave at their awaits.
@@ -930,8 +932,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * Runs the pure handlers of the messages at the head of the mailbox, each on the state the
-   * previous one left, until the mailbox or the batch limit ends, a handler throws, or one stops its
-   * actor. Takes nothing out of the mailbox and changes nothing committed. Kept apart from the
+   * previous one left, until the mailbox or the batch limit ends, a handler throws, one stops its
+   * actor, or the next message differs from the first in serving a panel. Takes nothing out of the mailbox and changes nothing committed. Kept apart from the
    * async part so that the loop runs on plain locals.
    */
   private runHandlers(cell: Cell, now: number): Handled {
