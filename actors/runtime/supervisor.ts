@@ -933,8 +933,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * Runs the pure handlers of the messages at the head of the mailbox, each on the state the
    * previous one left, until the mailbox or the batch limit ends, a handler throws, one stops its
-   * actor, or the next message differs from the first in serving a panel. Takes nothing out of the mailbox and changes nothing committed. Kept apart from the
-   * async part so that the loop runs on plain locals.
+   * actor, or the next message differs from the first in serving a panel. Takes nothing out of
+   * the mailbox and changes nothing committed. Kept apart from the async part so that the loop
+   * runs on plain locals.
    */
   private runHandlers(cell: Cell, now: number): Handled {
     const mailbox = cell.mailbox;
