@@ -41,6 +41,12 @@ export interface AllocationCtx {
    * next start, also when the registry has no load to start over (cancelled meanwhile).
    */
   claiming?: Record<string, string>;
+  /**
+   * Claims won on a compartment that another pickup held by then (reserved while it was being
+   * won), given back until the store confirms (compartment → owner): the slot is not free, so its
+   * `claimedBy` cannot keep them, and a release lost with the process is done again at the next start.
+   */
+  givingBack?: Record<string, string>;
 }
 
 export interface AllocationInput {
@@ -201,9 +207,13 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         if (e.compartmentId && won && ((won.pickupId !== null && won.pickupId !== e.pickupId) || !won.available)) {
           // Taken while it was being won (a compartment said after a restart that it holds
           // another pickup) or out of service since: given back, and the pickup tries the
-          // compartments free now. The slot keeps the owner until the store confirms.
+          // compartments free now. The claim is kept on record until the store confirms: as the
+          // slot's owner, or in `givingBack` when the slot holds another pickup or another claim.
           release(enq, e.compartmentId, e.owner);
-          const given = won.pickupId === null && !won.claimedBy ? slot(ctx, e.compartmentId, { claimedBy: e.owner }) : ctx;
+          const ownedByOther = won.pickupId !== null || (!!won.claimedBy && won.claimedBy !== e.owner);
+          const given = ownedByOther
+            ? { ...ctx, givingBack: { ...ctx.givingBack, [e.compartmentId]: e.owner } }
+            : won.claimedBy ? ctx : slot(ctx, e.compartmentId, { claimedBy: e.owner });
           const found = e.need ? candidates(given, e.need.documents, e.need.accessible).filter((id) => id !== e.compartmentId) : [];
           if (found.length > 0) {
             enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request, need: e.need! } });
@@ -229,10 +239,15 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       },
 
       'compartment.released': (ctx, e) => {
-        const s = ctx.slots[e.compartmentId];
+        let next = ctx;
+        if (ctx.givingBack?.[e.compartmentId] === e.owner) {
+          const { [e.compartmentId]: _done, ...givingBack } = ctx.givingBack;
+          next = { ...ctx, givingBack };
+        }
+        const s = next.slots[e.compartmentId];
         // A later claim by another owner is not touched.
-        if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return;
-        return slot(ctx, e.compartmentId, { claimedBy: null });
+        if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return next === ctx ? undefined : next;
+        return slot(next, e.compartmentId, { claimedBy: null });
       },
 
       reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId }) : undefined),
@@ -255,6 +270,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       // pickup is still to be loaded, starts over at the registry).
       recovered: (ctx, _e, enq) => {
         for (const [id, c] of Object.entries(ctx.slots)) if (c.pickupId === null && c.claimedBy) release(enq, id, c.claimedBy);
+        for (const [id, owner] of Object.entries(ctx.givingBack ?? {})) release(enq, id, owner);
         if (!ctx.claiming || Object.keys(ctx.claiming).length === 0) return;
         let next: AllocationCtx = { ...ctx, claiming: {} };
         for (const owner of Object.keys(ctx.claiming)) next = giveBack(next, owner, enq);

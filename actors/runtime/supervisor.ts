@@ -264,13 +264,19 @@ const SLOW_COMMIT_MS = 0.5;
 const URGENT_RUN = 4;
 
 const EXTERNAL: Address = 'external';
+/** the sender of what the supervisor tells an actor: `started`, `recovered`, `restarted`, `delivery.failed` */
+const SUPERVISOR: Address = 'supervisor';
+/** what the supervisor tells an actor about itself: no message passes them (see passingPoint) */
+const SELF_NOTICES: ReadonlySet<string> = new Set(['started', 'recovered', 'restarted']);
 /** the row table an actor with tables keeps its timers in */
 export const TIMERS = '__timers';
 
 /**
- * The supervisor owns every actor: addresses, one mailbox each (first in, first out per sender,
- * a panel's message ahead of bulk work: see passingPoint), routing, dead letters, timers on the injected clock, the message trace, and one-for-one restarts with a restart
- * intensity past which the actor is escalated (failed) and the rest of the box keeps working.
+ * The supervisor owns every actor: addresses, one mailbox each (first in, first out per sender;
+ * a panel's messages ahead of bulk work, never ahead of the actor's `recovered` or `restarted`:
+ * see passingPoint), routing, dead letters, timers on the injected clock, the message trace, and
+ * one-for-one restarts with a restart intensity past which the actor is escalated (failed) and
+ * the rest of the box keeps working.
  *
  * Handling a message: pure transition -> persist the new state and timers -> run the effects.
  * An actor handles one message at a time; different actors interleave at their awaits.
@@ -718,34 +724,31 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, false);
     const mailbox = cell.mailbox;
     if (front) mailbox.unshift(env);
-    else if (cell.running && this.anyInteractive && cell.behavior.interactive !== true && this.passes(cell, env)) {
+    else if (cell.running && this.anyInteractive && cell.behavior.interactive !== true && this.servesPanel(cell, env)) {
       mailbox.splice(this.passingPoint(cell, env), 0, env);
-      this.promote(cell);
+      // A note sent aside (a session's end passed on to the registry, a wrong PIN counted there):
+      // nobody waits for it, so it moves no bulk commit ahead; it still keeps its place among the
+      // panel's messages, or its sender's next one (the next session's PIN match) would wait behind it.
+      if (env.aside !== true) this.promote(cell);
     } else mailbox.push(env);
     this.queued++;
     if (!cell.running) void this.drain(cell);
   }
 
   /**
-   * A message a panel waits for: it serves a panel and is not a note sent aside (a session's end
-   * passed on to the registry, a wrong PIN counted there), which nobody waits for.
-   */
-  private passes(cell: Cell, env: Envelope): boolean {
-    return env.aside !== true && this.servesPanel(cell, env);
-  }
-
-  /**
-   * Where a message a panel waits for (see passes) joins a mailbox holding bulk work (a
-   * registration flood): it passes the bulk messages of other senders, as if it had come first,
-   * but never a message of its own sender (each sender's messages stay in the order sent) nor
-   * another that a panel waits for (panels are served in the order they came).
+   * Where a message that serves a panel joins a mailbox holding bulk work (a registration flood):
+   * it passes the bulk messages of other senders, as if it had come first, but never a message of
+   * its own sender (each sender's messages stay in the order sent), nor another that serves a
+   * panel (panels are served in the order they came), nor what the supervisor tells the actor
+   * about itself (`recovered` after the mail redelivered at a start, `restarted` after a crash,
+   * `started`): the actor reconciles before it serves anybody.
    */
   private passingPoint(cell: Cell, env: Envelope): number {
     const mailbox = cell.mailbox;
     let i = mailbox.length;
     while (i > 0) {
       const queued = mailbox[i - 1]!;
-      if (queued.from === env.from || this.passes(cell, queued)) break;
+      if (queued.from === env.from || this.servesPanel(cell, queued) || (queued.from === SUPERVISOR && SELF_NOTICES.has(queued.message.type))) break;
       i--;
     }
     return i;
@@ -764,12 +767,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /**
    * A message that reached an actor failed for good goes back to its sender as `delivery.failed`,
    * when the sender takes that message: it can go on without an answer that will never come (a
-   * session asking a failed card reader goes on with the birth date at once).
+   * session asking a failed card reader goes on with the birth date at once). It comes back as
+   * urgent as it went: a panel waits for it (the registry tells a session the door cannot open),
+   * so it passes bulk mail as the message it answers did (see passingPoint); a note sent aside
+   * does not.
    */
   private bounce(env: Envelope): void {
     const sender = this.cells.get(env.from);
     if (!sender || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
-    this.route(this.envelope('supervisor', env.from, { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message }, env.id));
+    const message = { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message };
+    this.route(this.envelope(SUPERVISOR, env.from, message, env.id, undefined, false, env.urgent === true && env.aside !== true));
   }
 
   private async drain(cell: Cell): Promise<void> {
@@ -925,9 +932,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * Runs the pure handlers of the messages at the head of the mailbox, each on the state the
-   * previous one left, until the mailbox or the batch limit ends, a handler throws, or one stops its
-   * actor. Takes nothing out of the mailbox and changes nothing committed. Kept apart from the
-   * async part so that the loop runs on plain locals.
+   * previous one left, until the mailbox or the batch limit ends, a handler throws, one stops its
+   * actor, or the next message differs from the first in serving a panel. Takes nothing out of
+   * the mailbox and changes nothing committed. Kept apart from the async part so that the loop
+   * runs on plain locals.
    */
   private runHandlers(cell: Cell, now: number): Handled {
     const mailbox = cell.mailbox;

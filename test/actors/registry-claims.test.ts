@@ -119,4 +119,24 @@ test('allocation: a compartment reserved or out of service while it was being wo
   assert.is(plain.ctx.slots.A01!.pickupId, 'P1');
 });
 
+test('allocation: a claim won on a compartment reserved meanwhile is given back again after a restart until the store confirms it', () => {
+  const two = allocation.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }, { id: 'A02', size: 'S', accessible: false }] }, 'allocation');
+  const request = { requestId: 'r1', replyTo: 'replies' as const, by: 'staff-1' };
+  const need = { documents: 1, accessible: false };
+  const asked = allocation.step(two, { type: 'allocate', pickupId: 'P1', owner: 'W-1', documents: 1, accessible: false, request, now: 1 });
+  const reserved = allocation.step(asked.ctx, { type: 'reserve', compartmentId: 'A01', pickupId: 'P9', now: 2 }).ctx;
+  const won = allocation.step(reserved, { type: 'allocation.won', pickupId: 'P1', owner: 'W-1', compartmentId: 'A01', request, need, now: 3 });
+  assert.equal(won.effects[0], { type: 'io', op: { kind: 'release', compartmentId: 'A01', owner: 'W-1' } });
+  // The retry wins A02 and is committed; the process stops before the store confirmed A01's release.
+  const settled = allocation.step(won.ctx, { type: 'allocation.won', pickupId: 'P1', owner: 'W-1', compartmentId: 'A02', request, need, now: 4 }).ctx;
+  const releases = (ctx: AllocationCtx) =>
+    allocation.step(ctx, { type: 'recovered', now: 5 }).effects.flatMap((e) => (e.type === 'io' && e.op.kind === 'release' ? [`${e.op.compartmentId} ${e.op.owner}`] : []));
+  // Else the store keeps W-1's claim on A01 for good: once P9 is gone, no other pickup could ever win it.
+  assert.equal(releases(settled), ['A01 W-1'], 'given back at the start');
+  const confirmed = allocation.step(settled, { type: 'compartment.released', compartmentId: 'A01', owner: 'W-1', now: 6 }).ctx;
+  assert.equal(releases(confirmed), [], 'confirmed: nothing left to give back');
+  assert.is(confirmed.slots.A01!.pickupId, 'P9', 'the reservation stays');
+  assert.is(confirmed.slots.A02!.pickupId, 'P1');
+});
+
 test.run();

@@ -2,8 +2,8 @@
  * A message a person at a panel waits for does not queue behind bulk work in an actor's mailbox
  * (actors/runtime/supervisor.ts, `passingPoint` and `promote`): it passes the bulk messages of
  * other senders, never one of its own sender's, and a commit of bulk work its recipient is
- * waiting for goes with the urgent transaction. A note sent aside (nobody waits for it) does
- * neither. The store here holds every transaction until the test lets it go, so the order of
+ * waiting for goes with the urgent transaction. A note sent aside (nobody waits for it) keeps its
+ * place among the panel's messages (see panel-passes-barriers) but moves no commit ahead. The store here holds every transaction until the test lets it go, so the order of
  * events is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
@@ -111,7 +111,7 @@ test("a panel's message passes bulk mail of other senders, never its own sender'
   assert.is(await sup.ask('panel/2', { type: 'press', tag: 'p1' }), 1);
   // A press at panel/1 goes through relay/m: that note may not pass m1, m2, sent before by the same relay.
   assert.is(await sup.ask('panel/1', { type: 'press', tag: 'mf', via: 'relay/m' }), 1);
-  // A note aside from panel/3: nobody waits for it, it queues at the end.
+  // A note aside from panel/3: nobody waits for it; it comes after mf, which a panel waits for.
   assert.is(await sup.ask('panel/3', { type: 'press', tag: 'a1', aside: true }), 1);
   await settle();
   assert.equal(order(), [], 'b0 is still being written');
