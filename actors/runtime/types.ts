@@ -126,7 +126,8 @@ export interface ActorBehavior<C = any, Io = any> {
   /**
    * A person at a panel waits for this actor's answers: its commits, and those of batches holding
    * its messages, go to storage ahead of bulk work (registrations, imports) in a transaction of
-   * their own.
+   * their own, and in another actor's mailbox its messages (and what follows from them) pass the
+   * bulk mail of other senders (see Supervisor's passingPoint).
    */
   readonly interactive?: boolean;
   /** top-level context keys holding Records that are persisted row by row (see rows.ts) */
