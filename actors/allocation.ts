@@ -99,6 +99,8 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string() }),
   z.object({ type: z.literal('started') }),
   z.object({ type: z.literal('recovered') }),
+  /** restarted by the supervisor after a crash, or revived by staff after it failed for good */
+  z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
 ]);
 export type AllocationEvent = z.infer<typeof AllocationMessage>;
 
@@ -155,6 +157,23 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
     if (!ctx.claiming || !(owner in ctx.claiming)) return ctx;
     const { [owner]: _done, ...claiming } = ctx.claiming;
     return { ...ctx, claiming };
+  };
+
+  /**
+   * Claims given back after the last commit of their slot, but perhaps not in the store, are given
+   * back again; loads whose compartment was being won are over (their claims given back), and the
+   * registry is told (`tell`) when it did not start over itself.
+   */
+  const reconcile = (ctx: AllocationCtx, enq: Enq, tell: boolean): AllocationCtx | undefined => {
+    for (const [id, c] of Object.entries(ctx.slots)) if (c.pickupId === null && c.claimedBy) release(enq, id, c.claimedBy);
+    for (const [id, owner] of Object.entries(ctx.givingBack ?? {})) release(enq, id, owner);
+    if (!ctx.claiming || Object.keys(ctx.claiming).length === 0) return;
+    let next: AllocationCtx = { ...ctx, claiming: {} };
+    for (const [owner, pickupId] of Object.entries(ctx.claiming)) {
+      next = giveBack(next, owner, enq);
+      if (tell) enq.emit.send({ to: REGISTRY, message: { type: 'load.abandoned', pickupId } });
+    }
+    return next;
   };
 
   return defineActor<AllocationCtx, AllocationEvent, AllocationIo, BoxOutgoing>({
@@ -268,14 +287,10 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       // After a restart: claims given back after the last commit of their slot, but perhaps not in the store, again.
       // Claims won for a load but not committed before the stop: given back (the load, if its
       // pickup is still to be loaded, starts over at the registry).
-      recovered: (ctx, _e, enq) => {
-        for (const [id, c] of Object.entries(ctx.slots)) if (c.pickupId === null && c.claimedBy) release(enq, id, c.claimedBy);
-        for (const [id, owner] of Object.entries(ctx.givingBack ?? {})) release(enq, id, owner);
-        if (!ctx.claiming || Object.keys(ctx.claiming).length === 0) return;
-        let next: AllocationCtx = { ...ctx, claiming: {} };
-        for (const owner of Object.keys(ctx.claiming)) next = giveBack(next, owner, enq);
-        return next;
-      },
+      recovered: (ctx, _e, enq) => reconcile(ctx, enq, false),
+      // After a crash (the claim's I/O failed, or a handler threw) or a revival: the same, and the
+      // registry, which did not restart, hears that the loads being given a compartment are over.
+      restarted: (ctx, _e, enq) => reconcile(ctx, enq, true),
     },
     async io(op) {
       switch (op.kind) {

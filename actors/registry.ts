@@ -2,7 +2,7 @@ import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import type { OutboxEvent } from './outbox.js';
 import type { SessionEvent } from './session.js';
 import { z } from 'zod';
-import { answer, refuse, type Request } from './runtime/ask.js';
+import { answer, refuse, REPLIES, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
@@ -245,6 +245,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
     messageType: z.string(),
     message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
   }),
+  /** From the allocation actor, restarted (a crash) or revived while it was choosing this pickup's compartment: the load is over. */
+  z.object({ type: z.literal('load.abandoned'), pickupId: z.string() }),
   z.object({ type: z.literal('recovered') }),
 ]);
 export type RegistryEvent = z.infer<typeof RegistryMessage>;
@@ -516,6 +518,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'pin.queued':
       case 'pin.claimed':
       case 'compartment.claimed':
+      case 'load.abandoned':
       case 'pickup.remind':
       case 'pickup.expire':
       case 'pickup.purge':
@@ -970,6 +973,15 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!p) return;
         if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
+      },
+
+      // The allocation actor restarted while choosing the compartment (its claims given back): staff load again.
+      'load.abandoned': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        if (!p || p.status !== 'LOADING' || p.compartmentId !== null) return;
+        // The staff member waiting for the compartment is answered now, not when their ask times out.
+        if (p.loadRequest) fail(enq, { requestId: p.loadRequest, replyTo: REPLIES }, 'ACTOR_CRASHED', `choosing a compartment for pickup ${p.reference} failed; load it again`);
+        return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq, 'loadAborted');
       },
 
       // The allocation actor or the compartment failed for good and took nothing: as if refused.

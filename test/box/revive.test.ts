@@ -4,6 +4,7 @@ import type { AllocationCtx } from '../../actors/allocation.js';
 import { ALLOCATION, REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
+import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { DAY } from '../../src/config.js';
 import { answerBirthDate, authenticate, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
@@ -192,6 +193,32 @@ test('a release to a compartment that failed for good is answered DEVICE_UNAVAIL
   await answerBirthDate(t, again);
   await passDoor(t, compartmentId);
   assert.is(t.box.pickup('V-RV-C3')!.status, 'COLLECTED');
+  await t.box.close();
+});
+
+test('a load whose compartment claim crashes the allocation actor is refused, and the pickup goes back to REGISTERED at once, not at the next restart; loading again works', async () => {
+  const persistence = await openPersistence('memory:');
+  const claimOnce = persistence.claimOnce.bind(persistence);
+  let breakNext = true;
+  persistence.claimOnce = async (key, owner) => {
+    if (breakNext) {
+      breakNext = false;
+      throw new Error('driver bug'); // not STORAGE_UNAVAILABLE: the I/O crashes the actor
+    }
+    return claimOnce(key, owner);
+  };
+  const t = await testBox({}, { persistence });
+  await register(t.box, 'V-RV-A2');
+  assert.is(await rejectionCode(t.box.loadPickup('V-RV-A2', 'staff-anna')), 'ACTOR_CRASHED');
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [], 'restarted, not failed');
+  assert.is(t.box.pickup('V-RV-A2')!.status, 'REGISTERED');
+  assert.equal(t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.claiming ?? {}, {}, 'no load left being given a compartment');
+  const { compartmentId } = await t.box.loadPickup('V-RV-A2', 'staff-anna');
+  assert.ok(compartmentId);
+  await t.box.idle();
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup('V-RV-A2')!.status, 'READY');
   await t.box.close();
 });
 
