@@ -134,7 +134,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         const ready = (ctx.state === 'free' && e.purpose === 'load') || (ctx.state === 'occupied' && e.purpose !== 'load');
         const staffService = e.purpose === 'service' && (ctx.state === 'free' || ctx.state === 'occupied' || ctx.state === 'outOfService');
         if (!ready && !staffService) {
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: e.purpose, code: 'COMPARTMENT_BUSY' } });
+          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: e.purpose, pickupId: e.pickupId, code: 'COMPARTMENT_BUSY' } });
           return;
         }
         const op: UnlockOp = { id: e.opId, purpose: e.purpose, pickupId: e.pickupId, cause: e.cause, requestedAt: e.now, pulsedAt: null };
@@ -162,7 +162,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           enq.emit.schedule({ key: 'cooldown', at: e.now + COOLDOWN_RETRY_MS, message: { type: 'pulse.retry', opId: e.opId } });
           return { ...ctx, op: { ...ctx.op, cooldownRetries: (ctx.op.cooldownRetries ?? 0) + 1 } };
         }
-        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, code: e.code } });
+        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code: e.code } });
         enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, e.code, 'critical', ctx.id, `Lock of compartment ${ctx.id} failed (${e.code})`) });
         // Until staff clear the fault, no pickup is given this compartment.
         enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: e.code } });
@@ -255,7 +255,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           const code = e.code ?? 'BOARD_FAULT';
           enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code } });
           if (ctx.op && ctx.state === 'unlocking') {
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code } });
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code } });
             enq.emit.cancel({ key: 'window' });
           }
           return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : 'fault', resumeTo: stable(ctx), op: ctx.state === 'unlocking' ? null : ctx.op, fault: { code, since: e.now } };
@@ -311,7 +311,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             enq.emit.audit({ entry: { action: 'unlock.interrupted', subject: ctx.id, detail: { op: ctx.op.id } } });
             const what = ctx.op.purpose === 'collect' ? ': if the document is still inside, clear the fault and the citizen\'s PIN works again; if it is gone, cancel the pickup' : ctx.op.purpose === 'load' ? ': if a document is inside, take it out before clearing the fault, then load again' : '';
             enq.emit.send({ to: ALARMS, message: raise(`interrupted:${ctx.id}`, 'UNLOCK_INTERRUPTED', 'critical', ctx.id, `Unlock of ${ctx.id} (${ctx.op.purpose}) was interrupted; check the compartment${what}`) });
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, code: 'UNLOCK_INTERRUPTED' } });
+            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code: 'UNLOCK_INTERRUPTED' } });
             enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'UNLOCK_INTERRUPTED' } });
             return { ...ctx, state: 'fault', op: null, fault: { code: 'UNLOCK_INTERRUPTED', since: e.now } };
           }

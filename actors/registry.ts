@@ -226,7 +226,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.opened'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.closed'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.notOpened'), ...compartmentReport }),
-  z.object({ type: z.literal('compartment.unlockFailed'), compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, code: errorCode }),
+  // `pickupId`: the pickup of the unlock (absent from a compartment of an earlier version: found by the op)
+  z.object({ type: z.literal('compartment.unlockFailed'), compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string().nullable().optional(), code: errorCode }),
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   z.object({ type: z.literal('device.status'), device: z.enum(['reader', 'shredder']), available: z.boolean(), code: errorCode.nullable() }),
   z.object({ type: z.literal('actor.escalated'), actor: z.string(), kind: z.string(), code: errorCode }),
@@ -529,7 +530,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'compartment.report':
         return m.pickupId;
       case 'compartment.unlockFailed':
-        return rowsWhere(ctx.pickups, BY_OP, m.opId)[0]?.id ?? null;
+        return m.pickupId !== undefined ? m.pickupId : (rowsWhere(ctx.pickups, BY_OP, m.opId)[0]?.id ?? null);
       case 'delivery.failed':
         return m.message?.pickupId ?? null;
       case 'auth.oldDocument':
@@ -969,8 +970,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       'compartment.unlockFailed': (ctx, e, enq) => {
-        const p = rowsWhere(ctx.pickups, BY_OP, e.opId)[0];
-        if (!p) return;
+        const p = e.pickupId !== undefined ? (e.pickupId === null ? undefined : ctx.pickups[e.pickupId]) : rowsWhere(ctx.pickups, BY_OP, e.opId)[0];
+        if (!p || p.opId !== e.opId) return;
         if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
         return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
       },

@@ -72,13 +72,14 @@ test('partitionOf names the pickup a message concerns (by id, reference, session
       of({ type: 'session.ended', sessionId: 's1' }),
       of({ type: 'session.ended', sessionId: 's2' }),
       of({ type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-1', purpose: 'collect', code: 'LOCK_JAMMED' }),
+      of({ type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-9', purpose: 'collect', pickupId: 'P1', code: 'LOCK_JAMMED' }),
       of({ type: 'pin.matched', sessionId: 's1', kioskId: '1', pickupId: 'P1', serial: 1 }),
       of({ type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }] }),
       of({ type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] }),
       of({ type: 'delivery.failed', to: 'compartment/A01', messageType: 'unlock', message: { pickupId: 'P1', opId: 'op-1', purpose: 'collect' } }),
       of({ type: 'delivery.failed', to: 'compartment/A01', messageType: 'unlock', message: { pickupId: null, opId: 'op-2', purpose: 'service' } }),
     ],
-    ['P1', 'P1', null, 'P1', null, 'P1', null, null, null, 'P1', null],
+    ['P1', 'P1', null, 'P1', null, 'P1', 'P1', null, null, null, 'P1', null],
   );
 });
 

@@ -6,8 +6,9 @@ import { authUnderTest, registryUnderTest, TEST_POLICY } from '../security/regis
 
 // A session names the pickup its PIN opened in what it tells the registry (second factor,
 // release), and the registry checks the claim on that very pickup; a session whose PIN opened
-// nothing ends without the registry hearing of it. (One actor per pickup will need the first;
-// a flood of wrong PINs no longer reaches the registry's mailbox through the second.)
+// nothing ends without the registry hearing of it; a compartment's refused unlock names its pickup
+// too. (One actor per pickup will need messages that name their pickup; a flood of wrong PINs no
+// longer reaches the registry's mailbox.)
 
 const session = sessionActor({ inactivityMs: 60_000, lingerMs: 5_000, maxPinRejections: 3, timeZone: 'Europe/Berlin' });
 const fresh: SessionCtx = session.init({ id: 's1', kioskId: '1' }, 'session/s1');
@@ -95,6 +96,16 @@ test('registry: a PIN match tells the session which pickup it opened', () => {
   ctx.pickups.P1 = { ...ctx.pickups.P1!, claim: null };
   const { effects } = registry.step(ctx, { type: 'pin.matched', sessionId: 's3', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
   assert.equal(sentTo(effects as Effects, 'session/s3'), [{ type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1' }]);
+});
+
+test('registry: a refused unlock names its pickup; one of an earlier op of that pickup changes nothing', () => {
+  const ctx = twoClaimed();
+  ctx.pickups.P1 = { ...ctx.pickups.P1!, status: 'RELEASING', opId: 'op-2', claim: { sessionId: 's1', until: 60_000, factor: 'birthDate' }, unlockSent: true };
+  const stale = registry.step(ctx, { type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-1', purpose: 'collect', pickupId: 'P1', code: 'LOCK_FAILED', now: 1_000 });
+  assert.is(stale.ctx, ctx, 'nothing changed');
+  const refused = registry.step(ctx, { type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-2', purpose: 'collect', pickupId: 'P1', code: 'LOCK_FAILED', now: 1_000 });
+  assert.is(refused.ctx.pickups.P1!.status, 'READY', 'the door never opened: nothing used up');
+  assert.equal(sentTo(refused.effects as Effects, 'session/s1'), [{ type: 'release.failed', code: 'DEVICE_UNAVAILABLE' }]);
 });
 
 test.run();
