@@ -13,10 +13,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
-import { Supervisor, type ActorPersistence } from '../../actors/runtime/supervisor.js';
+import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Envelope, Message } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { withCommit } from '../support/slow-store.js';
+import { gatedStore, settle } from '../support/slow-store.js';
 
 type LedgerEvent =
   | { type: 'note'; tag: string }
@@ -78,25 +78,6 @@ const panel = defineActor<Record<string, never>, { type: 'noop' } & Message, nev
   on: { noop: () => undefined },
 });
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** `inner` behind a gate: while closed, every transaction waits until `openAll()`. */
-function gate(inner: ActorPersistence) {
-  const held: Array<() => void> = [];
-  const state = { open: true };
-  const persistence = withCommit(inner, async (batch) => {
-    batch.fill?.();
-    if (!state.open) await new Promise<void>((resolve) => held.push(resolve));
-    await inner.commit(batch);
-  });
-  const openAll = () => {
-    state.open = true;
-    while (held.length > 0) held.shift()!();
-  };
-  return { persistence, state, openAll, held };
-}
 
 const note = (id: string, tag: string): Envelope => ({ id, from: 'external', to: 'ledger/1', at: 0, causation: null, message: { type: 'note', tag }, durable: true });
 
@@ -109,7 +90,7 @@ test("a panel's message at the start waits for the actor's `recovered`, after th
   // Committed by their sender before the stop, not yet handled by the ledger: delivered again.
   await inner.commit({ sent: [note('old.1', 'r1'), note('old.2', 'r2'), note('old.3', 'r3')] });
 
-  const { persistence, state, openAll, held } = gate(inner);
+  const { persistence, state, openAll, held } = gatedStore(inner);
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel] });
   await sup.restore(async () => {
     await sup.spawn('panel/1', 'panel');
@@ -127,7 +108,7 @@ test("a panel's message at the start waits for the actor's `recovered`, after th
 
 test("a panel's message does not pass the `restarted` of an actor that just crashed", async () => {
   const inner = await openPersistence('memory:');
-  const { persistence, state, openAll } = gate(inner);
+  const { persistence, state, openAll } = gatedStore(inner);
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel] });
   await sup.spawn('ledger/1', 'ledger');
   await sup.spawn('panel/1', 'panel');
@@ -147,7 +128,7 @@ test("a panel's message does not pass the `restarted` of an actor that just cras
 
 test("a panel's message sent to an actor failed for good comes back to its sender ahead of bulk mail, as it went", async () => {
   const inner = await openPersistence('memory:');
-  const { persistence, state, openAll } = gate(inner);
+  const { persistence, state, openAll } = gatedStore(inner);
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel, broken], intensity: { max: 0, withinMs: 30_000 } });
   for (const [address, kind] of [['ledger/1', 'ledger'], ['panel/1', 'panel'], ['broken/1', 'broken']] as const) await sup.spawn(address, kind);
   sup.send('broken/1', { type: 'poke' } as never);
@@ -168,7 +149,7 @@ test("a panel's message sent to an actor failed for good comes back to its sende
 
 test("a note aside from a panel's step does not hold up the panel's next message behind bulk mail", async () => {
   const inner = await openPersistence('memory:');
-  const { persistence, state, openAll } = gate(inner);
+  const { persistence, state, openAll } = gatedStore(inner);
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel, desk] });
   for (const [address, kind] of [['ledger/1', 'ledger'], ['panel/1', 'panel'], ['panel/2', 'panel'], ['desk/1', 'desk']] as const) await sup.spawn(address, kind);
   await sup.idle();

@@ -14,7 +14,7 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { withCommit } from '../support/slow-store.js';
+import { gatedStore, settle } from '../support/slow-store.js';
 
 type LogEvent = { type: 'note'; tag: string };
 
@@ -59,43 +59,29 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
   },
 });
 
-/** A turn of the event loop: what is ready to run has run. */
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
 /**
  * A supervisor over a memory store that holds every transaction, once its group is cut, until
  * `release()`; `groups` lists the actors of each transaction written, in order.
  */
 async function gated() {
-  const inner = await openPersistence('memory:');
-  const groups: string[][] = [];
-  const held: Array<() => void> = [];
-  let open = true;
-  const persistence = withCommit(inner, async (batch) => {
-    batch.fill?.();
-    if (!open) await new Promise<void>((resolve) => held.push(resolve));
-    await inner.commit(batch);
-    groups.push((batch.actors ?? []).map((a) => a.address));
-  });
-  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [log, relay, panel] });
+  const gate = gatedStore(await openPersistence('memory:'));
+  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence: gate.persistence, behaviors: [log, relay, panel] });
   for (const [address, kind] of [['log/1', 'log'], ['relay/m', 'relay'], ['relay/busy', 'relay'], ['panel/1', 'panel'], ['panel/2', 'panel'], ['panel/3', 'panel']] as const) await sup.spawn(address, kind);
   await sup.idle();
-  groups.length = 0;
-  open = false;
+  gate.groups.length = 0;
+  gate.state.open = false;
   /** Lets the oldest held transaction go, once one is held. */
   const release = async () => {
-    for (let i = 0; held.length === 0 && i < 100; i++) await settle();
-    assert.ok(held.length > 0, 'a transaction waits to be written');
-    held.shift()!();
+    for (let i = 0; gate.held.length === 0 && i < 100; i++) await settle();
+    assert.ok(gate.held.length > 0, 'a transaction waits to be written');
+    gate.held.shift()!();
     await settle();
   };
   const openAll = async () => {
-    open = true;
-    while (held.length > 0) held.shift()!();
+    gate.openAll();
     await sup.idle();
   };
+  const groups = gate.groups;
   return { sup, groups, release, openAll, order: () => sup.view<{ order: string[] }>('log/1')!.ctx.order };
 }
 
@@ -121,13 +107,18 @@ test("a panel's message passes bulk mail of other senders, never its own sender'
   await sup.close();
 });
 
+/** relay/busy's change is being written (held); the log's bulk batch (b0) waits in the queue behind it. */
+async function logCommitQueued() {
+  const gate = await gated();
+  gate.sup.send('relay/busy', { type: 'hop' });
+  await settle();
+  gate.sup.send('log/1', { type: 'note', tag: 'b0' });
+  await settle();
+  return gate;
+}
+
 test("an actor's bulk commit goes with the urgent transaction once a panel's message waits for it", async () => {
-  const { sup, groups, release, openAll, order } = await gated();
-  // relay/busy's change is written (held); the log's bulk batch (b0) waits in the queue behind it.
-  sup.send('relay/busy', { type: 'hop' });
-  await settle();
-  sup.send('log/1', { type: 'note', tag: 'b0' });
-  await settle();
+  const { sup, groups, release, openAll, order } = await logCommitQueued();
   await sup.ask('panel/1', { type: 'press', tag: 'p1' });
   await release(); // relay/busy's transaction
   await release(); // the urgent one: the panel's, and the log's b0 with it
@@ -140,11 +131,7 @@ test("an actor's bulk commit goes with the urgent transaction once a panel's mes
 });
 
 test('a note aside does not move bulk work ahead', async () => {
-  const { sup, groups, release, openAll, order } = await gated();
-  sup.send('relay/busy', { type: 'hop' });
-  await settle();
-  sup.send('log/1', { type: 'note', tag: 'b0' });
-  await settle();
+  const { sup, groups, release, openAll, order } = await logCommitQueued();
   await sup.ask('panel/3', { type: 'press', tag: 'a1', aside: true });
   await release();
   await release();

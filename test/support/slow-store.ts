@@ -35,3 +35,31 @@ export function withCommit(inner: ActorPersistence, commit: (batch: CommitBatch)
     appendAudit: (e) => inner.appendAudit(e),
   };
 }
+
+/**
+ * `inner` behind a gate the test holds: while `state.open` is false, every transaction, once its
+ * group is cut, waits until the test lets it go (`held.shift()!()` the oldest, `openAll()` every
+ * one and those to come), so the order of events is fixed by the test, not by timing. `groups`
+ * lists the actors of each transaction written, in order.
+ */
+export function gatedStore(inner: ActorPersistence) {
+  const groups: string[][] = [];
+  const held: Array<() => void> = [];
+  const state = { open: true };
+  const persistence = withCommit(inner, async (batch) => {
+    batch.fill?.();
+    if (!state.open) await new Promise<void>((resolve) => held.push(resolve));
+    await inner.commit(batch);
+    groups.push((batch.actors ?? []).map((a) => a.address));
+  });
+  const openAll = () => {
+    state.open = true;
+    while (held.length > 0) held.shift()!();
+  };
+  return { persistence, groups, held, state, openAll };
+}
+
+/** A few turns of the event loop: what is ready to run has run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
