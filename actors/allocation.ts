@@ -95,8 +95,8 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   /** the slots as the registry has them: those a registry saved before this actor existed, or the compartments its live pickups name */
   z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()) }),
-  /** a message of this actor reached an actor that failed for good (the supervisor sends it back) */
-  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string() }),
+  /** a message of this actor reached an actor that failed for good, or crashed it (`crashed`), and the supervisor sends it back */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional() }),
   z.object({ type: z.literal('started') }),
   z.object({ type: z.literal('recovered') }),
   /** restarted by the supervisor after a crash, or revived by staff after it failed for good */
@@ -280,6 +280,8 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
 
       // A compartment restored failed for good never answers `availability.report`: given to nobody.
       'delivery.failed': (ctx, e) => {
+        // A compartment that crashed on the message restarts and reports itself.
+        if (e.crashed) return;
         const id = e.to.startsWith('compartment/') ? e.to.slice('compartment/'.length) : null;
         return id !== null && ctx.slots[id]?.available ? slot(ctx, id, { available: false }) : undefined;
       },

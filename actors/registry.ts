@@ -237,13 +237,15 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.archived'), pickupId: z.string() }),
   z.object({ type: z.literal('compartment.report'), compartmentId: z.string(), pickupId: z.string().nullable(), state: z.string() }),
   /**
-   * A message of the registry reached an actor that failed for good (the supervisor sends it back):
-   * an `allocate` to the allocation actor, or an `unlock` to a compartment. `message` is the one sent.
+   * A message of the registry reached an actor that failed for good, or whose handler crashed on it
+   * (`crashed`), and took no effect (the supervisor sends it back): an `allocate` to the allocation
+   * actor, or an `unlock` to a compartment. `message` is the one sent.
    */
   z.object({
     type: z.literal('delivery.failed'),
     to: z.string(),
     messageType: z.string(),
+    crashed: z.boolean().optional(),
     message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
   }),
   /** From the allocation actor, restarted (a crash) or revived while it was choosing this pickup's compartment: the load is over. */
@@ -985,7 +987,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq, 'loadAborted');
       },
 
-      // The allocation actor or the compartment failed for good and took nothing: as if refused.
+      // The allocation actor or the compartment failed for good, or crashed on it, and took nothing: as if refused.
       'delivery.failed': (ctx, e, enq) => {
         const p = e.message?.pickupId ? ctx.pickups[e.message.pickupId] : undefined;
         if (!p) return;

@@ -169,7 +169,7 @@ export const SessionMessage = z.discriminatedUnion('type', [
   /** the card reader did not answer `offer` in time: the birth date is the way */
   z.object({ type: z.literal('card.offerTimeout') }),
   /** a message of this session reached an actor that failed for good (the supervisor sends it back) */
-  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string() }),
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional() }),
   z.object({ type: z.literal('auth.factorAccepted'), factor, documentNumber: z.string().nullable() }),
   z.object({ type: z.literal('auth.factorRejected'), factor, locked: z.boolean(), code: errorCode }),
   z.object({ type: z.literal('card.read'), mrz: z.array(z.string()) }),
@@ -394,8 +394,8 @@ export function sessionActor(policy: SessionPolicy) {
       },
       // Only the answer to the last offer: one to an earlier number's, late, says how the reader was then.
       'card.offer': (ctx, e, enq) => (e.attempt === ctx.offerAttempt ? cardAnswered(ctx, e.possible, enq) : undefined),
-      // The card reader failed for good: no card can be taken, the birth date is the way (also
-      // when the card was chosen already: as if the reader had said it cannot take one).
+      // The card reader failed for good (or crashed on the question): no card can be taken, the
+      // birth date is the way (also when the card was chosen already: as if the reader had said it cannot take one).
       'delivery.failed': (ctx, e, enq) => {
         if (e.to !== READER) return;
         if (e.messageType === 'offer') return cardAnswered(ctx, false, enq);

@@ -770,12 +770,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * session asking a failed card reader goes on with the birth date at once). It comes back as
    * urgent as it went: a panel waits for it (the registry tells a session the door cannot open),
    * so it passes bulk mail as the message it answers did (see passingPoint); a note sent aside
-   * does not.
+   * does not. `crashed`: the recipient is not failed, but its handler threw on the message, so it
+   * took no effect (nothing of it was committed or run) and the sender hears so, as from a failed one.
    */
-  private bounce(env: Envelope): void {
+  private bounce(env: Envelope, crashed = false): void {
     const sender = this.cells.get(env.from);
     if (!sender || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
-    const message = { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message };
+    const message = { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message, ...(crashed ? { crashed } : {}) };
     this.route(this.envelope(SUPERVISOR, env.from, message, env.id, undefined, false, env.urgent === true && env.aside !== true));
   }
 
@@ -815,7 +816,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.queued--;
       this.asks.begin(env);
       try {
-        await this.crash(cell, env, error);
+        await this.crash(cell, env, error, env.message, true);
       } finally {
         this.asks.end(env);
       }
@@ -923,7 +924,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.queued--;
       this.asks.begin(failure!.env);
       try {
-        await this.crash(cell, failure!.env, failure!.error);
+        await this.crash(cell, failure!.env, failure!.error, failure!.env.message, true);
       } finally {
         this.asks.end(failure!.env);
       }
@@ -1122,7 +1123,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const only = envs[0]!;
     try {
-      await this.crash(cell, only, error);
+      // (Its commit failed: nothing of it took effect.)
+      await this.crash(cell, only, error, only.message, true);
     } finally {
       this.asks.end(only);
     }
@@ -1367,7 +1369,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * alone: the actor goes back to its committed state all the same, and past the intensity only the
    * partition is quarantined. A crash on a message without one counts against the actor.
    */
-  private async crash(cell: Cell, env: Envelope, error: unknown, blame: Message = env.message): Promise<void> {
+  /**
+   * `undone`: the message took no effect (its handler threw, or its commit failed): its sender may
+   * hear so (`delivery.failed`, see bounce). Not after effects ran or I/O started: a pulse may
+   * have gone out.
+   */
+  private async crash(cell: Cell, env: Envelope, error: unknown, blame: Message = env.message, undone = false): Promise<void> {
     const now = this.clock.now();
     const code = errorCode(error);
     if (code === 'STORAGE_UNAVAILABLE') {
@@ -1388,8 +1395,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       return;
     }
     const partition = this.partitionOf(cell, cell.ctx, blame);
-    if (partition !== null) return this.crashPartition(cell, env, partition, code);
+    if (partition !== null) return this.crashPartition(cell, env, partition, code, undone);
     this.dead(env, 'crashed');
+    if (undone) this.bounce(env, true);
     cell.crashes = cell.crashes.filter((t) => now - t < this.intensity.withinMs);
     cell.crashes.push(now);
     this.log('error', 'actor crashed', { actor: cell.address, message: env.message.type, code });
@@ -1436,7 +1444,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * quarantine is committed with the actor's record (it survives a restart of the box), its
    * queued mail is refused with the actor's partition code, and the alarm sink is told.
    */
-  private async crashPartition(cell: Cell, env: Envelope, partition: string, code: ErrorCode): Promise<void> {
+  private async crashPartition(cell: Cell, env: Envelope, partition: string, code: ErrorCode, undone = false): Promise<void> {
     const now = this.clock.now();
     if (cell.quarantined.has(partition)) return this.deadInPartition(cell, env);
     // Partitions whose crashes all left the window are forgotten: the map holds recent ones only.
@@ -1447,6 +1455,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('error', 'actor crashed on one partition', { actor: cell.address, partition, message: env.message.type, code });
     if (crashes.length <= this.intensity.max) {
       this.dead(env, 'crashed');
+      if (undone) this.bounce(env, true);
       this.restarted(cell, env, code, now, partition);
       return;
     }

@@ -21,7 +21,8 @@ type CounterEvent =
   | { type: 'broken-io' }
   | { type: 'spawnChild'; address: string }
   | { type: 'actor.escalated'; actor: string }
-  | { type: 'delivery.failed'; to: string; messageType: string }
+  | { type: 'delivery.failed'; to: string; messageType: string; crashed?: boolean }
+  | { type: 'forward'; to: string; what: 'boom' | 'broken-io' }
   | ({ type: 'total'; n: number } & Request)
   | ({ type: 'relay'; to: string; as: 'total' | 'boom' } & Request)
   | ({ type: 'ignore' } & Request)
@@ -62,7 +63,8 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
       enq.emit.spawn({ address: e.address, kind: 'counter', input: undefined });
     },
     'actor.escalated': (ctx, e) => ({ ...ctx, seen: [...ctx.seen, -e.actor.length] }),
-    'delivery.failed': (ctx, e) => ({ ...ctx, bounced: [...(ctx.bounced ?? []), `${e.to} ${e.messageType}`] }),
+    'delivery.failed': (ctx, e) => ({ ...ctx, bounced: [...(ctx.bounced ?? []), `${e.to} ${e.messageType}${e.crashed ? ' crashed' : ''}`] }),
+    forward: (_ctx, e, enq) => void enq.emit.send({ to: e.to, message: { type: e.what } }),
     total: (ctx, e, enq) => {
       const seen = [...ctx.seen, e.n];
       enq.emit.send(answer(e, seen.reduce((a, b) => a + b, 0)));
@@ -325,6 +327,20 @@ test('a message that reaches an actor failed for good goes back to its sender as
   assert.is(withPlain.view<{ told: number }>('plain/1')!.ctx.told, 1);
   assert.not.ok(withPlain.trace.entries().some((e) => e.type === 'delivery.failed'));
   assert.ok(sup.trace.entries().some((e) => e.type === 'delivery.failed' && e.to === 'counter/front'));
+});
+
+test('a message whose handler crashes its recipient took no effect and goes back to its sender (crashed); one whose I/O crashed it does not (the I/O may have run)', async () => {
+  const { sup } = await setup({ max: 5, withinMs: 30_000 });
+  await sup.spawn('counter/front', 'counter');
+  await sup.spawn('counter/victim', 'counter');
+  sup.send('counter/front', { type: 'forward', to: 'counter/victim', what: 'boom' });
+  await sup.idle();
+  assert.equal(sup.view<CounterCtx>('counter/front')!.ctx.bounced, ['counter/victim boom crashed']);
+  assert.is(sup.view<CounterCtx>('counter/victim')!.ctx.restarts, 1, 'restarted, not failed');
+  sup.send('counter/front', { type: 'forward', to: 'counter/victim', what: 'broken-io' });
+  await sup.idle();
+  assert.is(sup.view<CounterCtx>('counter/victim')!.ctx.restarts, 2, 'the I/O crashed it');
+  assert.equal(sup.view<CounterCtx>('counter/front')!.ctx.bounced, ['counter/victim boom crashed'], 'not sent back');
 });
 
 test('restore(ensure): the actors the box needs but the store lacks are spawned before stored mail is delivered, and start once, after the others recovered', async () => {
