@@ -222,4 +222,30 @@ test('a load whose compartment claim crashes the allocation actor is refused, an
   await t.box.close();
 });
 
+test('an unlock that crashes its compartment (a handler bug) took no effect: the pickup is READY again, the panel hears DEVICE_UNAVAILABLE, the same PIN opens it once the bug is gone', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-RV-C4');
+  // A bug in the compartment's handler of `unlock` (as no real message could provoke): it throws.
+  const cell = (t.box.supervisor as unknown as { cells: Map<string, { behavior: { logic: { transition: (s: unknown, e: { type: string }) => unknown } } }> }).cells.get(`compartment/${compartmentId}`)!;
+  const healthy = cell.behavior;
+  let buggy = true;
+  cell.behavior = {
+    ...healthy,
+    logic: { transition: (snapshot, event) => (buggy && event.type === 'unlock' ? (() => { throw new Error('handler bug'); })() : healthy.logic.transition(snapshot, event)) },
+  };
+  const sessionId = await authenticate(t, pin);
+  await answerBirthDate(t, sessionId);
+  assert.is(t.box.session(sessionId)?.error ?? null, 'DEVICE_UNAVAILABLE');
+  assert.is(t.box.pickup('V-RV-C4')!.status, 'READY', 'not left RELEASING');
+  assert.equal(healthOf(t.box).failedActors, [], 'one crash: restarted');
+  await t.box.advance(10_000);
+
+  buggy = false;
+  const again = await authenticate(t, pin);
+  await answerBirthDate(t, again);
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup('V-RV-C4')!.status, 'COLLECTED');
+  await t.box.close();
+});
+
 test.run();
