@@ -168,8 +168,8 @@ export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('card.offer'), possible: z.boolean(), attempt: z.number() }),
   /** the card reader did not answer `offer` in time: the birth date is the way */
   z.object({ type: z.literal('card.offerTimeout') }),
-  /** a message of this session reached an actor that failed for good (the supervisor sends it back) */
-  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional() }),
+  /** a message of this session reached an actor that failed for good, or crashed it (`crashed`), and the supervisor sends it back with `message` */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional(), message: z.object({ attempt: z.number().optional() }).optional() }),
   z.object({ type: z.literal('auth.factorAccepted'), factor, documentNumber: z.string().nullable() }),
   z.object({ type: z.literal('auth.factorRejected'), factor, locked: z.boolean(), code: errorCode }),
   z.object({ type: z.literal('card.read'), mrz: z.array(z.string()) }),
@@ -398,7 +398,8 @@ export function sessionActor(policy: SessionPolicy) {
       // birth date is the way (also when the card was chosen already: as if the reader had said it cannot take one).
       'delivery.failed': (ctx, e, enq) => {
         if (e.to !== READER) return;
-        if (e.messageType === 'offer') return cardAnswered(ctx, false, enq);
+        // (Only the last offer's: an earlier number's, sent back late, says nothing of the reader now.)
+        if (e.messageType === 'offer') return e.message?.attempt === undefined || e.message.attempt === ctx.offerAttempt ? cardAnswered(ctx, false, enq) : undefined;
         if (e.messageType === 'accept' && ctx.step === 'card') return view({ ...ctx, step: 'birthDate', oldIdPossible: false, error: 'CARD_UNAVAILABLE' }, enq);
       },
       'card.offerTimeout': (ctx, _e, enq) => (ctx.step === 'checkingPin' && ctx.acceptedKind != null ? accepted(ctx, ctx.acceptedKind, false, enq) : undefined),

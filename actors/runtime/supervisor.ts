@@ -775,7 +775,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    */
   private bounce(env: Envelope, crashed = false): void {
     const sender = this.cells.get(env.from);
-    if (!sender || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
+    // (A message an actor sent itself that crashed it: it restarts and reconciles, there is no one to tell.)
+    if (!sender || env.from === env.to || sender.status !== 'active' || !sender.behavior.accepts.has('delivery.failed')) return;
     const message = { type: 'delivery.failed', to: env.to, messageType: env.message.type, message: env.message, ...(crashed ? { crashed } : {}) };
     this.route(this.envelope(SUPERVISOR, env.from, message, env.id, undefined, false, env.urgent === true && env.aside !== true));
   }
@@ -1368,8 +1369,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * message itself, or for an I/O the message that started it) counts against that partition
    * alone: the actor goes back to its committed state all the same, and past the intensity only the
    * partition is quarantined. A crash on a message without one counts against the actor.
-   */
-  /**
+   *
    * `undone`: the message took no effect (its handler threw, or its commit failed): its sender may
    * hear so (`delivery.failed`, see bounce). Not after effects ran or I/O started: a pulse may
    * have gone out.

@@ -78,6 +78,11 @@ test('session: a reader that failed for good (its offer came back) or never answ
   assert.is(step(early, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true }).ctx.step, 'birthDate');
   // Some other message of the session that bounced changes nothing here.
   assert.is(step(waiting, { type: 'delivery.failed', to: 'auth', messageType: 'auth.pin' }).ctx, waiting);
+  // An earlier number's offer that crashed the reader, sent back late, says nothing of the reader now;
+  // the last one's does.
+  assert.is(step(waiting, { type: 'delivery.failed', to: 'reader/1', messageType: 'offer', crashed: true, message: { attempt: 0 } }).ctx, waiting);
+  const last = step(waiting, { type: 'delivery.failed', to: 'reader/1', messageType: 'offer', crashed: true, message: { attempt: waiting.offerAttempt! } }).ctx;
+  assert.equal([last.step, last.oldIdPossible], ['birthDate', false]);
 });
 
 test('session: an acceptance committed by an earlier version, which decided the card itself, is followed as it is', () => {
