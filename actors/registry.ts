@@ -430,6 +430,27 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return next;
   };
 
+  /**
+   * The pickup of an unlock a compartment reports on: the one it names, or (a compartment of an
+   * earlier version names none) the one the op index finds.
+   */
+  const ofUnlock = (ctx: RegistryCtx, m: { pickupId?: string | null; opId: string }): Pickup | undefined =>
+    m.pickupId === undefined ? rowsWhere(ctx.pickups, BY_OP, m.opId)[0] : m.pickupId === null ? undefined : ctx.pickups[m.pickupId];
+
+  /**
+   * An unlock the compartment refused or could not take (failed, or crashed on it): nothing moved.
+   * A citizen at the door is told it cannot open; the pickup goes back to where it was.
+   */
+  const unlockRefused = (ctx: RegistryCtx, p: Pickup, purpose: Purpose, compartmentId: string, now: number, enq: Enq): RegistryCtx => {
+    if (purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
+    return unlockAborted(ctx, p, purpose, compartmentId, 'unlockFailed', now, enq);
+  };
+
+  /** Being loaded, waiting for the allocation actor to choose its compartment. */
+  const awaitingCompartment = (p: Pickup | undefined): p is Pickup => p?.status === 'LOADING' && p.compartmentId === null;
+  /** A load that got no compartment is over: the pickup is to be loaded again. */
+  const loadOver = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq): RegistryCtx => put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, now, enq, 'loadAborted');
+
   /** An unlock that did not lead to an open door: the pickup goes back to where it was. */
   const unlockAborted = (ctx: RegistryCtx, p: Pickup, purpose: Purpose, compartmentId: string, change: string, now: number, enq: Enq): RegistryCtx => {
     if (purpose === 'collect') {
@@ -532,7 +553,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'compartment.report':
         return m.pickupId;
       case 'compartment.unlockFailed':
-        return m.pickupId !== undefined ? m.pickupId : (rowsWhere(ctx.pickups, BY_OP, m.opId)[0]?.id ?? null);
+        return ofUnlock(ctx, m)?.id ?? m.pickupId ?? null;
       case 'delivery.failed':
         return m.message?.pickupId ?? null;
       case 'auth.oldDocument':
@@ -972,19 +993,18 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       'compartment.unlockFailed': (ctx, e, enq) => {
-        const p = e.pickupId !== undefined ? (e.pickupId === null ? undefined : ctx.pickups[e.pickupId]) : rowsWhere(ctx.pickups, BY_OP, e.opId)[0];
+        const p = ofUnlock(ctx, e);
         if (!p || p.opId !== e.opId) return;
-        if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
-        return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'unlockFailed', e.now, enq);
+        return unlockRefused(ctx, p, e.purpose, e.compartmentId, e.now, enq);
       },
 
       // The allocation actor restarted while choosing the compartment (its claims given back): staff load again.
       'load.abandoned': (ctx, e, enq) => {
         const p = ctx.pickups[e.pickupId];
-        if (!p || p.status !== 'LOADING' || p.compartmentId !== null) return;
+        if (!awaitingCompartment(p)) return;
         // The staff member waiting for the compartment is answered now, not when their ask times out.
         if (p.loadRequest) fail(enq, { requestId: p.loadRequest, replyTo: REPLIES }, 'ACTOR_CRASHED', `choosing a compartment for pickup ${p.reference} failed; load it again`);
-        return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq, 'loadAborted');
+        return loadOver(ctx, p, e.now, enq);
       },
 
       // The allocation actor or the compartment failed for good, or crashed on it, and took nothing: as if refused.
@@ -994,14 +1014,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (e.messageType === 'allocate') {
           // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
           // pickup is to be loaded again once the allocation actor is revived.
-          if (p.status !== 'LOADING' || p.compartmentId !== null) return;
-          return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq, 'loadAborted');
+          return awaitingCompartment(p) ? loadOver(ctx, p, e.now, enq) : undefined;
         }
         if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
           // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
           // once the compartment is revived). A staff member's retrieval was refused ACTOR_FAILED.
-          if (e.message.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
-          return unlockAborted(ctx, p, e.message.purpose, p.compartmentId, 'unlockFailed', e.now, enq);
+          return unlockRefused(ctx, p, e.message.purpose, p.compartmentId, e.now, enq);
         }
       },
 
