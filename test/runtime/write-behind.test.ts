@@ -22,20 +22,26 @@ import type { ActorPersistence, CommitBatch } from '../../actors/runtime/supervi
 
 type Press = { type: 'press' } & Request;
 
-/** A session-like actor: counts a press, answers it, and tells the ledger. */
-const session = defineActor<{ presses: number }, Press & Message, never>({
-  kind: 'session',
-  transient: true,
-  interactive: true,
-  init: () => ({ presses: 0 }),
-  on: {
-    press: (ctx, e, enq) => {
-      enq.emit.send({ to: 'ledger', message: { type: 'note' } });
-      enq.emit.send(answer(e, ctx.presses + 1));
-      return { presses: ctx.presses + 1 };
+/**
+ * A session-like actor: counts a press, answers it, and (`tells`) tells the ledger. `keep` adds to
+ * its state what a test needs there (a value no store can hold).
+ */
+function sessionLike({ tells = true, keep = {} }: { tells?: boolean; keep?: { big?: bigint } } = {}) {
+  return defineActor<{ presses: number; big?: bigint }, Press & Message, never>({
+    kind: 'session',
+    transient: true,
+    interactive: true,
+    init: () => ({ presses: 0 }),
+    on: {
+      press: (ctx, e, enq) => {
+        if (tells) enq.emit.send({ to: 'ledger', message: { type: 'note' } });
+        enq.emit.send(answer(e, ctx.presses + 1));
+        return { presses: ctx.presses + 1, ...keep };
+      },
     },
-  },
-});
+  });
+}
+const session = sessionLike();
 
 /** A durable actor: the same, but it keeps what it is told and answers after its commit. */
 const ledger = defineActor<{ notes: number }, ({ type: 'note' } | ({ type: 'read' } & Request)) & Message, never>({
@@ -180,13 +186,7 @@ test('a relay batch whose commit written behind failed on storage is written onc
 test('close waits for the commits written behind: what a session answered is in the store once close returns', async () => {
   const { persistence } = await slowStore({ ms: FSYNC_MS });
   // A session that tells no one: no other handler keeps close waiting.
-  const alone = defineActor<{ presses: number }, Press & Message, never>({
-    kind: 'session',
-    transient: true,
-    interactive: true,
-    init: () => ({ presses: 0 }),
-    on: { press: (ctx, e, enq) => (enq.emit.send(answer(e, ctx.presses + 1)), { presses: ctx.presses + 1 }) },
-  });
+  const alone = sessionLike({ tells: false });
   const supervisor = new Supervisor({ clock: new SystemClock(), persistence, behaviors: [alone] });
   await supervisor.spawn('session/1', 'session');
   assert.is(await supervisor.ask('session/1', { type: 'press' }), 1);
@@ -199,19 +199,7 @@ test('a commit written behind that can never be written (a value storage cannot 
   const dir = await mkdtemp(join(tmpdir(), 'write-behind-'));
   const persistence = await openPersistence(`sqlite://${join(dir, 'box.sqlite')}`);
   // A session whose state holds a value no store can serialize: a bug, not an outage.
-  const broken = defineActor<{ presses: number; big?: bigint }, Press & Message, never>({
-    kind: 'session',
-    transient: true,
-    interactive: true,
-    init: () => ({ presses: 0 }),
-    on: {
-      press: (ctx, e, enq) => {
-        enq.emit.send({ to: 'ledger', message: { type: 'note' } });
-        enq.emit.send(answer(e, ctx.presses + 1));
-        return { presses: ctx.presses + 1, big: 1n };
-      },
-    },
-  });
+  const broken = sessionLike({ keep: { big: 1n } });
   const clock = new SimulatedClock();
   const supervisor = new Supervisor({ clock, persistence, behaviors: [broken, ledger] });
   try {
