@@ -36,6 +36,34 @@ async function breakCompartment(t: T, id: string): Promise<() => void> {
   };
 }
 
+/** Staff load `reference` (the allocation actor chooses), put the document in and close: READY. */
+async function loadsAgain(t: T, reference: string): Promise<void> {
+  const { compartmentId } = await t.box.loadPickup(reference, 'staff-anna');
+  assert.ok(compartmentId);
+  assert.is(t.box.pickup(reference)!.status, 'LOADING');
+  await t.box.idle();
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup(reference)!.status, 'READY');
+}
+
+/** The citizen types the PIN and the birth date; the door cannot open: the panel says so, nothing is used up. */
+async function releaseRefused(t: T, reference: string, pin: string): Promise<void> {
+  const sessionId = await authenticate(t, pin);
+  await answerBirthDate(t, sessionId);
+  assert.is(t.box.session(sessionId)?.error ?? null, 'DEVICE_UNAVAILABLE', 'the panel is told the door cannot open');
+  assert.is(t.box.pickup(reference)!.status, 'READY', 'not left RELEASING');
+  await t.box.advance(10_000);
+  assert.is(t.box.session(sessionId), undefined, 'the session ended');
+}
+
+/** The citizen types the PIN and the birth date, takes the document out of `compartmentId`: COLLECTED. */
+async function collects(t: T, reference: string, pin: string, compartmentId: string, phone?: string): Promise<void> {
+  const sessionId = await authenticate(t, pin, phone);
+  await answerBirthDate(t, sessionId);
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup(reference)!.status, 'COLLECTED');
+}
+
 test('a registry that failed for good is revived by staff: asks are answered again, the alarm clears, health is ok, and a pickup expires on its kept timer', async () => {
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-', async (storage) => {
@@ -84,10 +112,7 @@ test('a compartment that failed for good is given to no pickup; revived, it is g
   assert.is(slots().A01!.available, true, 'the compartment said it can be given');
   const { pin, compartmentId } = await readyPickup(t, 'V-RV-C2', { phone: '+4915228817390' });
   assert.is(compartmentId, 'A01');
-  const sessionId = await authenticate(t, pin, '+4915228817390');
-  await answerBirthDate(t, sessionId);
-  await passDoor(t, 'A01');
-  assert.is(t.box.pickup('V-RV-C2')!.status, 'COLLECTED');
+  await collects(t, 'V-RV-C2', pin, 'A01', '+4915228817390');
   await t.box.close();
 });
 
@@ -165,12 +190,7 @@ test('a load asked while the allocation actor has failed is refused ACTOR_FAILED
 
   await t.box.reviveActor(ALLOCATION, 'staff-anna');
   await t.box.idle();
-  const { compartmentId } = await t.box.loadPickup('V-RV-A1', 'staff-anna');
-  assert.ok(compartmentId);
-  assert.is(t.box.pickup('V-RV-A1')!.status, 'LOADING');
-  await t.box.idle();
-  await passDoor(t, compartmentId);
-  assert.is(t.box.pickup('V-RV-A1')!.status, 'READY');
+  await loadsAgain(t, 'V-RV-A1');
   await t.box.close();
 });
 
@@ -179,20 +199,12 @@ test('a release to a compartment that failed for good is answered DEVICE_UNAVAIL
   const { pin, compartmentId } = await readyPickup(t, 'V-RV-C3');
   const repair = await breakCompartment(t, compartmentId);
   assert.equal(healthOf(t.box).failedActors, [`compartment/${compartmentId}`]);
-  const sessionId = await authenticate(t, pin);
-  await answerBirthDate(t, sessionId);
-  assert.is(t.box.session(sessionId)?.error ?? null, 'DEVICE_UNAVAILABLE', 'the panel is told the door cannot open');
-  assert.is(t.box.pickup('V-RV-C3')!.status, 'READY', 'not left RELEASING');
-  await t.box.advance(10_000);
-  assert.is(t.box.session(sessionId), undefined, 'the session ended');
+  await releaseRefused(t, 'V-RV-C3', pin);
 
   repair();
   await t.box.reviveActor(`compartment/${compartmentId}`, 'staff-anna');
   await t.box.idle();
-  const again = await authenticate(t, pin);
-  await answerBirthDate(t, again);
-  await passDoor(t, compartmentId);
-  assert.is(t.box.pickup('V-RV-C3')!.status, 'COLLECTED');
+  await collects(t, 'V-RV-C3', pin, compartmentId);
   await t.box.close();
 });
 
@@ -214,37 +226,29 @@ test('a load whose compartment claim crashes the allocation actor is refused, an
   assert.equal(healthOf(t.box).failedActors, [], 'restarted, not failed');
   assert.is(t.box.pickup('V-RV-A2')!.status, 'REGISTERED');
   assert.equal(t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.claiming ?? {}, {}, 'no load left being given a compartment');
-  const { compartmentId } = await t.box.loadPickup('V-RV-A2', 'staff-anna');
-  assert.ok(compartmentId);
-  await t.box.idle();
-  await passDoor(t, compartmentId);
-  assert.is(t.box.pickup('V-RV-A2')!.status, 'READY');
+  await loadsAgain(t, 'V-RV-A2');
   await t.box.close();
 });
 
 test('an unlock that crashes its compartment (a handler bug) took no effect: the pickup is READY again, the panel hears DEVICE_UNAVAILABLE, the same PIN opens it once the bug is gone', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-RV-C4');
-  // A bug in the compartment's handler of `unlock` (as no real message could provoke): it throws.
-  const cell = (t.box.supervisor as unknown as { cells: Map<string, { behavior: { logic: { transition: (s: unknown, e: { type: string }) => unknown } } }> }).cells.get(`compartment/${compartmentId}`)!;
+  // A bug in the compartment's handler of `unlock` (no real message could provoke one): it throws.
+  // Injected into that one actor's behavior, which the supervisor keeps per actor (private).
+  type Logic = { transition: (snapshot: unknown, event: { type: string }) => unknown };
+  const cell = (t.box.supervisor as unknown as { cells: Map<string, { behavior: { logic: Logic } }> }).cells.get(`compartment/${compartmentId}`)!;
   const healthy = cell.behavior;
   let buggy = true;
-  cell.behavior = {
-    ...healthy,
-    logic: { transition: (snapshot, event) => (buggy && event.type === 'unlock' ? (() => { throw new Error('handler bug'); })() : healthy.logic.transition(snapshot, event)) },
+  const transition: Logic['transition'] = (snapshot, event) => {
+    if (buggy && event.type === 'unlock') throw new Error('handler bug');
+    return healthy.logic.transition(snapshot, event);
   };
-  const sessionId = await authenticate(t, pin);
-  await answerBirthDate(t, sessionId);
-  assert.is(t.box.session(sessionId)?.error ?? null, 'DEVICE_UNAVAILABLE');
-  assert.is(t.box.pickup('V-RV-C4')!.status, 'READY', 'not left RELEASING');
+  cell.behavior = { ...healthy, logic: { transition } };
+  await releaseRefused(t, 'V-RV-C4', pin);
   assert.equal(healthOf(t.box).failedActors, [], 'one crash: restarted');
-  await t.box.advance(10_000);
 
   buggy = false;
-  const again = await authenticate(t, pin);
-  await answerBirthDate(t, again);
-  await passDoor(t, compartmentId);
-  assert.is(t.box.pickup('V-RV-C4')!.status, 'COLLECTED');
+  await collects(t, 'V-RV-C4', pin, compartmentId);
   await t.box.close();
 });
 
