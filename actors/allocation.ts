@@ -31,6 +31,12 @@ export interface Slot {
    * freed until the store confirms the release (`compartment.released`).
    */
   claimedBy?: string | null;
+  /**
+   * Reserved because the compartment said after a restart that it holds `pickupId`, which the
+   * registry does not have in it (`reserve`): kept until the compartment is freed, also when the
+   * registry's pickups name nobody in it (see `allocation.adopt`). Absent otherwise.
+   */
+  reported?: true;
 }
 
 export interface AllocationCtx {
@@ -93,8 +99,13 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   /** a load interrupted while its compartment was being won: whatever it may have won goes back */
   z.object({ type: z.literal('abandon'), owner: z.string() }),
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
-  /** the slots as the registry has them: those a registry saved before this actor existed, or the compartments its live pickups name */
-  z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()) }),
+  /**
+   * The slots as the registry has them: those a registry saved before this actor existed, or the
+   * compartments its live pickups name. `awaiting`: the pickups being loaded whose compartment is
+   * still being chosen; with it the registry's pickups are the whole truth, and a slot given to a
+   * pickup they do not have there is mended (absent from an earlier version's message: merged only).
+   */
+  z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()), awaiting: z.array(z.string()).optional() }),
   /** a message of this actor reached an actor that failed for good, or crashed it (`crashed`), and the supervisor sends it back */
   z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional() }),
   z.object({ type: z.literal('started') }),
@@ -143,6 +154,37 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
 
   const release = (enq: Enq, compartmentId: string, owner: string) => enq.emit.io({ op: { kind: 'release', compartmentId, owner } });
 
+  /**
+   * The compartment no longer holds the pickup's document (or never got it): free, its claim given
+   * back (`owner` null: none to give). The slot keeps the owner until the store confirms, so a
+   * release lost with the process is done at the next start.
+   */
+  const freed = (ctx: AllocationCtx, id: string, owner: string | null, enq: Enq): AllocationCtx => {
+    const current = ctx.slots[id];
+    if (!current) return ctx;
+    const { reported: _reservation, ...rest } = current;
+    if (owner !== null) release(enq, id, owner);
+    return { ...ctx, slots: setRow(ctx.slots, id, { ...rest, pickupId: null, ...(owner !== null ? { claimedBy: owner } : {}) }) };
+  };
+
+  /**
+   * The registry's live pickups are the truth about which compartment holds which: a slot given to
+   * a pickup they do not have in it (a `free` refused while this actor was failed, lost with
+   * its state) is given to the pickup the registry has there, or freed and its claim given back.
+   * Kept: a pickup the registry is loading right now (its compartment won, the registry not yet
+   * told when it took its snapshot), and what a compartment said it holds (`reported`).
+   */
+  const mend = (ctx: AllocationCtx, named: Record<string, Partial<Slot>>, awaiting: ReadonlySet<string>, enq: Enq): AllocationCtx => {
+    let next = ctx;
+    for (const [id, s] of Object.entries(ctx.slots)) {
+      const registry = named[id]?.pickupId ?? null;
+      if (s.pickupId === null || s.pickupId === registry || s.reported || awaiting.has(s.pickupId)) continue;
+      enq.emit.audit({ entry: { action: 'allocation.mended', subject: id, detail: { slot: s.pickupId, registry } } });
+      next = registry !== null ? slot(next, id, { pickupId: registry }) : freed(next, id, s.claimedBy ?? null, enq);
+    }
+    return next;
+  };
+
   /** Whatever `owner` may have won gives back: every free slot's claim, kept as its owner until confirmed. */
   const giveBack = (ctx: AllocationCtx, owner: string, enq: Enq): AllocationCtx => {
     let next = ctx;
@@ -176,6 +218,15 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
     return next;
   };
 
+  /** Asks the registry which compartments its pickups hold (answered with `allocation.adopt`). */
+  const askSlots = (enq: Enq) => enq.emit.send({ to: REGISTRY, message: { type: 'allocation.started' } });
+  /** After a restart, a crash or a revival: `reconcile`, then the slots are checked against the registry's pickups. */
+  const resync = (ctx: AllocationCtx, enq: Enq, tell: boolean): AllocationCtx | undefined => {
+    const next = reconcile(ctx, enq, tell);
+    askSlots(enq);
+    return next;
+  };
+
   return defineActor<AllocationCtx, AllocationEvent, AllocationIo, BoxOutgoing>({
     kind: 'allocation',
     messages: AllocationMessage,
@@ -188,7 +239,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
       // over the slots it kept itself before this actor existed), and every compartment says
       // whether it can be given.
       started: (ctx, _e, enq) => {
-        enq.emit.send({ to: REGISTRY, message: { type: 'allocation.started' } });
+        askSlots(enq);
         for (const id of Object.keys(ctx.slots)) enq.emit.send({ to: compartmentAddress(id), message: { type: 'availability.report' } });
       },
 
@@ -209,7 +260,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
           const adopted = next.slots[id]!;
           if (adopted.pickupId === null && adopted.claimedBy) release(enq, id, adopted.claimedBy);
         }
-        return next;
+        return e.awaiting ? mend(next, e.slots, new Set(e.awaiting), enq) : next;
       },
 
       allocate: (ctx, e, enq) => {
@@ -250,12 +301,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         return e.compartmentId ? slot(settled, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner }) : settled;
       },
 
-      free: (ctx, e, enq) => {
-        if (e.owner === null) return slot(ctx, e.compartmentId, { pickupId: null });
-        // The slot keeps the owner until the store confirms, so a release lost with the process is done at the next start.
-        release(enq, e.compartmentId, e.owner);
-        return slot(ctx, e.compartmentId, { pickupId: null, claimedBy: e.owner });
-      },
+      free: (ctx, e, enq) => freed(ctx, e.compartmentId, e.owner, enq),
 
       'compartment.released': (ctx, e) => {
         let next = ctx;
@@ -269,7 +315,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         return slot(next, e.compartmentId, { claimedBy: null });
       },
 
-      reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId }) : undefined),
+      reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId, reported: true }) : undefined),
 
       abandon: (ctx, e, enq) => {
         const next = giveBack(claimed(ctx, e.owner), e.owner, enq);
@@ -288,11 +334,13 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
 
       // After a restart: claims given back after the last commit of their slot, but perhaps not in the store, again.
       // Claims won for a load but not committed before the stop: given back (the load, if its
-      // pickup is still to be loaded, starts over at the registry).
-      recovered: (ctx, _e, enq) => reconcile(ctx, enq, false),
+      // pickup is still to be loaded, starts over at the registry). The registry tells again
+      // which compartments its pickups hold (`allocation.adopt`), and slots that drifted are mended.
+      recovered: (ctx, _e, enq) => resync(ctx, enq, false),
       // After a crash (the claim's I/O failed, or a handler threw) or a revival: the same, and the
       // registry, which did not restart, hears that the loads being given a compartment are over.
-      restarted: (ctx, _e, enq) => reconcile(ctx, enq, true),
+      // (What it freed while this actor was failed was sent back to it: mended by the adoption.)
+      restarted: (ctx, _e, enq) => resync(ctx, enq, true),
     },
     async io(op) {
       switch (op.kind) {

@@ -867,17 +867,22 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       /**
-       * A new allocation actor: it learns which compartments hold a pickup. A registry saved before
-       * it existed hands over its own slot table, which then leaves the registry's state; otherwise
-       * (its state was lost or reset) the compartments live pickups name are given to them again.
+       * The allocation actor started, or restarted, was revived or recovered: it learns which
+       * compartments hold a pickup, and which pickups wait for one (their slots, won meanwhile, are
+       * kept); what it has otherwise is mended. A registry saved before it existed hands over its
+       * own slot table, which then leaves the registry's state; otherwise (its state was lost or
+       * reset, or a `free` was refused while it was failed) the compartments live pickups name are
+       * given to them again, and the others are free.
        */
       'allocation.started': (ctx, _e, enq) => {
         const slots: Record<string, Partial<Slot>> = {};
+        const awaiting: string[] = [];
         for (const [id, c] of Object.entries(ctx.compartments ?? {})) slots[id] = c;
         for (const p of Object.values(ctx.pickups)) {
           if (p.compartmentId && p.endedAt === null) slots[p.compartmentId] = { ...slots[p.compartmentId], pickupId: slots[p.compartmentId]?.pickupId ?? p.id };
+          if (awaitingCompartment(p)) awaiting.push(p.id);
         }
-        enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots } });
+        enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots, awaiting } });
         if (ctx.compartments === undefined) return;
         const { compartments: _c, ...rest } = ctx;
         return rest;

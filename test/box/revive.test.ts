@@ -194,6 +194,27 @@ test('a load asked while the allocation actor has failed is refused ACTOR_FAILED
   await t.box.close();
 });
 
+test('a compartment emptied while the allocation actor had failed is free again once it is revived, and the next load gets it', async () => {
+  const t = await testBox();
+  const { pin, compartmentId } = await readyPickup(t, 'V-RV-A3');
+  breakActor(t, ALLOCATION, { type: 'allocation.adopt' });
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [ALLOCATION]);
+  // Collected meanwhile: the registry's `free` is sent back from the failed actor.
+  await collects(t, 'V-RV-A3', pin, compartmentId);
+  const slotOf = () => t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.slots[compartmentId]!;
+  assert.is(slotOf().pickupId, t.box.pickup('V-RV-A3')!.id, 'its slot still names the collected pickup');
+
+  await t.box.reviveActor(ALLOCATION, 'staff-anna');
+  await t.box.idle();
+  assert.is(slotOf().pickupId, null, 'mended from the registry\'s pickups');
+  assert.is(slotOf().claimedBy ?? null, null, 'and its claim in the store given back');
+  await register(t.box, 'V-RV-A4');
+  const { compartmentId: next } = await t.box.loadPickup('V-RV-A4', 'staff-anna');
+  assert.is(next, compartmentId, 'the first compartment that fits is given again');
+  await t.box.close();
+});
+
 test('a release to a compartment that failed for good is answered DEVICE_UNAVAILABLE and uses nothing up; revived, the same PIN and birth date open it', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-RV-C3');

@@ -1,0 +1,73 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { allocationActor, type AllocationCtx, type Slot } from '../../actors/allocation.js';
+import type { Effect } from '../../actors/runtime/types.js';
+
+// Which compartment holds which pickup is the registry's to say; the allocation actor's slots only
+// follow it. A slot that drifted (a `free` sent back while the allocation actor was failed, its
+// state lost) is mended when the registry tells again which compartments its pickups hold, after
+// every restart, crash and revival of the allocation actor. Not mended away: a pickup being loaded
+// right now (its compartment won, the registry not told yet when it answered), and what a
+// compartment said it holds.
+
+const allocation = allocationActor({ claimOnce: async () => true, release: async () => {} });
+const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
+const slot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, ...patch });
+
+/** Five compartments: A01 given to P1 (collected while this actor was failed: the registry has none in it), A02 to P2 (live there), A03 won for P3 (being loaded), A04 reserved by its own report, A05 free. */
+const drifted: AllocationCtx = {
+  slots: {
+    A01: slot({ pickupId: 'P1', claimedBy: 'V-1' }),
+    A02: slot({ pickupId: 'P2', claimedBy: 'V-2' }),
+    A03: slot({ pickupId: 'P3', claimedBy: 'V-3' }),
+    A04: slot({ pickupId: 'P9', reported: true }),
+    A05: slot({}),
+  },
+};
+
+const sent = (effects: Effect<unknown>[]) => effects.flatMap((e) => (e.type === 'send' ? [`${e.to} ${e.message.type}`] : []));
+const released = (effects: Effect<unknown>[]) => effects.flatMap((e) => (e.type === 'io' ? [JSON.stringify(e.op)] : []));
+
+test('allocation: restarted, revived or recovered, it asks the registry which compartments its pickups hold', () => {
+  for (const type of ['restarted', 'recovered', 'started'] as const) {
+    assert.ok(sent(allocation.step(drifted, { type, now: NOW }).effects).includes('registry allocation.started'), type);
+  }
+});
+
+test('allocation: a slot given to a pickup the registry does not have in it is freed and its claim given back; the others stay', () => {
+  const { ctx, effects } = allocation.step(drifted, { type: 'allocation.adopt', slots: { A02: { pickupId: 'P2' } }, awaiting: ['P3'], now: NOW });
+  assert.equal(ctx.slots.A01, slot({ pickupId: null, claimedBy: 'V-1' }), 'A01 free, its claim kept as owner until the store confirms');
+  assert.equal(released(effects), [JSON.stringify({ kind: 'release', compartmentId: 'A01', owner: 'V-1' })]);
+  assert.is(ctx.slots.A02!.pickupId, 'P2', 'the registry has P2 in A02');
+  assert.is(ctx.slots.A03!.pickupId, 'P3', 'P3 is being loaded: its compartment was won after the registry answered');
+  assert.is(ctx.slots.A04!.pickupId, 'P9', 'what the compartment said it holds stays reserved');
+  assert.is(ctx.slots.A05!.pickupId, null);
+  const mended = effects.filter((e) => e.type === 'audit').map((e) => (e as { entry: { action: string; subject?: string } }).entry);
+  assert.equal(mended, [{ action: 'allocation.mended', subject: 'A01', detail: { slot: 'P1', registry: null } }], 'audited');
+
+  // Freed, A01 is the first compartment a new load gets.
+  const load = allocation.step(ctx, { type: 'allocate', pickupId: 'P4', owner: 'V-4', documents: 1, accessible: false, request: { requestId: 'r', replyTo: 'replies', by: 'anna' }, now: NOW });
+  const claim = load.effects.find((e) => e.type === 'io') as { op: { candidates: string[] } };
+  assert.equal(claim.op.candidates, ['A01', 'A05']);
+});
+
+test('allocation: a slot the registry has another pickup in is given to that pickup', () => {
+  const { ctx, effects } = allocation.step(drifted, { type: 'allocation.adopt', slots: { A01: { pickupId: 'P7' }, A02: { pickupId: 'P2' } }, awaiting: ['P3'], now: NOW });
+  assert.equal(ctx.slots.A01, slot({ pickupId: 'P7', claimedBy: 'V-1' }));
+  assert.equal(released(effects), [], 'the compartment stays this box\'s');
+});
+
+test('allocation: a compartment freed after it was reserved by its report is no longer reserved; a second reservation marks it again', () => {
+  const freed = allocation.step(drifted, { type: 'free', compartmentId: 'A04', owner: null, now: NOW }).ctx;
+  assert.equal(freed.slots.A04, slot({}));
+  assert.equal(allocation.step(freed, { type: 'reserve', compartmentId: 'A04', pickupId: 'P8', now: NOW }).ctx.slots.A04, slot({ pickupId: 'P8', reported: true }));
+});
+
+test('allocation: an adoption an earlier version sent (no `awaiting`) only merges: nothing is freed', () => {
+  const { ctx, effects } = allocation.step(drifted, { type: 'allocation.adopt', slots: { A05: { pickupId: 'P5' } }, now: NOW });
+  assert.is(ctx.slots.A01!.pickupId, 'P1');
+  assert.is(ctx.slots.A05!.pickupId, 'P5');
+  assert.equal(released(effects), []);
+});
+
+test.run();
