@@ -183,6 +183,23 @@ interface Cell {
   quarantined: Map<string, QuarantinedPartition>;
   /** after a commit failed other than on storage: handle this many messages one per commit, to find the one it fails on */
   isolate: number;
+  /** the batch whose commit the actor awaits, while it may still take a panel's batch (see joinCommit) */
+  pending?: Pending | null;
+}
+
+/**
+ * A batch whose commit its actor awaits, still queued. A panel's messages that reach the actor
+ * meanwhile are handled on the state it will write and join that commit (see joinCommit).
+ */
+interface Pending {
+  commit: QueuedCommit;
+  /** the state the commit writes: the batch's, then that of the batches joined to it */
+  ctx: unknown;
+  /** the batch's timer changes, which the joined write keeps */
+  set: PersistedTimer[];
+  removed: string[];
+  /** batches handled while it waited, written with it: their effects run after its own */
+  joined: Array<{ envs: Envelope[]; plan: Plan | null }>;
 }
 
 /** What the outside world sees of one actor: its committed context through a read-only view. */
@@ -732,6 +749,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       if (env.aside !== true) this.promote(cell);
     } else mailbox.push(env);
     this.queued++;
+    if (cell.pending) this.joinCommit(cell);
     if (!cell.running) void this.drain(cell);
   }
 
@@ -808,7 +826,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private async handleBatch(cell: Cell): Promise<void> {
     const mailbox = cell.mailbox;
     const now = this.clock.now();
-    const { count, ctx, plan, handled, failure, stop, refused } = this.runHandlers(cell, now);
+    const handledNow = this.runHandlers(cell, now);
+    const { count, plan, handled, failure, stop, refused } = handledNow;
+    let ctx = handledNow.ctx;
 
     if (count === 0) {
       // The first message's handler threw: the actor crashes on it, from its committed state.
@@ -836,7 +856,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // Timers that fired by now; one that fires while this commits is the next batch's to remove.
     const fired = cell.fired.size > 0 ? [...cell.fired] : [];
     const timersChanged = (scheduled !== undefined && scheduled.size > 0) || (cancelled !== undefined && cancelled.size > 0) || fired.length > 0;
-    const ctxChanged = ctx !== cell.ctx;
+    let ctxChanged = ctx !== cell.ctx;
     const actors: ActorWrite[] = [];
     if (stop) {
       actors.push(cell.behavior.transient ? { address: cell.address, deleted: true } : this.write(cell.address, cell.behavior, ctx, 'stopped', new Map()));
@@ -856,7 +876,14 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       // A commit written behind goes with the urgent ones: the urgent queue is always cut before
       // (or with) the bulk one, so no commit of what its messages cause, urgent or not, lands
       // before it (a bulk relay telling a panel's actor, which commits urgently, would otherwise).
-      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind, writeBehind ? undefined : cell);
+      let queued: QueuedCommit | null = null;
+      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind, writeBehind ? undefined : cell, (q) => (queued = q));
+      if (!writeBehind && !stop && failure === null && this.groupCommit) {
+        const set = scheduled ? [...scheduled.values()] : [];
+        const removed = cancelled ? [...cancelled] : [];
+        for (const k of fired) if (!scheduled?.has(k) && !cell.timers.has(k)) removed.push(k);
+        cell.pending = { commit: queued!, ctx, set, removed, joined: [] };
+      }
       if (writeBehind) {
         // Write-behind. The commit is queued before any commit of what its messages cause, and
         // transactions are written in queue order: the store never holds the effect of a message
@@ -870,11 +897,20 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         try {
           await committing;
         } catch (error) {
-          await this.commitFailed(cell, envs, error);
+          // The batches joined to it were not written either: handled again, in their order.
+          const joined = cell.pending?.joined ?? [];
+          cell.pending = null;
+          await this.commitFailed(cell, [...envs, ...joined.flatMap((j) => j.envs)], error);
           return;
         }
       }
     }
+    const joined = cell.pending?.joined ?? null;
+    if (joined !== null) {
+      ctx = cell.pending!.ctx;
+      ctxChanged = ctx !== cell.ctx;
+    }
+    cell.pending = null;
 
     // Committed: the in-memory state moves only now.
     if (stop) {
@@ -893,20 +929,14 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       }
     }
 
-    const steps = plan?.steps;
-    let s = 0;
-    for (let i = 0; i < envs.length; i++) {
-      const env = envs[i]!;
-      if (steps !== undefined && s < steps.length && steps[s]!.index === i) {
-        const step = steps[s++]!;
-        try {
-          this.runEffects(cell, env, step, now);
-        } catch (error) {
-          // The state is committed; the messages after this one are too, and their effects still run.
-          await this.crash(cell, env, error);
-        }
+    const ran = this.runBatchEffects(cell, envs, plan, now);
+    if (ran !== null) await ran;
+    // Then those of the panel's batches that joined the commit, in the order they were handled.
+    if (joined !== null) {
+      for (const j of joined) {
+        const more = this.runBatchEffects(cell, j.envs, j.plan, now);
+        if (more !== null) await more;
       }
-      this.asks.end(env);
     }
     // Removed from the store with the batch's commit (when durable): refused only now.
     if (refused) for (const env of refused) this.deadInPartition(cell, env, false);
@@ -933,20 +963,86 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   /**
+   * Runs the effects of a committed batch's handlers, message by message in order, from message
+   * `from`: in the same turn (null) unless one crashes the actor, then once that is handled.
+   */
+  private runBatchEffects(cell: Cell, envs: readonly Envelope[], plan: Plan | null, now: number, from = 0): Promise<void> | null {
+    const steps = plan?.steps;
+    let s = 0;
+    if (steps !== undefined) while (s < steps.length && steps[s]!.index < from) s++;
+    for (let i = from; i < envs.length; i++) {
+      const env = envs[i]!;
+      if (steps !== undefined && s < steps.length && steps[s]!.index === i) {
+        const step = steps[s++]!;
+        try {
+          this.runEffects(cell, env, step, now);
+        } catch (error) {
+          // The state is committed; the messages after this one are too, and their effects still run.
+          return this.crash(cell, env, error).then(() => {
+            this.asks.end(env);
+            return this.runBatchEffects(cell, envs, plan, now, i + 1) ?? undefined;
+          });
+        }
+      }
+      this.asks.end(env);
+    }
+    return null;
+  }
+
+  /**
+   * A panel's message reached an actor that awaits the commit of its last batch, still queued with
+   * the urgent ones (promoted, see promote): the panel's batch is handled now, on the state that
+   * commit writes, and joins it — one transaction for both instead of one after the other, and
+   * the panel waits for the disk once. As if the actor had handled the panel's batch right after
+   * its last one, which it would next: its effects run after that batch's, once both are
+   * written; should the commit fail, both batches' messages are handled again (commitFailed).
+   * Only a plain batch joins (no timer set or cancelled, nothing spawned or stopped, no handler
+   * that throws, nothing refused); any other is handled after the commit, as before.
+   */
+  private joinCommit(cell: Cell): void {
+    const pending = cell.pending;
+    if (!pending || cell.isolate > 0 || cell.status !== 'active' || cell.mailbox.length === 0) return;
+    if (!this.urgentQueue.includes(pending.commit) || !this.servesPanel(cell, cell.mailbox[0]!)) return;
+    const h = this.runHandlers(cell, this.clock.now(), pending.ctx);
+    const plan = h.plan;
+    const plain = h.count > 0 && h.failure === null && !h.stop && h.refused === null && (plan === null || (plan.scheduled.size === 0 && plan.cancelled.size === 0 && plan.spawned.length === 0));
+    if (!plain) {
+      // Handled as usual once the commit is done (runHandlers took nothing out of the mailbox).
+      for (let i = 0; i < h.count; i++) this.asks.end(cell.mailbox[i]!);
+      return;
+    }
+    const envs = cell.mailbox.splice(0, h.count);
+    this.queued -= h.count;
+    const batch = pending.commit.batch;
+    if (h.ctx !== pending.ctx) {
+      // One write of the actor from its committed state to the joined one (rows: what changed).
+      const write = this.save(cell, { ctx: h.ctx, set: pending.set, removed: pending.removed });
+      const actors = batch.actors ?? [];
+      const own = actors.findIndex((a) => a.address === cell.address);
+      batch.actors = own >= 0 ? actors.map((a, i) => (i === own ? write : a)) : [write, ...actors];
+    }
+    if (plan !== null && plan.audit.length > 0) batch.audit = [...(batch.audit ?? []), ...plan.audit];
+    if (plan !== null && plan.sent.length > 0) batch.sent = [...(batch.sent ?? []), ...plan.sent];
+    if (h.handled !== null) batch.handled = [...(batch.handled ?? []), ...h.handled];
+    pending.ctx = h.ctx;
+    pending.joined.push({ envs, plan });
+  }
+
+  /**
    * Runs the pure handlers of the messages at the head of the mailbox, each on the state the
    * previous one left, until the mailbox or the batch limit ends, a handler throws, one stops its
    * actor, or the next message differs from the first in serving a panel. Takes nothing out of
    * the mailbox and changes nothing committed. Kept apart from the async part so that the loop
    * runs on plain locals.
    */
-  private runHandlers(cell: Cell, now: number): Handled {
+  private runHandlers(cell: Cell, now: number, from: unknown = cell.ctx): Handled {
     const mailbox = cell.mailbox;
     const logic = cell.behavior.logic;
     const batchLimit = cell.isolate > 0 ? (cell.isolate--, 1) : this.batchLimit;
     const limit = mailbox.length < batchLimit ? mailbox.length : batchLimit;
     // One snapshot object for the batch: a transition reads it and returns a new one, never keeps it.
-    const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: cell.ctx };
-    let ctx = cell.ctx;
+    const snapshot = { status: 'active' as const, output: undefined, error: undefined, context: from };
+    let ctx = from;
     let plan: Plan | null = null;
     let handled: string[] | null = null;
     let failure: { env: Envelope; error: unknown } | null = null;
@@ -1148,10 +1244,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * at once, so it goes to the urgent queue, which is always cut before or with the bulk one, and
    * the transactions that follow never reach the disk without it.
    */
-  private commit(batch: CommitBatch, urgent = false, behind = false, cell?: Cell): Promise<void> {
+  private commit(batch: CommitBatch, urgent = false, behind = false, cell?: Cell, onQueued?: (queued: QueuedCommit) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const queued: QueuedCommit = behind ? { batch, resolve, reject, behind } : { batch, resolve, reject };
       if (cell && !urgent) queued.cell = cell;
+      onQueued?.(queued);
       (urgent ? this.urgentQueue : this.commitQueue).push(queued);
       if (!this.flushing) {
         this.flushing = true;

@@ -2,7 +2,8 @@
  * A message a person at a panel waits for does not queue behind bulk work in an actor's mailbox
  * (actors/runtime/supervisor.ts, `passingPoint` and `promote`): it passes the bulk messages of
  * other senders, never one of its own sender's, and a commit of bulk work its recipient is
- * waiting for goes with the urgent transaction. A note sent aside (nobody waits for it) keeps its
+ * waiting for goes with the urgent transaction, and the panel's batch, handled on the state that
+ * commit writes, joins it (`joinCommit`). A note sent aside (nobody waits for it) keeps its
  * place among the panel's messages (see panel-passes-barriers) but moves no commit ahead. The store here holds every transaction until the test lets it go, so the order of
  * events is fixed, not a matter of timing.
  */
@@ -14,15 +15,20 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { gatedStore, settle } from '../support/slow-store.js';
+import { gatedStore, settle, withCommit } from '../support/slow-store.js';
 
-type LogEvent = { type: 'note'; tag: string };
+type LogEvent = { type: 'note'; tag: string; remind?: boolean };
 
-/** Bulk work's recipient: keeps the tags of its notes in the order it handled them. */
+/** Bulk work's recipient: keeps the tags of its notes in the order it handled them; `remind` also sets a timer. */
 const log = defineActor<{ order: string[] }, LogEvent & Message, never>({
   kind: 'log',
   init: () => ({ order: [] }),
-  on: { note: (ctx, e) => ({ order: [...ctx.order, e.tag] }) },
+  on: {
+    note: (ctx, e, enq) => {
+      if (e.remind) enq.emit.schedule({ key: `remind:${e.tag}`, at: 60_000, message: { type: 'note', tag: `${e.tag}-reminded` } });
+      return { order: [...ctx.order, e.tag] };
+    },
+  },
 });
 
 type RelayEvent = { type: 'spray'; tags: string[] } | { type: 'follow'; tag: string } | { type: 'hop' };
@@ -40,7 +46,7 @@ const relay = defineActor<{ hops: number }, RelayEvent & Message, never>({
   },
 });
 
-type PanelEvent = ({ type: 'press'; tag: string; via?: string; aside?: boolean }) & Request;
+type PanelEvent = ({ type: 'press'; tag: string; via?: string; aside?: boolean; remind?: boolean }) & Request;
 
 /** A panel whose state dies with the process (a session): it tells on at once and answers. */
 const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
@@ -52,7 +58,7 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
     press: (ctx, e, enq) => {
       if (e.via) enq.emit.send({ to: e.via, message: { type: 'follow', tag: e.tag } });
       else if (e.aside) enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag }, aside: true });
-      else enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag } });
+      else enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag, ...(e.remind ? { remind: true } : {}) } });
       enq.emit.send(answer(e, ctx.presses + 1));
       return { presses: ctx.presses + 1 };
     },
@@ -64,7 +70,16 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
  * `release()`; `groups` lists the actors of each transaction written, in order.
  */
 async function gated() {
-  const gate = gatedStore(await openPersistence('memory:'));
+  const inner = await openPersistence('memory:');
+  /** Set: the next transaction fails (after the gate), as a write the store cannot take. */
+  const failing = { next: false };
+  const gate = gatedStore(
+    withCommit(inner, async (batch) => {
+      if (!failing.next) return inner.commit(batch);
+      failing.next = false;
+      throw new Error('the store cannot take this write');
+    }),
+  );
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence: gate.persistence, behaviors: [log, relay, panel] });
   for (const [address, kind] of [['log/1', 'log'], ['relay/m', 'relay'], ['relay/busy', 'relay'], ['panel/1', 'panel'], ['panel/2', 'panel'], ['panel/3', 'panel']] as const) await sup.spawn(address, kind);
   await sup.idle();
@@ -82,7 +97,7 @@ async function gated() {
     await sup.idle();
   };
   const groups = gate.groups;
-  return { sup, groups, release, openAll, order: () => sup.view<{ order: string[] }>('log/1')!.ctx.order };
+  return { sup, groups, release, openAll, failing, order: () => sup.view<{ order: string[] }>('log/1')!.ctx.order };
 }
 
 test("a panel's message passes bulk mail of other senders, never its own sender's; a note aside does not", async () => {
@@ -117,16 +132,41 @@ async function logCommitQueued() {
   return gate;
 }
 
-test("an actor's bulk commit goes with the urgent transaction once a panel's message waits for it", async () => {
+test("an actor's bulk commit goes with the urgent transaction once a panel's message waits for it, and the panel's batch joins it", async () => {
   const { sup, groups, release, openAll, order } = await logCommitQueued();
   await sup.ask('panel/1', { type: 'press', tag: 'p1' });
   await release(); // relay/busy's transaction
-  await release(); // the urgent one: the panel's, and the log's b0 with it
+  await release(); // the urgent one: the panel's, and the log's b0 with p1 joined to it
+  assert.equal(order(), ['b0', 'p1'], 'the log took p1 on the state b0 writes, and both were written at once');
   await openAll();
-  assert.equal(groups[0], ['relay/busy']);
-  assert.equal(groups[1], ['panel/1', 'log/1'], `transactions: ${JSON.stringify(groups)}`);
-  assert.equal(groups[2], ['log/1'], 'then p1, alone');
+  assert.equal(groups, [['relay/busy'], ['panel/1', 'log/1']], 'no transaction of its own for p1');
+  await sup.close();
+});
+
+test("a panel's batch joined to a commit that fails is handled again after the batch it joined, each once", async () => {
+  const { sup, groups, release, openAll, order, failing } = await logCommitQueued();
+  await sup.ask('panel/1', { type: 'press', tag: 'p1' });
+  await release(); // relay/busy's transaction
+  failing.next = true;
+  await release(); // the urgent one, with b0 and p1: it fails
+  assert.equal(order(), [], 'neither is committed');
+  await openAll();
+  // Handled again one per commit (the failure is looked for message by message): b0, then p1.
   assert.equal(order(), ['b0', 'p1']);
+  // (The panel's own write, written behind, goes again at the head of the next transaction.)
+  assert.equal(groups.slice(1), [['panel/1', 'log/1'], ['log/1']], `transactions: ${JSON.stringify(groups)}`);
+  await sup.close();
+});
+
+test("a panel's batch that sets a timer does not join: it is handled once the commit it waited for is done", async () => {
+  const { sup, groups, release, openAll, order } = await logCommitQueued();
+  await sup.ask('panel/1', { type: 'press', tag: 'p1', remind: true });
+  await release(); // relay/busy's transaction
+  await release(); // the urgent one: the panel's, and the log's b0
+  assert.equal(order(), ['b0'], 'p1 waits for b0 to be written');
+  await openAll();
+  assert.equal(order(), ['b0', 'p1']);
+  assert.equal(groups, [['relay/busy'], ['panel/1', 'log/1'], ['log/1']]);
   await sup.close();
 });
 
