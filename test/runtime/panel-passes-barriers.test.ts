@@ -6,7 +6,8 @@
  * claim made before it would be voided). A note sent aside from a panel's step keeps its place
  * among the panel's messages, so its sender's next message (auth's PIN match after a session's
  * end) is not held behind bulk mail. A panel's message bounced by an actor failed for good comes
- * back as urgent as it went. The store holds every transaction until the test lets
+ * back as urgent as it went. A panel's message that passes one whose handler threw leaves the
+ * crash to that message, once. The store holds every transaction until the test lets
  * it go, so the order is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
@@ -22,6 +23,7 @@ type LedgerEvent =
   | { type: 'note'; tag: string }
   | { type: 'echo'; tag: string }
   | { type: 'explode' }
+  | { type: 'boom' }
   | { type: 'poke' }
   | { type: 'delivery.failed'; to: string; messageType: string }
   | { type: 'recovered' }
@@ -37,6 +39,10 @@ const ledger = defineActor<{ order: string[] }, LedgerEvent & Message, { kind: '
     echo: (_ctx, e, enq) => void enq.emit.send({ to: 'ledger/1', message: { type: 'note', tag: e.tag } }),
     // I/O without an io(): running the effect throws, after the commit (a crash outside the handler)
     explode: (_ctx, _e, enq) => void enq.emit.io({ op: { kind: 'none' } }),
+    // a bug in the handler: it throws
+    boom: () => {
+      throw new Error('handler bug');
+    },
     // a message to an actor that failed for good: it comes back as delivery.failed
     poke: (_ctx, _e, enq) => void enq.emit.send({ to: 'broken/1', message: { type: 'poke' } }),
     'delivery.failed': (ctx, e) => ({ order: [...ctx.order, `bounced:${e.messageType}`] }),
@@ -123,6 +129,29 @@ test("a panel's message does not pass the `restarted` of an actor that just cras
   openAll();
   await sup.idle();
   assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'restarted', 'echo']);
+  await sup.close();
+});
+
+test("a panel's message that passes a message whose handler threw is handled once; the crash falls on that message alone, once", async () => {
+  const inner = await openPersistence('memory:');
+  const { persistence, state, held, openAll } = gatedStore(inner);
+  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel] });
+  await sup.spawn('ledger/1', 'ledger');
+  await sup.spawn('panel/1', 'panel');
+  await sup.idle();
+  state.open = false;
+  sup.send('ledger/1', { type: 'note', tag: 'a0' } as never); // handled; its commit is held
+  await settle();
+  sup.send('ledger/1', { type: 'note', tag: 'b0' } as never);
+  sup.send('ledger/1', { type: 'boom' } as never);
+  held.shift()!(); // a0 written: the next batch takes b0, and ends before boom, whose handler throws
+  await settle();
+  assert.equal(held.length, 1, "b0's commit is held");
+  // A panel's note now passes boom, which waits in the mailbox for b0's commit to be done.
+  sup.send('ledger/1', { type: 'note', tag: 'p1' } as never, 'panel/1');
+  openAll();
+  await sup.idle();
+  assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['a0', 'b0', 'restarted', 'p1']);
   await sup.close();
 });
 
