@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
-import { REGISTRY, request, sessionAddress } from './messages.js';
+import { REGISTRY, errorCode, request, sessionAddress } from './messages.js';
 
 /**
  * The auth actor checks what a citizen types at a panel against the PINs of the pickups in the
@@ -96,7 +96,14 @@ export const AuthMessage = z.discriminatedUnion('type', [
     numberThrottles: z.record(z.string(), throttleSchema),
     kioskThrottles: z.record(z.string(), throttleSchema),
   }),
+  /**
+   * The PINs the registry has made and not taken back, as it answers `auth.restarted`: what this
+   * actor holds beyond them is dropped, and those it lacks go back as `credential.missing`.
+   */
+  z.object({ type: z.literal('credential.expect'), credentials: z.array(z.object({ pickupId: z.string(), serial: z.number(), held: z.boolean() })) }),
   z.object({ type: z.literal('started') }),
+  /** restarted by the supervisor after a crash, or revived by staff after it failed for good */
+  z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
 ]);
 export type AuthEvent = z.infer<typeof AuthMessage>;
 
@@ -187,6 +194,33 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
     on: {
       // A new auth actor beside a registry that may hold PIN hashes and throttles saved before it existed.
       started: (_ctx, _e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'auth.started' } }),
+
+      // Back after a crash, or revived after it failed for good: what the registry sent meanwhile
+      // was refused (a PIN made then, one taken back). The registry says which PINs it has made.
+      restarted: (_ctx, _e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'auth.restarted' } }),
+
+      /**
+       * The registry's PINs (sent after every `credential.*` before it, so none in flight is
+       * missed): a credential it does not name, or of another serial, is dropped; one being
+       * released is held aside, or live again; those never handed over go back to it, which gives
+       * their pickups a new PIN (the one the citizen has cannot open: its hash is gone).
+       */
+      'credential.expect': (ctx, e, enq) => {
+        const expected = new Map(e.credentials.map((c) => [c.pickupId, c]));
+        let credentials = ctx.credentials;
+        for (const c of Object.values(ctx.credentials)) {
+          const x = expected.get(c.pickupId);
+          if (!x || x.serial !== c.serial) credentials = deleteRow(credentials, c.pickupId);
+          else if (x.held && !c.held) credentials = setRow(credentials, c.pickupId, { ...c, held: true });
+          else if (!x.held && c.held) {
+            const { held: _held, ...live } = c;
+            credentials = setRow(credentials, c.pickupId, live);
+          }
+        }
+        const missing = e.credentials.filter((x) => credentials[x.pickupId]?.serial !== x.serial).map(({ pickupId, serial }) => ({ pickupId, serial }));
+        if (missing.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'credential.missing', pickups: missing } });
+        return credentials === ctx.credentials ? undefined : { ...ctx, credentials };
+      },
 
       'auth.adopt': (ctx, e) => {
         let next = ctx;

@@ -212,6 +212,10 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pin.missed'), kioskId: z.string(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
   z.object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupIds: z.array(z.string()) }),
   z.object({ type: z.literal('auth.started') }),
+  /** the auth actor is back after a crash, or revived after it failed for good: it hears which PINs are live (`credential.expect`) */
+  z.object({ type: z.literal('auth.restarted') }),
+  /** PINs the auth actor never got (refused while it was failed): their pickups get a new one */
+  z.object({ type: z.literal('credential.missing'), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
   z.object({ type: z.literal('allocation.started') }),
   // committed to the registry by an earlier version, which checked PINs itself: passed on to the auth actor
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
@@ -862,6 +866,39 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
           const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = next;
           next = rest;
+        }
+        return next === ctx ? undefined : next;
+      },
+
+      /**
+       * The auth actor is back after a crash or a revival: it hears which PINs are live, and drops
+       * what it holds beyond them. (Sent after every `credential.*` before it, in order.)
+       */
+      'auth.restarted': (ctx, _e, enq) => {
+        const credentials: Array<{ pickupId: string; serial: number; held: boolean }> = [];
+        for (const p of Object.values(ctx.pickups)) {
+          const state = pinState(p);
+          if (state !== 'none') credentials.push({ pickupId: p.id, serial: p.pinSerial, held: state === 'held' });
+        }
+        enq.emit.send({ to: AUTH, message: { type: 'credential.expect', credentials } });
+      },
+
+      /**
+       * PINs the auth actor never got: refused while it was failed, they can never open, though
+       * their SMS went out. A READY pickup gets a new PIN by SMS; one being released gets it
+       * should its door not open (readyAgain). A PIN replaced or dead meanwhile needs nothing.
+       */
+      'credential.missing': (ctx, e, enq) => {
+        let next = ctx;
+        for (const { pickupId, serial } of e.pickups) {
+          const p = next.pickups[pickupId];
+          if (!p || p.pinSerial !== serial || pinState(p) === 'none') continue;
+          if (p.status === 'RELEASING') {
+            next = put(next, { ...p, pinIssued: false }, e.now, enq);
+            continue;
+          }
+          enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthFailure', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
         }
         return next === ctx ? undefined : next;
       },

@@ -1,13 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AllocationCtx } from '../../actors/allocation.js';
-import { ALLOCATION, REGISTRY } from '../../actors/messages.js';
+import { ALLOCATION, AUTH, REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { DAY } from '../../src/config.js';
-import { answerBirthDate, authenticate, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
+import { answerBirthDate, authenticate, lastPin, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
 
 // An actor that failed for good (ACTOR_FAILED) is brought back by staff after repair, audited,
@@ -212,6 +212,44 @@ test('a compartment emptied while the allocation actor had failed is free again 
   await register(t.box, 'V-RV-A4');
   const { compartmentId: next } = await t.box.loadPickup('V-RV-A4', 'staff-anna');
   assert.is(next, compartmentId, 'the first compartment that fits is given again');
+  await t.box.close();
+});
+
+test('a PIN made while the auth actor had failed cannot open; revived, the pickup gets a new PIN by SMS, and that one opens', async () => {
+  const t = await testBox();
+  breakActor(t, AUTH, { type: 'auth.adopt' });
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [AUTH]);
+  // Loaded meanwhile: its PIN goes out by SMS, its hash to the failed auth actor, which refuses it.
+  const { pin: lost, compartmentId } = await readyPickup(t, 'V-RV-P1');
+  const sent = t.hw.sms.to(PHONE).length;
+
+  await t.box.reviveActor(AUTH, 'staff-anna');
+  await t.box.idle();
+  assert.is(t.hw.sms.to(PHONE).length, sent + 1, 'a new PIN by SMS');
+  const pin = lastPin(t);
+  assert.is.not(pin, lost);
+  const refused = await authenticate(t, lost);
+  assert.is(t.box.session(refused)?.error ?? null, 'AUTH_FAILED', 'the PIN that never reached the auth actor stays dead');
+  await t.box.sessionInput(refused, { type: 'cancel' });
+  await collects(t, 'V-RV-P1', pin, compartmentId);
+  await t.box.close();
+});
+
+test('revived, the auth actor drops a PIN taken back while it had failed', async () => {
+  const t = await testBox();
+  const { pin } = await readyPickup(t, 'V-RV-P2');
+  breakActor(t, AUTH, { type: 'auth.adopt' });
+  await t.box.idle();
+  // Staff cancel and take the document out meanwhile: the PIN dies, the auth actor is not told.
+  await t.box.cancelPickup('V-RV-P2', 'staff-anna');
+  await t.box.idle();
+  await t.box.reviveActor(AUTH, 'staff-anna');
+  await t.box.idle();
+  const credentials = t.box.supervisor.view<{ credentials: Record<string, unknown> }>(AUTH)!.ctx.credentials;
+  assert.equal(Object.keys(credentials), [], 'no hash of a dead PIN is kept');
+  const sessionId = await authenticate(t, pin);
+  assert.is(t.box.session(sessionId)?.error ?? null, 'AUTH_FAILED');
   await t.box.close();
 });
 
