@@ -43,8 +43,13 @@ export const OutboxMessage = z.discriminatedUnion('type', [
   /** `code` from the catalog; `reason` is the gateway's own word for it (e.g. SMS_GATEWAY_HTTP_503) */
   z.object({ type: z.literal('sms.failed'), id: z.string(), code: errorCode, reason: z.string().optional() }),
   z.object({ type: z.literal('sms.retry'), id: z.string() }),
+  /**
+   * Messages the registry has sent and not heard confirmed (a PIN's SMS), as it answers
+   * `outbox.restarted`: those this outbox neither holds nor delivered go back as `sms.missing`.
+   */
+  z.object({ type: z.literal('sms.expect'), ids: z.array(z.string()) }),
   z.object({ type: z.literal('recovered') }),
-  z.object({ type: z.literal('restarted') }),
+  z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
 ]);
 export type OutboxEvent = z.infer<typeof OutboxMessage>;
 
@@ -109,7 +114,17 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
       // After a restart every pending message without a scheduled retry is sent again; the
       // idempotency key makes a message the gateway already took harmless.
       recovered: resendDue,
-      restarted: resendDue,
+      // Back after a crash, or revived after it failed for good: what the registry sent meanwhile
+      // was refused (a PIN's SMS among it). The registry says which messages it still waits for.
+      restarted: (ctx, e, enq) => {
+        resendDue(ctx, e, enq);
+        enq.emit.send({ to: REGISTRY, message: { type: 'outbox.restarted' } });
+      },
+      // (Sent after every `sms.enqueue` before it: one still on its way is not taken for lost.)
+      'sms.expect': (ctx, e, enq) => {
+        const missing = e.ids.filter((id) => !ctx.pending[id] && ctx.delivered?.[id] === undefined);
+        if (missing.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'sms.missing', ids: missing } });
+      },
     },
     async io(op) {
       try {

@@ -214,6 +214,10 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.started') }),
   /** the auth actor is back after a crash, or revived after it failed for good: it hears which PINs are live (`credential.expect`) */
   z.object({ type: z.literal('auth.restarted') }),
+  /** the SMS outbox is back after a crash, or revived after it failed for good: it hears which PIN messages are not confirmed (`sms.expect`) */
+  z.object({ type: z.literal('outbox.restarted') }),
+  /** PIN messages the outbox never got (refused while it was failed): their pickups get a new PIN */
+  z.object({ type: z.literal('sms.missing'), ids: z.array(z.string()) }),
   /** PINs the auth actor never got (refused while it was failed): their pickups get a new one */
   z.object({ type: z.literal('credential.missing'), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
   z.object({ type: z.literal('allocation.started') }),
@@ -280,6 +284,9 @@ export interface PickupArchive {
 }
 
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
+
+/** The outbox id of the SMS carrying a pickup's PIN of `serial`. */
+const pinSmsId = (pickupId: string, serial: number) => `pin-${pickupId}-${serial}`;
 
 /**
  * Derived indexes over the pickup table (table.ts): carried along by every change of a row, so a
@@ -748,7 +755,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           to: OUTBOX,
           message: {
             type: 'sms.enqueue',
-            id: `pin-${p.id}-${e.serial}`,
+            id: pinSmsId(p.id, e.serial),
             ack: { to: REGISTRY, message: { type: 'pin.queued', pickupId: p.id, serial: e.serial } },
             to: p.phone,
             text:
@@ -866,6 +873,38 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
           const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = next;
           next = rest;
+        }
+        return next === ctx ? undefined : next;
+      },
+
+      /**
+       * The outbox is back after a crash or a revival: it hears which PIN messages the registry has
+       * not heard confirmed, and names those it never got. (Reminders and expiry notices can be
+       * written again word for word: they are simply sent again, and the outbox drops the ones it
+       * holds or delivered.)
+       */
+      'outbox.restarted': (ctx, _e, enq) => {
+        const ids: string[] = [];
+        for (const p of Object.values(ctx.pickups)) {
+          if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) ids.push(pinSmsId(p.id, p.pinSerial));
+          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
+          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
+        }
+        if (ids.length > 0) enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids } });
+      },
+
+      /**
+       * PIN messages the outbox never got: refused while it was failed, the citizen has no PIN. The
+       * PIN itself is never kept, so the pickup gets a new one by SMS (audited), if it is still the
+       * one that went missing.
+       */
+      'sms.missing': (ctx, e, enq) => {
+        const missing = new Set(e.ids);
+        let next = ctx;
+        for (const p of Object.values(ctx.pickups)) {
+          if (p.status !== 'READY' || p.pinQueued || !missing.has(pinSmsId(p.id, p.pinSerial))) continue;
+          enq.emit.audit({ entry: { action: 'pin.reissuedAfterOutboxFailure', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
         }
         return next === ctx ? undefined : next;
       },

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AllocationCtx } from '../../actors/allocation.js';
-import { ALLOCATION, AUTH, REGISTRY } from '../../actors/messages.js';
+import { ALLOCATION, AUTH, OUTBOX, REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
@@ -250,6 +250,26 @@ test('revived, the auth actor drops a PIN taken back while it had failed', async
   assert.equal(Object.keys(credentials), [], 'no hash of a dead PIN is kept');
   const sessionId = await authenticate(t, pin);
   assert.is(t.box.session(sessionId)?.error ?? null, 'AUTH_FAILED');
+  await t.box.close();
+});
+
+test('a PIN whose SMS the failed outbox refused is replaced once the outbox is revived: the citizen gets a PIN, and it opens', async () => {
+  const t = await testBox();
+  breakActor(t, OUTBOX, { type: 'sms.expect' });
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [OUTBOX]);
+  await register(t.box, 'V-RV-S1');
+  const { compartmentId } = await t.box.loadPickup('V-RV-S1', 'staff-anna');
+  await t.box.idle();
+  await passDoor(t, compartmentId);
+  assert.is(t.box.pickup('V-RV-S1')!.status, 'READY');
+  assert.is(t.hw.sms.to(PHONE).length, 0, 'no PIN reached the citizen');
+
+  await t.box.reviveActor(OUTBOX, 'staff-anna');
+  await t.box.idle();
+  assert.is(t.hw.sms.to(PHONE).length, 1, 'one SMS with a new PIN');
+  assert.is(t.box.pickup('V-RV-S1')!.pinQueued, true);
+  await collects(t, 'V-RV-S1', lastPin(t), compartmentId);
   await t.box.close();
 });
 

@@ -1,0 +1,39 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { outboxActor, type OutboxCtx } from '../../actors/outbox.js';
+import { registryUnderTest } from '../security/registry-rig.js';
+
+// An SMS outbox back after a crash or a revival hears which PIN messages the registry has not
+// heard confirmed (`sms.expect`, sent after every `sms.enqueue` before it); those it neither holds
+// nor delivered were refused while it was failed, and their pickups get a new PIN (the PIN itself
+// is never kept, so the lost message cannot be written again).
+
+const outbox = outboxActor({ maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 }, { send: async () => {} } as never);
+const registry = registryUnderTest();
+const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
+
+test('outbox: revived, it asks the registry; of the messages expected, it names those it neither holds nor delivered', () => {
+  const ctx: OutboxCtx = { pending: { 'pin-P1-1': { id: 'pin-P1-1', to: '+49', text: 't', attempts: 1, nextAt: NOW + 60_000, failed: false } }, delivered: { 'pin-P2-1': NOW - 1 }, sentCount: 1, failedCount: 0 };
+  assert.ok(outbox.step(ctx, { type: 'restarted', now: NOW }).effects.some((e) => e.type === 'send' && e.to === 'registry' && e.message.type === 'outbox.restarted'));
+  const { effects } = outbox.step(ctx, { type: 'sms.expect', ids: ['pin-P1-1', 'pin-P2-1', 'pin-P3-2'], now: NOW });
+  assert.equal(effects, [{ type: 'send', to: 'registry', message: { type: 'sms.missing', ids: ['pin-P3-2'] } }]);
+  assert.equal(outbox.step(ctx, { type: 'sms.expect', ids: ['pin-P1-1'], now: NOW }).effects, [], 'nothing missing: nothing said');
+});
+
+test('registry: it expects the PIN messages not confirmed, and replaces a PIN only while its message is still the missing one', () => {
+  let ctx = registry.init(undefined, 'registry');
+  ({ ctx } = registry.step(ctx, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, requestId: 'r', replyTo: 'replies', now: NOW }));
+  ctx = { ...ctx, pickups: { ...ctx.pickups, P1: { ...ctx.pickups.P1!, status: 'READY', pinSerial: 1, pinIssued: true, pinQueued: false, compartmentId: 'A01' } } };
+  const asked = registry.step(ctx, { type: 'outbox.restarted', now: NOW });
+  assert.equal(asked.effects, [{ type: 'send', to: 'outbox', message: { type: 'sms.expect', ids: ['pin-P1-1'] } }]);
+
+  const lost = registry.step(ctx, { type: 'sms.missing', ids: ['pin-P1-1'], now: NOW });
+  assert.is(lost.ctx.pickups.P1!.pinSerial, 2, 'a new PIN, by SMS');
+  assert.ok(lost.effects.some((e) => e.type === 'audit' && e.entry.action === 'pin.reissuedAfterOutboxFailure'));
+  // Confirmed meanwhile (the message was on its way after all), or replaced: nothing to do.
+  const confirmed = { ...ctx, pickups: { ...ctx.pickups, P1: { ...ctx.pickups.P1!, pinQueued: true } } };
+  assert.is(registry.step(confirmed, { type: 'sms.missing', ids: ['pin-P1-1'], now: NOW }).ctx, confirmed);
+  assert.is(registry.step(ctx, { type: 'sms.missing', ids: ['pin-P1-0'], now: NOW }).ctx, ctx);
+});
+
+test.run();
