@@ -212,6 +212,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pin.missed'), kioskId: z.string(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
   z.object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupIds: z.array(z.string()) }),
   z.object({ type: z.literal('auth.started') }),
+  /** restarted by the supervisor after a crash, or revived by staff after it failed for good */
+  z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
   /** the auth actor is back after a crash, or revived after it failed for good: it hears which PINs are live (`credential.expect`) */
   z.object({ type: z.literal('auth.restarted') }),
   /** the SMS outbox is back after a crash, or revived after it failed for good: it hears which PIN messages are not confirmed (`sms.expect`) */
@@ -526,6 +528,48 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const smsDate = (at: number) => {
     const [y, m, d] = localDate(at, policy.timeZone).split('-');
     return `${d}.${m}.${y}`;
+  };
+
+  /**
+   * What a registry saved before the auth actor existed holds of PINs and throttles goes to the auth
+   * actor, once. `lostAuth`: the auth actor is new (its state lost or reset), so a PIN handed to an
+   * earlier one is replaced; false after a crash of the registry itself, which hands over only what
+   * is left.
+   */
+  const handOver = (ctx: RegistryCtx, now: number, enq: Enq, lostAuth: boolean): RegistryCtx | undefined => {
+    const credentials: Array<{ pickupId: string; numberKey: string; serial: number; pinHash: string }> = [];
+    let next = ctx;
+    // (A table emptied by the hand-over comes back from storage as an empty one: nothing left.)
+    let legacy = rowCount(ctx.numberThrottles) > 0 || rowCount(ctx.kioskThrottles) > 0 || rowCount(ctx.byNumber) > 0;
+    for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
+      if ('pinHash' in p) {
+        legacy = true;
+        // Saved before the auth actor: its hash is handed over and leaves the row.
+        const { pinHash, ...row } = p;
+        if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
+        // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
+        const handed: Pickup = { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) };
+        next = { ...next, pickups: setRow(next.pickups, p.id, handed) };
+        // The box's readers see the row as it is now (the projection compares whole rows).
+        enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
+      } else if (!lostAuth) {
+        continue;
+      } else if (p.status === 'RELEASING' && holdsPin(p)) {
+        // Its hash went with the lost state; its door is unlocking: should it not open, the
+        // pickup gets a new PIN then (readyAgain).
+        next = put(next, { ...p, pinIssued: false }, now, enq);
+      } else if (holdsPin(p)) {
+        enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+        next = put(next, newPin(p, enq), now, enq, 'pinReissued');
+      }
+    }
+    if (legacy) {
+      enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
+      enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
+      const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = next;
+      next = rest;
+    }
+    return next === ctx ? undefined : next;
   };
 
   /**
@@ -844,38 +888,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * actor before this one (its state was lost or reset by a maintainer) gets a new PIN by SMS:
        * the old one's hash is gone, so it could never open again.
        */
-      'auth.started': (ctx, e, enq) => {
-        const credentials: Array<{ pickupId: string; numberKey: string; serial: number; pinHash: string }> = [];
-        let next = ctx;
-        let legacy = ctx.numberThrottles !== undefined || ctx.kioskThrottles !== undefined || ctx.byNumber !== undefined;
-        for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
-          if ('pinHash' in p) {
-            legacy = true;
-            // Saved before the auth actor: its hash is handed over and leaves the row.
-            const { pinHash, ...row } = p;
-            if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
-            // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
-            const handed: Pickup = { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) };
-            next = { ...next, pickups: setRow(next.pickups, p.id, handed) };
-            // The box's readers see the row as it is now (the projection compares whole rows).
-            enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
-          } else if (p.status === 'RELEASING' && holdsPin(p)) {
-            // Its hash went with the lost state; its door is unlocking: should it not open, the
-            // pickup gets a new PIN then (readyAgain).
-            next = put(next, { ...p, pinIssued: false }, e.now, enq);
-          } else if (holdsPin(p)) {
-            enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-            next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
-          }
-        }
-        if (legacy) {
-          enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
-          enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
-          const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = next;
-          next = rest;
-        }
-        return next === ctx ? undefined : next;
-      },
+      'auth.started': (ctx, e, enq) => handOver(ctx, e.now, enq, true),
+
+      /**
+       * Restarted after a crash: a hand-over to the auth actor that the crash cut short is done
+       * now (`auth.started` does not come again). Nothing else: the auth actor's state was not lost.
+       */
+      restarted: (ctx, e, enq) => handOver(ctx, e.now, enq, false),
 
       /**
        * The outbox is back after a crash or a revival: it hears which PIN messages the registry has

@@ -51,4 +51,28 @@ test('registry: a PIN the auth actor never got is replaced, unless it was replac
   assert.is(stale.ctx, ctx, 'an older serial: replaced already, nothing to do');
 });
 
+test('registry: restarted after a crash, it finishes a hand-over to the auth actor the crash cut short, and replaces no PIN', () => {
+  let ctx = registry.init(undefined, 'registry');
+  ({ ctx } = registry.step(ctx, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, requestId: 'r', replyTo: 'replies', now: NOW }));
+  const ready = { ...ctx.pickups.P1!, status: 'READY' as const, pinSerial: 1, pinQueued: true, compartmentId: 'A01' };
+  // As the version before the auth actor saved it: the hash on the row, a throttle in its table.
+  const { pinIssued: _issued, ...old } = ready;
+  const legacy = { ...ctx, pickups: { P1: { ...old, pinHash: 'h1' } }, numberThrottles: { k: { failures: 2, until: 0 } } } as typeof ctx;
+  const { ctx: after, effects } = registry.step(legacy, { type: 'restarted', now: NOW });
+  const adopt = effects.find((e) => e.type === 'send' && e.message.type === 'auth.adopt') as { message: { credentials: Array<{ pickupId: string; pinHash: string }>; numberThrottles: object } } | undefined;
+  assert.ok(adopt, 'handed over now');
+  assert.equal(adopt.message.credentials.map((c) => [c.pickupId, c.pinHash]), [['P1', 'h1']]);
+  assert.equal(Object.keys(adopt.message.numberThrottles), ['k']);
+  assert.not.ok('pinHash' in after.pickups.P1!, 'the hash left the row');
+  assert.is(after.numberThrottles, undefined);
+
+  // Handed over before (or never saved before the auth actor): a restart sends and changes nothing.
+  const current = { ...ctx, pickups: { P1: { ...ready, pinIssued: true } } };
+  const again = registry.step(current, { type: 'restarted', now: NOW });
+  assert.equal(again.effects, []);
+  assert.is(again.ctx, current);
+  const emptied = registry.step({ ...current, numberThrottles: {}, kioskThrottles: {}, byNumber: {} }, { type: 'restarted', now: NOW });
+  assert.equal(emptied.effects, [], 'tables emptied by the hand-over come back empty from storage: nothing is left to hand over');
+});
+
 test.run();
