@@ -129,7 +129,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const B = 'kiosk input latency, system clock (enterPhone via box API)';
     const note = 'target ≤ 2×; busy: a 1.5 s lock pulse, a 4 s SMS and 8 registration loops on SQLite, all in flight; a panel\'s commits go ahead of the flood in a transaction of their own';
     const P = 'kiosk PIN latency, system clock (enterPin via box API, busy as above)';
-    const rightNote = 'the auth actor matches the PIN, the registry (busy with the flood) claims the pickup for the session';
+    const rightNote = 'the auth actor matches the PIN, the registry (busy with the flood) claims the pickup for the session: the claim passes the flood\'s mail and joins the registry\'s queued commit (one transaction), which waits for the flood\'s transaction already on the disk';
     const wrongNote = 'a number with no pickup: the auth actor alone answers, the registry is never asked';
     const spacedNote = 'each input 1–6 ms after the last answer, at the moment the flood has just begun a transaction: it waits for that one, then commits alone';
     return [
