@@ -1005,7 +1005,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (!this.urgentQueue.includes(pending.commit) || !this.servesPanel(cell, cell.mailbox[0]!)) return;
     const h = this.runHandlers(cell, this.clock.now(), pending.ctx);
     const plan = h.plan;
-    const plain = h.count > 0 && h.failure === null && !h.stop && h.refused === null && (plan === null || (plan.scheduled.size === 0 && plan.cancelled.size === 0 && plan.spawned.length === 0));
+    // (A timer cancelled or set counts even where the plan shows nothing: a cancel of one the
+    // awaited commit sets is not in `cell.timers` yet, and would be lost.)
+    const plain = h.count > 0 && h.failure === null && !h.stop && h.refused === null && (plan === null || (plan.spawned.length === 0 && plan.steps.every((s) => s.effects.every((e) => e.type !== 'schedule' && e.type !== 'cancel'))));
     if (!plain) {
       // Handled as usual once the commit is done (runHandlers took nothing out of the mailbox).
       for (let i = 0; i < h.count; i++) this.asks.end(cell.mailbox[i]!);
@@ -1014,7 +1016,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const envs = cell.mailbox.splice(0, h.count);
     this.queued -= h.count;
     const batch = pending.commit.batch;
-    if (h.ctx !== pending.ctx) {
+    // Timers that fired while it waited (the ring of an interactive actor may be in this batch):
+    // written as gone with it, as the next batch's commit would have.
+    let firedMeanwhile = false;
+    for (const k of cell.fired) {
+      if (cell.timers.has(k) || pending.removed.includes(k) || pending.set.some((t) => t.key === k)) continue;
+      pending.removed.push(k);
+      firedMeanwhile = true;
+    }
+    if (h.ctx !== pending.ctx || firedMeanwhile) {
       // One write of the actor from its committed state to the joined one (rows: what changed).
       const write = this.save(cell, { ctx: h.ctx, set: pending.set, removed: pending.removed });
       const actors = batch.actors ?? [];
