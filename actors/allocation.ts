@@ -301,7 +301,14 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         return e.compartmentId ? slot(settled, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner }) : settled;
       },
 
-      free: (ctx, e, enq) => freed(ctx, e.compartmentId, e.owner, enq),
+      free: (ctx, e, enq) => {
+        const s = ctx.slots[e.compartmentId];
+        // The free of a claim the slot no longer has: a collection's, sent when its door closed,
+        // after this actor restarted with the door open, mended the slot (the registry had ended
+        // the pickup) and gave it to the next load. The slot and its claim are that load's now.
+        if (e.owner !== null && s?.pickupId != null && s.claimedBy && s.claimedBy !== e.owner) return;
+        return freed(ctx, e.compartmentId, e.owner, enq);
+      },
 
       'compartment.released': (ctx, e) => {
         let next = ctx;

@@ -70,4 +70,20 @@ test('allocation: an adoption an earlier version sent (no `awaiting`) only merge
   assert.equal(released(effects), []);
 });
 
+test("allocation: a collection's free that comes after the slot was mended and given to the next load leaves that load's slot alone", () => {
+  // P1 was collected: the registry ended it when the door opened, and frees A01 when it closes.
+  // The allocation actor restarts in between: the adoption frees A01 at once (the door still open).
+  let ctx = allocation.step(drifted, { type: 'allocation.adopt', slots: { A02: { pickupId: 'P2' } }, awaiting: ['P3'], now: NOW }).ctx;
+  ctx = allocation.step(ctx, { type: 'compartment.released', compartmentId: 'A01', owner: 'V-1', now: NOW }).ctx;
+  // The next load wins A01 and its document goes in.
+  const request = { requestId: 'r', replyTo: 'replies' as const, by: 'anna' };
+  ctx = allocation.step(ctx, { type: 'allocate', pickupId: 'P4', owner: 'V-4', documents: 1, accessible: false, request, now: NOW }).ctx;
+  ctx = allocation.step(ctx, { type: 'allocation.won', pickupId: 'P4', owner: 'V-4', compartmentId: 'A01', request, now: NOW }).ctx;
+  assert.equal(ctx.slots.A01, slot({ pickupId: 'P4', claimedBy: 'V-4' }));
+  // Then P1's door closes, and the registry frees A01 for P1's claim: A01 holds P4's document.
+  const { ctx: after, effects } = allocation.step(ctx, { type: 'free', compartmentId: 'A01', owner: 'V-1', now: NOW });
+  assert.equal(after.slots.A01, slot({ pickupId: 'P4', claimedBy: 'V-4' }), 'A01 stays P4\'s: never given to a third pickup');
+  assert.equal(released(effects), [], "P4's claim is not given back");
+});
+
 test.run();
