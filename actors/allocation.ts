@@ -73,6 +73,7 @@ const slotSchema = z.object({
   available: z.boolean(),
   pickupId: z.string().nullable(),
   claimedBy: z.string().nullable().optional(),
+  reported: z.literal(true).optional(),
 });
 
 /** Everything the allocation actor takes, as a runtime schema. */
@@ -253,6 +254,8 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
             pickupId: current.pickupId ?? s.pickupId ?? null,
             claimedBy: current.claimedBy ?? s.claimedBy ?? null,
             available: current.available && (s.available ?? true),
+            // reserved by the compartment's report before the hand-over: kept as such (see mend)
+            ...(current.pickupId == null && s.pickupId && s.reported ? { reported: true as const } : {}),
           });
           // A claim the earlier registry gave back after the last commit of its slot, but perhaps
           // not in the store (its next start would have done it again): done here, or the
