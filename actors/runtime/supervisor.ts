@@ -199,7 +199,7 @@ interface Pending {
   set: PersistedTimer[];
   removed: string[];
   /** batches handled while it waited, written with it: their effects run after its own */
-  joined: Array<{ envs: Envelope[]; plan: Plan | null }>;
+  joined: Array<{ envs: Envelope[]; plan: Plan | null; now: number }>;
 }
 
 /** What the outside world sees of one actor: its committed context through a read-only view. */
@@ -934,7 +934,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // Then those of the panel's batches that joined the commit, in the order they were handled.
     if (joined !== null) {
       for (const j of joined) {
-        const more = this.runBatchEffects(cell, j.envs, j.plan, now);
+        const more = this.runBatchEffects(cell, j.envs, j.plan, j.now);
         if (more !== null) await more;
       }
     }
@@ -1003,7 +1003,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const pending = cell.pending;
     if (!pending || cell.isolate > 0 || cell.status !== 'active' || cell.mailbox.length === 0) return;
     if (!this.urgentQueue.includes(pending.commit) || !this.servesPanel(cell, cell.mailbox[0]!)) return;
-    const h = this.runHandlers(cell, this.clock.now(), pending.ctx);
+    const now = this.clock.now();
+    const h = this.runHandlers(cell, now, pending.ctx);
     const plan = h.plan;
     // (A timer cancelled or set counts even where the plan shows nothing: a cancel of one the
     // awaited commit sets is not in `cell.timers` yet, and would be lost.)
@@ -1035,7 +1036,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (plan !== null && plan.sent.length > 0) batch.sent = [...(batch.sent ?? []), ...plan.sent];
     if (h.handled !== null) batch.handled = [...(batch.handled ?? []), ...h.handled];
     pending.ctx = h.ctx;
-    pending.joined.push({ envs, plan });
+    pending.joined.push({ envs, plan, now });
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
  * A panel's batch that joins the commit its actor awaits (actors/runtime/supervisor.ts,
- * `joinCommit`) changes the actor's timers exactly as it would have had it been handled after that
- * commit: a timer it cancels does not fire, and a timer whose message it handled is gone from the
- * store with the write that says so. The store holds every transaction until the test lets it go,
+ * `joinCommit`) does what it would have done had it been handled after that commit: a timer it
+ * cancels does not fire, a timer whose message it handled is gone from the store with the write
+ * that says so, and what it publishes carries the time it was handled. The store holds every transaction until the test lets it go,
  * so the order of events is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
@@ -16,7 +16,7 @@ import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { gatedStore, settle } from '../support/slow-store.js';
 import { setRow } from '../../actors/runtime/table.js';
 
-type AlarmEvent = { type: 'arm' } | { type: 'disarm' } | { type: 'ring' } | { type: 'touch'; tag: string };
+type AlarmEvent = { type: 'arm' } | { type: 'disarm' } | { type: 'ring' } | { type: 'touch'; tag: string } | { type: 'show' };
 type AlarmCtx = { armed: boolean; log: Record<string, { tag: string }>; n: number };
 
 /**
@@ -41,6 +41,10 @@ const alarmOf = (kind: string, interactive: boolean) =>
       },
       ring: (ctx) => ({ ...ctx, n: ctx.n + 1, log: setRow(ctx.log, String(ctx.n + 1), { tag: 'rang' }) }),
       touch: (ctx, e) => ({ ...ctx, n: ctx.n + 1, log: setRow(ctx.log, String(ctx.n + 1), { tag: e.tag }) }),
+      show: (ctx, _e, enq) => {
+        enq.emit.publish({ event: { type: 'alarm.shown' } });
+        return { ...ctx, n: ctx.n + 1 };
+      },
     },
   });
 const alarm = alarmOf('alarm', false);
@@ -49,7 +53,7 @@ const desk = alarmOf('desk', true);
 /** Keeps a transaction of its own busy, so that the next commits wait in the queues. */
 const busy = defineActor<{ hops: number }, { type: 'hop' } & Message, never>({ kind: 'busy', init: () => ({ hops: 0 }), on: { hop: (ctx) => ({ hops: ctx.hops + 1 }) } });
 
-type PanelEvent = { type: 'press'; to: string; message: { type: 'disarm' } } & Request;
+type PanelEvent = { type: 'press'; to: string; message: { type: 'disarm' } | { type: 'show' } } & Request;
 const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
   kind: 'panel',
   interactive: true,
@@ -128,6 +132,24 @@ test('a timer that fired while its actor awaited a commit, whose message joined 
   await again.advanceClock(120_000);
   assert.equal(Object.values(again.view<AlarmCtx>('desk/1')!.ctx.log).map((r) => r.tag), ['t1', 'rang'], 'rang once');
   await again.close();
+});
+
+test("what a joined panel's batch publishes carries the time it was handled, not that of the batch it joined", async () => {
+  const { sup, clock, hold, openAll } = await gated();
+  const shown: number[] = [];
+  sup.events.listen((e) => {
+    if (e.type === 'alarm.shown') shown.push(e.at!);
+  });
+  await hold();
+  sup.send('alarm/1', { type: 'touch', tag: 't1' }); // handled at 0, its commit waits
+  await settle();
+  void clock.advance(5_000);
+  await settle();
+  const pressed = sup.ask('panel/1', { type: 'press', to: 'alarm/1', message: { type: 'show' } }); // joins at 5 s
+  await openAll();
+  assert.is(await pressed, 1);
+  assert.equal(shown, [5_000]);
+  await sup.close();
 });
 
 test.run();
