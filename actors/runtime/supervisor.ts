@@ -134,6 +134,8 @@ interface Timer extends PersistedTimer {
   handle: TimerHandle;
   /** fired while its partition was quarantined: kept (and persisted), not delivered, until the partition is lifted */
   held?: boolean;
+  /** came due while the commit of a batch that cancels it was written: delivered only if that commit fails */
+  due?: boolean;
 }
 
 /** One transaction's worth of commits as one batch. */
@@ -185,6 +187,8 @@ interface Cell {
   isolate: number;
   /** the batch whose commit the actor awaits, while it may still take a panel's batch (see joinCommit) */
   pending?: Pending | null;
+  /** the timers the batch whose commit the actor awaits cancels: none of them fires meanwhile */
+  cancelling?: ReadonlySet<string> | null;
 }
 
 /**
@@ -894,15 +898,21 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         // kept and written at the head of the next transaction (see flush).
         committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed: written again with the next transaction', { actor: cell.address, code: errorCode(error) }));
       } else {
+        // A timer it cancels that comes due while this commits is cancelled with it, not delivered.
+        if (cancelled !== undefined && cancelled.size > 0) cell.cancelling = cancelled;
         try {
           await committing;
         } catch (error) {
           // The batches joined to it were not written either: handled again, in their order.
           const joined = cell.pending?.joined ?? [];
           cell.pending = null;
+          const due = this.stopCancelling(cell);
           await this.commitFailed(cell, [...envs, ...joined.flatMap((j) => j.envs)], error);
+          // The cancel was not written: what came due meanwhile fires now.
+          for (const t of due) if (cell.timers.get(t.key) === t) this.deliverTimer(cell, t);
           return;
         }
+        this.stopCancelling(cell);
       }
     }
     const joined = cell.pending?.joined ?? null;
@@ -1435,23 +1445,48 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const handle = this.clock.setTimer(t.at, () => {
       const current = cell.timers.get(t.key);
       if (!current || current.handle !== handle || this.cells.get(cell.address) !== cell) return;
-      if (cell.status === 'failed') {
-        // Failed for good (restored so): kept, not delivered, until the actor is revived.
-        current.held = true;
+      if (cell.cancelling?.has(t.key)) {
+        current.due = true;
         return;
       }
-      if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, t.message)) {
-        // Not delivered into a crash loop, and not lost: it stays with the actor's timers (and in
-        // the store) until the partition is lifted, when it fires.
-        current.held = true;
-        this.log('warn', 'timer held: its partition is quarantined', { actor: cell.address, timer: t.key });
-        return;
-      }
-      cell.timers.delete(t.key);
-      cell.fired.add(t.key);
-      this.route(this.envelope(cell.address, cell.address, t.message, `timer:${t.key}`));
+      this.deliverTimer(cell, current);
     });
     cell.timers.set(t.key, { key: t.key, at: t.at, message: t.message, handle });
+  }
+
+  /** The timers that came due while the awaited commit that cancels them was written; none is cancelling any more. */
+  private stopCancelling(cell: Cell): Timer[] {
+    const keys = cell.cancelling;
+    if (!keys) return [];
+    cell.cancelling = null;
+    const due: Timer[] = [];
+    for (const key of keys) {
+      const t = cell.timers.get(key);
+      if (t?.due) {
+        t.due = false;
+        due.push(t);
+      }
+    }
+    return due;
+  }
+
+  /** A timer of the actor came due: its message is delivered, or held while the actor or its partition cannot take it. */
+  private deliverTimer(cell: Cell, t: Timer): void {
+    if (cell.status === 'failed') {
+      // Failed for good (restored so): kept, not delivered, until the actor is revived.
+      t.held = true;
+      return;
+    }
+    if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, t.message)) {
+      // Not delivered into a crash loop, and not lost: it stays with the actor's timers (and in
+      // the store) until the partition is lifted, when it fires.
+      t.held = true;
+      this.log('warn', 'timer held: its partition is quarantined', { actor: cell.address, timer: t.key });
+      return;
+    }
+    cell.timers.delete(t.key);
+    cell.fired.add(t.key);
+    this.route(this.envelope(cell.address, cell.address, t.message, `timer:${t.key}`));
   }
 
   /** A crash noticed outside the drain loop (I/O): restart once the current handler is done. */

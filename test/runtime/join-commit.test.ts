@@ -2,7 +2,8 @@
  * A panel's batch that joins the commit its actor awaits (actors/runtime/supervisor.ts,
  * `joinCommit`) does what it would have done had it been handled after that commit: a timer it
  * cancels does not fire, a timer whose message it handled is gone from the store with the write
- * that says so, and what it publishes carries the time it was handled. The store holds every transaction until the test lets it go,
+ * that says so, and what it publishes carries the time it was handled. And a timer cancelled by a
+ * batch does not fire while that batch's commit is written (nor after), unless the commit fails. The store holds every transaction until the test lets it go,
  * so the order of events is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
@@ -13,7 +14,7 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { gatedStore, settle } from '../support/slow-store.js';
+import { gatedStore, settle, withCommit } from '../support/slow-store.js';
 import { setRow } from '../../actors/runtime/table.js';
 
 type AlarmEvent = { type: 'arm' } | { type: 'disarm' } | { type: 'ring' } | { type: 'touch'; tag: string } | { type: 'show' };
@@ -70,7 +71,15 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
 
 async function gated() {
   const inner = await openPersistence('memory:');
-  const gate = gatedStore(inner);
+  /** Set: the next transaction that writes alarm/1 fails, as a write the store cannot take. */
+  const failing = { alarmsNext: false };
+  const gate = gatedStore(
+    withCommit(inner, async (batch) => {
+      if (!failing.alarmsNext || !batch.actors?.some((a) => a.address === 'alarm/1')) return inner.commit(batch);
+      failing.alarmsNext = false;
+      throw new Error('the store cannot take this write');
+    }),
+  );
   const clock = new SimulatedClock(0);
   const behaviors = [alarm, desk, busy, panel];
   const sup = new Supervisor({ clock, persistence: gate.persistence, behaviors });
@@ -94,7 +103,7 @@ async function gated() {
     await again.idle();
     return again;
   };
-  return { sup, clock, hold, openAll, restart };
+  return { sup, clock, hold, openAll, restart, gate: failing };
 }
 
 test("a panel's batch that cancels a timer the awaited commit sets is not joined to it: the timer does not fire", async () => {
@@ -149,6 +158,26 @@ test("what a joined panel's batch publishes carries the time it was handled, not
   await openAll();
   assert.is(await pressed, 1);
   assert.equal(shown, [5_000]);
+  await sup.close();
+});
+
+test('a timer that comes due while the commit of the batch that cancels it is written does not fire; should that commit fail, it fires', async () => {
+  const { sup, clock, hold, openAll, gate } = await gated();
+  for (const fails of [false, true]) {
+    sup.send('alarm/1', { type: 'arm' });
+    await sup.idle();
+    await hold();
+    // Disarmed in bulk: the commit that cancels the timer waits behind busy/1's.
+    sup.send('alarm/1', { type: 'disarm' });
+    await settle();
+    gate.alarmsNext = fails;
+    void clock.advance(60_000); // the timer comes due meanwhile
+    await settle();
+    await openAll();
+    const rang = Object.values(sup.view<AlarmCtx>('alarm/1')!.ctx.log).length;
+    if (!fails) assert.is(rang, 0, 'disarmed before it rang: it does not ring');
+    else assert.is(rang, 1, 'the disarm was not written: it rings, once');
+  }
   await sup.close();
 });
 
