@@ -73,6 +73,7 @@ const slotSchema = z.object({
   available: z.boolean(),
   pickupId: z.string().nullable(),
   claimedBy: z.string().nullable().optional(),
+  reported: z.literal(true).optional(),
 });
 
 /** Everything the allocation actor takes, as a runtime schema. */
@@ -253,6 +254,8 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
             pickupId: current.pickupId ?? s.pickupId ?? null,
             claimedBy: current.claimedBy ?? s.claimedBy ?? null,
             available: current.available && (s.available ?? true),
+            // reserved by the compartment's report before the hand-over: kept as such (see mend)
+            ...(current.pickupId == null && s.pickupId && s.reported ? { reported: true as const } : {}),
           });
           // A claim the earlier registry gave back after the last commit of its slot, but perhaps
           // not in the store (its next start would have done it again): done here, or the
@@ -301,7 +304,14 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         return e.compartmentId ? slot(settled, e.compartmentId, { pickupId: e.pickupId, claimedBy: e.owner }) : settled;
       },
 
-      free: (ctx, e, enq) => freed(ctx, e.compartmentId, e.owner, enq),
+      free: (ctx, e, enq) => {
+        const s = ctx.slots[e.compartmentId];
+        // The free of a claim the slot no longer has: a collection's, sent when its door closed,
+        // after this actor restarted with the door open, mended the slot (the registry had ended
+        // the pickup) and gave it to the next load. The slot and its claim are that load's now.
+        if (e.owner !== null && s?.pickupId != null && s.claimedBy && s.claimedBy !== e.owner) return;
+        return freed(ctx, e.compartmentId, e.owner, enq);
+      },
 
       'compartment.released': (ctx, e) => {
         let next = ctx;

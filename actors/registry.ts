@@ -977,6 +977,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           if (p.compartmentId && p.endedAt === null) slots[p.compartmentId] = { ...slots[p.compartmentId], pickupId: slots[p.compartmentId]?.pickupId ?? p.id };
           if (awaitingCompartment(p)) awaiting.push(p.id);
         }
+        // A saved slot holding a pickup no live pickup puts there was reserved by the compartment's
+        // report: handed over as such, or the next adoption would free it (see allocation's mend).
+        for (const [id, c] of Object.entries(ctx.compartments ?? {})) {
+          if (c.pickupId !== null && ctx.pickups[c.pickupId]?.compartmentId !== id) slots[id] = { ...slots[id], reported: true };
+        }
         enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots, awaiting } });
         if (ctx.compartments === undefined) return;
         const { compartments: _c, ...rest } = ctx;

@@ -134,6 +134,8 @@ interface Timer extends PersistedTimer {
   handle: TimerHandle;
   /** fired while its partition was quarantined: kept (and persisted), not delivered, until the partition is lifted */
   held?: boolean;
+  /** came due while the commit of a batch that cancels it was written: delivered only if that commit fails */
+  due?: boolean;
 }
 
 /** One transaction's worth of commits as one batch. */
@@ -185,6 +187,8 @@ interface Cell {
   isolate: number;
   /** the batch whose commit the actor awaits, while it may still take a panel's batch (see joinCommit) */
   pending?: Pending | null;
+  /** the timers the batch whose commit the actor awaits cancels: none of them fires meanwhile */
+  cancelling?: ReadonlySet<string> | null;
 }
 
 /**
@@ -199,7 +203,7 @@ interface Pending {
   set: PersistedTimer[];
   removed: string[];
   /** batches handled while it waited, written with it: their effects run after its own */
-  joined: Array<{ envs: Envelope[]; plan: Plan | null }>;
+  joined: Array<{ envs: Envelope[]; plan: Plan | null; now: number }>;
 }
 
 /** What the outside world sees of one actor: its committed context through a read-only view. */
@@ -894,15 +898,21 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         // kept and written at the head of the next transaction (see flush).
         committing.catch((error: unknown) => this.log('warn', 'a commit written behind failed: written again with the next transaction', { actor: cell.address, code: errorCode(error) }));
       } else {
+        // A timer it cancels that comes due while this commits is cancelled with it, not delivered.
+        if (cancelled !== undefined && cancelled.size > 0) cell.cancelling = cancelled;
         try {
           await committing;
         } catch (error) {
           // The batches joined to it were not written either: handled again, in their order.
           const joined = cell.pending?.joined ?? [];
           cell.pending = null;
+          const due = this.stopCancelling(cell);
           await this.commitFailed(cell, [...envs, ...joined.flatMap((j) => j.envs)], error);
+          // The cancel was not written: what came due meanwhile fires now.
+          for (const t of due) if (cell.timers.get(t.key) === t) this.deliverTimer(cell, t);
           return;
         }
+        this.stopCancelling(cell);
       }
     }
     const joined = cell.pending?.joined ?? null;
@@ -934,7 +944,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // Then those of the panel's batches that joined the commit, in the order they were handled.
     if (joined !== null) {
       for (const j of joined) {
-        const more = this.runBatchEffects(cell, j.envs, j.plan, now);
+        const more = this.runBatchEffects(cell, j.envs, j.plan, j.now);
         if (more !== null) await more;
       }
     }
@@ -1003,9 +1013,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const pending = cell.pending;
     if (!pending || cell.isolate > 0 || cell.status !== 'active' || cell.mailbox.length === 0) return;
     if (!this.urgentQueue.includes(pending.commit) || !this.servesPanel(cell, cell.mailbox[0]!)) return;
-    const h = this.runHandlers(cell, this.clock.now(), pending.ctx);
+    const now = this.clock.now();
+    const h = this.runHandlers(cell, now, pending.ctx);
     const plan = h.plan;
-    const plain = h.count > 0 && h.failure === null && !h.stop && h.refused === null && (plan === null || (plan.scheduled.size === 0 && plan.cancelled.size === 0 && plan.spawned.length === 0));
+    // (A timer cancelled or set counts even where the plan shows nothing: a cancel of one the
+    // awaited commit sets is not in `cell.timers` yet, and would be lost.)
+    const plain = h.count > 0 && h.failure === null && !h.stop && h.refused === null && (plan === null || (plan.spawned.length === 0 && plan.steps.every((s) => s.effects.every((e) => e.type !== 'schedule' && e.type !== 'cancel'))));
     if (!plain) {
       // Handled as usual once the commit is done (runHandlers took nothing out of the mailbox).
       for (let i = 0; i < h.count; i++) this.asks.end(cell.mailbox[i]!);
@@ -1014,7 +1027,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const envs = cell.mailbox.splice(0, h.count);
     this.queued -= h.count;
     const batch = pending.commit.batch;
-    if (h.ctx !== pending.ctx) {
+    // Timers that fired while it waited (the ring of an interactive actor may be in this batch):
+    // written as gone with it, as the next batch's commit would have.
+    let firedMeanwhile = false;
+    for (const k of cell.fired) {
+      if (cell.timers.has(k) || pending.removed.includes(k) || pending.set.some((t) => t.key === k)) continue;
+      pending.removed.push(k);
+      firedMeanwhile = true;
+    }
+    if (h.ctx !== pending.ctx || firedMeanwhile) {
       // One write of the actor from its committed state to the joined one (rows: what changed).
       const write = this.save(cell, { ctx: h.ctx, set: pending.set, removed: pending.removed });
       const actors = batch.actors ?? [];
@@ -1025,7 +1046,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (plan !== null && plan.sent.length > 0) batch.sent = [...(batch.sent ?? []), ...plan.sent];
     if (h.handled !== null) batch.handled = [...(batch.handled ?? []), ...h.handled];
     pending.ctx = h.ctx;
-    pending.joined.push({ envs, plan });
+    pending.joined.push({ envs, plan, now });
   }
 
   /**
@@ -1424,23 +1445,48 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const handle = this.clock.setTimer(t.at, () => {
       const current = cell.timers.get(t.key);
       if (!current || current.handle !== handle || this.cells.get(cell.address) !== cell) return;
-      if (cell.status === 'failed') {
-        // Failed for good (restored so): kept, not delivered, until the actor is revived.
-        current.held = true;
+      if (cell.cancelling?.has(t.key)) {
+        current.due = true;
         return;
       }
-      if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, t.message)) {
-        // Not delivered into a crash loop, and not lost: it stays with the actor's timers (and in
-        // the store) until the partition is lifted, when it fires.
-        current.held = true;
-        this.log('warn', 'timer held: its partition is quarantined', { actor: cell.address, timer: t.key });
-        return;
-      }
-      cell.timers.delete(t.key);
-      cell.fired.add(t.key);
-      this.route(this.envelope(cell.address, cell.address, t.message, `timer:${t.key}`));
+      this.deliverTimer(cell, current);
     });
     cell.timers.set(t.key, { key: t.key, at: t.at, message: t.message, handle });
+  }
+
+  /** The timers that came due while the awaited commit that cancels them was written; none is cancelling any more. */
+  private stopCancelling(cell: Cell): Timer[] {
+    const keys = cell.cancelling;
+    if (!keys) return [];
+    cell.cancelling = null;
+    const due: Timer[] = [];
+    for (const key of keys) {
+      const t = cell.timers.get(key);
+      if (t?.due) {
+        t.due = false;
+        due.push(t);
+      }
+    }
+    return due;
+  }
+
+  /** A timer of the actor came due: its message is delivered, or held while the actor or its partition cannot take it. */
+  private deliverTimer(cell: Cell, t: Timer): void {
+    if (cell.status === 'failed') {
+      // Failed for good (restored so): kept, not delivered, until the actor is revived.
+      t.held = true;
+      return;
+    }
+    if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, t.message)) {
+      // Not delivered into a crash loop, and not lost: it stays with the actor's timers (and in
+      // the store) until the partition is lifted, when it fires.
+      t.held = true;
+      this.log('warn', 'timer held: its partition is quarantined', { actor: cell.address, timer: t.key });
+      return;
+    }
+    cell.timers.delete(t.key);
+    cell.fired.add(t.key);
+    this.route(this.envelope(cell.address, cell.address, t.message, `timer:${t.key}`));
   }
 
   /** A crash noticed outside the drain loop (I/O): restart once the current handler is done. */

@@ -2,6 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allocationActor, type AllocationCtx, type Slot } from '../../actors/allocation.js';
 import type { Effect } from '../../actors/runtime/types.js';
+import type { RegistryCtx } from '../../actors/registry.js';
+import { registryUnderTest } from '../security/registry-rig.js';
 
 // Which compartment holds which pickup is the registry's to say; the allocation actor's slots only
 // follow it. A slot that drifted (a `free` sent back while the allocation actor was failed, its
@@ -68,6 +70,44 @@ test('allocation: an adoption an earlier version sent (no `awaiting`) only merge
   assert.is(ctx.slots.A01!.pickupId, 'P1');
   assert.is(ctx.slots.A05!.pickupId, 'P5');
   assert.equal(released(effects), []);
+});
+
+test("allocation: a collection's free that comes after the slot was mended and given to the next load leaves that load's slot alone", () => {
+  // P1 was collected: the registry ended it when the door opened, and frees A01 when it closes.
+  // The allocation actor restarts in between: the adoption frees A01 at once (the door still open).
+  let ctx = allocation.step(drifted, { type: 'allocation.adopt', slots: { A02: { pickupId: 'P2' } }, awaiting: ['P3'], now: NOW }).ctx;
+  ctx = allocation.step(ctx, { type: 'compartment.released', compartmentId: 'A01', owner: 'V-1', now: NOW }).ctx;
+  // The next load wins A01 and its document goes in.
+  const request = { requestId: 'r', replyTo: 'replies' as const, by: 'anna' };
+  ctx = allocation.step(ctx, { type: 'allocate', pickupId: 'P4', owner: 'V-4', documents: 1, accessible: false, request, now: NOW }).ctx;
+  ctx = allocation.step(ctx, { type: 'allocation.won', pickupId: 'P4', owner: 'V-4', compartmentId: 'A01', request, now: NOW }).ctx;
+  assert.equal(ctx.slots.A01, slot({ pickupId: 'P4', claimedBy: 'V-4' }));
+  // Then P1's door closes, and the registry frees A01 for P1's claim: A01 holds P4's document.
+  const { ctx: after, effects } = allocation.step(ctx, { type: 'free', compartmentId: 'A01', owner: 'V-1', now: NOW });
+  assert.equal(after.slots.A01, slot({ pickupId: 'P4', claimedBy: 'V-4' }), 'A01 stays P4\'s: never given to a third pickup');
+  assert.equal(released(effects), [], "P4's claim is not given back");
+});
+
+test('allocation, after an upgrade: a compartment reported before the slots were handed over stays reserved through later restarts', () => {
+  const registry = registryUnderTest();
+  // As the earlier version saved it: its own slot table. A02 said at this start that it holds P9,
+  // which the registry has in no compartment (before the allocation actor existed).
+  const legacySlot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, claimedBy: null, ...patch });
+  let reg: RegistryCtx = { ...registry.init(undefined, 'registry'), compartments: { A01: legacySlot({}), A02: legacySlot({}) } };
+  reg = registry.step(reg, { type: 'compartment.report', compartmentId: 'A02', pickupId: 'P9', state: 'occupied', now: NOW }).ctx;
+  /** The registry answers `allocation.started`; the allocation actor takes the answer. */
+  const handOver = (alloc: AllocationCtx) => {
+    const asked = registry.step(reg, { type: 'allocation.started', now: NOW });
+    reg = asked.ctx;
+    const adopt = asked.effects.find((e) => e.type === 'send' && e.message.type === 'allocation.adopt') as unknown as { message: { slots: Record<string, Partial<Slot>>; awaiting: string[] } };
+    return allocation.step(alloc, { type: 'allocation.adopt', ...adopt.message, now: NOW }).ctx;
+  };
+  // The new allocation actor starts: the slots are handed over, A02 held for P9.
+  let alloc = handOver({ slots: { A01: slot({}), A02: slot({}) } });
+  assert.is(alloc.slots.A02!.pickupId, 'P9');
+  // It crashes later (a claim's I/O failed) and asks again: the registry no longer keeps slots.
+  alloc = handOver(allocation.step(alloc, { type: 'restarted', now: NOW }).ctx);
+  assert.is(alloc.slots.A02!.pickupId, 'P9', 'A02 said it holds P9: never given to a new load before staff looked');
 });
 
 test.run();
