@@ -204,6 +204,8 @@ interface Pending {
   removed: string[];
   /** batches handled while it waited, written with it: their effects run after its own */
   joined: Array<{ envs: Envelope[]; plan: Plan | null; now: number }>;
+  /** a batch could not join: none is tried again until the commit is done (its handlers would run again for nothing) */
+  refused?: true;
 }
 
 /** What the outside world sees of one actor: its committed context through a read-only view. */
@@ -1011,7 +1013,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    */
   private joinCommit(cell: Cell): void {
     const pending = cell.pending;
-    if (!pending || cell.isolate > 0 || cell.status !== 'active' || cell.mailbox.length === 0) return;
+    if (!pending || pending.refused || cell.isolate > 0 || cell.status !== 'active' || cell.mailbox.length === 0) return;
     if (!this.urgentQueue.includes(pending.commit) || !this.servesPanel(cell, cell.mailbox[0]!)) return;
     const now = this.clock.now();
     const h = this.runHandlers(cell, now, pending.ctx);
@@ -1022,6 +1024,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     if (!plain) {
       // Handled as usual once the commit is done (runHandlers took nothing out of the mailbox).
       for (let i = 0; i < h.count; i++) this.asks.end(cell.mailbox[i]!);
+      pending.refused = true;
       return;
     }
     const envs = cell.mailbox.splice(0, h.count);
