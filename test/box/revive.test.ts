@@ -18,8 +18,10 @@ import { rejectionCode } from '../domain/assert-code.js';
 type T = Awaited<ReturnType<typeof testBox>>;
 
 /** Six messages the handler cannot take (sent unchecked, as a bug would): past the restart intensity. */
-function breakActor(t: T, address: string, message: { type: string }) {
+async function breakActor(t: T, address: string, message: { type: string }): Promise<void> {
   for (let i = 0; i < 6; i++) t.box.supervisor.post(address as never, message as never);
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [address], `${address} failed for good`);
 }
 
 /**
@@ -69,9 +71,7 @@ test('a registry that failed for good is revived by staff: asks are answered aga
   await withTempStorage('ausgabebox-revive-', async (storage) => {
     let t = await testBox({ storage, pickupWindowDays: 2, reminderDaysBefore: 1 }, { clock });
     await readyPickup(t, 'V-RV-1');
-    breakActor(t, REGISTRY, { type: 'pickup.cancel' });
-    await t.box.idle();
-    assert.equal(healthOf(t.box).failedActors, ['registry']);
+    await breakActor(t, REGISTRY, { type: 'pickup.cancel' });
     assert.is(await rejectionCode(register(t.box, 'V-RV-2')), 'ACTOR_FAILED');
     // Failed over the expiry, and restarted meanwhile: the expiry waits with the actor.
     await t.box.advance(3 * DAY);
@@ -133,9 +133,7 @@ test('a shredder that failed for good makes the panel offer no card; revived, it
   t.hw.shredder.binFree = () => {
     throw new Error('bin sensor gone');
   };
-  breakActor(t, 'shredder/1', { type: 'clear', by: 'staff-anna', binEmptied: false } as { type: string });
-  await t.box.idle();
-  assert.equal(healthOf(t.box).failedActors, ['shredder/1']);
+  await breakActor(t, 'shredder/1', { type: 'clear', by: 'staff-anna', binEmptied: false } as { type: string });
   assert.is(await offered(), false, 'no card goes into a shredder that cannot destroy it');
   t.hw.shredder.binFree = binFree;
   await t.box.reviveActor('shredder/1', 'staff-anna');
@@ -181,9 +179,7 @@ test('reviving an actor that has not failed, or none, is refused with a code and
 test('a load asked while the allocation actor has failed is refused ACTOR_FAILED and leaves the pickup REGISTERED; revived, the same load works', async () => {
   const t = await testBox();
   await register(t.box, 'V-RV-A1');
-  breakActor(t, ALLOCATION, { type: 'allocation.adopt' });
-  await t.box.idle();
-  assert.equal(healthOf(t.box).failedActors, [ALLOCATION]);
+  await breakActor(t, ALLOCATION, { type: 'allocation.adopt' });
   assert.is(await rejectionCode(t.box.loadPickup('V-RV-A1', 'staff-anna')), 'ACTOR_FAILED');
   await t.box.idle();
   assert.is(t.box.pickup('V-RV-A1')!.status, 'REGISTERED', 'not left LOADING, waiting for a compartment that will not come');
@@ -197,9 +193,7 @@ test('a load asked while the allocation actor has failed is refused ACTOR_FAILED
 test('a compartment emptied while the allocation actor had failed is free again once it is revived, and the next load gets it', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-RV-A3');
-  breakActor(t, ALLOCATION, { type: 'allocation.adopt' });
-  await t.box.idle();
-  assert.equal(healthOf(t.box).failedActors, [ALLOCATION]);
+  await breakActor(t, ALLOCATION, { type: 'allocation.adopt' });
   // Collected meanwhile: the registry's `free` is sent back from the failed actor.
   await collects(t, 'V-RV-A3', pin, compartmentId);
   const slotOf = () => t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.slots[compartmentId]!;
@@ -217,9 +211,7 @@ test('a compartment emptied while the allocation actor had failed is free again 
 
 test('a PIN made while the auth actor had failed cannot open; revived, the pickup gets a new PIN by SMS, and that one opens', async () => {
   const t = await testBox();
-  breakActor(t, AUTH, { type: 'auth.adopt' });
-  await t.box.idle();
-  assert.equal(healthOf(t.box).failedActors, [AUTH]);
+  await breakActor(t, AUTH, { type: 'auth.adopt' });
   // Loaded meanwhile: its PIN goes out by SMS, its hash to the failed auth actor, which refuses it.
   const { pin: lost, compartmentId } = await readyPickup(t, 'V-RV-P1');
   const sent = t.hw.sms.to(PHONE).length;
@@ -239,8 +231,7 @@ test('a PIN made while the auth actor had failed cannot open; revived, the picku
 test('revived, the auth actor drops a PIN taken back while it had failed', async () => {
   const t = await testBox();
   const { pin } = await readyPickup(t, 'V-RV-P2');
-  breakActor(t, AUTH, { type: 'auth.adopt' });
-  await t.box.idle();
+  await breakActor(t, AUTH, { type: 'auth.adopt' });
   // Staff cancel and take the document out meanwhile: the PIN dies, the auth actor is not told.
   await t.box.cancelPickup('V-RV-P2', 'staff-anna');
   await t.box.idle();
@@ -255,9 +246,7 @@ test('revived, the auth actor drops a PIN taken back while it had failed', async
 
 test('a PIN whose SMS the failed outbox refused is replaced once the outbox is revived: the citizen gets a PIN, and it opens', async () => {
   const t = await testBox();
-  breakActor(t, OUTBOX, { type: 'sms.expect' });
-  await t.box.idle();
-  assert.equal(healthOf(t.box).failedActors, [OUTBOX]);
+  await breakActor(t, OUTBOX, { type: 'sms.expect' });
   await register(t.box, 'V-RV-S1');
   const { compartmentId } = await t.box.loadPickup('V-RV-S1', 'staff-anna');
   await t.box.idle();

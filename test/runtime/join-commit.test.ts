@@ -14,7 +14,7 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { gatedStore, settle, withCommit } from '../support/slow-store.js';
+import { failingGate, settle } from '../support/slow-store.js';
 import { setRow } from '../../actors/runtime/table.js';
 
 type AlarmEvent = { type: 'arm' } | { type: 'disarm' } | { type: 'ring' } | { type: 'touch'; tag: string } | { type: 'show' };
@@ -71,15 +71,9 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
 
 async function gated() {
   const inner = await openPersistence('memory:');
-  /** Set: the next transaction that writes alarm/1 fails, as a write the store cannot take. */
-  const failing = { alarmsNext: false };
-  const gate = gatedStore(
-    withCommit(inner, async (batch) => {
-      if (!failing.alarmsNext || !batch.actors?.some((a) => a.address === 'alarm/1')) return inner.commit(batch);
-      failing.alarmsNext = false;
-      throw new Error('the store cannot take this write');
-    }),
-  );
+  /** `failing.next`: the next transaction that writes alarm/1 fails, as a write the store cannot take. */
+  const gate = failingGate(inner, (batch) => batch.actors?.some((a) => a.address === 'alarm/1') === true);
+  const failing = gate.failing;
   const clock = new SimulatedClock(0);
   const behaviors = [alarm, desk, busy, panel];
   const sup = new Supervisor({ clock, persistence: gate.persistence, behaviors });
@@ -170,7 +164,7 @@ test('a timer that comes due while the commit of the batch that cancels it is wr
     // Disarmed in bulk: the commit that cancels the timer waits behind busy/1's.
     sup.send('alarm/1', { type: 'disarm' });
     await settle();
-    gate.alarmsNext = fails;
+    gate.next = fails;
     void clock.advance(60_000); // the timer comes due meanwhile
     await settle();
     await openAll();

@@ -112,16 +112,21 @@ test("a panel's message at the start waits for the actor's `recovered`, after th
   await sup.close();
 });
 
-test("a panel's message does not pass the `restarted` of an actor that just crashed", async () => {
-  const inner = await openPersistence('memory:');
-  const { persistence, state, openAll } = gatedStore(inner);
+/** ledger/1 and panel/1 on a store that holds every transaction from now on; the ledger has handled note `tag`, whose commit is held. */
+async function ledgerWriting(tag: string) {
+  const { persistence, state, held, openAll } = gatedStore(await openPersistence('memory:'));
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel] });
   await sup.spawn('ledger/1', 'ledger');
   await sup.spawn('panel/1', 'panel');
   await sup.idle();
   state.open = false;
-  sup.send('ledger/1', { type: 'note', tag: 'b0' } as never); // handled; its commit is held
+  sup.send('ledger/1', { type: 'note', tag } as never);
   await settle();
+  return { sup, held, openAll };
+}
+
+test("a panel's message does not pass the `restarted` of an actor that just crashed", async () => {
+  const { sup, openAll } = await ledgerWriting('b0');
   // Both from the panel, handled in one batch: the first one's effect crashes the ledger after
   // the commit, the second's note (serving the panel, like the message it follows from) comes after.
   sup.send('ledger/1', { type: 'explode' } as never, 'panel/1');
@@ -133,15 +138,7 @@ test("a panel's message does not pass the `restarted` of an actor that just cras
 });
 
 test("a panel's message that passes a message whose handler threw is handled once; the crash falls on that message alone, once", async () => {
-  const inner = await openPersistence('memory:');
-  const { persistence, state, held, openAll } = gatedStore(inner);
-  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence, behaviors: [ledger, panel] });
-  await sup.spawn('ledger/1', 'ledger');
-  await sup.spawn('panel/1', 'panel');
-  await sup.idle();
-  state.open = false;
-  sup.send('ledger/1', { type: 'note', tag: 'a0' } as never); // handled; its commit is held
-  await settle();
+  const { sup, held, openAll } = await ledgerWriting('a0');
   sup.send('ledger/1', { type: 'note', tag: 'b0' } as never);
   sup.send('ledger/1', { type: 'boom' } as never);
   held.shift()!(); // a0 written: the next batch takes b0, and ends before boom, whose handler throws

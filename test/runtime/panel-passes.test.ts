@@ -15,7 +15,7 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
-import { gatedStore, settle, withCommit } from '../support/slow-store.js';
+import { failingGate, settle } from '../support/slow-store.js';
 
 type LogEvent = { type: 'note'; tag: string; remind?: boolean };
 
@@ -70,16 +70,8 @@ const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
  * `release()`; `groups` lists the actors of each transaction written, in order.
  */
 async function gated() {
-  const inner = await openPersistence('memory:');
-  /** Set: the next transaction fails (after the gate), as a write the store cannot take. */
-  const failing = { next: false };
-  const gate = gatedStore(
-    withCommit(inner, async (batch) => {
-      if (!failing.next) return inner.commit(batch);
-      failing.next = false;
-      throw new Error('the store cannot take this write');
-    }),
-  );
+  const gate = failingGate(await openPersistence('memory:'));
+  const failing = gate.failing;
   const sup = new Supervisor({ clock: new SimulatedClock(0), persistence: gate.persistence, behaviors: [log, relay, panel] });
   for (const [address, kind] of [['log/1', 'log'], ['relay/m', 'relay'], ['relay/busy', 'relay'], ['panel/1', 'panel'], ['panel/2', 'panel'], ['panel/3', 'panel']] as const) await sup.spawn(address, kind);
   await sup.idle();

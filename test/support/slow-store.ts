@@ -59,6 +59,22 @@ export function gatedStore(inner: ActorPersistence) {
   return { persistence, groups, held, state, openAll };
 }
 
+/**
+ * `gatedStore` over `inner`, whose next transaction fails once `failing.next` is set (and `writes`
+ * holds for it: by default any), after the gate, as a write the store cannot take.
+ */
+export function failingGate(inner: ActorPersistence, writes: (batch: CommitBatch) => boolean = () => true) {
+  const failing = { next: false };
+  const gate = gatedStore(
+    withCommit(inner, async (batch) => {
+      if (!failing.next || !writes(batch)) return inner.commit(batch);
+      failing.next = false;
+      throw new Error('the store cannot take this write');
+    }),
+  );
+  return { ...gate, failing };
+}
+
 /** A few turns of the event loop: what is ready to run has run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
