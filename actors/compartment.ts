@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
 import type { DoorState } from '../drivers/ports.js';
+import { RegistryMessage, type RegistryEvent } from './registry.js';
 
 /**
  * One compartment: its lock, its door and what lies in it.
@@ -57,7 +58,16 @@ export interface CompartmentCtx {
   doorAlarm: boolean;
   /** pulses in a row after which the door never moved: two mean the lock is jammed */
   silentUnlocks: number;
+  /**
+   * What this compartment told the registry while the registry had failed for good (sent back to
+   * it, refused), in the order sent: told again once the registry is revived (`delivery.resumed`)
+   * or at the next start, so an opening or closing is not lost. Absent: nothing.
+   */
+  unsent?: RegistryEvent[];
 }
+
+/** What a compartment tells the registry of its doors and unlocks: kept when refused (see `unsent`). */
+const REPORTS: ReadonlySet<string> = new Set(['compartment.opened', 'compartment.closed', 'compartment.notOpened', 'compartment.unlockFailed', 'compartment.report']);
 
 const door = z.enum(['open', 'closed']);
 
@@ -80,6 +90,10 @@ export const CompartmentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('door.reconciled'), door, pulsedBeforeStop: z.string().nullable().optional() }),
   /** the allocation actor, new, asks whether this compartment can be given */
   z.object({ type: z.literal('availability.report') }),
+  /** a message of this compartment reached an actor that failed for good (or crashed it), and the supervisor sends it back */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), message: z.record(z.string(), z.unknown()).optional(), crashed: z.boolean().optional() }),
+  /** an actor that had failed for good is revived: what it refused may be sent again */
+  z.object({ type: z.literal('delivery.resumed'), to: z.string() }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted') }),
 ]);
@@ -107,6 +121,13 @@ export interface CompartmentHardware {
 }
 
 export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHardware) {
+  /** The reports the registry refused, told again in the order sent. */
+  const tellAgain = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>): CompartmentCtx | undefined => {
+    if (!ctx.unsent?.length) return;
+    for (const message of ctx.unsent) enq.emit.send({ to: REGISTRY, message });
+    const { unsent: _told, ...rest } = ctx;
+    return rest;
+  };
   const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>) => {
     enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
   };
@@ -277,6 +298,19 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : ctx.resumeTo, fault: null, silentUnlocks: 0 };
       },
 
+      /**
+       * A report the registry refused, failed for good: kept, in order, to be told again once it is
+       * back (a load's closing door is what makes its pickup READY). One that crashed the registry
+       * is not: it restarts and would crash on it again.
+       */
+      'delivery.failed': (ctx, e) => {
+        if (e.to !== REGISTRY || e.crashed || !REPORTS.has(e.messageType)) return;
+        const report = RegistryMessage.safeParse(e.message);
+        if (!report.success) return;
+        return { ...ctx, unsent: [...(ctx.unsent ?? []), report.data] };
+      },
+      'delivery.resumed': (ctx, e, enq) => (e.to === REGISTRY ? tellAgain(ctx, enq) : undefined),
+
       // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.
       recovered: (ctx, _e, enq) => {
         // An unlock restored with its pulse done was pulsed by the stopped process. (One that a
@@ -284,8 +318,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         // is queued behind this message.)
         const pulsedBeforeStop = ctx.state === 'unlocking' && ctx.op?.pulsedAt != null ? ctx.op.id : null;
         enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id, pulsedBeforeStop } });
+        // What the registry refused before the stop goes first (refused again while it is still failed).
+        const next = tellAgain(ctx, enq);
         // The registry checks what this compartment holds against its own record.
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.report', compartmentId: ctx.id, pickupId: ctx.pickupId, state: ctx.state } });
+        return next;
       },
       restarted: askTheDoor,
       // Given only while neither a fault nor staff keep it out of service.

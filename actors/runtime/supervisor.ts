@@ -484,6 +484,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.events.publish({ type: 'actor.revived', at: this.clock.now(), source: address, actor: address, kind: cell.behavior.kind });
     this.changes.publish({ address, kind: cell.behavior.kind });
     if (cell.behavior.accepts.has('restarted')) this.enqueue(cell, this.envelope('supervisor', address, { type: 'restarted' }, null));
+    // Whoever keeps what it refused meanwhile (sent back as `delivery.failed`) may send it again.
+    for (const other of this.cells.values()) {
+      if (other !== cell && other.status === 'active' && other.behavior.accepts.has('delivery.resumed')) {
+        this.route(this.envelope(SUPERVISOR, other.address, { type: 'delivery.resumed', to: address }, null));
+      }
+    }
     return true;
   }
 

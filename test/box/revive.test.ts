@@ -262,6 +262,44 @@ test('a PIN whose SMS the failed outbox refused is replaced once the outbox is r
   await t.box.close();
 });
 
+test('a door that opens and closes for a load while the registry has failed is not lost: revived, the registry makes the pickup READY and sends its PIN', async () => {
+  const t = await testBox();
+  await register(t.box, 'V-RV-R1');
+  const { compartmentId } = await t.box.loadPickup('V-RV-R1', 'staff-anna');
+  await t.box.idle();
+  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+  // Staff put the document in and close the door: the compartment's reports are refused, and kept.
+  await passDoor(t, compartmentId);
+  assert.is(t.hw.sms.to(PHONE).length, 0);
+
+  await t.box.reviveActor(REGISTRY, 'staff-anna');
+  await t.box.idle();
+  assert.is(t.box.pickup('V-RV-R1')!.status, 'READY', 'not left LOADING, which staff could neither retrieve nor load again');
+  await collects(t, 'V-RV-R1', lastPin(t), compartmentId);
+  await t.box.close();
+});
+
+test('reports a compartment kept while the registry had failed are told again after a restart, too', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-revive-reports-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    await register(t.box, 'V-RV-R2');
+    const { compartmentId } = await t.box.loadPickup('V-RV-R2', 'staff-anna');
+    await t.box.idle();
+    await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+    await passDoor(t, compartmentId);
+    await t.box.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.equal(healthOf(t.box).failedActors, [REGISTRY], 'still failed after the restart');
+    await t.box.reviveActor(REGISTRY, 'staff-anna');
+    await t.box.idle();
+    assert.is(t.box.pickup('V-RV-R2')!.status, 'READY');
+    await t.box.close();
+  });
+});
+
 test('a release to a compartment that failed for good is answered DEVICE_UNAVAILABLE and uses nothing up; revived, the same PIN and birth date open it', async () => {
   const t = await testBox();
   const { pin, compartmentId } = await readyPickup(t, 'V-RV-C3');
