@@ -870,12 +870,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const timersChanged = (scheduled !== undefined && scheduled.size > 0) || (cancelled !== undefined && cancelled.size > 0) || fired.length > 0;
     let ctxChanged = ctx !== cell.ctx;
     const actors: ActorWrite[] = [];
+    /** the batch's timer changes as written (and kept by a panel's batch that joins the commit) */
+    let set: PersistedTimer[] = [];
+    const removed: string[] = [];
     if (stop) {
       actors.push(cell.behavior.transient ? { address: cell.address, deleted: true } : this.write(cell.address, cell.behavior, ctx, 'stopped', new Map()));
     } else if (ctxChanged || timersChanged) {
-      const removed = cancelled ? [...cancelled] : [];
+      if (scheduled) set = [...scheduled.values()];
+      if (cancelled) for (const k of cancelled) removed.push(k);
       for (const k of fired) if (!scheduled?.has(k) && !cell.timers.has(k)) removed.push(k);
-      actors.push(this.save(cell, { ctx, set: scheduled ? [...scheduled.values()] : [], removed }));
+      actors.push(this.save(cell, { ctx, set, removed }));
     }
     if (plan) for (const child of plan.spawned) actors.push(this.write(child.address, child.behavior, child.ctx, 'active', new Map()));
     if (actors.length || plan?.audit.length || plan?.sent.length || handled) {
@@ -888,14 +892,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       // A commit written behind goes with the urgent ones: the urgent queue is always cut before
       // (or with) the bulk one, so no commit of what its messages cause, urgent or not, lands
       // before it (a bulk relay telling a panel's actor, which commits urgently, would otherwise).
-      let queued: QueuedCommit | null = null;
-      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind, writeBehind ? undefined : cell, (q) => (queued = q));
-      if (!writeBehind && !stop && failure === null && this.groupCommit) {
-        const set = scheduled ? [...scheduled.values()] : [];
-        const removed = cancelled ? [...cancelled] : [];
-        for (const k of fired) if (!scheduled?.has(k) && !cell.timers.has(k)) removed.push(k);
-        cell.pending = { commit: queued!, ctx, set, removed, joined: [] };
-      }
+      // Awaited, it may take a panel's batch while it is queued (see joinCommit).
+      const joinable = !writeBehind && !stop && failure === null && this.groupCommit;
+      const committing = this.commit(batch, writeBehind || this.interactive(cell, envs), writeBehind, writeBehind ? undefined : cell, joinable ? (commit) => (cell.pending = { commit, ctx, set, removed, joined: [] }) : undefined);
       if (writeBehind) {
         // Write-behind. The commit is queued before any commit of what its messages cause, and
         // transactions are written in queue order: the store never holds the effect of a message
