@@ -494,9 +494,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    */
   const readyAgain = (p: Pickup, enq: Enq): Pickup => {
     const back: Pickup = { ...p, status: 'READY', opId: null, unlockSent: false, claim: null };
-    if (issued(back)) return back;
-    enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-    return newPin(back, enq);
+    return issued(back) ? back : replacePin(back, 'pin.reissuedAfterAuthReset', enq);
+  };
+
+  /**
+   * The PIN the citizen has can never open (its hash or its SMS was lost, or it was never made):
+   * a new one goes out by SMS, audited as `action` (why it was replaced).
+   */
+  const replacePin = (p: Pickup, action: string, enq: Enq): Pickup => {
+    enq.emit.audit({ entry: { action, subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
+    return newPin(p, enq);
   };
 
   /** A new PIN replaces the current one: the old one dies at once, the new one goes out by SMS. */
@@ -524,6 +531,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     to: phone,
     text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
   });
+
+  /** The pickup's reminder or expiry notice, sent again under its id: the outbox drops ids it holds or delivered already. */
+  const noticesAgain = (p: Pickup, enq: Enq) => {
+    if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
+    if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
+  };
 
   const smsDate = (at: number) => {
     const [y, m, d] = localDate(at, policy.timeZone).split('-');
@@ -559,8 +572,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // pickup gets a new PIN then (readyAgain).
         next = put(next, { ...p, pinIssued: false }, now, enq);
       } else if (holdsPin(p)) {
-        enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthReset', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-        next = put(next, newPin(p, enq), now, enq, 'pinReissued');
+        next = put(next, replacePin(p, 'pin.reissuedAfterAuthReset', enq), now, enq, 'pinReissued');
       }
     }
     if (legacy) {
@@ -906,8 +918,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         const ids: string[] = [];
         for (const p of Object.values(ctx.pickups)) {
           if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) ids.push(pinSmsId(p.id, p.pinSerial));
-          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
-          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
+          noticesAgain(p, enq);
         }
         if (ids.length > 0) enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids } });
       },
@@ -922,8 +933,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         let next = ctx;
         for (const p of Object.values(ctx.pickups)) {
           if (p.status !== 'READY' || p.pinQueued || !missing.has(pinSmsId(p.id, p.pinSerial))) continue;
-          enq.emit.audit({ entry: { action: 'pin.reissuedAfterOutboxFailure', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
+          next = put(next, replacePin(p, 'pin.reissuedAfterOutboxFailure', enq), e.now, enq, 'pinReissued');
         }
         return next === ctx ? undefined : next;
       },
@@ -955,8 +965,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             next = put(next, { ...p, pinIssued: false }, e.now, enq);
             continue;
           }
-          enq.emit.audit({ entry: { action: 'pin.reissuedAfterAuthFailure', subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-          next = put(next, newPin(p, enq), e.now, enq, 'pinReissued');
+          next = put(next, replacePin(p, 'pin.reissuedAfterAuthFailure', enq), e.now, enq, 'pinReissued');
         }
         return next === ctx ? undefined : next;
       },
@@ -1205,10 +1214,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
             continue;
           }
           if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now, enq);
-          // Notices the outbox may not have committed before the stop: asked again, under the same
-          // id; the outbox drops ids it holds or delivered already.
-          if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
-          if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
+          // Notices the outbox may not have committed before the stop: asked again.
+          noticesAgain(p, enq);
           // Purged but not yet archived when the process stopped: archive again (it is idempotent).
           if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
           if (p.status === 'LOADING' && p.compartmentId === null) {
@@ -1223,12 +1230,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
           // A PIN whose hash is committed went out with its SMS in the same commit; one without a
           // hash was never generated (the I/O died with the process): a new one is issued.
-          if (p.status === 'READY' && !issued(p)) {
-            const serial = p.pinSerial + 1;
-            enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
-            enq.emit.audit({ entry: { action: 'pin.reissuedAfterRestart', subject: p.reference, detail: { serial } } });
-            next = put(next, { ...next.pickups[p.id]!, pinIssued: false, pinSerial: serial, pinQueued: false }, e.now, enq);
-          }
+          if (p.status === 'READY' && !issued(p)) next = put(next, replacePin(next.pickups[p.id]!, 'pin.reissuedAfterRestart', enq), e.now, enq);
         }
         return next === ctx ? undefined : next;
       },
