@@ -12,9 +12,10 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
 import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
-import { answer, type Request } from '../../actors/runtime/ask.js';
+import type { Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { failingGate, settle } from '../support/slow-store.js';
+import { pressPanel } from '../support/press-panel.js';
 import { setRow } from '../../actors/runtime/table.js';
 
 type AlarmEvent = { type: 'arm' } | { type: 'disarm' } | { type: 'ring' } | { type: 'touch'; tag: string } | { type: 'show' };
@@ -55,19 +56,7 @@ const desk = alarmOf('desk', true);
 const busy = defineActor<{ hops: number }, { type: 'hop' } & Message, never>({ kind: 'busy', init: () => ({ hops: 0 }), on: { hop: (ctx) => ({ hops: ctx.hops + 1 }) } });
 
 type PanelEvent = { type: 'press'; to: string; message: { type: 'disarm' } | { type: 'show' } } & Request;
-const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
-  kind: 'panel',
-  interactive: true,
-  transient: true,
-  init: () => ({ presses: 0 }),
-  on: {
-    press: (ctx, e, enq) => {
-      enq.emit.send({ to: e.to, message: e.message } as never);
-      enq.emit.send(answer(e, ctx.presses + 1));
-      return { presses: ctx.presses + 1 };
-    },
-  },
-});
+const panel = pressPanel<PanelEvent>((e, enq) => enq.emit.send({ to: e.to, message: e.message } as never));
 
 async function gated() {
   const inner = await openPersistence('memory:');

@@ -13,9 +13,10 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { defineActor } from '../../actors/runtime/define.js';
 import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
-import { answer, type Request } from '../../actors/runtime/ask.js';
+import type { Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { failingGate, settle } from '../support/slow-store.js';
+import { pressPanel } from '../support/press-panel.js';
 
 type LogEvent = { type: 'note'; tag: string; remind?: boolean };
 
@@ -49,20 +50,10 @@ const relay = defineActor<{ hops: number }, RelayEvent & Message, never>({
 type PanelEvent = ({ type: 'press'; tag: string; via?: string; aside?: boolean; remind?: boolean }) & Request;
 
 /** A panel whose state dies with the process (a session): it tells on at once and answers. */
-const panel = defineActor<{ presses: number }, PanelEvent & Message, never>({
-  kind: 'panel',
-  interactive: true,
-  transient: true,
-  init: () => ({ presses: 0 }),
-  on: {
-    press: (ctx, e, enq) => {
-      if (e.via) enq.emit.send({ to: e.via, message: { type: 'follow', tag: e.tag } });
-      else if (e.aside) enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag }, aside: true });
-      else enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag, ...(e.remind ? { remind: true } : {}) } });
-      enq.emit.send(answer(e, ctx.presses + 1));
-      return { presses: ctx.presses + 1 };
-    },
-  },
+const panel = pressPanel<PanelEvent>((e, enq) => {
+  if (e.via) enq.emit.send({ to: e.via, message: { type: 'follow', tag: e.tag } });
+  else if (e.aside) enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag }, aside: true });
+  else enq.emit.send({ to: 'log/1', message: { type: 'note', tag: e.tag, ...(e.remind ? { remind: true } : {}) } });
 });
 
 /**

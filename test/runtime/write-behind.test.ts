@@ -17,6 +17,7 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { slowStore, withCommit } from '../support/slow-store.js';
+import { pressPanel } from '../support/press-panel.js';
 import { openPersistence, storageError } from '../../src/persistence/keyv-persistence.js';
 import type { ActorPersistence, CommitBatch } from '../../actors/runtime/supervisor.js';
 
@@ -27,19 +28,7 @@ type Press = { type: 'press' } & Request;
  * its state what a test needs there (a value no store can hold).
  */
 function sessionLike({ tells = true, keep = {} }: { tells?: boolean; keep?: { big?: bigint } } = {}) {
-  return defineActor<{ presses: number; big?: bigint }, Press & Message, never>({
-    kind: 'session',
-    transient: true,
-    interactive: true,
-    init: () => ({ presses: 0 }),
-    on: {
-      press: (ctx, e, enq) => {
-        if (tells) enq.emit.send({ to: 'ledger', message: { type: 'note' } });
-        enq.emit.send(answer(e, ctx.presses + 1));
-        return { presses: ctx.presses + 1, ...keep };
-      },
-    },
-  });
+  return pressPanel<Press>((_e, enq) => void (tells && enq.emit.send({ to: 'ledger', message: { type: 'note' } })), { kind: 'session', keep });
 }
 const session = sessionLike();
 
