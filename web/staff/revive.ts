@@ -20,7 +20,8 @@ export function confirmRevive(ctx: ViewContext, address: string, report: (r: Rep
     title: `${address} wieder in Betrieb nehmen?`,
     text:
       `${address} ist nach wiederholten Fehlern gestoppt worden. Wieder in Betrieb genommen, bearbeitet die Box seine Aufträge wieder ` +
-      `und holt nach, was fällig geworden ist; Nachrichten, die es in der Zwischenzeit abgelehnt hat, kommen nicht wieder. ` +
+      `und holt nach, was fällig geworden ist. Was es in der Zwischenzeit abgelehnt hat (etwa eine Fachöffnung), geschieht nicht nachträglich und ` +
+      `muss neu angestoßen werden; was ihm entgangen ist (Belegung der Fächer, PINs, SMS, Türmeldungen), gleicht die Box danach ab. ` +
       `Nur wieder in Betrieb nehmen, wenn die Ursache behoben ist (siehe Log der Box). Fällt es erneut aus, wird es wieder gestoppt.`,
     confirm: 'Wieder in Betrieb nehmen',
     run: async () => {
