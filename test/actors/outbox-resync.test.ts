@@ -36,4 +36,14 @@ test('registry: it expects the PIN messages not confirmed, and replaces a PIN on
   assert.is(registry.step(ctx, { type: 'sms.missing', ids: ['pin-P1-0'], now: NOW }).ctx, ctx);
 });
 
+test('registry: a revived outbox is sent the reminder and expiry notices again, under their ids', () => {
+  let ctx = registry.init(undefined, 'registry');
+  ({ ctx } = registry.step(ctx, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, requestId: 'r', replyTo: 'replies', now: NOW }));
+  ({ ctx } = registry.step(ctx, { type: 'pickup.register', input: { reference: 'V-2', documentKind: 'ID_CARD', phone: '+4915228817387', birthDate: '1980-04-12' }, requestId: 'r2', replyTo: 'replies', now: NOW }));
+  const base = { pinSerial: 1, pinIssued: true, pinQueued: true, compartmentId: 'A01', expiresAt: NOW + 86_400_000 };
+  ctx = { ...ctx, pickups: { P1: { ...ctx.pickups.P1!, ...base, status: 'READY', reminderSent: true }, P2: { ...ctx.pickups.P2!, ...base, compartmentId: 'A02', status: 'EXPIRED' } } };
+  const sent = registry.step(ctx, { type: 'outbox.restarted', now: NOW }).effects.flatMap((e) => (e.type === 'send' && e.to === 'outbox' ? [(e.message as { id?: string; type: string }).id ?? e.message.type] : []));
+  assert.equal(sent, ['remind-P1', 'expired-P2'], 'no PIN message is expected: both were confirmed');
+});
+
 test.run();
