@@ -125,13 +125,39 @@ export class Asks {
     this.byEnvelope.set(env.id, pending);
   }
 
-  /** A reply arrived at REPLIES. Replies to asks that are settled already are dropped. */
-  settle(reply: Reply): void {
+  /**
+   * A reply arrived at REPLIES. Replies to asks that are settled already are dropped. `later`: the
+   * ask is settled now (nothing can fail it any more), but its caller hears it only after the
+   * current turn's microtasks, in a batch with the other replies held so (see Supervisor.handleBatch).
+   */
+  settle(reply: Reply, later = false): void {
     const pending = this.byRequest.get(reply.requestId);
     if (!pending) return;
     this.close(pending);
+    if (later) {
+      if (this.held.push({ pending, reply }) === 1) setImmediate(() => this.release());
+      return;
+    }
+    Asks.tell(pending, reply);
+  }
+
+  private static tell(pending: Pending, reply: Reply): void {
     if (reply.ok) pending.resolve(reply.value);
     else pending.reject(new DomainError(reply.code, reply.message ?? reply.code, reply.details));
+  }
+
+  /** Replies are held now (a reply that is not a panel's joins them, or it would pass them). */
+  get holding(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** Replies settled with `later`, in the order they came. */
+  private held: Array<{ pending: Pending; reply: Reply }> = [];
+
+  private release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const { pending, reply } of held) Asks.tell(pending, reply);
   }
 
   /**

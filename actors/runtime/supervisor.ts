@@ -329,6 +329,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly askTimeoutMs: number;
   private nextId = 0;
   private running = 0;
+  /** replies sent now reach their callers in the next turn (a bulk batch's, while a panel waits: see handleBatch) */
+  private repliesLater = false;
   private queued = 0;
   private ioInFlight = 0;
   private closed = false;
@@ -385,7 +387,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.batchBudgetMs = opts.batchBudgetMs ?? MAX_BATCH_MS;
     this.askTimeoutMs = opts.askTimeoutMs ?? 10_000;
     this.asks = new Asks(opts.clock, this.bootId);
-    this.sinks.set(REPLIES, (message) => this.asks.settle(message as Reply));
+    // Once replies are held (see handleBatch), later ones join them, a panel's answer excepted:
+    // callers hear their answers in the order they were sent.
+    this.sinks.set(REPLIES, (message, env) => this.asks.settle(message as Reply, this.repliesLater || (this.asks.holding && !this.servesPanelFrom(env))));
     for (const b of opts.behaviors) this.behaviors.set(b.kind, b);
     this.anyInteractive = opts.behaviors.some((b) => b.interactive === true);
   }
@@ -946,7 +950,17 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       }
     }
 
-    const ran = this.runBatchEffects(cell, envs, plan, now);
+    // A panel waits for this actor (its batch joined this commit, or its message is next): the
+    // replies of a bulk batch reach their callers after the panel's answer, not before it. Their
+    // asks are settled now; only the callers' code (an integration's next registration) waits for
+    // the turn after, instead of running ahead of the panel's answer on this thread.
+    this.repliesLater = !this.interactive(cell, envs) && ((joined !== null && joined.length > 0) || this.awaitedByPanel(cell));
+    let ran: Promise<void> | null;
+    try {
+      ran = this.runBatchEffects(cell, envs, plan, now);
+    } finally {
+      this.repliesLater = false;
+    }
     if (ran !== null) await ran;
     // Then those of the panel's batches that joined the commit, in the order they were handled.
     if (joined !== null) {
@@ -1299,6 +1313,17 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       this.urgentQueue.push(queue.splice(i, 1)[0]!);
       return;
     }
+  }
+
+  /** A reply (or other message) sent by an actor that serves a panel, or on a panel's behalf. */
+  private servesPanelFrom(env: Envelope): boolean {
+    return env.urgent === true || this.cells.get(env.from)?.behavior.interactive === true;
+  }
+
+  /** A panel waits for the actor: the next message it handles serves a panel, and was not sent aside. */
+  private awaitedByPanel(cell: Cell): boolean {
+    const next = cell.mailbox[0];
+    return next !== undefined && next.aside !== true && this.servesPanel(cell, next);
   }
 
   /** A batch is urgent when one of its messages serves a person at a panel. */
