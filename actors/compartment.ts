@@ -128,6 +128,18 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
     const { unsent: _told, ...rest } = ctx;
     return rest;
   };
+  /**
+   * A report to the registry. While reports the registry refused are kept (it had failed for good),
+   * a new one is kept behind them, not sent: the registry, revived, must hear them in the order
+   * they happened (a load's door opening before its closing), and `delivery.resumed` may still be
+   * queued behind the message that causes this one. Returns what the state keeps (nothing, or the
+   * longer list).
+   */
+  const report = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): Pick<CompartmentCtx, 'unsent'> => {
+    if (ctx.unsent?.length) return { unsent: [...ctx.unsent, message] };
+    enq.emit.send({ to: REGISTRY, message });
+    return {};
+  };
   const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>) => {
     enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id } });
   };
@@ -155,8 +167,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         const ready = (ctx.state === 'free' && e.purpose === 'load') || (ctx.state === 'occupied' && e.purpose !== 'load');
         const staffService = e.purpose === 'service' && (ctx.state === 'free' || ctx.state === 'occupied' || ctx.state === 'outOfService');
         if (!ready && !staffService) {
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: e.purpose, pickupId: e.pickupId, code: 'COMPARTMENT_BUSY' } });
-          return;
+          const kept = report(ctx, enq, { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: e.purpose, pickupId: e.pickupId, code: 'COMPARTMENT_BUSY' });
+          return kept.unsent ? { ...ctx, ...kept } : undefined;
         }
         const op: UnlockOp = { id: e.opId, purpose: e.purpose, pickupId: e.pickupId, cause: e.cause, requestedAt: e.now, pulsedAt: null };
         enq.emit.audit({ entry: { action: 'unlock.intent', subject: ctx.id, detail: { op: e.opId, purpose: e.purpose, cause: causeText(e.cause) } } });
@@ -183,12 +195,12 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           enq.emit.schedule({ key: 'cooldown', at: e.now + COOLDOWN_RETRY_MS, message: { type: 'pulse.retry', opId: e.opId } });
           return { ...ctx, op: { ...ctx.op, cooldownRetries: (ctx.op.cooldownRetries ?? 0) + 1 } };
         }
-        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code: e.code } });
+        const kept = report(ctx, enq, { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code: e.code });
         enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, e.code, 'critical', ctx.id, `Lock of compartment ${ctx.id} failed (${e.code})`) });
         // Until staff clear the fault, no pickup is given this compartment.
         enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: e.code } });
         enq.emit.audit({ entry: { action: 'unlock.failed', subject: ctx.id, detail: { op: e.opId, code: e.code } } });
-        return { ...ctx, state: 'fault', op: null, fault: { code: e.code, since: e.now } };
+        return { ...ctx, ...kept, state: 'fault', op: null, fault: { code: e.code, since: e.now } };
       },
 
       'door.changed': (ctx, e, enq) => {
@@ -198,8 +210,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           if (ctx.state === 'unlocking' && ctx.op) {
             enq.emit.cancel({ key: 'window' });
             enq.emit.audit({ entry: { action: 'door.opened', subject: ctx.id, detail: { op: ctx.op.id, purpose: ctx.op.purpose } } });
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
-            return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now, silentUnlocks: 0 };
+            const kept = report(ctx, enq, { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId });
+            return { ...ctx, ...kept, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now, silentUnlocks: 0 };
           }
           // Opened without an unlock: somebody forced it.
           enq.emit.audit({ entry: { action: 'door.forced', subject: ctx.id } });
@@ -222,8 +234,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         if (ctx.state === 'open' && ctx.op) {
           const op = ctx.op;
           const holds = op.purpose === 'load' ? op.pickupId : op.purpose === 'service' ? ctx.pickupId : null;
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.closed', compartmentId: ctx.id, opId: op.id, purpose: op.purpose, pickupId: op.pickupId } });
-          return { ...closed, state: holds ? 'occupied' : 'free', pickupId: holds, op: null };
+          const kept = report(ctx, enq, { type: 'compartment.closed', compartmentId: ctx.id, opId: op.id, purpose: op.purpose, pickupId: op.pickupId });
+          return { ...closed, ...kept, state: holds ? 'occupied' : 'free', pickupId: holds, op: null };
         }
         return closed;
       },
@@ -232,16 +244,16 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         if (ctx.state !== 'unlocking' || !ctx.op || ctx.op.id !== e.opId) return;
         // The latch re-engaged: nothing changed inside the compartment.
         enq.emit.audit({ entry: { action: 'door.notOpened', subject: ctx.id, detail: { op: e.opId } } });
-        enq.emit.send({ to: REGISTRY, message: { type: 'compartment.notOpened', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
+        const kept = report(ctx, enq, { type: 'compartment.notOpened', compartmentId: ctx.id, opId: e.opId, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId });
         const silentUnlocks = (ctx.silentUnlocks ?? 0) + 1;
         if (silentUnlocks >= JAM_AFTER_SILENT_UNLOCKS) {
           // Pulsed twice and the door never moved: the bolt is stuck. Staff must look.
           enq.emit.send({ to: ALARMS, message: raise(`lock:${ctx.id}`, 'LOCK_JAMMED', 'critical', ctx.id, `Lock of compartment ${ctx.id} seems jammed: pulsed ${silentUnlocks} times, the door never moved`) });
           enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'LOCK_JAMMED' } });
           enq.emit.audit({ entry: { action: 'lock.jammed', subject: ctx.id, detail: { silentUnlocks } } });
-          return { ...ctx, state: 'fault', lock: 'locked', op: null, silentUnlocks, fault: { code: 'LOCK_JAMMED', since: e.now } };
+          return { ...ctx, ...kept, state: 'fault', lock: 'locked', op: null, silentUnlocks, fault: { code: 'LOCK_JAMMED', since: e.now } };
         }
-        return { ...ctx, state: ctx.resumeTo, lock: 'locked', op: null, silentUnlocks };
+        return { ...ctx, ...kept, state: ctx.resumeTo, lock: 'locked', op: null, silentUnlocks };
       },
 
       'door.leftOpen': (ctx, _e, enq) => {
@@ -275,11 +287,9 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
           if (ctx.fault) return;
           const code = e.code ?? 'BOARD_FAULT';
           enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code } });
-          if (ctx.op && ctx.state === 'unlocking') {
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code } });
-            enq.emit.cancel({ key: 'window' });
-          }
-          return { ...ctx, state: ctx.state === 'outOfService' ? ctx.state : 'fault', resumeTo: stable(ctx), op: ctx.state === 'unlocking' ? null : ctx.op, fault: { code, since: e.now } };
+          const kept = ctx.op && ctx.state === 'unlocking' ? report(ctx, enq, { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code }) : {};
+          if (ctx.op && ctx.state === 'unlocking') enq.emit.cancel({ key: 'window' });
+          return { ...ctx, ...kept, state: ctx.state === 'outOfService' ? ctx.state : 'fault', resumeTo: stable(ctx), op: ctx.state === 'unlocking' ? null : ctx.op, fault: { code, since: e.now } };
         }
         if (!ctx.fault || !isBoardCode(ctx.fault.code)) return;
         enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: true } });
@@ -336,8 +346,8 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             enq.emit.cancel({ key: 'window' });
             enq.emit.schedule({ key: 'doorOpen', at: e.now + timings.doorLeftOpenMs, message: { type: 'door.leftOpen' } });
             enq.emit.audit({ entry: { action: 'door.opened', subject: ctx.id, detail: { op: ctx.op.id, purpose: ctx.op.purpose, reconciled: true } } });
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId } });
-            return { ...ctx, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now };
+            const kept = report(ctx, enq, { type: 'compartment.opened', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId });
+            return { ...ctx, ...kept, state: 'open', door: 'open', lock: 'locked', doorOpenedAt: e.now };
           }
           if (ctx.op.pulsedAt === null || e.pulsedBeforeStop === ctx.op.id) {
             // Intent without a known outcome and the door shut: we cannot tell whether the pulse
@@ -348,9 +358,9 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
             enq.emit.audit({ entry: { action: 'unlock.interrupted', subject: ctx.id, detail: { op: ctx.op.id } } });
             const what = ctx.op.purpose === 'collect' ? ': if the document is still inside, clear the fault and the citizen\'s PIN works again; if it is gone, cancel the pickup' : ctx.op.purpose === 'load' ? ': if a document is inside, take it out before clearing the fault, then load again' : '';
             enq.emit.send({ to: ALARMS, message: raise(`interrupted:${ctx.id}`, 'UNLOCK_INTERRUPTED', 'critical', ctx.id, `Unlock of ${ctx.id} (${ctx.op.purpose}) was interrupted; check the compartment${what}`) });
-            enq.emit.send({ to: REGISTRY, message: { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code: 'UNLOCK_INTERRUPTED' } });
+            const kept = report(ctx, enq, { type: 'compartment.unlockFailed', compartmentId: ctx.id, opId: ctx.op.id, purpose: ctx.op.purpose, pickupId: ctx.op.pickupId, code: 'UNLOCK_INTERRUPTED' });
             enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: false, code: 'UNLOCK_INTERRUPTED' } });
-            return { ...ctx, state: 'fault', op: null, fault: { code: 'UNLOCK_INTERRUPTED', since: e.now } };
+            return { ...ctx, ...kept, state: 'fault', op: null, fault: { code: 'UNLOCK_INTERRUPTED', since: e.now } };
           }
           return; // pulsed and the window timer still runs: nothing to decide yet
         }

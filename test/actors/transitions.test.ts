@@ -63,6 +63,28 @@ test('compartment: after a restart an intent without a pulse result and a shut d
   assert.not.ok(rec.effects.some((e) => e.type === 'io'));
 });
 
+test('compartment: while reports the failed registry refused are kept, a new one is kept behind them, and a revived registry hears them in order', () => {
+  let { ctx } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P1', cause: staff, now: 0 });
+  ctx = compartment.step(ctx, { type: 'pulse.done', opId: 'op1', now: 100 }).ctx;
+  const opened = compartment.step(ctx, { type: 'door.changed', door: 'open', now: 5_000 });
+  const report = opened.effects.find((e) => e.type === 'send' && e.message.type === 'compartment.opened') as { message: Record<string, unknown> };
+  // The registry had failed for good: the opening comes back, and is kept.
+  ctx = compartment.step(opened.ctx, { type: 'delivery.failed', to: 'registry', messageType: 'compartment.opened', message: report.message, now: 5_001 }).ctx;
+  assert.is(ctx.unsent?.length, 1);
+  // The door closes before the compartment hears that the registry was revived (`delivery.resumed`
+  // is queued behind it): the closing must not reach the registry before the opening.
+  const closed = compartment.step(ctx, { type: 'door.changed', door: 'closed', now: 9_000 });
+  assert.is(closed.ctx.state, 'occupied');
+  assert.not.ok(closed.effects.some((e) => e.type === 'send' && e.to === 'registry'), 'not sent ahead of the kept opening');
+  assert.equal(closed.ctx.unsent?.map((m) => m.type), ['compartment.opened', 'compartment.closed']);
+  const resumed = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'registry', now: 9_001 });
+  assert.equal(resumed.effects.filter((e) => e.type === 'send' && e.to === 'registry').map((e) => (e as { message: { type: string } }).message.type), ['compartment.opened', 'compartment.closed']);
+  assert.is(resumed.ctx.unsent, undefined);
+  // Nothing kept: reports go at once again.
+  const next = compartment.step(resumed.ctx, { type: 'unlock', opId: 'op2', purpose: 'load', pickupId: 'P2', cause: staff, now: 10_000 });
+  assert.ok(next.effects.some((e) => e.type === 'send' && e.to === 'registry' && e.message.type === 'compartment.unlockFailed'), 'a busy compartment refuses at once');
+});
+
 test('compartment: out of service and back', () => {
   const out = compartment.step(free, { type: 'service.set', inService: false, by: 'anna', reason: 'hinge', now: 1 });
   assert.is(out.ctx.state, 'outOfService');
