@@ -41,7 +41,10 @@ const KEEP_CLOSED = 500;
 
 export const alarmsActor = defineActor<AlarmsCtx, AlarmsEvent, never, BoxOutgoing>({
   kind: 'alarms',
-    messages: AlarmsMessage,
+  messages: AlarmsMessage,
+  // An alarm raised or cleared while the list had failed for good is a fact nobody sends again:
+  // kept, and applied once staff revive it (an acknowledgement, asked, is refused meanwhile).
+  keepsMailWhileFailed: true,
   init: () => ({ seq: 0, alarms: [] }),
   on: {
     'alarm.raise': (ctx, e, enq) => {

@@ -189,6 +189,8 @@ interface Cell {
   pending?: Pending | null;
   /** the timers the batch whose commit the actor awaits cancels: none of them fires meanwhile */
   cancelling?: ReadonlySet<string> | null;
+  /** failed for good: mail kept for it until it is revived (see keepsMailWhileFailed) */
+  kept?: Envelope[] | null;
 }
 
 /**
@@ -285,6 +287,8 @@ const SLOW_COMMIT_MS = 0.5;
  * that shares every fifth transaction with the bulk work.
  */
 const URGENT_RUN = 4;
+/** mail kept for an actor failed for good (see ActorBehavior.keepsMailWhileFailed), at most */
+const KEPT_LIMIT = 10_000;
 
 const EXTERNAL: Address = 'external';
 /** the sender of what the supervisor tells an actor: `started`, `recovered`, `restarted`, `delivery.failed` */
@@ -329,6 +333,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly askTimeoutMs: number;
   private nextId = 0;
   private running = 0;
+  /** actors failed for good whose kept mail reached KEPT_LIMIT (warned once) */
+  private readonly keptFull = new Set<Address>();
   /** replies sent now reach their callers in the next turn (a bulk batch's, while a panel waits: see handleBatch) */
   private repliesLater = false;
   private queued = 0;
@@ -487,6 +493,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('info', 'actor revived', { actor: address });
     this.events.publish({ type: 'actor.revived', at: this.clock.now(), source: address, actor: address, kind: cell.behavior.kind });
     this.changes.publish({ address, kind: cell.behavior.kind });
+    // The mail it kept while failed (see keepsMailWhileFailed), in the order it came.
+    const kept = cell.kept ?? [];
+    cell.kept = null;
+    this.keptFull.delete(address);
+    for (const env of kept) this.enqueue(cell, env);
     if (cell.behavior.accepts.has('restarted')) this.enqueue(cell, this.envelope('supervisor', address, { type: 'restarted' }, null));
     // Whoever keeps what it refused meanwhile (sent back as `delivery.failed`) may send it again.
     for (const other of this.cells.values()) {
@@ -720,7 +731,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const cell = this.cells.get(env.to);
     if (!cell) return this.dead(env, 'no-such-actor');
-    if (cell.status === 'failed') return this.dead(env, 'actor-failed');
+    if (cell.status === 'failed') return this.keeps(cell, env) ? void cell.kept!.push(env) : this.dead(env, 'actor-failed');
     if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
     if (!cell.behavior.accepts.has(env.message.type)) return this.dead(env, 'not-handled');
     // A quarantined partition's mail is refused at once, not queued behind the rest.
@@ -1320,6 +1331,18 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return env.urgent === true || this.cells.get(env.from)?.behavior.interactive === true;
   }
 
+  /**
+   * Whether `env`, to an actor failed for good, is kept for it (see keepsMailWhileFailed): it
+   * asks nothing, and fewer than KEPT_LIMIT are kept; past that, mail goes back as to any failed actor.
+   */
+  private keeps(cell: Cell, env: Envelope): boolean {
+    if (cell.behavior.keepsMailWhileFailed !== true || !cell.behavior.accepts.has(env.message.type) || (env.message as { requestId?: unknown }).requestId !== undefined) return false;
+    cell.kept ??= [];
+    if (cell.kept.length < KEPT_LIMIT) return true;
+    if (!this.keptFull.has(cell.address) && this.keptFull.add(cell.address)) this.log('warn', 'an actor failed for good keeps no more mail: what comes now is refused', { actor: cell.address, kept: KEPT_LIMIT });
+    return false;
+  }
+
   /** A panel waits for the actor: the next message it handles serves a panel, and was not sent aside. */
   private awaitedByPanel(cell: Cell): boolean {
     const next = cell.mailbox[0];
@@ -1586,7 +1609,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         t.held = true;
       }
       this.queued -= cell.mailbox.length;
-      for (const queued of cell.mailbox.splice(0)) this.dead(queued, 'actor-failed');
+      for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) cell.kept!.push(queued);
+      else this.dead(queued, 'actor-failed');
       await this.commit({ actors: [this.save(cell)] }).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       this.changes.publish({ address: cell.address, kind: cell.behavior.kind });

@@ -143,6 +143,14 @@ export interface ActorBehavior<C = any, Io = any> {
   partitionOf?(ctx: C, message: Message): string | null;
   /** the catalog code a quarantined partition's messages are refused with (default ACTOR_FAILED) */
   readonly partitionCode?: ErrorCode;
+  /**
+   * Mail that asks nothing (no `requestId`), sent while the actor has failed for good, is kept
+   * for it, in order (in the store too: it stays unhandled there), and delivered once staff
+   * revive it, instead of going back to its sender: for an actor whose messages are facts that
+   * nobody can send again (the alarm list: an alarm raised while it had failed would be lost).
+   * Requests are refused with ACTOR_FAILED as for any failed actor: somebody waits for them.
+   */
+  readonly keepsMailWhileFailed?: boolean;
 }
 
 export type ActorStatus = 'active' | 'failed' | 'stopped';

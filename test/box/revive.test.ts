@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AllocationCtx } from '../../actors/allocation.js';
-import { ALLOCATION, AUTH, OUTBOX, REGISTRY } from '../../actors/messages.js';
+import { ALARMS, ALLOCATION, AUTH, OUTBOX, REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
@@ -260,6 +260,36 @@ test('a PIN whose SMS the failed outbox refused is replaced once the outbox is r
   assert.is(t.box.pickup('V-RV-S1')!.pinQueued, true);
   await collects(t, 'V-RV-S1', lastPin(t), compartmentId);
   await t.box.close();
+});
+
+test('an alarm raised and one cleared while the alarm list had failed for good are kept, also over a restart, and shown once it is revived', async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-revive-alarms-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    // Open before it fails: a door left open, closed while the list has failed.
+    t.hw.locks.forceDoor('A02');
+    await t.box.advance(61_000);
+    assert.ok(t.box.alarms(true).some((a) => a.code === 'DOOR_LEFT_OPEN' && a.subject === 'A02'));
+    // A message whose handling throws (as a bug would), six times: the alarm list fails for good.
+    const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
+    await breakActor(t, ALARMS, poison);
+    t.hw.locks.forceDoor('A01');
+    t.hw.locks.closeDoor('A02');
+    await t.box.advance(500);
+    const doors = () => t.box.alarms(true).filter((a) => a.subject === 'A01' || a.subject === 'A02').map((a) => `${a.code} ${a.subject}`).sort();
+    assert.equal(doors(), ['DOOR_FORCED A02', 'DOOR_LEFT_OPEN A02'], 'the failed list still shows what it had');
+    const id = t.box.alarms(true).find((a) => a.code === 'DOOR_LEFT_OPEN')!.id;
+    assert.is(await rejectionCode(t.box.acknowledgeAlarm(id, 'staff-anna')), 'ACTOR_FAILED', 'a request is refused, not kept');
+    await t.box.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.equal(healthOf(t.box).failedActors, [ALARMS], 'still failed after the restart');
+    await t.box.reviveActor(ALARMS, 'staff-anna');
+    await t.box.idle();
+    assert.equal(doors(), ['DOOR_FORCED A01', 'DOOR_FORCED A02'], 'the door forced meanwhile is shown; the door left open closed meanwhile, its alarm cleared');
+    await t.box.close();
+  });
 });
 
 test('a door that opens and closes for a load while the registry has failed is not lost: revived, the registry makes the pickup READY and sends its PIN', async () => {
