@@ -965,12 +965,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // replies of a bulk batch reach their callers after the panel's answer, not before it. Their
     // asks are settled now; only the callers' code (an integration's next registration) waits for
     // the turn after, instead of running ahead of the panel's answer on this thread.
+    // (Set back to what it was, not cleared: an actor these effects wake may handle a batch of its
+    // own inside them — a relay, a session, whose effects run at once — and the rest of this
+    // batch's replies are held all the same.)
+    const outer = this.repliesLater;
     this.repliesLater = !this.interactive(cell, envs) && ((joined !== null && joined.length > 0) || this.awaitedByPanel(cell));
     let ran: Promise<void> | null;
     try {
       ran = this.runBatchEffects(cell, envs, plan, now);
     } finally {
-      this.repliesLater = false;
+      this.repliesLater = outer;
     }
     if (ran !== null) await ran;
     // Then those of the panel's batches that joined the commit, in the order they were handled.
