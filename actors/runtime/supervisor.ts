@@ -493,7 +493,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('info', 'actor revived', { actor: address });
     this.events.publish({ type: 'actor.revived', at: this.clock.now(), source: address, actor: address, kind: cell.behavior.kind });
     this.changes.publish({ address, kind: cell.behavior.kind });
-    // The mail it kept while failed (see keepsMailWhileFailed), in the order it came.
+    // The mail it kept while failed (see keepsMailWhileFailed), in the order it came (with what
+    // came while the revival was written: see route).
     const kept = cell.kept ?? [];
     cell.kept = null;
     this.keptFull.delete(address);
@@ -732,6 +733,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     const cell = this.cells.get(env.to);
     if (!cell) return this.dead(env, 'no-such-actor');
     if (cell.status === 'failed') return this.keeps(cell, env) ? void cell.kept!.push(env) : this.dead(env, 'actor-failed');
+    // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
+    if (cell.kept && this.keeps(cell, env)) return void cell.kept.push(env);
     if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
     if (!cell.behavior.accepts.has(env.message.type)) return this.dead(env, 'not-handled');
     // A quarantined partition's mail is refused at once, not queued behind the rest.

@@ -54,6 +54,18 @@ test('notes sent while it has failed are kept and handled in order once it is re
   await sup.close();
 });
 
+test('a note sent while the revival is being committed comes after the notes kept before it', async () => {
+  const sup = await failed(true);
+  sup.send('list/1', { type: 'note', text: 'raised while failed' });
+  const revived = sup.revive('list/1');
+  // The revival is being written: a note sent now must not pass the one kept (a clear its raise).
+  sup.send('list/1', { type: 'note', text: 'sent while reviving' });
+  assert.ok(await revived);
+  await sup.idle();
+  assert.equal(notes(sup), ['raised while failed', 'sent while reviving']);
+  await sup.close();
+});
+
 test('at most 10,000 notes are kept; the rest go back as to any failed actor', async () => {
   const sup = await failed(true);
   const dead: string[] = [];
