@@ -262,6 +262,30 @@ test('a PIN whose SMS the failed outbox refused is replaced once the outbox is r
   await t.box.close();
 });
 
+test('a compartment that had failed for good when the registry was revived tells it what it refused once revived itself, and reports again: the load ends READY', async () => {
+  const t = await testBox();
+  await register(t.box, 'V-RV-R3');
+  const { compartmentId } = await t.box.loadPickup('V-RV-R3', 'staff-anna');
+  await t.box.idle();
+  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+  // Staff open the door: the registry refuses the opening, the compartment keeps it.
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  const repair = await breakCompartment(t, compartmentId);
+  assert.equal(healthOf(t.box).failedActors.sort(), [`compartment/${compartmentId}`, REGISTRY].sort());
+  // The registry comes back first: the compartment, failed, hears nothing of it.
+  await t.box.reviveActor(REGISTRY, 'staff-anna');
+  await t.box.idle();
+  repair();
+  await t.box.reviveActor(`compartment/${compartmentId}`, 'staff-anna');
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('V-RV-R3')!.status, 'READY', 'the opening and the closing reached the registry, in order');
+  assert.ok(t.hw.sms.to(PHONE).length > 0, 'the PIN was sent');
+  await t.box.close();
+});
+
 test('an alarm raised and one cleared while the alarm list had failed for good are kept, also over a restart, and shown once it is revived', async () => {
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-alarms-', async (storage) => {
