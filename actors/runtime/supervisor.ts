@@ -732,9 +732,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const cell = this.cells.get(env.to);
     if (!cell) return this.dead(env, 'no-such-actor');
-    if (cell.status === 'failed') return this.keeps(cell, env) ? void cell.kept!.push(env) : this.dead(env, 'actor-failed');
+    if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed');
     // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
-    if (cell.kept && this.keeps(cell, env)) return void cell.kept.push(env);
+    if (cell.kept && this.keeps(cell, env)) return this.keep(cell, env);
     if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
     if (!cell.behavior.accepts.has(env.message.type)) return this.dead(env, 'not-handled');
     // A quarantined partition's mail is refused at once, not queued behind the rest.
@@ -1350,6 +1350,20 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return false;
   }
 
+  /**
+   * Keeps `env` for its failed actor (see keeps). Mail from outside the actors (the supervisor's
+   * ACTOR_FAILED for another actor, a lock board's status) is in no store yet: it is written now,
+   * ahead of any later commit (the urgent queue is cut first), so that it is kept over a restart
+   * as an actor's mail is, and leaves the store once handled.
+   */
+  private keep(cell: Cell, env: Envelope): void {
+    if (env.durable !== true) {
+      env = { ...env, durable: true };
+      this.commit({ sent: [env] }, true).catch((error: unknown) => this.log('error', 'mail kept for a failed actor not written: it is kept until a restart only', { actor: cell.address, code: errorCode(error) }));
+    }
+    cell.kept!.push(env);
+  }
+
   /** A panel waits for the actor: the next message it handles serves a panel, and was not sent aside. */
   private awaitedByPanel(cell: Cell): boolean {
     const next = cell.mailbox[0];
@@ -1616,7 +1630,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         t.held = true;
       }
       this.queued -= cell.mailbox.length;
-      for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) cell.kept!.push(queued);
+      for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) this.keep(cell, queued);
       else this.dead(queued, 'actor-failed');
       await this.commit({ actors: [this.save(cell)] }).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });

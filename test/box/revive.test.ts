@@ -316,6 +316,27 @@ test('an alarm raised and one cleared while the alarm list had failed for good a
   });
 });
 
+test("an actor that fails for good while the alarm list has failed: its ACTOR_FAILED alarm is kept over a restart and shown once the list is revived", async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-revive-kept-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
+    await breakActor(t, ALARMS, poison);
+    // The supervisor raises ACTOR_FAILED for the registry: a message from outside the actors.
+    for (let i = 0; i < 6; i++) t.box.supervisor.post(REGISTRY as never, { type: 'pickup.cancel' } as never);
+    await t.box.idle();
+    assert.equal(healthOf(t.box).failedActors.sort(), [ALARMS, REGISTRY].sort());
+    await t.box.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    await t.box.reviveActor(ALARMS, 'staff-anna');
+    await t.box.idle();
+    assert.equal(t.box.alarms(true).filter((a) => a.code === 'ACTOR_FAILED').map((a) => a.subject), [REGISTRY], 'staff see the registry failed, and can revive it from its alarm');
+    await t.box.close();
+  });
+});
+
 test('a door that opens and closes for a load while the registry has failed is not lost: revived, the registry makes the pickup READY and sends its PIN', async () => {
   const t = await testBox();
   await register(t.box, 'V-RV-R1');
