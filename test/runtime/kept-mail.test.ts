@@ -66,6 +66,18 @@ test('a note sent while the revival is being committed comes after the notes kep
   await sup.close();
 });
 
+test('a note no store can hold is kept in memory only: storage stays healthy, and the notes after it are kept', async () => {
+  const sup = await failed(true);
+  sup.post('list/1', { type: 'note', get text(): string { throw new Error('a broken message'); } } as Message);
+  sup.send('list/1', { type: 'note', text: 'after it' });
+  await sup.idle();
+  assert.ok(sup.storageHealthy(), 'the broken note did not fail a transaction');
+  assert.ok(await sup.revive('list/1'));
+  await sup.idle();
+  assert.equal(notes(sup), ['after it'], 'the broken note crashed its handler alone');
+  await sup.close();
+});
+
 test('at most 10,000 notes are kept; the rest go back as to any failed actor', async () => {
   const sup = await failed(true);
   const dead: string[] = [];
