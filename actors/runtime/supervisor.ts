@@ -407,6 +407,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
    */
   ask<T = unknown, A extends AddressIn<P> = AddressIn<P>>(to: A, message: AskableTo<P, A> & Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+    // Closed: nothing is delivered any more (a caller that heard a held answer late may ask again).
+    if (this.closed) return Promise.reject(new DomainError('ACTOR_NOT_FOUND', 'the box is shutting down'));
     // While storage fails nothing new is taken on: the caller learns it now, not at a timeout.
     if (!this.storageOk) return Promise.reject(new DomainError('STORAGE_UNAVAILABLE', 'storage is unavailable: nothing was changed; retry once the box reports healthy'));
     const requestId = this.asks.nextRequestId();

@@ -15,6 +15,7 @@ import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { gatedStore, settle } from '../support/slow-store.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
 /**
  * A counter that answers a bulk caller's `bump` with the new count, and a panel's `mark` (as the
@@ -140,6 +141,24 @@ test("the bulk batch's first effect hands a note to an idle relay, which passes 
   await sup.idle();
   assert.is(sup.view<{ hops: number }>('busy/1')!.ctx.hops, 3, 'every note was passed on');
   await sup.close();
+});
+
+test('a bulk caller that hears its held answer after the supervisor closed, and asks again, is refused at once', async () => {
+  const { sup, gate, hold, heldCount } = await box();
+  hold();
+  const { bumps } = asked(sup);
+  // (The bumps still queued behind the panel's mark are refused by the close.)
+  for (const b of bumps) b.catch(() => {});
+  await heldCount(1);
+  const pressed = sup.ask<number>('panel/1', { type: 'press' });
+  await settle();
+  gate.openAll();
+  // Its next request, made once it hears the answer (in the turn after the panel's), meets a closed supervisor.
+  const next = rejectionCode(bumps[0]!.then(() => sup.ask<number>('counter/1', { type: 'bump' })));
+  await pressed;
+  await sup.close();
+  const outcome = await Promise.race([next, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))]);
+  assert.is(outcome, 'ACTOR_NOT_FOUND');
 });
 
 test('no panel waiting: bulk callers hear their answers as before, in order', async () => {
