@@ -334,7 +334,14 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.report', compartmentId: ctx.id, pickupId: ctx.pickupId, state: ctx.state } });
         return next;
       },
-      restarted: askTheDoor,
+      // After a crash, or revived by staff: what the registry refused is told again too. A
+      // compartment failed for good when the registry was revived never heard `delivery.resumed`,
+      // and every report it makes is kept behind those (see report): they would wait for the next
+      // start. (Refused again, and kept, while the registry is still failed.)
+      restarted: (ctx, e, enq) => {
+        askTheDoor(ctx, e, enq);
+        return tellAgain(ctx, enq);
+      },
       // Given only while neither a fault nor staff keep it out of service.
       'availability.report': (ctx, _e, enq) =>
         void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: ctx.fault === null && ctx.state !== 'outOfService', ...(ctx.fault ? { code: ctx.fault.code } : ctx.state === 'outOfService' ? { code: 'OUT_OF_SERVICE' as const } : {}) } }),

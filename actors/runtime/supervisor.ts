@@ -407,6 +407,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
    */
   ask<T = unknown, A extends AddressIn<P> = AddressIn<P>>(to: A, message: AskableTo<P, A> & Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+    // Closed: nothing is delivered any more (a caller that heard a held answer late may ask again).
+    if (this.closed) return Promise.reject(new DomainError('ACTOR_NOT_FOUND', 'the box is shutting down'));
     // While storage fails nothing new is taken on: the caller learns it now, not at a timeout.
     if (!this.storageOk) return Promise.reject(new DomainError('STORAGE_UNAVAILABLE', 'storage is unavailable: nothing was changed; retry once the box reports healthy'));
     const requestId = this.asks.nextRequestId();
@@ -493,7 +495,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.log('info', 'actor revived', { actor: address });
     this.events.publish({ type: 'actor.revived', at: this.clock.now(), source: address, actor: address, kind: cell.behavior.kind });
     this.changes.publish({ address, kind: cell.behavior.kind });
-    // The mail it kept while failed (see keepsMailWhileFailed), in the order it came.
+    // The mail it kept while failed (see keepsMailWhileFailed), in the order it came (with what
+    // came while the revival was written: see route).
     const kept = cell.kept ?? [];
     cell.kept = null;
     this.keptFull.delete(address);
@@ -731,7 +734,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const cell = this.cells.get(env.to);
     if (!cell) return this.dead(env, 'no-such-actor');
-    if (cell.status === 'failed') return this.keeps(cell, env) ? void cell.kept!.push(env) : this.dead(env, 'actor-failed');
+    if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed');
+    // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
+    if (cell.kept && this.keeps(cell, env)) return this.keep(cell, env);
     if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
     if (!cell.behavior.accepts.has(env.message.type)) return this.dead(env, 'not-handled');
     // A quarantined partition's mail is refused at once, not queued behind the rest.
@@ -965,12 +970,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // replies of a bulk batch reach their callers after the panel's answer, not before it. Their
     // asks are settled now; only the callers' code (an integration's next registration) waits for
     // the turn after, instead of running ahead of the panel's answer on this thread.
+    // (Set back to what it was, not cleared: an actor these effects wake may handle a batch of its
+    // own inside them — a relay, a session, whose effects run at once — and the rest of this
+    // batch's replies are held all the same.)
+    const outer = this.repliesLater;
     this.repliesLater = !this.interactive(cell, envs) && ((joined !== null && joined.length > 0) || this.awaitedByPanel(cell));
     let ran: Promise<void> | null;
     try {
       ran = this.runBatchEffects(cell, envs, plan, now);
     } finally {
-      this.repliesLater = false;
+      this.repliesLater = outer;
     }
     if (ran !== null) await ran;
     // Then those of the panel's batches that joined the commit, in the order they were handled.
@@ -1343,6 +1352,30 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return false;
   }
 
+  /**
+   * Keeps `env` for its failed actor (see keeps). Mail from outside the actors (the supervisor's
+   * ACTOR_FAILED for another actor, a lock board's status) is in no store yet: it is written now,
+   * ahead of any later commit (the urgent queue is cut first), so that it is kept over a restart
+   * as an actor's mail is, and leaves the store once handled.
+   */
+  private keep(cell: Cell, env: Envelope): void {
+    // (One no store can hold, a test's broken message, would fail the transaction it shares: kept in memory only.)
+    if (env.durable !== true && this.serializable(env)) {
+      env = { ...env, durable: true };
+      this.commit({ sent: [env] }, true).catch((error: unknown) => this.log('error', 'mail kept for a failed actor not written: it is kept until a restart only', { actor: cell.address, code: errorCode(error) }));
+    }
+    cell.kept!.push(env);
+  }
+
+  private serializable(env: Envelope): boolean {
+    try {
+      JSON.stringify(env.message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** A panel waits for the actor: the next message it handles serves a panel, and was not sent aside. */
   private awaitedByPanel(cell: Cell): boolean {
     const next = cell.mailbox[0];
@@ -1609,7 +1642,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
         t.held = true;
       }
       this.queued -= cell.mailbox.length;
-      for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) cell.kept!.push(queued);
+      for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) this.keep(cell, queued);
       else this.dead(queued, 'actor-failed');
       await this.commit({ actors: [this.save(cell)] }).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });

@@ -262,6 +262,30 @@ test('a PIN whose SMS the failed outbox refused is replaced once the outbox is r
   await t.box.close();
 });
 
+test('a compartment that had failed for good when the registry was revived tells it what it refused once revived itself, and reports again: the load ends READY', async () => {
+  const t = await testBox();
+  await register(t.box, 'V-RV-R3');
+  const { compartmentId } = await t.box.loadPickup('V-RV-R3', 'staff-anna');
+  await t.box.idle();
+  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+  // Staff open the door: the registry refuses the opening, the compartment keeps it.
+  t.hw.locks.openDoor(compartmentId);
+  await t.box.idle();
+  const repair = await breakCompartment(t, compartmentId);
+  assert.equal(healthOf(t.box).failedActors.sort(), [`compartment/${compartmentId}`, REGISTRY].sort());
+  // The registry comes back first: the compartment, failed, hears nothing of it.
+  await t.box.reviveActor(REGISTRY, 'staff-anna');
+  await t.box.idle();
+  repair();
+  await t.box.reviveActor(`compartment/${compartmentId}`, 'staff-anna');
+  await t.box.idle();
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.pickup('V-RV-R3')!.status, 'READY', 'the opening and the closing reached the registry, in order');
+  assert.ok(t.hw.sms.to(PHONE).length > 0, 'the PIN was sent');
+  await t.box.close();
+});
+
 test('an alarm raised and one cleared while the alarm list had failed for good are kept, also over a restart, and shown once it is revived', async () => {
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-alarms-', async (storage) => {
@@ -288,6 +312,27 @@ test('an alarm raised and one cleared while the alarm list had failed for good a
     await t.box.reviveActor(ALARMS, 'staff-anna');
     await t.box.idle();
     assert.equal(doors(), ['DOOR_FORCED A01', 'DOOR_FORCED A02'], 'the door forced meanwhile is shown; the door left open closed meanwhile, its alarm cleared');
+    await t.box.close();
+  });
+});
+
+test("an actor that fails for good while the alarm list has failed: its ACTOR_FAILED alarm is kept over a restart and shown once the list is revived", async () => {
+  const clock = new SimulatedClock(MONDAY_10AM);
+  await withTempStorage('ausgabebox-revive-kept-', async (storage) => {
+    let t = await testBox({ storage }, { clock });
+    const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
+    await breakActor(t, ALARMS, poison);
+    // The supervisor raises ACTOR_FAILED for the registry: a message from outside the actors.
+    for (let i = 0; i < 6; i++) t.box.supervisor.post(REGISTRY as never, { type: 'pickup.cancel' } as never);
+    await t.box.idle();
+    assert.equal(healthOf(t.box).failedActors.sort(), [ALARMS, REGISTRY].sort());
+    await t.box.close();
+
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    await t.box.reviveActor(ALARMS, 'staff-anna');
+    await t.box.idle();
+    assert.equal(t.box.alarms(true).filter((a) => a.code === 'ACTOR_FAILED').map((a) => a.subject), [REGISTRY], 'staff see the registry failed, and can revive it from its alarm');
     await t.box.close();
   });
 });

@@ -54,6 +54,30 @@ test('notes sent while it has failed are kept and handled in order once it is re
   await sup.close();
 });
 
+test('a note sent while the revival is being committed comes after the notes kept before it', async () => {
+  const sup = await failed(true);
+  sup.send('list/1', { type: 'note', text: 'raised while failed' });
+  const revived = sup.revive('list/1');
+  // The revival is being written: a note sent now must not pass the one kept (a clear its raise).
+  sup.send('list/1', { type: 'note', text: 'sent while reviving' });
+  assert.ok(await revived);
+  await sup.idle();
+  assert.equal(notes(sup), ['raised while failed', 'sent while reviving']);
+  await sup.close();
+});
+
+test('a note no store can hold is kept in memory only: storage stays healthy, and the notes after it are kept', async () => {
+  const sup = await failed(true);
+  sup.post('list/1', { type: 'note', get text(): string { throw new Error('a broken message'); } } as Message);
+  sup.send('list/1', { type: 'note', text: 'after it' });
+  await sup.idle();
+  assert.ok(sup.storageHealthy(), 'the broken note did not fail a transaction');
+  assert.ok(await sup.revive('list/1'));
+  await sup.idle();
+  assert.equal(notes(sup), ['after it'], 'the broken note crashed its handler alone');
+  await sup.close();
+});
+
 test('at most 10,000 notes are kept; the rest go back as to any failed actor', async () => {
   const sup = await failed(true);
   const dead: string[] = [];

@@ -15,17 +15,21 @@ import type { Message } from '../../actors/runtime/types.js';
 import { answer, type Request } from '../../actors/runtime/ask.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { gatedStore, settle } from '../support/slow-store.js';
+import { rejectionCode } from '../domain/assert-code.js';
 
 /**
  * A counter that answers a bulk caller's `bump` with the new count, and a panel's `mark` (as the
  * registry claims a pickup for a session) with a word back to the panel, once committed.
  */
-type CounterEvent = ({ type: 'bump' } & Request) | { type: 'mark' };
+type CounterEvent = ({ type: 'bump'; relayed?: boolean } & Request) | { type: 'mark' };
 const counter = defineActor<{ n: number; marks: number }, CounterEvent & Message, never>({
   kind: 'counter',
   init: () => ({ n: 0, marks: 0 }),
   on: {
     bump: (ctx, e, enq) => {
+      // `relayed`: a note goes through a relay first (an actor that only passes messages on, whose
+      // effects run at once, without waiting for its commit).
+      if (e.relayed) enq.emit.send({ to: 'relay/1', message: { type: 'pass' } } as never);
       enq.emit.send(answer(e, ctx.n + 1));
       return { ...ctx, n: ctx.n + 1 };
     },
@@ -38,6 +42,13 @@ const counter = defineActor<{ n: number; marks: number }, CounterEvent & Message
 
 /** Keeps a transaction of its own busy, so that the next commits wait in the queues. */
 const busy = defineActor<{ hops: number }, { type: 'hop' } & Message, never>({ kind: 'busy', init: () => ({ hops: 0 }), on: { hop: (ctx) => ({ hops: ctx.hops + 1 }) } });
+
+/** Passes each note on to busy/1 and changes nothing of its own: written behind, its effects run at once. */
+const relay = defineActor<Record<string, never>, { type: 'pass' } & Message, never>({
+  kind: 'relay',
+  init: () => ({}),
+  on: { pass: (_ctx, _e, enq) => void enq.emit.send({ to: 'busy/1', message: { type: 'hop' } } as never) },
+});
 
 /**
  * A panel, as a session is (interactive, transient): a press asks the counter to mark, and is
@@ -63,8 +74,8 @@ const panel = defineActor<{ waiting: Request | null }, PanelEvent & Message, nev
 
 async function box() {
   const gate = gatedStore(await openPersistence('memory:'));
-  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence: gate.persistence, behaviors: [counter, busy, panel] });
-  for (const [address, kind] of [['counter/1', 'counter'], ['busy/1', 'busy'], ['panel/1', 'panel']] as const) await sup.spawn(address, kind);
+  const sup = new Supervisor({ clock: new SimulatedClock(0), persistence: gate.persistence, behaviors: [counter, busy, panel, relay] });
+  for (const [address, kind] of [['counter/1', 'counter'], ['busy/1', 'busy'], ['panel/1', 'panel'], ['relay/1', 'relay']] as const) await sup.spawn(address, kind);
   await sup.idle();
   /** Every transaction from now on waits until the test lets it go. */
   const hold = () => (gate.state.open = false);
@@ -76,9 +87,9 @@ async function box() {
 }
 
 /** Asks three bumps and one panel press; `order` lists who heard their answer, in order. */
-function asked(sup: Supervisor) {
+function asked(sup: Supervisor, relayed = false) {
   const order: string[] = [];
-  const bumps = [1, 2, 3].map((i) => sup.ask<number>('counter/1', { type: 'bump' }).then((n) => (order.push(`bump${i}`), n)));
+  const bumps = [1, 2, 3].map((i) => sup.ask<number>('counter/1', { type: 'bump', ...(relayed ? { relayed } : {}) }).then((n) => (order.push(`bump${i}`), n)));
   return { order, bumps };
 }
 
@@ -114,6 +125,40 @@ test("a panel's message waiting while a bulk commit is written: the bulk callers
   assert.is(await pressed, 1);
   assert.equal(order, ['panel', 'bump1', 'bump2', 'bump3']);
   await sup.close();
+});
+
+test("the bulk batch's first effect hands a note to an idle relay, which passes it on at once: its callers still hear their answers after the panel", async () => {
+  const { sup, gate, hold, heldCount } = await box();
+  hold();
+  const { order, bumps } = asked(sup, true);
+  await heldCount(1);
+  const pressed = sup.ask<number>('panel/1', { type: 'press' }).then((n) => (order.push('panel'), n));
+  await settle();
+  gate.openAll();
+  assert.equal(await Promise.all(bumps), [1, 2, 3]);
+  assert.is(await pressed, 1);
+  assert.equal(order, ['panel', 'bump1', 'bump2', 'bump3'], "the relay's batch, run inside the bulk batch's effects, does not end the hold");
+  await sup.idle();
+  assert.is(sup.view<{ hops: number }>('busy/1')!.ctx.hops, 3, 'every note was passed on');
+  await sup.close();
+});
+
+test('a bulk caller that hears its held answer after the supervisor closed, and asks again, is refused at once', async () => {
+  const { sup, gate, hold, heldCount } = await box();
+  hold();
+  const { bumps } = asked(sup);
+  // (The bumps still queued behind the panel's mark are refused by the close.)
+  for (const b of bumps) b.catch(() => {});
+  await heldCount(1);
+  const pressed = sup.ask<number>('panel/1', { type: 'press' });
+  await settle();
+  gate.openAll();
+  // Its next request, made once it hears the answer (in the turn after the panel's), meets a closed supervisor.
+  const next = rejectionCode(bumps[0]!.then(() => sup.ask<number>('counter/1', { type: 'bump' })));
+  await pressed;
+  await sup.close();
+  const outcome = await Promise.race([next, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100))]);
+  assert.is(outcome, 'ACTOR_NOT_FOUND');
 });
 
 test('no panel waiting: bulk callers hear their answers as before, in order', async () => {
