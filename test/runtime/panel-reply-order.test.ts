@@ -112,17 +112,22 @@ test("a panel's batch joined to a bulk commit: the panel hears its answer before
   await sup.close();
 });
 
+/** The panel presses while the bumps wait on the gate; the gate opens: every caller gets its own answer. */
+async function pressThenOpen(sup: Supervisor, gate: { openAll(): void }, order: string[], bumps: Promise<number>[]) {
+  const pressed = sup.ask<number>('panel/1', { type: 'press' }).then((n) => (order.push('panel'), n));
+  await settle();
+  gate.openAll();
+  assert.equal(await Promise.all(bumps), [1, 2, 3], 'every bulk caller gets its own answer');
+  assert.is(await pressed, 1);
+}
+
 test("a panel's message waiting while a bulk commit is written: the bulk callers hear their answers after the panel", async () => {
   const { sup, gate, hold, heldCount } = await box();
   hold();
   // The bumps' commit is cut and held: in flight, nothing can join it.
   const { order, bumps } = asked(sup);
   await heldCount(1);
-  const pressed = sup.ask<number>('panel/1', { type: 'press' }).then((n) => (order.push('panel'), n));
-  await settle();
-  gate.openAll();
-  assert.equal(await Promise.all(bumps), [1, 2, 3]);
-  assert.is(await pressed, 1);
+  await pressThenOpen(sup, gate, order, bumps);
   assert.equal(order, ['panel', 'bump1', 'bump2', 'bump3']);
   await sup.close();
 });
@@ -132,11 +137,7 @@ test("the bulk batch's first effect hands a note to an idle relay, which passes 
   hold();
   const { order, bumps } = asked(sup, true);
   await heldCount(1);
-  const pressed = sup.ask<number>('panel/1', { type: 'press' }).then((n) => (order.push('panel'), n));
-  await settle();
-  gate.openAll();
-  assert.equal(await Promise.all(bumps), [1, 2, 3]);
-  assert.is(await pressed, 1);
+  await pressThenOpen(sup, gate, order, bumps);
   assert.equal(order, ['panel', 'bump1', 'bump2', 'bump3'], "the relay's batch, run inside the bulk batch's effects, does not end the hold");
   await sup.idle();
   assert.is(sup.view<{ hops: number }>('busy/1')!.ctx.hops, 3, 'every note was passed on');
