@@ -202,7 +202,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   });
 
   /** Sends a request to an actor and waits for its own reply (see Supervisor.ask). */
-  const ask = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from = 'api'): Promise<T> => supervisor.ask<T, A>(to, message, { from });
+  const ask = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from = 'api', urgent = false): Promise<T> => supervisor.ask<T, A>(to, message, { from, urgent });
   /** `ask` to the registry, the most asked actor: the reply's type is the caller's word, the message's is checked. */
   const askRegistry = <T>(message: BoxAskableTo<typeof REGISTRY> & Message, from = 'api'): Promise<T> => ask<T, typeof REGISTRY>(REGISTRY, message, from);
   /** The same, with the rejection for a missing actor in the words of the caller's domain. */
@@ -407,7 +407,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       if (isOpen(roomHours!, clock.now())) return { opened: true, byHours: true };
       const number = normalizeMobile(phone);
       if (!/^\d{6}$/.test(pin)) throw new DomainError('INVALID_PIN_FORMAT', 'The PIN is six digits');
-      await ask(AUTH, { type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`);
+      // A person waits at the room's outside keypad: served as a panel is, ahead of bulk work.
+      await ask(AUTH, { type: 'auth.doorPin', kioskId, phone: number, pin }, `api/kiosk/${kioskId}`, true);
       return { opened: true, byHours: false };
     },
     startSession: (kioskId = config.kiosks[0]!) => {

@@ -405,14 +405,16 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * state it reports is committed. Rejects with a catalog code (DomainError) on ASK_TIMEOUT, when
    * the message is a dead letter (ACTOR_NOT_FOUND, MESSAGE_NOT_HANDLED, ACTOR_FAILED), when the
    * handler crashes (ACTOR_CRASHED), or when work the request caused hits a failed or crashing actor.
+   * `urgent`: a person waits for it at a panel that is no actor (the room door's outside keypad):
+   * it is served as a panel's message is (see servesPanel).
    */
-  ask<T = unknown, A extends AddressIn<P> = AddressIn<P>>(to: A, message: AskableTo<P, A> & Message, opts: { timeoutMs?: number; from?: Address } = {}): Promise<T> {
+  ask<T = unknown, A extends AddressIn<P> = AddressIn<P>>(to: A, message: AskableTo<P, A> & Message, opts: { timeoutMs?: number; from?: Address; urgent?: boolean } = {}): Promise<T> {
     // Closed: nothing is delivered any more (a caller that heard a held answer late may ask again).
     if (this.closed) return Promise.reject(new DomainError('ACTOR_NOT_FOUND', 'the box is shutting down'));
     // While storage fails nothing new is taken on: the caller learns it now, not at a timeout.
     if (!this.storageOk) return Promise.reject(new DomainError('STORAGE_UNAVAILABLE', 'storage is unavailable: nothing was changed; retry once the box reports healthy'));
     const requestId = this.asks.nextRequestId();
-    const env = this.envelope(opts.from ?? EXTERNAL, to, { ...message, requestId, replyTo: REPLIES }, null);
+    const env = this.envelope(opts.from ?? EXTERNAL, to, { ...message, requestId, replyTo: REPLIES }, null, undefined, false, opts.urgent === true);
     const reply = this.asks.open<T>(requestId, env, opts.timeoutMs ?? this.askTimeoutMs);
     this.route(env);
     return reply;

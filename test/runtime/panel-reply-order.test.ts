@@ -170,4 +170,28 @@ test('no panel waiting: bulk callers hear their answers as before, in order', as
   await sup.close();
 });
 
+test('an ask made for a person at a keypad that is no actor (`urgent`, the room door\'s) passes the bulk asks queued before it', async () => {
+  for (const urgent of [true, false]) {
+    const { sup, gate, hold, heldCount } = await box();
+    hold();
+    // The first bumps' commit is held; three more wait in the mailbox behind it.
+    const { order, bumps } = asked(sup);
+    await heldCount(1);
+    const queued = [4, 5, 6].map((i) => sup.ask<number>('counter/1', { type: 'bump' }).then((n) => (order.push(`bump${i}`), n)));
+    const keypad = sup.ask<number>('counter/1', { type: 'bump' }, { from: 'api/kiosk/room', urgent }).then((n) => (order.push('keypad'), n));
+    await settle();
+    gate.openAll();
+    const counts = await Promise.all([...bumps, ...queued]);
+    const mine = await keypad;
+    if (urgent) {
+      assert.ok(mine < Math.min(...counts.slice(3)), `the keypad's bump (${mine}) is handled before those queued ahead of it (${counts.slice(3).join(', ')})`);
+      assert.ok(order.indexOf('keypad') < order.indexOf('bump4'), 'and heard before them');
+    } else {
+      assert.is(mine, 7, 'without it, it waits its turn');
+      assert.is(order.at(-1), 'keypad');
+    }
+    await sup.close();
+  }
+});
+
 test.run();
