@@ -114,4 +114,31 @@ test('when a colleague revived it first, confirming says in words that there is 
   await axe(page, 'alarms with the error');
 });
 
+test('the alarm list itself failed for good: staff see it as a critical alarm with its revive; revived, the alarms raised meanwhile appear', async (ctx) => {
+  const t = ctx.t!;
+  const page = ctx.staff!;
+  // A message whose handling throws (as a bug would), six times: the alarm list is stopped. It
+  // cannot raise an alarm about itself: the console learns it from health.
+  const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(ALARMS as never, poison as never);
+  await until(() => failedActors(t).includes(ALARMS), 'the alarm list to fail for good');
+  const part = page.locator(`[data-part="${ALARMS}"]`);
+  await part.waitFor();
+  assert.match((await part.textContent())!, 'Die Alarmliste der Box ist wiederholt ausgefallen');
+  // Raised while the list is stopped: kept, not shown yet.
+  t.box.send(ALARMS, raise('test:kept', 'DOOR_LEFT_OPEN', 'warning', 'A06', 'Door of compartment A06 has been open for over 60 s'));
+  await axe(page, 'alarms with the alarm list failed');
+  if (process.env.CONSOLE_SHOTS) await page.screenshot({ path: join(process.env.CONSOLE_SHOTS, 'alarm-list-failed.png'), fullPage: true });
+  assert.is(await page.locator('[data-code="DOOR_LEFT_OPEN"]').filter({ hasText: '— A06' }).count(), 0, 'not shown while the list is stopped');
+
+  await part.getByRole('button', { name: `Wieder in Betrieb nehmen: ${ALARMS}` }).click();
+  const dialog = reviveDialog(page, ALARMS);
+  await dialog.getByRole('button', { name: 'Wieder in Betrieb nehmen' }).click();
+  await page.getByRole('status').getByText(`${ALARMS} ist wieder in Betrieb.`).waitFor();
+  await part.waitFor({ state: 'detached' });
+  await page.locator('[data-code="DOOR_LEFT_OPEN"]').filter({ hasText: '— A06' }).waitFor();
+  assert.equal(failedActors(t), []);
+  await axe(page, 'alarms after the alarm list was revived');
+});
+
 test.run();

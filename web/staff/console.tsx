@@ -4,6 +4,7 @@ import { connectToBox } from '../shared/graphql.js';
 import { BoxError, signIn, signOut, whoAmI, type Who } from './api.js';
 import { alarmWords } from './alarm-text.js';
 import { ConfirmDialog, type ConfirmRequest } from './confirm.js';
+import { ALARM_LIST, partsWithoutAlarm, partWords } from './revive.js';
 import './console.css';
 import { LiveBox } from './live.js';
 import { playAlarmTone, unlockTones } from './tone.js';
@@ -114,7 +115,11 @@ function Console({ mode, who, onSignedOut }: { mode: Mode; who: Who; onSignedOut
   const canAct = mode === 'staff' && who.role === 'staff';
 
   useEffect(() => {
-    const count = () => setAlarmCount({ open: live.alarms.length, critical: live.alarms.filter((a) => a.severity === 'critical').length });
+    // A part failed for good that no alarm names (the alarm list itself) counts as a critical alarm.
+    const count = () => {
+      const unnamed = partsWithoutAlarm(live).length;
+      setAlarmCount({ open: live.alarms.length + unnamed, critical: live.alarms.filter((a) => a.severity === 'critical').length + unnamed });
+    };
     const stopAlarms = live.alarmChanges.listen(({ kind, alarm }) => {
       count();
       if (kind === 'RAISED' && alarm.severity === 'critical') {
@@ -122,10 +127,18 @@ function Console({ mode, who, onSignedOut }: { mode: Mode; who: Who; onSignedOut
         setAlert(`Neuer kritischer Alarm: ${alarmWords(alarm.code)?.what ?? alarm.text} (${alarm.subject})`);
       }
     });
+    const stopParts = live.partsChanged.listen((parts) => {
+      count();
+      if (parts.includes(ALARM_LIST) && partsWithoutAlarm(live).includes(ALARM_LIST)) {
+        playAlarmTone();
+        setAlert(`Neuer kritischer Alarm: ${partWords(ALARM_LIST).what}`);
+      }
+    });
     live.start().then(
       () => {
         count();
         setReady(true);
+        live.watchParts();
       },
       (err) => {
         if (err instanceof BoxError && (err.code === 'UNAUTHENTICATED' || err.code === 'FORBIDDEN')) onSignedOut();
@@ -134,6 +147,7 @@ function Console({ mode, who, onSignedOut }: { mode: Mode; who: Who; onSignedOut
     );
     return () => {
       stopAlarms();
+      stopParts();
       live.close();
       void client.dispose();
     };

@@ -66,10 +66,17 @@ export class LiveBox implements CompartmentSource {
   private readonly order: string[] = [];
   private readonly watchers = new Map<string, Set<Listener<Compartment>>>();
   alarms: Alarm[] = [];
+  /**
+   * Parts of the box that failed for good (`health.failedActors`). Most are named by an open
+   * ACTOR_FAILED alarm too; the alarm list itself cannot be (see partsChanged).
+   */
+  failedParts: readonly string[] = [];
   box: BoxInfo | null = null;
   readonly alarmChanges = new Topic<{ kind: 'RAISED' | 'ACKNOWLEDGED' | 'CLEARED'; alarm: Alarm }>();
   readonly pickupChanges = new Topic<PickupChange>();
   readonly loaded = new Topic<void>();
+  /** `failedParts` changed: read again with every alarm change and every few seconds (no change event tells it). */
+  readonly partsChanged = new Topic<readonly string[]>();
   private stop: (() => void) | null = null;
 
   constructor(readonly client: Client) {}
@@ -94,9 +101,10 @@ export class LiveBox implements CompartmentSource {
     );
     const data = await gql(
       this.client,
-      `{ box { name location openNow nextOpening hours } compartments { ${COMPARTMENT_FIELDS} } alarms(openOnly: true) { ${ALARM_FIELDS} } }`,
+      `{ box { name location openNow nextOpening hours } compartments { ${COMPARTMENT_FIELDS} } alarms(openOnly: true) { ${ALARM_FIELDS} } health { failedActors } }`,
     );
     this.box = data.box;
+    this.failedParts = data.health.failedActors;
     for (const c of data.compartments as Compartment[]) {
       if (!this.byId.has(c.id)) this.order.push(c.id);
       this.byId.set(c.id, c);
@@ -110,6 +118,15 @@ export class LiveBox implements CompartmentSource {
 
   close(): void {
     this.stop?.();
+    if (this.partsTimer) clearInterval(this.partsTimer);
+  }
+
+  private partsTimer: ReturnType<typeof setInterval> | null = null;
+
+  /** Reads the failed parts again every `ms` (the alarm list, failed, tells nobody). */
+  watchParts(ms = 5_000): void {
+    if (this.partsTimer) return;
+    this.partsTimer = setInterval(() => void this.refreshParts().catch(() => {}), ms);
   }
 
   ids(): readonly string[] {
@@ -127,6 +144,14 @@ export class LiveBox implements CompartmentSource {
     return () => void set!.delete(fn);
   }
 
+  /** Re-reads which parts failed for good; tells `partsChanged` when that changed. */
+  async refreshParts(): Promise<void> {
+    const parts: string[] = (await gql(this.client, '{ health { failedActors } }')).health.failedActors;
+    if (parts.join() === this.failedParts.join()) return;
+    this.failedParts = parts;
+    this.partsChanged.publish(parts);
+  }
+
   /** Re-reads the box info (open now, next opening). */
   async refreshBox(): Promise<void> {
     this.box = (await gql(this.client, '{ box { name location openNow nextOpening hours } }')).box;
@@ -142,6 +167,8 @@ export class LiveBox implements CompartmentSource {
       const { kind, alarm } = change.alarm as { kind: 'RAISED' | 'ACKNOWLEDGED' | 'CLEARED'; alarm: Alarm };
       this.alarms = [...this.alarms.filter((a) => a.id !== alarm.id), ...(alarm.open ? [alarm] : [])];
       this.alarmChanges.publish({ kind, alarm });
+      // An ACTOR_FAILED raised or cleared: a part failed or came back.
+      if (alarm.code === 'ACTOR_FAILED') void this.refreshParts().catch(() => {});
     } else if (change.kind === 'PICKUP' && change.pickup) {
       this.pickupChanges.publish(change.pickup as PickupChange);
     }

@@ -14,6 +14,29 @@ export function failedActorOf(alarm: Alarm): string | null {
   return alarm.open && alarm.code === 'ACTOR_FAILED' ? alarm.subject : null;
 }
 
+/** The address of the box's alarm list: failed, it can raise no alarm about itself. */
+export const ALARM_LIST = 'alarms';
+
+/** Parts failed for good that no open ACTOR_FAILED alarm names: the alarm list itself, or one whose alarm it could not take. */
+export function partsWithoutAlarm(live: { failedParts: readonly string[]; alarms: readonly Alarm[] }): string[] {
+  const named = new Set(live.alarms.map(failedActorOf).filter((a): a is string => a !== null));
+  return live.failedParts.filter((part) => !named.has(part));
+}
+
+/** What such a part's failure means and what to do, in the console's language. */
+export function partWords(address: string): { what: string; todo: string } {
+  const todo = 'Ursache beheben (siehe Log der Box), dann „Wieder in Betrieb nehmen“.';
+  if (address === ALARM_LIST) {
+    return {
+      what:
+        'Die Alarmliste der Box ist wiederholt ausgefallen und wurde angehalten. Alarme, die inzwischen ausgelöst oder beendet werden, ' +
+        'sammelt die Box und zeigt sie, sobald die Liste wieder in Betrieb ist; bis dahin zeigt diese Seite den alten Stand und nichts lässt sich quittieren.',
+      todo,
+    };
+  }
+  return { what: `Ein Teil der Box (${address}) ist wiederholt ausgefallen und wurde angehalten; die Alarmliste hat dazu keinen Alarm.`, todo };
+}
+
 /** Asks staff to confirm, then revives the actor and reports the result or the error in words with its code. */
 export function confirmRevive(ctx: ViewContext, address: string, report: (r: Report) => void): void {
   ctx.confirm({

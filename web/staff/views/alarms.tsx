@@ -4,8 +4,8 @@ import { formatTime, type ViewContext } from '../console.js';
 import { alarmWords } from '../alarm-text.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
-import { failed, ReportLine, succeeded, useReport } from '../report.js';
-import { confirmRevive, failedActorOf } from '../revive.js';
+import { failed, ReportLine, succeeded, useReport, type Report } from '../report.js';
+import { confirmRevive, failedActorOf, partsWithoutAlarm, partWords } from '../revive.js';
 
 /** The open alarms, kept current (re-read once subscribed: none raised in between is missed). */
 export function useOpenAlarms(ctx: ViewContext): readonly Alarm[] {
@@ -37,17 +37,66 @@ function AlarmText({ code, text }: { code: string; text: string }) {
   );
 }
 
+/** The parts failed for good that no open alarm names (the alarm list itself), kept current. */
+function useUnnamedParts(ctx: ViewContext, alarms: readonly Alarm[]): string[] {
+  const [parts, setParts] = useState<readonly string[]>(ctx.live.failedParts);
+  useEffect(() => {
+    setParts(ctx.live.failedParts);
+    return ctx.live.partsChanged.listen(setParts);
+  }, []);
+  return partsWithoutAlarm({ failedParts: parts, alarms });
+}
+
+/**
+ * A part failed for good that no alarm names: shown as a critical alarm would be (the alarm list
+ * cannot raise one about itself), with the way to take it back into operation.
+ */
+function UnnamedPart({ ctx, address, report }: { ctx: ViewContext; address: string; report: (r: Report) => void }) {
+  const words = partWords(address);
+  return (
+    <li class="alarm alarm-critical" data-code="ACTOR_FAILED" data-part={address}>
+      <p>
+        <span class="severity">⚠ kritisch</span> <strong>ACTOR_FAILED</strong> — {address}
+      </p>
+      <p class="what">{words.what}</p>
+      <p class="todo">
+        <strong>Was tun:</strong> {words.todo}
+      </p>
+      {ctx.canAct && (
+        <div class="actions">
+          <button type="button" onClick={() => confirmRevive(ctx, address, report)}>
+            Wieder in Betrieb nehmen: {address}
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}
+
 /** Open alarms, live; staff acknowledge them (recorded with their name), lift a quarantined pickup's quarantine and revive a failed part. */
 export function AlarmsView({ ctx }: { ctx: ViewContext }) {
   const alarms = useOpenAlarms(ctx);
+  const unnamed = useUnnamedParts(ctx, alarms);
   const [message, setMessage] = useReport();
+  const reported = (r: Report) => {
+    setMessage(r);
+    // A part revived from here may raise no alarm that would make the console read the parts again.
+    void ctx.live.refreshParts().catch(() => {});
+  };
   const sorted = [...alarms].sort((a, b) => (a.severity === b.severity ? b.raisedAt.localeCompare(a.raisedAt) : a.severity === 'critical' ? -1 : 1));
   return (
     <section aria-labelledby="alarms-title">
       <h2 id="alarms-title">Offene Alarme</h2>
       <ReportLine report={message} />
+      {unnamed.length > 0 && (
+        <ul class="alarms" aria-label="Ausgefallene Teile ohne Alarm">
+          {unnamed.map((address) => (
+            <UnnamedPart key={address} ctx={ctx} address={address} report={reported} />
+          ))}
+        </ul>
+      )}
       {sorted.length === 0 ? (
-        <p class="empty">✓ Keine offenen Alarme.</p>
+        unnamed.length === 0 && <p class="empty">✓ Keine offenen Alarme.</p>
       ) : (
         <ul class="alarms">
           {sorted.map((a) => {
