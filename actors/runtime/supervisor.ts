@@ -155,6 +155,16 @@ function merge(group: readonly QueuedCommit[]): Omit<CommitBatch, 'fill'> {
   return merged;
 }
 
+/** Why `value` cannot be stored (the stores write JSON), or null when it can. */
+function unstorable(value: unknown): string | null {
+  try {
+    JSON.stringify(value);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 interface QueuedCommit {
   batch: CommitBatch;
   resolve: () => void;
@@ -723,7 +733,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    */
   private servesPanel(cell: Cell, env: Envelope): boolean {
     if (!this.anyInteractive) return false;
-    return cell.behavior.interactive === true || env.urgent === true || this.cells.get(env.from)?.behavior.interactive === true;
+    return cell.behavior.interactive === true || this.servesPanelFrom(env);
   }
 
   private route(env: Envelope): void {
@@ -1362,20 +1372,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    */
   private keep(cell: Cell, env: Envelope): void {
     // (One no store can hold, a test's broken message, would fail the transaction it shares: kept in memory only.)
-    if (env.durable !== true && this.serializable(env)) {
+    if (env.durable !== true && unstorable(env.message) === null) {
       env = { ...env, durable: true };
       this.commit({ sent: [env] }, true).catch((error: unknown) => this.log('error', 'mail kept for a failed actor not written: it is kept until a restart only', { actor: cell.address, code: errorCode(error) }));
     }
     cell.kept!.push(env);
-  }
-
-  private serializable(env: Envelope): boolean {
-    try {
-      JSON.stringify(env.message);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** A panel waits for the actor: the next message it handles serves a panel, and was not sent aside. */
@@ -1489,13 +1490,9 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /** Whether a failed commit written behind can be written at all (stores serialize it as JSON). */
   private writable(commit: QueuedCommit): boolean {
     const { actors, audit, sent, handled } = commit.batch;
-    try {
-      JSON.stringify({ actors, audit, sent, handled });
-      return true;
-    } catch (error) {
-      this.log('error', 'a commit written behind cannot be written and is dropped: the messages it handled come again at the next start', { reason: error instanceof Error ? error.message : String(error) });
-      return false;
-    }
+    const reason = unstorable({ actors, audit, sent, handled });
+    if (reason !== null) this.log('error', 'a commit written behind cannot be written and is dropped: the messages it handled come again at the next start', { reason });
+    return reason === null;
   }
 
   /**

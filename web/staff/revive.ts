@@ -1,4 +1,5 @@
 import { codeOfProblem, gql } from './api.js';
+import { alarmWords } from './alarm-text.js';
 import type { ViewContext } from './console.js';
 import type { Alarm } from './live.js';
 import { succeeded, type Report } from './report.js';
@@ -25,7 +26,7 @@ export function partsWithoutAlarm(live: { failedParts: readonly string[]; alarms
 
 /** What such a part's failure means and what to do, in the console's language. */
 export function partWords(address: string): { what: string; todo: string } {
-  const todo = 'Ursache beheben (siehe Log der Box), dann „Wieder in Betrieb nehmen“.';
+  const todo = alarmWords('ACTOR_FAILED')!.todo;
   if (address === ALARM_LIST) {
     return {
       what:

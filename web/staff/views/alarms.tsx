@@ -26,12 +26,21 @@ function AlarmText({ code, text }: { code: string; text: string }) {
   if (!words) return <p>{text}</p>;
   return (
     <>
-      <p class="what">{words.what}</p>
-      <p class="todo">
-        <strong>Was tun:</strong> {words.todo}
-      </p>
+      <Advice {...words} />
       <p class="detail">
         Meldung der Box: <span lang="en">{text}</span>
+      </p>
+    </>
+  );
+}
+
+/** What an alarm means and what staff do about it. */
+function Advice({ what, todo }: { what: string; todo: string }) {
+  return (
+    <>
+      <p class="what">{what}</p>
+      <p class="todo">
+        <strong>Was tun:</strong> {todo}
       </p>
     </>
   );
@@ -52,16 +61,12 @@ function useUnnamedParts(ctx: ViewContext, alarms: readonly Alarm[]): string[] {
  * cannot raise one about itself), with the way to take it back into operation.
  */
 function UnnamedPart({ ctx, address, report }: { ctx: ViewContext; address: string; report: (r: Report) => void }) {
-  const words = partWords(address);
   return (
     <li class="alarm alarm-critical" data-code="ACTOR_FAILED" data-part={address}>
       <p>
         <span class="severity">⚠ kritisch</span> <strong>ACTOR_FAILED</strong> — {address}
       </p>
-      <p class="what">{words.what}</p>
-      <p class="todo">
-        <strong>Was tun:</strong> {words.todo}
-      </p>
+      <Advice {...partWords(address)} />
       {ctx.canAct && (
         <div class="actions">
           <button type="button" onClick={() => confirmRevive(ctx, address, report)}>
