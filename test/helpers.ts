@@ -103,3 +103,11 @@ export async function answerBirthDate(t: TestBox, sessionId: string, birthDate =
   await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate });
   await t.box.idle();
 }
+
+/** A message the alarm list's handler throws on, as a bug would: six of them stop it for good. */
+export const ALARM_LIST_BUG = {
+  type: 'alarm.clear',
+  get key(): string {
+    throw new Error('a bug in the alarm list');
+  },
+};

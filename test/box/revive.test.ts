@@ -7,7 +7,7 @@ import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { DAY } from '../../src/config.js';
-import { answerBirthDate, authenticate, lastPin, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
+import { ALARM_LIST_BUG, answerBirthDate, authenticate, lastPin, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
 
 // An actor that failed for good (ACTOR_FAILED) is brought back by staff after repair, audited,
@@ -36,6 +36,25 @@ async function breakCompartment(t: T, id: string): Promise<() => void> {
   return () => {
     t.hw.locks.readDoors = readDoors;
   };
+}
+
+/** The box started again on `storage`: `address` is still failed after the restart, and staff revive it. */
+async function restartedThenRevived(storage: string, clock: SimulatedClock, address: string): Promise<T> {
+  const t = await testBox({ storage }, { clock });
+  await t.box.idle();
+  assert.equal(healthOf(t.box).failedActors, [address], 'still failed after the restart');
+  await t.box.reviveActor(address, 'staff-anna');
+  await t.box.idle();
+  return t;
+}
+
+/** Staff start loading `reference` (its compartment is unlocked), then the registry fails for good. Returns the compartment. */
+async function loadingWhileRegistryFails(t: T, reference: string): Promise<string> {
+  await register(t.box, reference);
+  const { compartmentId } = await t.box.loadPickup(reference, 'staff-anna');
+  await t.box.idle();
+  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+  return compartmentId;
 }
 
 /** Staff load `reference` (the allocation actor chooses), put the document in and close: READY. */
@@ -264,10 +283,7 @@ test('a PIN whose SMS the failed outbox refused is replaced once the outbox is r
 
 test('a compartment that had failed for good when the registry was revived tells it what it refused once revived itself, and reports again: the load ends READY', async () => {
   const t = await testBox();
-  await register(t.box, 'V-RV-R3');
-  const { compartmentId } = await t.box.loadPickup('V-RV-R3', 'staff-anna');
-  await t.box.idle();
-  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+  const compartmentId = await loadingWhileRegistryFails(t, 'V-RV-R3');
   // Staff open the door: the registry refuses the opening, the compartment keeps it.
   t.hw.locks.openDoor(compartmentId);
   await t.box.idle();
@@ -295,8 +311,7 @@ test('an alarm raised and one cleared while the alarm list had failed for good a
     await t.box.advance(61_000);
     assert.ok(t.box.alarms(true).some((a) => a.code === 'DOOR_LEFT_OPEN' && a.subject === 'A02'));
     // A message whose handling throws (as a bug would), six times: the alarm list fails for good.
-    const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
-    await breakActor(t, ALARMS, poison);
+    await breakActor(t, ALARMS, ALARM_LIST_BUG);
     t.hw.locks.forceDoor('A01');
     t.hw.locks.closeDoor('A02');
     await t.box.advance(500);
@@ -306,11 +321,7 @@ test('an alarm raised and one cleared while the alarm list had failed for good a
     assert.is(await rejectionCode(t.box.acknowledgeAlarm(id, 'staff-anna')), 'ACTOR_FAILED', 'a request is refused, not kept');
     await t.box.close();
 
-    t = await testBox({ storage }, { clock });
-    await t.box.idle();
-    assert.equal(healthOf(t.box).failedActors, [ALARMS], 'still failed after the restart');
-    await t.box.reviveActor(ALARMS, 'staff-anna');
-    await t.box.idle();
+    t = await restartedThenRevived(storage, clock, ALARMS);
     assert.equal(doors(), ['DOOR_FORCED A01', 'DOOR_FORCED A02'], 'the door forced meanwhile is shown; the door left open closed meanwhile, its alarm cleared');
     await t.box.close();
   });
@@ -320,8 +331,7 @@ test("an actor that fails for good while the alarm list has failed: its ACTOR_FA
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-kept-', async (storage) => {
     let t = await testBox({ storage }, { clock });
-    const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
-    await breakActor(t, ALARMS, poison);
+    await breakActor(t, ALARMS, ALARM_LIST_BUG);
     // The supervisor raises ACTOR_FAILED for the registry: a message from outside the actors.
     for (let i = 0; i < 6; i++) t.box.supervisor.post(REGISTRY as never, { type: 'pickup.cancel' } as never);
     await t.box.idle();
@@ -339,10 +349,7 @@ test("an actor that fails for good while the alarm list has failed: its ACTOR_FA
 
 test('a door that opens and closes for a load while the registry has failed is not lost: revived, the registry makes the pickup READY and sends its PIN', async () => {
   const t = await testBox();
-  await register(t.box, 'V-RV-R1');
-  const { compartmentId } = await t.box.loadPickup('V-RV-R1', 'staff-anna');
-  await t.box.idle();
-  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+  const compartmentId = await loadingWhileRegistryFails(t, 'V-RV-R1');
   // Staff put the document in and close the door: the compartment's reports are refused, and kept.
   await passDoor(t, compartmentId);
   assert.is(t.hw.sms.to(PHONE).length, 0);
@@ -358,18 +365,11 @@ test('reports a compartment kept while the registry had failed are told again af
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-reports-', async (storage) => {
     let t = await testBox({ storage }, { clock });
-    await register(t.box, 'V-RV-R2');
-    const { compartmentId } = await t.box.loadPickup('V-RV-R2', 'staff-anna');
-    await t.box.idle();
-    await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
+    const compartmentId = await loadingWhileRegistryFails(t, 'V-RV-R2');
     await passDoor(t, compartmentId);
     await t.box.close();
 
-    t = await testBox({ storage }, { clock });
-    await t.box.idle();
-    assert.equal(healthOf(t.box).failedActors, [REGISTRY], 'still failed after the restart');
-    await t.box.reviveActor(REGISTRY, 'staff-anna');
-    await t.box.idle();
+    t = await restartedThenRevived(storage, clock, REGISTRY);
     assert.is(t.box.pickup('V-RV-R2')!.status, 'READY');
     await t.box.close();
   });

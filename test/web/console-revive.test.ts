@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
 import { ALARMS, raise } from '../../actors/messages.js';
 import { STAFF } from '../api/support.js';
+import { ALARM_LIST_BUG } from '../helpers.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { axe, consoleBox, monitorSeesNoAction, signedIn, view, type ConsoleBox } from './console-support.js';
@@ -119,8 +120,7 @@ test('the alarm list itself failed for good: staff see it as a critical alarm wi
   const page = ctx.staff!;
   // A message whose handling throws (as a bug would), six times: the alarm list is stopped. It
   // cannot raise an alarm about itself: the console learns it from health.
-  const poison = { type: 'alarm.clear', get key(): string { throw new Error('a bug in the alarm list'); } };
-  for (let i = 0; i < 6; i++) t.box.supervisor.post(ALARMS as never, poison as never);
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(ALARMS as never, ALARM_LIST_BUG as never);
   await until(() => failedActors(t).includes(ALARMS), 'the alarm list to fail for good');
   const part = page.locator(`[data-part="${ALARMS}"]`);
   await part.waitFor();
