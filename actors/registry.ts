@@ -1,130 +1,45 @@
 import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
-import type { OutboxEvent } from './outbox.js';
 import type { SessionEvent } from './session.js';
 import { z } from 'zod';
-import { answer, refuse, REPLIES, type Request } from './runtime/ask.js';
+import { refuse, REPLIES, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
-import {
-  ALARMS,
-  ALLOCATION,
-  AUTH,
-  OUTBOX,
-  REGISTRY,
-  ROOM_DOOR,
-  clear,
-  compartmentAddress,
-  raise,
-  sessionAddress,
-  errorCode,
-  pinQueuedSchema,
-  purposeSchema,
-  request,
-  type Cause,
-  type Purpose,
-} from './messages.js';
+import { ALARMS, ALLOCATION, AUTH, OUTBOX, raise, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
-import { localDate } from './domain/dates.js';
 import { validateDocumentNumber } from './domain/mrz.js';
-import { validateRegistration, type DocumentKind } from './domain/registration.js';
+import { validateRegistration } from './domain/registration.js';
 import type { Throttle } from './auth.js';
+import {
+  awaitingCompartment,
+  claimedBy,
+  holdsPin,
+  livePin,
+  pickupLife,
+  pickupRowEvent,
+  pinSmsId,
+  pinState,
+  type LegacyPickup,
+  type Pickup,
+  type PickupCrypto,
+  type PickupIo,
+  type PickupPolicy,
+  type Registration,
+  type Step,
+} from './pickup.js';
 
 export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/registration.js';
 
 /**
- * The registry is the single writer of pickups and of their attempt counters. Which compartment a
- * pickup goes into is the allocation actor's choice (actors/allocation.ts), which holds the slot
- * table and the claims on compartments; the registry asks it for one and tells it when one is free. A PIN is checked by the auth actor (actors/auth.ts), which holds the
- * PIN hashes and the throttles; what a match means — the pickup claimed by the session, or busy —
- * and every second factor are decided here, one at a time, so two sessions racing for one pickup
- * cannot both win, and no request can multiply guesses.
+ * The registry keeps the pickups: it registers them (one id and reference each), finds the pickup
+ * a message concerns (by id, reference, session or operation) and stores what the pickup's life
+ * (actors/pickup.ts) makes of it, one at a time, so two sessions racing for one pickup cannot both
+ * win and no request can multiply guesses. What spans pickups is its own: catch-ups after a
+ * revival of the auth actor, the outbox or the allocation actor, the occupancy of a compartment,
+ * the recovery after a restart, and the hand-over of what earlier versions kept here. Which
+ * compartment a pickup goes into is the allocation actor's choice (actors/allocation.ts); a PIN
+ * is checked by the auth actor (actors/auth.ts), which alone holds the PIN hashes and throttles.
  */
-
-
-export type PickupStatus =
-  | 'REGISTERED' // known, not yet in the box
-  | 'LOADING' // staff is putting it into a compartment
-  | 'READY' // in the box, PIN sent
-  | 'RELEASING' // authenticated, compartment unlocking
-  | 'COLLECTED'
-  | 'LOCKED' // too many failed attempts: staff must reissue a PIN
-  | 'EXPIRED' // window over: staff takes it back to the counter
-  | 'RETURNED' // staff took it out of the box
-  | 'CANCELLED';
-
-export interface Pickup {
-  id: string;
-  reference: string;
-  documentKind: DocumentKind;
-  documents: number;
-  accessible: boolean;
-  status: PickupStatus;
-  /** personal data, deleted after the audit period once the pickup is over */
-  phone: string | null;
-  birthDate: string | null;
-  oldDocumentNumber: string | null;
-  pinSerial: number;
-  /**
-   * The PIN of `pinSerial` was made: its SMS went to the outbox and its keyed hash to the auth
-   * actor, which alone holds it, in the same commit. (Absent in state saved before the auth actor:
-   * those rows carry `pinHash` until it is handed over, see `auth.started`.)
-   */
-  pinIssued?: boolean;
-  /** the outbox has committed the SMS carrying the current PIN */
-  pinQueued: boolean;
-  compartmentId: string | null;
-  failedAttempts: number;
-  /** the session that passed the PIN check, and which second factor it passed */
-  claim: { sessionId: string; until: number; factor: 'oldId' | 'birthDate' | null } | null;
-  opId: string | null;
-  /** RELEASING: the unlock went to the compartment (committed with this flag), so its outcome will come */
-  unlockSent?: boolean;
-  /**
-   * LOADING: the staff member's load request the allocation actor is choosing a compartment for;
-   * a compartment won for an earlier request (asked before a restart) is not this load's. Absent
-   * in rows saved before it was kept, and once the compartment is chosen.
-   */
-  loadRequest?: string | null;
-  createdAt: number;
-  updatedAt: number;
-  readyAt: number | null;
-  expiresAt: number | null;
-  reminderSent: boolean;
-  endedAt: number | null;
-  purgeAt: number | null;
-  personalDataDeleted: boolean;
-  /** new PINs asked for at the panel on `day` (local date) */
-  resends?: { day: string; count: number };
-}
-
-/** A pickup as readers see it: the registry's row (no PIN hash: the auth actor alone holds those). */
-export type PickupRow = Pickup;
-
-/** A row saved before the auth actor existed: it still carries the PIN hash, until handed over. */
-type LegacyPickup = Pickup & { pinHash?: string | null };
-
-/** The type of the event carrying a pickup row's new view (see `PickupRowEvent`). */
-export const PICKUP_ROW = 'pickup.row';
-
-/**
- * Published after the commit of every change of a pickup's row: the row as committed (`row`), or
- * `null` when the row left the registry for the archive. Readers keep their projection of the
- * pickups (src/pickups-projection.ts) current from these alone. Internal to the box: it carries
- * personal data, so the box's public event stream leaves it out (unlike `pickup.changed`).
- */
-export type PickupRowEvent = {
-  readonly type: typeof PICKUP_ROW;
-  readonly id: string;
-  readonly row: PickupRow | null;
-};
-
-/** The event for a row's new view; a PIN hash a row saved before the auth actor still carries is left out. */
-export function pickupRowEvent(id: string, pickup: Pickup | null): PickupRowEvent {
-  if (pickup === null) return { type: PICKUP_ROW, id, row: null };
-  const { pinHash: _secret, ...row } = pickup as LegacyPickup;
-  return { type: PICKUP_ROW, id, row };
-}
 
 export interface RegistryCtx {
   seq: number;
@@ -147,27 +62,11 @@ export interface RegistryCtx {
   byNumber?: Record<string, string[]>;
 }
 
-export interface RegistryPolicy {
-  windowMs: number;
-  reminderBeforeMs: number;
-  /** how long personal data stays after the pickup ended (audit period) */
-  purgeAfterMs: number;
-  maxFailedAttempts: number;
-  /** how long a passed PIN check holds a pickup for its session */
-  claimMs: number;
-  /** new PINs a citizen may ask for at the panel, per pickup and local day */
-  pinResendsPerDay?: number;
-  timeZone: string;
-  /** text for SMS: where the box is, and when it is open */
-  location: string;
-  hoursText: string;
-}
+export type RegistryPolicy = PickupPolicy;
 
-/** Keyed hashing supplied by the composition root; deterministic, so handlers stay pure. */
-export interface RegistryCrypto {
+/** The pickup's keyed hashing, and the making of PINs (their hash given with them). */
+export interface RegistryCrypto extends PickupCrypto {
   pinHash(pin: string, pickupId: string, serial: number): string;
-  numberKey(phone: string): string;
-  equal(a: string, b: string): boolean;
   generatePin(): string;
 }
 
@@ -183,13 +82,13 @@ const registerInput = z.object({
 });
 const compartmentReport = { compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string().nullable() };
 
-/** Everything the registry takes, as a runtime schema. Commands are requests: they are always answered. */
 /** How a claim is given back (the registry's I/O), as a timer of an earlier version still names it. */
 const releaseOpSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('releaseCompartment'), compartmentId: z.string(), owner: z.string() }),
   z.object({ kind: z.literal('releasePin'), key: z.string(), owner: z.string() }),
 ]);
 
+/** Everything the registry takes, as a runtime schema. Commands are requests: they are always answered. */
 export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.register'), input: registerInput, ...request }),
   z.object({ type: z.literal('pickup.cancel'), reference: z.string(), by: z.string(), ...request }),
@@ -265,14 +164,9 @@ export const RegistryMessage = z.discriminatedUnion('type', [
 export type RegistryEvent = z.infer<typeof RegistryMessage>;
 
 export type RegistryIo =
-  | { kind: 'issuePin'; pickupId: string; serial: number }
+  | PickupIo
   /** a release of a claim in slots saved before the allocation actor existed (parked, named by an old timer, or freed in the first start after the upgrade, before the hand-over) */
-  | { kind: 'releaseCompartment'; compartmentId: string; owner: string }
-  /** one opening per PIN and authentication: the claim is kept once the door opened */
-  | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
-  | { kind: 'releasePin'; key: string; owner: string }
-  /** an ended pickup, without personal data, leaves the registry for the archive */
-  | { kind: 'archive'; pickup: Pickup };
+  | { kind: 'releaseCompartment'; compartmentId: string; owner: string };
 
 /** Atomic claims in the shared store (see src/persistence): keyv alone has no compare-and-set. */
 export interface RegistryClaims {
@@ -284,11 +178,6 @@ export interface RegistryClaims {
 export interface PickupArchive {
   archive(pickup: Pickup): Promise<void>;
 }
-
-const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
-
-/** The outbox id of the SMS carrying a pickup's PIN of `serial`. */
-const pinSmsId = (pickupId: string, serial: number) => `pin-${pickupId}-${serial}`;
 
 /**
  * Derived indexes over the pickup table (table.ts): carried along by every change of a row, so a
@@ -303,62 +192,22 @@ const IN_COMPARTMENT: RowIndex<Pickup> = { name: 'compartment', keyOf: (p) => (p
 
 export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, claims: RegistryClaims, archive: PickupArchive, boxName = 'box') {
   const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
-  const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
   type Enq = BoxEnqueue<RegistryCtx, RegistryIo>;
-  /** The pickup's status lets its PIN open it (READY) or it is opening it right now (RELEASING). */
-  const livePin = (p: Pickup) => p.status === 'READY' || p.status === 'RELEASING';
-  /**
-   * Where the auth actor has the pickup's PIN: `live` (READY: checked), `held` (RELEASING: kept,
-   * but no guess is compared with it, as no PIN of a pickup being released was before the auth
-   * actor), or `none` (no PIN made, or it died).
-   */
-  const pinState = (p: Pickup): 'live' | 'held' | 'none' => (p.pinIssued !== true ? 'none' : p.status === 'READY' ? 'live' : p.status === 'RELEASING' ? 'held' : 'none');
-  /** A PIN made, and alive: the auth actor holds its hash. */
-  const holdsPin = (p: Pickup) => pinState(p) !== 'none';
-  /** The PIN of `serial` is the pickup's live one. */
-  const pinMatches = (p: Pickup, serial: number) => holdsPin(p) && p.pinSerial === serial;
-  /** The PIN of the current serial was made (a row saved before the auth actor tells it by its hash). */
-  const issued = (p: Pickup) => p.pinIssued ?? Boolean((p as LegacyPickup).pinHash);
+  const life = pickupLife(policy, crypto);
 
-  const reply = (enq: Enq, e: Request, value: unknown) => enq.emit.send(answer(e, value));
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
   const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
     enq.emit.send({ to: sessionAddress(sessionId), message });
-  /**
-   * One row changes; the rest of the table is shared with the committed version (table.ts). Every
-   * change of a row goes through here and is published as the row's new view (the readers'
-   * projection), then, when it is one (`change`), as a public `pickup.changed`: whoever hears the
-   * change reads the row it describes.
-   */
-  const put = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq, change?: string): RegistryCtx => {
-    const row: Pickup = { ...p, updatedAt: now };
-    const before = ctx.pickups[p.id];
-    // A PIN dies with the pickup's READY (or its release), or when a new one replaces it: the auth
-    // actor forgets its hash in the same commit. While the pickup is released, it is held aside.
-    const was = before ? pinState(before) : 'none';
-    const is = pinState(row);
-    if (was !== 'none' && is === 'none') enq.emit.send({ to: AUTH, message: { type: 'credential.drop', pickupId: p.id } });
-    else if (was === 'live' && is === 'held') enq.emit.send({ to: AUTH, message: { type: 'credential.hold', pickupId: p.id } });
-    else if (was === 'held' && is === 'live') enq.emit.send({ to: AUTH, message: { type: 'credential.resume', pickupId: p.id } });
-    const legacy = row as LegacyPickup;
-    if (legacy.pinHash && (!livePin(row) || row.pinIssued === false)) legacy.pinHash = null;
-    enq.emit.publish({ event: pickupRowEvent(row.id, row) });
-    if (change !== undefined) enq.emit.publish({ event: { type: 'pickup.changed', change, reference: row.reference, status: row.status, compartmentId: row.compartmentId } });
-    return { ...ctx, pickups: setRow(ctx.pickups, row.id, row) };
-  };
-  const byRef = (ctx: RegistryCtx, reference: string) => {
-    const id = ctx.byReference[reference.trim()];
-    return id ? ctx.pickups[id] : undefined;
-  };
-  /**
-   * The compartment no longer holds the pickup's document (or never got it): the allocation actor
-   * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
-   */
+
   /**
    * The slots a registry saved before the allocation actor existed, while they are not yet handed
    * over (null after: restored, the emptied table comes back as an empty one).
    */
   const legacySlots = (ctx: RegistryCtx): Record<string, Slot> | null => (rowCount(ctx.compartments) > 0 ? ctx.compartments! : null);
+  /**
+   * The compartment no longer holds the pickup's document (or never got it): the allocation actor
+   * frees its slot and gives the claim in the shared store back (`owner` null: no claim to give).
+   */
   const free = (ctx: RegistryCtx, enq: Enq, compartmentId: string, owner: string | null): RegistryCtx => {
     const legacy = legacySlots(ctx);
     if (!legacy) return (enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }), ctx);
@@ -380,67 +229,75 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     }
     return { ...ctx, compartments };
   };
+
   /**
-   * Staff or the integration acting on a pickup a citizen is collecting right now are refused
-   * PICKUP_BUSY: cutting in would leave the citizen's session waiting for a door that never opens.
-   * The release ends within the door window. True when the request was refused.
+   * The registry's context while one message changes pickups: `step` is what the pickup's life
+   * (actors/pickup.ts) needs (operation ids count on the registry's `seq`; a freed compartment
+   * goes to the allocation actor, or to the slots still to be handed over), `set` stores a row it
+   * returns, `done` is the new context (undefined: nothing changed).
    */
-  const refusedWhileReleasing = (enq: Enq, e: Request, p: Pickup): boolean => {
-    if (p.status !== 'RELEASING') return false;
-    fail(enq, e, 'PICKUP_BUSY', `a citizen is collecting pickup ${p.reference} right now: try again once the door is closed`);
-    return true;
+  interface Draft {
+    ctx: RegistryCtx;
+    readonly step: Step;
+    set(row: Pickup | undefined): void;
+    done(): RegistryCtx | undefined;
+  }
+  const draft = (ctx: RegistryCtx, now: number, enq: Enq): Draft => {
+    const d: Draft = {
+      ctx,
+      step: {
+        now,
+        enq,
+        op: () => {
+          d.ctx = { ...d.ctx, seq: d.ctx.seq + 1 };
+          return `op-${d.ctx.seq}`;
+        },
+        free: (compartmentId, owner) => void (d.ctx = free(d.ctx, enq, compartmentId, owner)),
+      },
+      set: (row) => void (row && (d.ctx = { ...d.ctx, pickups: setRow(d.ctx.pickups, row.id, row) })),
+      done: () => (d.ctx === ctx ? undefined : d.ctx),
+    };
+    return d;
+  };
+  /** A step for work that changes no row (answers, notices sent again): it has no operation ids to give, and frees nothing. */
+  const noteStep = (now: number, enq: Enq): Step => ({
+    now,
+    enq,
+    op: () => {
+      throw new Error('a note changes no pickup: it starts no operation');
+    },
+    free: () => {
+      throw new Error('a note changes no pickup: it frees no compartment');
+    },
+  });
+  /** One pickup changes: the row `change` returns is stored (none: nothing changed). */
+  const one = (ctx: RegistryCtx, now: number, enq: Enq, change: (s: Step) => Pickup | undefined): RegistryCtx | undefined => {
+    const d = draft(ctx, now, enq);
+    d.set(change(d.step));
+    return d.done();
+  };
+  /** The pickup `pickupId` names changes, if the registry has it. */
+  const ofPickup = (ctx: RegistryCtx, pickupId: string | null, now: number, enq: Enq, change: (p: Pickup, s: Step) => Pickup | undefined) => {
+    const p = pickupId === null ? undefined : ctx.pickups[pickupId];
+    return p && one(ctx, now, enq, (s) => change(p, s));
+  };
+  /** A staff command on the pickup of a reference: refused PICKUP_NOT_FOUND when there is none. */
+  const byReference = <E extends Request & { reference: string; by: string; now: number }>(ctx: RegistryCtx, e: E, enq: Enq, command: (p: Pickup, e: E, s: Step) => Pickup | undefined) => {
+    const id = ctx.byReference[e.reference.trim()];
+    const p = id ? ctx.pickups[id] : undefined;
+    if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+    return one(ctx, e.now, enq, (s) => command(p, e, s));
   };
   /** The pickup the session holds a live claim on: the one it names, or (unnamed) the one the claim index finds. */
   const claimed = (ctx: RegistryCtx, sessionId: string, now: number, pickupId?: string) => {
-    const live = (p: Pickup | undefined) => p?.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY';
-    if (pickupId !== undefined) return live(ctx.pickups[pickupId]) ? ctx.pickups[pickupId] : undefined;
-    return rowsWhere(ctx.pickups, BY_CLAIM, sessionId).find(live);
+    if (pickupId !== undefined) return claimedBy(ctx.pickups[pickupId], sessionId, now) ? ctx.pickups[pickupId] : undefined;
+    return rowsWhere(ctx.pickups, BY_CLAIM, sessionId).find((p) => claimedBy(p, sessionId, now));
   };
-
-  const endPickup = (ctx: RegistryCtx, p: Pickup, status: PickupStatus, now: number, enq: Enq): RegistryCtx => {
-    const purgeAt = now + policy.purgeAfterMs;
-    enq.emit.cancel({ key: `remind:${p.id}` });
-    enq.emit.cancel({ key: `expire:${p.id}` });
-    enq.emit.schedule({ key: `purge:${p.id}`, at: purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
-    const ended: Pickup = { ...p, status, claim: null, opId: null, unlockSent: false, endedAt: now, purgeAt };
-    return put(ctx, ended, now, enq, status.toLowerCase());
-  };
-
-  /** Counts a failed second factor or PIN against the pickup; the fifth locks it. */
-  const countFailure = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq, what: string): [RegistryCtx, Pickup] => {
-    const failedAttempts = p.failedAttempts + 1;
-    const locked = failedAttempts >= policy.maxFailedAttempts;
-    enq.emit.audit({ entry: { action: 'auth.failed', subject: p.reference, detail: { factor: what, attempt: failedAttempts } } });
-    const next: Pickup = { ...p, failedAttempts, status: locked ? 'LOCKED' : p.status, claim: locked ? null : p.claim };
-    if (locked) {
-      enq.emit.audit({ entry: { action: 'pickup.locked', subject: p.reference, detail: { attempts: failedAttempts } } });
-      enq.emit.send({ to: ALARMS, message: raise(`locked:${p.id}`, 'PICKUP_LOCKED', 'warning', p.reference, `Pickup ${p.reference} locked after ${failedAttempts} failed attempts: reissue a PIN after checking identity`) });
-    }
-    return [put(ctx, next, now, enq, locked ? 'locked' : undefined), next];
-  };
-
-  /** The second factor: compared with what was registered, counted when wrong, remembered on the claim when right. */
-  const checkFactor = (
-    ctx: RegistryCtx,
-    sessionId: string,
-    pickupId: string | undefined,
-    factor: 'oldId' | 'birthDate',
-    given: string | null,
-    registered: (p: Pickup) => string | null,
-    now: number,
-    enq: Enq,
-  ): RegistryCtx | undefined => {
-    const p = claimed(ctx, sessionId, now, pickupId);
-    if (!p) return void toSession(enq, sessionId, { type: 'auth.factorRejected', factor, locked: false, code: 'SESSION_NOT_FOUND' });
-    const expected = registered(p);
-    if (given !== null && expected !== null && crypto.equal(given, expected)) {
-      enq.emit.audit({ entry: { action: factor === 'oldId' ? 'auth.oldIdAccepted' : 'auth.birthDateAccepted', subject: p.reference, detail: { session: sessionId } } });
-      toSession(enq, sessionId, { type: 'auth.factorAccepted', factor, documentNumber: factor === 'oldId' ? given : null });
-      return put(ctx, { ...p, claim: { ...p.claim!, factor } }, now, enq);
-    }
-    const [next, after] = countFailure(ctx, p, now, enq, factor);
-    toSession(enq, sessionId, { type: 'auth.factorRejected', factor, locked: after.status === 'LOCKED', code: factor === 'oldId' ? 'OLD_ID_MISMATCH' : 'BIRTH_DATE_MISMATCH' });
-    return next;
+  /** A second factor from the session: checked on the pickup it holds a claim on. */
+  const secondFactor = (ctx: RegistryCtx, e: { sessionId: string; pickupId?: string; now: number }, factor: 'oldId' | 'birthDate', given: string | null, enq: Enq) => {
+    const p = claimed(ctx, e.sessionId, e.now, e.pickupId);
+    if (!p) return void toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor, locked: false, code: 'SESSION_NOT_FOUND' });
+    return one(ctx, e.now, enq, (s) => life.checkFactor(p, e.sessionId, factor, given, s));
   };
 
   /**
@@ -451,99 +308,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     m.pickupId === undefined ? rowsWhere(ctx.pickups, BY_OP, m.opId)[0] : m.pickupId === null ? undefined : ctx.pickups[m.pickupId];
 
   /**
-   * An unlock the compartment refused or could not take (failed, or crashed on it): nothing moved.
-   * A citizen at the door is told it cannot open; the pickup goes back to where it was.
-   */
-  const unlockRefused = (ctx: RegistryCtx, p: Pickup, purpose: Purpose, compartmentId: string, now: number, enq: Enq): RegistryCtx => {
-    if (purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE' });
-    return unlockAborted(ctx, p, purpose, compartmentId, 'unlockFailed', now, enq);
-  };
-
-  /** Being loaded, waiting for the allocation actor to choose its compartment. */
-  const awaitingCompartment = (p: Pickup | undefined): p is Pickup => p?.status === 'LOADING' && p.compartmentId === null;
-  /** A load that got no compartment is over: the pickup is to be loaded again. */
-  const loadOver = (ctx: RegistryCtx, p: Pickup, now: number, enq: Enq): RegistryCtx => put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, now, enq, 'loadAborted');
-
-  /** An unlock that did not lead to an open door: the pickup goes back to where it was. */
-  const unlockAborted = (ctx: RegistryCtx, p: Pickup, purpose: Purpose, compartmentId: string, change: string, now: number, enq: Enq): RegistryCtx => {
-    if (purpose === 'collect') {
-      // The door never opened: this authentication used nothing up, the same PIN may try again.
-      if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
-      // The window may have closed while the door was unlocking: expire now rather than never.
-      if (p.expiresAt !== null && now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: now, message: { type: 'pickup.expire', pickupId: p.id } });
-      // Back to READY only from the release: a pickup that expired meanwhile stays EXPIRED.
-      const next: Pickup = p.status === 'RELEASING' ? readyAgain(p, enq) : { ...p, opId: null, unlockSent: false, claim: null };
-      return put(ctx, next, now, enq, change);
-    }
-    if (purpose === 'load') {
-      if (p.status === 'CANCELLED') {
-        // Cancelled while staff were to load it, and the document never went in: it ends here,
-        // and no retrieval is needed any more.
-        enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
-        return endPickup(free(ctx, enq, compartmentId, p.reference), { ...p, compartmentId: null, opId: null }, 'CANCELLED', now, enq);
-      }
-      const next: Pickup = { ...p, status: 'REGISTERED', opId: null, compartmentId: null };
-      return put(free(ctx, enq, compartmentId, p.reference), next, now, enq, 'loadAborted');
-    }
-    return put(ctx, { ...p, opId: null }, now, enq);
-  };
-
-  /**
-   * A release that did not happen: the pickup is READY again. A PIN whose hash went with a lost
-   * auth actor's state meanwhile (see `auth.started`) is replaced, or the SMS PIN could never open it.
-   */
-  const readyAgain = (p: Pickup, enq: Enq): Pickup => {
-    const back: Pickup = { ...p, status: 'READY', opId: null, unlockSent: false, claim: null };
-    return issued(back) ? back : replacePin(back, 'pin.reissuedAfterAuthReset', enq);
-  };
-
-  /**
-   * The PIN the citizen has can never open (its hash or its SMS was lost, or it was never made):
-   * a new one goes out by SMS, audited as `action` (why it was replaced).
-   */
-  const replacePin = (p: Pickup, action: string, enq: Enq): Pickup => {
-    enq.emit.audit({ entry: { action, subject: p.reference, detail: { serial: p.pinSerial + 1 } } });
-    return newPin(p, enq);
-  };
-
-  /** A new PIN replaces the current one: the old one dies at once, the new one goes out by SMS. */
-  const newPin = (p: Pickup, enq: Enq): Pickup => {
-    const serial = p.pinSerial + 1;
-    enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
-    return { ...p, pinIssued: false, pinSerial: serial, pinQueued: false };
-  };
-
-  const unlock = (enq: Enq, compartmentId: string, opId: string, purpose: Purpose, pickupId: string | null, cause: Cause) =>
-    enq.emit.send({ to: compartmentAddress(compartmentId), message: { type: 'unlock', opId, purpose, pickupId, cause } });
-
-  const reminderSms = (p: Pickup, phone: string): OutboxEvent => {
-    const last = smsDate(p.expiresAt ?? 0);
-    return {
-      type: 'sms.enqueue',
-      id: `remind-${p.id}`,
-      to: phone,
-      text: `Erinnerung: Ihr Dokument liegt noch in der Ausgabebox (${policy.location}), Abholung bis ${last}. ${policy.hoursText}. Reminder: please collect your document by ${last}.`,
-    };
-  };
-  const expiredSms = (p: Pickup, phone: string): OutboxEvent => ({
-    type: 'sms.enqueue',
-    id: `expired-${p.id}`,
-    to: phone,
-    text: `Die Abholfrist ist abgelaufen. Ihr Dokument geht zurück an den Schalter im Bürgerbüro (${policy.location}). The pickup period is over; your document goes back to the counter.`,
-  });
-
-  /** The pickup's reminder or expiry notice, sent again under its id: the outbox drops ids it holds or delivered already. */
-  const noticesAgain = (p: Pickup, enq: Enq) => {
-    if (p.status === 'READY' && p.reminderSent && p.phone) enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
-    if (p.status === 'EXPIRED' && p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
-  };
-
-  const smsDate = (at: number) => {
-    const [y, m, d] = localDate(at, policy.timeZone).split('-');
-    return `${d}.${m}.${y}`;
-  };
-
-  /**
    * What a registry saved before the auth actor existed holds of PINs and throttles goes to the auth
    * actor, once. `lostAuth`: the auth actor is new (its state lost or reset), so a PIN handed to an
    * earlier one is replaced; false after a crash of the registry itself, which hands over only what
@@ -551,7 +315,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    */
   const handOver = (ctx: RegistryCtx, now: number, enq: Enq, lostAuth: boolean): RegistryCtx | undefined => {
     const credentials: Array<{ pickupId: string; numberKey: string; serial: number; pinHash: string }> = [];
-    let next = ctx;
+    const d = draft(ctx, now, enq);
     // (A table emptied by the hand-over comes back from storage as an empty one: nothing left.)
     let legacy = rowCount(ctx.numberThrottles) > 0 || rowCount(ctx.kioskThrottles) > 0 || rowCount(ctx.byNumber) > 0;
     for (const p of Object.values(ctx.pickups) as LegacyPickup[]) {
@@ -562,7 +326,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (pinHash && p.phone && livePin(p)) credentials.push({ pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: p.pinSerial, pinHash });
         // A row re-PINned since the start (pin.generated before this) keeps what it says: its hash went to auth already.
         const handed: Pickup = { ...row, pinIssued: p.pinIssued ?? Boolean(pinHash) };
-        next = { ...next, pickups: setRow(next.pickups, p.id, handed) };
+        d.set(handed);
         // The box's readers see the row as it is now (the projection compares whole rows).
         enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
       } else if (!lostAuth) {
@@ -570,18 +334,18 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       } else if (p.status === 'RELEASING' && holdsPin(p)) {
         // Its hash went with the lost state; its door is unlocking: should it not open, the
         // pickup gets a new PIN then (readyAgain).
-        next = put(next, { ...p, pinIssued: false }, now, enq);
+        d.set(life.put(p, { ...p, pinIssued: false }, d.step));
       } else if (holdsPin(p)) {
-        next = put(next, replacePin(p, 'pin.reissuedAfterAuthReset', enq), now, enq, 'pinReissued');
+        d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterAuthReset', d.step), d.step, 'pinReissued'));
       }
     }
     if (legacy) {
       enq.emit.send({ to: AUTH, message: { type: 'auth.adopt', credentials, numberThrottles: { ...ctx.numberThrottles }, kioskThrottles: { ...ctx.kioskThrottles } } });
       enq.emit.audit({ entry: { action: 'auth.handedOver', detail: { credentials: credentials.length } } });
-      const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = next;
-      next = rest;
+      const { numberThrottles: _n, kioskThrottles: _k, byNumber: _b, ...rest } = d.ctx;
+      d.ctx = rest;
     }
-    return next === ctx ? undefined : next;
+    return d.done();
   };
 
   /**
@@ -650,7 +414,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     }),
     on: {
       'pickup.register': (ctx, e, enq) => {
-        let valid: Pick<Pickup, 'reference' | 'documentKind' | 'phone' | 'birthDate' | 'oldDocumentNumber' | 'accessible' | 'documents'>;
+        let valid: Registration;
         try {
           valid = validateRegistration(e.input, e.now, policy.timeZone);
         } catch (error) {
@@ -659,230 +423,42 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         if (ctx.byReference[valid.reference]) return void fail(enq, e, 'PICKUP_EXISTS', `a pickup with reference ${valid.reference} exists`);
         const id = `P${ctx.seq + 1}`;
-        const p: Pickup = {
-          id,
-          ...valid,
-          status: 'REGISTERED',
-          pinSerial: 0,
-          pinIssued: false,
-          pinQueued: false,
-          compartmentId: null,
-          failedAttempts: 0,
-          claim: null,
-          opId: null,
-          createdAt: e.now,
-          updatedAt: e.now,
-          readyAt: null,
-          expiresAt: null,
-          reminderSent: false,
-          endedAt: null,
-          purgeAt: null,
-          personalDataDeleted: false,
-        };
-        enq.emit.audit({ entry: { action: 'pickup.registered', subject: p.reference, detail: { kind: p.documentKind } } });
-        reply(enq, e, { id, reference: p.reference, status: p.status });
-        return { ...put(ctx, p, e.now, enq, 'registered'), seq: ctx.seq + 1, byReference: setRow(ctx.byReference, p.reference, id) };
+        const next = one(ctx, e.now, enq, (s) => life.register(id, valid, e, s))!;
+        return { ...next, seq: ctx.seq + 1, byReference: setRow(ctx.byReference, valid.reference, id) };
       },
-
-      'pickup.cancel': (ctx, e, enq) => {
-        const p = byRef(ctx, e.reference);
-        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        if (refusedWhileReleasing(enq, e, p)) return;
-        // Every state that is not final has this way out (staff, audited).
-        if (p.endedAt !== null || p.status === 'CANCELLED') {
-          return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and cannot be cancelled`);
-        }
-        enq.emit.audit({ entry: { action: 'pickup.cancelled', actor: e.by, subject: p.reference } });
-        if (p.compartmentId) {
-          // The document is still in the box: staff must take it out (retrieve) before it ends.
-          enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'RETRIEVAL_NEEDED', 'info', p.compartmentId, `Cancelled pickup ${p.reference} lies in ${p.compartmentId}: take it out`) });
-          enq.emit.cancel({ key: `remind:${p.id}` });
-          enq.emit.cancel({ key: `expire:${p.id}` });
-          const next: Pickup = { ...p, status: 'CANCELLED', claim: null };
-          reply(enq, e, { reference: p.reference, status: next.status, compartmentId: p.compartmentId });
-          return put(ctx, next, e.now, enq, 'cancelled');
-        }
-        reply(enq, e, { reference: p.reference, status: 'CANCELLED', compartmentId: null });
-        return endPickup(ctx, p, 'CANCELLED', e.now, enq);
-      },
-
-      'pickup.load': (ctx, e, enq) => {
-        const p = byRef(ctx, e.reference);
-        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        if (p.status !== 'REGISTERED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}, not REGISTERED`);
-        // The allocation actor chooses and wins the compartment (in the shared store: boxes of a
-        // fleet never assign one twice), and tells which in `compartment.claimed`: the staff
-        // member's request is answered then.
-        const request = { requestId: e.requestId, replyTo: e.replyTo, by: e.by };
-        enq.emit.send({ to: ALLOCATION, message: { type: 'allocate', pickupId: p.id, owner: p.reference, documents: p.documents, accessible: p.accessible, request } });
-        return put(ctx, { ...p, status: 'LOADING', compartmentId: null, opId: null, loadRequest: e.requestId }, e.now, enq);
-      },
-
-      'compartment.claimed': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        // (A load asked before a restart and answered after it, when staff asked again meanwhile:
-        // the pickup is loading for the new request, and the old one's compartment goes back.)
-        const stale = p?.loadRequest != null && p.loadRequest !== e.requestId;
-        if (!p || p.status !== 'LOADING' || p.compartmentId !== null || stale) {
-          // The pickup moved on while its compartment was being won (cancelled meanwhile): the
-          // staff member loading it gets an answer, and the compartment's claim goes back.
-          fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p?.reference ?? e.pickupId} is ${p?.status ?? 'gone'} and is not loaded`);
-          // Never the compartment the pickup is in: a load asked before a restart and answered
-          // after the pickup was loaded over can name it again (claims are per owner).
-          if (e.compartmentId && p && e.compartmentId !== p.compartmentId) return free(ctx, enq, e.compartmentId, p.reference);
-          return;
-        }
-        if (!e.compartmentId && e.failed) {
-          fail(enq, e, e.failed, 'storage is unavailable: no compartment was assigned; retry once the box reports healthy');
-          return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq);
-        }
-        if (!e.compartmentId) {
-          fail(enq, e, 'NO_FITTING_COMPARTMENT', `no free ${p.accessible ? 'accessible ' : ''}compartment fits pickup ${p.reference}`);
-          return put(ctx, { ...p, status: 'REGISTERED', loadRequest: null }, e.now, enq);
-        }
-        const compartmentId = e.compartmentId;
-        const opId = `op-${ctx.seq + 1}`;
-        enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
-        unlock(enq, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
-        const next: Pickup = { ...p, status: 'LOADING', compartmentId, opId, loadRequest: null };
-        reply(enq, e, { reference: p.reference, status: next.status, compartmentId });
-        return { ...put(ctx, next, e.now, enq, 'loading'), seq: ctx.seq + 1 };
-      },
-
-      'pickup.retrieve': (ctx, e, enq) => {
-        const p = byRef(ctx, e.reference);
-        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        if (refusedWhileReleasing(enq, e, p)) return;
-        if (!p.compartmentId || p.endedAt !== null) {
-          return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
-        }
-        // One unlock per pickup at a time: a retrieval never takes over an opening under way (it would
-        // replace the operation whose opening the registry waits for, which then goes unrecorded).
-        if (p.opId !== null) return void fail(enq, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} of pickup ${p.reference} is being unlocked already (${p.status}): try again once that is over`);
-        const opId = `op-${ctx.seq + 1}`;
-        enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
-        unlock(enq, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
-        reply(enq, e, { reference: p.reference, status: p.status, compartmentId: p.compartmentId });
-        return { ...put(ctx, { ...p, opId, claim: null }, e.now, enq), seq: ctx.seq + 1 };
-      },
-
-      'pickup.reissuePin': (ctx, e, enq) => {
-        const p = byRef(ctx, e.reference);
-        if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-        if (p.status !== 'READY' && p.status !== 'LOCKED') return void fail(enq, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status}`);
-        enq.emit.audit({ entry: { action: 'pin.reissued', actor: e.by, subject: p.reference } });
-        const next: Pickup = { ...newPin(p, enq), status: 'READY', failedAttempts: 0, claim: null };
-        reply(enq, e, { reference: p.reference, status: next.status });
-        return put(ctx, next, e.now, enq, 'pinReissued');
-      },
-
+      'pickup.cancel': (ctx, e, enq) => byReference(ctx, e, enq, life.cancel),
+      'pickup.load': (ctx, e, enq) => byReference(ctx, e, enq, life.load),
+      'pickup.retrieve': (ctx, e, enq) => byReference(ctx, e, enq, life.retrieve),
+      'pickup.reissuePin': (ctx, e, enq) => byReference(ctx, e, enq, life.reissuePin),
+      'compartment.claimed': (ctx, e, enq) => one(ctx, e.now, enq, (s) => life.compartmentClaimed(ctx.pickups[e.pickupId], e, s)),
 
       /**
        * "I have not received an SMS", after the auth actor counted the request on its throttles and
        * answered the panel: every READY pickup of the number within its daily budget gets a new PIN.
+       * A quarantined one gets none (its handling is what crashes).
        */
       'pin.resendFor': (ctx, e, enq) => {
-        const day = localDate(e.now, policy.timeZone);
-        const budget = policy.pinResendsPerDay ?? 2;
-        let next = ctx;
+        const d = draft(ctx, e.now, enq);
         for (const id of e.pickupIds) {
-          const p = ctx.pickups[id];
-          // A pickup mid-collection at another panel keeps its PIN: that session is past it. A
-          // quarantined one gets none (its handling is what crashes).
-          if (!p || p.status !== 'READY' || (p.claim && p.claim.until > e.now) || e.quarantined?.has(p.id)) continue;
-          const count = p.resends?.day === day ? p.resends.count : 0;
-          if (count >= budget) {
-            enq.emit.audit({ entry: { action: 'pin.resendRefused', actor: e.kioskId, subject: p.reference, detail: { reason: 'budget', perDay: budget } } });
-            continue;
-          }
-          enq.emit.audit({ entry: { action: 'pin.resent', actor: e.kioskId, subject: p.reference, detail: { serial: p.pinSerial + 1, today: count + 1 } } });
-          const renewed: Pickup = { ...newPin(p, enq), resends: { day, count: count + 1 } };
-          next = put(next, renewed, e.now, enq, 'pinResent');
+          const p = d.ctx.pickups[id];
+          if (p && !e.quarantined?.has(p.id)) d.set(life.resend(p, e.kioskId, d.step));
         }
-        return next === ctx ? undefined : next;
+        return d.done();
       },
-
-      'pin.generated': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        // A PIN for an older serial (reissued meanwhile) or an ended pickup is dropped unsent.
-        if (!p || p.pinSerial !== e.serial || p.status !== 'READY' || !p.phone) return;
-        const last = smsDate(p.expiresAt ?? e.now);
-        enq.emit.send({
-          to: OUTBOX,
-          message: {
-            type: 'sms.enqueue',
-            id: pinSmsId(p.id, e.serial),
-            ack: { to: REGISTRY, message: { type: 'pin.queued', pickupId: p.id, serial: e.serial } },
-            to: p.phone,
-            text:
-              `Ihr Dokument liegt in der Ausgabebox (${policy.location}). PIN: ${e.pin}. Abholung bis ${last}. ${policy.hoursText}. ` +
-              `Your document is ready at the pickup box; PIN ${e.pin}; collect by ${last}.`,
-          },
-        });
-        enq.emit.audit({ entry: { action: 'pin.issued', subject: p.reference, detail: { serial: e.serial } } });
-        // The hash goes to the auth actor, which alone checks PINs; this row only knows one was made.
-        enq.emit.send({ to: AUTH, message: { type: 'credential.set', pickupId: p.id, numberKey: crypto.numberKey(p.phone), serial: e.serial, pinHash: e.pinHash } });
-        return put(ctx, { ...p, pinIssued: true, pinQueued: false }, e.now, enq);
-      },
-
-      'pin.queued': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!p || p.pinSerial !== e.serial || p.pinQueued) return;
-        return put(ctx, { ...p, pinQueued: true }, e.now, enq);
-      },
-
-      /**
-       * The auth actor found the PIN typed at a panel to be this pickup's: the session claims it,
-       * unless the PIN died meanwhile (reissued, locked, ended: as a wrong PIN, but not counted),
-       * another session holds it, or an unlock of it is under way.
-       */
-      'pin.matched': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!p || !pinMatches(p, e.serial)) return void toSession(enq, e.sessionId, { type: 'auth.rejected', retryAt: null });
-        // Quarantined (its handling kept crashing the registry): the box cannot hand it out, staff
-        // do at the counter, and the panel says so at once rather than "try again".
-        if (e.quarantined?.has(p.id)) return void toSession(enq, e.sessionId, { type: 'auth.busy', code: 'PICKUP_FAILED' });
-        // Another session holds it, or an unlock is under way (a citizen at its door, staff taking
-        // it out): the PIN opens nothing now, and the panel says so at once.
-        if ((p.claim && p.claim.until > e.now && p.claim.sessionId !== e.sessionId) || p.opId !== null || p.status !== 'READY') {
-          return void toSession(enq, e.sessionId, { type: 'auth.busy' });
-        }
-        enq.emit.audit({ entry: { action: 'auth.pinAccepted', actor: e.kioskId, subject: p.reference, detail: { session: e.sessionId } } });
-        toSession(enq, e.sessionId, {
-          type: 'auth.pinAccepted',
-          documentKind: p.documentKind,
-          // Whether the card reader can take the old ID now is the reader's to say (the session asks it).
-          oldIdRegistered: p.oldDocumentNumber !== null,
-          pickupId: p.id,
-        });
-        return put(ctx, { ...p, claim: { sessionId: e.sessionId, until: e.now + policy.claimMs, factor: null } }, e.now, enq);
-      },
-
-      /**
-       * The auth actor found the PIN typed at the after-hours room's outside panel to be this
-       * pickup's: the room door opens. Nothing is claimed, and the PIN stays valid for the pickup inside.
-       */
-      'door.matched': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        // READY only: a pickup being released opens no room door (its PIN is held aside meanwhile).
-        if (!p || !pinMatches(p, e.serial) || p.status !== 'READY') return void enq.emit.send(refuse(e, 'AUTH_FAILED', 'Number and PIN do not match a pickup in the box', { retryAt: null }));
-        if (e.quarantined?.has(p.id)) {
-          return void enq.emit.send(refuse(e, 'PICKUP_FAILED', 'This pickup cannot be collected at the box: please ask at the counter'));
-        }
-        enq.emit.audit({ entry: { action: 'auth.doorPinAccepted', actor: e.kioskId, subject: p.reference } });
-        enq.emit.send({ to: ROOM_DOOR, message: { type: 'grant', kioskId: e.kioskId, reference: p.reference } });
-        enq.emit.send(answer(e, { opened: true }));
-      },
+      'pin.generated': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.pinGenerated(p, e, s)),
+      'pin.queued': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.pinQueued(p, e.serial, s)),
+      'pin.matched': (ctx, e, enq) => one(ctx, e.now, enq, (s) => life.pinMatched(ctx.pickups[e.pickupId], e, e.quarantined?.has(e.pickupId) ?? false, s)),
+      'door.matched': (ctx, e, enq) => life.doorMatched(ctx.pickups[e.pickupId], e, e.quarantined?.has(e.pickupId) ?? false, noteStep(e.now, enq)),
 
       /** A wrong PIN on a number with live pickups: counted on each that is READY with that PIN still, toward its lock. */
       'pin.missed': (ctx, e, enq) => {
-        let next = ctx;
+        const d = draft(ctx, e.now, enq);
         for (const { pickupId, serial } of e.pickups) {
-          const p = next.pickups[pickupId];
-          if (p && p.status === 'READY' && pinMatches(p, serial)) next = countFailure(next, p, e.now, enq, 'pin')[0];
+          const p = d.ctx.pickups[pickupId];
+          if (p) d.set(life.pinMissed(p, serial, d.step));
         }
-        if (next === ctx) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
-        return next === ctx ? undefined : next;
+        if (d.ctx === ctx) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
+        return d.done();
       },
 
       // PIN attempts an earlier version committed to the registry, which checked PINs itself: the
@@ -914,11 +490,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * written again word for word: they are simply sent again, and the outbox drops the ones it
        * holds or delivered.)
        */
-      'outbox.restarted': (ctx, _e, enq) => {
+      'outbox.restarted': (ctx, e, enq) => {
         const ids: string[] = [];
+        const step = noteStep(e.now, enq);
         for (const p of Object.values(ctx.pickups)) {
           if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) ids.push(pinSmsId(p.id, p.pinSerial));
-          noticesAgain(p, enq);
+          life.noticesAgain(p, step);
         }
         if (ids.length > 0) enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids } });
       },
@@ -930,12 +507,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        */
       'sms.missing': (ctx, e, enq) => {
         const missing = new Set(e.ids);
-        let next = ctx;
+        const d = draft(ctx, e.now, enq);
         for (const p of Object.values(ctx.pickups)) {
           if (p.status !== 'READY' || p.pinQueued || !missing.has(pinSmsId(p.id, p.pinSerial))) continue;
-          next = put(next, replacePin(p, 'pin.reissuedAfterOutboxFailure', enq), e.now, enq, 'pinReissued');
+          d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterOutboxFailure', d.step), d.step, 'pinReissued'));
         }
-        return next === ctx ? undefined : next;
+        return d.done();
       },
 
       /**
@@ -957,17 +534,14 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * should its door not open (readyAgain). A PIN replaced or dead meanwhile needs nothing.
        */
       'credential.missing': (ctx, e, enq) => {
-        let next = ctx;
+        const d = draft(ctx, e.now, enq);
         for (const { pickupId, serial } of e.pickups) {
-          const p = next.pickups[pickupId];
+          const p = d.ctx.pickups[pickupId];
           if (!p || p.pinSerial !== serial || pinState(p) === 'none') continue;
-          if (p.status === 'RELEASING') {
-            next = put(next, { ...p, pinIssued: false }, e.now, enq);
-            continue;
-          }
-          next = put(next, replacePin(p, 'pin.reissuedAfterAuthFailure', enq), e.now, enq, 'pinReissued');
+          if (p.status === 'RELEASING') d.set(life.put(p, { ...p, pinIssued: false }, d.step));
+          else d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterAuthFailure', d.step), d.step, 'pinReissued'));
         }
-        return next === ctx ? undefined : next;
+        return d.done();
       },
 
       /**
@@ -1004,42 +578,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         } catch {
           given = null;
         }
-        return checkFactor(ctx, e.sessionId, e.pickupId, 'oldId', given, (p) => p.oldDocumentNumber, e.now, enq);
+        return secondFactor(ctx, e, 'oldId', given, enq);
       },
-
-      'auth.birthDate': (ctx, e, enq) => checkFactor(ctx, e.sessionId, e.pickupId, 'birthDate', e.birthDate, (p) => p.birthDate, e.now, enq),
-
-      'pickup.release': (ctx, e, enq) => {
-        const p = claimed(ctx, e.sessionId, e.now, e.pickupId);
-        if (!p || !p.claim?.factor || !p.compartmentId) {
-          return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
-        }
-        // An unlock of this pickup is under way (staff retrieving it): never overwrite its op.
-        if (p.opId !== null) return void toSession(enq, e.sessionId, { type: 'release.failed', code: 'PICKUP_BUSY' });
-        const opId = `op-${ctx.seq + 1}`;
-        // Single use of the PIN, atomic in the shared store, before anything moves.
-        enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId, key: pinKey(p), owner: e.sessionId } });
-        const next: Pickup = { ...p, status: 'RELEASING', opId };
-        return { ...put(ctx, next, e.now, enq, 'releasing'), seq: ctx.seq + 1 };
-      },
-
-      'pin.claimed': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!p || p.status !== 'RELEASING' || p.opId !== e.opId || !p.claim || !p.compartmentId) return;
-        if (!e.ok && e.failed) {
-          // The store could not be asked: nothing moved; the PIN still works once storage is back.
-          toSession(enq, p.claim.sessionId, { type: 'release.failed', code: e.failed });
-          return put(ctx, readyAgain(p, enq), e.now, enq);
-        }
-        if (!e.ok) {
-          enq.emit.audit({ entry: { action: 'pin.reuseRefused', subject: p.reference, detail: { session: p.claim.sessionId } } });
-          toSession(enq, p.claim.sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
-          return put(ctx, readyAgain(p, enq), e.now, enq);
-        }
-        unlock(enq, p.compartmentId, e.opId, 'collect', p.id, { kind: 'session', sessionId: p.claim.sessionId, pickupId: p.id });
-        toSession(enq, p.claim.sessionId, { type: 'release.started', compartmentId: p.compartmentId });
-        return put(ctx, { ...p, unlockSent: true }, e.now, enq);
-      },
+      'auth.birthDate': (ctx, e, enq) => secondFactor(ctx, e, 'birthDate', e.birthDate, enq),
+      'pickup.release': (ctx, e, enq) => one(ctx, e.now, enq, (s) => life.release(claimed(ctx, e.sessionId, e.now, e.pickupId), e.sessionId, s)),
+      'pin.claimed': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.pinClaimed(p, e, s)),
 
       'claim.release': (_ctx, e, enq) => {
         enq.emit.io({ op: e.op });
@@ -1048,43 +591,15 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.released': (_ctx, e, enq) => void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.released', compartmentId: e.compartmentId, owner: e.owner } }),
 
       'session.ended': (ctx, e, enq) => {
-        const held = rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId).filter((p) => p.status === 'READY');
-        let next = ctx;
-        for (const p of held) next = put(next, { ...p, claim: null }, e.now, enq);
-        return held.length ? next : undefined;
+        const d = draft(ctx, e.now, enq);
+        for (const p of rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId)) d.set(life.sessionEnded(p, d.step));
+        return d.done();
       },
 
-      'compartment.opened': (ctx, e, enq) => {
-        const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
-        if (!p || p.opId !== e.opId) return;
-        if (e.purpose === 'collect') {
-          enq.emit.audit({ entry: { action: 'pickup.collected', subject: p.reference, detail: { compartment: e.compartmentId } } });
-          if (p.claim) toSession(enq, p.claim.sessionId, { type: 'pickup.doorOpened', compartmentId: e.compartmentId });
-          return endPickup(ctx, { ...p, compartmentId: null }, 'COLLECTED', e.now, enq);
-        }
-        if (e.purpose === 'retrieve') {
-          enq.emit.audit({ entry: { action: 'pickup.returned', subject: p.reference, detail: { compartment: e.compartmentId } } });
-          // The staff task is done: the expiry / cancellation alarm ends with it.
-          enq.emit.send({ to: ALARMS, message: clear(`retrieve:${p.id}`) });
-          const status: PickupStatus = p.status === 'CANCELLED' ? 'CANCELLED' : 'RETURNED';
-          return endPickup(ctx, { ...p, compartmentId: null }, status, e.now, enq);
-        }
-      },
+      'compartment.opened': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.opened(p, e, s)),
 
       'compartment.closed': (ctx, e, enq) => {
-        if (e.purpose === 'load') {
-          const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
-          if (!p || p.opId !== e.opId || p.status !== 'LOADING') return;
-          // Door shut on the document: it is ready, and the PIN goes out.
-          const expiresAt = e.now + policy.windowMs;
-          const serial = p.pinSerial + 1;
-          enq.emit.io({ op: { kind: 'issuePin', pickupId: p.id, serial } });
-          enq.emit.schedule({ key: `remind:${p.id}`, at: expiresAt - policy.reminderBeforeMs, message: { type: 'pickup.remind', pickupId: p.id } });
-          enq.emit.schedule({ key: `expire:${p.id}`, at: expiresAt, message: { type: 'pickup.expire', pickupId: p.id } });
-          enq.emit.audit({ entry: { action: 'pickup.ready', subject: p.reference, detail: { compartment: e.compartmentId } } });
-          const next: Pickup = { ...p, status: 'READY', opId: null, readyAt: e.now, expiresAt, pinSerial: serial };
-          return put(ctx, next, e.now, enq, 'ready');
-        }
+        if (e.purpose === 'load') return ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.loaded(p, e, s));
         if (e.purpose === 'service') return;
         // Collected or retrieved: the compartment is free again, unless a live pickup still names it
         // (its opening was never seen): then it may hold a document, and staff must look.
@@ -1098,18 +613,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return free(ctx, enq, e.compartmentId, owner ?? null);
       },
 
-      'compartment.notOpened': (ctx, e, enq) => {
-        const p = e.pickupId ? ctx.pickups[e.pickupId] : undefined;
-        if (!p || p.opId !== e.opId) return;
-        // The latch re-engaged; the document is still there and the pickup stays READY.
-        if (e.purpose === 'collect' && p.claim) toSession(enq, p.claim.sessionId, { type: 'pickup.doorNotOpened' });
-        return unlockAborted(ctx, p, e.purpose, e.compartmentId, 'doorNotOpened', e.now, enq);
-      },
+      'compartment.notOpened': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.notOpened(p, e, s)),
 
       'compartment.unlockFailed': (ctx, e, enq) => {
         const p = ofUnlock(ctx, e);
         if (!p || p.opId !== e.opId) return;
-        return unlockRefused(ctx, p, e.purpose, e.compartmentId, e.now, enq);
+        return one(ctx, e.now, enq, (s) => life.unlockRefused(p, e.purpose, e.compartmentId, s));
       },
 
       // The allocation actor restarted while choosing the compartment (its claims given back): staff load again.
@@ -1118,24 +627,23 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (!awaitingCompartment(p)) return;
         // The staff member waiting for the compartment is answered now, not when their ask times out.
         if (p.loadRequest) fail(enq, { requestId: p.loadRequest, replyTo: REPLIES }, 'ACTOR_CRASHED', `choosing a compartment for pickup ${p.reference} failed; load it again`);
-        return loadOver(ctx, p, e.now, enq);
+        return one(ctx, e.now, enq, (s) => life.loadOver(p, s));
       },
 
       // The allocation actor or the compartment failed for good, or crashed on it, and took nothing: as if refused.
-      'delivery.failed': (ctx, e, enq) => {
-        const p = e.message?.pickupId ? ctx.pickups[e.message.pickupId] : undefined;
-        if (!p) return;
-        if (e.messageType === 'allocate') {
-          // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
-          // pickup is to be loaded again once the allocation actor is revived.
-          return awaitingCompartment(p) ? loadOver(ctx, p, e.now, enq) : undefined;
-        }
-        if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
-          // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
-          // once the compartment is revived). A staff member's retrieval was refused ACTOR_FAILED.
-          return unlockRefused(ctx, p, e.message.purpose, p.compartmentId, e.now, enq);
-        }
-      },
+      'delivery.failed': (ctx, e, enq) =>
+        ofPickup(ctx, e.message?.pickupId ?? null, e.now, enq, (p, s) => {
+          if (e.messageType === 'allocate') {
+            // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
+            // pickup is to be loaded again once the allocation actor is revived.
+            return awaitingCompartment(p) ? life.loadOver(p, s) : undefined;
+          }
+          if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
+            // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
+            // once the compartment is revived). A staff member's retrieval was refused ACTOR_FAILED.
+            return life.unlockRefused(p, e.message.purpose, p.compartmentId, s);
+          }
+        }),
 
       // Sent to a registry before the allocation actor existed, which keeps the slots now (kept in
       // the slots still to be handed over, while they are: the allocation actor does not exist yet).
@@ -1153,38 +661,9 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (kind === 'compartment' && id) enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: id, available: false, code: e.code } });
       },
 
-      'pickup.remind': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!p || p.status !== 'READY' || p.reminderSent || !p.phone) return;
-        enq.emit.send({ to: OUTBOX, message: reminderSms(p, p.phone) });
-        enq.emit.audit({ entry: { action: 'pickup.reminded', subject: p.reference } });
-        return put(ctx, { ...p, reminderSent: true }, e.now, enq);
-      },
-
-      'pickup.expire': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!p || (p.status !== 'READY' && p.status !== 'LOCKED' && p.status !== 'RELEASING')) return;
-        // A citizen at the door right now keeps the claim's few minutes; a stale release does not.
-        if (p.status === 'RELEASING' && p.claim && p.claim.until > e.now) {
-          enq.emit.schedule({ key: `expire:${p.id}`, at: p.claim.until, message: { type: 'pickup.expire', pickupId: p.id } });
-          return;
-        }
-        enq.emit.audit({ entry: { action: 'pickup.expired', subject: p.reference } });
-        enq.emit.send({ to: ALARMS, message: raise(`retrieve:${p.id}`, 'PICKUP_EXPIRED', 'info', p.compartmentId ?? p.reference, `Pickup ${p.reference} expired: take it out of ${p.compartmentId} and back to the counter`) });
-        if (p.phone) enq.emit.send({ to: OUTBOX, message: expiredSms(p, p.phone) });
-        const next: Pickup = { ...p, status: 'EXPIRED', claim: null };
-        return put(ctx, next, e.now, enq, 'expired');
-      },
-
-      'pickup.purge': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!p || !ENDED.includes(p.status) || p.personalDataDeleted) return;
-        enq.emit.audit({ entry: { action: 'pickup.personalDataDeleted', subject: p.reference } });
-        const purged: Pickup = { ...p, phone: null, birthDate: null, oldDocumentNumber: null, personalDataDeleted: true };
-        // Written to the archive first; only then does it leave the registry (pickup.archived).
-        enq.emit.io({ op: { kind: 'archive', pickup: { ...purged, updatedAt: e.now } } });
-        return put(ctx, purged, e.now, enq);
-      },
+      'pickup.remind': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, life.remind),
+      'pickup.expire': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, life.expire),
+      'pickup.purge': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, life.purge),
 
       'pickup.archived': (ctx, e, enq) => {
         if (!ctx.pickups[e.pickupId]) return;
@@ -1194,45 +673,26 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       // After a process restart, once every message committed before the stop has been handled
-      // again: claims of sessions that did not survive are void, work the registry had started
-      // through I/O that died with the process is finished or undone, and a PIN that was never
-      // generated is replaced (the PIN itself is never stored, so it cannot be resent).
+      // again: each pickup finishes or undoes what the stop cut short (see the pickup's `recover`).
       recovered: (ctx, e, enq) => {
+        const d = draft(ctx, e.now, enq);
         // The copy of the devices' state an earlier version kept (the reader answers for itself now).
-        let next: RegistryCtx = 'devices' in ctx ? (({ devices: _devices, ...rest }) => rest)(ctx as RegistryCtx & { devices?: unknown }) : ctx;
+        if ('devices' in ctx) d.ctx = (({ devices: _devices, ...rest }) => rest)(ctx as RegistryCtx & { devices?: unknown });
         // The derived indexes are built now, at the start, not at the first citizen's request.
         for (const index of [BY_CLAIM, BY_OP, IN_COMPARTMENT]) rowsWhere(ctx.pickups, index, '');
         for (const p of Object.values(ctx.pickups)) {
-          if (p.status === 'RELEASING') {
-            if (p.unlockSent) continue; // the compartment has the unlock: its outcome will come
-            // Authenticated, but no unlock reached a compartment: nothing moved. The PIN claim
-            // is given back, so the same PIN and second factor work at the next session.
-            if (p.claim) enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
-            enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
-            next = put(next, readyAgain(p, enq), e.now, enq, 'releaseAbandoned');
-            if (p.expiresAt !== null && e.now >= p.expiresAt) enq.emit.schedule({ key: `expire:${p.id}`, at: e.now, message: { type: 'pickup.expire', pickupId: p.id } });
-            continue;
-          }
-          if (p.claim) next = put(next, { ...next.pickups[p.id]!, claim: null }, e.now, enq);
-          // Notices the outbox may not have committed before the stop: asked again.
-          noticesAgain(p, enq);
-          // Purged but not yet archived when the process stopped: archive again (it is idempotent).
-          if (p.personalDataDeleted) enq.emit.io({ op: { kind: 'archive', pickup: p } });
-          if (p.status === 'LOADING' && p.compartmentId === null) {
-            // Interrupted while winning a compartment: start loading over, and the allocation actor
-            // gives back whatever it may have won. Saved before the allocation actor existed, the
-            // registry still holds the slots (the allocation actor, spawned after this start's
-            // recovery, would never get the message): given back from here as that version did,
-            // and the slots keep the owner, so the allocation actor gives it back again on adoption.
-            if (legacySlots(next)) next = abandonLegacy(next, p.reference, enq);
+          // Interrupted while winning a compartment: the allocation actor gives back whatever it
+          // may have won. Saved before the allocation actor existed, the registry still holds the
+          // slots (the allocation actor, spawned after this start's recovery, would never get the
+          // message): given back from here as that version did, and the slots keep the owner, so
+          // the allocation actor gives it back again on adoption.
+          const loadCut = () => {
+            if (legacySlots(d.ctx)) d.ctx = abandonLegacy(d.ctx, p.reference, enq);
             else enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
-            next = put(next, { ...next.pickups[p.id]!, status: 'REGISTERED', loadRequest: null }, e.now, enq);
-          }
-          // A PIN whose hash is committed went out with its SMS in the same commit; one without a
-          // hash was never generated (the I/O died with the process): a new one is issued.
-          if (p.status === 'READY' && !issued(p)) next = put(next, replacePin(next.pickups[p.id]!, 'pin.reissuedAfterRestart', enq), e.now, enq);
+          };
+          d.set(life.recover(p, d.step, loadCut));
         }
-        return next === ctx ? undefined : next;
+        return d.done();
       },
 
       // A compartment tells what it holds after a restart: a disagreement with the registry is

@@ -1,4 +1,5 @@
-import { DOCUMENT_KINDS, type PickupRow, type PickupStatus } from '../actors/registry.js';
+import { DOCUMENT_KINDS } from '../actors/registry.js';
+import type { PickupRow, PickupStatus } from '../actors/pickup.js';
 import { DomainError } from '../actors/domain/errors.js';
 import type { BoxApi } from '../src/box-api.js';
 import { builder, PICKUP_READERS } from './builder.js';

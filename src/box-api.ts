@@ -1,7 +1,8 @@
 import type { Alarm } from '../actors/alarms.js';
 import type { CompartmentState } from '../actors/compartment.js';
 import type { ErrorCode } from '../actors/domain/errors.js';
-import type { PickupRow, RegisterInput } from '../actors/registry.js';
+import type { RegisterInput } from '../actors/registry.js';
+import type { PickupRow } from '../actors/pickup.js';
 import type { Hub } from '../actors/runtime/hub.js';
 import type { DeepReadonly } from '../actors/runtime/readonly.js';
 import type { ActorFailure } from '../actors/runtime/supervisor.js';

@@ -1,4 +1,4 @@
-import { PICKUP_ROW, pickupRowEvent, type Pickup, type PickupRow, type PickupRowEvent } from '../actors/registry.js';
+import { PICKUP_ROW, pickupRowEvent, type Pickup, type PickupRow, type PickupRowEvent } from '../actors/pickup.js';
 import type { BoxEvent } from '../actors/runtime/types.js';
 
 /**

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pickup, RegistryCtx, RegistryEvent } from '../../actors/registry.js';
+import type { RegistryCtx, RegistryEvent } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from '../security/registry-rig.js';
 

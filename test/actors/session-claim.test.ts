@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { RegistryCtx } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { sessionActor, type SessionCtx } from '../../actors/session.js';
 import { authUnderTest, registryUnderTest, TEST_POLICY } from '../security/registry-rig.js';
 

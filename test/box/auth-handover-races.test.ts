@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REGISTRY } from '../../actors/messages.js';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { RegistryCtx } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox, withTempStorage } from '../helpers.js';

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PICKUP_ROW, pickupRowEvent, type Pickup, type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
+import { type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
+import { PICKUP_ROW, pickupRowEvent, type Pickup } from '../../actors/pickup.js';
 import type { Stamp } from '../../actors/runtime/define.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
 import { PickupsProjection } from '../../src/pickups-projection.js';

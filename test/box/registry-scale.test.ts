@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Pickup } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { AUTH, REGISTRY } from '../../actors/messages.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { demoCompartments } from '../../src/config.js';

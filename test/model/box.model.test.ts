@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isDomainError } from '../../actors/domain/errors.js';
 import type { CompartmentCtx } from '../../actors/compartment.js';
-import type { PickupStatus } from '../../actors/registry.js';
+import type { PickupStatus } from '../../actors/pickup.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, lastPin, testBox, wrongPin, type TestBox } from '../helpers.js';
 import { credentialDrift } from '../support/credentials.js';

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCrypto, AuthCtx } from '../../actors/auth.js';
-import { pickupRowEvent, type Pickup, type RegistryCtx } from '../../actors/registry.js';
+import { type RegistryCtx } from '../../actors/registry.js';
+import { pickupRowEvent, type Pickup } from '../../actors/pickup.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, authUnderTest, registryUnderTest } from './registry-rig.js';
 

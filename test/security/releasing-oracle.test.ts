@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCtx } from '../../actors/auth.js';
-import type { Pickup, RegistryCtx, RegistryEvent } from '../../actors/registry.js';
+import type { RegistryCtx, RegistryEvent } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, authUnderTest, registryUnderTest } from './registry-rig.js';
 

@@ -1,7 +1,8 @@
 import type { AllocationCtx } from '../../actors/allocation.js';
 import type { AuthCtx } from '../../actors/auth.js';
 import { ALLOCATION, AUTH, REGISTRY } from '../../actors/messages.js';
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { RegistryCtx } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';

@@ -1,4 +1,5 @@
-import type { Pickup, RegistryCtx } from '../../actors/registry.js';
+import type { RegistryCtx } from '../../actors/registry.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { REGISTRY } from '../../actors/messages.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';

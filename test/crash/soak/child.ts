@@ -16,7 +16,7 @@ import { SimulatedClock } from '../../../actors/runtime/clock.js';
 import { createBox, simulatedHardware, type Box } from '../../../src/box.js';
 import { resolveConfig } from '../../../src/config.js';
 import { openPersistence } from '../../../src/persistence/keyv-persistence.js';
-import type { PickupRow } from '../../../actors/registry.js';
+import type { PickupRow } from '../../../actors/pickup.js';
 import type { RegistryCtx } from '../../../actors/registry.js';
 import type { AllocationCtx } from '../../../actors/allocation.js';
 import type { GatedStore } from '../../../src/persistence/sqlite-connection.js';
