@@ -203,10 +203,16 @@ export class Asks {
     for (const pending of [...this.byRequest.values()]) this.fail(pending, code, message);
   }
 
+  /**
+   * Rejects the ask. While replies are held, the refusal joins them, behind the answers settled
+   * before it (a caller must not hear of a later ask before an earlier one).
+   */
   private fail(pending: Pending, code: ErrorCode, message: string): void {
     if (!this.byRequest.has(pending.requestId)) return;
     this.close(pending);
-    pending.reject(new DomainError(code, message, { to: pending.to, type: pending.type }));
+    const reply: Reply = { type: 'reply', requestId: pending.requestId, ok: false, code, message, details: { to: pending.to, type: pending.type } };
+    if (this.held.length > 0) this.held.push({ pending, reply });
+    else Asks.tell(pending, reply);
   }
 
   private close(pending: Pending): void {

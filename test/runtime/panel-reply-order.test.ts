@@ -21,12 +21,13 @@ import { rejectionCode } from '../domain/assert-code.js';
  * A counter that answers a bulk caller's `bump` with the new count, and a panel's `mark` (as the
  * registry claims a pickup for a session) with a word back to the panel, once committed.
  */
-type CounterEvent = ({ type: 'bump'; relayed?: boolean } & Request) | { type: 'mark' };
+type CounterEvent = ({ type: 'bump'; relayed?: boolean; crash?: boolean } & Request) | { type: 'mark' };
 const counter = defineActor<{ n: number; marks: number }, CounterEvent & Message, never>({
   kind: 'counter',
   init: () => ({ n: 0, marks: 0 }),
   on: {
     bump: (ctx, e, enq) => {
+      if (e.crash) throw new Error('a bump its handler crashes on');
       // `relayed`: a note goes through a relay first (an actor that only passes messages on, whose
       // effects run at once, without waiting for its commit).
       if (e.relayed) enq.emit.send({ to: 'relay/1', message: { type: 'pass' } } as never);
@@ -141,6 +142,20 @@ test("the bulk batch's first effect hands a note to an idle relay, which passes 
   assert.equal(order, ['panel', 'bump1', 'bump2', 'bump3'], "the relay's batch, run inside the bulk batch's effects, does not end the hold");
   await sup.idle();
   assert.is(sup.view<{ hops: number }>('busy/1')!.ctx.hops, 3, 'every note was passed on');
+  await sup.close();
+});
+
+test("a bulk ask refused while its batch's answers are held (its handler crashed) is heard after them, in its place", async () => {
+  const { sup, gate, hold, heldCount } = await box();
+  hold();
+  sup.send('busy/1', { type: 'hop' });
+  await heldCount(1);
+  const { order, bumps } = asked(sup);
+  const crashed = rejectionCode(sup.ask<number>('counter/1', { type: 'bump', crash: true })).then((code) => (order.push(`bump4 ${code}`), code));
+  await settle();
+  await pressThenOpen(sup, gate, order, bumps);
+  assert.is(await crashed, 'ACTOR_CRASHED');
+  assert.equal(order, ['panel', 'bump1', 'bump2', 'bump3', 'bump4 ACTOR_CRASHED'], 'the refusal keeps its place behind the answers before it');
   await sup.close();
 });
 
