@@ -605,6 +605,22 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       return put(p, { ...p, status: 'READY', opId: null, readyAt: s.now, expiresAt, pinSerial: serial }, s, 'ready');
     },
 
+    /**
+     * The door closed after an opening for the pickup (its collection or retrieval): the
+     * compartment is free again, unless the pickup's row still puts its document in there (the
+     * opening was never seen): then staff must look, and the compartment stays given. (A free that
+     * comes after the allocation actor gave the compartment to another pickup meanwhile is left
+     * alone there: the claim it names is no longer the compartment's.)
+     */
+    closedAfterOpening(p: Pickup | undefined, e: { compartmentId: string; opId: string }, s: Step): void {
+      if (p && p.endedAt === null && p.compartmentId === e.compartmentId) {
+        s.enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, `Compartment ${e.compartmentId} closed after an opening, but pickup ${p.reference} is still recorded in it: check the compartment, then retrieve or cancel the pickup`) });
+        s.enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { pickup: p.reference, op: e.opId } } });
+        return;
+      }
+      s.free(e.compartmentId, p?.reference ?? null);
+    },
+
     notOpened(p: Pickup, e: { opId: string; purpose: Purpose; compartmentId: string }, s: Step): Pickup | undefined {
       if (p.opId !== e.opId) return;
       // The latch re-engaged; the document is still there and the pickup stays READY.

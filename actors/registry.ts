@@ -601,16 +601,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'compartment.closed': (ctx, e, enq) => {
         if (e.purpose === 'load') return ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.loaded(p, e, s));
         if (e.purpose === 'service') return;
-        // Collected or retrieved: the compartment is free again, unless a live pickup still names it
-        // (its opening was never seen): then it may hold a document, and staff must look.
-        const holder = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
-        if (holder) {
-          enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, `Compartment ${e.compartmentId} closed after an opening, but pickup ${holder.reference} is still recorded in it: check the compartment, then retrieve or cancel the pickup`) });
-          enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { pickup: holder.reference, op: e.opId } } });
-          return;
-        }
-        const owner = e.pickupId ? ctx.pickups[e.pickupId]?.reference : undefined;
-        return free(ctx, enq, e.compartmentId, owner ?? null);
+        // (An archived pickup's row is gone: the compartment is freed without a claim to give back.)
+        return one(ctx, e.now, enq, (s) => void life.closedAfterOpening(e.pickupId === null ? undefined : ctx.pickups[e.pickupId], e, s));
       },
 
       'compartment.notOpened': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.notOpened(p, e, s)),
@@ -698,7 +690,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       // A compartment tells what it holds after a restart: a disagreement with the registry is
       // resolved toward safety (never given to another pickup) and named to staff.
       'compartment.report': (ctx, e, enq) => {
-        // Open: the opening's outcome came, and its closing checks the compartment against the pickups.
+        // Open: the opening's outcome came, and its closing checks the compartment against its pickup.
         if (e.state === 'open') return;
         const named = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
         const loading = named?.status === 'LOADING';

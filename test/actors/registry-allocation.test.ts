@@ -113,4 +113,37 @@ test('registry: a compartment won for a load asked before a restart is not taken
   assert.equal([replyIn(answered.effects).requestId, replyIn(answered.effects).ok], ['r-after', true]);
 });
 
+/** V-1 READY in A01: loaded, its door shut on the document. */
+function readyInA01() {
+  const loading = loadingInA01();
+  const opId = loading.pickups.P1!.opId!;
+  return drive(loading, [
+    { type: 'compartment.opened', compartmentId: 'A01', opId, purpose: 'load', pickupId: 'P1' },
+    { type: 'compartment.closed', compartmentId: 'A01', opId, purpose: 'load', pickupId: 'P1' },
+  ]).ctx;
+}
+
+// A compartment's door closes after an opening for a collection or retrieval: the compartment is
+// free again once the opening was seen (the pickup ended, its document out). Was it not seen, the
+// pickup's row still puts the document in there: staff must look, and nobody gets the compartment.
+test('registry: a door closed after an opening the registry never saw leaves the compartment given and calls staff; once seen, it is freed', () => {
+  const ready = readyInA01();
+  assert.is(ready.pickups.P1!.status, 'READY');
+  const unseen = registry.step(ready, { type: 'compartment.closed', compartmentId: 'A01', opId: 'op-9', purpose: 'collect', pickupId: 'P1', now: NOW + 2 });
+  assert.equal(sends(unseen.effects), [['alarms', 'alarm.raise']], 'no free: the document may still be in A01');
+  const alarm = unseen.effects.find((e) => e.type === 'send' && e.to === 'alarms') as unknown as { message: { code: string; key: string; severity: string } };
+  assert.equal([alarm.message.code, alarm.message.key, alarm.message.severity], ['OCCUPANCY_MISMATCH', 'occupancy:A01', 'critical']);
+
+  const retrieving = registry.step(ready, { type: 'pickup.retrieve', reference: 'V-1', by: 'anna', ...request, now: NOW + 2 }).ctx;
+  const opId = retrieving.pickups.P1!.opId!;
+  const seen = drive(retrieving, [
+    { type: 'compartment.opened', compartmentId: 'A01', opId, purpose: 'retrieve', pickupId: 'P1' },
+    { type: 'compartment.closed', compartmentId: 'A01', opId, purpose: 'retrieve', pickupId: 'P1' },
+  ]);
+  assert.is(seen.ctx.pickups.P1!.status, 'RETURNED');
+  assert.equal(sends(seen.effects), [['allocation', 'free A01']]);
+  const free = seen.effects.find((e) => e.type === 'send' && e.to === 'allocation') as unknown as { message: { owner: string | null } };
+  assert.is(free.message.owner, 'V-1', 'the claim in the shared store goes back with it');
+});
+
 test.run();
