@@ -108,8 +108,9 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
     await page.keyboard.press('Enter');
     await screenIs(page, 'pin');
     await page.keyboard.type(pin);
-    // The last key is rendered a frame later: wait for six marks (or fail after 5 s), then look.
-    await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent?.length === 6, null, { timeout: 5_000 }).catch(() => undefined);
+    // The last key is rendered a frame later: wait for six marks (or fail after 20 s, as a screen's
+    // wait does: a page on a busy machine, beside another Chromium, took over 5 s), then look.
+    await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent?.length === 6, null, { timeout: 20_000 }).catch(() => undefined);
     assert.is(await page.locator('.entry__value').textContent(), '●●●●●●', 'the PIN is masked');
     await check(ctx, 'pin', lang);
     await page.keyboard.press('Enter');
@@ -120,7 +121,7 @@ export function kioskSuite(name: string, engine: Engine, languages: readonly Lan
       await page.keyboard.press('2');
       await screenIs(page, 'birthDate');
       await page.keyboard.type('12041980');
-      await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent === '12.04.1980', null, { timeout: 5_000 }).catch(() => undefined);
+      await page.waitForFunction(() => document.querySelector('.entry__value')?.textContent === '12.04.1980', null, { timeout: 20_000 }).catch(() => undefined);
       assert.is(await page.locator('.entry__value').textContent(), '12.04.1980');
       await check(ctx, 'birthDate', lang);
       await page.keyboard.press('Enter');
