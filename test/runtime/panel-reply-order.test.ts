@@ -94,13 +94,17 @@ function asked(sup: Supervisor, relayed = false) {
   return { order, bumps };
 }
 
+/** Three bumps asked while busy/1's transaction is held: handled as one bulk batch, whose commit waits behind busy/1's. */
+async function bumpsBehindBusy() {
+  const b = await box();
+  b.hold();
+  b.sup.send('busy/1', { type: 'hop' });
+  await b.heldCount(1);
+  return { ...b, ...asked(b.sup) };
+}
+
 test("a panel's batch joined to a bulk commit: the panel hears its answer before the bulk callers hear theirs", async () => {
-  const { sup, gate, hold, heldCount } = await box();
-  hold();
-  sup.send('busy/1', { type: 'hop' });
-  await heldCount(1);
-  // The bumps are handled as one bulk batch, whose commit waits behind busy/1's.
-  const { order, bumps } = asked(sup);
+  const { sup, gate, order, bumps } = await bumpsBehindBusy();
   await settle();
   // The panel's press makes the counter commit a mark: it joins the bumps' queued commit.
   const pressed = sup.ask<number>('panel/1', { type: 'press' }).then((n) => (order.push('panel'), n));
@@ -146,11 +150,7 @@ test("the bulk batch's first effect hands a note to an idle relay, which passes 
 });
 
 test("a bulk ask refused while its batch's answers are held (its handler crashed) is heard after them, in its place", async () => {
-  const { sup, gate, hold, heldCount } = await box();
-  hold();
-  sup.send('busy/1', { type: 'hop' });
-  await heldCount(1);
-  const { order, bumps } = asked(sup);
+  const { sup, gate, order, bumps } = await bumpsBehindBusy();
   const crashed = rejectionCode(sup.ask<number>('counter/1', { type: 'bump', crash: true })).then((code) => (order.push(`bump4 ${code}`), code));
   await settle();
   await pressThenOpen(sup, gate, order, bumps);
