@@ -1,6 +1,8 @@
 // The test runner behind `npm test`: every test file runs in a process of its own (uvu under tsx),
 // two at a time, so a file that aborts (process.exit, an uncaught error, uvu's "Exiting early")
-// is reported by name as failed while every other file still runs and counts.
+// is reported by name as failed while every other file still runs and counts. Files that drive
+// Chromium run one at a time (beside the other files): two browsers on two cores made a page take
+// over 30 s to switch its text size, and the pages' real-time waits ran out.
 //
 //   node scripts/test.mjs [dir] [pattern]      pattern: a regex on the path below dir; only test
 //                                               files (*.test.ts) ever run, whatever it matches
@@ -150,11 +152,50 @@ const key = (file) => relative(root, file);
 const weight = (file) => timings[key(file)] ?? statSync(file).size;
 const queue = [...files].sort((a, b) => weight(b) - weight(a));
 
+/**
+ * Whether the file drives a browser: it, or a module beside it that it imports, names the
+ * browser's requirement (test/support/browser.ts: `BROWSER`) or playwright.
+ */
+function drivesBrowser(file) {
+  const mentions = (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const source = mentions(file);
+  const beside = [...source.matchAll(/from '\.\/([\w-]+)\.js'/g)].map((m) => mentions(join(dirname(file), `${m[1]}.ts`)));
+  return [source, ...beside].some((text) => /\bBROWSER\b|playwright/.test(text));
+}
+const browserFiles = new Set(files.filter(drivesBrowser));
+/** While a browser file runs: settles when it is done (the other worker takes the next file that is not one, or waits). */
+let browserDone = null;
+let browserFinished = () => {};
+
+/** The next file to run: the longest left, but never a second browser file beside a running one. */
+async function next() {
+  for (;;) {
+    const i = browserDone ? queue.findIndex((f) => !browserFiles.has(f)) : 0;
+    if (i >= 0 && i < queue.length) {
+      const file = queue.splice(i, 1)[0];
+      if (browserFiles.has(file)) browserDone = new Promise((done) => (browserFinished = done));
+      return file;
+    }
+    if (queue.length === 0) return undefined;
+    await browserDone;
+  }
+}
+
 const started = performance.now();
 const results = [];
 async function worker() {
-  for (let file = queue.shift(); file; file = queue.shift()) {
+  for (let file = await next(); file; file = await next()) {
     const run = await runFile(file);
+    if (browserFiles.has(file)) {
+      browserDone = null;
+      browserFinished();
+    }
     const counts = tally(run);
     results.push({ ...run, ...counts });
     const mark = counts.problem ? 'FAIL' : 'ok';
