@@ -6,7 +6,7 @@ import { REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { start, TOKENS } from '../api/support.js';
 import { MONDAY_10AM, readyPickup, testBox } from '../helpers.js';
-import { BROWSER } from '../support/browser.js';
+import { BROWSER, ensureWebBuilt } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { checkEverywhere, closeKiosk, openKiosk, screenIs, toPin, type KioskCtx } from './kiosk-page.js';
@@ -43,6 +43,8 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
     await box.box.idle();
   }
   assert.equal(box.box.quarantinedPickups().map((q) => q.reference), ['V-2026-0901'], 'quarantined');
+  // The server reads the page's persisted documents when it starts: the pages are built first.
+  await ensureWebBuilt();
   ctx.server = await start('yoga', { kioskClients: { '1': ['127.0.0.1'] } }, async () => box);
 
   const page = await openKiosk(ctx);
