@@ -165,7 +165,7 @@ function drivesBrowser(file) {
     }
   };
   const source = mentions(file);
-  const beside = [...source.matchAll(/from '\.\/([\w-]+)\.js'/g)].map((m) => mentions(join(dirname(file), `${m[1]}.ts`)));
+  const beside = [...source.matchAll(/(?:from|import) '\.\/([\w-]+)\.js'/g)].map((m) => mentions(join(dirname(file), `${m[1]}.ts`)));
   return [source, ...beside].some((text) => /\bBROWSER\b|playwright/.test(text));
 }
 const browserFiles = new Set(files.filter(drivesBrowser));

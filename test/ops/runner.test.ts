@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -100,6 +100,41 @@ test.run();
     // each file's own output is shown under its name
     assert.match(run.out, /── .*c\/failing\.test\.ts \(FAIL/);
     assert.match(run.out, /── .*a\/passing\.test\.ts \(ok/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('files that drive a browser run one at a time, and the other files run beside them', async () => {
+  // Each file writes when it starts and ends; two name the browser's requirement (one through a module beside it).
+  const timed = (name: string, ms: number, extra = '') => `import { test } from 'uvu';
+import { appendFileSync } from 'node:fs';
+${extra}
+test('${name}', async () => {
+  appendFileSync(process.env.RUNNER_LOG!, '${name} start ' + Date.now() + '\\n');
+  await new Promise((r) => setTimeout(r, ${ms}));
+  appendFileSync(process.env.RUNNER_LOG!, '${name} end ' + Date.now() + '\\n');
+});
+test.run();
+`;
+  const dir = tree({
+    'web/first.test.ts': timed('first', 600, "// needs BROWSER, as test/support/browser.ts names it"),
+    'web/second.test.ts': timed('second', 600, "import './page.js';"),
+    'web/page.ts': 'export const BROWSER = [];\n',
+    'web/plain.test.ts': timed('plain', 300),
+  });
+  const log = join(dir, 'log.txt');
+  try {
+    const run = await runner([dir], newcomer({ RUNNER_LOG: log, TEST_JOBS: '2' }));
+    assert.is(run.lines.at(-1), '3 passed, 0 failed, 0 skipped', run.out);
+    const at: Record<string, number> = {};
+    for (const line of readFileSync(log, 'utf8').trim().split('\n')) {
+      const [name, what, ms] = line.split(' ');
+      at[`${name} ${what}`] = Number(ms);
+    }
+    const [a, b] = at['first start']! < at['second start']! ? ['first', 'second'] : ['second', 'first'];
+    assert.ok(at[`${a} end`]! <= at[`${b} start`]!, `the browser files ran in turn: ${JSON.stringify(at)}`);
+    assert.ok(at['plain start']! < at[`${a} end`]!, `the plain file ran beside the first browser file: ${JSON.stringify(at)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
