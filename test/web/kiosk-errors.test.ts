@@ -1,8 +1,8 @@
 import * as assert from 'uvu/assert';
 import type { Page } from 'playwright-core';
-import { start, TOKENS } from '../api/support.js';
+import { TOKENS } from '../api/support.js';
 import { readyPickup, testBox, type TestBox } from '../helpers.js';
-import { BROWSER, ensureWebBuilt } from '../support/browser.js';
+import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
@@ -49,10 +49,7 @@ async function toFactor(page: Page, server: TestBox, reference: string, key: '1'
 const WAIT_S = 300;
 
 test('throttled: the error and a countdown to retryAt that runs by itself', async (ctx) => {
-  // The server reads the page's persisted documents when it starts: the pages are built first (as openKiosk does).
-  await ensureWebBuilt();
-  ctx.server ??= await start('yoga', { kioskClients: { '1': ['127.0.0.1'] } }, () => testBox({ kiosks: ['1', '2'], throttle: { baseMs: WAIT_S * 1000 } }));
-  const page = await openKiosk(ctx);
+  const page = await openKiosk(ctx, 'yoga', undefined, {}, () => testBox({ kiosks: ['1', '2'], throttle: { baseMs: WAIT_S * 1000 } }));
   const server = ctx.server!;
   // Four wrong PINs for a number in earlier sessions: the fourth sets a wait of WAIT_S on it.
   for (let i = 0; i < 4; i++) {

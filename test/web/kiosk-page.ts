@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { HARNESS, start, type Engine, type Running } from '../api/support.js';
 import { ensureWebBuilt, launchChromium } from '../support/browser.js';
 import type { ServerOptions } from '../../src/server/index.js';
+import type { TestBox } from '../helpers.js';
 import { LANGUAGES, type LanguageId } from '../../web/kiosk/messages.js';
 
 // What the kiosk browser suites share: a box serving the panel to 127.0.0.1, one Chromium whose
@@ -19,10 +20,14 @@ export interface KioskCtx {
   spoken?: Array<{ text: string; lang: string; private: boolean }>;
 }
 
-/** Starts the box and the browser; `viewport` as a panel's screen. */
-export async function openKiosk(ctx: KioskCtx, engine: Engine = 'yoga', viewport = { width: 1280, height: 1024 }, options: Partial<ServerOptions> = {}): Promise<Page> {
+/**
+ * Starts the box and the browser; `viewport` as a panel's screen; `makeBox` for a box of the
+ * suite's own (the first call starts the server). The pages are built first: the server reads
+ * their persisted documents when it starts.
+ */
+export async function openKiosk(ctx: KioskCtx, engine: Engine = 'yoga', viewport = { width: 1280, height: 1024 }, options: Partial<ServerOptions> = {}, makeBox?: () => Promise<TestBox>): Promise<Page> {
   await ensureWebBuilt();
-  ctx.server ??= await start(engine, { kioskClients: { '1': ['127.0.0.1'] }, ...options });
+  ctx.server ??= await start(engine, { kioskClients: { '1': ['127.0.0.1'] }, ...options }, makeBox);
   ctx.browser ??= await launchChromium();
   ctx.context = await ctx.browser.newContext({ viewport });
   ctx.spoken = [];

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REGISTRY } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
-import { start, TOKENS } from '../api/support.js';
+import { TOKENS } from '../api/support.js';
 import { MONDAY_10AM, readyPickup, testBox } from '../helpers.js';
-import { BROWSER, ensureWebBuilt } from '../support/browser.js';
+import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { checkEverywhere, closeKiosk, openKiosk, screenIs, toPin, type KioskCtx } from './kiosk-page.js';
@@ -43,18 +43,14 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
     await box.box.idle();
   }
   assert.equal(box.box.quarantinedPickups().map((q) => q.reference), ['V-2026-0901'], 'quarantined');
-  // The server reads the page's persisted documents when it starts: the pages are built first.
-  await ensureWebBuilt();
-  ctx.server = await start('yoga', { kioskClients: { '1': ['127.0.0.1'] } }, async () => box);
-
-  const page = await openKiosk(ctx);
+  const page = await openKiosk(ctx, 'yoga', undefined, {}, async () => box);
   await toPin(page, '015228817390');
   await page.keyboard.type(pin);
   await page.keyboard.press('Enter');
   await screenIs(page, 'done');
   const location = boxText(box.box.config.location);
   assert.is(await page.locator('h1').textContent(), t('error.PICKUP_FAILED', { location }));
-  const boxHours = (await ctx.server.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours as string;
+  const boxHours = (await ctx.server!.gql(`{ box { hours } }`, {}, TOKENS.monitor)).data!.box.hours as string;
   const lines = await page.locator('main p').allTextContents();
   assert.ok(lines.includes(t('closed.hours', { hours: boxText(boxHours) })), 'the counter\'s hours are shown');
   assert.not.ok(lines.includes(t('error.OTHER', { location })), 'not "something went wrong"');
