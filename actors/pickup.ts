@@ -341,7 +341,7 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
     return after;
   };
 
-  return {
+  const life = {
     put,
     replacePin,
     unlockRefused,
@@ -611,8 +611,21 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * opening was never seen): then staff must look, and the compartment stays given. (A free that
      * comes after the allocation actor gave the compartment to another pickup meanwhile is left
      * alone there: the claim it names is no longer the compartment's.)
+     *
+     * A closing for the pickup's own unlock, whose opening has not come yet, says the door opened
+     * for it: a compartment reports a closing only after the opening it saw. That opening can come
+     * later than the closing (refused while the registry had failed for good, told again once it
+     * was revived, after the closing sent meanwhile), so the closing ends the pickup as its
+     * opening would have, and the opening, when it comes, finds no unlock to match.
      */
-    closedAfterOpening(p: Pickup | undefined, e: { compartmentId: string; opId: string }, s: Step): void {
+    closedAfterOpening(p: Pickup | undefined, e: { compartmentId: string; opId: string; purpose: Purpose }, s: Step): Pickup | undefined {
+      if (p && p.opId === e.opId && p.compartmentId === e.compartmentId) {
+        const ended = life.opened(p, e, s);
+        if (ended) {
+          s.free(e.compartmentId, p.reference);
+          return ended;
+        }
+      }
       if (p && p.endedAt === null && p.compartmentId === e.compartmentId) {
         s.enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, `Compartment ${e.compartmentId} closed after an opening, but pickup ${p.reference} is still recorded in it: check the compartment, then retrieve or cancel the pickup`) });
         s.enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { pickup: p.reference, op: e.opId } } });
@@ -691,5 +704,5 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       return row === p ? undefined : row;
     },
   };
+  return life;
 }
-

@@ -602,7 +602,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (e.purpose === 'load') return ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.loaded(p, e, s));
         if (e.purpose === 'service') return;
         // (An archived pickup's row is gone: the compartment is freed without a claim to give back.)
-        return one(ctx, e.now, enq, (s) => void life.closedAfterOpening(e.pickupId === null ? undefined : ctx.pickups[e.pickupId], e, s));
+        return one(ctx, e.now, enq, (s) => life.closedAfterOpening(e.pickupId === null ? undefined : ctx.pickups[e.pickupId], e, s));
       },
 
       'compartment.notOpened': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.notOpened(p, e, s)),

@@ -146,4 +146,23 @@ test('registry: a door closed after an opening the registry never saw leaves the
   assert.is(free.message.owner, 'V-1', 'the claim in the shared store goes back with it');
 });
 
+// The opening of an unlock can reach the registry after its closing: refused while the registry
+// had failed for good, the compartment tells it again once the registry is revived, and the
+// closing, sent meanwhile, may be there first. The closing says the door opened for that unlock:
+// the pickup ends as its opening would have ended it, and nobody is called to a compartment that
+// is simply empty.
+test('registry: a closing for the pickup\'s own unlock that comes before its opening ends the pickup and frees the compartment; the late opening changes nothing', () => {
+  const retrieving = registry.step(readyInA01(), { type: 'pickup.retrieve', reference: 'V-1', by: 'anna', ...request, now: NOW + 2 }).ctx;
+  const opId = retrieving.pickups.P1!.opId!;
+  const closed = registry.step(retrieving, { type: 'compartment.closed', compartmentId: 'A01', opId, purpose: 'retrieve', pickupId: 'P1', now: NOW + 3 });
+  assert.is(closed.ctx.pickups.P1!.status, 'RETURNED');
+  assert.is(closed.ctx.pickups.P1!.compartmentId, null);
+  assert.equal(sends(closed.effects), [['alarms', 'alarm.clear'], ['allocation', 'free A01']], 'no OCCUPANCY_MISMATCH: A01 is free');
+  assert.ok(closed.effects.some((e) => e.type === 'audit' && e.entry.action === 'pickup.returned'));
+
+  const late = registry.step(closed.ctx, { type: 'compartment.opened', compartmentId: 'A01', opId, purpose: 'retrieve', pickupId: 'P1', now: NOW + 4 });
+  assert.is(late.ctx, closed.ctx, 'the opening finds no unlock to match');
+  assert.equal(late.effects, []);
+});
+
 test.run();
