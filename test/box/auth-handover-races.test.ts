@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REGISTRY } from '../../actors/messages.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { lastPin, MONDAY_10AM, PHONE, readyPickup, testBox, withTempStorage } from '../helpers.js';
+import { committedPickups } from '../support/committed.js';
 import { credentialDrift } from '../support/credentials.js';
 import { toLegacyStore } from '../support/legacy-store.js';
 import { projectionDrift } from '../support/projection.js';
@@ -25,7 +25,7 @@ test('upgrade of a store whose READY pickup never got its PIN (the old process d
 
     t = await testBox({ storage }, { clock });
     await t.box.idle();
-    const p = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[t.box.pickup('V-RACE-1')!.id]!;
+    const p = committedPickups(t.box)[t.box.pickup('V-RACE-1')!.id]!;
     assert.is(p.pinSerial, 2, 'recovery made a new PIN');
     assert.equal(credentialDrift(t.box), [], 'the auth actor and the registry agree on the live PIN');
     assert.is(p.pinIssued, true, 'the registry knows its PIN was made');
@@ -48,7 +48,7 @@ test("upgrade: the rows the hand-over rewrites (pinHash gone, pinIssued set) rea
     await toLegacyStore(storage, (id, auth) => auth.credentials[id]?.pinHash ?? null);
     t = await testBox({ storage }, { clock });
     await t.box.idle();
-    assert.is(t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[t.box.pickup('V-PROJ-1')!.id]!.pinIssued, true);
+    assert.is(committedPickups(t.box)[t.box.pickup('V-PROJ-1')!.id]!.pinIssued, true);
     assert.equal(projectionDrift(t.box), []);
     await t.box.close();
   });

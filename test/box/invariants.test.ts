@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CompartmentCtx } from '../../actors/compartment.js';
-import type { RegistryCtx } from '../../actors/registry.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, testBox, wrongPin } from '../helpers.js';
+import { committedPickups } from '../support/committed.js';
 import { seeded } from '../support/random.js';
 
 // A seeded random day at the box: registrations, loads, doors opened or not, right and wrong PINs,
@@ -20,9 +20,9 @@ for (const seed of [1, 2, 3]) {
     let refs = 0;
 
     const check = async (step: string) => {
-      const reg = t.box.supervisor.view<RegistryCtx>('registry')!.ctx;
+      const pickups = committedPickups(t.box);
       const holders = new Map<string, string>();
-      for (const p of Object.values(reg.pickups)) {
+      for (const p of Object.values(pickups)) {
         assert.ok(p.failedAttempts <= 5, `${step}: ${p.reference} has ${p.failedAttempts} failures`);
         if (['READY', 'RELEASING', 'LOCKED', 'EXPIRED'].includes(p.status)) assert.ok(p.compartmentId, `${step}: ${p.reference} ${p.status} without a compartment`);
         if (p.compartmentId && p.status !== 'COLLECTED' && p.status !== 'RETURNED') {
@@ -32,7 +32,7 @@ for (const seed of [1, 2, 3]) {
       }
       for (const c of t.box.config.compartments) {
         const actor = t.box.supervisor.view<CompartmentCtx>(`compartment/${c.id}`)!.ctx;
-        if (actor.state === 'occupied') assert.ok(actor.pickupId && reg.pickups[actor.pickupId], `${step}: ${c.id} occupied by an unknown pickup`);
+        if (actor.state === 'occupied') assert.ok(actor.pickupId && pickups[actor.pickupId], `${step}: ${c.id} occupied by an unknown pickup`);
       }
       const intents = (await t.box.audit(1, 100_000)).filter((a) => a.action === 'unlock.intent').length;
       assert.ok(t.hw.locks.pulses.length <= intents, `${step}: ${t.hw.locks.pulses.length} pulses, ${intents} intents`);

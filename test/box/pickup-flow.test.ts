@@ -2,10 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 import { oldDocumentTag } from '../../src/crypto.js';
-import { REGISTRY } from '../../actors/messages.js';
-import type { RegistryCtx } from '../../actors/registry.js';
 import type { AuthCtx } from '../../actors/auth.js';
 import { AUTH } from '../../actors/messages.js';
+import { committedPickups } from '../support/committed.js';
 
 test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
   const t = await testBox();
@@ -14,7 +13,7 @@ test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored onl
   assert.is(p.status, 'READY');
   assert.is(p.compartmentId, compartmentId);
   assert.match(pin, /^\d{6}$/);
-  const stored = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[p.id]!;
+  const stored = committedPickups(t.box)[p.id]!;
   assert.is(stored.pinIssued, true);
   assert.not.ok('pinHash' in stored, 'the registry holds no PIN hash');
   const credential = t.box.supervisor.view<AuthCtx>(AUTH)!.ctx.credentials[p.id]!;

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REGISTRY } from '../../actors/messages.js';
-import type { RegistryCtx } from '../../actors/registry.js';
 import { demoCompartments } from '../../src/config.js';
 import { testBox } from '../helpers.js';
+import { committedPickups, registeredReferences } from '../support/committed.js';
 import { randomStep, seededPins, type Drive } from '../support/pickup-drive.js';
 import { projectionDrift } from '../support/projection.js';
 import { seeded } from '../support/random.js';
@@ -51,8 +51,7 @@ for (const seed of SEEDS) {
         assert.equal(heard, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): a change was heard before its row`);
         assert.equal(midway, [], `DRIFT_SEED=${seed}, step ${i + 1} (${did}): the projection differed right after a commit`);
         for (const p of t.box.pickups()) reached.add(p.status);
-        const registry = t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
-        if (Object.keys(registry.byReference).length > Object.keys(registry.pickups).length) reached.add('archived');
+        if (registeredReferences(t.box) > Object.keys(committedPickups(t.box)).length) reached.add('archived');
       }
     } finally {
       unheard();

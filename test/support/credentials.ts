@@ -1,8 +1,8 @@
 import type { AuthCtx } from '../../actors/auth.js';
-import { AUTH, REGISTRY } from '../../actors/messages.js';
-import type { RegistryCtx } from '../../actors/registry.js';
+import { AUTH } from '../../actors/messages.js';
 import type { Box } from '../../src/box.js';
 import { registryCrypto } from '../../src/crypto.js';
+import { committedPickups } from './committed.js';
 
 /**
  * How the auth actor's credentials differ from the PINs the registry has live (READY or RELEASING,
@@ -11,12 +11,12 @@ import { registryCrypto } from '../../src/crypto.js';
  * box is idle (every `credential.*` message delivered).
  */
 export function credentialDrift(box: Box): string[] {
-  const registry = box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx;
+  const pickups = committedPickups(box);
   const auth = box.supervisor.view<AuthCtx>(AUTH)!.ctx;
   const numberKey = registryCrypto(Buffer.from(box.config.pinKey, 'utf8')).numberKey;
   const out: string[] = [];
   const live = new Set<string>();
-  for (const p of Object.values(registry.pickups)) {
+  for (const p of Object.values(pickups)) {
     if (!p.pinIssued || (p.status !== 'READY' && p.status !== 'RELEASING')) continue;
     live.add(p.id);
     const c = auth.credentials[p.id];
@@ -26,7 +26,7 @@ export function credentialDrift(box: Box): string[] {
     else if ((c.held === true) !== (p.status === 'RELEASING')) out.push(`${p.reference} (${p.status}): credential ${c.held ? 'held aside' : 'live'}`);
   }
   for (const id of Object.keys(auth.credentials)) {
-    if (!live.has(id)) out.push(`credential of ${registry.pickups[id]?.reference ?? id} (${registry.pickups[id]?.status ?? 'gone'}) outlived its PIN`);
+    if (!live.has(id)) out.push(`credential of ${pickups[id]?.reference ?? id} (${pickups[id]?.status ?? 'gone'}) outlived its PIN`);
   }
   return out;
 }

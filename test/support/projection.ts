@@ -1,6 +1,5 @@
-import { REGISTRY } from '../../actors/messages.js';
-import type { RegistryCtx } from '../../actors/registry.js';
 import type { Box } from '../../src/box.js';
+import { committedPickups } from './committed.js';
 
 /** JSON with object keys sorted, so two rows compare by content whatever order their keys were set in. */
 function canonical(value: unknown): string {
@@ -23,7 +22,7 @@ function fieldsApart(mine: object, theirs: object): string {
  * none when they agree.
  */
 export function projectionDrift(box: Box): string[] {
-  const committed = Object.values(box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups).map((p) => {
+  const committed = Object.values(committedPickups(box)).map((p) => {
     const { pinHash: _secret, ...row } = JSON.parse(JSON.stringify(p)) as typeof p & { pinHash?: unknown };
     return row;
   });

@@ -17,10 +17,10 @@ import { createBox, simulatedHardware, type Box } from '../../../src/box.js';
 import { resolveConfig } from '../../../src/config.js';
 import { openPersistence } from '../../../src/persistence/keyv-persistence.js';
 import type { PickupRow } from '../../../actors/pickup.js';
-import type { RegistryCtx } from '../../../actors/registry.js';
 import type { AllocationCtx } from '../../../actors/allocation.js';
 import type { GatedStore } from '../../../src/persistence/sqlite-connection.js';
 import { clearFaults } from './staff.js';
+import { committedPickups } from '../../support/committed.js';
 import { credentialDrift } from '../../support/credentials.js';
 import { apply, Ledger, loadWorld, phoneOf, seeded, SOAK_BIRTH, SOAK_DAY_MS, SOAK_KIOSKS, soakConfig, type KillKind, type LedgerBody } from './world.js';
 
@@ -231,13 +231,13 @@ async function deadKiosks(): Promise<string[]> {
   return dead;
 }
 const deadAfterRecovery = await deadKiosks();
-const registry = box.supervisor.view<RegistryCtx>('registry')!.ctx;
+const pickups = committedPickups(box);
 const allocation = box.supervisor.view<AllocationCtx>('allocation')!.ctx;
 const stuck = box.pickups().filter((p) => p.status === 'LOADING' || p.status === 'RELEASING').map((p) => `${p.reference} ${p.status}`);
 const lost: string[] = [];
 for (const c of box.compartments()) {
   const slot = allocation.slots[c.id]!;
-  const holder = slot.pickupId ? registry.pickups[slot.pickupId] : undefined;
+  const holder = slot.pickupId ? pickups[slot.pickupId] : undefined;
   if (c.state === 'unlocking' || (c.state === 'open' && c.door === 'closed')) lost.push(`${c.id} ${c.state} with the door ${c.door}`);
   else if (slot.pickupId && (!holder || holder.endedAt !== null) && !c.occupied && c.state === 'free') lost.push(`${c.id} reserved for ended pickup ${holder?.reference ?? slot.pickupId}`);
 }
