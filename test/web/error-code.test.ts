@@ -3,8 +3,9 @@ import * as assert from 'uvu/assert';
 import { errorCodeOf } from '../../web/shared/error-code.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alarmWords } from '../../web/staff/alarm-text.js';
+import { alarmWords, severityWords } from '../../web/staff/alarm-text.js';
 import { BoxError, codeOfProblem, problemText } from '../../web/staff/api.js';
+import { severitySchema } from '../../actors/messages.js';
 
 // Where a GraphQL error's code enters the pages, and how the staff console words a failure.
 
@@ -39,6 +40,10 @@ test('every alarm the box raises is said in German in the staff console: what it
   assert.equal(missing, [], 'codes without German words');
   assert.is(alarmWords('NOT_A_CODE'), null);
   assert.is(alarmWords('toString'), null, 'no word from the prototype');
+});
+
+test('the staff console names each severity the box raises alarms with in its own words', () => {
+  assert.equal(severitySchema.options.map(severityWords), ['ℹ Hinweis', '⚠ Warnung', '⚠ kritisch']);
 });
 
 test.run();

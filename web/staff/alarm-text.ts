@@ -103,3 +103,13 @@ const WORDS: Partial<Record<ErrorCode, AlarmWords>> = {
 export function alarmWords(code: string): AlarmWords | null {
   return Object.hasOwn(WORDS, code) ? WORDS[code as ErrorCode]! : null;
 }
+
+/**
+ * An alarm's severity as the console shows it, sign and word (the signs are in the fonts a
+ * Debian box has: DejaVu Sans). An unknown severity reads as a note.
+ */
+export function severityWords(severity: string): string {
+  if (severity === 'critical') return '⚠ kritisch';
+  if (severity === 'warning') return '⚠ Warnung';
+  return 'ℹ Hinweis';
+}

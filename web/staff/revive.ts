@@ -42,11 +42,7 @@ export function partWords(address: string): { what: string; todo: string } {
 export function confirmRevive(ctx: ViewContext, address: string, report: (r: Report) => void): void {
   ctx.confirm({
     title: `${address} wieder in Betrieb nehmen?`,
-    text:
-      `${address} ist nach wiederholten Fehlern gestoppt worden. Wieder in Betrieb genommen, bearbeitet die Box seine Aufträge wieder ` +
-      `und holt nach, was fällig geworden ist. Was es in der Zwischenzeit abgelehnt hat (etwa eine Fachöffnung), geschieht nicht nachträglich und ` +
-      `muss neu angestoßen werden; was ihm entgangen ist (Belegung der Fächer, PINs, SMS, Türmeldungen), gleicht die Box danach ab. ` +
-      `Nur wieder in Betrieb nehmen, wenn die Ursache behoben ist (siehe Log der Box). Fällt es erneut aus, wird es wieder gestoppt.`,
+    text: reviveWords(address),
     confirm: 'Wieder in Betrieb nehmen',
     run: async () => {
       try {
@@ -57,6 +53,28 @@ export function confirmRevive(ctx: ViewContext, address: string, report: (r: Rep
       }
     },
   });
+}
+
+/**
+ * What reviving does, for the confirmation. A part refused its work while it was stopped (nothing
+ * of it happens afterwards); the alarm list instead kept the alarms raised or ended meanwhile
+ * (see keepsMailWhileFailed in the box's runtime) and shows them once it runs again.
+ */
+export function reviveWords(address: string): string {
+  const only = 'Nur wieder in Betrieb nehmen, wenn die Ursache behoben ist (siehe Log der Box).';
+  if (address === ALARM_LIST) {
+    return (
+      `Die Alarmliste (${address}) ist nach wiederholten Fehlern gestoppt worden. Wieder in Betrieb genommen, zeigt sie die Alarme, ` +
+      `die inzwischen ausgelöst oder beendet wurden: Die Box hat sie gesammelt (bis zu 10 000 Meldungen) und reicht sie in der Reihenfolge nach, in der sie kamen. ` +
+      `${only} Fällt sie erneut aus, wird sie wieder gestoppt.`
+    );
+  }
+  return (
+    `${address} ist nach wiederholten Fehlern gestoppt worden. Wieder in Betrieb genommen, bearbeitet die Box seine Aufträge wieder ` +
+    `und holt nach, was fällig geworden ist. Was es in der Zwischenzeit abgelehnt hat (etwa eine Fachöffnung), geschieht nicht nachträglich und ` +
+    `muss neu angestoßen werden; was ihm entgangen ist (Belegung der Fächer, PINs, SMS, Türmeldungen), gleicht die Box danach ab. ` +
+    `${only} Fällt es erneut aus, wird es wieder gestoppt.`
+  );
 }
 
 function reviveErrorText(address: string, err: unknown): string {

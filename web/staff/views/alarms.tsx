@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
-import { alarmWords } from '../alarm-text.js';
+import { alarmWords, severityWords } from '../alarm-text.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
 import { failed, ReportLine, succeeded, useReport, type Report } from '../report.js';
@@ -110,7 +110,7 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
             return (
               <li key={a.id} class={`alarm alarm-${a.severity}`} data-alarm={a.id} data-code={a.code}>
                 <p>
-                  <span class="severity">{a.severity === 'critical' ? '⚠ kritisch' : 'ⓘ Hinweis'}</span> <strong>{a.code}</strong> — {a.subject}
+                  <span class="severity">{severityWords(a.severity)}</span> <strong>{a.code}</strong> — {a.subject}
                 </p>
                 <AlarmText code={a.code} text={a.text} />
                 <p class="when">seit {formatTime(a.raisedAt)}</p>
