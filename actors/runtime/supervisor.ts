@@ -804,20 +804,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * panel (panels are served in the order they came), nor what the supervisor tells the actor
    * about itself (`recovered` after the mail redelivered at a start, `restarted` after a crash,
    * `started`): the actor reconciles before it serves anybody.
-   *
-   * What an actor sends itself (the outcome of its I/O, its timers) is the one exception to the
-   * sender's order: it comes in no order the actor could rely on (an I/O is done when it is done,
-   * a timer fires a moment late), so its urgent mail passes its own bulk mail too. The registry's
-   * claim for a citizen's right PIN (its own I/O) does not wait behind the PINs it is making for
-   * a registration flood.
    */
   private passingPoint(cell: Cell, env: Envelope): number {
     const mailbox = cell.mailbox;
-    const own = env.from === cell.address;
     let i = mailbox.length;
     while (i > 0) {
       const queued = mailbox[i - 1]!;
-      if ((queued.from === env.from && !own) || this.servesPanel(cell, queued) || (queued.from === SUPERVISOR && SELF_NOTICES.has(queued.message.type))) break;
+      if (queued.from === env.from || this.servesPanel(cell, queued) || (queued.from === SUPERVISOR && SELF_NOTICES.has(queued.message.type))) break;
       i--;
     }
     return i;

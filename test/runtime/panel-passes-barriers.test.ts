@@ -7,9 +7,8 @@
  * among the panel's messages, so its sender's next message (auth's PIN match after a session's
  * end) is not held behind bulk mail. A panel's message bounced by an actor failed for good comes
  * back as urgent as it went. A panel's message that passes one whose handler threw leaves the
- * crash to that message, once. What an actor sends itself for a panel passes what it sends
- * itself for bulk work. The store holds every transaction until the test lets it go, so the order
- * is fixed, not a matter of timing.
+ * crash to that message, once. The store holds every transaction until the test lets
+ * it go, so the order is fixed, not a matter of timing.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,7 +25,6 @@ type LedgerEvent =
   | { type: 'explode' }
   | { type: 'boom' }
   | { type: 'poke' }
-  | { type: 'later'; tag: string; at: number }
   | { type: 'delivery.failed'; to: string; messageType: string }
   | { type: 'recovered' }
   | { type: 'restarted' };
@@ -39,8 +37,6 @@ const ledger = defineActor<{ order: string[] }, LedgerEvent & Message, { kind: '
     note: (ctx, e) => ({ order: [...ctx.order, e.tag] }),
     // tells itself: a note that follows from this message
     echo: (_ctx, e, enq) => void enq.emit.send({ to: 'ledger/1', message: { type: 'note', tag: e.tag } }),
-    // a note that comes back by itself, from a timer
-    later: (_ctx, e, enq) => void enq.emit.schedule({ key: e.tag, at: e.at, message: { type: 'note', tag: e.tag } }),
     // I/O without an io(): running the effect throws, after the commit (a crash outside the handler)
     explode: (_ctx, _e, enq) => void enq.emit.io({ op: { kind: 'none' } }),
     // a bug in the handler: it throws
@@ -196,28 +192,6 @@ test("a note aside from a panel's step does not hold up the panel's next message
   await sup.idle();
   // Neither waits for the bulk mail; the end still comes before the match.
   assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'ended', 'matched', 'b1', 'b2', 'b3']);
-  await sup.close();
-});
-
-test("what an actor sends itself for a panel passes what it sends itself for bulk work (its I/O outcomes and timers come in no order it relies on)", async () => {
-  const clock = new SimulatedClock(0);
-  const { persistence, state, openAll } = gatedStore(await openPersistence('memory:'));
-  const sup = new Supervisor({ clock, persistence, behaviors: [ledger, panel] });
-  await sup.spawn('ledger/1', 'ledger');
-  await sup.spawn('panel/1', 'panel');
-  // Bulk work that comes back to the ledger by itself (as a registration flood's PINs come back to the registry from its I/O).
-  for (const tag of ['t1', 't2']) sup.send('ledger/1', { type: 'later', tag, at: 1_000 } as never);
-  await sup.idle();
-  state.open = false;
-  sup.send('ledger/1', { type: 'note', tag: 'b0' } as never); // handled; its commit is held
-  await settle();
-  await clock.advance(1_000); // t1 and t2 come due: the ledger's own bulk mail waits behind b0's commit
-  await settle();
-  // A citizen's step whose handling sends the ledger a note of its own (the registry's claim for a right PIN).
-  sup.send('ledger/1', { type: 'echo', tag: 'p' } as never, 'panel/1');
-  openAll();
-  await sup.idle();
-  assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'p', 't1', 't2']);
   await sup.close();
 });
 
