@@ -165,4 +165,15 @@ test('registry: a closing for the pickup\'s own unlock that comes before its ope
   assert.equal(late.effects, []);
 });
 
+test("registry: a citizen's collection whose closing comes before its opening is collected: the session hears the door opened, the compartment is freed", () => {
+  const ready = readyInA01();
+  // The citizen's PIN and birth date opened the door (the unlock sent for session s1).
+  const releasing: RegistryCtx = { ...ready, pickups: { ...ready.pickups, P1: { ...ready.pickups.P1!, status: 'RELEASING', opId: 'op-7', claim: { sessionId: 's1', until: NOW + 60_000, factor: 'birthDate' }, unlockSent: true } } };
+  const closed = registry.step(releasing, { type: 'compartment.closed', compartmentId: 'A01', opId: 'op-7', purpose: 'collect', pickupId: 'P1', now: NOW + 3 });
+  assert.is(closed.ctx.pickups.P1!.status, 'COLLECTED');
+  assert.equal(sends(closed.effects), [['session/s1', 'pickup.doorOpened'], ['allocation', 'free A01']]);
+  assert.ok(closed.effects.some((e) => e.type === 'audit' && e.entry.action === 'pickup.collected'));
+  assert.not.ok(closed.effects.some((e) => e.type === 'send' && e.to === 'alarms'), 'nobody is called to an empty compartment');
+});
+
 test.run();
