@@ -6,11 +6,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CompartmentCtx } from '../../actors/compartment.js';
 import type { OutboxCtx } from '../../actors/outbox.js';
-import type { RegistryCtx } from '../../actors/registry.js';
 import type { ActorRecord } from '../../actors/runtime/types.js';
 import { createBox } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import { auditHash, openPersistence } from '../../src/persistence/keyv-persistence.js';
+import { storedPickups } from '../support/committed.js';
 
 // Seeded runs of pickup flows in a child process, killed with SIGKILL at random moments and at
 // chosen points around lock pulses, then restarted on the same SQLite file. After every run the
@@ -86,13 +86,13 @@ test('SIGKILL at random points and around lock pulses loses no pickup and never 
 
   const persistence = await openPersistence(storage);
   const actors = await persistence.loadActors();
-  const registry = (actors.get('registry') as ActorRecord<RegistryCtx>).ctx;
+  const { pickups } = storedPickups(actors);
   const audit = await persistence.readAudit(1, 1_000_000);
   const outbox = (actors.get('outbox') as ActorRecord<OutboxCtx>).ctx;
   await persistence.close();
 
   // No pickup lost or duplicated.
-  const references = Object.values(registry.pickups).map((p) => p.reference);
+  const references = Object.values(pickups).map((p) => p.reference);
   for (const r of registered) assert.ok(references.includes(r), `acknowledged pickup ${r} is in the store`);
   assert.is(new Set(references).size, references.length, 'no reference twice');
 
@@ -116,12 +116,12 @@ test('SIGKILL at random points and around lock pulses loses no pickup and never 
     if (!address.startsWith('compartment/')) continue;
     const c = (record as ActorRecord<CompartmentCtx>).ctx;
     if (c.pickupId) {
-      const status = registry.pickups[c.pickupId]!.status;
+      const status = pickups[c.pickupId]!.status;
       assert.ok(['LOADING', 'READY', 'RELEASING', 'LOCKED', 'EXPIRED', 'CANCELLED'].includes(status), `${c.id} (${c.state}) holds ${c.pickupId}, which is ${status}`);
     }
   }
   // Counters never exceed their limit and the audit chain is unbroken.
-  assert.ok(Object.values(registry.pickups).every((p) => p.failedAttempts <= 5));
+  assert.ok(Object.values(pickups).every((p) => p.failedAttempts <= 5));
   for (let i = 1; i < audit.length; i++) {
     assert.is(audit[i]!.prevHash, audit[i - 1]!.hash, `audit record ${audit[i]!.seq} links to its predecessor`);
     const { hash, prevHash, ...entry } = audit[i]!;

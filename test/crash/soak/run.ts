@@ -9,8 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistryCtx } from '../../../actors/registry.js';
-import type { ActorRecord } from '../../../actors/runtime/types.js';
+import { storedPickups } from '../../support/committed.js';
 import { auditHash, openPersistence } from '../../../src/persistence/keyv-persistence.js';
 import { deepCheck } from './deep-check.js';
 import { apply, emptyWorld, KILL_KINDS, killPlan, Ledger, saveWorld, seeded, type KillKind, type KillPlan, type World } from './world.js';
@@ -270,9 +269,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
     const persistence = await openPersistence(storage);
     try {
       const actors = await persistence.loadActors();
-      const registry = (actors.get('registry') as ActorRecord<RegistryCtx> | undefined)?.ctx;
+      const { pickups, byReference } = storedPickups(actors);
       for (const ref of registered) {
-        const id = registry?.byReference[ref];
+        const id = byReference[ref];
         if (!id) {
           counts.lost++;
           finding(run, `acknowledged registration ${ref} is not in the store`);
@@ -280,7 +279,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakCounts> {
         }
       }
       for (const ref of cancelled) {
-        const p = registry?.pickups[registry.byReference[ref] ?? ''];
+        const p = pickups[byReference[ref] ?? ''];
         if (p && p.status !== 'CANCELLED') {
           counts.lost++;
           finding(run, `acknowledged cancellation of ${ref} undone: ${p.status}`);
