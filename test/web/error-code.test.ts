@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { errorCodeOf } from '../../web/shared/error-code.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alarmWords, severityWords } from '../../web/staff/alarm-text.js';
+import { alarmWords, byUrgency, severityWords } from '../../web/staff/alarm-text.js';
 import { BoxError, codeOfProblem, problemText } from '../../web/staff/api.js';
 import { severitySchema } from '../../actors/messages.js';
 
@@ -44,6 +44,18 @@ test('every alarm the box raises is said in German in the staff console: what it
 
 test('the staff console names each severity the box raises alarms with in its own words', () => {
   assert.equal(severitySchema.options.map(severityWords), ['ℹ Hinweis', '⚠ Warnung', '⚠ kritisch']);
+});
+
+test('open alarms are listed critical first, then warnings, then notes, the newest first within each', () => {
+  const at = (h: number) => `2026-12-01T${String(h).padStart(2, '0')}:00:00.000Z`;
+  const alarms = [
+    { id: 'n-old', severity: 'info', raisedAt: at(8) },
+    { id: 'w-old', severity: 'warning', raisedAt: at(7) },
+    { id: 'c', severity: 'critical', raisedAt: at(6) },
+    { id: 'n-new', severity: 'info', raisedAt: at(10) },
+    { id: 'w-new', severity: 'warning', raisedAt: at(9) },
+  ];
+  assert.equal(byUrgency(alarms).map((a) => a.id), ['c', 'w-new', 'w-old', 'n-new', 'n-old']);
 });
 
 test.run();

@@ -113,3 +113,11 @@ export function severityWords(severity: string): string {
   if (severity === 'warning') return '⚠ Warnung';
   return 'ℹ Hinweis';
 }
+
+const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+
+/** The order staff see open alarms in: critical first, then warnings, then notes; within each, the newest first. */
+export function byUrgency<A extends { severity: string; raisedAt: string }>(alarms: readonly A[]): A[] {
+  const rank = (a: A) => SEVERITY_RANK[a.severity] ?? 2;
+  return [...alarms].sort((a, b) => rank(a) - rank(b) || b.raisedAt.localeCompare(a.raisedAt));
+}

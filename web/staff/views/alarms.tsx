@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from '../api.js';
 import { formatTime, type ViewContext } from '../console.js';
-import { alarmWords, severityWords } from '../alarm-text.js';
+import { alarmWords, byUrgency, severityWords } from '../alarm-text.js';
 import type { Alarm } from '../live.js';
 import { confirmLift, quarantinedReferenceOf } from '../quarantine.js';
 import { failed, ReportLine, succeeded, useReport, type Report } from '../report.js';
@@ -88,7 +88,7 @@ export function AlarmsView({ ctx }: { ctx: ViewContext }) {
     // A part revived from here may raise no alarm that would make the console read the parts again.
     void ctx.live.refreshParts().catch(() => {});
   };
-  const sorted = [...alarms].sort((a, b) => (a.severity === b.severity ? b.raisedAt.localeCompare(a.raisedAt) : a.severity === 'critical' ? -1 : 1));
+  const sorted = byUrgency(alarms);
   return (
     <section aria-labelledby="alarms-title">
       <h2 id="alarms-title">Offene Alarme</h2>
