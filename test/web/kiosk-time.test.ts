@@ -2,7 +2,8 @@ import * as assert from 'uvu/assert';
 import { BROWSER } from '../support/browser.js';
 import { suiteNeeding } from '../support/requires.js';
 import { translator } from '../../web/kiosk/i18n.js';
-import { advanceClock, axeViolations, closeKiosk, fitsViewport, openKiosk, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
+import { DONE_MS } from '../../web/kiosk/timing.js';
+import { advanceClock, axeViolations, closeKiosk, fitsViewport, largeText, openKiosk, screenIs, shot, unreachableEverywhere, type KioskCtx } from './kiosk-page.js';
 import { until } from './until.js';
 
 // WCAG 2.2.1 at the panel: 20 s before the session would time out the page warns, on screen and
@@ -64,6 +65,29 @@ test('the warning is shown and spoken; one key extends it ten times, what was ty
   const html = await page.content();
   assert.not.match(html, '0152');
   assert.is(await page.evaluate(() => history.length <= 2 && localStorage.length === 0 && sessionStorage.length === 0), true);
+});
+
+// The final screen stays DONE_MS (real time, on the page's own clock) after a cancel; somebody who
+// changes the text size on it (still reading) gets the whole time again from then.
+test('the final screen is not wiped while somebody still uses it: a change of text size gives it its whole time again (real time)', async (ctx) => {
+  const page = ctx.page!;
+  await screenIs(page, 'start');
+  await page.locator('h1').focus();
+  await page.keyboard.press('Enter');
+  await screenIs(page, 'phone');
+  await page.getByRole('button', { name: t('button.cancel') }).click();
+  await screenIs(page, 'done');
+  const shown = Date.now();
+  await page.waitForTimeout(DONE_MS - 3_000);
+  await largeText(page, true);
+  const changed = Date.now();
+  // Past the time the screen had when it came, it is still there.
+  await page.waitForTimeout(Math.max(0, shown + DONE_MS + 2_000 - Date.now()));
+  assert.is(await page.locator('.panel').getAttribute('data-screen'), 'done', 'still on the final screen 2 s after its first time ran out');
+  await screenIs(page, 'start');
+  const stayed = Date.now() - changed;
+  assert.ok(stayed >= DONE_MS - 500, `after the change it stayed ${stayed} ms, its whole time (${DONE_MS} ms)`);
+  assert.not.ok(await page.locator('.panel.panel--large').count(), 'the next person starts in normal text');
 });
 
 test.run();

@@ -5,6 +5,7 @@ import type { FrontSlot } from './box-front.js';
 import type { LanguageId, MessageKey } from './messages.js';
 import { OPERATIONS } from './operations.js';
 import { DEFAULT_VOLUME, Speaker, VOLUME_STEPS } from './speech.js';
+import { DONE_MS, DONE_WITH_ERROR_MS } from './timing.js';
 
 /** The session as the box publishes it (schema `Session`). */
 export interface SessionView {
@@ -78,10 +79,6 @@ export interface PanelState {
 }
 
 export const DEFAULT_LANGUAGE: LanguageId = 'de';
-/** how long the final screen stays before the panel is clean for the next person */
-export const DONE_MS = 8_000;
-/** an outcome that asks the citizen to do something (go to the counter, start again) stays longer to be read */
-export const DONE_WITH_ERROR_MS = 30_000;
 const HOLD_FOR_SPEECH_MS = 2_000;
 const MAX_DIGITS: Partial<Record<Screen, number>> = { phone: 15, lostSms: 15, pin: 6, birthDate: 8 };
 
@@ -407,10 +404,29 @@ export class Panel {
     return Math.max(0, Math.ceil((Date.parse(s.expiresAt) - this.boxNow()) / 1000));
   }
 
+  /** The final screen's time: short after a pickup, a cancel or a timeout, longer when it asks the citizen to do something. */
+  private armDone(): void {
+    const outcome = this.state.session?.outcome;
+    const quick = outcome === 'collected' || outcome === 'timeout' || outcome === 'cancelled';
+    this.doneTimer = setTimeout(() => this.cleanSlate(), quick ? DONE_MS : DONE_WITH_ERROR_MS);
+  }
+
+  /**
+   * Somebody is still at the panel on the final screen (they changed the language, the text size,
+   * speech or its volume, or asked to hear it again): it stays its whole time from now, not from
+   * when it came, so it is not wiped while they read it.
+   */
+  private stillThere(): void {
+    if (!this.doneTimer) return;
+    clearTimeout(this.doneTimer);
+    this.armDone();
+  }
+
   // --- preferences ----------------------------------------------------------------------------
 
   setLanguage(lang: LanguageId): void {
     this.set({ lang });
+    this.stillThere();
   }
 
   nextLanguage(): void {
@@ -420,10 +436,12 @@ export class Panel {
 
   toggleLargeText(): void {
     this.set({ largeText: !this.state.largeText });
+    this.stillThere();
   }
 
   setSpeech(on: boolean): void {
     this.set({ speech: on });
+    this.stillThere();
     if (on) this.repeat();
     else this.speaker.stop();
   }
@@ -437,6 +455,7 @@ export class Panel {
   volume(delta: number): void {
     const volume = Math.min(VOLUME_STEPS, Math.max(1, this.state.volume + delta));
     this.set({ volume });
+    this.stillThere();
     if (this.state.speech) this.sayKey('speech.volume', { level: volume, max: VOLUME_STEPS });
   }
 
@@ -444,6 +463,7 @@ export class Panel {
   repeat(): void {
     this.spoken = '';
     this.afterChange(true);
+    this.stillThere();
   }
 
   /** The Help key went down: held long enough, it switches speech on or off without sight (EN 301 549 8.5). */
@@ -487,11 +507,7 @@ export class Panel {
   private afterChange(force = false): void {
     const screen = screenOf(this.state);
     // The done screen stays a moment, then the panel is clean for the next person.
-    if (screen === 'done' && !this.doneTimer) {
-      const outcome = this.state.session?.outcome;
-      const quick = outcome === 'collected' || outcome === 'timeout' || outcome === 'cancelled';
-      this.doneTimer = setTimeout(() => this.cleanSlate(), quick ? DONE_MS : DONE_WITH_ERROR_MS);
-    }
+    if (screen === 'done' && !this.doneTimer) this.armDone();
     if (screen === 'card' && !this.devicesTimer) {
       this.devicesTimer = setInterval(() => void this.refreshDevices(), 1_000);
     } else if (screen !== 'card' && this.devicesTimer) {
