@@ -382,6 +382,8 @@ for (const engine of ENGINES) {
       await s.gql(DOOR, { id, open: false }, HARNESS);
       const reissued = await s.gql(`mutation { reissuePin(reference: "V-API-0201") { status } }`, {}, STAFF);
       assert.is(reissued.data!.reissuePin.status, 'READY');
+      // The answer says the new PIN is made; its SMS goes out after it (outbox, gateway): waited for.
+      await s.box.idle();
       assert.is(s.hw.sms.sent.length >= 2, true, 'a second SMS went out');
       assert.is(codeOf(await s.gql(`mutation { retrievePickup(reference: "V-API-0200") { status } }`, {}, STAFF)), 'PICKUP_WRONG_STATE', 'nothing to retrieve from a cancelled pickup');
     });
