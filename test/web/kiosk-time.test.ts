@@ -79,8 +79,8 @@ test('the final screen is not wiped while somebody still uses it: a change of te
   await screenIs(page, 'done');
   const shown = Date.now();
   await page.waitForTimeout(DONE_MS - 3_000);
-  await largeText(page, true);
   const changed = Date.now();
+  await largeText(page, true);
   // Past the time the screen had when it came, it is still there.
   await page.waitForTimeout(Math.max(0, shown + DONE_MS + 2_000 - Date.now()));
   assert.is(await page.locator('.panel').getAttribute('data-screen'), 'done', 'still on the final screen 2 s after its first time ran out');

@@ -417,7 +417,8 @@ export class Panel {
    * when it came, so it is not wiped while they read it.
    */
   private stillThere(): void {
-    if (!this.doneTimer) return;
+    // (Only on the final screen: one left for another, the connection lost, keeps its time.)
+    if (!this.doneTimer || screenOf(this.state) !== 'done') return;
     clearTimeout(this.doneTimer);
     this.armDone();
   }
