@@ -64,7 +64,7 @@ function UnnamedPart({ ctx, address, report }: { ctx: ViewContext; address: stri
   return (
     <li class="alarm alarm-critical" data-code="ACTOR_FAILED" data-part={address}>
       <p>
-        <span class="severity">⚠ kritisch</span> <strong>ACTOR_FAILED</strong> — {address}
+        <span class="severity">{severityWords('critical')}</span> <strong>ACTOR_FAILED</strong> — {address}
       </p>
       <Advice {...partWords(address)} />
       {ctx.canAct && (
