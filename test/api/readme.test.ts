@@ -48,9 +48,16 @@ test('the README example operations run as documented and hand the document out'
         const done = new Promise<void>((resolve, reject) => {
           const stop = client.subscribe({ query: block.query }, { next: (v) => { events.push(v); stop(); resolve(); }, error: reject, complete: resolve });
         });
-        await new Promise((r) => setTimeout(r, 100));
-        await box.registerPickup({ reference: 'V-2026-0002', documentKind: 'PASSPORT', phone: '0152 28817386', birthDate: '1980-04-12' });
-        await done;
+        // The subscription is set up over the socket in its own time: a change made before that is
+        // not heard, so another one follows every 500 ms until one is (a fixed 100 ms wait hung the
+        // test once, for good, on a loaded machine), for 10 s at the most.
+        const heard = done.then(() => true);
+        const deadline = Date.now() + 10_000;
+        for (let n = 2; ; n++) {
+          await box.registerPickup({ reference: `V-2026-${String(n).padStart(4, '0')}`, documentKind: 'PASSPORT', phone: '0152 28817386', birthDate: '1980-04-12' });
+          if (await Promise.race([heard, new Promise<false>((r) => setTimeout(() => r(false), 500))])) break;
+          if (Date.now() > deadline) assert.unreachable('the subscription heard no change within 10 s');
+        }
         await client.dispose();
         assert.ok(events.length > 0, 'the subscription delivered a change');
         continue;
