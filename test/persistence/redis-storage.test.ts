@@ -208,12 +208,19 @@ test('a commit given up while Redis was silent, then stored after all, stops the
     );
     assert.is(code, 'STORAGE_UNAVAILABLE', 'no answer within the time: the commit fails (the box rolls its actors back)');
     redis.resume(); // … and Redis runs the transaction it had received
-    await sleep(100);
-    const next = await p.commit({ actors: [actor('a/1', 5)] }).then(
-      () => null,
-      (error: Error & { code?: string }) => error,
-    );
-    assert.is(next?.code, 'STORAGE_UNAVAILABLE');
+    // On a loaded machine Redis may not answer the next commit's check within its 200 ms either:
+    // that commit is refused as well (a timeout, not yet the finding), and the box tries again.
+    let next: (Error & { code?: string }) | null = null;
+    for (let i = 0; i < 50; i++) {
+      next = await p.commit({ actors: [actor('a/1', 5)] }).then(
+        () => null,
+        (error: Error & { code?: string }) => error,
+      );
+      if (next === null || /restart the box/.test(next.message)) break;
+      assert.is(next.code, 'STORAGE_UNAVAILABLE', `refused while Redis is slow: ${next.message}`);
+      await sleep(100);
+    }
+    assert.is(next?.code, 'STORAGE_UNAVAILABLE', 'the box never goes on from a state behind the store');
     assert.match(next!.message, /restart the box/);
     assert.ok(logs.some((l) => /turned out stored/.test(l)));
     // What a restart finds: the commit the box had given up.
