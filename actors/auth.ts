@@ -305,22 +305,23 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         toSession(enq, e.sessionId, { type: 'pin.resendAnswered' });
         // The keyed hash names the number for staff who know it; the audit never holds it in clear.
         enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
-        const pickupIds = liveOf(ctx, numberKey).map((c) => c.pickupId);
-        // Aside: the panel's answer is given, whatever becomes of this (see `missed`).
-        if (pickupIds.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupIds }, aside: true });
+        // One message per pickup (each its own partition at the registry: one whose handling
+        // crashes fails alone). Aside: the panel's answer is given, whatever becomes of these (see `missed`).
+        for (const { pickupId } of liveOf(ctx, numberKey)) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupId }, aside: true });
         return counted(ctx, numberKey, e.kioskId, e.now).ctx;
       },
     },
   });
 
   /**
-   * A wrong PIN on a number with live pickups: the registry counts it on each toward its lock.
+   * A wrong PIN on a number with live pickups: the registry counts it on each toward its lock, one
+   * message per pickup (each its own partition there: one whose handling crashes fails alone).
    * Sent aside: the panel's answer must not depend on it (a failed registry refusing it would
    * otherwise turn this number's AUTH_FAILED into ACTOR_FAILED, and tell it has a pickup).
    */
   function missed(enq: Enq, candidates: readonly Credential[], kioskId: string, detail: { door?: true }) {
     if (candidates.length === 0) return void enq.emit.audit({ entry: { action: 'auth.failed', actor: kioskId, detail: { factor: 'pin', ...detail } } });
-    enq.emit.send({ to: REGISTRY, message: { type: 'pin.missed', kioskId, pickups: candidates.map((c) => ({ pickupId: c.pickupId, serial: c.serial })) }, aside: true });
+    for (const { pickupId, serial } of candidates) enq.emit.send({ to: REGISTRY, message: { type: 'pin.missed', kioskId, pickupId, serial }, aside: true });
   }
 }
 

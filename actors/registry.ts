@@ -108,8 +108,14 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   // from the auth actor (actors/auth.ts)
   z.object({ type: z.literal('pin.matched'), sessionId: z.string(), kioskId: z.string(), pickupId: z.string(), serial: z.number() }),
   z.object({ type: z.literal('door.matched'), kioskId: z.string(), pickupId: z.string(), serial: z.number(), ...request }),
-  z.object({ type: z.literal('pin.missed'), kioskId: z.string(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
-  z.object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupIds: z.array(z.string()) }),
+  // Each names one pickup (its partition: a pickup whose handling crashes fails alone). `pickups`,
+  // `pickupIds`: several in one message, as an earlier version's auth actor sent them (still in a store).
+  z
+    .object({ type: z.literal('pin.missed'), kioskId: z.string(), pickupId: z.string().optional(), serial: z.number().optional(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })).optional() })
+    .refine((m) => (m.pickupId !== undefined && m.serial !== undefined) !== (m.pickups !== undefined), { message: 'names one pickup (pickupId and serial), or several (pickups) as an earlier version did' }),
+  z
+    .object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupId: z.string().optional(), pickupIds: z.array(z.string()).optional() })
+    .refine((m) => (m.pickupId !== undefined) !== (m.pickupIds !== undefined), { message: 'names one pickup (pickupId), or several (pickupIds) as an earlier version did' }),
   z.object({ type: z.literal('auth.started') }),
   /** restarted by the supervisor after a crash, or revived by staff after it failed for good */
   z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
@@ -369,6 +375,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'pickup.retrieve':
       case 'pickup.reissuePin':
         return ofReference(m.reference);
+      case 'pin.missed':
+      case 'pin.resendFor':
+        // (null for an earlier version's message naming several)
+        return m.pickupId ?? null;
       case 'pin.generated':
       case 'pin.queued':
       case 'pin.claimed':
@@ -439,7 +449,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        */
       'pin.resendFor': (ctx, e, enq) => {
         const d = draft(ctx, e.now, enq);
-        for (const id of e.pickupIds) {
+        for (const id of e.pickupIds ?? [e.pickupId!]) {
           const p = d.ctx.pickups[id];
           if (p && !e.quarantined?.has(p.id)) d.set(life.resend(p, e.kioskId, d.step));
         }
@@ -450,10 +460,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pin.matched': (ctx, e, enq) => one(ctx, e.now, enq, (s) => life.pinMatched(ctx.pickups[e.pickupId], e, e.quarantined?.has(e.pickupId) ?? false, s)),
       'door.matched': (ctx, e, enq) => life.doorMatched(ctx.pickups[e.pickupId], e, e.quarantined?.has(e.pickupId) ?? false, noteStep(e.now, enq)),
 
-      /** A wrong PIN on a number with live pickups: counted on each that is READY with that PIN still, toward its lock. */
+      /**
+       * A wrong PIN on a number with live pickups (one message for each): counted on the pickup if
+       * it is READY with that PIN still, toward its lock; otherwise audited for the kiosk.
+       */
       'pin.missed': (ctx, e, enq) => {
         const d = draft(ctx, e.now, enq);
-        for (const { pickupId, serial } of e.pickups) {
+        for (const { pickupId, serial } of e.pickups ?? [{ pickupId: e.pickupId!, serial: e.serial! }]) {
           const p = d.ctx.pickups[pickupId];
           if (p) d.set(life.pinMissed(p, serial, d.step));
         }

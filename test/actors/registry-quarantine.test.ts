@@ -1,16 +1,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { RegistryCtx, RegistryEvent } from '../../actors/registry.js';
+import { RegistryMessage, type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from '../security/registry-rig.js';
 
 // The auth actor checks PINs by number; the registry hears which pickup a right PIN is for
-// (`pin.matched`, `door.matched`) and which got a new PIN asked for (`pin.resendFor`). Those
-// messages have no partition, so they run while a pickup is quarantined (PICKUP_FAILED): the
-// supervisor tells their handlers which pickups are (`quarantined` on the event). A right PIN for
-// such a pickup opens nothing, claims nothing and is answered at once; a PIN resend leaves it
-// alone. Pure transitions, whole effect lists.
+// (`pin.matched`, `door.matched`). Those messages have no partition, so they run while a pickup is
+// quarantined (PICKUP_FAILED): the supervisor tells their handlers which pickups are
+// (`quarantined` on the event). A right PIN for such a pickup opens nothing, claims nothing and is
+// answered at once. A wrong PIN (`pin.missed`) and a new PIN asked for (`pin.resendFor`) come one
+// message per pickup, in that pickup's partition: the supervisor refuses them for a quarantined one.
+// An earlier version's message naming several has no partition; its handler leaves a quarantined
+// pickup alone. Pure transitions, whole effect lists.
 
 const PHONE = '+4915228817390';
 const crypto = registryCrypto(TEST_PIN_KEY);
@@ -52,7 +54,7 @@ test('the room door refuses a quarantined pickup with PICKUP_FAILED', () => {
   assert.ok(open.effects.some((e) => e.type === 'send' && e.to === 'door/room'), 'without the quarantine the room door opens');
 });
 
-test('a PIN resend gives a quarantined pickup no new PIN', () => {
+test('a PIN resend of an earlier version, naming several pickups, gives a quarantined one no new PIN', () => {
   const ctx = readyRegistry();
   const { ctx: next, effects } = registry.step(ctx, { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: 1_000, quarantined });
   assert.equal(effects, []);
@@ -61,7 +63,7 @@ test('a PIN resend gives a quarantined pickup no new PIN', () => {
   assert.ok(resent.effects.some((e) => e.type === 'io' && e.op.kind === 'issuePin'), 'without the quarantine a new PIN is issued');
 });
 
-test('partitionOf names the pickup a message concerns (by id, reference, session claim, unlock or a message sent back) and none for the outcomes of PIN checks (they answer for a quarantined pickup themselves)', () => {
+test('partitionOf names the pickup a message concerns (by id, reference, session claim, unlock, a wrong PIN or resend counted on it, or a message sent back) and none for a right PIN (answered for a quarantined pickup by the handler) or a message naming several', () => {
   const ctx = readyRegistry();
   ctx.pickups.P1 = { ...ctx.pickups.P1!, claim: { sessionId: 's1', until: 5_000, factor: null }, opId: 'op-1' };
   const of = (m: RegistryEvent) => registry.partitionOf!(ctx, m);
@@ -75,12 +77,41 @@ test('partitionOf names the pickup a message concerns (by id, reference, session
       of({ type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-1', purpose: 'collect', code: 'LOCK_JAMMED' }),
       of({ type: 'compartment.unlockFailed', compartmentId: 'A01', opId: 'op-9', purpose: 'collect', pickupId: 'P1', code: 'LOCK_JAMMED' }),
       of({ type: 'pin.matched', sessionId: 's1', kioskId: '1', pickupId: 'P1', serial: 1 }),
+      of({ type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1 }),
+      of({ type: 'pin.resendFor', kioskId: '1', pickupId: 'P1' }),
       of({ type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }] }),
       of({ type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] }),
       of({ type: 'delivery.failed', to: 'compartment/A01', messageType: 'unlock', message: { pickupId: 'P1', opId: 'op-1', purpose: 'collect' } }),
       of({ type: 'delivery.failed', to: 'compartment/A01', messageType: 'unlock', message: { pickupId: null, opId: 'op-2', purpose: 'service' } }),
     ],
-    ['P1', 'P1', null, 'P1', null, 'P1', 'P1', null, null, null, 'P1', null],
+    ['P1', 'P1', null, 'P1', null, 'P1', 'P1', null, 'P1', 'P1', null, null, 'P1', null],
+  );
+});
+
+test('a wrong PIN and a resend, one message per pickup, change that pickup alone; the schema takes one pickup or an earlier version\'s several, not neither', () => {
+  const ctx = readyRegistry();
+  ctx.pickups.P2 = { ...ctx.pickups.P1!, id: 'P2', reference: 'V-Q-2', compartmentId: null };
+  ctx.byReference['V-Q-2'] = 'P2';
+  const missed = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
+  assert.is(missed.ctx.pickups.P1!.failedAttempts, 1);
+  assert.is(missed.ctx.pickups.P2, ctx.pickups.P2, 'the other pickup of the number is its own message');
+  // An earlier version's message, still in a store, counts on every pickup it names.
+  const legacy = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }, { pickupId: 'P2', serial: 1 }], now: 1_000 });
+  assert.equal([legacy.ctx.pickups.P1!.failedAttempts, legacy.ctx.pickups.P2!.failedAttempts], [1, 1]);
+  const resent = registry.step(ctx, { type: 'pin.resendFor', kioskId: '1', pickupId: 'P2', now: 1_000 });
+  assert.equal([resent.ctx.pickups.P1!.pinSerial, resent.ctx.pickups.P2!.pinSerial], [1, 2]);
+  const parse = (m: unknown) => RegistryMessage.safeParse(m).success;
+  assert.equal(
+    [
+      parse({ type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1 }),
+      parse({ type: 'pin.missed', kioskId: '1', pickups: [] }),
+      parse({ type: 'pin.missed', kioskId: '1' }),
+      parse({ type: 'pin.missed', kioskId: '1', pickupId: 'P1' }),
+      parse({ type: 'pin.resendFor', kioskId: '1', pickupId: 'P1' }),
+      parse({ type: 'pin.resendFor', kioskId: '1' }),
+      parse({ type: 'pin.resendFor', kioskId: '1', pickupId: 'P1', pickupIds: ['P1'] }),
+    ],
+    [true, true, false, false, true, false, false],
   );
 });
 

@@ -53,7 +53,7 @@ test('known or unknown number: the answer comes first and reads the same, the au
     { type: 'audit', action: 'pin.resendRequested', actor: '1', detailKeys: ['number'] },
   ]);
   // Only then, for the known number, the registry is asked for new PINs of the number's pickups.
-  assert.equal(known.effects.slice(2), [{ type: 'send', to: 'registry', message: { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'] }, aside: true }]);
+  assert.equal(known.effects.slice(2), [{ type: 'send', to: 'registry', message: { type: 'pin.resendFor', kioskId: '1', pickupId: 'P1' }, aside: true }]);
   // Both count once on their number and on the kiosk.
   assert.is(known.ctx.kioskThrottles['1']!.failures, unknown.ctx.kioskThrottles['1']!.failures);
   assert.is(Object.values(known.ctx.numberThrottles)[0]!.failures, Object.values(unknown.ctx.numberThrottles)[0]!.failures);
@@ -62,7 +62,7 @@ test('known or unknown number: the answer comes first and reads the same, the au
 });
 
 test('the registry renews the PIN: the old one dies at once (the auth actor forgets its hash), the new one is made', () => {
-  const renewed = registry.step(withReadyPickup(), { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: NOW });
+  const renewed = registry.step(withReadyPickup(), { type: 'pin.resendFor', kioskId: '1', pickupId: 'P1', now: NOW });
   assert.equal(
     renewed.effects.map((e) => (e.type === 'send' ? `send ${e.to} ${e.message.type}` : e.type === 'io' ? `io ${e.op.kind}` : e.type)),
     ['audit', 'io issuePin', 'send auth credential.drop', 'publish', 'publish'],
@@ -70,9 +70,9 @@ test('the registry renews the PIN: the old one dies at once (the auth actor forg
   assert.is(renewed.ctx.pickups.P1!.pinIssued, false);
   assert.is(renewed.ctx.pickups.P1!.pinSerial, 2);
   // A second request the same day is within the budget (2), a third is not.
-  const again = registry.step({ ...renewed.ctx, pickups: { P1: { ...renewed.ctx.pickups.P1!, pinIssued: true } } }, { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: NOW + 1 });
+  const again = registry.step({ ...renewed.ctx, pickups: { P1: { ...renewed.ctx.pickups.P1!, pinIssued: true } } }, { type: 'pin.resendFor', kioskId: '1', pickupId: 'P1', now: NOW + 1 });
   assert.is(again.ctx.pickups.P1!.pinSerial, 3);
-  const refused = registry.step({ ...again.ctx, pickups: { P1: { ...again.ctx.pickups.P1!, pinIssued: true } } }, { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: NOW + 2 });
+  const refused = registry.step({ ...again.ctx, pickups: { P1: { ...again.ctx.pickups.P1!, pinIssued: true } } }, { type: 'pin.resendFor', kioskId: '1', pickupId: 'P1', now: NOW + 2 });
   assert.is(refused.ctx.pickups.P1!.pinSerial, 3);
   assert.ok(refused.effects.some((e) => e.type === 'audit' && e.entry.action === 'pin.resendRefused'));
 });
