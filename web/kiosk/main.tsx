@@ -93,8 +93,15 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
  * the normal size, never below it. Every control and every line stays on the screen; the keypad
  * and the bars keep their size.
  */
-function fitText(screen: HTMLElement | null): void {
+function fitText(screen: HTMLElement | null, large: boolean): void {
   if (!screen) return;
+  // Normal text is the floor already: nothing is measured. (Any read here lays the new screen out
+  // ahead of its frame, and the panel's container queries make even its computed font size such a
+  // read: on a slow panel that was the larger part of a key's answer.)
+  if (!large) {
+    if (screen.style.fontSize) screen.style.fontSize = '';
+    return;
+  }
   screen.style.fontSize = '';
   const full = parseFloat(getComputedStyle(screen).fontSize);
   // The normal size is the body's (style.css `--body` at the root; large text sets it on the panel only).
@@ -112,34 +119,73 @@ function fitText(screen: HTMLElement | null): void {
  */
 function fitKeyWords(screen: HTMLElement | null): void {
   if (!screen) return;
-  const digit = screen.querySelector<HTMLElement>('.key:not(:has(.key__label))');
   // half a pixel for sub-pixel layout
   const overflows = (key: HTMLElement) => key.scrollWidth > key.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5;
   // What decides a key's fit: its size, its word and the word's size.
   const fitFor = (key: HTMLElement, label: HTMLElement) => `${key.clientWidth}×${key.clientHeight}|${label.textContent}|${getComputedStyle(label).fontSize}`;
-  for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) {
+  // A digit typed or a countdown's tick re-fits the screen's text; a key they left as it was keeps its fit.
+  const stale: HTMLElement[] = [];
+  // All reads before any write.
+  const labels = [...screen.querySelectorAll<HTMLElement>('.key__label')].map((label) => ({ label, fit: fitFor(label.parentElement!, label) }));
+  for (const { label, fit } of labels) {
     const key = label.parentElement!;
-    // A digit typed or a countdown's tick re-fits the screen's text; a key they left as it was keeps its fit.
-    if (keysFittedFor.get(key) === fitFor(key, label)) continue;
-    key.style.fontSize = '';
-    label.hidden = false;
+    if (keysFittedFor.get(key) === fit) continue;
+    // A new screen's keypad is new elements, mostly in a size and with a word fitted before: that
+    // fit is written as it was found, without measuring (a measure after a write is a layout more).
+    // (`fit` read before any write: a new key's reads as the key was measured for `fits`.)
+    const known = fits.get(fit);
+    if (!known) {
+      stale.push(label);
+      continue;
+    }
+    if (label.hidden !== known.hidden) label.hidden = known.hidden;
+    if (key.style.fontSize !== known.fontSize) key.style.fontSize = known.fontSize;
+    // (Should hiding its word change what the key reads, the next fit finds it changed and measures it.)
+    keysFittedFor.set(key, fit);
+  }
+  if (stale.length === 0) return;
+  // The keys are read together and written together, and only what changes is written: every read
+  // after a write lays the screen out again (on a slow panel, several milliseconds each). A new
+  // keypad whose words fit is laid out once, for its frame.
+  for (const label of stale) {
+    const key = label.parentElement!;
+    if (key.style.fontSize) key.style.fontSize = '';
+    if (label.hidden) label.hidden = false;
+  }
+  // Measured with the word shown and no size of its own, as a new key is: what it is fitted to is
+  // kept under this (`fits`), for the next new key found so.
+  const measured = stale.map((label) => {
+    const key = label.parentElement!;
     const text = document.createRange();
     text.selectNodeContents(label);
-    label.hidden = text.getBoundingClientRect().width > label.clientWidth + 0.5 || overflows(key);
+    return { fresh: fitFor(key, label), wordless: text.getBoundingClientRect().width > label.clientWidth + 0.5 || overflows(key) };
+  });
+  stale.forEach((label, i) => {
+    if (measured[i]!.wordless) label.hidden = true;
+  });
+  const digit = screen.querySelector<HTMLElement>('.key:not(:has(.key__label))');
+  for (const label of stale) {
     if (!label.hidden || !digit) continue;
     // The symbol alone: as large as style.css makes it where the key holds that (a wide, low key
     // does not), else smaller, down to the digits' size.
+    const key = label.parentElement!;
     const digits = parseFloat(getComputedStyle(digit).fontSize);
     for (let size = parseFloat(getComputedStyle(key).fontSize); size > digits && overflows(key); ) {
       size = Math.max(digits, size - 2);
       key.style.fontSize = `${size}px`;
     }
   }
-  for (const label of screen.querySelectorAll<HTMLElement>('.key__label')) keysFittedFor.set(label.parentElement!, fitFor(label.parentElement!, label));
+  stale.forEach((label, i) => {
+    const key = label.parentElement!;
+    keysFittedFor.set(key, fitFor(key, label));
+    fits.set(measured[i]!.fresh, { hidden: label.hidden, fontSize: key.style.fontSize });
+  });
 }
 
 /** Per ⌫ and ✓ key, what it was last fitted for (`fitKeyWords`). */
 const keysFittedFor = new WeakMap<HTMLElement, string>();
+/** What a key of a size, word and word size was fitted to: its word shown or not, its own font size (few: the panel's sizes × languages). */
+const fits = new Map<string, { hidden: boolean; fontSize: string }>();
 
 function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
   let shown = entry;
@@ -240,15 +286,17 @@ function App({ panel }: { panel: Panel }) {
     const shown = `${s.largeText}|${screen?.textContent ?? ''}`;
     if (shown === fittedFor.current) return;
     fittedFor.current = shown;
-    fitText(screen);
+    fitText(screen, s.largeText);
     fitKeyWords(screen);
   });
+  const large = useRef(s.largeText);
+  large.current = s.largeText;
   useEffect(() => {
     const screen = screenRef.current;
     if (!screen) return;
     // Fitting changes the text, not the screen's own box: no loop.
     const turned = new ResizeObserver(() => {
-      fitText(screen);
+      fitText(screen, large.current);
       fitKeyWords(screen);
     });
     turned.observe(screen);
