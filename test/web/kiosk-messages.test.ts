@@ -5,6 +5,8 @@ import { LANGUAGES, MESSAGES } from '../../web/kiosk/messages.js';
 import { boxText, translator, typedExample } from '../../web/kiosk/i18n.js';
 import { ERROR_MESSAGES, errorMessage } from '../../web/kiosk/errors.js';
 import { ERRORS } from '../../actors/domain/errors.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 // Every language of the panel has every message, each parses as ICU MessageFormat and takes the
 // same arguments as the English reference: a missing or misspelt key fails here, not at the box.
@@ -89,6 +91,21 @@ test('the panel explains only codes of the box\'s error catalog, and takes no ot
   // @ts-expect-error — nor may the map name one
   const typo: typeof ERROR_MESSAGES = { AUTH_FAILD: 'error.AUTH_FAILED' };
   assert.ok(typo);
+});
+
+test('the panel writes no emoji (U+1F000 and up): a panel without an emoji font shows an empty box for one (the speaker was such a box)', () => {
+  const emoji = /[\u{1F000}-\u{1FFFF}]/u;
+  const found: string[] = [];
+  for (const language of LANGUAGES) {
+    for (const [key, text] of Object.entries(MESSAGES[language.id])) if (emoji.test(text)) found.push(`${language.id} ${key}: ${text}`);
+  }
+  const dir = join('web', 'kiosk');
+  for (const file of readdirSync(dir).filter((f) => /\.(tsx?|css)$/.test(f))) {
+    readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => emoji.test(line) && found.push(`${file}:${i + 1}: ${line.trim()}`));
+  }
+  assert.equal(found, []);
 });
 
 test('Arabic is written right to left, every other language left to right', () => {

@@ -187,6 +187,16 @@ const keysFittedFor = new WeakMap<HTMLElement, string>();
 /** What a key of a size, word and word size was fitted to: its word shown or not, its own font size (few: the panel's sizes × languages). */
 const fits = new Map<string, { hidden: boolean; fontSize: string }>();
 
+/** A loudspeaker sending sound, in the text's colour and size (decorative: the button's word names it). */
+function Speaker() {
+  return (
+    <svg class="tool__icon" viewBox="0 0 20 16" aria-hidden="true" focusable="false">
+      <path d="M1 5h4l5-4v14l-5-4H1z" fill="currentColor" />
+      <path d="M13 4.5a5 5 0 0 1 0 7M15.5 2a8.5 8.5 0 0 1 0 12" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+    </svg>
+  );
+}
+
 function Entry({ screen, entry, t }: { screen: Screen; entry: string; t: Translate }) {
   let shown = entry;
   if (screen === 'pin') shown = '●'.repeat(entry.length);
@@ -332,9 +342,9 @@ function App({ panel }: { panel: Panel }) {
           <button type="button" class="tool" aria-pressed={s.largeText} onClick={() => panel.toggleLargeText()}>
             {t('button.largeText')}
           </button>
-          {/* On, its ✓ takes the 🔊's place: upright, − and + then still fit the bar's third row in every language. */}
+          {/* On, its ✓ takes the speaker's place: upright, − and + then still fit the bar's third row in every language. The speaker is drawn, not an emoji: a panel without an emoji font showed an empty box. */}
           <button type="button" class="tool" aria-pressed={s.speech} onClick={() => panel.setSpeech(!s.speech)}>
-            {s.speech ? null : '🔊 '}
+            {s.speech ? null : <Speaker />}
             {t('button.speech')}
           </button>
           {/* Beside the speech button − and + say enough: their words would cost the bar a row (the keypad's height); the names keep them. */}
