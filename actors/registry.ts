@@ -112,7 +112,9 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   // `pickupIds`: several in one message, as an earlier version's auth actor sent them (still in a store).
   z
     .object({ type: z.literal('pin.missed'), kioskId: z.string(), pickupId: z.string().optional(), serial: z.number().optional(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })).optional() })
-    .refine((m) => (m.pickupId !== undefined && m.serial !== undefined) !== (m.pickups !== undefined), { message: 'names one pickup (pickupId and serial), or several (pickups) as an earlier version did' }),
+    .refine((m) => (m.pickups === undefined ? m.pickupId !== undefined && m.serial !== undefined : m.pickupId === undefined && m.serial === undefined), {
+      message: 'names one pickup (pickupId and serial), or several (pickups) as an earlier version did',
+    }),
   z
     .object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupId: z.string().optional(), pickupIds: z.array(z.string()).optional() })
     .refine((m) => (m.pickupId !== undefined) !== (m.pickupIds !== undefined), { message: 'names one pickup (pickupId), or several (pickupIds) as an earlier version did' }),
@@ -358,11 +360,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * The pickup a message concerns, so that a pickup whose handling keeps crashing the registry
    * (a damaged row, a bug one pickup's data hits) fails alone: its crashes count against it, and
    * past the restart intensity it is quarantined (PICKUP_FAILED) while every other pickup is
-   * served (see ActorBehavior.partitionOf). Messages that concern no single pickup give null and
-   * crash the registry as before, counting against it: the auth actor's outcomes of PIN checks
-   * (`pin.matched` and `door.matched` answer for a quarantined pickup themselves; `pin.missed` and
-   * `pin.resendFor` name several pickups), registrations of a new reference, compartment and
-   * device reports, claims given back, `recovered` (every pickup at once).
+   * served (see ActorBehavior.partitionOf). A wrong PIN (`pin.missed`) and a resend
+   * (`pin.resendFor`) name one pickup each. Messages that concern no single pickup give null and
+   * crash the registry as before, counting against it: a right PIN (`pin.matched` and
+   * `door.matched` answer for a quarantined pickup themselves), an earlier version's `pin.missed`
+   * or `pin.resendFor` naming several, registrations of a new reference, compartment and device
+   * reports, claims given back, `recovered` (every pickup at once).
    */
   const partitionOf = (ctx: RegistryCtx, m: RegistryEvent): string | null => {
     const ofReference = (reference: string) => ctx.byReference[reference.trim()] ?? null;
@@ -462,16 +465,21 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
       /**
        * A wrong PIN on a number with live pickups (one message for each): counted on the pickup if
-       * it is READY with that PIN still, toward its lock; otherwise audited for the kiosk.
+       * it is READY with that PIN still, toward its lock (audited `auth.failed` by the pickup).
+       * Otherwise (its PIN was renewed or held meanwhile) it is audited as not counted: not as
+       * `auth.failed`, which the metrics count once per failure, and the number's other pickup may
+       * have counted it. An earlier version's message names all of the number's pickups: one
+       * `auth.failed` for the kiosk when it counted on none, and a quarantined pickup is left alone.
        */
       'pin.missed': (ctx, e, enq) => {
         const d = draft(ctx, e.now, enq);
         for (const { pickupId, serial } of e.pickups ?? [{ pickupId: e.pickupId!, serial: e.serial! }]) {
           const p = d.ctx.pickups[pickupId];
-          if (p) d.set(life.pinMissed(p, serial, d.step));
+          if (p && !e.quarantined?.has(pickupId)) d.set(life.pinMissed(p, serial, d.step));
         }
-        if (d.ctx === ctx) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
-        return d.done();
+        if (d.ctx !== ctx) return d.done();
+        if (e.pickups) enq.emit.audit({ entry: { action: 'auth.failed', actor: e.kioskId, detail: { factor: 'pin' } } });
+        else enq.emit.audit({ entry: { action: 'pin.notCounted', actor: e.kioskId, subject: ctx.pickups[e.pickupId!]?.reference ?? e.pickupId!, detail: { factor: 'pin' } } });
       },
 
       // PIN attempts an earlier version committed to the registry, which checked PINs itself: the

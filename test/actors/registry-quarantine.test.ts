@@ -54,6 +54,14 @@ test('the room door refuses a quarantined pickup with PICKUP_FAILED', () => {
   assert.ok(open.effects.some((e) => e.type === 'send' && e.to === 'door/room'), 'without the quarantine the room door opens');
 });
 
+test('a wrong PIN of an earlier version, naming several pickups, is not counted on a quarantined one', () => {
+  const ctx = readyRegistry();
+  const { ctx: next } = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }], now: 1_000, quarantined });
+  assert.is(next.pickups.P1!.failedAttempts, 0);
+  const counted = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }], now: 1_000 });
+  assert.is(counted.ctx.pickups.P1!.failedAttempts, 1, 'without the quarantine it is counted');
+});
+
 test('a PIN resend of an earlier version, naming several pickups, gives a quarantined one no new PIN', () => {
   const ctx = readyRegistry();
   const { ctx: next, effects } = registry.step(ctx, { type: 'pin.resendFor', kioskId: '1', pickupIds: ['P1'], now: 1_000, quarantined });
@@ -107,11 +115,13 @@ test('a wrong PIN and a resend, one message per pickup, change that pickup alone
       parse({ type: 'pin.missed', kioskId: '1', pickups: [] }),
       parse({ type: 'pin.missed', kioskId: '1' }),
       parse({ type: 'pin.missed', kioskId: '1', pickupId: 'P1' }),
+      parse({ type: 'pin.missed', kioskId: '1', pickupId: 'P1', pickups: [] }),
+      parse({ type: 'pin.missed', kioskId: '1', serial: 1, pickups: [] }),
       parse({ type: 'pin.resendFor', kioskId: '1', pickupId: 'P1' }),
       parse({ type: 'pin.resendFor', kioskId: '1' }),
       parse({ type: 'pin.resendFor', kioskId: '1', pickupId: 'P1', pickupIds: ['P1'] }),
     ],
-    [true, true, false, false, true, false, false],
+    [true, true, false, false, false, false, true, false, false],
   );
 });
 

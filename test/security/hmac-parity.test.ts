@@ -116,6 +116,39 @@ test('state a registry saved before the auth actor: its PIN hashes and throttles
   assert.is(reset.ctx.pickups.P2, handed.ctx.pickups.P2, 'an ended pickup is left alone');
 });
 
+test('a wrong PIN on a number with two pickups goes to the registry as one message per pickup, sent aside, each counted on its own pickup', () => {
+  const auth = authUnderTest(real);
+  const checked = auth.step(authWith(2), { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '111111', now: 1_000 });
+  const toRegistry = checked.effects.filter((e) => e.type === 'send' && e.to === 'registry');
+  assert.equal(toRegistry, [
+    { type: 'send', to: 'registry', message: { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1 }, aside: true },
+    { type: 'send', to: 'registry', message: { type: 'pin.missed', kioskId: '1', pickupId: 'P2', serial: 1 }, aside: true },
+  ]);
+  const registry = registryUnderTest(real);
+  let ctx: RegistryCtx = registry.init({ compartments: [] }, 'registry');
+  ctx = { ...ctx, pickups: { P1: readyPickup(1), P2: readyPickup(2, { compartmentId: 'A02' }) } };
+  const audits: string[] = [];
+  for (const e of toRegistry) {
+    if (e.type !== 'send') continue;
+    const step = registry.step(ctx, { ...(e.message as { type: 'pin.missed'; kioskId: string; pickupId: string; serial: number }), now: 1_000 });
+    ctx = step.ctx;
+    for (const x of step.effects) if (x.type === 'audit') audits.push(`${x.entry.action} ${x.entry.subject ?? x.entry.actor}`);
+  }
+  assert.equal([ctx.pickups.P1!.failedAttempts, ctx.pickups.P2!.failedAttempts], [1, 1]);
+  assert.equal(audits, ['auth.failed V-HMAC-1', 'auth.failed V-HMAC-2']);
+});
+
+test('a wrong PIN a pickup no longer counts (its PIN renewed meanwhile) is audited as not counted, not as a second auth.failed', () => {
+  const registry = registryUnderTest(real);
+  const ctx: RegistryCtx = { ...registry.init({ compartments: [] }, 'registry'), pickups: { P1: readyPickup(1, { pinSerial: 2 }) } };
+  const step = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
+  assert.is(step.ctx, ctx, 'nothing counted');
+  assert.equal(step.effects, [{ type: 'audit', entry: { action: 'pin.notCounted', actor: '1', subject: 'V-HMAC-1', detail: { factor: 'pin' } } }]);
+  // An earlier version's message naming every pickup of the number, counted on none: one auth.failed for the kiosk, as that version wrote.
+  const legacy = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }], now: 1_000 });
+  assert.equal(legacy.effects, [{ type: 'audit', entry: { action: 'auth.failed', actor: '1', detail: { factor: 'pin' } } }]);
+});
+
 test('unknown number and wrong PIN: the same answer to the session', () => {
   const unknown = workOf('+4915228817399');
   const wrong = workOf(PHONE);
