@@ -95,9 +95,9 @@ function screenTexts(panel: Panel, s: PanelState, t: Translate): { heading: stri
  */
 function fitText(screen: HTMLElement | null, large: boolean): void {
   if (!screen) return;
-  // Normal text is the floor already: nothing is measured. (Any read here lays the new screen out
-  // ahead of its frame, and the panel's container queries make even its computed font size such a
-  // read: on a slow panel that was the larger part of a key's answer.)
+  // Normal text is the floor already: nothing is measured. (Reading even the screen's computed
+  // font size laid the new screen out ahead of its frame, in Chromium's trace: on a slow panel that
+  // was the larger part of a key's answer.)
   if (!large) {
     if (screen.style.fontSize) screen.style.fontSize = '';
     return;
@@ -121,8 +121,8 @@ function fitKeyWords(screen: HTMLElement | null): void {
   if (!screen) return;
   // half a pixel for sub-pixel layout
   const overflows = (key: HTMLElement) => key.scrollWidth > key.clientWidth + 0.5 || key.scrollHeight > key.clientHeight + 0.5;
-  // What decides a key's fit: its size, its word and the word's size.
-  const fitFor = (key: HTMLElement, label: HTMLElement) => `${key.clientWidth}×${key.clientHeight}|${label.textContent}|${getComputedStyle(label).fontSize}`;
+  // What decides a key's fit: its size, its symbol and word, and the word's size.
+  const fitFor = (key: HTMLElement, label: HTMLElement) => `${key.clientWidth}×${key.clientHeight}|${key.textContent}|${getComputedStyle(label).fontSize}`;
   // A digit typed or a countdown's tick re-fits the screen's text; a key they left as it was keeps its fit.
   const stale: HTMLElement[] = [];
   // All reads before any write.
@@ -140,7 +140,9 @@ function fitKeyWords(screen: HTMLElement | null): void {
     }
     if (label.hidden !== known.hidden) label.hidden = known.hidden;
     if (key.style.fontSize !== known.fontSize) key.style.fontSize = known.fontSize;
-    // (Should hiding its word change what the key reads, the next fit finds it changed and measures it.)
+    // This holds while a key's box does not depend on its word being shown (the keypad's grid
+    // sizes the keys; style.css) and its symbol's size follows from its width: then the fit found
+    // for another key of that size, symbol and word is this key's.
     keysFittedFor.set(key, fit);
   }
   if (stale.length === 0) return;
