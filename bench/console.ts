@@ -4,7 +4,8 @@
  *
  * 1. Paint latency: a compartment's state changes in the box (we take the moment its view is
  *    published to subscribers, i.e. the change is committed) → the changed cell is in the DOM and
- *    the frame that paints it is done (its style, layout and paint). p50/p95 over single changes, spaced
+ *    the main thread is done with the frame that draws it (style, layout, paint recorded; not the
+ *    compositor's raster). p50/p95 over single changes, spaced
  *    out. Baseline: the same change reaching a bare graphql-ws client in this process (transport
  *    and GraphQL only, no page).
  * 2. A burst: every one of the 608 compartments changes at once (out of service, then back).
@@ -57,7 +58,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     await page.getByRole('button', { name: 'Anmelden' }).click();
     await page.getByRole('navigation').getByRole('button', { name: /^Box/ }).click();
     await page.locator('.box-front-grid .cell').nth(607).waitFor();
-    // In the page: when a cell's state attribute changes, note the next frame's time; and watch
+    // In the page: when a cell's state attribute changes, note when the main thread is done with the frame that draws it; and watch
     // how late a 10 ms timer fires (main-thread stalls).
     await page.evaluate(() => {
       const w = window as unknown as { painted: Map<string, number>; maxLate: number; lateSince: () => void };
@@ -65,8 +66,8 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
       const grid = document.querySelector('.box-front-grid')!;
       new MutationObserver((records) => {
         const keys = records.map((r) => `${(r.target as HTMLElement).dataset.id}:${(r.target as HTMLElement).dataset.state}`);
-        // The frame's callbacks run before its style, layout and paint; a message posted from one
-        // is handled once they are done.
+        // The frame's callbacks run before its style, layout and paint (recorded on the main
+        // thread, in the same task); a message posted from one is handled once they are done.
         requestAnimationFrame(() => {
           const painted = new MessageChannel();
           painted.port1.onmessage = () => {
