@@ -216,6 +216,28 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a wrong PIN on a number with a quarantined pickup and a sound one: counted on the sound one only, the quarantined one\'s share refused in its partition, the citizen told AUTH_FAILED', async () => {
+  const { dir, t, id, pin: poisonPin } = await restartedWithDamagedPickup('V-POISON-5', { expiresAt: '2026-13-03' });
+  const sound = await readyPickup(t, 'V-SOUND-5', { phone: PHONE_POISON });
+  await remindSixTimes(t, id);
+  assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-5']);
+  const refused: string[] = [];
+  const stop = t.box.supervisor.deadLetters.listen((d) => refused.push(`${d.envelope.message.type} ${d.reason}`));
+  const wrong = ['111111', '222222'].find((p) => p !== poisonPin && p !== sound.pin)!;
+  const { sessionId } = await t.box.startSession();
+  await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
+  const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin: wrong });
+  await t.box.idle();
+  stop();
+  assert.is(answer.error, 'AUTH_FAILED', 'the same answer as for any wrong PIN');
+  assert.is(t.box.pickup('V-SOUND-5')!.failedAttempts, 1, 'counted on the sound pickup');
+  assert.is(t.box.pickup('V-POISON-5')!.failedAttempts, 0, 'not on the quarantined one');
+  assert.equal(refused, ['pin.missed partition-failed'], 'its message refused in its own partition');
+  assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active');
+  await t.box.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('a crash in the PIN check fails the auth actor, not the registry: ACTOR_FAILED, health fails, registrations and staff work go on', async () => {
   const { dir, storage } = tempStorage();
   const clock = new SimulatedClock(MONDAY_10AM);
