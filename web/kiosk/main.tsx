@@ -130,9 +130,8 @@ function fitKeyWords(screen: HTMLElement | null): void {
   for (const { label, fit } of labels) {
     const key = label.parentElement!;
     if (keysFittedFor.get(key) === fit) continue;
-    // A new screen's keypad is new elements, mostly in a size and with a word fitted before: that
+    // A new screen's keypad is new elements, mostly of a size, symbol and word fitted before: that
     // fit is written as it was found, without measuring (a measure after a write is a layout more).
-    // (`fit` read before any write: a new key's reads as the key was measured for `fits`.)
     const known = fits.get(fit);
     if (!known) {
       stale.push(label);
@@ -140,9 +139,6 @@ function fitKeyWords(screen: HTMLElement | null): void {
     }
     if (label.hidden !== known.hidden) label.hidden = known.hidden;
     if (key.style.fontSize !== known.fontSize) key.style.fontSize = known.fontSize;
-    // This holds while a key's box does not depend on its word being shown (the keypad's grid
-    // sizes the keys; style.css) and its symbol's size follows from its width: then the fit found
-    // for another key of that size, symbol and word is this key's.
     keysFittedFor.set(key, fit);
   }
   if (stale.length === 0) return;
@@ -186,11 +182,16 @@ function fitKeyWords(screen: HTMLElement | null): void {
 
 /** Per ⌫ and ✓ key, what it was last fitted for (`fitKeyWords`). */
 const keysFittedFor = new WeakMap<HTMLElement, string>();
-/** What a key of a size, word and word size was fitted to: its word shown or not, its own font size (few: the panel's sizes × languages). */
+/**
+ * What a key was fitted to (its word shown or not, its own font size), by what it reads before
+ * fitting: its size, symbol and word, and the word's size (few: the panel's sizes × languages).
+ * Sound while a key's box does not depend on its word being shown (the keypad's grid sizes the
+ * keys; style.css) and its symbol's size follows from its width.
+ */
 const fits = new Map<string, { hidden: boolean; fontSize: string }>();
 
 /** A loudspeaker sending sound, in the text's colour and size (decorative: the button's word names it). */
-function Speaker() {
+function SpeakerIcon() {
   return (
     <svg class="tool__icon" viewBox="0 0 20 16" aria-hidden="true" focusable="false">
       <path d="M1 5h4l5-4v14l-5-4H1z" fill="currentColor" />
@@ -346,7 +347,7 @@ function App({ panel }: { panel: Panel }) {
           </button>
           {/* On, its ✓ takes the speaker's place: upright, − and + then still fit the bar's third row in every language. The speaker is drawn, not an emoji: a panel without an emoji font showed an empty box. */}
           <button type="button" class="tool" aria-pressed={s.speech} onClick={() => panel.setSpeech(!s.speech)}>
-            {s.speech ? null : <Speaker />}
+            {s.speech ? null : <SpeakerIcon />}
             {t('button.speech')}
           </button>
           {/* Beside the speech button − and + say enough: their words would cost the bar a row (the keypad's height); the names keep them. */}
