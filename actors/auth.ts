@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
-import { REGISTRY, errorCode, request, sessionAddress } from './messages.js';
+import { REGISTRY, errorCode, pickupAddress, request, sessionAddress } from './messages.js';
 
 /**
  * The auth actor checks what a citizen types at a panel against the PINs of the pickups in the
@@ -97,10 +97,24 @@ export const AuthMessage = z.discriminatedUnion('type', [
     kioskThrottles: z.record(z.string(), throttleSchema),
   }),
   /**
-   * The PINs the registry has made and not taken back, as it answers `auth.restarted`: what this
-   * actor holds beyond them is dropped, and those it lacks go back as `credential.missing`.
+   * The catch-up after `auth.restarted`, pickup by pickup (each sent after every `credential.*` of
+   * its pickup before it). First `credential.live`: the pickups that may hold a PIN; a credential
+   * of any other pickup known by then (its id's number at most `upTo`; ids made later are not
+   * named yet) is dropped. Then one `credential.expect` per pickup: its PIN (`pin`: serial, held
+   * aside or not; null: none), fixed here, or named back as `credential.missing` when this actor
+   * lacks it. `credentials`: the whole list in one message, as an earlier version's registry sent it.
    */
-  z.object({ type: z.literal('credential.expect'), credentials: z.array(z.object({ pickupId: z.string(), serial: z.number(), held: z.boolean() })) }),
+  z.object({ type: z.literal('credential.live'), pickupIds: z.array(z.string()), upTo: z.number() }),
+  z
+    .object({
+      type: z.literal('credential.expect'),
+      pickupId: z.string().optional(),
+      pin: z.object({ serial: z.number(), held: z.boolean() }).nullable().optional(),
+      credentials: z.array(z.object({ pickupId: z.string(), serial: z.number(), held: z.boolean() })).optional(),
+    })
+    .refine((m) => (m.credentials === undefined ? m.pickupId !== undefined && m.pin !== undefined : m.pickupId === undefined && m.pin === undefined), {
+      message: 'names one pickup (pickupId and pin), or every PIN (credentials) as an earlier version did',
+    }),
   z.object({ type: z.literal('started') }),
   /** restarted by the supervisor after a crash, or revived by staff after it failed for good */
   z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
@@ -114,6 +128,16 @@ const PIN_CHECKS_PER_ATTEMPT = 4;
 
 /** The credentials of a number, without a scan: carried along by every change of the table (table.ts). */
 const BY_NUMBER: RowIndex<Credential> = { name: 'number', keyOf: (c) => c.numberKey };
+
+/**
+ * Whether the pickup `id` existed when the registry counted up to `upTo` (its ids are `P<n>`, n
+ * counted up): one made later may hold a credential the catch-up does not name yet. An id of
+ * another form was made by an earlier version, before any catch-up.
+ */
+const knownBy = (id: string, upTo: number): boolean => {
+  const n = /^P(\d+)$/.exec(id)?.[1];
+  return n === undefined || Number(n) <= upTo;
+};
 
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
 export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
@@ -199,17 +223,29 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       // was refused (a PIN made then, one taken back). The registry says which PINs it has made.
       restarted: (_ctx, _e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'auth.restarted' } }),
 
+      /** A credential of a pickup neither named nor made since (see the schema) is dropped. */
+      'credential.live': (ctx, e) => {
+        const live = new Set(e.pickupIds);
+        let credentials = ctx.credentials;
+        for (const id of Object.keys(ctx.credentials)) if (!live.has(id) && knownBy(id, e.upTo)) credentials = deleteRow(credentials, id);
+        return credentials === ctx.credentials ? undefined : { ...ctx, credentials };
+      },
+
       /**
-       * The registry's PINs (sent after every `credential.*` before it, so none in flight is
-       * missed): a credential it does not name, or of another serial, is dropped; one being
-       * released is held aside, or live again; those never handed over go back to it, which gives
-       * their pickups a new PIN (the one the citizen has cannot open: its hash is gone).
+       * A pickup's PIN (sent after every `credential.*` of it before, so none in flight is missed):
+       * a credential of another serial, or of a pickup without a PIN, is dropped; one being
+       * released is held aside, or live again; one never handed over goes back to the pickup,
+       * which gets a new PIN (the one the citizen has cannot open: its hash is gone). An earlier
+       * version's registry sent every PIN in one list: what this actor holds beyond them goes.
        */
       'credential.expect': (ctx, e, enq) => {
-        const expected = new Map(e.credentials.map((c) => [c.pickupId, c]));
+        const expected = e.credentials ?? (e.pin ? [{ pickupId: e.pickupId!, ...e.pin }] : []);
+        const expectedOf = new Map(expected.map((c) => [c.pickupId, c]));
+        // The credentials checked: the pickup's own, or (a whole list) every one held.
+        const checked = e.credentials ? Object.values(ctx.credentials) : [ctx.credentials[e.pickupId!]].filter((c) => c !== undefined);
         let credentials = ctx.credentials;
-        for (const c of Object.values(ctx.credentials)) {
-          const x = expected.get(c.pickupId);
+        for (const c of checked) {
+          const x = expectedOf.get(c.pickupId);
           if (!x || x.serial !== c.serial) credentials = deleteRow(credentials, c.pickupId);
           else if (x.held && !c.held) credentials = setRow(credentials, c.pickupId, { ...c, held: true });
           else if (!x.held && c.held) {
@@ -217,8 +253,10 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
             credentials = setRow(credentials, c.pickupId, live);
           }
         }
-        const missing = e.credentials.filter((x) => credentials[x.pickupId]?.serial !== x.serial).map(({ pickupId, serial }) => ({ pickupId, serial }));
-        if (missing.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'credential.missing', pickups: missing } });
+        const missing = expected.filter((x) => credentials[x.pickupId]?.serial !== x.serial).map(({ pickupId, serial }) => ({ pickupId, serial }));
+        if (e.credentials) {
+          if (missing.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'credential.missing', pickups: missing } });
+        } else for (const { pickupId, serial } of missing) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'credential.missing', pickupId, serial } });
         return credentials === ctx.credentials ? undefined : { ...ctx, credentials };
       },
 
@@ -263,7 +301,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         if (match) {
           // Whoever knows the PIN is no guesser: the number's bucket empties. Whether the pickup is
           // free to claim is the registry's answer to the session.
-          enq.emit.send({ to: REGISTRY, message: { type: 'pin.matched', sessionId: e.sessionId, kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial } });
+          enq.emit.send({ to: pickupAddress(match.pickupId), message: { type: 'pin.matched', sessionId: e.sessionId, kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial } });
           return forgiven(ctx, numberKey);
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
@@ -284,7 +322,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         if (wait !== null) return void enq.emit.send(refuse(e, 'AUTH_THROTTLED', 'Too many attempts: wait', { retryAt: wait }));
         const { candidates, match } = matchPin(ctx, numberKey, e.pin);
         if (match) {
-          enq.emit.send({ to: REGISTRY, message: { type: 'door.matched', kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial, requestId: e.requestId, replyTo: e.replyTo } });
+          enq.emit.send({ to: pickupAddress(match.pickupId), message: { type: 'door.matched', kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial, requestId: e.requestId, replyTo: e.replyTo } });
           return forgiven(ctx, numberKey);
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
@@ -307,7 +345,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         enq.emit.audit({ entry: { action: 'pin.resendRequested', actor: e.kioskId, detail: { number: numberKey.slice(0, 16) } } });
         // One message per pickup (each its own partition at the registry: one whose handling
         // crashes fails alone). Aside: the panel's answer is given, whatever becomes of these (see `missed`).
-        for (const { pickupId } of liveOf(ctx, numberKey)) enq.emit.send({ to: REGISTRY, message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupId }, aside: true });
+        for (const { pickupId } of liveOf(ctx, numberKey)) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'pin.resendFor', kioskId: e.kioskId, pickupId }, aside: true });
         return counted(ctx, numberKey, e.kioskId, e.now).ctx;
       },
     },
@@ -321,7 +359,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
    */
   function missed(enq: Enq, candidates: readonly Credential[], kioskId: string, detail: { door?: true }) {
     if (candidates.length === 0) return void enq.emit.audit({ entry: { action: 'auth.failed', actor: kioskId, detail: { factor: 'pin', ...detail } } });
-    for (const { pickupId, serial } of candidates) enq.emit.send({ to: REGISTRY, message: { type: 'pin.missed', kioskId, pickupId, serial }, aside: true });
+    for (const { pickupId, serial } of candidates) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'pin.missed', kioskId, pickupId, serial }, aside: true });
   }
 }
 

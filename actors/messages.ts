@@ -15,6 +15,12 @@ export const request = { requestId: z.string(), replyTo: z.literal(REPLIES) };
 export const maybeAsked = { requestId: z.string().optional(), replyTo: z.literal(REPLIES).optional() };
 
 export const REGISTRY = 'registry';
+/**
+ * Where the messages that concern one pickup go: the registry, which holds every pickup, until each
+ * pickup is an actor of its own (`pickup/<id>`, docs/pickup-actors.md). Actors that answer a pickup
+ * (the auth actor's and the outbox's catch-ups) address it through this, so that step changes one line.
+ */
+export const pickupAddress = (_pickupId: string): typeof REGISTRY => REGISTRY;
 /** checks PINs typed at the panels, holds their hashes and the throttles (actors/auth.ts) */
 export const AUTH = 'auth';
 /** chooses compartments for pickups and holds their claims (actors/allocation.ts) */

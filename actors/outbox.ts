@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { toErrorCode } from './domain/errors.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, setRow } from './runtime/table.js';
-import { ALARMS, REGISTRY, clear, errorCode, pinQueuedSchema, raise } from './messages.js';
+import { ALARMS, REGISTRY, clear, errorCode, pickupAddress, pinQueuedSchema, raise } from './messages.js';
 import type { SmsGateway } from '../drivers/ports.js';
 
 /**
@@ -44,10 +44,12 @@ export const OutboxMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sms.failed'), id: z.string(), code: errorCode, reason: z.string().optional() }),
   z.object({ type: z.literal('sms.retry'), id: z.string() }),
   /**
-   * Messages the registry has sent and not heard confirmed (a PIN's SMS), as it answers
-   * `outbox.restarted`: those this outbox neither holds nor delivered go back as `sms.missing`.
+   * A pickup's message not heard confirmed (its PIN's SMS), as its pickup answers
+   * `outbox.restarted`: one this outbox neither holds nor delivered goes back to the pickup as
+   * `sms.missing`. Without `pickupId`: every such message of the registry in one list, as an
+   * earlier version sent it; the answer goes to the registry.
    */
-  z.object({ type: z.literal('sms.expect'), ids: z.array(z.string()) }),
+  z.object({ type: z.literal('sms.expect'), ids: z.array(z.string()), pickupId: z.string().optional() }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
 ]);
@@ -115,7 +117,8 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
       // idempotency key makes a message the gateway already took harmless.
       recovered: resendDue,
       // Back after a crash, or revived after it failed for good: what the registry sent meanwhile
-      // was refused (a PIN's SMS among it). The registry says which messages it still waits for.
+      // was refused (a PIN's SMS among it). The registry has each pickup say which of its messages
+      // it still waits for.
       restarted: (ctx, e, enq) => {
         resendDue(ctx, e, enq);
         enq.emit.send({ to: REGISTRY, message: { type: 'outbox.restarted' } });
@@ -123,7 +126,9 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
       // (Sent after every `sms.enqueue` before it: one still on its way is not taken for lost.)
       'sms.expect': (ctx, e, enq) => {
         const missing = e.ids.filter((id) => !ctx.pending[id] && ctx.delivered?.[id] === undefined);
-        if (missing.length > 0) enq.emit.send({ to: REGISTRY, message: { type: 'sms.missing', ids: missing } });
+        if (missing.length === 0) return;
+        if (e.pickupId === undefined) enq.emit.send({ to: REGISTRY, message: { type: 'sms.missing', ids: missing } });
+        else enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'sms.missing', ids: missing, pickupId: e.pickupId } });
       },
     },
     async io(op) {

@@ -125,10 +125,20 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.restarted') }),
   /** the SMS outbox is back after a crash, or revived after it failed for good: it hears which PIN messages are not confirmed (`sms.expect`) */
   z.object({ type: z.literal('outbox.restarted') }),
-  /** PIN messages the outbox never got (refused while it was failed): their pickups get a new PIN */
-  z.object({ type: z.literal('sms.missing'), ids: z.array(z.string()) }),
-  /** PINs the auth actor never got (refused while it was failed): their pickups get a new one */
-  z.object({ type: z.literal('credential.missing'), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })) }),
+  /**
+   * A PIN message the outbox never got (refused while it was failed): its pickup gets a new PIN.
+   * Without `pickupId`: several pickups' in one list, as an earlier version's outbox answered.
+   */
+  z.object({ type: z.literal('sms.missing'), ids: z.array(z.string()), pickupId: z.string().optional() }),
+  /**
+   * A PIN the auth actor never got (refused while it was failed): its pickup gets a new one.
+   * `pickups`: several in one list, as an earlier version's auth actor answered.
+   */
+  z
+    .object({ type: z.literal('credential.missing'), pickupId: z.string().optional(), serial: z.number().optional(), pickups: z.array(z.object({ pickupId: z.string(), serial: z.number() })).optional() })
+    .refine((m) => (m.pickups === undefined ? m.pickupId !== undefined && m.serial !== undefined : m.pickupId === undefined && m.serial === undefined), {
+      message: 'names one pickup (pickupId and serial), or several (pickups) as an earlier version did',
+    }),
   z.object({ type: z.literal('allocation.started') }),
   // committed to the registry by an earlier version, which checked PINs itself: passed on to the auth actor
   z.object({ type: z.literal('auth.pin'), sessionId: z.string(), kioskId: z.string(), phone: z.string(), pin: z.string() }),
@@ -360,11 +370,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
    * The pickup a message concerns, so that a pickup whose handling keeps crashing the registry
    * (a damaged row, a bug one pickup's data hits) fails alone: its crashes count against it, and
    * past the restart intensity it is quarantined (PICKUP_FAILED) while every other pickup is
-   * served (see ActorBehavior.partitionOf). A wrong PIN (`pin.missed`) and a resend
-   * (`pin.resendFor`) name one pickup each. Messages that concern no single pickup give null and
-   * crash the registry as before, counting against it: a right PIN (`pin.matched` and
-   * `door.matched` answer for a quarantined pickup themselves), an earlier version's `pin.missed`
-   * or `pin.resendFor` naming several, registrations of a new reference, compartment and device
+   * served (see ActorBehavior.partitionOf). A wrong PIN (`pin.missed`), a resend
+   * (`pin.resendFor`) and what a catch-up finds lost (`credential.missing`, `sms.missing`) name one
+   * pickup each. Messages that concern no single pickup give null and crash the registry as
+   * before, counting against it: a right PIN (`pin.matched` and `door.matched` answer for a
+   * quarantined pickup themselves), an earlier version's messages naming several pickups,
+   * the catch-ups' starts (`auth.restarted`, `outbox.restarted`), registrations of a new reference, compartment and device
    * reports, claims given back, `recovered` (every pickup at once).
    */
   const partitionOf = (ctx: RegistryCtx, m: RegistryEvent): string | null => {
@@ -380,6 +391,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return ofReference(m.reference);
       case 'pin.missed':
       case 'pin.resendFor':
+      case 'credential.missing':
+      case 'sms.missing':
         // (null for an earlier version's message naming several)
         return m.pickupId ?? null;
       case 'pin.generated':
@@ -512,53 +525,57 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * holds or delivered.)
        */
       'outbox.restarted': (ctx, e, enq) => {
-        const ids: string[] = [];
         const step = noteStep(e.now, enq);
         for (const p of Object.values(ctx.pickups)) {
-          if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) ids.push(pinSmsId(p.id, p.pinSerial));
+          // One message per pickup (its answer falls in the pickup's partition), as each pickup
+          // will ask for itself once it is an actor of its own.
+          if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids: [pinSmsId(p.id, p.pinSerial)], pickupId: p.id } });
           life.noticesAgain(p, step);
         }
-        if (ids.length > 0) enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids } });
       },
 
       /**
-       * PIN messages the outbox never got: refused while it was failed, the citizen has no PIN. The
-       * PIN itself is never kept, so the pickup gets a new one by SMS (audited), if it is still the
-       * one that went missing.
+       * A PIN message the outbox never got: refused while it was failed, the citizen has no PIN.
+       * The PIN itself is never kept, so the pickup gets a new one by SMS (audited), if it is still
+       * the one that went missing. (An earlier version's outbox named several pickups' messages:
+       * each is looked for, a quarantined pickup left alone.)
        */
       'sms.missing': (ctx, e, enq) => {
         const missing = new Set(e.ids);
         const d = draft(ctx, e.now, enq);
-        for (const p of Object.values(ctx.pickups)) {
-          if (p.status !== 'READY' || p.pinQueued || !missing.has(pinSmsId(p.id, p.pinSerial))) continue;
+        const named = e.pickupId === undefined ? Object.values(ctx.pickups).filter((p) => !e.quarantined?.has(p.id)) : [ctx.pickups[e.pickupId]];
+        for (const p of named) {
+          if (p?.status !== 'READY' || p.pinQueued || !missing.has(pinSmsId(p.id, p.pinSerial))) continue;
           d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterOutboxFailure', d.step), d.step, 'pinReissued'));
         }
         return d.done();
       },
 
       /**
-       * The auth actor is back after a crash or a revival: it hears which PINs are live, and drops
-       * what it holds beyond them. (Sent after every `credential.*` before it, in order.)
+       * The auth actor is back after a crash or a revival: it hears which pickups hold a PIN, and
+       * drops what it holds beyond them, then each pickup's PIN. (Sent after every `credential.*`
+       * before it, in order.)
        */
       'auth.restarted': (ctx, _e, enq) => {
-        const credentials: Array<{ pickupId: string; serial: number; held: boolean }> = [];
-        for (const p of Object.values(ctx.pickups)) {
-          const state = pinState(p);
-          if (state !== 'none') credentials.push({ pickupId: p.id, serial: p.pinSerial, held: state === 'held' });
-        }
-        enq.emit.send({ to: AUTH, message: { type: 'credential.expect', credentials } });
+        const holding = Object.values(ctx.pickups).filter(holdsPin);
+        // Named first: the credentials of every other pickup (made up to `seq`) go.
+        enq.emit.send({ to: AUTH, message: { type: 'credential.live', pickupIds: holding.map((p) => p.id), upTo: ctx.seq } });
+        // Then one message per pickup, as each pickup will answer for itself once it is an actor
+        // of its own (what comes back, `credential.missing`, falls in the pickup's partition).
+        for (const p of holding) enq.emit.send({ to: AUTH, message: { type: 'credential.expect', pickupId: p.id, pin: { serial: p.pinSerial, held: pinState(p) === 'held' } } });
       },
 
       /**
-       * PINs the auth actor never got: refused while it was failed, they can never open, though
-       * their SMS went out. A READY pickup gets a new PIN by SMS; one being released gets it
-       * should its door not open (readyAgain). A PIN replaced or dead meanwhile needs nothing.
+       * A PIN the auth actor never got: refused while it was failed, it can never open, though its
+       * SMS went out. A READY pickup gets a new PIN by SMS; one being released gets it should its
+       * door not open (readyAgain). A PIN replaced or dead meanwhile needs nothing. (An earlier
+       * version's auth actor named several: a quarantined pickup is left alone.)
        */
       'credential.missing': (ctx, e, enq) => {
         const d = draft(ctx, e.now, enq);
-        for (const { pickupId, serial } of e.pickups) {
+        for (const { pickupId, serial } of e.pickups ?? [{ pickupId: e.pickupId!, serial: e.serial! }]) {
           const p = d.ctx.pickups[pickupId];
-          if (!p || p.pinSerial !== serial || pinState(p) === 'none') continue;
+          if (!p || p.pinSerial !== serial || pinState(p) === 'none' || (e.pickups && e.quarantined?.has(pickupId))) continue;
           if (p.status === 'RELEASING') d.set(life.put(p, { ...p, pinIssued: false }, d.step));
           else d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterAuthFailure', d.step), d.step, 'pinReissued'));
         }

@@ -3,25 +3,62 @@ import * as assert from 'uvu/assert';
 import type { AuthCtx, Credential } from '../../actors/auth.js';
 import { authUnderTest, registryUnderTest } from '../security/registry-rig.js';
 
-// An auth actor back after a crash or a revival hears which PINs the registry has made and not
-// taken back (`credential.expect`, sent after every `credential.*` before it): what it holds beyond
-// them goes, a PIN being released is held aside (or live again), and what it never got goes back to
-// the registry, whose pickups get a new PIN.
+// An auth actor back after a crash or a revival hears, pickup by pickup, which PINs the registry
+// has made and not taken back: first which pickups hold one (`credential.live`; what it holds of
+// any other pickup known by then goes), then each pickup's PIN (`credential.expect`, sent after
+// every `credential.*` of that pickup before it): a PIN being released is held aside (or live
+// again), one of another serial goes, and one it never got goes back to the pickup, which gets a
+// new PIN. An earlier version's registry sent the whole list in one `credential.expect`.
 
 const auth = authUnderTest();
 const registry = registryUnderTest();
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const credential = (pickupId: string, serial: number, held?: true): Credential => ({ pickupId, numberKey: 'k', serial, pinHash: `h-${pickupId}-${serial}`, ...(held ? { held } : {}) });
 
-test('auth: revived, it keeps the PINs the registry names, drops the others, fixes what is held aside and names what it lacks', () => {
+const revived = (): AuthCtx => ({
+  credentials: { P1: credential('P1', 1), P2: credential('P2', 1), P3: credential('P3', 2, true), P9: credential('P9', 1), P12: credential('P12', 1), X7: credential('X7', 1) },
+  numberThrottles: {},
+  kioskThrottles: {},
+});
+
+test('auth: revived, it asks the registry, then drops the credentials of pickups without a PIN, but not of pickups made since', () => {
+  const restarted = auth.step(revived(), { type: 'restarted', now: NOW });
+  assert.equal(restarted.effects, [{ type: 'send', to: 'registry', message: { type: 'auth.restarted' } }]);
+  // P9 holds no PIN any more; X7 (an id of an earlier version's form) neither; P12 was registered
+  // after the registry counted to 10 and named the pickups holding one: its PIN stays.
+  const { ctx, effects } = auth.step(revived(), { type: 'credential.live', pickupIds: ['P1', 'P2', 'P3', 'P4'], upTo: 10, now: NOW });
+  assert.equal(Object.keys(ctx.credentials).sort(), ['P1', 'P12', 'P2', 'P3']);
+  assert.equal(effects, [], 'nothing is said: the pickups answer for themselves');
+  const none = auth.step(ctx, { type: 'credential.live', pickupIds: ['P1', 'P2', 'P3', 'P4'], upTo: 10, now: NOW });
+  assert.is(none.ctx, ctx, 'nothing left to drop: unchanged');
+});
+
+test("auth: each pickup's PIN is fixed alone: held aside, live again, another serial dropped, one never got named back to its pickup", () => {
+  const ctx = revived();
+  const expect = (pickupId: string, pin: { serial: number; held: boolean } | null) => auth.step(ctx, { type: 'credential.expect', pickupId, pin, now: NOW });
+  const releasing = expect('P1', { serial: 1, held: true });
+  assert.is(releasing.ctx.credentials.P1!.held, true, 'being released now: held aside');
+  assert.equal(releasing.effects, []);
+  assert.is(expect('P3', { serial: 2, held: false }).ctx.credentials.P3!.held, undefined, 'its release did not happen: live again');
+  const reissued = expect('P2', { serial: 2, held: false });
+  assert.not.ok(reissued.ctx.credentials.P2, 'reissued while the auth actor had failed: the old serial goes');
+  assert.equal(reissued.effects, [{ type: 'send', to: 'registry', message: { type: 'credential.missing', pickupId: 'P2', serial: 2 } }]);
+  assert.equal(expect('P4', { serial: 1, held: false }).effects, [{ type: 'send', to: 'registry', message: { type: 'credential.missing', pickupId: 'P4', serial: 1 } }], 'made while it had failed');
+  const gone = expect('P9', null);
+  assert.not.ok(gone.ctx.credentials.P9, 'the pickup holds no PIN: its credential goes');
+  assert.equal(gone.effects, []);
+  const same = expect('P12', { serial: 1, held: false });
+  assert.is(same.ctx, ctx, 'as expected: unchanged');
+  assert.equal(same.effects, []);
+  assert.equal(auth.check!({ type: 'credential.expect', pickupId: 'P1' }), ['message: names one pickup (pickupId and pin), or every PIN (credentials) as an earlier version did']);
+});
+
+test("auth: an earlier version's registry named every PIN in one list: it is followed as before", () => {
   const ctx: AuthCtx = {
     credentials: { P1: credential('P1', 1), P2: credential('P2', 1), P3: credential('P3', 2, true), P9: credential('P9', 1) },
     numberThrottles: {},
     kioskThrottles: {},
   };
-  const restarted = auth.step(ctx, { type: 'restarted', now: NOW });
-  assert.equal(restarted.effects, [{ type: 'send', to: 'registry', message: { type: 'auth.restarted' } }]);
-
   const expect = [
     { pickupId: 'P1', serial: 1, held: true }, // being released now
     { pickupId: 'P2', serial: 2, held: false }, // reissued while the auth actor had failed
@@ -42,13 +79,22 @@ test('registry: a PIN the auth actor never got is replaced, unless it was replac
   const p = ctx.pickups.P1!;
   ctx = { ...ctx, pickups: { ...ctx.pickups, P1: { ...p, status: 'READY', pinSerial: 1, pinIssued: true, pinQueued: true, compartmentId: 'A01' } } };
   const asked = registry.step(ctx, { type: 'auth.restarted', now: NOW });
-  assert.equal(asked.effects, [{ type: 'send', to: 'auth', message: { type: 'credential.expect', credentials: [{ pickupId: 'P1', serial: 1, held: false }] } }]);
+  assert.equal(asked.effects, [
+    { type: 'send', to: 'auth', message: { type: 'credential.live', pickupIds: ['P1'], upTo: ctx.seq } },
+    { type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P1', pin: { serial: 1, held: false } } },
+  ]);
 
-  const missing = registry.step(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P1', serial: 1 }], now: NOW });
-  assert.is(missing.ctx.pickups.P1!.pinSerial, 2, 'a new PIN');
-  assert.ok(missing.effects.some((e) => e.type === 'io' && (e.op as { kind: string }).kind === 'issuePin'));
-  const stale = registry.step(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P1', serial: 0 }], now: NOW });
+  for (const form of [{ pickupId: 'P1', serial: 1 }, { pickups: [{ pickupId: 'P1', serial: 1 }] }]) {
+    const missing = registry.step(ctx, { type: 'credential.missing', ...form, now: NOW });
+    assert.is(missing.ctx.pickups.P1!.pinSerial, 2, 'a new PIN');
+    assert.ok(missing.effects.some((e) => e.type === 'io' && (e.op as { kind: string }).kind === 'issuePin'));
+  }
+  const stale = registry.step(ctx, { type: 'credential.missing', pickupId: 'P1', serial: 0, now: NOW });
   assert.is(stale.ctx, ctx, 'an older serial: replaced already, nothing to do');
+  assert.is(registry.partitionOf!(ctx, { type: 'credential.missing', pickupId: 'P1', serial: 1 }), 'P1', "the pickup's partition: a pickup whose handling crashes fails alone");
+  assert.is(registry.partitionOf!(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P1', serial: 1 }] }), null);
+  const quarantined = registry.step(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P1', serial: 1 }], now: NOW, quarantined: new Set(['P1']) });
+  assert.is(quarantined.ctx, ctx, "an earlier version's list leaves a quarantined pickup alone");
 });
 
 test('registry: restarted after a crash, it finishes a hand-over to the auth actor the crash cut short, and replaces no PIN', () => {
