@@ -2,7 +2,7 @@ import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
 import { z } from 'zod';
 import { defineActor } from './runtime/define.js';
 import { setRow } from './runtime/table.js';
-import { REGISTRY, SIZES, compartmentAddress, errorCode, request, type Size } from './messages.js';
+import { REGISTRY, SIZES, compartmentAddress, errorCode, pickupKnownBy, request, type Size } from './messages.js';
 
 /**
  * The allocation actor decides which compartment a pickup goes into, and holds the box's claims on
@@ -101,12 +101,23 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('abandon'), owner: z.string() }),
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
   /**
-   * The slots as the registry has them: those a registry saved before this actor existed, or the
-   * compartments its live pickups name. `awaiting`: the pickups being loaded whose compartment is
-   * still being chosen; with it the registry's pickups are the whole truth, and a slot given to a
-   * pickup they do not have there is mended (absent from an earlier version's message: merged only).
+   * The slots as the registry has them: those a registry saved before this actor existed (merged
+   * only), or, as an earlier version answered `allocation.started`, the compartments its live
+   * pickups name with `awaiting`, the pickups being loaded whose compartment is still being chosen:
+   * the registry's pickups are then the whole truth, and a slot given to a pickup they do not have
+   * there is mended. (Now the answer comes pickup by pickup: `slots.live`, `slot.expect`.)
    */
   z.object({ type: z.literal('allocation.adopt'), slots: z.record(z.string(), slotSchema.partial()), awaiting: z.array(z.string()).optional() }),
+  /**
+   * The catch-up after `allocation.started`, pickup by pickup. First `slots.live`: the pickups
+   * that may have a compartment (in one, or being loaded); a slot given to any other pickup known
+   * by then (its id's number at most `upTo`) is freed and its claim given back. Then one
+   * `slot.expect` per pickup: the compartment it is in (given to it, and any other slot it has
+   * freed), being loaded (`awaiting`: the slot it won meanwhile is kept), or none (its slots freed).
+   * What a compartment said it holds (`reported`) is never mended away.
+   */
+  z.object({ type: z.literal('slots.live'), pickupIds: z.array(z.string()), upTo: z.number() }),
+  z.object({ type: z.literal('slot.expect'), pickupId: z.string(), compartmentId: z.string().nullable(), awaiting: z.boolean() }),
   /** a message of this actor reached an actor that failed for good, or crashed it (`crashed`), and the supervisor sends it back */
   z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional() }),
   z.object({ type: z.literal('started') }),
@@ -169,6 +180,18 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
   };
 
   /**
+   * A slot whose pickup the registry does not have in it: given to the pickup it has there
+   * (`registry`), or freed and its claim given back (audited), unless a compartment's report
+   * reserved it.
+   */
+  const mendAway = (ctx: AllocationCtx, id: string, registry: string | null, enq: Enq): AllocationCtx => {
+    const s = ctx.slots[id];
+    if (!s || s.pickupId === null || s.pickupId === registry || s.reported) return ctx;
+    enq.emit.audit({ entry: { action: 'allocation.mended', subject: id, detail: { slot: s.pickupId, registry } } });
+    return registry !== null ? slot(ctx, id, { pickupId: registry }) : freed(ctx, id, s.claimedBy ?? null, enq);
+  };
+
+  /**
    * The registry's live pickups are the truth about which compartment holds which: a slot given to
    * a pickup they do not have in it (a `free` refused while this actor was failed, lost with
    * its state) is given to the pickup the registry has there, or freed and its claim given back.
@@ -177,12 +200,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
    */
   const mend = (ctx: AllocationCtx, named: Record<string, Partial<Slot>>, awaiting: ReadonlySet<string>, enq: Enq): AllocationCtx => {
     let next = ctx;
-    for (const [id, s] of Object.entries(ctx.slots)) {
-      const registry = named[id]?.pickupId ?? null;
-      if (s.pickupId === null || s.pickupId === registry || s.reported || awaiting.has(s.pickupId)) continue;
-      enq.emit.audit({ entry: { action: 'allocation.mended', subject: id, detail: { slot: s.pickupId, registry } } });
-      next = registry !== null ? slot(next, id, { pickupId: registry }) : freed(next, id, s.claimedBy ?? null, enq);
-    }
+    for (const [id, s] of Object.entries(ctx.slots)) if (s.pickupId === null || !awaiting.has(s.pickupId)) next = mendAway(next, id, named[id]?.pickupId ?? null, enq);
     return next;
   };
 
@@ -264,6 +282,27 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
           if (adopted.pickupId === null && adopted.claimedBy) release(enq, id, adopted.claimedBy);
         }
         return e.awaiting ? mend(next, e.slots, new Set(e.awaiting), enq) : next;
+      },
+
+      'slots.live': (ctx, e, enq) => {
+        const live = new Set(e.pickupIds);
+        let next = ctx;
+        for (const [id, s] of Object.entries(ctx.slots)) {
+          if (s.pickupId !== null && !live.has(s.pickupId) && pickupKnownBy(s.pickupId, e.upTo)) next = mendAway(next, id, null, enq);
+        }
+        return next === ctx ? undefined : next;
+      },
+
+      'slot.expect': (ctx, e, enq) => {
+        // Being loaded: the compartment won for it may not have reached the registry yet.
+        if (e.awaiting) return;
+        let next = ctx;
+        for (const [id, s] of Object.entries(ctx.slots)) if (s.pickupId === e.pickupId && id !== e.compartmentId) next = mendAway(next, id, null, enq);
+        const own = e.compartmentId === null ? undefined : next.slots[e.compartmentId];
+        // (A compartment no longer in the layout is not revived.)
+        if (own?.pickupId === null) next = slot(next, e.compartmentId!, { pickupId: e.pickupId });
+        else if (own) next = mendAway(next, e.compartmentId!, e.pickupId, enq);
+        return next === ctx ? undefined : next;
       },
 
       allocate: (ctx, e, enq) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
-import { REGISTRY, errorCode, pickupAddress, request, sessionAddress } from './messages.js';
+import { REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
 
 /**
  * The auth actor checks what a citizen types at a panel against the PINs of the pickups in the
@@ -129,16 +129,6 @@ const PIN_CHECKS_PER_ATTEMPT = 4;
 /** The credentials of a number, without a scan: carried along by every change of the table (table.ts). */
 const BY_NUMBER: RowIndex<Credential> = { name: 'number', keyOf: (c) => c.numberKey };
 
-/**
- * Whether the pickup `id` existed when the registry counted up to `upTo` (its ids are `P<n>`, n
- * counted up): one made later may hold a credential the catch-up does not name yet. An id of
- * another form was made by an earlier version, before any catch-up.
- */
-const knownBy = (id: string, upTo: number): boolean => {
-  const n = /^P(\d+)$/.exec(id)?.[1];
-  return n === undefined || Number(n) <= upTo;
-};
-
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
 export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
   if (!t) return 0;
@@ -227,7 +217,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
       'credential.live': (ctx, e) => {
         const live = new Set(e.pickupIds);
         let credentials = ctx.credentials;
-        for (const id of Object.keys(ctx.credentials)) if (!live.has(id) && knownBy(id, e.upTo)) credentials = deleteRow(credentials, id);
+        for (const id of Object.keys(ctx.credentials)) if (!live.has(id) && pickupKnownBy(id, e.upTo)) credentials = deleteRow(credentials, id);
         return credentials === ctx.credentials ? undefined : { ...ctx, credentials };
       },
 

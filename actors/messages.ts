@@ -21,6 +21,15 @@ export const REGISTRY = 'registry';
  * (the auth actor's and the outbox's catch-ups) address it through this, so that step changes one line.
  */
 export const pickupAddress = (_pickupId: string): typeof REGISTRY => REGISTRY;
+/**
+ * Whether the pickup `id` existed when the registry had counted up to `upTo` (its ids are `P<n>`,
+ * n counted up): a catch-up that names the pickups with a PIN or a compartment does not name one
+ * made later, which must keep what it has. An id of another form was made by an earlier version.
+ */
+export const pickupKnownBy = (id: string, upTo: number): boolean => {
+  const n = /^P(\d+)$/.exec(id)?.[1];
+  return n === undefined || Number(n) <= upTo;
+};
 /** checks PINs typed at the panels, holds their hashes and the throttles (actors/auth.ts) */
 export const AUTH = 'auth';
 /** chooses compartments for pickups and holds their claims (actors/allocation.ts) */

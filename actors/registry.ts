@@ -585,25 +585,27 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       /**
        * The allocation actor started, or restarted, was revived or recovered: it learns which
        * compartments hold a pickup, and which pickups wait for one (their slots, won meanwhile, are
-       * kept); what it has otherwise is mended. A registry saved before it existed hands over its
-       * own slot table, which then leaves the registry's state; otherwise (its state was lost or
-       * reset, or a `free` was refused while it was failed) the compartments live pickups name are
-       * given to them again, and the others are free.
+       * kept); what it has otherwise is mended. Pickup by pickup, as each pickup will answer for
+       * itself once it is an actor of its own: first which pickups may have a compartment
+       * (`slots.live`; slots given to any other go), then each one's compartment (`slot.expect`).
+       * A registry saved before the allocation actor existed first hands over its own slot table
+       * (merged only), which then leaves the registry's state.
        */
       'allocation.started': (ctx, _e, enq) => {
-        const slots: Record<string, Partial<Slot>> = {};
-        const awaiting: string[] = [];
-        for (const [id, c] of Object.entries(ctx.compartments ?? {})) slots[id] = c;
-        for (const p of Object.values(ctx.pickups)) {
-          if (p.compartmentId && p.endedAt === null) slots[p.compartmentId] = { ...slots[p.compartmentId], pickupId: slots[p.compartmentId]?.pickupId ?? p.id };
-          if (awaitingCompartment(p)) awaiting.push(p.id);
+        if (rowCount(ctx.compartments) > 0) {
+          const slots: Record<string, Partial<Slot>> = {};
+          for (const [id, c] of Object.entries(ctx.compartments!)) {
+            // A saved slot holding a pickup no live pickup puts there was reserved by the
+            // compartment's report: handed over as such, or it would be mended away.
+            const reported = c.pickupId !== null && ctx.pickups[c.pickupId]?.compartmentId !== id;
+            slots[id] = reported ? { ...c, reported: true } : c;
+          }
+          enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots } });
         }
-        // A saved slot holding a pickup no live pickup puts there was reserved by the compartment's
-        // report: handed over as such, or the next adoption would free it (see allocation's mend).
-        for (const [id, c] of Object.entries(ctx.compartments ?? {})) {
-          if (c.pickupId !== null && ctx.pickups[c.pickupId]?.compartmentId !== id) slots[id] = { ...slots[id], reported: true };
-        }
-        enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots, awaiting } });
+        const placed = Object.values(ctx.pickups).filter((p) => (p.compartmentId !== null && p.endedAt === null) || awaitingCompartment(p));
+        enq.emit.send({ to: ALLOCATION, message: { type: 'slots.live', pickupIds: placed.map((p) => p.id), upTo: ctx.seq } });
+        // (A pickup awaiting its compartment names none yet.)
+        for (const p of placed) enq.emit.send({ to: ALLOCATION, message: { type: 'slot.expect', pickupId: p.id, compartmentId: p.compartmentId, awaiting: awaitingCompartment(p) } });
         if (ctx.compartments === undefined) return;
         const { compartments: _c, ...rest } = ctx;
         return rest;
