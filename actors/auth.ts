@@ -3,7 +3,7 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import { REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
 
 /**
@@ -54,6 +54,13 @@ export interface AuthCtx {
   /** keyed by a keyed hash of the number */
   numberThrottles: Record<string, Throttle>;
   kioskThrottles: Record<string, Throttle>;
+  /**
+   * The pickup each session's PIN matched (session id → pickup id), until the session ends: its
+   * end goes to that pickup, behind the match, so the pickup never hears of the end before the
+   * match (a claim for a session that is gone). Emptied at a process restart: no session survives
+   * one. Absent in state saved before it was kept.
+   */
+  matched?: Record<string, string>;
 }
 
 export interface AuthPolicy {
@@ -86,9 +93,14 @@ export const AuthMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('credential.drop'), pickupId: z.string() }),
   z.object({ type: z.literal('credential.hold'), pickupId: z.string() }),
   z.object({ type: z.literal('credential.resume'), pickupId: z.string() }),
-  /** a session ended: passed on to the registry behind any PIN match of that session sent before */
-  /** `claim` false: the session's PIN opened nothing (absent from a session of an earlier version: it may have) */
-  z.object({ type: z.literal('session.ended'), sessionId: z.string(), claim: z.boolean().optional() }),
+  /**
+   * A session ended: passed on to the pickup its PIN matched, behind that match. `claim` false:
+   * its PIN opened nothing (absent from a session of an earlier version: it may have). `pickupId`:
+   * the pickup the session knows it holds, if any.
+   */
+  z.object({ type: z.literal('session.ended'), sessionId: z.string(), claim: z.boolean().optional(), pickupId: z.string().optional() }),
+  /** after a process restart: no session survived it */
+  z.object({ type: z.literal('recovered') }),
   /** state of a registry saved before this actor existed, handed over once (see the registry's `auth.started`) */
   z.object({
     type: z.literal('auth.adopt'),
@@ -203,8 +215,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
     messages: AuthMessage,
     // A PIN attempt waits on this actor: its commits go first.
     interactive: true,
-    tables: ['credentials', 'numberThrottles', 'kioskThrottles'],
-    init: () => ({ credentials: {}, numberThrottles: {}, kioskThrottles: {} }),
+    tables: ['credentials', 'numberThrottles', 'kioskThrottles', 'matched'],
+    init: () => ({ credentials: {}, numberThrottles: {}, kioskThrottles: {}, matched: {} }),
     on: {
       // A new auth actor beside a registry that may hold PIN hashes and throttles saved before it existed.
       started: (_ctx, _e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'auth.started' } }),
@@ -275,12 +287,18 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         return { ...ctx, credentials: setRow(ctx.credentials, e.pickupId, live) };
       },
 
-      // The session's PIN came this way: its end follows the same way, so the registry never
-      // hears of the end before the match (a claim for a session that is gone). The registry
-      // hears nothing of a session whose PIN opened nothing.
-      'session.ended': (_ctx, e, enq) => {
-        if (e.claim !== false) enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: e.sessionId }, aside: true });
+      // The session's PIN came this way: its end follows the same way, to the pickup the PIN
+      // matched, so the pickup never hears of the end before the match (a claim for a session
+      // that is gone). A session whose PIN matched nothing has nothing to give back. (A session of
+      // a process before a restart: the pickups void its claims at their recovery.)
+      'session.ended': (ctx, e, enq) => {
+        const pickupId = e.pickupId ?? ctx.matched?.[e.sessionId];
+        if (pickupId !== undefined && e.claim !== false) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'session.ended', sessionId: e.sessionId, pickupId }, aside: true });
+        if (ctx.matched?.[e.sessionId] === undefined) return;
+        return { ...ctx, matched: deleteRow(ctx.matched, e.sessionId) };
       },
+
+      recovered: (ctx) => (rowCount(ctx.matched) > 0 ? { ...ctx, matched: {} } : undefined),
 
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.
@@ -292,7 +310,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
           // Whoever knows the PIN is no guesser: the number's bucket empties. Whether the pickup is
           // free to claim is the registry's answer to the session.
           enq.emit.send({ to: pickupAddress(match.pickupId), message: { type: 'pin.matched', sessionId: e.sessionId, kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial } });
-          return forgiven(ctx, numberKey);
+          const next = forgiven(ctx, numberKey) ?? ctx;
+          return { ...next, matched: setRow(next.matched, e.sessionId, match.pickupId) };
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
         missed(enq, candidates, e.kioskId, {});

@@ -149,7 +149,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string(), pickupId: z.string().optional() }),
   z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string(), pickupId: z.string().optional() }),
   z.object({ type: z.literal('pickup.release'), sessionId: z.string(), pickupId: z.string().optional() }),
-  z.object({ type: z.literal('session.ended'), sessionId: z.string() }),
+  /** through the auth actor, naming the pickup the session's PIN matched (absent from an earlier version's: the pickups it holds a claim on) */
+  z.object({ type: z.literal('session.ended'), sessionId: z.string(), pickupId: z.string().optional() }),
   z.object({ type: z.literal('compartment.opened'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.closed'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.notOpened'), ...compartmentReport }),
@@ -418,7 +419,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'pickup.release':
         return m.pickupId ?? ofSession(m.sessionId);
       case 'session.ended':
-        return ofSession(m.sessionId);
+        return m.pickupId ?? ofSession(m.sessionId);
       default:
         return null;
     }
@@ -632,7 +633,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
       'session.ended': (ctx, e, enq) => {
         const d = draft(ctx, e.now, enq);
-        for (const p of rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId)) d.set(life.sessionEnded(p, d.step));
+        const held = e.pickupId === undefined ? rowsWhere(ctx.pickups, BY_CLAIM, e.sessionId) : [ctx.pickups[e.pickupId]];
+        for (const p of held) if (p?.claim?.sessionId === e.sessionId) d.set(life.sessionEnded(p, d.step));
         return d.done();
       },
 

@@ -267,10 +267,10 @@ export function sessionActor(policy: SessionPolicy) {
     if (ctx.step === 'done') return ctx;
     if (ctx.cardInReader || ctx.step === 'card') enq.emit.send({ to: READER, message: { type: 'cancel', sessionId: ctx.id } });
     // Through the auth actor, which the session's PIN went through: the end never overtakes a match.
-    // `claim`: the registry may hold a pickup for this session (one its PIN opened, or a PIN still
-    // being checked); otherwise there is nothing to give back there.
+    // `claim`: a pickup may be held for this session (the one its PIN opened, named, or a PIN
+    // still being checked); otherwise there is nothing to give back.
     const claim = ctx.pickupId != null || ctx.step === 'checkingPin';
-    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id, claim } });
+    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id, claim, ...claimed(ctx) } });
     enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.cancel({ key: 'timeout' });
     enq.emit.cancel({ key: 'warning' });

@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { sessionActor, type SessionCtx } from '../../actors/session.js';
-import { authUnderTest, registryUnderTest, TEST_POLICY } from '../security/registry-rig.js';
+import type { AuthCtx } from '../../actors/auth.js';
+import { registryCrypto } from '../../src/crypto.js';
+import { authUnderTest, registryUnderTest, TEST_PIN_KEY, TEST_POLICY } from '../security/registry-rig.js';
 
 // A session names the pickup its PIN opened in what it tells the registry (second factor,
 // release), and the registry checks the claim on that very pickup; a session whose PIN opened
@@ -53,7 +55,7 @@ test('session: the pickup its PIN opened is named in the birth date and the rele
   assert.equal(sentTo(releasing.effects, 'registry'), [{ type: 'pickup.release', sessionId: 's1', pickupId: 'P1' }]);
   // Ended now (the door could not open): the registry may hold the pickup for it, so the end goes on to the registry.
   const ended = session.step(releasing.ctx, { type: 'release.failed', code: 'DEVICE_UNAVAILABLE', now: 5 });
-  assert.equal(sentTo(ended.effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: true }]);
+  assert.equal(sentTo(ended.effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: true, pickupId: 'P1' }]);
 });
 
 test('session: an end with a PIN still being checked may leave a claim; one after a wrong PIN or none leaves none', () => {
@@ -64,10 +66,36 @@ test('session: an end with a PIN still being checked may leave a claim; one afte
   assert.equal(sentTo(session.step(fresh, { type: 'input.cancel', now: 3 }).effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: false }]);
 });
 
-test('auth: passes a session\'s end on to the registry only when the session may hold a claim (or does not say, as an earlier version)', () => {
-  const ctx = auth.init(undefined, 'auth');
-  const passed = (claim?: boolean) => auth.step(ctx, { type: 'session.ended', sessionId: 's1', ...(claim === undefined ? {} : { claim }), now: 1 }).effects.filter((e) => e.type === 'send').length;
-  assert.equal([passed(true), passed(false), passed()], [1, 0, 1]);
+test("auth: passes a session's end on to the pickup its PIN matched, behind the match, and forgets the match; nothing when it matched none", () => {
+  const crypto = registryCrypto(TEST_PIN_KEY);
+  const numberKey = crypto.numberKey('+4915228817386');
+  let ctx: AuthCtx = { ...auth.init(undefined, 'auth'), credentials: { P1: { pickupId: 'P1', numberKey, serial: 1, pinHash: crypto.pinHash('123456', 'P1', 1) } } };
+  const match = auth.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: '+4915228817386', pin: '123456', now: 1 });
+  assert.equal(sentTo(match.effects as Effects, 'registry').map((m) => m.type), ['pin.matched']);
+  ctx = match.ctx;
+  assert.equal(ctx.matched, { s1: 'P1' }, 'the match is kept until the session ends');
+  // The session ended while its PIN was being checked: it names no pickup; the match does.
+  const ended = auth.step(ctx, { type: 'session.ended', sessionId: 's1', claim: true, now: 2 });
+  assert.equal(sentTo(ended.effects as Effects, 'registry'), [{ type: 'session.ended', sessionId: 's1', pickupId: 'P1' }]);
+  assert.equal(ended.ctx.matched, {}, 'forgotten');
+  const passed = (e: { claim?: boolean; pickupId?: string }) => sentTo(auth.step(ctx, { type: 'session.ended', sessionId: 's2', ...e, now: 1 }).effects as Effects, 'registry');
+  assert.equal(passed({ claim: true, pickupId: 'P2' }), [{ type: 'session.ended', sessionId: 's2', pickupId: 'P2' }], 'the pickup the session names');
+  assert.equal(passed({ claim: true }), [], 'no match, none named: nothing to give back');
+  assert.equal(passed({}), [], "an earlier version's session, no match since the restart: its claims were voided at the pickups' recovery");
+  assert.equal(sentTo(auth.step(ctx, { type: 'session.ended', sessionId: 's1', claim: false, now: 2 }).effects as Effects, 'registry'), [], 'its PIN opened nothing');
+  // After a process restart no session is left: the matches go.
+  assert.equal(auth.step(ctx, { type: 'recovered', now: 3 }).ctx.matched, {});
+});
+
+test("registry: a session's end voids its claim on the pickup it names, and on no other", () => {
+  const ctx = twoClaimed();
+  const ended = registry.step(ctx, { type: 'session.ended', sessionId: 's1', pickupId: 'P1', now: 1_000 });
+  assert.is(ended.ctx.pickups.P1!.claim, null);
+  assert.is(ended.ctx.pickups.P2!.claim?.sessionId, 's2');
+  assert.is(registry.step(ctx, { type: 'session.ended', sessionId: 's1', pickupId: 'P2', now: 1_000 }).ctx, ctx, "P2 is s2's: untouched");
+  assert.is(registry.partitionOf!(ctx, { type: 'session.ended', sessionId: 's1', pickupId: 'P2' }), 'P2');
+  // Naming none (an earlier version's): the pickups it holds a claim on.
+  assert.is(registry.step(ctx, { type: 'session.ended', sessionId: 's2', now: 1_000 }).ctx.pickups.P2!.claim, null);
 });
 
 test('registry: a second factor or release naming a pickup checks the claim on that pickup, not any other', () => {
