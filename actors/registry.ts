@@ -164,6 +164,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pickup.purge'), pickupId: z.string() }),
   z.object({ type: z.literal('pickup.archived'), pickupId: z.string() }),
   z.object({ type: z.literal('compartment.report'), compartmentId: z.string(), pickupId: z.string().nullable(), state: z.string() }),
+  /** from the allocation actor: a compartment said after a restart that it holds `reported` (null: nothing); is the pickup `pickupId` recorded in it? */
+  z.object({ type: z.literal('occupancy.check'), compartmentId: z.string(), reported: z.string().nullable(), pickupId: z.string() }),
   /**
    * A message of the registry reached an actor that failed for good, or whose handler crashed on it
    * (`crashed`), and took no effect (the supervisor sends it back): an `allocate` to the allocation
@@ -277,6 +279,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       done: () => (d.ctx === ctx ? undefined : d.ctx),
     };
     return d;
+  };
+  /** A compartment's report after a restart disagrees with the pickups: named to staff (one alarm per compartment), audited. */
+  const occupancyMismatch = (enq: Enq, compartmentId: string, held: string, recorded: string, reference: string | null) => {
+    const text = `Compartment ${compartmentId} reports it holds ${held}, the registry has ${recorded}: check the compartment, then retrieve or cancel`;
+    enq.emit.send({ to: ALARMS, message: raise(`occupancy:${compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', compartmentId, text) });
+    enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: compartmentId, detail: { reported: held, registry: reference } } });
   };
   /** A step for work that changes no row (answers, notices sent again): it has no operation ids to give, and frees nothing. */
   const noteStep = (now: number, enq: Enq): Step => ({
@@ -408,7 +416,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       case 'compartment.opened':
       case 'compartment.closed':
       case 'compartment.notOpened':
-      case 'compartment.report':
+      case 'occupancy.check':
         return m.pickupId;
       case 'compartment.unlockFailed':
         return ofUnlock(ctx, m)?.id ?? m.pickupId ?? null;
@@ -729,26 +737,42 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return d.done();
       },
 
-      // A compartment tells what it holds after a restart: a disagreement with the registry is
-      // resolved toward safety (never given to another pickup) and named to staff.
+      // A compartment tells what it holds after a restart. The allocation actor, whose slots say
+      // which pickup each compartment is given to, checks it with the pickups concerned
+      // (`occupancy.check`). In the first start after the upgrade from a version before the
+      // allocation actor (which does not exist yet: compartments report before it is spawned), the
+      // registry checks it against its pickups and the slots it still keeps itself.
       'compartment.report': (ctx, e, enq) => {
         // Open: the opening's outcome came, and its closing checks the compartment against its pickup.
         if (e.state === 'open') return;
+        const slots = legacySlots(ctx);
+        if (!slots) return void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.report', compartmentId: e.compartmentId, pickupId: e.pickupId, state: e.state } });
         const named = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
         const loading = named?.status === 'LOADING';
         const mismatch = e.pickupId !== null ? named?.id !== e.pickupId : named !== undefined && !loading && named.status !== 'RELEASING';
         if (!mismatch) return;
         const held = e.pickupId ? (ctx.pickups[e.pickupId]?.reference ?? e.pickupId) : 'nothing';
-        const text = `Compartment ${e.compartmentId} reports it holds ${held}, the registry has ${named ? `pickup ${named.reference} (${named.status})` : 'no pickup'} in it: check the compartment, then retrieve or cancel`;
-        enq.emit.send({ to: ALARMS, message: raise(`occupancy:${e.compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', e.compartmentId, text) });
-        enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: e.compartmentId, detail: { reported: held, registry: named?.reference ?? null } } });
-        // Whatever the compartment says it holds keeps it reserved (in the slots still to be handed
-        // over, in the first start after the upgrade: compartments report before the allocation actor exists).
-        if (e.pickupId === null) return;
-        const slots = legacySlots(ctx);
-        const legacy = slots?.[e.compartmentId];
-        if (!slots) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
-        else if (legacy?.pickupId === null) return { ...ctx, compartments: setRow(slots, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
+        occupancyMismatch(enq, e.compartmentId, held, named ? `pickup ${named.reference} (${named.status})` : 'no pickup', named?.reference ?? null);
+        // Whatever the compartment says it holds keeps it reserved.
+        const legacy = slots[e.compartmentId];
+        if (e.pickupId !== null && legacy?.pickupId === null) return { ...ctx, compartments: setRow(slots, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
+      },
+
+      /**
+       * The allocation actor asks a pickup about a compartment's report after a restart: the
+       * compartment says it holds this pickup and the pickup is not recorded in it (alive), or it
+       * says it holds nothing or another while the pickup is recorded in it (not while being loaded
+       * or released: its door is part of that). Either is named to staff; the compartment stays
+       * reserved for what it says it holds (the allocation actor saw to that).
+       */
+      'occupancy.check': (ctx, e, enq) => {
+        const p = ctx.pickups[e.pickupId];
+        const inIt = p !== undefined && p.compartmentId === e.compartmentId && p.endedAt === null;
+        const mismatch = e.reported === e.pickupId ? !inIt : inIt && (e.reported !== null || (p.status !== 'LOADING' && p.status !== 'RELEASING'));
+        if (!mismatch) return;
+        const held = e.reported === null ? 'nothing' : e.reported === e.pickupId ? (p?.reference ?? e.pickupId) : e.reported;
+        const recorded = e.reported === e.pickupId ? (p ? `pickup ${p.reference} (${p.status}) in ${p.compartmentId ?? 'no compartment'}` : `no pickup ${e.pickupId}`) : `pickup ${p!.reference} (${p!.status}) in it`;
+        occupancyMismatch(enq, e.compartmentId, held, recorded, p?.reference ?? null);
       },
     },
     async io(op) {
