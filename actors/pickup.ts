@@ -9,8 +9,8 @@ import type { DocumentKind } from './domain/registration.js';
 
 /**
  * The life of one pickup: every change of a pickup's row, as pure functions of the row, the
- * message and a `Step` (the time, the effect queue, and the two things that reach beyond the row:
- * a new operation id and freeing a compartment). None of them reads another pickup. The registry
+ * message and a `Step` (the time, the effect queue, and the one thing that reaches beyond the row:
+ * freeing a compartment). None of them reads another pickup. The registry
  * (actors/registry.ts) keeps the rows, finds the one a message concerns (by id, reference,
  * session or operation) and stores what these return; what spans pickups (registering a new
  * reference, catch-ups after a revival, the occupancy of a compartment) stays there. This is the
@@ -53,6 +53,12 @@ export interface Pickup {
   /** the session that passed the PIN check, and which second factor it passed */
   claim: { sessionId: string; until: number; factor: 'oldId' | 'birthDate' | null } | null;
   opId: string | null;
+  /**
+   * Operations (unlocks) started for the pickup so far: its operation ids are `op-<id>-<n>`, so a
+   * pickup makes them alone. Absent in rows saved before: their operations had ids of the
+   * registry's count (`op-<n>`).
+   */
+  ops?: number;
   /** RELEASING: the unlock went to the compartment (committed with this flag), so its outcome will come */
   unlockSent?: boolean;
   /**
@@ -136,16 +142,21 @@ export type PickupIo =
   | { kind: 'archive'; pickup: Pickup };
 
 /**
- * What a change of one pickup needs beyond its row: the time it is handled, the effect queue, a
- * new operation id for an unlock, and a way to free the compartment the pickup no longer holds
- * (`owner` null: no claim in the shared store to give back).
+ * What a change of one pickup needs beyond its row: the time it is handled, the effect queue, and
+ * a way to free the compartment the pickup no longer holds (`owner` null: no claim in the shared
+ * store to give back).
  */
 export interface Step {
   readonly now: number;
   readonly enq: BoxEnqueue<any, PickupIo>;
-  op(): string;
   free(compartmentId: string, owner: string | null): void;
 }
+
+/** The pickup's next operation: its id, and the count the row keeps (see `Pickup.ops`). */
+const nextOp = (p: Pickup): { opId: string; ops: number } => {
+  const ops = (p.ops ?? 0) + 1;
+  return { opId: `op-${p.id}-${ops}`, ops };
+};
 
 const ENDED: readonly PickupStatus[] = ['COLLECTED', 'RETURNED', 'CANCELLED'];
 
@@ -426,11 +437,11 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
         return put(p, { ...p, status: 'REGISTERED', loadRequest: null }, s);
       }
       const compartmentId = e.compartmentId;
-      const opId = s.op();
+      const op = nextOp(p);
       s.enq.emit.audit({ entry: { action: 'pickup.loading', actor: e.by, subject: p.reference, detail: { compartment: compartmentId } } });
-      unlock(s, compartmentId, opId, 'load', p.id, { kind: 'staff', staffId: e.by });
+      unlock(s, compartmentId, op.opId, 'load', p.id, { kind: 'staff', staffId: e.by });
       reply(s, e, { reference: p.reference, status: 'LOADING', compartmentId });
-      return put(p, { ...p, status: 'LOADING', compartmentId, opId, loadRequest: null }, s, 'loading');
+      return put(p, { ...p, ...op, status: 'LOADING', compartmentId, loadRequest: null }, s, 'loading');
     },
 
     retrieve(p: Pickup, e: Staff, s: Step): Pickup | undefined {
@@ -441,11 +452,11 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       // One unlock per pickup at a time: a retrieval never takes over an opening under way (it would
       // replace the operation whose opening the registry waits for, which then goes unrecorded).
       if (p.opId !== null) return void fail(s, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} of pickup ${p.reference} is being unlocked already (${p.status}): try again once that is over`);
-      const opId = s.op();
+      const op = nextOp(p);
       s.enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
-      unlock(s, p.compartmentId, opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
+      unlock(s, p.compartmentId, op.opId, 'retrieve', p.id, { kind: 'staff', staffId: e.by });
       reply(s, e, { reference: p.reference, status: p.status, compartmentId: p.compartmentId });
-      return put(p, { ...p, opId, claim: null }, s);
+      return put(p, { ...p, ...op, claim: null }, s);
     },
 
     reissuePin(p: Pickup, e: Staff, s: Step): Pickup | undefined {
@@ -550,10 +561,10 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       if (!p || !p.claim?.factor || !p.compartmentId) return void toSession(s, sessionId, { type: 'release.failed', code: 'AUTH_FAILED' });
       // An unlock of this pickup is under way (staff retrieving it): never overwrite its op.
       if (p.opId !== null) return void toSession(s, sessionId, { type: 'release.failed', code: 'PICKUP_BUSY' });
-      const opId = s.op();
+      const op = nextOp(p);
       // Single use of the PIN, atomic in the shared store, before anything moves.
-      s.enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId, key: pinKey(p), owner: sessionId } });
-      return put(p, { ...p, status: 'RELEASING', opId }, s, 'releasing');
+      s.enq.emit.io({ op: { kind: 'claimPin', pickupId: p.id, opId: op.opId, key: pinKey(p), owner: sessionId } });
+      return put(p, { ...p, ...op, status: 'RELEASING' }, s, 'releasing');
     },
 
     pinClaimed(p: Pickup, e: { opId: string; ok: boolean; failed?: 'STORAGE_UNAVAILABLE' }, s: Step): Pickup | undefined {

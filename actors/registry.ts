@@ -42,6 +42,7 @@ export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/
  */
 
 export interface RegistryCtx {
+  /** pickups registered so far: the next one is `P<seq + 1>` (before 2 Dec 2026 it counted operations too) */
   seq: number;
   pickups: Record<string, Pickup>;
   byReference: Record<string, string>;
@@ -253,8 +254,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
 
   /**
    * The registry's context while one message changes pickups: `step` is what the pickup's life
-   * (actors/pickup.ts) needs (operation ids count on the registry's `seq`; a freed compartment
-   * goes to the allocation actor, or to the slots still to be handed over), `set` stores a row it
+   * (actors/pickup.ts) needs (a freed compartment goes to the allocation actor, or to the slots
+   * still to be handed over), `set` stores a row it
    * returns, `done` is the new context (undefined: nothing changed).
    */
   interface Draft {
@@ -269,10 +270,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       step: {
         now,
         enq,
-        op: () => {
-          d.ctx = { ...d.ctx, seq: d.ctx.seq + 1 };
-          return `op-${d.ctx.seq}`;
-        },
         free: (compartmentId, owner) => void (d.ctx = free(d.ctx, enq, compartmentId, owner)),
       },
       set: (row) => void (row && (d.ctx = { ...d.ctx, pickups: setRow(d.ctx.pickups, row.id, row) })),
@@ -286,13 +283,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     enq.emit.send({ to: ALARMS, message: raise(`occupancy:${compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', compartmentId, text) });
     enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: compartmentId, detail: { reported: held, registry: reference } } });
   };
-  /** A step for work that changes no row (answers, notices sent again): it has no operation ids to give, and frees nothing. */
+  /** A step for work that changes no row (answers, notices sent again): it frees nothing. */
   const noteStep = (now: number, enq: Enq): Step => ({
     now,
     enq,
-    op: () => {
-      throw new Error('a note changes no pickup: it starts no operation');
-    },
     free: () => {
       throw new Error('a note changes no pickup: it frees no compartment');
     },

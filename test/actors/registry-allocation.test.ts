@@ -58,6 +58,21 @@ test('registry: a second claim for a pickup already in that compartment is refus
   assert.equal(sends(other.effects), [['replies', 'reply'], ['allocation', 'free A02']]);
 });
 
+test("registry: a pickup's operations have ids of its own, counted on its row; a row saved before counts from one", () => {
+  const loading = loadingInA01();
+  assert.equal([loading.pickups.P1!.opId, loading.pickups.P1!.ops], ['op-P1-1', 1]);
+  const { ctx } = drive(loading, [
+    { type: 'pickup.register', input: { reference: 'V-2', documentKind: 'ID_CARD', phone: '+4915228817387', birthDate: '1980-04-12' }, ...request },
+    { type: 'pickup.load', reference: 'V-2', by: 'anna', ...request },
+    { type: 'compartment.claimed', pickupId: 'P2', compartmentId: 'A02', by: 'anna', ...request },
+  ]);
+  assert.is(ctx.pickups.P2!.opId, 'op-P2-1', 'the second pickup is P2: the registry counts pickups only');
+  const { ops: _ops, ...saved } = ctx.pickups.P2!;
+  const old = { ...ctx, pickups: { ...ctx.pickups, P2: { ...saved, status: 'READY' as const, opId: null, compartmentId: 'A02' } } };
+  const retrieving = registry.step(old, { type: 'pickup.retrieve', reference: 'V-2', by: 'anna', ...request, now: NOW + 1 }).ctx;
+  assert.is(retrieving.pickups.P2!.opId, 'op-P2-1', 'never the form an earlier version gave (op-<n>): no clash');
+});
+
 const legacySlot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, claimedBy: null, ...patch });
 
 test('registry: restored after the hand-over (its emptied slot table comes back empty), it frees through the allocation actor', () => {
