@@ -238,7 +238,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
     let next: AllocationCtx = { ...ctx, claiming: {} };
     for (const [owner, pickupId] of Object.entries(ctx.claiming)) {
       next = giveBack(next, owner, enq);
-      if (tell) enq.emit.send({ to: REGISTRY, message: { type: 'load.abandoned', pickupId } });
+      if (tell) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'load.abandoned', pickupId } });
     }
     return next;
   };
@@ -313,7 +313,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
 
       allocate: (ctx, e, enq) => {
         const found = candidates(ctx, e.documents, e.accessible);
-        if (!found.length) return void enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
+        if (!found.length) return void enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
         // Won in the shared store first: boxes of a fleet never assign one twice.
         const need = { documents: e.documents, accessible: e.accessible };
         enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request, need } });
@@ -337,12 +337,12 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
             enq.emit.io({ op: { kind: 'claim', pickupId: e.pickupId, owner: e.owner, candidates: found, request: e.request, need: e.need! } });
             return given === ctx ? undefined : given;
           }
-          enq.emit.send({ to: REGISTRY, message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
+          enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: null, ...e.request } });
           const done = claimed(given, e.owner);
           return done === ctx ? undefined : done;
         }
         enq.emit.send({
-          to: REGISTRY,
+          to: pickupAddress(e.pickupId),
           message: { type: 'compartment.claimed', pickupId: e.pickupId, compartmentId: e.compartmentId, ...(e.failed ? { failed: e.failed } : {}), ...e.request },
         });
         const settled = claimed(ctx, e.owner);

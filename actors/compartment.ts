@@ -3,7 +3,7 @@ import { answer, refuse, requestOf } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
-import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
+import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked, pickupAddress, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
 import type { DoorState } from '../drivers/ports.js';
 import { RegistryMessage, type RegistryEvent } from './registry.js';
 
@@ -59,15 +59,21 @@ export interface CompartmentCtx {
   /** pulses in a row after which the door never moved: two mean the lock is jammed */
   silentUnlocks: number;
   /**
-   * What this compartment told the registry while the registry had failed for good (sent back to
-   * it, refused), in the order sent: told again once the registry is revived (`delivery.resumed`)
-   * or at the next start, so an opening or closing is not lost. Absent: nothing.
+   * What this compartment told a pickup's actor (the registry, which holds the pickups) while that
+   * actor had failed for good (sent back to it, refused), in the order sent: told again once it is
+   * revived (`delivery.resumed`, for the reports to that actor) or at the next start, so an
+   * opening or closing is not lost. Absent: nothing.
    */
   unsent?: RegistryEvent[];
 }
 
 /** What a compartment tells the registry of its doors and unlocks: kept when refused (see `unsent`). */
 const REPORTS: ReadonlySet<string> = new Set(['compartment.opened', 'compartment.closed', 'compartment.notOpened', 'compartment.unlockFailed', 'compartment.report']);
+/** Where a report goes: to the pickup it concerns, or (none named) to the registry. */
+const reportTo = (message: RegistryEvent): typeof REGISTRY => {
+  const pickupId = 'pickupId' in message ? message.pickupId : null;
+  return typeof pickupId === 'string' && message.type !== 'compartment.report' ? pickupAddress(pickupId) : REGISTRY;
+};
 
 const door = z.enum(['open', 'closed']);
 
@@ -121,23 +127,32 @@ export interface CompartmentHardware {
 }
 
 export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHardware) {
-  /** The reports the registry refused, told again in the order sent. */
-  const tellAgain = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>): CompartmentCtx | undefined => {
+  /**
+   * The reports refused by the actor at `to` (every one: undefined), told again in the order sent;
+   * the others stay kept.
+   */
+  const tellAgain = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, to?: string): CompartmentCtx | undefined => {
     if (!ctx.unsent?.length) return;
-    for (const message of ctx.unsent) enq.emit.send({ to: REGISTRY, message });
+    const kept: RegistryEvent[] = [];
+    for (const message of ctx.unsent) {
+      if (to === undefined || reportTo(message) === to) enq.emit.send({ to: reportTo(message), message });
+      else kept.push(message);
+    }
+    if (kept.length === ctx.unsent.length) return;
     const { unsent: _told, ...rest } = ctx;
-    return rest;
+    return kept.length > 0 ? { ...rest, unsent: kept } : rest;
   };
   /**
-   * A report to the registry. While reports the registry refused are kept (it had failed for good),
-   * a new one is kept behind them, not sent: the registry, revived, must hear them in the order
-   * they happened (a load's door opening before its closing), and `delivery.resumed` may still be
-   * queued behind the message that causes this one. Returns what the state keeps (nothing, or the
-   * longer list).
+   * A report to the pickup it concerns. While reports its actor refused are kept (it had failed for
+   * good), a new one is kept behind them, not sent: the pickup, revived, must hear them in the
+   * order they happened (a load's door opening before its closing), and `delivery.resumed` may
+   * still be queued behind the message that causes this one. Returns what the state keeps
+   * (nothing, or the longer list).
    */
   const report = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): Pick<CompartmentCtx, 'unsent'> => {
-    if (ctx.unsent?.length) return { unsent: [...ctx.unsent, message] };
-    enq.emit.send({ to: REGISTRY, message });
+    const to = reportTo(message);
+    if (ctx.unsent?.some((m) => reportTo(m) === to)) return { unsent: [...ctx.unsent, message] };
+    enq.emit.send({ to, message });
     return {};
   };
   const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>) => {
@@ -309,17 +324,17 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       /**
-       * A report the registry refused, failed for good: kept, in order, to be told again once it is
-       * back (a load's closing door is what makes its pickup READY). One that crashed the registry
-       * is not: it restarts and would crash on it again.
+       * A report the pickup's actor (the registry, which holds the pickups) refused, failed for
+       * good: kept, in order, to be told again once it is back (a load's closing door is what
+       * makes its pickup READY). One that crashed it is not: it restarts and would crash on it again.
        */
       'delivery.failed': (ctx, e) => {
-        if (e.to !== REGISTRY || e.crashed || !REPORTS.has(e.messageType)) return;
+        if (e.crashed || !REPORTS.has(e.messageType)) return;
         const report = RegistryMessage.safeParse(e.message);
-        if (!report.success) return;
+        if (!report.success || reportTo(report.data) !== e.to) return;
         return { ...ctx, unsent: [...(ctx.unsent ?? []), report.data] };
       },
-      'delivery.resumed': (ctx, e, enq) => (e.to === REGISTRY ? tellAgain(ctx, enq) : undefined),
+      'delivery.resumed': (ctx, e, enq) => tellAgain(ctx, enq, e.to),
 
       // After a crash or a process restart: never resume halfway through an unlock. Ask the sensor.
       recovered: (ctx, _e, enq) => {

@@ -2,7 +2,7 @@ import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { defineActor } from './runtime/define.js';
 import type { DeepReadonly } from './runtime/readonly.js';
 import { z } from 'zod';
-import { AUTH, READER, REGISTRY, errorCode, kioskAddress, maybeAsked } from './messages.js';
+import { AUTH, READER, REGISTRY, errorCode, kioskAddress, maybeAsked, pickupAddress } from './messages.js';
 import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
@@ -280,8 +280,10 @@ export function sessionActor(policy: SessionPolicy) {
   };
   /** The pickup the session's PIN opened, for the messages to the registry that concern it. */
   const claimed = (ctx: SessionCtx): { pickupId?: string } => (ctx.pickupId ? { pickupId: ctx.pickupId } : {});
+  /** Where those go: to the pickup (a session always knows it by then; else the registry finds none and says so). */
+  const pickupOf = (ctx: SessionCtx) => (ctx.pickupId ? pickupAddress(ctx.pickupId) : REGISTRY);
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
-    enq.emit.send({ to: REGISTRY, message: { type: 'pickup.release', sessionId: ctx.id, ...claimed(ctx) } });
+    enq.emit.send({ to: pickupOf(ctx), message: { type: 'pickup.release', sessionId: ctx.id, ...claimed(ctx) } });
     return view({ ...ctx, step: 'opening', error: null }, enq);
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
@@ -428,7 +430,7 @@ export function sessionActor(policy: SessionPolicy) {
           enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: false, documentNumber: null } });
           return view(touch({ ...ctx, step: 'factor', error: 'INVALID_MRZ', cardInReader: true }, e.now, enq), enq);
         }
-        enq.emit.send({ to: REGISTRY, message: { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber, ...claimed(ctx) } });
+        enq.emit.send({ to: pickupOf(ctx), message: { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber, ...claimed(ctx) } });
         return view(touch({ ...ctx, step: 'checkingCard', cardInReader: true }, e.now, enq), enq);
       },
       'card.unreadable': (ctx, e, enq) => {
@@ -455,7 +457,7 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq)) return;
         try {
           const birthDate = parseBirthDate(e.birthDate, e.now, policy.timeZone);
-          enq.emit.send({ to: REGISTRY, message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate, ...claimed(ctx) } });
+          enq.emit.send({ to: pickupOf(ctx), message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate, ...claimed(ctx) } });
           return view(touch({ ...ctx, step: 'checkingBirthDate', error: null }, e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
