@@ -359,7 +359,62 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
     loadOver,
     checkFactor,
 
-    noticesAgain,
+    // Catch-ups after a revival of a peer, pickup by pickup (the registry names the pickups to the
+    // peer first, so it drops what it holds of any other): each pickup says what the peer should
+    // hold of it, and mends what the peer lost.
+
+    /** The auth actor is back: the pickup's PIN, as the auth actor should hold it (none: nothing to say). */
+    expectCredential(p: Pickup, s: Step): void {
+      const state = pinState(p);
+      if (state !== 'none') s.enq.emit.send({ to: AUTH, message: { type: 'credential.expect', pickupId: p.id, pin: { serial: p.pinSerial, held: state === 'held' } } });
+    },
+
+    /**
+     * The auth actor never got the PIN of `serial` (refused while it was failed): it can never
+     * open, though its SMS went out. READY: a new PIN by SMS; being released: one should its door
+     * not open (readyAgain). A PIN replaced or dead meanwhile needs nothing.
+     */
+    credentialMissing(p: Pickup, serial: number, s: Step): Pickup | undefined {
+      if (p.pinSerial !== serial || pinState(p) === 'none') return;
+      if (p.status === 'RELEASING') return put(p, { ...p, pinIssued: false }, s);
+      return put(p, replacePin(p, 'pin.reissuedAfterAuthFailure', s), s, 'pinReissued');
+    },
+
+    /**
+     * The auth actor's state was lost or reset (a new one started): the PIN it held is gone, so
+     * it could never open. READY: a new PIN by SMS; being released: one should its door not open.
+     */
+    authLost(p: Pickup, s: Step): Pickup | undefined {
+      if (!holdsPin(p)) return;
+      if (p.status === 'RELEASING') return put(p, { ...p, pinIssued: false }, s);
+      return put(p, replacePin(p, 'pin.reissuedAfterAuthReset', s), s, 'pinReissued');
+    },
+
+    /**
+     * The outbox is back: the PIN message not heard confirmed is named (`sms.expect`), and the
+     * reminder or expiry notice is sent again under its id (the outbox drops one it holds or
+     * delivered).
+     */
+    outboxBack(p: Pickup, s: Step): void {
+      if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) s.enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids: [pinSmsId(p.id, p.pinSerial)], pickupId: p.id } });
+      noticesAgain(p, s);
+    },
+
+    /**
+     * The outbox never got the message of a PIN (refused while it was failed): the citizen has no
+     * PIN. The PIN itself is never kept, so the pickup gets a new one by SMS (audited), if the
+     * missing message is still its PIN's.
+     */
+    smsMissing(p: Pickup, ids: ReadonlySet<string>, s: Step): Pickup | undefined {
+      if (p.status !== 'READY' || p.pinQueued || !ids.has(pinSmsId(p.id, p.pinSerial))) return;
+      return put(p, replacePin(p, 'pin.reissuedAfterOutboxFailure', s), s, 'pinReissued');
+    },
+
+    /** The allocation actor is back: the compartment the pickup is in, or that it waits for one (none: nothing to say). */
+    expectSlot(p: Pickup, s: Step): void {
+      const awaiting = awaitingCompartment(p);
+      if ((p.compartmentId !== null && p.endedAt === null) || awaiting) s.enq.emit.send({ to: ALLOCATION, message: { type: 'slot.expect', pickupId: p.id, compartmentId: p.compartmentId, awaiting } });
+    },
 
     /** A new pickup, registered with what was validated: known, not yet in the box. */
     register(id: string, valid: Registration, e: Request, s: Step): Pickup {

@@ -5,7 +5,7 @@ import { refuse, REPLIES, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
-import { ALARMS, ALLOCATION, AUTH, OUTBOX, raise, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
+import { ALARMS, ALLOCATION, AUTH, raise, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { validateDocumentNumber } from './domain/mrz.js';
 import { validateRegistration } from './domain/registration.js';
@@ -17,8 +17,6 @@ import {
   livePin,
   pickupLife,
   pickupRowEvent,
-  pinSmsId,
-  pinState,
   type LegacyPickup,
   type Pickup,
   type PickupCrypto,
@@ -350,14 +348,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         d.set(handed);
         // The box's readers see the row as it is now (the projection compares whole rows).
         enq.emit.publish({ event: pickupRowEvent(p.id, handed) });
-      } else if (!lostAuth) {
-        continue;
-      } else if (p.status === 'RELEASING' && holdsPin(p)) {
-        // Its hash went with the lost state; its door is unlocking: should it not open, the
-        // pickup gets a new PIN then (readyAgain).
-        d.set(life.put(p, { ...p, pinIssued: false }, d.step));
-      } else if (holdsPin(p)) {
-        d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterAuthReset', d.step), d.step, 'pinReissued'));
+      } else if (lostAuth) {
+        d.set(life.authLost(p, d.step));
       }
     }
     if (legacy) {
@@ -522,65 +514,42 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       restarted: (ctx, e, enq) => handOver(ctx, e.now, enq, false),
 
       /**
-       * The outbox is back after a crash or a revival: it hears which PIN messages the registry has
-       * not heard confirmed, and names those it never got. (Reminders and expiry notices can be
-       * written again word for word: they are simply sent again, and the outbox drops the ones it
-       * holds or delivered.)
+       * The outbox is back after a crash or a revival: each pickup names the PIN message it has
+       * not heard confirmed, and the outbox answers for those it never got; reminders and expiry
+       * notices are sent again word for word (see the pickup's `outboxBack`).
        */
       'outbox.restarted': (ctx, e, enq) => {
         const step = noteStep(e.now, enq);
-        for (const p of Object.values(ctx.pickups)) {
-          // One message per pickup (its answer falls in the pickup's partition), as each pickup
-          // will ask for itself once it is an actor of its own.
-          if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids: [pinSmsId(p.id, p.pinSerial)], pickupId: p.id } });
-          life.noticesAgain(p, step);
-        }
+        for (const p of Object.values(ctx.pickups)) life.outboxBack(p, step);
       },
 
-      /**
-       * A PIN message the outbox never got: refused while it was failed, the citizen has no PIN.
-       * The PIN itself is never kept, so the pickup gets a new one by SMS (audited), if it is still
-       * the one that went missing. (An earlier version's outbox named several pickups' messages:
-       * each is looked for, a quarantined pickup left alone.)
-       */
+      /** A PIN message the outbox never got (an earlier version's outbox named several pickups': a quarantined one is left alone). */
       'sms.missing': (ctx, e, enq) => {
         const missing = new Set(e.ids);
         const d = draft(ctx, e.now, enq);
         const named = e.pickupId === undefined ? Object.values(ctx.pickups).filter((p) => !e.quarantined?.has(p.id)) : [ctx.pickups[e.pickupId]];
-        for (const p of named) {
-          if (p?.status !== 'READY' || p.pinQueued || !missing.has(pinSmsId(p.id, p.pinSerial))) continue;
-          d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterOutboxFailure', d.step), d.step, 'pinReissued'));
-        }
+        for (const p of named) if (p) d.set(life.smsMissing(p, missing, d.step));
         return d.done();
       },
 
       /**
        * The auth actor is back after a crash or a revival: it hears which pickups hold a PIN, and
-       * drops what it holds beyond them, then each pickup's PIN. (Sent after every `credential.*`
-       * before it, in order.)
+       * drops what it holds beyond them, then each pickup's PIN (see the pickup's
+       * `expectCredential`). (Sent after every `credential.*` before it, in order.)
        */
-      'auth.restarted': (ctx, _e, enq) => {
+      'auth.restarted': (ctx, e, enq) => {
         const holding = Object.values(ctx.pickups).filter(holdsPin);
-        // Named first: the credentials of every other pickup (made up to `seq`) go.
         enq.emit.send({ to: AUTH, message: { type: 'credential.live', pickupIds: holding.map((p) => p.id), upTo: ctx.seq } });
-        // Then one message per pickup, as each pickup will answer for itself once it is an actor
-        // of its own (what comes back, `credential.missing`, falls in the pickup's partition).
-        for (const p of holding) enq.emit.send({ to: AUTH, message: { type: 'credential.expect', pickupId: p.id, pin: { serial: p.pinSerial, held: pinState(p) === 'held' } } });
+        const step = noteStep(e.now, enq);
+        for (const p of holding) life.expectCredential(p, step);
       },
 
-      /**
-       * A PIN the auth actor never got: refused while it was failed, it can never open, though its
-       * SMS went out. A READY pickup gets a new PIN by SMS; one being released gets it should its
-       * door not open (readyAgain). A PIN replaced or dead meanwhile needs nothing. (An earlier
-       * version's auth actor named several: a quarantined pickup is left alone.)
-       */
+      /** A PIN the auth actor never got (an earlier version's auth actor named several: a quarantined pickup is left alone). */
       'credential.missing': (ctx, e, enq) => {
         const d = draft(ctx, e.now, enq);
         for (const { pickupId, serial } of e.pickups ?? [{ pickupId: e.pickupId!, serial: e.serial! }]) {
           const p = d.ctx.pickups[pickupId];
-          if (!p || p.pinSerial !== serial || pinState(p) === 'none' || (e.pickups && e.quarantined?.has(pickupId))) continue;
-          if (p.status === 'RELEASING') d.set(life.put(p, { ...p, pinIssued: false }, d.step));
-          else d.set(life.put(p, life.replacePin(p, 'pin.reissuedAfterAuthFailure', d.step), d.step, 'pinReissued'));
+          if (p && !(e.pickups && e.quarantined?.has(pickupId))) d.set(life.credentialMissing(p, serial, d.step));
         }
         return d.done();
       },
@@ -594,7 +563,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * A registry saved before the allocation actor existed first hands over its own slot table
        * (merged only), which then leaves the registry's state.
        */
-      'allocation.started': (ctx, _e, enq) => {
+      'allocation.started': (ctx, e, enq) => {
         if (rowCount(ctx.compartments) > 0) {
           const slots: Record<string, Partial<Slot>> = {};
           for (const [id, c] of Object.entries(ctx.compartments!)) {
@@ -607,8 +576,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         }
         const placed = Object.values(ctx.pickups).filter((p) => (p.compartmentId !== null && p.endedAt === null) || awaitingCompartment(p));
         enq.emit.send({ to: ALLOCATION, message: { type: 'slots.live', pickupIds: placed.map((p) => p.id), upTo: ctx.seq } });
-        // (A pickup awaiting its compartment names none yet.)
-        for (const p of placed) enq.emit.send({ to: ALLOCATION, message: { type: 'slot.expect', pickupId: p.id, compartmentId: p.compartmentId, awaiting: awaitingCompartment(p) } });
+        const step = noteStep(e.now, enq);
+        for (const p of placed) life.expectSlot(p, step);
         if (ctx.compartments === undefined) return;
         const { compartments: _c, ...rest } = ctx;
         return rest;
