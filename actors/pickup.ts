@@ -1,7 +1,7 @@
 import type { BoxEnqueue } from './protocol.js';
 import type { OutboxEvent } from './outbox.js';
 import type { SessionEvent } from './session.js';
-import { answer, refuse, type Request } from './runtime/ask.js';
+import { answer, refuse, REPLIES, type Request } from './runtime/ask.js';
 import { ALARMS, ALLOCATION, AUTH, OUTBOX, ROOM_DOOR, clear, compartmentAddress, pickupAddress, raise, sessionAddress, type Cause, type Purpose } from './messages.js';
 import type { ErrorCode } from './domain/errors.js';
 import { localDate } from './domain/dates.js';
@@ -182,6 +182,13 @@ export const awaitingCompartment = (p: Pickup | undefined): p is Pickup => p?.st
 /** The session holds a live claim on the pickup (its PIN passed, the claim's minutes not over). */
 export const claimedBy = (p: Pickup | undefined, sessionId: string, now: number): p is Pickup =>
   p?.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY';
+
+/** A compartment's report after a restart disagrees with the pickups: named to staff (one alarm per compartment), audited. */
+export function occupancyMismatch(enq: BoxEnqueue<any, any>, compartmentId: string, held: string, recorded: string, reference: string | null): void {
+  const text = `Compartment ${compartmentId} reports it holds ${held}, the registry has ${recorded}: check the compartment, then retrieve or cancel`;
+  enq.emit.send({ to: ALARMS, message: raise(`occupancy:${compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', compartmentId, text) });
+  enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: compartmentId, detail: { reported: held, registry: reference } } });
+}
 
 /** The key of a PIN's single use in the shared store. */
 const pinKey = (p: Pickup) => `pin:${p.reference}:${p.pinSerial}`;
@@ -408,6 +415,44 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
     smsMissing(p: Pickup, ids: ReadonlySet<string>, s: Step): Pickup | undefined {
       if (p.status !== 'READY' || p.pinQueued || !ids.has(pinSmsId(p.id, p.pinSerial))) return;
       return put(p, replacePin(p, 'pin.reissuedAfterOutboxFailure', s), s, 'pinReissued');
+    },
+
+    /**
+     * A compartment said after a restart that it holds `reported` (null: nothing); the allocation
+     * actor asks the pickup (`p`; undefined: there is none) whether it is recorded in it. A
+     * mismatch: the compartment holds it while it is over or recorded elsewhere, or holds nothing
+     * or another while it is recorded in it (not while being loaded or released: its door is part
+     * of that). Named to staff; the compartment stays reserved (the allocation actor saw to that).
+     */
+    occupancyCheck(p: Pickup | undefined, e: { compartmentId: string; reported: string | null; pickupId: string }, s: Step): void {
+      const inIt = p !== undefined && p.compartmentId === e.compartmentId && p.endedAt === null;
+      const mismatch = e.reported === e.pickupId ? !inIt : inIt && (e.reported !== null || (p.status !== 'LOADING' && p.status !== 'RELEASING'));
+      if (!mismatch) return;
+      const held = e.reported === null ? 'nothing' : e.reported === e.pickupId ? (p?.reference ?? e.pickupId) : e.reported;
+      const recorded = e.reported === e.pickupId ? (p ? `pickup ${p.reference} (${p.status}) in ${p.compartmentId ?? 'no compartment'}` : `no pickup ${e.pickupId}`) : `pickup ${p!.reference} (${p!.status}) in it`;
+      occupancyMismatch(s.enq, e.compartmentId, held, recorded, p?.reference ?? null);
+    },
+
+    /** The allocation actor restarted while choosing its compartment (its claims given back): staff load again. */
+    loadAbandoned(p: Pickup | undefined, s: Step): Pickup | undefined {
+      if (!awaitingCompartment(p)) return;
+      // The staff member waiting for the compartment is answered now, not when their ask times out.
+      if (p.loadRequest) fail(s, { requestId: p.loadRequest, replyTo: REPLIES }, 'ACTOR_CRASHED', `choosing a compartment for pickup ${p.reference} failed; load it again`);
+      return loadOver(p, s);
+    },
+
+    /** An `allocate` or `unlock` of the pickup reached an actor that failed for good, or crashed it, and took nothing: as if refused. */
+    deliveryFailed(p: Pickup, e: { messageType: string; message?: { opId?: string; purpose?: Purpose } }, s: Step): Pickup | undefined {
+      if (e.messageType === 'allocate') {
+        // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
+        // pickup is to be loaded again once the allocation actor is revived.
+        return awaitingCompartment(p) ? loadOver(p, s) : undefined;
+      }
+      if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
+        // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
+        // once the compartment is revived). A staff member's retrieval was refused ACTOR_FAILED.
+        return unlockRefused(p, e.message.purpose, p.compartmentId, s);
+      }
     },
 
     /** The allocation actor is back: the compartment the pickup is in, or that it waits for one (none: nothing to say). */

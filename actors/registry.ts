@@ -1,25 +1,26 @@
 import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import type { SessionEvent } from './session.js';
 import { z } from 'zod';
-import { refuse, REPLIES, type Request } from './runtime/ask.js';
+import { refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
-import { ALARMS, ALLOCATION, AUTH, raise, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
+import { ALLOCATION, AUTH, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { validateDocumentNumber } from './domain/mrz.js';
 import { validateRegistration } from './domain/registration.js';
 import type { Throttle } from './auth.js';
+import { pickupIo, type PickupActorCrypto, type PickupArchive, type PickupClaims } from './pickup-actor.js';
 import {
   awaitingCompartment,
   claimedBy,
   holdsPin,
   livePin,
+  occupancyMismatch,
   pickupLife,
   pickupRowEvent,
   type LegacyPickup,
   type Pickup,
-  type PickupCrypto,
   type PickupIo,
   type PickupPolicy,
   type Registration,
@@ -64,10 +65,7 @@ export interface RegistryCtx {
 export type RegistryPolicy = PickupPolicy;
 
 /** The pickup's keyed hashing, and the making of PINs (their hash given with them). */
-export interface RegistryCrypto extends PickupCrypto {
-  pinHash(pin: string, pickupId: string, serial: number): string;
-  generatePin(): string;
-}
+export type RegistryCrypto = PickupActorCrypto;
 
 
 const registerInput = z.object({
@@ -189,15 +187,8 @@ export type RegistryIo =
   | { kind: 'releaseCompartment'; compartmentId: string; owner: string };
 
 /** Atomic claims in the shared store (see src/persistence): keyv alone has no compare-and-set. */
-export interface RegistryClaims {
-  claimOnce(key: string, owner: string): Promise<boolean>;
-  release(key: string, owner: string): Promise<void>;
-}
-
-/** Where ended pickups go once their personal data is deleted, so the registry stays small. */
-export interface PickupArchive {
-  archive(pickup: Pickup): Promise<void>;
-}
+export type RegistryClaims = PickupClaims;
+export type { PickupArchive };
 
 /**
  * Derived indexes over the pickup table (table.ts): carried along by every change of a row, so a
@@ -214,6 +205,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const compartmentKey = (id: string) => `${boxName}:compartment:${id}`;
   type Enq = BoxEnqueue<RegistryCtx, RegistryIo>;
   const life = pickupLife(policy, crypto);
+  const io = pickupIo(crypto, claims, archive);
 
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
   const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
@@ -274,12 +266,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       done: () => (d.ctx === ctx ? undefined : d.ctx),
     };
     return d;
-  };
-  /** A compartment's report after a restart disagrees with the pickups: named to staff (one alarm per compartment), audited. */
-  const occupancyMismatch = (enq: Enq, compartmentId: string, held: string, recorded: string, reference: string | null) => {
-    const text = `Compartment ${compartmentId} reports it holds ${held}, the registry has ${recorded}: check the compartment, then retrieve or cancel`;
-    enq.emit.send({ to: ALARMS, message: raise(`occupancy:${compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', compartmentId, text) });
-    enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: compartmentId, detail: { reported: held, registry: reference } } });
   };
   /** A step for work that changes no row (answers, notices sent again): it frees nothing. */
   const noteStep = (now: number, enq: Enq): Step => ({
@@ -627,28 +613,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       },
 
       // The allocation actor restarted while choosing the compartment (its claims given back): staff load again.
-      'load.abandoned': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        if (!awaitingCompartment(p)) return;
-        // The staff member waiting for the compartment is answered now, not when their ask times out.
-        if (p.loadRequest) fail(enq, { requestId: p.loadRequest, replyTo: REPLIES }, 'ACTOR_CRASHED', `choosing a compartment for pickup ${p.reference} failed; load it again`);
-        return one(ctx, e.now, enq, (s) => life.loadOver(p, s));
-      },
+      'load.abandoned': (ctx, e, enq) => one(ctx, e.now, enq, (s) => life.loadAbandoned(ctx.pickups[e.pickupId], s)),
 
       // The allocation actor or the compartment failed for good, or crashed on it, and took nothing: as if refused.
-      'delivery.failed': (ctx, e, enq) =>
-        ofPickup(ctx, e.message?.pickupId ?? null, e.now, enq, (p, s) => {
-          if (e.messageType === 'allocate') {
-            // The staff member's load was refused ACTOR_FAILED (its ask followed the message): the
-            // pickup is to be loaded again once the allocation actor is revived.
-            return awaitingCompartment(p) ? life.loadOver(p, s) : undefined;
-          }
-          if (e.messageType === 'unlock' && e.message?.opId && e.message.purpose && p.opId === e.message.opId && p.compartmentId) {
-            // The door cannot open: like a refused unlock, nothing is used up (the PIN works again
-            // once the compartment is revived). A staff member's retrieval was refused ACTOR_FAILED.
-            return life.unlockRefused(p, e.message.purpose, p.compartmentId, s);
-          }
-        }),
+      'delivery.failed': (ctx, e, enq) => ofPickup(ctx, e.message?.pickupId ?? null, e.now, enq, (p, s) => life.deliveryFailed(p, e, s)),
 
       // Sent to a registry before the allocation actor existed, which keeps the slots now (kept in
       // the slots still to be handed over, while they are: the allocation actor does not exist yet).
@@ -728,56 +696,16 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * or released: its door is part of that). Either is named to staff; the compartment stays
        * reserved for what it says it holds (the allocation actor saw to that).
        */
-      'occupancy.check': (ctx, e, enq) => {
-        const p = ctx.pickups[e.pickupId];
-        const inIt = p !== undefined && p.compartmentId === e.compartmentId && p.endedAt === null;
-        const mismatch = e.reported === e.pickupId ? !inIt : inIt && (e.reported !== null || (p.status !== 'LOADING' && p.status !== 'RELEASING'));
-        if (!mismatch) return;
-        const held = e.reported === null ? 'nothing' : e.reported === e.pickupId ? (p?.reference ?? e.pickupId) : e.reported;
-        const recorded = e.reported === e.pickupId ? (p ? `pickup ${p.reference} (${p.status}) in ${p.compartmentId ?? 'no compartment'}` : `no pickup ${e.pickupId}`) : `pickup ${p!.reference} (${p!.status}) in it`;
-        occupancyMismatch(enq, e.compartmentId, held, recorded, p?.reference ?? null);
-      },
+      'occupancy.check': (ctx, e, enq) => life.occupancyCheck(ctx.pickups[e.pickupId], e, noteStep(e.now, enq)),
     },
     async io(op) {
-      switch (op.kind) {
-        case 'issuePin': {
-          const pin = crypto.generatePin();
-          return { type: 'pin.generated', pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
-        }
-        // A release storage refuses rejects with STORAGE_UNAVAILABLE: the supervisor parks it and
-        // runs it again once storage takes writes; the slot keeps the owner until it is confirmed.
-        case 'releaseCompartment':
-          await claims.release(compartmentKey(op.compartmentId), op.owner);
-          return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
-        case 'claimPin':
-          return unlessStorageFails(
-            async () => ({ type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) }),
-            () => ({ type: 'pin.claimed', pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' }),
-          );
-        case 'releasePin':
-          await claims.release(op.key, op.owner);
-          return;
-        // Refused by storage: parked by the supervisor like a release, so the pickup leaves the
-        // registry once storage is back, not only at the next start.
-        case 'archive':
-          await archive.archive(op.pickup);
-          return { type: 'pickup.archived', pickupId: op.pickup.id };
+      // A release storage refuses rejects with STORAGE_UNAVAILABLE: the supervisor parks it and
+      // runs it again once storage takes writes; the slot keeps the owner until it is confirmed.
+      if (op.kind === 'releaseCompartment') {
+        await claims.release(compartmentKey(op.compartmentId), op.owner);
+        return { type: 'compartment.released', compartmentId: op.compartmentId, owner: op.owner };
       }
+      return io(op);
     },
   });
-}
-
-/**
- * The outcome of taking a claim in the shared store, or `failed()` when the store could not be
- * asked (disk full, Redis down: the persistence reports it as STORAGE_UNAVAILABLE): the request
- * waiting for the claim is refused with the code rather than held until storage returns. Any
- * other error is a crash.
- */
-async function unlessStorageFails(work: () => Promise<RegistryEvent | void>, failed: () => RegistryEvent): Promise<RegistryEvent | void> {
-  try {
-    return await work();
-  } catch (error) {
-    if ((error as { code?: unknown } | null)?.code !== 'STORAGE_UNAVAILABLE') throw error;
-    return failed();
-  }
 }

@@ -1,0 +1,212 @@
+import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
+import { z } from 'zod';
+import { defineActor } from './runtime/define.js';
+import { ALLOCATION, REGISTRY, errorCode, pinQueuedSchema, purposeSchema, request, sessionAddress } from './messages.js';
+import { validateDocumentNumber } from './domain/mrz.js';
+import { claimedBy, pickupLife, type Pickup, type PickupCrypto, type PickupIo, type PickupPolicy, type Step } from './pickup.js';
+
+/**
+ * One pickup as an actor of its own, `pickup/<id>`: its context is its row, its timers are its
+ * reminder, expiry and purge, and every message about it comes to it (docs/pickup-actors.md). What
+ * it does with each is the pickup's life (actors/pickup.ts), the same functions the registry runs
+ * on its rows today. A pickup whose handling keeps crashing fails alone, as any actor does.
+ *
+ * Not spawned yet: the registry still holds the pickups. This is step 1 of the plan; the next step
+ * has the registry spawn one per registration, every sender address it, and the first start split
+ * a stored registry into them.
+ */
+
+/** The shared store's atomic claims (see src/persistence): a PIN's single use. */
+export interface PickupClaims {
+  claimOnce(key: string, owner: string): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+}
+
+/** Where ended pickups go once their personal data is deleted. */
+export interface PickupArchive {
+  archive(pickup: Pickup): Promise<void>;
+}
+
+/** The pickup's keyed hashing, and the making of PINs (their hash given with them). */
+export interface PickupActorCrypto extends PickupCrypto {
+  pinHash(pin: string, pickupId: string, serial: number): string;
+  generatePin(): string;
+}
+
+const compartmentReport = { compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string() };
+const staff = { reference: z.string(), by: z.string(), ...request };
+
+/** Everything a pickup takes, as a runtime schema: each message names the pickup (its partition in the registry). */
+export const PickupMessage = z.discriminatedUnion('type', [
+  // staff and the integration, by reference (the registry finds the pickup and passes the request on)
+  z.object({ type: z.literal('pickup.cancel'), ...staff }),
+  z.object({ type: z.literal('pickup.load'), ...staff }),
+  z.object({ type: z.literal('pickup.retrieve'), ...staff }),
+  z.object({ type: z.literal('pickup.reissuePin'), ...staff }),
+  // its own I/O and timers
+  z.object({ type: z.literal('pin.generated'), pickupId: z.string(), serial: z.number(), pin: z.string(), pinHash: z.string() }),
+  z.object({ type: z.literal('pin.claimed'), pickupId: z.string(), opId: z.string(), ok: z.boolean(), failed: z.literal('STORAGE_UNAVAILABLE').optional() }),
+  z.object({ type: z.literal('pickup.archived'), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.remind'), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.expire'), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.purge'), pickupId: z.string() }),
+  // the outbox
+  pinQueuedSchema,
+  z.object({ type: z.literal('sms.missing'), ids: z.array(z.string()), pickupId: z.string() }),
+  // the allocation actor
+  z.object({ type: z.literal('compartment.claimed'), pickupId: z.string(), compartmentId: z.string().nullable(), by: z.string(), failed: z.literal('STORAGE_UNAVAILABLE').optional(), ...request }),
+  z.object({ type: z.literal('load.abandoned'), pickupId: z.string() }),
+  z.object({ type: z.literal('occupancy.check'), compartmentId: z.string(), reported: z.string().nullable(), pickupId: z.string() }),
+  // the auth actor
+  z.object({ type: z.literal('pin.matched'), sessionId: z.string(), kioskId: z.string(), pickupId: z.string(), serial: z.number() }),
+  z.object({ type: z.literal('door.matched'), kioskId: z.string(), pickupId: z.string(), serial: z.number(), ...request }),
+  z.object({ type: z.literal('pin.missed'), kioskId: z.string(), pickupId: z.string(), serial: z.number() }),
+  z.object({ type: z.literal('pin.resendFor'), kioskId: z.string(), pickupId: z.string() }),
+  z.object({ type: z.literal('credential.missing'), pickupId: z.string(), serial: z.number() }),
+  z.object({ type: z.literal('session.ended'), sessionId: z.string(), pickupId: z.string() }),
+  // the session its PIN opened
+  z.object({ type: z.literal('auth.oldDocument'), sessionId: z.string(), documentNumber: z.string(), pickupId: z.string() }),
+  z.object({ type: z.literal('auth.birthDate'), sessionId: z.string(), birthDate: z.string(), pickupId: z.string() }),
+  z.object({ type: z.literal('pickup.release'), sessionId: z.string(), pickupId: z.string() }),
+  // its compartment
+  z.object({ type: z.literal('compartment.opened'), ...compartmentReport }),
+  z.object({ type: z.literal('compartment.closed'), ...compartmentReport }),
+  z.object({ type: z.literal('compartment.notOpened'), ...compartmentReport }),
+  z.object({ type: z.literal('compartment.unlockFailed'), ...compartmentReport, code: errorCode }),
+  /** an `allocate` or `unlock` of this pickup reached an actor that failed for good, or crashed it, and took no effect */
+  z.object({
+    type: z.literal('delivery.failed'),
+    to: z.string(),
+    messageType: z.string(),
+    crashed: z.boolean().optional(),
+    message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
+  }),
+  // catch-ups, told by the registry, which names the pickups to the peer first
+  /** the auth actor is back: the pickup says which PIN it should hold */
+  z.object({ type: z.literal('auth.restarted') }),
+  /** a new auth actor (its state lost or reset): the PIN it held is gone */
+  z.object({ type: z.literal('auth.started') }),
+  /** the outbox is back: the pickup names its PIN message not heard confirmed, and sends its notices again */
+  z.object({ type: z.literal('outbox.restarted') }),
+  /** the allocation actor is back: the pickup says which compartment it is in */
+  z.object({ type: z.literal('allocation.started') }),
+  /** after a process restart: what the stop cut short is finished or undone */
+  z.object({ type: z.literal('recovered') }),
+]);
+export type PickupEvent = z.infer<typeof PickupMessage>;
+
+/**
+ * The I/O of a pickup's changes, as the registry runs it today and the pickup actor will: a PIN
+ * made (with its hash), a PIN's single use claimed or given back, the ended row archived.
+ */
+export function pickupIo(crypto: PickupActorCrypto, claims: PickupClaims, archive: PickupArchive) {
+  return async (op: PickupIo) => {
+    switch (op.kind) {
+      case 'issuePin': {
+        const pin = crypto.generatePin();
+        return { type: 'pin.generated' as const, pickupId: op.pickupId, serial: op.serial, pin, pinHash: crypto.pinHash(pin, op.pickupId, op.serial) };
+      }
+      case 'claimPin':
+        try {
+          return { type: 'pin.claimed' as const, pickupId: op.pickupId, opId: op.opId, ok: await claims.claimOnce(op.key, op.owner) };
+        } catch (error) {
+          // The store could not be asked (disk full, Redis down: STORAGE_UNAVAILABLE): the session
+          // waiting for its door is told so rather than held until storage returns. Anything else
+          // is a crash.
+          if ((error as { code?: unknown } | null)?.code !== 'STORAGE_UNAVAILABLE') throw error;
+          return { type: 'pin.claimed' as const, pickupId: op.pickupId, opId: op.opId, ok: false, failed: 'STORAGE_UNAVAILABLE' as const };
+        }
+      case 'releasePin':
+        await claims.release(op.key, op.owner);
+        return;
+      // Refused by storage: parked by the supervisor like a release, so the pickup leaves once
+      // storage is back, not only at the next start.
+      case 'archive':
+        await archive.archive(op.pickup);
+        return { type: 'pickup.archived' as const, pickupId: op.pickup.id };
+    }
+  };
+}
+
+export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, claims: PickupClaims, archive: PickupArchive) {
+  type Enq = BoxEnqueue<Pickup, PickupIo>;
+  const life = pickupLife(policy, crypto);
+  const io = pickupIo(crypto, claims, archive);
+  /** What the pickup's life needs of the actor: the time, the effects, and freeing a compartment at the allocation actor. */
+  const step = (now: number, enq: Enq): Step => ({
+    now,
+    enq,
+    free: (compartmentId, owner) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }),
+  });
+  /** A second factor from the session that holds the claim. */
+  const factor = (ctx: Pickup, e: { sessionId: string; now: number }, which: 'oldId' | 'birthDate', given: string | null, enq: Enq) => {
+    const s = step(e.now, enq);
+    if (!claimedBy(ctx, e.sessionId, e.now)) {
+      return void enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'auth.factorRejected', factor: which, locked: false, code: 'SESSION_NOT_FOUND' } });
+    }
+    return life.checkFactor(ctx, e.sessionId, which, given, s);
+  };
+
+  return defineActor<Pickup, PickupEvent, PickupIo, BoxOutgoing>({
+    kind: 'pickup',
+    messages: PickupMessage,
+    // Spawned with its row, made by the registry when it registered the pickup.
+    init: (input: { row: Pickup }) => input.row,
+    on: {
+      'pickup.cancel': (p, e, enq) => life.cancel(p, e, step(e.now, enq)),
+      'pickup.load': (p, e, enq) => life.load(p, e, step(e.now, enq)),
+      'pickup.retrieve': (p, e, enq) => life.retrieve(p, e, step(e.now, enq)),
+      'pickup.reissuePin': (p, e, enq) => life.reissuePin(p, e, step(e.now, enq)),
+      'compartment.claimed': (p, e, enq) => life.compartmentClaimed(p, e, step(e.now, enq)),
+      'pin.generated': (p, e, enq) => life.pinGenerated(p, e, step(e.now, enq)),
+      'pin.queued': (p, e, enq) => life.pinQueued(p, e.serial, step(e.now, enq)),
+      'pin.claimed': (p, e, enq) => life.pinClaimed(p, e, step(e.now, enq)),
+      'pin.matched': (p, e, enq) => life.pinMatched(p, e, false, step(e.now, enq)),
+      'door.matched': (ctx, e, enq) => life.doorMatched(ctx, e, false, step(e.now, enq)),
+      // (Audited as not counted when the PIN was renewed or held meanwhile.)
+      'pin.missed': (ctx, e, enq) => {
+        const next = life.pinMissed(ctx, e.serial, step(e.now, enq));
+        if (!next) enq.emit.audit({ entry: { action: 'pin.notCounted', actor: e.kioskId, subject: ctx.reference, detail: { factor: 'pin' } } });
+        return next;
+      },
+      'pin.resendFor': (p, e, enq) => life.resend(p, e.kioskId, step(e.now, enq)),
+      'credential.missing': (p, e, enq) => life.credentialMissing(p, e.serial, step(e.now, enq)),
+      'sms.missing': (p, e, enq) => life.smsMissing(p, new Set(e.ids), step(e.now, enq)),
+      'session.ended': (p, e, enq) => (p.claim?.sessionId === e.sessionId ? life.sessionEnded(p, step(e.now, enq)) : undefined),
+      'auth.oldDocument': (ctx, e, enq) => {
+        let given: string | null;
+        try {
+          given = validateDocumentNumber(e.documentNumber);
+        } catch {
+          given = null;
+        }
+        return factor(ctx, e, 'oldId', given, enq);
+      },
+      'auth.birthDate': (ctx, e, enq) => factor(ctx, e, 'birthDate', e.birthDate, enq),
+      'pickup.release': (p, e, enq) => life.release(claimedBy(p, e.sessionId, e.now) ? p : undefined, e.sessionId, step(e.now, enq)),
+      'compartment.opened': (p, e, enq) => life.opened(p, e, step(e.now, enq)),
+      'compartment.closed': (p, e, enq) => (e.purpose === 'load' ? life.loaded(p, e, step(e.now, enq)) : e.purpose === 'service' ? undefined : life.closedAfterOpening(p, e, step(e.now, enq))),
+      'compartment.notOpened': (p, e, enq) => life.notOpened(p, e, step(e.now, enq)),
+      'compartment.unlockFailed': (p, e, enq) => (p.opId === e.opId ? life.unlockRefused(p, e.purpose, e.compartmentId, step(e.now, enq)) : undefined),
+      'occupancy.check': (ctx, e, enq) => life.occupancyCheck(ctx, e, step(e.now, enq)),
+      'load.abandoned': (ctx, e, enq) => life.loadAbandoned(ctx, step(e.now, enq)),
+      'delivery.failed': (p, e, enq) => life.deliveryFailed(p, e, step(e.now, enq)),
+      'pickup.remind': (p, e, enq) => life.remind(p, step(e.now, enq)),
+      'pickup.expire': (p, e, enq) => life.expire(p, step(e.now, enq)),
+      'pickup.purge': (p, e, enq) => life.purge(p, step(e.now, enq)),
+      // Archived: readers drop it, the registry keeps its reference (never registered twice), the actor stops.
+      'pickup.archived': (ctx, _e, enq) => {
+        enq.emit.publish({ event: { type: 'pickup.row', id: ctx.id, row: null } });
+        enq.emit.send({ to: REGISTRY, message: { type: 'pickup.archived', pickupId: ctx.id } });
+        enq.emit.stop({});
+      },
+      'auth.restarted': (ctx, e, enq) => life.expectCredential(ctx, step(e.now, enq)),
+      'auth.started': (p, e, enq) => life.authLost(p, step(e.now, enq)),
+      'outbox.restarted': (ctx, e, enq) => life.outboxBack(ctx, step(e.now, enq)),
+      'allocation.started': (ctx, e, enq) => life.expectSlot(ctx, step(e.now, enq)),
+      // (Interrupted while winning a compartment: the allocation actor gives back whatever it may have won.)
+      recovered: (p, e, enq) => life.recover(p, step(e.now, enq), () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } })),
+    },
+    io: (op) => io(op),
+  });
+}
