@@ -92,6 +92,8 @@ export const PickupMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('allocation.started') }),
   /** after a process restart: what the stop cut short is finished or undone */
   z.object({ type: z.literal('recovered') }),
+  /** spawned: the timers its row implies are set (none for a pickup just registered) */
+  z.object({ type: z.literal('started') }),
 ]);
 export type PickupEvent = z.infer<typeof PickupMessage>;
 
@@ -204,6 +206,8 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
       'auth.started': (p, e, enq) => life.authLost(p, step(e.now, enq)),
       'outbox.restarted': (ctx, e, enq) => life.outboxBack(ctx, step(e.now, enq)),
       'allocation.started': (ctx, e, enq) => life.expectSlot(ctx, step(e.now, enq)),
+      // A row made elsewhere keeps its dates (see the life's timersOf); a new pickup has none.
+      started: (p, e, enq) => life.timersOf(p, step(e.now, enq)),
       // (Interrupted while winning a compartment: the allocation actor gives back whatever it may have won.)
       recovered: (p, e, enq) => life.recover(p, step(e.now, enq), () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } })),
     },

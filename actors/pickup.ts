@@ -455,6 +455,21 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       }
     },
 
+    /**
+     * The timers a row implies: its reminder and expiry while it is in the box, its purge once it
+     * is over. For a pickup that starts with a row made elsewhere (the registry's table of an
+     * earlier version, split into pickup actors): set again under the keys the registry used, so
+     * the pickup keeps its dates. A reminder or expiry already due fires at once.
+     */
+    timersOf(p: Pickup, s: Step): void {
+      const inBox = p.status === 'READY' || p.status === 'LOCKED' || p.status === 'RELEASING';
+      if (inBox && p.expiresAt !== null) {
+        if (p.status === 'READY' && !p.reminderSent) s.enq.emit.schedule({ key: `remind:${p.id}`, at: p.expiresAt - policy.reminderBeforeMs, message: { type: 'pickup.remind', pickupId: p.id } });
+        s.enq.emit.schedule({ key: `expire:${p.id}`, at: p.expiresAt, message: { type: 'pickup.expire', pickupId: p.id } });
+      }
+      if (p.endedAt !== null && !p.personalDataDeleted && p.purgeAt !== null) s.enq.emit.schedule({ key: `purge:${p.id}`, at: p.purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
+    },
+
     /** The allocation actor is back: the compartment the pickup is in, or that it waits for one (none: nothing to say). */
     expectSlot(p: Pickup, s: Step): void {
       const awaiting = awaitingCompartment(p);

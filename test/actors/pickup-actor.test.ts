@@ -122,4 +122,25 @@ test('pickup actor: a second factor or release from a session that holds no clai
   assert.equal(behavior.check!({ type: 'pin.missed', kioskId: '1', pickupId: 'P1' }), ['serial: Invalid input: expected number, received undefined'], 'a message is checked against its schema');
 });
 
+test('pickup actor: started with a row made elsewhere (a registry table split into actors), it keeps its dates: reminder and expiry, or purge', async () => {
+  const clock = new SimulatedClock(START);
+  const persistence = await openPersistence('memory:');
+  const sup = new Supervisor({ clock, persistence, behaviors: [behavior] });
+  const base = registered();
+  const expiresAt = START + 3 * DAY;
+  await sup.spawn('pickup/P1', 'pickup', { row: { ...base, status: 'READY', compartmentId: 'A01', pinSerial: 1, pinIssued: true, pinQueued: true, readyAt: START - DAY, expiresAt } });
+  await sup.spawn('pickup/P2', 'pickup', { row: { ...base, id: 'P2', reference: 'V-2', status: 'COLLECTED', endedAt: START - DAY, purgeAt: START + DAY } });
+  await sup.spawn('pickup/P3', 'pickup', { row: { ...base, id: 'P3', reference: 'V-3' } });
+  await sup.idle();
+  const stored = await persistence.loadActors();
+  const timers = (address: string) => stored.get(address)!.timers.map((t) => [t.key, t.at]);
+  assert.equal(timers('pickup/P1'), [['remind:P1', expiresAt - TEST_POLICY.reminderBeforeMs], ['expire:P1', expiresAt]]);
+  assert.equal(timers('pickup/P2'), [['purge:P2', START + DAY]]);
+  assert.equal(timers('pickup/P3'), [], 'registered, not in the box: none');
+  await clock.advance(DAY, () => sup.idle());
+  assert.is(sup.view('pickup/P2'), undefined, 'purged and archived on its kept date');
+  await clock.advance(2 * DAY, () => sup.idle());
+  assert.is(sup.view<Pickup>('pickup/P1')!.ctx.status, 'EXPIRED');
+});
+
 test.run();
