@@ -152,6 +152,8 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
   return defineActor<Pickup, PickupEvent, PickupIo, BoxOutgoing>({
     kind: 'pickup',
     messages: PickupMessage,
+    // Failed for good, it is this one pickup that cannot be handed out: staff hand it out at the counter.
+    failedCode: 'PICKUP_FAILED',
     // Spawned with its row, made by the registry when it registered the pickup.
     init: (input: { row: Pickup }) => input.row,
     on: {

@@ -46,6 +46,8 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   partitionOf?: (ctx: C, message: E) => string | null;
   /** the code a quarantined partition's messages are refused with */
   partitionCode?: ErrorCode;
+  /** the code its messages are refused with once it failed for good (see ActorBehavior.failedCode) */
+  failedCode?: ErrorCode;
   /** mail that asks nothing is kept while the actor has failed for good (see ActorBehavior.keepsMailWhileFailed) */
   keepsMailWhileFailed?: boolean;
 }
@@ -80,6 +82,7 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
     tables: spec.tables,
     partitionOf: spec.partitionOf as ((ctx: C, message: Message) => string | null) | undefined,
     partitionCode: spec.partitionCode,
+    failedCode: spec.failedCode,
     keepsMailWhileFailed: spec.keepsMailWhileFailed,
     store,
     snapshot,

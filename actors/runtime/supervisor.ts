@@ -746,7 +746,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const cell = this.cells.get(env.to);
     if (!cell) return this.dead(env, 'no-such-actor');
-    if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed');
+    if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed', cell.behavior.failedCode);
     // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
     if (cell.kept && this.keeps(cell, env)) return this.keep(cell, env);
     if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
@@ -1642,7 +1642,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       }
       this.queued -= cell.mailbox.length;
       for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) this.keep(cell, queued);
-      else this.dead(queued, 'actor-failed');
+      else this.dead(queued, 'actor-failed', cell.behavior.failedCode);
       await this.commit({ actors: [this.save(cell)] }).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       this.changes.publish({ address: cell.address, kind: cell.behavior.kind });

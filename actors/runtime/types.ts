@@ -144,6 +144,11 @@ export interface ActorBehavior<C = any, Io = any> {
   /** the catalog code a quarantined partition's messages are refused with (default ACTOR_FAILED) */
   readonly partitionCode?: ErrorCode;
   /**
+   * The catalog code its messages are refused with once it failed for good (default ACTOR_FAILED):
+   * a pickup says PICKUP_FAILED, which the panel and staff understand as "this one pickup".
+   */
+  readonly failedCode?: ErrorCode;
+  /**
    * Mail that asks nothing (no `requestId`), sent while the actor has failed for good, is kept
    * for it, in order (in the store too: it stays unhandled there), and delivered once staff
    * revive it, instead of going back to its sender: for an actor whose messages are facts that

@@ -282,6 +282,26 @@ test('ask rejects with a catalog code: no such actor, a type it does not take, a
   assert.is(sup.pendingAsks, 0);
 });
 
+test("an actor that names its own code for when it failed for good is refused with it (a pickup: PICKUP_FAILED)", async () => {
+  const clock = new SimulatedClock();
+  const one = defineActor<{ n: number }, ({ type: 'boom' } | ({ type: 'get' } & Request)) & Message>({
+    kind: 'one',
+    failedCode: 'PICKUP_FAILED',
+    init: () => ({ n: 0 }),
+    on: {
+      boom: () => {
+        throw new Error('boom');
+      },
+      get: (ctx, e, enq) => void enq.emit.send(answer(e, ctx.n)),
+    },
+  });
+  const sup = new Supervisor({ clock, persistence: await openPersistence('memory:'), behaviors: [one], intensity: { max: 0, withinMs: 30_000 } });
+  await sup.spawn('one/a', 'one');
+  assert.is((await rejection(sup.ask('one/a', { type: 'boom' }))).code, 'ACTOR_CRASHED');
+  assert.is(sup.view('one/a')!.status, 'failed');
+  assert.is((await rejection(sup.ask('one/a', { type: 'get' }))).code, 'PICKUP_FAILED');
+});
+
 test('ask rejects when work its message caused reaches a failed actor or crashes a handler', async () => {
   const { sup } = await setup({ max: 0, withinMs: 30_000 });
   await sup.spawn('counter/front', 'counter');
