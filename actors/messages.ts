@@ -21,6 +21,9 @@ export const REGISTRY = 'registry';
  * (the auth actor's and the outbox's catch-ups) address it through this, so that step changes one line.
  */
 export const pickupAddress = (_pickupId: string): typeof REGISTRY => REGISTRY;
+/** The address of a pickup's own actor (actors/pickup-actor.ts), which `pickupAddress` will give once the box spawns them. */
+export const PICKUP_PREFIX = 'pickup/';
+export const pickupActorAddress = (id: string): `pickup/${string}` => `pickup/${id}`;
 /**
  * Whether the pickup `id` existed when the registry had counted up to `upTo` (its ids are `P<n>`,
  * n counted up): a catch-up that names the pickups with a PIN or a compartment does not name one

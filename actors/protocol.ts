@@ -5,6 +5,7 @@ import type { CompartmentEvent } from './compartment.js';
 import type { KioskEvent } from './kiosk.js';
 import type { ALARMS, ALLOCATION, AUTH, OUTBOX, READER, REGISTRY, ROOM_DOOR, SHREDDER } from './messages.js';
 import type { OutboxEvent } from './outbox.js';
+import type { PickupEvent } from './pickup-actor.js';
 import type { ReaderEvent } from './reader.js';
 import type { RegistryEvent } from './registry.js';
 import type { RoomDoorEvent } from './room-door.js';
@@ -22,6 +23,8 @@ import type { AddressIn, AskableTo, MessageTo, Outgoing } from './runtime/types.
  */
 export type BoxProtocol = {
   registry: { address: typeof REGISTRY; message: RegistryEvent };
+  /** one pickup (actors/pickup-actor.ts; not spawned by the box yet) */
+  pickup: { address: `pickup/${string}`; message: PickupEvent };
   auth: { address: typeof AUTH; message: AuthEvent };
   allocation: { address: typeof ALLOCATION; message: AllocationEvent };
   compartment: { address: `compartment/${string}`; message: CompartmentEvent };

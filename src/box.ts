@@ -5,11 +5,12 @@ import { DUESSELDORF_HOURS, isOpen, nextOpening, validateOpeningHours } from '..
 import { kioskActor } from '../actors/kiosk.js';
 import { allocationActor } from '../actors/allocation.js';
 import { authActor } from '../actors/auth.js';
-import { ALARMS, ALLOCATION, AUTH, ROOM_DOOR, OUTBOX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, raise, sessionAddress } from '../actors/messages.js';
+import { ALARMS, ALLOCATION, AUTH, ROOM_DOOR, OUTBOX, PICKUP_PREFIX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, pickupActorAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
-import { PICKUP_ROW, type Pickup, type PickupRow } from '../actors/pickup.js';
+import { PICKUP_ROW, type Pickup, type PickupPolicy, type PickupRow } from '../actors/pickup.js';
+import { pickupActor, type PickupArchive } from '../actors/pickup-actor.js';
 import { SystemClock, type Clock } from '../actors/runtime/clock.js';
 import { Hub, pushed } from '../actors/runtime/hub.js';
 import { plainCopy, type DeepReadonly } from '../actors/runtime/readonly.js';
@@ -108,24 +109,22 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     : await buildHardware(config, clock);
   const crypto = registryCrypto(Buffer.from(config.pinKey, 'utf8'), options.generatePin);
 
+  const pickupPolicy: PickupPolicy = {
+    windowMs: config.pickupWindowDays * DAY,
+    reminderBeforeMs: config.reminderDaysBefore * DAY,
+    purgeAfterMs: config.auditPeriodDays * DAY,
+    maxFailedAttempts: config.maxFailedAttempts,
+    pinResendsPerDay: config.pinResendsPerDay,
+    claimMs: 5 * 60_000,
+    timeZone: config.timeZone,
+    location: config.location,
+    hoursText: hoursText(config),
+  };
+  const archive: PickupArchive = { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) };
   const behaviors = [
-    registryActor(
-      {
-        windowMs: config.pickupWindowDays * DAY,
-        reminderBeforeMs: config.reminderDaysBefore * DAY,
-        purgeAfterMs: config.auditPeriodDays * DAY,
-        maxFailedAttempts: config.maxFailedAttempts,
-        pinResendsPerDay: config.pinResendsPerDay,
-        claimMs: 5 * 60_000,
-        timeZone: config.timeZone,
-        location: config.location,
-        hoursText: hoursText(config),
-      },
-      crypto,
-      persistence,
-      { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) },
-      config.name,
-    ),
+    registryActor(pickupPolicy, crypto, persistence, archive, config.name),
+    // One actor per pickup (docs/pickup-actors.md): the kind is known, the registry does not spawn them yet.
+    pickupActor(pickupPolicy, crypto, persistence, archive),
     allocationActor(persistence, config.name),
     authActor({ throttleFree: config.throttle.free, throttleBaseMs: config.throttle.baseMs, throttleMaxMs: config.throttle.maxMs, throttleForgiveMs: config.throttle.forgiveMs }, crypto),
     compartmentActor(
@@ -152,6 +151,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
    * way), and what the failed actor served is taken out of use. Never the failed actor.
    */
   const onFailure = (f: ActorFailure): void => {
+    // A pickup actor that failed for good is one pickup refused on its own, like a quarantined one.
+    if (f.kind === 'pickup') return pickupRefused({ partition: f.actor.slice(PICKUP_PREFIX.length), code: f.code, at: f.at });
     const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can. Once the cause is repaired (see the log), take it back into operation (staff console: "Wieder in Betrieb nehmen" on this alarm; or reviveActor)`;
     if (f.actor !== ALARMS) supervisor.send(ALARMS, raise(`failed:${f.actor}`, 'ACTOR_FAILED', 'critical', f.actor, text), 'supervisor');
     // A compartment that failed for good is given to no pickup.
@@ -159,23 +160,26 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     // A shredder that failed for good destroys no card: the reader takes none (and says so when asked).
     if (f.kind === 'shredder') supervisor.send(READER, { type: 'shredder.status', available: false }, 'supervisor');
   };
+  /** A pickup's row: the registry's, or its own actor's (docs/pickup-actors.md). */
+  const pickupRow = (id: string): Partial<Record<keyof Pickup, unknown>> | undefined =>
+    (supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[id] as Pickup | undefined) ?? (supervisor.view<Pickup>(pickupActorAddress(id))?.ctx as Pickup | undefined);
   /** What staff learn of a quarantined pickup: its reference, its compartment, what to do. */
   const quarantinedPickup = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>) => {
-    const p = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[q.partition];
+    const p = pickupRow(q.partition);
     // The row may be the damaged part: only fields of the right type are named.
     const reference = typeof p?.reference === 'string' ? p.reference : q.partition;
     const compartmentId = typeof p?.compartmentId === 'string' ? p.compartmentId : null;
     return { pickupId: q.partition, reference, compartmentId, code: q.code, at: q.at };
   };
   /**
-   * A pickup whose handling kept crashing the registry was quarantined alone (PICKUP_FAILED):
-   * staff are told which, and what to do; health is degraded, not failed.
+   * A pickup refused on its own (PICKUP_FAILED): its handling kept crashing the registry (a
+   * quarantined partition) or its own actor (failed for good). Staff are told which, and what to
+   * do; health is degraded, not failed.
    */
-  const onQuarantine = (q: PartitionQuarantine): void => {
-    if (q.actor !== REGISTRY) return;
+  const pickupRefused = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>): void => {
     const { reference, compartmentId } = quarantinedPickup(q);
     // Where its document lies may be the damaged field itself: then staff are not told "nowhere".
-    const stored = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[q.partition]?.compartmentId;
+    const stored = pickupRow(q.partition)?.compartmentId;
     const whereUnknown = stored !== undefined && stored !== null && typeof stored !== 'string';
     const lift = 'once the cause is repaired (see the log), lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine)';
     const todo = compartmentId
@@ -185,13 +189,20 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         : `${lift} and deal with the pickup at the counter`;
     const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
     supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
-    const count = registryQuarantines();
+    const count = refusedPickups().length;
     if (count >= SYSTEMIC_QUARANTINES) {
       const many = `${count} pickups kept crashing the registry and are refused on their own: more likely a fault of the box's software or storage than of each pickup's data. Check the log (partition quarantined) and call the box's maintainers; health fails until fewer than ${SYSTEMIC_QUARANTINES} are left.`;
       supervisor.send(ALARMS, raise(MANY_QUARANTINED, 'PICKUP_FAILED', 'critical', REGISTRY, many), 'supervisor');
     }
   };
-  const registryQuarantines = () => supervisor.quarantined().filter((q) => q.actor === REGISTRY).length;
+  const onQuarantine = (q: PartitionQuarantine): void => {
+    if (q.actor === REGISTRY) pickupRefused(q);
+  };
+  /** Pickups refused on their own: quarantined in the registry, or their actor failed for good. */
+  const refusedPickups = (): Array<Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>> => [
+    ...supervisor.quarantined().filter((q) => q.actor === REGISTRY),
+    ...supervisor.failed().flatMap((f) => (f.kind === 'pickup' ? [{ partition: f.actor.slice(PICKUP_PREFIX.length), code: f.code, at: f.at }] : [])),
+  ];
   const supervisor = new Supervisor<BoxProtocol>({
     clock,
     persistence,
@@ -352,13 +363,18 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
      */
     liftPickupQuarantine: async (reference: string, by: string): Promise<{ reference: string; status: string }> => {
       const ref = reference.trim();
-      const id = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.byReference[ref];
+      // (A pickup actor the registry does not know yet: found among the pickups refused on their own.)
+      const id = supervisor.view<RegistryCtx>(REGISTRY)?.ctx.byReference[ref] ?? refusedPickups().map(quarantinedPickup).find((q) => q.reference === ref)?.pickupId;
       if (!id) throw new DomainError('PICKUP_NOT_FOUND', `no pickup ${ref}`);
-      if (!(await supervisor.lift(REGISTRY, id, { action: 'pickup.quarantineLifted', actor: by, subject: ref }))) {
+      const audit = { action: 'pickup.quarantineLifted', actor: by, subject: ref };
+      // Its own actor failed for good (docs/pickup-actors.md): revived; else its partition in the registry is lifted.
+      const own = pickupActorAddress(id);
+      const revived = supervisor.failed().some((f) => f.actor === own) && (await supervisor.revive(own, audit));
+      if (!revived && !(await supervisor.lift(REGISTRY, id, audit))) {
         throw new DomainError('PICKUP_WRONG_STATE', `pickup ${ref} is not refused with PICKUP_FAILED: there is nothing to lift`);
       }
       supervisor.send(ALARMS, clear(`pickupFailed:${id}`), 'supervisor');
-      if (registryQuarantines() < SYSTEMIC_QUARANTINES) supervisor.send(ALARMS, clear(MANY_QUARANTINED), 'supervisor');
+      if (refusedPickups().length < SYSTEMIC_QUARANTINES) supervisor.send(ALARMS, clear(MANY_QUARANTINED), 'supervisor');
       return { reference: ref, status: box.pickup(ref)?.status ?? 'UNKNOWN' };
     },
     /**
@@ -517,9 +533,10 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     /** Moves a simulated clock forward, letting every timer's work finish in order. */
     advance: (ms: number) => supervisor.advanceClock(ms),
     /** Actors that failed for good: health fails while there is one. */
-    failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed(),
+    // (A pickup's actor failed for good is a pickup refused on its own: quarantinedPickups.)
+    failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed().filter((f) => f.kind !== 'pickup'),
     /** Pickups refused on their own (PICKUP_FAILED) after their handling kept crashing the registry: health is degraded while there is one. */
-    quarantinedPickups: (): QuarantinedPickup[] => supervisor.quarantined().filter((q) => q.actor === REGISTRY).map(quarantinedPickup),
+    quarantinedPickups: (): QuarantinedPickup[] => refusedPickups().map(quarantinedPickup),
     /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
     storageHealthy: (): boolean => supervisor.storageHealthy(),
     onEvent: (fn: (e: BoxEvent) => void) => events.listen(fn),
