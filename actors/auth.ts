@@ -55,12 +55,13 @@ export interface AuthCtx {
   numberThrottles: Record<string, Throttle>;
   kioskThrottles: Record<string, Throttle>;
   /**
-   * The pickup each session's PIN matched (session id → pickup id), until the session ends: its
-   * end goes to that pickup, behind the match, so the pickup never hears of the end before the
-   * match (a claim for a session that is gone). Emptied at a process restart: no session survives
-   * one. Absent in state saved before it was kept.
+   * The pickup each session's PIN matched (by session id), until the session ends: its end goes
+   * to that pickup, behind the match, so the pickup never hears of the end before the match (a
+   * claim for a session that is gone). `at`: when it matched; one whose session never said it
+   * ended (failed for good, or its end refused while this actor had failed) goes after
+   * MATCH_KEPT_MS. Absent in state saved before it was kept.
    */
-  matched?: Record<string, string>;
+  matched?: Record<string, { pickupId: string; at: number }>;
 }
 
 export interface AuthPolicy {
@@ -99,8 +100,7 @@ export const AuthMessage = z.discriminatedUnion('type', [
    * the pickup the session knows it holds, if any.
    */
   z.object({ type: z.literal('session.ended'), sessionId: z.string(), claim: z.boolean().optional(), pickupId: z.string().optional() }),
-  /** after a process restart: no session survived it */
-  z.object({ type: z.literal('recovered') }),
+
   /** state of a registry saved before this actor existed, handed over once (see the registry's `auth.started`) */
   z.object({
     type: z.literal('auth.adopt'),
@@ -140,6 +140,16 @@ const PIN_CHECKS_PER_ATTEMPT = 4;
 
 /** The credentials of a number, without a scan: carried along by every change of the table (table.ts). */
 const BY_NUMBER: RowIndex<Credential> = { name: 'number', keyOf: (c) => c.numberKey };
+
+/** How long a match is kept for a session that never says it ended: far longer than any session lives. */
+export const MATCH_KEPT_MS = 24 * 60 * 60 * 1000;
+
+/** The matches without those older than MATCH_KEPT_MS (a handful: one per session at a panel now). */
+function forgetOldMatches(matched: Record<string, { pickupId: string; at: number }> | undefined, now: number): Record<string, { pickupId: string; at: number }> | undefined {
+  let kept = matched;
+  for (const [sessionId, m] of Object.entries(matched ?? {})) if (now - m.at >= MATCH_KEPT_MS) kept = deleteRow(kept, sessionId);
+  return kept;
+}
 
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
 export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
@@ -289,16 +299,15 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
 
       // The session's PIN came this way: its end follows the same way, to the pickup the PIN
       // matched, so the pickup never hears of the end before the match (a claim for a session
-      // that is gone). A session whose PIN matched nothing has nothing to give back. (A session of
-      // a process before a restart: the pickups void its claims at their recovery.)
+      // that is gone). A session whose PIN matched nothing has nothing to give back. (An earlier
+      // version's session ended after its process's restart, naming no pickup: the match, if any,
+      // was before this actor kept them, and the pickups' recovery voided the claims.)
       'session.ended': (ctx, e, enq) => {
-        const pickupId = e.pickupId ?? ctx.matched?.[e.sessionId];
+        const pickupId = e.pickupId ?? ctx.matched?.[e.sessionId]?.pickupId;
         if (pickupId !== undefined && e.claim !== false) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'session.ended', sessionId: e.sessionId, pickupId }, aside: true });
         if (ctx.matched?.[e.sessionId] === undefined) return;
         return { ...ctx, matched: deleteRow(ctx.matched, e.sessionId) };
       },
-
-      recovered: (ctx) => (rowCount(ctx.matched) > 0 ? { ...ctx, matched: {} } : undefined),
 
       'auth.pin': (ctx, e, enq) => {
         // Same work, same answer, for an unknown number and a wrong PIN.
@@ -311,7 +320,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
           // free to claim is the registry's answer to the session.
           enq.emit.send({ to: pickupAddress(match.pickupId), message: { type: 'pin.matched', sessionId: e.sessionId, kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial } });
           const next = forgiven(ctx, numberKey) ?? ctx;
-          return { ...next, matched: setRow(next.matched, e.sessionId, match.pickupId) };
+          return { ...next, matched: setRow(forgetOldMatches(next.matched, e.now), e.sessionId, { pickupId: match.pickupId, at: e.now }) };
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
         missed(enq, candidates, e.kioskId, {});

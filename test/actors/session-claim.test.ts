@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { sessionActor, type SessionCtx } from '../../actors/session.js';
-import type { AuthCtx } from '../../actors/auth.js';
+import { MATCH_KEPT_MS, type AuthCtx } from '../../actors/auth.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { authUnderTest, registryUnderTest, TEST_PIN_KEY, TEST_POLICY } from '../security/registry-rig.js';
 
@@ -73,7 +73,7 @@ test("auth: passes a session's end on to the pickup its PIN matched, behind the 
   const match = auth.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: '+4915228817386', pin: '123456', now: 1 });
   assert.equal(sentTo(match.effects as Effects, 'registry').map((m) => m.type), ['pin.matched']);
   ctx = match.ctx;
-  assert.equal(ctx.matched, { s1: 'P1' }, 'the match is kept until the session ends');
+  assert.equal(ctx.matched, { s1: { pickupId: 'P1', at: 1 } }, 'the match is kept until the session ends');
   // The session ended while its PIN was being checked: it names no pickup; the match does.
   const ended = auth.step(ctx, { type: 'session.ended', sessionId: 's1', claim: true, now: 2 });
   assert.equal(sentTo(ended.effects as Effects, 'registry'), [{ type: 'session.ended', sessionId: 's1', pickupId: 'P1' }]);
@@ -83,8 +83,10 @@ test("auth: passes a session's end on to the pickup its PIN matched, behind the 
   assert.equal(passed({ claim: true }), [], 'no match, none named: nothing to give back');
   assert.equal(passed({}), [], "an earlier version's session, no match since the restart: its claims were voided at the pickups' recovery");
   assert.equal(sentTo(auth.step(ctx, { type: 'session.ended', sessionId: 's1', claim: false, now: 2 }).effects as Effects, 'registry'), [], 'its PIN opened nothing');
-  // After a process restart no session is left: the matches go.
-  assert.equal(auth.step(ctx, { type: 'recovered', now: 3 }).ctx.matched, {});
+  // A match whose session never says it ended (failed for good, its end refused) goes a day later, at the next match.
+  ctx = { ...ctx, credentials: { ...ctx.credentials, P2: { pickupId: 'P2', numberKey, serial: 1, pinHash: crypto.pinHash('654321', 'P2', 1) } } };
+  const later = auth.step(ctx, { type: 'auth.pin', sessionId: 's7', kioskId: '1', phone: '+4915228817386', pin: '654321', now: 1 + MATCH_KEPT_MS });
+  assert.equal(later.ctx.matched, { s7: { pickupId: 'P2', at: 1 + MATCH_KEPT_MS } });
 });
 
 test("registry: a session's end voids its claim on the pickup it names, and on no other", () => {
