@@ -544,8 +544,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * The allocation actor started, or restarted, was revived or recovered: it learns which
        * compartments hold a pickup, and which pickups wait for one (their slots, won meanwhile, are
        * kept); what it has otherwise is mended. Pickup by pickup, as each pickup will answer for
-       * itself once it is an actor of its own: first which pickups may have a compartment
-       * (`slots.live`; slots given to any other go), then each one's compartment (`slot.expect`).
+       * itself once it is an actor of its own: each one's compartment (`slot.expect`), then which
+       * pickups may have one (`slots.live`; slots given to any other go).
        * A registry saved before the allocation actor existed first hands over its own slot table
        * (merged only), which then leaves the registry's state.
        */
@@ -560,10 +560,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
           enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots } });
         }
+        // Each pickup's compartment first, then the list: a compartment another pickup holds now
+        // changes owner before the list frees the slots of pickups gone, so its claim in the
+        // shared store is kept (freed first, it would be given back, the slot given again).
         const placed = Object.values(ctx.pickups).filter((p) => (p.compartmentId !== null && p.endedAt === null) || awaitingCompartment(p));
-        enq.emit.send({ to: ALLOCATION, message: { type: 'slots.live', pickupIds: placed.map((p) => p.id), upTo: ctx.seq } });
         const step = noteStep(e.now, enq);
         for (const p of placed) life.expectSlot(p, step);
+        enq.emit.send({ to: ALLOCATION, message: { type: 'slots.live', pickupIds: placed.map((p) => p.id), upTo: ctx.seq } });
         if (ctx.compartments === undefined) return;
         const { compartments: _c, ...rest } = ctx;
         return rest;

@@ -29,20 +29,24 @@ const drifted: AllocationCtx = {
 };
 
 /**
- * The registry's catch-up, pickup by pickup: which pickups may have a compartment, then each one's
- * (`placed`: compartment → pickup; `awaiting`: being loaded; `none`: named, but in no compartment).
+ * The registry's catch-up, pickup by pickup: each one's compartment (`placed`: compartment →
+ * pickup; `awaiting`: being loaded; `none`: named, but in no compartment), then which pickups may
+ * have one (`liveFirst`: the other way round, as the messages may come once pickups answer for
+ * themselves).
  */
-function catchUp(ctx: AllocationCtx, placed: Record<string, string>, awaiting: string[] = [], none: string[] = [], upTo = 9) {
+function catchUp(ctx: AllocationCtx, placed: Record<string, string>, awaiting: string[] = [], none: string[] = [], upTo = 9, liveFirst = false) {
   const effects: Effect<unknown>[] = [];
   const run = (message: Parameters<typeof allocation.step>[1]) => {
     const r = allocation.step(ctx, message);
     ctx = r.ctx;
     effects.push(...r.effects);
   };
-  run({ type: 'slots.live', pickupIds: [...Object.values(placed), ...awaiting, ...none], upTo, now: NOW });
+  const live = () => run({ type: 'slots.live', pickupIds: [...Object.values(placed), ...awaiting, ...none], upTo, now: NOW });
+  if (liveFirst) live();
   for (const [compartmentId, pickupId] of Object.entries(placed)) run({ type: 'slot.expect', pickupId, compartmentId, awaiting: false, now: NOW });
   for (const pickupId of awaiting) run({ type: 'slot.expect', pickupId, compartmentId: null, awaiting: true, now: NOW });
   for (const pickupId of none) run({ type: 'slot.expect', pickupId, compartmentId: null, awaiting: false, now: NOW });
+  if (!liveFirst) live();
   return { ctx, effects };
 }
 
@@ -73,10 +77,16 @@ test('allocation: a slot given to a pickup the registry does not have in it is f
 });
 
 test('allocation: a slot the registry has another pickup in is given to that pickup; a pickup in another compartment, or in none, leaves its slot', () => {
-  // P1 (A01) is not among the pickups named: A01 is freed, and P7, which the registry has there, gets it.
+  // P1 (A01) is not among the pickups named; P7, which the registry has in A01, gets it, and the
+  // compartment's claim stays this box's (nothing is given back).
   const { ctx, effects } = catchUp(drifted, { A01: 'P7', A02: 'P2' }, ['P3']);
-  assert.is(ctx.slots.A01!.pickupId, 'P7');
-  assert.equal(released(effects), [JSON.stringify({ kind: 'release', compartmentId: 'A01', owner: 'V-1' })], "P1's claim is given back");
+  assert.equal(ctx.slots.A01, slot({ pickupId: 'P7', claimedBy: 'V-1' }));
+  assert.equal(released(effects), []);
+  assert.equal(effects.filter((e) => e.type === 'audit').map((e) => (e as { entry: { detail: unknown } }).entry.detail), [{ slot: 'P1', registry: 'P7' }], 'audited as mended');
+  // The list first (as it may come once pickups answer for themselves): the same slot, but its claim was given back on the way.
+  const liveFirst = catchUp(drifted, { A01: 'P7', A02: 'P2' }, ['P3'], [], 9, true);
+  assert.is(liveFirst.ctx.slots.A01!.pickupId, 'P7');
+  assert.equal(released(liveFirst.effects), [JSON.stringify({ kind: 'release', compartmentId: 'A01', owner: 'V-1' })]);
   // P1 is named, but in A05: A01 is given back, A05 is P1's.
   const moved = catchUp(drifted, { A02: 'P2', A05: 'P1' }, ['P3']);
   assert.is(moved.ctx.slots.A01!.pickupId, null);
@@ -94,15 +104,8 @@ test('allocation: a slot of a pickup made after the registry named those with a 
   const { ctx } = catchUp(made, { A02: 'P2' }, ['P3'], [], 10);
   assert.is(ctx.slots.A05!.pickupId, 'P12', 'P12 came after the registry counted to 10');
   assert.is(ctx.slots.A01!.pickupId, null, 'P1 was known and not named: freed');
-  // Each pickup's answer before the list of the live ones (once pickups answer for themselves, they may come first): the same slots.
-  let first: AllocationCtx = made;
-  const answers: Array<Parameters<typeof allocation.step>[1]> = [
-    { type: 'slot.expect', pickupId: 'P2', compartmentId: 'A02', awaiting: false },
-    { type: 'slot.expect', pickupId: 'P3', compartmentId: null, awaiting: true },
-    { type: 'slots.live', pickupIds: ['P2', 'P3'], upTo: 10 },
-  ];
-  for (const m of answers) first = allocation.step(first, { ...m, now: NOW }).ctx;
-  assert.equal(first.slots, ctx.slots);
+  // The list before each pickup's answer (once pickups answer for themselves, it may come first): the same slots.
+  assert.equal(catchUp(made, { A02: 'P2' }, ['P3'], [], 10, true).ctx.slots, ctx.slots);
 });
 
 test("allocation: an earlier version's registry named every compartment in one adoption: a slot it does not name is mended as before", () => {
@@ -159,7 +162,7 @@ test('allocation, after an upgrade: a compartment reported before the slots were
   };
   // The new allocation actor starts: the slots are handed over, A02 held for P9.
   let { alloc, told } = handOver({ slots: { A01: slot({}), A02: slot({}) } });
-  assert.equal(told, ['allocation.adopt', 'slots.live'], 'the slot table, then the pickups with a compartment (none)');
+  assert.equal(told, ['allocation.adopt', 'slots.live'], 'the slot table, then the pickups with a compartment (none: no answer of theirs before it)');
   assert.is(alloc.slots.A02!.pickupId, 'P9');
   // It crashes later (a claim's I/O failed) and asks again: the registry no longer keeps slots.
   ({ alloc, told } = handOver(allocation.step(alloc, { type: 'restarted', now: NOW }).ctx));
