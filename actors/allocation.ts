@@ -95,14 +95,8 @@ export const AllocationMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('free'), compartmentId: z.string(), owner: z.string().nullable() }),
   /** the store confirmed a release (this actor's own I/O, or a release the registry started before this actor existed) */
   z.object({ type: z.literal('compartment.released'), compartmentId: z.string(), owner: z.string() }),
-  /** a compartment says it holds a pickup the registry does not have in it: kept reserved */
+  /** a compartment says after a restart that it holds a pickup: kept from new loads (if free) until it is freed */
   z.object({ type: z.literal('reserve'), compartmentId: z.string(), pickupId: z.string() }),
-  /**
-   * What a compartment says it holds after a restart (passed on by the registry; `pickupId` null:
-   * nothing): a free slot is reserved for the pickup it holds, and the pickups concerned (the one
-   * it holds, the one the slot is given to) are asked whether they are recorded in it.
-   */
-  z.object({ type: z.literal('compartment.report'), compartmentId: z.string(), pickupId: z.string().nullable(), state: z.string() }),
   /** a load interrupted while its compartment was being won: whatever it may have won goes back */
   z.object({ type: z.literal('abandon'), owner: z.string() }),
   z.object({ type: z.literal('compartment.availability'), compartmentId: z.string(), available: z.boolean(), code: errorCode.optional() }),
@@ -368,15 +362,6 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         // A later claim by another owner is not touched.
         if (!s || s.claimedBy !== e.owner || s.pickupId !== null) return next === ctx ? undefined : next;
         return slot(next, e.compartmentId, { claimedBy: null });
-      },
-
-      'compartment.report': (ctx, e, enq) => {
-        const given = ctx.slots[e.compartmentId]?.pickupId ?? null;
-        const check = (pickupId: string) => enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'occupancy.check', compartmentId: e.compartmentId, reported: e.pickupId, pickupId } });
-        if (e.pickupId !== null) check(e.pickupId);
-        if (given !== null && given !== e.pickupId) check(given);
-        // Whatever the compartment says it holds keeps it from new loads until staff looked.
-        if (e.pickupId !== null && given === null && ctx.slots[e.compartmentId]) return slot(ctx, e.compartmentId, { pickupId: e.pickupId, reported: true });
       },
 
       reserve: (ctx, e) => (ctx.slots[e.compartmentId]?.pickupId === null ? slot(ctx, e.compartmentId, { pickupId: e.pickupId, reported: true }) : undefined),

@@ -4,6 +4,7 @@ import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
 import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked, pickupAddress, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
+import { occupancyMismatch } from './pickup.js';
 import type { DoorState } from '../drivers/ports.js';
 import { RegistryMessage, type RegistryEvent } from './registry.js';
 
@@ -102,6 +103,8 @@ export const CompartmentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delivery.resumed'), to: z.string() }),
   z.object({ type: z.literal('recovered') }),
   z.object({ type: z.literal('restarted') }),
+  /** after a restart, from a pickup recorded in this compartment (see the handler) */
+  z.object({ type: z.literal('occupancy.expect'), pickupId: z.string(), reference: z.string(), status: z.string() }),
 ]);
 export type CompartmentEvent = z.infer<typeof CompartmentMessage>;
 
@@ -345,8 +348,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         enq.emit.io({ op: { kind: 'readDoor', compartment: ctx.id, pulsedBeforeStop } });
         // What the registry refused before the stop goes first (refused again while it is still failed).
         const next = tellAgain(ctx, enq);
-        // The registry checks what this compartment holds against its own record.
+        // What this compartment holds is checked against the pickups: the one it holds hears it
+        // (`occupancy.check`), and each pickup recorded in it asks (`occupancy.expect`). The
+        // registry hears it too, and keeps a compartment that holds a pickup from new loads.
         enq.emit.send({ to: REGISTRY, message: { type: 'compartment.report', compartmentId: ctx.id, pickupId: ctx.pickupId, state: ctx.state } });
+        if (ctx.pickupId !== null && ctx.state !== 'open') enq.emit.send({ to: pickupAddress(ctx.pickupId), message: { type: 'occupancy.check', compartmentId: ctx.id, reported: ctx.pickupId, pickupId: ctx.pickupId } });
         return next;
       },
       // After a crash, or revived by staff: what the registry refused is told again too. A
@@ -357,6 +363,18 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
         askTheDoor(ctx, e, enq);
         return tellAgain(ctx, enq);
       },
+      /**
+       * After a restart, a pickup recorded in this compartment asks what it holds: another pickup,
+       * or nothing while the pickup is neither being loaded nor released (its door is part of
+       * that), is a mismatch, named to staff. Open: the opening's outcome came, and its closing
+       * checks the compartment against its pickup.
+       */
+      'occupancy.expect': (ctx, e, enq) => {
+        if (ctx.state === 'open' || ctx.pickupId === e.pickupId) return;
+        if (ctx.pickupId === null && (e.status === 'LOADING' || e.status === 'RELEASING')) return;
+        occupancyMismatch(enq, ctx.id, ctx.pickupId ?? 'nothing', `pickup ${e.reference} (${e.status}) in it`, e.reference);
+      },
+
       // Given only while neither a fault nor staff keep it out of service.
       'availability.report': (ctx, _e, enq) =>
         void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.availability', compartmentId: ctx.id, available: ctx.fault === null && ctx.state !== 'outOfService', ...(ctx.fault ? { code: ctx.fault.code } : ctx.state === 'outOfService' ? { code: 'OUT_OF_SERVICE' as const } : {}) } }),

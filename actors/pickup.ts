@@ -804,31 +804,41 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * whatever it may have won is given back by the caller.
      */
     recover(p: Pickup, s: Step, loadCut: () => void): Pickup | undefined {
-      if (p.status === 'RELEASING') {
-        if (p.unlockSent) return; // the compartment has the unlock: its outcome will come
-        // Authenticated, but no unlock reached a compartment: nothing moved. The PIN claim
-        // is given back, so the same PIN and second factor work at the next session.
-        if (p.claim) s.enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
-        s.enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
-        const back = put(p, readyAgain(p, s), s, 'releaseAbandoned');
-        if (p.expiresAt !== null && s.now >= p.expiresAt) s.enq.emit.schedule({ key: `expire:${p.id}`, at: s.now, message: { type: 'pickup.expire', pickupId: p.id } });
-        return back;
-      }
-      let row = p;
-      if (p.claim) row = put(row, { ...row, claim: null }, s);
-      // Notices the outbox may not have committed before the stop: asked again.
-      noticesAgain(p, s);
-      // Purged but not yet archived when the process stopped: archive again (it is idempotent).
-      if (p.personalDataDeleted) s.enq.emit.io({ op: { kind: 'archive', pickup: p } });
-      if (awaitingCompartment(p)) {
-        loadCut();
-        row = put(row, { ...row, status: 'REGISTERED', loadRequest: null }, s);
-      }
-      // A PIN whose hash is committed went out with its SMS in the same commit; one without a
-      // hash was never generated (the I/O died with the process): a new one is issued.
-      if (p.status === 'READY' && !issued(p)) row = put(row, replacePin(row, 'pin.reissuedAfterRestart', s), s);
-      return row === p ? undefined : row;
+      const row = recovered(p, s, loadCut);
+      // Recorded in a compartment: it asks the compartment what it holds (the compartment tells
+      // the pickup it holds, `occupancy.check`); a disagreement is named to staff.
+      const now = row ?? p;
+      if (now.compartmentId !== null && now.endedAt === null) s.enq.emit.send({ to: compartmentAddress(now.compartmentId), message: { type: 'occupancy.expect', pickupId: now.id, reference: now.reference, status: now.status } });
+      return row;
     },
   };
+
+  /** What `recover` does to the row (see there). */
+  function recovered(p: Pickup, s: Step, loadCut: () => void): Pickup | undefined {
+    if (p.status === 'RELEASING') {
+      if (p.unlockSent) return; // the compartment has the unlock: its outcome will come
+      // Authenticated, but no unlock reached a compartment: nothing moved. The PIN claim
+      // is given back, so the same PIN and second factor work at the next session.
+      if (p.claim) s.enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
+      s.enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
+      const back = put(p, readyAgain(p, s), s, 'releaseAbandoned');
+      if (p.expiresAt !== null && s.now >= p.expiresAt) s.enq.emit.schedule({ key: `expire:${p.id}`, at: s.now, message: { type: 'pickup.expire', pickupId: p.id } });
+      return back;
+    }
+    let row = p;
+    if (p.claim) row = put(row, { ...row, claim: null }, s);
+    // Notices the outbox may not have committed before the stop: asked again.
+    noticesAgain(p, s);
+    // Purged but not yet archived when the process stopped: archive again (it is idempotent).
+    if (p.personalDataDeleted) s.enq.emit.io({ op: { kind: 'archive', pickup: p } });
+    if (awaitingCompartment(p)) {
+      loadCut();
+      row = put(row, { ...row, status: 'REGISTERED', loadRequest: null }, s);
+    }
+    // A PIN whose hash is committed went out with its SMS in the same commit; one without a
+    // hash was never generated (the I/O died with the process): a new one is issued.
+    if (p.status === 'READY' && !issued(p)) row = put(row, replacePin(row, 'pin.reissuedAfterRestart', s), s);
+    return row === p ? undefined : row;
+  }
   return life;
 }

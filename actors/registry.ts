@@ -671,16 +671,20 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return d.done();
       },
 
-      // A compartment tells what it holds after a restart. The allocation actor, whose slots say
-      // which pickup each compartment is given to, checks it with the pickups concerned
-      // (`occupancy.check`). In the first start after the upgrade from a version before the
-      // allocation actor (which does not exist yet: compartments report before it is spawned), the
-      // registry checks it against its pickups and the slots it still keeps itself.
+      // A compartment tells what it holds after a restart (its pickup and the pickups recorded in
+      // it check that with it: `occupancy.check`, `occupancy.expect`): one that holds a pickup is
+      // kept from new loads (`reserve`: if its slot is free). In the first start after the upgrade
+      // from a version before the allocation actor (which does not exist yet: compartments report
+      // before it is spawned), the registry checks it against its pickups and reserves it in the
+      // slots it still keeps itself.
       'compartment.report': (ctx, e, enq) => {
         // Open: the opening's outcome came, and its closing checks the compartment against its pickup.
         if (e.state === 'open') return;
         const slots = legacySlots(ctx);
-        if (!slots) return void enq.emit.send({ to: ALLOCATION, message: { type: 'compartment.report', compartmentId: e.compartmentId, pickupId: e.pickupId, state: e.state } });
+        if (!slots) {
+          if (e.pickupId !== null) enq.emit.send({ to: ALLOCATION, message: { type: 'reserve', compartmentId: e.compartmentId, pickupId: e.pickupId } });
+          return;
+        }
         const named = rowsWhere(ctx.pickups, IN_COMPARTMENT, e.compartmentId)[0];
         const loading = named?.status === 'LOADING';
         const mismatch = e.pickupId !== null ? named?.id !== e.pickupId : named !== undefined && !loading && named.status !== 'RELEASING';
@@ -692,13 +696,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         if (e.pickupId !== null && legacy?.pickupId === null) return { ...ctx, compartments: setRow(slots, e.compartmentId, { ...legacy, pickupId: e.pickupId }) };
       },
 
-      /**
-       * The allocation actor asks a pickup about a compartment's report after a restart: the
-       * compartment says it holds this pickup and the pickup is not recorded in it (alive), or it
-       * says it holds nothing or another while the pickup is recorded in it (not while being loaded
-       * or released: its door is part of that). Either is named to staff; the compartment stays
-       * reserved for what it says it holds (the allocation actor saw to that).
-       */
+      /** After a restart, the compartment that holds the pickup says so: is it recorded there? (see the life's occupancyCheck) */
       'occupancy.check': (ctx, e, enq) => life.occupancyCheck(ctx.pickups[e.pickupId], e, noteStep(e.now, enq)),
     },
     async io(op) {

@@ -1,50 +1,57 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allocationActor, type AllocationCtx, type Slot } from '../../actors/allocation.js';
+import { compartmentActor, type CompartmentCtx } from '../../actors/compartment.js';
 import type { Pickup } from '../../actors/pickup.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Effect } from '../../actors/runtime/types.js';
 import { registryUnderTest, TEST_POLICY } from '../security/registry-rig.js';
 
-// After a restart every compartment says what it holds. The registry passes the report on to the
-// allocation actor, whose slots say which pickup each compartment is given to; it keeps a free
-// compartment that says it holds a pickup from new loads, and asks the pickups concerned (the one
-// the compartment holds, the one the slot is given to) whether they are recorded in it. A pickup
-// that disagrees calls staff (OCCUPANCY_MISMATCH). No actor looks through the pickups for the
-// one recorded in a compartment: each pickup answers for its own row.
+// After a restart every compartment says what it holds, and each side checks the other: the
+// compartment tells the pickup it holds (`occupancy.check`), and every pickup recorded in a
+// compartment asks it (`occupancy.expect`, from the pickup's recovery). Whoever finds a
+// disagreement calls staff (OCCUPANCY_MISMATCH). The registry keeps a compartment that holds a
+// pickup from new loads (`reserve` at the allocation actor). No actor looks through the pickups
+// for the one recorded in a compartment, nor trusts the allocation actor's slots for it.
 
 const NOW = Date.UTC(2026, 11, 2, 9, 0, 0);
-const allocation = allocationActor({ claimOnce: async () => true, release: async () => {} });
 const registry = registryUnderTest();
-const slot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, ...patch });
-const slots: AllocationCtx = { slots: { A01: slot({ pickupId: 'P1', claimedBy: 'V-1' }), A02: slot({}) } };
+const compartment = compartmentActor({ doorWindowMs: 30_000, doorLeftOpenMs: 60_000 }, { pulse: async () => {}, door: async () => 'closed' });
 
 type Effects = Effect<unknown>[];
-const checks = (effects: Effects) => effects.flatMap((e) => (e.type === 'send' && e.message.type === 'occupancy.check' ? [`${e.to} ${JSON.stringify(e.message)}`] : []));
-const check = (compartmentId: string, reported: string | null, pickupId: string) => `registry ${JSON.stringify({ type: 'occupancy.check', compartmentId, reported, pickupId })}`;
+const sent = (effects: Effects) => effects.flatMap((e) => (e.type === 'send' ? [`${e.to} ${JSON.stringify(e.message)}`] : []));
 
-test('registry: passes a compartment\'s report on to the allocation actor; an open compartment is left to its closing', () => {
-  const ctx = registry.init(undefined, 'registry');
-  const passed = registry.step(ctx, { type: 'compartment.report', compartmentId: 'A01', pickupId: 'P1', state: 'occupied', now: NOW });
-  assert.equal(passed.effects, [{ type: 'send', to: 'allocation', message: { type: 'compartment.report', compartmentId: 'A01', pickupId: 'P1', state: 'occupied' } }]);
-  assert.is(passed.ctx, ctx);
-  assert.equal(registry.step(ctx, { type: 'compartment.report', compartmentId: 'A01', pickupId: 'P1', state: 'open', now: NOW }).effects, []);
-  assert.is(registry.partitionOf!(ctx, { type: 'compartment.report', compartmentId: 'A01', pickupId: 'P1', state: 'occupied' }), null, 'it concerns the compartment: a quarantined pickup does not stop the check');
+test('compartment: recovered, it tells the registry what it holds and the pickup it holds; an empty one tells only the registry', () => {
+  const holding: CompartmentCtx = { ...compartment.init({ id: 'A01', size: 'S', accessible: false }, 'compartment/A01'), state: 'occupied', pickupId: 'P1' };
+  const told = sent(compartment.step(holding, { type: 'recovered', now: NOW }).effects);
+  assert.ok(told.includes(`registry ${JSON.stringify({ type: 'compartment.report', compartmentId: 'A01', pickupId: 'P1', state: 'occupied' })}`));
+  assert.ok(told.includes(`registry ${JSON.stringify({ type: 'occupancy.check', compartmentId: 'A01', reported: 'P1', pickupId: 'P1' })}`), 'to the pickup (the registry holds the pickups)');
+  const empty = compartment.init({ id: 'A02', size: 'S', accessible: false }, 'compartment/A02');
+  assert.not.ok(sent(compartment.step(empty, { type: 'recovered', now: NOW }).effects).some((m) => m.includes('occupancy.check')));
 });
 
-test('allocation: asks the pickup the compartment holds and the pickup its slot is given to, once each', () => {
-  const report = (compartmentId: string, pickupId: string | null) => allocation.step(slots, { type: 'compartment.report', compartmentId, pickupId, state: pickupId ? 'occupied' : 'empty', now: NOW });
-  const agree = report('A01', 'P1');
-  assert.equal(checks(agree.effects), [check('A01', 'P1', 'P1')]);
-  assert.is(agree.ctx, slots, 'nothing changes');
-  assert.equal(checks(report('A01', 'P7').effects), [check('A01', 'P7', 'P7'), check('A01', 'P7', 'P1')]);
-  assert.equal(checks(report('A01', null).effects), [check('A01', null, 'P1')]);
-  assert.equal(checks(report('A02', null).effects), [], 'free and empty: nobody to ask');
-  // A free compartment that says it holds a pickup is kept from new loads until staff looked.
-  const held = report('A02', 'P9');
-  assert.equal(checks(held.effects), [check('A02', 'P9', 'P9')]);
-  assert.equal(held.ctx.slots.A02, slot({ pickupId: 'P9', reported: true }));
-  assert.is(report('A09', 'P9').ctx, slots, 'a compartment no longer in the layout: nothing reserved');
+test('compartment: a pickup recorded in it that it does not hold is a mismatch, unless the pickup is being loaded or released into an empty one, or the door is open', () => {
+  const base = compartment.init({ id: 'A01', size: 'S', accessible: false }, 'compartment/A01');
+  const holdingP7: CompartmentCtx = { ...base, state: 'occupied', pickupId: 'P7' };
+  const expect = (ctx: CompartmentCtx, status: string) => compartment.step(ctx, { type: 'occupancy.expect', pickupId: 'P1', reference: 'V-1', status, now: NOW }).effects;
+  const alarm = (effects: Effects) => effects.flatMap((e) => (e.type === 'send' && e.to === 'alarms' ? [e.message as unknown as { code: string; key: string; text: string }] : []));
+  assert.equal(expect({ ...base, state: 'occupied', pickupId: 'P1' }, 'READY'), [], 'it holds it');
+  assert.equal(expect(base, 'LOADING'), [], 'staff are putting it in');
+  assert.equal(expect(base, 'RELEASING'), [], 'being released');
+  assert.equal(expect({ ...holdingP7, state: 'open' }, 'READY'), [], 'open: its closing checks it');
+  const [empty] = alarm(expect(base, 'READY'));
+  assert.equal([empty!.code, empty!.key], ['OCCUPANCY_MISMATCH', 'occupancy:A01']);
+  assert.ok(empty!.text.startsWith('Compartment A01 reports it holds nothing, the registry has pickup V-1 (READY) in it'), empty!.text);
+  const [other] = alarm(expect(holdingP7, 'LOADING'));
+  assert.ok(other!.text.startsWith('Compartment A01 reports it holds P7, the registry has pickup V-1 (LOADING) in it'), other!.text);
+});
+
+test('registry: a compartment that holds a pickup is kept from new loads; an empty or open one asks nothing', () => {
+  const ctx = registry.init(undefined, 'registry');
+  const report = (pickupId: string | null, state: string) => registry.step(ctx, { type: 'compartment.report', compartmentId: 'A01', pickupId, state, now: NOW });
+  assert.equal(report('P1', 'occupied').effects, [{ type: 'send', to: 'allocation', message: { type: 'reserve', compartmentId: 'A01', pickupId: 'P1' } }]);
+  assert.equal(report(null, 'free').effects, []);
+  assert.equal(report('P1', 'open').effects, []);
+  assert.is(registry.partitionOf!(ctx, { type: 'compartment.report', compartmentId: 'A01', pickupId: 'P1', state: 'occupied' }), null, 'it concerns the compartment: a quarantined pickup does not stop it');
 });
 
 /** P1 in A01 with `status`. */
@@ -86,6 +93,12 @@ test('pickup: a compartment that holds it while it is over or recorded elsewhere
     assert.is(after, ctx, 'nothing changes: staff look');
   }
   assert.is(registry.partitionOf!(withP1('READY'), { type: 'occupancy.check', compartmentId: 'A01', reported: null, pickupId: 'P1' }), 'P1');
+});
+
+test("pickup: at its recovery after a restart, one recorded in a compartment asks it what it holds; one that is over asks nothing", () => {
+  const asks = (ctx: RegistryCtx) => sent(registry.step(ctx, { type: 'recovered', now: NOW }).effects).filter((m) => m.includes('occupancy.expect'));
+  assert.equal(asks(withP1('READY')), [`compartment/A01 ${JSON.stringify({ type: 'occupancy.expect', pickupId: 'P1', reference: 'V-1', status: 'READY' })}`]);
+  assert.equal(asks(withP1('COLLECTED', { compartmentId: null, endedAt: NOW })), []);
 });
 
 test.run();

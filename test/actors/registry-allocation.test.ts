@@ -67,10 +67,12 @@ test("registry: a pickup's operations have ids of its own, counted on its row; a
     { type: 'compartment.claimed', pickupId: 'P2', compartmentId: 'A02', by: 'anna', ...request },
   ]);
   assert.is(ctx.pickups.P2!.opId, 'op-P2-1', 'the second pickup is P2: the registry counts pickups only');
-  const { ops: _ops, ...saved } = ctx.pickups.P2!;
-  const old = { ...ctx, pickups: { ...ctx.pickups, P2: { ...saved, status: 'READY' as const, opId: null, compartmentId: 'A02' } } };
-  const retrieving = registry.step(old, { type: 'pickup.retrieve', reference: 'V-2', by: 'anna', ...request, now: NOW + 1 }).ctx;
-  assert.is(retrieving.pickups.P2!.opId, 'op-P2-1', 'never the form an earlier version gave (op-<n>): no clash');
+  // A row saved before (no count; its load's unlock had an id of the registry's count, op-<n>) counts from one.
+  const registered = drive(ctx, [{ type: 'pickup.register', input: { reference: 'V-3', documentKind: 'ID_CARD', phone: '+4915228817388', birthDate: '1980-04-12' }, ...request }]).ctx;
+  const old = { ...registered, pickups: { ...registered.pickups, P3: { ...registered.pickups.P3!, status: 'READY' as const, opId: null, compartmentId: 'A03' } } };
+  assert.is(old.pickups.P3!.ops, undefined);
+  const retrieving = registry.step(old, { type: 'pickup.retrieve', reference: 'V-3', by: 'anna', ...request, now: NOW + 1 }).ctx;
+  assert.equal([retrieving.pickups.P3!.opId, retrieving.pickups.P3!.ops], ['op-P3-1', 1]);
 });
 
 const legacySlot = (patch: Partial<Slot>): Slot => ({ size: 'S', accessible: false, available: true, pickupId: null, claimedBy: null, ...patch });
@@ -80,7 +82,7 @@ test('registry: restored after the hand-over (its emptied slot table comes back 
   const aborted = registry.step(loading, { type: 'compartment.notOpened', compartmentId: 'A01', opId: loading.pickups.P1!.opId!, purpose: 'load', pickupId: 'P1', now: NOW + 1 });
   assert.equal(sends(aborted.effects), [['allocation', 'free A01']]);
   const reported = registry.step(loading, { type: 'compartment.report', compartmentId: 'A02', pickupId: 'P9', state: 'occupied', now: NOW + 1 });
-  assert.equal(sends(reported.effects), [['allocation', 'compartment.report']], 'passed on: the allocation actor checks it');
+  assert.equal(sends(reported.effects), [['allocation', 'reserve']], 'kept from new loads (the pickups check it with the compartment)');
 });
 
 test('registry, upgraded: a compartment freed before the slots are handed over is handed over free, and its claim goes back', () => {

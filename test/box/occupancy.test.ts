@@ -5,10 +5,9 @@ import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { MONDAY_10AM, readyPickup, tempStorage, testBox } from '../helpers.js';
 import { damagePickupRow } from '../support/damaged-row.js';
 
-// After a restart each compartment says what it holds, and the pickups concerned check it against
-// their own rows (asked by the allocation actor, whose slots say which pickup a compartment is
-// given to). On a real SQLite file: a box stopped with a pickup READY in its compartment, its row
-// then changed as if it had been collected (the document is still in the compartment).
+// After a restart each compartment tells the pickup it holds, and each pickup recorded in a
+// compartment asks it what it holds; a disagreement is named to staff. On a real SQLite file: a
+// box stopped with a pickup READY in its compartment, its stored row then changed.
 
 async function restarted(patch: Record<string, unknown> | null) {
   const { dir, storage } = tempStorage();
@@ -30,6 +29,19 @@ test('a compartment that still holds a pickup recorded as collected calls staff 
     assert.ok(alarm, 'OCCUPANCY_MISMATCH raised');
     assert.is(alarm.subject, compartmentId);
     assert.match(alarm.text, `Compartment ${compartmentId} reports it holds V-OCC-1, the registry has pickup V-OCC-1 (COLLECTED)`);
+  } finally {
+    await t.box.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pickup recorded in an empty compartment, while the compartment it is in holds it: both are named to staff after the restart', async () => {
+  const { dir, t, compartmentId } = await restarted({ compartmentId: 'A02' });
+  try {
+    assert.is.not(compartmentId, 'A02');
+    const texts = t.box.alarms(true).filter((a) => a.code === 'OCCUPANCY_MISMATCH').map((a) => a.text);
+    assert.ok(texts.some((x) => x.startsWith('Compartment A02 reports it holds nothing, the registry has pickup V-OCC-1 (READY) in it')), texts.join(' | '));
+    assert.ok(texts.some((x) => x.startsWith(`Compartment ${compartmentId} reports it holds V-OCC-1, the registry has pickup V-OCC-1 (READY) in A02`)), texts.join(' | '));
   } finally {
     await t.box.close();
     rmSync(dir, { recursive: true, force: true });
