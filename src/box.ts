@@ -152,7 +152,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
    */
   const onFailure = (f: ActorFailure): void => {
     // A pickup actor that failed for good is one pickup refused on its own, like a quarantined one.
-    if (f.kind === 'pickup') return pickupRefused({ partition: f.actor.slice(PICKUP_PREFIX.length), code: f.code, at: f.at });
+    if (f.kind === 'pickup') return pickupRefused({ partition: f.actor.slice(PICKUP_PREFIX.length), code: f.code, at: f.at }, 'its own actor');
     const text = `${f.actor} keeps failing (${f.code}) and was stopped; the rest of the box keeps working where it can. Once the cause is repaired (see the log), take it back into operation (staff console: "Wieder in Betrieb nehmen" on this alarm; or reviveActor)`;
     if (f.actor !== ALARMS) supervisor.send(ALARMS, raise(`failed:${f.actor}`, 'ACTOR_FAILED', 'critical', f.actor, text), 'supervisor');
     // A compartment that failed for good is given to no pickup.
@@ -176,7 +176,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
    * quarantined partition) or its own actor (failed for good). Staff are told which, and what to
    * do; health is degraded, not failed.
    */
-  const pickupRefused = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>): void => {
+  const pickupRefused = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>, crashed = 'the registry'): void => {
     const { reference, compartmentId } = quarantinedPickup(q);
     // Where its document lies may be the damaged field itself: then staff are not told "nowhere".
     const stored = pickupRow(q.partition)?.compartmentId;
@@ -187,7 +187,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       : whereUnknown
         ? `its record of the compartment is damaged: find its document in the box (the compartments the console shows occupied), ${lift} and deal with the pickup at the counter`
         : `${lift} and deal with the pickup at the counter`;
-    const text = `Pickup ${reference} kept crashing the registry (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
+    const text = `Pickup ${reference} kept crashing ${crashed} (${q.code}) and is refused on its own (PICKUP_FAILED); every other pickup is served. Staff: ${todo}.`;
     supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
     const count = refusedPickups().length;
     if (count >= SYSTEMIC_QUARANTINES) {
@@ -392,6 +392,11 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
         throw new DomainError('ACTOR_NOT_FAILED', `${address} has not failed: there is nothing to revive`);
       }
       supervisor.send(ALARMS, clear(`failed:${failure.actor}`), 'supervisor');
+      // A pickup's actor is a pickup refused on its own: its alarms are those of a quarantine.
+      if (failure.kind === 'pickup') {
+        supervisor.send(ALARMS, clear(`pickupFailed:${failure.actor.slice(PICKUP_PREFIX.length)}`), 'supervisor');
+        if (refusedPickups().length < SYSTEMIC_QUARANTINES) supervisor.send(ALARMS, clear(MANY_QUARANTINED), 'supervisor');
+      }
       // What it served is back in use once it says so itself (a shredder announces on `restarted`).
       if (failure.kind === 'compartment') supervisor.send(failure.actor as `compartment/${string}`, { type: 'availability.report' }, 'supervisor');
       return { address: failure.actor, kind: failure.kind };

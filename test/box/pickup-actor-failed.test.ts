@@ -38,7 +38,7 @@ test('a pickup actor that keeps crashing is one pickup refused on its own: PICKU
     const alarms = t.box.alarms(true);
     const alarm = alarms.find((a) => a.code === 'PICKUP_FAILED');
     assert.ok(alarm, 'PICKUP_FAILED raised');
-    assert.match(alarm.text, 'Pickup V-ACTOR-77 kept crashing');
+    assert.match(alarm.text, 'Pickup V-ACTOR-77 kept crashing its own actor');
     assert.match(alarm.text, 'retrieve the document from compartment A01');
     assert.not.ok(alarms.some((a) => a.code === 'ACTOR_FAILED'), 'not an actor of the box failing: one pickup');
     assert.equal(t.box.quarantinedPickups().map((q) => [q.pickupId, q.reference, q.compartmentId]), [['P77', 'V-ACTOR-77', 'A01']]);
@@ -55,6 +55,16 @@ test('a pickup actor that keeps crashing is one pickup refused on its own: PICKU
     assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED'), 'cleared');
     assert.equal(t.box.quarantinedPickups(), []);
     assert.is(await rejectionCode(t.box.liftPickupQuarantine('V-ACTOR-77', 'anna')), 'PICKUP_NOT_FOUND', 'nothing left to lift (and the registry does not know it yet)');
+
+    // Failed again, and revived as an actor by staff (reviveActor): its PICKUP_FAILED alarm clears too.
+    for (let i = 0; i < 6; i++) {
+      t.box.inject(address, { type: 'auth.birthDate', sessionId: 's1', birthDate: BIRTH, pickupId: 'P77' });
+      await t.box.idle();
+    }
+    assert.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED'));
+    await t.box.reviveActor(address, 'anna');
+    await t.box.idle();
+    assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED'), 'cleared by reviveActor too');
   } finally {
     await t.box.close();
   }
