@@ -3,7 +3,7 @@ import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
-import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
+import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import { REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
 
 /**
@@ -54,14 +54,6 @@ export interface AuthCtx {
   /** keyed by a keyed hash of the number */
   numberThrottles: Record<string, Throttle>;
   kioskThrottles: Record<string, Throttle>;
-  /**
-   * The pickup each session's PIN matched (by session id), until the session ends: its end goes
-   * to that pickup, behind the match, so the pickup never hears of the end before the match (a
-   * claim for a session that is gone). `at`: when it matched; one whose session never said it
-   * ended (failed for good, or its end refused while this actor had failed) goes after
-   * MATCH_KEPT_MS. Absent in state saved before it was kept.
-   */
-  matched?: Record<string, { pickupId: string; at: number }>;
 }
 
 export interface AuthPolicy {
@@ -141,16 +133,6 @@ const PIN_CHECKS_PER_ATTEMPT = 4;
 /** The credentials of a number, without a scan: carried along by every change of the table (table.ts). */
 const BY_NUMBER: RowIndex<Credential> = { name: 'number', keyOf: (c) => c.numberKey };
 
-/** How long a match is kept for a session that never says it ended: far longer than any session lives. */
-export const MATCH_KEPT_MS = 24 * 60 * 60 * 1000;
-
-/** The matches without those older than MATCH_KEPT_MS (a handful: one per session at a panel now). */
-function forgetOldMatches(matched: Record<string, { pickupId: string; at: number }> | undefined, now: number): Record<string, { pickupId: string; at: number }> | undefined {
-  let kept = matched;
-  for (const [sessionId, m] of Object.entries(matched ?? {})) if (now - m.at >= MATCH_KEPT_MS) kept = deleteRow(kept, sessionId);
-  return kept;
-}
-
 /** The failure level of a throttle at `now`: one failure leaks away per `forgiveMs`. */
 export function throttleLevel(t: Throttle | undefined, now: number, forgiveMs: number): number {
   if (!t) return 0;
@@ -225,8 +207,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
     messages: AuthMessage,
     // A PIN attempt waits on this actor: its commits go first.
     interactive: true,
-    tables: ['credentials', 'numberThrottles', 'kioskThrottles', 'matched'],
-    init: () => ({ credentials: {}, numberThrottles: {}, kioskThrottles: {}, matched: {} }),
+    tables: ['credentials', 'numberThrottles', 'kioskThrottles'],
+    init: () => ({ credentials: {}, numberThrottles: {}, kioskThrottles: {} }),
     on: {
       // A new auth actor beside a registry that may hold PIN hashes and throttles saved before it existed.
       started: (_ctx, _e, enq) => void enq.emit.send({ to: REGISTRY, message: { type: 'auth.started' } }),
@@ -297,16 +279,15 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         return { ...ctx, credentials: setRow(ctx.credentials, e.pickupId, live) };
       },
 
-      // The session's PIN came this way: its end follows the same way, to the pickup the PIN
-      // matched, so the pickup never hears of the end before the match (a claim for a session
-      // that is gone). A session whose PIN matched nothing has nothing to give back. (An earlier
-      // version's session ended after its process's restart, naming no pickup: the match, if any,
-      // was before this actor kept them, and the pickups' recovery voided the claims.)
-      'session.ended': (ctx, e, enq) => {
-        const pickupId = e.pickupId ?? ctx.matched?.[e.sessionId]?.pickupId;
-        if (pickupId !== undefined && e.claim !== false) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'session.ended', sessionId: e.sessionId, pickupId }, aside: true });
-        if (ctx.matched?.[e.sessionId] === undefined) return;
-        return { ...ctx, matched: deleteRow(ctx.matched, e.sessionId) };
+      // The session's PIN came this way: its end follows the same way, so the pickup never hears
+      // of the end before the match (a claim for a session that is gone). To the pickup the
+      // session names (its PIN opened it); a session whose PIN was still being checked names none:
+      // the registry finds the pickup it holds a claim on (and the session, should the match come
+      // after its end, tells that pickup itself). A session whose PIN opened nothing gives nothing back.
+      'session.ended': (_ctx, e, enq) => {
+        if (e.claim === false) return;
+        if (e.pickupId !== undefined) enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'session.ended', sessionId: e.sessionId, pickupId: e.pickupId }, aside: true });
+        else enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: e.sessionId }, aside: true });
       },
 
       'auth.pin': (ctx, e, enq) => {
@@ -319,8 +300,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
           // Whoever knows the PIN is no guesser: the number's bucket empties. Whether the pickup is
           // free to claim is the registry's answer to the session.
           enq.emit.send({ to: pickupAddress(match.pickupId), message: { type: 'pin.matched', sessionId: e.sessionId, kioskId: e.kioskId, pickupId: match.pickupId, serial: match.serial } });
-          const next = forgiven(ctx, numberKey) ?? ctx;
-          return { ...next, matched: setRow(forgetOldMatches(next.matched, e.now), e.sessionId, { pickupId: match.pickupId, at: e.now }) };
+          // (No state of its own changes but the number's bucket: the match goes on without waiting for the disk.)
+          return forgiven(ctx, numberKey);
         }
         const failed = counted(ctx, numberKey, e.kioskId, e.now);
         missed(enq, candidates, e.kioskId, {});

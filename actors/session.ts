@@ -385,6 +385,9 @@ export function sessionActor(policy: SessionPolicy) {
         return finish(ctx, 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq);
       },
       'auth.pinAccepted': (found, e, enq) => {
+        // The match came after this session ended (its PIN was still being checked): the pickup
+        // holds a claim for it, which it gives back now.
+        if (found.step === 'done' && e.pickupId) return void enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'session.ended', sessionId: found.id, pickupId: e.pickupId } });
         if (found.step !== 'checkingPin') return;
         const ctx = e.pickupId ? { ...found, pickupId: e.pickupId } : found;
         if (e.oldIdRegistered === undefined) return accepted(ctx, e.documentKind, e.oldIdPossible ?? false, enq);

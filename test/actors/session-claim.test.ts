@@ -3,9 +3,7 @@ import * as assert from 'uvu/assert';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { sessionActor, type SessionCtx } from '../../actors/session.js';
-import { MATCH_KEPT_MS, type AuthCtx } from '../../actors/auth.js';
-import { registryCrypto } from '../../src/crypto.js';
-import { authUnderTest, registryUnderTest, TEST_PIN_KEY, TEST_POLICY } from '../security/registry-rig.js';
+import { authUnderTest, registryUnderTest, TEST_POLICY } from '../security/registry-rig.js';
 
 // A session names the pickup its PIN opened in what it tells the registry (second factor,
 // release), and the registry checks the claim on that very pickup; a session whose PIN opened
@@ -66,27 +64,21 @@ test('session: an end with a PIN still being checked may leave a claim; one afte
   assert.equal(sentTo(session.step(fresh, { type: 'input.cancel', now: 3 }).effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: false }]);
 });
 
-test("auth: passes a session's end on to the pickup its PIN matched, behind the match, and forgets the match; nothing when it matched none", () => {
-  const crypto = registryCrypto(TEST_PIN_KEY);
-  const numberKey = crypto.numberKey('+4915228817386');
-  let ctx: AuthCtx = { ...auth.init(undefined, 'auth'), credentials: { P1: { pickupId: 'P1', numberKey, serial: 1, pinHash: crypto.pinHash('123456', 'P1', 1) } } };
-  const match = auth.step(ctx, { type: 'auth.pin', sessionId: 's1', kioskId: '1', phone: '+4915228817386', pin: '123456', now: 1 });
-  assert.equal(sentTo(match.effects as Effects, 'registry').map((m) => m.type), ['pin.matched']);
-  ctx = match.ctx;
-  assert.equal(ctx.matched, { s1: { pickupId: 'P1', at: 1 } }, 'the match is kept until the session ends');
-  // The session ended while its PIN was being checked: it names no pickup; the match does.
-  const ended = auth.step(ctx, { type: 'session.ended', sessionId: 's1', claim: true, now: 2 });
-  assert.equal(sentTo(ended.effects as Effects, 'registry'), [{ type: 'session.ended', sessionId: 's1', pickupId: 'P1' }]);
-  assert.equal(ended.ctx.matched, {}, 'forgotten');
-  const passed = (e: { claim?: boolean; pickupId?: string }) => sentTo(auth.step(ctx, { type: 'session.ended', sessionId: 's2', ...e, now: 1 }).effects as Effects, 'registry');
-  assert.equal(passed({ claim: true, pickupId: 'P2' }), [{ type: 'session.ended', sessionId: 's2', pickupId: 'P2' }], 'the pickup the session names');
-  assert.equal(passed({ claim: true }), [], 'no match, none named: nothing to give back');
-  assert.equal(passed({}), [], "an earlier version's session, no match since the restart: its claims were voided at the pickups' recovery");
-  assert.equal(sentTo(auth.step(ctx, { type: 'session.ended', sessionId: 's1', claim: false, now: 2 }).effects as Effects, 'registry'), [], 'its PIN opened nothing');
-  // A match whose session never says it ended (failed for good, its end refused) goes a day later, at the next match.
-  ctx = { ...ctx, credentials: { ...ctx.credentials, P2: { pickupId: 'P2', numberKey, serial: 1, pinHash: crypto.pinHash('654321', 'P2', 1) } } };
-  const later = auth.step(ctx, { type: 'auth.pin', sessionId: 's7', kioskId: '1', phone: '+4915228817386', pin: '654321', now: 1 + MATCH_KEPT_MS });
-  assert.equal(later.ctx.matched, { s7: { pickupId: 'P2', at: 1 + MATCH_KEPT_MS } });
+test("auth: passes a session's end on to the pickup the session names, or (a PIN still being checked) to the registry, which finds the claim; nothing when its PIN opened nothing", () => {
+  const ctx = auth.init(undefined, 'auth');
+  const passed = (e: { claim?: boolean; pickupId?: string }) => sentTo(auth.step(ctx, { type: 'session.ended', sessionId: 's1', ...e, now: 1 }).effects as Effects, 'registry');
+  assert.equal(passed({ claim: true, pickupId: 'P1' }), [{ type: 'session.ended', sessionId: 's1', pickupId: 'P1' }], 'to the pickup (the registry holds the pickups)');
+  assert.equal(passed({ claim: true }), [{ type: 'session.ended', sessionId: 's1' }], 'the registry finds the pickup it holds a claim on');
+  assert.equal(passed({}), [{ type: 'session.ended', sessionId: 's1' }], 'an earlier version\'s session: the same');
+  assert.equal(passed({ claim: false }), [], 'its PIN opened nothing');
+});
+
+test('session: a match that comes after the session ended (its PIN was being checked) is given back to the pickup at once', () => {
+  const ended = session.step(checkingPin(), { type: 'timeout', now: 60_001 }).ctx;
+  assert.is(ended.step, 'done');
+  const late = session.step(ended, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1', now: 60_002 });
+  assert.equal(sentTo(late.effects, 'registry'), [{ type: 'session.ended', sessionId: 's1', pickupId: 'P1' }]);
+  assert.is(late.ctx.step, 'done', 'still over');
 });
 
 test("registry: a session's end voids its claim on the pickup it names, and on no other", () => {
