@@ -2,8 +2,7 @@ import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
 import { z } from 'zod';
 import { defineActor } from './runtime/define.js';
 import { ALLOCATION, REGISTRY, errorCode, pinQueuedSchema, purposeSchema, request, sessionAddress } from './messages.js';
-import { validateDocumentNumber } from './domain/mrz.js';
-import { claimedBy, pickupLife, type Pickup, type PickupCrypto, type PickupIo, type PickupPolicy, type Step } from './pickup.js';
+import { claimedBy, givenDocumentNumber, pickupLife, type Pickup, type PickupCrypto, type PickupIo, type PickupPolicy, type Step } from './pickup.js';
 
 /**
  * One pickup as an actor of its own, `pickup/<id>`: its context is its row, its timers are its
@@ -35,6 +34,18 @@ export interface PickupActorCrypto extends PickupCrypto {
 
 const compartmentReport = { compartmentId: z.string(), opId: z.string(), purpose: purposeSchema, pickupId: z.string() };
 const staff = { reference: z.string(), by: z.string(), ...request };
+
+/**
+ * An `allocate` or `unlock` about a pickup reached an actor that failed for good, or whose handler
+ * crashed on it (`crashed`), and took no effect: the supervisor sends it back. `message` is the one sent.
+ */
+export const deliveryFailedSchema = z.object({
+  type: z.literal('delivery.failed'),
+  to: z.string(),
+  messageType: z.string(),
+  crashed: z.boolean().optional(),
+  message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
+});
 
 /** Everything a pickup takes, as a runtime schema: each message names the pickup (its partition in the registry). */
 export const PickupMessage = z.discriminatedUnion('type', [
@@ -73,14 +84,7 @@ export const PickupMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.closed'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.notOpened'), ...compartmentReport }),
   z.object({ type: z.literal('compartment.unlockFailed'), ...compartmentReport, code: errorCode }),
-  /** an `allocate` or `unlock` of this pickup reached an actor that failed for good, or crashed it, and took no effect */
-  z.object({
-    type: z.literal('delivery.failed'),
-    to: z.string(),
-    messageType: z.string(),
-    crashed: z.boolean().optional(),
-    message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
-  }),
+  deliveryFailedSchema,
   // catch-ups, told by the registry, which names the pickups to the peer first
   /** the auth actor is back: the pickup says which PIN it should hold */
   z.object({ type: z.literal('auth.restarted') }),
@@ -177,15 +181,7 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
       'credential.missing': (p, e, enq) => life.credentialMissing(p, e.serial, step(e.now, enq)),
       'sms.missing': (p, e, enq) => life.smsMissing(p, new Set(e.ids), step(e.now, enq)),
       'session.ended': (p, e, enq) => (p.claim?.sessionId === e.sessionId ? life.sessionEnded(p, step(e.now, enq)) : undefined),
-      'auth.oldDocument': (ctx, e, enq) => {
-        let given: string | null;
-        try {
-          given = validateDocumentNumber(e.documentNumber);
-        } catch {
-          given = null;
-        }
-        return factor(ctx, e, 'oldId', given, enq);
-      },
+      'auth.oldDocument': (ctx, e, enq) => factor(ctx, e, 'oldId', givenDocumentNumber(e.documentNumber), enq),
       'auth.birthDate': (ctx, e, enq) => factor(ctx, e, 'birthDate', e.birthDate, enq),
       'pickup.release': (p, e, enq) => life.release(claimedBy(p, e.sessionId, e.now) ? p : undefined, e.sessionId, step(e.now, enq)),
       'compartment.opened': (p, e, enq) => life.opened(p, e, step(e.now, enq)),

@@ -5,6 +5,7 @@ import { answer, refuse, REPLIES, type Request } from './runtime/ask.js';
 import { ALARMS, ALLOCATION, AUTH, OUTBOX, ROOM_DOOR, clear, compartmentAddress, pickupAddress, raise, sessionAddress, type Cause, type Purpose } from './messages.js';
 import type { ErrorCode } from './domain/errors.js';
 import { localDate } from './domain/dates.js';
+import { validateDocumentNumber } from './domain/mrz.js';
 import type { DocumentKind } from './domain/registration.js';
 
 /**
@@ -182,6 +183,15 @@ export const awaitingCompartment = (p: Pickup | undefined): p is Pickup => p?.st
 /** The session holds a live claim on the pickup (its PIN passed, the claim's minutes not over). */
 export const claimedBy = (p: Pickup | undefined, sessionId: string, now: number): p is Pickup =>
   p?.claim?.sessionId === sessionId && p.claim.until > now && p.status === 'READY';
+
+/** The old ID's number as typed or read, in the form it is compared in; null when it is no valid number (a wrong factor). */
+export function givenDocumentNumber(raw: string): string | null {
+  try {
+    return validateDocumentNumber(raw);
+  } catch {
+    return null;
+  }
+}
 
 /** A compartment's report after a restart disagrees with the pickups: named to staff (one alarm per compartment), audited. */
 export function occupancyMismatch(enq: BoxEnqueue<any, any>, compartmentId: string, held: string, recorded: string, reference: string | null): void {

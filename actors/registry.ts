@@ -7,13 +7,13 @@ import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime
 import type { Slot } from './allocation.js';
 import { ALLOCATION, AUTH, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
-import { validateDocumentNumber } from './domain/mrz.js';
 import { validateRegistration } from './domain/registration.js';
 import type { Throttle } from './auth.js';
-import { pickupIo, type PickupActorCrypto, type PickupArchive, type PickupClaims } from './pickup-actor.js';
+import { deliveryFailedSchema, pickupIo, type PickupActorCrypto, type PickupArchive, type PickupClaims } from './pickup-actor.js';
 import {
   awaitingCompartment,
   claimedBy,
+  givenDocumentNumber,
   holdsPin,
   livePin,
   occupancyMismatch,
@@ -163,18 +163,8 @@ export const RegistryMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compartment.report'), compartmentId: z.string(), pickupId: z.string().nullable(), state: z.string() }),
   /** from the allocation actor: a compartment said after a restart that it holds `reported` (null: nothing); is the pickup `pickupId` recorded in it? */
   z.object({ type: z.literal('occupancy.check'), compartmentId: z.string(), reported: z.string().nullable(), pickupId: z.string() }),
-  /**
-   * A message of the registry reached an actor that failed for good, or whose handler crashed on it
-   * (`crashed`), and took no effect (the supervisor sends it back): an `allocate` to the allocation
-   * actor, or an `unlock` to a compartment. `message` is the one sent.
-   */
-  z.object({
-    type: z.literal('delivery.failed'),
-    to: z.string(),
-    messageType: z.string(),
-    crashed: z.boolean().optional(),
-    message: z.object({ pickupId: z.string().nullable().optional(), opId: z.string().optional(), purpose: purposeSchema.optional() }).optional(),
-  }),
+  /** an `allocate` to the allocation actor or an `unlock` to a compartment the registry sent came back */
+  deliveryFailedSchema,
   /** From the allocation actor, restarted (a crash) or revived while it was choosing this pickup's compartment: the load is over. */
   z.object({ type: z.literal('load.abandoned'), pickupId: z.string() }),
   z.object({ type: z.literal('recovered') }),
@@ -572,15 +562,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         return rest;
       },
 
-      'auth.oldDocument': (ctx, e, enq) => {
-        let given: string | null;
-        try {
-          given = validateDocumentNumber(e.documentNumber);
-        } catch {
-          given = null;
-        }
-        return secondFactor(ctx, e, 'oldId', given, enq);
-      },
+      'auth.oldDocument': (ctx, e, enq) => secondFactor(ctx, e, 'oldId', givenDocumentNumber(e.documentNumber), enq),
       'auth.birthDate': (ctx, e, enq) => secondFactor(ctx, e, 'birthDate', e.birthDate, enq),
       'pickup.release': (ctx, e, enq) => one(ctx, e.now, enq, (s) => life.release(claimed(ctx, e.sessionId, e.now, e.pickupId), e.sessionId, s)),
       'pin.claimed': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, (p, s) => life.pinClaimed(p, e, s)),
