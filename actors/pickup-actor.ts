@@ -1,8 +1,9 @@
 import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
+import type { CompartmentClaims } from './allocation.js';
 import { z } from 'zod';
 import { defineActor } from './runtime/define.js';
-import { ALLOCATION, REGISTRY, errorCode, pinQueuedSchema, purposeSchema, request, sessionAddress } from './messages.js';
-import { claimedBy, givenDocumentNumber, pickupLife, type Pickup, type PickupCrypto, type PickupIo, type PickupPolicy, type Step } from './pickup.js';
+import { ALLOCATION, REGISTRY, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
+import { claimedBy, givenDocumentNumber, pickupLife, pickupRowEvent, type Pickup, type PickupCrypto, type PickupIo, type PickupPolicy, type Step } from './pickup.js';
 
 /**
  * One pickup as an actor of its own, `pickup/<id>`: its context is its row, its timers are its
@@ -15,11 +16,8 @@ import { claimedBy, givenDocumentNumber, pickupLife, type Pickup, type PickupCry
  * a stored registry into them.
  */
 
-/** The shared store's atomic claims (see src/persistence): a PIN's single use. */
-export interface PickupClaims {
-  claimOnce(key: string, owner: string): Promise<boolean>;
-  release(key: string, owner: string): Promise<void>;
-}
+/** The shared store's atomic claims, as the allocation actor takes them: here a PIN's single use. */
+export type PickupClaims = CompartmentClaims;
 
 /** Where ended pickups go once their personal data is deleted. */
 export interface PickupArchive {
@@ -144,15 +142,6 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
     enq,
     free: (compartmentId, owner) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }),
   });
-  /** A second factor from the session that holds the claim. */
-  const factor = (ctx: Pickup, e: { sessionId: string; now: number }, which: 'oldId' | 'birthDate', given: string | null, enq: Enq) => {
-    const s = step(e.now, enq);
-    if (!claimedBy(ctx, e.sessionId, e.now)) {
-      return void enq.emit.send({ to: sessionAddress(e.sessionId), message: { type: 'auth.factorRejected', factor: which, locked: false, code: 'SESSION_NOT_FOUND' } });
-    }
-    return life.checkFactor(ctx, e.sessionId, which, given, s);
-  };
-
   return defineActor<Pickup, PickupEvent, PickupIo, BoxOutgoing>({
     kind: 'pickup',
     messages: PickupMessage,
@@ -181,8 +170,8 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
       'credential.missing': (p, e, enq) => life.credentialMissing(p, e.serial, step(e.now, enq)),
       'sms.missing': (p, e, enq) => life.smsMissing(p, new Set(e.ids), step(e.now, enq)),
       'session.ended': (p, e, enq) => (p.claim?.sessionId === e.sessionId ? life.sessionEnded(p, step(e.now, enq)) : undefined),
-      'auth.oldDocument': (ctx, e, enq) => factor(ctx, e, 'oldId', givenDocumentNumber(e.documentNumber), enq),
-      'auth.birthDate': (ctx, e, enq) => factor(ctx, e, 'birthDate', e.birthDate, enq),
+      'auth.oldDocument': (p, e, enq) => life.secondFactor(p, e.sessionId, 'oldId', givenDocumentNumber(e.documentNumber), step(e.now, enq)),
+      'auth.birthDate': (p, e, enq) => life.secondFactor(p, e.sessionId, 'birthDate', e.birthDate, step(e.now, enq)),
       'pickup.release': (p, e, enq) => life.release(claimedBy(p, e.sessionId, e.now) ? p : undefined, e.sessionId, step(e.now, enq)),
       'compartment.opened': (p, e, enq) => life.opened(p, e, step(e.now, enq)),
       'compartment.closed': (p, e, enq) => (e.purpose === 'load' ? life.loaded(p, e, step(e.now, enq)) : e.purpose === 'service' ? undefined : life.closedAfterOpening(p, e, step(e.now, enq))),
@@ -196,7 +185,7 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
       'pickup.purge': (p, e, enq) => life.purge(p, step(e.now, enq)),
       // Archived: readers drop it, the registry keeps its reference (never registered twice), the actor stops.
       'pickup.archived': (ctx, _e, enq) => {
-        enq.emit.publish({ event: { type: 'pickup.row', id: ctx.id, row: null } });
+        enq.emit.publish({ event: pickupRowEvent(ctx.id, null) });
         enq.emit.send({ to: REGISTRY, message: { type: 'pickup.archived', pickupId: ctx.id } });
         enq.emit.stop({});
       },

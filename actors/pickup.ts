@@ -374,7 +374,12 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
     replacePin,
     unlockRefused,
     loadOver,
-    checkFactor,
+
+    /** A second factor from a session: checked if the session holds a live claim on the pickup, refused SESSION_NOT_FOUND if not. */
+    secondFactor(p: Pickup | undefined, sessionId: string, factor: 'oldId' | 'birthDate', given: string | null, s: Step): Pickup | undefined {
+      if (!claimedBy(p, sessionId, s.now)) return void toSession(s, sessionId, { type: 'auth.factorRejected', factor, locked: false, code: 'SESSION_NOT_FOUND' });
+      return checkFactor(p, sessionId, factor, given, s);
+    },
 
     // Catch-ups after a revival of a peer, pickup by pickup (the registry names the pickups to the
     // peer first, so it drops what it holds of any other): each pickup says what the peer should

@@ -1,11 +1,10 @@
 import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
-import type { SessionEvent } from './session.js';
 import { z } from 'zod';
 import { refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
-import { ALLOCATION, AUTH, sessionAddress, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
+import { ALLOCATION, AUTH, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { validateRegistration } from './domain/registration.js';
 import type { Throttle } from './auth.js';
@@ -198,8 +197,6 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
   const io = pickupIo(crypto, claims, archive);
 
   const fail = (enq: Enq, e: Request, code: ErrorCode, message: string) => enq.emit.send(refuse(e, code, message));
-  const toSession = (enq: Enq, sessionId: string, message: SessionEvent) =>
-    enq.emit.send({ to: sessionAddress(sessionId), message });
 
   /**
    * The slots a registry saved before the allocation actor existed, while they are not yet handed
@@ -289,11 +286,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     return rowsWhere(ctx.pickups, BY_CLAIM, sessionId).find((p) => claimedBy(p, sessionId, now));
   };
   /** A second factor from the session: checked on the pickup it holds a claim on. */
-  const secondFactor = (ctx: RegistryCtx, e: { sessionId: string; pickupId?: string; now: number }, factor: 'oldId' | 'birthDate', given: string | null, enq: Enq) => {
-    const p = claimed(ctx, e.sessionId, e.now, e.pickupId);
-    if (!p) return void toSession(enq, e.sessionId, { type: 'auth.factorRejected', factor, locked: false, code: 'SESSION_NOT_FOUND' });
-    return one(ctx, e.now, enq, (s) => life.checkFactor(p, e.sessionId, factor, given, s));
-  };
+  const secondFactor = (ctx: RegistryCtx, e: { sessionId: string; pickupId?: string; now: number }, factor: 'oldId' | 'birthDate', given: string | null, enq: Enq) =>
+    one(ctx, e.now, enq, (s) => life.secondFactor(claimed(ctx, e.sessionId, e.now, e.pickupId), e.sessionId, factor, given, s));
 
   /**
    * The pickup of an unlock a compartment reports on: the one it names, or (a compartment of an
