@@ -164,11 +164,13 @@ export class Asks {
    * A message was a dead letter. The ask's own message rejects for any reason; a message its
    * work caused rejects it only when an actor failed or crashed (a note to an ended session is
    * no failure of the request). `code` overrides the reason's code (a quarantined partition's).
+   * `told`: its sender hears of it (`delivery.failed`) and answers for it itself (the auth actor
+   * tells the panel that the pickup it matched is refused): a message its work caused then fails nothing.
    */
-  dead(env: Envelope, reason: DeadReason, code: ErrorCode = DEAD_CODES[reason]): void {
+  dead(env: Envelope, reason: DeadReason, code: ErrorCode = DEAD_CODES[reason], told = false): void {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
-    if (env.id !== pending.own && reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') return;
+    if (env.id !== pending.own && ((reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') || told)) return;
     const message =
       reason === 'partition-failed'
         ? `${env.to} refuses ${env.message.type}: what it concerns kept crashing ${env.to} and was quarantined (${code})`

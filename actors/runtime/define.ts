@@ -38,6 +38,8 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   /** performs an `io` effect; what it resolves with goes back to the actor itself, so it is one of its own messages */
   io?: (op: Io, ctx: C, self: Address) => Promise<E | E[] | void>;
   transient?: boolean;
+  /** its record leaves the store when it stops (see ActorBehavior.forgottenWhenStopped) */
+  forgottenWhenStopped?: boolean;
   /** a person at a panel waits for its answers: its commits go first (see ActorBehavior) */
   interactive?: boolean;
   /** context keys holding Records persisted row by row (large, mostly unchanged per message) */
@@ -50,6 +52,8 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   failedCode?: ErrorCode;
   /** mail that asks nothing is kept while the actor has failed for good (see ActorBehavior.keepsMailWhileFailed) */
   keepsMailWhileFailed?: boolean;
+  /** it answers for a told message an actor failed for good sent back (see ActorBehavior.answersBounces) */
+  answersBounces?: boolean;
 }
 
 export interface DefinedActor<C extends Record<string, any>, E extends Message, Io> extends ActorBehavior<C, Io> {
@@ -78,12 +82,14 @@ export function defineActor<C extends Record<string, any>, E extends Message, Io
     logic: store as never,
     io: spec.io,
     transient: spec.transient,
+    forgottenWhenStopped: spec.forgottenWhenStopped,
     interactive: spec.interactive,
     tables: spec.tables,
     partitionOf: spec.partitionOf as ((ctx: C, message: Message) => string | null) | undefined,
     partitionCode: spec.partitionCode,
     failedCode: spec.failedCode,
     keepsMailWhileFailed: spec.keepsMailWhileFailed,
+    answersBounces: spec.answersBounces,
     store,
     snapshot,
     step(ctx, event) {

@@ -93,6 +93,12 @@ export interface SupervisorOptions {
    * restart intensity, while the actor serves the rest (see ActorBehavior.partitionOf).
    */
   onQuarantine?: (quarantine: PartitionQuarantine) => void;
+  /**
+   * Where a message to an address with no actor goes instead, if anywhere (null: it is a dead
+   * letter). The box gives the registry for `pickup/<id>`: it holds the pickups an earlier version
+   * registered, and answers for pickups archived since. Never back to the sender itself.
+   */
+  fallback?: (to: Address) => Address | null;
   traceLimit?: number;
   /** how long an `ask` waits for its reply unless told otherwise (default 10 s) */
   askTimeoutMs?: number;
@@ -334,6 +340,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly intensity: RestartIntensity;
   private readonly onFailure: (failure: ActorFailure) => void;
   private readonly onQuarantine: (quarantine: PartitionQuarantine) => void;
+  private readonly fallback: (to: Address) => Address | null;
   private readonly failures = new Map<Address, ActorFailure>();
   private readonly log: NonNullable<SupervisorOptions['log']>;
   private readonly bootId: string;
@@ -393,6 +400,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.intensity = opts.intensity ?? { max: 5, withinMs: 30_000 };
     this.onFailure = opts.onFailure ?? (() => {});
     this.onQuarantine = opts.onQuarantine ?? (() => {});
+    this.fallback = opts.fallback ?? (() => null);
     this.trace = new Trace(opts.traceLimit);
     this.log = opts.log ?? (() => {});
     // Unique per start, also on a simulated clock: message ids of earlier starts are still in the store.
@@ -745,7 +753,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       return sink(env.message, env);
     }
     const cell = this.cells.get(env.to);
-    if (!cell) return this.dead(env, 'no-such-actor');
+    if (!cell) {
+      const instead = this.fallback(env.to);
+      if (instead === null || instead === env.from || !this.cells.has(instead)) return this.dead(env, 'no-such-actor');
+      return this.route({ ...env, to: instead });
+    }
     if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed', cell.behavior.failedCode);
     // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
     if (cell.kept && this.keeps(cell, env)) return this.keep(cell, env);
@@ -822,8 +834,15 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
-    this.asks.dead(env, reason, code);
+    this.asks.dead(env, reason, code, reason === 'actor-failed' && this.answersBounce(env));
     if (reason === 'actor-failed') this.bounce(env);
+  }
+
+  /** Whether the sender of `env`, a told message, hears it came back (see bounce) and answers for it (the ask it served need not fail). */
+  private answersBounce(env: Envelope): boolean {
+    if ((env.message as { requestId?: unknown }).requestId !== undefined) return false;
+    const sender = this.cells.get(env.from);
+    return sender !== undefined && env.from !== env.to && sender.status === 'active' && sender.behavior.accepts.has('delivery.failed') && sender.behavior.answersBounces === true;
   }
 
   /**
@@ -906,7 +925,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     let set: PersistedTimer[] = [];
     const removed: string[] = [];
     if (stop) {
-      actors.push(cell.behavior.transient ? { address: cell.address, deleted: true } : this.write(cell.address, cell.behavior, ctx, 'stopped', new Map()));
+      const forget = cell.behavior.transient === true || cell.behavior.forgottenWhenStopped === true;
+      actors.push(forget ? { address: cell.address, deleted: true } : this.write(cell.address, cell.behavior, ctx, 'stopped', new Map()));
     } else if (ctxChanged || timersChanged) {
       if (scheduled) set = [...scheduled.values()];
       if (cancelled) for (const k of cancelled) removed.push(k);

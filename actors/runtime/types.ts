@@ -124,6 +124,11 @@ export interface ActorBehavior<C = any, Io = any> {
   /** Sessions end; their state is not kept once they stop. */
   readonly transient?: boolean;
   /**
+   * Its record leaves the store when it stops (a pickup archived: the archive keeps it), so it is
+   * not restored at the next start; otherwise a stopped actor stays stored, stopped.
+   */
+  readonly forgottenWhenStopped?: boolean;
+  /**
    * A person at a panel waits for this actor's answers: its commits, and those of batches holding
    * its messages, go to storage ahead of bulk work (registrations, imports) in a transaction of
    * their own, and in another actor's mailbox its messages (and what follows from them) pass the
@@ -156,6 +161,12 @@ export interface ActorBehavior<C = any, Io = any> {
    * Requests are refused with ACTOR_FAILED as for any failed actor: somebody waits for them.
    */
   readonly keepsMailWhileFailed?: boolean;
+  /**
+   * A told message of this actor that an actor failed for good refused comes back to it
+   * (`delivery.failed`), and it answers for it itself: the ask that message served is not failed
+   * for it (a session tells the panel that the pickup its PIN opened is refused, with the view).
+   */
+  readonly answersBounces?: boolean;
 }
 
 export type ActorStatus = 'active' | 'failed' | 'stopped';

@@ -456,4 +456,77 @@ test('one slow actor delays only the asks sent to it', async () => {
   await sup.close();
 });
 
+test('a message to an address without an actor goes where the fallback says (the box: a pickup to the registry), never back to its sender', async () => {
+  const sup = new Supervisor({
+    clock: new SimulatedClock(),
+    persistence: await openPersistence('memory:'),
+    behaviors: [counter],
+    fallback: (to) => (to.startsWith('lost/') ? 'counter/home' : null),
+  });
+  await sup.spawn('counter/home', 'counter');
+  await sup.spawn('counter/other', 'counter');
+  const dead: string[] = [];
+  sup.deadLetters.listen((d) => dead.push(`${d.envelope.from}->${d.envelope.to} ${d.reason}`));
+  sup.send('lost/1', { type: 'add', n: 7 });
+  assert.is(await sup.ask('lost/2', { type: 'total', n: 3 }), 10, 'an ask is answered by the actor it fell back to');
+  // Told by another actor: it falls back too; told by the fallback itself: a dead letter, not a loop.
+  sup.send('counter/other', { type: 'tell', to: 'lost/3' });
+  sup.send('counter/home', { type: 'tell', to: 'lost/4' });
+  sup.send('nowhere/1', { type: 'add', n: 1 });
+  await sup.idle();
+  assert.equal(sup.view<CounterCtx>('counter/home')!.ctx.seen, [7, 3, 0]);
+  assert.equal(dead.sort(), ['counter/home->lost/4 no-such-actor', 'external->nowhere/1 no-such-actor']);
+});
+
+test('a sender that answers for what a failed actor sent back (answersBounces): the ask its told message served gets that answer, not ACTOR_FAILED', async () => {
+  type AskerEvent = ({ type: 'question'; to: string } & Request) | { type: 'delivery.failed'; to: string; messageType: string };
+  const asker = (kind: string, answersBounces: boolean) =>
+    defineActor<{ pending: Request | null }, AskerEvent & Message>({
+      kind,
+      answersBounces,
+      init: () => ({ pending: null }),
+      on: {
+        // Tells the actor `to` (no request of its own) and answers once it hears back, or is told the note came back.
+        question: (_ctx, e, enq) => {
+          enq.emit.send({ to: e.to, message: { type: 'add', n: 1 } });
+          return { pending: { requestId: e.requestId, replyTo: e.replyTo } };
+        },
+        'delivery.failed': (ctx, e, enq) => {
+          if (ctx.pending) enq.emit.send(answer(ctx.pending, `refused by ${e.to}`));
+          return { pending: null };
+        },
+      },
+    });
+  const sup = new Supervisor({ clock: new SimulatedClock(), persistence: await openPersistence('memory:'), behaviors: [counter, asker('answering', true), asker('silent', false)], intensity: { max: 0, withinMs: 30_000 } });
+  await sup.spawn('counter/dead', 'counter');
+  await rejection(sup.ask('counter/dead', { type: 'boom' }));
+  await sup.spawn('answering/1', 'answering');
+  await sup.spawn('silent/1', 'silent');
+  assert.is(await sup.ask('answering/1', { type: 'question', to: 'counter/dead' }), 'refused by counter/dead');
+  assert.is((await rejection(sup.ask('silent/1', { type: 'question', to: 'counter/dead' }))).code, 'ACTOR_FAILED', 'without it, the ask fails at the dead letter');
+  assert.is(sup.pendingAsks, 0);
+});
+
+test('an actor forgotten when stopped leaves the store; any other stays stored, stopped', async () => {
+  const stopper = (kind: string, forgottenWhenStopped: boolean) =>
+    defineActor<{ n: number }, { type: 'end' } & Message>({
+      kind,
+      forgottenWhenStopped,
+      init: () => ({ n: 1 }),
+      on: { end: (_ctx, _e, enq) => void enq.emit.stop({}) },
+    });
+  const persistence = await openPersistence('memory:');
+  const sup = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [stopper('gone', true), stopper('kept', false)] });
+  await sup.spawn('gone/1', 'gone');
+  await sup.spawn('kept/1', 'kept');
+  assert.equal([...(await persistence.loadActors()).keys()].sort(), ['gone/1', 'kept/1']);
+  sup.send('gone/1', { type: 'end' });
+  sup.send('kept/1', { type: 'end' });
+  await sup.idle();
+  const stored = await persistence.loadActors();
+  assert.equal([...stored.keys()], ['kept/1']);
+  assert.is(stored.get('kept/1')!.status, 'stopped');
+  assert.is(sup.has('gone/1'), false);
+});
+
 test.run();
