@@ -92,6 +92,11 @@ export const AuthMessage = z.discriminatedUnion('type', [
    * the pickup the session knows it holds, if any.
    */
   z.object({ type: z.literal('session.ended'), sessionId: z.string(), claim: z.boolean().optional(), pickupId: z.string().optional() }),
+  /**
+   * A match told to a pickup whose actor failed for good (or crashed on it) came back: the panel
+   * hears at once that the pickup is refused (staff hand it out at the counter), not after its time-out.
+   */
+  z.object({ type: z.literal('delivery.failed'), to: z.string(), messageType: z.string(), crashed: z.boolean().optional(), message: z.object({ sessionId: z.string().optional() }).optional() }),
 
   /** state of a registry saved before this actor existed, handed over once (see the registry's `auth.started`) */
   z.object({
@@ -204,6 +209,8 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
 
   return defineActor<AuthCtx, AuthEvent, never, BoxOutgoing>({
     kind: 'auth',
+    // A match a failed pickup actor refused comes back, and the panel is answered from here.
+    answersBounces: true,
     messages: AuthMessage,
     // A PIN attempt waits on this actor: its commits go first.
     interactive: true,
@@ -288,6 +295,10 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
         if (e.claim === false) return;
         if (e.pickupId !== undefined) enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'session.ended', sessionId: e.sessionId, pickupId: e.pickupId }, aside: true });
         else enq.emit.send({ to: REGISTRY, message: { type: 'session.ended', sessionId: e.sessionId }, aside: true });
+      },
+
+      'delivery.failed': (_ctx, e, enq) => {
+        if (e.messageType === 'pin.matched' && e.message?.sessionId !== undefined) toSession(enq, e.message.sessionId, { type: 'auth.busy', code: 'PICKUP_FAILED' });
       },
 
       'auth.pin': (ctx, e, enq) => {

@@ -7,6 +7,7 @@ import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked
 import { occupancyMismatch } from './pickup.js';
 import type { DoorState } from '../drivers/ports.js';
 import { RegistryMessage, type RegistryEvent } from './registry.js';
+import type { PickupEvent } from './pickup-actor.js';
 
 /**
  * One compartment: its lock, its door and what lies in it.
@@ -71,9 +72,15 @@ export interface CompartmentCtx {
 /** What a compartment tells the registry of its doors and unlocks: kept when refused (see `unsent`). */
 const REPORTS: ReadonlySet<string> = new Set(['compartment.opened', 'compartment.closed', 'compartment.notOpened', 'compartment.unlockFailed', 'compartment.report']);
 /** Where a report goes: to the pickup it concerns, or (none named) to the registry. */
-const reportTo = (message: RegistryEvent): typeof REGISTRY => {
+const reportTo = (message: RegistryEvent): typeof REGISTRY | `pickup/${string}` => {
   const pickupId = 'pickupId' in message ? message.pickupId : null;
   return typeof pickupId === 'string' && message.type !== 'compartment.report' ? pickupAddress(pickupId) : REGISTRY;
+};
+/** Sends a report where `reportTo` says: one naming its pickup is one the pickup's actor takes. */
+const sendReport = (enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): void => {
+  const to = reportTo(message);
+  if (to === REGISTRY) enq.emit.send({ to, message });
+  else enq.emit.send({ to, message: message as PickupEvent });
 };
 
 const door = z.enum(['open', 'closed']);
@@ -138,7 +145,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
     if (!ctx.unsent?.length) return;
     const kept: RegistryEvent[] = [];
     for (const message of ctx.unsent) {
-      if (to === undefined || reportTo(message) === to) enq.emit.send({ to: reportTo(message), message });
+      if (to === undefined || reportTo(message) === to) sendReport(enq, message);
       else kept.push(message);
     }
     if (kept.length === ctx.unsent.length) return;
@@ -155,7 +162,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
   const report = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): Pick<CompartmentCtx, 'unsent'> => {
     const to = reportTo(message);
     if (ctx.unsent?.some((m) => reportTo(m) === to)) return { unsent: [...ctx.unsent, message] };
-    enq.emit.send({ to, message });
+    sendReport(enq, message);
     return {};
   };
   const askTheDoor = (ctx: CompartmentCtx, _e: unknown, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>) => {

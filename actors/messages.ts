@@ -15,15 +15,15 @@ export const request = { requestId: z.string(), replyTo: z.literal(REPLIES) };
 export const maybeAsked = { requestId: z.string().optional(), replyTo: z.literal(REPLIES).optional() };
 
 export const REGISTRY = 'registry';
-/**
- * Where the messages that concern one pickup go: the registry, which holds every pickup, until each
- * pickup is an actor of its own (`pickup/<id>`, docs/pickup-actors.md). Actors that answer a pickup
- * (the auth actor's and the outbox's catch-ups) address it through this, so that step changes one line.
- */
-export const pickupAddress = (_pickupId: string): typeof REGISTRY => REGISTRY;
-/** The address of a pickup's own actor (actors/pickup-actor.ts), which `pickupAddress` will give once the box spawns them. */
+/** Every pickup is an actor of its own (actors/pickup-actor.ts): `pickup/<id>`. */
 export const PICKUP_PREFIX = 'pickup/';
 export const pickupActorAddress = (id: string): `pickup/${string}` => `pickup/${id}`;
+/**
+ * Where the messages that concern one pickup go: its own actor. One an earlier version registered
+ * is still in the registry's table, and one archived has no actor any more: the supervisor passes
+ * a message to a pickup without an actor to the registry (the box's `fallback`).
+ */
+export const pickupAddress = pickupActorAddress;
 /**
  * Whether the pickup `id` existed when the registry had counted up to `upTo` (its ids are `P<n>`,
  * n counted up): a catch-up that names the pickups with a PIN or a compartment does not name one

@@ -7,15 +7,12 @@ import { claimedBy, givenDocumentNumber, pickupLife, pickupRowEvent, type Pickup
 
 /**
  * One pickup as an actor of its own, `pickup/<id>`: its context is its row, its timers are its
- * reminder, expiry and purge, and every message about it comes to it (docs/pickup-actors.md). What
- * it does with each is the pickup's life (actors/pickup.ts), the same functions the registry runs
- * on its rows today. A pickup whose handling keeps crashing fails alone, as any actor does.
- *
- * Not spawned yet: the registry still holds the pickups. This is step 1 of the plan; the next step
- * has the registry spawn one per registration, every sender address it, and the first start split
- * a stored registry into them.
+ * reminder, expiry and purge, and every message about it comes to it (`pickupAddress`). What it
+ * does with each is the pickup's life (actors/pickup.ts), the functions the registry runs on the
+ * rows an earlier version left in its table. The registry spawns it as it registers the pickup; a
+ * pickup whose handling keeps crashing fails alone, as any actor does (PICKUP_FAILED); archived, it
+ * stops and its record leaves the store.
  */
-
 /** The shared store's atomic claims, as the allocation actor takes them: here a PIN's single use. */
 export type PickupClaims = CompartmentClaims;
 
@@ -132,6 +129,23 @@ export function pickupIo(crypto: PickupActorCrypto, claims: PickupClaims, archiv
   };
 }
 
+/**
+ * The handlers, each first checking that the row names its pickup (an id, a reference and a
+ * status, as text): a row damaged there (a hand repair gone wrong) crashes every message about it,
+ * so its actor fails alone and the pickup is refused (PICKUP_FAILED), instead of sending messages
+ * that name no pickup or the wrong one.
+ */
+function sound<H extends Record<string, (p: Pickup, ...rest: any[]) => unknown>>(handlers: H): H {
+  const checked: Record<string, (p: Pickup, ...rest: any[]) => unknown> = {};
+  for (const [type, handler] of Object.entries(handlers)) {
+    checked[type] = (p, ...rest) => {
+      if (typeof p.id !== 'string' || typeof p.reference !== 'string' || typeof p.status !== 'string') throw new TypeError(`a damaged pickup row (id ${String(p.id)}, reference ${String(p.reference)}): it names no pickup`);
+      return handler(p, ...rest);
+    };
+  }
+  return checked as H;
+}
+
 export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, claims: PickupClaims, archive: PickupArchive) {
   type Enq = BoxEnqueue<Pickup, PickupIo>;
   const life = pickupLife(policy, crypto);
@@ -147,9 +161,11 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
     messages: PickupMessage,
     // Failed for good, it is this one pickup that cannot be handed out: staff hand it out at the counter.
     failedCode: 'PICKUP_FAILED',
+    // Archived, it stops and its record goes: the archive keeps the pickup, the registry its reference.
+    forgottenWhenStopped: true,
     // Spawned with its row, made by the registry when it registered the pickup.
     init: (input: { row: Pickup }) => input.row,
-    on: {
+    on: sound({
       'pickup.cancel': (p, e, enq) => life.cancel(p, e, step(e.now, enq)),
       'pickup.load': (p, e, enq) => life.load(p, e, step(e.now, enq)),
       'pickup.retrieve': (p, e, enq) => life.retrieve(p, e, step(e.now, enq)),
@@ -197,7 +213,7 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
       started: (p, e, enq) => life.timersOf(p, step(e.now, enq)),
       // (Interrupted while winning a compartment: the allocation actor gives back whatever it may have won.)
       recovered: (p, e, enq) => life.recover(p, step(e.now, enq), () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } })),
-    },
+    }),
     io: (op) => io(op),
   });
 }

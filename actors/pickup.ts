@@ -11,11 +11,9 @@ import type { DocumentKind } from './domain/registration.js';
 /**
  * The life of one pickup: every change of a pickup's row, as pure functions of the row, the
  * message and a `Step` (the time, the effect queue, and the one thing that reaches beyond the row:
- * freeing a compartment). None of them reads another pickup. The registry
- * (actors/registry.ts) keeps the rows, finds the one a message concerns (by id, reference,
- * session or operation) and stores what these return; what spans pickups (registering a new
- * reference, catch-ups after a revival, the occupancy of a compartment) stays there. This is the
- * logic a `pickup/<id>` actor is to run, once there is one (docs/pickup-actors.md).
+ * freeing a compartment). None of them reads another pickup. The pickup's own actor
+ * (actors/pickup-actor.ts) runs them on its row; the registry (actors/registry.ts) runs them on
+ * the rows an earlier version left in its table.
  */
 
 export type PickupStatus =
@@ -83,7 +81,7 @@ export interface Pickup {
 /** What a registration gives a new pickup, once validated (actors/domain/registration.ts). */
 export type Registration = Pick<Pickup, 'reference' | 'documentKind' | 'phone' | 'birthDate' | 'oldDocumentNumber' | 'accessible' | 'documents'>;
 
-/** A pickup as readers see it: the registry's row (no PIN hash: the auth actor alone holds those). */
+/** A pickup as readers see it: its row (no PIN hash: the auth actor alone holds those). */
 export type PickupRow = Pickup;
 
 /** A row saved before the auth actor existed: it still carries the PIN hash, until handed over. */
@@ -94,7 +92,7 @@ export const PICKUP_ROW = 'pickup.row';
 
 /**
  * Published after the commit of every change of a pickup's row: the row as committed (`row`), or
- * `null` when the row left the registry for the archive. Readers keep their projection of the
+ * `null` when the row left for the archive. Readers keep their projection of the
  * pickups (src/pickups-projection.ts) current from these alone. Internal to the box: it carries
  * personal data, so the box's public event stream leaves it out (unlike `pickup.changed`).
  */
@@ -139,7 +137,7 @@ export type PickupIo =
   /** one opening per PIN and authentication: the claim is kept once the door opened */
   | { kind: 'claimPin'; pickupId: string; opId: string; key: string; owner: string }
   | { kind: 'releasePin'; key: string; owner: string }
-  /** an ended pickup, without personal data, leaves the registry for the archive */
+  /** an ended pickup, without personal data, leaves for the archive */
   | { kind: 'archive'; pickup: Pickup };
 
 /**
@@ -195,7 +193,7 @@ export function givenDocumentNumber(raw: string): string | null {
 
 /** A compartment's report after a restart disagrees with the pickups: named to staff (one alarm per compartment), audited. */
 export function occupancyMismatch(enq: BoxEnqueue<any, any>, compartmentId: string, held: string, recorded: string, reference: string | null): void {
-  const text = `Compartment ${compartmentId} reports it holds ${held}, the registry has ${recorded}: check the compartment, then retrieve or cancel`;
+  const text = `Compartment ${compartmentId} reports it holds ${held}, the pickups record ${recorded}: check the compartment, then retrieve or cancel`;
   enq.emit.send({ to: ALARMS, message: raise(`occupancy:${compartmentId}`, 'OCCUPANCY_MISMATCH', 'critical', compartmentId, text) });
   enq.emit.audit({ entry: { action: 'occupancy.mismatch', subject: compartmentId, detail: { reported: held, registry: reference } } });
 }
@@ -388,7 +386,7 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
     /** The auth actor is back: the pickup's PIN, as the auth actor should hold it (none: nothing to say). */
     expectCredential(p: Pickup, s: Step): void {
       const state = pinState(p);
-      if (state !== 'none') s.enq.emit.send({ to: AUTH, message: { type: 'credential.expect', pickupId: p.id, pin: { serial: p.pinSerial, held: state === 'held' } } });
+      s.enq.emit.send({ to: AUTH, message: { type: 'credential.expect', pickupId: p.id, pin: state === 'none' ? null : { serial: p.pinSerial, held: state === 'held' } } });
     },
 
     /**
@@ -472,9 +470,10 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
 
     /**
      * The timers a row implies: its reminder and expiry while it is in the box, its purge once it
-     * is over. For a pickup that starts with a row made elsewhere (the registry's table of an
-     * earlier version, split into pickup actors): set again under the keys the registry used, so
-     * the pickup keeps its dates. A reminder or expiry already due fires at once.
+     * is over. For a pickup that starts with a row made elsewhere (a store written by hand, or
+     * one day a split of the registry's table of an earlier version): set again under the keys the
+     * registry used, so the pickup keeps its dates. A reminder or expiry already due fires at once.
+     * (A newly registered pickup has none.)
      */
     timersOf(p: Pickup, s: Step): void {
       const inBox = p.status === 'READY' || p.status === 'LOCKED' || p.status === 'RELEASING';
@@ -485,10 +484,11 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       if (p.endedAt !== null && !p.personalDataDeleted && p.purgeAt !== null) s.enq.emit.schedule({ key: `purge:${p.id}`, at: p.purgeAt, message: { type: 'pickup.purge', pickupId: p.id } });
     },
 
-    /** The allocation actor is back: the compartment the pickup is in, or that it waits for one (none: nothing to say). */
+    /** The allocation actor is back: the compartment the pickup is in, or that it waits for one, or (neither) that no slot is its. */
     expectSlot(p: Pickup, s: Step): void {
       const awaiting = awaitingCompartment(p);
-      if ((p.compartmentId !== null && p.endedAt === null) || awaiting) s.enq.emit.send({ to: ALLOCATION, message: { type: 'slot.expect', pickupId: p.id, compartmentId: p.compartmentId, awaiting } });
+      const placed = p.compartmentId !== null && p.endedAt === null;
+      s.enq.emit.send({ to: ALLOCATION, message: { type: 'slot.expect', pickupId: p.id, compartmentId: placed ? p.compartmentId : null, awaiting } });
     },
 
     /** A new pickup, registered with what was validated: known, not yet in the box. */
@@ -580,7 +580,7 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
         return void fail(s, e, 'PICKUP_WRONG_STATE', `pickup ${p.reference} is ${p.status} and not in a compartment`);
       }
       // One unlock per pickup at a time: a retrieval never takes over an opening under way (it would
-      // replace the operation whose opening the registry waits for, which then goes unrecorded).
+      // replace the operation whose opening the pickup waits for, which then goes unrecorded).
       if (p.opId !== null) return void fail(s, e, 'COMPARTMENT_BUSY', `compartment ${p.compartmentId} of pickup ${p.reference} is being unlocked already (${p.status}): try again once that is over`);
       const op = nextOp(p);
       s.enq.emit.audit({ entry: { action: 'pickup.retrieving', actor: e.by, subject: p.reference, detail: { compartment: p.compartmentId } } });
@@ -755,7 +755,7 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      *
      * A closing for the pickup's own unlock, whose opening has not come yet, says the door opened
      * for it: a compartment reports a closing only after the opening it saw. That opening can come
-     * later than the closing (refused while the registry had failed for good, told again once it
+     * later than the closing (refused while its actor had failed for good, told again once it
      * was revived, after the closing sent meanwhile), so the closing ends the pickup as its
      * opening would have, and the opening, when it comes, finds no unlock to match.
      */

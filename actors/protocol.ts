@@ -23,7 +23,7 @@ import type { AddressIn, AskableTo, MessageTo, Outgoing } from './runtime/types.
  */
 export type BoxProtocol = {
   registry: { address: typeof REGISTRY; message: RegistryEvent };
-  /** one pickup (actors/pickup-actor.ts; not spawned by the box yet) */
+  /** one pickup (actors/pickup-actor.ts), spawned by the registry as it registers it */
   pickup: { address: `pickup/${string}`; message: PickupEvent };
   auth: { address: typeof AUTH; message: AuthEvent };
   allocation: { address: typeof ALLOCATION; message: AllocationEvent };

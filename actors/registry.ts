@@ -4,11 +4,11 @@ import { refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
-import { ALLOCATION, AUTH, errorCode, pinQueuedSchema, purposeSchema, request } from './messages.js';
+import { ALLOCATION, AUTH, errorCode, pickupActorAddress, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { validateRegistration } from './domain/registration.js';
 import type { Throttle } from './auth.js';
-import { deliveryFailedSchema, pickupIo, type PickupActorCrypto, type PickupArchive, type PickupClaims } from './pickup-actor.js';
+import { deliveryFailedSchema, pickupIo, type PickupActorCrypto, type PickupArchive, type PickupClaims, type PickupEvent } from './pickup-actor.js';
 import {
   awaitingCompartment,
   claimedBy,
@@ -29,21 +29,31 @@ import {
 export { DOCUMENT_KINDS, type DocumentKind, type RegisterInput } from './domain/registration.js';
 
 /**
- * The registry keeps the pickups: it registers them (one id and reference each), finds the pickup
- * a message concerns (by id, reference, session or operation) and stores what the pickup's life
- * (actors/pickup.ts) makes of it, one at a time, so two sessions racing for one pickup cannot both
- * win and no request can multiply guesses. What spans pickups is its own: catch-ups after a
- * revival of the auth actor, the outbox or the allocation actor, the occupancy of a compartment,
- * the recovery after a restart, and the hand-over of what earlier versions kept here. Which
- * compartment a pickup goes into is the allocation actor's choice (actors/allocation.ts); a PIN
- * is checked by the auth actor (actors/auth.ts), which alone holds the PIN hashes and throttles.
+ * The registry is the directory of pickups: it validates a registration, gives it its id and
+ * spawns the pickup's own actor (`pickup/<id>`, actors/pickup-actor.ts) with its first row, in one
+ * commit; it keeps every reference ever registered (never registered twice) and which pickups are
+ * live, passes a staff command by reference on to its pickup, and names the live pickups to a
+ * revived auth actor, outbox or allocation actor before telling each pickup to catch it up.
+ *
+ * It also still holds the pickups an earlier version registered, when the registry kept every
+ * pickup (its `pickups` table): for those it finds the row a message concerns (by id, reference,
+ * session or operation) and stores what the pickup's life (actors/pickup.ts) makes of it, one at
+ * a time, as it did; and the hand-overs of what versions before the auth and allocation actors
+ * kept here. A message to a pickup without an actor comes here (the supervisor's `fallback`):
+ * such a row, or a pickup archived meanwhile.
  */
-
 export interface RegistryCtx {
   /** pickups registered so far: the next one is `P<seq + 1>` (before 2 Dec 2026 it counted operations too) */
   seq: number;
+  /**
+   * The pickups registered before pickups were actors of their own (an earlier version's table):
+   * they live out their lives here. Every pickup registered since is an actor, `pickup/<id>`.
+   */
   pickups: Record<string, Pickup>;
+  /** every reference ever registered, to its pickup's id: never registered twice, also once archived */
   byReference: Record<string, string>;
+  /** the pickups that are actors of their own and not archived: told of the catch-ups after a revival (absent in state saved before) */
+  live?: Record<string, true>;
   /**
    * Saved by a registry before the allocation actor existed, which chose compartments itself:
    * handed to the allocation actor once (`allocation.started`) and emptied. Until then (the first
@@ -62,6 +72,9 @@ export interface RegistryCtx {
 }
 
 export type RegistryPolicy = PickupPolicy;
+
+/** What staff and the integration do with a pickup, by its reference. */
+type StaffCommand = 'pickup.cancel' | 'pickup.load' | 'pickup.retrieve' | 'pickup.reissuePin';
 
 /** The pickup's keyed hashing, and the making of PINs (their hash given with them). */
 export type RegistryCrypto = PickupActorCrypto;
@@ -273,12 +286,24 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     const p = pickupId === null ? undefined : ctx.pickups[pickupId];
     return p && one(ctx, now, enq, (s) => change(p, s));
   };
-  /** A staff command on the pickup of a reference: refused PICKUP_NOT_FOUND when there is none. */
-  const byReference = <E extends Request & { reference: string; by: string; now: number }>(ctx: RegistryCtx, e: E, enq: Enq, command: (p: Pickup, e: E, s: Step) => Pickup | undefined) => {
+  /**
+   * A staff command on the pickup of a reference: passed on to the pickup's actor with its request
+   * (the pickup answers), or run here on a pickup an earlier version registered; refused
+   * PICKUP_NOT_FOUND when there is none (or it was archived).
+   */
+  const byReference = <E extends Request & { type: StaffCommand; reference: string; by: string; now: number }>(ctx: RegistryCtx, e: E, enq: Enq, command: (p: Pickup, e: E, s: Step) => Pickup | undefined) => {
     const id = ctx.byReference[e.reference.trim()];
     const p = id ? ctx.pickups[id] : undefined;
-    if (!p) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
-    return one(ctx, e.now, enq, (s) => command(p, e, s));
+    if (p) return one(ctx, e.now, enq, (s) => command(p, e, s));
+    if (id === undefined || !ctx.live?.[id]) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
+    const message = { type: e.type, reference: e.reference, by: e.by, requestId: e.requestId, replyTo: e.replyTo } as Extract<PickupEvent, { type: StaffCommand }>;
+    enq.emit.send({ to: pickupActorAddress(id), message });
+  };
+  /** The pickups that are actors of their own, told `type` (a catch-up: each answers for itself). */
+  const tellLive = (ctx: RegistryCtx, enq: Enq, type: 'auth.restarted' | 'auth.started' | 'outbox.restarted' | 'allocation.started'): string[] => {
+    const ids = Object.keys(ctx.live ?? {});
+    for (const id of ids) enq.emit.send({ to: pickupActorAddress(id), message: { type } });
+    return ids;
   };
   /** The pickup the session holds a live claim on: the one it names, or (unnamed) the one the claim index finds. */
   const claimed = (ctx: RegistryCtx, sessionId: string, now: number, pickupId?: string) => {
@@ -397,11 +422,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     // Every pickup is a row of its own: a commit writes the pickups it changed, not all of them.
     // (`compartments` only holds what a registry saved before the allocation actor, and the last
     // three what one saved before the auth actor, until handed over.)
-    tables: ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
+    tables: ['pickups', 'byReference', 'live', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'],
     init: () => ({
       seq: 0,
       pickups: {},
       byReference: {},
+      live: {},
     }),
     on: {
       'pickup.register': (ctx, e, enq) => {
@@ -413,9 +439,11 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           throw error;
         }
         if (ctx.byReference[valid.reference]) return void fail(enq, e, 'PICKUP_EXISTS', `a pickup with reference ${valid.reference} exists`);
+        // Its own actor, spawned with its first row in this commit (its answer leaves after it).
         const id = `P${ctx.seq + 1}`;
-        const next = one(ctx, e.now, enq, (s) => life.register(id, valid, e, s))!;
-        return { ...next, seq: ctx.seq + 1, byReference: setRow(ctx.byReference, valid.reference, id) };
+        const row = life.register(id, valid, e, noteStep(e.now, enq));
+        enq.emit.spawn({ address: pickupActorAddress(id), kind: 'pickup', input: { row } });
+        return { ...ctx, seq: ctx.seq + 1, byReference: setRow(ctx.byReference, valid.reference, id), live: setRow(ctx.live, id, true) };
       },
       'pickup.cancel': (ctx, e, enq) => byReference(ctx, e, enq, life.cancel),
       'pickup.load': (ctx, e, enq) => byReference(ctx, e, enq, life.load),
@@ -475,7 +503,10 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * actor before this one (its state was lost or reset by a maintainer) gets a new PIN by SMS:
        * the old one's hash is gone, so it could never open again.
        */
-      'auth.started': (ctx, e, enq) => handOver(ctx, e.now, enq, true),
+      'auth.started': (ctx, e, enq) => {
+        tellLive(ctx, enq, 'auth.started');
+        return handOver(ctx, e.now, enq, true);
+      },
 
       /**
        * Restarted after a crash: a hand-over to the auth actor that the crash cut short is done
@@ -491,6 +522,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'outbox.restarted': (ctx, e, enq) => {
         const step = noteStep(e.now, enq);
         for (const p of Object.values(ctx.pickups)) life.outboxBack(p, step);
+        tellLive(ctx, enq, 'outbox.restarted');
       },
 
       /** A PIN message the outbox never got (an earlier version's outbox named several pickups': a quarantined one is left alone). */
@@ -508,10 +540,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
        * `expectCredential`). (Sent after every `credential.*` before it, in order.)
        */
       'auth.restarted': (ctx, e, enq) => {
+        // (Every pickup of its own is named: each says itself whether it holds a PIN.)
         const holding = Object.values(ctx.pickups).filter(holdsPin);
-        enq.emit.send({ to: AUTH, message: { type: 'credential.live', pickupIds: holding.map((p) => p.id), upTo: ctx.seq } });
+        enq.emit.send({ to: AUTH, message: { type: 'credential.live', pickupIds: [...holding.map((p) => p.id), ...Object.keys(ctx.live ?? {})], upTo: ctx.seq } });
         const step = noteStep(e.now, enq);
         for (const p of holding) life.expectCredential(p, step);
+        tellLive(ctx, enq, 'auth.restarted');
       },
 
       /** A PIN the auth actor never got (an earlier version's auth actor named several: a quarantined pickup is left alone). */
@@ -547,10 +581,13 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Each pickup's compartment first, then the list: a compartment another pickup holds now
         // changes owner before the list frees the slots of pickups gone, so its claim in the
         // shared store is kept (freed first, it would be given back, the slot given again).
+        // (Every pickup of its own is named, and told: each says itself which compartment it is in,
+        // after the list, as its answer takes a turn more.)
         const placed = Object.values(ctx.pickups).filter((p) => (p.compartmentId !== null && p.endedAt === null) || awaitingCompartment(p));
         const step = noteStep(e.now, enq);
         for (const p of placed) life.expectSlot(p, step);
-        enq.emit.send({ to: ALLOCATION, message: { type: 'slots.live', pickupIds: placed.map((p) => p.id), upTo: ctx.seq } });
+        const own = tellLive(ctx, enq, 'allocation.started');
+        enq.emit.send({ to: ALLOCATION, message: { type: 'slots.live', pickupIds: [...placed.map((p) => p.id), ...own], upTo: ctx.seq } });
         if (ctx.compartments === undefined) return;
         const { compartments: _c, ...rest } = ctx;
         return rest;
@@ -618,6 +655,8 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
       'pickup.purge': (ctx, e, enq) => ofPickup(ctx, e.pickupId, e.now, enq, life.purge),
 
       'pickup.archived': (ctx, e, enq) => {
+        // A pickup of its own stopped and told its readers; it leaves the live ones.
+        if (ctx.live?.[e.pickupId]) return { ...ctx, live: deleteRow(ctx.live, e.pickupId) };
         if (!ctx.pickups[e.pickupId]) return;
         // The reference stays in byReference (pointing at nothing live) so it cannot be registered twice.
         enq.emit.publish({ event: pickupRowEvent(e.pickupId, null) });

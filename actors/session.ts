@@ -2,7 +2,7 @@ import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { defineActor } from './runtime/define.js';
 import type { DeepReadonly } from './runtime/readonly.js';
 import { z } from 'zod';
-import { AUTH, READER, REGISTRY, errorCode, kioskAddress, maybeAsked, pickupAddress } from './messages.js';
+import { AUTH, PICKUP_PREFIX, READER, REGISTRY, errorCode, kioskAddress, maybeAsked, pickupAddress } from './messages.js';
 import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';
@@ -147,6 +147,9 @@ type Asked = { requestId?: string | undefined; replyTo?: typeof REPLIES | undefi
 
 const factor = z.enum(['oldId', 'birthDate']);
 
+/** What a session tells the pickup its PIN opened: the second factor, and the release of the door. */
+const PICKUP_STEPS: ReadonlySet<string> = new Set(['auth.oldDocument', 'auth.birthDate', 'pickup.release']);
+
 /** Everything a session takes, as a runtime schema. Inputs may be sent with `ask`: they are answered with the session's view. */
 export const SessionMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started') }),
@@ -270,7 +273,7 @@ export function sessionActor(policy: SessionPolicy) {
     // `claim`: a pickup may be held for this session (the one its PIN opened, named, or a PIN
     // still being checked); otherwise there is nothing to give back.
     const claim = ctx.pickupId != null || ctx.step === 'checkingPin';
-    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id, claim, ...claimed(ctx) } });
+    enq.emit.send({ to: AUTH, message: { type: 'session.ended', sessionId: ctx.id, claim, ...(ctx.pickupId ? { pickupId: ctx.pickupId } : {}) } });
     enq.emit.send({ to: kioskAddress(ctx.kioskId), message: { type: 'session.ended', sessionId: ctx.id } });
     enq.emit.cancel({ key: 'timeout' });
     enq.emit.cancel({ key: 'warning' });
@@ -278,12 +281,23 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
     return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false }, enq, asked);
   };
-  /** The pickup the session's PIN opened, for the messages to the registry that concern it. */
-  const claimed = (ctx: SessionCtx): { pickupId?: string } => (ctx.pickupId ? { pickupId: ctx.pickupId } : {});
-  /** Where those go: to the pickup (a session always knows it by then; else the registry finds none and says so). */
-  const pickupOf = (ctx: SessionCtx) => (ctx.pickupId ? pickupAddress(ctx.pickupId) : REGISTRY);
+  /**
+   * Tells the pickup the session's PIN opened (a session always knows it by then; one of an
+   * earlier version may not: the registry finds the pickup by its claim, or none and says so).
+   */
+  const tellPickup = (
+    ctx: SessionCtx,
+    enq: Enq,
+    message:
+      | { type: 'pickup.release'; sessionId: string }
+      | { type: 'auth.oldDocument'; sessionId: string; documentNumber: string }
+      | { type: 'auth.birthDate'; sessionId: string; birthDate: string },
+  ): void => {
+    if (ctx.pickupId) enq.emit.send({ to: pickupAddress(ctx.pickupId), message: { ...message, pickupId: ctx.pickupId } });
+    else enq.emit.send({ to: REGISTRY, message });
+  };
   const release = (ctx: SessionCtx, enq: Enq): SessionCtx => {
-    enq.emit.send({ to: pickupOf(ctx), message: { type: 'pickup.release', sessionId: ctx.id, ...claimed(ctx) } });
+    tellPickup(ctx, enq, { type: 'pickup.release', sessionId: ctx.id });
     return view({ ...ctx, step: 'opening', error: null }, enq);
   };
   const recover = (ctx: SessionCtx, e: { now: number }, enq: Enq) => finish(ctx, 'interrupted', 'INTERRUPTED', e.now, enq);
@@ -310,6 +324,8 @@ export function sessionActor(policy: SessionPolicy) {
 
   return defineActor<SessionCtx, SessionEvent, never, BoxOutgoing>({
     kind: 'session',
+    // What a failed reader or pickup actor refused comes back: the session answers the panel itself.
+    answersBounces: true,
     messages: SessionMessage,
     transient: true,
     interactive: true,
@@ -402,6 +418,9 @@ export function sessionActor(policy: SessionPolicy) {
       // The card reader failed for good (or crashed on the question): no card can be taken, the
       // birth date is the way (also when the card was chosen already: as if the reader had said it cannot take one).
       'delivery.failed': (ctx, e, enq) => {
+        // The pickup its PIN opened failed for good (or crashed on the factor or the release),
+        // which took no effect: the panel says at once that staff hand it out at the counter.
+        if (e.to.startsWith(PICKUP_PREFIX) && PICKUP_STEPS.has(e.messageType)) return ctx.step === 'done' ? undefined : finish(ctx, 'failed', 'PICKUP_FAILED', e.now, enq);
         if (e.to !== READER) return;
         // (Only the last offer's: an earlier number's, sent back late, says nothing of the reader now.)
         if (e.messageType === 'offer') return e.message?.attempt === undefined || e.message.attempt === ctx.offerAttempt ? cardAnswered(ctx, false, enq) : undefined;
@@ -433,7 +452,7 @@ export function sessionActor(policy: SessionPolicy) {
           enq.emit.send({ to: READER, message: { type: 'verdict', sessionId: ctx.id, accepted: false, documentNumber: null } });
           return view(touch({ ...ctx, step: 'factor', error: 'INVALID_MRZ', cardInReader: true }, e.now, enq), enq);
         }
-        enq.emit.send({ to: pickupOf(ctx), message: { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber, ...claimed(ctx) } });
+        tellPickup(ctx, enq, { type: 'auth.oldDocument', sessionId: ctx.id, documentNumber });
         return view(touch({ ...ctx, step: 'checkingCard', cardInReader: true }, e.now, enq), enq);
       },
       'card.unreadable': (ctx, e, enq) => {
@@ -460,7 +479,7 @@ export function sessionActor(policy: SessionPolicy) {
         if (refused(ctx, e, enq)) return;
         try {
           const birthDate = parseBirthDate(e.birthDate, e.now, policy.timeZone);
-          enq.emit.send({ to: pickupOf(ctx), message: { type: 'auth.birthDate', sessionId: ctx.id, birthDate, ...claimed(ctx) } });
+          tellPickup(ctx, enq, { type: 'auth.birthDate', sessionId: ctx.id, birthDate });
           return view(touch({ ...ctx, step: 'checkingBirthDate', error: null }, e.now, enq), enq, e);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;

@@ -47,7 +47,7 @@ const HealthRef = builder.objectRef<HealthInfo>('Health').implement({
     readerAvailable: t.exposeBoolean('readerAvailable'),
     failedActors: t.exposeStringList('failedActors', { description: 'addresses of actors that failed for good (e.g. registry, compartment/A07)' }),
     quarantinedPickups: t.exposeInt('quarantinedPickups', {
-      description: 'pickups refused on their own (PICKUP_FAILED) because handling them kept crashing the registry; the box is degraded, not failed (the alarms name them)',
+      description: 'pickups refused on their own (PICKUP_FAILED) because handling them kept crashing (their own actor, or for a pickup an earlier version registered, the registry); the box is degraded, not failed (the alarms name them)',
     }),
   }),
 });

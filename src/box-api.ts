@@ -73,7 +73,7 @@ export interface BoxApi {
   /** live pickups by status and the SMS outbox's figures, without copying either (metrics) */
   counts(): BoxCounts;
   failures(): readonly Readonly<ActorFailure>[];
-  /** pickups refused on their own (PICKUP_FAILED) because handling them kept crashing the registry */
+  /** pickups refused on their own (PICKUP_FAILED) because handling them kept crashing (their own actor, or the registry's table for a pickup an earlier version registered) */
   quarantinedPickups(): readonly Readonly<QuarantinedPickup>[];
   /** false while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE */
   storageHealthy(): boolean;
@@ -83,7 +83,7 @@ export interface BoxApi {
   auditHead(): Promise<{ seq: number; hash: string }>;
 }
 
-/** A pickup whose handling kept crashing the registry, refused on its own until staff lift it after repair. */
+/** A pickup whose handling kept crashing (its own actor, or the registry for one an earlier version registered), refused on its own until staff lift it after repair. */
 export interface QuarantinedPickup {
   pickupId: string;
   /** the reference as stored (the pickup id when the stored one is not text) */

@@ -123,7 +123,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const archive: PickupArchive = { archive: (p) => persistence.kv.set(`archive:${p.reference}`, p).then(() => undefined, (error: unknown) => Promise.reject(storageError(error))) };
   const behaviors = [
     registryActor(pickupPolicy, crypto, persistence, archive, config.name),
-    // One actor per pickup (docs/pickup-actors.md): the kind is known, the registry does not spawn them yet.
+    // One actor per pickup (docs/pickup-actors.md), spawned by the registry as it registers one.
     pickupActor(pickupPolicy, crypto, persistence, archive),
     allocationActor(persistence, config.name),
     authActor({ throttleFree: config.throttle.free, throttleBaseMs: config.throttle.baseMs, throttleMaxMs: config.throttle.maxMs, throttleForgiveMs: config.throttle.forgiveMs }, crypto),
@@ -191,7 +191,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     supervisor.send(ALARMS, raise(`pickupFailed:${q.partition}`, 'PICKUP_FAILED', 'warning', reference, text), 'supervisor');
     const count = refusedPickups().length;
     if (count >= SYSTEMIC_QUARANTINES) {
-      const many = `${count} pickups kept crashing the registry and are refused on their own: more likely a fault of the box's software or storage than of each pickup's data. Check the log (partition quarantined) and call the box's maintainers; health fails until fewer than ${SYSTEMIC_QUARANTINES} are left.`;
+      const many = `${count} pickups kept crashing and are refused on their own: more likely a fault of the box's software or storage than of each pickup's data. Check the log (partition quarantined) and call the box's maintainers; health fails until fewer than ${SYSTEMIC_QUARANTINES} are left.`;
       supervisor.send(ALARMS, raise(MANY_QUARANTINED, 'PICKUP_FAILED', 'critical', REGISTRY, many), 'supervisor');
     }
   };
@@ -210,6 +210,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     intensity: config.restartIntensity,
     onFailure,
     onQuarantine,
+    // A pickup without an actor: registered by an earlier version (in the registry's table), or archived.
+    fallback: (to) => (to.startsWith(PICKUP_PREFIX) ? REGISTRY : null),
     log: options.log,
   });
 
@@ -269,9 +271,13 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     readerStatus,
   ];
 
-  // The pickups as readers see them: the registry's rows as recovered, then only what it publishes
-  // after each commit. Read and subscribed in one step, so no commit falls between the two.
-  const pickups = PickupsProjection.of(Object.values(supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups) as Pickup[]);
+  // The pickups as readers see them: the rows as recovered (each pickup's actor's, and those an
+  // earlier version registered, in the registry's table), then only what they publish after each
+  // commit. Read and subscribed in one step, so no commit falls between the two.
+  const pickups = PickupsProjection.of([
+    ...(Object.values(supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups) as Pickup[]),
+    ...supervisor.viewsOf<Pickup>('pickup').map((v) => v.ctx as Pickup),
+  ]);
   /**
    * The box's public event stream: the supervisor's, whose one listener is this router. Row events
    * (personal data) go to the projection only and never reach a public listener, not even to be
@@ -540,7 +546,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     /** Actors that failed for good: health fails while there is one. */
     // (A pickup's actor failed for good is a pickup refused on its own: quarantinedPickups.)
     failures: (): readonly Readonly<ActorFailure>[] => supervisor.failed().filter((f) => f.kind !== 'pickup'),
-    /** Pickups refused on their own (PICKUP_FAILED) after their handling kept crashing the registry: health is degraded while there is one. */
+    /** Pickups refused on their own (PICKUP_FAILED) after their handling kept crashing: health is degraded while there is one. */
     quarantinedPickups: (): QuarantinedPickup[] => refusedPickups().map(quarantinedPickup),
     /** False while commits fail (disk full, Redis down): new work is refused with STORAGE_UNAVAILABLE. */
     storageHealthy: (): boolean => supervisor.storageHealthy(),

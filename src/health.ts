@@ -105,7 +105,7 @@ export async function healthDocument(box: Box, sources: HealthSources = {}): Pro
   const systemic = quarantined.length >= SYSTEMIC_QUARANTINES;
   const held = quarantined.flatMap((q) => (q.compartmentId ? [q.compartmentId] : []));
   const quarantineOutput =
-    `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry` +
+    `${quarantined.length} pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing` +
     (held.length ? `, in ${held.join(', ')}` : '') +
     '; every other pickup is served, the PICKUP_FAILED alarms say what to do' +
     (systemic ? `; ${SYSTEMIC_QUARANTINES} or more point at a fault of the box's software or storage` : '');

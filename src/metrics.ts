@@ -137,7 +137,7 @@ export function createMetrics(box: Box): BoxMetrics {
     },
   });
   gaugeReading('actors_failed', 'Actors that failed for good', () => box.failures().length);
-  gaugeReading('pickups_quarantined', 'Pickups refused on their own (PICKUP_FAILED) because handling them kept crashing the registry', () => box.quarantinedPickups().length);
+  gaugeReading('pickups_quarantined', 'Pickups refused on their own (PICKUP_FAILED) because handling them kept crashing', () => box.quarantinedPickups().length);
   gaugeReading(
     'graphql_subscriptions_live',
     'Live GraphQL subscription streams (subscribers of the same document, variables and grant share one over graphql-ws)',

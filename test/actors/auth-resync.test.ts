@@ -1,17 +1,22 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCtx, Credential } from '../../actors/auth.js';
-import { authUnderTest, registryUnderTest } from '../security/registry-rig.js';
+import type { Pickup } from '../../actors/pickup.js';
+import type { RegistryCtx } from '../../actors/registry.js';
+import { authUnderTest, pickupUnderTest, registryUnderTest, spawnedRow } from '../security/registry-rig.js';
 
-// An auth actor back after a crash or a revival hears, pickup by pickup, which PINs the registry
-// has made and not taken back: first which pickups hold one (`credential.live`; what it holds of
-// any other pickup known by then goes), then each pickup's PIN (`credential.expect`, sent after
-// every `credential.*` of that pickup before it): a PIN being released is held aside (or live
-// again), one of another serial goes, and one it never got goes back to the pickup, which gets a
-// new PIN. An earlier version's registry sent the whole list in one `credential.expect`.
+// An auth actor back after a crash or a revival hears, pickup by pickup, which PINs the pickups
+// have made and not taken back: first, from the registry, which pickups hold one (`credential.live`:
+// its own table's holders and every pickup that is an actor of its own; what it holds of any other
+// pickup known by then goes), then each pickup's PIN from the pickup itself (`credential.expect`,
+// sent after every `credential.*` of that pickup before it): a PIN being released is held aside (or
+// live again), one of another serial goes, and one it never got goes back to the pickup's own
+// actor, which gets a new PIN. An earlier version's registry sent the whole list in one
+// `credential.expect`.
 
 const auth = authUnderTest();
 const registry = registryUnderTest();
+const pickup = pickupUnderTest();
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const credential = (pickupId: string, serial: number, held?: true): Credential => ({ pickupId, numberKey: 'k', serial, pinHash: `h-${pickupId}-${serial}`, ...(held ? { held } : {}) });
 
@@ -42,8 +47,8 @@ test("auth: each pickup's PIN is fixed alone: held aside, live again, another se
   assert.is(expect('P3', { serial: 2, held: false }).ctx.credentials.P3!.held, undefined, 'its release did not happen: live again');
   const reissued = expect('P2', { serial: 2, held: false });
   assert.not.ok(reissued.ctx.credentials.P2, 'reissued while the auth actor had failed: the old serial goes');
-  assert.equal(reissued.effects, [{ type: 'send', to: 'registry', message: { type: 'credential.missing', pickupId: 'P2', serial: 2 } }]);
-  assert.equal(expect('P4', { serial: 1, held: false }).effects, [{ type: 'send', to: 'registry', message: { type: 'credential.missing', pickupId: 'P4', serial: 1 } }], 'made while it had failed');
+  assert.equal(reissued.effects, [{ type: 'send', to: 'pickup/P2', message: { type: 'credential.missing', pickupId: 'P2', serial: 2 } }], 'back to its pickup');
+  assert.equal(expect('P4', { serial: 1, held: false }).effects, [{ type: 'send', to: 'pickup/P4', message: { type: 'credential.missing', pickupId: 'P4', serial: 1 } }], 'made while it had failed');
   const gone = expect('P9', null);
   assert.not.ok(gone.ctx.credentials.P9, 'the pickup holds no PIN: its credential goes');
   assert.equal(gone.effects, []);
@@ -72,38 +77,63 @@ test("auth: an earlier version's registry named every PIN in one list: it is fol
   assert.equal(effects, [{ type: 'send', to: 'registry', message: { type: 'credential.missing', pickups: [{ pickupId: 'P2', serial: 2 }, { pickupId: 'P4', serial: 1 }] } }]);
 });
 
-test('registry: a PIN the auth actor never got is replaced, unless it was replaced or died meanwhile', () => {
-  let ctx = registry.init(undefined, 'registry');
-  const request = { requestId: 'r', replyTo: 'replies' } as const;
-  ({ ctx } = registry.step(ctx, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request, now: NOW }));
-  const p = ctx.pickups.P1!;
-  ctx = { ...ctx, pickups: { ...ctx.pickups, P1: { ...p, status: 'READY', pinSerial: 1, pinIssued: true, pinQueued: true, compartmentId: 'A01' } } };
+const request = { requestId: 'r', replyTo: 'replies' } as const;
+
+/** V-1 registered, spawned as `pickup/P1`: the registry after it, and its actor's row READY in A01 with PIN 1 sent. */
+function readyP1(): { ctx: RegistryCtx; row: Pickup } {
+  const registered = registry.step(registry.init(undefined, 'registry'), { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request, now: NOW });
+  const row: Pickup = { ...spawnedRow(registered.effects, 'pickup/P1'), status: 'READY', pinSerial: 1, pinIssued: true, pinQueued: true, compartmentId: 'A01' };
+  return { ctx: registered.ctx, row };
+}
+
+test('pickup: told the auth actor is back it says which PIN it holds; a PIN the auth actor never got is replaced, unless it was replaced or died meanwhile', () => {
+  const { row } = readyP1();
+  assert.equal(pickup.step(row, { type: 'auth.restarted', now: NOW }).effects, [{ type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P1', pin: { serial: 1, held: false } } }]);
+  const released: Pickup = { ...row, status: 'RELEASING', opId: 'op-P1-1', claim: { sessionId: 's1', until: NOW + 60_000, factor: 'birthDate' } };
+  assert.equal(pickup.step(released, { type: 'auth.restarted', now: NOW }).effects, [{ type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P1', pin: { serial: 1, held: true } } }], 'being released: held aside');
+  const collected: Pickup = { ...row, status: 'COLLECTED', compartmentId: null, endedAt: NOW };
+  assert.equal(pickup.step(collected, { type: 'auth.restarted', now: NOW }).effects, [{ type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P1', pin: null } }], 'no PIN: it says so, and the auth actor drops what it holds');
+
+  const missing = pickup.step(row, { type: 'credential.missing', pickupId: 'P1', serial: 1, now: NOW });
+  assert.is(missing.ctx.pinSerial, 2, 'a new PIN');
+  assert.ok(missing.effects.some((e) => e.type === 'io' && (e.op as { kind: string }).kind === 'issuePin'));
+  assert.ok(missing.effects.some((e) => e.type === 'audit' && e.entry.action === 'pin.reissuedAfterAuthFailure'));
+  const stale = pickup.step(row, { type: 'credential.missing', pickupId: 'P1', serial: 0, now: NOW });
+  assert.is(stale.ctx, row, 'an older serial: replaced already, nothing to do');
+  assert.is(pickup.step(collected, { type: 'credential.missing', pickupId: 'P1', serial: 1, now: NOW }).ctx, collected, 'its PIN died meanwhile: nothing to do');
+});
+
+test('registry: to a revived auth actor it names the PIN holders of its table and every pickup of its own, and tells each of those; a PIN of its table the auth actor never got is replaced', () => {
+  const { ctx: withLive, row } = readyP1();
+  // P1 is an actor of its own; P7 is a row an earlier version registered, READY in A02 with PIN 1.
+  const legacy: Pickup = { ...row, id: 'P7', reference: 'V-7', compartmentId: 'A02' };
+  const ctx: RegistryCtx = { ...withLive, seq: 7, pickups: { P7: legacy }, byReference: { ...withLive.byReference, 'V-7': 'P7' } };
   const asked = registry.step(ctx, { type: 'auth.restarted', now: NOW });
   assert.equal(asked.effects, [
-    { type: 'send', to: 'auth', message: { type: 'credential.live', pickupIds: ['P1'], upTo: ctx.seq } },
-    { type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P1', pin: { serial: 1, held: false } } },
+    { type: 'send', to: 'auth', message: { type: 'credential.live', pickupIds: ['P7', 'P1'], upTo: 7 } },
+    { type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P7', pin: { serial: 1, held: false } } },
+    { type: 'send', to: 'pickup/P1', message: { type: 'auth.restarted' } },
   ]);
 
-  for (const form of [{ pickupId: 'P1', serial: 1 }, { pickups: [{ pickupId: 'P1', serial: 1 }] }]) {
+  for (const form of [{ pickupId: 'P7', serial: 1 }, { pickups: [{ pickupId: 'P7', serial: 1 }] }]) {
     const missing = registry.step(ctx, { type: 'credential.missing', ...form, now: NOW });
-    assert.is(missing.ctx.pickups.P1!.pinSerial, 2, 'a new PIN');
+    assert.is(missing.ctx.pickups.P7!.pinSerial, 2, 'a new PIN');
     assert.ok(missing.effects.some((e) => e.type === 'io' && (e.op as { kind: string }).kind === 'issuePin'));
   }
-  const stale = registry.step(ctx, { type: 'credential.missing', pickupId: 'P1', serial: 0, now: NOW });
+  const stale = registry.step(ctx, { type: 'credential.missing', pickupId: 'P7', serial: 0, now: NOW });
   assert.is(stale.ctx, ctx, 'an older serial: replaced already, nothing to do');
-  assert.is(registry.partitionOf!(ctx, { type: 'credential.missing', pickupId: 'P1', serial: 1 }), 'P1', "the pickup's partition: a pickup whose handling crashes fails alone");
-  assert.is(registry.partitionOf!(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P1', serial: 1 }] }), null);
-  const quarantined = registry.step(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P1', serial: 1 }], now: NOW, quarantined: new Set(['P1']) });
+  assert.is(registry.partitionOf!(ctx, { type: 'credential.missing', pickupId: 'P7', serial: 1 }), 'P7', "the pickup's partition: a pickup whose handling crashes fails alone");
+  assert.is(registry.partitionOf!(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P7', serial: 1 }] }), null);
+  const quarantined = registry.step(ctx, { type: 'credential.missing', pickups: [{ pickupId: 'P7', serial: 1 }], now: NOW, quarantined: new Set(['P7']) });
   assert.is(quarantined.ctx, ctx, "an earlier version's list leaves a quarantined pickup alone");
 });
 
 test('registry: restarted after a crash, it finishes a hand-over to the auth actor the crash cut short, and replaces no PIN', () => {
-  let ctx = registry.init(undefined, 'registry');
-  ({ ctx } = registry.step(ctx, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, requestId: 'r', replyTo: 'replies', now: NOW }));
-  const ready = { ...ctx.pickups.P1!, status: 'READY' as const, pinSerial: 1, pinQueued: true, compartmentId: 'A01' };
-  // As the version before the auth actor saved it: the hash on the row, a throttle in its table.
-  const { pinIssued: _issued, ...old } = ready;
-  const legacy = { ...ctx, pickups: { P1: { ...old, pinHash: 'h1' } }, numberThrottles: { k: { failures: 2, until: 0 } } } as typeof ctx;
+  const { row } = readyP1();
+  // As the version before the auth actor saved it: the row in its table with the hash on it, a throttle in its table.
+  const ctx: RegistryCtx = { ...registry.init(undefined, 'registry'), seq: 1, byReference: { 'V-1': 'P1' } };
+  const { pinIssued: _issued, ...old } = row;
+  const legacy = { ...ctx, pickups: { P1: { ...old, pinHash: 'h1' } }, numberThrottles: { k: { failures: 2, until: 0 } } } as RegistryCtx;
   const { ctx: after, effects } = registry.step(legacy, { type: 'restarted', now: NOW });
   const adopt = effects.find((e) => e.type === 'send' && e.message.type === 'auth.adopt') as { message: { credentials: Array<{ pickupId: string; pinHash: string }>; numberThrottles: object } } | undefined;
   assert.ok(adopt, 'handed over now');
@@ -111,9 +141,10 @@ test('registry: restarted after a crash, it finishes a hand-over to the auth act
   assert.equal(Object.keys(adopt.message.numberThrottles), ['k']);
   assert.not.ok('pinHash' in after.pickups.P1!, 'the hash left the row');
   assert.is(after.numberThrottles, undefined);
+  assert.not.ok(effects.some((e) => e.type === 'io'), 'no new PIN');
 
   // Handed over before (or never saved before the auth actor): a restart sends and changes nothing.
-  const current = { ...ctx, pickups: { P1: { ...ready, pinIssued: true } } };
+  const current = { ...ctx, pickups: { P1: row } };
   const again = registry.step(current, { type: 'restarted', now: NOW });
   assert.equal(again.effects, []);
   assert.is(again.ctx, current);

@@ -9,10 +9,9 @@ import { registryCrypto } from '../../src/crypto.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { TEST_PIN_KEY, TEST_POLICY } from '../security/registry-rig.js';
 
-// One pickup as an actor of its own (step 1 of docs/pickup-actors.md; the box does not spawn it
-// yet): on a real supervisor and store, its row is its context, its reminder, expiry and purge
-// are its own timers (kept over a restart), each message about it is handled by the pickup's
-// life, and once archived it stops. What it sends to the other actors (none here) is read from
+// One pickup as an actor of its own (docs/pickup-actors.md), alone: on a real supervisor and
+// store, its row is its context, its reminder, expiry and purge are its own timers (kept over a
+// restart), each message about it is handled by the pickup's life, and once archived it stops. What it sends to the other actors (none here) is read from
 // the supervisor's dead letters.
 
 const START = Date.UTC(2026, 11, 2, 9, 0, 0);

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { allocationActor, type AllocationCtx, type AllocationEvent } from '../../actors/allocation.js';
+import { pickupActor } from '../../actors/pickup-actor.js';
+import type { Pickup } from '../../actors/pickup.js';
 import { registryActor, type RegistryCtx } from '../../actors/registry.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY } from '../security/registry-rig.js';
@@ -8,7 +10,9 @@ import { TEST_PIN_KEY, TEST_POLICY } from '../security/registry-rig.js';
 // A compartment's claim in the shared store that could not be given back (storage failed) is a
 // rejected I/O with STORAGE_UNAVAILABLE, which the supervisor parks and runs again once storage
 // is back; only the confirmation by the same owner frees the slot's record of the claim. The
-// claims on compartments are the allocation actor's; the one-time claim of a PIN is the registry's.
+// claims on compartments are the allocation actor's; the one-time claim of a PIN is the pickup's
+// (its own actor's, or the registry's for a pickup an earlier version registered). What the
+// allocation actor won or not goes to the pickup's own actor, `pickup/<id>`.
 
 const down = Object.assign(new Error('disk full'), { code: 'STORAGE_UNAVAILABLE' });
 let releaseFails = true;
@@ -65,18 +69,17 @@ test('allocation: a claim the store could not be asked about refuses the load wi
   assert.equal(won, { type: 'allocation.won', pickupId: 'P1', owner: 'W-1', compartmentId: null, failed: 'STORAGE_UNAVAILABLE', request });
   const after = failing.step(freed, { ...(won as AllocationEvent & { type: 'allocation.won' }), now: 1 });
   assert.is(after.ctx.slots.A01!.pickupId, null);
-  assert.equal(after.effects, [{ type: 'send', to: 'registry', message: { type: 'compartment.claimed', pickupId: 'P1', compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...request } }]);
+  assert.equal(after.effects, [{ type: 'send', to: 'pickup/P1', message: { type: 'compartment.claimed', pickupId: 'P1', compartmentId: null, failed: 'STORAGE_UNAVAILABLE', ...request } }]);
 });
 
-test('registry: a PIN claim the store could not be asked about comes back as failed, not as a reused PIN', async () => {
-  const failing = registryActor(TEST_POLICY, registryCrypto(TEST_PIN_KEY), { claimOnce: async () => Promise.reject(down), release: async () => {} }, { archive: async () => {} });
-  assert.equal(await failing.io!({ kind: 'claimPin', pickupId: 'P1', opId: 'op-1', key: 'pin:W-1:1', owner: 's1' }, noPickups, 'registry'), {
-    type: 'pin.claimed',
-    pickupId: 'P1',
-    opId: 'op-1',
-    ok: false,
-    failed: 'STORAGE_UNAVAILABLE',
-  });
+test('pickup: a PIN claim the store could not be asked about comes back as failed, not as a reused PIN (its own actor, and the registry for its table)', async () => {
+  const failingClaims = { claimOnce: async () => Promise.reject(down), release: async () => {} };
+  const op = { kind: 'claimPin' as const, pickupId: 'P1', opId: 'op-P1-1', key: 'pin:W-1:1', owner: 's1' };
+  const failed = { type: 'pin.claimed', pickupId: 'P1', opId: 'op-P1-1', ok: false, failed: 'STORAGE_UNAVAILABLE' };
+  const ownActor = pickupActor(TEST_POLICY, registryCrypto(TEST_PIN_KEY), failingClaims, { archive: async () => {} });
+  assert.equal(await ownActor.io!(op, {} as Pickup, 'pickup/P1'), failed);
+  const failing = registryActor(TEST_POLICY, registryCrypto(TEST_PIN_KEY), failingClaims, { archive: async () => {} });
+  assert.equal(await failing.io!(op, noPickups, 'registry'), failed);
 });
 
 test('allocation: any other failure of the store is a crash of the I/O, not an answer', async () => {
@@ -111,7 +114,7 @@ test('allocation: a compartment reserved or out of service while it was being wo
   assert.is(wonA02.ctx.slots.A02!.claimedBy, 'W-1', 'its claim is kept as given back until the store confirms');
   assert.equal(wonA02.effects, [
     { type: 'io', op: { kind: 'release', compartmentId: 'A02', owner: 'W-1' } },
-    { type: 'send', to: 'registry', message: { type: 'compartment.claimed', pickupId: 'P1', compartmentId: null, ...request } },
+    { type: 'send', to: 'pickup/P1', message: { type: 'compartment.claimed', pickupId: 'P1', compartmentId: null, ...request } },
   ]);
   assert.equal(wonA02.ctx.claiming, {}, 'no longer claiming');
   // Won while still free and in service: the pickup's, as before.

@@ -63,26 +63,35 @@ test('compartment: after a restart an intent without a pulse result and a shut d
   assert.not.ok(rec.effects.some((e) => e.type === 'io'));
 });
 
-test('compartment: while reports the failed registry refused are kept, a new one is kept behind them, and a revived registry hears them in order', () => {
+test("compartment: while reports the failed pickup's actor refused are kept, a new one to it is kept behind them, and the revived pickup hears them in order", () => {
   let { ctx } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P1', cause: staff, now: 0 });
   ctx = compartment.step(ctx, { type: 'pulse.done', opId: 'op1', now: 100 }).ctx;
   const opened = compartment.step(ctx, { type: 'door.changed', door: 'open', now: 5_000 });
-  const report = opened.effects.find((e) => e.type === 'send' && e.message.type === 'compartment.opened') as { message: Record<string, unknown> };
-  // The registry had failed for good: the opening comes back, and is kept.
-  ctx = compartment.step(opened.ctx, { type: 'delivery.failed', to: 'registry', messageType: 'compartment.opened', message: report.message, now: 5_001 }).ctx;
+  const report = opened.effects.find((e) => e.type === 'send' && e.message.type === 'compartment.opened') as { to: string; message: Record<string, unknown> };
+  assert.is(report.to, 'pickup/P1', "the opening goes to the pickup's own actor");
+  // The pickup's actor had failed for good: the opening comes back, and is kept.
+  ctx = compartment.step(opened.ctx, { type: 'delivery.failed', to: 'pickup/P1', messageType: 'compartment.opened', message: report.message, now: 5_001 }).ctx;
   assert.is(ctx.unsent?.length, 1);
-  // The door closes before the compartment hears that the registry was revived (`delivery.resumed`
-  // is queued behind it): the closing must not reach the registry before the opening.
+  // The door closes before the compartment hears that the pickup was revived (`delivery.resumed`
+  // is queued behind it): the closing must not reach the pickup before the opening.
   const closed = compartment.step(ctx, { type: 'door.changed', door: 'closed', now: 9_000 });
   assert.is(closed.ctx.state, 'occupied');
-  assert.not.ok(closed.effects.some((e) => e.type === 'send' && e.to === 'registry'), 'not sent ahead of the kept opening');
+  assert.not.ok(closed.effects.some((e) => e.type === 'send' && e.to === 'pickup/P1'), 'not sent ahead of the kept opening');
   assert.equal(closed.ctx.unsent?.map((m) => m.type), ['compartment.opened', 'compartment.closed']);
-  const resumed = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'registry', now: 9_001 });
-  assert.equal(resumed.effects.filter((e) => e.type === 'send' && e.to === 'registry').map((e) => (e as { message: { type: string } }).message.type), ['compartment.opened', 'compartment.closed']);
+  // A report to another pickup is not held behind them.
+  const another = compartment.step(closed.ctx, { type: 'unlock', opId: 'op9', purpose: 'load', pickupId: 'P2', cause: staff, now: 9_000 });
+  assert.ok(another.effects.some((e) => e.type === 'send' && e.to === 'pickup/P2' && e.message.type === 'compartment.unlockFailed'), 'told at once');
+  assert.equal(another.ctx.unsent?.length, 2, "P1's reports stay kept");
+  // Another actor's revival tells nothing of these.
+  const other = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'pickup/P2', now: 9_001 });
+  assert.not.ok(other.effects.some((e) => e.type === 'send'), 'kept for pickup/P1');
+  assert.equal(other.ctx.unsent?.length, 2);
+  const resumed = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'pickup/P1', now: 9_001 });
+  assert.equal(resumed.effects.filter((e) => e.type === 'send' && e.to === 'pickup/P1').map((e) => (e as { message: { type: string } }).message.type), ['compartment.opened', 'compartment.closed']);
   assert.is(resumed.ctx.unsent, undefined);
   // Nothing kept: reports go at once again.
   const next = compartment.step(resumed.ctx, { type: 'unlock', opId: 'op2', purpose: 'load', pickupId: 'P2', cause: staff, now: 10_000 });
-  assert.ok(next.effects.some((e) => e.type === 'send' && e.to === 'registry' && e.message.type === 'compartment.unlockFailed'), 'a busy compartment refuses at once');
+  assert.ok(next.effects.some((e) => e.type === 'send' && e.to === 'pickup/P2' && e.message.type === 'compartment.unlockFailed'), 'a busy compartment refuses at once');
 });
 
 test('compartment: out of service and back', () => {

@@ -7,8 +7,7 @@ import { healthDocument } from '../../src/health.js';
 import { rejectionCode } from '../domain/assert-code.js';
 import { BIRTH, MONDAY_10AM, PHONE, testBox } from '../helpers.js';
 
-// The box knows the pickup actor (docs/pickup-actors.md; the registry does not spawn them yet):
-// one that fails for good is one pickup refused on its own, as a pickup quarantined in the
+// A pickup actor (docs/pickup-actors.md), here spawned by hand with a damaged row: one that fails for good is one pickup refused on its own, as a pickup quarantined in the
 // registry is. Staff get PICKUP_FAILED (not ACTOR_FAILED) naming its reference and compartment,
 // health is degraded (not failed), its messages are refused PICKUP_FAILED, and lifting the
 // quarantine revives it.
@@ -54,7 +53,7 @@ test('a pickup actor that keeps crashing is one pickup refused on its own: PICKU
     assert.is(t.box.supervisor.view(address)!.status, 'active');
     assert.not.ok(t.box.alarms(true).some((a) => a.code === 'PICKUP_FAILED'), 'cleared');
     assert.equal(t.box.quarantinedPickups(), []);
-    assert.is(await rejectionCode(t.box.liftPickupQuarantine('V-ACTOR-77', 'anna')), 'PICKUP_NOT_FOUND', 'nothing left to lift (and the registry does not know it yet)');
+    assert.is(await rejectionCode(t.box.liftPickupQuarantine('V-ACTOR-77', 'anna')), 'PICKUP_NOT_FOUND', 'nothing left to lift (and the registry does not know a pickup spawned by hand)');
 
     // Failed again, and revived as an actor by staff (reviveActor): its PICKUP_FAILED alarm clears too.
     for (let i = 0; i < 6; i++) {

@@ -1,12 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
+import { PICKUP_PREFIX, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { pickupActor, type PickupEvent } from '../../actors/pickup-actor.js';
 import { PICKUP_ROW, pickupRowEvent, type Pickup } from '../../actors/pickup.js';
 import type { Stamp } from '../../actors/runtime/define.js';
-import type { BoxEvent } from '../../actors/runtime/types.js';
+import type { BoxEvent, Effect } from '../../actors/runtime/types.js';
+import { registryCrypto } from '../../src/crypto.js';
 import { PickupsProjection } from '../../src/pickups-projection.js';
 import { PHONE, readyPickup, register, testBox } from '../helpers.js';
-import { registryUnderTest } from '../security/registry-rig.js';
+import { TEST_PIN_KEY, TEST_POLICY, registryUnderTest } from '../security/registry-rig.js';
 
 /** The read model alone: rows in, reads out, kept by row events only. */
 
@@ -21,7 +24,7 @@ function pickup(id: string, reference: string, status: Pickup['status'], extra: 
   };
 }
 
-test('built from the registry rows: found by id and by reference, listed in order, counted by status, without a PIN hash a row saved before the auth actor carries', () => {
+test('built from the committed rows (the pickup actors\' and the registry\'s of an earlier version): found by id and by reference, listed in order, counted by status, without a PIN hash a row saved before the auth actor carries', () => {
   const legacy = { ...pickup('P1', 'V-1', 'READY'), pinHash: 'h'.repeat(64) } as Pickup;
   const projection = PickupsProjection.of([legacy, pickup('P2', 'V-2', 'REGISTERED'), pickup('P3', 'V-3', 'READY')]);
   assert.is(projection.size, 3);
@@ -31,7 +34,7 @@ test('built from the registry rows: found by id and by reference, listed in orde
   assert.equal([...projection.all()].map((p) => p.id), ['P1', 'P2', 'P3'], 'registration order');
   assert.equal(projection.byStatus(), { READY: 2, REGISTERED: 1 });
   assert.not.ok('pinHash' in projection.byId('P1')!, 'the PIN hash is left out of the rows');
-  assert.equal(projection.byId('P1'), pickup('P1', 'V-1', 'READY'), 'everything else is the row as the registry holds it');
+  assert.equal(projection.byId('P1'), pickup('P1', 'V-1', 'READY'), 'everything else is the row as its owner holds it');
 });
 
 test('a row event replaces the row whole and moves its count; other events change nothing', () => {
@@ -45,7 +48,7 @@ test('a row event replaces the row whole and moves its count; other events chang
   assert.equal([...projection.all()].map((p) => p.id), ['P1', 'P2'], 'a replaced row keeps its place');
 });
 
-test('a row that leaves the registry leaves the projection, with its reference and its count', () => {
+test('a row that leaves (its pickup archived) leaves the projection, with its reference and its count', () => {
   const projection = PickupsProjection.of([pickup('P1', 'V-1', 'COLLECTED'), pickup('P2', 'V-2', 'READY')]);
   projection.apply({ type: PICKUP_ROW, id: 'P1', row: null });
   assert.is(projection.byId('P1'), undefined);
@@ -56,27 +59,62 @@ test('a row that leaves the registry leaves the projection, with its reference a
   assert.is(projection.size, 1, 'the leaving of an unknown row changes nothing');
 });
 
-test("the registry's own effects keep a projection equal to its table: register, load, cancel, archive", () => {
+test("the registry's and the pickup actors' own effects keep a projection equal to their rows: register, load, cancel, archive", () => {
   const registry = registryUnderTest();
+  const pickupBehavior = pickupActor(TEST_POLICY, registryCrypto(TEST_PIN_KEY), { claimOnce: async () => true, release: async () => {} }, { archive: async () => {} });
   let ctx: RegistryCtx = registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry');
+  /** The pickup actors the registry spawned and that have not stopped, by address: each one's context is its row. */
+  const actors = new Map<string, Pickup>();
   const projection = PickupsProjection.of(Object.values(ctx.pickups));
   let published = 0;
-  const step = (event: RegistryEvent & Partial<Stamp>) => {
-    const next = registry.step(ctx, event);
-    for (const e of next.effects) if (e.type === 'publish' && e.event.type === PICKUP_ROW) (projection.apply(e.event), published++);
-    ctx = next.ctx;
+  /**
+   * One message to `to` (the registry or a pickup's actor), and what it makes happen among them,
+   * as the supervisor would run it: spawns (then `started`), messages to the registry or a pickup, stops. Every row
+   * event published on the way is applied to the projection.
+   */
+  const deliver = (to: string, event: (RegistryEvent | PickupEvent) & Partial<Stamp>) => {
+    const queue: Array<{ to: string; event: (RegistryEvent | PickupEvent) & Partial<Stamp> }> = [{ to, event }];
+    while (queue.length > 0) {
+      const { to: at, event: e } = queue.shift()!;
+      let effects: Effect<unknown>[];
+      if (at === REGISTRY) {
+        const next = registry.step(ctx, e as RegistryEvent);
+        ctx = next.ctx;
+        effects = next.effects;
+      } else {
+        const row = actors.get(at);
+        assert.ok(row, `${at} is spawned and not stopped when ${e.type} comes`);
+        const next = pickupBehavior.step(row, e as PickupEvent);
+        actors.set(at, next.ctx);
+        effects = next.effects;
+      }
+      for (const x of effects) {
+        if (x.type === 'publish' && x.event.type === PICKUP_ROW) (projection.apply(x.event), published++);
+        if (x.type === 'spawn') {
+          actors.set(x.address, pickupBehavior.init(x.input, x.address));
+          queue.push({ to: x.address, event: { type: 'started', now: e.now } });
+        }
+        if (x.type === 'send' && (x.to === REGISTRY || x.to.startsWith(PICKUP_PREFIX))) queue.push({ to: x.to, event: { ...(x.message as PickupEvent), now: e.now } });
+        if (x.type === 'stop') actors.delete(at);
+      }
+    }
   };
   const request = { requestId: 'r', replyTo: 'replies' } as const;
-  step({ type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request, now: NOW });
-  step({ type: 'pickup.register', input: { reference: 'V-2', documentKind: 'PASSPORT', phone: '+4915228817387', birthDate: '1980-04-12' }, ...request, now: NOW });
-  step({ type: 'pickup.load', reference: 'V-1', by: 'anna', ...request, now: NOW + 1 });
-  step({ type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request, now: NOW + 2 });
-  step({ type: 'pickup.cancel', reference: 'V-2', by: 'anna', ...request, now: NOW + 3 });
-  step({ type: 'pickup.purge', pickupId: 'P2', now: NOW + 4 });
+  deliver(REGISTRY, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request, now: NOW });
+  deliver(REGISTRY, { type: 'pickup.register', input: { reference: 'V-2', documentKind: 'PASSPORT', phone: '+4915228817387', birthDate: '1980-04-12' }, ...request, now: NOW });
+  assert.equal([...actors.keys()], [pickupActorAddress('P1'), pickupActorAddress('P2')], 'each registration spawned its pickup');
+  // Staff commands by reference go through the registry, which passes them on to the pickup.
+  deliver(REGISTRY, { type: 'pickup.load', reference: 'V-1', by: 'anna', ...request, now: NOW + 1 });
+  deliver(pickupActorAddress('P1'), { type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request, now: NOW + 2 });
+  deliver(REGISTRY, { type: 'pickup.cancel', reference: 'V-2', by: 'anna', ...request, now: NOW + 3 });
+  deliver(pickupActorAddress('P2'), { type: 'pickup.purge', pickupId: 'P2', now: NOW + 4 });
   const rows = (list: Iterable<object>) => [...list].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
-  const committed = rows(Object.values(ctx.pickups)).map(({ pinHash: _h, ...row }) => row);
+  const committed = rows([...Object.values(ctx.pickups), ...actors.values()]).map(({ pinHash: _h, ...row }) => row);
+  assert.equal(committed.map((r) => `${r.reference as string} ${r.status as string}`), ['V-1 LOADING', 'V-2 CANCELLED'], 'the pickups changed as the steps meant');
   assert.equal(rows(projection.all()), committed, 'every row as committed, before the archive');
-  step({ type: 'pickup.archived', pickupId: 'P2', now: NOW + 5 });
+  deliver(pickupActorAddress('P2'), { type: 'pickup.archived', pickupId: 'P2', now: NOW + 5 });
+  assert.equal([...actors.keys()], [pickupActorAddress('P1')], 'the archived pickup stopped');
+  assert.equal([ctx.live, ctx.byReference], [{ P1: true }, { 'V-1': 'P1', 'V-2': 'P2' }], 'it left the live ones; its reference stays');
   assert.equal([...projection.all()].map((p) => `${p.reference} ${p.status}`), ['V-1 LOADING'], 'the archived pickup left');
   assert.equal(projection.byStatus(), { LOADING: 1 });
   assert.is(published, 7, 'one row event per row change: two registrations, load, claim, cancel, purge, archive');
@@ -91,7 +129,7 @@ test("the row events stay inside the box: the public event stream has the change
   const iterated = t.box.events.iterate();
   try {
     await readyPickup(t, 'V-ROW-1');
-    assert.ok(inside.some((e) => e.type === PICKUP_ROW), 'the registry published rows');
+    assert.ok(inside.some((e) => e.type === PICKUP_ROW), 'the registry and the pickup published rows');
     assert.not.ok(inside.some((e) => e.type === PICKUP_ROW && e.row !== null && 'pinHash' in (e.row as object)), 'never with the PIN hash');
     assert.equal(outside.filter((e) => e.type === 'pickup.changed').map((e) => e.change), ['registered', 'loading', 'ready']);
     assert.equal(outside.filter((e) => e.type === PICKUP_ROW), [], 'listeners of box.events do not get them');

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AUTH, REGISTRY } from '../../actors/messages.js';
+import { AUTH, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
@@ -15,9 +15,9 @@ import { rejectionCode } from '../domain/assert-code.js';
 import { damagePickupRow, damageRow } from '../support/damaged-row.js';
 
 // A poison pickup fails alone. One pickup's stored row is damaged (a field of the wrong type that
-// a handler trips on); every message about it crashes the registry. Its crashes count against that
-// pickup, not the registry: past the restart intensity (5 in 30 s) the pickup is quarantined with
-// PICKUP_FAILED, and every other pickup is still registered, loaded and collected.
+// a handler trips on); every message about it crashes its own actor (`pickup/<id>`): past the
+// restart intensity (5 in 30 s) that actor fails for good and the pickup is refused with
+// PICKUP_FAILED, while every other pickup is still registered, loaded and collected.
 
 
 const PHONE_POISON = '0152 28817390';
@@ -45,7 +45,7 @@ async function restartedWithDamagedPickup(reference: string, patch: Record<strin
 /** The pickup's reminder fired six times (injected as the harness does): past the restart intensity of its crashes. */
 async function remindSixTimes(t: TestBox, id: string): Promise<void> {
   for (let i = 0; i < 6; i++) {
-    t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
+    t.box.inject(pickupActorAddress(id), { type: 'pickup.remind', pickupId: id });
     await t.box.idle();
   }
 }
@@ -59,7 +59,7 @@ async function collect(t: TestBox, reference: string, pin: string, compartmentId
   assert.is(t.box.pickup(reference)!.status, 'COLLECTED', `${reference} was collected`);
 }
 
-test('a pickup whose row is damaged is quarantined alone; the others are registered, loaded and collected, and the quarantine survives a restart', async () => {
+test('a pickup whose row is damaged is refused alone; the others are registered, loaded and collected, and the quarantine survives a restart', async () => {
   const { dir, storage } = tempStorage();
   const clock = new SimulatedClock(MONDAY_10AM);
   let t = await testBox({ storage }, { clock });
@@ -77,18 +77,20 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   const stop = t.box.supervisor.events.listen((e) => events.push(e));
   assert.is(t.box.pickup('V-POISON-1')!.status, 'READY', 'the damaged row was restored as it is');
 
-  // Its reminder timer fires and crashes the registry; a minute later staff reissue its PIN again
-  // and again, and each new PIN crashes it: six crashes in 30 s, one more than the registry's
-  // restart intensity, used to fail the registry and with it every pickup of the box.
+  // Its reminder timer fires and crashes its actor; a minute later staff reissue its PIN again
+  // and again, and each new PIN crashes it: six crashes in 30 s, one more than the restart
+  // intensity. (When the registry held every pickup, this failed it and every pickup with it.)
   await t.box.advance(8 * DAY + 60_000);
-  const restarts = () => events.filter((e) => e.type === 'actor.restarted' && e.partition === poisonId).length;
-  assert.is(restarts(), 1, 'the reminder crashed on the damaged row: the registry restarted');
+  const poisonActor = pickupActorAddress(poisonId);
+  const restarts = () => events.filter((e) => e.type === 'actor.restarted' && e.actor === poisonActor).length;
+  assert.is(restarts(), 1, "the reminder crashed on the damaged row: the pickup's actor restarted");
   for (let i = 0; i < 6; i++) {
-    assert.is(await rejectionCode(t.box.reissuePin('V-POISON-1', 'staff-anna')), null); // answered, then its new PIN crashes the registry
+    assert.is(await rejectionCode(t.box.reissuePin('V-POISON-1', 'staff-anna')), null); // answered, then its new PIN crashes the actor
     await t.box.idle();
     assert.is(restarts(), Math.min(2 + i, 6), 'each crash within the intensity is a restart');
   }
-  assert.ok(events.some((e) => e.type === 'partition.quarantined' && e.partition === poisonId), 'the sixth crash in 30 s quarantined the pickup');
+  assert.ok(events.some((e) => e.type === 'actor.failed' && e.actor === poisonActor), "the sixth crash in 30 s failed the pickup's actor for good");
+  assert.not.ok(events.some((e) => e.type === 'actor.restarted' && e.actor !== poisonActor), 'no other actor crashed');
 
   // The pickup is refused with its own code, at once.
   assert.is(await rejectionCode(t.box.reissuePin('V-POISON-1', 'staff-anna')), 'PICKUP_FAILED');
@@ -101,7 +103,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.ok(alarm, 'a PICKUP_FAILED alarm is open');
   assert.is(alarm!.subject, 'V-POISON-1');
   assert.is(alarm!.severity, 'warning');
-  assert.match(alarm!.text, `Pickup V-POISON-1 kept crashing the registry`);
+  assert.match(alarm!.text, `Pickup V-POISON-1 kept crashing its own actor`);
   assert.match(alarm!.text, `lift the quarantine (staff console: "Quarantäne aufheben" on the alarm; or liftPickupQuarantine), retrieve the document from compartment ${poison.compartmentId} and hand it out at the counter`);
 
   // The registry is not failed: no ACTOR_FAILED, health degraded (warn, 200), not failed.
@@ -114,7 +116,7 @@ test('a pickup whose row is damaged is quarantined alone; the others are registe
   assert.is(doc.status, 'warn');
   assert.match(await metricsFor(t.box).text(), /^ausgabebox_pickups_quarantined 1$/m);
   assert.is(doc.checks['pickups:quarantined']![0]!.status, 'warn');
-  assert.match(doc.checks['pickups:quarantined']![0]!.output!, `1 pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing the registry, in ${poison.compartmentId}`);
+  assert.match(doc.checks['pickups:quarantined']![0]!.output!, `1 pickup(s) refused on their own (PICKUP_FAILED) because handling them kept crashing, in ${poison.compartmentId}`);
   assert.not.match(doc.checks['pickups:quarantined']![0]!.output!, 'V-POISON-1', 'the open /health names no reference');
   const server = createYogaServer(t.box, { tokens: { kiosk: 'k'.repeat(20), staff: { anna: 's'.repeat(20) }, integration: 'i'.repeat(20), monitor: 'm'.repeat(20), harness: 'h'.repeat(20) } });
   const { url } = await server.listen(0, '127.0.0.1');
@@ -203,9 +205,9 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-POISON-3']);
   const { sessionId } = await t.box.startSession();
   await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
-  // The registry's answer to the auth actor's match (no partition) sees the quarantine and answers at
-  // once, instead of claiming the pickup for a second factor the registry would then refuse: the
-  // box cannot hand it out (PICKUP_FAILED: the counter does), not "busy, try again".
+  // The auth actor's match comes back from the failed pickup actor (delivery.failed), and the auth
+  // actor answers the panel at once, instead of leaving it to its time-out: the box cannot hand it
+  // out (PICKUP_FAILED: the counter does), not "busy, try again".
   const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
   assert.is(answer.error, 'PICKUP_FAILED');
   assert.is(answer.step, 'done');
@@ -216,7 +218,7 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a wrong PIN on a number with a quarantined pickup and a sound one: counted on the sound one only, the quarantined one\'s share refused in its partition, the citizen told AUTH_FAILED', async () => {
+test('a wrong PIN on a number with a refused pickup and a sound one: counted on the sound one only, the refused one\'s share refused by its failed actor, the citizen told AUTH_FAILED', async () => {
   const { dir, t, id, pin: poisonPin } = await restartedWithDamagedPickup('V-POISON-5', { expiresAt: '2026-13-03' });
   const sound = await readyPickup(t, 'V-SOUND-5', { phone: PHONE_POISON });
   await remindSixTimes(t, id);
@@ -232,7 +234,7 @@ test('a wrong PIN on a number with a quarantined pickup and a sound one: counted
   assert.is(answer.error, 'AUTH_FAILED', 'the same answer as for any wrong PIN');
   assert.is(t.box.pickup('V-SOUND-5')!.failedAttempts, 1, 'counted on the sound pickup');
   assert.is(t.box.pickup('V-POISON-5')!.failedAttempts, 0, 'not on the quarantined one');
-  assert.equal(refused, ['pin.missed partition-failed'], 'its message refused in its own partition');
+  assert.equal(refused, ['pin.missed actor-failed'], 'its message refused by its failed actor');
   assert.is(t.box.supervisor.view(REGISTRY)!.status, 'active');
   await t.box.close();
   rmSync(dir, { recursive: true, force: true });
@@ -309,7 +311,7 @@ test(`${SYSTEMIC_QUARANTINES} pickups failing alone point at the box, not at the
       assert.is(doc.status, 'warn');
     } else {
       assert.ok(many(), 'a critical alarm says the box itself is at fault');
-      assert.match(many()!.text, `${SYSTEMIC_QUARANTINES} pickups kept crashing the registry`);
+      assert.match(many()!.text, `${SYSTEMIC_QUARANTINES} pickups kept crashing and are refused on their own`);
       assert.is(doc.status, 'fail', 'health fails');
       assert.is(doc.checks['pickups:quarantined']![0]!.status, 'fail');
       assert.is(healthOf(t.box).ok, false);

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AlarmsCtx } from '../../actors/alarms.js';
 import type { RegistryCtx } from '../../actors/registry.js';
-import { ALARMS, REGISTRY } from '../../actors/messages.js';
+import type { Pickup } from '../../actors/pickup.js';
+import { ALARMS, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
 import { authenticate, readyPickup, testBox, wrongPin } from '../helpers.js';
 
 // What the box hands out is a copy or a read-only view, never an actor's committed context: a
@@ -42,13 +43,20 @@ test("the runtime's views of committed state refuse every write with a TypeError
   await readyPickup(t, 'V-RO-3');
   const registry = t.box.supervisor.view<RegistryCtx>(REGISTRY)!;
   const id = registry.ctx.byReference['V-RO-3']!;
+  // The pickup's row is its actor's context.
+  const pickup = t.box.supervisor.view<Pickup>(pickupActorAddress(id))!;
+  assert.ok(pickup, `the pickup ${id} is an actor of its own`);
   assert.throws(() => {
     // @ts-expect-error the view is read-only at compile time too
-    registry.ctx.pickups[id]!.status = 'COLLECTED';
+    pickup.ctx.status = 'COLLECTED';
   }, TypeError);
   assert.throws(() => {
-    // @ts-expect-error
-    delete registry.ctx.pickups[id];
+    // @ts-expect-error nor any other field of the row
+    pickup.ctx.claim = { sessionId: 'intruder', until: Number.MAX_SAFE_INTEGER, factor: 'birthDate' };
+  }, TypeError);
+  assert.throws(() => {
+    // @ts-expect-error a table of the registry's: no delete
+    delete registry.ctx.byReference['V-RO-3'];
   }, TypeError);
   const alarms = t.box.supervisor.view<AlarmsCtx>(ALARMS)!;
   assert.throws(() => {
@@ -56,7 +64,8 @@ test("the runtime's views of committed state refuse every write with a TypeError
     alarms.ctx.alarms.push({ id: 'x', key: 'x', code: 'ACTOR_FAILED', severity: 'critical', subject: 'x', text: 'x', raisedAt: 0, clearedAt: null, acknowledgedAt: null, acknowledgedBy: null });
   }, TypeError);
   assert.is(t.box.pickup('V-RO-3')!.status, 'READY');
-  assert.is(t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[id]!.status, 'READY');
+  assert.equal([t.box.supervisor.view<Pickup>(pickupActorAddress(id))!.ctx.status, t.box.supervisor.view<Pickup>(pickupActorAddress(id))!.ctx.claim], ['READY', null]);
+  assert.is(t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.byReference['V-RO-3'], id, "the registry's reference stays");
   assert.equal(t.box.alarms(), []);
   await t.box.close();
 });

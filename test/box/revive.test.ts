@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AllocationCtx } from '../../actors/allocation.js';
-import { ALARMS, ALLOCATION, AUTH, OUTBOX, REGISTRY } from '../../actors/messages.js';
+import { ALARMS, ALLOCATION, AUTH, OUTBOX, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
@@ -48,13 +48,17 @@ async function restartedThenRevived(storage: string, clock: SimulatedClock, addr
   return t;
 }
 
-/** Staff start loading `reference` (its compartment is unlocked), then the registry fails for good. Returns the compartment. */
-async function loadingWhileRegistryFails(t: T, reference: string): Promise<string> {
+/** Staff start loading `reference` (its compartment is unlocked), then its pickup's actor fails for good. Returns the compartment and that actor's address. */
+async function loadingWhilePickupFails(t: T, reference: string): Promise<{ compartmentId: string; address: string }> {
   await register(t.box, reference);
   const { compartmentId } = await t.box.loadPickup(reference, 'staff-anna');
   await t.box.idle();
-  await breakActor(t, REGISTRY, { type: 'auth.birthDate' });
-  return compartmentId;
+  const address = pickupActorAddress(t.box.pickup(reference)!.id);
+  // (A pickup's actor that fails for good is one pickup refused: health degraded, not failed.)
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(address as never, { type: 'auth.birthDate' } as never);
+  await t.box.idle();
+  assert.is(t.box.supervisor.view(address)!.status, 'failed', `${address} failed for good`);
+  return { compartmentId, address };
 }
 
 /** Staff load `reference` (the allocation actor chooses), put the document in and close: READY. */
@@ -85,16 +89,16 @@ async function collects(t: T, reference: string, pin: string, compartmentId: str
   assert.is(t.box.pickup(reference)!.status, 'COLLECTED');
 }
 
-test('a registry that failed for good is revived by staff: asks are answered again, the alarm clears, health is ok, and a pickup expires on its kept timer', async () => {
+test('a registry that failed for good is revived by staff: asks are answered again, the alarm clears, health is ok; meanwhile a pickup expired on its own timer', async () => {
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-', async (storage) => {
     let t = await testBox({ storage, pickupWindowDays: 2, reminderDaysBefore: 1 }, { clock });
     await readyPickup(t, 'V-RV-1');
     await breakActor(t, REGISTRY, { type: 'pickup.cancel' });
     assert.is(await rejectionCode(register(t.box, 'V-RV-2')), 'ACTOR_FAILED');
-    // Failed over the expiry, and restarted meanwhile: the expiry waits with the actor.
+    // Failed over the expiry: the pickup's timers are its own actor's, which the registry's failure does not touch.
     await t.box.advance(3 * DAY);
-    assert.is(t.box.pickup('V-RV-1')!.status, 'READY');
+    assert.is(t.box.pickup('V-RV-1')!.status, 'EXPIRED');
     await t.box.close();
     t = await testBox({ storage, pickupWindowDays: 2, reminderDaysBefore: 1 }, { clock });
     await t.box.idle();
@@ -106,7 +110,6 @@ test('a registry that failed for good is revived by staff: asks are answered aga
     assert.equal(healthOf(t.box).failedActors, []);
     assert.is(healthOf(t.box).ok, true);
     assert.not.ok(t.box.alarms(true).some((a) => a.code === 'ACTOR_FAILED'), 'the alarm cleared');
-    assert.is(t.box.pickup('V-RV-1')!.status, 'EXPIRED', 'the expiry kept while failed ran');
     const revived = (await t.box.audit()).find((e) => e.action === 'actor.revived');
     assert.equal([revived?.actor, revived?.subject], ['staff-anna', 'registry']);
     const again = (await register(t.box, 'V-RV-2')) as { reference: string; status: string };
@@ -281,23 +284,24 @@ test('a PIN whose SMS the failed outbox refused is replaced once the outbox is r
   await t.box.close();
 });
 
-test('a compartment that had failed for good when the registry was revived tells it what it refused once revived itself, and reports again: the load ends READY', async () => {
+test("a compartment that had failed for good when the pickup's actor was revived tells it what it refused once revived itself, and reports again: the load ends READY", async () => {
   const t = await testBox();
-  const compartmentId = await loadingWhileRegistryFails(t, 'V-RV-R3');
-  // Staff open the door: the registry refuses the opening, the compartment keeps it.
+  const { compartmentId, address } = await loadingWhilePickupFails(t, 'V-RV-R3');
+  // Staff open the door: the pickup's actor refuses the opening, the compartment keeps it.
   t.hw.locks.openDoor(compartmentId);
   await t.box.idle();
   const repair = await breakCompartment(t, compartmentId);
-  assert.equal(healthOf(t.box).failedActors.sort(), [`compartment/${compartmentId}`, REGISTRY].sort());
-  // The registry comes back first: the compartment, failed, hears nothing of it.
-  await t.box.reviveActor(REGISTRY, 'staff-anna');
+  assert.equal(healthOf(t.box).failedActors, [`compartment/${compartmentId}`], "(a pickup's actor failed is a pickup refused, not a failed actor of the box)");
+  assert.equal(t.box.quarantinedPickups().map((q) => q.reference), ['V-RV-R3']);
+  // The pickup comes back first: the compartment, failed, hears nothing of it.
+  await t.box.reviveActor(address, 'staff-anna');
   await t.box.idle();
   repair();
   await t.box.reviveActor(`compartment/${compartmentId}`, 'staff-anna');
   await t.box.idle();
   t.hw.locks.closeDoor(compartmentId);
   await t.box.idle();
-  assert.is(t.box.pickup('V-RV-R3')!.status, 'READY', 'the opening and the closing reached the registry, in order');
+  assert.is(t.box.pickup('V-RV-R3')!.status, 'READY', "the opening and the closing reached the pickup's actor, in order");
   assert.ok(t.hw.sms.to(PHONE).length > 0, 'the PIN was sent');
   await t.box.close();
 });
@@ -347,29 +351,37 @@ test("an actor that fails for good while the alarm list has failed: its ACTOR_FA
   });
 });
 
-test('a door that opens and closes for a load while the registry has failed is not lost: revived, the registry makes the pickup READY and sends its PIN', async () => {
+test("a door that opens and closes for a load while the pickup's actor has failed is not lost: revived, the pickup becomes READY and sends its PIN", async () => {
   const t = await testBox();
-  const compartmentId = await loadingWhileRegistryFails(t, 'V-RV-R1');
+  const { compartmentId, address } = await loadingWhilePickupFails(t, 'V-RV-R1');
   // Staff put the document in and close the door: the compartment's reports are refused, and kept.
   await passDoor(t, compartmentId);
   assert.is(t.hw.sms.to(PHONE).length, 0);
+  assert.is(t.box.pickup('V-RV-R1')!.status, 'LOADING');
+  assert.equal(t.box.supervisor.view<{ unsent?: Array<{ type: string }> }>(`compartment/${compartmentId}`)!.ctx.unsent?.map((m) => m.type), ['compartment.opened', 'compartment.closed'], 'the compartment keeps both reports, in order');
 
-  await t.box.reviveActor(REGISTRY, 'staff-anna');
+  await t.box.reviveActor(address, 'staff-anna');
   await t.box.idle();
   assert.is(t.box.pickup('V-RV-R1')!.status, 'READY', 'not left LOADING, which staff could neither retrieve nor load again');
   await collects(t, 'V-RV-R1', lastPin(t), compartmentId);
   await t.box.close();
 });
 
-test('reports a compartment kept while the registry had failed are told again after a restart, too', async () => {
+test("reports a compartment kept while the pickup's actor had failed are told again after a restart, too", async () => {
   const clock = new SimulatedClock(MONDAY_10AM);
   await withTempStorage('ausgabebox-revive-reports-', async (storage) => {
     let t = await testBox({ storage }, { clock });
-    const compartmentId = await loadingWhileRegistryFails(t, 'V-RV-R2');
+    const { compartmentId, address } = await loadingWhilePickupFails(t, 'V-RV-R2');
     await passDoor(t, compartmentId);
+    assert.is(t.box.pickup('V-RV-R2')!.status, 'LOADING');
     await t.box.close();
 
-    t = await restartedThenRevived(storage, clock, REGISTRY);
+    t = await testBox({ storage }, { clock });
+    await t.box.idle();
+    assert.is(t.box.supervisor.view(address)!.status, 'failed', 'still failed after the restart');
+    assert.is(t.box.pickup('V-RV-R2')!.status, 'LOADING');
+    await t.box.reviveActor(address, 'staff-anna');
+    await t.box.idle();
     assert.is(t.box.pickup('V-RV-R2')!.status, 'READY');
     await t.box.close();
   });

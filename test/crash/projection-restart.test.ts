@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
+import { writesPickup } from '../support/committed.js';
 import { createBox, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments, type BoxConfigInput } from '../../src/config.js';
 import { BIRTH, MONDAY_10AM, PHONE, readyPickup, register, type TestBox } from '../helpers.js';
@@ -47,8 +48,6 @@ async function start(file: string, clock: SimulatedClock, hw: SimulatedHardware 
   return { t: { box: created, clock, hw: created.hardware as SimulatedHardware }, killed: store.killed, isKilled: store.isKilled };
 }
 
-const registryRow = (batch: CommitBatch, match: (row: any) => boolean) =>
-  (batch.actors ?? []).some((a) => a.address === 'registry' && 'rows' in a && a.rows?.changes.some((c) => c.table === 'pickups' && c.value !== undefined && match(c.value)));
 
 function tempFile(): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-projection-'));
@@ -89,7 +88,7 @@ test('killed right after a pickup went RELEASING: after the restart recovery put
   const { dir, file } = tempFile();
   const clock = new SimulatedClock(MONDAY_10AM);
   const pins = seededPins(seeded(5));
-  const before = await start(file, clock, null, pins, (b) => registryRow(b, (p) => p.status === 'RELEASING'));
+  const before = await start(file, clock, null, pins, (b) => writesPickup(b, (p) => p.status === 'RELEASING'));
   const { pin } = await readyPickup(before.t, 'W-1');
   await register(before.t.box, 'W-2');
   const { sessionId } = await before.t.box.startSession();
@@ -119,7 +118,7 @@ test('killed after a purge, before the archive was written: after the restart th
   const { dir, file } = tempFile();
   const clock = new SimulatedClock(MONDAY_10AM);
   const pins = seededPins(seeded(6));
-  const before = await start(file, clock, null, pins, (b) => registryRow(b, (p) => p.personalDataDeleted === true));
+  const before = await start(file, clock, null, pins, (b) => writesPickup(b, (p) => p.personalDataDeleted === true));
   await register(before.t.box, 'W-1');
   await register(before.t.box, 'W-2');
   await before.t.box.cancelPickup('W-1', 'integration');

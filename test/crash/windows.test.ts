@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
+import { writesPickup } from '../support/committed.js';
 import { createBox, type Box, type SimulatedHardware } from '../../src/box.js';
 import { demoCompartments } from '../../src/config.js';
 import { BIRTH, lastPin, MONDAY_10AM, passDoor, PHONE, readyPickup, register, type TestBox } from '../helpers.js';
@@ -177,7 +178,7 @@ test('killed right after a session ended: the kiosk is free and the pickup it ha
 });
 
 test('killed right after a pickup went RELEASING: nothing opened, the pickup is READY and the same PIN works', async () => {
-  const before = await start(null, (b) => row(b, 'pickups', (p) => p.status === 'RELEASING'));
+  const before = await start(null, (b) => writesPickup(b, (p) => p.status === 'RELEASING'));
   const { pin, compartmentId } = await readyPickup(before.t, 'W-1');
   await authenticate(before.t, pin);
   assert.ok(before.isKilled(), 'the box died in the window');
@@ -193,7 +194,7 @@ test('killed right after a pickup went RELEASING: nothing opened, the pickup is 
 });
 
 test('killed right after a load was committed: the unlock still reaches the compartment, the pickup becomes READY and its PIN works', async () => {
-  const before = await start(null, (b) => row(b, 'pickups', (p) => p.status === 'LOADING' && p.compartmentId !== null));
+  const before = await start(null, (b) => writesPickup(b, (p) => p.status === 'LOADING' && p.compartmentId !== null));
   await register(before.t.box, 'W-1');
   await orKill(before.t.box.loadPickup('W-1', 'staff-anna'), before.killed);
   assert.ok(before.isKilled(), 'the box died in the window');
@@ -338,7 +339,7 @@ test('killed right after the pulse of a load, the door opened and shut while the
 test('killed right after a collected pickup\'s compartment was freed, before its claim was given back: the compartment is assigned again', async () => {
   let collected = false;
   const before = await start(null, (b) => {
-    if (row(b, 'pickups', (p) => p.status === 'COLLECTED')) collected = true;
+    if (writesPickup(b, (p) => p.status === 'COLLECTED')) collected = true;
     // The allocation actor freed its slot (the kill comes before the release's I/O).
     return collected && row(b, 'slots', (c) => c.pickupId === null && c.claimedBy, 'allocation');
   });
@@ -367,7 +368,7 @@ test('killed after winning a compartment for a load, and again during the recove
   await orKill(first.t.box.loadPickup('W-1', 'staff-anna'), first.killed);
   assert.ok(first.isKilled(), 'the box died between the claim and its commit');
 
-  const second = await start(first.rig, (b) => row(b, 'pickups', (p) => p.reference === 'W-1' && p.status === 'REGISTERED'));
+  const second = await start(first.rig, (b) => writesPickup(b, (p) => p.reference === 'W-1' && p.status === 'REGISTERED'));
   await orKill(second.t.box.idle(), second.killed);
   assert.ok(second.isKilled(), 'the box died again right after the recovery committed');
 

@@ -78,7 +78,7 @@ function checkInvariants(m: Model, r: Real, after: string): void {
     }
     for (const p of live.values()) {
       if (p.compartmentId !== c.id || p.opId !== null || !HELD.includes(p.status)) continue;
-      assert.is(actor.pickupId, p.id, `${after}: the registry has ${p.reference} (${p.status}) in ${c.id}, the compartment holds ${actor.pickupId ?? 'nothing'}`);
+      assert.is(actor.pickupId, p.id, `${after}: the pickups record ${p.reference} (${p.status}) in ${c.id}, the compartment holds ${actor.pickupId ?? 'nothing'}`);
     }
   }
   // What readers see of the pickups (the projection fed by the registry's events) is the registry's table.

@@ -1,8 +1,8 @@
 /**
  * A panel's message passes bulk mail of other senders (actors/runtime/supervisor.ts,
  * `passingPoint`), but never what the supervisor tells an actor about itself: `recovered` after
- * the mail redelivered at a start, `restarted` after a crash. The actor reconciles first (the
- * registry voids the claims of sessions that did not survive on `recovered`: a new session's
+ * the mail redelivered at a start, `restarted` after a crash. The actor reconciles first (a
+ * pickup's actor voids the claims of sessions that did not survive on `recovered`: a new session's
  * claim made before it would be voided). A note sent aside from a panel's step keeps its place
  * among the panel's messages, so its sender's next message (auth's PIN match after a session's
  * end) is not held behind bulk mail. A panel's message bounced by an actor failed for good comes
@@ -164,11 +164,11 @@ test("a panel's message sent to an actor failed for good comes back to its sende
   sup.send('ledger/1', { type: 'note', tag: 'b0' } as never); // handled; its commit is held
   await settle();
   for (const tag of ['b1', 'b2', 'b3']) sup.send('ledger/1', { type: 'note', tag } as never);
-  // A citizen's step: the ledger tells the failed actor (as the registry unlocks a compartment).
+  // A citizen's step: the ledger tells the failed actor (as a pickup's actor unlocks its compartment).
   sup.send('ledger/1', { type: 'poke' } as never, 'panel/1');
   openAll();
   await sup.idle();
-  // The bounce is what the panel waits for (the registry tells the session the door cannot open).
+  // The bounce is what the panel waits for (the pickup tells the session the door cannot open).
   assert.equal(sup.view<{ order: string[] }>('ledger/1')!.ctx.order, ['b0', 'bounced:poke', 'b1', 'b2', 'b3']);
   await sup.close();
 });
@@ -183,7 +183,7 @@ test("a note aside from a panel's step does not hold up the panel's next message
   sup.send('ledger/1', { type: 'note', tag: 'b0' } as never); // handled; its commit is held
   await settle();
   for (const tag of ['b1', 'b2', 'b3']) sup.send('ledger/1', { type: 'note', tag } as never);
-  // One session ends (its end goes on aside, as auth passes it to the registry), the next one's
+  // One session ends (its end goes on aside, as auth passes it to the pickup), the next one's
   // PIN matches: the same sender, so the match keeps its place after the end.
   sup.send('desk/1', { type: 'tell', tag: 'ended', aside: true } as never, 'panel/1');
   await settle();

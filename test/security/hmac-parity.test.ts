@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuthCrypto, AuthCtx } from '../../actors/auth.js';
 import { type RegistryCtx } from '../../actors/registry.js';
+import { pickupActor } from '../../actors/pickup-actor.js';
 import { pickupRowEvent, type Pickup } from '../../actors/pickup.js';
 import { registryCrypto } from '../../src/crypto.js';
 import { TEST_PIN_KEY, TEST_POLICY, authUnderTest, registryUnderTest } from './registry-rig.js';
@@ -15,6 +16,8 @@ import { TEST_PIN_KEY, TEST_POLICY, authUnderTest, registryUnderTest } from './r
 const KEY = TEST_PIN_KEY;
 const PHONE = '+4915228817386';
 const real = registryCrypto(KEY, () => '482913');
+/** The pickup actor (`pickup/<id>`, its context its row), with claims that always succeed and an archive that keeps nothing. */
+const pickupUnderTest = () => pickupActor(TEST_POLICY, real, { claimOnce: async () => true, release: async () => {} }, { archive: async () => {} });
 
 function counting(): { crypto: AuthCrypto; counts: { hmac: number; equal: number } } {
   const counts = { hmac: 0, equal: 0 };
@@ -35,7 +38,7 @@ function authWith(pickups: number): AuthCtx {
   return { credentials, numberThrottles: {}, kioskThrottles: {} };
 }
 
-/** A READY pickup of PHONE in the registry (its PIN made, its hash with the auth actor). */
+/** A READY pickup of PHONE: its row (its PIN made, its hash with the auth actor). */
 function readyPickup(i: number, extra: Partial<Pickup> = {}): Pickup {
   return {
     id: `P${i}`, reference: `V-HMAC-${i}`, documentKind: 'ID_CARD', documents: 1, accessible: false, status: 'READY',
@@ -53,25 +56,25 @@ function workOf(phone: string, pickups = 1) {
   return { ...counts, reply: reply?.type === 'send' ? reply.message : null };
 }
 
-test('a right PIN goes to the registry as a match of its pickup and serial; the registry claims the pickup for the session', () => {
+test("a right PIN goes to the pickup's actor as a match of its serial; the pickup is claimed for the session", () => {
   const auth = authUnderTest(real);
   const checked = auth.step(authWith(2), { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
-  assert.equal(checked.effects, [{ type: 'send', to: 'registry', message: { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } }]);
-  const registry = registryUnderTest(real);
-  const ctx: RegistryCtx = { ...registry.init({ compartments: [{ id: 'A01', size: 'S', accessible: false }] }, 'registry'), pickups: { P1: readyPickup(1) }, byReference: { 'V-HMAC-1': 'P1' } };
-  const right = registry.step(ctx, { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
+  assert.equal(checked.effects, [{ type: 'send', to: 'pickup/P1', message: { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } }]);
+  const pickup = pickupUnderTest();
+  const ctx: Pickup = pickup.init({ row: readyPickup(1) }, 'pickup/P1');
+  const right = pickup.step(ctx, { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
   assert.equal(
     right.effects,
     [
       { type: 'audit', entry: { action: 'auth.pinAccepted', actor: '1', subject: 'V-HMAC-1', detail: { session: '1-1' } } },
       { type: 'send', to: 'session/1-1', message: { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1' } },
-      { type: 'publish', event: pickupRowEvent('P1', right.ctx.pickups.P1!) },
+      { type: 'publish', event: pickupRowEvent('P1', right.ctx) },
     ],
     'the whole effect list, in order: audited, accepted to the session, the claimed row published for readers',
   );
-  assert.is(right.ctx.pickups.P1!.claim?.sessionId, '1-1', 'the published row is the claimed one');
+  assert.is(right.ctx.claim?.sessionId, '1-1', 'the published row is the claimed one');
   // A match of a PIN that died meanwhile (a new one was made) opens nothing and is not counted.
-  const stale = registry.step(ctx, { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 0, now: 1_000 });
+  const stale = pickup.step(ctx, { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 0, now: 1_000 });
   assert.equal(stale.effects, [{ type: 'send', to: 'session/1-1', message: { type: 'auth.rejected', retryAt: null } }]);
   assert.is(stale.ctx, ctx);
 });
@@ -104,7 +107,13 @@ test('state a registry saved before the auth actor: its PIN hashes and throttles
   const adopted = auth.step(auth.init(undefined, 'auth'), { ...(adopt as { message: { type: 'auth.adopt' } }).message, now: 1_000 } as never).ctx;
   assert.equal(adopted.kioskThrottles['1'], throttle);
   const right = auth.step(adopted, { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '482913', now: 1_000 });
-  assert.equal(right.effects, [{ type: 'send', to: 'registry', message: { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } }]);
+  // Addressed to the pickup; one an earlier version registered has no actor of its own, so the box
+  // passes it to the registry (the supervisor's fallback), whose row takes the match.
+  const matched = { type: 'pin.matched', sessionId: '1-1', kioskId: '1', pickupId: 'P1', serial: 1 } as const;
+  assert.equal(right.effects, [{ type: 'send', to: 'pickup/P1', message: matched }]);
+  const accepted = registry.step(handed.ctx, { ...matched, now: 1_000 });
+  assert.ok(accepted.effects.some((e) => e.type === 'send' && e.to === 'session/1-1' && e.message.type === 'auth.pinAccepted'), 'the registry accepts the match for its row');
+  assert.is(accepted.ctx.pickups.P1!.claim?.sessionId, '1-1');
   // Another new auth actor later (its state lost): nothing to hand over; the READY pickup's PIN,
   // whose hash went with the lost state, is replaced by a new one.
   const reset = registry.step(handed.ctx, { type: 'auth.started', now: 2_000 });
@@ -116,35 +125,41 @@ test('state a registry saved before the auth actor: its PIN hashes and throttles
   assert.is(reset.ctx.pickups.P2, handed.ctx.pickups.P2, 'an ended pickup is left alone');
 });
 
-test('a wrong PIN on a number with two pickups goes to the registry as one message per pickup, sent aside, each counted on its own pickup', () => {
+test("a wrong PIN on a number with two pickups goes to each pickup's actor as a message of its own, sent aside, each counted on its own pickup", () => {
   const auth = authUnderTest(real);
   const checked = auth.step(authWith(2), { type: 'auth.pin', sessionId: '1-1', kioskId: '1', phone: PHONE, pin: '111111', now: 1_000 });
-  const toRegistry = checked.effects.filter((e) => e.type === 'send' && e.to === 'registry');
-  assert.equal(toRegistry, [
-    { type: 'send', to: 'registry', message: { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1 }, aside: true },
-    { type: 'send', to: 'registry', message: { type: 'pin.missed', kioskId: '1', pickupId: 'P2', serial: 1 }, aside: true },
+  const toPickups = checked.effects.filter((e) => e.type === 'send' && e.to.startsWith('pickup/'));
+  assert.equal(toPickups, [
+    { type: 'send', to: 'pickup/P1', message: { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1 }, aside: true },
+    { type: 'send', to: 'pickup/P2', message: { type: 'pin.missed', kioskId: '1', pickupId: 'P2', serial: 1 }, aside: true },
   ]);
-  const registry = registryUnderTest(real);
-  let ctx: RegistryCtx = registry.init({ compartments: [] }, 'registry');
-  ctx = { ...ctx, pickups: { P1: readyPickup(1), P2: readyPickup(2, { compartmentId: 'A02' }) } };
+  const pickup = pickupUnderTest();
+  const rows: Record<string, Pickup> = {
+    'pickup/P1': pickup.init({ row: readyPickup(1) }, 'pickup/P1'),
+    'pickup/P2': pickup.init({ row: readyPickup(2, { compartmentId: 'A02' }) }, 'pickup/P2'),
+  };
   const audits: string[] = [];
-  for (const e of toRegistry) {
+  for (const e of toPickups) {
     if (e.type !== 'send') continue;
-    const step = registry.step(ctx, { ...(e.message as { type: 'pin.missed'; kioskId: string; pickupId: string; serial: number }), now: 1_000 });
-    ctx = step.ctx;
+    const step = pickup.step(rows[e.to]!, { ...(e.message as { type: 'pin.missed'; kioskId: string; pickupId: string; serial: number }), now: 1_000 });
+    rows[e.to] = step.ctx;
     for (const x of step.effects) if (x.type === 'audit') audits.push(`${x.entry.action} ${x.entry.subject ?? x.entry.actor}`);
   }
-  assert.equal([ctx.pickups.P1!.failedAttempts, ctx.pickups.P2!.failedAttempts], [1, 1]);
+  assert.equal([rows['pickup/P1']!.failedAttempts, rows['pickup/P2']!.failedAttempts], [1, 1]);
   assert.equal(audits, ['auth.failed V-HMAC-1', 'auth.failed V-HMAC-2']);
 });
 
 test('a wrong PIN a pickup no longer counts (its PIN renewed meanwhile) is audited as not counted, not as a second auth.failed', () => {
+  const pickup = pickupUnderTest();
+  const row = pickup.init({ row: readyPickup(1, { pinSerial: 2 }) }, 'pickup/P1');
+  const step = pickup.step(row, { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
+  assert.is(step.ctx, row, 'nothing counted');
+  assert.equal(step.effects, [{ type: 'audit', entry: { action: 'pin.notCounted', actor: '1', subject: 'V-HMAC-1', detail: { factor: 'pin' } } }]);
+  // An earlier version's message naming every pickup of the number, still in a store for the
+  // registry (its rows are an earlier version's too), counted on none: one auth.failed for the
+  // kiosk, as that version wrote.
   const registry = registryUnderTest(real);
   const ctx: RegistryCtx = { ...registry.init({ compartments: [] }, 'registry'), pickups: { P1: readyPickup(1, { pinSerial: 2 }) } };
-  const step = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickupId: 'P1', serial: 1, now: 1_000 });
-  assert.is(step.ctx, ctx, 'nothing counted');
-  assert.equal(step.effects, [{ type: 'audit', entry: { action: 'pin.notCounted', actor: '1', subject: 'V-HMAC-1', detail: { factor: 'pin' } } }]);
-  // An earlier version's message naming every pickup of the number, counted on none: one auth.failed for the kiosk, as that version wrote.
   const legacy = registry.step(ctx, { type: 'pin.missed', kioskId: '1', pickups: [{ pickupId: 'P1', serial: 1 }], now: 1_000 });
   assert.equal(legacy.effects, [{ type: 'audit', entry: { action: 'auth.failed', actor: '1', detail: { factor: 'pin' } } }]);
 });

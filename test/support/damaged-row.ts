@@ -1,4 +1,4 @@
-import { REGISTRY } from '../../actors/messages.js';
+import { REGISTRY, pickupActorAddress } from '../../actors/messages.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 
 /**
@@ -17,5 +17,18 @@ export async function damageRow(storage: string, address: string, table: string,
   }
 }
 
-/** Damages one stored pickup row of the registry (a poison pickup). */
-export const damagePickupRow = (storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> => damageRow(storage, REGISTRY, 'pickups', pickupId, patch);
+/**
+ * Damages one stored pickup (a poison pickup): its actor's record (`pickup/<id>`, whose context is
+ * the row), or its row in the registry's table for a pickup an earlier version registered.
+ */
+export async function damagePickupRow(storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> {
+  const persistence = await openPersistence(storage);
+  try {
+    const key = `actor:${pickupActorAddress(pickupId)}`;
+    const record = await persistence.kv.get<{ ctx: Record<string, unknown> }>(key);
+    if (record) return void (await persistence.kv.set(key, { ...record, ctx: { ...record.ctx, ...patch } }));
+  } finally {
+    await persistence.close();
+  }
+  await damageRow(storage, REGISTRY, 'pickups', pickupId, patch);
+}

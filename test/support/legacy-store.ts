@@ -1,11 +1,32 @@
 import type { AllocationCtx } from '../../actors/allocation.js';
 import type { AuthCtx } from '../../actors/auth.js';
-import { ALLOCATION, AUTH, REGISTRY } from '../../actors/messages.js';
+import { ALLOCATION, AUTH, PICKUP_PREFIX, REGISTRY } from '../../actors/messages.js';
+import type { ActorRecord, PersistedTimer } from '../../actors/runtime/types.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
+
+/**
+ * The pickups as a version before pickups were actors kept them: every pickup actor's row back in
+ * the registry's table, its timers the registry's, and no pickup actors (nor the registry's `live`).
+ */
+function foldPickups(actors: ReadonlyMap<string, ActorRecord>): { ctx: RegistryCtx; timers: PersistedTimer[]; gone: Array<{ address: string; deleted: true }> } {
+  const registry = actors.get(REGISTRY)!;
+  const { live: _live, ...ctx } = registry.ctx as RegistryCtx;
+  const pickups: Record<string, Pickup> = { ...ctx.pickups };
+  const timers = [...registry.timers];
+  const gone: Array<{ address: string; deleted: true }> = [];
+  for (const [address, record] of actors) {
+    if (!address.startsWith(PICKUP_PREFIX)) continue;
+    const row = record.ctx as Pickup;
+    pickups[row.id] = row;
+    timers.push(...record.timers);
+    gone.push({ address, deleted: true });
+  }
+  return { ctx: { ...ctx, pickups }, timers, gone };
+}
 
 /** The registry's tables as the version before the auth actor saved them. */
 const LEGACY_TABLES = ['pickups', 'byReference', 'compartments', 'numberThrottles', 'kioskThrottles', 'byNumber'];
@@ -20,9 +41,9 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
   const persistence = await openPersistence(storage);
   try {
     const actors = await persistence.loadActors();
-    const registry = actors.get(REGISTRY)!;
+    const folded = foldPickups(actors);
     const auth = actors.get(AUTH)!.ctx as AuthCtx;
-    const ctx = { ...(registry.ctx as RegistryCtx), compartments: (actors.get(ALLOCATION)!.ctx as AllocationCtx).slots };
+    const ctx = { ...folded.ctx, compartments: (actors.get(ALLOCATION)!.ctx as AllocationCtx).slots };
     const pickups: Record<string, unknown> = {};
     for (const [id, p] of Object.entries(ctx.pickups)) {
       const { pinIssued: _issued, ...row } = p as Pickup;
@@ -33,9 +54,10 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
       ? { ...ctx, pickups, numberThrottles: { ...auth.numberThrottles }, kioskThrottles: { ...auth.kioskThrottles }, byNumber }
       : { ...ctx, pickups, numberThrottles: {}, kioskThrottles: {}, byNumber: {} };
     const { head, changes } = splitRows(legacy, LEGACY_TABLES);
-    for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
+    for (const timer of folded.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
     await persistence.commit({
       actors: [
+        ...folded.gone,
         { address: AUTH, deleted: true },
         { address: ALLOCATION, deleted: true },
         { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...LEGACY_TABLES, TIMERS] }, rows: { changes, full: true } },
@@ -56,13 +78,15 @@ export async function toPreAllocationStore(storage: string, edit?: (ctx: Registr
   try {
     const actors = await persistence.loadActors();
     const registry = actors.get(REGISTRY)!;
-    const ctx = { ...(registry.ctx as RegistryCtx), compartments: { ...(actors.get(ALLOCATION)!.ctx as AllocationCtx).slots } };
+    const folded = foldPickups(actors);
+    const ctx = { ...folded.ctx, compartments: { ...(actors.get(ALLOCATION)!.ctx as AllocationCtx).slots } };
     edit?.(ctx);
-    const tables = [...new Set([...(registry.tables ?? []), 'compartments'])];
+    const tables = [...new Set([...(registry.tables ?? []).filter((t) => t !== 'live'), 'compartments'])];
     const { head, changes } = splitRows(ctx, tables);
-    for (const timer of registry.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
+    for (const timer of folded.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
     await persistence.commit({
       actors: [
+        ...folded.gone,
         { address: ALLOCATION, deleted: true },
         { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...tables, TIMERS] }, rows: { changes, full: true } },
       ],

@@ -1,21 +1,22 @@
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
-import { REGISTRY } from '../../actors/messages.js';
+import { REGISTRY, pickupActorAddress } from '../../actors/messages.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
 
-const TABLES = ['pickups', 'byReference'];
+const TABLES = ['pickups', 'byReference', 'live'];
 
 /**
- * An in-memory store holding a registry with `live` registered pickups (`P1`…, references
- * `V-LIVE-1`…, each with its own mobile number), as a box that ran for weeks leaves it: a box
+ * An in-memory store holding `live` registered pickups (`P1`…, references `V-LIVE-1`…, each with
+ * its own mobile number), each an actor of its own, as a box that ran for weeks leaves it: a box
  * started on it restores them. Used by the scale test and the pickups benchmark.
  */
 export async function storeWithLivePickups(live: number, at = 0, birthDate = '1980-04-12'): Promise<Persistence> {
   const persistence = await openPersistence('memory:');
   const pickups: Record<string, Pickup> = {};
   const byReference: Record<string, string> = {};
+  const ids: Record<string, true> = {};
   for (let i = 1; i <= live; i++) {
     const id = `P${i}`;
     const reference = `V-LIVE-${i}`;
@@ -26,11 +27,16 @@ export async function storeWithLivePickups(live: number, at = 0, birthDate = '19
       expiresAt: null, reminderSent: false, endedAt: null, purgeAt: null, personalDataDeleted: false,
     };
     byReference[reference] = id;
+    ids[id] = true;
   }
   // Registered, not loaded: no compartment is given yet (the allocation actor starts with all free).
-  const ctx: RegistryCtx = { seq: live, pickups, byReference };
+  const ctx: RegistryCtx = { seq: live, pickups: {}, byReference, live: ids };
   const { head, changes } = splitRows(ctx, TABLES);
   await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });
+  const rows = Object.values(pickups);
+  for (let i = 0; i < rows.length; i += 1000) {
+    await persistence.commit({ actors: rows.slice(i, i + 1000).map((row) => ({ address: pickupActorAddress(row.id), record: { kind: 'pickup', ctx: row, timers: [], status: 'active' as const } })) });
+  }
   return persistence;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
-import { ALARMS, raise, REGISTRY } from '../../actors/messages.js';
+import { ALARMS, pickupActorAddress, raise, REGISTRY } from '../../actors/messages.js';
 import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
 import { STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
@@ -14,7 +14,7 @@ import { damagePickupRow } from '../support/damaged-row.js';
 
 // Staff lift a pickup's quarantine from the console. A real box on a SQLite file: pickups loaded
 // and READY, then their stored rows damaged by hand (as test/box/poison-pickup.test.ts does), and
-// on the restarted box each pickup's reminder fires six times — each crashes the registry, so each
+// on the restarted box each pickup's reminder fires six times — each crashes its actor, so each
 // pickup is quarantined alone with its own PICKUP_FAILED alarm, and three at once raise the
 // box-wide critical one. Staff find the alarm in the console and lift the quarantine there.
 
@@ -72,7 +72,7 @@ test.before(async (ctx) => {
   await t.box.cancelPickup(UNREADABLE, 'integration');
   for (const id of ids) {
     for (let i = 0; i < 6; i++) {
-      t.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
+      t.box.inject(pickupActorAddress(id), { type: 'pickup.remind', pickupId: id });
       await t.box.idle();
     }
   }

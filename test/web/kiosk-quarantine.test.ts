@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REGISTRY } from '../../actors/messages.js';
+import { pickupActorAddress } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { TOKENS } from '../api/support.js';
 import { MONDAY_10AM, readyPickup, testBox } from '../helpers.js';
@@ -12,7 +12,7 @@ import { boxText, translator } from '../../web/kiosk/i18n.js';
 import { checkEverywhere, closeKiosk, openKiosk, screenIs, toPin, type KioskCtx } from './kiosk-page.js';
 import { damagePickupRow } from '../support/damaged-row.js';
 
-// A pickup whose stored row is damaged kept crashing the registry and is quarantined alone
+// A pickup whose stored row is damaged kept crashing its own actor and is refused alone
 // (PICKUP_FAILED, README "A poison pickup fails alone"). Its citizen, typing the right PIN at the
 // panel, is told that the box cannot hand the document out and the counter will — not "something
 // went wrong, start again", which cannot help — with the counter's address and hours.
@@ -39,7 +39,7 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
   await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
   const box = await testBox({ storage, kiosks: ['1', '2'] }, { clock });
   for (let i = 0; i < 6; i++) {
-    box.box.inject(REGISTRY, { type: 'pickup.remind', pickupId: id });
+    box.box.inject(pickupActorAddress(id), { type: 'pickup.remind', pickupId: id });
     await box.box.idle();
   }
   assert.equal(box.box.quarantinedPickups().map((q) => q.reference), ['V-2026-0901'], 'quarantined');
