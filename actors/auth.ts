@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
-import { REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
+import { PICKUP_PREFIX, REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
 
 /**
  * The auth actor checks what a citizen types at a panel against the PINs of the pickups in the
@@ -210,7 +210,7 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
   return defineActor<AuthCtx, AuthEvent, never, BoxOutgoing>({
     kind: 'auth',
     // A match a failed pickup actor refused comes back, and the panel is answered from here.
-    answersBounces: true,
+    answersBounces: (to, type) => to.startsWith(PICKUP_PREFIX) && type === 'pin.matched',
     messages: AuthMessage,
     // A PIN attempt waits on this actor: its commits go first.
     interactive: true,

@@ -3,7 +3,7 @@ import { answer, refuse, requestOf } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { z } from 'zod';
 import { toErrorCode, type ErrorCode } from './domain/errors.js';
-import { ALARMS, ALLOCATION, REGISTRY, causeSchema, clear, errorCode, maybeAsked, pickupAddress, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
+import { ALARMS, ALLOCATION, PICKUP_PREFIX, REGISTRY, causeSchema, clear, errorCode, maybeAsked, pickupAddress, purposeSchema, raise, type Cause, type Purpose, type Size } from './messages.js';
 import { occupancyMismatch } from './pickup.js';
 import type { DoorState } from '../drivers/ports.js';
 import { RegistryMessage, type RegistryEvent } from './registry.js';
@@ -76,6 +76,15 @@ const reportTo = (message: RegistryEvent): typeof REGISTRY | `pickup/${string}` 
   const pickupId = 'pickupId' in message ? message.pickupId : null;
   return typeof pickupId === 'string' && message.type !== 'compartment.report' ? pickupAddress(pickupId) : REGISTRY;
 };
+/**
+ * Whether `message` is one the actor at `to` refused or takes again: its own, or (the registry) one
+ * for a pickup without an actor of its own, which the supervisor passed to the registry (a pickup
+ * an earlier version registered; see the box's `fallback`).
+ */
+const refusedBy = (message: RegistryEvent, to: string): boolean => {
+  const own = reportTo(message);
+  return own === to || (to === REGISTRY && own.startsWith(PICKUP_PREFIX));
+};
 /** Sends a report where `reportTo` says: one naming its pickup is one the pickup's actor takes. */
 const sendReport = (enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): void => {
   const to = reportTo(message);
@@ -145,7 +154,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
     if (!ctx.unsent?.length) return;
     const kept: RegistryEvent[] = [];
     for (const message of ctx.unsent) {
-      if (to === undefined || reportTo(message) === to) sendReport(enq, message);
+      if (to === undefined || refusedBy(message, to)) sendReport(enq, message);
       else kept.push(message);
     }
     if (kept.length === ctx.unsent.length) return;
@@ -334,14 +343,15 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       },
 
       /**
-       * A report the pickup's actor (the registry, which holds the pickups) refused, failed for
-       * good: kept, in order, to be told again once it is back (a load's closing door is what
-       * makes its pickup READY). One that crashed it is not: it restarts and would crash on it again.
+       * A report the pickup's actor (or the registry, for a pickup an earlier version registered)
+       * refused, failed for good: kept, in order, to be told again once it is back (a load's
+       * closing door is what makes its pickup READY). One that crashed it is not: it restarts and
+       * would crash on it again.
        */
       'delivery.failed': (ctx, e) => {
         if (e.crashed || !REPORTS.has(e.messageType)) return;
         const report = RegistryMessage.safeParse(e.message);
-        if (!report.success || reportTo(report.data) !== e.to) return;
+        if (!report.success || !refusedBy(report.data, e.to)) return;
         return { ...ctx, unsent: [...(ctx.unsent ?? []), report.data] };
       },
       'delivery.resumed': (ctx, e, enq) => tellAgain(ctx, enq, e.to),

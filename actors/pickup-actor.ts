@@ -93,6 +93,12 @@ export const PickupMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('recovered') }),
   /** spawned: the timers its row implies are set (none for a pickup just registered) */
   z.object({ type: z.literal('started') }),
+  /**
+   * Restarted after a crash (`code`: nothing to catch up), or revived by staff after it failed for
+   * good: the catch-ups it was told meanwhile were refused, so it tells the auth actor, the
+   * allocation actor and the outbox what it holds now (each answer is idempotent).
+   */
+  z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
 ]);
 export type PickupEvent = z.infer<typeof PickupMessage>;
 
@@ -139,11 +145,14 @@ function sound<H extends Record<string, (p: Pickup, ...rest: any[]) => unknown>>
   const checked: Record<string, (p: Pickup, ...rest: any[]) => unknown> = {};
   for (const [type, handler] of Object.entries(handlers)) {
     checked[type] = (p, ...rest) => {
-      if (typeof p.id !== 'string' || typeof p.reference !== 'string' || typeof p.status !== 'string') throw new TypeError(`a damaged pickup row (id ${String(p.id)}, reference ${String(p.reference)}): it names no pickup`);
+      checkRow(p);
       return handler(p, ...rest);
     };
   }
   return checked as H;
+}
+function checkRow(p: Pickup): void {
+  if (typeof p.id !== 'string' || typeof p.reference !== 'string' || typeof p.status !== 'string') throw new TypeError(`a damaged pickup row (id ${String(p.id)}, reference ${String(p.reference)}): it names no pickup`);
 }
 
 export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, claims: PickupClaims, archive: PickupArchive) {
@@ -165,55 +174,66 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
     forgottenWhenStopped: true,
     // Spawned with its row, made by the registry when it registered the pickup.
     init: (input: { row: Pickup }) => input.row,
-    on: sound({
-      'pickup.cancel': (p, e, enq) => life.cancel(p, e, step(e.now, enq)),
-      'pickup.load': (p, e, enq) => life.load(p, e, step(e.now, enq)),
-      'pickup.retrieve': (p, e, enq) => life.retrieve(p, e, step(e.now, enq)),
-      'pickup.reissuePin': (p, e, enq) => life.reissuePin(p, e, step(e.now, enq)),
-      'compartment.claimed': (p, e, enq) => life.compartmentClaimed(p, e, step(e.now, enq)),
-      'pin.generated': (p, e, enq) => life.pinGenerated(p, e, step(e.now, enq)),
-      'pin.queued': (p, e, enq) => life.pinQueued(p, e.serial, step(e.now, enq)),
-      'pin.claimed': (p, e, enq) => life.pinClaimed(p, e, step(e.now, enq)),
-      'pin.matched': (p, e, enq) => life.pinMatched(p, e, false, step(e.now, enq)),
-      'door.matched': (ctx, e, enq) => life.doorMatched(ctx, e, false, step(e.now, enq)),
-      // (Audited as not counted when the PIN was renewed or held meanwhile.)
-      'pin.missed': (ctx, e, enq) => {
-        const next = life.pinMissed(ctx, e.serial, step(e.now, enq));
-        if (!next) enq.emit.audit({ entry: { action: 'pin.notCounted', actor: e.kioskId, subject: ctx.reference, detail: { factor: 'pin' } } });
-        return next;
+    on: {
+      ...sound({
+        'pickup.cancel': (p, e, enq) => life.cancel(p, e, step(e.now, enq)),
+        'pickup.load': (p, e, enq) => life.load(p, e, step(e.now, enq)),
+        'pickup.retrieve': (p, e, enq) => life.retrieve(p, e, step(e.now, enq)),
+        'pickup.reissuePin': (p, e, enq) => life.reissuePin(p, e, step(e.now, enq)),
+        'compartment.claimed': (p, e, enq) => life.compartmentClaimed(p, e, step(e.now, enq)),
+        'pin.generated': (p, e, enq) => life.pinGenerated(p, e, step(e.now, enq)),
+        'pin.queued': (p, e, enq) => life.pinQueued(p, e.serial, step(e.now, enq)),
+        'pin.claimed': (p, e, enq) => life.pinClaimed(p, e, step(e.now, enq)),
+        'pin.matched': (p, e, enq) => life.pinMatched(p, e, false, step(e.now, enq)),
+        'door.matched': (ctx, e, enq) => life.doorMatched(ctx, e, false, step(e.now, enq)),
+        // (Audited as not counted when the PIN was renewed or held meanwhile.)
+        'pin.missed': (ctx, e, enq) => {
+          const next = life.pinMissed(ctx, e.serial, step(e.now, enq));
+          if (!next) enq.emit.audit({ entry: { action: 'pin.notCounted', actor: e.kioskId, subject: ctx.reference, detail: { factor: 'pin' } } });
+          return next;
+        },
+        'pin.resendFor': (p, e, enq) => life.resend(p, e.kioskId, step(e.now, enq)),
+        'credential.missing': (p, e, enq) => life.credentialMissing(p, e.serial, step(e.now, enq)),
+        'sms.missing': (p, e, enq) => life.smsMissing(p, new Set(e.ids), step(e.now, enq)),
+        'session.ended': (p, e, enq) => (p.claim?.sessionId === e.sessionId ? life.sessionEnded(p, step(e.now, enq)) : undefined),
+        'auth.oldDocument': (p, e, enq) => life.secondFactor(p, e.sessionId, 'oldId', givenDocumentNumber(e.documentNumber), step(e.now, enq)),
+        'auth.birthDate': (p, e, enq) => life.secondFactor(p, e.sessionId, 'birthDate', e.birthDate, step(e.now, enq)),
+        'pickup.release': (p, e, enq) => life.release(claimedBy(p, e.sessionId, e.now) ? p : undefined, e.sessionId, step(e.now, enq)),
+        'compartment.opened': (p, e, enq) => life.opened(p, e, step(e.now, enq)),
+        'compartment.closed': (p, e, enq) => (e.purpose === 'load' ? life.loaded(p, e, step(e.now, enq)) : e.purpose === 'service' ? undefined : life.closedAfterOpening(p, e, step(e.now, enq))),
+        'compartment.notOpened': (p, e, enq) => life.notOpened(p, e, step(e.now, enq)),
+        'compartment.unlockFailed': (p, e, enq) => (p.opId === e.opId ? life.unlockRefused(p, e.purpose, e.compartmentId, step(e.now, enq)) : undefined),
+        'occupancy.check': (ctx, e, enq) => life.occupancyCheck(ctx, e, step(e.now, enq)),
+        'load.abandoned': (ctx, e, enq) => life.loadAbandoned(ctx, step(e.now, enq)),
+        'delivery.failed': (p, e, enq) => life.deliveryFailed(p, e, step(e.now, enq)),
+        'pickup.remind': (p, e, enq) => life.remind(p, step(e.now, enq)),
+        'pickup.expire': (p, e, enq) => life.expire(p, step(e.now, enq)),
+        'pickup.purge': (p, e, enq) => life.purge(p, step(e.now, enq)),
+        // Archived: readers drop it, the registry keeps its reference (never registered twice), the actor stops.
+        'pickup.archived': (ctx, _e, enq) => {
+          enq.emit.publish({ event: pickupRowEvent(ctx.id, null) });
+          enq.emit.send({ to: REGISTRY, message: { type: 'pickup.archived', pickupId: ctx.id } });
+          enq.emit.stop({});
+        },
+        'auth.restarted': (ctx, e, enq) => life.expectCredential(ctx, step(e.now, enq)),
+        'auth.started': (p, e, enq) => life.authLost(p, step(e.now, enq)),
+        'outbox.restarted': (ctx, e, enq) => life.outboxBack(ctx, step(e.now, enq)),
+        'allocation.started': (ctx, e, enq) => life.expectSlot(ctx, step(e.now, enq)),
+        // A row made elsewhere keeps its dates (see the life's timersOf); a new pickup has none.
+        started: (p, e, enq) => life.timersOf(p, step(e.now, enq)),
+        // (Interrupted while winning a compartment: the allocation actor gives back whatever it may have won.)
+        recovered: (p, e, enq) => life.recover(p, step(e.now, enq), () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } })),
+      }),
+      // (Outside `sound`: the notice of a restart after a crash does nothing, and is no crash of its own.)
+      restarted: (p, e, enq) => {
+        if (e.code !== undefined) return;
+        checkRow(p);
+        const s = step(e.now, enq);
+        life.expectCredential(p, s);
+        life.expectSlot(p, s);
+        life.outboxBack(p, s);
       },
-      'pin.resendFor': (p, e, enq) => life.resend(p, e.kioskId, step(e.now, enq)),
-      'credential.missing': (p, e, enq) => life.credentialMissing(p, e.serial, step(e.now, enq)),
-      'sms.missing': (p, e, enq) => life.smsMissing(p, new Set(e.ids), step(e.now, enq)),
-      'session.ended': (p, e, enq) => (p.claim?.sessionId === e.sessionId ? life.sessionEnded(p, step(e.now, enq)) : undefined),
-      'auth.oldDocument': (p, e, enq) => life.secondFactor(p, e.sessionId, 'oldId', givenDocumentNumber(e.documentNumber), step(e.now, enq)),
-      'auth.birthDate': (p, e, enq) => life.secondFactor(p, e.sessionId, 'birthDate', e.birthDate, step(e.now, enq)),
-      'pickup.release': (p, e, enq) => life.release(claimedBy(p, e.sessionId, e.now) ? p : undefined, e.sessionId, step(e.now, enq)),
-      'compartment.opened': (p, e, enq) => life.opened(p, e, step(e.now, enq)),
-      'compartment.closed': (p, e, enq) => (e.purpose === 'load' ? life.loaded(p, e, step(e.now, enq)) : e.purpose === 'service' ? undefined : life.closedAfterOpening(p, e, step(e.now, enq))),
-      'compartment.notOpened': (p, e, enq) => life.notOpened(p, e, step(e.now, enq)),
-      'compartment.unlockFailed': (p, e, enq) => (p.opId === e.opId ? life.unlockRefused(p, e.purpose, e.compartmentId, step(e.now, enq)) : undefined),
-      'occupancy.check': (ctx, e, enq) => life.occupancyCheck(ctx, e, step(e.now, enq)),
-      'load.abandoned': (ctx, e, enq) => life.loadAbandoned(ctx, step(e.now, enq)),
-      'delivery.failed': (p, e, enq) => life.deliveryFailed(p, e, step(e.now, enq)),
-      'pickup.remind': (p, e, enq) => life.remind(p, step(e.now, enq)),
-      'pickup.expire': (p, e, enq) => life.expire(p, step(e.now, enq)),
-      'pickup.purge': (p, e, enq) => life.purge(p, step(e.now, enq)),
-      // Archived: readers drop it, the registry keeps its reference (never registered twice), the actor stops.
-      'pickup.archived': (ctx, _e, enq) => {
-        enq.emit.publish({ event: pickupRowEvent(ctx.id, null) });
-        enq.emit.send({ to: REGISTRY, message: { type: 'pickup.archived', pickupId: ctx.id } });
-        enq.emit.stop({});
-      },
-      'auth.restarted': (ctx, e, enq) => life.expectCredential(ctx, step(e.now, enq)),
-      'auth.started': (p, e, enq) => life.authLost(p, step(e.now, enq)),
-      'outbox.restarted': (ctx, e, enq) => life.outboxBack(ctx, step(e.now, enq)),
-      'allocation.started': (ctx, e, enq) => life.expectSlot(ctx, step(e.now, enq)),
-      // A row made elsewhere keeps its dates (see the life's timersOf); a new pickup has none.
-      started: (p, e, enq) => life.timersOf(p, step(e.now, enq)),
-      // (Interrupted while winning a compartment: the allocation actor gives back whatever it may have won.)
-      recovered: (p, e, enq) => life.recover(p, step(e.now, enq), () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } })),
-    }),
+    },
     io: (op) => io(op),
   });
 }

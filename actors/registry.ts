@@ -578,11 +578,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
           }
           enq.emit.send({ to: ALLOCATION, message: { type: 'allocation.adopt', slots } });
         }
-        // Each pickup's compartment first, then the list: a compartment another pickup holds now
-        // changes owner before the list frees the slots of pickups gone, so its claim in the
-        // shared store is kept (freed first, it would be given back, the slot given again).
-        // (Every pickup of its own is named, and told: each says itself which compartment it is in,
-        // after the list, as its answer takes a turn more.)
+        // The rows of this table first, each its compartment, then the list: a compartment another
+        // such row holds now changes owner before the list frees the slots of pickups gone, so its
+        // claim in the shared store is kept. Every pickup of its own is named in the list and told;
+        // each says itself which compartment it is in, after the list (its answer takes a turn
+        // more), so a compartment changing owner to it has its claim given back on the way (the
+        // slot ends the same: docs/pickup-actors.md).
         const placed = Object.values(ctx.pickups).filter((p) => (p.compartmentId !== null && p.endedAt === null) || awaitingCompartment(p));
         const step = noteStep(e.now, enq);
         for (const p of placed) life.expectSlot(p, step);

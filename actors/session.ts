@@ -324,8 +324,8 @@ export function sessionActor(policy: SessionPolicy) {
 
   return defineActor<SessionCtx, SessionEvent, never, BoxOutgoing>({
     kind: 'session',
-    // What a failed reader or pickup actor refused comes back: the session answers the panel itself.
-    answersBounces: true,
+    // What the failed actor of the pickup its PIN opened refused comes back: the session answers the panel itself.
+    answersBounces: (to, type) => to.startsWith(PICKUP_PREFIX) && PICKUP_STEPS.has(type),
     messages: SessionMessage,
     transient: true,
     interactive: true,

@@ -36,9 +36,9 @@ async function inputs(box: Box, sessionId: string, count: number, spaced: (() =>
 
 /**
  * `count` PIN entries at kiosk 2, each in a session of its own (number, PIN timed, cancel):
- * `known` the right PIN of the READY pickup (the auth actor matches it, the registry claims the
- * pickup for the session), else a wrong PIN for a number with no pickup (the auth actor alone
- * answers: the registry is never asked).
+ * `known` the right PIN of the READY pickup (the auth actor matches it, the pickup's actor claims
+ * itself for the session), else a wrong PIN for a number with no pickup (the auth actor alone
+ * answers: no pickup is told).
  */
 async function pins(box: Box, count: number, known: { phone: string; pin: () => string } | null): Promise<number[]> {
   const times: number[] = [];
@@ -129,8 +129,8 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     const B = 'kiosk input latency, system clock (enterPhone via box API)';
     const note = 'target ≤ 2×; busy: a 1.5 s lock pulse, a 4 s SMS and 8 registration loops on SQLite, all in flight; a panel\'s commits go ahead of the flood in a transaction of their own';
     const P = 'kiosk PIN latency, system clock (enterPin via box API, busy as above)';
-    const rightNote = 'the auth actor matches the PIN, the registry (busy with the flood) claims the pickup for the session: the claim passes the flood\'s mail and joins the registry\'s queued commit (one transaction), which waits for the flood\'s transaction already on the disk';
-    const wrongNote = 'a number with no pickup: the auth actor alone answers, the registry is never asked';
+    const rightNote = 'the auth actor matches the PIN, the pickup\'s own actor (an empty mailbox) claims itself for the session in a transaction of its own, which waits at most for the flood\'s transaction already on the disk';
+    const wrongNote = 'a number with no pickup: the auth actor alone answers, no pickup is told';
     const spacedNote = 'each input 1–6 ms after the last answer, at the moment the flood has just begun a transaction: it waits for that one, then commits alone';
     return [
       row(B, 'busy p50, back to back', median(busy), 'ms', 'idle p50', median(idle), note),

@@ -219,6 +219,14 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const ask = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from = 'api', urgent = false): Promise<T> => supervisor.ask<T, A>(to, message, { from, urgent });
   /** `ask` to the registry, the most asked actor: the reply's type is the caller's word, the message's is checked. */
   const askRegistry = <T>(message: BoxAskableTo<typeof REGISTRY> & Message, from = 'api'): Promise<T> => ask<T, typeof REGISTRY>(REGISTRY, message, from);
+  /**
+   * A staff command by reference, which the registry passes on to the pickup's actor: one archived
+   * meanwhile (its actor gone before the registry heard) is a pickup not found.
+   */
+  const askStaff = <T>(message: Extract<BoxAskableTo<typeof REGISTRY>, { reference: string; by: string }> & Message): Promise<T> =>
+    askRegistry<T>(message).catch((error: unknown) => {
+      throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError('PICKUP_NOT_FOUND', `no pickup ${message.reference}`) : error;
+    });
   /** The same, with the rejection for a missing actor in the words of the caller's domain. */
   const askExisting = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
     ask<T, A>(to, message, from).catch((error: unknown) => {
@@ -356,13 +364,12 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     // --- integration ------------------------------------------------------------------------
     registerPickup: (pickup: RegisterInput, by = 'integration') =>
       askRegistry<{ id: string; reference: string; status: string }>({ type: 'pickup.register', input: pickup }, `api/${by}`),
-    cancelPickup: (reference: string, by: string) =>
-      askRegistry<{ reference: string; status: string; compartmentId: string | null }>({ type: 'pickup.cancel', reference, by }),
+    cancelPickup: (reference: string, by: string) => askStaff<{ reference: string; status: string; compartmentId: string | null }>({ type: 'pickup.cancel', reference, by }),
 
     // --- staff ------------------------------------------------------------------------------
-    loadPickup: (reference: string, by: string) => askRegistry<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.load', reference, by }),
-    retrievePickup: (reference: string, by: string) => askRegistry<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.retrieve', reference, by }),
-    reissuePin: (reference: string, by: string) => askRegistry<{ reference: string; status: string }>({ type: 'pickup.reissuePin', reference, by }),
+    loadPickup: (reference: string, by: string) => askStaff<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.load', reference, by }),
+    retrievePickup: (reference: string, by: string) => askStaff<{ reference: string; status: string; compartmentId: string }>({ type: 'pickup.retrieve', reference, by }),
+    reissuePin: (reference: string, by: string) => askStaff<{ reference: string; status: string }>({ type: 'pickup.reissuePin', reference, by }),
     /**
      * After repair (a fixed version, a fixed row): the pickup is taken back into operation, audited;
      * its held timers run. If its handling still crashes, it is quarantined again past the intensity.

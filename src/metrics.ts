@@ -12,7 +12,7 @@ const PICKUP_STATUSES = ['REGISTERED', 'LOADING', 'READY', 'RELEASING', 'COLLECT
 const SESSION_OUTCOMES = ['collected', 'doorNotOpened', 'timeout', 'cancelled', 'locked', 'failed', 'interrupted'] as const;
 const AUTH_FAILURE_KINDS = ['pin', 'oldId', 'birthDate', 'throttled', 'pinReused'] as const;
 const DOOR_EVENTS = ['opened', 'closed', 'forced', 'leftOpen', 'notOpened'] as const;
-const ACTOR_KINDS = ['registry', 'auth', 'allocation', 'compartment', 'reader', 'shredder', 'session', 'kiosk', 'outbox', 'alarms'] as const;
+const ACTOR_KINDS = ['registry', 'pickup', 'auth', 'allocation', 'compartment', 'reader', 'shredder', 'session', 'kiosk', 'outbox', 'alarms'] as const;
 
 /** A label value from a closed set, or `other`: a value nobody planned for never grows the series. */
 const bounded = (value: unknown, allowed: readonly string[]): string => (typeof value === 'string' && allowed.includes(value) ? value : 'other');
@@ -133,7 +133,9 @@ export function createMetrics(box: Box): BoxMetrics {
     registers,
     collect() {
       this.reset();
-      for (const kind of ACTOR_KINDS) this.set({ kind }, box.supervisor.viewsOf(kind).reduce((n, v) => n + v.mailbox, 0));
+      // (One pass over the actors, however many pickups are live.)
+      const depths = box.supervisor.mailboxesByKind();
+      for (const kind of ACTOR_KINDS) this.set({ kind }, depths.get(kind) ?? 0);
     },
   });
   gaugeReading('actors_failed', 'Actors that failed for good', () => box.failures().length);

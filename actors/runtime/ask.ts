@@ -170,7 +170,9 @@ export class Asks {
   dead(env: Envelope, reason: DeadReason, code: ErrorCode = DEAD_CODES[reason], told = false): void {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
-    if (env.id !== pending.own && ((reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') || told)) return;
+    // The request itself, passed on by the actor it was sent to (the registry to a pickup), is the ask's own.
+    const own = env.id === pending.own || (env.message as { requestId?: unknown }).requestId === pending.requestId;
+    if (!own && ((reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') || told)) return;
     const message =
       reason === 'partition-failed'
         ? `${env.to} refuses ${env.message.type}: what it concerns kept crashing ${env.to} and was quarantined (${code})`

@@ -52,8 +52,8 @@ export interface ActorSpec<C extends Record<string, any>, E extends Message, Io,
   failedCode?: ErrorCode;
   /** mail that asks nothing is kept while the actor has failed for good (see ActorBehavior.keepsMailWhileFailed) */
   keepsMailWhileFailed?: boolean;
-  /** it answers for a told message an actor failed for good sent back (see ActorBehavior.answersBounces) */
-  answersBounces?: boolean;
+  /** the told messages it answers for when an actor failed for good sends them back (see ActorBehavior.answersBounces) */
+  answersBounces?: (to: Address, messageType: string) => boolean;
 }
 
 export interface DefinedActor<C extends Record<string, any>, E extends Message, Io> extends ActorBehavior<C, Io> {

@@ -668,6 +668,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return { address, kind: cell.behavior.kind, status: cell.status, ctx: ctx as DeepReadonly<C>, mailbox: cell.mailbox.length };
   }
 
+  /** Messages waiting in the mailboxes, by actor kind: one pass, no views (for metrics scraped often). */
+  mailboxesByKind(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const cell of this.cells.values()) out.set(cell.behavior.kind, (out.get(cell.behavior.kind) ?? 0) + cell.mailbox.length);
+    return out;
+  }
+
   /** All actors of one kind, in address order. */
   viewsOf<C = unknown>(kind: string): ActorView<C>[] {
     const out: ActorView<C>[] = [];
@@ -842,7 +849,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private answersBounce(env: Envelope): boolean {
     if ((env.message as { requestId?: unknown }).requestId !== undefined) return false;
     const sender = this.cells.get(env.from);
-    return sender !== undefined && env.from !== env.to && sender.status === 'active' && sender.behavior.accepts.has('delivery.failed') && sender.behavior.answersBounces === true;
+    return sender !== undefined && env.from !== env.to && sender.status === 'active' && sender.behavior.accepts.has('delivery.failed') && sender.behavior.answersBounces?.(env.to, env.message.type) === true;
   }
 
   /**
@@ -1026,9 +1033,13 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
     if (stop) {
       this.cells.delete(cell.address);
-      // Mail that came after the stop is refused as it would be once the actor is gone.
+      // Mail that came after the stop is refused as it would be once the actor is gone (or, for
+      // one forgotten when stopped, goes where mail to its address goes now: the fallback).
       this.queued -= mailbox.length;
-      for (const env of mailbox.splice(0)) this.dead(env, 'actor-stopped');
+      for (const env of mailbox.splice(0)) {
+        if (cell.behavior.forgottenWhenStopped === true) this.route(env);
+        else this.dead(env, 'actor-stopped');
+      }
       return;
     }
     // A panel's message that came during the commit may have passed the one whose handler threw.

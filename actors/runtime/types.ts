@@ -162,11 +162,12 @@ export interface ActorBehavior<C = any, Io = any> {
    */
   readonly keepsMailWhileFailed?: boolean;
   /**
-   * A told message of this actor that an actor failed for good refused comes back to it
-   * (`delivery.failed`), and it answers for it itself: the ask that message served is not failed
-   * for it (a session tells the panel that the pickup its PIN opened is refused, with the view).
+   * Which of its told messages, refused by an actor failed for good and sent back to it
+   * (`delivery.failed`), it answers for itself (`to`: the address that refused it): the ask such a
+   * message served is not failed for it (a session tells the panel that the pickup its PIN opened
+   * is refused, with its view). Any other refused message fails the ask it served, as always.
    */
-  readonly answersBounces?: boolean;
+  readonly answersBounces?: (to: Address, messageType: string) => boolean;
 }
 
 export type ActorStatus = 'active' | 'failed' | 'stopped';

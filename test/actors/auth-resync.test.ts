@@ -86,6 +86,14 @@ function readyP1(): { ctx: RegistryCtx; row: Pickup } {
   return { ctx: registered.ctx, row };
 }
 
+test('pickup: revived after it failed for good (the catch-ups told meanwhile were refused), it tells the auth actor, the allocation actor and the outbox what it holds; restarted after a crash, nothing', () => {
+  const { row } = readyP1();
+  const unconfirmed: Pickup = { ...row, pinQueued: false };
+  const revivedSends = pickup.step(unconfirmed, { type: 'restarted', now: NOW }).effects.filter((e) => e.type === 'send').map((e) => `${(e as { to: string }).to} ${(e as { message: { type: string } }).message.type}`);
+  assert.equal(revivedSends, ['auth credential.expect', 'allocation slot.expect', 'outbox sms.expect']);
+  assert.equal(pickup.step(unconfirmed, { type: 'restarted', code: 'ACTOR_CRASHED', now: NOW }).effects, [], 'a crash lost nothing of the peers');
+});
+
 test('pickup: told the auth actor is back it says which PIN it holds; a PIN the auth actor never got is replaced, unless it was replaced or died meanwhile', () => {
   const { row } = readyP1();
   assert.equal(pickup.step(row, { type: 'auth.restarted', now: NOW }).effects, [{ type: 'send', to: 'auth', message: { type: 'credential.expect', pickupId: 'P1', pin: { serial: 1, held: false } } }]);

@@ -94,6 +94,22 @@ test("compartment: while reports the failed pickup's actor refused are kept, a n
   assert.ok(next.effects.some((e) => e.type === 'send' && e.to === 'pickup/P2' && e.message.type === 'compartment.unlockFailed'), 'a busy compartment refuses at once');
 });
 
+test('compartment: a report for a pickup an earlier version registered, refused by the failed registry it fell back to, is kept and told again once the registry is revived', () => {
+  let { ctx } = compartment.step(free, { type: 'unlock', opId: 'op1', purpose: 'load', pickupId: 'P5', cause: staff, now: 0 });
+  ctx = compartment.step(ctx, { type: 'pulse.done', opId: 'op1', now: 100 }).ctx;
+  const opened = compartment.step(ctx, { type: 'door.changed', door: 'open', now: 5_000 });
+  const report = opened.effects.find((e) => e.type === 'send' && e.message.type === 'compartment.opened') as { to: string; message: Record<string, unknown> };
+  assert.is(report.to, 'pickup/P5');
+  // P5 has no actor: the supervisor passed the opening to the registry, which had failed for good.
+  ctx = compartment.step(opened.ctx, { type: 'delivery.failed', to: 'registry', messageType: 'compartment.opened', message: report.message, now: 5_001 }).ctx;
+  assert.equal(ctx.unsent?.map((m) => m.type), ['compartment.opened'], 'kept');
+  const closed = compartment.step(ctx, { type: 'door.changed', door: 'closed', now: 9_000 });
+  assert.not.ok(closed.effects.some((e) => e.type === 'send' && e.to === 'pickup/P5'), 'the closing is kept behind the opening');
+  const resumed = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'registry', now: 9_001 });
+  assert.equal(resumed.effects.filter((e) => e.type === 'send' && e.to === 'pickup/P5').map((e) => (e as { message: { type: string } }).message.type), ['compartment.opened', 'compartment.closed']);
+  assert.is(resumed.ctx.unsent, undefined);
+});
+
 test('compartment: out of service and back', () => {
   const out = compartment.step(free, { type: 'service.set', inService: false, by: 'anna', reason: 'hinge', now: 1 });
   assert.is(out.ctx.state, 'outOfService');

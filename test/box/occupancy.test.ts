@@ -28,7 +28,7 @@ test('a compartment that still holds a pickup recorded as collected calls staff 
     const alarm = t.box.alarms(true).find((a) => a.code === 'OCCUPANCY_MISMATCH');
     assert.ok(alarm, 'OCCUPANCY_MISMATCH raised');
     assert.is(alarm.subject, compartmentId);
-    assert.match(alarm.text, `Compartment ${compartmentId} reports it holds V-OCC-1, the registry has pickup V-OCC-1 (COLLECTED)`);
+    assert.match(alarm.text, `Compartment ${compartmentId} reports it holds V-OCC-1, the pickups record pickup V-OCC-1 (COLLECTED)`);
   } finally {
     await t.box.close();
     rmSync(dir, { recursive: true, force: true });
@@ -40,8 +40,8 @@ test('a pickup recorded in an empty compartment, while the compartment it is in 
   try {
     assert.is.not(compartmentId, 'A02');
     const texts = t.box.alarms(true).filter((a) => a.code === 'OCCUPANCY_MISMATCH').map((a) => a.text);
-    assert.ok(texts.some((x) => x.startsWith('Compartment A02 reports it holds nothing, the registry has pickup V-OCC-1 (READY) in it')), texts.join(' | '));
-    assert.ok(texts.some((x) => x.startsWith(`Compartment ${compartmentId} reports it holds V-OCC-1, the registry has pickup V-OCC-1 (READY) in A02`)), texts.join(' | '));
+    assert.ok(texts.some((x) => x.startsWith('Compartment A02 reports it holds nothing, the pickups record pickup V-OCC-1 (READY) in it')), texts.join(' | '));
+    assert.ok(texts.some((x) => x.startsWith(`Compartment ${compartmentId} reports it holds V-OCC-1, the pickups record pickup V-OCC-1 (READY) in A02`)), texts.join(' | '));
   } finally {
     await t.box.close();
     rmSync(dir, { recursive: true, force: true });

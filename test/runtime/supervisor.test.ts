@@ -476,14 +476,17 @@ test('a message to an address without an actor goes where the fallback says (the
   await sup.idle();
   assert.equal(sup.view<CounterCtx>('counter/home')!.ctx.seen, [7, 3, 0]);
   assert.equal(dead.sort(), ['counter/home->lost/4 no-such-actor', 'external->nowhere/1 no-such-actor']);
+  // A request passed on to an address with no actor (and no fallback) is the ask's own: it rejects.
+  assert.is((await rejection(sup.ask('counter/home', { type: 'relay', to: 'counter/nobody', as: 'total' }))).code, 'ACTOR_NOT_FOUND');
 });
 
 test('a sender that answers for what a failed actor sent back (answersBounces): the ask its told message served gets that answer, not ACTOR_FAILED', async () => {
   type AskerEvent = ({ type: 'question'; to: string } & Request) | { type: 'delivery.failed'; to: string; messageType: string };
-  const asker = (kind: string, answersBounces: boolean) =>
+  const asker = (kind: string, answers: boolean) =>
     defineActor<{ pending: Request | null }, AskerEvent & Message>({
       kind,
-      answersBounces,
+      // (Only what it sends to the counters it answers for.)
+      answersBounces: (to, type) => answers && to.startsWith('counter/') && type === 'add',
       init: () => ({ pending: null }),
       on: {
         // Tells the actor `to` (no request of its own) and answers once it hears back, or is told the note came back.
@@ -509,22 +512,30 @@ test('a sender that answers for what a failed actor sent back (answersBounces): 
 
 test('an actor forgotten when stopped leaves the store; any other stays stored, stopped', async () => {
   const stopper = (kind: string, forgottenWhenStopped: boolean) =>
-    defineActor<{ n: number }, { type: 'end' } & Message>({
+    defineActor<{ n: number }, ({ type: 'end' } | { type: 'add'; n: number }) & Message>({
       kind,
       forgottenWhenStopped,
       init: () => ({ n: 1 }),
-      on: { end: (_ctx, _e, enq) => void enq.emit.stop({}) },
+      on: { end: (_ctx, _e, enq) => void enq.emit.stop({}), add: (ctx, e) => ({ n: ctx.n + e.n }) },
     });
   const persistence = await openPersistence('memory:');
-  const sup = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [stopper('gone', true), stopper('kept', false)] });
+  const sup = new Supervisor({ clock: new SimulatedClock(), persistence, behaviors: [counter, stopper('gone', true), stopper('kept', false)], fallback: (to) => (to.startsWith('gone/') ? 'counter/home' : null) });
+  await sup.spawn('counter/home', 'counter');
   await sup.spawn('gone/1', 'gone');
   await sup.spawn('kept/1', 'kept');
-  assert.equal([...(await persistence.loadActors()).keys()].sort(), ['gone/1', 'kept/1']);
+  assert.equal([...(await persistence.loadActors()).keys()].sort(), ['counter/home', 'gone/1', 'kept/1']);
+  const dead: string[] = [];
+  sup.deadLetters.listen((d) => dead.push(`${d.envelope.to} ${d.reason}`));
+  // Mail queued behind the stop: refused for the one kept, passed to the fallback for the one forgotten.
   sup.send('gone/1', { type: 'end' });
+  sup.send('gone/1', { type: 'add', n: 5 });
   sup.send('kept/1', { type: 'end' });
+  sup.send('kept/1', { type: 'add', n: 5 });
   await sup.idle();
+  assert.equal(dead, ['kept/1 actor-stopped']);
+  assert.equal(sup.view<CounterCtx>('counter/home')!.ctx.seen, [5]);
   const stored = await persistence.loadActors();
-  assert.equal([...stored.keys()], ['kept/1']);
+  assert.equal([...stored.keys()].sort(), ['counter/home', 'kept/1']);
   assert.is(stored.get('kept/1')!.status, 'stopped');
   assert.is(sup.has('gone/1'), false);
 });
