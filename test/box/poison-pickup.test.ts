@@ -272,6 +272,12 @@ test('a crash in the PIN check fails the auth actor, not the registry: ACTOR_FAI
   const { sessionId: leaving } = await t.box.startSession();
   await t.box.sessionInput(leaving, { type: 'phone', phone: e164(PHONE_POISON) });
   assert.is((await t.box.sessionInput(leaving, { type: 'cancel' })).step, 'done');
+  // A PIN typed now is refused at once with the code, not left to the ask's time-out (which the
+  // simulated clock would never reach).
+  const { sessionId: late } = await t.box.startSession();
+  await t.box.sessionInput(late, { type: 'phone', phone: e164(PHONE_POISON) });
+  const refused = await Promise.race([rejectionCode(t.box.sessionInput(late, { type: 'pin', pin: '123456' })), new Promise((resolve) => setTimeout(() => resolve('no answer within 2 s'), 2_000))]);
+  assert.is(refused, 'ACTOR_FAILED');
   // Registering and loading go on: documents can still go into the box for when the check is back.
   await register(t.box, 'V-AFTER');
   const loaded = await t.box.loadPickup('V-AFTER', 'staff-1');
