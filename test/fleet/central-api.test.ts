@@ -139,6 +139,8 @@ api('a subscriber of one central process gets the pickup events of every box, wh
   assert.equal(live.map((e) => e.reference).sort(), refs.sort());
   assert.equal(new Set(live.map((e) => e.boxId)), new Set(['west', 'nord']));
   assert.is(new Set(live.map((e) => e.eventId)).size, live.length, 'each event once');
+  // (A subscriber may hear an event before the process that applied it has run its afterApply.)
+  await until('every applier known', () => live.every((e) => appliedBy.has(e.eventId)) || undefined, 10_000);
   const appliers = new Set(live.map((e) => appliedBy.get(e.eventId)));
   assert.ok(appliers.size >= 1 && [...appliers].every((a) => a === 'one' || a === 'two'), `applied by ${[...appliers].join(', ')}`);
 });
