@@ -341,6 +341,8 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   private readonly onFailure: (failure: ActorFailure) => void;
   private readonly onQuarantine: (quarantine: PartitionQuarantine) => void;
   private readonly fallback: (to: Address) => Address | null;
+  /** the actors with a quarantined partition: health and metrics read them often, and there may be 50,000 actors */
+  private readonly withQuarantines = new Set<Cell>();
   private readonly failures = new Map<Address, ActorFailure>();
   private readonly log: NonNullable<SupervisorOptions['log']>;
   private readonly bootId: string;
@@ -446,7 +448,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   /** Partitions quarantined past their restart intensity (also those restored so), by actor. Copies. */
   quarantined(): PartitionQuarantine[] {
     const out: PartitionQuarantine[] = [];
-    for (const cell of this.cells.values()) {
+    for (const cell of this.withQuarantines) {
       for (const q of cell.quarantined.values()) out.push({ ...q, actor: cell.address, kind: cell.behavior.kind });
     }
     return out;
@@ -472,6 +474,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     try {
       await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] }, rest)], ...(record ? { audit: [record] } : {}) });
       cell.quarantined.delete(partition);
+      if (cell.quarantined.size === 0) this.withQuarantines.delete(cell);
     } finally {
       cell.running = false;
       this.running--;
@@ -555,6 +558,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       }
       const cell = this.newCell(address, behavior, record.ctx, record.status === 'failed' ? 'failed' : 'active');
       for (const q of record.quarantined ?? []) cell.quarantined.set(q.partition, { ...q });
+      if (cell.quarantined.size > 0) this.withQuarantines.add(cell);
       if (record.status === 'failed') this.failures.set(address, { actor: address, kind: record.kind, code: 'ACTOR_FAILED', at: this.clock.now() });
       timers.push([cell, record.timers]);
       restored.push(address);
@@ -1033,6 +1037,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
     if (stop) {
       this.cells.delete(cell.address);
+      this.withQuarantines.delete(cell);
       // Mail that came after the stop is refused as it would be once the actor is gone (or, for
       // one forgotten when stopped, goes where mail to its address goes now: the fallback).
       this.queued -= mailbox.length;
@@ -1724,6 +1729,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const quarantine: QuarantinedPartition = { partition, code, at: now };
     cell.quarantined.set(partition, quarantine);
+    this.withQuarantines.add(cell);
     cell.partitionCrashes.delete(partition);
     // Held in memory at once (new mail is refused from now); written with the head, not the
     // rows, so that a restart keeps it; the message and the alarm sink learn it once committed.
