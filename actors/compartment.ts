@@ -66,8 +66,15 @@ export interface CompartmentCtx {
    * revived (`delivery.resumed`, for the reports to that actor) or at the next start, so an
    * opening or closing is not lost. Absent: nothing.
    */
-  unsent?: RegistryEvent[];
+  unsent?: KeptReport[];
 }
+
+/**
+ * A report kept for the actor that refused it: its pickup's, or (`viaRegistry`) the registry,
+ * which the supervisor passed it to because the pickup has no actor of its own (one an earlier
+ * version registered; see the box's `fallback`). The mark stays here: it is not sent.
+ */
+type KeptReport = RegistryEvent & { viaRegistry?: true };
 
 /** What a compartment tells the registry of its doors and unlocks: kept when refused (see `unsent`). */
 const REPORTS: ReadonlySet<string> = new Set(['compartment.opened', 'compartment.closed', 'compartment.notOpened', 'compartment.unlockFailed', 'compartment.report']);
@@ -76,19 +83,13 @@ const reportTo = (message: RegistryEvent): typeof REGISTRY | `pickup/${string}` 
   const pickupId = 'pickupId' in message ? message.pickupId : null;
   return typeof pickupId === 'string' && message.type !== 'compartment.report' ? pickupAddress(pickupId) : REGISTRY;
 };
-/**
- * Whether `message` is one the actor at `to` refused or takes again: its own, or (the registry) one
- * for a pickup without an actor of its own, which the supervisor passed to the registry (a pickup
- * an earlier version registered; see the box's `fallback`).
- */
-const refusedBy = (message: RegistryEvent, to: string): boolean => {
-  const own = reportTo(message);
-  return own === to || (to === REGISTRY && own.startsWith(PICKUP_PREFIX));
-};
+/** Whether the kept `message` is one the actor at `to` refused, to be told again once it is back. */
+const refusedBy = (message: KeptReport, to: string): boolean => (message.viaRegistry ? to === REGISTRY : reportTo(message) === to);
 /** Sends a report where `reportTo` says: one naming its pickup is one the pickup's actor takes. */
-const sendReport = (enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): void => {
-  const to = reportTo(message);
-  if (to === REGISTRY) enq.emit.send({ to, message });
+const sendReport = (enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, kept: KeptReport): void => {
+  const { viaRegistry: _mark, ...message } = kept;
+  const to = reportTo(message as RegistryEvent);
+  if (to === REGISTRY) enq.emit.send({ to, message: message as RegistryEvent });
   else enq.emit.send({ to, message: message as PickupEvent });
 };
 
@@ -152,7 +153,7 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
    */
   const tellAgain = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, to?: string): CompartmentCtx | undefined => {
     if (!ctx.unsent?.length) return;
-    const kept: RegistryEvent[] = [];
+    const kept: KeptReport[] = [];
     for (const message of ctx.unsent) {
       if (to === undefined || refusedBy(message, to)) sendReport(enq, message);
       else kept.push(message);
@@ -170,7 +171,9 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
    */
   const report = (ctx: CompartmentCtx, enq: BoxEnqueue<CompartmentCtx, CompartmentIo>, message: RegistryEvent): Pick<CompartmentCtx, 'unsent'> => {
     const to = reportTo(message);
-    if (ctx.unsent?.some((m) => reportTo(m) === to)) return { unsent: [...ctx.unsent, message] };
+    // (Behind reports the registry refused for this pickup, it waits for the registry too.)
+    const ahead = ctx.unsent?.find((m) => reportTo(m) === to);
+    if (ahead) return { unsent: [...ctx.unsent!, ahead.viaRegistry ? { ...message, viaRegistry: true } : message] };
     sendReport(enq, message);
     return {};
   };
@@ -351,8 +354,11 @@ export function compartmentActor(timings: CompartmentTimings, hw: CompartmentHar
       'delivery.failed': (ctx, e) => {
         if (e.crashed || !REPORTS.has(e.messageType)) return;
         const report = RegistryMessage.safeParse(e.message);
-        if (!report.success || !refusedBy(report.data, e.to)) return;
-        return { ...ctx, unsent: [...(ctx.unsent ?? []), report.data] };
+        if (!report.success) return;
+        const own = reportTo(report.data);
+        if (own === e.to) return { ...ctx, unsent: [...(ctx.unsent ?? []), report.data] };
+        // For a pickup without an actor, refused by the registry it fell back to.
+        if (e.to === REGISTRY && own.startsWith(PICKUP_PREFIX)) return { ...ctx, unsent: [...(ctx.unsent ?? []), { ...report.data, viaRegistry: true }] };
       },
       'delivery.resumed': (ctx, e, enq) => tellAgain(ctx, enq, e.to),
 

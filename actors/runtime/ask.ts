@@ -171,7 +171,7 @@ export class Asks {
     const pending = this.byEnvelope.get(env.id);
     if (!pending) return;
     // The request itself, passed on by the actor it was sent to (the registry to a pickup), is the ask's own.
-    const own = env.id === pending.own || (env.message as { requestId?: unknown }).requestId === pending.requestId;
+    const own = env.id === pending.own || ((env.message as { requestId?: unknown }).requestId === pending.requestId && env.message.type === pending.type);
     if (!own && ((reason !== 'actor-failed' && reason !== 'partition-failed' && reason !== 'crashed' && reason !== 'storage') || told)) return;
     const message =
       reason === 'partition-failed'

@@ -764,19 +764,23 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       return sink(env.message, env);
     }
     const cell = this.cells.get(env.to);
-    if (!cell) {
-      const instead = this.fallback(env.to);
-      if (instead === null || instead === env.from || !this.cells.has(instead)) return this.dead(env, 'no-such-actor');
-      return this.route({ ...env, to: instead });
-    }
+    if (!cell) return this.fallBack(env, 'no-such-actor');
     if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed', cell.behavior.failedCode);
     // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
     if (cell.kept && this.keeps(cell, env)) return this.keep(cell, env);
-    if (cell.status === 'stopped') return this.dead(env, 'actor-stopped');
+    // (One forgotten when stopped is gone but for the effects of its last batch: its mail goes where mail to it goes now.)
+    if (cell.status === 'stopped') return cell.behavior.forgottenWhenStopped === true ? this.fallBack(env, 'actor-stopped') : this.dead(env, 'actor-stopped');
     if (!cell.behavior.accepts.has(env.message.type)) return this.dead(env, 'not-handled');
     // A quarantined partition's mail is refused at once, not queued behind the rest.
     if (cell.quarantined.size > 0 && this.inQuarantine(cell, cell.ctx, env.message)) return this.deadInPartition(cell, env);
     this.enqueue(cell, env);
+  }
+
+  /** Mail for an address with no actor (any more): to the fallback's address, if it gives one other than the sender's, else a dead letter. */
+  private fallBack(env: Envelope, reason: 'no-such-actor' | 'actor-stopped'): void {
+    const instead = this.fallback(env.to);
+    if (instead === null || instead === env.from || instead === env.to || !this.cells.has(instead)) return this.dead(env, reason);
+    this.route({ ...env, to: instead });
   }
 
   /** The partition `message` concerns in `ctx`, or null (none, or partitionOf threw). */

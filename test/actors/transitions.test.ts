@@ -82,10 +82,12 @@ test("compartment: while reports the failed pickup's actor refused are kept, a n
   const another = compartment.step(closed.ctx, { type: 'unlock', opId: 'op9', purpose: 'load', pickupId: 'P2', cause: staff, now: 9_000 });
   assert.ok(another.effects.some((e) => e.type === 'send' && e.to === 'pickup/P2' && e.message.type === 'compartment.unlockFailed'), 'told at once');
   assert.equal(another.ctx.unsent?.length, 2, "P1's reports stay kept");
-  // Another actor's revival tells nothing of these.
-  const other = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'pickup/P2', now: 9_001 });
-  assert.not.ok(other.effects.some((e) => e.type === 'send'), 'kept for pickup/P1');
-  assert.equal(other.ctx.unsent?.length, 2);
+  // Another actor's revival tells nothing of these, nor the registry's (they are pickup/P1's).
+  for (const to of ['pickup/P2', 'registry']) {
+    const other = compartment.step(closed.ctx, { type: 'delivery.resumed', to, now: 9_001 });
+    assert.not.ok(other.effects.some((e) => e.type === 'send'), `kept for pickup/P1, not told on ${to}'s revival`);
+    assert.equal(other.ctx.unsent?.length, 2);
+  }
   const resumed = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'pickup/P1', now: 9_001 });
   assert.equal(resumed.effects.filter((e) => e.type === 'send' && e.to === 'pickup/P1').map((e) => (e as { message: { type: string } }).message.type), ['compartment.opened', 'compartment.closed']);
   assert.is(resumed.ctx.unsent, undefined);
@@ -105,8 +107,11 @@ test('compartment: a report for a pickup an earlier version registered, refused 
   assert.equal(ctx.unsent?.map((m) => m.type), ['compartment.opened'], 'kept');
   const closed = compartment.step(ctx, { type: 'door.changed', door: 'closed', now: 9_000 });
   assert.not.ok(closed.effects.some((e) => e.type === 'send' && e.to === 'pickup/P5'), 'the closing is kept behind the opening');
+  assert.equal(closed.ctx.unsent?.map((m) => m.type), ['compartment.opened', 'compartment.closed'], 'the closing waits behind it, for the registry too');
   const resumed = compartment.step(closed.ctx, { type: 'delivery.resumed', to: 'registry', now: 9_001 });
-  assert.equal(resumed.effects.filter((e) => e.type === 'send' && e.to === 'pickup/P5').map((e) => (e as { message: { type: string } }).message.type), ['compartment.opened', 'compartment.closed']);
+  const told = resumed.effects.filter((e) => e.type === 'send' && e.to === 'pickup/P5') as Array<{ message: Record<string, unknown> }>;
+  assert.equal(told.map((e) => e.message.type), ['compartment.opened', 'compartment.closed']);
+  assert.not.ok(told.some((e) => 'viaRegistry' in e.message), 'the mark stays with the compartment');
   assert.is(resumed.ctx.unsent, undefined);
 });
 

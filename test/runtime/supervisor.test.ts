@@ -26,6 +26,7 @@ type CounterEvent =
   | ({ type: 'total'; n: number } & Request)
   | ({ type: 'relay'; to: string; as: 'total' | 'boom' } & Request)
   | ({ type: 'ignore' } & Request)
+  | ({ type: 'passOn'; to: string } & Request)
   | ({ type: 'noteThenRelay'; note: string; to: string; aside: boolean } & Request);
 
 interface CounterCtx {
@@ -74,6 +75,8 @@ const counter = defineActor<CounterCtx, CounterEvent & Message, { kind: 'fetch' 
       enq.emit.send({ to: e.to, message: { type: e.as, n: 1, requestId: e.requestId, replyTo: e.replyTo } });
     },
     ignore: () => undefined,
+    // The request itself, passed on to `to` (as the registry passes a staff command on to a pickup).
+    passOn: (_ctx, e, enq) => void enq.emit.send({ to: e.to, message: { type: 'passOn', to: e.to, requestId: e.requestId, replyTo: e.replyTo } }),
     // A note to `note` (sent aside or not), then the request passed on to `to`, which answers it.
     noteThenRelay: (_ctx, e, enq) => {
       const note = { to: e.note, message: { type: 'add', n: 1 } };
@@ -476,8 +479,14 @@ test('a message to an address without an actor goes where the fallback says (the
   await sup.idle();
   assert.equal(sup.view<CounterCtx>('counter/home')!.ctx.seen, [7, 3, 0]);
   assert.equal(dead.sort(), ['counter/home->lost/4 no-such-actor', 'external->nowhere/1 no-such-actor']);
-  // A request passed on to an address with no actor (and no fallback) is the ask's own: it rejects.
-  assert.is((await rejection(sup.ask('counter/home', { type: 'relay', to: 'counter/nobody', as: 'total' }))).code, 'ACTOR_NOT_FOUND');
+  // The request itself passed on to an address with no actor (and no fallback) is the ask's own:
+  // it rejects. Work of another type it caused there is not (a note to a session gone is no failure).
+  assert.is((await rejection(sup.ask('counter/home', { type: 'passOn', to: 'counter/nobody' }))).code, 'ACTOR_NOT_FOUND');
+  const relayed = sup.ask('counter/home', { type: 'relay', to: 'counter/nobody', as: 'total' });
+  const settled = await Promise.race([relayed.then(() => 'answered', () => 'rejected'), sup.idle().then(() => 'still open')]);
+  assert.is(settled, 'still open');
+  await sup.close();
+  assert.is((await rejection(relayed)).code, 'ACTOR_NOT_FOUND', 'closed: every open ask is refused');
 });
 
 test('a sender that answers for what a failed actor sent back (answersBounces): the ask its told message served gets that answer, not ACTOR_FAILED', async () => {
