@@ -60,6 +60,8 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
     async stop() {
+      // (A server that is gone already would never say so again: waiting for it would end the run silently.)
+      if (child.exitCode !== null || child.signalCode !== null) return void rmSync(dir, { recursive: true, force: true });
       child.kill('SIGCONT');
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -59,6 +59,8 @@ test('Redis stopped mid-pickup: requests fail at once with STORAGE_UNAVAILABLE, 
   const dir = mkdtempSync(join(tmpdir(), 'ausgabebox-redis-outage-'));
   let server: ChildProcess = await launchRedis(port, dir);
   const stop = async () => {
+    // (A server that is gone already would never say so again: waiting for it would end the run silently.)
+    if (server.exitCode !== null || server.signalCode !== null) return;
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
