@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 import { oldDocumentTag } from '../../src/crypto.js';
 import type { AuthCtx } from '../../actors/auth.js';
-import { AUTH } from '../../actors/messages.js';
+import { ALLOCATION, AUTH, pickupActorAddress } from '../../actors/messages.js';
+import type { AllocationCtx } from '../../actors/allocation.js';
 import { committedPickups } from '../support/committed.js';
 
 test('loading a pickup makes it READY and sends a 6-digit PIN by SMS, stored only as a hash', async () => {
@@ -376,6 +377,28 @@ test('an input to an ended or unknown session is refused with SESSION_NOT_FOUND'
       assert.is((error as { code: string }).code, 'SESSION_NOT_FOUND');
     }
   }
+  await t.box.close();
+});
+
+
+test("a door closed after its pickup was archived (its actor gone) still frees the compartment: the registry answers for it", async () => {
+  const t = await testBox({ auditPeriodDays: 1 });
+  const { pin, compartmentId } = await readyPickup(t, 'V-ARCH-1');
+  const id = t.box.pickup('V-ARCH-1')!.id;
+  const sessionId = await authenticate(t, pin);
+  await answerBirthDate(t, sessionId);
+  await t.box.idle();
+  assert.ok(t.hw.locks.openDoor(compartmentId), 'the citizen opens the door');
+  await t.box.idle();
+  assert.is(t.box.pickup('V-ARCH-1')!.status, 'COLLECTED');
+  // The door stays open past the audit period: the pickup is purged and archived, its actor stops.
+  await t.box.advance(2 * 86_400_000);
+  assert.is(t.box.pickup('V-ARCH-1'), undefined, 'archived');
+  assert.not.ok(t.box.supervisor.has(pickupActorAddress(id)), 'its actor is gone');
+  assert.is(t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.slots[compartmentId]!.pickupId, id, 'still given while the door is open');
+  t.hw.locks.closeDoor(compartmentId);
+  await t.box.idle();
+  assert.is(t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.slots[compartmentId]!.pickupId, null, 'freed once the door closed');
   await t.box.close();
 });
 
