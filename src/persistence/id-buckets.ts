@@ -43,12 +43,17 @@ export class IdBuckets {
     private readonly legacyKey: string,
   ) {}
 
+  /** Whether the lists are read: then `add`, `delete` and `clear` need no read. */
+  get loaded(): boolean {
+    return this.lists !== null;
+  }
+
   /**
-   * Every list. The first call reads them; a list at `legacyKey` (a store written by an earlier
-   * version) is folded in, and its move — every non-empty list written, the old key deleted — is
-   * staged in `out`, so that it is committed whole with whatever `out` holds.
+   * Reads every list, once. A list at `legacyKey` (a store written by an earlier version) is
+   * folded in, and its move — every non-empty list written, the old key deleted — is staged in
+   * `out`, so that it is committed whole with whatever `out` holds.
    */
-  async all(out: Staged): Promise<readonly Set<string>[]> {
+  async load(out: Staged): Promise<readonly Set<string>[]> {
     if (this.lists) return this.lists;
     const keys = Array.from({ length: this.count }, (_, b) => this.keyOf(b));
     const values = await this.kv.getMany<string[]>([...keys, this.legacyKey]);
@@ -66,35 +71,43 @@ export class IdBuckets {
 
   /** Every id, in the ids' natural order (A2 before A10), not in the lists' hash order. */
   async ids(out: Staged): Promise<string[]> {
-    return (await this.all(out)).flatMap((ids) => [...ids]).sort(naturalOrder.compare);
+    return (await this.load(out)).flatMap((ids) => [...ids]).sort(naturalOrder.compare);
   }
 
-  /** Adds `id`; stages its list in `out` when it changed. */
-  async add(id: string, out: Staged): Promise<void> {
+  /**
+   * Adds `id`; stages its list in `out` when it changed. Synchronous once loaded: a commit stages
+   * dozens of row ids, and an async call per id cost a promise each.
+   */
+  add(id: string, out: Staged): void {
     const b = bucketOf(id, this.count);
-    const ids = (await this.all(out))[b]!;
+    const ids = this.read()[b]!;
     if (ids.has(id)) return;
     ids.add(id);
     out.set(this.keyOf(b), ids);
   }
 
-  /** Removes `id`; stages its list in `out` when it changed. */
-  async delete(id: string, out: Staged): Promise<void> {
+  /** Removes `id`; stages its list in `out` when it changed (once loaded). */
+  delete(id: string, out: Staged): void {
     const b = bucketOf(id, this.count);
-    const ids = (await this.all(out))[b]!;
+    const ids = this.read()[b]!;
     if (ids.delete(id)) out.set(this.keyOf(b), ids);
   }
 
-  /** Removes every id, staging each list that held any; returns the ids removed. */
-  async clear(out: Staged): Promise<string[]> {
+  /** Removes every id, staging each list that held any; returns the ids removed (once loaded). */
+  clear(out: Staged): string[] {
     const removed: string[] = [];
-    for (const [b, ids] of (await this.all(out)).entries()) {
+    for (const [b, ids] of this.read().entries()) {
       if (ids.size === 0) continue;
       for (const id of ids) removed.push(id);
       ids.clear();
       out.set(this.keyOf(b), ids);
     }
     return removed;
+  }
+
+  private read(): Set<string>[] {
+    if (!this.lists) throw new Error('id lists changed before they were loaded');
+    return this.lists;
   }
 }
 

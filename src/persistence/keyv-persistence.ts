@@ -65,12 +65,25 @@ export function auditHash(prevHash: string, entry: AuditRecordInput & { seq: num
 }
 
 function canonicalJson(value: unknown): string {
+  // Byte for byte what every stored hash was computed over (keys sorted by UTF-16 code units, as
+  // sort() without a comparator orders strings; keys with undefined values left out), built by
+  // concatenation rather than through arrays of entries: one is hashed for every audit record.
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + (canonicalJson(value[i]) ?? '');
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /**
@@ -193,11 +206,23 @@ export async function openPersistence(url: string, options: PersistenceOptions =
       else await kv.set(key, value);
     }
   };
-  /** The key writes of one actor's commit (undefined value: delete), staged in the caches. */
-  const stageActor = async (write: ActorWrite, out: Staged): Promise<void> => {
+  /** The id lists `write` changes that are not read yet: read (all in parallel), or null when all are. */
+  const loadFor = (write: ActorWrite, out: Staged): Promise<unknown> | null => {
+    const lists: IdBuckets[] = [];
+    if (!index.loaded) lists.push(index);
+    if (!('deleted' in write) && write.rows) {
+      const tables = write.rows.full ? (write.record.tables ?? []) : [];
+      for (const table of tables) lists.push(rowIdsOf(write.address, table));
+      for (const change of write.rows.changes) lists.push(rowIdsOf(write.address, change.table));
+    }
+    const unread = lists.filter((l, i) => !l.loaded && lists.indexOf(l) === i);
+    return unread.length === 0 ? null : Promise.all(unread.map((l) => l.load(out)));
+  };
+  /** The key writes of one actor's commit (undefined value: delete), staged in the caches (see loadFor). */
+  const stageActor = (write: ActorWrite, out: Staged): void => {
     const { address } = write;
     if ('deleted' in write) {
-      await index.delete(address, out);
+      index.delete(address, out);
       out.set(`actor:${address}`, undefined);
       return;
     }
@@ -206,23 +231,28 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     if (rows) {
       if (rows.full) {
         for (const table of record.tables ?? []) {
-          for (const id of await rowIdsOf(address, table).clear(out)) out.set(`row:${address}:${table}:${id}`, undefined);
+          for (const id of rowIdsOf(address, table).clear(out)) out.set(`row:${address}:${table}:${id}`, undefined);
         }
       }
       for (const change of rows.changes) {
         const ids = rowIdsOf(address, change.table);
         out.set(`row:${address}:${change.table}:${change.id}`, change.value);
-        if (change.value === undefined) await ids.delete(change.id, out);
-        else await ids.add(change.id, out);
+        if (change.value === undefined) ids.delete(change.id, out);
+        else ids.add(change.id, out);
       }
     }
-    await index.add(address, out);
+    index.add(address, out);
   };
 
   /** Stages one batch's writes in the caches and writes them, inside the open transaction. */
   const writeCommit = async (batch: CommitBatch): Promise<void> => {
     const out: Staged = new Map();
-    for (const write of batch.actors ?? []) await stageActor(write, out);
+    for (const write of batch.actors ?? []) {
+      // (Lists are read once per process: after the first commits nothing here waits.)
+      const loading = loadFor(write, out);
+      if (loading !== null) await loading;
+      stageActor(write, out);
+    }
     if (batch.audit?.length) {
       let head = { ...(await loadHead()) };
       for (const entry of batch.audit) {
@@ -388,7 +418,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       writeBatch: async (writes) => {
         for (const [key, value] of writes) {
           if (value === undefined) map.delete(`${namespace}:${key}`);
-          else map.set(`${namespace}:${key}`, json.serialize({ value }));
+          else map.set(`${namespace}:${key}`, `{"value":${json.serialize(value)}}`);
         }
       },
       claims: {
