@@ -2,6 +2,7 @@
  * Shared pieces of the benchmarks: the row every benchmark returns, statistics, the benchmark
  * box layout, tokens, a small GraphQL client and autocannon in a second process.
  */
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,25 @@ export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** The garbage collections V8 reported while `fn` ran: young-generation ones (scavenges) and the rest, each as its pause in ms. */
+export async function collections<T>(fn: () => Promise<T>): Promise<{ result: T; scavenges: number[]; others: number[] }> {
+  const scavenges: number[] = [];
+  const others: number[] = [];
+  const take = (entries: PerformanceEntry[]) => {
+    for (const e of entries) ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR ? scavenges : others).push(e.duration);
+  };
+  const observer = new PerformanceObserver((list) => take(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    const result = await fn();
+    // (Entries are delivered a little after the collection: the last ones are taken now.)
+    take(observer.takeRecords());
+    return { result, scavenges, others };
+  } finally {
+    observer.disconnect();
+  }
 }
 
 // --- the benchmark box ------------------------------------------------------------------------

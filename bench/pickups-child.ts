@@ -4,12 +4,14 @@
  * the benchmarks before it left behind (10,000 subscriptions, GraphQL servers).
  *
  *   pickups-child.ts api WARM N     WARM pickups on a box of its own (JIT warm-up, thrown away),
- *                                   then N on a fresh box: their system times
+ *                                   then N on a fresh box: their system times, and the
+ *                                   pauses of the garbage collections meanwhile
  *   pickups-child.ts wrong LIVE...  a box per size of live pickups; a warm-up round, then
  *                                   wrong PINs for 20 numbers each, the boxes interleaved
  *
  * Prints one JSON line.
  */
+import { collections } from './lib.js';
 import { apiOnly, wrongPins } from './pickups.js';
 
 const [mode, ...args] = process.argv.slice(2);
@@ -17,7 +19,8 @@ const numbers = args.map(Number);
 if (mode === 'api') {
   const [warm, count] = numbers as [number, number];
   await apiOnly(warm);
-  process.stdout.write(`${JSON.stringify({ times: await apiOnly(count) })}\n`);
+  const { result: times, scavenges, others } = await collections(() => apiOnly(count));
+  process.stdout.write(`${JSON.stringify({ times, scavenges, others })}\n`);
 } else if (mode === 'wrong') {
   const sizes = await wrongPins(numbers);
   process.stdout.write(`${JSON.stringify({ sizes })}\n`);

@@ -232,16 +232,21 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   // In a process of its own, after a JIT warm-up on a box of its own (thrown away): the measured
   // box starts empty, with the code already compiled, as a box that has served its first citizens is.
   const WARM_UP = quick ? 100 : 300;
-  const onlyTimes = (await runChild<{ times: number[] }>('pickups-child.ts', ['api', WARM_UP, only])).times;
+  const apiSeries = await runChild<{ times: number[]; scavenges: number[]; others: number[] }>('pickups-child.ts', ['api', WARM_UP, only]);
+  const onlyTimes = apiSeries.times;
   if (onlyTimes.length !== only) throw new Error(`expected ${only} pickups, got ${onlyTimes.length}`);
   const tenthOnly = Math.ceil(only / 10);
   const secondOnly = median(onlyTimes.slice(tenthOnly, 2 * tenthOnly));
   const lastOnly = median(onlyTimes.slice(-tenthOnly));
   log(`${only} pickups via the box API: p50 ${median(onlyTimes).toFixed(2)} ms, p99 ${percentile(onlyTimes, 99).toFixed(2)} ms; second tenth p50 ${secondOnly.toFixed(2)} ms, last tenth p50 ${lastOnly.toFixed(2)} ms`);
+  const scavenges = apiSeries.scavenges;
+  const every = scavenges.length > 0 ? only / scavenges.length : Infinity;
+  log(`  during them: ${scavenges.length} scavenges (pause p50 ${median(scavenges).toFixed(2)} ms, max ${Math.max(0, ...scavenges).toFixed(2)} ms), ${apiSeries.others.length} other collections`);
   const BA = `pickup end to end via the box API, ${only.toLocaleString('en-US')} pickups`;
   rows.push(
     row(BA, 'system time per pickup, p99', percentile(onlyTimes, 99), 'ms', 'target', 5, `target < 5 ms (ratio < 1); in a process of its own, after ${WARM_UP} pickups of JIT warm-up on another box; simulated devices, 0 ms pulse, memory storage, idle() after each step`),
     row(BA, 'last 10 % of pickups, p50', lastOnly, 'ms', 'second 10 % of pickups, p50', secondOnly, `target ≤ 1.1×: the last tenth runs with ${only.toLocaleString('en-US')} pickups in the registry${lastOnly / secondOnly > 1.1 ? `; ${STORE_GROWTH}` : ''}`),
+    row(BA, 'young-generation collection (scavenge) pause, p50', median(scavenges), 'ms', 'pickup, p50', median(onlyTimes), `${scavenges.length} scavenges during the ${only.toLocaleString('en-US')} pickups, one every ${every.toFixed(0)} pickups (~${(100 / every).toFixed(0)} % of them; max ${Math.max(0, ...scavenges).toFixed(1)} ms), and ${apiSeries.others.length} other collections: a pickup that meets one takes its pause on top, which is what sets the p99`),
   );
 
   // One wrong PIN at 1k / 10k / 50k live pickups.
