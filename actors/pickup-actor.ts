@@ -95,8 +95,8 @@ export const PickupMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started') }),
   /**
    * Restarted after a crash (`code`: nothing to catch up), or revived by staff after it failed for
-   * good: the catch-ups it was told meanwhile were refused, so it tells the auth actor, the
-   * allocation actor and the outbox what it holds now (each answer is idempotent).
+   * good: what it was told meanwhile was refused, so it reconciles as after a restart and tells the
+   * auth actor, the allocation actor and the outbox what it holds now (each answer is idempotent).
    */
   z.object({ type: z.literal('restarted'), code: errorCode.optional() }),
 ]);
@@ -229,9 +229,18 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
         if (e.code !== undefined) return;
         checkRow(p);
         const s = step(e.now, enq);
-        life.expectCredential(p, s);
-        life.expectSlot(p, s);
-        life.outboxBack(p, s);
+        // Revived by staff: what came for it while it had failed was refused — the compartment won
+        // for its load, the PIN made for it, its PIN claim's or its archive's outcome — as if the
+        // process had stopped there. So it reconciles as after a restart (a load given back and
+        // started over, a PIN made again, a release undone), then tells the auth actor, the
+        // allocation actor and the outbox what it holds now: their catch-ups were refused too.
+        const row = life.recover(p, s, () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } }), false);
+        const now = row ?? p;
+        life.expectCredential(now, s);
+        life.expectSlot(now, s);
+        // (recover sent the reminder and expiry notices again: only the PIN's message is asked after.)
+        life.pinMessageExpected(now, s);
+        return row;
       },
     },
     io: (op) => io(op),

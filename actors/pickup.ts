@@ -416,8 +416,13 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * delivered).
      */
     outboxBack(p: Pickup, s: Step): void {
-      if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) s.enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids: [pinSmsId(p.id, p.pinSerial)], pickupId: p.id } });
+      life.pinMessageExpected(p, s);
       noticesAgain(p, s);
+    },
+
+    /** The PIN's message, not heard queued: the outbox is asked whether it holds it (`sms.missing` if not). */
+    pinMessageExpected(p: Pickup, s: Step): void {
+      if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) s.enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids: [pinSmsId(p.id, p.pinSerial)], pickupId: p.id } });
     },
 
     /**
@@ -816,10 +821,12 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * a claim of a session that did not survive is void, work started through I/O that died with
      * the process is finished or undone, and a PIN that was never generated is replaced (the PIN
      * itself is never stored, so it cannot be resent). `loadCut`: it was winning a compartment,
-     * whatever it may have won is given back by the caller.
+     * whatever it may have won is given back by the caller. Also when its actor is revived after
+     * it failed for good (`sessionsGone` false: the process did not stop), since what came for it
+     * meanwhile — the outcome of that I/O — was refused.
      */
-    recover(p: Pickup, s: Step, loadCut: () => void): Pickup | undefined {
-      const row = recovered(p, s, loadCut);
+    recover(p: Pickup, s: Step, loadCut: () => void, sessionsGone = true): Pickup | undefined {
+      const row = recovered(p, s, loadCut, sessionsGone);
       // Recorded in a compartment: it asks the compartment what it holds (the compartment tells
       // the pickup it holds, `occupancy.check`); a disagreement is named to staff.
       const now = row ?? p;
@@ -829,7 +836,8 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
   };
 
   /** What `recover` does to the row (see there). */
-  function recovered(p: Pickup, s: Step, loadCut: () => void): Pickup | undefined {
+  /** `sessionsGone`: after a restart every session is gone, so is any claim; a revived pickup keeps a claim whose session may still be at the panel. */
+  function recovered(p: Pickup, s: Step, loadCut: () => void, sessionsGone: boolean): Pickup | undefined {
     if (p.status === 'RELEASING') {
       if (p.unlockSent) return; // the compartment has the unlock: its outcome will come
       // Authenticated, but no unlock reached a compartment: nothing moved. The PIN claim
@@ -841,7 +849,7 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       return back;
     }
     let row = p;
-    if (p.claim) row = put(row, { ...row, claim: null }, s);
+    if (p.claim && sessionsGone) row = put(row, { ...row, claim: null }, s);
     // Notices the outbox may not have committed before the stop: asked again.
     noticesAgain(p, s);
     // Purged but not yet archived when the process stopped: archive again (it is idempotent).

@@ -86,11 +86,11 @@ function readyP1(): { ctx: RegistryCtx; row: Pickup } {
   return { ctx: registered.ctx, row };
 }
 
-test('pickup: revived after it failed for good (the catch-ups told meanwhile were refused), it tells the auth actor, the allocation actor and the outbox what it holds; restarted after a crash, nothing', () => {
+test('pickup: revived after it failed for good (the catch-ups told meanwhile were refused), it asks its compartment and tells the auth actor, the allocation actor and the outbox what it holds; restarted after a crash, nothing', () => {
   const { row } = readyP1();
   const unconfirmed: Pickup = { ...row, pinQueued: false };
   const revivedSends = pickup.step(unconfirmed, { type: 'restarted', now: NOW }).effects.filter((e) => e.type === 'send').map((e) => `${(e as { to: string }).to} ${(e as { message: { type: string } }).message.type}`);
-  assert.equal(revivedSends, ['auth credential.expect', 'allocation slot.expect', 'outbox sms.expect']);
+  assert.equal(revivedSends, ['compartment/A01 occupancy.expect', 'auth credential.expect', 'allocation slot.expect', 'outbox sms.expect']);
   assert.equal(pickup.step(unconfirmed, { type: 'restarted', code: 'ACTOR_CRASHED', now: NOW }).effects, [], 'a crash lost nothing of the peers');
 });
 
