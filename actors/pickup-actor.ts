@@ -232,9 +232,10 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
         // Revived by staff: what came for it while it had failed was refused — the compartment won
         // for its load, the PIN made for it, its PIN claim's or its archive's outcome — as if the
         // process had stopped there. So it reconciles as after a restart (a load given back and
-        // started over, a PIN made again, a release undone), then tells the auth actor, the
-        // allocation actor and the outbox what it holds now: their catch-ups were refused too.
-        const row = life.recover(p, s, () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } }), false);
+        // started over, a PIN made again, a release with no unlock sent undone, its session told),
+        // then tells the auth actor, the allocation actor and the outbox what it holds now: their
+        // catch-ups were refused too.
+        const row = life.recover(p, s, () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } }), true);
         const now = row ?? p;
         life.expectCredential(now, s);
         life.expectSlot(now, s);

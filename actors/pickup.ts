@@ -823,33 +823,41 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * itself is never stored, so it cannot be resent). `loadCut`: it was winning a compartment,
      * whatever it may have won is given back by the caller. Also when its actor is revived after
      * it failed for good (`sessionsGone` false: the process did not stop), since what came for it
-     * meanwhile — the outcome of that I/O — was refused.
+     * meanwhile — the outcome of that I/O — was refused (`revived`: the process did not stop).
      */
-    recover(p: Pickup, s: Step, loadCut: () => void, sessionsGone = true): Pickup | undefined {
-      const row = recovered(p, s, loadCut, sessionsGone);
-      // Recorded in a compartment: it asks the compartment what it holds (the compartment tells
-      // the pickup it holds, `occupancy.check`); a disagreement is named to staff.
+    recover(p: Pickup, s: Step, loadCut: () => void, revived = false): Pickup | undefined {
+      const row = recovered(p, s, loadCut, revived);
+      // Recorded in a compartment: after a restart it asks the compartment what it holds (the
+      // compartment tells the pickup it holds, `occupancy.check`); a disagreement is named to
+      // staff. Not when revived: the compartment kept the reports the failed actor refused, and
+      // tells them again now (`delivery.resumed`); asked before they came, it would name an
+      // unlock's outcome it has already seen (a retrieval's door closed) a disagreement.
       const now = row ?? p;
-      if (now.compartmentId !== null && now.endedAt === null) s.enq.emit.send({ to: compartmentAddress(now.compartmentId), message: { type: 'occupancy.expect', pickupId: now.id, reference: now.reference, status: now.status } });
+      if (!revived && now.compartmentId !== null && now.endedAt === null) s.enq.emit.send({ to: compartmentAddress(now.compartmentId), message: { type: 'occupancy.expect', pickupId: now.id, reference: now.reference, status: now.status } });
       return row;
     },
   };
 
-  /** What `recover` does to the row (see there). */
-  /** `sessionsGone`: after a restart every session is gone, so is any claim; a revived pickup keeps a claim whose session may still be at the panel. */
-  function recovered(p: Pickup, s: Step, loadCut: () => void, sessionsGone: boolean): Pickup | undefined {
+  /**
+   * What `recover` does to the row (see there). After a restart every session is gone, and so is
+   * any claim; a revived pickup keeps a claim whose session may still be at the panel, and tells
+   * a session whose release it undoes.
+   */
+  function recovered(p: Pickup, s: Step, loadCut: () => void, revived: boolean): Pickup | undefined {
     if (p.status === 'RELEASING') {
       if (p.unlockSent) return; // the compartment has the unlock: its outcome will come
       // Authenticated, but no unlock reached a compartment: nothing moved. The PIN claim
       // is given back, so the same PIN and second factor work at the next session.
       if (p.claim) s.enq.emit.io({ op: { kind: 'releasePin', key: pinKey(p), owner: p.claim.sessionId } });
+      // (Revived: the session waiting for its door hears it will not open, and can start again.)
+      if (revived && p.claim) toSession(s, p.claim.sessionId, { type: 'release.failed', code: 'PICKUP_FAILED' });
       s.enq.emit.audit({ entry: { action: 'pickup.releaseAbandoned', subject: p.reference, detail: { op: p.opId } } });
       const back = put(p, readyAgain(p, s), s, 'releaseAbandoned');
       if (p.expiresAt !== null && s.now >= p.expiresAt) s.enq.emit.schedule({ key: `expire:${p.id}`, at: s.now, message: { type: 'pickup.expire', pickupId: p.id } });
       return back;
     }
     let row = p;
-    if (p.claim && sessionsGone) row = put(row, { ...row, claim: null }, s);
+    if (p.claim && !revived) row = put(row, { ...row, claim: null }, s);
     // Notices the outbox may not have committed before the stop: asked again.
     noticesAgain(p, s);
     // Purged but not yet archived when the process stopped: archive again (it is idempotent).
@@ -859,8 +867,9 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
       row = put(row, { ...row, status: 'REGISTERED', loadRequest: null }, s);
     }
     // A PIN whose hash is committed went out with its SMS in the same commit; one without a
-    // hash was never generated (the I/O died with the process): a new one is issued.
-    if (p.status === 'READY' && !issued(p)) row = put(row, replacePin(row, 'pin.reissuedAfterRestart', s), s);
+    // hash was never generated (the I/O died with the process, or its outcome was refused while
+    // the actor had failed): a new one is issued.
+    if (p.status === 'READY' && !issued(p)) row = put(row, replacePin(row, revived ? 'pin.reissuedAfterRevival' : 'pin.reissuedAfterRestart', s), s);
     return row === p ? undefined : row;
   }
   return life;

@@ -182,9 +182,10 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
     memory: () => withMemory((p) => supervisorRate(n, p)),
     noop: () => supervisorRate(n, noopPersistence),
     single: () => withMemory((p) => supervisorRate(n / 4, p, false)),
-    xstate: () => xstateRate(n * 5),
-    store: () => storeRate(n * 5),
-    emitter: () => emitterRate(n * 20),
+    // (The baselines run under the same collection observer as the supervisor's runs.)
+    xstate: async () => (await collections(async () => xstateRate(n * 5))).result,
+    store: async () => (await collections(async () => storeRate(n * 5))).result,
+    emitter: async () => (await collections(async () => emitterRate(n * 20))).result,
   });
   const [memory, noop, single, xs, store, ee] = (['memory', 'noop', 'single', 'xstate', 'store', 'emitter'] as const).map((k) => best[k]!) as [number, number, number, number, number, number];
   log(`supervisor + memory: ${memory.toFixed(0)} msg/s`);

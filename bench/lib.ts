@@ -60,20 +60,28 @@ export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-/** The garbage collections V8 reported while `fn` ran: young-generation ones (scavenges) and the rest, each as its pause in ms. */
-export async function collections<T>(fn: () => Promise<T>): Promise<{ result: T; scavenges: number[]; others: number[] }> {
-  const scavenges: number[] = [];
-  const others: number[] = [];
+/** A garbage collection V8 reported: when it began (performance.now() time), its pause, and whether it was a scavenge (young generation). */
+export interface Collection {
+  start: number;
+  ms: number;
+  scavenge: boolean;
+}
+
+/** The garbage collections V8 reported while `fn` ran: young-generation ones (scavenges) and the rest, each as its pause in ms, and all of them with their start. */
+export async function collections<T>(fn: () => Promise<T>): Promise<{ result: T; scavenges: number[]; others: number[]; all: Collection[] }> {
+  const all: Collection[] = [];
   const take = (entries: PerformanceEntry[]) => {
-    for (const e of entries) ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR ? scavenges : others).push(e.duration);
+    for (const e of entries) all.push({ start: e.startTime, ms: e.duration, scavenge: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR });
   };
   const observer = new PerformanceObserver((list) => take(list.getEntries()));
   observer.observe({ entryTypes: ['gc'] });
   try {
     const result = await fn();
-    // (Entries are delivered a little after the collection: the last ones are taken now.)
+    // Entries reach the observer from a task of their own after the collection: one more turn of
+    // the event loop, then what is still queued is taken.
+    await new Promise((resolve) => setImmediate(resolve));
     take(observer.takeRecords());
-    return { result, scavenges, others };
+    return { result, scavenges: all.filter((c) => c.scavenge).map((c) => c.ms), others: all.filter((c) => !c.scavenge).map((c) => c.ms), all };
   } finally {
     observer.disconnect();
   }

@@ -118,7 +118,7 @@ function markdown(results: Results): string {
     '',
     `Measured ${results.date} with \`${results.quick ? 'BENCH_QUICK=1 ' : ''}npm run bench\` in ${results.durationS.toFixed(0)} s.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(1)} GB memory, Node ${m.node}, ${m.os}${m.pageFaultUs === undefined ? '' : `; the first touch of a fresh memory page (a minor page fault) costs ${m.pageFaultUs.toFixed(1)} µs (a garbage collection pays it for every page it copies survivors into: where it is slow, collections are)`}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb.toFixed(1)} GB memory, Node ${m.node}, ${m.os}${m.pageFaultUs === undefined ? '' : `; the first touch of a fresh memory page (a minor page fault) costs ${m.pageFaultUs.toFixed(1)} µs (a collection copying survivors into fresh pages pays it: where it is slow, so are collections)`}.`,
     '',
     'Every baseline is measured in the same run; ratio = value ÷ baseline value (for throughput lower is slower, for latency, time and memory higher is worse).',
     '',

@@ -65,9 +65,11 @@ export function auditHash(prevHash: string, entry: AuditRecordInput & { seq: num
 }
 
 function canonicalJson(value: unknown): string {
-  // Byte for byte what every stored hash was computed over (keys sorted by UTF-16 code units, as
-  // sort() without a comparator orders strings; keys with undefined values left out), built by
-  // concatenation rather than through arrays of entries: one is hashed for every audit record.
+  // What every stored hash was computed over (keys sorted by UTF-16 code units, as sort() without
+  // a comparator orders strings; keys with undefined values left out; undefined in a list as
+  // null), built by concatenation rather than through arrays of entries: one is hashed for every
+  // audit record. (A hole in a list, which a record read back from JSON never has, now reads as
+  // null; the first form left it empty.)
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (Array.isArray(value)) {
     let out = '[';
@@ -206,17 +208,20 @@ export async function openPersistence(url: string, options: PersistenceOptions =
       else await kv.set(key, value);
     }
   };
-  /** The id lists `write` changes that are not read yet: read (all in parallel), or null when all are. */
+  /** The id lists `write` changes that are not read yet: read (all in parallel), or null when all are (each list is read once, then kept). */
   const loadFor = (write: ActorWrite, out: Staged): Promise<unknown> | null => {
-    const lists: IdBuckets[] = [];
-    if (!index.loaded) lists.push(index);
+    let unread: IdBuckets[] | null = null;
+    const need = (list: IdBuckets) => {
+      if (list.loaded) return;
+      unread ??= [];
+      if (!unread.includes(list)) unread.push(list);
+    };
+    need(index);
     if (!('deleted' in write) && write.rows) {
-      const tables = write.rows.full ? (write.record.tables ?? []) : [];
-      for (const table of tables) lists.push(rowIdsOf(write.address, table));
-      for (const change of write.rows.changes) lists.push(rowIdsOf(write.address, change.table));
+      if (write.rows.full) for (const table of write.record.tables ?? []) need(rowIdsOf(write.address, table));
+      for (const change of write.rows.changes) need(rowIdsOf(write.address, change.table));
     }
-    const unread = lists.filter((l, i) => !l.loaded && lists.indexOf(l) === i);
-    return unread.length === 0 ? null : Promise.all(unread.map((l) => l.load(out)));
+    return unread === null ? null : Promise.all((unread as IdBuckets[]).map((list) => list.load(out)));
   };
   /** The key writes of one actor's commit (undefined value: delete), staged in the caches (see loadFor). */
   const stageActor = (write: ActorWrite, out: Staged): void => {
@@ -248,7 +253,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   const writeCommit = async (batch: CommitBatch): Promise<void> => {
     const out: Staged = new Map();
     for (const write of batch.actors ?? []) {
-      // (Lists are read once per process: after the first commits nothing here waits.)
+      // (A list is read by the first commit that changes it; after that nothing here waits.)
       const loading = loadFor(write, out);
       if (loading !== null) await loading;
       stageActor(write, out);

@@ -86,12 +86,32 @@ function readyP1(): { ctx: RegistryCtx; row: Pickup } {
   return { ctx: registered.ctx, row };
 }
 
-test('pickup: revived after it failed for good (the catch-ups told meanwhile were refused), it asks its compartment and tells the auth actor, the allocation actor and the outbox what it holds; restarted after a crash, nothing', () => {
+test('pickup: revived after it failed for good (the catch-ups told meanwhile were refused), it tells the auth actor, the allocation actor and the outbox what it holds; restarted after a crash, nothing', () => {
   const { row } = readyP1();
   const unconfirmed: Pickup = { ...row, pinQueued: false };
   const revivedSends = pickup.step(unconfirmed, { type: 'restarted', now: NOW }).effects.filter((e) => e.type === 'send').map((e) => `${(e as { to: string }).to} ${(e as { message: { type: string } }).message.type}`);
-  assert.equal(revivedSends, ['compartment/A01 occupancy.expect', 'auth credential.expect', 'allocation slot.expect', 'outbox sms.expect']);
+  assert.equal(revivedSends, ['auth credential.expect', 'allocation slot.expect', 'outbox sms.expect']);
   assert.equal(pickup.step(unconfirmed, { type: 'restarted', code: 'ACTOR_CRASHED', now: NOW }).effects, [], 'a crash lost nothing of the peers');
+});
+
+test('pickup: revived, a claim whose session may still be at the panel is kept; a release with no unlock sent is undone and its session told', () => {
+  const { row } = readyP1();
+  const claimed: Pickup = { ...row, claim: { sessionId: 's1', until: NOW + 60_000, factor: 'birthDate' } };
+  const kept = pickup.step(claimed, { type: 'restarted', now: NOW });
+  assert.equal(kept.ctx.claim, claimed.claim, 'the claim stays (after a process restart it goes: every session is gone)');
+  assert.not.ok(kept.effects.some((e) => e.type === 'send' && (e as { to: string }).to.startsWith('compartment/')), 'its compartment is not asked: it tells again what the failed actor refused');
+  assert.is(pickup.step(claimed, { type: 'recovered', now: NOW }).ctx.claim, null, 'after a restart, the claim goes');
+
+  const releasing: Pickup = { ...claimed, status: 'RELEASING', opId: 'op-P1-1', unlockSent: false };
+  const undone = pickup.step(releasing, { type: 'restarted', now: NOW });
+  assert.is(undone.ctx.status, 'READY', 'nothing moved: ready again');
+  assert.ok(undone.effects.some((e) => e.type === 'io' && (e.op as { kind: string }).kind === 'releasePin'), 'the PIN claim is given back');
+  assert.ok(
+    undone.effects.some((e) => e.type === 'send' && (e as { to: string }).to === 'session/s1' && JSON.stringify((e as { message: unknown }).message) === JSON.stringify({ type: 'release.failed', code: 'PICKUP_FAILED' })),
+    'the session waiting for its door hears it will not open',
+  );
+  const sent: Pickup = { ...releasing, unlockSent: true };
+  assert.is(pickup.step(sent, { type: 'restarted', now: NOW }).ctx.status, 'RELEASING', 'an unlock sent: its outcome will come');
 });
 
 test('pickup: told the auth actor is back it says which PIN it holds; a PIN the auth actor never got is replaced, unless it was replaced or died meanwhile', () => {

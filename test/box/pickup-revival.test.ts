@@ -123,6 +123,33 @@ test('a pickup whose actor failed while its PIN was being made gets a PIN by SMS
   }
 });
 
+test('a pickup whose actor failed while staff took it out ends RETURNED once revived, with no false occupancy alarm', async () => {
+  const t = await testBox();
+  try {
+    const { compartmentId } = await readyPickup(t, 'V-REV-4');
+    const id = t.box.pickup('V-REV-4')!.id;
+    await t.box.retrievePickup('V-REV-4', 'anna');
+    await t.box.idle();
+    failPickupActor(t, id);
+    await t.box.idle();
+    assert.is(row(t, id).status, 'failed');
+    // Staff open the unlocked door, take the document and close it: the compartment keeps the
+    // reports the failed actor refused.
+    t.hw.locks.openDoor(compartmentId);
+    await t.box.idle();
+    t.hw.locks.closeDoor(compartmentId);
+    await t.box.idle();
+    assert.is(t.box.compartments().find((c) => c.id === compartmentId)!.state, 'free');
+
+    await t.box.reviveActor(pickupActorAddress(id), 'anna');
+    await t.box.idle();
+    assert.is(t.box.pickup('V-REV-4')!.status, 'RETURNED', 'the kept reports end it');
+    assert.equal(t.box.alarms(true).filter((a) => a.code === 'OCCUPANCY_MISMATCH').map((a) => a.text), [], 'the compartment is not asked before it told what it kept');
+  } finally {
+    await t.box.close();
+  }
+});
+
 test('a pickup revived with nothing cut short keeps its PIN: the citizen is not sent another', async () => {
   const t = await testBox();
   try {
