@@ -205,7 +205,7 @@ export async function run({ quick, log }: BenchContext): Promise<Row[]> {
   const XS = 'XState v5 createActor + assign';
   return [
     row(B, 'Supervisor, memory: persistence', memory, 'msg/s', XS, xs,
-      `target ≥ 2×; all sent at once (200 per mailbox): every message gets envelope + trace entry + mailbox + pure handler; a backlog is handled in batches of ≤ 128 (cut after ~1 ms of handler time) whose final state is committed (one keyv set per batch, not per message) before their effects; XState is one synchronous call; ${gcOf('memory')}`),
+      `target ≥ 2×; all sent at once (${n / ACTORS} per mailbox): every message gets envelope + trace entry + mailbox + pure handler; a backlog is handled in batches of ≤ 128 (cut after ~1 ms of handler time) whose final state is committed (one keyv set per batch, not per message) before their effects; XState is one synchronous call; ${gcOf('memory')}`),
     row(B, 'Supervisor, memory:, one message per actor at a time', single, 'msg/s', XS, xs,
       'no backlog: every message is a batch of one with its own keyv set (1,000 commits grouped per round) and an idle() barrier per round; the per-message cost where batching cannot help'),
     row(B, 'Supervisor, no-op persistence', noop, 'msg/s', XS, xs, 'routing + mailbox + trace + batching, no storage; the gap to the memory row is the keyv memory writes'),
