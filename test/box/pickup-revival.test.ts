@@ -5,7 +5,8 @@ import type { Pickup } from '../../actors/pickup.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { rejectionCode } from '../domain/assert-code.js';
-import { lastPin, PHONE, readyPickup, register, testBox, type TestBox } from '../helpers.js';
+import { until } from '../web/until.js';
+import { authenticate, lastPin, passDoor, PHONE, readyPickup, register, testBox, type TestBox } from '../helpers.js';
 
 // A pickup's actor that failed for good refuses what comes for it meanwhile: the compartment won
 // for its load, the PIN made for it. Revived by staff, it must not stay stuck halfway (LOADING
@@ -18,11 +19,6 @@ const crashing = (pickupId: string): Message => ({ type: 'sms.missing', pickupId
 /** Crashes the pickup's actor past the restart intensity (5 in 30 s): failed for good. */
 function failPickupActor(t: TestBox, pickupId: string): void {
   for (let i = 0; i < 6; i++) t.box.supervisor.post(pickupActorAddress(pickupId), crashing(pickupId));
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
-  if (!done()) throw new Error(`never ${what}`);
 }
 
 const row = (t: TestBox, pickupId: string) => t.box.supervisor.view<Pickup>(pickupActorAddress(pickupId))!;
@@ -46,9 +42,9 @@ test('a pickup whose actor failed while its compartment was being won is loaded 
     const id = t.box.pickup('V-REV-1')!.id;
     holding = true;
     const load = t.box.loadPickup('V-REV-1', 'anna');
-    await until('loading', () => row(t, id).ctx.status === 'LOADING');
+    await until(() => row(t, id).ctx.status === 'LOADING', 'the pickup loading');
     failPickupActor(t, id);
-    await until('failed', () => row(t, id).status === 'failed');
+    await until(() => row(t, id).status === 'failed', 'its actor failed');
     letGo();
     assert.is(await rejectionCode(load), 'PICKUP_FAILED', 'the staff member hears the pickup failed');
     await t.box.idle();
@@ -65,10 +61,7 @@ test('a pickup whose actor failed while its compartment was being won is loaded 
     const again = await t.box.loadPickup('V-REV-1', 'anna');
     assert.ok(again.compartmentId, 'staff load it again');
     await t.box.idle();
-    t.hw.locks.openDoor(again.compartmentId);
-    await t.box.idle();
-    t.hw.locks.closeDoor(again.compartmentId);
-    await t.box.idle();
+    await passDoor(t, again.compartmentId);
     assert.is(t.box.pickup('V-REV-1')!.status, 'READY');
     assert.match(lastPin(t), /^\d{6}$/);
   } finally {
@@ -113,11 +106,9 @@ test('a pickup whose actor failed while its PIN was being made gets a PIN by SMS
     assert.is(lastPin(t), String(123_450 + pins), 'the PIN made after the revival');
 
     // The citizen collects with it.
-    const { sessionId } = await t.box.startSession();
-    await t.box.sessionInput(sessionId, { type: 'phone', phone: '0152 28817386' });
-    const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin: lastPin(t) });
-    assert.is(answer.error, null);
-    assert.is(answer.step, 'factor');
+    const session = t.box.session(await authenticate(t, lastPin(t)))!;
+    assert.is(session.error, null);
+    assert.is(session.step, 'factor');
   } finally {
     await t.box.close();
   }
@@ -135,10 +126,7 @@ test('a pickup whose actor failed while staff took it out ends RETURNED once rev
     assert.is(row(t, id).status, 'failed');
     // Staff open the unlocked door, take the document and close it: the compartment keeps the
     // reports the failed actor refused.
-    t.hw.locks.openDoor(compartmentId);
-    await t.box.idle();
-    t.hw.locks.closeDoor(compartmentId);
-    await t.box.idle();
+    await passDoor(t, compartmentId);
     assert.is(t.box.compartments().find((c) => c.id === compartmentId)!.state, 'free');
 
     await t.box.reviveActor(pickupActorAddress(id), 'anna');
@@ -162,9 +150,7 @@ test('a pickup revived with nothing cut short keeps its PIN: the citizen is not 
     await t.box.reviveActor(pickupActorAddress(id), 'anna');
     await t.box.idle();
     assert.is(t.hw.sms.sent.length, smsBefore, 'no SMS');
-    const { sessionId } = await t.box.startSession();
-    await t.box.sessionInput(sessionId, { type: 'phone', phone: '0152 28817386' });
-    assert.is((await t.box.sessionInput(sessionId, { type: 'pin', pin })).step, 'factor', 'the PIN the citizen has still opens');
+    assert.is(t.box.session(await authenticate(t, pin))!.step, 'factor', 'the PIN the citizen has still opens');
   } finally {
     await t.box.close();
   }
