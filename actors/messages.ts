@@ -17,13 +17,12 @@ export const maybeAsked = { requestId: z.string().optional(), replyTo: z.literal
 export const REGISTRY = 'registry';
 /** Every pickup is an actor of its own (actors/pickup-actor.ts): `pickup/<id>`. */
 export const PICKUP_PREFIX = 'pickup/';
-export const pickupActorAddress = (id: string): `pickup/${string}` => `pickup/${id}`;
 /**
- * Where the messages that concern one pickup go: its own actor. One an earlier version registered
- * is still in the registry's table, and one archived has no actor any more: the supervisor passes
- * a message to a pickup without an actor to the registry (the box's `fallback`).
+ * Where the messages that concern one pickup go: its own actor, `pickup/<id>`. One an earlier
+ * version registered is still in the registry's table, and one archived has no actor any more:
+ * the supervisor passes a message to a pickup without an actor to the registry (the box's `fallback`).
  */
-export const pickupAddress = pickupActorAddress;
+export const pickupAddress = (id: string): `pickup/${string}` => `pickup/${id}`;
 /**
  * Whether the pickup `id` existed when the registry had counted up to `upTo` (its ids are `P<n>`,
  * n counted up): a catch-up that names the pickups with a PIN or a compartment does not name one

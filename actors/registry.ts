@@ -4,7 +4,7 @@ import { refuse, type Request } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowCount, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
 import type { Slot } from './allocation.js';
-import { ALLOCATION, AUTH, errorCode, pickupActorAddress, pinQueuedSchema, purposeSchema, request } from './messages.js';
+import { ALLOCATION, AUTH, errorCode, pickupAddress, pinQueuedSchema, purposeSchema, request } from './messages.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { validateRegistration } from './domain/registration.js';
 import type { Throttle } from './auth.js';
@@ -297,12 +297,12 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
     if (p) return one(ctx, e.now, enq, (s) => command(p, e, s));
     if (id === undefined || !ctx.live?.[id]) return void fail(enq, e, 'PICKUP_NOT_FOUND', `no pickup ${e.reference}`);
     const message = { type: e.type, reference: e.reference, by: e.by, requestId: e.requestId, replyTo: e.replyTo } as Extract<PickupEvent, { type: StaffCommand }>;
-    enq.emit.send({ to: pickupActorAddress(id), message });
+    enq.emit.send({ to: pickupAddress(id), message });
   };
   /** The pickups that are actors of their own, told `type` (a catch-up: each answers for itself). */
   const tellLive = (ctx: RegistryCtx, enq: Enq, type: 'auth.restarted' | 'auth.started' | 'outbox.restarted' | 'allocation.started'): string[] => {
     const ids = Object.keys(ctx.live ?? {});
-    for (const id of ids) enq.emit.send({ to: pickupActorAddress(id), message: { type } });
+    for (const id of ids) enq.emit.send({ to: pickupAddress(id), message: { type } });
     return ids;
   };
   /** The pickup the session holds a live claim on: the one it names, or (unnamed) the one the claim index finds. */
@@ -442,7 +442,7 @@ export function registryActor(policy: RegistryPolicy, crypto: RegistryCrypto, cl
         // Its own actor, spawned with its first row in this commit (its answer leaves after it).
         const id = `P${ctx.seq + 1}`;
         const row = life.register(id, valid, e, noteStep(e.now, enq));
-        enq.emit.spawn({ address: pickupActorAddress(id), kind: 'pickup', input: { row } });
+        enq.emit.spawn({ address: pickupAddress(id), kind: 'pickup', input: { row } });
         return { ...ctx, seq: ctx.seq + 1, byReference: setRow(ctx.byReference, valid.reference, id), live: setRow(ctx.live, id, true) };
       },
       'pickup.cancel': (ctx, e, enq) => byReference(ctx, e, enq, life.cancel),

@@ -5,7 +5,7 @@ import { DUESSELDORF_HOURS, isOpen, nextOpening, validateOpeningHours } from '..
 import { kioskActor } from '../actors/kiosk.js';
 import { allocationActor } from '../actors/allocation.js';
 import { authActor } from '../actors/auth.js';
-import { ALARMS, ALLOCATION, AUTH, ROOM_DOOR, OUTBOX, PICKUP_PREFIX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, pickupActorAddress, raise, sessionAddress } from '../actors/messages.js';
+import { ALARMS, ALLOCATION, AUTH, ROOM_DOOR, OUTBOX, PICKUP_PREFIX, READER, REGISTRY, SHREDDER, clear, compartmentAddress, kioskAddress, pickupAddress, raise, sessionAddress } from '../actors/messages.js';
 import { outboxActor, type OutboxCtx } from '../actors/outbox.js';
 import { readerActor, type ReaderCtx } from '../actors/reader.js';
 import { registryActor, type RegisterInput, type RegistryCtx } from '../actors/registry.js';
@@ -162,7 +162,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   };
   /** A pickup's row: the registry's, or its own actor's (docs/pickup-actors.md). */
   const pickupRow = (id: string): Partial<Record<keyof Pickup, unknown>> | undefined =>
-    (supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[id] as Pickup | undefined) ?? (supervisor.view<Pickup>(pickupActorAddress(id))?.ctx as Pickup | undefined);
+    (supervisor.view<RegistryCtx>(REGISTRY)?.ctx.pickups[id] as Pickup | undefined) ?? (supervisor.view<Pickup>(pickupAddress(id))?.ctx as Pickup | undefined);
   /** What staff learn of a quarantined pickup: its reference, its compartment, what to do. */
   const quarantinedPickup = (q: Pick<PartitionQuarantine, 'partition' | 'code' | 'at'>) => {
     const p = pickupRow(q.partition);
@@ -224,10 +224,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
    * meanwhile (its actor gone before the registry heard) is a pickup not found.
    */
   const askStaff = <T>(message: Extract<BoxAskableTo<typeof REGISTRY>, { reference: string; by: string }> & Message): Promise<T> =>
-    askRegistry<T>(message).catch((error: unknown) => {
-      throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError('PICKUP_NOT_FOUND', `no pickup ${message.reference}`) : error;
-    });
-  /** The same, with the rejection for a missing actor in the words of the caller's domain. */
+    askExisting<T, typeof REGISTRY>(REGISTRY, message, 'api', 'PICKUP_NOT_FOUND', `pickup ${message.reference}`);
+  /** `ask`, with the rejection for a missing actor in the words of the caller's domain. */
   const askExisting = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
     ask<T, A>(to, message, from).catch((error: unknown) => {
       throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError(notFound, `no ${what}`) : error;
@@ -381,7 +379,7 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
       if (!id) throw new DomainError('PICKUP_NOT_FOUND', `no pickup ${ref}`);
       const audit = { action: 'pickup.quarantineLifted', actor: by, subject: ref };
       // Its own actor failed for good (docs/pickup-actors.md): revived; else its partition in the registry is lifted.
-      const own = pickupActorAddress(id);
+      const own = pickupAddress(id);
       const revived = supervisor.failed().some((f) => f.actor === own) && (await supervisor.revive(own, audit));
       if (!revived && !(await supervisor.lift(REGISTRY, id, audit))) {
         throw new DomainError('PICKUP_WRONG_STATE', `pickup ${ref} is not refused with PICKUP_FAILED: there is nothing to lift`);

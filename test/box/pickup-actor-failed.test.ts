@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pickupActorAddress } from '../../actors/messages.js';
+import { pickupAddress } from '../../actors/messages.js';
 import type { Pickup } from '../../actors/pickup.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthDocument } from '../../src/health.js';
@@ -26,7 +26,7 @@ const damaged = (): Pickup => ({
 test('a pickup actor that keeps crashing is one pickup refused on its own: PICKUP_FAILED to staff, health degraded, its messages refused, revived by lifting', async () => {
   const t = await testBox({}, { clock: new SimulatedClock(MONDAY_10AM) });
   try {
-    const address = pickupActorAddress('P77');
+    const address = pickupAddress('P77');
     await t.box.supervisor.spawn(address, 'pickup', { row: damaged() });
     await t.box.idle();
     for (let i = 0; i < 6; i++) {

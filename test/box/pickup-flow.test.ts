@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { answerBirthDate, authenticate, BIRTH, lastPin, oldIdCard, passDoor, PHONE, readyPickup, register, testBox, wrongPin } from '../helpers.js';
 import { oldDocumentTag } from '../../src/crypto.js';
 import type { AuthCtx } from '../../actors/auth.js';
-import { ALLOCATION, AUTH, pickupActorAddress } from '../../actors/messages.js';
+import { ALLOCATION, AUTH, pickupAddress } from '../../actors/messages.js';
 import type { AllocationCtx } from '../../actors/allocation.js';
 import { committedPickups } from '../support/committed.js';
 
@@ -394,7 +394,7 @@ test("a door closed after its pickup was archived (its actor gone) still frees t
   // The door stays open past the audit period: the pickup is purged and archived, its actor stops.
   await t.box.advance(2 * 86_400_000);
   assert.is(t.box.pickup('V-ARCH-1'), undefined, 'archived');
-  assert.not.ok(t.box.supervisor.has(pickupActorAddress(id)), 'its actor is gone');
+  assert.not.ok(t.box.supervisor.has(pickupAddress(id)), 'its actor is gone');
   assert.is(t.box.supervisor.view<AllocationCtx>(ALLOCATION)!.ctx.slots[compartmentId]!.pickupId, id, 'still given while the door is open');
   t.hw.locks.closeDoor(compartmentId);
   await t.box.idle();

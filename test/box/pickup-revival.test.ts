@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { pickupActorAddress } from '../../actors/messages.js';
+import { pickupAddress } from '../../actors/messages.js';
 import type { Pickup } from '../../actors/pickup.js';
 import type { Message } from '../../actors/runtime/types.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
@@ -18,10 +18,10 @@ const crashing = (pickupId: string): Message => ({ type: 'sms.missing', pickupId
 
 /** Crashes the pickup's actor past the restart intensity (5 in 30 s): failed for good. */
 function failPickupActor(t: TestBox, pickupId: string): void {
-  for (let i = 0; i < 6; i++) t.box.supervisor.post(pickupActorAddress(pickupId), crashing(pickupId));
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(pickupAddress(pickupId), crashing(pickupId));
 }
 
-const row = (t: TestBox, pickupId: string) => t.box.supervisor.view<Pickup>(pickupActorAddress(pickupId))!;
+const row = (t: TestBox, pickupId: string) => t.box.supervisor.view<Pickup>(pickupAddress(pickupId))!;
 const slotHolding = (t: TestBox, pickupId: string): string | undefined => {
   const slots = (t.box.supervisor.view<{ slots: Record<string, { pickupId: string | null }> }>('allocation')!.ctx.slots ?? {}) as Record<string, { pickupId: string | null }>;
   return Object.entries(slots).find(([, s]) => s.pickupId === pickupId)?.[0];
@@ -51,7 +51,7 @@ test('a pickup whose actor failed while its compartment was being won is loaded 
     const won = slotHolding(t, id);
     assert.ok(won, 'the allocation actor won a compartment for it, whose news the failed actor refused');
 
-    await t.box.reviveActor(pickupActorAddress(id), 'anna');
+    await t.box.reviveActor(pickupAddress(id), 'anna');
     await t.box.idle();
     assert.is(row(t, id).ctx.status, 'REGISTERED', 'to be loaded again, not LOADING with no compartment');
     assert.is(slotHolding(t, id), undefined, 'the compartment won meanwhile is given back');
@@ -96,7 +96,7 @@ test('a pickup whose actor failed while its PIN was being made gets a PIN by SMS
     assert.not.ok(row(t, id).ctx.pinIssued, 'the PIN made was refused: the citizen has none');
     const smsBefore = t.hw.sms.sent.length;
 
-    await t.box.reviveActor(pickupActorAddress(id), 'anna');
+    await t.box.reviveActor(pickupAddress(id), 'anna');
     await t.box.idle();
     assert.ok(row(t, id).ctx.pinIssued, 'a PIN is made again');
     const sms = t.hw.sms.sent.slice(smsBefore);
@@ -129,7 +129,7 @@ test('a pickup whose actor failed while staff took it out ends RETURNED once rev
     await passDoor(t, compartmentId);
     assert.is(t.box.compartments().find((c) => c.id === compartmentId)!.state, 'free');
 
-    await t.box.reviveActor(pickupActorAddress(id), 'anna');
+    await t.box.reviveActor(pickupAddress(id), 'anna');
     await t.box.idle();
     assert.is(t.box.pickup('V-REV-4')!.status, 'RETURNED', 'the kept reports end it');
     assert.equal(t.box.alarms(true).filter((a) => a.code === 'OCCUPANCY_MISMATCH').map((a) => a.text), [], 'the compartment is not asked before it told what it kept');
@@ -147,7 +147,7 @@ test('a pickup revived with nothing cut short keeps its PIN: the citizen is not 
     await t.box.idle();
     assert.is(row(t, id).status, 'failed');
     const smsBefore = t.hw.sms.sent.length;
-    await t.box.reviveActor(pickupActorAddress(id), 'anna');
+    await t.box.reviveActor(pickupAddress(id), 'anna');
     await t.box.idle();
     assert.is(t.hw.sms.sent.length, smsBefore, 'no SMS');
     assert.is(t.box.session(await authenticate(t, pin))!.step, 'factor', 'the PIN the citizen has still opens');

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type RegistryCtx, type RegistryEvent } from '../../actors/registry.js';
-import { PICKUP_PREFIX, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { PICKUP_PREFIX, REGISTRY, pickupAddress } from '../../actors/messages.js';
 import { pickupActor, type PickupEvent } from '../../actors/pickup-actor.js';
 import { PICKUP_ROW, pickupRowEvent, type Pickup } from '../../actors/pickup.js';
 import type { Stamp } from '../../actors/runtime/define.js';
@@ -102,18 +102,18 @@ test("the registry's and the pickup actors' own effects keep a projection equal 
   const request = { requestId: 'r', replyTo: 'replies' } as const;
   deliver(REGISTRY, { type: 'pickup.register', input: { reference: 'V-1', documentKind: 'ID_CARD', phone: '+4915228817386', birthDate: '1980-04-12' }, ...request, now: NOW });
   deliver(REGISTRY, { type: 'pickup.register', input: { reference: 'V-2', documentKind: 'PASSPORT', phone: '+4915228817387', birthDate: '1980-04-12' }, ...request, now: NOW });
-  assert.equal([...actors.keys()], [pickupActorAddress('P1'), pickupActorAddress('P2')], 'each registration spawned its pickup');
+  assert.equal([...actors.keys()], [pickupAddress('P1'), pickupAddress('P2')], 'each registration spawned its pickup');
   // Staff commands by reference go through the registry, which passes them on to the pickup.
   deliver(REGISTRY, { type: 'pickup.load', reference: 'V-1', by: 'anna', ...request, now: NOW + 1 });
-  deliver(pickupActorAddress('P1'), { type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request, now: NOW + 2 });
+  deliver(pickupAddress('P1'), { type: 'compartment.claimed', pickupId: 'P1', compartmentId: 'A01', by: 'anna', ...request, now: NOW + 2 });
   deliver(REGISTRY, { type: 'pickup.cancel', reference: 'V-2', by: 'anna', ...request, now: NOW + 3 });
-  deliver(pickupActorAddress('P2'), { type: 'pickup.purge', pickupId: 'P2', now: NOW + 4 });
+  deliver(pickupAddress('P2'), { type: 'pickup.purge', pickupId: 'P2', now: NOW + 4 });
   const rows = (list: Iterable<object>) => [...list].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
   const committed = rows([...Object.values(ctx.pickups), ...actors.values()]).map(({ pinHash: _h, ...row }) => row);
   assert.equal(committed.map((r) => `${r.reference as string} ${r.status as string}`), ['V-1 LOADING', 'V-2 CANCELLED'], 'the pickups changed as the steps meant');
   assert.equal(rows(projection.all()), committed, 'every row as committed, before the archive');
-  deliver(pickupActorAddress('P2'), { type: 'pickup.archived', pickupId: 'P2', now: NOW + 5 });
-  assert.equal([...actors.keys()], [pickupActorAddress('P1')], 'the archived pickup stopped');
+  deliver(pickupAddress('P2'), { type: 'pickup.archived', pickupId: 'P2', now: NOW + 5 });
+  assert.equal([...actors.keys()], [pickupAddress('P1')], 'the archived pickup stopped');
   assert.equal([ctx.live, ctx.byReference], [{ P1: true }, { 'V-1': 'P1', 'V-2': 'P2' }], 'it left the live ones; its reference stays');
   assert.equal([...projection.all()].map((p) => `${p.reference} ${p.status}`), ['V-1 LOADING'], 'the archived pickup left');
   assert.equal(projection.byStatus(), { LOADING: 1 });

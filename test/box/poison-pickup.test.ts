@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AUTH, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { AUTH, REGISTRY, pickupAddress } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import type { BoxEvent } from '../../actors/runtime/types.js';
@@ -45,7 +45,7 @@ async function restartedWithDamagedPickup(reference: string, patch: Record<strin
 /** The pickup's reminder fired six times (injected as the harness does): past the restart intensity of its crashes. */
 async function remindSixTimes(t: TestBox, id: string): Promise<void> {
   for (let i = 0; i < 6; i++) {
-    t.box.inject(pickupActorAddress(id), { type: 'pickup.remind', pickupId: id });
+    t.box.inject(pickupAddress(id), { type: 'pickup.remind', pickupId: id });
     await t.box.idle();
   }
 }
@@ -81,7 +81,7 @@ test('a pickup whose row is damaged is refused alone; the others are registered,
   // and again, and each new PIN crashes it: six crashes in 30 s, one more than the restart
   // intensity. (When the registry held every pickup, this failed it and every pickup with it.)
   await t.box.advance(8 * DAY + 60_000);
-  const poisonActor = pickupActorAddress(poisonId);
+  const poisonActor = pickupAddress(poisonId);
   const restarts = () => events.filter((e) => e.type === 'actor.restarted' && e.actor === poisonActor).length;
   assert.is(restarts(), 1, "the reminder crashed on the damaged row: the pickup's actor restarted");
   for (let i = 0; i < 6; i++) {

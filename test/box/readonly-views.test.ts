@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { AlarmsCtx } from '../../actors/alarms.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
-import { ALARMS, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { ALARMS, REGISTRY, pickupAddress } from '../../actors/messages.js';
 import { authenticate, readyPickup, testBox, wrongPin } from '../helpers.js';
 
 // What the box hands out is a copy or a read-only view, never an actor's committed context: a
@@ -44,7 +44,7 @@ test("the runtime's views of committed state refuse every write with a TypeError
   const registry = t.box.supervisor.view<RegistryCtx>(REGISTRY)!;
   const id = registry.ctx.byReference['V-RO-3']!;
   // The pickup's row is its actor's context.
-  const pickup = t.box.supervisor.view<Pickup>(pickupActorAddress(id))!;
+  const pickup = t.box.supervisor.view<Pickup>(pickupAddress(id))!;
   assert.ok(pickup, `the pickup ${id} is an actor of its own`);
   assert.throws(() => {
     // @ts-expect-error the view is read-only at compile time too
@@ -64,7 +64,7 @@ test("the runtime's views of committed state refuse every write with a TypeError
     alarms.ctx.alarms.push({ id: 'x', key: 'x', code: 'ACTOR_FAILED', severity: 'critical', subject: 'x', text: 'x', raisedAt: 0, clearedAt: null, acknowledgedAt: null, acknowledgedBy: null });
   }, TypeError);
   assert.is(t.box.pickup('V-RO-3')!.status, 'READY');
-  assert.equal([t.box.supervisor.view<Pickup>(pickupActorAddress(id))!.ctx.status, t.box.supervisor.view<Pickup>(pickupActorAddress(id))!.ctx.claim], ['READY', null]);
+  assert.equal([t.box.supervisor.view<Pickup>(pickupAddress(id))!.ctx.status, t.box.supervisor.view<Pickup>(pickupAddress(id))!.ctx.claim], ['READY', null]);
   assert.is(t.box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.byReference['V-RO-3'], id, "the registry's reference stays");
   assert.equal(t.box.alarms(), []);
   await t.box.close();

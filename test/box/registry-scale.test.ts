@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Pickup } from '../../actors/pickup.js';
-import { AUTH, PICKUP_PREFIX, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { AUTH, PICKUP_PREFIX, REGISTRY, pickupAddress } from '../../actors/messages.js';
 import type { CommitBatch } from '../../actors/runtime/supervisor.js';
 import { demoCompartments } from '../../src/config.js';
 import { readyPickup, testBox, wrongPin, type TestBox } from '../helpers.js';
@@ -53,7 +53,7 @@ test(`with ${LIVE.toLocaleString('en-US')} live pickups a wrong PIN is answered 
     assert.equal(rowsOf(REGISTRY), []);
     assert.is(commits.flatMap((b) => b.actors ?? []).some((w) => w.address === REGISTRY), false, 'the registry wrote nothing');
     const pickups = commits.flatMap((b) => b.actors ?? []).filter((w) => w.address.startsWith(PICKUP_PREFIX));
-    assert.equal(pickups.map((w) => w.address), [pickupActorAddress(t.box.pickup('V-SCALE-1')!.id)], 'one pickup record written');
+    assert.equal(pickups.map((w) => w.address), [pickupAddress(t.box.pickup('V-SCALE-1')!.id)], 'one pickup record written');
     assert.is(('record' in pickups[0]! ? (pickups[0].record.ctx as Pickup) : undefined)?.failedAttempts, attempt);
     await t.box.sessionInput(sessionId, { type: 'cancel' });
     await t.box.idle();

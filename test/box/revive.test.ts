@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AllocationCtx } from '../../actors/allocation.js';
-import { ALARMS, ALLOCATION, AUTH, OUTBOX, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { ALARMS, ALLOCATION, AUTH, OUTBOX, REGISTRY, pickupAddress } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
@@ -53,7 +53,7 @@ async function loadingWhilePickupFails(t: T, reference: string): Promise<{ compa
   await register(t.box, reference);
   const { compartmentId } = await t.box.loadPickup(reference, 'staff-anna');
   await t.box.idle();
-  const address = pickupActorAddress(t.box.pickup(reference)!.id);
+  const address = pickupAddress(t.box.pickup(reference)!.id);
   // (A pickup's actor that fails for good is one pickup refused: health degraded, not failed.)
   for (let i = 0; i < 6; i++) t.box.supervisor.post(address as never, { type: 'auth.birthDate' } as never);
   await t.box.idle();

@@ -1,4 +1,4 @@
-import { PICKUP_PREFIX, REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { PICKUP_PREFIX, REGISTRY, pickupAddress } from '../../actors/messages.js';
 import type { Pickup } from '../../actors/pickup.js';
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { ActorRecord } from '../../actors/runtime/types.js';
@@ -19,7 +19,7 @@ export function committedPickups(box: Box): Readonly<Record<string, Pickup>> {
 
 /** One pickup as its owner committed it (see committedPickups). */
 export function committedPickup(box: Box, id: string): Pickup | undefined {
-  return (box.supervisor.view<Pickup>(pickupActorAddress(id))?.ctx as Pickup | undefined) ?? box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[id];
+  return (box.supervisor.view<Pickup>(pickupAddress(id))?.ctx as Pickup | undefined) ?? box.supervisor.view<RegistryCtx>(REGISTRY)!.ctx.pickups[id];
 }
 
 /** References ever registered, whether their pickup is still live or archived (a reference is never registered twice). */

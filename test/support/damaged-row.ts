@@ -1,4 +1,4 @@
-import { REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { REGISTRY, pickupAddress } from '../../actors/messages.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 
 /**
@@ -24,7 +24,7 @@ export async function damageRow(storage: string, address: string, table: string,
 export async function damagePickupRow(storage: string, pickupId: string, patch: Record<string, unknown>): Promise<void> {
   const persistence = await openPersistence(storage);
   try {
-    const key = `actor:${pickupActorAddress(pickupId)}`;
+    const key = `actor:${pickupAddress(pickupId)}`;
     const record = await persistence.kv.get<{ ctx: Record<string, unknown> }>(key);
     if (record) return void (await persistence.kv.set(key, { ...record, ctx: { ...record.ctx, ...patch } }));
   } finally {

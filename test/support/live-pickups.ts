@@ -1,6 +1,6 @@
 import type { RegistryCtx } from '../../actors/registry.js';
 import type { Pickup } from '../../actors/pickup.js';
-import { REGISTRY, pickupActorAddress } from '../../actors/messages.js';
+import { REGISTRY, pickupAddress } from '../../actors/messages.js';
 import { splitRows } from '../../actors/runtime/rows.js';
 import { TIMERS } from '../../actors/runtime/supervisor.js';
 import { openPersistence, type Persistence } from '../../src/persistence/keyv-persistence.js';
@@ -35,7 +35,7 @@ export async function storeWithLivePickups(live: number, at = 0, birthDate = '19
   await persistence.saveActor(REGISTRY, { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...TABLES, TIMERS] }, { changes, full: true });
   const rows = Object.values(pickups);
   for (let i = 0; i < rows.length; i += 1000) {
-    await persistence.commit({ actors: rows.slice(i, i + 1000).map((row) => ({ address: pickupActorAddress(row.id), record: { kind: 'pickup', ctx: row, timers: [], status: 'active' as const } })) });
+    await persistence.commit({ actors: rows.slice(i, i + 1000).map((row) => ({ address: pickupAddress(row.id), record: { kind: 'pickup', ctx: row, timers: [], status: 'active' as const } })) });
   }
   return persistence;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import * as assert from 'uvu/assert';
-import { ALARMS, pickupActorAddress, raise, REGISTRY } from '../../actors/messages.js';
+import { ALARMS, pickupAddress, raise, REGISTRY } from '../../actors/messages.js';
 import { SYSTEMIC_QUARANTINES } from '../../src/box.js';
 import { STAFF } from '../api/support.js';
 import { BROWSER, ensureWebBuilt, launchChromium } from '../support/browser.js';
@@ -72,7 +72,7 @@ test.before(async (ctx) => {
   await t.box.cancelPickup(UNREADABLE, 'integration');
   for (const id of ids) {
     for (let i = 0; i < 6; i++) {
-      t.box.inject(pickupActorAddress(id), { type: 'pickup.remind', pickupId: id });
+      t.box.inject(pickupAddress(id), { type: 'pickup.remind', pickupId: id });
       await t.box.idle();
     }
   }

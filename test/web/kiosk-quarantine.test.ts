@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pickupActorAddress } from '../../actors/messages.js';
+import { pickupAddress } from '../../actors/messages.js';
 import { SimulatedClock } from '../../actors/runtime/clock.js';
 import { TOKENS } from '../api/support.js';
 import { MONDAY_10AM, readyPickup, testBox } from '../helpers.js';
@@ -39,7 +39,7 @@ test('the right PIN for a quarantined pickup: go to the counter, its staff hand 
   await damagePickupRow(storage, id, { expiresAt: '2026-13-03' });
   const box = await testBox({ storage, kiosks: ['1', '2'] }, { clock });
   for (let i = 0; i < 6; i++) {
-    box.box.inject(pickupActorAddress(id), { type: 'pickup.remind', pickupId: id });
+    box.box.inject(pickupAddress(id), { type: 'pickup.remind', pickupId: id });
     await box.box.idle();
   }
   assert.equal(box.box.quarantinedPickups().map((q) => q.reference), ['V-2026-0901'], 'quarantined');
