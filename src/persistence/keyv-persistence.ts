@@ -208,24 +208,14 @@ export async function openPersistence(url: string, options: PersistenceOptions =
       else await kv.set(key, value);
     }
   };
-  /** The id lists `write` changes that are not read yet: read (all in parallel), or null when all are (each list is read once, then kept). */
-  const loadFor = (write: ActorWrite, out: Staged): Promise<unknown> | null => {
-    let unread: IdBuckets[] | null = null;
-    const need = (list: IdBuckets) => {
-      if (list.loaded) return;
-      unread ??= [];
-      if (!unread.includes(list)) unread.push(list);
-    };
-    need(index);
-    if (!('deleted' in write) && write.rows) {
-      if (write.rows.full) for (const table of write.record.tables ?? []) need(rowIdsOf(write.address, table));
-      for (const change of write.rows.changes) need(rowIdsOf(write.address, change.table));
-    }
-    return unread === null ? null : Promise.all((unread as IdBuckets[]).map((list) => list.load(out)));
-  };
-  /** The key writes of one actor's commit (undefined value: delete), staged in the caches (see loadFor). */
-  const stageActor = (write: ActorWrite, out: Staged): void => {
+  /**
+   * The key writes of one actor's commit (undefined value: delete), staged in the caches. An id
+   * list is read by the first commit that changes it and then kept: later commits wait for no
+   * read, and staging an id costs no promise.
+   */
+  const stageActor = async (write: ActorWrite, out: Staged): Promise<void> => {
     const { address } = write;
+    if (!index.loaded) await index.load(out);
     if ('deleted' in write) {
       index.delete(address, out);
       out.set(`actor:${address}`, undefined);
@@ -236,11 +226,14 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     if (rows) {
       if (rows.full) {
         for (const table of record.tables ?? []) {
-          for (const id of rowIdsOf(address, table).clear(out)) out.set(`row:${address}:${table}:${id}`, undefined);
+          const ids = rowIdsOf(address, table);
+          if (!ids.loaded) await ids.load(out);
+          for (const id of ids.clear(out)) out.set(`row:${address}:${table}:${id}`, undefined);
         }
       }
       for (const change of rows.changes) {
         const ids = rowIdsOf(address, change.table);
+        if (!ids.loaded) await ids.load(out);
         out.set(`row:${address}:${change.table}:${change.id}`, change.value);
         if (change.value === undefined) ids.delete(change.id, out);
         else ids.add(change.id, out);
@@ -252,12 +245,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   /** Stages one batch's writes in the caches and writes them, inside the open transaction. */
   const writeCommit = async (batch: CommitBatch): Promise<void> => {
     const out: Staged = new Map();
-    for (const write of batch.actors ?? []) {
-      // (A list is read by the first commit that changes it; after that nothing here waits.)
-      const loading = loadFor(write, out);
-      if (loading !== null) await loading;
-      stageActor(write, out);
-    }
+    for (const write of batch.actors ?? []) await stageActor(write, out);
     if (batch.audit?.length) {
       let head = { ...(await loadHead()) };
       for (const entry of batch.audit) {
