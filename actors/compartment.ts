@@ -61,8 +61,8 @@ export interface CompartmentCtx {
   /** pulses in a row after which the door never moved: two mean the lock is jammed */
   silentUnlocks: number;
   /**
-   * What this compartment told a pickup's actor (the registry, which holds the pickups) while that
-   * actor had failed for good (sent back to it, refused), in the order sent: told again once it is
+   * What this compartment told a pickup's actor (or the registry, for a pickup an earlier version
+   * registered) while that actor had failed for good (sent back to it, refused), in the order sent: told again once it is
    * revived (`delivery.resumed`, for the reports to that actor) or at the next start, so an
    * opening or closing is not lost. Absent: nothing.
    */

@@ -103,8 +103,9 @@ export const PickupMessage = z.discriminatedUnion('type', [
 export type PickupEvent = z.infer<typeof PickupMessage>;
 
 /**
- * The I/O of a pickup's changes, as the registry runs it today and the pickup actor will: a PIN
- * made (with its hash), a PIN's single use claimed or given back, the ended row archived.
+ * The I/O of a pickup's changes, run by its actor (and by the registry for the rows an earlier
+ * version left in its table): a PIN made (with its hash), a PIN's single use claimed or given
+ * back, the ended row archived.
  */
 export function pickupIo(crypto: PickupActorCrypto, claims: PickupClaims, archive: PickupArchive) {
   return async (op: PickupIo) => {
@@ -165,6 +166,8 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
     enq,
     free: (compartmentId, owner) => enq.emit.send({ to: ALLOCATION, message: { type: 'free', compartmentId, owner } }),
   });
+  /** A load cut short (by a restart, or while the actor had failed): whatever the allocation actor may have won for it goes back. */
+  const loadCut = (p: Pickup, enq: Enq) => () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } });
   return defineActor<Pickup, PickupEvent, PickupIo, BoxOutgoing>({
     kind: 'pickup',
     messages: PickupMessage,
@@ -222,7 +225,7 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
         // A row made elsewhere keeps its dates (see the life's timersOf); a new pickup has none.
         started: (p, e, enq) => life.timersOf(p, step(e.now, enq)),
         // (Interrupted while winning a compartment: the allocation actor gives back whatever it may have won.)
-        recovered: (p, e, enq) => life.recover(p, step(e.now, enq), () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } })),
+        recovered: (p, e, enq) => life.recover(p, step(e.now, enq), loadCut(p, enq)),
       }),
       // (Outside `sound`: the notice of a restart after a crash does nothing, and is no crash of its own.)
       restarted: (p, e, enq) => {
@@ -235,12 +238,12 @@ export function pickupActor(policy: PickupPolicy, crypto: PickupActorCrypto, cla
         // started over, a PIN made again, a release with no unlock sent undone, its session told),
         // then tells the auth actor, the allocation actor and the outbox what it holds now: their
         // catch-ups were refused too.
-        const row = life.recover(p, s, () => enq.emit.send({ to: ALLOCATION, message: { type: 'abandon', owner: p.reference } }), true);
+        const row = life.recover(p, s, loadCut(p, enq), true);
         const now = row ?? p;
         life.expectCredential(now, s);
         life.expectSlot(now, s);
-        // (recover sent the reminder and expiry notices again: only the PIN's message is asked after.)
-        life.pinMessageExpected(now, s);
+        // (The notices recover may have sent again go under their ids: the outbox drops a repeat.)
+        life.outboxBack(now, s);
         return row;
       },
     },

@@ -416,13 +416,8 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * delivered).
      */
     outboxBack(p: Pickup, s: Step): void {
-      life.pinMessageExpected(p, s);
-      noticesAgain(p, s);
-    },
-
-    /** The PIN's message, not heard queued: the outbox is asked whether it holds it (`sms.missing` if not). */
-    pinMessageExpected(p: Pickup, s: Step): void {
       if (p.status === 'READY' && p.pinIssued === true && !p.pinQueued) s.enq.emit.send({ to: OUTBOX, message: { type: 'sms.expect', ids: [pinSmsId(p.id, p.pinSerial)], pickupId: p.id } });
+      noticesAgain(p, s);
     },
 
     /**
@@ -822,8 +817,8 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
      * the process is finished or undone, and a PIN that was never generated is replaced (the PIN
      * itself is never stored, so it cannot be resent). `loadCut`: it was winning a compartment,
      * whatever it may have won is given back by the caller. Also when its actor is revived after
-     * it failed for good (`sessionsGone` false: the process did not stop), since what came for it
-     * meanwhile — the outcome of that I/O — was refused (`revived`: the process did not stop).
+     * it failed for good (`revived`: the process did not stop), since what came for it meanwhile
+     * — the outcome of that I/O — was refused.
      */
     recover(p: Pickup, s: Step, loadCut: () => void, revived = false): Pickup | undefined {
       const row = recovered(p, s, loadCut, revived);
