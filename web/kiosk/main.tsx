@@ -110,6 +110,32 @@ function fitText(screen: HTMLElement | null, large: boolean): void {
 }
 
 /**
+ * The section with the entry and the keypad, told its own size (`--box-w`, `--box-h`; style.css
+ * sizes the keys from them). A new section starts from the size the last one had, so a screen
+ * whose section is as large as before (the same screen again, the next step) is laid out once,
+ * and the read below finds nothing to write. Called before the keys' words are fitted, and again
+ * after text was stepped down or the screen changed size.
+ */
+function fitRoom(screen: HTMLElement | null): void {
+  const input = screen?.querySelector<HTMLElement>('.input');
+  if (!input) return;
+  if (room && !input.style.getPropertyValue('--box-w')) {
+    input.style.setProperty('--box-w', room.w);
+    input.style.setProperty('--box-h', room.h);
+  }
+  // The content box, in layout's fractions of a pixel (clientWidth rounds).
+  const box = input.getBoundingClientRect();
+  const style = getComputedStyle(input);
+  const edge = (side: string) => parseFloat(style.getPropertyValue(`padding-${side}`)) + parseFloat(style.getPropertyValue(`border-${side}-width`));
+  const now = { w: `${box.width - edge('left') - edge('right')}px`, h: `${box.height - edge('top') - edge('bottom')}px` };
+  if (input.style.getPropertyValue('--box-w') !== now.w) input.style.setProperty('--box-w', now.w);
+  if (input.style.getPropertyValue('--box-h') !== now.h) input.style.setProperty('--box-h', now.h);
+  room = now;
+}
+/** The size the last entry section had (`fitRoom`). */
+let room: { w: string; h: string } | null = null;
+
+/**
  * The words under ⌫ and ✓ read at the text floor or not at all: a word shows where it fits its key
  * whole at the floor (style.css `.key__label`); where the key is too narrow or too low for it, the
  * word is left off and the symbol grows instead (`.key:has(> .key__label[hidden])`, as far as the
@@ -178,6 +204,15 @@ function fitKeyWords(screen: HTMLElement | null): void {
     keysFittedFor.set(key, fitFor(key, label));
     fits.set(measured[i]!.fresh, { hidden: label.hidden, fontSize: key.style.fontSize });
   });
+}
+
+/** The screen's text, the keys' room and their words fitted, in that order (each depends on the one before). */
+function fitScreen(screen: HTMLElement | null, large: boolean): void {
+  fitRoom(screen);
+  fitText(screen, large);
+  // Text stepped down leaves the keypad more height.
+  if (large) fitRoom(screen);
+  fitKeyWords(screen);
 }
 
 /** Per ⌫ and ✓ key, what it was last fitted for (`fitKeyWords`). */
@@ -299,8 +334,7 @@ function App({ panel }: { panel: Panel }) {
     const shown = `${s.largeText}|${screen?.textContent ?? ''}`;
     if (shown === fittedFor.current) return;
     fittedFor.current = shown;
-    fitText(screen, s.largeText);
-    fitKeyWords(screen);
+    fitScreen(screen, s.largeText);
   });
   const large = useRef(s.largeText);
   large.current = s.largeText;
@@ -308,10 +342,7 @@ function App({ panel }: { panel: Panel }) {
     const screen = screenRef.current;
     if (!screen) return;
     // Fitting changes the text, not the screen's own box: no loop.
-    const turned = new ResizeObserver(() => {
-      fitText(screen, large.current);
-      fitKeyWords(screen);
-    });
+    const turned = new ResizeObserver(() => fitScreen(screen, large.current));
     turned.observe(screen);
     return () => turned.disconnect();
   }, []);
