@@ -209,8 +209,10 @@ export function authActor(policy: AuthPolicy, crypto: AuthCrypto) {
 
   return defineActor<AuthCtx, AuthEvent, never, BoxOutgoing>({
     kind: 'auth',
-    // A match a failed pickup actor refused comes back, and the panel is answered from here.
-    answersBounces: (to, type) => to.startsWith(PICKUP_PREFIX) && type === 'pin.matched',
+    // A match refused comes back, and the panel is answered from here: refused by a failed pickup
+    // actor, or by the failed registry that a pickup of an earlier version lives in (the bounce
+    // names the actor that refused).
+    answersBounces: (_to, type) => type === 'pin.matched',
     messages: AuthMessage,
     // A PIN attempt waits on this actor: its commits go first.
     interactive: true,

@@ -324,8 +324,9 @@ export function sessionActor(policy: SessionPolicy) {
 
   return defineActor<SessionCtx, SessionEvent, never, BoxOutgoing>({
     kind: 'session',
-    // What the failed actor of the pickup its PIN opened refused comes back: the session answers the panel itself.
-    answersBounces: (to, type) => to.startsWith(PICKUP_PREFIX) && PICKUP_STEPS.has(type),
+    // What the pickup its PIN opened refused comes back (its failed actor, or the failed registry a
+    // pickup of an earlier version lives in): the session answers the panel itself.
+    answersBounces: (_to, type) => PICKUP_STEPS.has(type),
     messages: SessionMessage,
     transient: true,
     interactive: true,
@@ -420,7 +421,8 @@ export function sessionActor(policy: SessionPolicy) {
       'delivery.failed': (ctx, e, enq) => {
         // The pickup its PIN opened failed for good (or crashed on the factor or the release),
         // which took no effect: the panel says at once that staff hand it out at the counter.
-        if (e.to.startsWith(PICKUP_PREFIX) && PICKUP_STEPS.has(e.messageType)) return ctx.step === 'done' ? undefined : finish(ctx, 'failed', 'PICKUP_FAILED', e.now, enq);
+        // (`to` names the refusing actor: the registry for a pickup an earlier version registered.)
+        if (PICKUP_STEPS.has(e.messageType)) return ctx.step === 'done' ? undefined : finish(ctx, 'failed', 'PICKUP_FAILED', e.now, enq);
         if (e.to !== READER) return;
         // (Only the last offer's: an earlier number's, sent back late, says nothing of the reader now.)
         if (e.messageType === 'offer') return e.message?.attempt === undefined || e.message.attempt === ctx.offerAttempt ? cardAnswered(ctx, false, enq) : undefined;

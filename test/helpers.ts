@@ -92,6 +92,14 @@ export async function authenticate(t: TestBox, pin: string, phone = PHONE) {
   return sessionId;
 }
 
+/** Six messages the actor's handler cannot take (sent unchecked, as a bug would): past the restart intensity, it fails for good. */
+export async function breakActor(t: TestBox, address: string, message: { type: string }): Promise<void> {
+  for (let i = 0; i < 6; i++) t.box.supervisor.post(address as never, message as never);
+  await t.box.idle();
+  const failed = t.box.failures().map((f) => f.actor);
+  if (failed.length !== 1 || failed[0] !== address) throw new Error(`${address} was to fail for good, alone; failed: ${failed.join(', ') || 'none'}`);
+}
+
 export function oldIdCard(documentNumber = OLD_ID, birthDate = BIRTH) {
   return { mrz: makeTd1({ documentNumber, birthDate, expiryDate: '2030-01-31', surname: 'MUSTERMANN', givenNames: 'ERIKA' }) };
 }

@@ -7,7 +7,7 @@ import { healthOf } from '../../schema/box.js';
 import { openPersistence } from '../../src/persistence/keyv-persistence.js';
 import { createYogaServer } from '../../src/server/index.js';
 import { DAY } from '../../src/config.js';
-import { ALARM_LIST_BUG, answerBirthDate, authenticate, lastPin, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
+import { ALARM_LIST_BUG, answerBirthDate, authenticate, breakActor, lastPin, MONDAY_10AM, OLD_ID, passDoor, PHONE, readyPickup, register, testBox, withTempStorage } from '../helpers.js';
 import { rejectionCode } from '../domain/assert-code.js';
 
 // An actor that failed for good (ACTOR_FAILED) is brought back by staff after repair, audited,
@@ -17,12 +17,6 @@ import { rejectionCode } from '../domain/assert-code.js';
 
 type T = Awaited<ReturnType<typeof testBox>>;
 
-/** Six messages the handler cannot take (sent unchecked, as a bug would): past the restart intensity. */
-async function breakActor(t: T, address: string, message: { type: string }): Promise<void> {
-  for (let i = 0; i < 6; i++) t.box.supervisor.post(address as never, message as never);
-  await t.box.idle();
-  assert.equal(healthOf(t.box).failedActors, [address], `${address} failed for good`);
-}
 
 /**
  * The lock board's door sensors stop answering: a compartment asked to read its door crashes on

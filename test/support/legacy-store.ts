@@ -69,6 +69,28 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
 }
 
 /**
+ * Rewrites a stopped box's store into the shape the version before pickup actors left: every
+ * pickup a row of the registry's table again (its timers the registry's), beside the auth and
+ * allocation actors.
+ */
+export async function toRegistryPickupsStore(storage: string): Promise<void> {
+  const persistence = await openPersistence(storage);
+  try {
+    const actors = await persistence.loadActors();
+    const registry = actors.get(REGISTRY)!;
+    const folded = foldPickups(actors);
+    const tables = (registry.tables ?? []).filter((t) => t !== 'live' && t !== TIMERS);
+    const { head, changes } = splitRows(folded.ctx, tables);
+    for (const timer of folded.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
+    await persistence.commit({
+      actors: [...folded.gone, { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...tables, TIMERS] }, rows: { changes, full: true } }],
+    });
+  } finally {
+    await persistence.close();
+  }
+}
+
+/**
  * Rewrites a stopped box's store into the shape the version before the allocation actor left:
  * the compartments' slots in the registry's `compartments` table, and no allocation actor.
  * `edit` changes the registry's state as that version could have left it (say, killed mid-way).
