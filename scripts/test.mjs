@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const uvuBin = join(root, 'node_modules', 'uvu', 'bin.js');
 const tsx = import.meta.resolve('tsx');
+/** makes uvu print a failure whose `details` is not a string (see the file) */
+const uvuDetails = import.meta.resolve('./uvu-details.mjs');
 const timingsFile = join(root, 'node_modules', '.cache', 'ausgabebox', 'test-durations.json');
 
 const [dirArg = 'test', patternArg = '\\.test\\.[cm]?[jt]s$'] = process.argv.slice(2);
@@ -80,7 +82,7 @@ function runFile(file) {
   delete env.FORCE_COLOR;
   return new Promise((resolveRun) => {
     // Each file leads a process group of its own, so a timeout or Ctrl-C also ends what it started.
-    const child = spawn(process.execPath, ['--import', tsx, uvuBin, dirname(file), only, '--no-color'], {
+    const child = spawn(process.execPath, ['--import', tsx, '--import', uvuDetails, uvuBin, dirname(file), only, '--no-color'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

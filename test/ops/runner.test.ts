@@ -140,6 +140,29 @@ test.run();
   }
 });
 
+test("a failure whose error carries details that are not text (the box's DomainError) is printed with its reason, and the file's later tests still run", async () => {
+  const domainError = JSON.stringify(join(root, 'actors/domain/errors.ts'));
+  const dir = tree({
+    // ES modules, as the project's own (uvu's report is patched where it is imported as one)
+    'package.json': '{ "type": "module" }\n',
+    'a/domain-error.test.ts': `import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DomainError } from ${domainError};
+test('refused', () => { throw new DomainError('ACTOR_FAILED', 'registry could not handle pin.matched', { to: 'session/1-1' }); });
+test('after it', () => assert.is(1, 1));
+test.run();
+`,
+  });
+  try {
+    const run = await runner([dir], newcomer());
+    assert.is(run.lines.at(-1), '1 passed, 1 failed, 0 skipped', run.out);
+    assert.match(run.out, /FAIL\s+"refused"\s+registry could not handle pin\.matched/);
+    assert.match(run.out, /"to": "session\/1-1"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a pattern that matches a helper beside the tests runs only the test files', async () => {
   const dir = tree({
     'a/passing.test.ts': passing,
