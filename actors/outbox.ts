@@ -38,7 +38,7 @@ const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000;
 
 /** Everything the SMS outbox takes, as a runtime schema. */
 export const OutboxMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sms.enqueue'), id: z.string(), to: z.string(), text: z.string(), ack: z.object({ to: z.string(), message: pinQueuedSchema }).optional() }),
+  z.object({ type: z.literal('sms.enqueue'), id: z.string(), to: z.string(), text: z.string(), ack: z.object({ message: pinQueuedSchema }).optional() }),
   z.object({ type: z.literal('sms.sent'), id: z.string() }),
   /** `code` from the catalog; `reason` is the gateway's own word for it (e.g. SMS_GATEWAY_HTTP_503) */
   z.object({ type: z.literal('sms.failed'), id: z.string(), code: errorCode, reason: z.string().optional() }),
@@ -77,7 +77,8 @@ export function outboxActor(policy: OutboxPolicy, gateway: SmsGateway) {
     on: {
       'sms.enqueue': (ctx, e, enq) => {
         // Confirmed only after this commit: the sender knows the message cannot be lost any more.
-        // (To the pickup the acknowledgement names: an earlier version named the registry, which held every pickup.)
+        // (To the pickup the acknowledgement names. An earlier version's `ack` also carried a
+        // `to`, the registry, which held every pickup then: left unread.)
         if (e.ack) enq.emit.send({ to: pickupAddress(e.ack.message.pickupId), message: e.ack.message });
         // Idempotent: an id is queued once, and not again after it was delivered.
         const deliveredAt = ctx.delivered?.[e.id];

@@ -2,7 +2,7 @@ import type { BoxEnqueue } from './protocol.js';
 import type { OutboxEvent } from './outbox.js';
 import type { SessionEvent } from './session.js';
 import { answer, refuse, REPLIES, type Request } from './runtime/ask.js';
-import { ALARMS, ALLOCATION, AUTH, OUTBOX, ROOM_DOOR, clear, compartmentAddress, pickupAddress, raise, sessionAddress, type Cause, type Purpose } from './messages.js';
+import { ALARMS, ALLOCATION, AUTH, OUTBOX, ROOM_DOOR, clear, compartmentAddress, raise, sessionAddress, type Cause, type Purpose } from './messages.js';
 import type { ErrorCode } from './domain/errors.js';
 import { localDate } from './domain/dates.js';
 import { validateDocumentNumber } from './domain/mrz.js';
@@ -625,7 +625,7 @@ export function pickupLife(policy: PickupPolicy, crypto: PickupCrypto) {
         message: {
           type: 'sms.enqueue',
           id: pinSmsId(p.id, e.serial),
-          ack: { to: pickupAddress(p.id), message: { type: 'pin.queued', pickupId: p.id, serial: e.serial } },
+          ack: { message: { type: 'pin.queued', pickupId: p.id, serial: e.serial } },
           to: p.phone,
           text:
             `Ihr Dokument liegt in der Ausgabebox (${policy.location}). PIN: ${e.pin}. Abholung bis ${last}. ${policy.hoursText}. ` +

@@ -44,4 +44,12 @@ test('expired ids leave the delivered table at the first delivery a day after th
   assert.is(ctx.sentCount, 4);
 });
 
+test("a PIN's SMS is acknowledged to its pickup once committed, also as an earlier version queued it (its ack naming the registry)", () => {
+  const message = { type: 'pin.queued' as const, pickupId: 'P7', serial: 2 };
+  for (const ack of [{ message }, { to: 'registry', message }]) {
+    const { effects } = outbox.step(outbox.init(undefined, 'outbox'), { ...sms('pin-P7-2', 0), ack } as Parameters<typeof outbox.step>[1]);
+    assert.equal(effects.filter((e) => e.type === 'send'), [{ type: 'send', to: 'pickup/P7', message }], JSON.stringify(ack));
+  }
+});
+
 test.run();
