@@ -1,6 +1,7 @@
 import type { BoxEnqueue, BoxOutgoing } from './protocol.js';
 import { z } from 'zod';
 import { defineActor } from './runtime/define.js';
+import { naturalOrder } from './runtime/order.js';
 import { setRow } from './runtime/table.js';
 import { REGISTRY, SIZES, compartmentAddress, errorCode, pickupAddress, pickupKnownBy, request, type Size } from './messages.js';
 
@@ -135,8 +136,6 @@ export type AllocationIo =
 /** What a pickup being loaded needs of a compartment. */
 type Need = { documents: number; accessible: boolean };
 
-/** A07 before A10: the order `localeCompare(…, 'en', { numeric: true })` gives, without a collator per call. */
-const byCompartmentId = new Intl.Collator('en', { numeric: true }).compare;
 
 /** The size a pickup needs: one document fits S, up to three M, more L. */
 const sizeNeeded = (documents: number) => (documents <= 1 ? 0 : documents <= 3 ? 1 : 2);
@@ -159,7 +158,7 @@ export function allocationActor(claims: CompartmentClaims, boxName = 'box') {
         const bySize = SIZES.indexOf(a.size) - SIZES.indexOf(b.size);
         if (bySize) return bySize;
         if (!accessible && a.accessible !== b.accessible) return a.accessible ? 1 : -1;
-        return byCompartmentId(ia, ib);
+        return naturalOrder(ia, ib);
       })
       .map(([id]) => id);
   };

@@ -1,4 +1,5 @@
 import type Keyv from 'keyv';
+import { naturalOrder } from '../../actors/runtime/order.js';
 
 /**
  * The keys one commit writes: a value, `undefined` to delete the key, or a live id list of an
@@ -71,7 +72,7 @@ export class IdBuckets {
 
   /** Every id, in the ids' natural order (A2 before A10), not in the lists' hash order. */
   async ids(out: Staged): Promise<string[]> {
-    return (await this.load(out)).flatMap((ids) => [...ids]).sort(naturalOrder.compare);
+    return (await this.load(out)).flatMap((ids) => [...ids]).sort(naturalOrder);
   }
 
   /**
@@ -111,4 +112,3 @@ export class IdBuckets {
   }
 }
 
-const naturalOrder = new Intl.Collator('en', { numeric: true });
