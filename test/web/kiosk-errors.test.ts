@@ -138,9 +138,20 @@ test('the keypad\'s keys take the height the screen leaves, and leave a mobile n
     }
     if (keypad.unusedBelow > 2) found.push(`${where}: ${Math.round(keypad.unusedBelow)} px unused below the keypad (keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)})`);
     if (keypad.keyWidth < 64 || keypad.keyHeight < 64) found.push(`${where}: keys ${Math.round(keypad.keyWidth)}×${Math.round(keypad.keyHeight)}, under the 64 px target`);
+    if (keypad.roomOff > 0.5) found.push(`${where}: keys sized for a section ${keypad.roomOff.toFixed(1)} px off its size now`);
     if (keypad.entryLines !== 1) found.push(`${where}: the number takes ${keypad.entryLines} lines beside keys ${Math.round(keypad.keyWidth)} px wide`);
     if (where.endsWith(' portrait')) sizes.push(keypad.keyHeight);
   });
+  // Large text turned off again on its side, where it may have been stepped down to fit: the keys
+  // follow the section's new height at once, not at the next digit.
+  for (const lang of LANGUAGES.map((l) => l.id)) {
+    await inLanguage(page, lang);
+    await largeText(page, true);
+    await largeText(page, false);
+    const keypad = await keypadLayout(page);
+    if (keypad && keypad.roomOff > 0.5) found.push(`${lang} landscape, large text off again: keys sized for a section ${keypad.roomOff.toFixed(1)} px off its size now`);
+  }
+  await inLanguage(page, 'de');
   await endAtPanel(page);
   assert.equal(found, []);
   // Upright in normal text the number's screen leaves room: the keys are higher than the 84 px they used to stop at.

@@ -370,9 +370,11 @@ export function keyHint(page: Page): Promise<{ shown: boolean; px: number; floor
 
 /**
  * The on-screen keypad as laid out now: the height left unused between its last row and the
- * bottom of the screen's content box, and one key's size; null without a keypad.
+ * bottom of the screen's content box, one key's size, and how far the room the keys were sized
+ * for (style.css `--room-w`/`--room-h`, as the page measured the section) is from the section's
+ * size now, in px (a height from the viewport is not compared); null without a keypad.
  */
-export function keypadLayout(page: Page): Promise<{ unusedBelow: number; keyWidth: number; keyHeight: number; entryLines: number } | null> {
+export function keypadLayout(page: Page): Promise<{ unusedBelow: number; keyWidth: number; keyHeight: number; entryLines: number; roomOff: number } | null> {
   return page.evaluate(async () => {
     await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
     const keypad = document.querySelector('.keypad');
@@ -386,7 +388,17 @@ export function keypadLayout(page: Page): Promise<{ unusedBelow: number; keyWidt
     const range = document.createRange();
     range.selectNodeContents(document.querySelector('.entry__value')!);
     const entryLines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-    return { unusedBelow: contentBottom - lowest, keyWidth: keys[0]!.width, keyHeight: keys[0]!.height, entryLines };
+    // The section has no padding or border (style.css): its box is its content box.
+    const input = document.querySelector('.input')!;
+    const box = input.getBoundingClientRect();
+    const room = getComputedStyle(input);
+    // (No named function in here: the TypeScript loader would wrap it with a helper the page lacks.)
+    const roomOff = Math.max(
+      ...[[room.getPropertyValue('--room-w'), box.width] as const, [room.getPropertyValue('--room-h'), box.height] as const].map(([value, actual]) =>
+        value.trim().endsWith('px') ? Math.abs(parseFloat(value) - actual) : 0,
+      ),
+    );
+    return { unusedBelow: contentBottom - lowest, keyWidth: keys[0]!.width, keyHeight: keys[0]!.height, entryLines, roomOff };
   });
 }
 

@@ -113,11 +113,10 @@ function fitText(screen: HTMLElement | null, large: boolean): void {
  * The section with the entry and the keypad, told its own size (`--box-w`, `--box-h`; style.css
  * sizes the keys from them). A new section starts from the size the last one had, so a screen
  * whose section is as large as before (the same screen again, the next step) is laid out once,
- * and the read below finds nothing to write. Called before the keys' words are fitted, and again
- * after text was stepped down or the screen changed size.
+ * and the read below finds nothing to write. See `fitScreen` for when it runs.
  */
-function fitRoom(screen: HTMLElement | null): void {
-  const input = screen?.querySelector<HTMLElement>('.input');
+function fitRoom(screen: HTMLElement): void {
+  const input = screen.querySelector<HTMLElement>('.input');
   if (!input) return;
   if (room && !input.style.getPropertyValue('--box-w')) {
     input.style.setProperty('--box-w', room.w);
@@ -206,12 +205,17 @@ function fitKeyWords(screen: HTMLElement | null): void {
   });
 }
 
-/** The screen's text, the keys' room and their words fitted, in that order (each depends on the one before). */
+/**
+ * The keys' room, the screen's text and the keys' words fitted. The room is measured first (a new
+ * section's reads are then clean), and again when `fitText` changed the text's size, stepping it
+ * down or back: that changes the height the keypad gets. The words are fitted to the keys last.
+ */
 function fitScreen(screen: HTMLElement | null, large: boolean): void {
+  if (!screen) return;
   fitRoom(screen);
+  const size = screen.style.fontSize;
   fitText(screen, large);
-  // Text stepped down leaves the keypad more height.
-  if (large) fitRoom(screen);
+  if (screen.style.fontSize !== size) fitRoom(screen);
   fitKeyWords(screen);
 }
 
