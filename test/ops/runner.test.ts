@@ -150,13 +150,15 @@ import * as assert from 'uvu/assert';
 import { DomainError } from ${domainError};
 test('refused', () => { throw new DomainError('ACTOR_FAILED', 'registry could not handle pin.matched', { to: 'session/1-1' }); });
 test('after it', () => assert.is(1, 1));
+test('details with no JSON form', () => { const details: Record<string, unknown> = { step: 'pin' }; details.self = details; throw Object.assign(new Error('a cycle in its details'), { details }); });
 test.run();
 `,
   });
   try {
     const run = await runner([dir], newcomer());
-    assert.is(run.lines.at(-1), '1 passed, 1 failed, 0 skipped', run.out);
+    assert.is(run.lines.at(-1), '1 passed, 2 failed, 0 skipped', run.out);
     assert.match(run.out, /FAIL\s+"refused"\s+registry could not handle pin\.matched/);
+    assert.match(run.out, /FAIL\s+"details with no JSON form"\s+a cycle in its details/);
     assert.match(run.out, /"to": "session\/1-1"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
