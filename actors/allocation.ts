@@ -136,7 +136,6 @@ export type AllocationIo =
 /** What a pickup being loaded needs of a compartment. */
 type Need = { documents: number; accessible: boolean };
 
-
 /** The size a pickup needs: one document fits S, up to three M, more L. */
 const sizeNeeded = (documents: number) => (documents <= 1 ? 0 : documents <= 3 ? 1 : 2);
 

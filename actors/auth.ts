@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { refuse } from './runtime/ask.js';
 import { defineActor } from './runtime/define.js';
 import { deleteRow, rowsWhere, setRow, type RowIndex } from './runtime/table.js';
-import { PICKUP_PREFIX, REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
+import { REGISTRY, errorCode, pickupAddress, pickupKnownBy, request, sessionAddress } from './messages.js';
 
 /**
  * The auth actor checks what a citizen types at a panel against the PINs of the pickups in the

@@ -2,7 +2,7 @@ import type { BoxOutgoing, BoxEnqueue } from './protocol.js';
 import { defineActor } from './runtime/define.js';
 import type { DeepReadonly } from './runtime/readonly.js';
 import { z } from 'zod';
-import { AUTH, PICKUP_PREFIX, READER, REGISTRY, errorCode, kioskAddress, maybeAsked, pickupAddress } from './messages.js';
+import { AUTH, READER, REGISTRY, errorCode, kioskAddress, maybeAsked, pickupAddress } from './messages.js';
 import { answer, refuse, type Request, type REPLIES } from './runtime/ask.js';
 import { DomainError, type ErrorCode } from './domain/errors.js';
 import { normalizeMobile } from './domain/phone.js';

@@ -17,7 +17,6 @@ import { rejectionCode } from '../domain/assert-code.js';
 
 type T = Awaited<ReturnType<typeof testBox>>;
 
-
 /**
  * The lock board's door sensors stop answering: a compartment asked to read its door crashes on
  * the I/O, restarts, reads again, … and fails for good. Returns the repair.

@@ -73,21 +73,8 @@ export async function toLegacyStore(storage: string, hashOf: (id: string, auth: 
  * pickup a row of the registry's table again (its timers the registry's), beside the auth and
  * allocation actors.
  */
-export async function toRegistryPickupsStore(storage: string): Promise<void> {
-  const persistence = await openPersistence(storage);
-  try {
-    const actors = await persistence.loadActors();
-    const registry = actors.get(REGISTRY)!;
-    const folded = foldPickups(actors);
-    const tables = (registry.tables ?? []).filter((t) => t !== 'live' && t !== TIMERS);
-    const { head, changes } = splitRows(folded.ctx, tables);
-    for (const timer of folded.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
-    await persistence.commit({
-      actors: [...folded.gone, { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...tables, TIMERS] }, rows: { changes, full: true } }],
-    });
-  } finally {
-    await persistence.close();
-  }
+export function toRegistryPickupsStore(storage: string): Promise<void> {
+  return foldIntoRegistry(storage, false);
 }
 
 /**
@@ -95,21 +82,27 @@ export async function toRegistryPickupsStore(storage: string): Promise<void> {
  * the compartments' slots in the registry's `compartments` table, and no allocation actor.
  * `edit` changes the registry's state as that version could have left it (say, killed mid-way).
  */
-export async function toPreAllocationStore(storage: string, edit?: (ctx: RegistryCtx & { compartments: AllocationCtx['slots'] }) => void): Promise<void> {
+export function toPreAllocationStore(storage: string, edit?: (ctx: RegistryCtx & { compartments: AllocationCtx['slots'] }) => void): Promise<void> {
+  return foldIntoRegistry(storage, true, edit);
+}
+
+/** The pickups folded into the registry's table, and with `allocation` the allocation actor's slots too. */
+async function foldIntoRegistry(storage: string, allocation: boolean, edit?: (ctx: RegistryCtx & { compartments: AllocationCtx['slots'] }) => void): Promise<void> {
   const persistence = await openPersistence(storage);
   try {
     const actors = await persistence.loadActors();
     const registry = actors.get(REGISTRY)!;
     const folded = foldPickups(actors);
-    const ctx = { ...folded.ctx, compartments: { ...(actors.get(ALLOCATION)!.ctx as AllocationCtx).slots } };
-    edit?.(ctx);
-    const tables = [...new Set([...(registry.tables ?? []).filter((t) => t !== 'live'), 'compartments'])];
+    const ctx = allocation ? { ...folded.ctx, compartments: { ...(actors.get(ALLOCATION)!.ctx as AllocationCtx).slots } } : folded.ctx;
+    if (allocation) edit?.(ctx as RegistryCtx & { compartments: AllocationCtx['slots'] });
+    const kept = (registry.tables ?? []).filter((t) => t !== 'live' && t !== TIMERS);
+    const tables = allocation ? [...new Set([...kept, 'compartments'])] : kept;
     const { head, changes } = splitRows(ctx, tables);
     for (const timer of folded.timers) changes.push({ table: TIMERS, id: timer.key, value: timer });
     await persistence.commit({
       actors: [
         ...folded.gone,
-        { address: ALLOCATION, deleted: true },
+        ...(allocation ? [{ address: ALLOCATION, deleted: true as const }] : []),
         { address: REGISTRY, record: { kind: 'registry', ctx: head, timers: [], status: 'active', tables: [...tables, TIMERS] }, rows: { changes, full: true } },
       ],
     });
