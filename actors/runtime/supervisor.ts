@@ -845,14 +845,19 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     return i;
   }
 
-  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode, removeFromStore = true): void {
+  /**
+   * `crashBounce`: the message crashed its recipient before any effect (see bounce), and goes back
+   * to its sender as from a failed one; a sender that answers for it answers the ask it served too.
+   */
+  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode, removeFromStore = true, crashBounce = false): void {
     // A committed message nobody will handle leaves the store, or it would come back at every start.
     if (removeFromStore && env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
-    this.asks.dead(env, reason, code, reason === 'actor-failed' && this.answersBounce(env));
-    if (reason === 'actor-failed') this.bounce(env);
+    const bounces = reason === 'actor-failed' || crashBounce;
+    this.asks.dead(env, reason, code, bounces && this.answersBounce(env));
+    if (bounces) this.bounce(env, crashBounce);
   }
 
   /** Whether the sender of `env`, a told message, hears it came back (see bounce) and answers for it (the ask it served need not fail). */
@@ -1671,8 +1676,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const partition = this.partitionOf(cell, cell.ctx, blame);
     if (partition !== null) return this.crashPartition(cell, env, partition, code, undone);
-    this.dead(env, 'crashed');
-    if (undone) this.bounce(env, true);
+    this.dead(env, 'crashed', undefined, true, undone);
     cell.crashes = cell.crashes.filter((t) => now - t < this.intensity.withinMs);
     cell.crashes.push(now);
     this.log('error', 'actor crashed', { actor: cell.address, message: env.message.type, code });
@@ -1730,8 +1734,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     cell.partitionCrashes.set(partition, crashes);
     this.log('error', 'actor crashed on one partition', { actor: cell.address, partition, message: env.message.type, code });
     if (crashes.length <= this.intensity.max) {
-      this.dead(env, 'crashed');
-      if (undone) this.bounce(env, true);
+      this.dead(env, 'crashed', undefined, true, undone);
       this.restarted(cell, env, code, now, partition);
       return;
     }

@@ -218,6 +218,23 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a right PIN whose match crashes the pickup actor once (before any effect): the panel hears PICKUP_FAILED, once, and the call answers with it', async () => {
+  // A status no version writes: the pickup actor's handler throws on the match, and is restarted.
+  const { dir, t, pin } = await restartedWithDamagedPickup('V-POISON-6', { status: 7 });
+  try {
+    const { sessionId } = await t.box.startSession();
+    await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
+    // Before: the call failed ACTOR_CRASHED while the screen said PICKUP_FAILED.
+    const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
+    assert.is(answer.error, 'PICKUP_FAILED');
+    assert.is(answer.step, 'done');
+    assert.equal(t.box.failures(), [], 'one crash: restarted, not failed');
+  } finally {
+    await t.box.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a wrong PIN on a number with a refused pickup and a sound one: counted on the sound one only, the refused one\'s share refused by its failed actor, the citizen told AUTH_FAILED', async () => {
   const { dir, t, id, pin: poisonPin } = await restartedWithDamagedPickup('V-POISON-5', { expiresAt: '2026-13-03' });
   const sound = await readyPickup(t, 'V-SOUND-5', { phone: PHONE_POISON });
