@@ -62,9 +62,9 @@ export interface CompartmentCtx {
   silentUnlocks: number;
   /**
    * What this compartment told a pickup's actor (or the registry, for a pickup an earlier version
-   * registered) while that actor had failed for good (sent back to it, refused), in the order sent: told again once it is
-   * revived (`delivery.resumed`, for the reports to that actor) or at the next start, so an
-   * opening or closing is not lost. Absent: nothing.
+   * registered) while that actor had failed for good (sent back to it, refused), in the order
+   * sent: told again once it is revived (`delivery.resumed`, for the reports to that actor) or at
+   * the next start, so an opening or closing is not lost. Absent: nothing.
    */
   unsent?: KeptReport[];
 }

@@ -219,17 +219,17 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
   const ask = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from = 'api', urgent = false): Promise<T> => supervisor.ask<T, A>(to, message, { from, urgent });
   /** `ask` to the registry, the most asked actor: the reply's type is the caller's word, the message's is checked. */
   const askRegistry = <T>(message: BoxAskableTo<typeof REGISTRY> & Message, from = 'api'): Promise<T> => ask<T, typeof REGISTRY>(REGISTRY, message, from);
+  /** `ask`, with the rejection for a missing actor in the words of the caller's domain. */
+  const askExisting = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
+    ask<T, A>(to, message, from).catch((error: unknown) => {
+      throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError(notFound, `no ${what}`) : error;
+    });
   /**
    * A staff command by reference, which the registry passes on to the pickup's actor: one archived
    * meanwhile (its actor gone before the registry heard) is a pickup not found.
    */
   const askStaff = <T>(message: Extract<BoxAskableTo<typeof REGISTRY>, { reference: string; by: string }> & Message): Promise<T> =>
     askExisting<T, typeof REGISTRY>(REGISTRY, message, 'api', 'PICKUP_NOT_FOUND', `pickup ${message.reference}`);
-  /** `ask`, with the rejection for a missing actor in the words of the caller's domain. */
-  const askExisting = <T, A extends BoxAddress>(to: A, message: BoxAskableTo<A> & Message, from: string, notFound: ErrorCode, what: string): Promise<T> =>
-    ask<T, A>(to, message, from).catch((error: unknown) => {
-      throw isDomainError(error, 'ACTOR_NOT_FOUND') ? new DomainError(notFound, `no ${what}`) : error;
-    });
 
   // The box's actors that were not stored are spawned once the stored ones are back and before
   // any message is delivered: nothing redelivered or sent on recovery goes to an address not there yet.
