@@ -89,6 +89,14 @@ export interface SessionCtx {
   acceptedKind?: string | null;
   /** the pickup the PIN opened, claimed for this session: what the session tells the registry names it */
   pickupId?: string | null;
+  /**
+   * The session ended while its PIN was being checked: a match may still come, with the pickup
+   * claimed for it, and the session gives that claim back. It stays (hidden, step `done`) until the
+   * answer comes, however late, up to `lateAnswerMs` past its final screen.
+   */
+  pinOutstanding?: true;
+  /** its final screen is over: it goes as soon as the outstanding answer comes */
+  lingered?: true;
 }
 
 /** What the panel sees of a session: no phone number, no document data. */
@@ -198,6 +206,12 @@ export interface SessionPolicy {
   inactivityMs: number;
   /** how long the final screen stays before the session is gone */
   lingerMs: number;
+  /**
+   * How much longer a session that ended with its PIN still being checked waits for the answer
+   * (a match claims the pickup for it, which it gives back): the pickup's claim lapses by itself
+   * after this long (5 minutes by default).
+   */
+  lateAnswerMs?: number;
   /** wrong number/PIN pairs one session may try before it ends */
   maxPinRejections: number;
   timeZone: string;
@@ -208,6 +222,7 @@ export interface SessionPolicy {
 }
 
 export const DEFAULT_WARN_BEFORE_MS = 20_000;
+export const DEFAULT_LATE_ANSWER_MS = 5 * 60_000;
 export const DEFAULT_MAX_EXTENSIONS = 10;
 
 export interface SessionInput {
@@ -257,6 +272,7 @@ export function sessionActor(policy: SessionPolicy) {
     }
     return true;
   };
+  const lateAnswerMs = policy.lateAnswerMs ?? DEFAULT_LATE_ANSWER_MS;
   const warnBeforeMs = Math.min(policy.warnBeforeMs ?? DEFAULT_WARN_BEFORE_MS, policy.inactivityMs);
   /** Input: the time limit starts again, with its warning before it. */
   const touch = (ctx: SessionCtx, now: number, enq: Enq): SessionCtx => {
@@ -279,7 +295,26 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.cancel({ key: 'warning' });
     enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
-    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false }, enq, asked);
+    const ended: SessionCtx = { ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false };
+    if (ctx.step === 'checkingPin') ended.pinOutstanding = true;
+    return view(ended, enq, asked);
+  };
+  /** Ended by the answer to its PIN itself (a refusal): nothing is outstanding. */
+  const settled = (ctx: SessionCtx): SessionCtx => {
+    if (!ctx.pinOutstanding) return ctx;
+    const { pinOutstanding: _outstanding, ...rest } = ctx;
+    return rest;
+  };
+  /**
+   * The answer to the PIN of a session that has ended: a match (`pickupId`) claimed the pickup for
+   * it, which it gives back now (through no other actor: the match went its way already). The
+   * session goes if its final screen is over.
+   */
+  const lateAnswer = (ctx: SessionCtx, enq: Enq, pickupId?: string): SessionCtx | undefined => {
+    if (pickupId) enq.emit.send({ to: pickupAddress(pickupId), message: { type: 'session.ended', sessionId: ctx.id, pickupId } });
+    if (!ctx.pinOutstanding) return;
+    if (ctx.lingered) return void enq.emit.stop({});
+    return settled(ctx);
   };
   /**
    * Tells the pickup the session's PIN opened (a session always knows it by then; one of an
@@ -387,24 +422,27 @@ export function sessionActor(policy: SessionPolicy) {
       // On to the PIN with the number given: the new PIN, if one was sent, arrives within moments.
       'pin.resendAnswered': (ctx, _e, enq) => (ctx.step === 'checkingResend' ? view({ ...ctx, step: 'pin', pinRequested: true, error: null, retryAt: null }, enq) : undefined),
       'auth.throttled': (ctx, e, enq) => {
+        if (ctx.step === 'done') return lateAnswer(ctx, enq);
         if (ctx.step !== 'checkingPin' && ctx.step !== 'checkingResend') return;
         return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_THROTTLED', retryAt: e.retryAt }, enq);
       },
       'auth.rejected': (ctx, e, enq) => {
+        if (ctx.step === 'done') return lateAnswer(ctx, enq);
         if (ctx.step !== 'checkingPin') return;
         const pinRejections = ctx.pinRejections + 1;
-        if (pinRejections >= policy.maxPinRejections) return finish({ ...ctx, pinRejections }, 'failed', 'AUTH_FAILED', e.now, enq);
+        if (pinRejections >= policy.maxPinRejections) return settled(finish({ ...ctx, pinRejections }, 'failed', 'AUTH_FAILED', e.now, enq));
         // Back to the number: the panel must not tell whether the number or the PIN was wrong.
         return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_FAILED', retryAt: e.retryAt, pinRejections }, enq);
       },
       'auth.busy': (ctx, e, enq) => {
+        if (ctx.step === 'done') return lateAnswer(ctx, enq);
         if (ctx.step !== 'checkingPin') return;
-        return finish(ctx, 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq);
+        return settled(finish(ctx, 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq));
       },
       'auth.pinAccepted': (found, e, enq) => {
         // The match came after this session ended (its PIN was still being checked): the pickup
         // holds a claim for it, which it gives back now.
-        if (found.step === 'done' && e.pickupId) return void enq.emit.send({ to: pickupAddress(e.pickupId), message: { type: 'session.ended', sessionId: found.id, pickupId: e.pickupId } });
+        if (found.step === 'done') return lateAnswer(found, enq, e.pickupId);
         if (found.step !== 'checkingPin') return;
         const ctx = e.pickupId ? { ...found, pickupId: e.pickupId } : found;
         if (e.oldIdRegistered === undefined) return accepted(ctx, e.documentKind, e.oldIdPossible ?? false, enq);
@@ -423,6 +461,8 @@ export function sessionActor(policy: SessionPolicy) {
         // which took no effect: the panel says at once that staff hand it out at the counter.
         // (`to` names the refusing actor: the registry for a pickup an earlier version registered.)
         if (PICKUP_STEPS.has(e.messageType)) return ctx.step === 'done' ? undefined : finish(ctx, 'failed', 'PICKUP_FAILED', e.now, enq);
+        // Its PIN never reached a check (the auth actor failed for good, or crashed on it): no answer will come.
+        if (e.messageType === 'auth.pin' && ctx.step === 'done') return lateAnswer(ctx, enq);
         if (e.to !== READER) return;
         // (Only the last offer's: an earlier number's, sent back late, says nothing of the reader now.)
         if (e.messageType === 'offer') return e.message?.attempt === undefined || e.message.attempt === ctx.offerAttempt ? cardAnswered(ctx, false, enq) : undefined;
@@ -517,7 +557,14 @@ export function sessionActor(policy: SessionPolicy) {
       },
       // The kiosk reports the jack; the view tells the page to switch speech to private mode.
       headphones: (ctx, e, enq) => (ctx.headphones === e.plugged || ctx.step === 'done' ? undefined : view({ ...ctx, headphones: e.plugged }, enq)),
-      'linger.over': (_ctx, _e, enq) => {
+      'linger.over': (ctx, e, enq) => {
+        // Ended with its PIN still being checked: it waits for the answer (a match claims the
+        // pickup for it until it gives the claim back), however late, but not beyond the claim's
+        // own lapse.
+        if (ctx.pinOutstanding && !ctx.lingered) {
+          enq.emit.schedule({ key: 'linger', at: e.now + lateAnswerMs, message: { type: 'linger.over' } });
+          return { ...ctx, lingered: true };
+        }
         enq.emit.stop({});
       },
       recovered: recover,

@@ -136,7 +136,8 @@ export async function createBox(input: BoxConfigInput = {}, options: CreateBoxOp
     ),
     readerActor(hardware.reader),
     shredderActor(hardware.shredder, (documentNumber) => oldDocumentTag(config.pinKey, documentNumber)),
-    sessionActor({ inactivityMs: config.sessionTimeoutMs, lingerMs: 5_000, maxPinRejections: 3, timeZone: config.timeZone }),
+    // A session that ended with its PIN still being checked waits for a late match as long as the claim it would give back lasts.
+    sessionActor({ inactivityMs: config.sessionTimeoutMs, lingerMs: 5_000, lateAnswerMs: pickupPolicy.claimMs, maxPinRejections: 3, timeZone: config.timeZone }),
     kioskActor(config.hours),
     ...(hardware.roomDoor && roomDoorLayout
       ? [roomDoorActor({ hours: roomHours!, openMs: roomDoorLayout.openMs, heldOpenMs: roomDoorLayout.heldOpenMs }, hardware.roomDoor)]

@@ -93,6 +93,30 @@ test('session: a match that comes after the session ended (its PIN was being che
   assert.is(late.ctx.step, 'done', 'still over');
 });
 
+test('session: ended with its PIN being checked, it outlasts its final screen until the answer comes, then goes', () => {
+  const kinds = (effects: Effects) => effects.map((e) => e.type);
+  const ended = session.step(checkingPin(), { type: 'timeout', now: 60_001 }).ctx;
+  // The final screen is over, the answer is not in: it stays, for as long as a claim lasts at most.
+  const lingering = session.step(ended, { type: 'linger.over', now: 65_001 });
+  assert.not.ok(kinds(lingering.effects).includes('stop'), 'not gone yet');
+  assert.equal(lingering.effects.filter((e) => e.type === 'schedule').map((e) => (e as { at: number }).at), [65_001 + 5 * 60_000]);
+  // A match 70 s after its end: given back, and the session goes.
+  const late = session.step(lingering.ctx, { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: false, pickupId: 'P1', now: 130_001 });
+  assert.equal(sentTo(late.effects, 'pickup/P1'), [{ type: 'session.ended', sessionId: 's1', pickupId: 'P1' }]);
+  assert.ok(kinds(late.effects).includes('stop'));
+  // A refusal as the answer: nothing to give back, it goes all the same.
+  assert.ok(kinds(session.step(lingering.ctx, { type: 'auth.rejected', retryAt: null, now: 70_000 }).effects).includes('stop'));
+  // No answer ever: it goes when the claim would have lapsed.
+  assert.ok(kinds(session.step(lingering.ctx, { type: 'linger.over', now: 365_001 }).effects).includes('stop'));
+  // The answer before the final screen is over: it goes with the screen, as any session.
+  const answered = session.step(ended, { type: 'auth.busy', now: 60_500 }).ctx;
+  assert.ok(kinds(session.step(answered, { type: 'linger.over', now: 65_001 }).effects).includes('stop'));
+  // Ended by the answer itself (the pickup busy): nothing outstanding.
+  const busy = session.step(checkingPin(), { type: 'auth.busy', now: 2 }).ctx;
+  assert.is(busy.step, 'done');
+  assert.ok(kinds(session.step(busy, { type: 'linger.over', now: 5_002 }).effects).includes('stop'));
+});
+
 test("pickup: a session's end voids that session's claim on it, and no other session's", () => {
   const ended = pickup.step(P1, { type: 'session.ended', sessionId: 's1', pickupId: 'P1', now: 1_000 });
   assert.is(ended.ctx.claim, null);
