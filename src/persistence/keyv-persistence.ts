@@ -5,6 +5,7 @@ import Keyv from 'keyv';
 import { TIMERS, type ActorPersistence, type ActorWrite, type AuditRecordInput, type CommitBatch } from '../../actors/runtime/supervisor.js';
 import { joinRows } from '../../actors/runtime/rows.js';
 import { IdBuckets, materialize, type Staged } from './id-buckets.js';
+import { KeyOrder } from './key-order.js';
 import { ConnectionGate, GatedStore, retryBusy, SQLITE_BUSY_DEADLINE_MS, SQLITE_BUSY_TIMEOUT_MS, writeRows } from './sqlite-connection.js';
 import type { ActorRecord, Address, Envelope } from '../../actors/runtime/types.js';
 
@@ -123,6 +124,7 @@ export async function openPersistence(url: string, options: PersistenceOptions =
   /** the store as the box's own commits and loads see it; `backend.kv` is what others get */
   const kv = backend.commitKv ?? backend.kv;
   const outside = backend.outside ?? direct;
+  const claimOrder = new KeyOrder();
   const erases = options.erases ?? erasesPersonalData;
   // Caches of what is committed. A commit stages its changes in them; a commit that fails drops
   // them all, so they are read again from the store, which rolled the transaction back.
@@ -349,8 +351,9 @@ export async function openPersistence(url: string, options: PersistenceOptions =
     }),
     auditHead: () => outside(async () => ({ ...(await loadHead()) })),
     // A claim the store cannot answer is a storage failure, coded as a commit's is.
-    claimOnce: (key, owner) => claims.claimOnce(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
-    release: (key, owner) => claims.release(key, owner).catch((error: unknown) => Promise.reject(storageError(error))),
+    // (In the order they were made, key by key: a release never lands before the claim made before it.)
+    claimOnce: (key, owner) => claimOrder.run(key, () => claims.claimOnce(key, owner)).catch((error: unknown) => Promise.reject(storageError(error))),
+    release: (key, owner) => claimOrder.run(key, () => claims.release(key, owner)).catch((error: unknown) => Promise.reject(storageError(error))),
     async close() {
       await chain;
       await disconnect();
