@@ -855,7 +855,10 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
     this.log('warn', 'dead letter', { to: env.to, type: env.message.type, reason });
     this.deadLetters.publish({ envelope: env, reason });
-    const bounces = reason === 'actor-failed' || crashBounce;
+    // A quarantined partition's mail goes back only to a sender that answers for it (a session's
+    // factor or release for a pickup an earlier version left in the registry's table): others (a
+    // compartment's door report) would keep it for a revival that lifting a quarantine does not announce.
+    const bounces = reason === 'actor-failed' || crashBounce || (reason === 'partition-failed' && this.answersBounce(env));
     this.asks.dead(env, reason, code, bounces && this.answersBounce(env));
     if (bounces) this.bounce(env, crashBounce);
   }
