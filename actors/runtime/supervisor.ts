@@ -767,7 +767,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const cell = this.cells.get(env.to);
     if (!cell) return this.fallBack(env, 'no-such-actor');
-    if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed', cell.behavior.failedCode);
+    if (cell.status === 'failed') return this.keeps(cell, env) ? this.keep(cell, env) : this.dead(env, 'actor-failed', { code: cell.behavior.failedCode });
     // Being revived (its revival is written): such mail queues behind what it kept, not ahead of it.
     if (cell.kept && this.keeps(cell, env)) return this.keep(cell, env);
     // (One forgotten when stopped is gone but for the effects of its last batch: its mail goes where mail to it goes now.)
@@ -806,7 +806,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * false: a batch's commit already marked it handled.
    */
   private deadInPartition(cell: Cell, env: Envelope, removeFromStore = true): void {
-    this.dead(env, 'partition-failed', cell.behavior.partitionCode, removeFromStore);
+    this.dead(env, 'partition-failed', { code: cell.behavior.partitionCode, removeFromStore });
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
@@ -846,10 +846,12 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
   }
 
   /**
+   * A message nobody will handle. `code`: what the ask it served fails with (the actor's failed or
+   * partition code). `removeFromStore` false: a batch's commit already marked it handled.
    * `crashBounce`: the message crashed its recipient before any effect (see bounce), and goes back
    * to its sender as from a failed one; a sender that answers for it answers the ask it served too.
    */
-  private dead(env: Envelope, reason: DeadLetter['reason'], code?: ErrorCode, removeFromStore = true, crashBounce = false): void {
+  private dead(env: Envelope, reason: DeadLetter['reason'], { code, removeFromStore = true, crashBounce = false }: { code?: ErrorCode | undefined; removeFromStore?: boolean; crashBounce?: boolean } = {}): void {
     // A committed message nobody will handle leaves the store, or it would come back at every start.
     if (removeFromStore && env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
@@ -1679,7 +1681,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     }
     const partition = this.partitionOf(cell, cell.ctx, blame);
     if (partition !== null) return this.crashPartition(cell, env, partition, code, undone);
-    this.dead(env, 'crashed', undefined, true, undone);
+    this.dead(env, 'crashed', { crashBounce: undone });
     cell.crashes = cell.crashes.filter((t) => now - t < this.intensity.withinMs);
     cell.crashes.push(now);
     this.log('error', 'actor crashed', { actor: cell.address, message: env.message.type, code });
@@ -1693,7 +1695,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
       }
       this.queued -= cell.mailbox.length;
       for (const queued of cell.mailbox.splice(0)) if (this.keeps(cell, queued)) this.keep(cell, queued);
-      else this.dead(queued, 'actor-failed', cell.behavior.failedCode);
+      else this.dead(queued, 'actor-failed', { code: cell.behavior.failedCode });
       await this.commit({ actors: [this.save(cell)] }).catch(() => {});
       this.events.publish({ type: 'actor.failed', at: now, source: cell.address, actor: cell.address, kind: cell.behavior.kind, code });
       this.changes.publish({ address: cell.address, kind: cell.behavior.kind });
@@ -1737,7 +1739,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     cell.partitionCrashes.set(partition, crashes);
     this.log('error', 'actor crashed on one partition', { actor: cell.address, partition, message: env.message.type, code });
     if (crashes.length <= this.intensity.max) {
-      this.dead(env, 'crashed', undefined, true, undone);
+      this.dead(env, 'crashed', { crashBounce: undone });
       this.restarted(cell, env, code, now, partition);
       return;
     }
