@@ -90,9 +90,10 @@ export interface SessionCtx {
   /** the pickup the PIN opened, claimed for this session: what the session tells the registry names it */
   pickupId?: string | null;
   /**
-   * The session ended while its PIN was being checked: a match may still come, with the pickup
-   * claimed for it, and the session gives that claim back. It stays (hidden, step `done`) until the
-   * answer comes, however late, up to `lateAnswerMs` past its final screen.
+   * Its PIN went to be checked and no answer came yet. Should the session end meanwhile, a match
+   * may still come, with the pickup claimed for it, and the session gives that claim back: it
+   * stays (at step `done`, listed with the running sessions) past its final screen until the
+   * answer comes, for up to `lateAnswerMs` more.
    */
   pinOutstanding?: true;
   /** its final screen is over: it goes as soon as the outstanding answer comes */
@@ -295,11 +296,9 @@ export function sessionActor(policy: SessionPolicy) {
     enq.emit.cancel({ key: 'warning' });
     enq.emit.schedule({ key: 'linger', at: now + policy.lingerMs, message: { type: 'linger.over' } });
     enq.emit.audit({ entry: { action: 'session.ended', actor: `kiosk/${ctx.kioskId}`, subject: ctx.id, detail: { outcome } } });
-    const ended: SessionCtx = { ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false };
-    if (ctx.step === 'checkingPin') ended.pinOutstanding = true;
-    return view(ended, enq, asked);
+    return view({ ...ctx, step: 'done', outcome, error, phone: null, heldDocument: null, cardInReader: false, expiresAt: null, warning: false }, enq, asked);
   };
-  /** Ended by the answer to its PIN itself (a refusal): nothing is outstanding. */
+  /** The answer to its PIN came (or never will: see delivery.failed): nothing is outstanding. */
   const settled = (ctx: SessionCtx): SessionCtx => {
     if (!ctx.pinOutstanding) return ctx;
     const { pinOutstanding: _outstanding, ...rest } = ctx;
@@ -405,7 +404,7 @@ export function sessionActor(policy: SessionPolicy) {
         enq.emit.send({ to: AUTH, message: { type: 'auth.pin', sessionId: ctx.id, kioskId: ctx.kioskId, phone: ctx.phone, pin: e.pin } });
         // The reader was asked with the number (a session saved before it was, was not: now).
         const asked = ctx.cardOffer === undefined ? askReader(ctx, enq) : ctx;
-        return view(touch({ ...asked, step: 'checkingPin', error: null, acceptedKind: null }, e.now, enq), enq, e);
+        return view(touch({ ...asked, step: 'checkingPin', error: null, acceptedKind: null, pinOutstanding: true }, e.now, enq), enq, e);
       },
       // "I have not received an SMS": the number goes to the registry, which answers alike whatever it finds.
       'input.lostPin': (ctx, e, enq) => {
@@ -424,27 +423,28 @@ export function sessionActor(policy: SessionPolicy) {
       'auth.throttled': (ctx, e, enq) => {
         if (ctx.step === 'done') return lateAnswer(ctx, enq);
         if (ctx.step !== 'checkingPin' && ctx.step !== 'checkingResend') return;
-        return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_THROTTLED', retryAt: e.retryAt }, enq);
+        return view({ ...settled(ctx), step: 'phone', phone: null, error: 'AUTH_THROTTLED', retryAt: e.retryAt }, enq);
       },
-      'auth.rejected': (ctx, e, enq) => {
-        if (ctx.step === 'done') return lateAnswer(ctx, enq);
-        if (ctx.step !== 'checkingPin') return;
+      'auth.rejected': (found, e, enq) => {
+        if (found.step === 'done') return lateAnswer(found, enq);
+        if (found.step !== 'checkingPin') return;
+        const ctx = settled(found);
         const pinRejections = ctx.pinRejections + 1;
-        if (pinRejections >= policy.maxPinRejections) return settled(finish({ ...ctx, pinRejections }, 'failed', 'AUTH_FAILED', e.now, enq));
+        if (pinRejections >= policy.maxPinRejections) return finish({ ...ctx, pinRejections }, 'failed', 'AUTH_FAILED', e.now, enq);
         // Back to the number: the panel must not tell whether the number or the PIN was wrong.
         return view({ ...ctx, step: 'phone', phone: null, error: 'AUTH_FAILED', retryAt: e.retryAt, pinRejections }, enq);
       },
       'auth.busy': (ctx, e, enq) => {
         if (ctx.step === 'done') return lateAnswer(ctx, enq);
         if (ctx.step !== 'checkingPin') return;
-        return settled(finish(ctx, 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq));
+        return finish(settled(ctx), 'failed', e.code ?? 'PICKUP_BUSY', e.now, enq);
       },
       'auth.pinAccepted': (found, e, enq) => {
         // The match came after this session ended (its PIN was still being checked): the pickup
         // holds a claim for it, which it gives back now.
         if (found.step === 'done') return lateAnswer(found, enq, e.pickupId);
         if (found.step !== 'checkingPin') return;
-        const ctx = e.pickupId ? { ...found, pickupId: e.pickupId } : found;
+        const ctx = settled(e.pickupId ? { ...found, pickupId: e.pickupId } : found);
         if (e.oldIdRegistered === undefined) return accepted(ctx, e.documentKind, e.oldIdPossible ?? false, enq);
         if (!e.oldIdRegistered) return accepted(ctx, e.documentKind, false, enq);
         if (ctx.cardOffer === true || ctx.cardOffer === false) return accepted(ctx, e.documentKind, ctx.cardOffer, enq);
@@ -461,8 +461,10 @@ export function sessionActor(policy: SessionPolicy) {
         // which took no effect: the panel says at once that staff hand it out at the counter.
         // (`to` names the refusing actor: the registry for a pickup an earlier version registered.)
         if (PICKUP_STEPS.has(e.messageType)) return ctx.step === 'done' ? undefined : finish(ctx, 'failed', 'PICKUP_FAILED', e.now, enq);
-        // Its PIN never reached a check (the auth actor failed for good, or crashed on it): no answer will come.
-        if (e.messageType === 'auth.pin' && ctx.step === 'done') return lateAnswer(ctx, enq);
+        // Its PIN never reached a check (the auth actor failed for good, or crashed on it): no
+        // answer will come. (The panel's call was refused with the code; the session waits for an
+        // input, or its time-out, and then does not wait for the answer.)
+        if (e.messageType === 'auth.pin') return ctx.step === 'done' ? lateAnswer(ctx, enq) : ctx.pinOutstanding ? settled(ctx) : undefined;
         if (e.to !== READER) return;
         // (Only the last offer's: an earlier number's, sent back late, says nothing of the reader now.)
         if (e.messageType === 'offer') return e.message?.attempt === undefined || e.message.attempt === ctx.offerAttempt ? cardAnswered(ctx, false, enq) : undefined;
@@ -559,8 +561,8 @@ export function sessionActor(policy: SessionPolicy) {
       headphones: (ctx, e, enq) => (ctx.headphones === e.plugged || ctx.step === 'done' ? undefined : view({ ...ctx, headphones: e.plugged }, enq)),
       'linger.over': (ctx, e, enq) => {
         // Ended with its PIN still being checked: it waits for the answer (a match claims the
-        // pickup for it until it gives the claim back), however late, but not beyond the claim's
-        // own lapse.
+        // pickup for it until it gives the claim back), for up to `lateAnswerMs` more (by default
+        // a claim's length: a claim made before the end has lapsed by then).
         if (ctx.pinOutstanding && !ctx.lingered) {
           enq.emit.schedule({ key: 'linger', at: e.now + lateAnswerMs, message: { type: 'linger.over' } });
           return { ...ctx, lingered: true };

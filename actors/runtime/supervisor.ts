@@ -803,10 +803,11 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
 
   /**
    * A message of a quarantined partition: refused with the actor's partition code. `removeFromStore`
-   * false: a batch's commit already marked it handled.
+   * false: a batch's commit already marked it handled. `untouched` false: the message crashed its
+   * handler after effects may have run (see crash), so it does not go back to its sender.
    */
-  private deadInPartition(cell: Cell, env: Envelope, removeFromStore = true): void {
-    this.dead(env, 'partition-failed', { code: cell.behavior.partitionCode, removeFromStore });
+  private deadInPartition(cell: Cell, env: Envelope, removeFromStore = true, untouched = true): void {
+    this.dead(env, 'partition-failed', { code: cell.behavior.partitionCode, removeFromStore, partitionBounce: untouched });
   }
 
   private enqueue(cell: Cell, env: Envelope, front = false): void {
@@ -850,8 +851,14 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    * partition code). `removeFromStore` false: a batch's commit already marked it handled.
    * `crashBounce`: the message crashed its recipient before any effect (see bounce), and goes back
    * to its sender as from a failed one; a sender that answers for it answers the ask it served too.
+   * `partitionBounce` false: a message of a quarantined partition that does not go back (it crashed
+   * its handler after effects may have run).
    */
-  private dead(env: Envelope, reason: DeadLetter['reason'], { code, removeFromStore = true, crashBounce = false }: { code?: ErrorCode | undefined; removeFromStore?: boolean; crashBounce?: boolean } = {}): void {
+  private dead(
+    env: Envelope,
+    reason: DeadLetter['reason'],
+    { code, removeFromStore = true, crashBounce = false, partitionBounce = true }: { code?: ErrorCode | undefined; removeFromStore?: boolean; crashBounce?: boolean; partitionBounce?: boolean } = {},
+  ): void {
     // A committed message nobody will handle leaves the store, or it would come back at every start.
     if (removeFromStore && env.durable) this.commit({ handled: [env.id] }).catch((error) => this.log('error', 'dead letter not removed from the store', { to: env.to, code: errorCode(error) }));
     this.trace.note(env.id, env.at, env.from, env.to, env.message.type, env.causation, true);
@@ -860,7 +867,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     // A quarantined partition's mail goes back only to a sender that answers for it (a session's
     // factor or release for a pickup an earlier version left in the registry's table): others (a
     // compartment's door report) would keep it for a revival that lifting a quarantine does not announce.
-    const bounces = reason === 'actor-failed' || crashBounce || (reason === 'partition-failed' && this.answersBounce(env));
+    const bounces = reason === 'actor-failed' || crashBounce || (reason === 'partition-failed' && partitionBounce && this.answersBounce(env));
     this.asks.dead(env, reason, code, bounces && this.answersBounce(env));
     if (bounces) this.bounce(env, crashBounce);
   }
@@ -1731,7 +1738,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
    */
   private async crashPartition(cell: Cell, env: Envelope, partition: string, code: ErrorCode, undone = false): Promise<void> {
     const now = this.clock.now();
-    if (cell.quarantined.has(partition)) return this.deadInPartition(cell, env);
+    if (cell.quarantined.has(partition)) return this.deadInPartition(cell, env, true, undone);
     // Partitions whose crashes all left the window are forgotten: the map holds recent ones only.
     for (const [p, times] of cell.partitionCrashes) if (now - times[times.length - 1]! >= this.intensity.withinMs) cell.partitionCrashes.delete(p);
     const crashes = (cell.partitionCrashes.get(partition) ?? []).filter((t) => now - t < this.intensity.withinMs);
@@ -1752,7 +1759,7 @@ export class Supervisor<P extends Protocol = AnyProtocol> {
     await this.commit({ actors: [this.save(cell, { ctx: cell.ctx, set: [], removed: [] })] }).catch((error: unknown) =>
       this.log('error', 'partition quarantine not committed now: it holds, and goes to storage with the actor\'s next commit', { actor: cell.address, partition, code: errorCode(error) }),
     );
-    this.deadInPartition(cell, env);
+    this.deadInPartition(cell, env, true, undone);
     this.log('error', 'partition quarantined: its messages are refused, the actor serves the rest', { actor: cell.address, partition, code });
     // In place (the batch being handled holds the mailbox array), in one pass, keeping the order.
     const mailbox = cell.mailbox;

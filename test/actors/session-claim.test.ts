@@ -117,6 +117,24 @@ test('session: ended with its PIN being checked, it outlasts its final screen un
   assert.ok(kinds(session.step(busy, { type: 'linger.over', now: 5_002 }).effects).includes('stop'));
 });
 
+test('session: ended after its answer came (waiting a moment for the card reader) or after its PIN came back unchecked, it goes with its final screen', () => {
+  const gone = (ctx: SessionCtx) => session.step(ctx, { type: 'linger.over', now: 70_000 }).effects.some((e) => e.type === 'stop');
+  // The PIN was accepted; the session waits a moment for the reader's answer (still checkingPin), and the citizen cancels.
+  const waiting = session.step(checkingPin(), { type: 'auth.pinAccepted', documentKind: 'ID_CARD', oldIdRegistered: true, pickupId: 'P1', now: 2 }).ctx;
+  assert.is(waiting.step, 'checkingPin');
+  const cancelled = session.step(waiting, { type: 'input.cancel', now: 3 });
+  assert.equal(sentTo(cancelled.effects, 'auth'), [{ type: 'session.ended', sessionId: 's1', claim: true, pickupId: 'P1' }], 'the claim goes back with the end');
+  assert.ok(gone(cancelled.ctx), 'nothing to wait for');
+  // The PIN came back from a failed auth actor: no answer will come; the session times out and goes.
+  const bounced = session.step(checkingPin(), { type: 'delivery.failed', to: 'auth', messageType: 'auth.pin', now: 2 }).ctx;
+  assert.ok(gone(session.step(bounced, { type: 'timeout', now: 60_001 }).ctx));
+  // (Without either, it waits: the check above is what lets it go.)
+  assert.not.ok(gone(session.step(checkingPin(), { type: 'timeout', now: 60_001 }).ctx));
+  // A late "wait" (throttled) is an answer too.
+  const lingering = session.step(session.step(checkingPin(), { type: 'timeout', now: 60_001 }).ctx, { type: 'linger.over', now: 65_001 }).ctx;
+  assert.ok(session.step(lingering, { type: 'auth.throttled', retryAt: 70_000, now: 66_000 }).effects.some((e) => e.type === 'stop'));
+});
+
 test("pickup: a session's end voids that session's claim on it, and no other session's", () => {
   const ended = pickup.step(P1, { type: 'session.ended', sessionId: 's1', pickupId: 'P1', now: 1_000 });
   assert.is(ended.ctx.claim, null);
