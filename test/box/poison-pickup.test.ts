@@ -235,6 +235,23 @@ test('a right PIN whose match crashes the pickup actor once (before any effect):
   }
 });
 
+test('a birth date whose check crashes the pickup actor once (before any effect): the panel hears PICKUP_FAILED, once, and the call answers with it', async () => {
+  // A birth date stored as a number: the PIN matches (it is not read), its comparison throws.
+  const { dir, t, pin } = await restartedWithDamagedPickup('V-POISON-7', { birthDate: 19800412 });
+  try {
+    const sessionId = await authenticate(t, pin, e164(PHONE_POISON));
+    assert.is(t.box.session(sessionId)!.step, 'factor', 'the PIN was accepted');
+    await t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
+    const answer = await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
+    assert.is(answer.error, 'PICKUP_FAILED');
+    assert.is(answer.step, 'done');
+    assert.equal(t.box.failures(), [], 'one crash: restarted, not failed');
+  } finally {
+    await t.box.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a wrong PIN on a number with a refused pickup and a sound one: counted on the sound one only, the refused one\'s share refused by its failed actor, the citizen told AUTH_FAILED', async () => {
   const { dir, t, id, pin: poisonPin } = await restartedWithDamagedPickup('V-POISON-5', { expiresAt: '2026-13-03' });
   const sound = await readyPickup(t, 'V-SOUND-5', { phone: PHONE_POISON });
