@@ -96,10 +96,13 @@ fleet('with Redis stopped the boxes keep serving; when it is back the centre has
     for await (const e of iterator) live.push(e);
   })();
   await new Promise((r) => setTimeout(r, 100));
-  // Everything sent before the outage has reached the centre, so what it applies next is new.
+  // Everything sent before the outage has reached the centre, so what it applies next is new: in its
+  // store, and through its apply hook, which runs after the store has it (cleared in between, the
+  // list would start with the last event before the outage).
   for (const b of boxes) {
     const seq = b.link.outbox.lastSeq;
     await until(`the centre to reach ${b.id}:${seq} before the outage`, async () => ((await central.projection.box(b.id))?.lastSeq ?? 0) >= seq, 30_000);
+    if (seq > 0) await until(`the centre's apply hook to see ${b.id}:${seq}`, () => applied.some((e) => e.boxId === b.id && e.seq >= seq), 30_000);
   }
   applied.length = 0;
   const before = new Map(boxes.map((b) => [b.id, b.link.outbox.lastSeq]));
