@@ -218,14 +218,15 @@ test('a citizen whose pickup is quarantined is told at once at the PIN step, and
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a right PIN whose match crashes the pickup actor once (before any effect): the panel hears PICKUP_FAILED, once, and the call answers with it', async () => {
-  // A status no version writes: the pickup actor's handler throws on the match, and is restarted.
-  const { dir, t, pin } = await restartedWithDamagedPickup('V-POISON-6', { status: 7 });
+/**
+ * The pickup's stored row damaged with `patch`, so that the panel step `step` takes crashes its
+ * actor once, before any effect: the panel hears PICKUP_FAILED, once (its session ends so), and
+ * the call answers with that view; the actor is restarted, not failed.
+ */
+async function crashOnceAtPanel(reference: string, patch: Record<string, unknown>, step: (t: TestBox, pin: string) => Promise<{ step: string; error: string | null }>): Promise<void> {
+  const { dir, t, pin } = await restartedWithDamagedPickup(reference, patch);
   try {
-    const { sessionId } = await t.box.startSession();
-    await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
-    // Before: the call failed ACTOR_CRASHED while the screen said PICKUP_FAILED.
-    const answer = await t.box.sessionInput(sessionId, { type: 'pin', pin });
+    const answer = await step(t, pin);
     assert.is(answer.error, 'PICKUP_FAILED');
     assert.is(answer.step, 'done');
     assert.equal(t.box.failures(), [], 'one crash: restarted, not failed');
@@ -233,23 +234,26 @@ test('a right PIN whose match crashes the pickup actor once (before any effect):
     await t.box.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('a right PIN whose match crashes the pickup actor once (before any effect): the panel hears PICKUP_FAILED, once, and the call answers with it', async () => {
+  // A status no version writes: the pickup actor's handler throws on the match, and is restarted.
+  await crashOnceAtPanel('V-POISON-6', { status: 7 }, async (t, pin) => {
+    const { sessionId } = await t.box.startSession();
+    await t.box.sessionInput(sessionId, { type: 'phone', phone: e164(PHONE_POISON) });
+    // Before: the call failed ACTOR_CRASHED while the screen said PICKUP_FAILED.
+    return t.box.sessionInput(sessionId, { type: 'pin', pin });
+  });
 });
 
 test('a birth date whose check crashes the pickup actor once (before any effect): the panel hears PICKUP_FAILED, once, and the call answers with it', async () => {
   // A birth date stored as a number: the PIN matches (it is not read), its comparison throws.
-  const { dir, t, pin } = await restartedWithDamagedPickup('V-POISON-7', { birthDate: 19800412 });
-  try {
+  await crashOnceAtPanel('V-POISON-7', { birthDate: 19800412 }, async (t, pin) => {
     const sessionId = await authenticate(t, pin, e164(PHONE_POISON));
     assert.is(t.box.session(sessionId)!.step, 'factor', 'the PIN was accepted');
     await t.box.sessionInput(sessionId, { type: 'factor', factor: 'birthDate' });
-    const answer = await t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
-    assert.is(answer.error, 'PICKUP_FAILED');
-    assert.is(answer.step, 'done');
-    assert.equal(t.box.failures(), [], 'one crash: restarted, not failed');
-  } finally {
-    await t.box.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    return t.box.sessionInput(sessionId, { type: 'birthDate', birthDate: '12.04.1980' });
+  });
 });
 
 test('a wrong PIN on a number with a refused pickup and a sound one: counted on the sound one only, the refused one\'s share refused by its failed actor, the citizen told AUTH_FAILED', async () => {
