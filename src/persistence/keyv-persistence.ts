@@ -567,7 +567,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
     }
     let appendonly: string;
     try {
-      appendonly = await checkRedisDurability(client, url, options);
+      appendonly = await checkRedisDurability(client, url, options, (error) => error instanceof ErrorReply);
     } catch (error) {
       await client.destroy();
       throw error;
@@ -717,7 +717,8 @@ function redactUrl(url: string): string {
  * state when it restarts (with its default configuration, everything since the last snapshot):
  * compartments holding documents would come back free. Refused unless the operator said otherwise.
  */
-async function checkRedisDurability(client: RedisClient, url: string, options: PersistenceOptions): Promise<string> {
+/** `refused`: whether an error is Redis' own answer (a CONFIG renamed or forbidden), not a missing one. */
+async function checkRedisDurability(client: RedisClient, url: string, options: PersistenceOptions, refused: (error: unknown) => boolean): Promise<string> {
   let appendonly = '?';
   let appendfsync = '?';
   let unknown = '';
@@ -726,6 +727,9 @@ async function checkRedisDurability(client: RedisClient, url: string, options: P
     appendonly = got.appendonly ?? '?';
     appendfsync = got.appendfsync ?? '?';
   } catch (error) {
+    // No answer in time (a Redis too busy or frozen, the link gone) says nothing about durability:
+    // the store is not reachable, as when the connection itself fails.
+    if (!refused(error)) throw Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
     // CONFIG may be renamed or forbidden on a managed server: then durability cannot be checked.
     unknown = (error as Error).message;
   }

@@ -98,14 +98,22 @@ fleet('with Redis stopped the boxes keep serving; when it is back the centre has
   await new Promise((r) => setTimeout(r, 100));
   // Everything sent before the outage has reached the centre, so what it applies next is new: in its
   // store, and through its apply hook, which runs after the store has it (cleared in between, the
-  // list would start with the last event before the outage).
-  for (const b of boxes) {
-    const seq = b.link.outbox.lastSeq;
-    await until(`the centre to reach ${b.id}:${seq} before the outage`, async () => ((await central.projection.box(b.id))?.lastSeq ?? 0) >= seq, 30_000);
-    if (seq > 0) await until(`the centre's apply hook to see ${b.id}:${seq}`, () => applied.some((e) => e.boxId === b.id && e.seq >= seq), 30_000);
+  // list would start with the last event before the outage). The boxes keep sending (health every
+  // 100 ms): the list is cleared only when no box has sent more since the events waited for.
+  let before: Map<string, number>;
+  for (;;) {
+    const sent = new Map(boxes.map((b) => [b.id, b.link.outbox.lastSeq]));
+    for (const b of boxes) {
+      const seq = sent.get(b.id)!;
+      await until(`the centre to reach ${b.id}:${seq} before the outage`, async () => ((await central.projection.box(b.id))?.lastSeq ?? 0) >= seq, 30_000);
+      if (seq > 0) await until(`the centre's apply hook to see ${b.id}:${seq}`, () => applied.some((e) => e.boxId === b.id && e.seq >= seq), 30_000);
+    }
+    if (boxes.every((b) => b.link.outbox.lastSeq === sent.get(b.id))) {
+      applied.length = 0;
+      before = sent;
+      break;
+    }
   }
-  applied.length = 0;
-  const before = new Map(boxes.map((b) => [b.id, b.link.outbox.lastSeq]));
 
   await redis.stop();
   for (const [i, b] of boxes.entries()) {

@@ -168,6 +168,28 @@ test('a commit reaches Redis as one MULTI/EXEC: all of its keys or none', async 
   }
 });
 
+test('a Redis that does not answer its durability check in time is unreachable (STORAGE_UNAVAILABLE), not "not durable"', async () => {
+  const redis = await startRedis();
+  const { createClient } = await import('@redis/client');
+  const other = createClient({ url: redis.url });
+  try {
+    await other.connect();
+    // Every command waits 1.5 s, as on a Redis too busy to answer: the connection opens, CONFIG GET times out.
+    await other.sendCommand(['CLIENT', 'PAUSE', '1500', 'ALL']);
+    const error = await openPersistence(redis.url, { namespace: 'busy', redisCommandTimeoutMs: 300 }).then(
+      () => null,
+      (e: Error & { code?: string }) => e,
+    );
+    assert.ok(error, 'not opened');
+    assert.is(error!.code, 'STORAGE_UNAVAILABLE', error!.message);
+    assert.match(error!.message, /does not answer/);
+  } finally {
+    await other.sendCommand(['CLIENT', 'UNPAUSE']).catch(() => {});
+    await other.close().catch(() => {});
+    await redis.stop();
+  }
+});
+
 const actor = (address: string, n: number) => ({ address, record: { kind: 'k', ctx: { n }, timers: [], status: 'active' as const } });
 
 test('a frozen Redis (the connection open, no answer) fails reads, claims and commits within the timeout instead of hanging', async () => {
@@ -319,7 +341,11 @@ test('a registration Redis stored after the box had given it up: the box stays n
   const logs: string[] = [];
   const storage = { storage: redis.url, storageNamespace: 'late-box' };
   const persistence = await openShort(redis, { namespace: 'late-box', redisCommandTimeoutMs: 200, log: (_level, msg) => logs.push(msg) });
-  const t = await testBox(storage, { persistence });
+  const t = await testBox(storage, { persistence }).catch(async (error: unknown) => {
+    await persistence.close().catch(() => {});
+    await redis.stop();
+    throw error;
+  });
   let closed = false;
   try {
     await register(t.box, 'V-LATE-1');
