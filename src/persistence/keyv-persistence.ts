@@ -563,7 +563,7 @@ async function openBackend(url: string, namespace: string, options: PersistenceO
       await connectWithin(client, timeoutMs);
     } catch (error) {
       await client.destroy();
-      throw Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
+      throw unreachable(url, error);
     }
     let appendonly: string;
     try {
@@ -712,12 +712,17 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
+/** A Redis that gave no answer at start (no connection, or none to a question in time): STORAGE_UNAVAILABLE. */
+function unreachable(url: string, error: unknown): Error {
+  return Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
+}
+
 /**
  * A Redis that does not write every command to its append-only file with an fsync loses committed
  * state when it restarts (with its default configuration, everything since the last snapshot):
  * compartments holding documents would come back free. Refused unless the operator said otherwise.
+ * `refused`: whether an error is Redis' own answer (a CONFIG renamed or forbidden), not a missing one.
  */
-/** `refused`: whether an error is Redis' own answer (a CONFIG renamed or forbidden), not a missing one. */
 async function checkRedisDurability(client: RedisClient, url: string, options: PersistenceOptions, refused: (error: unknown) => boolean): Promise<string> {
   let appendonly = '?';
   let appendfsync = '?';
@@ -729,7 +734,7 @@ async function checkRedisDurability(client: RedisClient, url: string, options: P
   } catch (error) {
     // No answer in time (a Redis too busy or frozen, the link gone) says nothing about durability:
     // the store is not reachable, as when the connection itself fails.
-    if (!refused(error)) throw Object.assign(new Error(`Redis at ${redactUrl(url)} does not answer: ${(error as Error).message}`, { cause: error }), { code: 'STORAGE_UNAVAILABLE' });
+    if (!refused(error)) throw unreachable(url, error);
     // CONFIG may be renamed or forbidden on a managed server: then durability cannot be checked.
     unknown = (error as Error).message;
   }
